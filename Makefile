@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PACKAGES := libs/mdm_common infra services/profile services/matching services/consent
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := gateway/node_modules/.installed
+
+.PHONY: install run stop test lint fmt schema clean
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+		$(addprefix -e ,$(PACKAGES))
+	touch $@
+
+$(NODE_STAMP): gateway/package.json gateway/package-lock.json
+	cd gateway && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Start the whole platform (embedded graph server, broker, subgraphs, worker,
+## gateway) with demo data; prints the gateway URL, a token and a sample query.
+run: install
+	$(PY) -m mdm_infra up
+
+## Stop everything `make run` started.
+stop:
+	@if [ -x $(PY) ]; then $(PY) -m mdm_infra down; else echo "Nothing was running."; fi
+
+## The whole test suite; starts and stops its own servers on free ports.
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/mdm_common/src infra/src services/*/src
+
+fmt: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Rewrite the committed subgraph SDL in gateway/subgraphs/ from the code.
+schema: install
+	$(PY) -m mdm_infra.sdl write
+	cd gateway && node src/compose-cli.mjs
+
+clean: stop
+	rm -rf .run $(VENV) gateway/node_modules

@@ -1,0 +1,36 @@
+// Every error leaving the gateway carries extensions.code, like the subgraphs' errors,
+// so clients can branch on a stable code instead of parsing messages.
+const BY_STATUS = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 413: 'PAYLOAD_TOO_LARGE' };
+
+function codeFor(error) {
+  const extensions = error.extensions ?? {};
+  if (extensions.code) return extensions.code;
+  const status = extensions.http?.status;
+  if (BY_STATUS[status]) return BY_STATUS[status];
+  if (/^Syntax Error/.test(error.message)) return 'GRAPHQL_PARSE_FAILED';
+  if (error.locations || status === 400) return 'GRAPHQL_VALIDATION_FAILED';
+  return 'INTERNAL_SERVER_ERROR';
+}
+
+function withCodes(result) {
+  if (!result || !Array.isArray(result.errors) || result.errors.length === 0) return result;
+  for (const error of result.errors) {
+    const code = codeFor(error);
+    // GraphQLError.extensions is read-only in graphql-js 16; redefine it.
+    Object.defineProperty(error, 'extensions', {
+      value: { ...(error.extensions ?? {}), code },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return result;
+}
+
+export function useErrorCodes() {
+  return {
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result)) setResult(result.map(withCodes));
+      else if (result && typeof result === 'object' && 'errors' in result) setResult(withCodes(result));
+    },
+  };
+}

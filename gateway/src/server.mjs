@@ -1,0 +1,119 @@
+// Hive Gateway for the MDM supergraph.
+//
+// Environment (all required unless a default is shown):
+//   MDM_GATEWAY_PORT (4000), MDM_GATEWAY_HOST (127.0.0.1)
+//   MDM_JWT_SECRET            HS256 key that client tokens are verified with
+//   MDM_JWT_AUDIENCE (mdm)    expected `aud` claim
+//   MDM_GATEWAY_SECRET        key shared with the subgraphs to sign their requests
+//   MDM_PROFILE_URL, MDM_MATCHING_URL, MDM_CONSENT_URL   subgraph /graphql endpoints
+//   MDM_MAX_DEPTH (8), MDM_MAX_ALIASES (15), MDM_MAX_TOKENS (1000), MDM_MAX_BODY_BYTES (262144)
+//   OTEL_EXPORTER_OTLP_ENDPOINT  enables trace export (see tracing.mjs)
+import { createServer } from 'node:http';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
+import {
+  createInlineSigningKeyProvider,
+  extractFromHeader,
+  useJWT,
+} from '@graphql-mesh/plugin-jwt-auth';
+import httpTransport from '@graphql-mesh/transport-http';
+import { composeSupergraph } from './compose.mjs';
+import { useErrorCodes } from './errors.mjs';
+import { useGatewaySignature } from './signing.mjs';
+import { tracingPlugins } from './tracing.mjs';
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`gateway: environment variable ${name} is required`);
+    process.exit(2);
+  }
+  return value;
+}
+const intEnv = (name, fallback) => Number.parseInt(process.env[name] ?? String(fallback), 10);
+
+const port = intEnv('MDM_GATEWAY_PORT', 4000);
+const host = process.env.MDM_GATEWAY_HOST || '127.0.0.1';
+const jwtSecret = required('MDM_JWT_SECRET');
+const gatewaySecret = required('MDM_GATEWAY_SECRET');
+const maxBodyBytes = intEnv('MDM_MAX_BODY_BYTES', 256 * 1024);
+
+let supergraph;
+try {
+  supergraph = composeSupergraph({
+    profile: required('MDM_PROFILE_URL'),
+    matching: required('MDM_MATCHING_URL'),
+    consent: required('MDM_CONSENT_URL'),
+  });
+} catch (error) {
+  console.error(`gateway: ${error.message}`);
+  process.exit(2);
+}
+
+// Tracing first, so its spans wrap everything the other plugins do.
+const otel = tracingPlugins();
+
+const gateway = createGatewayRuntime({
+  supergraph,
+  transports: { http: httpTransport },
+  graphqlEndpoint: '/graphql',
+  landingPage: false,
+  graphiql: false,
+  healthCheckEndpoint: '/healthcheck',
+  readinessCheckEndpoint: '/readiness',
+  plugins: () => [
+    ...otel,
+    useErrorCodes(),
+    useJWT({
+      signingKeyProviders: [createInlineSigningKeyProvider(jwtSecret)],
+      tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
+      tokenVerification: {
+        algorithms: ['HS256'],
+        audience: process.env.MDM_JWT_AUDIENCE || 'mdm',
+      },
+      reject: { missingToken: true, invalidToken: true },
+      // Claims reach the subgraphs in extensions.jwt.payload; the raw token does not.
+      forward: { payload: true, token: false },
+    }),
+    maxDepthPlugin({ n: intEnv('MDM_MAX_DEPTH', 8), exposeLimits: true }),
+    maxAliasesPlugin({ n: intEnv('MDM_MAX_ALIASES', 15), exposeLimits: true }),
+    maxTokensPlugin({ n: intEnv('MDM_MAX_TOKENS', 1000), exposeLimits: true }),
+    useGatewaySignature(gatewaySecret),
+  ],
+});
+
+function refuse(res, status, code, message) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+}
+
+const server = createServer((req, res) => {
+  if (req.method === 'POST') {
+    const length = Number.parseInt(req.headers['content-length'] ?? '', 10);
+    if (Number.isNaN(length)) {
+      return refuse(res, 411, 'LENGTH_REQUIRED', 'POST requests need a Content-Length header.');
+    }
+    if (length > maxBodyBytes) {
+      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Request body over ${maxBodyBytes} bytes.`);
+    }
+  }
+  return gateway(req, res);
+});
+
+server.listen(port, host, () => {
+  console.log(`gateway: listening on http://${host}:${port}/graphql`);
+});
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    server.close();
+    server.closeAllConnections?.();
+    await gateway.dispose?.();
+    process.exit(0);
+  });
+}

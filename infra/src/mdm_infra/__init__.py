@@ -1,0 +1,1 @@
+"""Start, check and stop the embedded platform (make run, make stop, tests)."""

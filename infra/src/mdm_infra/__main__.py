@@ -1,0 +1,5 @@
+import sys
+
+from mdm_infra.cli import main
+
+sys.exit(main())

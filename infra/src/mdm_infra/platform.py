@@ -1,0 +1,279 @@
+"""The whole embedded platform: graph server, broker, three subgraphs, worker, gateway.
+
+Used by ``make run`` / ``make stop`` (through :mod:`mdm_infra.cli`) and by the test
+suite (through :mod:`mdm_infra.testing`, on free ports and a temporary directory).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import httpx
+
+from mdm_infra import broker, graphdb
+from mdm_infra.ports import free_port
+from mdm_infra.process import ManagedProcess, StartupError, stop_process_group
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+GATEWAY_DIR = PROJECT_ROOT / "gateway"
+SERVICES = ("profile", "matching", "consent")
+WORKER_QUEUES = {"matching": "matching"}
+
+
+@dataclass(frozen=True)
+class Ports:
+    gateway: int = 4000
+    profile: int = 8101
+    matching: int = 8102
+    consent: int = 8103
+    bolt: int = 7687
+    graph_http: int = 2480
+    broker: int = 6379
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(**{name: free_port() for name in cls.__dataclass_fields__})
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        """Defaults, each overridable by ``MDM_<NAME>_PORT``."""
+        defaults = cls()
+        return cls(
+            **{
+                name: int(os.environ.get(f"MDM_{name.upper()}_PORT", getattr(defaults, name)))
+                for name in cls.__dataclass_fields__
+            }
+        )
+
+
+@dataclass(frozen=True)
+class Secrets:
+    jwt: str
+    gateway: str
+    graph_password: str
+
+    @classmethod
+    def generate(cls) -> Secrets:
+        return cls(
+            jwt=secrets.token_urlsafe(32),
+            gateway=secrets.token_urlsafe(32),
+            graph_password=secrets.token_urlsafe(16),
+        )
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    state_dir: Path
+    ports: Ports
+    secrets: Secrets
+    otlp_endpoint: str | None = None
+    python: str = sys.executable
+    graph_heap: str = "1g"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}/graphql"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def graph(self) -> graphdb.GraphServerConfig:
+        return graphdb.GraphServerConfig(
+            data_dir=self.state_dir / "data" / "graph",
+            bolt_port=self.ports.bolt,
+            http_port=self.ports.graph_http,
+            databases=SERVICES,
+            heap=self.graph_heap,
+        )
+
+    @property
+    def broker(self) -> broker.BrokerConfig:
+        return broker.BrokerConfig(data_dir=self.state_dir / "data" / "broker", port=self.ports.broker)
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{getattr(self.ports, name)}"
+
+    def _otel_env(self, service_name: str) -> dict[str, str]:
+        if not self.otlp_endpoint:
+            return {}
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint,
+            "OTEL_SERVICE_NAME": service_name,
+            # Short export delay so traces appear while someone is looking.
+            "OTEL_BSP_SCHEDULE_DELAY": "200",
+        }
+
+    def service_env(self, name: str) -> dict[str, str]:
+        prefix = name.upper() + "_"
+        values = {
+            "PORT": str(getattr(self.ports, name)),
+            "GRAPH_URI": self.graph.bolt_uri,
+            "GRAPH_USER": "root",
+            "GRAPH_PASSWORD": self.secrets.graph_password,
+            "GRAPH_DATABASE": name,
+            "BROKER_URL": self.broker.url,
+            "GATEWAY_SECRET": self.secrets.gateway,
+        }
+        return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
+
+    def gateway_env(self) -> dict[str, str]:
+        return {
+            "MDM_GATEWAY_PORT": str(self.ports.gateway),
+            "MDM_JWT_SECRET": self.secrets.jwt,
+            "MDM_GATEWAY_SECRET": self.secrets.gateway,
+            **{f"MDM_{n.upper()}_URL": self.service_url(n) + "/graphql" for n in SERVICES},
+        } | self._otel_env("gateway")
+
+
+@dataclass
+class Platform:
+    """Starts every part, waits until each answers, stops all of them."""
+
+    config: PlatformConfig
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None,
+               cwd: Path | None = None) -> ManagedProcess:  # fmt: skip
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        proc = ManagedProcess(
+            name=name, argv=argv, env=env or {}, cwd=cwd,
+            log_path=self.config.log_dir / f"{name}.log",
+        )  # fmt: skip
+        proc.start()
+        self.processes[name] = proc
+        self._save_state()
+        return proc
+
+    def start_backing_servers(self, *, timeout_s: float = 90) -> None:
+        cfg = self.config
+        graph = self._spawn(
+            "graph", cfg.graph.argv(cfg.python),
+            env={graphdb.PASSWORD_ENV: cfg.secrets.graph_password},
+            # ArcadeDB writes its own log/ folder into the working directory.
+            cwd=cfg.state_dir,
+        )  # fmt: skip
+        valkey = self._spawn("broker", cfg.broker.argv())
+        valkey.wait_ready(lambda: broker.is_ready(cfg.broker), timeout_s=timeout_s)
+        graph.wait_ready(
+            lambda: graphdb.is_ready(cfg.graph, cfg.secrets.graph_password), timeout_s=timeout_s
+        )
+
+    def start_application(self, *, timeout_s: float = 60) -> None:
+        cfg = self.config
+        node = shutil.which("node")
+        if node is None:
+            raise StartupError("Node.js is needed for the gateway but `node` is not on PATH.")
+        for name in SERVICES:
+            self._spawn(
+                name,
+                [cfg.python, "-m", "uvicorn", f"mdm_{name}.app:create_app", "--factory",
+                 "--host", "127.0.0.1", "--port", str(getattr(cfg.ports, name)),
+                 "--no-access-log", "--log-level", "warning"],
+                env=cfg.service_env(name),
+            )  # fmt: skip
+        for service, queue in WORKER_QUEUES.items():
+            self._spawn(
+                f"{service}-worker",
+                [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
+                 "-Q", queue, "-n", f"{service}@%h", "--concurrency", "1",
+                 "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+                env=cfg.service_env(service),
+            )  # fmt: skip
+        gateway = self._spawn(
+            "gateway", [node, "src/server.mjs"], env=cfg.gateway_env(), cwd=GATEWAY_DIR
+        )
+        with httpx.Client(timeout=2) as client:
+            for name in SERVICES:
+                url = self.config.service_url(name) + "/readyz"
+                self.processes[name].wait_ready(
+                    lambda url=url: client.get(url).status_code == 200, timeout_s=timeout_s
+                )
+            gateway_ready = f"http://127.0.0.1:{cfg.ports.gateway}/readiness"
+            gateway.wait_ready(
+                lambda: client.get(gateway_ready).status_code == 200, timeout_s=timeout_s
+            )
+        for service in WORKER_QUEUES:
+            self.processes[f"{service}-worker"].wait_ready(
+                lambda service=service: self._worker_answers(service), timeout_s=timeout_s
+            )
+
+    def _worker_answers(self, service: str) -> bool:
+        from mdm_common.events import make_celery  # noqa: PLC0415 - Celery only when a worker runs
+
+        app = make_celery("probe", self.config.broker.url)
+        try:
+            replies = app.control.ping(timeout=0.5)
+        finally:
+            app.close()
+        return any(name.startswith(f"{service}@") for reply in replies for name in reply)
+
+    def start(self) -> None:
+        try:
+            self.start_backing_servers()
+            self.start_application()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        # Gateway and services first, the servers they depend on last.
+        order = ["gateway", *[n for n in self.processes if n.endswith("-worker")], *SERVICES,
+                 "broker", "graph"]  # fmt: skip
+        for name in order:
+            proc = self.processes.pop(name, None)
+            if proc is not None:
+                proc.stop()
+        self._state_path.unlink(missing_ok=True)
+
+    # --- state on disk, so `make stop` can stop what `make run` started ----------
+
+    @property
+    def _state_path(self) -> Path:
+        return self.config.state_dir / "pids.json"
+
+    def _save_state(self) -> None:
+        self.config.state_dir.mkdir(parents=True, exist_ok=True)
+        pids = {name: proc.pid for name, proc in self.processes.items()}
+        self._state_path.write_text(json.dumps(pids, indent=2))
+
+
+def stop_recorded(state_dir: Path) -> list[str]:
+    """Stop the processes a previous ``up`` recorded; return their names."""
+    path = state_dir / "pids.json"
+    if not path.exists():
+        return []
+    pids: dict[str, int] = json.loads(path.read_text())
+    order = ["gateway", *[n for n in pids if n.endswith("-worker")], *SERVICES, "broker", "graph"]
+    stopped = []
+    for name in order:
+        if name in pids:
+            stop_process_group(pids[name])
+            stopped.append(name)
+    path.unlink()
+    return stopped
+
+
+def load_dev_config(state_dir: Path) -> PlatformConfig:
+    """The `make run` configuration: ports from the environment, secrets kept on disk."""
+    secrets_path = state_dir / "dev-secrets.json"
+    if secrets_path.exists():
+        dev_secrets = Secrets(**json.loads(secrets_path.read_text()))
+    else:
+        dev_secrets = Secrets.generate()
+        state_dir.mkdir(parents=True, exist_ok=True)
+        secrets_path.write_text(json.dumps(asdict(dev_secrets)))
+        secrets_path.chmod(0o600)
+    return PlatformConfig(
+        state_dir=state_dir,
+        ports=Ports.from_env(),
+        secrets=dev_secrets,
+        otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+    )

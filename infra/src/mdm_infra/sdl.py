@@ -1,0 +1,48 @@
+"""Subgraph SDL files for the gateway: ``python -m mdm_infra.sdl write|check``.
+
+The gateway composes the supergraph from the committed files in gateway/subgraphs/,
+so a schema change is reviewed as a diff; ``check`` fails when one is stale.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from mdm_infra.platform import GATEWAY_DIR, SERVICES
+
+SDL_DIR = GATEWAY_DIR / "subgraphs"
+
+
+def current_sdl(service: str) -> str:
+    module = importlib.import_module(f"mdm_{service}.graphql.schema")
+    return str(module.build_schema().as_str()) + "\n"
+
+
+def sdl_path(service: str) -> Path:
+    return SDL_DIR / f"{service}.graphql"
+
+
+def stale_services() -> list[str]:
+    return [
+        s for s in SERVICES
+        if not sdl_path(s).exists() or sdl_path(s).read_text() != current_sdl(s)
+    ]  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    if command == "write":
+        for service in SERVICES:
+            sdl_path(service).write_text(current_sdl(service))
+        return 0
+    stale = stale_services()
+    if stale:
+        sys.stderr.write(f"stale subgraph SDL: {', '.join(stale)}; run `make schema`\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

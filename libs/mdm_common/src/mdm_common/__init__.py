@@ -1,0 +1,1 @@
+"""Shared plumbing for the MDM services. Holds no domain knowledge."""

@@ -1,0 +1,29 @@
+"""Names shared between services: events and who reacts to them. No I/O, no Celery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Subscription:
+    task: str
+    queue: str
+
+
+class Event:
+    PERSON_CREATED = "profile.person_created"
+
+
+# Which service reacts to which event. Adding a subscriber is one line here and a
+# task of that name in the subscribing service's tasks.py.
+SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
+    Event.PERSON_CREATED: (Subscription("matching.on_person_created", "matching"),),
+}
+
+
+class EventRecorder(Protocol):
+    """What a use case needs to announce a change; delivered after commit."""
+
+    def record(self, event: str, **ids: str) -> None: ...

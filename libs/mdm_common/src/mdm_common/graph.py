@@ -1,0 +1,144 @@
+"""Graph database lifecycle and the one place where Cypher reaches the driver.
+
+Works against any Bolt server speaking Cypher 5 (Neo4j 5, ArcadeDB's Bolt plugin).
+Repositories (in each service's ``adapters/``) own the Cypher text; this module
+owns connections, managed transactions, tracing and error translation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from mdm_common.errors import Conflict, Unavailable
+from mdm_common.settings import ServiceSettings
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("mdm_common.graph")
+
+
+class Transaction:
+    """A managed transaction that traces each statement.
+
+    Span attributes carry the operation name and the parameterised Cypher text;
+    parameter values (which may be personal data) are never recorded.
+    """
+
+    def __init__(self, tx: AsyncManagedTransaction, database: str) -> None:
+        self._tx = tx
+        self._database = database
+
+    async def run(self, operation: str, cypher: str, **params: Any) -> list[Row]:
+        with _tracer.start_as_current_span(
+            f"cypher {operation}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "db.system.name": "neo4j",
+                "db.namespace": self._database,
+                "db.operation.name": operation,
+                "db.query.text": cypher,
+            },
+        ):
+            result = await self._tx.run(cypher, params)
+            return [record.data() async for record in result]
+
+
+class GraphClient:
+    """Owns one async driver for one database; create at start-up, close at shutdown."""
+
+    def __init__(
+        self,
+        *,
+        uri: str,
+        user: str,
+        password: str,
+        database: str,
+        connect_timeout_s: float = 5.0,
+    ) -> None:
+        self.database = database
+        self._driver: AsyncDriver = AsyncGraphDatabase.driver(
+            uri,
+            auth=(user, password),
+            connection_timeout=connect_timeout_s,
+            # Fail a request fast while the server is down instead of retrying for 30 s.
+            max_transaction_retry_time=connect_timeout_s,
+            connection_acquisition_timeout=connect_timeout_s,
+        )
+
+    async def close(self) -> None:
+        await self._driver.close()
+
+    async def ping(self) -> None:
+        """Raise :class:`Unavailable` unless the server answers a trivial query."""
+        await self.read(lambda tx: tx.run("ping", "RETURN 1 AS ok"))
+
+    async def read(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        return await self._execute(work, write=False)
+
+    async def write(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction: all of it commits, or none.
+
+        ``work`` may be retried by the driver on transient errors, so it must be
+        idempotent and free of side effects outside the transaction.
+        """
+        return await self._execute(work, write=True)
+
+    async def apply_schema(self, statements: Iterable[str]) -> None:
+        """Apply idempotent schema statements (``... IF NOT EXISTS``), one per transaction."""
+        for statement in statements:
+            # Schema statements run in auto-commit transactions on Neo4j.
+            async with self._driver.session(database=self.database) as session:
+                result = await session.run(statement)
+                await result.consume()
+
+    async def _execute(self, work: Callable[[Transaction], Awaitable[T]], *, write: bool) -> T:
+        async def unit(tx: AsyncManagedTransaction) -> T:
+            return await work(Transaction(tx, self.database))
+
+        try:
+            async with self._driver.session(database=self.database) as session:
+                if write:
+                    return await session.execute_write(unit)
+                return await session.execute_read(unit)
+        except ConstraintError as exc:
+            raise Conflict("The change conflicts with an existing record.") from exc
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph unavailable"))
+            raise Unavailable("The graph database is not reachable; try again.") from exc
+        except Neo4jError as exc:
+            log.error("graph query failed: %s", exc.code)
+            raise
+
+
+def graph_client_from(settings: ServiceSettings) -> GraphClient:
+    return GraphClient(
+        uri=settings.graph_uri,
+        user=settings.graph_user,
+        password=settings.graph_password.get_secret_value(),
+        database=settings.graph_database,
+        connect_timeout_s=settings.graph_connect_timeout_s,
+    )
+
+
+def as_utc(value: Any) -> datetime:
+    """A stored timestamp as an aware UTC datetime.
+
+    Timestamps are always written in UTC. Neo4j returns them with their zone;
+    ArcadeDB's Bolt returns them as local date-times without one.
+    """
+    native = value.to_native() if hasattr(value, "to_native") else value
+    if not isinstance(native, datetime):
+        raise TypeError(f"expected a datetime, got {type(native).__name__}")
+    if native.tzinfo is None:
+        return native.replace(tzinfo=UTC)
+    return native.astimezone(UTC)

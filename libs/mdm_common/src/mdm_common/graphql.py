@@ -1,0 +1,218 @@
+"""GraphQL edge shared by the subgraphs: context, roles, error mapping, limits, the app.
+
+Domain errors become errors with a stable ``extensions.code``; anything unexpected
+is logged (type only, no personal data) and masked as ``INTERNAL_SERVER_ERROR``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
+from mdm_common.errors import DomainError, Forbidden, Unauthenticated
+from mdm_common.graph import GraphClient
+from mdm_common.settings import ServiceSettings
+from mdm_common.telemetry import GraphQLTracing, setup_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RequestContext:
+    """Per-request context; services subclass it to add their use cases and loaders."""
+
+    request: Request
+    response: Response | None
+    principal: Principal | None
+
+    def require(self, *roles: Role) -> Principal:
+        """Return the caller if it holds one of ``roles`` (admin holds all)."""
+        if self.principal is None:
+            raise Unauthenticated("A valid token is required.")
+        if not self.principal.has_any(frozenset(roles)):
+            wanted = ", ".join(sorted(r.value for r in roles))
+            raise Forbidden(f"This operation needs one of the roles: {wanted}.")
+        return self.principal
+
+
+def _is_expected(error: GraphQLError) -> bool:
+    # Parse and validation errors have no original error; they describe the query.
+    return error.original_error is None or isinstance(error.original_error, DomainError)
+
+
+class ErrorMapping(MaskErrors):
+    """Typed codes for expected errors; masked, logged internals for the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            should_mask_error=lambda e: not _is_expected(e),
+            error_message="Internal server error.",
+        )
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = []
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, DomainError):
+                error.extensions = {**(error.extensions or {}), "code": original.code.value}
+                if original.field:
+                    error.extensions["field"] = original.field
+                processed.append(error)
+            elif original is None:
+                error.extensions = {
+                    **(error.extensions or {}),
+                    "code": error.extensions.get("code", "GRAPHQL_VALIDATION_FAILED")
+                    if error.extensions
+                    else "GRAPHQL_VALIDATION_FAILED",
+                }
+                processed.append(error)
+            else:
+                log.error(
+                    "unexpected %s in %s",
+                    type(original).__name__,
+                    ".".join(str(p) for p in error.path or ()),
+                    exc_info=original,
+                )
+                masked = self.anonymise_error(error)
+                masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+                processed.append(masked)
+        return processed
+
+
+class SubgraphSchema(strawberry.federation.Schema):
+    """A federation 2.9 subgraph schema (the version the composer accepts).
+
+    Strawberry logs every error with its query text by default; here expected errors
+    are the caller's business and unexpected ones are logged by :class:`ErrorMapping`
+    without the document, whose literals may hold personal data.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("federation_version", "2.9")
+        super().__init__(**kwargs)
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        return
+
+
+def schema_extensions(settings: ServiceSettings) -> list[SchemaExtension | type[SchemaExtension]]:
+    """The same limits and edge behaviour in every subgraph."""
+    return [
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        GraphQLTracing,
+        ErrorMapping(),
+    ]
+
+
+ContextFactory = Callable[[Request, Response | None, Principal | None], Awaitable[Any]]
+
+
+class _GraphQLApp(GraphQL[Any, None]):
+    def __init__(self, schema: strawberry.Schema, context_factory: ContextFactory) -> None:
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
+        self._context_factory = context_factory
+
+    async def get_context(self, request: Any, response: Any) -> Any:
+        principal = request.scope.get(PRINCIPAL_SCOPE_KEY)
+        return await self._context_factory(request, response, principal)
+
+
+def create_app(
+    *,
+    settings: ServiceSettings,
+    schema: strawberry.Schema,
+    graph: GraphClient,
+    schema_statements: Iterable[str],
+    context_factory: ContextFactory,
+    on_startup: Callable[[], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> Starlette:
+    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok)."""
+    statements = list(schema_statements)
+    state = {"schema_applied": False}
+
+    async def apply_schema_until_done() -> None:
+        delay = 0.5
+        while True:
+            try:
+                await graph.apply_schema(statements)
+            except Exception as exc:  # noqa: BLE001 - any failure means: not yet, try again
+                log.warning("graph schema not applied yet (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            else:
+                state["schema_applied"] = True
+                log.info("graph schema applied to database %s", graph.database)
+                return
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        setup_tracing(settings.service_name)
+        schema_task = asyncio.create_task(apply_schema_until_done())
+        if on_startup is not None:
+            await on_startup()
+        try:
+            yield
+        finally:
+            schema_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await schema_task
+            if on_shutdown is not None:
+                await on_shutdown()
+            await graph.close()
+            shutdown_tracing()
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "alive", "service": settings.service_name})
+
+    async def readyz(_: Request) -> Response:
+        if not state["schema_applied"]:
+            return JSONResponse({"status": "starting", "graph": "schema not applied"}, 503)
+        try:
+            await asyncio.wait_for(graph.ping(), timeout=settings.graph_connect_timeout_s)
+        except Exception as exc:  # noqa: BLE001 - readiness reports every failure as not ready
+            return JSONResponse({"status": "unavailable", "graph": type(exc).__name__}, 503)
+        return JSONResponse({"status": "ready", "graph": "ok"})
+
+    graphql_app = GatewayOnly(
+        _GraphQLApp(schema, context_factory),
+        secret=settings.gateway_secret.get_secret_value().encode(),
+        max_bytes=settings.max_request_bytes,
+        max_age_s=settings.gateway_signature_max_age_s,
+    )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    # Server span per request, continuing the gateway's W3C traceparent.
+    app.add_middleware(
+        OpenTelemetryMiddleware, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+    )
+    return app

@@ -1,0 +1,39 @@
+"""Settings every service shares; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Base settings of a subgraph service.
+
+    A subclass sets ``model_config = SettingsConfigDict(env_prefix="PROFILE_")``
+    and the defaults that differ per service (database, port). Built once at
+    start-up in the service's ``app.py``.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str
+    host: str = "127.0.0.1"
+    port: int = 8100
+
+    graph_uri: str = "bolt://127.0.0.1:7687"
+    graph_user: str = "root"
+    graph_password: SecretStr = SecretStr("")
+    graph_database: str = "neo4j"
+    graph_connect_timeout_s: float = 5.0
+
+    broker_url: str = "redis://127.0.0.1:6379/0"
+
+    # Shared with the gateway: it signs every subgraph request with this key, and a
+    # subgraph refuses a request whose signature does not verify.
+    gateway_secret: SecretStr = SecretStr("")
+    gateway_signature_max_age_s: int = 60
+
+    max_query_depth: int = 10
+    max_query_aliases: int = 15
+    max_query_tokens: int = 2000
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024)

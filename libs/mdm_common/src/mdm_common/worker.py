@@ -1,0 +1,62 @@
+"""Plumbing for Celery workers: tracing, a per-process event loop, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import redis
+from celery import Celery, signals
+from opentelemetry.instrumentation.celery import CeleryInstrumentor
+
+from mdm_common.telemetry import setup_tracing, shutdown_tracing
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_KEY = "mdm:dead-letter"
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on this worker process's own loop (async drivers bind to it)."""
+    global _loop  # noqa: PLW0603 - one loop per worker process, created lazily
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    return _loop.run_until_complete(coro)
+
+
+def instrument_worker(app: Celery, *, service_name: str) -> None:
+    """Trace tasks (continuing the publisher's trace) and keep a dead-letter record."""
+
+    @signals.worker_process_init.connect(weak=False)
+    def _init_process(**_: Any) -> None:
+        setup_tracing(service_name)
+        CeleryInstrumentor().instrument()
+
+    @signals.worker_process_shutdown.connect(weak=False)
+    def _shutdown_process(**_: Any) -> None:
+        shutdown_tracing()
+        if _loop is not None and not _loop.is_closed():
+            _loop.close()
+
+    @signals.task_failure.connect(weak=False)
+    def _dead_letter(sender: Any = None, task_id: str | None = None, exception: Any = None,
+                     **_: Any) -> None:
+        # Only the task name, id and error type: arguments may not be copied anywhere.
+        entry = {
+            "task": getattr(sender, "name", "?"),
+            "id": task_id,
+            "error": type(exception).__name__,
+            "at": time.time(),
+        }
+        try:
+            client = redis.Redis.from_url(app.conf.broker_url)
+            client.lpush(DEAD_LETTER_KEY, json.dumps(entry))
+            client.ltrim(DEAD_LETTER_KEY, 0, 9999)
+        except redis.RedisError:
+            log.exception("could not record dead letter for %s", entry["task"])

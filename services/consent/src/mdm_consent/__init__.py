@@ -1,0 +1,1 @@
+"""Consent service: processing purposes and each person's consent history."""

@@ -1,0 +1,34 @@
+"""Wires the consent service. Run with uvicorn --factory."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mdm_common.auth import Principal
+from mdm_common.graph import graph_client_from
+from mdm_common.graphql import create_app as create_subgraph_app
+from mdm_common.graphql import schema_extensions
+from mdm_consent.adapters.graph_store import SCHEMA
+from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.schema import build_schema
+from mdm_consent.settings import ConsentSettings
+
+
+def create_app() -> Starlette:
+    settings = ConsentSettings()
+    graph = graph_client_from(settings)
+
+    async def context(
+        request: Request, response: Response | None, principal: Principal | None
+    ) -> ConsentContext:
+        return ConsentContext(request=request, response=response, principal=principal, graph=graph)
+
+    return create_subgraph_app(
+        settings=settings,
+        schema=build_schema(schema_extensions(settings)),
+        graph=graph,
+        schema_statements=SCHEMA,
+        context_factory=context,
+    )

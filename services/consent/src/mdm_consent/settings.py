@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from mdm_common.settings import ServiceSettings
+
+
+class ConsentSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CONSENT_", extra="ignore", frozen=True)
+
+    service_name: str = "consent"
+    port: int = 8103
+    graph_database: str = "consent"

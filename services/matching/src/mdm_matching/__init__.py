@@ -1,0 +1,1 @@
+"""Matching service: duplicate candidates, steward review and batch re-matching."""

@@ -1,0 +1,34 @@
+"""Wires the matching service. Run with uvicorn --factory."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mdm_common.auth import Principal
+from mdm_common.graph import graph_client_from
+from mdm_common.graphql import create_app as create_subgraph_app
+from mdm_common.graphql import schema_extensions
+from mdm_matching.adapters.graph_store import SCHEMA
+from mdm_matching.graphql.context import MatchingContext
+from mdm_matching.graphql.schema import build_schema
+from mdm_matching.settings import MatchingSettings
+
+
+def create_app() -> Starlette:
+    settings = MatchingSettings()
+    graph = graph_client_from(settings)
+
+    async def context(
+        request: Request, response: Response | None, principal: Principal | None
+    ) -> MatchingContext:
+        return MatchingContext(request=request, response=response, principal=principal, graph=graph)
+
+    return create_subgraph_app(
+        settings=settings,
+        schema=build_schema(schema_extensions(settings)),
+        graph=graph,
+        schema_statements=SCHEMA,
+        context_factory=context,
+    )

@@ -1,0 +1,1 @@
+"""Profile service: golden person profiles and their relationship graph."""

@@ -1,0 +1,39 @@
+"""Wires the profile service: settings, graph, broker, GraphQL. Run with uvicorn --factory."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mdm_common.auth import Principal
+from mdm_common.events import Outbox, make_celery
+from mdm_common.graph import graph_client_from
+from mdm_common.graphql import create_app as create_subgraph_app
+from mdm_common.graphql import schema_extensions
+from mdm_profile.adapters.graph_store import SCHEMA
+from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.schema import build_schema
+from mdm_profile.settings import ProfileSettings
+
+
+def create_app() -> Starlette:
+    settings = ProfileSettings()
+    graph = graph_client_from(settings)
+    celery = make_celery("profile", settings.broker_url)
+
+    async def context(
+        request: Request, response: Response | None, principal: Principal | None
+    ) -> ProfileContext:
+        return ProfileContext(
+            request=request, response=response, principal=principal,
+            graph=graph, outbox=Outbox(celery),
+        )  # fmt: skip
+
+    return create_subgraph_app(
+        settings=settings,
+        schema=build_schema(schema_extensions(settings)),
+        graph=graph,
+        schema_statements=SCHEMA,
+        context_factory=context,
+    )

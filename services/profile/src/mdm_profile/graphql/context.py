@@ -1,0 +1,33 @@
+"""Per-request context: the caller, the unit of work and the DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+
+from mdm_common.events import Outbox
+from mdm_common.graph import GraphClient
+from mdm_common.graphql import RequestContext
+from mdm_common.unit_of_work import UnitOfWork
+from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.domain.models import Person
+
+
+@dataclass
+class ProfileContext(RequestContext):
+    graph: GraphClient = field(kw_only=True)
+    outbox: Outbox = field(kw_only=True)
+    persons: DataLoader[str, Person | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.persons = DataLoader(load_fn=self._load_persons)
+
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.graph, self.outbox)
+
+    async def _load_persons(self, ids: Sequence[str]) -> list[Person | None]:
+        found = await self.graph.read(lambda tx: GraphPersonStore(tx).get_many(ids))
+        return [found.get(i) for i in ids]
