@@ -2,9 +2,16 @@
 // so clients can branch on a stable code instead of parsing messages.
 const BY_STATUS = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 413: 'PAYLOAD_TOO_LARGE' };
 
+// graphql-armor's limits reject while parsing, so their errors arrive dressed as
+// syntax errors; they are limits, not typos.
+const LIMIT = /^(?:Syntax Error: )?(.*limit of \d+ exceeded.*)$/;
+
 function codeFor(error) {
   const extensions = error.extensions ?? {};
   if (extensions.code) return extensions.code;
+  if (LIMIT.test(error.message)) return 'QUERY_TOO_COMPLEX';
+  // Variables that do not fit their declared types (e.g. an unknown enum value).
+  if (/^Variable "\$/.test(error.message)) return 'BAD_USER_INPUT';
   const status = extensions.http?.status;
   if (BY_STATUS[status]) return BY_STATUS[status];
   if (/^Syntax Error/.test(error.message)) return 'GRAPHQL_PARSE_FAILED';
@@ -16,6 +23,8 @@ function withCodes(result) {
   if (!result || !Array.isArray(result.errors) || result.errors.length === 0) return result;
   for (const error of result.errors) {
     const code = codeFor(error);
+    const limit = LIMIT.exec(error.message);
+    if (limit) error.message = limit[1];
     // GraphQLError.extensions is read-only in graphql-js 16; redefine it.
     Object.defineProperty(error, 'extensions', {
       value: { ...(error.extensions ?? {}), code },

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ from mdm_infra.client import GatewayClient
 from mdm_infra.platform import PROJECT_ROOT, Platform, load_dev_config, stop_recorded
 from mdm_infra.process import StartupError, is_alive
 
-STATE_DIR = PROJECT_ROOT / ".run"
+STATE_DIR = Path(os.environ.get("MDM_STATE_DIR", PROJECT_ROOT / ".run"))
 ALL_ROLES = ("app", "steward", "compliance")
 
 

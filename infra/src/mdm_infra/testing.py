@@ -1,0 +1,131 @@
+"""pytest plugin (loaded with ``-p mdm_infra.testing``): real servers as fixtures.
+
+Everything runs on free loopback ports in a temporary directory, so a test run never
+touches a running ``make run``. Servers start on first use and stop at session end.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from mdm_common.graph import GraphClient
+from mdm_infra import tokens
+from mdm_infra.client import GatewayClient
+from mdm_infra.otlp import OtlpReceiver
+from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
+
+ALL_ROLES = ("app", "steward", "compliance")
+
+
+@pytest.fixture(scope="session")
+def otlp_receiver() -> Iterator[OtlpReceiver]:
+    receiver = OtlpReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def platform_config(
+    tmp_path_factory: pytest.TempPathFactory, otlp_receiver: OtlpReceiver
+) -> PlatformConfig:
+    return PlatformConfig(
+        state_dir=tmp_path_factory.mktemp("platform"),
+        ports=Ports.free(),
+        secrets=Secrets.generate(),
+        otlp_endpoint=otlp_receiver.endpoint,
+    )
+
+
+@pytest.fixture(scope="session")
+def _platform(platform_config: PlatformConfig) -> Iterator[Platform]:
+    platform = Platform(platform_config)
+    yield platform
+    platform.stop()
+
+
+@pytest.fixture(scope="session")
+def backing_servers(_platform: Platform) -> Platform:
+    """Graph server and broker only (for repository and task tests)."""
+    if "graph" not in _platform.processes:
+        try:
+            _platform.start_backing_servers()
+        except BaseException:
+            _platform.stop()
+            raise
+    return _platform
+
+
+@pytest.fixture(scope="session")
+def platform(backing_servers: Platform) -> Platform:
+    """The whole platform: graph, broker, three subgraphs, worker, gateway."""
+    if "gateway" not in backing_servers.processes:
+        try:
+            backing_servers.start_application()
+        except BaseException:
+            backing_servers.stop()
+            raise
+    return backing_servers
+
+
+@pytest.fixture(scope="session")
+def token_for(platform_config: PlatformConfig) -> Callable[..., str]:
+    def mint(*roles: str, subject: str = "test-user") -> str:
+        return tokens.mint(platform_config.secrets.jwt, subject=subject, roles=roles)
+
+    return mint
+
+
+@pytest.fixture
+def gateway(platform: Platform, token_for: Callable[..., str]) -> Iterator[GatewayClient]:
+    client = GatewayClient(platform.config.gateway_url, token_for(*ALL_ROLES))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def client_for(
+    platform: Platform, token_for: Callable[..., str]
+) -> Iterator[Callable[..., GatewayClient]]:
+    clients: list[GatewayClient] = []
+
+    def make(*roles: str) -> GatewayClient:
+        client = GatewayClient(platform.config.gateway_url, token_for(*roles) if roles else None)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+async def graph_for(backing_servers: Platform) -> AsyncIterator[Callable[[str], GraphClient]]:
+    """Async graph clients for a service's database on the test graph server."""
+    config = backing_servers.config
+    opened: list[GraphClient] = []
+
+    def connect(database: str) -> GraphClient:
+        client = GraphClient(
+            uri=config.graph.bolt_uri, user="root", password=config.secrets.graph_password,
+            database=database,
+        )  # fmt: skip
+        opened.append(client)
+        return client
+
+    yield connect
+    for client in opened:
+        await client.close()
+
+
+def random_secret() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def log_text(platform: Platform, name: str) -> str:
+    path: Path = platform.config.log_dir / f"{name}.log"
+    return path.read_text(errors="replace") if path.exists() else ""

@@ -1,0 +1,39 @@
+"""GraphQL documents the end-to-end tests send through the gateway."""
+
+CREATE_PERSON = """
+mutation CreatePerson($input: CreatePersonInput!) {
+  createPerson(input: $input) { id givenName familyName email createdAt }
+}
+"""
+
+RECORD_CONSENT = """
+mutation RecordConsent($input: RecordConsentInput!) {
+  recordConsent(input: $input) { id purpose status channel source recordedAt }
+}
+"""
+
+PERSON_360 = """
+query Person360($id: ID!) {
+  person(id: $id) {
+    id givenName familyName email
+    consents { purpose status channel source recordedAt }
+    matching { registered registeredAt }
+    matchCandidates { personId score }
+  }
+}
+"""
+
+MATCHING_STATE = """
+query MatchingState($id: ID!) { person(id: $id) { matching { registered } } }
+"""
+
+
+def person_input(**overrides: object) -> dict[str, object]:
+    return {"givenName": "Greta", "familyName": "Fröhlich", "email": "greta@example.org"} | overrides
+
+
+def consent_input(person_id: str, **overrides: object) -> dict[str, object]:
+    return {
+        "personId": person_id, "purpose": "newsletter", "status": "GRANTED",
+        "channel": "EMAIL", "source": "shop-checkout",
+    } | overrides  # fmt: skip
