@@ -1,0 +1,56 @@
+"""The gateway and the subgraphs agree: on the schema they compose, and on signatures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mdm_common.auth import sign
+from mdm_infra import sdl
+from mdm_infra.platform import GATEWAY_DIR, SERVICES
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_committed_sdl_matches_the_code(service: str) -> None:
+    assert sdl.sdl_path(service).read_text() == sdl.current_sdl(service), (
+        f"gateway/subgraphs/{service}.graphql is stale: run `make schema`"
+    )
+
+
+def test_subgraphs_compose_into_a_supergraph() -> None:
+    assert NODE is not None
+    result = subprocess.run(
+        [NODE, "src/compose-cli.mjs"], cwd=GATEWAY_DIR, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "composed 3 subgraphs" in result.stdout
+
+
+def node_signatures(secret: str, cases: list[tuple[str, str]]) -> list[str]:
+    assert NODE is not None
+    script = (
+        "import('./src/signing.mjs').then(m => {"
+        " const [secret, cases] = JSON.parse(process.argv[1]);"
+        " console.log(JSON.stringify(cases.map(([t, b]) => m.sign(secret, t, b)))); })"
+    )
+    result = subprocess.run(
+        [NODE, "-e", script, json.dumps([secret, cases])],
+        cwd=GATEWAY_DIR, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    signatures: list[str] = json.loads(result.stdout)
+    return signatures
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.lists(st.tuples(st.from_regex(r"\A[0-9]{13}\Z"), st.text(max_size=200)), min_size=1, max_size=20))
+def test_python_verifies_what_the_gateway_signs(cases: list[tuple[str, str]]) -> None:
+    secret = "s3cret-ÄÖÜ"
+    expected = [sign(secret.encode(), ts, body.encode()) for ts, body in cases]
+    assert node_signatures(secret, cases) == expected
