@@ -49,7 +49,11 @@ def node_signatures(secret: str, cases: list[tuple[str, str]]) -> list[str]:
 
 
 @settings(max_examples=5, deadline=None)
-@given(st.lists(st.tuples(st.from_regex(r"\A[0-9]{13}\Z"), st.text(max_size=200)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"\A[0-9]{13}\Z"), st.text(max_size=200)), min_size=1, max_size=20
+    )
+)
 def test_python_verifies_what_the_gateway_signs(cases: list[tuple[str, str]]) -> None:
     secret = "s3cret-ÄÖÜ"
     expected = [sign(secret.encode(), ts, body.encode()) for ts, body in cases]

@@ -29,7 +29,11 @@ query MatchingState($id: ID!) { person(id: $id) { matching { registered } } }
 
 
 def person_input(**overrides: object) -> dict[str, object]:
-    return {"givenName": "Greta", "familyName": "Fröhlich", "email": "greta@example.org"} | overrides
+    return {
+        "givenName": "Greta",
+        "familyName": "Fröhlich",
+        "email": "greta@example.org",
+    } | overrides
 
 
 def consent_input(person_id: str, **overrides: object) -> dict[str, object]:

@@ -15,10 +15,16 @@ from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
 
 
-def signed_post(config: PlatformConfig, service: str, body: bytes, secret: str | None = None) -> httpx.Response:
+def signed_post(
+    config: PlatformConfig, service: str, body: bytes, secret: str | None = None
+) -> httpx.Response:
     ts = str(int(time.time() * 1000))
     key = (secret or config.secrets.gateway).encode()
-    headers = {"content-type": "application/json", TIMESTAMP_HEADER: ts, SIGNATURE_HEADER: sign(key, ts, body)}
+    headers = {
+        "content-type": "application/json",
+        TIMESTAMP_HEADER: ts,
+        SIGNATURE_HEADER: sign(key, ts, body),
+    }
     return httpx.post(config.service_url(service) + "/graphql", content=body, headers=headers)
 
 
@@ -38,8 +44,12 @@ class TestGatewayOnly:
         assert response.status_code == 401
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
-    def test_a_signature_with_another_key_is_refused(self, platform: Platform, service: str) -> None:
-        response = signed_post(platform.config, service, graphql_body("{ __typename }", ["admin"]), "guess")
+    def test_a_signature_with_another_key_is_refused(
+        self, platform: Platform, service: str
+    ) -> None:
+        response = signed_post(
+            platform.config, service, graphql_body("{ __typename }", ["admin"]), "guess"
+        )
         assert response.status_code == 401
 
     def test_signed_requests_are_served(self, platform: Platform, service: str) -> None:

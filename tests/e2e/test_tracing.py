@@ -13,7 +13,9 @@ from .queries import CREATE_PERSON, person_input
 GIVEN, FAMILY, EMAIL = "Traceline", "Spurenfeld", "traceline.spurenfeld@example.org"
 
 
-def spans_of_trace(receiver: OtlpReceiver, predicate: object, timeout_s: float = 20) -> list[ReceivedSpan]:
+def spans_of_trace(
+    receiver: OtlpReceiver, predicate: object, timeout_s: float = 20
+) -> list[ReceivedSpan]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         spans = receiver.snapshot()
@@ -24,7 +26,9 @@ def spans_of_trace(receiver: OtlpReceiver, predicate: object, timeout_s: float =
             if {"gateway", "profile", "matching-worker"} <= services:
                 return in_trace
         time.sleep(0.2)
-    raise AssertionError(f"no complete trace; services seen: {sorted({s.service for s in receiver.snapshot()})}")
+    raise AssertionError(
+        f"no complete trace; services seen: {sorted({s.service for s in receiver.snapshot()})}"
+    )
 
 
 def test_one_trace_spans_gateway_subgraph_cypher_and_task(
@@ -50,7 +54,9 @@ def test_one_trace_spans_gateway_subgraph_cypher_and_task(
     assert person_id  # the id itself is not personal data and may appear
 
 
-def test_no_personal_data_in_exported_spans(gateway: GatewayClient, otlp_receiver: OtlpReceiver) -> None:
+def test_no_personal_data_in_exported_spans(
+    gateway: GatewayClient, otlp_receiver: OtlpReceiver
+) -> None:
     # Inline literals (not variables): the worst case for leaking into a span.
     gateway.execute(
         f'mutation {{ createPerson(input: {{givenName: "{GIVEN}", familyName: "{FAMILY}", '

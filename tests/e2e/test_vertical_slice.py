@@ -7,7 +7,14 @@ from datetime import datetime
 
 from mdm_infra.client import GatewayClient
 
-from .queries import CREATE_PERSON, MATCHING_STATE, PERSON_360, RECORD_CONSENT, consent_input, person_input
+from .queries import (
+    CREATE_PERSON,
+    MATCHING_STATE,
+    PERSON_360,
+    RECORD_CONSENT,
+    consent_input,
+    person_input,
+)
 
 
 def wait_until_registered(gateway: GatewayClient, person_id: str, timeout_s: float = 20) -> None:
@@ -32,7 +39,8 @@ class TestPersonWithConsentsAndMatching:
 
         gateway.execute(RECORD_CONSENT, {"input": consent_input(person_id)})
         gateway.execute(
-            RECORD_CONSENT, {"input": consent_input(person_id, status="WITHDRAWN", source="preference-center")}
+            RECORD_CONSENT,
+            {"input": consent_input(person_id, status="WITHDRAWN", source="preference-center")},
         )
         # The person.created event reaches the matching worker through the broker.
         wait_until_registered(gateway, person_id)

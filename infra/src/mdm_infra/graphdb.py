@@ -19,7 +19,7 @@ from neo4j import GraphDatabase
 log = logging.getLogger(__name__)
 
 BOLT_PLUGIN = "Bolt:com.arcadedb.bolt.BoltProtocolPlugin"
-PASSWORD_ENV = "MDM_GRAPH_PASSWORD"
+PASSWORD_ENV = "MDM_GRAPH_PASSWORD"  # noqa: S105 - the variable name, not a password
 
 
 @dataclass(frozen=True)

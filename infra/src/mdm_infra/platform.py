@@ -11,7 +11,9 @@ import os
 import secrets
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -96,7 +98,9 @@ class PlatformConfig:
 
     @property
     def broker(self) -> broker.BrokerConfig:
-        return broker.BrokerConfig(data_dir=self.state_dir / "data" / "broker", port=self.ports.broker)
+        return broker.BrokerConfig(
+            data_dir=self.state_dir / "data" / "broker", port=self.ports.broker
+        )
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{getattr(self.ports, name)}"
@@ -191,18 +195,20 @@ class Platform:
             "gateway", [node, "src/server.mjs"], env=cfg.gateway_env(), cwd=GATEWAY_DIR
         )
         with httpx.Client(timeout=2) as client:
+
+            def answers(url: str) -> Callable[[], bool]:
+                return lambda: client.get(url).status_code == 200
+
             for name in SERVICES:
-                url = self.config.service_url(name) + "/readyz"
                 self.processes[name].wait_ready(
-                    lambda url=url: client.get(url).status_code == 200, timeout_s=timeout_s
+                    answers(self.config.service_url(name) + "/readyz"), timeout_s=timeout_s
                 )
-            gateway_ready = f"http://127.0.0.1:{cfg.ports.gateway}/readiness"
             gateway.wait_ready(
-                lambda: client.get(gateway_ready).status_code == 200, timeout_s=timeout_s
+                answers(f"http://127.0.0.1:{cfg.ports.gateway}/readiness"), timeout_s=timeout_s
             )
         for service in WORKER_QUEUES:
             self.processes[f"{service}-worker"].wait_ready(
-                lambda service=service: self._worker_answers(service), timeout_s=timeout_s
+                partial(self._worker_answers, service), timeout_s=timeout_s
             )
 
     def _worker_answers(self, service: str) -> bool:

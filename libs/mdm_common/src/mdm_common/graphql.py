@@ -159,7 +159,7 @@ def create_app(
         while True:
             try:
                 await graph.apply_schema(statements)
-            except Exception as exc:  # noqa: BLE001 - any failure means: not yet, try again
+            except Exception as exc:
                 log.warning("graph schema not applied yet (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
@@ -193,7 +193,7 @@ def create_app(
             return JSONResponse({"status": "starting", "graph": "schema not applied"}, 503)
         try:
             await asyncio.wait_for(graph.ping(), timeout=settings.graph_connect_timeout_s)
-        except Exception as exc:  # noqa: BLE001 - readiness reports every failure as not ready
+        except Exception as exc:
             return JSONResponse({"status": "unavailable", "graph": type(exc).__name__}, 503)
         return JSONResponse({"status": "ready", "graph": "ok"})
 

@@ -45,8 +45,9 @@ def instrument_worker(app: Celery, *, service_name: str) -> None:
             _loop.close()
 
     @signals.task_failure.connect(weak=False)
-    def _dead_letter(sender: Any = None, task_id: str | None = None, exception: Any = None,
-                     **_: Any) -> None:
+    def _dead_letter(
+        sender: Any = None, task_id: str | None = None, exception: Any = None, **_: Any
+    ) -> None:
         # Only the task name, id and error type: arguments may not be copied anywhere.
         entry = {
             "task": getattr(sender, "name", "?"),

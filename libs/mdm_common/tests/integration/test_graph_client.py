@@ -29,7 +29,9 @@ async def create(tx: Transaction, node_id: str) -> None:
 
 async def count(graph: GraphClient, node_id: str) -> int:
     rows = await graph.read(
-        lambda tx: tx.run("probe.count", f"MATCH (n:{LABEL} {{id: $id}}) RETURN count(n) AS n", id=node_id)
+        lambda tx: tx.run(
+            "probe.count", f"MATCH (n:{LABEL} {{id: $id}}) RETURN count(n) AS n", id=node_id
+        )
     )
     return int(rows[0]["n"])
 
@@ -59,7 +61,9 @@ class TestTransactions:
         assert await count(graph, node_id) == 0
 
     async def test_schema_statements_are_idempotent(self, graph: GraphClient) -> None:
-        statement = f"CREATE CONSTRAINT probe_id IF NOT EXISTS FOR (n:{LABEL}) REQUIRE n.id IS UNIQUE"
+        statement = (
+            f"CREATE CONSTRAINT probe_id IF NOT EXISTS FOR (n:{LABEL}) REQUIRE n.id IS UNIQUE"
+        )
         await graph.apply_schema([statement, statement])
 
 

@@ -40,7 +40,9 @@ class TestVerify:
     def test_refuses_another_key(self) -> None:
         ts, body = now_ms(), b"{}"
         with pytest.raises(SignatureError, match="Invalid"):
-            verify(SECRET, timestamp=ts, signature=sign(b"other", ts, body), body=body, max_age_s=60)
+            verify(
+                SECRET, timestamp=ts, signature=sign(b"other", ts, body), body=body, max_age_s=60
+            )
 
     def test_matches_the_gateway_encoding(self) -> None:
         # Same inputs as gateway/src/signing.mjs: base64url HMAC-SHA256 of "<ts>.<body>", unpadded.
@@ -52,7 +54,9 @@ class TestPrincipal:
         return json.dumps({"query": "{}", "extensions": {"jwt": {"payload": payload}}}).encode()
 
     def test_reads_subject_and_known_roles(self) -> None:
-        principal = principal_from_body(self.body({"sub": "u1", "roles": ["app", "root", "steward"]}))
+        principal = principal_from_body(
+            self.body({"sub": "u1", "roles": ["app", "root", "steward"]})
+        )
         assert principal == Principal("u1", frozenset({Role.APP, Role.STEWARD}))
 
     @pytest.mark.parametrize("payload", [None, {}, {"roles": ["admin"]}, {"sub": 5}, []])

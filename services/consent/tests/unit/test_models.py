@@ -23,13 +23,16 @@ def test_a_valid_draft_becomes_an_event_with_its_proof() -> None:
 
 
 def test_every_event_gets_its_own_id() -> None:
-    assert DRAFT.to_event(now=NOW, recorded_by="a").id != DRAFT.to_event(now=NOW, recorded_by="a").id
+    assert (
+        DRAFT.to_event(now=NOW, recorded_by="a").id != DRAFT.to_event(now=NOW, recorded_by="a").id
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "field"),
     [({"person_id": "Anna Müller"}, "personId"), ({"purpose": "News Letter"}, "purpose"),
-     ({"purpose": "x"}, "purpose"), ({"source": "   "}, "source"), ({"source": "s" * 201}, "source")],
+     ({"purpose": "x"}, "purpose"), ({"source": "   "}, "source"),
+     ({"source": "s" * 201}, "source")],
 )  # fmt: skip
 def test_rejects(change: dict[str, str], field: str) -> None:
     with pytest.raises(InvalidInput) as raised:

@@ -34,7 +34,7 @@ async def _graph_client() -> GraphClient:
     return _graph
 
 
-@celery.task(  # type: ignore[misc]
+@celery.task(
     name="matching.on_person_created",
     bind=True,
     autoretry_for=(Unavailable,),

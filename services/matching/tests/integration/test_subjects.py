@@ -19,7 +19,9 @@ async def test_registration_is_idempotent(graph_for: Callable[[str], GraphClient
 
     for at in (first, first + timedelta(minutes=5)):  # a redelivered event
         await graph.write(
-            lambda tx, at=at: subjects.on_person_created(person_id, subjects=GraphSubjectStore(tx), now=at)
+            lambda tx, at=at: subjects.on_person_created(
+                person_id, subjects=GraphSubjectStore(tx), now=at
+            )
         )
 
     found = await graph.read(lambda tx: GraphSubjectStore(tx).get_many([person_id, "unknown"]))

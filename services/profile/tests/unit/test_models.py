@@ -48,7 +48,9 @@ class TestEmail:
     def test_normalises_the_domain(self) -> None:
         assert PersonDraft("A", "B", " Anna@Example.ORG ").validated().email == "Anna@example.org"
 
-    @pytest.mark.parametrize("email", ["anna", "anna@", "@example.org", "anna@@example.org", "a b@c.de"])
+    @pytest.mark.parametrize(
+        "email", ["anna", "anna@", "@example.org", "anna@@example.org", "a b@c.de"]
+    )
     def test_rejects_without_echoing_the_address(self, email: str) -> None:
         with pytest.raises(InvalidInput) as raised:
             PersonDraft("A", "B", email).validated()

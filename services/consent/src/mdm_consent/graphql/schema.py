@@ -9,9 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from mdm_common.graphql import SubgraphSchema
-
 from mdm_common.auth import Role
+from mdm_common.graphql import SubgraphSchema
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.domain import consents
 from mdm_consent.domain.models import Channel, ConsentDraft, ConsentEvent, ConsentStatus
@@ -105,8 +104,5 @@ def build_schema(
     extensions: Sequence[SchemaExtension | type[SchemaExtension]] = (),
 ) -> SubgraphSchema:
     return SubgraphSchema(
-        query=Query,
-        mutation=Mutation,
-        types=[Person],
-        extensions=list(extensions)
+        query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
     )

@@ -44,9 +44,7 @@ class GraphSubjectStore:
             "RETURN s.personId AS personId, s.registeredAt AS registeredAt",
             ids=list(person_ids),
         )
-        return {
-            r["personId"]: MatchSubject(r["personId"], as_utc(r["registeredAt"])) for r in rows
-        }
+        return {r["personId"]: MatchSubject(r["personId"], as_utc(r["registeredAt"])) for r in rows}
 
     async def candidates_of(self, person_ids: Sequence[str]) -> dict[str, list[MatchCandidate]]:
         rows = await self._tx.run(

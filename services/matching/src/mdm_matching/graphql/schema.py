@@ -9,9 +9,8 @@ from typing import Any
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from mdm_common.graphql import SubgraphSchema
-
 from mdm_common.auth import Role
+from mdm_common.graphql import SubgraphSchema
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.graphql.context import MatchingContext
 
@@ -50,7 +49,9 @@ class Person:
     async def match_candidates(self, info: Info) -> list[MatchCandidate]:
         info.context.require(*CANDIDATE_ROLES)
         found = await info.context.candidates.load(str(self.id))
-        return [MatchCandidate(person_id=strawberry.ID(c.candidate_id), score=c.score) for c in found]
+        return [
+            MatchCandidate(person_id=strawberry.ID(c.candidate_id), score=c.score) for c in found
+        ]
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, **_: Any) -> Person:  # noqa: A002 - federation key name
@@ -68,5 +69,4 @@ class Query:
 def build_schema(
     extensions: Sequence[SchemaExtension | type[SchemaExtension]] = (),
 ) -> SubgraphSchema:
-    return SubgraphSchema(
-        query=Query, types=[Person], extensions=list(extensions)    )
+    return SubgraphSchema(query=Query, types=[Person], extensions=list(extensions))

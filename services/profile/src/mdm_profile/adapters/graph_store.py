@@ -10,9 +10,7 @@ from mdm_profile.domain.models import Person
 
 PERSON = "Person"
 
-SCHEMA = (
-    f"CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:{PERSON}) REQUIRE p.id IS UNIQUE",
-)
+SCHEMA = (f"CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:{PERSON}) REQUIRE p.id IS UNIQUE",)
 
 
 class GraphPersonStore:

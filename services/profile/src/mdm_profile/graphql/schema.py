@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from mdm_common.graphql import SubgraphSchema
-
 from mdm_common.errors import NotFound
+from mdm_common.graphql import SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.domain import people
 from mdm_profile.domain.models import PersonDraft
@@ -52,8 +51,5 @@ def build_schema(
     extensions: Sequence[SchemaExtension | type[SchemaExtension]] = (),
 ) -> SubgraphSchema:
     return SubgraphSchema(
-        query=Query,
-        mutation=Mutation,
-        types=[Person],
-        extensions=list(extensions)
+        query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
     )

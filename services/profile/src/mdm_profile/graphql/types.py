@@ -33,7 +33,11 @@ class Person:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info[Any, Any], id: strawberry.ID) -> Person | None:  # noqa: A002 - federation passes the key by its field name
+    async def resolve_reference(
+        cls,
+        info: strawberry.Info[Any, Any],
+        id: strawberry.ID,  # noqa: A002 - federation passes the key by its field name
+    ) -> Person | None:
         info.context.require(*READ_ROLES)
         person = await info.context.persons.load(str(id))
         return cls.from_model(person) if person is not None else None
