@@ -80,7 +80,6 @@ def test_readiness_fails_while_the_graph_is_unreachable(platform: Platform) -> N
     config = platform.config
     port = free_port()
     env = config.service_env("consent") | {
-        "CONSENT_PORT": str(port),
         "CONSENT_GRAPH_URI": f"bolt://127.0.0.1:{free_port()}",  # nothing listens there
         "CONSENT_GRAPH_CONNECT_TIMEOUT_S": "1",
     }

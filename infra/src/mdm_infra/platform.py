@@ -118,7 +118,6 @@ class PlatformConfig:
     def service_env(self, name: str) -> dict[str, str]:
         prefix = name.upper() + "_"
         values = {
-            "PORT": str(getattr(self.ports, name)),
             "GRAPH_URI": self.graph.bolt_uri,
             "GRAPH_USER": "root",
             "GRAPH_PASSWORD": self.secrets.graph_password,

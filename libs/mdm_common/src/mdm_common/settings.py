@@ -10,15 +10,14 @@ class ServiceSettings(BaseSettings):
     """Base settings of a subgraph service.
 
     A subclass sets ``model_config = SettingsConfigDict(env_prefix="PROFILE_")``
-    and the defaults that differ per service (database, port). Built once at
+    and the defaults that differ per service (its database). Host and port are
+    uvicorn's (``--host``, ``--port``). Built once at
     start-up in the service's ``app.py``.
     """
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     service_name: str
-    host: str = "127.0.0.1"
-    port: int = 8100
 
     graph_uri: str = "bolt://127.0.0.1:7687"
     graph_user: str = "root"

@@ -9,5 +9,4 @@ class ConsentSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CONSENT_", extra="ignore", frozen=True)
 
     service_name: str = "consent"
-    port: int = 8103
     graph_database: str = "consent"

@@ -9,5 +9,4 @@ class MatchingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore", frozen=True)
 
     service_name: str = "matching"
-    port: int = 8102
     graph_database: str = "matching"

@@ -9,5 +9,4 @@ class ProfileSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PROFILE_", extra="ignore", frozen=True)
 
     service_name: str = "profile"
-    port: int = 8101
     graph_database: str = "profile"
