@@ -15,65 +15,74 @@ from mdm_infra.platform import Ports
 from mdm_infra.process import is_alive
 
 
-def test_up_prints_a_working_sample_query_and_down_leaves_nothing(tmp_path: Path) -> None:
+def cli(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mdm_infra", command],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def printed(label: str, output: str) -> str:
+    found = re.search(label, output)
+    assert found, output
+    return found.group(1)
+
+
+def run_sample_query(output: str) -> dict[str, object]:
+    url = printed(r"Gateway:\s+(\S+)", output)
+    token = printed(r"export TOKEN=(\S+)", output)
+    payload = printed(r"-d '(.+)'", output)
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    answer: dict[str, object] = httpx.post(url, content=payload, headers=headers).json()
+    return answer
+
+
+def down_and_check_nothing_is_left(env: dict[str, str], state_dir: Path) -> None:
+    pids_file = state_dir / "pids.json"
+    pids = json.loads(pids_file.read_text()) if pids_file.exists() else {}
+    down = cli("down", env)
+    assert down.returncode == 0, down.stderr
+    assert set(pids) == {
+        "graph", "broker", "profile", "matching", "consent", "matching-worker", "gateway"
+    }  # fmt: skip
+    assert [name for name, pid in pids.items() if is_alive(pid)] == []
+    leftovers = subprocess.run(["pgrep", "-f", str(state_dir)], capture_output=True, text=True)
+    assert leftovers.stdout == ""
+
+
+def test_up_answers_the_printed_query_and_down_leaves_nothing(tmp_path: Path) -> None:
     ports = Ports.free()
-    env = os.environ | {
+    env = dict(os.environ) | {
         f"MDM_{name.upper()}_PORT": str(getattr(ports, name)) for name in ports.__dataclass_fields__
     }
-    env |= {"MDM_STATE_DIR": str(tmp_path)}
+    env["MDM_STATE_DIR"] = str(tmp_path)
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
 
-    up = subprocess.run(
-        [sys.executable, "-m", "mdm_infra", "up"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    up = cli("up", env)
     try:
         assert up.returncode == 0, up.stderr + up.stdout
-        url = re.search(r"Gateway:\s+(\S+)", up.stdout).group(1)  # type: ignore[union-attr]
-        token = re.search(r"Token:\s+(\S+)", up.stdout).group(1)  # type: ignore[union-attr]
-        payload = re.search(r"-d '(.+)'", up.stdout).group(1)  # type: ignore[union-attr]
-        assert url == f"http://127.0.0.1:{ports.gateway}/graphql"
-
-        answer = httpx.post(
-            url,
-            content=payload,
-            headers={"authorization": f"Bearer {token}", "content-type": "application/json"},
-        ).json()
+        assert (
+            printed(r"Gateway:\s+(\S+)", up.stdout) == f"http://127.0.0.1:{ports.gateway}/graphql"
+        )
+        answer = run_sample_query(up.stdout)
         assert "errors" not in answer, answer
-        person = answer["data"]["person"]
+        person = answer["data"]["person"]  # type: ignore[index]
         assert person["givenName"] == "Anna"
         assert person["consents"][0]["purpose"] == "newsletter"
 
-        again = subprocess.run([sys.executable, "-m", "mdm_infra", "up"], env=env,
-                               capture_output=True, text=True, timeout=60)  # fmt: skip
+        again = cli("up", env)
         assert again.returncode == 1
         assert "already running" in again.stdout
     finally:
-        pids = (
-            json.loads((tmp_path / "pids.json").read_text())
-            if (tmp_path / "pids.json").exists()
-            else {}
-        )
-        down = subprocess.run(
-            [sys.executable, "-m", "mdm_infra", "down"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert down.returncode == 0
-    assert set(pids) == {
-        "graph",
-        "broker",
-        "profile",
-        "matching",
-        "consent",
-        "matching-worker",
-        "gateway",
-    }
-    assert [name for name, pid in pids.items() if is_alive(pid)] == []
-    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
-    assert leftovers.stdout == ""
+        down_and_check_nothing_is_left(env, tmp_path)
+
+    # A restart keeps the data and does not load the demo a second time.
+    restarted = cli("up", env)
+    try:
+        assert restarted.returncode == 0, restarted.stderr + restarted.stdout
+        first_id = printed(r"demo person ([0-9a-f-]+)", up.stdout)
+        assert printed(r"demo person ([0-9a-f-]+)", restarted.stdout) == first_id
+        answer = run_sample_query(restarted.stdout)
+        assert answer["data"]["person"]["id"] == first_id  # type: ignore[index]
+    finally:
+        down_and_check_nothing_is_left(env, tmp_path)

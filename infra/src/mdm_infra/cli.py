@@ -37,7 +37,7 @@ def up() -> int:
     token = tokens.mint(config.secrets.jwt, subject="developer", roles=ALL_ROLES)
     client = GatewayClient(config.gateway_url, token)
     try:
-        ids = demo.load(client)
+        ids = demo.ensure_loaded(client, STATE_DIR / "demo.json")
     finally:
         client.close()
     elapsed = time.monotonic() - started
@@ -51,6 +51,7 @@ MDM platform is up ({elapsed:.1f} s); logs in {config.log_dir}
 
 Sample query (demo person {ids[0]}):
 
+export TOKEN={token}
 curl -s {config.gateway_url} \\
   -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\
   -d '{json.dumps({"query": demo.sample_query(ids[0])})}'

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from mdm_infra.client import GatewayClient
+import json
+from pathlib import Path
+
+from mdm_infra.client import GatewayClient, GraphQLError
 
 CREATE_PERSON = """
 mutation CreatePerson($input: CreatePersonInput!) {
@@ -37,6 +40,21 @@ def load(client: GatewayClient) -> list[str]:
             {"input": {"personId": person["id"], "purpose": "newsletter", "status": "GRANTED",
                        "channel": "EMAIL", "source": "demo-signup-form"}},
         )  # fmt: skip
+    return ids
+
+
+def ensure_loaded(client: GatewayClient, marker: Path) -> list[str]:
+    """Load the demo data once per data directory; a restart reuses it."""
+    if marker.exists():
+        ids: list[str] = json.loads(marker.read_text())
+        try:
+            client.execute("query($id: ID!) { person(id: $id) { id } }", {"id": ids[0]})
+        except GraphQLError:
+            pass  # the data directory was reset: load again
+        else:
+            return ids
+    ids = load(client)
+    marker.write_text(json.dumps(ids))
     return ids
 
 

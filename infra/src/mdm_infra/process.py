@@ -87,18 +87,33 @@ def is_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        state = _stat_fields(str(pid))[0]
     except (OSError, IndexError):
         return True
     return state != "Z"
 
 
+def _stat_fields(pid: str) -> list[str]:
+    # /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may contain spaces.
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _group_alive(pgid: int) -> bool:
+    """True while a process of the group runs; zombies (exited, unreaped) do not count."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
-    return True
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _ppid, pgrp = _stat_fields(entry.name)[:3]
+        except (OSError, IndexError):
+            continue
+        if int(pgrp) == pgid and state != "Z":
+            return True
+    return False
 
 
 def stop_process_group(pgid: int, *, timeout_s: float = 15.0) -> None:

@@ -56,48 +56,35 @@ class RequestContext:
         return self.principal
 
 
-def _is_expected(error: GraphQLError) -> bool:
-    # Parse and validation errors have no original error; they describe the query.
-    return error.original_error is None or isinstance(error.original_error, DomainError)
-
-
 class ErrorMapping(MaskErrors):
     """Typed codes for expected errors; masked, logged internals for the rest."""
 
     def __init__(self) -> None:
-        super().__init__(
-            should_mask_error=lambda e: not _is_expected(e),
-            error_message="Internal server error.",
-        )
+        super().__init__(error_message="Internal server error.")
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        processed = []
-        for error in errors:
-            original = error.original_error
-            if isinstance(original, DomainError):
-                error.extensions = {**(error.extensions or {}), "code": original.code.value}
-                if original.field:
-                    error.extensions["field"] = original.field
-                processed.append(error)
-            elif original is None:
-                error.extensions = {
-                    **(error.extensions or {}),
-                    "code": error.extensions.get("code", "GRAPHQL_VALIDATION_FAILED")
-                    if error.extensions
-                    else "GRAPHQL_VALIDATION_FAILED",
-                }
-                processed.append(error)
-            else:
-                log.error(
-                    "unexpected %s in %s",
-                    type(original).__name__,
-                    ".".join(str(p) for p in error.path or ()),
-                    exc_info=original,
-                )
-                masked = self.anonymise_error(error)
-                masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
-                processed.append(masked)
-        return processed
+        return [self._map(error) for error in errors]
+
+    def _map(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            error.extensions = {**(error.extensions or {}), "code": original.code.value}
+            if original.field:
+                error.extensions["field"] = original.field
+            return error
+        if original is None:
+            # Parse and validation errors describe the query, not the server.
+            error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
+            return error
+        log.error(
+            "unexpected %s in %s",
+            type(original).__name__,
+            ".".join(str(p) for p in error.path or ()),
+            exc_info=original,
+        )
+        masked = self.anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
 
 
 class SubgraphSchema(strawberry.federation.Schema):
@@ -116,14 +103,19 @@ class SubgraphSchema(strawberry.federation.Schema):
         return
 
 
-def schema_extensions(settings: ServiceSettings) -> list[SchemaExtension | type[SchemaExtension]]:
+# Strawberry builds extensions per request from a class or a factory; an instance
+# would be shared by concurrent requests.
+Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+
+def schema_extensions(settings: ServiceSettings) -> list[Extension]:
     """The same limits and edge behaviour in every subgraph."""
     return [
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         GraphQLTracing,
-        ErrorMapping(),
+        ErrorMapping,
     ]
 
 

@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from mdm_common.auth import Role
-from mdm_common.graphql import SubgraphSchema
+from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.domain import consents
 from mdm_consent.domain.models import Channel, ConsentDraft, ConsentEvent, ConsentStatus
@@ -101,7 +100,7 @@ class Mutation:
 
 
 def build_schema(
-    extensions: Sequence[SchemaExtension | type[SchemaExtension]] = (),
+    extensions: Sequence[Extension] = (),
 ) -> SubgraphSchema:
     return SubgraphSchema(
         query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)

@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from mdm_common.auth import Role
-from mdm_common.graphql import SubgraphSchema
+from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.graphql.context import MatchingContext
 
@@ -67,6 +66,6 @@ class Query:
 
 
 def build_schema(
-    extensions: Sequence[SchemaExtension | type[SchemaExtension]] = (),
+    extensions: Sequence[Extension] = (),
 ) -> SubgraphSchema:
     return SubgraphSchema(query=Query, types=[Person], extensions=list(extensions))

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import strawberry
-from strawberry.extensions import SchemaExtension
 
 from mdm_common.errors import NotFound
-from mdm_common.graphql import SubgraphSchema
+from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.domain import people
 from mdm_profile.domain.models import PersonDraft
@@ -48,7 +47,7 @@ class Mutation:
 
 
 def build_schema(
-    extensions: Sequence[SchemaExtension | type[SchemaExtension]] = (),
+    extensions: Sequence[Extension] = (),
 ) -> SubgraphSchema:
     return SubgraphSchema(
         query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
