@@ -8,8 +8,9 @@ const LIMIT = /^(?:Syntax Error: )?(.*limit of \d+ exceeded.*)$/;
 
 function codeFor(error) {
   const extensions = error.extensions ?? {};
-  if (extensions.code) return extensions.code;
+  // Before any existing code: the runtime labels the token limit a parse failure.
   if (LIMIT.test(error.message)) return 'QUERY_TOO_COMPLEX';
+  if (extensions.code) return extensions.code;
   // Variables that do not fit their declared types (e.g. an unknown enum value).
   if (/^Variable "\$/.test(error.message)) return 'BAD_USER_INPUT';
   const status = extensions.http?.status;

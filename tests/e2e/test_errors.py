@@ -50,6 +50,12 @@ class TestQueryErrors:
         assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
         assert "Aliases limit of 15 exceeded" in body["errors"][0]["message"]
 
+    def test_too_many_tokens_are_refused(self, gateway: GatewayClient) -> None:
+        fields = " ".join(["id"] * 1200)
+        body = gateway.post(f'{{ person(id: "x") {{ {fields} }} }}').json()
+        assert error_codes(body) == ["QUERY_TOO_COMPLEX"]
+        assert "Token limit of 1000 exceeded" in body["errors"][0]["message"]
+
     def test_oversized_body_is_refused(self, gateway: GatewayClient) -> None:
         response = gateway.post("{ __typename }", {"padding": "x" * 300_000})
         assert response.status_code == 413

@@ -66,6 +66,16 @@ class TestGatewayOnly:
         errors = signed_post(platform.config, service, graphql_body(deep)).json()["errors"]
         assert any("exceeds maximum operation depth" in e["message"] for e in errors)
 
+    def test_aliases_and_tokens_are_limited_here_too(
+        self, platform: Platform, service: str
+    ) -> None:
+        aliases = " ".join(f"a{i}: __typename" for i in range(40))
+        errors = signed_post(platform.config, service, graphql_body(f"{{ {aliases} }}")).json()
+        assert "aliases found" in errors["errors"][0]["message"]
+        tokens = " ".join(["__typename"] * 2100)
+        errors = signed_post(platform.config, service, graphql_body(f"{{ {tokens} }}")).json()
+        assert "more than 2000 tokens" in errors["errors"][0]["message"]
+
     def test_health_endpoints(self, platform: Platform, service: str) -> None:
         base = platform.config.service_url(service)
         assert httpx.get(base + "/healthz").json()["status"] == "alive"

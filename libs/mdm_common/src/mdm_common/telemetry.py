@@ -60,7 +60,8 @@ class GraphQLTracing(SchemaExtension):
             name = ctx.operation_name or "anonymous"
             span.update_name(f"graphql {name}")
             span.set_attribute("graphql.operation.name", name)
-            if ctx.operation_type is not None:
+            # No document when parsing failed (syntax error, token limit).
+            if ctx.graphql_document is not None:
                 span.set_attribute("graphql.operation.type", ctx.operation_type.value)
             errors = ctx.result.errors if ctx.result is not None else None
             if errors:

@@ -71,3 +71,17 @@ class TestRequire:
     def test_returns_the_caller(self) -> None:
         caller = Principal("u", frozenset({Role.STEWARD}))
         assert self.context(caller).require(Role.STEWARD) is caller
+
+
+def test_parse_failures_are_reported_as_such_by_every_extension() -> None:
+    from strawberry.extensions import MaxTokensLimiter
+
+    from mdm_common.telemetry import GraphQLTracing
+
+    limited = SubgraphSchema(
+        query=Query,
+        extensions=[lambda: MaxTokensLimiter(max_token_count=5), GraphQLTracing, ErrorMapping],
+    )
+    error = limited.execute_sync("{ missing missing missing missing }").errors[0]
+    assert "more than 5 tokens" in error.message
+    assert error.extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
