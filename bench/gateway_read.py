@@ -1,0 +1,114 @@
+"""Read latency of one federated person query through the gateway (all three subgraphs).
+
+    .venv/bin/python bench/gateway_read.py [--requests 400] [--persons 200]
+
+Starts its own platform on free ports in a temporary directory (no tracing export),
+creates persons with a consent each through the gateway, then times
+``person(id) { ... consents ... matching ... matchCandidates }`` with 1 and 8
+concurrent clients. Reports medians and p99; the machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from mdm_infra import demo, tokens
+from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
+
+QUERY = """query Person360($id: ID!) { person(id: $id) {
+  id givenName familyName email
+  consents { purpose status channel recordedAt }
+  matching { registered }
+  matchCandidates { personId score }
+} }"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed_reads(client: GatewayClient, ids: list[str], count: int) -> list[float]:
+    rng = random.Random(7)
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.execute(QUERY, {"id": rng.choice(ids)})
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=400, help="reads per client")
+    parser.add_argument("--persons", type=int, default=200)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = PlatformConfig(state_dir=Path(tmp), ports=Ports.free(), secrets=Secrets.generate())
+        platform = Platform(config)
+        started = time.perf_counter()
+        platform.start()
+        print(f"platform start: {time.perf_counter() - started:.1f} s")
+        try:
+            token = tokens.mint(
+                config.secrets.jwt, subject="bench", roles=["app", "steward", "compliance"]
+            )
+            loader = GatewayClient(config.gateway_url, token)
+            ids = []
+            for i in range(args.persons):
+                person = loader.execute(
+                    demo.CREATE_PERSON,
+                    {
+                        "input": {
+                            "givenName": f"Bench{i}",
+                            "familyName": "Messreihe",
+                            "email": f"b{i}@example.org",
+                        }
+                    },
+                )
+                ids.append(person["createPerson"]["id"])
+                loader.execute(
+                    demo.RECORD_CONSENT,
+                    {
+                        "input": {
+                            "personId": ids[-1],
+                            "purpose": "newsletter",
+                            "status": "GRANTED",
+                            "channel": "EMAIL",
+                            "source": "bench",
+                        }
+                    },
+                )
+            timed_reads(loader, ids, 50)  # warm-up: connections, JIT, caches
+
+            for clients in (1, 8):
+                pool = [GatewayClient(config.gateway_url, token) for _ in range(clients)]
+                wall = time.perf_counter()
+                with ThreadPoolExecutor(clients) as executor:
+                    runs = list(executor.map(lambda c: timed_reads(c, ids, args.requests), pool))
+                wall = time.perf_counter() - wall
+                samples = [s for run in runs for s in run]
+                print(
+                    f"{clients} client(s): p50 {statistics.median(samples):.1f} ms, "
+                    f"p99 {percentile(samples, 0.99):.1f} ms, "
+                    f"{len(samples) / wall:.0f} req/s over {len(samples)} requests"
+                )
+                for client in pool:
+                    client.close()
+            loader.close()
+        finally:
+            platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
