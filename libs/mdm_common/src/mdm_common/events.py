@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from celery import Celery
 from opentelemetry import trace
@@ -23,7 +22,7 @@ from mdm_common.contracts import SUBSCRIPTIONS
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("mdm_common.events")
 
-_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
 def make_celery(name: str, broker_url: str) -> Celery:
@@ -63,7 +62,7 @@ class Outbox:
         if event not in SUBSCRIPTIONS:
             raise ValueError(f"unknown event {event}")
         for key, value in ids.items():
-            if not _ID.match(value):
+            if not _ID.fullmatch(value):
                 raise ValueError(f"event field {key} is not an id")
         self._pending.append((event, ids))
 
@@ -91,8 +90,3 @@ class Outbox:
                         )
                     except Exception as exc:
                         log.error("could not publish %s: %s", event, type(exc).__name__)
-
-
-def task_kwargs_are_ids(kwargs: dict[str, Any]) -> bool:
-    """Guard for receivers: event payloads are ids only."""
-    return all(isinstance(v, str) and _ID.match(v) for v in kwargs.values())
