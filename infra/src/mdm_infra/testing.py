@@ -6,11 +6,13 @@ touches a running ``make run``. Servers start on first use and stop at session e
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from mdm_common.graph import GraphClient
 from mdm_infra import tokens
@@ -19,6 +21,13 @@ from mdm_infra.otlp import OtlpReceiver
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 
 ALL_ROLES = ("app", "steward", "compliance")
+
+# No per-example deadline: the shared machines are too noisy for timing. In CI the
+# examples are derived from the test itself, so a run is reproducible; developers'
+# runs keep exploring new examples.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,60 @@
+"""E-mail addresses and phone numbers, with the well-kept libraries for each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+from mdm_profile.domain.quality.report import QualityReport, Severity
+
+
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    kind: str  # MOBILE, FIXED_LINE, VOIP, ... as libphonenumber classifies it
+
+
+def normalise_email(raw: str, *, report: QualityReport) -> str | None:
+    """Syntax-checked, domain lower-cased; ``None`` (with an ERROR issue) if unusable."""
+    value = raw.strip()
+    try:
+        # Syntax only: deliverability needs DNS, which ingestion must not depend on.
+        normalised = validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        # The library's message repeats the address; the report must not.
+        report.issue("email", "INVALID", Severity.ERROR)
+        return None
+    if normalised != raw:
+        report.fix("email", "EMAIL_NORMALISED")
+    return normalised
+
+
+_KINDS = {
+    PhoneNumberType.MOBILE: "MOBILE",
+    PhoneNumberType.FIXED_LINE: "FIXED_LINE",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "FIXED_LINE_OR_MOBILE",
+    PhoneNumberType.VOIP: "VOIP",
+    PhoneNumberType.TOLL_FREE: "TOLL_FREE",
+}
+
+
+def normalise_phone(raw: str, *, region: str | None, report: QualityReport) -> Phone | None:
+    """E.164 (``+4930123456``); national numbers are read in ``region`` (ISO alpha-2)."""
+    try:
+        parsed = phonenumbers.parse(raw, region or "DE")
+    except NumberParseException:
+        report.issue("phone", "UNPARSEABLE", Severity.ERROR)
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        report.issue("phone", "INVALID", Severity.ERROR)
+        return None
+    e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    if e164 != raw:
+        report.fix("phone", "PHONE_E164")
+    if region is None and not raw.strip().startswith(("+", "00")):
+        report.issue("phone", "REGION_ASSUMED", Severity.INFO, "read as a German number")
+    kind = _KINDS.get(phonenumbers.number_type(parsed), "OTHER")
+    return Phone(e164=e164, kind=kind)
