@@ -71,7 +71,7 @@ class TestInputErrors:
 
     @pytest.mark.parametrize(
         ("override", "field"),
-        [({"givenName": "   "}, "givenName"), ({"familyName": "x" * 201}, "familyName")],
+        [({"familyName": "   "}, "familyName"), ({"familyName": "x" * 301}, "familyName")],
     )
     def test_invalid_names(
         self, gateway: GatewayClient, override: dict[str, str], field: str

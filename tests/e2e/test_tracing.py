@@ -47,7 +47,7 @@ def test_one_trace_spans_gateway_subgraph_cypher_and_task(
     for span in trace:
         names_by_service.setdefault(span.service, set()).add(span.name)
     assert any("CreatePerson" in n for n in names_by_service["profile"]), names_by_service
-    assert "cypher person.create" in names_by_service["profile"]
+    assert "cypher person.upsert_many" in names_by_service["profile"]
     assert any(n.startswith("publish profile.person_created") for n in names_by_service["profile"])
     assert "cypher subject.register" in names_by_service["matching-worker"]
     assert len({s.trace_id for s in trace}) == 1

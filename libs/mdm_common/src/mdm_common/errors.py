@@ -7,7 +7,9 @@ personal data: they may name ids, never names, e-mail addresses or phone numbers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Any
 
 
 class ErrorCode(StrEnum):
@@ -24,10 +26,15 @@ class DomainError(Exception):
 
     code: ErrorCode = ErrorCode.BAD_USER_INPUT
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # Structured, machine-readable specifics (e.g. which records of a batch were
+        # refused and why); like the message, never personal data.
+        self.details = dict(details or {})
 
 
 class InvalidInput(DomainError):

@@ -71,6 +71,7 @@ class ErrorMapping(MaskErrors):
             error.extensions = {**(error.extensions or {}), "code": original.code.value}
             if original.field:
                 error.extensions["field"] = original.field
+            error.extensions.update(original.details)
             return error
         if original is None:
             # Parse and validation errors describe the query, not the server.

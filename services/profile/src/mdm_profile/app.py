@@ -12,6 +12,7 @@ from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
 from mdm_profile.adapters.graph_store import SCHEMA
+from mdm_profile.domain.sources import SourceRegistry
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.schema import build_schema
 from mdm_profile.settings import ProfileSettings
@@ -21,13 +22,15 @@ def create_app() -> Starlette:
     settings = ProfileSettings()
     graph = graph_client_from(settings)
     celery = make_celery("profile", settings.broker_url)
+    sources = SourceRegistry(settings.sources)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> ProfileContext:
         return ProfileContext(
             request=request, response=response, principal=principal,
-            graph=graph, outbox=Outbox(celery),
+            graph=graph, outbox=Outbox(celery), sources=sources,
+            rules=settings.survivorship_rules,
         )  # fmt: skip
 
     return create_subgraph_app(

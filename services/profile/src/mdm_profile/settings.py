@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from mdm_common.settings import ServiceSettings
+from mdm_profile.domain.golden import DEFAULT_RULES, Rule
+
+DEFAULT_SOURCES = {"crm": 1, "erp": 1, "shop": 2, "pos": 2, "support": 3, "newsletter": 3,
+                   "api": 4}  # fmt: skip
 
 
 class ProfileSettings(ServiceSettings):
@@ -10,3 +15,13 @@ class ProfileSettings(ServiceSettings):
 
     service_name: str = "profile"
     graph_database: str = "profile"
+    # Source systems allowed to send records, with their trust (1 = most trusted), e.g.
+    # PROFILE_SOURCES='{"crm": 1, "shop": 2}'.
+    sources: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SOURCES))
+    # Survivorship rule per attribute, merged over the defaults, e.g.
+    # PROFILE_SURVIVORSHIP='{"email": "SOURCE_PRIORITY"}'.
+    survivorship: dict[str, Rule] = Field(default_factory=dict)
+
+    @property
+    def survivorship_rules(self) -> dict[str, Rule]:
+        return DEFAULT_RULES | self.survivorship

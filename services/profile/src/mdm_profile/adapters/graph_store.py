@@ -1,34 +1,157 @@
-"""Cypher for persons. Labels come from constants; every value is a parameter."""
+"""Cypher for the profile graph. Labels come from constants; every value is a parameter.
+
+    (:SourceRecord)-[:DESCRIBES]->(:Person)-[:HAS_EMAIL]->(:Email)
+                                          -[:HAS_PHONE]->(:Phone)
+                                          -[:LIVES_AT]->(:PostalAddress)
+
+Contact points are shared nodes: two persons with one address or landline are
+connected through it. A person links to the contact points of all its source
+records; its golden values say which one is current.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_profile.domain.models import Person
+from mdm_profile.domain.golden import Rule
+from mdm_profile.domain.models import Lineage, Person
+from mdm_profile.domain.ports import ProfileChanges, StoredRecord
+from mdm_profile.domain.quality.addresses import PostalAddress, address_key
+from mdm_profile.domain.quality.contact import Phone
+from mdm_profile.domain.quality.report import Fix, Issue, QualityReport, Severity
+from mdm_profile.domain.records import CleanRecord
 
 PERSON = "Person"
+SOURCE_RECORD = "SourceRecord"
+EMAIL = "Email"
+PHONE = "Phone"
+POSTAL_ADDRESS = "PostalAddress"
+DESCRIBES = "DESCRIBES"
+HAS_EMAIL = "HAS_EMAIL"
+HAS_PHONE = "HAS_PHONE"
+LIVES_AT = "LIVES_AT"
 
-SCHEMA = (f"CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:{PERSON}) REQUIRE p.id IS UNIQUE",)
+SCHEMA = (
+    f"CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:{PERSON}) REQUIRE p.id IS UNIQUE",
+    f"CREATE CONSTRAINT source_record_key IF NOT EXISTS "
+    f"FOR (r:{SOURCE_RECORD}) REQUIRE r.key IS UNIQUE",
+    f"CREATE CONSTRAINT email_address IF NOT EXISTS FOR (e:{EMAIL}) REQUIRE e.address IS UNIQUE",
+    f"CREATE CONSTRAINT phone_e164 IF NOT EXISTS FOR (t:{PHONE}) REQUIRE t.e164 IS UNIQUE",
+    f"CREATE CONSTRAINT postal_address_key IF NOT EXISTS "
+    f"FOR (a:{POSTAL_ADDRESS}) REQUIRE a.key IS UNIQUE",
+    f"CREATE INDEX person_family_name IF NOT EXISTS FOR (p:{PERSON}) ON (p.familyName)",
+)
+
+
+def _address_props(address: PostalAddress | None) -> dict[str, Any]:
+    return {
+        "street": address.street if address else None,
+        "houseNumber": address.house_number if address else None,
+        "postalCode": address.postal_code if address else None,
+        "city": address.city if address else None,
+        "country": address.country if address else None,
+        "addressKey": address_key(address) if address else None,
+    }
+
+
+def _address_from(props: dict[str, Any]) -> PostalAddress | None:
+    if not props.get("addressKey"):
+        return None
+    return PostalAddress(props.get("street"), props.get("houseNumber"), props.get("postalCode"),
+                         props.get("city"), props.get("country"))  # fmt: skip
+
+
+def _phone_from(props: dict[str, Any]) -> Phone | None:
+    return (
+        Phone(props["phoneE164"], props.get("phoneKind") or "OTHER")
+        if props.get("phoneE164")
+        else None
+    )
+
+
+def _date(value: Any) -> Any:
+    return value.to_native() if hasattr(value, "to_native") else value
+
+
+def quality_json(report: QualityReport) -> str:
+    return json.dumps({
+        "fixes": [vars(f) for f in report.fixes],
+        "issues": [{**vars(i), "severity": i.severity.value} for i in report.issues],
+    })  # fmt: skip
+
+
+def quality_from(text: str | None) -> QualityReport:
+    data = json.loads(text or "{}")
+    return QualityReport(
+        fixes=[Fix(**f) for f in data.get("fixes", [])],
+        issues=[Issue(i["field"], i["code"], Severity(i["severity"]), i.get("detail", ""))
+                for i in data.get("issues", [])],
+    )  # fmt: skip
+
+
+def record_props(record: CleanRecord) -> dict[str, Any]:
+    return {
+        "source": record.source, "sourceId": record.source_id,
+        "givenName": record.given_name, "familyName": record.family_name,
+        "titles": list(record.titles), "suffix": record.suffix, "salutation": record.salutation,
+        "birthDate": record.birth_date, "email": record.email,
+        "phoneE164": record.phone.e164 if record.phone else None,
+        "phoneKind": record.phone.kind if record.phone else None,
+        **_address_props(record.address),
+        "language": record.language, "recordedAt": record.recorded_at,
+        "quality": quality_json(record.quality),
+    }  # fmt: skip
+
+
+def record_from(props: dict[str, Any]) -> CleanRecord:
+    return CleanRecord(
+        source=props["source"], source_id=props["sourceId"],
+        given_name=props.get("givenName") or "", family_name=props.get("familyName") or "",
+        titles=tuple(props.get("titles") or ()), suffix=props.get("suffix"),
+        salutation=props.get("salutation"), birth_date=_date(props.get("birthDate")),
+        email=props.get("email"), phone=_phone_from(props), address=_address_from(props),
+        language=props.get("language"), recorded_at=as_utc(props["recordedAt"]),
+        quality=quality_from(props.get("quality")),
+    )  # fmt: skip
+
+
+def person_props(person: Person) -> dict[str, Any]:
+    return {
+        "givenName": person.given_name, "familyName": person.family_name,
+        "titles": list(person.titles), "suffix": person.suffix, "salutation": person.salutation,
+        "birthDate": person.birth_date, "email": person.email,
+        "phoneE164": person.phone.e164 if person.phone else None,
+        "phoneKind": person.phone.kind if person.phone else None,
+        **_address_props(person.address),
+        "language": person.language, "createdAt": person.created_at,
+        "updatedAt": person.updated_at,
+        "lineage": json.dumps({a: [v.source, v.source_id, v.rule.value]
+                               for a, v in person.lineage.items()}),
+    }  # fmt: skip
+
+
+def person_from(props: dict[str, Any]) -> Person:
+    lineage = {
+        attribute: Lineage(attribute, source, source_id, Rule(rule))
+        for attribute, (source, source_id, rule) in json.loads(props.get("lineage") or "{}").items()
+    }
+    return Person(
+        id=props["id"], given_name=props.get("givenName") or "",
+        family_name=props.get("familyName") or "", titles=tuple(props.get("titles") or ()),
+        suffix=props.get("suffix"), salutation=props.get("salutation"),
+        birth_date=_date(props.get("birthDate")), email=props.get("email"),
+        phone=_phone_from(props), address=_address_from(props), language=props.get("language"),
+        created_at=as_utc(props["createdAt"]),
+        updated_at=as_utc(props.get("updatedAt") or props["createdAt"]), lineage=lineage,
+    )  # fmt: skip
 
 
 class GraphPersonStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
-
-    async def add(self, person: Person) -> None:
-        await self._tx.run(
-            "person.create",
-            f"CREATE (p:{PERSON} {{id: $id}}) SET p += $props",
-            id=person.id,
-            props={
-                "givenName": person.given_name,
-                "familyName": person.family_name,
-                "email": person.email,
-                "createdAt": person.created_at,
-            },
-        )
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Person]:
         rows = await self._tx.run(
@@ -36,14 +159,74 @@ class GraphPersonStore:
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) RETURN p {{.*}} AS p",
             ids=list(ids),
         )
-        return {row["p"]["id"]: _person(row["p"]) for row in rows}
+        return {row["p"]["id"]: person_from(row["p"]) for row in rows}
 
+    async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredRecord]:
+        rows = await self._tx.run(
+            "record.by_key",
+            f"UNWIND $keys AS key MATCH (r:{SOURCE_RECORD} {{key: key}})"
+            f"-[:{DESCRIBES}]->(p:{PERSON}) RETURN key, r {{.*}} AS r, p.id AS personId",
+            keys=list(keys),
+        )
+        return {row["key"]: StoredRecord(row["personId"], record_from(row["r"])) for row in rows}
 
-def _person(props: dict[str, Any]) -> Person:
-    return Person(
-        id=props["id"],
-        given_name=props["givenName"],
-        family_name=props["familyName"],
-        email=props.get("email"),
-        created_at=as_utc(props["createdAt"]),
-    )
+    async def records_of_persons(self, person_ids: Sequence[str]) -> dict[str, list[CleanRecord]]:
+        rows = await self._tx.run(
+            "record.of_persons",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+            "RETURN id, r {.*} AS r ORDER BY r.key",
+            ids=list(person_ids),
+        )
+        found: dict[str, list[CleanRecord]] = {pid: [] for pid in person_ids}
+        for row in rows:
+            found[row["id"]].append(record_from(row["r"]))
+        return found
+
+    async def save(self, changes: ProfileChanges) -> None:
+        await self._tx.run(
+            "person.upsert_many",
+            f"UNWIND $rows AS row MERGE (p:{PERSON} {{id: row.id}}) SET p += row.props",
+            rows=[{"id": p.id, "props": person_props(p)} for p in changes.persons],
+        )
+        await self._tx.run(
+            "record.upsert_many",
+            f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.personId}}) "
+            f"MERGE (r:{SOURCE_RECORD} {{key: row.key}}) SET r += row.props "
+            f"MERGE (r)-[:{DESCRIBES}]->(p)",
+            rows=[{"key": s.record.key, "personId": s.person_id, "props": record_props(s.record)}
+                  for s in changes.records],
+        )  # fmt: skip
+        await self._relink_contact_points([p.id for p in changes.persons])
+
+    async def _relink_contact_points(self, person_ids: list[str]) -> None:
+        """Link each person to the contact points of all its source records, afresh."""
+        await self._tx.run(
+            "contact.unlink",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
+            f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            ids=person_ids,
+        )
+        match = (
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+        )
+        await self._tx.run(
+            "contact.link_emails",
+            match + f"WHERE r.email IS NOT NULL MERGE (e:{EMAIL} {{address: toLower(r.email)}}) "
+            f"MERGE (p)-[:{HAS_EMAIL}]->(e)",
+            ids=person_ids,
+        )
+        await self._tx.run(
+            "contact.link_phones",
+            match + f"WHERE r.phoneE164 IS NOT NULL MERGE (t:{PHONE} {{e164: r.phoneE164}}) "
+            f"ON CREATE SET t.kind = r.phoneKind MERGE (p)-[:{HAS_PHONE}]->(t)",
+            ids=person_ids,
+        )
+        await self._tx.run(
+            "contact.link_addresses",
+            match
+            + f"WHERE r.addressKey IS NOT NULL MERGE (a:{POSTAL_ADDRESS} {{key: r.addressKey}}) "
+            "ON CREATE SET a.street = r.street, a.houseNumber = r.houseNumber, "
+            "a.postalCode = r.postalCode, a.city = r.city, a.country = r.country "
+            f"MERGE (p)-[:{LIVES_AT}]->(a)",
+            ids=person_ids,
+        )

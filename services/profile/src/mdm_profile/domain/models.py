@@ -1,15 +1,24 @@
-"""A person's golden profile (the foundation slice: name and e-mail)."""
+"""A person's golden profile: one value per attribute, each with its lineage."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from mdm_profile.domain.golden import GoldenValue, Rule
+from mdm_profile.domain.quality.addresses import PostalAddress
+from mdm_profile.domain.quality.contact import Phone
 
-from mdm_common.errors import InvalidInput
 
-MAX_NAME_LENGTH = 200
+@dataclass(frozen=True)
+class Lineage:
+    """Where a golden value came from and which rule chose it."""
+
+    attribute: str
+    source: str
+    source_id: str
+    rule: Rule
 
 
 @dataclass(frozen=True)
@@ -17,41 +26,32 @@ class Person:
     id: str
     given_name: str
     family_name: str
-    email: str | None
     created_at: datetime
-
-
-@dataclass(frozen=True)
-class PersonDraft:
-    """What a caller submits; :meth:`validated` returns a cleaned copy or raises."""
-
-    given_name: str
-    family_name: str
+    updated_at: datetime
+    titles: tuple[str, ...] = ()
+    suffix: str | None = None
+    salutation: str | None = None
+    birth_date: date | None = None
     email: str | None = None
+    phone: Phone | None = None
+    address: PostalAddress | None = None
+    language: str | None = None
+    lineage: dict[str, Lineage] = field(default_factory=dict, compare=False)
 
-    def validated(self) -> PersonDraft:
-        return PersonDraft(
-            given_name=_name(self.given_name, field="givenName"),
-            family_name=_name(self.family_name, field="familyName"),
-            email=_email(self.email) if self.email is not None else None,
-        )
+    @classmethod
+    def from_golden(
+        cls, person_id: str, golden: dict[str, GoldenValue], *, created_at: datetime,
+        updated_at: datetime,
+    ) -> Person:  # fmt: skip
+        def value(attribute: str) -> Any:
+            chosen = golden.get(attribute)
+            return chosen.value if chosen else None
 
-
-def _name(value: str, *, field: str) -> str:
-    cleaned = " ".join(value.split())
-    if not cleaned:
-        raise InvalidInput(f"{field} must not be empty.", field=field)
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise InvalidInput(f"{field} is longer than {MAX_NAME_LENGTH} characters.", field=field)
-    if any(not ch.isprintable() for ch in cleaned):
-        raise InvalidInput(f"{field} contains control characters.", field=field)
-    return cleaned
-
-
-def _email(value: str) -> str:
-    try:
-        # Syntax only: deliverability needs DNS, which ingestion must not depend on.
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        # The library's message repeats the address; ours must not (no personal data).
-        raise InvalidInput("email is not a valid e-mail address.", field="email") from exc
+        given, family, titles, suffix = value("name") or ("", "", (), None)
+        return cls(
+            id=person_id, given_name=given, family_name=family, titles=tuple(titles),
+            suffix=suffix, salutation=value("salutation"), birth_date=value("birthDate"),
+            email=value("email"), phone=value("phone"), address=value("address"),
+            language=value("language"), created_at=created_at, updated_at=updated_at,
+            lineage={a: Lineage(a, g.source, g.source_id, g.rule) for a, g in golden.items()},
+        )  # fmt: skip

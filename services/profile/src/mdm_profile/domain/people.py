@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from mdm_common.contracts import Event, EventRecorder
-from mdm_common.errors import NotFound
-from mdm_profile.domain.models import Person, PersonDraft
-from mdm_profile.domain.ports import PersonStore
+from mdm_common.errors import InvalidInput, NotFound
+from mdm_profile.domain.golden import DEFAULT_RULES, Rule, build_golden
+from mdm_profile.domain.models import Person
+from mdm_profile.domain.ports import PersonStore, ProfileChanges, StoredRecord
+from mdm_profile.domain.quality.report import QualityReport
+from mdm_profile.domain.records import (
+    MAX_BATCH,
+    CleanRecord,
+    RawRecord,
+    RecordRejected,
+    clean,
+    record_key,
+)
+from mdm_profile.domain.sources import SourceRegistry
 
 
 def new_person_id() -> str:
@@ -16,20 +29,120 @@ def new_person_id() -> str:
     return str(uuid.uuid4())
 
 
-async def create_person(
-    draft: PersonDraft, *, people: PersonStore, events: EventRecorder, now: datetime
-) -> Person:
-    clean = draft.validated()
-    person = Person(
-        id=new_person_id(),
-        given_name=clean.given_name,
-        family_name=clean.family_name,
-        email=clean.email,
-        created_at=now,
+@dataclass(frozen=True)
+class IngestOutcome:
+    source_id: str
+    person_id: str
+    created: bool
+    quality: QualityReport
+
+
+def _clean_all(
+    source: str, raws: Sequence[RawRecord], *, sources: SourceRegistry, now: datetime
+) -> list[CleanRecord]:
+    system = sources.get(source)
+    if not raws:
+        raise InvalidInput("A batch needs at least one record.", field="records")
+    if len(raws) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} records per batch.", field="records")
+    seen: set[str] = set()
+    cleaned, rejected = [], []
+    for index, raw in enumerate(raws):
+        if raw.source_id in seen:
+            rejected.append({"index": index, "sourceId": raw.source_id[:128], "field": "sourceId",
+                             "code": "DUPLICATE_IN_BATCH"})  # fmt: skip
+            continue
+        seen.add(raw.source_id)
+        try:
+            cleaned.append(clean(raw, source=system, received_at=now))
+        except RecordRejected as exc:
+            first = exc.report.errors[0]
+            rejected.append({"index": index, "sourceId": raw.source_id, "field": first.field,
+                             "code": first.code})  # fmt: skip
+        except InvalidInput as exc:
+            rejected.append({"index": index, "sourceId": raw.source_id[:128],
+                             "field": exc.field or "record", "code": "INVALID"})  # fmt: skip
+    if rejected:
+        raise InvalidInput(
+            f"{len(rejected)} of {len(raws)} records refused; nothing was written.",
+            field=str(rejected[0]["field"]),
+            details={"rejected": rejected},
+        )
+    return cleaned
+
+
+async def ingest(
+    source: str,
+    raws: Sequence[RawRecord],
+    *,
+    store: PersonStore,
+    sources: SourceRegistry,
+    events: EventRecorder,
+    now: datetime,
+    rules: Mapping[str, Rule] = DEFAULT_RULES,
+) -> list[IngestOutcome]:
+    """Clean, link and store a batch of one source's records: all of it, or nothing.
+
+    A record seen before (same source and id) updates its person; a new record
+    creates a person. Each touched person's golden record is rebuilt from all of
+    its source records.
+    """
+    cleaned = _clean_all(source, raws, sources=sources, now=now)
+    existing = await store.records_by_key([r.key for r in cleaned])
+    explicit_time = {raw.source_id for raw in raws if raw.recorded_at is not None}
+    cleaned = [_keep_time_if_unchanged(r, existing, explicit_time) for r in cleaned]
+    # Records identical to what is stored change nothing: re-ingesting is a no-op.
+    changed = [r for r in cleaned if r.key not in existing or existing[r.key].record != r]
+
+    person_of: dict[str, str] = {}
+    created: set[str] = set()
+    for record in cleaned:
+        if record.key in existing:
+            person_of[record.key] = existing[record.key].person_id
+        else:
+            person_of[record.key] = new_person_id()
+            created.add(person_of[record.key])
+
+    updated_ids = sorted({person_of[r.key] for r in changed} - created)
+    by_person: dict[str, dict[str, CleanRecord]] = {person_of[r.key]: {} for r in changed}
+    for person_id, records in (await store.records_of_persons(updated_ids)).items():
+        by_person[person_id] = {r.key: r for r in records}
+    for record in changed:
+        by_person[person_of[record.key]][record.key] = record
+
+    previous = await store.get_many(updated_ids)
+    persons = []
+    for person_id, records_by_key in by_person.items():
+        golden = build_golden(
+            list(records_by_key.values()), priority_of=sources.priority_of, rules=rules
+        )
+        created_at = previous[person_id].created_at if person_id in previous else now
+        persons.append(Person.from_golden(person_id, golden, created_at=created_at, updated_at=now))
+
+    await store.save(
+        ProfileChanges(
+            records=[StoredRecord(person_of[r.key], r) for r in changed],
+            persons=persons,
+            new_person_ids=frozenset(created),
+        )
     )
-    await people.add(person)
-    events.record(Event.PERSON_CREATED, person_id=person.id)
-    return person
+    for person_id in sorted(created):
+        events.record(Event.PERSON_CREATED, person_id=person_id)
+    return [
+        IngestOutcome(r.source_id, person_of[r.key], person_of[r.key] in created, r.quality)
+        for r in cleaned
+    ]
+
+
+def _keep_time_if_unchanged(
+    record: CleanRecord, existing: Mapping[str, StoredRecord], explicit_time: set[str]
+) -> CleanRecord:
+    """A record sent again without a source timestamp keeps the time it was first seen."""
+    stored = existing.get(record.key)
+    if stored is None or record.source_id in explicit_time:
+        return record
+    same_time = replace(record, recorded_at=stored.record.recorded_at)
+    return same_time if same_time == stored.record else record
 
 
 async def get_person(person_id: str, *, people: PersonStore) -> Person:
@@ -37,3 +150,6 @@ async def get_person(person_id: str, *, people: PersonStore) -> Person:
     if person_id not in found:
         raise NotFound(f"No person with id {person_id}.", field="id")
     return found[person_id]
+
+
+__all__ = ["IngestOutcome", "get_person", "ingest", "new_person_id", "record_key"]

@@ -1,8 +1,8 @@
-"""Per-request context: the caller, the unit of work and the DataLoaders."""
+"""Per-request context: the caller, the unit of work, configuration and DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
@@ -12,17 +12,24 @@ from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_common.unit_of_work import UnitOfWork
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.domain.golden import Rule
 from mdm_profile.domain.models import Person
+from mdm_profile.domain.records import CleanRecord
+from mdm_profile.domain.sources import SourceRegistry
 
 
 @dataclass
 class ProfileContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
     outbox: Outbox = field(kw_only=True)
+    sources: SourceRegistry = field(kw_only=True)
+    rules: Mapping[str, Rule] = field(kw_only=True)
     persons: DataLoader[str, Person | None] = field(init=False)
+    records_of: DataLoader[str, list[CleanRecord]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.persons = DataLoader(load_fn=self._load_persons)
+        self.records_of = DataLoader(load_fn=self._load_records)
 
     @property
     def unit_of_work(self) -> UnitOfWork:
@@ -31,3 +38,7 @@ class ProfileContext(RequestContext):
     async def _load_persons(self, ids: Sequence[str]) -> list[Person | None]:
         found = await self.graph.read(lambda tx: GraphPersonStore(tx).get_many(ids))
         return [found.get(i) for i in ids]
+
+    async def _load_records(self, ids: Sequence[str]) -> list[list[CleanRecord]]:
+        found = await self.graph.read(lambda tx: GraphPersonStore(tx).records_of_persons(ids))
+        return [found.get(i, []) for i in ids]

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_profile.domain.quality.addresses import PostalAddress as AddressModel
+from mdm_profile.domain.quality.report import QualityReport as QualityModel
+from mdm_profile.domain.records import CleanRecord
 
 if TYPE_CHECKING:
     from mdm_profile.domain.models import Person as PersonModel
@@ -14,23 +17,122 @@ READ_ROLES = (Role.APP, Role.STEWARD, Role.COMPLIANCE)
 WRITE_ROLES = (Role.APP, Role.STEWARD)
 
 
+@strawberry.type(description="Something normalisation changed.")
+class QualityFix:
+    field: str
+    code: str
+    detail: str
+
+
+@strawberry.type(description="Something missing or wrong; severity INFO, WARNING or ERROR.")
+class QualityIssue:
+    field: str
+    code: str
+    severity: str
+    detail: str
+
+
+@strawberry.type(description="What data-quality checks did to one source record.")
+class QualityReport:
+    fixes: list[QualityFix]
+    issues: list[QualityIssue]
+
+    @classmethod
+    def from_model(cls, report: QualityModel) -> QualityReport:
+        return cls(
+            fixes=[QualityFix(field=f.field, code=f.code, detail=f.detail) for f in report.fixes],
+            issues=[QualityIssue(field=i.field, code=i.code, severity=i.severity.value,
+                                 detail=i.detail) for i in report.issues],
+        )  # fmt: skip
+
+
+@strawberry.type
+class PostalAddress:
+    street: str | None
+    house_number: str | None
+    postal_code: str | None
+    city: str | None
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2")
+
+    @classmethod
+    def from_model(cls, address: AddressModel | None) -> PostalAddress | None:
+        if address is None:
+            return None
+        return cls(
+            street=address.street, house_number=address.house_number,
+            postal_code=address.postal_code, city=address.city, country=address.country,
+        )  # fmt: skip
+
+
+@strawberry.type(description="Where a golden value came from and which rule chose it.")
+class Lineage:
+    attribute: str
+    source: str
+    source_id: str
+    rule: str
+
+
+@strawberry.type(description="One record as a source system sent it, cleaned.")
+class SourceRecord:
+    source: str
+    source_id: str
+    given_name: str
+    family_name: str
+    titles: list[str]
+    email: str | None
+    phone: str | None
+    address: PostalAddress | None
+    language: str | None
+    recorded_at: datetime
+    quality: QualityReport
+
+    @classmethod
+    def from_model(cls, record: CleanRecord) -> SourceRecord:
+        return cls(
+            source=record.source, source_id=record.source_id, given_name=record.given_name,
+            family_name=record.family_name, titles=list(record.titles), email=record.email,
+            phone=record.phone.e164 if record.phone else None,
+            address=PostalAddress.from_model(record.address), language=record.language,
+            recorded_at=record.recorded_at, quality=QualityReport.from_model(record.quality),
+        )  # fmt: skip
+
+
 @strawberry.federation.type(keys=["id"], description="A golden customer profile.")
 class Person:
     id: strawberry.ID
     given_name: str
     family_name: str
+    titles: list[str]
+    suffix: str | None
+    salutation: str | None = strawberry.field(
+        description="Only as a source sent it; never guessed."
+    )
+    birth_date: date | None
     email: str | None
+    phone: str | None = strawberry.field(description="E.164")
+    address: PostalAddress | None
+    language: str | None = strawberry.field(description="ISO 639-1")
     created_at: datetime
+    updated_at: datetime
+    lineage: list[Lineage]
+
+    @strawberry.field(description="The source records this profile is built from.")
+    async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
+        records = await info.context.records_of.load(str(self.id))
+        return [SourceRecord.from_model(r) for r in records]
 
     @classmethod
     def from_model(cls, person: PersonModel) -> Person:
         return cls(
-            id=strawberry.ID(person.id),
-            given_name=person.given_name,
-            family_name=person.family_name,
-            email=person.email,
-            created_at=person.created_at,
-        )
+            id=strawberry.ID(person.id), given_name=person.given_name,
+            family_name=person.family_name, titles=list(person.titles), suffix=person.suffix,
+            salutation=person.salutation, birth_date=person.birth_date, email=person.email,
+            phone=person.phone.e164 if person.phone else None,
+            address=PostalAddress.from_model(person.address), language=person.language,
+            created_at=person.created_at, updated_at=person.updated_at,
+            lineage=[Lineage(attribute=v.attribute, source=v.source, source_id=v.source_id,
+                             rule=v.rule.value) for v in person.lineage.values()],
+        )  # fmt: skip
 
     @classmethod
     async def resolve_reference(
@@ -48,3 +150,39 @@ class CreatePersonInput:
     given_name: str
     family_name: str
     email: str | None = None
+
+
+@strawberry.input(description="One record as a source system sends it; only sourceId is required.")
+class SourceRecordInput:
+    source_id: str
+    full_name: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    salutation: str | None = None
+    birth_date: str | None = strawberry.field(default=None, description="ISO or DD.MM.YYYY")
+    email: str | None = None
+    phone: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    language: str | None = None
+    recorded_at: datetime | None = strawberry.field(
+        default=None, description="When the source last changed the record (default: now)."
+    )
+
+
+@strawberry.type
+class IngestedRecord:
+    source_id: str
+    person_id: strawberry.ID
+    created: bool
+    quality: QualityReport
+
+
+@strawberry.type
+class IngestResult:
+    created: int
+    updated: int
+    records: list[IngestedRecord]

@@ -16,15 +16,16 @@ from dataclasses import dataclass
 
 from mdm_profile.domain.quality.report import QualityReport, Severity
 
-# Academic and professional titles, as written in German-speaking and international
-# data. Matched case-insensitively, token by token, at the start of a name.
+# Academic and professional titles in their usual spelling, longest first where one
+# begins another. Matched case-insensitively, token by token, at the start of a name;
+# kept in this spelling ("PROF. DR." becomes "Prof. Dr.").
 _TITLES = (
-    "prof. dr.-ing.", "prof. dr. med.", "prof. dr.", "prof.", "priv.-doz.",
-    "dr. med. dent.", "dr. med. vet.", "dr. med.", "dr. rer. nat.", "dr. rer. pol.",
-    "dr. phil.", "dr. jur.", "dr.-ing.", "dr. h.c.", "dr.", "dres.",
-    "dipl.-ing.", "dipl.-kfm.", "dipl.-kffr.", "dipl.-psych.", "dipl.-inf.", "dipl.-math.",
-    "dipl.-volksw.", "dipl.-betriebsw.", "mag.", "ing.", "b.sc.", "m.sc.", "b.a.", "m.a.",
-    "mba", "ll.m.", "phd", "ph.d.",
+    "Prof. Dr.-Ing.", "Prof. Dr. med.", "Prof. Dr.", "Prof.", "Priv.-Doz.",
+    "Dr. med. dent.", "Dr. med. vet.", "Dr. med.", "Dr. rer. nat.", "Dr. rer. pol.",
+    "Dr. phil.", "Dr. jur.", "Dr.-Ing.", "Dr. h.c.", "Dr.", "Dres.",
+    "Dipl.-Ing.", "Dipl.-Kfm.", "Dipl.-Kffr.", "Dipl.-Psych.", "Dipl.-Inf.", "Dipl.-Math.",
+    "Dipl.-Volksw.", "Dipl.-Betriebsw.", "Mag.", "Ing.", "B.Sc.", "M.Sc.", "B.A.", "M.A.",
+    "MBA", "LL.M.", "PhD", "Ph.D.",
 )  # fmt: skip
 _SUFFIXES = {"jun.": "jun.", "jr.": "jr.", "sen.": "sen.", "sr.": "sr.", "ii": "II",
              "iii": "III", "iv": "IV"}  # fmt: skip
@@ -83,9 +84,9 @@ def _take_prefixes(tokens: list[str]) -> tuple[str | None, list[str], list[str]]
             tokens = tokens[1:]
             continue
         for title in _TITLES:
-            words = title.split(" ")
+            words = title.lower().split(" ")
             if [t.lower() for t in tokens[: len(words)]] == words:
-                titles.append(" ".join(tokens[: len(words)]))
+                titles.append(title)
                 tokens = tokens[len(words) :]
                 break
         else:

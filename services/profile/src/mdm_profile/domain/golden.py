@@ -1,0 +1,112 @@
+"""Golden records: one value per attribute, chosen by a survivorship rule, with lineage.
+
+Attributes that only make sense together (the parts of a name, of an address, of a
+phone number) survive as a group: a golden record never mixes the street of one
+source with the house number of another.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from mdm_profile.domain.quality.folding import fold
+from mdm_profile.domain.records import CleanRecord
+
+
+class Rule(StrEnum):
+    SOURCE_PRIORITY = "SOURCE_PRIORITY"  # the most trusted source that has a value
+    MOST_RECENT = "MOST_RECENT"  # the value the sources changed last
+    MOST_COMPLETE = "MOST_COMPLETE"  # the value with most parts filled in
+    MOST_FREQUENT = "MOST_FREQUENT"  # the value most sources agree on
+
+
+# attribute -> how to read it from a record (None: the record has no value)
+_EXTRACT: dict[str, Callable[[CleanRecord], Any]] = {
+    "name": lambda r: (r.given_name, r.family_name, r.titles, r.suffix) if r.family_name else None,
+    "salutation": lambda r: r.salutation,
+    "birthDate": lambda r: r.birth_date,
+    "email": lambda r: r.email,
+    "phone": lambda r: r.phone,
+    "address": lambda r: r.address,
+    "language": lambda r: r.language,
+}
+ATTRIBUTES = tuple(_EXTRACT)
+
+DEFAULT_RULES: dict[str, Rule] = {
+    "name": Rule.SOURCE_PRIORITY,
+    "salutation": Rule.SOURCE_PRIORITY,
+    "birthDate": Rule.MOST_FREQUENT,
+    "email": Rule.MOST_RECENT,
+    "phone": Rule.MOST_RECENT,
+    "address": Rule.MOST_RECENT,
+    "language": Rule.MOST_FREQUENT,
+}
+
+
+@dataclass(frozen=True)
+class GoldenValue:
+    attribute: str
+    value: Any
+    source: str
+    source_id: str
+    rule: Rule
+
+
+def _completeness(value: Any) -> int:
+    if isinstance(value, tuple):
+        return sum(_completeness(v) for v in value)
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(_completeness(getattr(value, f)) for f in value.__dataclass_fields__)
+    return 1 if value not in (None, "", ()) else 0
+
+
+def _identity(value: Any) -> str:
+    """What counts as 'the same value' for MOST_FREQUENT: spelling variants agree."""
+    return fold(str(value))
+
+
+def survive(
+    rule: Rule, candidates: Sequence[tuple[CleanRecord, Any]], priority_of: Callable[[str], int]
+) -> tuple[CleanRecord, Any] | None:
+    if not candidates:
+        return None
+
+    # Every rule breaks ties the same way: most recent first, then the record key,
+    # so the outcome never depends on the order records were loaded in.
+    def recency(item: tuple[CleanRecord, Any]) -> tuple[float, str]:
+        return (item[0].recorded_at.timestamp(), item[0].key)
+
+    if rule is Rule.SOURCE_PRIORITY:
+        best = min(priority_of(r.source) for r, _ in candidates)
+        pool = [c for c in candidates if priority_of(c[0].source) == best]
+    elif rule is Rule.MOST_COMPLETE:
+        best = max(_completeness(v) for _, v in candidates)
+        pool = [c for c in candidates if _completeness(c[1]) == best]
+    elif rule is Rule.MOST_FREQUENT:
+        counts = Counter(_identity(v) for _, v in candidates)
+        top = max(counts.values())
+        pool = [c for c in candidates if counts[_identity(c[1])] == top]
+    else:
+        pool = list(candidates)
+    return max(pool, key=recency)
+
+
+def build_golden(
+    records: Sequence[CleanRecord],
+    *,
+    priority_of: Callable[[str], int],
+    rules: Mapping[str, Rule] = DEFAULT_RULES,
+) -> dict[str, GoldenValue]:
+    golden: dict[str, GoldenValue] = {}
+    for attribute, extract in _EXTRACT.items():
+        candidates = [(r, v) for r in records if (v := extract(r)) is not None]
+        rule = rules.get(attribute, DEFAULT_RULES[attribute])
+        chosen = survive(rule, candidates, priority_of)
+        if chosen is not None:
+            record, value = chosen
+            golden[attribute] = GoldenValue(attribute, value, record.source, record.source_id, rule)
+    return golden
