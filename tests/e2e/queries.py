@@ -41,3 +41,38 @@ def consent_input(person_id: str, **overrides: object) -> dict[str, object]:
         "personId": person_id, "purpose": "newsletter", "status": "GRANTED",
         "channel": "EMAIL", "source": "shop-checkout",
     } | overrides  # fmt: skip
+
+
+INGEST = """
+mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
+  ingestSourceRecords(source: $source, records: $records) {
+    created updated
+    records {
+      sourceId personId created
+      quality { fixes { field code } issues { field code severity } }
+    }
+  }
+}
+"""
+
+GOLDEN = """
+query Golden($id: ID!) {
+  person(id: $id) {
+    id givenName familyName titles suffix salutation birthDate email phone language
+    address { street houseNumber postalCode city country }
+    lineage { attribute source sourceId rule }
+    sourceRecords {
+      source sourceId givenName familyName quality { fixes { code } issues { code } }
+    }
+  }
+}
+"""
+
+SOURCE_RECORD = """
+query SourceRecord($source: String!, $sourceId: String!) {
+  sourceRecord(source: $source, sourceId: $sourceId) {
+    source sourceId familyName
+    quality { fixes { field code } issues { field code severity } }
+  }
+}
+"""

@@ -31,6 +31,7 @@ def parse(**kwargs: str) -> tuple[PersonName, QualityReport]:
         ("Meier jun., Hans", PersonName("Hans", "Meier", suffix="jun.")),
         ("Ludwig van Beethoven", PersonName("Ludwig", "van Beethoven")),
         ("Karl-Heinz von der Heide", PersonName("Karl-Heinz", "von der Heide")),
+        ("KARL VON DER HEIDE", PersonName("Karl", "von der Heide")),
         ("Herr Karl Weber", PersonName("Karl", "Weber", salutation="Herr")),
         ("Sean O'Brien", PersonName("Sean", "O'Brien")),
         ("McDonald", PersonName("", "McDonald")),

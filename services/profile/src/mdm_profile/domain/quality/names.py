@@ -64,11 +64,13 @@ def _fix_case(part: str) -> str:
     if not part or not (part.isupper() or part.islower()):
         return part
     words = []
-    for word in part.split(" "):
-        if word.lower() in _PARTICLES and part.islower():
-            words.append(word)
+    parts = part.split(" ")
+    for index, word in enumerate(parts):
+        # Particles stay lower case ("VON DER HEIDE" -> "von der Heide"), unless a
+        # particle is all there is ("De" as a family name on its own).
+        if word.lower() in _PARTICLES and index < len(parts) - 1:
+            words.append(word.lower())
             continue
-        # Capitalise after hyphens and apostrophes too: "müller-lüdenscheidt", "o'brien".
         words.append(_AFTER_BREAK.sub(lambda m: m.group(1) + m.group(2).upper(), word.lower()))
     # NFC again: lower-casing "İ" yields "i" plus a combining dot.
     return unicodedata.normalize("NFC", " ".join(words))

@@ -1,0 +1,70 @@
+"""`mdm import` as a data steward runs it, against the running platform."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform
+
+from .queries import SOURCE_RECORD
+
+
+def run_import(platform: Platform, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mdm_profile.cli", "import", *args,
+         "--url", platform.config.gateway_url, "--token", token],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_imports_a_file_and_sets_bad_rows_aside(
+    platform: Platform, token_for: Callable[..., str], gateway: GatewayClient, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    path = tmp_path / "kunden.csv"
+    rows = [f"{run}-{i};Kunde{i};Muster;k{i}@example.org" for i in range(1, 8)]
+    rows.insert(3, f"{run}-bad;Kaputt;Muster;kaputt@")
+    path.write_text("Kundennummer;Vorname;Nachname;E-Mail\n" + "\n".join(rows) + "\n")
+
+    result = run_import(
+        platform, token_for("app"), str(path), "--source", "shop", "--batch-size", "3"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "created 7, updated 0, rejected 1" in result.stdout
+    rejected = [
+        json.loads(line)
+        for line in (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
+    ]
+    assert rejected == [{"sourceId": f"{run}-bad", "field": "email", "code": "INVALID"}]
+    found = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-7"})
+    assert found["sourceRecord"]["familyName"] == "Muster"
+
+    again = run_import(platform, token_for("app"), str(path), "--source", "shop", "--quiet")
+    assert "created 0, updated 7, rejected 1" in again.stdout
+
+
+def test_refusals_are_clear(
+    platform: Platform, token_for: Callable[..., str], tmp_path: Path
+) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"id": "x1", "nachname": "A"}\n')
+    unknown_source = run_import(platform, token_for("app"), str(path), "--source", "fax")
+    assert unknown_source.returncode == 1
+    assert "BAD_USER_INPUT: Unknown source system 'fax'" in unknown_source.stderr
+
+    forbidden = run_import(platform, token_for("compliance"), str(path), "--source", "crm")
+    assert forbidden.returncode == 1
+    assert "FORBIDDEN" in forbidden.stderr
+
+    missing = run_import(platform, token_for("app"), str(tmp_path / "nope.csv"), "--source", "crm")
+    assert (missing.returncode, missing.stderr.strip()) == (
+        2,
+        f"No such file: {tmp_path / 'nope.csv'}",
+    )
