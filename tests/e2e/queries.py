@@ -76,3 +76,22 @@ query SourceRecord($source: String!, $sourceId: String!) {
   }
 }
 """
+
+MERGE = """
+mutation Merge($survivorId: ID!, $mergedId: ID!, $reason: String!) {
+  mergePersons(survivorId: $survivorId, mergedId: $mergedId, reason: $reason) {
+    merge { id survivorId mergedId actor reason state }
+    survivor { id email phone mergedFrom }
+  }
+}
+"""
+
+UNMERGE = """
+mutation Unmerge($mergeId: ID!) {
+  unmergePersons(mergeId: $mergeId) {
+    merge { id state }
+    survivor { id email phone mergedFrom }
+    restored { id email phone mergedFrom }
+  }
+}
+"""

@@ -14,12 +14,16 @@ class Subscription:
 
 class Event:
     PERSON_CREATED = "profile.person_created"
+    PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
+    PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
 
 
 # Which service reacts to which event. Adding a subscriber is one line here and a
 # task of that name in the subscribing service's tasks.py.
 SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.PERSON_CREATED: (Subscription("matching.on_person_created", "matching"),),
+    Event.PERSON_MERGED: (Subscription("matching.on_person_merged", "matching"),),
+    Event.PERSON_UNMERGED: (Subscription("matching.on_person_unmerged", "matching"),),
 }
 
 

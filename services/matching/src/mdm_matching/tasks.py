@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from celery import Task
-
 from mdm_common.errors import Unavailable
 from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient, graph_client_from
@@ -34,16 +32,14 @@ async def _graph_client() -> GraphClient:
     return _graph
 
 
-@celery.task(
-    name="matching.on_person_created",
-    bind=True,
-    autoretry_for=(Unavailable,),
-    retry_backoff=True,
-    retry_backoff_max=60,
-    max_retries=8,
-)
-def on_person_created(self: Task, person_id: str) -> None:
-    """Register a new person for matching. Idempotent: redelivery changes nothing."""
+# Every task here is idempotent: redelivery (late acks) changes nothing.
+_RELIABLE = {"autoretry_for": (Unavailable,), "retry_backoff": True, "retry_backoff_max": 60,
+             "max_retries": 8}  # fmt: skip
+
+
+@celery.task(name="matching.on_person_created", **_RELIABLE)
+def on_person_created(person_id: str) -> None:
+    """Register a new person for matching."""
 
     async def handle() -> None:
         graph = await _graph_client()
@@ -52,6 +48,34 @@ def on_person_created(self: Task, person_id: str) -> None:
             lambda tx: subjects.on_person_created(
                 person_id, subjects=GraphSubjectStore(tx), now=now
             )
+        )
+
+    run(handle())
+
+
+@celery.task(name="matching.on_person_merged", **_RELIABLE)
+def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
+    """Remember that a person was merged away (its candidates now belong to the survivor)."""
+
+    async def handle() -> None:
+        graph = await _graph_client()
+        await graph.write(
+            lambda tx: subjects.on_person_merged(
+                survivor_id, merged_id, subjects=GraphSubjectStore(tx)
+            )
+        )
+
+    run(handle())
+
+
+@celery.task(name="matching.on_person_unmerged", **_RELIABLE)
+def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
+    """A merge was undone: the person is a subject of its own again."""
+
+    async def handle() -> None:
+        graph = await _graph_client()
+        await graph.write(
+            lambda tx: subjects.on_person_unmerged(merged_id, subjects=GraphSubjectStore(tx))
         )
 
     run(handle())

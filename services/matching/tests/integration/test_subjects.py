@@ -29,3 +29,25 @@ async def test_registration_is_idempotent(graph_for: Callable[[str], GraphClient
     assert found[person_id].registered_at == first
     candidates = await graph.read(lambda tx: GraphSubjectStore(tx).candidates_of([person_id]))
     assert candidates == {person_id: []}
+
+
+async def test_merge_and_unmerge_events_mark_and_clear_the_subject(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    graph = graph_for("matching")
+    await graph.apply_schema(SCHEMA)
+    survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
+
+    async def state() -> str | None:
+        found = await graph.read(lambda tx: GraphSubjectStore(tx).get_many([merged]))
+        return found[merged].merged_into
+
+    for _ in range(2):  # redelivered events change nothing
+        await graph.write(
+            lambda tx: subjects.on_person_merged(survivor, merged, subjects=GraphSubjectStore(tx))
+        )
+    assert await state() == survivor
+    await graph.write(
+        lambda tx: subjects.on_person_unmerged(merged, subjects=GraphSubjectStore(tx))
+    )
+    assert await state() is None

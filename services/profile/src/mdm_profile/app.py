@@ -11,7 +11,7 @@ from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
-from mdm_profile.adapters.graph_store import SCHEMA
+from mdm_profile.adapters import graph_store, merge_store
 from mdm_profile.domain.sources import SourceRegistry
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.schema import build_schema
@@ -37,6 +37,6 @@ def create_app() -> Starlette:
         settings=settings,
         schema=build_schema(schema_extensions(settings)),
         graph=graph,
-        schema_statements=SCHEMA,
+        schema_statements=(*graph_store.SCHEMA, *merge_store.SCHEMA),
         context_factory=context,
     )

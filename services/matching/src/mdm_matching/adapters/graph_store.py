@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_matching.domain.models import MatchCandidate, MatchSubject
@@ -33,6 +33,17 @@ class GraphSubjectStore:
         row = rows[0]
         return MatchSubject(row["personId"], as_utc(row["registeredAt"]))
 
+    async def set_merged_into(self, person_id: str, survivor_id: str | None) -> None:
+        """Record (or, with ``None``, clear) that a subject's person was merged away."""
+        await self._tx.run(
+            "subject.set_merged_into",
+            f"MERGE (s:{SUBJECT} {{personId: $personId}}) "
+            "ON CREATE SET s.registeredAt = $now SET s.mergedInto = $survivorId",
+            personId=person_id,
+            survivorId=survivor_id,
+            now=datetime.now(UTC),
+        )
+
     async def count(self) -> int:
         rows = await self._tx.run("subject.count", f"MATCH (s:{SUBJECT}) RETURN count(s) AS n")
         return int(rows[0]["n"])
@@ -41,10 +52,14 @@ class GraphSubjectStore:
         rows = await self._tx.run(
             "subject.get_many",
             f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids "
-            "RETURN s.personId AS personId, s.registeredAt AS registeredAt",
+            "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
+            "s.mergedInto AS mergedInto",
             ids=list(person_ids),
         )
-        return {r["personId"]: MatchSubject(r["personId"], as_utc(r["registeredAt"])) for r in rows}
+        return {
+            r["personId"]: MatchSubject(r["personId"], as_utc(r["registeredAt"]), r["mergedInto"])
+            for r in rows
+        }
 
     async def candidates_of(self, person_ids: Sequence[str]) -> dict[str, list[MatchCandidate]]:
         rows = await self._tx.run(

@@ -15,6 +15,7 @@ from datetime import datetime
 class MatchSubject:
     person_id: str
     registered_at: datetime
+    merged_into: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import strawberry
 from mdm_common.auth import Role
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_matching.adapters.graph_store import GraphSubjectStore
+from mdm_matching.domain.models import MatchSubject as SubjectModel
 from mdm_matching.graphql.context import MatchingContext
 
 Info = strawberry.Info[MatchingContext, None]
@@ -23,6 +24,9 @@ CANDIDATE_ROLES = (Role.STEWARD,)
 class MatchingState:
     registered: bool
     registered_at: datetime | None
+    merged_into: strawberry.ID | None = strawberry.field(
+        description="Set when this person was merged into another (profile's merge event)."
+    )
 
 
 @strawberry.type(description="Another profile that may be the same person.")
@@ -42,6 +46,9 @@ class Person:
         return MatchingState(
             registered=subject is not None,
             registered_at=subject.registered_at if subject else None,
+            merged_into=strawberry.ID(subject.merged_into)
+            if subject and subject.merged_into
+            else None,
         )
 
     @strawberry.field(description="Possible duplicates, best first. Role: steward.")
@@ -57,8 +64,28 @@ class Person:
         return cls(id=id)
 
 
+@strawberry.type(description="What the matching service knows about one person id.")
+class MatchSubject:
+    person_id: strawberry.ID
+    state: MatchingState
+
+
+def _state(subject: SubjectModel | None) -> MatchingState:
+    return MatchingState(
+        registered=subject is not None,
+        registered_at=subject.registered_at if subject else None,
+        merged_into=strawberry.ID(subject.merged_into) if subject and subject.merged_into else None,
+    )
+
+
 @strawberry.type
 class Query:
+    @strawberry.field(description="A person id as matching sees it, merged or not. Role: steward.")
+    async def match_subject(self, info: Info, person_id: strawberry.ID) -> MatchSubject:
+        info.context.require(*CANDIDATE_ROLES)
+        subject = await info.context.subjects.load(str(person_id))
+        return MatchSubject(person_id=person_id, state=_state(subject))
+
     @strawberry.field(description="Number of persons registered for matching. Role: steward.")
     async def match_subject_count(self, info: Info) -> int:
         info.context.require(*CANDIDATE_ROLES)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
@@ -33,6 +34,7 @@ DESCRIBES = "DESCRIBES"
 HAS_EMAIL = "HAS_EMAIL"
 HAS_PHONE = "HAS_PHONE"
 LIVES_AT = "LIVES_AT"
+MERGED_INTO = "MERGED_INTO"
 
 SCHEMA = (
     f"CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:{PERSON}) REQUIRE p.id IS UNIQUE",
@@ -154,12 +156,20 @@ class GraphPersonStore:
         self._tx = tx
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Person]:
+        """Persons by id; an id that was merged away maps to its survivor."""
         rows = await self._tx.run(
             "person.get_many",
-            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) RETURN p {{.*}} AS p",
+            f"UNWIND $ids AS id MATCH (asked:{PERSON} {{id: id}}) "
+            f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}]->(survivor:{PERSON}) "
+            "WITH id, coalesce(survivor, asked) AS p "
+            f"OPTIONAL MATCH (old:{PERSON})-[:{MERGED_INTO}]->(p) "
+            "RETURN id, p {.*} AS p, collect(old.id) AS mergedFrom",
             ids=list(ids),
         )
-        return {row["p"]["id"]: person_from(row["p"]) for row in rows}
+        return {
+            row["id"]: replace(person_from(row["p"]), merged_from=tuple(sorted(row["mergedFrom"])))
+            for row in rows
+        }
 
     async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredRecord]:
         rows = await self._tx.run(
@@ -196,9 +206,9 @@ class GraphPersonStore:
             rows=[{"key": s.record.key, "personId": s.person_id, "props": record_props(s.record)}
                   for s in changes.records],
         )  # fmt: skip
-        await self._relink_contact_points([p.id for p in changes.persons])
+        await self.relink_contact_points([p.id for p in changes.persons])
 
-    async def _relink_contact_points(self, person_ids: list[str]) -> None:
+    async def relink_contact_points(self, person_ids: list[str]) -> None:
         """Link each person to the contact points of all its source records, afresh."""
         await self._tx.run(
             "contact.unlink",

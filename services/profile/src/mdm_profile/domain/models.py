@@ -37,6 +37,8 @@ class Person:
     address: PostalAddress | None = None
     language: str | None = None
     lineage: dict[str, Lineage] = field(default_factory=dict, compare=False)
+    # Ids of persons merged into this one; each keeps resolving to it.
+    merged_from: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def from_golden(

@@ -9,22 +9,28 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from mdm_common.auth import Role
 from mdm_common.errors import NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
-from mdm_profile.domain import people
+from mdm_profile.adapters.merge_store import GraphMergeStore
+from mdm_profile.domain import merging, people
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.types import (
+    MERGE_ROLES,
     READ_ROLES,
     WRITE_ROLES,
     CreatePersonInput,
     IngestedRecord,
     IngestResult,
+    MergeInfo,
+    MergeResult,
     Person,
     QualityReport,
     SourceRecord,
     SourceRecordInput,
+    UnmergeResult,
 )
 
 Info = strawberry.Info[ProfileContext, None]
@@ -49,6 +55,22 @@ class Query:
         if key not in found:
             raise NotFound("No such source record.", field="sourceId")
         return SourceRecord.from_model(found[key].record)
+
+    @strawberry.field(description="A merge by id, for audit. Roles: steward, compliance.")
+    async def merge(self, info: Info, id: strawberry.ID) -> MergeInfo:  # noqa: A002 - GraphQL argument name
+        info.context.require(*MERGE_ROLES, Role.COMPLIANCE)
+        record = await info.context.graph.read(lambda tx: GraphMergeStore(tx).get_merge(str(id)))
+        if record is None:
+            raise NotFound(f"No merge with id {id}.", field="id")
+        return _merge_info(record)
+
+
+def _merge_info(record: merging.Merge) -> MergeInfo:
+    return MergeInfo(
+        id=strawberry.ID(record.id), survivor_id=strawberry.ID(record.survivor_id),
+        merged_id=strawberry.ID(record.merged_id), at=record.at, actor=record.actor,
+        reason=record.reason, state=record.state.value,
+    )  # fmt: skip
 
 
 async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> list[people.IngestOutcome]:
@@ -82,6 +104,41 @@ class Mutation:
                                created=o.created, quality=QualityReport.from_model(o.quality))
                 for o in outcomes
             ],
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Merge one person into another in one transaction. Role: steward."
+    )
+    async def merge_persons(
+        self, info: Info, survivor_id: strawberry.ID, merged_id: strawberry.ID, reason: str = ""
+    ) -> MergeResult:
+        ctx = info.context
+        principal = ctx.require(*MERGE_ROLES)
+        now = datetime.now(UTC)
+        record, survivor = await ctx.unit_of_work.write(
+            lambda tx: merging.merge(
+                str(survivor_id), str(merged_id), store=GraphMergeStore(tx), sources=ctx.sources,
+                rules=ctx.rules, events=ctx.outbox, actor=principal.subject, reason=reason, now=now,
+            )
+        )  # fmt: skip
+        return MergeResult(merge=_merge_info(record), survivor=Person.from_model(survivor))
+
+    @strawberry.mutation(description="Undo a merge exactly. Role: steward.")
+    async def unmerge_persons(self, info: Info, merge_id: strawberry.ID) -> UnmergeResult:
+        ctx = info.context
+        ctx.require(*MERGE_ROLES)
+        now = datetime.now(UTC)
+        survivor, restored = await ctx.unit_of_work.write(
+            lambda tx: merging.unmerge(
+                str(merge_id), store=GraphMergeStore(tx), sources=ctx.sources, rules=ctx.rules,
+                events=ctx.outbox, now=now,
+            )
+        )  # fmt: skip
+        record = await ctx.graph.read(lambda tx: GraphMergeStore(tx).get_merge(str(merge_id)))
+        assert record is not None  # read after the commit that changed it
+        return UnmergeResult(
+            merge=_merge_info(record), survivor=Person.from_model(survivor),
+            restored=Person.from_model(restored),
         )  # fmt: skip
 
     @strawberry.mutation(description="Create a person directly (recorded as source 'api').")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 READ_ROLES = (Role.APP, Role.STEWARD, Role.COMPLIANCE)
 WRITE_ROLES = (Role.APP, Role.STEWARD)
+MERGE_ROLES = (Role.STEWARD,)
 
 
 @strawberry.type(description="Something normalisation changed.")
@@ -115,6 +116,9 @@ class Person:
     created_at: datetime
     updated_at: datetime
     lineage: list[Lineage]
+    merged_from: list[strawberry.ID] = strawberry.field(
+        description="Ids merged into this profile; reading any of them returns this profile."
+    )
 
     @strawberry.field(description="The source records this profile is built from.")
     async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
@@ -132,6 +136,7 @@ class Person:
             created_at=person.created_at, updated_at=person.updated_at,
             lineage=[Lineage(attribute=v.attribute, source=v.source, source_id=v.source_id,
                              rule=v.rule.value) for v in person.lineage.values()],
+            merged_from=[strawberry.ID(i) for i in person.merged_from],
         )  # fmt: skip
 
     @classmethod
@@ -171,6 +176,30 @@ class SourceRecordInput:
     recorded_at: datetime | None = strawberry.field(
         default=None, description="When the source last changed the record (default: now)."
     )
+
+
+@strawberry.type(description="A merge of two persons, kept for audit and for unmerge.")
+class MergeInfo:
+    id: strawberry.ID
+    survivor_id: strawberry.ID
+    merged_id: strawberry.ID
+    at: datetime
+    actor: str
+    reason: str
+    state: str
+
+
+@strawberry.type
+class MergeResult:
+    merge: MergeInfo
+    survivor: Person
+
+
+@strawberry.type
+class UnmergeResult:
+    merge: MergeInfo
+    survivor: Person
+    restored: Person
 
 
 @strawberry.type

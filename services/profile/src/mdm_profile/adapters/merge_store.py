@@ -1,0 +1,174 @@
+"""Cypher for merges: moving source records, tombstones, snapshots for unmerge."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from mdm_common.graph import Transaction, as_utc
+from mdm_profile.adapters.graph_store import (
+    DESCRIBES,
+    MERGED_INTO,
+    PERSON,
+    SOURCE_RECORD,
+    GraphPersonStore,
+    person_from,
+    person_props,
+    record_from,
+)
+from mdm_profile.domain.merging import Merge, MergeState, PersonSnapshot, PersonState
+from mdm_profile.domain.models import Person
+
+MERGE = "Merge"
+
+SCHEMA = (
+    f"CREATE CONSTRAINT merge_id IF NOT EXISTS FOR (m:{MERGE}) REQUIRE m.id IS UNIQUE",
+    f"CREATE INDEX merge_merged_id IF NOT EXISTS FOR (m:{MERGE}) ON (m.mergedId)",
+)
+_TOMBSTONE = {"status": None, "mergedInto": None, "mergedAt": None}
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def _snapshot_json(snapshot: PersonSnapshot) -> dict[str, Any]:
+    return {"id": snapshot.person.id, "props": person_props(snapshot.person),
+            "recordKeys": list(snapshot.record_keys)}  # fmt: skip
+
+
+def _snapshot_from(data: dict[str, Any]) -> PersonSnapshot:
+    props = dict(data["props"], id=data["id"])
+    for key in ("createdAt", "updatedAt"):
+        props[key] = datetime.fromisoformat(props[key])
+    if props.get("birthDate"):
+        props["birthDate"] = date.fromisoformat(props["birthDate"])
+    return PersonSnapshot(person_from(props), tuple(data["recordKeys"]))
+
+
+class GraphMergeStore:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+        self._people = GraphPersonStore(tx)
+
+    async def lock(self, person_ids: list[str]) -> dict[str, PersonState]:
+        # Writing a version first makes concurrent merges of the same persons
+        # conflict; the driver retries the loser, which then sees the new state.
+        rows = await self._tx.run(
+            "merge.lock",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) "
+            "SET p.version = coalesce(p.version, 0) + 1 "
+            f"WITH id, p OPTIONAL MATCH (p)-[:{MERGED_INTO}]->(s:{PERSON}) "
+            f"OPTIONAL MATCH (p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+            "RETURN id, p {.*} AS p, s.id AS mergedInto, collect(r {.*}) AS records",
+            ids=person_ids,
+        )
+        return {
+            row["id"]: PersonState(
+                person_from(row["p"]),
+                row["mergedInto"],
+                tuple(sorted((record_from(r) for r in row["records"]), key=lambda r: r.key)),
+            )
+            for row in rows
+        }
+
+    async def move_records(self, keys: list[str], *, to_person: str) -> None:
+        await self._tx.run(
+            "merge.unlink_records",
+            f"UNWIND $keys AS key "
+            f"MATCH (:{SOURCE_RECORD} {{key: key}})-[d:{DESCRIBES}]->() DELETE d",
+            keys=keys,
+        )
+        await self._tx.run(
+            "merge.link_records",
+            f"MATCH (p:{PERSON} {{id: $to}}) UNWIND $keys AS key "
+            f"MATCH (r:{SOURCE_RECORD} {{key: key}}) CREATE (r)-[:{DESCRIBES}]->(p)",
+            keys=keys,
+            to=to_person,
+        )
+
+    async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> list[str]:
+        # Persons merged into the merged-away one before now point at the survivor
+        # too, so any old id resolves in one step.
+        rows = await self._tx.run(
+            "merge.redirect",
+            f"MATCH (a:{PERSON} {{id: $into}}) "
+            f"MATCH (x:{PERSON})-[m:{MERGED_INTO}]->(:{PERSON} {{id: $merged}}) "
+            f"DELETE m CREATE (x)-[:{MERGED_INTO}]->(a) SET x.mergedInto = $into RETURN x.id AS id",
+            merged=merged_id,
+            into=into,
+        )
+        await self._tx.run(
+            "merge.tombstone",
+            f"MATCH (b:{PERSON} {{id: $merged}}), (a:{PERSON} {{id: $into}}) "
+            "SET b.status = 'MERGED', b.mergedInto = $into, b.mergedAt = $at "
+            f"CREATE (b)-[:{MERGED_INTO}]->(a)",
+            merged=merged_id,
+            into=into,
+            at=at,
+        )
+        await self._people.relink_contact_points([merged_id])
+        return [merged_id, *(row["id"] for row in rows)]
+
+    async def restore(self, person: Person, *, redirected: list[str]) -> None:
+        await self._tx.run(
+            "unmerge.restore",
+            f"MATCH (b:{PERSON} {{id: $id}})-[m:{MERGED_INTO}]->() DELETE m "
+            "WITH DISTINCT b SET b += $props",
+            id=person.id,
+            props=person_props(person) | _TOMBSTONE,
+        )
+        await self._tx.run(
+            "unmerge.redirect_back",
+            f"MATCH (b:{PERSON} {{id: $id}}) UNWIND $ids AS other "
+            f"MATCH (x:{PERSON} {{id: other}})-[m:{MERGED_INTO}]->() "
+            f"DELETE m CREATE (x)-[:{MERGED_INTO}]->(b) SET x.mergedInto = $id",
+            id=person.id,
+            ids=redirected,
+        )
+        await self._people.relink_contact_points([person.id])
+
+    async def save_person(self, person: Person) -> None:
+        await self._tx.run(
+            "merge.save_person",
+            f"MATCH (p:{PERSON} {{id: $id}}) SET p += $props",
+            id=person.id,
+            props=person_props(person),
+        )
+        await self._people.relink_contact_points([person.id])
+
+    async def save_merge(self, merge: Merge) -> None:
+        snapshot = {
+            "survivor": _snapshot_json(merge.survivor_before),
+            "merged": _snapshot_json(merge.merged_before),
+            "redirected": list(merge.redirected),
+        }
+        await self._tx.run(
+            "merge.save",
+            f"MERGE (m:{MERGE} {{id: $id}}) SET m += $props",
+            id=merge.id,
+            props={
+                "survivorId": merge.survivor_id, "mergedId": merge.merged_id, "at": merge.at,
+                "actor": merge.actor, "reason": merge.reason, "state": merge.state.value,
+                "snapshot": json.dumps(snapshot, default=_json_default),
+            },
+        )  # fmt: skip
+
+    async def get_merge(self, merge_id: str) -> Merge | None:
+        rows = await self._tx.run(
+            "merge.get", f"MATCH (m:{MERGE} {{id: $id}}) RETURN m {{.*}} AS m", id=merge_id
+        )
+        if not rows:
+            return None
+        m = rows[0]["m"]
+        snapshot = json.loads(m["snapshot"])
+        return Merge(
+            id=m["id"], survivor_id=m["survivorId"], merged_id=m["mergedId"], at=as_utc(m["at"]),
+            actor=m["actor"], reason=m["reason"], state=MergeState(m["state"]),
+            survivor_before=_snapshot_from(snapshot["survivor"]),
+            merged_before=_snapshot_from(snapshot["merged"]),
+            redirected=tuple(snapshot["redirected"]),
+        )  # fmt: skip

@@ -1,0 +1,186 @@
+"""Merge and unmerge of persons. Runs inside a transaction the caller owns.
+
+A merge moves everything the merged-away person owns (its source records, later
+its household and company links) to the survivor, rebuilds the survivor's golden
+record, and keeps a snapshot of both persons as they were. The survivor's id is
+permanent; the merged-away id keeps resolving to the survivor. Unmerge uses the
+snapshot to put the merged-away person back exactly as it was, and rebuilds the
+survivor from what is left (which is exactly its old state when nothing else
+changed it in between).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from mdm_common.contracts import Event, EventRecorder
+from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_profile.domain.golden import Rule, build_golden
+from mdm_profile.domain.models import Person
+from mdm_profile.domain.records import CleanRecord
+from mdm_profile.domain.sources import SourceRegistry
+
+MAX_REASON = 500
+
+
+class MergeState(StrEnum):
+    ACTIVE = "ACTIVE"
+    UNDONE = "UNDONE"
+
+
+@dataclass(frozen=True)
+class PersonSnapshot:
+    person: Person
+    record_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Merge:
+    id: str
+    survivor_id: str
+    merged_id: str
+    at: datetime
+    actor: str
+    reason: str
+    state: MergeState
+    survivor_before: PersonSnapshot
+    merged_before: PersonSnapshot
+    # Persons merged into the merged-away one earlier, now pointing at the survivor.
+    redirected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonState:
+    person: Person
+    merged_into: str | None
+    records: tuple[CleanRecord, ...]
+
+
+class MergeStore(Protocol):
+    async def lock(self, person_ids: list[str]) -> dict[str, PersonState]:
+        """Read the persons for update; concurrent merges of them serialise here."""
+        ...
+
+    async def move_records(self, keys: list[str], *, to_person: str) -> None: ...
+
+    async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> list[str]:
+        """Point the person (and all merged into it before) at ``into``; return those."""
+        ...
+
+    async def restore(self, person: Person, *, redirected: list[str]) -> None:
+        """Put a person's properties back and point ``redirected`` at it again."""
+        ...
+
+    async def save_person(self, person: Person) -> None: ...
+
+    async def save_merge(self, merge: Merge) -> None: ...
+
+    async def get_merge(self, merge_id: str) -> Merge | None: ...
+
+
+def _check_reason(reason: str) -> str:
+    cleaned = " ".join(reason.split())
+    if len(cleaned) > MAX_REASON:
+        raise InvalidInput(f"reason is longer than {MAX_REASON} characters.", field="reason")
+    return cleaned
+
+
+def _rebuild(person: Person, records: list[CleanRecord], *, sources: SourceRegistry,
+             rules: Mapping[str, Rule], now: datetime) -> Person:  # fmt: skip
+    golden = build_golden(records, priority_of=sources.priority_of, rules=rules)
+    return Person.from_golden(person.id, golden, created_at=person.created_at, updated_at=now)
+
+
+async def merge(
+    survivor_id: str,
+    merged_id: str,
+    *,
+    store: MergeStore,
+    sources: SourceRegistry,
+    rules: Mapping[str, Rule],
+    events: EventRecorder,
+    actor: str,
+    reason: str,
+    now: datetime,
+) -> tuple[Merge, Person]:
+    if survivor_id == merged_id:
+        raise InvalidInput("A person cannot be merged with itself.", field="mergedId")
+    clean_reason = _check_reason(reason)
+    states = await store.lock([survivor_id, merged_id])
+    for person_id, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
+        if person_id not in states:
+            raise NotFound(f"No person with id {person_id}.", field=field)
+        target = states[person_id].merged_into
+        if target is not None:
+            raise Conflict(f"Person {person_id} was merged into {target} already.", field=field)
+    survivor, merged = states[survivor_id], states[merged_id]
+
+    merged_keys = [r.key for r in merged.records]
+    await store.move_records(merged_keys, to_person=survivor_id)
+    redirected = await store.mark_merged(merged_id, into=survivor_id, at=now)
+    rebuilt = _rebuild(survivor.person, [*survivor.records, *merged.records], sources=sources,
+                       rules=rules, now=now)  # fmt: skip
+    await store.save_person(rebuilt)
+    record = Merge(
+        id=str(uuid.uuid4()), survivor_id=survivor_id, merged_id=merged_id, at=now, actor=actor,
+        reason=clean_reason, state=MergeState.ACTIVE,
+        survivor_before=PersonSnapshot(survivor.person, tuple(r.key for r in survivor.records)),
+        merged_before=PersonSnapshot(merged.person, tuple(merged_keys)),
+        redirected=tuple(pid for pid in redirected if pid != merged_id),
+    )  # fmt: skip
+    await store.save_merge(record)
+    events.record(Event.PERSON_MERGED, survivor_id=survivor_id, merged_id=merged_id,
+                  merge_id=record.id)  # fmt: skip
+    return record, rebuilt
+
+
+async def unmerge(
+    merge_id: str,
+    *,
+    store: MergeStore,
+    sources: SourceRegistry,
+    rules: Mapping[str, Rule],
+    events: EventRecorder,
+    now: datetime,
+) -> tuple[Person, Person]:
+    """Undo a merge; return the survivor and the restored person."""
+    record = await store.get_merge(merge_id)
+    if record is None:
+        raise NotFound(f"No merge with id {merge_id}.", field="mergeId")
+    if record.state is MergeState.UNDONE:
+        raise Conflict(f"Merge {merge_id} was undone already.", field="mergeId")
+    states = await store.lock([record.survivor_id, record.merged_id])
+    survivor = states[record.survivor_id]
+    if survivor.merged_into is not None:
+        raise Conflict(
+            f"The survivor {record.survivor_id} was itself merged into {survivor.merged_into} "
+            "since; undo that merge first.",
+            field="mergeId",
+        )
+    moved_back = set(record.merged_before.record_keys)
+    await store.move_records(sorted(moved_back), to_person=record.merged_id)
+    restored = record.merged_before.person
+    await store.restore(restored, redirected=list(record.redirected))
+
+    remaining = [r for r in survivor.records if r.key not in moved_back]
+    before = record.survivor_before
+    unchanged_since = survivor.person.updated_at == record.at and sorted(
+        r.key for r in remaining
+    ) == sorted(before.record_keys)
+    # Nothing else touched the survivor since the merge: its old state is exact.
+    # Otherwise rebuild it from the records it still has.
+    rebuilt = (
+        before.person
+        if unchanged_since
+        else _rebuild(survivor.person, remaining, sources=sources, rules=rules, now=now)
+    )
+    await store.save_person(rebuilt)
+    await store.save_merge(replace(record, state=MergeState.UNDONE))
+    events.record(Event.PERSON_UNMERGED, survivor_id=record.survivor_id,
+                  merged_id=record.merged_id, merge_id=record.id)  # fmt: skip
+    return rebuilt, restored

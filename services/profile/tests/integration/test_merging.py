@@ -1,0 +1,204 @@
+"""Merge and unmerge against the real graph server: exact restore, old ids, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from mdm_common.contracts import Event
+from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_common.graph import GraphClient
+from mdm_profile.adapters import graph_store, merge_store
+from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.merge_store import GraphMergeStore
+from mdm_profile.domain import merging, people
+from mdm_profile.domain.golden import DEFAULT_RULES
+from mdm_profile.domain.records import RawRecord
+from mdm_profile.domain.sources import SourceRegistry
+
+SOURCES = SourceRegistry({"crm": 1, "shop": 2})
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, str]]] = []
+
+    def record(self, event: str, **ids: str) -> None:
+        self.events.append((event, ids))
+
+
+@pytest.fixture
+async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
+    client = graph_for("profile")
+    await client.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA))
+    return client
+
+
+async def person_from(graph: GraphClient, source: str, **fields: str) -> str:
+    raw = RawRecord(uuid.uuid4().hex, **fields)
+    [outcome] = await graph.write(
+        lambda tx: people.ingest(
+            source, [raw], store=GraphPersonStore(tx), sources=SOURCES, events=Recorder(), now=T0
+        )
+    )
+    return outcome.person_id
+
+
+async def do_merge(graph: GraphClient, survivor: str, merged: str, events: Recorder | None = None,
+                   at: datetime = T0 + timedelta(hours=1)) -> merging.Merge:  # fmt: skip
+    record, _ = await graph.write(
+        lambda tx: merging.merge(
+            survivor, merged, store=GraphMergeStore(tx), sources=SOURCES, rules=DEFAULT_RULES,
+            events=events or Recorder(), actor="steward-1", reason="same person", now=at,
+        )
+    )  # fmt: skip
+    return record
+
+
+async def do_unmerge(graph: GraphClient, merge_id: str, events: Recorder | None = None) -> Any:
+    return await graph.write(
+        lambda tx: merging.unmerge(
+            merge_id, store=GraphMergeStore(tx), sources=SOURCES, rules=DEFAULT_RULES,
+            events=events or Recorder(), now=T0 + timedelta(hours=2),
+        )
+    )  # fmt: skip
+
+
+async def subgraph(graph: GraphClient, *ids: str) -> list[Any]:
+    """Everything around the given persons: properties and every relationship."""
+    rows = await graph.read(lambda tx: tx.run(
+        "test.subgraph",
+        "UNWIND $ids AS id MATCH (p:Person {id: id}) OPTIONAL MATCH (p)-[rel]-(n) "
+        "RETURN id, p {.*} AS p, collect([type(rel), startNode(rel) = p, labels(n), "
+        "coalesce(n.id, n.key, n.address, n.e164)]) AS around",
+        ids=list(ids),
+    ))  # fmt: skip
+    # `version` is the merge lock's counter: it counts writes, it is not profile data.
+    return [
+        (row["id"], sorted((k, str(v)) for k, v in row["p"].items() if k != "version"),
+         sorted(map(str, row["around"])))
+        for row in rows
+    ]  # fmt: skip
+
+
+async def read(graph: GraphClient, person_id: str) -> Any:
+    return await graph.read(lambda tx: people.get_person(person_id, people=GraphPersonStore(tx)))
+
+
+async def test_merge_then_unmerge_restores_the_exact_prior_graph(graph: GraphClient) -> None:
+    a = await person_from(graph, "crm", full_name="Anna Müller", email="anna@crm.example",
+                          street="Hauptstr. 1", postal_code="10115", city="Berlin")  # fmt: skip
+    b = await person_from(graph, "shop", full_name="Anna Mueller", email="anna@shop.example",
+                          phone="0171 1234567", language="de")  # fmt: skip
+    before = await subgraph(graph, a, b)
+    events = Recorder()
+
+    record = await do_merge(graph, a, b, events)
+    survivor = await read(graph, a)
+    assert survivor.email == "anna@shop.example"  # MOST_RECENT: both T0, then the record key
+    assert survivor.phone is not None  # the merged record's phone now belongs to the survivor
+    assert survivor.merged_from == (b,)
+    assert (await read(graph, b)).id == a  # the old id resolves to the survivor
+    assert events.events == [(Event.PERSON_MERGED, {"survivor_id": a, "merged_id": b,
+                                                    "merge_id": record.id})]  # fmt: skip
+
+    undo_events = Recorder()
+    await do_unmerge(graph, record.id, undo_events)
+
+    assert await subgraph(graph, a, b) == before
+    assert (await read(graph, b)).id == b
+    assert undo_events.events[0][0] == Event.PERSON_UNMERGED
+
+
+async def test_chained_merges_resolve_in_one_step_and_unwind(graph: GraphClient) -> None:
+    a, b, c = [await person_from(graph, "crm", full_name=f"Test Kette{i}") for i in range(3)]
+    before = await subgraph(graph, a, b, c)
+    first = await do_merge(graph, b, c)  # c -> b
+    second = await do_merge(graph, a, b, at=T0 + timedelta(hours=3))  # b -> a, so c -> a too
+    assert (await read(graph, c)).id == a
+    assert sorted((await read(graph, a)).merged_from) == sorted([b, c])
+
+    with pytest.raises(Conflict, match="undo that merge first"):
+        await do_unmerge(graph, first.id)  # b, the survivor of the first, is merged itself
+    await do_unmerge(graph, second.id)
+    assert (await read(graph, c)).id == b
+    await do_unmerge(graph, first.id)
+    assert await subgraph(graph, a, b, c) == before
+
+
+@pytest.mark.parametrize(
+    ("survivor", "merged", "error", "field"),
+    [("same", "same", InvalidInput, "mergedId"), ("ok", "missing", NotFound, "mergedId"),
+     ("missing", "ok", NotFound, "survivorId")],
+)  # fmt: skip
+async def test_refused_merges_write_nothing(
+    graph: GraphClient, survivor: str, merged: str, error: type[Exception], field: str
+) -> None:
+    real = await person_from(graph, "crm", full_name="Einzel Person")
+    ids = {"same": real, "ok": real, "missing": str(uuid.uuid4())}
+    before = await subgraph(graph, real)
+    with pytest.raises(error) as raised:
+        await do_merge(graph, ids[survivor], ids[merged])
+    assert raised.value.field == field  # type: ignore[attr-defined]
+    assert await subgraph(graph, real) == before
+
+
+async def test_a_merged_person_cannot_be_merged_again_nor_unmerged_twice(
+    graph: GraphClient,
+) -> None:
+    a, b, c = [await person_from(graph, "crm", full_name=f"Test Doppel{i}") for i in range(3)]
+    record = await do_merge(graph, a, b)
+    with pytest.raises(Conflict, match="merged into"):
+        await do_merge(graph, c, b)
+    await do_unmerge(graph, record.id)
+    with pytest.raises(Conflict, match="undone already"):
+        await do_unmerge(graph, record.id)
+    with pytest.raises(NotFound):
+        await do_unmerge(graph, str(uuid.uuid4()))
+
+
+async def test_concurrent_merges_touching_one_profile_end_consistent(graph: GraphClient) -> None:
+    hub = await person_from(graph, "crm", full_name="Zentral Person")
+    spokes = [await person_from(graph, "shop", full_name=f"Speiche Person{i}") for i in range(4)]
+    # Into the hub, out of the hub, and between spokes, all at once.
+    pairs = [(hub, spokes[0]), (hub, spokes[1]), (spokes[2], hub), (spokes[3], spokes[1]),
+             (hub, spokes[3])]  # fmt: skip
+
+    async def attempt(survivor: str, merged: str) -> str:
+        try:
+            await do_merge(graph, survivor, merged)
+        except (Conflict, NotFound):
+            return "refused"
+        return "merged"
+
+    outcomes = await asyncio.gather(*(attempt(s, m) for s, m in pairs))
+    assert "merged" in outcomes
+
+    everyone = [hub, *spokes]
+    rows = await graph.read(lambda tx: tx.run(
+        "test.consistency",
+        "UNWIND $ids AS id MATCH (p:Person {id: id}) "
+        "OPTIONAL MATCH (p)-[:MERGED_INTO]->(s:Person) "
+        "OPTIONAL MATCH (s)-[:MERGED_INTO]->(s2:Person) "
+        "OPTIONAL MATCH (p)<-[:DESCRIBES]-(r:SourceRecord) "
+        "RETURN id, p.status AS status, s.id AS into, s.status AS intoStatus, s2.id AS second, "
+        "count(r) AS records",
+        ids=everyone,
+    ))  # fmt: skip
+    by_id = {row["id"]: row for row in rows}
+    merged_away = [pid for pid, row in by_id.items() if row["into"] is not None]
+    assert len(merged_away) == outcomes.count("merged")
+    for pid in merged_away:
+        row = by_id[pid]
+        assert row["status"] == "MERGED"
+        assert row["intoStatus"] is None  # points straight at an active survivor
+        assert row["second"] is None
+        assert row["records"] == 0  # its records moved
+    # Every source record still describes exactly one active person.
+    assert sum(row["records"] for row in rows) == len(everyone)

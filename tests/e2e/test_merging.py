@@ -1,0 +1,91 @@
+"""Stewards merge and unmerge through the gateway; old ids keep resolving."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from mdm_infra.client import GatewayClient
+
+from .queries import GOLDEN, INGEST, MERGE, UNMERGE
+
+PROFILE = """query P($id: ID!) { person(id: $id) {
+  id givenName familyName email phone mergedFrom
+  consents { purpose } lineage { attribute source sourceId }
+  sourceRecords { source sourceId }
+} }"""
+
+
+def ingest_one(gateway: GatewayClient, source: str, **fields: str) -> str:
+    record = {"sourceId": uuid.uuid4().hex[:16], **fields}
+    result = gateway.execute(INGEST, {"source": source, "records": [record]})
+    return str(result["ingestSourceRecords"]["records"][0]["personId"])
+
+
+def test_merge_read_by_old_id_and_unmerge(gateway: GatewayClient) -> None:
+    a = ingest_one(gateway, "crm", fullName="Sabine Krüger", email="sabine@crm.example")
+    b = ingest_one(gateway, "shop", fullName="Sabine Krueger", phone="0151 23456789")
+    before = {pid: gateway.execute(PROFILE, {"id": pid})["person"] for pid in (a, b)}
+
+    merged = gateway.execute(MERGE, {"survivorId": a, "mergedId": b, "reason": "ticket 42"})
+    merge = merged["mergePersons"]["merge"]
+    assert (merge["survivorId"], merge["mergedId"], merge["state"]) == (a, b, "ACTIVE")
+    assert (merge["actor"], merge["reason"]) == ("test-user", "ticket 42")
+    assert merged["mergePersons"]["survivor"]["phone"] == "+4915123456789"
+
+    via_old_id = gateway.execute(PROFILE, {"id": b})["person"]
+    assert via_old_id["id"] == a
+    assert via_old_id["mergedFrom"] == [b]
+    assert sorted(r["source"] for r in via_old_id["sourceRecords"]) == ["crm", "shop"]
+
+    undone = gateway.execute(UNMERGE, {"mergeId": merge["id"]})["unmergePersons"]
+    assert undone["merge"]["state"] == "UNDONE"
+    after = {pid: gateway.execute(PROFILE, {"id": pid})["person"] for pid in (a, b)}
+    assert after == before
+
+
+SUBJECT = "query($id: ID!) { matchSubject(personId: $id) { state { registered mergedInto } } }"
+
+
+def wait_for(probe: Callable[[], object], expected: object, timeout_s: float = 15) -> None:
+    deadline = time.monotonic() + timeout_s
+    while (seen := probe()) != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert seen == expected
+
+
+def test_the_matching_service_hears_of_merges_and_unmerges(gateway: GatewayClient) -> None:
+    a = ingest_one(gateway, "crm", fullName="Ereignis Eins")
+    b = ingest_one(gateway, "crm", fullName="Ereignis Zwei")
+
+    def subject_b() -> object:
+        return gateway.execute(SUBJECT, {"id": b})["matchSubject"]["state"]
+
+    wait_for(subject_b, {"registered": True, "mergedInto": None})
+    result = gateway.execute(MERGE, {"survivorId": a, "mergedId": b, "reason": ""})
+    wait_for(subject_b, {"registered": True, "mergedInto": a})
+    gateway.execute(UNMERGE, {"mergeId": result["mergePersons"]["merge"]["id"]})
+    wait_for(subject_b, {"registered": True, "mergedInto": None})
+
+
+def test_only_stewards_merge(
+    client_for: Callable[..., GatewayClient], gateway: GatewayClient
+) -> None:
+    a = ingest_one(gateway, "crm", fullName="Rolle Eins")
+    b = ingest_one(gateway, "crm", fullName="Rolle Zwei")
+    body = client_for("app").post(MERGE, {"survivorId": a, "mergedId": b, "reason": ""}).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert gateway.execute(GOLDEN, {"id": b})["person"]["id"] == b
+
+
+def test_merge_errors_are_typed(gateway: GatewayClient) -> None:
+    a = ingest_one(gateway, "crm", fullName="Fehler Eins")
+    missing = str(uuid.uuid4())
+    body = gateway.post(MERGE, {"survivorId": a, "mergedId": missing, "reason": ""}).json()
+    assert (body["errors"][0]["extensions"]["code"], body["errors"][0]["extensions"]["field"]) == (
+        "NOT_FOUND", "mergedId")  # fmt: skip
+    body = gateway.post(MERGE, {"survivorId": a, "mergedId": a, "reason": ""}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    body = gateway.post(UNMERGE, {"mergeId": missing}).json()
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
