@@ -21,6 +21,9 @@ class ProfileSettings(ServiceSettings):
     # Survivorship rule per attribute, merged over the defaults, e.g.
     # PROFILE_SURVIVORSHIP='{"email": "SOURCE_PRIORITY"}'.
     survivorship: dict[str, Rule] = Field(default_factory=dict)
+    # Household candidates: same normalised address and, unless turned off, the same
+    # family name (spelling variants folded).
+    household_by_family_name: bool = True
 
     @property
     def survivorship_rules(self) -> dict[str, Rule]:

@@ -13,8 +13,9 @@ import pytest
 from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graph import GraphClient
-from mdm_profile.adapters import graph_store, merge_store
+from mdm_profile.adapters import graph_store, household_store, merge_store
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.domain import merging, people
 from mdm_profile.domain.golden import DEFAULT_RULES
@@ -36,7 +37,7 @@ class Recorder:
 @pytest.fixture
 async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
     client = graph_for("profile")
-    await client.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA))
+    await client.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA))
     return client
 
 
@@ -44,7 +45,13 @@ async def person_from(graph: GraphClient, source: str, **fields: str) -> str:
     raw = RawRecord(uuid.uuid4().hex, **fields)
     [outcome] = await graph.write(
         lambda tx: people.ingest(
-            source, [raw], store=GraphPersonStore(tx), sources=SOURCES, events=Recorder(), now=T0
+            source,
+            [raw],
+            store=GraphPersonStore(tx),
+            households=GraphHouseholdStore(tx),
+            sources=SOURCES,
+            events=Recorder(),
+            now=T0,
         )
     )
     return outcome.person_id
@@ -54,7 +61,8 @@ async def do_merge(graph: GraphClient, survivor: str, merged: str, events: Recor
                    at: datetime = T0 + timedelta(hours=1)) -> merging.Merge:  # fmt: skip
     record, _ = await graph.write(
         lambda tx: merging.merge(
-            survivor, merged, store=GraphMergeStore(tx), sources=SOURCES, rules=DEFAULT_RULES,
+            survivor, merged, store=GraphMergeStore(tx), households=GraphHouseholdStore(tx),
+            sources=SOURCES, rules=DEFAULT_RULES,
             events=events or Recorder(), actor="steward-1", reason="same person", now=at,
         )
     )  # fmt: skip
@@ -64,7 +72,8 @@ async def do_merge(graph: GraphClient, survivor: str, merged: str, events: Recor
 async def do_unmerge(graph: GraphClient, merge_id: str, events: Recorder | None = None) -> Any:
     return await graph.write(
         lambda tx: merging.unmerge(
-            merge_id, store=GraphMergeStore(tx), sources=SOURCES, rules=DEFAULT_RULES,
+            merge_id, store=GraphMergeStore(tx), households=GraphHouseholdStore(tx),
+            sources=SOURCES, rules=DEFAULT_RULES,
             events=events or Recorder(), now=T0 + timedelta(hours=2),
         )
     )  # fmt: skip

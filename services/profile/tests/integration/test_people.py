@@ -13,6 +13,8 @@ from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
+from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
+from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.domain import people
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
@@ -32,7 +34,7 @@ class Recorder:
 @pytest.fixture
 async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
     client = graph_for("profile")
-    await client.apply_schema(SCHEMA)
+    await client.apply_schema((*SCHEMA, *HOUSEHOLD_SCHEMA))
     return client
 
 
@@ -41,7 +43,13 @@ async def ingest(graph: GraphClient, source: str, *raws: RawRecord, events: Reco
     recorder = events or Recorder()
     return await graph.write(
         lambda tx: people.ingest(
-            source, raws, store=GraphPersonStore(tx), sources=SOURCES, events=recorder, now=now
+            source,
+            raws,
+            store=GraphPersonStore(tx),
+            households=GraphHouseholdStore(tx),
+            sources=SOURCES,
+            events=recorder,
+            now=now,
         )
     )
 

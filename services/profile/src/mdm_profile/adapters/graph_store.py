@@ -22,6 +22,7 @@ from mdm_profile.domain.models import Lineage, Person
 from mdm_profile.domain.ports import ProfileChanges, StoredRecord
 from mdm_profile.domain.quality.addresses import PostalAddress, address_key
 from mdm_profile.domain.quality.contact import Phone
+from mdm_profile.domain.quality.folding import fold
 from mdm_profile.domain.quality.report import Fix, Issue, QualityReport, Severity
 from mdm_profile.domain.records import CleanRecord
 
@@ -123,6 +124,7 @@ def record_from(props: dict[str, Any]) -> CleanRecord:
 def person_props(person: Person) -> dict[str, Any]:
     return {
         "givenName": person.given_name, "familyName": person.family_name,
+        "familyKey": fold(person.family_name),
         "titles": list(person.titles), "suffix": person.suffix, "salutation": person.salutation,
         "birthDate": person.birth_date, "email": person.email,
         "phoneE164": person.phone.e164 if person.phone else None,

@@ -21,6 +21,7 @@ from typing import Protocol
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.golden import Rule, build_golden
+from mdm_profile.domain.households import HouseholdStore
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
@@ -101,6 +102,7 @@ async def merge(
     merged_id: str,
     *,
     store: MergeStore,
+    households: HouseholdStore,
     sources: SourceRegistry,
     rules: Mapping[str, Rule],
     events: EventRecorder,
@@ -134,6 +136,7 @@ async def merge(
         redirected=tuple(pid for pid in redirected if pid != merged_id),
     )  # fmt: skip
     await store.save_merge(record)
+    await households.refresh_households([survivor_id, merged_id])
     events.record(Event.PERSON_MERGED, survivor_id=survivor_id, merged_id=merged_id,
                   merge_id=record.id)  # fmt: skip
     return record, rebuilt
@@ -143,6 +146,7 @@ async def unmerge(
     merge_id: str,
     *,
     store: MergeStore,
+    households: HouseholdStore,
     sources: SourceRegistry,
     rules: Mapping[str, Rule],
     events: EventRecorder,
@@ -181,6 +185,7 @@ async def unmerge(
     )
     await store.save_person(rebuilt)
     await store.save_merge(replace(record, state=MergeState.UNDONE))
+    await households.refresh_households([record.survivor_id, record.merged_id])
     events.record(Event.PERSON_UNMERGED, survivor_id=record.survivor_id,
                   merged_id=record.merged_id, merge_id=record.id)  # fmt: skip
     return rebuilt, restored

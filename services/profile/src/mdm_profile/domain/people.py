@@ -10,6 +10,7 @@ from datetime import datetime
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_profile.domain.golden import DEFAULT_RULES, Rule, build_golden
+from mdm_profile.domain.households import HouseholdStore
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.ports import PersonStore, ProfileChanges, StoredRecord
 from mdm_profile.domain.quality.report import QualityReport
@@ -76,6 +77,7 @@ async def ingest(
     raws: Sequence[RawRecord],
     *,
     store: PersonStore,
+    households: HouseholdStore,
     sources: SourceRegistry,
     events: EventRecorder,
     now: datetime,
@@ -126,6 +128,7 @@ async def ingest(
             new_person_ids=frozenset(created),
         )
     )
+    await households.refresh_households([p.id for p in persons])
     for person_id in sorted(created):
         events.record(Event.PERSON_CREATED, person_id=person_id)
     return [

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from strawberry.dataloader import DataLoader
 
 from mdm_common.events import Outbox
-from mdm_common.graph import GraphClient
+from mdm_common.graph import GraphClient, Transaction
 from mdm_common.graphql import RequestContext
 from mdm_common.unit_of_work import UnitOfWork
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.domain.golden import Rule
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.records import CleanRecord
@@ -24,12 +25,16 @@ class ProfileContext(RequestContext):
     outbox: Outbox = field(kw_only=True)
     sources: SourceRegistry = field(kw_only=True)
     rules: Mapping[str, Rule] = field(kw_only=True)
+    household_by_family_name: bool = field(kw_only=True, default=True)
     persons: DataLoader[str, Person | None] = field(init=False)
     records_of: DataLoader[str, list[CleanRecord]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.persons = DataLoader(load_fn=self._load_persons)
         self.records_of = DataLoader(load_fn=self._load_records)
+
+    def household_store(self, tx: Transaction) -> GraphHouseholdStore:
+        return GraphHouseholdStore(tx, by_family_name=self.household_by_family_name)
 
     @property
     def unit_of_work(self) -> UnitOfWork:

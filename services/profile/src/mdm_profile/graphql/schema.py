@@ -78,7 +78,8 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> list[people
     now = datetime.now(UTC)
     return await ctx.unit_of_work.write(
         lambda tx: people.ingest(
-            source, raws, store=GraphPersonStore(tx), sources=ctx.sources, events=ctx.outbox,
+            source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
+            sources=ctx.sources, events=ctx.outbox,
             now=now, rules=ctx.rules,
         )
     )  # fmt: skip
@@ -117,7 +118,8 @@ class Mutation:
         now = datetime.now(UTC)
         record, survivor = await ctx.unit_of_work.write(
             lambda tx: merging.merge(
-                str(survivor_id), str(merged_id), store=GraphMergeStore(tx), sources=ctx.sources,
+                str(survivor_id), str(merged_id), store=GraphMergeStore(tx),
+                households=ctx.household_store(tx), sources=ctx.sources,
                 rules=ctx.rules, events=ctx.outbox, actor=principal.subject, reason=reason, now=now,
             )
         )  # fmt: skip
@@ -130,7 +132,8 @@ class Mutation:
         now = datetime.now(UTC)
         survivor, restored = await ctx.unit_of_work.write(
             lambda tx: merging.unmerge(
-                str(merge_id), store=GraphMergeStore(tx), sources=ctx.sources, rules=ctx.rules,
+                str(merge_id), store=GraphMergeStore(tx), households=ctx.household_store(tx),
+                sources=ctx.sources, rules=ctx.rules,
                 events=ctx.outbox, now=now,
             )
         )  # fmt: skip

@@ -1,0 +1,131 @@
+"""Cypher for companies: SUBSIDIARY_OF hierarchy and WORKS_FOR employment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mdm_common.graph import Transaction, as_utc
+from mdm_profile.adapters.graph_store import MERGED_INTO, PERSON
+from mdm_profile.domain.companies import MAX_DEPTH, Company, Subsidiary
+
+COMPANY = "Company"
+SUBSIDIARY_OF = "SUBSIDIARY_OF"
+WORKS_FOR = "WORKS_FOR"
+
+SCHEMA = (f"CREATE CONSTRAINT company_id IF NOT EXISTS FOR (c:{COMPANY}) REQUIRE c.id IS UNIQUE",)
+# Variable-length bounds cannot be parameters; MAX_DEPTH is a code constant.
+_UP = f"[:{SUBSIDIARY_OF}*0..{MAX_DEPTH}]"
+_DOWN = f"[:{SUBSIDIARY_OF}*1..{MAX_DEPTH}]"
+_PROJECTION = (
+    "{.id, .name, .registrationNumber, .country, .createdAt, parentId: "
+    f"head([(x)-[:{SUBSIDIARY_OF}]->(p:{COMPANY}) | p.id])}}"
+)
+
+
+def _company(props: dict[str, Any]) -> Company:
+    return Company(
+        props["id"], props["name"], props.get("registrationNumber"), props.get("country"),
+        props.get("parentId"), as_utc(props["createdAt"]),
+    )  # fmt: skip
+
+
+class GraphCompanyStore:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, company: Company) -> None:
+        await self._tx.run(
+            "company.create",
+            f"CREATE (c:{COMPANY} {{id: $id}}) SET c += $props",
+            id=company.id,
+            props={"name": company.name, "registrationNumber": company.registration_number,
+                   "country": company.country, "createdAt": company.created_at},
+        )  # fmt: skip
+
+    async def lock(self, ids: Sequence[str]) -> dict[str, Company]:
+        rows = await self._tx.run(
+            "company.lock",
+            f"UNWIND $ids AS id MATCH (x:{COMPANY} {{id: id}}) "
+            f"SET x.version = coalesce(x.version, 0) + 1 RETURN x {_PROJECTION} AS c",
+            ids=list(ids),
+        )
+        return {row["c"]["id"]: _company(row["c"]) for row in rows}
+
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Company]:
+        rows = await self._tx.run(
+            "company.get_many",
+            f"UNWIND $ids AS id MATCH (x:{COMPANY} {{id: id}}) RETURN x {_PROJECTION} AS c",
+            ids=list(ids),
+        )
+        return {row["c"]["id"]: _company(row["c"]) for row in rows}
+
+    async def path_up(self, company_id: str) -> list[str]:
+        rows = await self._tx.run(
+            "company.path_up",
+            f"MATCH path = (:{COMPANY} {{id: $id}})-{_UP}->(top:{COMPANY}) "
+            f"WHERE NOT (top)-[:{SUBSIDIARY_OF}]->() "
+            "RETURN [n IN nodes(path) | n.id] AS ids",
+            id=company_id,
+        )
+        return list(rows[0]["ids"]) if rows else [company_id]
+
+    async def ultimate_parents(self, ids: Sequence[str]) -> dict[str, str]:
+        rows = await self._tx.run(
+            "company.ultimate_parents",
+            f"UNWIND $ids AS id MATCH (:{COMPANY} {{id: id}})-{_UP}->(top:{COMPANY}) "
+            f"WHERE NOT (top)-[:{SUBSIDIARY_OF}]->() RETURN id, top.id AS top",
+            ids=list(ids),
+        )
+        return {row["id"]: row["top"] for row in rows}
+
+    async def subsidiaries(self, company_id: str, depth: int) -> list[Subsidiary]:
+        rows = await self._tx.run(
+            "company.subsidiaries",
+            f"MATCH path = (:{COMPANY} {{id: $id}})<-{_DOWN}-(x:{COMPANY}) "
+            "WITH x, length(path) AS depth WHERE depth <= $depth "
+            f"RETURN x {_PROJECTION} AS c, depth ORDER BY depth, c.name, c.id",
+            id=company_id,
+            depth=depth,
+        )
+        return [Subsidiary(_company(row["c"]), row["depth"]) for row in rows]
+
+    async def set_parent(self, company_id: str, parent_id: str | None) -> None:
+        await self._tx.run(
+            "company.detach",
+            f"MATCH (:{COMPANY} {{id: $id}})-[r:{SUBSIDIARY_OF}]->() DELETE r",
+            id=company_id,
+        )
+        if parent_id is not None:
+            await self._tx.run(
+                "company.attach",
+                f"MATCH (c:{COMPANY} {{id: $id}}), (p:{COMPANY} {{id: $parent}}) "
+                f"CREATE (c)-[:{SUBSIDIARY_OF}]->(p)",
+                id=company_id,
+                parent=parent_id,
+            )
+
+    async def employ(self, person_id: str, company_id: str, role: str) -> bool:
+        rows = await self._tx.run(
+            "company.employ",
+            f"MATCH (asked:{PERSON} {{id: $person}}) "
+            f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}]->(survivor:{PERSON}) "
+            f"WITH coalesce(survivor, asked) AS p MATCH (c:{COMPANY} {{id: $company}}) "
+            f"MERGE (p)-[w:{WORKS_FOR}]->(c) SET w.role = $role RETURN count(w) AS n",
+            person=person_id,
+            company=company_id,
+            role=role,
+        )
+        return bool(rows and rows[0]["n"])
+
+    async def employees(self, company_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
+        rows = await self._tx.run(
+            "company.employees",
+            f"UNWIND $ids AS id MATCH (p:{PERSON})-[w:{WORKS_FOR}]->(:{COMPANY} {{id: id}}) "
+            "WHERE p.status IS NULL RETURN id, p.id AS person, w.role AS role ORDER BY person",
+            ids=list(company_ids),
+        )
+        found: dict[str, list[tuple[str, str]]] = {cid: [] for cid in company_ids}
+        for row in rows:
+            found[row["id"]].append((row["person"], row["role"]))
+        return found

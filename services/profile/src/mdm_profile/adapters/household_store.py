@@ -1,0 +1,110 @@
+"""Cypher for households: detection by address (and family name), roles, members."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from mdm_common.graph import Transaction
+from mdm_profile.adapters.graph_store import PERSON
+from mdm_profile.domain.households import Household, HouseholdMember, HouseholdRole
+from mdm_profile.domain.quality.addresses import PostalAddress
+
+HOUSEHOLD = "Household"
+MEMBER_OF = "MEMBER_OF"
+
+SCHEMA = (
+    f"CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.id IS UNIQUE",
+    f"CREATE CONSTRAINT household_key IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.key IS UNIQUE",
+    f"CREATE INDEX person_address_key IF NOT EXISTS FOR (p:{PERSON}) ON (p.addressKey)",
+)
+
+# The household a person belongs to by the detection rule; null if none applies.
+_KEY = (
+    "CASE WHEN p.status IS NULL AND p.addressKey IS NOT NULL "
+    "AND (NOT $byFamily OR coalesce(p.familyKey, '') <> '') "
+    "THEN p.addressKey + CASE WHEN $byFamily THEN '#' + p.familyKey ELSE '' END END"
+)
+
+
+class GraphHouseholdStore:
+    def __init__(self, tx: Transaction, *, by_family_name: bool = True) -> None:
+        self._tx = tx
+        self._by_family = by_family_name
+
+    async def refresh_households(self, person_ids: Sequence[str]) -> None:
+        ids = list(person_ids)
+        # Memberships the rule no longer supports become inactive (roles are kept).
+        await self._tx.run(
+            "household.deactivate",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})-[m:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
+            f"WHERE m.detected AND m.active AND (p.status IS NOT NULL OR h.key <> {_KEY} "
+            f"OR {_KEY} IS NULL) SET m.active = false",
+            ids=ids,
+            byFamily=self._by_family,
+        )
+        groups = await self._tx.run(
+            "household.candidates",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WITH p, {_KEY} AS key "
+            f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
+            "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
+            "WITH key, collect(DISTINCT o.id) AS members WHERE size(members) >= 2 "
+            "RETURN key, members",
+            ids=ids,
+            byFamily=self._by_family,
+        )
+        if not groups:
+            return
+        await self._tx.run(
+            "household.join",
+            f"UNWIND $groups AS g "
+            f"MERGE (h:{HOUSEHOLD} {{key: g.key}}) ON CREATE SET h.id = g.newId "
+            f"WITH h, g UNWIND g.members AS member MATCH (p:{PERSON} {{id: member}}) "
+            f"MERGE (p)-[m:{MEMBER_OF}]->(h) "
+            "ON CREATE SET m.role = 'MEMBER', m.detected = true SET m.active = true",
+            groups=[{"key": g["key"], "members": g["members"], "newId": str(uuid.uuid4())}
+                    for g in groups],
+        )  # fmt: skip
+
+    async def households(self, ids: Sequence[str]) -> dict[str, Household]:
+        rows = await self._tx.run(
+            "household.get_many",
+            f"UNWIND $ids AS id MATCH (h:{HOUSEHOLD} {{id: id}}) "
+            f"OPTIONAL MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
+            "WITH h, p, m ORDER BY p.id "
+            "RETURN h.id AS id, head(collect(p {.street, .houseNumber, .postalCode, .city, "
+            ".country})) AS address, "
+            "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected] END) AS members",
+            ids=list(ids),
+        )
+        found = {}
+        for row in rows:
+            members = tuple(
+                HouseholdMember(pid, HouseholdRole(role), bool(detected))
+                for pid, role, detected in (m for m in row["members"] if m is not None)
+            )
+            a = row["address"]
+            address = PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"],
+                                    a["country"]) if a else None  # fmt: skip
+            found[row["id"]] = Household(row["id"], address, members)
+        return found
+
+    async def household_of(self, person_ids: Sequence[str]) -> dict[str, str]:
+        rows = await self._tx.run(
+            "household.of_persons",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[m:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
+            "WHERE m.active RETURN id, h.id AS household",
+            ids=list(person_ids),
+        )
+        return {row["id"]: row["household"] for row in rows}
+
+    async def set_role(self, person_id: str, household_id: str, role: HouseholdRole) -> bool:
+        rows = await self._tx.run(
+            "household.set_role",
+            f"MATCH (:{PERSON} {{id: $person}})-[m:{MEMBER_OF}]->(:{HOUSEHOLD} {{id: $household}}) "
+            "WHERE m.active SET m.role = $role RETURN count(m) AS n",
+            person=person_id,
+            household=household_id,
+            role=role.value,
+        )
+        return bool(rows and rows[0]["n"])

@@ -1,0 +1,114 @@
+"""Companies and their hierarchy: parent, subsidiaries, ultimate parent; employees.
+
+The hierarchy is a forest: every company has at most one parent, and a change that
+would close a cycle is refused with the path it would have closed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from mdm_common.errors import InvalidInput, NotFound
+
+MAX_NAME = 300
+MAX_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Company:
+    id: str
+    name: str
+    registration_number: str | None
+    country: str | None
+    parent_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Subsidiary:
+    company: Company
+    depth: int
+
+
+class CompanyStore(Protocol):
+    async def add(self, company: Company) -> None: ...
+
+    async def lock(self, ids: Sequence[str]) -> dict[str, Company]:
+        """Read companies for update; concurrent hierarchy changes serialise here."""
+        ...
+
+    async def path_up(self, company_id: str) -> list[str]:
+        """The company, its parent, ... up to its ultimate parent."""
+        ...
+
+    async def set_parent(self, company_id: str, parent_id: str | None) -> None: ...
+
+    async def employ(self, person_id: str, company_id: str, role: str) -> bool:
+        """False if there is no active person with that id."""
+        ...
+
+
+def _text(value: str | None, *, field: str, required: bool = False) -> str | None:
+    cleaned = " ".join((value or "").split()) or None
+    if required and cleaned is None:
+        raise InvalidInput(f"{field} must not be empty.", field=field)
+    if cleaned and len(cleaned) > MAX_NAME:
+        raise InvalidInput(f"{field} is longer than {MAX_NAME} characters.", field=field)
+    return cleaned
+
+
+async def create_company(
+    *, name: str, registration_number: str | None, country: str | None, store: CompanyStore,
+    now: datetime,
+) -> Company:  # fmt: skip
+    iso = _text(country, field="country")
+    if iso is not None and (len(iso) != 2 or not iso.isalpha()):
+        raise InvalidInput("country must be an ISO 3166-1 alpha-2 code.", field="country")
+    company = Company(
+        id=str(uuid.uuid4()),
+        name=str(_text(name, field="name", required=True)),
+        registration_number=_text(registration_number, field="registrationNumber"),
+        country=iso.upper() if iso else None,
+        parent_id=None,
+        created_at=now,
+    )
+    await store.add(company)
+    return company
+
+
+async def set_parent(company_id: str, parent_id: str | None, *, store: CompanyStore) -> Company:
+    """Attach a company below ``parent_id`` (or detach it with ``None``)."""
+    ids = [company_id] if parent_id is None else [company_id, parent_id]
+    found = await store.lock(ids)
+    for wanted, field in ((company_id, "companyId"), (parent_id, "parentId")):
+        if wanted is not None and wanted not in found:
+            raise NotFound(f"No company with id {wanted}.", field=field)
+    if parent_id is not None:
+        above = await store.path_up(parent_id)
+        if company_id in above:
+            cycle = [*above[: above.index(company_id) + 1], parent_id]
+            raise InvalidInput(
+                f"Company {parent_id} is below {company_id}: the change would make a cycle.",
+                field="parentId",
+                details={"reason": "HIERARCHY_CYCLE", "cycle": cycle},
+            )
+        if len(above) >= MAX_DEPTH:
+            raise InvalidInput(
+                f"Hierarchies are at most {MAX_DEPTH} levels deep.", field="parentId"
+            )
+    await store.set_parent(company_id, parent_id)
+    company = found[company_id]
+    return Company(company.id, company.name, company.registration_number, company.country,
+                   parent_id, company.created_at)  # fmt: skip
+
+
+async def link_employee(person_id: str, company_id: str, role: str, *, store: CompanyStore) -> None:
+    clean_role = _text(role, field="role") or "EMPLOYEE"
+    if company_id not in await store.lock([company_id]):
+        raise NotFound(f"No company with id {company_id}.", field="companyId")
+    if not await store.employ(person_id, company_id, clean_role):
+        raise NotFound(f"No person with id {person_id}.", field="personId")
