@@ -11,7 +11,7 @@ from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
-from mdm_profile.adapters import graph_store, household_store, merge_store
+from mdm_profile.adapters import company_store, graph_store, household_store, merge_store
 from mdm_profile.domain.sources import SourceRegistry
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.schema import build_schema
@@ -38,6 +38,11 @@ def create_app() -> Starlette:
         settings=settings,
         schema=build_schema(schema_extensions(settings)),
         graph=graph,
-        schema_statements=(*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA),
+        schema_statements=(
+            *graph_store.SCHEMA,
+            *merge_store.SCHEMA,
+            *household_store.SCHEMA,
+            *company_store.SCHEMA,
+        ),
         context_factory=context,
     )

@@ -14,6 +14,7 @@ from mdm_common.unit_of_work import UnitOfWork
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.domain.golden import Rule
+from mdm_profile.domain.households import Household
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
@@ -35,6 +36,9 @@ class ProfileContext(RequestContext):
 
     def household_store(self, tx: Transaction) -> GraphHouseholdStore:
         return GraphHouseholdStore(tx, by_family_name=self.household_by_family_name)
+
+    async def read_households(self, ids: Sequence[str]) -> dict[str, Household]:
+        return await self.graph.read(lambda tx: self.household_store(tx).households(ids))
 
     @property
     def unit_of_work(self) -> UnitOfWork:

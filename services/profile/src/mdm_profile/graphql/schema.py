@@ -17,6 +17,12 @@ from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.domain import merging, people
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.organisations import (
+    Company,
+    Household,
+    OrganisationMutation,
+    OrganisationQuery,
+)
 from mdm_profile.graphql.types import (
     MERGE_ROLES,
     READ_ROLES,
@@ -38,7 +44,7 @@ _RAW_FIELDS = [f.name for f in fields(RawRecord)]
 
 
 @strawberry.type
-class Query:
+class Query(OrganisationQuery):
     @strawberry.field(description="A person by id; NOT_FOUND if there is none.")
     async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
@@ -86,7 +92,7 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> list[people
 
 
 @strawberry.type
-class Mutation:
+class Mutation(OrganisationMutation):
     @strawberry.mutation(
         description="Ingest up to 500 records of one source system: all of them, or none."
     )
@@ -159,5 +165,8 @@ class Mutation:
 
 def build_schema(extensions: Sequence[Extension] = ()) -> SubgraphSchema:
     return SubgraphSchema(
-        query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
+        query=Query,
+        mutation=Mutation,
+        types=[Person, Household, Company],
+        extensions=list(extensions),
     )

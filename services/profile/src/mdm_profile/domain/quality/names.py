@@ -60,7 +60,16 @@ def _clean(text: str | None) -> str:
 
 
 def _fix_case(part: str) -> str:
-    """Title-case a name written all upper or all lower; leave mixed case alone."""
+    """Title-case a name written all upper or all lower; leave mixed case alone.
+
+    Letters whose case mapping is not reversible (e.g. Greek with iota subscript)
+    would flip on every pass; such a name is left exactly as the source wrote it.
+    """
+    fixed = _fix_case_once(part)
+    return fixed if _fix_case_once(fixed) == fixed else part
+
+
+def _fix_case_once(part: str) -> str:
     if not part or not (part.isupper() or part.islower()):
         return part
     words = []

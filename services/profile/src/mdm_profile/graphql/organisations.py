@@ -1,0 +1,202 @@
+"""GraphQL for households and companies (federation entities keyed by ``id``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from mdm_common.errors import NotFound
+from mdm_profile.adapters.company_store import GraphCompanyStore
+from mdm_profile.domain import companies, households
+from mdm_profile.domain.companies import MAX_DEPTH
+from mdm_profile.domain.companies import Company as CompanyModel
+from mdm_profile.domain.households import Household as HouseholdModel
+from mdm_profile.graphql.types import MERGE_ROLES, READ_ROLES, WRITE_ROLES, Person, PostalAddress
+
+Info = strawberry.Info[Any, None]
+
+
+async def _person(info: Info, person_id: str) -> Person:
+    found = await info.context.persons.load(person_id)
+    if found is None:
+        raise NotFound(f"No person with id {person_id}.", field="personId")
+    return Person.from_model(found)
+
+
+@strawberry.type
+class HouseholdMember:
+    person_id: strawberry.ID
+    role: str
+    detected: bool = strawberry.field(description="True if the detection rule put it there.")
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person:
+        return await _person(info, str(self.person_id))
+
+
+@strawberry.federation.type(keys=["id"], description="People living together at one address.")
+class Household:
+    id: strawberry.ID
+    address: PostalAddress | None
+    members: list[HouseholdMember]
+
+    @classmethod
+    def from_model(cls, household: HouseholdModel) -> Household:
+        return cls(
+            id=strawberry.ID(household.id), address=PostalAddress.from_model(household.address),
+            members=[HouseholdMember(person_id=strawberry.ID(m.person_id), role=m.role.value,
+                                     detected=m.detected) for m in household.members],
+        )  # fmt: skip
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Household | None:  # noqa: A002 - federation key name
+        info.context.require(*READ_ROLES)
+        found = await info.context.read_households([str(id)])
+        return cls.from_model(found[str(id)]) if str(id) in found else None
+
+
+@strawberry.type
+class Employee:
+    person_id: strawberry.ID
+    role: str
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person:
+        return await _person(info, str(self.person_id))
+
+
+@strawberry.federation.type(keys=["id"], description="A company in a group hierarchy.")
+class Company:
+    id: strawberry.ID
+    name: str
+    registration_number: str | None
+    country: str | None
+    parent_id: strawberry.ID | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, company: CompanyModel) -> Company:
+        parent = strawberry.ID(company.parent_id) if company.parent_id else None
+        return cls(
+            id=strawberry.ID(company.id), name=company.name,
+            registration_number=company.registration_number, country=company.country,
+            parent_id=parent, created_at=company.created_at,
+        )  # fmt: skip
+
+    @strawberry.field(description="The direct parent, if any.")
+    async def parent(self, info: Info) -> Company | None:
+        return await _company(info, str(self.parent_id)) if self.parent_id else None
+
+    @strawberry.field(description="The top of the hierarchy (the company itself at the top).")
+    async def ultimate_parent(self, info: Info) -> Company:
+        tops = await info.context.graph.read(
+            lambda tx: GraphCompanyStore(tx).ultimate_parents([str(self.id)])
+        )
+        return await _company(info, tops.get(str(self.id), str(self.id)))
+
+    @strawberry.field(description=f"Subsidiaries down to depth (1-{MAX_DEPTH}), nearest first.")
+    async def subsidiaries(self, info: Info, depth: int = 1) -> list[Subsidiary]:
+        bounded = max(1, min(depth, MAX_DEPTH))
+        found = await info.context.graph.read(
+            lambda tx: GraphCompanyStore(tx).subsidiaries(str(self.id), bounded)
+        )
+        return [Subsidiary(company=Company.from_model(s.company), depth=s.depth) for s in found]
+
+    @strawberry.field
+    async def employees(self, info: Info) -> list[Employee]:
+        found = await info.context.graph.read(
+            lambda tx: GraphCompanyStore(tx).employees([str(self.id)])
+        )
+        return [Employee(person_id=strawberry.ID(p), role=r) for p, r in found[str(self.id)]]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Company | None:  # noqa: A002 - federation key name
+        info.context.require(*READ_ROLES)
+        found = await info.context.graph.read(lambda tx: GraphCompanyStore(tx).get_many([str(id)]))
+        return cls.from_model(found[str(id)]) if str(id) in found else None
+
+
+@strawberry.type
+class Subsidiary:
+    company: Company
+    depth: int
+
+
+async def _company(info: Info, company_id: str) -> Company:
+    found = await info.context.graph.read(lambda tx: GraphCompanyStore(tx).get_many([company_id]))
+    if company_id not in found:
+        raise NotFound(f"No company with id {company_id}.", field="id")
+    return Company.from_model(found[company_id])
+
+
+@strawberry.type
+class OrganisationQuery:
+    @strawberry.field(description="A household with its active members.")
+    async def household(self, info: Info, id: strawberry.ID) -> Household:  # noqa: A002 - GraphQL argument name
+        info.context.require(*READ_ROLES)
+        found = await info.context.read_households([str(id)])
+        if str(id) not in found:
+            raise NotFound(f"No household with id {id}.", field="id")
+        return Household.from_model(found[str(id)])
+
+    @strawberry.field(description="A company; ask for parent, subsidiaries, ultimateParent.")
+    async def company(self, info: Info, id: strawberry.ID) -> Company:  # noqa: A002 - GraphQL argument name
+        info.context.require(*READ_ROLES)
+        return await _company(info, str(id))
+
+
+@strawberry.type
+class OrganisationMutation:
+    @strawberry.mutation(description="Create a company. Roles: app, steward.")
+    async def create_company(
+        self, info: Info, name: str, registration_number: str | None = None,
+        country: str | None = None,
+    ) -> Company:  # fmt: skip
+        info.context.require(*WRITE_ROLES)
+        now = datetime.now(UTC)
+        company = await info.context.graph.write(
+            lambda tx: companies.create_company(
+                name=name, registration_number=registration_number, country=country,
+                store=GraphCompanyStore(tx), now=now,
+            )
+        )  # fmt: skip
+        return Company.from_model(company)
+
+    @strawberry.mutation(
+        description="Place a company below a parent (null: detach). Cycles are refused."
+    )
+    async def set_parent_company(
+        self, info: Info, company_id: strawberry.ID, parent_id: strawberry.ID | None
+    ) -> Company:
+        info.context.require(*WRITE_ROLES)
+        parent = str(parent_id) if parent_id is not None else None
+        company = await info.context.graph.write(
+            lambda tx: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))
+        )
+        return Company.from_model(company)
+
+    @strawberry.mutation(description="Record that a person works for a company.")
+    async def link_employee(
+        self, info: Info, person_id: strawberry.ID, company_id: strawberry.ID, role: str = ""
+    ) -> Company:
+        info.context.require(*WRITE_ROLES)
+        await info.context.graph.write(
+            lambda tx: companies.link_employee(
+                str(person_id), str(company_id), role, store=GraphCompanyStore(tx)
+            )
+        )
+        return await _company(info, str(company_id))
+
+    @strawberry.mutation(description="Set a member's role (HEAD, PARTNER, CHILD, ...). Steward.")
+    async def set_household_role(
+        self, info: Info, person_id: strawberry.ID, household_id: strawberry.ID, role: str
+    ) -> Household:
+        info.context.require(*MERGE_ROLES)
+        household = await info.context.graph.write(
+            lambda tx: households.set_member_role(
+                str(person_id), str(household_id), role, store=info.context.household_store(tx)
+            )
+        )
+        return Household.from_model(household)
