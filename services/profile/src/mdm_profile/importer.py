@@ -119,7 +119,7 @@ class GatewayError(RuntimeError):
     pass
 
 
-def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
     for row in rows:
         batch.append(row)
@@ -169,7 +169,7 @@ def import_file(
     encoding: str = "utf-8-sig",
 ) -> ImportSummary:
     summary = ImportSummary()
-    for batch in _batches(read_records(path, encoding=encoding), batch_size):
+    for batch in batches(read_records(path, encoding=encoding), batch_size):
         send_batch(client, url, source, batch, summary)
         on_progress(len(batch))
     return summary
