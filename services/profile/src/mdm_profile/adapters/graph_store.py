@@ -208,16 +208,25 @@ class GraphPersonStore:
             rows=[{"key": s.record.key, "personId": s.person_id, "props": record_props(s.record)}
                   for s in changes.records],
         )  # fmt: skip
-        await self.relink_contact_points([p.id for p in changes.persons])
-
-    async def relink_contact_points(self, person_ids: list[str]) -> None:
-        """Link each person to the contact points of all its source records, afresh."""
-        await self._tx.run(
-            "contact.unlink",
-            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
-            f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
-            ids=person_ids,
+        await self.relink_contact_points(
+            [p.id for p in changes.persons], new=changes.new_person_ids
         )
+
+    async def relink_contact_points(
+        self, person_ids: list[str], *, new: frozenset[str] = frozenset()
+    ) -> None:
+        """Link each person to the contact points of all its source records, afresh.
+
+        Persons in ``new`` were created in this transaction and have no links yet.
+        """
+        existing = [pid for pid in person_ids if pid not in new]
+        if existing:
+            await self._tx.run(
+                "contact.unlink",
+                f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
+                f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+                ids=existing,
+            )
         match = (
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
         )

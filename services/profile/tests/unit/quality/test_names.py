@@ -79,7 +79,10 @@ name_words = st.text(alphabet=st.characters(categories=["Lu", "Ll"]), min_size=1
 
 def comparable(words: list[str]) -> list[str]:
     # Upper first: case fixing may turn a dotless i into "I" and "ß" into "SS", as it should.
-    return [unicodedata.normalize("NFKC", w).upper().casefold() for w in words]
+    return [
+        unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", w).upper().casefold())
+        for w in words
+    ]
 
 
 @given(st.lists(name_words, min_size=2, max_size=4))
