@@ -25,6 +25,7 @@ from mdm_profile.domain.quality.contact import Phone
 from mdm_profile.domain.quality.folding import fold
 from mdm_profile.domain.quality.report import Fix, Issue, QualityReport, Severity
 from mdm_profile.domain.records import CleanRecord
+from mdm_profile.domain.search import SearchCriteria
 
 PERSON = "Person"
 SOURCE_RECORD = "SourceRecord"
@@ -172,6 +173,29 @@ class GraphPersonStore:
             row["id"]: replace(person_from(row["p"]), merged_from=tuple(sorted(row["mergedFrom"])))
             for row in rows
         }
+
+    async def search(
+        self, criteria: SearchCriteria, *, after: tuple[str, str] | None, limit: int
+    ) -> list[Person]:
+        rows = await self._tx.run(
+            "person.search",
+            f"MATCH (p:{PERSON}) WHERE p.status IS NULL "
+            "AND ($family IS NULL OR p.familyKey STARTS WITH $family) "
+            "AND ($email IS NULL OR toLower(p.email) = $email) "
+            "AND ($phone IS NULL OR p.phoneE164 = $phone) "
+            "AND ($postal IS NULL OR p.postalCode = $postal) "
+            "AND ($afterKey IS NULL OR p.familyKey > $afterKey "
+            "OR (p.familyKey = $afterKey AND p.id > $afterId)) "
+            "RETURN p {.*} AS p ORDER BY p.familyKey, p.id LIMIT $limit",
+            family=criteria.family_key,
+            email=criteria.email.lower() if criteria.email else None,
+            phone=criteria.phone,
+            postal=criteria.postal_code,
+            afterKey=after[0] if after else None,
+            afterId=after[1] if after else None,
+            limit=limit,
+        )
+        return [person_from(row["p"]) for row in rows]
 
     async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredRecord]:
         rows = await self._tx.run(

@@ -14,7 +14,7 @@ from mdm_common.errors import NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
-from mdm_profile.domain import merging, people
+from mdm_profile.domain import merging, people, search
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.organisations import (
@@ -32,7 +32,10 @@ from mdm_profile.graphql.types import (
     IngestResult,
     MergeInfo,
     MergeResult,
+    PageInfo,
     Person,
+    PersonConnection,
+    PersonEdge,
     QualityReport,
     SourceRecord,
     SourceRecordInput,
@@ -61,6 +64,30 @@ class Query(OrganisationQuery):
         if key not in found:
             raise NotFound("No such source record.", field="sourceId")
         return SourceRecord.from_model(found[key].record)
+
+    @strawberry.field(
+        description="Search by family name (prefix, spelling variants folded), e-mail, phone or "
+        "postal code; all given criteria must match. Cursor pagination, at most 100 a page."
+    )
+    async def search_persons(
+        self, info: Info, *, name: str | None = None, email: str | None = None,
+        phone: str | None = None, postal_code: str | None = None, first: int = 20,
+        after: str | None = None,
+    ) -> PersonConnection:  # fmt: skip
+        info.context.require(*READ_ROLES)
+        criteria = search.criteria_from(
+            name=name, email=email, phone=phone, postal_code=postal_code
+        )
+        page = await info.context.graph.read(
+            lambda tx: search.search(criteria, first=first, after=after, store=GraphPersonStore(tx))
+        )
+        edges = [PersonEdge(cursor=c, node=Person.from_model(p)) for p, c in page.persons]
+        return PersonConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
 
     @strawberry.field(description="A merge by id, for audit. Roles: steward, compliance.")
     async def merge(self, info: Info, id: strawberry.ID) -> MergeInfo:  # noqa: A002 - GraphQL argument name
