@@ -22,16 +22,10 @@ from mdm_profile.domain.golden import DEFAULT_RULES
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
+from .events import Recorder
+
 SOURCES = SourceRegistry({"crm": 1, "shop": 2})
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, str]]] = []
-
-    def record(self, event: str, **ids: str) -> None:
-        self.events.append((event, ids))
 
 
 @pytest.fixture
