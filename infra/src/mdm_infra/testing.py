@@ -7,7 +7,6 @@ touches a running ``make run``. Servers start on first use and stop at session e
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -129,10 +128,6 @@ async def graph_for(backing_servers: Platform) -> AsyncIterator[Callable[[str], 
     yield connect
     for client in opened:
         await client.close()
-
-
-def random_secret() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def log_text(platform: Platform, name: str) -> str:

@@ -122,10 +122,8 @@ class Person:
 
     @strawberry.field(description="Id of the household this person lives in, if detected.")
     async def household_id(self, info: strawberry.Info[Any, Any]) -> strawberry.ID | None:
-        found = await info.context.graph.read(
-            lambda tx: info.context.household_store(tx).household_of([str(self.id)])
-        )
-        return strawberry.ID(found[str(self.id)]) if str(self.id) in found else None
+        found = await info.context.household_ids.load(str(self.id))
+        return strawberry.ID(found) if found is not None else None
 
     @strawberry.field(description="The source records this profile is built from.")
     async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
