@@ -1,0 +1,164 @@
+"""Field comparisons, each a short list of levels from "agrees exactly" to "differs".
+
+A pair of records becomes a comparison vector: one level index per comparison, or
+``None`` where either side does not know the value (unknown is no evidence either
+way). The Fellegi-Sunter model (``model.py``) learns how much each level says.
+
+String similarity comes from jellyfish (Jaro-Winkler, Damerau-Levenshtein); the
+values were folded beforehand (case, umlauts, accents), so ``"Müller"`` and
+``"MUELLER"`` already agree exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jellyfish
+
+from mdm_matching.domain.engine.features import MatchRecord
+
+Vector = tuple[int | None, ...]
+
+CLOSE = 0.92
+SIMILAR = 0.80
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    levels: tuple[str, ...]  # strongest first; the last level is "differs"
+    # Attribute whose value frequency adjusts the exact level (common names say less).
+    tf_attribute: str | None = None
+
+    @property
+    def differs(self) -> int:
+        return len(self.levels) - 1
+
+
+NAME_LEVELS = ("exact", "close (Jaro-Winkler >= 0.92)", "phonetic or shared name part",
+               "similar (Jaro-Winkler >= 0.8, one edit or initial)", "different")  # fmt: skip
+
+GIVEN = Comparison("givenName", NAME_LEVELS, tf_attribute="given")
+FAMILY = Comparison("familyName", NAME_LEVELS, tf_attribute="family")
+BIRTH = Comparison(
+    "birthDate",
+    ("exact", "one typo or day and month swapped", "same year, month or day differs",
+     "different"),
+)  # fmt: skip
+EMAIL = Comparison("email", ("exact", "same local part or close", "different"))
+PHONE = Comparison("phone", ("exact", "one typo or same last 6 digits", "different"))
+ADDRESS = Comparison(
+    "address",
+    ("same street and house number", "same street", "same postal code", "same city",
+     "different"),
+)  # fmt: skip
+
+COMPARISONS: tuple[Comparison, ...] = (GIVEN, FAMILY, BIRTH, EMAIL, PHONE, ADDRESS)
+
+
+def _shares_part(x: str, y: str) -> bool:
+    """``"anna maria"`` and ``"anna"``; ``"mueller luedenscheidt"`` and ``"mueller"``."""
+    return " " in x + y and bool(set(x.split()) & set(y.split()))
+
+
+def _is_initial_of(x: str, y: str) -> bool:
+    return (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y))
+
+
+def name_level(x: str, y: str, x_code: str, y_code: str) -> int | None:
+    if not x or not y:
+        return None
+    if x == y:
+        return 0
+    jw = jellyfish.jaro_winkler_similarity(x, y)
+    if jw >= CLOSE:
+        return 1
+    if (x_code and x_code == y_code) or _shares_part(x, y):
+        return 2
+    if jw >= SIMILAR or _is_initial_of(x, y) or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
+        return 3
+    return 4
+
+
+def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:
+    """Given and family name levels; names entered the wrong way round still agree."""
+    straight = (
+        name_level(a.given, b.given, a.given_code, b.given_code),
+        name_level(a.family, b.family, a.family_code, b.family_code),
+    )
+    if straight[0] == 0 and straight[1] == 0:
+        return straight
+    swapped = (
+        name_level(a.given, b.family, a.given_code, b.family_code),
+        name_level(a.family, b.given, a.family_code, b.given_code),
+    )
+    if None in swapped or None in straight:
+        return straight
+    return swapped if sum(swapped) + 1 < sum(straight) else straight  # type: ignore[arg-type]
+
+
+def birth_level(x: str | None, y: str | None) -> int | None:
+    if not x or not y:
+        return None
+    if x == y:
+        return 0
+    if jellyfish.damerau_levenshtein_distance(x, y) <= 1 or (
+        x[:4] == y[:4] and x[4:6] == y[6:8] and x[6:8] == y[4:6]
+    ):
+        return 1
+    if x[:4] == y[:4] and (x[4:6] == y[4:6] or x[6:8] == y[6:8]):
+        return 2
+    return 3
+
+
+def email_level(a: MatchRecord, b: MatchRecord) -> int | None:
+    if not a.email or not b.email:
+        return None
+    if a.email == b.email:
+        return 0
+    if (
+        a.email_local == b.email_local
+        or jellyfish.jaro_winkler_similarity(a.email, b.email) >= CLOSE
+    ):
+        return 1
+    return 2
+
+
+def phone_level(x: str | None, y: str | None) -> int | None:
+    if not x or not y:
+        return None
+    if x == y:
+        return 0
+    if x[-6:] == y[-6:] or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
+        return 1
+    return 2
+
+
+def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
+    if not (a.street or a.postal_code or a.city) or not (b.street or b.postal_code or b.city):
+        return None
+    same_place = (a.postal_code is not None and a.postal_code == b.postal_code) or (
+        a.city is not None and a.city == b.city
+    )
+    if (a.street and b.street and same_place
+            and (a.street == b.street
+                 or jellyfish.jaro_winkler_similarity(a.street, b.street) >= CLOSE)):  # fmt: skip
+        return 0 if a.house_number == b.house_number else 1
+    if a.postal_code is not None and a.postal_code == b.postal_code:
+        return 2
+    if a.city is not None and a.city == b.city:
+        return 3
+    return 4
+
+
+def compare(a: MatchRecord, b: MatchRecord) -> Vector:
+    """The comparison vector of a pair, in the order of :data:`COMPARISONS`."""
+    given, family = name_levels(a, b)
+    return (
+        given,
+        family,
+        birth_level(a.birth, b.birth),
+        email_level(a, b),
+        phone_level(a.phone, b.phone),
+        address_level(a, b),
+    )

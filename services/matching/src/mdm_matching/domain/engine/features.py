@@ -1,0 +1,117 @@
+"""What the match engine knows about one profile: folded, comparable values.
+
+Built from a golden profile (the profile service already cleaned it). Everything
+is folded for comparison (``"Müller"`` and ``"Mueller"`` meet); phonetic codes use
+Kölner Phonetik, which is made for German names and spells out umlauts itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import cologne_phonetics
+
+from mdm_common.text import fold
+
+_DIGITS = re.compile(r"\d+")
+# Generational suffixes as the profile stores them ("jun.", "Jr.", "sen.", "III").
+_SUFFIXES = {"jun": "jun", "jr": "jun", "junior": "jun", "sen": "sen", "sr": "sen",
+             "senior": "sen", "ii": "ii", "iii": "iii", "iv": "iv"}  # fmt: skip
+
+
+def phonetic(folded: str) -> str:
+    """Kölner Phonetik of every word, joined: ``"mueller luedenscheidt"`` -> ``"657 52682"``."""
+    if not folded:
+        return ""
+    return " ".join(code for _, code in cologne_phonetics.encode(folded) if code)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One profile as the engine compares it. ``None`` (or ``""``) means unknown."""
+
+    id: str
+    given: str = ""
+    family: str = ""
+    given_code: str = ""
+    family_code: str = ""
+    birth: str | None = None  # "YYYYMMDD"; parts may be unknown ("1956????")
+    suffix: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+
+    @property
+    def email_local(self) -> str | None:
+        return self.email.split("@", 1)[0] if self.email else None
+
+
+def birth_key(value: date | str | None) -> str | None:
+    """A birth date as ``YYYYMMDD`` (digits compare well with edit distances)."""
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.strftime("%Y%m%d")
+    digits = "".join(_DIGITS.findall(value))
+    return digits if len(digits) == 8 else None
+
+
+def suffix_key(value: str | None) -> str | None:
+    if not value:
+        return None
+    return _SUFFIXES.get(fold(value).replace(" ", ""), fold(value) or None)
+
+
+def house_number_key(value: str | None) -> str | None:
+    """``"12 a"``, ``"12a"`` and ``"12A"`` are one house number."""
+    folded = fold(value or "").replace(" ", "")
+    return folded or None
+
+
+def make_record(
+    id: str,  # noqa: A002 - the profile id
+    *,
+    given: str | None = None,
+    family: str | None = None,
+    birth: date | str | None = None,
+    suffix: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    postal_code: str | None = None,
+    city: str | None = None,
+    street: str | None = None,
+    house_number: str | None = None,
+) -> MatchRecord:
+    given_f, family_f = fold(given or ""), fold(family or "")
+    return MatchRecord(
+        id=id,
+        given=given_f,
+        family=family_f,
+        given_code=phonetic(given_f),
+        family_code=phonetic(family_f),
+        birth=birth_key(birth),
+        suffix=suffix_key(suffix),
+        email=email.strip().lower() if email and email.strip() else None,
+        phone=phone.strip() if phone and phone.strip() else None,
+        postal_code=fold(postal_code or "").replace(" ", "") or None,
+        city=fold(city or "") or None,
+        street=_street_key(street),
+        house_number=house_number_key(house_number),
+    )
+
+
+_STREET_WORDS = re.compile(r"\b(strasse|str)\b")
+
+
+def _street_key(value: str | None) -> str | None:
+    """Street for comparison: folded, ``"Hauptstr."`` and ``"Haupt-Straße"`` meet."""
+    folded = fold(value or "")
+    if not folded:
+        return None
+    folded = _STREET_WORDS.sub("str", folded.replace("strasse", "str"))
+    return folded.replace(" ", "")

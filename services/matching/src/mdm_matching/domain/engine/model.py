@@ -1,0 +1,332 @@
+"""Fellegi-Sunter scoring with m and u estimated from the data itself (no labels).
+
+For each comparison level, ``m`` is the probability of that level among true
+duplicates and ``u`` among non-duplicates; a level's match weight is
+``log2(m / u)``, and a pair's weight is the prior's log-odds plus the sum of its
+levels' weights. How the parameters are found, as in Splink:
+
+- ``u`` from random pairs (almost all random pairs are non-duplicates);
+- ``m`` and the prior by expectation maximisation over the blocked candidate
+  pairs, with ``u`` held fixed so that EM cannot drift into learning "lives in the
+  same household" instead of "is the same person";
+- exact name agreement is adjusted by the name's frequency: two "Müller" agree
+  less remarkably than two "Przybylski" (term-frequency adjustment).
+
+Fellegi-Sunter assumes independent fields, which a household breaks: family
+name, address, landline and often e-mail domain agree together while the persons
+differ. Summed weights would glue spouses, twins and "jun."/"sen." into one.
+Identity guards therefore veto a pair whose identifying fields contradict each
+other (clearly different given names, different birth dates, different
+generational suffixes) whatever its score; the explanation names the guard.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK, TRAINING_RULES, pairs_of_rule
+from mdm_matching.domain.engine.comparisons import BIRTH, COMPARISONS, GIVEN, Vector, compare
+from mdm_matching.domain.engine.features import MatchRecord
+
+EPSILON = 1e-5
+MAX_EM_ITERATIONS = 40
+MIN_TF_COUNT = 1
+
+
+def _initial_m(levels: int) -> list[float]:
+    """A starting point for EM: duplicates mostly agree exactly."""
+    shape = [0.80, 0.10, 0.05, 0.03, 0.02][:levels]
+    total = sum(shape)
+    return [v / total for v in shape]
+
+
+@dataclass
+class Parameters:
+    """A trained (or default) model. Serialisable as plain JSON."""
+
+    prior: float  # probability that two random records are duplicates
+    m: list[list[float]]
+    u: list[list[float]]
+    # Relative frequency of each folded given / family name among all records.
+    tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    trained_on_pairs: int = 0
+    iterations: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {"prior": self.prior, "m": self.m, "u": self.u, "tf": self.tf,
+                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations}  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Parameters:
+        return cls(
+            prior=float(data["prior"]),  # type: ignore[arg-type]
+            m=[list(map(float, row)) for row in data["m"]],  # type: ignore[attr-defined]
+            u=[list(map(float, row)) for row in data["u"]],  # type: ignore[attr-defined]
+            tf={k: dict(v) for k, v in data.get("tf", {}).items()},  # type: ignore[attr-defined]
+            trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
+            iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
+        )
+
+
+def default_parameters() -> Parameters:
+    """Used until the first training: conservative guesses, documented in docs/matching.md.
+
+    ``u`` of the exact level is what two random German records share by chance
+    (a common given name about 1 %, a birth date 1 in 20,000 ...).
+    """
+    u_exact = {"givenName": 0.01, "familyName": 0.005, "birthDate": 0.00005, "email": 0.00001,
+               "phone": 0.00002, "address": 0.0001}  # fmt: skip
+    m, u = [], []
+    for comparison in COMPARISONS:
+        levels = len(comparison.levels)
+        m.append(_initial_m(levels))
+        exact = u_exact[comparison.name]
+        rest = [exact * 3 ** (i + 1) for i in range(levels - 2)]
+        u.append([exact, *rest, max(EPSILON, 1 - exact - sum(rest))])
+    # One duplicate pair among 10,000 random pairs: 10 % duplicates among 2,000 records.
+    return Parameters(prior=1e-4, m=m, u=u)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    comparison: str
+    level: str | None  # None: a side does not know the value
+    weight: float
+
+
+@dataclass(frozen=True)
+class Score:
+    left: str
+    right: str
+    weight: float
+    probability: float
+    contributions: tuple[Contribution, ...]
+    conflicts: tuple[str, ...]  # identity guards that veto the pair
+
+    @property
+    def vetoed(self) -> bool:
+        return bool(self.conflicts)
+
+
+def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, dict[str, float]]:
+    counts: dict[str, Counter[str]] = {"given": Counter(), "family": Counter()}
+    total = 0
+    for record in records:
+        total += 1
+        if record.given:
+            counts["given"][record.given] += 1
+        if record.family:
+            counts["family"][record.family] += 1
+    if not total:
+        return {}
+    # Only names seen more than once are stored: a unique name falls back to u.
+    return {
+        attr: {v: c / total for v, c in counter.items() if c > MIN_TF_COUNT}
+        for attr, counter in counts.items()
+    }
+
+
+def conflicts_of(vector: Vector, a: MatchRecord, b: MatchRecord) -> tuple[str, ...]:
+    found = []
+    if vector[0] == GIVEN.differs:
+        found.append("given names differ")
+    if vector[2] == BIRTH.differs:
+        found.append("birth dates differ")
+    if a.suffix and b.suffix and a.suffix != b.suffix:
+        found.append("generational suffixes differ (jun./sen.)")
+    return tuple(found)
+
+
+class Scorer:
+    def __init__(self, parameters: Parameters) -> None:
+        self.parameters = parameters
+        self._weights = [
+            [math.log2(max(m, EPSILON) / max(u, EPSILON)) for m, u in zip(ms, us, strict=True)]
+            for ms, us in zip(parameters.m, parameters.u, strict=True)
+        ]
+        self._prior_weight = math.log2(parameters.prior / (1 - parameters.prior))
+
+    def score(self, a: MatchRecord, b: MatchRecord) -> Score:
+        vector = compare(a, b)
+        total = self._prior_weight
+        contributions = []
+        for index, (comparison, level) in enumerate(zip(COMPARISONS, vector, strict=True)):
+            if level is None:
+                contributions.append(Contribution(comparison.name, None, 0.0))
+                continue
+            weight = self._weights[index][level]
+            if level == 0 and comparison.tf_attribute:
+                weight += self._tf_adjustment(index, comparison.tf_attribute, a)
+            total += weight
+            contributions.append(Contribution(comparison.name, comparison.levels[level], weight))
+        probability = 1 / (1 + 2 ** -max(min(total, 60.0), -60.0))
+        left, right = sorted((a.id, b.id))
+        return Score(left, right, total, probability, tuple(contributions),
+                     conflicts_of(vector, a, b))  # fmt: skip
+
+    def _tf_adjustment(self, index: int, attribute: str, record: MatchRecord) -> float:
+        frequency = self.parameters.tf.get(attribute, {}).get(getattr(record, attribute))
+        if frequency is None:
+            return 0.0
+        u_exact = self.parameters.u[index][0]
+        return math.log2(u_exact / max(frequency, EPSILON))
+
+
+def estimate_u(
+    records: Sequence[MatchRecord], *, samples: int = 200_000, seed: int = 1
+) -> list[list[float]]:
+    """Level frequencies among random pairs; a level never seen gets a small floor."""
+    rng = random.Random(seed)  # noqa: S311 - sampling pairs, not cryptography
+    counts = [Counter[int]() for _ in COMPARISONS]
+    n = len(records)
+    if n < 2:
+        return default_parameters().u
+    for _ in range(samples):
+        i, j = rng.randrange(n), rng.randrange(n)
+        if i == j:
+            continue
+        for index, level in enumerate(compare(records[i], records[j])):
+            if level is not None:
+                counts[index][level] += 1
+    u = []
+    for comparison, counter in zip(COMPARISONS, counts, strict=True):
+        total = sum(counter.values())
+        levels = len(comparison.levels)
+        if not total:
+            u.append(default_parameters().u[len(u)])
+            continue
+        floor = 1 / (total + 1)
+        row = [max(counter[level] / total, floor) for level in range(levels)]
+        u.append([v / sum(row) for v in row])
+    return u
+
+
+def train(
+    records: Sequence[MatchRecord],
+    pairs: Iterable[tuple[MatchRecord, MatchRecord]],
+    *,
+    sessions: Sequence[TrainingSession] = (),
+    u_samples: int = 200_000,
+) -> Parameters:
+    """Estimate u from random pairs, m by EM, then the prior.
+
+    EM over all candidate pairs at once tends to learn the wrong class: with
+    common names, "same name, other person" dominates the candidates and becomes
+    the "match" class. So, as Splink does, m is estimated in sessions, each over
+    the pairs of one training blocking rule and only for the comparisons that rule
+    did not block on (pairs blocked on birth date say how often duplicates agree
+    on names, and vice versa). Each comparison's m is the mean over its sessions.
+
+    Finally, with m and u fixed, EM over all candidate pairs estimates the share
+    of duplicates among them; that number of duplicates over the number of all
+    possible pairs is the prior for two random records, which a score starts from
+    (u, too, is a random-pair probability).
+    """
+    u = estimate_u(records, samples=u_samples)
+    parameters = Parameters(prior=0.5, m=[_initial_m(len(c.levels)) for c in COMPARISONS], u=u)
+    parameters.tf = term_frequencies(records)
+    estimates: list[list[list[float]]] = [[] for _ in COMPARISONS]
+    for session in sessions:
+        patterns = Counter(compare(a, b) for a, b in session.pairs(records))
+        if not patterns:
+            continue
+        free = [
+            i
+            for i, c in enumerate(COMPARISONS)
+            if c.name not in session.fixed and any(v[i] is not None for v in patterns)
+        ]
+        if len(free) < 2:
+            # One comparison alone cannot tell its m from the prior (any split fits);
+            # its m stays at the initial guess rather than a degenerate estimate.
+            continue
+        m, _, iterations = _em(parameters, patterns, free=free, estimate_m=True)
+        parameters.iterations += iterations
+        for index in free:
+            estimates[index].append(m[index])
+    for index, found in enumerate(estimates):
+        if found:
+            mean = [sum(level) / len(found) for level in zip(*found, strict=True)]
+            parameters.m[index] = mean
+    all_patterns = Counter(compare(a, b) for a, b in pairs)
+    parameters.trained_on_pairs = sum(all_patterns.values())
+    if all_patterns:
+        _, blocked_prior, _ = _em(
+            parameters, all_patterns, free=list(range(len(COMPARISONS))), estimate_m=False
+        )
+        all_pairs = len(records) * (len(records) - 1) / 2
+        duplicates = blocked_prior * parameters.trained_on_pairs
+        parameters.prior = min(max(duplicates / all_pairs, 1e-9), 0.5)
+    return parameters
+
+
+@dataclass(frozen=True)
+class TrainingSession:
+    """The pairs of one blocking rule, and the comparisons that rule fixes."""
+
+    name: str
+    fixed: frozenset[str]
+    pairs: Callable[[Sequence[MatchRecord]], Iterable[tuple[MatchRecord, MatchRecord]]]
+
+
+def _em(
+    parameters: Parameters, patterns: Counter[Vector], *, free: list[int], estimate_m: bool
+) -> tuple[list[list[float]], float, int]:
+    m, prior = [list(row) for row in parameters.m], 0.5
+    iteration = 0
+    for iteration in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
+        new_m, new_prior = _em_step(m, parameters.u, prior, patterns, free)
+        if not estimate_m:
+            new_m = m
+        change = max([abs(new_prior - prior)] + [abs(x - y) for i in free
+                     for x, y in zip(new_m[i], m[i], strict=True)])  # fmt: skip
+        m, prior = new_m, new_prior
+        if change < 1e-5:
+            break
+    return m, prior, iteration
+
+
+def _em_step(
+    m: list[list[float]], u: list[list[float]], prior: float, patterns: Counter[Vector],
+    free: list[int],
+) -> tuple[list[list[float]], float]:  # fmt: skip
+    expected = [[0.0] * len(row) for row in m]
+    known = [0.0] * len(m)
+    matches = 0.0
+    total = 0
+    prior = min(max(prior, EPSILON), 1 - EPSILON)
+    for vector, count in patterns.items():
+        p_match, p_non = prior, 1 - prior
+        for index in free:
+            level = vector[index]
+            if level is not None:
+                p_match *= max(m[index][level], EPSILON)
+                p_non *= u[index][level]
+        posterior = p_match / (p_match + p_non)
+        matches += posterior * count
+        total += count
+        for index in free:
+            level = vector[index]
+            if level is not None:
+                expected[index][level] += posterior * count
+                known[index] += posterior * count
+    new_m = [list(row) for row in m]
+    for index in free:
+        if known[index] > 0:
+            smoothed = [max(v / known[index], EPSILON) for v in expected[index]]
+            new_m[index] = [v / sum(smoothed) for v in smoothed]
+    return new_m, matches / total
+
+
+def default_sessions(*, max_block: int = DEFAULT_MAX_BLOCK) -> list[TrainingSession]:
+    return [
+        TrainingSession(
+            rule.name,
+            fixed,
+            lambda records, rule=rule: pairs_of_rule(rule, records, max_block=max_block),
+        )
+        for rule, fixed in TRAINING_RULES
+    ]
