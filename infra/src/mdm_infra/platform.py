@@ -124,6 +124,8 @@ class PlatformConfig:
             "GRAPH_DATABASE": name,
             "BROKER_URL": self.broker.url,
             "GATEWAY_SECRET": self.secrets.gateway,
+            # Services that call another one directly (matching -> profile).
+            "PROFILE_URL": self.service_url("profile") + "/graphql",
         }
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
 

@@ -10,7 +10,9 @@ from mdm_common.auth import Principal
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
+from mdm_common.subgraph_client import SubgraphClient
 from mdm_matching.adapters.graph_store import SCHEMA
+from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.graphql.context import MatchingContext
 from mdm_matching.graphql.schema import build_schema
 from mdm_matching.settings import MatchingSettings
@@ -19,11 +21,18 @@ from mdm_matching.settings import MatchingSettings
 def create_app() -> Starlette:
     settings = MatchingSettings()
     graph = graph_client_from(settings)
+    profile_http = SubgraphClient(
+        settings.profile_url, secret=settings.gateway_secret.get_secret_value().encode()
+    )
+    profiles = ProfileClient(profile_http)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> MatchingContext:
-        return MatchingContext(request=request, response=response, principal=principal, graph=graph)
+        return MatchingContext(
+            request=request, response=response, principal=principal, graph=graph,
+            profiles=profiles,
+        )  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,
@@ -31,4 +40,5 @@ def create_app() -> Starlette:
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
+        on_shutdown=profile_http.close,
     )

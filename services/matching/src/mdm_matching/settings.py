@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from mdm_common.settings import ServiceSettings
+from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK
+from mdm_matching.domain.online import Policy
 
 
 class MatchingSettings(ServiceSettings):
@@ -10,3 +13,18 @@ class MatchingSettings(ServiceSettings):
 
     service_name: str = "matching"
     graph_database: str = "matching"
+
+    # The profile subgraph (called directly, signed with the gateway secret).
+    profile_url: str = "http://127.0.0.1:4001/graphql"
+
+    # Match probability at or above which a pair is merged automatically, and at or
+    # above which (below the first) a steward reviews it.
+    auto_merge_at: float = Field(default=0.99, gt=0, le=1)
+    review_at: float = Field(default=0.5, gt=0, le=1)
+    # Blocking keys shared by more records than this are too common to compare on.
+    max_block: int = Field(default=DEFAULT_MAX_BLOCK, ge=2)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(auto_merge_at=self.auto_merge_at, review_at=self.review_at,
+                      max_block=self.max_block)  # fmt: skip

@@ -1,19 +1,26 @@
 """Celery tasks of the matching service: thin wrappers that call the domain.
 
-Run a worker with ``celery -A mdm_matching.tasks worker -Q matching``.
+Run a worker with ``celery -A mdm_matching.tasks worker -Q matching``. Task
+arguments are ids only, never personal data.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from mdm_common.errors import Unavailable
 from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient, graph_client_from
+from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.worker import instrument_worker, run
-from mdm_matching.adapters.graph_store import SCHEMA, GraphSubjectStore
-from mdm_matching.domain import subjects
+from mdm_matching.adapters.graph_store import SCHEMA
+from mdm_matching.adapters.profile_client import ProfileClient
+from mdm_matching.adapters.transactions import GraphTransactions
+from mdm_matching.domain import online, subjects
 from mdm_matching.settings import MatchingSettings
+
+log = logging.getLogger(__name__)
 
 # Celery discovers the app at import (`celery -A mdm_matching.tasks`), so the
 # settings are read here, once per worker process.
@@ -21,16 +28,28 @@ settings = MatchingSettings()
 celery = make_celery("matching", settings.broker_url)
 instrument_worker(celery, service_name="matching-worker")
 
-_graph: GraphClient | None = None
+
+class _Worker:
+    """Clients of one worker process, created on first use (inside its event loop)."""
+
+    graph: GraphClient | None = None
+    profiles: ProfileClient | None = None
+    scorers = online.ScorerCache()
+
+    async def transactions(self) -> GraphTransactions:
+        if self.graph is None:
+            self.graph = graph_client_from(settings)
+            await self.graph.apply_schema(SCHEMA)
+        return GraphTransactions(self.graph)
+
+    def profile_client(self) -> ProfileClient:
+        if self.profiles is None:
+            secret = settings.gateway_secret.get_secret_value().encode()
+            self.profiles = ProfileClient(SubgraphClient(settings.profile_url, secret=secret))
+        return self.profiles
 
 
-async def _graph_client() -> GraphClient:
-    global _graph  # noqa: PLW0603 - one driver per worker process, created on first use
-    if _graph is None:
-        _graph = graph_client_from(settings)
-        await _graph.apply_schema(SCHEMA)
-    return _graph
-
+_worker = _Worker()
 
 # Every task here is idempotent: redelivery (late acks) changes nothing.
 _RELIABLE = {"autoretry_for": (Unavailable,), "retry_backoff": True, "retry_backoff_max": 60,
@@ -39,43 +58,44 @@ _RELIABLE = {"autoretry_for": (Unavailable,), "retry_backoff": True, "retry_back
 
 @celery.task(name="matching.on_person_created", **_RELIABLE)
 def on_person_created(person_id: str) -> None:
-    """Register a new person for matching."""
+    """Match a new person against the existing profiles and apply the decision."""
 
     async def handle() -> None:
-        graph = await _graph_client()
-        now = datetime.now(UTC)
-        await graph.write(
-            lambda tx: subjects.on_person_created(
-                person_id, subjects=GraphSubjectStore(tx), now=now
-            )
-        )
+        outcome = await online.match_person(
+            person_id, profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(), policy=settings.policy,
+            scorers=_worker.scorers, now=datetime.now(UTC),
+        )  # fmt: skip
+        log.info(
+            "matched person %s: %d candidates, merged=%s, %d review tasks, decision %.1f ms",
+            person_id, outcome.candidates, outcome.merged_into is not None,
+            len(outcome.review_tasks), outcome.decision_ms,
+        )  # fmt: skip
 
     run(handle())
 
 
 @celery.task(name="matching.on_person_merged", **_RELIABLE)
 def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
-    """Remember that a person was merged away (its candidates now belong to the survivor)."""
+    """A person was merged away: it leaves the candidates; the survivor is re-read."""
 
     async def handle() -> None:
-        graph = await _graph_client()
-        await graph.write(
-            lambda tx: subjects.on_person_merged(
-                survivor_id, merged_id, subjects=GraphSubjectStore(tx)
-            )
-        )
+        await subjects.on_person_merged(
+            survivor_id, merged_id, profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(), now=datetime.now(UTC),
+        )  # fmt: skip
 
     run(handle())
 
 
 @celery.task(name="matching.on_person_unmerged", **_RELIABLE)
 def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
-    """A merge was undone: the person is a subject of its own again."""
+    """A merge was undone: both persons are subjects of their own again."""
 
     async def handle() -> None:
-        graph = await _graph_client()
-        await graph.write(
-            lambda tx: subjects.on_person_unmerged(merged_id, subjects=GraphSubjectStore(tx))
-        )
+        await subjects.on_person_unmerged(
+            survivor_id, merged_id, profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(), now=datetime.now(UTC),
+        )  # fmt: skip
 
     run(handle())

@@ -1,4 +1,4 @@
-"""Match subject registration against the real graph server."""
+"""Match subjects, blocking keys and review tasks against the real graph server."""
 
 from __future__ import annotations
 
@@ -7,47 +7,96 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from mdm_common.graph import GraphClient
-from mdm_matching.adapters.graph_store import SCHEMA, GraphSubjectStore
+from mdm_matching.adapters.graph_store import SCHEMA, GraphReviewStore, GraphSubjectStore
 from mdm_matching.domain import subjects
+from mdm_matching.domain.engine import blocking
+from mdm_matching.domain.engine.features import fingerprint, make_record
+from mdm_matching.domain.engine.model import Scorer, default_parameters
+from mdm_matching.domain.models import TaskReason, TaskStatus
+from mdm_matching.domain.online import evidence_of
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+async def _graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
+    graph = graph_for("matching")
+    await graph.apply_schema(SCHEMA)
+    return graph
 
 
 async def test_registration_is_idempotent(graph_for: Callable[[str], GraphClient]) -> None:
-    graph = graph_for("matching")
-    await graph.apply_schema(SCHEMA)
+    graph = await _graph(graph_for)
     person_id = str(uuid.uuid4())
-    first = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-    for at in (first, first + timedelta(minutes=5)):  # a redelivered event
+    for at in (NOW, NOW + timedelta(minutes=5)):  # a redelivered event
         await graph.write(
-            lambda tx, at=at: subjects.on_person_created(
-                person_id, subjects=GraphSubjectStore(tx), now=at
-            )
+            lambda tx, at=at: subjects.register(person_id, subjects=GraphSubjectStore(tx), now=at)
         )
-
     found = await graph.read(lambda tx: GraphSubjectStore(tx).get_many([person_id, "unknown"]))
     assert list(found) == [person_id]
-    assert found[person_id].registered_at == first
-    candidates = await graph.read(lambda tx: GraphSubjectStore(tx).candidates_of([person_id]))
-    assert candidates == {person_id: []}
+    assert found[person_id].registered_at == NOW
 
 
-async def test_merge_and_unmerge_events_mark_and_clear_the_subject(
+async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
     graph_for: Callable[[str], GraphClient],
 ) -> None:
-    graph = graph_for("matching")
-    await graph.apply_schema(SCHEMA)
-    survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
+    graph = await _graph(graph_for)
+    tag = uuid.uuid4().hex[:8]  # keeps this test's blocks apart from other tests' data
+    a = make_record(f"a{tag}", given="Anna", family=f"Weber{tag}", email=f"anna{tag}@example.org")
+    b = make_record(f"b{tag}", given="Anne", family=f"Weber{tag}", email=f"anna{tag}@example.org")
+    c = make_record(f"c{tag}", given="Carl", family="Other", email=f"anna{tag}@example.org")
 
-    async def state() -> str | None:
-        found = await graph.read(lambda tx: GraphSubjectStore(tx).get_many([merged]))
-        return found[merged].merged_into
+    async def save(tx: object, record: object) -> None:
+        store = GraphSubjectStore(tx)  # type: ignore[arg-type]
+        await store.register(record.id, at=NOW)  # type: ignore[attr-defined]
+        await store.save_features(record, keys=blocking.keys_of(record),  # type: ignore[arg-type]
+                                  fingerprint=fingerprint(record), at=NOW)  # type: ignore[arg-type]  # fmt: skip
 
-    for _ in range(2):  # redelivered events change nothing
-        await graph.write(
-            lambda tx: subjects.on_person_merged(survivor, merged, subjects=GraphSubjectStore(tx))
-        )
-    assert await state() == survivor
-    await graph.write(
-        lambda tx: subjects.on_person_unmerged(merged, subjects=GraphSubjectStore(tx))
+    for record in (a, b, c):
+        await graph.write(lambda tx, r=record: save(tx, r))
+    await graph.write(lambda tx: save(tx, a))  # saving again keeps block sizes right
+
+    def found(max_block: int) -> object:
+        return graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
+            a.id, blocking.keys_of(a), max_block=max_block))  # fmt: skip
+
+    assert {r.id for r in await found(10)} == {b.id, c.id}  # type: ignore[attr-defined]
+    assert next(r for r in await found(10) if r.id == b.id) == b  # type: ignore[attr-defined]
+    # The e-mail key has three subjects: with blocks of at most two it is skipped,
+    # and only b still shares a (name) key with a.
+    assert {r.id for r in await found(2)} == {b.id}  # type: ignore[attr-defined]
+    await graph.write(lambda tx: GraphSubjectStore(tx).set_merged_into(b.id, a.id))
+    assert {r.id for r in await found(2)} == {c.id}  # type: ignore[attr-defined]
+
+
+async def test_one_task_per_pair_ordered_by_probability(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    graph = await _graph(graph_for)
+    scorer = Scorer(default_parameters())
+    tag = uuid.uuid4().hex[:8]
+    anchor = make_record(f"x{tag}", given="Jürgen", family="Müller", postal_code="10115")
+    others = [make_record(f"y{i}{tag}", given=g, family="Müller", postal_code="10115")
+              for i, g in enumerate(["Jürgen", "Juergen", "J"])]  # fmt: skip
+    scores = [scorer.score(anchor, o) for o in others]
+    prints = {r.id: fingerprint(r) for r in (anchor, *others)}
+    for score in scores:
+        for _ in range(2):  # proposing the same pair again refreshes its task
+            await graph.write(lambda tx, s=score: GraphReviewStore(tx).open_task(
+                str(uuid.uuid4()), evidence_of(s, prints), reason=TaskReason.UNCERTAIN, at=NOW))  # fmt: skip
+
+    page = await graph.read(lambda tx: GraphReviewStore(tx).tasks(
+        statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id, after=None, limit=2))  # fmt: skip
+    assert page.has_more
+    rest = await graph.read(lambda tx: GraphReviewStore(tx).tasks(
+        statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id,
+        after=(page.tasks[-1].evidence.probability, page.tasks[-1].id), limit=2))  # fmt: skip
+    tasks = page.tasks + rest.tasks
+    assert len(tasks) == 3 and not rest.has_more
+    probabilities = [t.evidence.probability for t in tasks]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert tasks[0].evidence.contributions == scores[0].contributions or any(
+        t.evidence.contributions == s.contributions for t in tasks for s in scores
     )
-    assert await state() is None
+
+    closed = await graph.write(lambda tx: GraphReviewStore(tx).close_tasks_of(anchor.id, at=NOW))
+    assert closed == 3

@@ -1,20 +1,113 @@
-"""Cypher for match subjects and candidates."""
+"""Cypher for the matching graph. Labels come from constants; every value is a parameter.
+
+    (:MatchSubject {personId, features..., fingerprint})-[:BLOCKED_BY]->(:BlockKey {key, size})
+    (:ReviewTask {id, pairKey, leftId, rightId, probability, ...})
+    (:MatchDecision {id, pairKey, verdict, actor, at, ...})      append-only audit
+    (:MatchModel {name: "current", parameters})                  the trained model
+
+A block key's ``size`` counts its subjects, so that candidate search can skip
+keys too common to say anything without counting at query time.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_matching.domain.models import MatchCandidate, MatchSubject
+from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.model import Contribution, Parameters
+from mdm_matching.domain.models import (
+    Decision,
+    MatchCandidate,
+    MatchSubject,
+    PairEvidence,
+    ReviewTask,
+    TaskReason,
+    TaskStatus,
+    Verdict,
+)
+from mdm_matching.domain.ports import TaskPage
 
 SUBJECT = "MatchSubject"
-CANDIDATE_OF = "CANDIDATE_OF"
+BLOCK_KEY = "BlockKey"
+BLOCKED_BY = "BLOCKED_BY"
+REVIEW_TASK = "ReviewTask"
+DECISION = "MatchDecision"
+MODEL = "MatchModel"
+CURRENT_MODEL = "current"
 
 SCHEMA = (
     f"CREATE CONSTRAINT match_subject_person IF NOT EXISTS "
     f"FOR (s:{SUBJECT}) REQUIRE s.personId IS UNIQUE",
+    f"CREATE CONSTRAINT block_key IF NOT EXISTS FOR (k:{BLOCK_KEY}) REQUIRE k.key IS UNIQUE",
+    f"CREATE CONSTRAINT review_task_id IF NOT EXISTS FOR (t:{REVIEW_TASK}) REQUIRE t.id IS UNIQUE",
+    f"CREATE CONSTRAINT match_decision_id IF NOT EXISTS FOR (d:{DECISION}) REQUIRE d.id IS UNIQUE",
+    f"CREATE CONSTRAINT match_model_name IF NOT EXISTS FOR (m:{MODEL}) REQUIRE m.name IS UNIQUE",
+    f"CREATE INDEX review_task_pair IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.pairKey)",
+    f"CREATE INDEX review_task_left IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.leftId)",
+    f"CREATE INDEX review_task_right IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.rightId)",
+    f"CREATE INDEX match_decision_pair IF NOT EXISTS FOR (d:{DECISION}) ON (d.pairKey)",
+    f"CREATE INDEX match_decision_task IF NOT EXISTS FOR (d:{DECISION}) ON (d.taskId)",
 )
+
+_FEATURES = {  # MatchRecord attribute -> property
+    "given": "given", "family": "family", "given_code": "givenCode",
+    "family_code": "familyCode", "birth": "birth", "suffix": "suffix", "email": "email",
+    "phone": "phone", "postal_code": "postalCode", "city": "city", "street": "street",
+    "house_number": "houseNumber",
+}  # fmt: skip
+
+
+def _features_props(record: MatchRecord) -> dict[str, Any]:
+    return {prop: getattr(record, attr) for attr, prop in _FEATURES.items()}
+
+
+def _record_from(props: dict[str, Any]) -> MatchRecord:
+    values: dict[str, Any] = {attr: props.get(prop) for attr, prop in _FEATURES.items()}
+    for attr in ("given", "family", "given_code", "family_code"):
+        values[attr] = values[attr] or ""
+    return MatchRecord(id=props["personId"], **values)
+
+
+def _evidence_props(evidence: PairEvidence) -> dict[str, Any]:
+    return {
+        "pairKey": evidence.pair_key, "leftId": evidence.left_id, "rightId": evidence.right_id,
+        "probability": evidence.probability, "weight": evidence.weight,
+        "contributions": json.dumps([[c.comparison, c.level, c.weight]
+                                     for c in evidence.contributions]),
+        "conflicts": list(evidence.conflicts),
+        "leftFingerprint": evidence.left_fingerprint,
+        "rightFingerprint": evidence.right_fingerprint,
+    }  # fmt: skip
+
+
+def _task_from(p: dict[str, Any]) -> ReviewTask:
+    evidence = PairEvidence(
+        left_id=p["leftId"], right_id=p["rightId"], probability=float(p["probability"]),
+        weight=float(p["weight"]),
+        contributions=tuple(Contribution(c, level, float(w))
+                            for c, level, w in json.loads(p["contributions"])),
+        conflicts=tuple(p.get("conflicts") or ()), left_fingerprint=p["leftFingerprint"],
+        right_fingerprint=p["rightFingerprint"],
+    )  # fmt: skip
+    return ReviewTask(
+        id=p["id"], evidence=evidence, reason=TaskReason(p["reason"]),
+        status=TaskStatus(p["status"]), created_at=as_utc(p["createdAt"]),
+        updated_at=as_utc(p["updatedAt"]), note=p.get("note"),
+    )  # fmt: skip
+
+
+def _decision_from(p: dict[str, Any]) -> Decision:
+    return Decision(
+        id=p["id"], pair_key=p["pairKey"], verdict=Verdict(p["verdict"]), actor=p["actor"],
+        at=as_utc(p["at"]), note=p.get("note") or "", task_id=p.get("taskId"),
+        merge_id=p.get("mergeId"),
+        probability=float(p["probability"]) if p.get("probability") is not None else None,
+        left_fingerprint=p["leftFingerprint"], right_fingerprint=p["rightFingerprint"],
+    )  # fmt: skip
 
 
 class GraphSubjectStore:
@@ -26,22 +119,108 @@ class GraphSubjectStore:
             "subject.register",
             f"MERGE (s:{SUBJECT} {{personId: $personId}}) "
             "ON CREATE SET s.registeredAt = $at "
-            "RETURN s.personId AS personId, s.registeredAt AS registeredAt",
+            "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
+            "s.mergedInto AS mergedInto",
             personId=person_id,
             at=at,
         )
         row = rows[0]
-        return MatchSubject(row["personId"], as_utc(row["registeredAt"]))
+        return MatchSubject(row["personId"], as_utc(row["registeredAt"]), row["mergedInto"])
 
     async def set_merged_into(self, person_id: str, survivor_id: str | None) -> None:
-        """Record (or, with ``None``, clear) that a subject's person was merged away."""
+        """Record (or, with ``None``, clear) that a subject's person was merged away.
+
+        A merged-away subject leaves its blocks: only its survivor is a candidate.
+        """
         await self._tx.run(
             "subject.set_merged_into",
-            f"MERGE (s:{SUBJECT} {{personId: $personId}}) "
-            "ON CREATE SET s.registeredAt = $now SET s.mergedInto = $survivorId",
+            f"MATCH (s:{SUBJECT} {{personId: $personId}}) SET s.mergedInto = $survivorId",
             personId=person_id,
             survivorId=survivor_id,
-            now=datetime.now(UTC),
+        )
+        if survivor_id is not None:
+            await self._unblock(person_id, keep=[])
+
+    async def _unblock(self, person_id: str, *, keep: Sequence[str]) -> None:
+        await self._tx.run(
+            "subject.unblock",
+            f"MATCH (:{SUBJECT} {{personId: $personId}})-[b:{BLOCKED_BY}]->(k:{BLOCK_KEY}) "
+            "WHERE NOT k.key IN $keep SET k.size = k.size - 1 DELETE b",
+            personId=person_id,
+            keep=list(keep),
+        )
+
+    async def save_features(
+        self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime
+    ) -> None:
+        await self._tx.run(
+            "subject.save_features",
+            f"MATCH (s:{SUBJECT} {{personId: $personId}}) "
+            "SET s += $props, s.fingerprint = $fingerprint, s.featuresAt = $at",
+            personId=record.id,
+            props=_features_props(record),
+            fingerprint=fingerprint,
+            at=at,
+        )
+        await self._unblock(record.id, keep=keys)
+        await self._tx.run(
+            "subject.block",
+            f"MATCH (s:{SUBJECT} {{personId: $personId}}) UNWIND $keys AS key "
+            f"MERGE (k:{BLOCK_KEY} {{key: key}}) ON CREATE SET k.size = 0 "
+            f"WITH s, k WHERE NOT (s)-[:{BLOCKED_BY}]->(k) "
+            f"CREATE (s)-[:{BLOCKED_BY}]->(k) SET k.size = k.size + 1",
+            personId=record.id,
+            keys=list(keys),
+        )
+
+    async def features_of(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
+        rows = await self._tx.run(
+            "subject.features_of",
+            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids AND s.fingerprint IS NOT NULL "
+            "RETURN s {.*} AS s",
+            ids=list(person_ids),
+        )
+        return {row["s"]["personId"]: _record_from(row["s"]) for row in rows}
+
+    async def fingerprints_of(self, person_ids: Sequence[str]) -> dict[str, str]:
+        rows = await self._tx.run(
+            "subject.fingerprints_of",
+            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids AND s.fingerprint IS NOT NULL "
+            "RETURN s.personId AS id, s.fingerprint AS fingerprint",
+            ids=list(person_ids),
+        )
+        return {row["id"]: row["fingerprint"] for row in rows}
+
+    async def sharing_keys(
+        self, person_id: str, keys: Sequence[str], *, max_block: int
+    ) -> list[MatchRecord]:
+        rows = await self._tx.run(
+            "subject.sharing_keys",
+            f"UNWIND $keys AS key MATCH (k:{BLOCK_KEY} {{key: key}}) WHERE k.size <= $maxBlock "
+            f"MATCH (k)<-[:{BLOCKED_BY}]-(s:{SUBJECT}) "
+            "WHERE s.personId <> $personId AND s.mergedInto IS NULL "
+            "RETURN DISTINCT s {.*} AS s",
+            keys=list(keys),
+            maxBlock=max_block,
+            personId=person_id,
+        )
+        return [_record_from(row["s"]) for row in rows]
+
+    async def load_model(self) -> Parameters | None:
+        rows = await self._tx.run(
+            "model.load",
+            f"MATCH (m:{MODEL} {{name: $name}}) RETURN m.parameters AS parameters",
+            name=CURRENT_MODEL,
+        )
+        return Parameters.from_json(json.loads(rows[0]["parameters"])) if rows else None
+
+    async def save_model(self, parameters: Parameters, *, at: datetime) -> None:
+        await self._tx.run(
+            "model.save",
+            f"MERGE (m:{MODEL} {{name: $name}}) SET m.parameters = $parameters, m.trainedAt = $at",
+            name=CURRENT_MODEL,
+            parameters=json.dumps(parameters.to_json()),
+            at=at,
         )
 
     async def count(self) -> int:
@@ -61,17 +240,170 @@ class GraphSubjectStore:
             for r in rows
         }
 
-    async def candidates_of(self, person_ids: Sequence[str]) -> dict[str, list[MatchCandidate]]:
+
+class GraphReviewStore:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def open_task(
+        self, task_id: str, evidence: PairEvidence, *, reason: TaskReason, at: datetime
+    ) -> ReviewTask:
         rows = await self._tx.run(
-            "candidate.of",
-            f"MATCH (s:{SUBJECT})-[c:{CANDIDATE_OF}]-(o:{SUBJECT}) WHERE s.personId IN $ids "
-            "RETURN s.personId AS personId, o.personId AS candidateId, c.score AS score "
-            "ORDER BY score DESC",
-            ids=list(person_ids),
+            "review.find_unresolved",
+            f"MATCH (t:{REVIEW_TASK} {{pairKey: $pairKey}}) WHERE t.status <> $resolved "
+            "RETURN t.id AS id",
+            pairKey=evidence.pair_key,
+            resolved=TaskStatus.RESOLVED.value,
         )
-        found: dict[str, list[MatchCandidate]] = {pid: [] for pid in person_ids}
-        for r in rows:
-            found[r["personId"]].append(
-                MatchCandidate(r["personId"], r["candidateId"], float(r["score"]))
+        props = _evidence_props(evidence) | {"reason": reason.value, "updatedAt": at}
+        if rows:  # refresh the evidence of the pair's task instead of a second task
+            task_id = rows[0]["id"]
+            await self._tx.run(
+                "review.refresh",
+                f"MATCH (t:{REVIEW_TASK} {{id: $id}}) SET t += $props",
+                id=task_id,
+                props=props,
             )
+        else:
+            await self._tx.run(
+                "review.create",
+                f"CREATE (t:{REVIEW_TASK} {{id: $id}}) SET t += $props",
+                id=task_id,
+                props=props | {"status": TaskStatus.OPEN.value, "createdAt": at},
+            )
+        task = await self.get_task(task_id)
+        assert task is not None  # written just now
+        return task
+
+    async def get_task(self, task_id: str) -> ReviewTask | None:
+        rows = await self._tx.run(
+            "review.get", f"MATCH (t:{REVIEW_TASK} {{id: $id}}) RETURN t {{.*}} AS t", id=task_id
+        )
+        return _task_from(rows[0]["t"]) if rows else None
+
+    async def tasks(
+        self,
+        *,
+        statuses: Sequence[TaskStatus],
+        min_probability: float,
+        person_id: str | None,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> TaskPage:
+        rows = await self._tx.run(
+            "review.list",
+            f"MATCH (t:{REVIEW_TASK}) WHERE t.status IN $statuses "
+            "AND t.probability >= $minProbability "
+            "AND ($personId IS NULL OR t.leftId = $personId OR t.rightId = $personId) "
+            "AND ($afterP IS NULL OR t.probability < $afterP "
+            "OR (t.probability = $afterP AND t.id > $afterId)) "
+            "RETURN t {.*} AS t ORDER BY t.probability DESC, t.id LIMIT $limit",
+            statuses=[s.value for s in statuses],
+            minProbability=min_probability,
+            personId=person_id,
+            afterP=after[0] if after else None,
+            afterId=after[1] if after else None,
+            limit=limit + 1,
+        )
+        tasks = [_task_from(row["t"]) for row in rows]
+        return TaskPage(tasks[:limit], has_more=len(tasks) > limit)
+
+    async def open_tasks_of(self, person_ids: Sequence[str]) -> dict[str, list[ReviewTask]]:
+        rows = await self._tx.run(
+            "review.open_of",
+            f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK}) "
+            "WHERE (t.leftId = id OR t.rightId = id) AND t.status <> $resolved "
+            "RETURN id, t {.*} AS t ORDER BY t.probability DESC",
+            ids=list(person_ids),
+            resolved=TaskStatus.RESOLVED.value,
+        )
+        found: dict[str, list[ReviewTask]] = {pid: [] for pid in person_ids}
+        for row in rows:
+            found[row["id"]].append(_task_from(row["t"]))
         return found
+
+    async def set_status(
+        self, task_id: str, status: TaskStatus, *, note: str | None, at: datetime
+    ) -> None:
+        await self._tx.run(
+            "review.set_status",
+            f"MATCH (t:{REVIEW_TASK} {{id: $id}}) SET t.status = $status, t.note = $note, "
+            "t.updatedAt = $at",
+            id=task_id,
+            status=status.value,
+            note=note,
+            at=at,
+        )
+
+    async def close_tasks_of(self, person_id: str, *, at: datetime) -> int:
+        rows = await self._tx.run(
+            "review.close_of",
+            f"MATCH (t:{REVIEW_TASK}) WHERE (t.leftId = $id OR t.rightId = $id) "
+            "AND t.status <> $resolved "
+            "SET t.status = $resolved, t.updatedAt = $at, t.note = $note RETURN count(t) AS n",
+            id=person_id,
+            resolved=TaskStatus.RESOLVED.value,
+            at=at,
+            note="closed: one of the persons was merged",
+        )
+        return int(rows[0]["n"]) if rows else 0
+
+    async def record_decision(self, decision: Decision) -> None:
+        await self._tx.run(
+            "decision.record",
+            f"CREATE (d:{DECISION} {{id: $id}}) SET d += $props",
+            id=decision.id,
+            props={
+                "pairKey": decision.pair_key, "verdict": decision.verdict.value,
+                "actor": decision.actor, "at": decision.at, "note": decision.note,
+                "taskId": decision.task_id, "mergeId": decision.merge_id,
+                "probability": decision.probability,
+                "leftFingerprint": decision.left_fingerprint,
+                "rightFingerprint": decision.right_fingerprint,
+            },
+        )  # fmt: skip
+
+    async def decisions_for_pairs(self, pair_keys: Sequence[str]) -> dict[str, list[Decision]]:
+        rows = await self._tx.run(
+            "decision.for_pairs",
+            f"MATCH (d:{DECISION}) WHERE d.pairKey IN $keys RETURN d {{.*}} AS d ORDER BY d.at",
+            keys=list(pair_keys),
+        )
+        found: dict[str, list[Decision]] = {}
+        for row in rows:
+            decision = _decision_from(row["d"])
+            found.setdefault(decision.pair_key, []).append(decision)
+        return found
+
+    async def decisions_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[Decision]]:
+        rows = await self._tx.run(
+            "decision.of_tasks",
+            f"MATCH (d:{DECISION}) WHERE d.taskId IN $ids RETURN d {{.*}} AS d ORDER BY d.at",
+            ids=list(task_ids),
+        )
+        found: dict[str, list[Decision]] = {tid: [] for tid in task_ids}
+        for row in rows:
+            decision = _decision_from(row["d"])
+            found[decision.task_id or ""].append(decision)
+        return found
+
+    async def get_decision(self, decision_id: str) -> Decision | None:
+        rows = await self._tx.run(
+            "decision.get", f"MATCH (d:{DECISION} {{id: $id}}) RETURN d {{.*}} AS d", id=decision_id
+        )
+        return _decision_from(rows[0]["d"]) if rows else None
+
+
+def candidates_from(tasks: dict[str, list[ReviewTask]]) -> dict[str, list[MatchCandidate]]:
+    """Open review tasks as each person's candidates, best first."""
+    found: dict[str, list[MatchCandidate]] = {}
+    for person_id, person_tasks in tasks.items():
+        found[person_id] = [
+            MatchCandidate(
+                person_id,
+                t.evidence.right_id if t.evidence.left_id == person_id else t.evidence.left_id,
+                t.evidence.probability,
+            )
+            for t in person_tasks
+        ]
+    return found

@@ -1,14 +1,19 @@
-"""Match subjects and candidates (the foundation slice: registration only).
+"""Match subjects, review tasks and decisions.
 
-A person becomes a match subject when the profile service announces it. Candidate
-generation and scoring come with the matching issue; until then a subject has no
-candidates, and the API says so truthfully instead of inventing any.
+A person becomes a match subject when the profile service announces it; its
+comparable features (``engine.features.MatchRecord``) and blocking keys live with
+the subject. A pair the engine is unsure about becomes a review task for a data
+steward; every decision on a pair, automatic or by a steward, is kept as an
+append-only audit entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+from mdm_matching.domain.engine.model import Contribution
 
 
 @dataclass(frozen=True)
@@ -23,3 +28,76 @@ class MatchCandidate:
     person_id: str
     candidate_id: str
     score: float
+
+
+class TaskStatus(StrEnum):
+    OPEN = "OPEN"
+    DEFERRED = "DEFERRED"
+    RESOLVED = "RESOLVED"
+
+
+class TaskReason(StrEnum):
+    UNCERTAIN = "UNCERTAIN"  # score between the two thresholds
+    GUARDED = "GUARDED"  # scores high, but identifying fields contradict each other
+    AMBIGUOUS = "AMBIGUOUS"  # several existing profiles score above the merge threshold
+
+
+class Verdict(StrEnum):
+    MERGE = "MERGE"
+    NOT_A_MATCH = "NOT_A_MATCH"
+    DEFER = "DEFER"
+    AUTO_MERGE = "AUTO_MERGE"  # the engine, above the upper threshold
+    UNMERGE = "UNMERGE"  # a merge undone
+
+
+@dataclass(frozen=True)
+class PairEvidence:
+    """A scored pair as stored: ids in order, score, per-field explanation."""
+
+    left_id: str
+    right_id: str
+    probability: float
+    weight: float
+    contributions: tuple[Contribution, ...]
+    conflicts: tuple[str, ...]
+    left_fingerprint: str
+    right_fingerprint: str
+
+    @property
+    def pair_key(self) -> str:
+        return pair_key(self.left_id, self.right_id)
+
+
+def pair_key(a: str, b: str) -> str:
+    left, right = sorted((a, b))
+    return f"{left}|{right}"
+
+
+@dataclass(frozen=True)
+class ReviewTask:
+    id: str
+    evidence: PairEvidence
+    reason: TaskReason
+    status: TaskStatus
+    created_at: datetime
+    updated_at: datetime
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One audit entry: who decided what about which pair, when, and why."""
+
+    id: str
+    pair_key: str
+    verdict: Verdict
+    actor: str
+    at: datetime
+    note: str
+    task_id: str | None
+    merge_id: str | None
+    probability: float | None
+    # What both records looked like when decided: NOT_A_MATCH holds only while
+    # neither record changes materially.
+    left_fingerprint: str
+    right_fingerprint: str

@@ -1,10 +1,24 @@
+"""What the matching domain needs from the outside world."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from mdm_matching.domain.models import MatchCandidate, MatchSubject
+from mdm_common.auth import Principal
+from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.model import Parameters
+from mdm_matching.domain.models import (
+    Decision,
+    MatchCandidate,
+    MatchSubject,
+    PairEvidence,
+    ReviewTask,
+    TaskReason,
+    TaskStatus,
+)
 
 
 class SubjectStore(Protocol):
@@ -16,4 +30,98 @@ class SubjectStore(Protocol):
 
     async def get_many(self, person_ids: Sequence[str]) -> dict[str, MatchSubject]: ...
 
-    async def candidates_of(self, person_ids: Sequence[str]) -> dict[str, list[MatchCandidate]]: ...
+    async def save_features(
+        self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime
+    ) -> None:
+        """Store a subject's features and replace its blocking keys."""
+        ...
+
+    async def features_of(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]: ...
+
+    async def fingerprints_of(self, person_ids: Sequence[str]) -> dict[str, str]: ...
+
+    async def sharing_keys(
+        self, person_id: str, keys: Sequence[str], *, max_block: int
+    ) -> list[MatchRecord]:
+        """Active (not merged-away) subjects other than ``person_id`` sharing a key
+        whose block is not larger than ``max_block``."""
+        ...
+
+    async def load_model(self) -> Parameters | None: ...
+
+    async def save_model(self, parameters: Parameters, *, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    tasks: list[ReviewTask]
+    has_more: bool
+
+
+class ReviewStore(Protocol):
+    async def open_task(
+        self, task_id: str, evidence: PairEvidence, *, reason: TaskReason, at: datetime
+    ) -> ReviewTask:
+        """One task per pair: an unresolved task for the pair is refreshed, not doubled."""
+        ...
+
+    async def get_task(self, task_id: str) -> ReviewTask | None: ...
+
+    async def tasks(
+        self,
+        *,
+        statuses: Sequence[TaskStatus],
+        min_probability: float,
+        person_id: str | None,
+        after: tuple[float, str] | None,
+        limit: int,
+    ) -> TaskPage:
+        """Highest probability first (ties by id)."""
+        ...
+
+    async def open_tasks_of(self, person_ids: Sequence[str]) -> dict[str, list[ReviewTask]]: ...
+
+    async def set_status(
+        self, task_id: str, status: TaskStatus, *, note: str | None, at: datetime
+    ) -> None: ...
+
+    async def close_tasks_of(self, person_id: str, *, at: datetime) -> int:
+        """Resolve unresolved tasks involving a person that no longer exists on its own."""
+        ...
+
+    async def record_decision(self, decision: Decision) -> None: ...
+
+    async def decisions_for_pairs(self, pair_keys: Sequence[str]) -> dict[str, list[Decision]]: ...
+
+    async def decisions_of_tasks(self, task_ids: Sequence[str]) -> dict[str, list[Decision]]: ...
+
+    async def get_decision(self, decision_id: str) -> Decision | None: ...
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """A person as the profile service shows it, ready for comparison."""
+
+    requested_id: str
+    record: MatchRecord  # record.id is the survivor's id when the requested one was merged
+
+    @property
+    def merged_into(self) -> str | None:
+        return self.record.id if self.record.id != self.requested_id else None
+
+
+class Profiles(Protocol):
+    """The profile service (its subgraph), which owns persons and executes merges."""
+
+    async def fetch(self, person_id: str) -> ProfileView | None: ...
+
+    async def merge(
+        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal
+    ) -> str:
+        """Merge two persons; returns the merge id."""
+        ...
+
+    async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None: ...
+
+
+__all__ = ["MatchCandidate", "ProfileView", "Profiles", "ReviewStore", "SubjectStore", "TaskPage"]

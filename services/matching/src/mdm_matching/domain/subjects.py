@@ -1,22 +1,66 @@
-"""Use cases on match subjects. Runs inside a transaction the caller owns."""
+"""Keeping match subjects in step with the profile service's events.
+
+Every handler is idempotent: an event delivered twice changes nothing more.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from mdm_matching.domain.engine import blocking
+from mdm_matching.domain.engine.features import fingerprint
 from mdm_matching.domain.models import MatchSubject
-from mdm_matching.domain.ports import SubjectStore
+from mdm_matching.domain.ports import Profiles, SubjectStore
+from mdm_matching.domain.stores import Stores, Transactions
 
 
-async def on_person_created(
-    person_id: str, *, subjects: SubjectStore, now: datetime
-) -> MatchSubject:
+async def register(person_id: str, *, subjects: SubjectStore, now: datetime) -> MatchSubject:
     return await subjects.register(person_id, at=now)
 
 
-async def on_person_merged(survivor_id: str, merged_id: str, *, subjects: SubjectStore) -> None:
-    await subjects.set_merged_into(merged_id, survivor_id)
+async def refresh_features(
+    person_id: str, *, profiles: Profiles, transactions: Transactions, now: datetime
+) -> None:
+    """Re-read a person whose golden record changed (after a merge or an unmerge)."""
+    view = await profiles.fetch(person_id)
+    if view is None or view.merged_into is not None:
+        return
+    record = view.record
+
+    async def save(stores: Stores) -> None:
+        await stores.subjects.register(record.id, at=now)
+        await stores.subjects.save_features(
+            record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=now
+        )
+
+    await transactions.write(save)
 
 
-async def on_person_unmerged(merged_id: str, *, subjects: SubjectStore) -> None:
-    await subjects.set_merged_into(merged_id, None)
+async def on_person_merged(
+    survivor_id: str,
+    merged_id: str,
+    *,
+    profiles: Profiles,
+    transactions: Transactions,
+    now: datetime,
+) -> None:
+    async def mark(stores: Stores) -> None:
+        await stores.subjects.register(merged_id, at=now)
+        await stores.subjects.set_merged_into(merged_id, survivor_id)
+        await stores.reviews.close_tasks_of(merged_id, at=now)
+
+    await transactions.write(mark)
+    await refresh_features(survivor_id, profiles=profiles, transactions=transactions, now=now)
+
+
+async def on_person_unmerged(
+    survivor_id: str,
+    merged_id: str,
+    *,
+    profiles: Profiles,
+    transactions: Transactions,
+    now: datetime,
+) -> None:
+    await transactions.write(lambda s: s.subjects.set_merged_into(merged_id, None))
+    for person_id in (survivor_id, merged_id):
+        await refresh_features(person_id, profiles=profiles, transactions=transactions, now=now)

@@ -7,24 +7,38 @@ from strawberry.dataloader import DataLoader
 
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
-from mdm_matching.adapters.graph_store import GraphSubjectStore
-from mdm_matching.domain.models import MatchCandidate, MatchSubject
+from mdm_matching.adapters.graph_store import GraphReviewStore, GraphSubjectStore, candidates_from
+from mdm_matching.adapters.profile_client import ProfileClient
+from mdm_matching.adapters.transactions import GraphTransactions
+from mdm_matching.domain.models import Decision, MatchCandidate, MatchSubject
 
 
 @dataclass
 class MatchingContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
+    profiles: ProfileClient = field(kw_only=True)
     subjects: DataLoader[str, MatchSubject | None] = field(init=False)
     candidates: DataLoader[str, list[MatchCandidate]] = field(init=False)
+    task_decisions: DataLoader[str, list[Decision]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.subjects = DataLoader(load_fn=self._load_subjects)
         self.candidates = DataLoader(load_fn=self._load_candidates)
+        self.task_decisions = DataLoader(load_fn=self._load_task_decisions)
+
+    @property
+    def transactions(self) -> GraphTransactions:
+        return GraphTransactions(self.graph)
 
     async def _load_subjects(self, ids: Sequence[str]) -> list[MatchSubject | None]:
         found = await self.graph.read(lambda tx: GraphSubjectStore(tx).get_many(ids))
         return [found.get(i) for i in ids]
 
     async def _load_candidates(self, ids: Sequence[str]) -> list[list[MatchCandidate]]:
-        found = await self.graph.read(lambda tx: GraphSubjectStore(tx).candidates_of(ids))
+        tasks = await self.graph.read(lambda tx: GraphReviewStore(tx).open_tasks_of(ids))
+        found = candidates_from(tasks)
+        return [found.get(i, []) for i in ids]
+
+    async def _load_task_decisions(self, ids: Sequence[str]) -> list[list[Decision]]:
+        found = await self.graph.read(lambda tx: GraphReviewStore(tx).decisions_of_tasks(ids))
         return [found.get(i, []) for i in ids]

@@ -1,23 +1,30 @@
-"""The matching subgraph: ``Person.matching`` and ``Person.matchCandidates``."""
+"""The matching subgraph: match state and candidates of a person, the steward review queue."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_matching.adapters.graph_store import GraphSubjectStore
-from mdm_matching.domain.models import MatchSubject as SubjectModel
+from mdm_matching.domain import models as m
+from mdm_matching.domain import review
 from mdm_matching.graphql.context import MatchingContext
 
 Info = strawberry.Info[MatchingContext, None]
 
 STATUS_ROLES = (Role.APP, Role.STEWARD)
-CANDIDATE_ROLES = (Role.STEWARD,)
+STEWARD_ROLES = (Role.STEWARD,)
+MAX_PAGE = 100
 
 
 @strawberry.type(description="Whether the matching service knows this person yet.")
@@ -29,10 +36,10 @@ class MatchingState:
     )
 
 
-@strawberry.type(description="Another profile that may be the same person.")
+@strawberry.type(description="Another profile that may be the same person (an open review).")
 class MatchCandidate:
     person_id: strawberry.ID
-    score: float
+    score: float = strawberry.field(description="Match probability, 0 to 1.")
 
 
 @strawberry.federation.type(keys=["id"])
@@ -42,18 +49,11 @@ class Person:
     @strawberry.field(description="Registration for matching. Roles: app, steward.")
     async def matching(self, info: Info) -> MatchingState:
         info.context.require(*STATUS_ROLES)
-        subject = await info.context.subjects.load(str(self.id))
-        return MatchingState(
-            registered=subject is not None,
-            registered_at=subject.registered_at if subject else None,
-            merged_into=strawberry.ID(subject.merged_into)
-            if subject and subject.merged_into
-            else None,
-        )
+        return _state(await info.context.subjects.load(str(self.id)))
 
-    @strawberry.field(description="Possible duplicates, best first. Role: steward.")
+    @strawberry.field(description="Possible duplicates awaiting review, best first. Role: steward.")
     async def match_candidates(self, info: Info) -> list[MatchCandidate]:
-        info.context.require(*CANDIDATE_ROLES)
+        info.context.require(*STEWARD_ROLES)
         found = await info.context.candidates.load(str(self.id))
         return [
             MatchCandidate(person_id=strawberry.ID(c.candidate_id), score=c.score) for c in found
@@ -70,7 +70,7 @@ class MatchSubject:
     state: MatchingState
 
 
-def _state(subject: SubjectModel | None) -> MatchingState:
+def _state(subject: m.MatchSubject | None) -> MatchingState:
     return MatchingState(
         registered=subject is not None,
         registered_at=subject.registered_at if subject else None,
@@ -78,21 +78,218 @@ def _state(subject: SubjectModel | None) -> MatchingState:
     )
 
 
+ReviewStatus = strawberry.enum(m.TaskStatus, description="Where a review task stands.")
+ReviewReason = strawberry.enum(m.TaskReason, description="Why the engine asks a steward.")
+Verdict = strawberry.enum(m.Verdict, description="What was decided about a pair.")
+
+
+@strawberry.enum(description="What a steward may decide on a review task.")
+class StewardDecision(Enum):
+    MERGE = "MERGE"
+    NOT_A_MATCH = "NOT_A_MATCH"
+    DEFER = "DEFER"
+
+
+@strawberry.type(description="How much one field said for (positive) or against a match.")
+class FieldContribution:
+    comparison: str
+    level: str | None = strawberry.field(description="null: one side does not know the value.")
+    weight: float = strawberry.field(description="Match weight in bits (log2 Bayes factor).")
+
+
+@strawberry.type(description="One audit entry: who decided what about a pair, when.")
+class MatchDecision:
+    id: strawberry.ID
+    verdict: Verdict  # type: ignore[valid-type]
+    actor: str
+    at: datetime
+    note: str
+    task_id: strawberry.ID | None
+    merge_id: strawberry.ID | None = strawberry.field(
+        description="The profile service's merge (for MERGE, AUTO_MERGE and UNMERGE)."
+    )
+    probability: float | None
+    left: Person
+    right: Person
+
+    @classmethod
+    def from_model(cls, d: m.Decision) -> MatchDecision:
+        left, right = d.pair_key.split("|")
+        return cls(
+            id=strawberry.ID(d.id), verdict=d.verdict, actor=d.actor, at=d.at, note=d.note,
+            task_id=strawberry.ID(d.task_id) if d.task_id else None,
+            merge_id=strawberry.ID(d.merge_id) if d.merge_id else None,
+            probability=d.probability, left=Person(id=strawberry.ID(left)),
+            right=Person(id=strawberry.ID(right)),
+        )  # fmt: skip
+
+
+@strawberry.type(
+    description="A pair the engine is unsure about: both profiles side by side with the "
+    "contribution of each field to the score."
+)
+class ReviewTask:
+    id: strawberry.ID
+    left: Person
+    right: Person
+    probability: float
+    match_weight: float
+    reason: ReviewReason  # type: ignore[valid-type]
+    status: ReviewStatus  # type: ignore[valid-type]
+    explanation: list[FieldContribution]
+    conflicts: list[str] = strawberry.field(
+        description="Identity guards that keep the pair from an automatic merge."
+    )
+    created_at: datetime
+    updated_at: datetime
+    note: str | None
+
+    @strawberry.field(description="Decisions taken on this task, oldest first.")
+    async def decisions(self, info: Info) -> list[MatchDecision]:
+        found = await info.context.task_decisions.load(str(self.id))
+        return [MatchDecision.from_model(d) for d in found]
+
+    @classmethod
+    def from_model(cls, t: m.ReviewTask) -> ReviewTask:
+        e = t.evidence
+        return cls(
+            id=strawberry.ID(t.id), left=Person(id=strawberry.ID(e.left_id)),
+            right=Person(id=strawberry.ID(e.right_id)), probability=e.probability,
+            match_weight=e.weight, reason=t.reason, status=t.status,
+            explanation=[FieldContribution(comparison=c.comparison, level=c.level,
+                                           weight=c.weight) for c in e.contributions],
+            conflicts=list(e.conflicts), created_at=t.created_at, updated_at=t.updated_at,
+            note=t.note,
+        )  # fmt: skip
+
+
+@strawberry.federation.type(shareable=True)
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class ReviewTaskEdge:
+    cursor: str
+    node: ReviewTask
+
+
+@strawberry.type
+class ReviewTaskConnection:
+    edges: list[ReviewTaskEdge]
+    page_info: PageInfo
+
+
+def _cursor(task: m.ReviewTask) -> str:
+    raw = json.dumps([task.evidence.probability, task.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _after(cursor: str | None) -> tuple[float, str] | None:
+    if not cursor:
+        return None
+    try:
+        probability, task_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return float(probability), str(task_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise InvalidInput("after is not a cursor from this queue.", field="after") from exc
+
+
 @strawberry.type
 class Query:
     @strawberry.field(description="A person id as matching sees it, merged or not. Role: steward.")
     async def match_subject(self, info: Info, person_id: strawberry.ID) -> MatchSubject:
-        info.context.require(*CANDIDATE_ROLES)
+        info.context.require(*STEWARD_ROLES)
         subject = await info.context.subjects.load(str(person_id))
         return MatchSubject(person_id=person_id, state=_state(subject))
 
     @strawberry.field(description="Number of persons registered for matching. Role: steward.")
     async def match_subject_count(self, info: Info) -> int:
-        info.context.require(*CANDIDATE_ROLES)
+        info.context.require(*STEWARD_ROLES)
         return await info.context.graph.read(lambda tx: GraphSubjectStore(tx).count())
 
+    @strawberry.field(
+        description="The review queue, most probable duplicates first. Role: steward."
+    )
+    async def review_tasks(  # noqa: PLR0917 - the queue's filters
+        self,
+        info: Info,
+        statuses: list[ReviewStatus] | None = None,  # type: ignore[valid-type]
+        min_probability: float = 0.0,
+        person_id: strawberry.ID | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ReviewTaskConnection:
+        info.context.require(*STEWARD_ROLES)
+        if not 1 <= first <= MAX_PAGE:
+            raise InvalidInput(f"first must be between 1 and {MAX_PAGE}.", field="first")
+        if not 0 <= min_probability <= 1:
+            raise InvalidInput("minProbability must be between 0 and 1.", field="minProbability")
+        wanted = statuses or [m.TaskStatus.OPEN, m.TaskStatus.DEFERRED]
+        cursor = _after(after)
+        page = await info.context.transactions.read(
+            lambda s: s.reviews.tasks(
+                statuses=wanted, min_probability=min_probability,
+                person_id=str(person_id) if person_id else None, after=cursor, limit=first,
+            )
+        )  # fmt: skip
+        edges = [
+            ReviewTaskEdge(cursor=_cursor(t), node=ReviewTask.from_model(t)) for t in page.tasks
+        ]
+        return ReviewTaskConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_more,
+                               end_cursor=edges[-1].cursor if edges else None),
+        )  # fmt: skip
 
-def build_schema(
-    extensions: Sequence[Extension] = (),
-) -> SubgraphSchema:
-    return SubgraphSchema(query=Query, types=[Person], extensions=list(extensions))
+    @strawberry.field(description="One review task; NOT_FOUND if unknown. Role: steward.")
+    async def review_task(self, info: Info, id: strawberry.ID) -> ReviewTask:  # noqa: A002 - GraphQL argument name
+        info.context.require(*STEWARD_ROLES)
+        task = await info.context.transactions.read(lambda s: s.reviews.get_task(str(id)))
+        if task is None:
+            raise NotFound(f"No review task with id {id}.", field="id")
+        return ReviewTask.from_model(task)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Decide a review task: MERGE (through the profile service), NOT_A_MATCH "
+        "(remembered while neither record changes), or DEFER. Audited. Role: steward."
+    )
+    async def decide_review_task(
+        self,
+        info: Info,
+        id: strawberry.ID,  # noqa: A002 - GraphQL argument name
+        decision: StewardDecision,
+        note: str = "",
+    ) -> MatchDecision:
+        ctx = info.context
+        principal = ctx.require(*STEWARD_ROLES)
+        found = await review.decide(
+            str(id), m.Verdict(decision.value), note=note, actor=principal,
+            profiles=ctx.profiles, transactions=ctx.transactions, now=datetime.now(UTC),
+        )  # fmt: skip
+        return MatchDecision.from_model(found)
+
+    @strawberry.mutation(
+        description="Undo the merge a MERGE or AUTO_MERGE decision made (the profile service "
+        "unmerges exactly); the pair is then remembered as not a match. Role: steward."
+    )
+    async def undo_merge(
+        self, info: Info, decision_id: strawberry.ID, note: str = ""
+    ) -> MatchDecision:
+        ctx = info.context
+        principal = ctx.require(*STEWARD_ROLES)
+        found = await review.undo_merge(
+            str(decision_id), note=note, actor=principal, profiles=ctx.profiles,
+            transactions=ctx.transactions, now=datetime.now(UTC),
+        )  # fmt: skip
+        return MatchDecision.from_model(found)
+
+
+def build_schema(extensions: Sequence[Extension] = ()) -> SubgraphSchema:
+    return SubgraphSchema(
+        query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
+    )

@@ -222,7 +222,9 @@ class IngestResult:
     records: list[IngestedRecord]
 
 
-@strawberry.type
+@strawberry.federation.type(
+    shareable=True, description="Relay page information; the same type in every subgraph."
+)
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None

@@ -94,7 +94,12 @@ def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]
     )
     if None in swapped or None in straight:
         return straight
-    return swapped if sum(swapped) + 1 < sum(straight) else straight  # type: ignore[arg-type]
+    if sum(swapped) + 1 < sum(straight):  # type: ignore[arg-type]
+        # Which of the two crossed comparisons lands in which slot must not depend
+        # on the order of the pair: the better one counts as the given name.
+        low, high = sorted(swapped)  # type: ignore[type-var]
+        return low, high
+    return straight
 
 
 def birth_level(x: str | None, y: str | None) -> int | None:

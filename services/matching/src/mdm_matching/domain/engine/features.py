@@ -7,6 +7,7 @@ Kölner Phonetik, which is made for German names and spells out umlauts itself.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -115,3 +116,12 @@ def _street_key(value: str | None) -> str | None:
         return None
     folded = _STREET_WORDS.sub("str", folded.replace("strasse", "str"))
     return folded.replace(" ", "")
+
+
+def fingerprint(record: MatchRecord) -> str:
+    """Changes exactly when a compared value changes ("materially changed").
+
+    A steward's NOT_A_MATCH holds while both fingerprints stay the same.
+    """
+    values = [getattr(record, name) or "" for name in record.__slots__ if name != "id"]
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]

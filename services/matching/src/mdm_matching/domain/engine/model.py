@@ -28,7 +28,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK, TRAINING_RULES, pairs_of_rule
+from mdm_matching.domain.engine.blocking import (
+    DEFAULT_MAX_BLOCK,
+    TRAINING_RULES,
+    BlockingRule,
+    pairs_of_rule,
+)
 from mdm_matching.domain.engine.comparisons import BIRTH, COMPARISONS, GIVEN, Vector, compare
 from mdm_matching.domain.engine.features import MatchRecord
 
@@ -55,10 +60,12 @@ class Parameters:
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
     trained_on_pairs: int = 0
     iterations: int = 0
+    version: str = "default"  # set when stored: when it was trained
 
     def to_json(self) -> dict[str, object]:
         return {"prior": self.prior, "m": self.m, "u": self.u, "tf": self.tf,
-                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations}  # fmt: skip
+                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations,
+                "version": self.version}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Parameters:
@@ -69,6 +76,7 @@ class Parameters:
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},  # type: ignore[attr-defined]
             trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
             iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
+            version=str(data.get("version", "default")),
         )
 
 
@@ -192,7 +200,7 @@ def estimate_u(
         for index, level in enumerate(compare(records[i], records[j])):
             if level is not None:
                 counts[index][level] += 1
-    u = []
+    u: list[list[float]] = []
     for comparison, counter in zip(COMPARISONS, counts, strict=True):
         total = sum(counter.values())
         levels = len(comparison.levels)
@@ -322,11 +330,9 @@ def _em_step(
 
 
 def default_sessions(*, max_block: int = DEFAULT_MAX_BLOCK) -> list[TrainingSession]:
-    return [
-        TrainingSession(
-            rule.name,
-            fixed,
-            lambda records, rule=rule: pairs_of_rule(rule, records, max_block=max_block),
-        )
-        for rule, fixed in TRAINING_RULES
-    ]
+    def pairs_for(
+        rule: BlockingRule,
+    ) -> Callable[[Sequence[MatchRecord]], Iterable[tuple[MatchRecord, MatchRecord]]]:
+        return lambda records: pairs_of_rule(rule, records, max_block=max_block)
+
+    return [TrainingSession(rule.name, fixed, pairs_for(rule)) for rule, fixed in TRAINING_RULES]

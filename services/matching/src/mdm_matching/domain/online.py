@@ -1,0 +1,219 @@
+"""Online matching: a newly created person against the existing profiles.
+
+One call per ``person_created`` event, idempotent (the event may be delivered
+twice):
+
+1. ask the profile service for the person (it may already be merged away);
+2. in one matching transaction: store its features and blocking keys, find the
+   subjects sharing a key, score each pair and plan the decision, opening review
+   tasks for the uncertain pairs;
+3. above the upper threshold, with exactly one such profile and no identity
+   guard, ask the profile service to merge the new person into it, then audit
+   the automatic merge.
+
+A pair a steward declared NOT_A_MATCH (or whose merge was undone) is never merged
+or proposed again while neither record changes materially (same fingerprints).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mdm_common.auth import Principal, Role
+from mdm_common.errors import Conflict
+from mdm_matching.domain.engine import blocking
+from mdm_matching.domain.engine.features import MatchRecord, fingerprint
+from mdm_matching.domain.engine.model import Parameters, Score, Scorer, default_parameters
+from mdm_matching.domain.models import (
+    Decision,
+    PairEvidence,
+    TaskReason,
+    Verdict,
+    pair_key,
+)
+from mdm_matching.domain.ports import Profiles
+from mdm_matching.domain.stores import Stores, Transactions
+
+# The engine acts as a steward of its own when it merges automatically.
+ENGINE = Principal("service:matching-engine", frozenset({Role.STEWARD}))
+REJECTING = frozenset({Verdict.NOT_A_MATCH, Verdict.UNMERGE})
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds on the match probability, configurable per deployment (settings)."""
+
+    auto_merge_at: float = 0.99
+    review_at: float = 0.5
+    max_block: int = blocking.DEFAULT_MAX_BLOCK
+
+    def worth_review(self, score: Score) -> bool:
+        """Uncertain pairs, and likely pairs one identity guard holds back.
+
+        Two or more guards (other given name *and* other birth date: a spouse, a
+        child) mean clearly different persons: no steward needs to look.
+        """
+        return score.probability >= self.review_at and len(score.conflicts) < 2  # noqa: PLR2004
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review_at <= self.auto_merge_at <= 1:
+            raise ValueError("Thresholds need 0 < review_at <= auto_merge_at <= 1.")
+
+
+@dataclass
+class ScorerCache:
+    """One scorer per model version, rebuilt only when a new model was trained."""
+
+    _scorer: Scorer | None = None
+
+    def get(self, parameters: Parameters | None) -> Scorer:
+        parameters = parameters or default_parameters()
+        if self._scorer is None or self._scorer.parameters.version != parameters.version:
+            self._scorer = Scorer(parameters)
+        return self._scorer
+
+
+@dataclass
+class MatchOutcome:
+    person_id: str
+    candidates: int = 0
+    merged_into: str | None = None
+    review_tasks: list[str] = field(default_factory=list)
+    decision_ms: float = 0.0  # time of step 2, the decision itself
+
+
+@dataclass(frozen=True)
+class _Plan:
+    merge_into: str | None
+    evidence: PairEvidence | None
+    review_tasks: list[str]
+    candidates: int
+
+
+def evidence_of(score: Score, fingerprints: dict[str, str]) -> PairEvidence:
+    return PairEvidence(
+        left_id=score.left, right_id=score.right, probability=score.probability,
+        weight=score.weight, contributions=score.contributions, conflicts=score.conflicts,
+        left_fingerprint=fingerprints[score.left], right_fingerprint=fingerprints[score.right],
+    )  # fmt: skip
+
+
+async def rejected_pairs(
+    stores: Stores, fingerprints: dict[str, str], pairs: list[str]
+) -> set[str]:
+    """Pairs a steward rejected, while both records still look as they did then."""
+    found = set()
+    for key, decisions in (await stores.reviews.decisions_for_pairs(pairs)).items():
+        left, right = key.split("|")
+        for decision in decisions:
+            if (decision.verdict in REJECTING
+                    and decision.left_fingerprint == fingerprints.get(left)
+                    and decision.right_fingerprint == fingerprints.get(right)):  # fmt: skip
+                found.add(key)
+    return found
+
+
+async def _plan(
+    record: MatchRecord, stores: Stores, *, policy: Policy, scorers: ScorerCache, now: datetime
+) -> _Plan:
+    keys = blocking.keys_of(record)
+    own = fingerprint(record)
+    await stores.subjects.register(record.id, at=now)
+    await stores.subjects.save_features(record, keys=keys, fingerprint=own, at=now)
+    candidates = await stores.subjects.sharing_keys(record.id, keys, max_block=policy.max_block)
+    if not candidates:
+        return _Plan(None, None, [], 0)
+    scorer = scorers.get(await stores.subjects.load_model())
+    scores = [scorer.score(record, other) for other in candidates]
+    fingerprints = {record.id: own} | {c.id: fingerprint(c) for c in candidates}
+    rejected = await rejected_pairs(
+        stores, fingerprints, [pair_key(s.left, s.right) for s in scores]
+    )
+    scores = [s for s in scores if pair_key(s.left, s.right) not in rejected]
+
+    sure = [s for s in scores if s.probability >= policy.auto_merge_at and not s.vetoed]
+    merge_with = sure[0] if len(sure) == 1 else None
+    tasks = []
+    for score in scores:
+        if score is merge_with or not policy.worth_review(score):
+            continue
+        reason = (TaskReason.GUARDED if score.vetoed
+                  else TaskReason.AMBIGUOUS if score in sure else TaskReason.UNCERTAIN)  # fmt: skip
+        task = await stores.reviews.open_task(
+            str(uuid.uuid4()), evidence_of(score, fingerprints), reason=reason, at=now
+        )
+        tasks.append(task.id)
+    if merge_with is None:
+        return _Plan(None, None, tasks, len(candidates))
+    other = merge_with.right if merge_with.left == record.id else merge_with.left
+    return _Plan(other, evidence_of(merge_with, fingerprints), tasks, len(candidates))
+
+
+async def match_person(
+    person_id: str,
+    *,
+    profiles: Profiles,
+    transactions: Transactions,
+    policy: Policy,
+    scorers: ScorerCache,
+    now: datetime,
+) -> MatchOutcome:
+    outcome = MatchOutcome(person_id)
+    view = await profiles.fetch(person_id)
+    if view is None:
+        return outcome  # no such person (any more): nothing to match
+    if view.merged_into is not None:
+        survivor = view.merged_into
+        await transactions.write(lambda s: _mark_merged(s, person_id, survivor, now))
+        outcome.merged_into = survivor
+        return outcome
+
+    started = time.perf_counter()
+    plan = await transactions.write(
+        lambda s: _plan(view.record, s, policy=policy, scorers=scorers, now=now)
+    )
+    outcome.decision_ms = (time.perf_counter() - started) * 1000
+    outcome.candidates, outcome.review_tasks = plan.candidates, plan.review_tasks
+    if plan.merge_into is None or plan.evidence is None:
+        return outcome
+    survivor, evidence = plan.merge_into, plan.evidence
+    try:
+        merge_id: str | None = await profiles.merge(
+            survivor, person_id, reason="automatic: match probability above the merge threshold",
+            on_behalf_of=ENGINE,
+        )  # fmt: skip
+    except Conflict:
+        # Already merged (a redelivered event) or no longer mergeable: see what is true.
+        again = await profiles.fetch(person_id)
+        if again is None or again.merged_into != survivor:
+            raise
+        merge_id = None
+    await transactions.write(lambda s: _audit_auto_merge(s, evidence, merge_id, now))
+    await transactions.write(lambda s: _mark_merged(s, person_id, survivor, now))
+    outcome.merged_into = survivor
+    return outcome
+
+
+async def _mark_merged(stores: Stores, person_id: str, survivor_id: str, now: datetime) -> None:
+    await stores.subjects.register(person_id, at=now)
+    await stores.subjects.set_merged_into(person_id, survivor_id)
+    await stores.reviews.close_tasks_of(person_id, at=now)
+
+
+async def _audit_auto_merge(
+    stores: Stores, evidence: PairEvidence, merge_id: str | None, now: datetime
+) -> None:
+    existing = await stores.reviews.decisions_for_pairs([evidence.pair_key])
+    if any(d.verdict == Verdict.AUTO_MERGE for d in existing.get(evidence.pair_key, [])):
+        return  # a redelivered event: audited already
+    await stores.reviews.record_decision(
+        Decision(
+            id=str(uuid.uuid4()), pair_key=evidence.pair_key, verdict=Verdict.AUTO_MERGE,
+            actor=ENGINE.subject, at=now, note="", task_id=None, merge_id=merge_id,
+            probability=evidence.probability, left_fingerprint=evidence.left_fingerprint,
+            right_fingerprint=evidence.right_fingerprint,
+        )
+    )  # fmt: skip

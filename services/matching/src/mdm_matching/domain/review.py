@@ -1,0 +1,139 @@
+"""Steward review: decide an open task, undo a merge; every step audited.
+
+A decision is recorded only once it took effect: MERGE after the profile service
+merged, so a failed merge leaves the task open and nothing recorded. A task
+decided once is not decided again (CONFLICT); a DEFERRED task stays in the queue.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from mdm_common.auth import Principal
+from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_matching.domain.models import Decision, ReviewTask, TaskStatus, Verdict
+from mdm_matching.domain.ports import Profiles
+from mdm_matching.domain.stores import Stores, Transactions
+
+MAX_NOTE = 2000
+STEWARD_VERDICTS = frozenset({Verdict.MERGE, Verdict.NOT_A_MATCH, Verdict.DEFER})
+MERGES = frozenset({Verdict.MERGE, Verdict.AUTO_MERGE})
+
+
+def _checked_note(note: str) -> str:
+    note = note.strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"A note has at most {MAX_NOTE} characters.", field="note")
+    return note
+
+
+async def _open_task(stores: Stores, task_id: str) -> ReviewTask:
+    task = await stores.reviews.get_task(task_id)
+    if task is None:
+        raise NotFound(f"No review task with id {task_id}.", field="id")
+    if task.status == TaskStatus.RESOLVED:
+        raise Conflict(f"Review task {task_id} was decided already.", field="id")
+    return task
+
+
+def _decision(task: ReviewTask, verdict: Verdict, actor: Principal, note: str, now: datetime,
+              *, merge_id: str | None = None) -> Decision:  # fmt: skip
+    evidence = task.evidence
+    return Decision(
+        id=str(uuid.uuid4()), pair_key=evidence.pair_key, verdict=verdict, actor=actor.subject,
+        at=now, note=note, task_id=task.id, merge_id=merge_id, probability=evidence.probability,
+        left_fingerprint=evidence.left_fingerprint, right_fingerprint=evidence.right_fingerprint,
+    )  # fmt: skip
+
+
+async def _record(
+    stores: Stores, task_id: str, verdict: Verdict, *, actor: Principal, note: str,
+    now: datetime, merge_id: str | None = None,
+) -> Decision:  # fmt: skip
+    task = await _open_task(stores, task_id)  # checked again inside the writing transaction
+    decision = _decision(task, verdict, actor, note, now, merge_id=merge_id)
+    status = TaskStatus.DEFERRED if verdict == Verdict.DEFER else TaskStatus.RESOLVED
+    await stores.reviews.set_status(task_id, status, note=note or None, at=now)
+    await stores.reviews.record_decision(decision)
+    return decision
+
+
+async def decide(
+    task_id: str,
+    verdict: Verdict,
+    *,
+    note: str,
+    actor: Principal,
+    profiles: Profiles,
+    transactions: Transactions,
+    now: datetime,
+) -> Decision:
+    if verdict not in STEWARD_VERDICTS:
+        raise InvalidInput("A steward decides MERGE, NOT_A_MATCH or DEFER.", field="decision")
+    note = _checked_note(note)
+    if verdict != Verdict.MERGE:
+        return await transactions.write(
+            lambda s: _record(s, task_id, verdict, actor=actor, note=note, now=now)
+        )
+
+    task = await transactions.read(lambda s: _open_task(s, task_id))
+    survivor, merged = await transactions.read(lambda s: _survivor_first(s, task))
+    merge_id = await profiles.merge(
+        survivor, merged, reason=f"steward decision on review task {task_id}", on_behalf_of=actor
+    )
+    return await transactions.write(
+        lambda s: _record(
+            s, task_id, Verdict.MERGE, actor=actor, note=note, now=now, merge_id=merge_id
+        )
+    )
+
+
+async def _survivor_first(stores: Stores, task: ReviewTask) -> tuple[str, str]:
+    """The profile known longer survives; its id is the one applications hold."""
+    left, right = task.evidence.left_id, task.evidence.right_id
+    subjects = await stores.subjects.get_many([left, right])
+    for pid in (left, right):
+        if pid in subjects and subjects[pid].merged_into:
+            raise Conflict(f"Person {pid} was merged in the meantime.", field="id")
+    if (left in subjects and right in subjects
+            and subjects[right].registered_at < subjects[left].registered_at):  # fmt: skip
+        return right, left
+    return left, right
+
+
+async def undo_merge(
+    decision_id: str,
+    *,
+    note: str,
+    actor: Principal,
+    profiles: Profiles,
+    transactions: Transactions,
+    now: datetime,
+) -> Decision:
+    """Unmerge what a MERGE or AUTO_MERGE decision merged; the pair counts as rejected."""
+    note = _checked_note(note)
+
+    async def merge_decision(stores: Stores) -> Decision:
+        found = await stores.reviews.get_decision(decision_id)
+        if found is None:
+            raise NotFound(f"No decision with id {decision_id}.", field="decisionId")
+        if found.verdict not in MERGES or found.merge_id is None:
+            raise InvalidInput("Only a recorded merge can be undone.", field="decisionId")
+        later = await stores.reviews.decisions_for_pairs([found.pair_key])
+        if any(d.verdict == Verdict.UNMERGE and d.merge_id == found.merge_id
+               for d in later.get(found.pair_key, [])):  # fmt: skip
+            raise Conflict("This merge was undone already.", field="decisionId")
+        return found
+
+    merged = await transactions.read(merge_decision)
+    assert merged.merge_id is not None  # checked above
+    await profiles.unmerge(merged.merge_id, on_behalf_of=actor)
+    undo = Decision(
+        id=str(uuid.uuid4()), pair_key=merged.pair_key, verdict=Verdict.UNMERGE,
+        actor=actor.subject, at=now, note=note, task_id=merged.task_id, merge_id=merged.merge_id,
+        probability=merged.probability, left_fingerprint=merged.left_fingerprint,
+        right_fingerprint=merged.right_fingerprint,
+    )  # fmt: skip
+    await transactions.write(lambda s: s.reviews.record_decision(undo))
+    return undo

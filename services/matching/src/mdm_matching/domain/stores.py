@@ -1,0 +1,25 @@
+"""The stores one matching transaction works with, and how a use case asks for one."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from mdm_matching.domain.ports import ReviewStore, SubjectStore
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stores:
+    subjects: SubjectStore
+    reviews: ReviewStore
+
+
+class Transactions(Protocol):
+    """Runs a unit of work in one read or write transaction of the matching graph."""
+
+    async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T: ...
+
+    async def write(self, work: Callable[[Stores], Awaitable[T]]) -> T: ...

@@ -1,0 +1,109 @@
+"""Features and comparison levels of the match engine."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mdm_matching.domain.engine.comparisons import (
+    BIRTH,
+    COMPARISONS,
+    FAMILY,
+    GIVEN,
+    birth_level,
+    compare,
+    name_levels,
+)
+from mdm_matching.domain.engine.features import (
+    birth_key,
+    fingerprint,
+    make_record,
+    phonetic,
+    suffix_key,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    # Reference examples of Kölner Phonetik (Postel 1969, as published with the method).
+    [("Müller-Lüdenscheidt", "65752682"), ("Wikipedia", "3412"), ("Breschnew", "17863"),
+     ("Müller", "657"), ("Mueller", "657"), ("Meier", "67"), ("Mayr", "67"),
+     ("Schmidt", "862"), ("Schmitt", "862")],
+)  # fmt: skip
+def test_koelner_phonetik_reference_examples(name: str, code: str) -> None:
+    assert phonetic(make_record("x", family=name).family).replace(" ", "") == code
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [("Müller", "MUELLER", 0), ("Schmidt", "Schmitt", 1), ("Meier", "Mayr", 2),
+     ("Anna Maria", "Anna", 2), ("J", "Jürgen", 3), ("Lea", "Lia", 2), ("Paula", "Pauline", 3), ("Sabine", "Jürgen", 4)],
+)  # fmt: skip
+def test_name_levels(a: str, b: str, level: int) -> None:
+    left, right = make_record("l", given=a), make_record("r", given=b)
+    assert name_levels(left, right)[0] == level
+    assert GIVEN.levels[level]
+
+
+def test_swapped_names_still_agree() -> None:
+    left = make_record("l", given="Thomas", family="Weber")
+    right = make_record("r", given="Weber", family="Thomas")
+    assert name_levels(left, right) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [("1975-03-14", "1975-03-14", 0), ("1975-03-14", "1975-03-15", 1),
+     ("1975-03-04", "1975-04-03", 1), ("1975-03-14", "1975-03-28", 2),
+     ("1975-03-14", "2001-05-02", 3)],
+)  # fmt: skip
+def test_birth_levels(a: str, b: str, level: int) -> None:
+    assert birth_level(birth_key(a), birth_key(b)) == level
+    assert BIRTH.levels[level]
+
+
+def test_unknown_values_are_no_evidence() -> None:
+    vector = compare(make_record("a", given="Anna"), make_record("b", family="Weber"))
+    assert vector == (None,) * len(COMPARISONS)
+
+
+def test_street_spellings_and_house_numbers_meet() -> None:
+    a = make_record("a", street="Hauptstraße", house_number="12 a", postal_code="10115")
+    b = make_record("b", street="Hauptstr.", house_number="12A", postal_code="10115")
+    assert compare(a, b)[-1] == 0
+
+
+def test_suffixes_and_birth_keys() -> None:
+    assert suffix_key("jun.") == suffix_key("Jr") == "jun"
+    assert suffix_key("sen.") == "sen"
+    assert birth_key(date(1975, 3, 4)) == birth_key("1975-03-04") == "19750304"
+    assert birth_key("1975") is None
+
+
+def test_fingerprint_changes_with_any_compared_value_only() -> None:
+    base = make_record("a", given="Anna", family="Weber", email="a@example.org")
+    assert fingerprint(base) == fingerprint(make_record("other-id", given="ANNA", family="Weber",
+                                                        email="A@example.org"))  # fmt: skip
+    assert fingerprint(base) != fingerprint(make_record("a", given="Anna", family="Weber"))
+
+
+names = st.text(alphabet="abcdeäöüßlmnrstz -", max_size=12)
+
+
+@given(names, names, names, names)
+def test_comparison_is_symmetric(g1: str, f1: str, g2: str, f2: str) -> None:
+    a, b = make_record("a", given=g1, family=f1), make_record("b", given=g2, family=f2)
+    assert compare(a, b) == compare(b, a)
+
+
+@given(names, names)
+def test_a_record_agrees_with_itself_exactly(given_name: str, family: str) -> None:
+    a = make_record("a", given=given_name, family=family)
+    vector = compare(a, a)
+    expected_given = 0 if a.given else None
+    expected_family = 0 if a.family else None
+    assert vector[:2] == (expected_given, expected_family)
+    assert FAMILY.differs == len(FAMILY.levels) - 1
