@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 import uuid
+from collections import Counter
 
 from mdm_infra.client import GatewayClient
+from mdm_infra.otlp import OtlpReceiver
 
 from .queries import INGEST
 
@@ -96,3 +100,71 @@ def test_hierarchy_parent_subsidiaries_ultimate_parent_and_cycles(gateway: Gatew
     gateway.execute(SET_PARENT, {"c": sister, "p": None})
     assert gateway.execute(HIERARCHY, {"id": sister})["company"]["ultimateParent"]["name"] == (
         "Schwester GmbH")  # fmt: skip
+
+
+COMPANY_TREE = """query CompanyTree($id: ID!) { company(id: $id) {
+  subsidiaries(depth: 2) { depth company {
+    name parent { name } ultimateParent { name }
+    subsidiaries { company { name } }
+    employees { role person { familyName } }
+  } }
+} }"""
+
+
+def cypher_of_one_request(
+    gateway: GatewayClient, otlp_receiver: OtlpReceiver, company_id: str
+) -> tuple[dict[str, object], Counter[str]]:
+    """The answer, and the profile service's graph statements that produced it."""
+    trace_id = secrets.token_hex(16)
+    response = gateway.post(
+        COMPANY_TREE, {"id": company_id},
+        headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
+    )  # fmt: skip
+    body = response.json()
+    assert "errors" not in body, body
+    # The operation's span ends after all of its statements, so once it is exported
+    # every statement span of the request has been exported too.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        spans = [s for s in otlp_receiver.snapshot()
+                 if s.trace_id == trace_id and s.service == "profile"]  # fmt: skip
+        if any(s.name.startswith("graphql ") for s in spans):
+            return body["data"], Counter(s.name for s in spans if s.name.startswith("cypher "))
+        time.sleep(0.1)
+    raise AssertionError(f"no profile operation span in trace {trace_id}")
+
+
+def test_company_fields_are_batched_whatever_the_number_of_companies(
+    gateway: GatewayClient, otlp_receiver: OtlpReceiver
+) -> None:
+    def group_of(width: int) -> str:
+        """A group with ``width`` subsidiaries, each with one subsidiary and one employee."""
+
+        def company(name: str) -> str:
+            return str(gateway.execute(CREATE_COMPANY, {"name": name})["createCompany"]["id"])
+
+        group = company(f"Gruppe {width}")
+        staff = ingest(gateway, *({"fullName": f"Anna Stab{i}"} for i in range(width)))
+        for i, person in enumerate(staff):
+            sub, subsub = company(f"Tochter {i}"), company(f"Enkel {i}")
+            gateway.execute(SET_PARENT, {"c": sub, "p": group})
+            gateway.execute(SET_PARENT, {"c": subsub, "p": sub})
+            gateway.execute(
+                "mutation($p: ID!, $c: ID!) { linkEmployee(personId: $p, companyId: $c) { id } }",
+                {"p": person, "c": sub},
+            )
+        return group
+
+    small, small_cypher = cypher_of_one_request(gateway, otlp_receiver, group_of(2))
+    large, large_cypher = cypher_of_one_request(gateway, otlp_receiver, group_of(6))
+
+    listed = large["company"]["subsidiaries"]  # type: ignore[index]
+    assert len(listed) == 12
+    assert {s["company"]["ultimateParent"]["name"] for s in listed} == {"Gruppe 6"}
+    assert sorted(s["company"]["parent"]["name"] for s in listed if s["depth"] == 2) == [
+        f"Tochter {i}" for i in range(6)]  # fmt: skip
+    assert sum(len(s["company"]["employees"]) for s in listed) == 6
+    assert len(small["company"]["subsidiaries"]) == 4  # type: ignore[index]
+    # Three times the companies, the same statements: one per field and nesting level.
+    assert large_cypher == small_cypher
+    assert max(large_cypher.values()) <= 2, large_cypher

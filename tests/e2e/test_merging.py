@@ -89,3 +89,26 @@ def test_merge_errors_are_typed(gateway: GatewayClient) -> None:
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     body = gateway.post(UNMERGE, {"mergeId": missing}).json()
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+EMPLOYEES = "query($id: ID!) { company(id: $id) { employees { personId role } } }"
+
+
+def test_a_merge_moves_employment_and_unmerge_moves_it_back(gateway: GatewayClient) -> None:
+    a = ingest_one(gateway, "crm", fullName="Jonas Wechsel")
+    b = ingest_one(gateway, "shop", fullName="Jonas Wechsel")
+    company = gateway.execute('mutation { createCompany(name: "Wechsel KG") { id } }')
+    company_id = company["createCompany"]["id"]
+    gateway.execute(
+        "mutation($p: ID!, $c: ID!) { linkEmployee(personId: $p, companyId: $c, role: "
+        '"Vertrieb") { id } }',
+        {"p": b, "c": company_id},
+    )
+
+    def employees() -> object:
+        return gateway.execute(EMPLOYEES, {"id": company_id})["company"]["employees"]
+
+    merged = gateway.execute(MERGE, {"survivorId": a, "mergedId": b, "reason": ""})
+    assert employees() == [{"personId": a, "role": "Vertrieb"}]
+    gateway.execute(UNMERGE, {"mergeId": merged["mergePersons"]["merge"]["id"]})
+    assert employees() == [{"personId": b, "role": "Vertrieb"}]

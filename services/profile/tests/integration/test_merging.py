@@ -13,12 +13,16 @@ import pytest
 from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graph import GraphClient
-from mdm_profile.adapters import graph_store, household_store, merge_store
+from mdm_profile.adapters import company_store, graph_store, household_store, merge_store
+from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.link_store import RELATED_TO, GraphLinkStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
-from mdm_profile.domain import merging, people
+from mdm_profile.domain import companies, merging, people
 from mdm_profile.domain.golden import DEFAULT_RULES
+from mdm_profile.domain.households import HouseholdRole
+from mdm_profile.domain.links import LinkType
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
@@ -31,7 +35,8 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 @pytest.fixture
 async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
     client = graph_for("profile")
-    await client.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA))
+    await client.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA,
+                               *company_store.SCHEMA))  # fmt: skip
     return client
 
 
@@ -74,12 +79,12 @@ async def do_unmerge(graph: GraphClient, merge_id: str, events: Recorder | None 
 
 
 async def subgraph(graph: GraphClient, *ids: str) -> list[Any]:
-    """Everything around the given persons: properties and every relationship."""
+    """Everything around the given persons: properties and every relationship with its own."""
     rows = await graph.read(lambda tx: tx.run(
         "test.subgraph",
         "UNWIND $ids AS id MATCH (p:Person {id: id}) OPTIONAL MATCH (p)-[rel]-(n) "
         "RETURN id, p {.*} AS p, collect([type(rel), startNode(rel) = p, labels(n), "
-        "coalesce(n.id, n.key, n.address, n.e164)]) AS around",
+        "coalesce(n.id, n.key, n.address, n.e164), properties(rel)]) AS around",
         ids=list(ids),
     ))  # fmt: skip
     # `version` is the merge lock's counter: it counts writes, it is not profile data.
@@ -117,6 +122,108 @@ async def test_merge_then_unmerge_restores_the_exact_prior_graph(graph: GraphCli
     assert await subgraph(graph, a, b) == before
     assert (await read(graph, b)).id == b
     assert undo_events.events[0][0] == Event.PERSON_UNMERGED
+
+
+async def relate(graph: GraphClient, source: str, target: str, kind: str) -> None:
+    # No use case writes person-to-person relations yet; the graph model has them.
+    await graph.write(lambda tx: tx.run(
+        "test.relate",
+        f"MATCH (a:Person {{id: $a}}), (b:Person {{id: $b}}) "
+        f"CREATE (a)-[:{RELATED_TO} {{kind: $kind}}]->(b)",
+        a=source, b=target, kind=kind,
+    ))  # fmt: skip
+
+
+async def employ(graph: GraphClient, person_id: str, company_id: str, role: str) -> None:
+    await graph.write(lambda tx: companies.link_employee(
+        person_id, company_id, role, store=GraphCompanyStore(tx)))  # fmt: skip
+
+
+async def company(graph: GraphClient, name: str) -> str:
+    created = await graph.write(
+        lambda tx: companies.create_company(
+            name=name, registration_number=None, country="DE", store=GraphCompanyStore(tx), now=T0
+        )
+    )
+    return created.id
+
+
+async def household_of(graph: GraphClient, person_id: str) -> str:
+    found = await graph.read(lambda tx: GraphHouseholdStore(tx).household_of([person_id]))
+    return found[person_id]
+
+
+async def set_role(graph: GraphClient, person_id: str, household_id: str, role: str) -> None:
+    assert await graph.write(lambda tx: GraphHouseholdStore(tx).set_role(
+        person_id, household_id, HouseholdRole(role)))  # fmt: skip
+
+
+async def test_merge_moves_links_and_unmerge_puts_them_back_exactly(graph: GraphClient) -> None:
+    street = f"Hauptstr. {uuid.uuid4().int % 9000 + 10}"
+    other_street = f"Gartenweg {uuid.uuid4().int % 9000 + 10}"
+    berlin = {"postal_code": "10115", "city": "Berlin"}
+    hamburg = {"postal_code": "20095", "city": "Hamburg"}
+    a = await person_from(graph, "crm", full_name="Anna Linkmann", street=street, **berlin)
+    housemate = await person_from(graph, "crm", full_name="Paul Linkmann", street=street, **berlin)
+    b = await person_from(graph, "shop", full_name="Anna Linkmann", street=other_street,
+                          **hamburg)  # fmt: skip
+    other_mate = await person_from(graph, "shop", full_name="Max Linkmann", street=other_street,
+                                   **hamburg)  # fmt: skip
+    kid = await person_from(graph, "crm", full_name="Kim Linkmann")
+    friend = await person_from(graph, "crm", full_name="Fritz Freund")
+    home, other_home = await household_of(graph, a), await household_of(graph, b)
+    await set_role(graph, a, home, "HEAD")
+    await set_role(graph, b, other_home, "PARTNER")
+    shared, board = await company(graph, "Link AG"), await company(graph, "Beirat GmbH")
+    await employ(graph, a, shared, "Einkauf")
+    await employ(graph, b, shared, "Vertrieb")
+    await employ(graph, b, board, "Beirat")
+    await relate(graph, b, kid, "PARENT_OF")
+    await relate(graph, a, kid, "PARENT_OF")
+    await relate(graph, friend, b, "KNOWS")
+    await relate(graph, a, b, "KNOWS")  # between the two: dropped by the merge
+    everyone = [a, b, housemate, other_mate, kid, friend]
+    before = await subgraph(graph, *everyone)
+
+    record = await do_merge(graph, a, b)
+
+    found = await graph.read(lambda tx: GraphLinkStore(tx).links([a, b]))
+    assert found[b] == []  # the tombstone keeps no links
+    links = {(link.type, link.target_id): link.props for link in found[a]}
+    assert len(found[a]) == len(links) == 6  # no link twice
+    assert {key: props for key, props in links.items() if key[0] is not LinkType.HOUSEHOLD} == {
+        (LinkType.EMPLOYER, shared): {"role": "Einkauf"},  # one job, the survivor's role
+        (LinkType.EMPLOYER, board): {"role": "Beirat"},
+        (LinkType.RELATION_TO, kid): {"kind": "PARENT_OF"},
+        (LinkType.RELATION_FROM, friend): {"kind": "KNOWS"},
+    }
+    memberships = [links[(LinkType.HOUSEHOLD, h)] for h in (home, other_home)]
+    assert [m["role"] for m in memberships] == ["HEAD", "PARTNER"]  # roles kept
+    assert sum(bool(m["active"]) for m in memberships) == 1  # one household at a time
+
+    await do_unmerge(graph, record.id)
+    assert await subgraph(graph, *everyone) == before
+
+
+async def test_duplicates_in_one_household_leave_one_member_with_the_stewards_role(
+    graph: GraphClient,
+) -> None:
+    street = f"Ringstr. {uuid.uuid4().int % 9000 + 10}"
+    address = {"street": street, "postal_code": "50667", "city": "Köln"}
+    a = await person_from(graph, "crm", full_name="Eva Doppelhaus", **address)
+    b = await person_from(graph, "shop", full_name="Eva Doppelhaus", **address)
+    mate = await person_from(graph, "crm", full_name="Olaf Doppelhaus", **address)
+    home = await household_of(graph, a)
+    await set_role(graph, b, home, "HEAD")
+    before = await subgraph(graph, a, b, mate)
+
+    record = await do_merge(graph, a, b)
+    found = await graph.read(lambda tx: GraphHouseholdStore(tx).households([home]))
+    members = {(m.person_id, m.role.value) for m in found[home].members}
+    assert members == {(a, "HEAD"), (mate, "MEMBER")}
+
+    await do_unmerge(graph, record.id)
+    assert await subgraph(graph, a, b, mate) == before
 
 
 async def test_chained_merges_resolve_in_one_step_and_unwind(graph: GraphClient) -> None:

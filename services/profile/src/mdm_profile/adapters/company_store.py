@@ -70,25 +70,30 @@ class GraphCompanyStore:
         )
         return list(rows[0]["ids"]) if rows else [company_id]
 
-    async def ultimate_parents(self, ids: Sequence[str]) -> dict[str, str]:
+    async def ultimate_parents(self, ids: Sequence[str]) -> dict[str, Company]:
+        """Company id -> the top of its hierarchy (the company itself at the top)."""
         rows = await self._tx.run(
             "company.ultimate_parents",
-            f"UNWIND $ids AS id MATCH (:{COMPANY} {{id: id}})-{_UP}->(top:{COMPANY}) "
-            f"WHERE NOT (top)-[:{SUBSIDIARY_OF}]->() RETURN id, top.id AS top",
+            f"UNWIND $ids AS id MATCH (:{COMPANY} {{id: id}})-{_UP}->(x:{COMPANY}) "
+            f"WHERE NOT (x)-[:{SUBSIDIARY_OF}]->() RETURN id, x {_PROJECTION} AS c",
             ids=list(ids),
         )
-        return {row["id"]: row["top"] for row in rows}
+        return {row["id"]: _company(row["c"]) for row in rows}
 
-    async def subsidiaries(self, company_id: str, depth: int) -> list[Subsidiary]:
+    async def subsidiaries(self, ids: Sequence[str], depth: int) -> dict[str, list[Subsidiary]]:
+        """Company id -> its subsidiaries down to ``depth``, nearest first, then by name."""
         rows = await self._tx.run(
             "company.subsidiaries",
-            f"MATCH path = (:{COMPANY} {{id: $id}})<-{_DOWN}-(x:{COMPANY}) "
-            "WITH x, length(path) AS depth WHERE depth <= $depth "
-            f"RETURN x {_PROJECTION} AS c, depth ORDER BY depth, c.name, c.id",
-            id=company_id,
+            f"UNWIND $ids AS id MATCH path = (:{COMPANY} {{id: id}})<-{_DOWN}-(x:{COMPANY}) "
+            "WITH id, x, length(path) AS depth WHERE depth <= $depth "
+            f"RETURN id, x {_PROJECTION} AS c, depth ORDER BY depth, c.name, c.id",
+            ids=list(ids),
             depth=depth,
         )
-        return [Subsidiary(_company(row["c"]), row["depth"]) for row in rows]
+        found: dict[str, list[Subsidiary]] = {cid: [] for cid in ids}
+        for row in rows:
+            found[row["id"]].append(Subsidiary(_company(row["c"]), row["depth"]))
+        return found
 
     async def set_parent(self, company_id: str, parent_id: str | None) -> None:
         await self._tx.run(

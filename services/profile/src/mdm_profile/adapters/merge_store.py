@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +18,8 @@ from mdm_profile.adapters.graph_store import (
     person_props,
     record_from,
 )
+from mdm_profile.adapters.link_store import GraphLinkStore
+from mdm_profile.domain.links import LinkType, MergedLinks, PersonLink
 from mdm_profile.domain.merging import Merge, MergeState, PersonSnapshot, PersonState
 from mdm_profile.domain.models import Person
 
@@ -49,10 +52,30 @@ def _snapshot_from(data: dict[str, Any]) -> PersonSnapshot:
     return PersonSnapshot(person_from(props), tuple(data["recordKeys"]))
 
 
+def _links_json(links: MergedLinks) -> dict[str, Any]:
+    def each(found: Sequence[PersonLink]) -> list[Any]:
+        return [[link.type.value, link.target_id, dict(link.props)] for link in found]
+
+    return {"survivorBefore": each(links.survivor_before),
+            "mergedBefore": each(links.merged_before),
+            "survivorAfter": each(links.survivor_after)}  # fmt: skip
+
+
+def _links_from(data: dict[str, Any] | None) -> MergedLinks | None:
+    if data is None:  # recorded before merges moved links
+        return None
+
+    def each(name: str) -> tuple[PersonLink, ...]:
+        return tuple(PersonLink(LinkType(t), target, props) for t, target, props in data[name])
+
+    return MergedLinks(each("survivorBefore"), each("mergedBefore"), each("survivorAfter"))
+
+
 class GraphMergeStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
         self._people = GraphPersonStore(tx)
+        self._links = GraphLinkStore(tx)
 
     async def lock(self, person_ids: list[str]) -> dict[str, PersonState]:
         # Writing a version first makes concurrent merges of the same persons
@@ -89,6 +112,12 @@ class GraphMergeStore:
             keys=keys,
             to=to_person,
         )
+
+    async def links(self, person_ids: Sequence[str]) -> dict[str, list[PersonLink]]:
+        return await self._links.links(person_ids)
+
+    async def replace_links(self, person_id: str, links: Sequence[PersonLink]) -> None:
+        await self._links.replace_links(person_id, links)
 
     async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> list[str]:
         # Persons merged into the merged-away one before now point at the survivor
@@ -145,6 +174,7 @@ class GraphMergeStore:
             "survivor": _snapshot_json(merge.survivor_before),
             "merged": _snapshot_json(merge.merged_before),
             "redirected": list(merge.redirected),
+            "links": _links_json(merge.links) if merge.links is not None else None,
         }
         await self._tx.run(
             "merge.save",
@@ -170,5 +200,5 @@ class GraphMergeStore:
             actor=m["actor"], reason=m["reason"], state=MergeState(m["state"]),
             survivor_before=_snapshot_from(snapshot["survivor"]),
             merged_before=_snapshot_from(snapshot["merged"]),
-            redirected=tuple(snapshot["redirected"]),
+            redirected=tuple(snapshot["redirected"]), links=_links_from(snapshot.get("links")),
         )  # fmt: skip

@@ -1,7 +1,8 @@
 """Merge and unmerge of persons. Runs inside a transaction the caller owns.
 
-A merge moves everything the merged-away person owns (its source records, later
-its household and company links) to the survivor, rebuilds the survivor's golden
+A merge moves everything the merged-away person owns (its source records, its
+household memberships, employers and relations to other persons; ``domain/links.py``
+says how they join the survivor's) to the survivor, rebuilds the survivor's golden
 record, and keeps a snapshot of both persons as they were. The survivor's id is
 permanent; the merged-away id keeps resolving to the survivor. Unmerge uses the
 snapshot to put the merged-away person back exactly as it was, and rebuilds the
@@ -12,7 +13,7 @@ changed it in between).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +23,7 @@ from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.golden import Rule, build_golden
 from mdm_profile.domain.households import HouseholdStore
+from mdm_profile.domain.links import MergedLinks, PersonLink, links_after_merge, links_after_unmerge
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
@@ -53,6 +55,8 @@ class Merge:
     merged_before: PersonSnapshot
     # Persons merged into the merged-away one earlier, now pointing at the survivor.
     redirected: tuple[str, ...] = ()
+    # None for merges recorded before links moved with a merge: unmerge leaves links be.
+    links: MergedLinks | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,14 @@ class MergeStore(Protocol):
         ...
 
     async def move_records(self, keys: list[str], *, to_person: str) -> None: ...
+
+    async def links(self, person_ids: Sequence[str]) -> dict[str, list[PersonLink]]:
+        """Each person's household memberships, employers and relations."""
+        ...
+
+    async def replace_links(self, person_id: str, links: Sequence[PersonLink]) -> None:
+        """Make ``links`` the person's links, and no others."""
+        ...
 
     async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> list[str]:
         """Point the person (and all merged into it before) at ``into``; return those."""
@@ -124,19 +136,31 @@ async def merge(
 
     merged_keys = [r.key for r in merged.records]
     await store.move_records(merged_keys, to_person=survivor_id)
+    links_before = await store.links([survivor_id, merged_id])
+    await store.replace_links(survivor_id, links_after_merge(
+        links_before[survivor_id], links_before[merged_id], survivor_id=survivor_id,
+        merged_id=merged_id,
+    ))  # fmt: skip
+    await store.replace_links(merged_id, [])
     redirected = await store.mark_merged(merged_id, into=survivor_id, at=now)
     rebuilt = _rebuild(survivor.person, [*survivor.records, *merged.records], sources=sources,
                        rules=rules, now=now)  # fmt: skip
     await store.save_person(rebuilt)
+    await households.refresh_households([survivor_id, merged_id])
+    links_after = await store.links([survivor_id])
     record = Merge(
         id=str(uuid.uuid4()), survivor_id=survivor_id, merged_id=merged_id, at=now, actor=actor,
         reason=clean_reason, state=MergeState.ACTIVE,
         survivor_before=PersonSnapshot(survivor.person, tuple(r.key for r in survivor.records)),
         merged_before=PersonSnapshot(merged.person, tuple(merged_keys)),
         redirected=tuple(pid for pid in redirected if pid != merged_id),
+        links=MergedLinks(
+            survivor_before=tuple(links_before[survivor_id]),
+            merged_before=tuple(links_before[merged_id]),
+            survivor_after=tuple(links_after[survivor_id]),
+        ),
     )  # fmt: skip
     await store.save_merge(record)
-    await households.refresh_households([survivor_id, merged_id])
     events.record(Event.PERSON_MERGED, survivor_id=survivor_id, merged_id=merged_id,
                   merge_id=record.id)  # fmt: skip
     return record, rebuilt
@@ -170,6 +194,13 @@ async def unmerge(
     await store.move_records(sorted(moved_back), to_person=record.merged_id)
     restored = record.merged_before.person
     await store.restore(restored, redirected=list(record.redirected))
+    if record.links is not None:
+        current = await store.links([record.survivor_id])
+        await store.replace_links(
+            record.survivor_id,
+            links_after_unmerge(current[record.survivor_id], merge=record.links),
+        )
+        await store.replace_links(record.merged_id, record.links.merged_before)
 
     remaining = [r for r in survivor.records if r.key not in moved_back]
     before = record.survivor_before

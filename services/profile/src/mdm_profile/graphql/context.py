@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -11,8 +12,10 @@ from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient, Transaction
 from mdm_common.graphql import RequestContext
 from mdm_common.unit_of_work import UnitOfWork
+from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.domain.companies import Company, Subsidiary
 from mdm_profile.domain.golden import Rule
 from mdm_profile.domain.households import Household
 from mdm_profile.domain.models import Person
@@ -30,17 +33,36 @@ class ProfileContext(RequestContext):
     persons: DataLoader[str, Person | None] = field(init=False)
     records_of: DataLoader[str, list[CleanRecord]] = field(init=False)
     household_ids: DataLoader[str, str | None] = field(init=False)
+    households: DataLoader[str, Household | None] = field(init=False)
+    companies: DataLoader[str, Company | None] = field(init=False)
+    ultimate_parents: DataLoader[str, Company | None] = field(init=False)
+    # Keyed by (company id, depth): one query at the deepest depth asked for.
+    subsidiaries: DataLoader[tuple[str, int], list[Subsidiary]] = field(init=False)
+    employees: DataLoader[str, list[tuple[str, str]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.persons = DataLoader(load_fn=self._load_persons)
         self.records_of = DataLoader(load_fn=self._load_records)
         self.household_ids = DataLoader(load_fn=self._load_household_ids)
+        self.households = DataLoader(load_fn=self._load_households)
+        self.companies = DataLoader(load_fn=self._load_companies)
+        self.ultimate_parents = DataLoader(load_fn=self._load_ultimate_parents)
+        self.subsidiaries = DataLoader(load_fn=self._load_subsidiaries)
+        self.employees = DataLoader(load_fn=self._load_employees)
+
+    def _loaders(self) -> tuple[DataLoader[Any, Any], ...]:
+        return (
+            self.persons, self.records_of, self.household_ids, self.households,
+            self.companies, self.ultimate_parents, self.subsidiaries, self.employees,
+        )  # fmt: skip
+
+    def forget_reads(self) -> None:
+        """Drop what the DataLoaders hold; a mutation calls it after it has written."""
+        for loader in self._loaders():
+            loader.clear_all()
 
     def household_store(self, tx: Transaction) -> GraphHouseholdStore:
         return GraphHouseholdStore(tx, by_family_name=self.household_by_family_name)
-
-    async def read_households(self, ids: Sequence[str]) -> dict[str, Household]:
-        return await self.graph.read(lambda tx: self.household_store(tx).households(ids))
 
     @property
     def unit_of_work(self) -> UnitOfWork:
@@ -53,6 +75,28 @@ class ProfileContext(RequestContext):
     async def _load_household_ids(self, ids: Sequence[str]) -> list[str | None]:
         found = await self.graph.read(lambda tx: self.household_store(tx).household_of(ids))
         return [found.get(i) for i in ids]
+
+    async def _load_households(self, ids: Sequence[str]) -> list[Household | None]:
+        found = await self.graph.read(lambda tx: self.household_store(tx).households(ids))
+        return [found.get(i) for i in ids]
+
+    async def _load_companies(self, ids: Sequence[str]) -> list[Company | None]:
+        found = await self.graph.read(lambda tx: GraphCompanyStore(tx).get_many(ids))
+        return [found.get(i) for i in ids]
+
+    async def _load_ultimate_parents(self, ids: Sequence[str]) -> list[Company | None]:
+        found = await self.graph.read(lambda tx: GraphCompanyStore(tx).ultimate_parents(ids))
+        return [found.get(i) for i in ids]
+
+    async def _load_subsidiaries(self, keys: Sequence[tuple[str, int]]) -> list[list[Subsidiary]]:
+        ids = list(dict.fromkeys(company_id for company_id, _ in keys))
+        deepest = max(depth for _, depth in keys)
+        found = await self.graph.read(lambda tx: GraphCompanyStore(tx).subsidiaries(ids, deepest))
+        return [[s for s in found[cid] if s.depth <= depth] for cid, depth in keys]
+
+    async def _load_employees(self, ids: Sequence[str]) -> list[list[tuple[str, str]]]:
+        found = await self.graph.read(lambda tx: GraphCompanyStore(tx).employees(ids))
+        return [found[i] for i in ids]
 
     async def _load_records(self, ids: Sequence[str]) -> list[list[CleanRecord]]:
         found = await self.graph.read(lambda tx: GraphPersonStore(tx).records_of_persons(ids))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 
@@ -13,9 +12,10 @@ from mdm_profile.domain import companies, households
 from mdm_profile.domain.companies import MAX_DEPTH
 from mdm_profile.domain.companies import Company as CompanyModel
 from mdm_profile.domain.households import Household as HouseholdModel
+from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.types import MERGE_ROLES, READ_ROLES, WRITE_ROLES, Person, PostalAddress
 
-Info = strawberry.Info[Any, None]
+Info = strawberry.Info[ProfileContext, None]
 
 
 async def _person(info: Info, person_id: str) -> Person:
@@ -53,8 +53,8 @@ class Household:
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Household | None:  # noqa: A002 - federation key name
         info.context.require(*READ_ROLES)
-        found = await info.context.read_households([str(id)])
-        return cls.from_model(found[str(id)]) if str(id) in found else None
+        found = await info.context.households.load(str(id))
+        return cls.from_model(found) if found is not None else None
 
 
 @strawberry.type
@@ -91,31 +91,27 @@ class Company:
 
     @strawberry.field(description="The top of the hierarchy (the company itself at the top).")
     async def ultimate_parent(self, info: Info) -> Company:
-        tops = await info.context.graph.read(
-            lambda tx: GraphCompanyStore(tx).ultimate_parents([str(self.id)])
-        )
-        return await _company(info, tops.get(str(self.id), str(self.id)))
+        top = await info.context.ultimate_parents.load(str(self.id))
+        if top is None:
+            raise NotFound(f"No company with id {self.id}.", field="id")
+        return Company.from_model(top)
 
     @strawberry.field(description=f"Subsidiaries down to depth (1-{MAX_DEPTH}), nearest first.")
     async def subsidiaries(self, info: Info, depth: int = 1) -> list[Subsidiary]:
         bounded = max(1, min(depth, MAX_DEPTH))
-        found = await info.context.graph.read(
-            lambda tx: GraphCompanyStore(tx).subsidiaries(str(self.id), bounded)
-        )
+        found = await info.context.subsidiaries.load((str(self.id), bounded))
         return [Subsidiary(company=Company.from_model(s.company), depth=s.depth) for s in found]
 
     @strawberry.field
     async def employees(self, info: Info) -> list[Employee]:
-        found = await info.context.graph.read(
-            lambda tx: GraphCompanyStore(tx).employees([str(self.id)])
-        )
-        return [Employee(person_id=strawberry.ID(p), role=r) for p, r in found[str(self.id)]]
+        found = await info.context.employees.load(str(self.id))
+        return [Employee(person_id=strawberry.ID(p), role=r) for p, r in found]
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Company | None:  # noqa: A002 - federation key name
         info.context.require(*READ_ROLES)
-        found = await info.context.graph.read(lambda tx: GraphCompanyStore(tx).get_many([str(id)]))
-        return cls.from_model(found[str(id)]) if str(id) in found else None
+        found = await info.context.companies.load(str(id))
+        return cls.from_model(found) if found is not None else None
 
 
 @strawberry.type
@@ -125,10 +121,10 @@ class Subsidiary:
 
 
 async def _company(info: Info, company_id: str) -> Company:
-    found = await info.context.graph.read(lambda tx: GraphCompanyStore(tx).get_many([company_id]))
-    if company_id not in found:
+    found = await info.context.companies.load(company_id)
+    if found is None:
         raise NotFound(f"No company with id {company_id}.", field="id")
-    return Company.from_model(found[company_id])
+    return Company.from_model(found)
 
 
 @strawberry.type
@@ -136,10 +132,10 @@ class OrganisationQuery:
     @strawberry.field(description="A household with its active members.")
     async def household(self, info: Info, id: strawberry.ID) -> Household:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
-        found = await info.context.read_households([str(id)])
-        if str(id) not in found:
+        found = await info.context.households.load(str(id))
+        if found is None:
             raise NotFound(f"No household with id {id}.", field="id")
-        return Household.from_model(found[str(id)])
+        return Household.from_model(found)
 
     @strawberry.field(description="A company; ask for parent, subsidiaries, ultimateParent.")
     async def company(self, info: Info, id: strawberry.ID) -> Company:  # noqa: A002 - GraphQL argument name
@@ -175,6 +171,7 @@ class OrganisationMutation:
         company = await info.context.graph.write(
             lambda tx: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))
         )
+        info.context.forget_reads()
         return Company.from_model(company)
 
     @strawberry.mutation(description="Record that a person works for a company.")
@@ -187,6 +184,7 @@ class OrganisationMutation:
                 str(person_id), str(company_id), role, store=GraphCompanyStore(tx)
             )
         )
+        info.context.forget_reads()
         return await _company(info, str(company_id))
 
     @strawberry.mutation(description="Set a member's role (HEAD, PARTNER, CHILD, ...). Steward.")
@@ -199,4 +197,5 @@ class OrganisationMutation:
                 str(person_id), str(household_id), role, store=info.context.household_store(tx)
             )
         )
+        info.context.forget_reads()
         return Household.from_model(household)

@@ -109,13 +109,15 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> list[people.IngestOutcome]:
     ctx = info.context
     now = datetime.now(UTC)
-    return await ctx.unit_of_work.write(
+    outcomes = await ctx.unit_of_work.write(
         lambda tx: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
             sources=ctx.sources, events=ctx.outbox,
             now=now, rules=ctx.rules,
         )
     )  # fmt: skip
+    ctx.forget_reads()
+    return outcomes
 
 
 @strawberry.type
@@ -156,6 +158,7 @@ class Mutation(OrganisationMutation):
                 rules=ctx.rules, events=ctx.outbox, actor=principal.subject, reason=reason, now=now,
             )
         )  # fmt: skip
+        ctx.forget_reads()
         return MergeResult(merge=_merge_info(record), survivor=Person.from_model(survivor))
 
     @strawberry.mutation(description="Undo a merge exactly. Role: steward.")
@@ -170,6 +173,7 @@ class Mutation(OrganisationMutation):
                 events=ctx.outbox, now=now,
             )
         )  # fmt: skip
+        ctx.forget_reads()
         record = await ctx.graph.read(lambda tx: GraphMergeStore(tx).get_merge(str(merge_id)))
         assert record is not None  # read after the commit that changed it
         return UnmergeResult(
