@@ -124,14 +124,19 @@ def record_from(props: dict[str, Any]) -> CleanRecord:
 
 
 def person_props(person: Person) -> dict[str, Any]:
+    family_key = fold(person.family_name)
+    address = _address_props(person.address)
     return {
         "givenName": person.given_name, "familyName": person.family_name,
-        "familyKey": fold(person.family_name),
+        "familyKey": family_key,
+        # Household detection's key by address and family name (indexed).
+        "householdKey": f"{address['addressKey']}#{family_key}"
+                        if address["addressKey"] and family_key else None,
         "titles": list(person.titles), "suffix": person.suffix, "salutation": person.salutation,
         "birthDate": person.birth_date, "email": person.email,
         "phoneE164": person.phone.e164 if person.phone else None,
         "phoneKind": person.phone.kind if person.phone else None,
-        **_address_props(person.address),
+        **address,
         "language": person.language, "createdAt": person.created_at,
         "updatedAt": person.updated_at,
         "lineage": json.dumps({a: [v.source, v.source_id, v.rule.value]

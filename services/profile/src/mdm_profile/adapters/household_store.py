@@ -17,6 +17,10 @@ SCHEMA = (
     f"CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.id IS UNIQUE",
     f"CREATE CONSTRAINT household_key IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.key IS UNIQUE",
     f"CREATE INDEX person_address_key IF NOT EXISTS FOR (p:{PERSON}) ON (p.addressKey)",
+    f"CREATE INDEX person_household_key IF NOT EXISTS FOR (p:{PERSON}) ON (p.householdKey)",
+    # Persons stored before householdKey existed get it once (idempotent).
+    f"MATCH (p:{PERSON}) WHERE p.householdKey IS NULL AND p.addressKey IS NOT NULL "
+    "AND coalesce(p.familyKey, '') <> '' SET p.householdKey = p.addressKey + '#' + p.familyKey",
 )
 
 # The household a person belongs to by the detection rule; null if none applies.
@@ -24,6 +28,19 @@ _KEY = (
     "CASE WHEN p.status IS NULL AND p.addressKey IS NOT NULL "
     "AND (NOT $byFamily OR coalesce(p.familyKey, '') <> '') "
     "THEN p.addressKey + CASE WHEN $byFamily THEN '#' + p.familyKey ELSE '' END END"
+)
+# Everyone (o) who shares a household key with one of the persons $ids (p), as `key, o`.
+# With family names, the stored householdKey (the rule's key, indexed) finds them
+# directly instead of scanning everybody at the address.
+_SAME_HOUSEHOLD_KEY = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WHERE p.status IS NULL "
+    f"WITH DISTINCT p.householdKey AS key WHERE key IS NOT NULL "
+    f"MATCH (o:{PERSON} {{householdKey: key}}) WHERE o.status IS NULL "
+)
+_SAME_ADDRESS = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WITH p, {_KEY} AS key "
+    f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
+    "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
 )
 
 
@@ -45,11 +62,13 @@ class GraphHouseholdStore:
         )
         groups = await self._tx.run(
             "household.candidates",
-            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WITH p, {_KEY} AS key "
-            f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
-            "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
-            "WITH key, collect(DISTINCT o.id) AS members WHERE size(members) >= 2 "
-            "RETURN key, members",
+            (_SAME_HOUSEHOLD_KEY if self._by_family else _SAME_ADDRESS)
+            + "WITH key, collect(DISTINCT o) AS members WHERE size(members) >= 2 "
+            f"OPTIONAL MATCH (h:{HOUSEHOLD} {{key: key}}) "
+            # Only who is not an active member yet: joining the others changes nothing.
+            f"UNWIND members AS o OPTIONAL MATCH (o)-[m:{MEMBER_OF}]->(h) WHERE m.active "
+            "WITH key, o, count(m) AS active WHERE active = 0 "
+            "RETURN key, collect(o.id) AS members",
             ids=ids,
             byFamily=self._by_family,
         )
