@@ -3,9 +3,10 @@
     .venv/bin/python bench/gateway_read.py [--requests 400] [--persons 200]
 
 Starts its own platform on free ports in a temporary directory (no tracing export),
-creates persons with a consent each through the gateway, then times
-``person(id) { ... consents ... matching ... matchCandidates }`` with 1 and 8
-concurrent clients. Reports medians and p99; the machines are shared and noisy.
+ingests persons in households of two with a consent each through the gateway, then
+times ``person(id) { ... household { members } consents ... matching ...
+matchCandidates }`` with 1 and 8 concurrent clients. Reports medians and p99; the
+machines are shared and noisy.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 
 QUERY = """query Person360($id: ID!) { person(id: $id) {
   id givenName familyName email
+  household { id members { personId role } }
   consents { purpose status channel recordedAt }
   matching { registered }
   matchCandidates { personId score }
@@ -63,31 +65,23 @@ def main() -> int:
                 config.secrets.jwt, subject="bench", roles=["app", "steward", "compliance"]
             )
             loader = GatewayClient(config.gateway_url, token)
-            ids = []
-            for i in range(args.persons):
-                person = loader.execute(
-                    demo.CREATE_PERSON,
-                    {
-                        "input": {
-                            "givenName": f"Bench{i}",
-                            "familyName": "Messreihe",
-                            "email": f"b{i}@example.org",
-                        }
-                    },
-                )
-                ids.append(person["createPerson"]["id"])
+            records = [
+                {"sourceId": f"R{i:05d}", "givenName": f"Bench{i}",
+                 "familyName": f"Messreihe{i // 2}", "email": f"b{i}@example.org",
+                 "street": f"Messweg {i // 2 + 1}", "postalCode": "10115", "city": "Berlin"}
+                for i in range(args.persons)
+            ]  # fmt: skip
+            ingested = loader.execute(demo.INGEST, {"source": "crm", "records": records})
+            ids = [r["personId"] for r in ingested["ingestSourceRecords"]["records"]]
+            for person_id in ids:
                 loader.execute(
                     demo.RECORD_CONSENT,
-                    {
-                        "input": {
-                            "personId": ids[-1],
-                            "purpose": "newsletter",
-                            "status": "GRANTED",
-                            "channel": "EMAIL",
-                            "source": "bench",
-                        }
-                    },
-                )
+                    {"input": {"personId": person_id, "purpose": "newsletter",
+                               "status": "GRANTED", "channel": "EMAIL", "source": "bench"}},
+                )  # fmt: skip
+            sample = loader.execute(QUERY, {"id": ids[0]})["person"]
+            if sample["household"] is None or not sample["consents"]:
+                raise SystemExit("bench data lacks a household or a consent")
             timed_reads(loader, ids, 50)  # warm-up: connections, JIT, caches
 
             for clients in (1, 8):

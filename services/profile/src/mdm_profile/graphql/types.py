@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -12,6 +12,7 @@ from mdm_profile.domain.records import CleanRecord
 
 if TYPE_CHECKING:
     from mdm_profile.domain.models import Person as PersonModel
+    from mdm_profile.graphql.organisations import Household
 
 READ_ROLES = (Role.APP, Role.STEWARD, Role.COMPLIANCE)
 WRITE_ROLES = (Role.APP, Role.STEWARD)
@@ -124,6 +125,18 @@ class Person:
     async def household_id(self, info: strawberry.Info[Any, Any]) -> strawberry.ID | None:
         found = await info.context.household_ids.load(str(self.id))
         return strawberry.ID(found) if found is not None else None
+
+    @strawberry.field(description="The household this person lives in, if detected.")
+    async def household(
+        self, info: strawberry.Info[Any, Any]
+    ) -> Annotated[Household, strawberry.lazy("mdm_profile.graphql.organisations")] | None:
+        from mdm_profile.graphql.organisations import Household  # noqa: PLC0415 - imports this module
+
+        household_id = await info.context.household_ids.load(str(self.id))
+        if household_id is None:
+            return None
+        found = await info.context.households.load(household_id)
+        return Household.from_model(found) if found is not None else None
 
     @strawberry.field(description="The source records this profile is built from.")
     async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
