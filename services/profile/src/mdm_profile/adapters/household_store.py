@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from mdm_common.graph import Transaction
 from mdm_profile.adapters.graph_store import PERSON
@@ -42,6 +43,26 @@ _SAME_ADDRESS = (
     f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
     "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
 )
+
+# Active members of household `h` (asked for as `id`), ordered by person id.
+_MEMBERS = (
+    f"OPTIONAL MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
+    "WITH id, h, p, m ORDER BY p.id "
+    "RETURN id, h.id AS householdId, head(collect(p {.street, .houseNumber, .postalCode, "
+    ".city, .country})) AS address, "
+    "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected] END) AS members"
+)
+
+
+def _household_from(row: dict[str, Any]) -> Household:
+    members = tuple(
+        HouseholdMember(pid, HouseholdRole(role), bool(detected))
+        for pid, role, detected in (m for m in row["members"] if m is not None)
+    )
+    a = row["address"]
+    address = PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"],
+                            a["country"]) if a else None  # fmt: skip
+    return Household(row["householdId"], address, members)
 
 
 class GraphHouseholdStore:
@@ -88,25 +109,20 @@ class GraphHouseholdStore:
     async def households(self, ids: Sequence[str]) -> dict[str, Household]:
         rows = await self._tx.run(
             "household.get_many",
-            f"UNWIND $ids AS id MATCH (h:{HOUSEHOLD} {{id: id}}) "
-            f"OPTIONAL MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
-            "WITH h, p, m ORDER BY p.id "
-            "RETURN h.id AS id, head(collect(p {.street, .houseNumber, .postalCode, .city, "
-            ".country})) AS address, "
-            "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected] END) AS members",
+            f"UNWIND $ids AS id MATCH (h:{HOUSEHOLD} {{id: id}}) WITH id, h " + _MEMBERS,
             ids=list(ids),
         )
-        found = {}
-        for row in rows:
-            members = tuple(
-                HouseholdMember(pid, HouseholdRole(role), bool(detected))
-                for pid, role, detected in (m for m in row["members"] if m is not None)
-            )
-            a = row["address"]
-            address = PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"],
-                                    a["country"]) if a else None  # fmt: skip
-            found[row["id"]] = Household(row["id"], address, members)
-        return found
+        return {row["id"]: _household_from(row) for row in rows}
+
+    async def households_of(self, person_ids: Sequence[str]) -> dict[str, Household]:
+        """Person id -> its active household with members, in one query."""
+        rows = await self._tx.run(
+            "household.of_persons_with_members",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[a:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
+            "WHERE a.active WITH id, h " + _MEMBERS,
+            ids=list(person_ids),
+        )
+        return {row["id"]: _household_from(row) for row in rows}
 
     async def household_of(self, person_ids: Sequence[str]) -> dict[str, str]:
         rows = await self._tx.run(

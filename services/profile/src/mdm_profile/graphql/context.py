@@ -30,13 +30,13 @@ class ProfileContext(RequestContext):
     persons: DataLoader[str, Person | None] = field(init=False)
     records_of: DataLoader[str, list[CleanRecord]] = field(init=False)
     household_ids: DataLoader[str, str | None] = field(init=False)
-    households: DataLoader[str, Household | None] = field(init=False)
+    household_of: DataLoader[str, Household | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.persons = DataLoader(load_fn=self._load_persons)
         self.records_of = DataLoader(load_fn=self._load_records)
         self.household_ids = DataLoader(load_fn=self._load_household_ids)
-        self.households = DataLoader(load_fn=self._load_households)
+        self.household_of = DataLoader(load_fn=self._load_household_of)
 
     def household_store(self, tx: Transaction) -> GraphHouseholdStore:
         return GraphHouseholdStore(tx, by_family_name=self.household_by_family_name)
@@ -56,8 +56,8 @@ class ProfileContext(RequestContext):
         found = await self.graph.read(lambda tx: self.household_store(tx).household_of(ids))
         return [found.get(i) for i in ids]
 
-    async def _load_households(self, ids: Sequence[str]) -> list[Household | None]:
-        found = await self.read_households(ids)
+    async def _load_household_of(self, ids: Sequence[str]) -> list[Household | None]:
+        found = await self.graph.read(lambda tx: self.household_store(tx).households_of(ids))
         return [found.get(i) for i in ids]
 
     async def _load_records(self, ids: Sequence[str]) -> list[list[CleanRecord]]:

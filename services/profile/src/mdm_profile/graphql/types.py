@@ -132,10 +132,7 @@ class Person:
     ) -> Annotated[Household, strawberry.lazy("mdm_profile.graphql.organisations")] | None:
         from mdm_profile.graphql.organisations import Household  # noqa: PLC0415 - imports this module
 
-        household_id = await info.context.household_ids.load(str(self.id))
-        if household_id is None:
-            return None
-        found = await info.context.households.load(household_id)
+        found = await info.context.household_of.load(str(self.id))
         return Household.from_model(found) if found is not None else None
 
     @strawberry.field(description="The source records this profile is built from.")
