@@ -36,7 +36,6 @@ from mdm_profile.graphql.types import (
     Person,
     PersonConnection,
     PersonEdge,
-    QualityReport,
     SourceRecord,
     SourceRecordInput,
     UnmergeResult,
@@ -135,7 +134,7 @@ class Mutation(OrganisationMutation):
             updated=len(outcomes) - created,
             records=[
                 IngestedRecord(source_id=o.source_id, person_id=strawberry.ID(o.person_id),
-                               created=o.created, quality=QualityReport.from_model(o.quality))
+                               created=o.created, report=o.quality)
                 for o in outcomes
             ],
         )  # fmt: skip

@@ -222,7 +222,12 @@ class IngestedRecord:
     source_id: str
     person_id: strawberry.ID
     created: bool
-    quality: QualityReport
+    report: strawberry.Private[QualityModel]
+
+    @strawberry.field
+    def quality(self) -> QualityReport:
+        # Built only when asked for: importers usually want the counts alone.
+        return QualityReport.from_model(self.report)
 
 
 @strawberry.type
