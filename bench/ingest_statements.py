@@ -35,7 +35,7 @@ from mdm_profile.settings import DEFAULT_SOURCES
 
 # The same records as the end-to-end benchmark (bench/ingest.py).
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest import generate
+from ingest import cpu_seconds, generate
 
 _SNAKE = {"sourceId": "source_id", "fullName": "full_name", "postalCode": "postal_code"}
 
@@ -134,7 +134,10 @@ def main() -> int:
                 finally:
                     await graph.close()
 
+            graph_cpu = cpu_seconds(platform.processes["graph"].pid)
             asyncio.run(run())
+            graph_cpu = cpu_seconds(platform.processes["graph"].pid) - graph_cpu
+            print(f"graph server CPU during the run: {graph_cpu:.1f} s")
         finally:
             platform.stop()
     return 0
