@@ -1,10 +1,11 @@
-"""Read latency of one federated person query through the gateway (all three subgraphs).
+"""Read latency of federated person queries through the gateway.
 
     .venv/bin/python bench/gateway_read.py [--requests 400] [--persons 200]
 
 Starts its own platform on free ports in a temporary directory (no tracing export),
-creates persons with a consent each through the gateway, then times
-``person(id) { ... consents ... matching ... matchCandidates }`` with 1 and 8
+ingests persons in households of two with a consent each through the gateway, then
+times ``person(id) { ... household { members } consents }`` (issue 3's read) and
+the same with ``matching ... matchCandidates`` (all three subgraphs) with 1 and 8
 concurrent clients. Reports medians and p99; the machines are shared and noisy.
 """
 
@@ -23,8 +24,16 @@ from mdm_infra import demo, tokens
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 
-QUERY = """query Person360($id: ID!) { person(id: $id) {
+# Issue 3's read: a person with household and consents (profile, then consent).
+QUERY = """query PersonHousehold($id: ID!) { person(id: $id) {
   id givenName familyName email
+  household { id members { personId role } }
+  consents { purpose status channel recordedAt }
+} }"""
+# The same plus matching, as measured for the foundation: all three subgraphs.
+QUERY_360 = """query Person360($id: ID!) { person(id: $id) {
+  id givenName familyName email
+  household { id members { personId role } }
   consents { purpose status channel recordedAt }
   matching { registered }
   matchCandidates { personId score }
@@ -36,12 +45,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed_reads(client: GatewayClient, ids: list[str], count: int) -> list[float]:
+def timed_reads(client: GatewayClient, query: str, ids: list[str], count: int) -> list[float]:
     rng = random.Random(7)
     samples = []
     for _ in range(count):
         started = time.perf_counter()
-        client.execute(QUERY, {"id": rng.choice(ids)})
+        client.execute(query, {"id": rng.choice(ids)})
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 
@@ -63,47 +72,43 @@ def main() -> int:
                 config.secrets.jwt, subject="bench", roles=["app", "steward", "compliance"]
             )
             loader = GatewayClient(config.gateway_url, token)
-            ids = []
-            for i in range(args.persons):
-                person = loader.execute(
-                    demo.CREATE_PERSON,
-                    {
-                        "input": {
-                            "givenName": f"Bench{i}",
-                            "familyName": "Messreihe",
-                            "email": f"b{i}@example.org",
-                        }
-                    },
-                )
-                ids.append(person["createPerson"]["id"])
+            records = [
+                {"sourceId": f"R{i:05d}", "givenName": f"Bench{i}",
+                 "familyName": f"Messreihe{i // 2}", "email": f"b{i}@example.org",
+                 "street": f"Messweg {i // 2 + 1}", "postalCode": "10115", "city": "Berlin"}
+                for i in range(args.persons)
+            ]  # fmt: skip
+            ingested = loader.execute(demo.INGEST, {"source": "crm", "records": records})
+            ids = [r["personId"] for r in ingested["ingestSourceRecords"]["records"]]
+            for person_id in ids:
                 loader.execute(
                     demo.RECORD_CONSENT,
-                    {
-                        "input": {
-                            "personId": ids[-1],
-                            "purpose": "newsletter",
-                            "status": "GRANTED",
-                            "channel": "EMAIL",
-                            "source": "bench",
-                        }
-                    },
-                )
-            timed_reads(loader, ids, 50)  # warm-up: connections, JIT, caches
-
-            for clients in (1, 8):
-                pool = [GatewayClient(config.gateway_url, token) for _ in range(clients)]
-                wall = time.perf_counter()
-                with ThreadPoolExecutor(clients) as executor:
-                    runs = list(executor.map(lambda c: timed_reads(c, ids, args.requests), pool))
-                wall = time.perf_counter() - wall
-                samples = [s for run in runs for s in run]
-                print(
-                    f"{clients} client(s): p50 {statistics.median(samples):.1f} ms, "
-                    f"p99 {percentile(samples, 0.99):.1f} ms, "
-                    f"{len(samples) / wall:.0f} req/s over {len(samples)} requests"
-                )
-                for client in pool:
-                    client.close()
+                    {"input": {"personId": person_id, "purpose": "newsletter",
+                               "status": "GRANTED", "channel": "EMAIL", "source": "bench"}},
+                )  # fmt: skip
+            sample = loader.execute(QUERY_360, {"id": ids[0]})["person"]
+            if sample["household"] is None or not sample["consents"]:
+                raise SystemExit("bench data lacks a household or a consent")
+            for label, query in (("household+consents", QUERY), ("+matching", QUERY_360)):
+                timed_reads(loader, query, ids, 50)  # warm-up: connections, JIT, caches
+                for clients in (1, 8):
+                    pool = [GatewayClient(config.gateway_url, token) for _ in range(clients)]
+                    wall = time.perf_counter()
+                    with ThreadPoolExecutor(clients) as executor:
+                        runs = list(
+                            executor.map(
+                                lambda c, q=query: timed_reads(c, q, ids, args.requests), pool
+                            )
+                        )
+                    wall = time.perf_counter() - wall
+                    samples = [s for run in runs for s in run]
+                    print(
+                        f"{label}, {clients} client(s): p50 {statistics.median(samples):.1f} ms, "
+                        f"p99 {percentile(samples, 0.99):.1f} ms, "
+                        f"{len(samples) / wall:.0f} req/s over {len(samples)} requests"
+                    )
+                    for client in pool:
+                        client.close()
             loader.close()
         finally:
             platform.stop()

@@ -4,13 +4,16 @@
 
 Starts its own platform (free ports, temporary directory), writes generated German
 person records to a JSON Lines file and imports it with the same code as
-``mdm import``. Reports records/s overall and per batch (median).
+``mdm import``. Reports records/s overall and per batch (median), and the CPU seconds
+each process of the platform used during the run (Linux), to show who competes for
+the cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -48,6 +51,15 @@ def generate(path: Path, count: int) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children that exited, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=100_000)
@@ -62,6 +74,7 @@ def main() -> int:
         try:
             token = tokens.mint(config.secrets.jwt, subject="bench", roles=["app"])
             summary, per_batch = ImportSummary(), []
+            cpu_before = {n: cpu_seconds(p.pid) for n, p in platform.processes.items()}
             started = time.perf_counter()
             with httpx.Client(headers={"authorization": f"Bearer {token}"}, timeout=300) as client:
                 for batch in batches(read_records(data), 500):
@@ -69,11 +82,15 @@ def main() -> int:
                     send_batch(client, config.gateway_url, "crm", batch, summary)
                     per_batch.append(len(batch) / (time.perf_counter() - t))
             wall = time.perf_counter() - started
+            cpu = {n: cpu_seconds(p.pid) - cpu_before[n] for n, p in platform.processes.items()}
         finally:
             platform.stop()
     print(f"{args.records} records in {wall:.1f} s: {args.records / wall:.0f} records/s overall, "
           f"median batch {statistics.median(per_batch):.0f} records/s; "
           f"created {summary.created}, rejected {len(summary.rejected)}")  # fmt: skip
+    print("CPU seconds during the run: " + ", ".join(
+        f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda i: -i[1])
+    ))  # fmt: skip
     return 0
 
 

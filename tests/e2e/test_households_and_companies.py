@@ -13,6 +13,9 @@ from mdm_infra.otlp import OtlpReceiver
 from .queries import INGEST
 
 HOUSEHOLD_OF = """query($id: ID!) { person(id: $id) { householdId } }"""
+PERSON_WITH_HOUSEHOLD = """query($id: ID!) { person(id: $id) {
+  id household { id members { personId } }
+} }"""
 HOUSEHOLD = """query($id: ID!) { household(id: $id) {
   id address { street houseNumber postalCode city }
   members { personId role detected person { givenName familyName } }
@@ -168,3 +171,19 @@ def test_company_fields_are_batched_whatever_the_number_of_companies(
     # Three times the companies, the same statements: one per field and nesting level.
     assert large_cypher == small_cypher
     assert max(large_cypher.values()) <= 2, large_cypher
+
+
+def test_a_person_is_read_with_its_household_in_one_request(gateway: GatewayClient) -> None:
+    street = f"Birkenweg {uuid.uuid4().int % 9000 + 10}"
+    address = {"postalCode": "01067", "city": "Dresden", "country": "DE"}
+    ida, max_, alone = ingest(
+        gateway,
+        {"fullName": "Ida Krause", "street": street, **address},
+        {"fullName": "Max Krause", "street": street, **address},
+        {"fullName": "Ole Brandt", "street": street, **address},
+    )
+    person = gateway.execute(PERSON_WITH_HOUSEHOLD, {"id": ida})["person"]
+    household_id = gateway.execute(HOUSEHOLD_OF, {"id": max_})["person"]["householdId"]
+    assert person["household"]["id"] == household_id
+    assert {m["personId"] for m in person["household"]["members"]} == {ida, max_}
+    assert gateway.execute(PERSON_WITH_HOUSEHOLD, {"id": alone})["person"]["household"] is None

@@ -46,7 +46,7 @@ def test_one_trace_spans_gateway_subgraph_cypher_and_task(
         names.setdefault(span.service, set()).add(span.name)
     assert any("CreatePerson" in n for n in names["gateway"]), names
     assert any("CreatePerson" in n for n in names["profile"]), names
-    assert "cypher person.upsert_many" in names["profile"]
+    assert "cypher person.create_many" in names["profile"]  # a new person: one statement
     assert "publish profile.person_created" in names["profile"]
     assert any("matching.on_person_created" in n for n in names["matching-worker"]), names
     assert "cypher subject.register" in names["matching-worker"]

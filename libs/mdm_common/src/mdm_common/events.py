@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 
 from celery import Celery
+from kombu.messaging import Producer
 from opentelemetry import trace
 from opentelemetry.propagate import inject
 from opentelemetry.trace import SpanKind
 
-from mdm_common.contracts import SUBSCRIPTIONS
+from mdm_common.contracts import SUBSCRIPTIONS, Subscription
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("mdm_common.events")
@@ -71,22 +72,36 @@ class Outbox:
 
     def publish(self) -> None:
         pending, self._pending = self._pending, []
-        for event, ids in pending:
-            for subscription in SUBSCRIPTIONS[event]:
-                with _tracer.start_as_current_span(f"publish {event}", kind=SpanKind.PRODUCER):
-                    # The W3C trace context travels in the message headers, so the
-                    # receiving task continues this trace. (The Celery instrumentor's
-                    # publish hook leaks its span for tasks sent by name.)
-                    headers: dict[str, str] = {}
-                    inject(headers)
-                    try:
-                        self.celery.send_task(
-                            subscription.task,
-                            kwargs=ids,
-                            headers=headers,
-                            queue=subscription.queue,
-                            retry=True,
-                            retry_policy={"max_retries": 3, "interval_start": 0.2},
-                        )
-                    except Exception as exc:
-                        log.error("could not publish %s: %s", event, type(exc).__name__)
+        if not pending:
+            return
+        # One producer (one broker connection) for the whole batch instead of one
+        # acquired from the pool per message: an ingest batch sends 500.
+        try:
+            with self.celery.producer_or_acquire() as producer:
+                for event, ids in pending:
+                    for subscription in SUBSCRIPTIONS[event]:
+                        self._send(producer, event, subscription, ids)
+        except Exception as exc:
+            log.error("could not publish events: %s", type(exc).__name__)
+
+    def _send(
+        self, producer: Producer, event: str, subscription: Subscription, ids: dict[str, str]
+    ) -> None:
+        with _tracer.start_as_current_span(f"publish {event}", kind=SpanKind.PRODUCER):
+            # The W3C trace context travels in the message headers, so the
+            # receiving task continues this trace. (The Celery instrumentor's
+            # publish hook leaks its span for tasks sent by name.)
+            headers: dict[str, str] = {}
+            inject(headers)
+            try:
+                self.celery.send_task(
+                    subscription.task,
+                    kwargs=ids,
+                    headers=headers,
+                    queue=subscription.queue,
+                    producer=producer,
+                    retry=True,
+                    retry_policy={"max_retries": 3, "interval_start": 0.2},
+                )
+            except Exception as exc:
+                log.error("could not publish %s: %s", event, type(exc).__name__)

@@ -22,11 +22,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
@@ -107,14 +110,26 @@ class SubgraphSchema(strawberry.federation.Schema):
 # Strawberry builds extensions per request from a class or a factory; an instance
 # would be shared by concurrent requests.
 Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
+_CACHED_DOCUMENTS = 256
 
 
 def schema_extensions(settings: ServiceSettings) -> list[Extension]:
-    """The same limits and edge behaviour in every subgraph."""
+    """The same limits and edge behaviour in every subgraph.
+
+    Parsing and validating a document costs more than resolving a person, and the
+    gateway sends the same few documents again and again: both are cached (bounded
+    LRU, keyed by the text, the token limit and the rules). The limit rules are built
+    once so that the cache key stays the same from one request to the next.
+    """
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+    ]
     return [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_query_aliases),
+        lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
         GraphQLTracing,
         ErrorMapping,
     ]

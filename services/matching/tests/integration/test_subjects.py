@@ -81,17 +81,20 @@ async def test_one_task_per_pair_ordered_by_probability(
     prints = {r.id: fingerprint(r) for r in (anchor, *others)}
     for score in scores:
         for _ in range(2):  # proposing the same pair again refreshes its task
-            await graph.write(lambda tx, s=score: GraphReviewStore(tx).open_task(
-                str(uuid.uuid4()), evidence_of(s, prints), reason=TaskReason.UNCERTAIN, at=NOW))  # fmt: skip
+            evidence = evidence_of(score, prints)
+            await graph.write(lambda tx, e=evidence: GraphReviewStore(tx).open_task(
+                str(uuid.uuid4()), e, reason=TaskReason.UNCERTAIN, at=NOW))  # fmt: skip
 
     page = await graph.read(lambda tx: GraphReviewStore(tx).tasks(
-        statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id, after=None, limit=2))  # fmt: skip
+        statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id, after=None,
+        limit=2))  # fmt: skip
     assert page.has_more
     rest = await graph.read(lambda tx: GraphReviewStore(tx).tasks(
         statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id,
         after=(page.tasks[-1].evidence.probability, page.tasks[-1].id), limit=2))  # fmt: skip
     tasks = page.tasks + rest.tasks
-    assert len(tasks) == 3 and not rest.has_more
+    assert len(tasks) == 3
+    assert not rest.has_more
     probabilities = [t.evidence.probability for t in tasks]
     assert probabilities == sorted(probabilities, reverse=True)
     assert tasks[0].evidence.contributions == scores[0].contributions or any(

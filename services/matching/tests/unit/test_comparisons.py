@@ -40,7 +40,8 @@ def test_koelner_phonetik_reference_examples(name: str, code: str) -> None:
 @pytest.mark.parametrize(
     ("a", "b", "level"),
     [("Müller", "MUELLER", 0), ("Schmidt", "Schmitt", 1), ("Meier", "Mayr", 2),
-     ("Anna Maria", "Anna", 2), ("J", "Jürgen", 3), ("Lea", "Lia", 2), ("Paula", "Pauline", 3), ("Sabine", "Jürgen", 4)],
+     ("Anna Maria", "Anna", 2), ("J", "Jürgen", 3), ("Lea", "Lia", 2), ("Paula", "Pauline", 3),
+     ("Sabine", "Jürgen", 4)],
 )  # fmt: skip
 def test_name_levels(a: str, b: str, level: int) -> None:
     left, right = make_record("l", given=a), make_record("r", given=b)

@@ -56,7 +56,7 @@ class Policy:
         Two or more guards (other given name *and* other birth date: a spouse, a
         child) mean clearly different persons: no steward needs to look.
         """
-        return score.probability >= self.review_at and len(score.conflicts) < 2  # noqa: PLR2004
+        return score.probability >= self.review_at and len(score.conflicts) < 2
 
     def __post_init__(self) -> None:
         if not 0 < self.review_at <= self.auto_merge_at <= 1:

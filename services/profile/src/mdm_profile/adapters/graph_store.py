@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
@@ -123,14 +124,19 @@ def record_from(props: dict[str, Any]) -> CleanRecord:
 
 
 def person_props(person: Person) -> dict[str, Any]:
+    family_key = fold(person.family_name)
+    address = _address_props(person.address)
     return {
         "givenName": person.given_name, "familyName": person.family_name,
-        "familyKey": fold(person.family_name),
+        "familyKey": family_key,
+        # Household detection's key by address and family name (indexed).
+        "householdKey": f"{address['addressKey']}#{family_key}"
+                        if address["addressKey"] and family_key else None,
         "titles": list(person.titles), "suffix": person.suffix, "salutation": person.salutation,
         "birthDate": person.birth_date, "email": person.email,
         "phoneE164": person.phone.e164 if person.phone else None,
         "phoneKind": person.phone.kind if person.phone else None,
-        **_address_props(person.address),
+        **address,
         "language": person.language, "createdAt": person.created_at,
         "updatedAt": person.updated_at,
         "lineage": json.dumps({a: [v.source, v.source_id, v.rule.value]
@@ -152,6 +158,38 @@ def person_from(props: dict[str, Any]) -> Person:
         created_at=as_utc(props["createdAt"]),
         updated_at=as_utc(props.get("updatedAt") or props["createdAt"]), lineage=lineage,
     )  # fmt: skip
+
+
+class _Timestamps:
+    """The distinct timestamps of one statement, sent once and referred to by index.
+
+    A batch shares a handful of timestamps, and the driver encodes each datetime
+    value slowly (about 20 us); rows carry the index instead.
+    """
+
+    def __init__(self) -> None:
+        self.values: list[datetime] = []
+        self._index: dict[tuple[datetime, Any], int] = {}
+
+    def ref(self, value: datetime) -> int:
+        # The zone is part of the key: equal instants in other zones are stored apart.
+        key = (value, value.tzinfo)
+        if key not in self._index:
+            self._index[key] = len(self.values)
+            self.values.append(value)
+        return self._index[key]
+
+
+def _person_row(person: Person, times: _Timestamps) -> dict[str, Any]:
+    props = person_props(person)
+    return {"id": person.id, "props": props,
+            "createdAt": times.ref(props.pop("createdAt")),
+            "updatedAt": times.ref(props.pop("updatedAt"))}  # fmt: skip
+
+
+def _record_row(record: CleanRecord, times: _Timestamps) -> dict[str, Any]:
+    props = record_props(record)
+    return {"key": record.key, "props": props, "recordedAt": times.ref(props.pop("recordedAt"))}
 
 
 class GraphPersonStore:
@@ -219,22 +257,75 @@ class GraphPersonStore:
         return found
 
     async def save(self, changes: ProfileChanges) -> None:
+        records_of: dict[str, list[StoredRecord]] = {}
+        for stored in changes.records:
+            records_of.setdefault(stored.person_id, []).append(stored)
+        # A person created by this batch from one record is written in one statement
+        # with its record and contact links: nothing to match, update or unlink.
+        fresh = [
+            p
+            for p in changes.persons
+            if p.id in changes.new_person_ids and len(records_of.get(p.id, ())) == 1
+        ]
+        fresh_ids = {p.id for p in fresh}
+        if fresh:
+            await self._create_persons(fresh, [records_of[p.id][0] for p in fresh])
+        others = [p for p in changes.persons if p.id not in fresh_ids]
+        if not others:
+            return
+        times = _Timestamps()
         await self._tx.run(
             "person.upsert_many",
-            f"UNWIND $rows AS row MERGE (p:{PERSON} {{id: row.id}}) SET p += row.props",
-            rows=[{"id": p.id, "props": person_props(p)} for p in changes.persons],
+            f"UNWIND $rows AS row MERGE (p:{PERSON} {{id: row.id}}) SET p += row.props, "
+            "p.createdAt = $times[row.createdAt], p.updatedAt = $times[row.updatedAt]",
+            rows=[_person_row(p, times) for p in others],
+            times=times.values,
         )
+        times = _Timestamps()
         await self._tx.run(
             "record.upsert_many",
             f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.personId}}) "
-            f"MERGE (r:{SOURCE_RECORD} {{key: row.key}}) SET r += row.props "
-            f"MERGE (r)-[:{DESCRIBES}]->(p)",
-            rows=[{"key": s.record.key, "personId": s.person_id, "props": record_props(s.record)}
-                  for s in changes.records],
-        )  # fmt: skip
-        await self.relink_contact_points(
-            [p.id for p in changes.persons], new=changes.new_person_ids
+            f"MERGE (r:{SOURCE_RECORD} {{key: row.key}}) SET r += row.props, "
+            f"r.recordedAt = $times[row.recordedAt] MERGE (r)-[:{DESCRIBES}]->(p)",
+            rows=[
+                {"personId": s.person_id, **_record_row(s.record, times)}
+                for s in changes.records
+                if s.person_id not in fresh_ids
+            ],
+            times=times.values,
         )
+        await self.relink_contact_points([p.id for p in others], new=changes.new_person_ids)
+
+    async def _create_persons(self, persons: list[Person], stored: list[StoredRecord]) -> None:
+        """New persons, each with its one source record and that record's contact points.
+
+        CREATE, not MERGE: the ids are new and the uniqueness constraints refuse a
+        record key that another transaction created meanwhile.
+        """
+        times = _Timestamps()
+        rows = [
+            {**_person_row(p, times), "record": _record_row(s.record, times)}
+            for p, s in zip(persons, stored, strict=True)
+        ]
+        await self._tx.run(
+            "person.create_many",
+            f"UNWIND $rows AS row CREATE (p:{PERSON} {{id: row.id}}) SET p += row.props, "
+            "p.createdAt = $times[row.createdAt], p.updatedAt = $times[row.updatedAt] "
+            f"CREATE (r:{SOURCE_RECORD} {{key: row.record.key}})-[:{DESCRIBES}]->(p) "
+            "SET r += row.record.props, r.recordedAt = $times[row.record.recordedAt] "
+            "WITH p, row.record.props AS r "
+            "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
+            f"MERGE (e:{EMAIL} {{address: address}}) CREATE (p)-[:{HAS_EMAIL}]->(e)) "
+            "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
+            f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
+            f"CREATE (p)-[:{HAS_PHONE}]->(t)) "
+            "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
+            f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
+            "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
+            f"a.country = r.country CREATE (p)-[:{LIVES_AT}]->(a))",
+            rows=rows,
+            times=times.values,
+        )  # fmt: skip
 
     async def relink_contact_points(
         self, person_ids: list[str], *, new: frozenset[str] = frozenset()

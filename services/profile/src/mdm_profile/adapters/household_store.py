@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from mdm_common.graph import Transaction
 from mdm_profile.adapters.graph_store import PERSON
@@ -17,6 +18,10 @@ SCHEMA = (
     f"CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.id IS UNIQUE",
     f"CREATE CONSTRAINT household_key IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.key IS UNIQUE",
     f"CREATE INDEX person_address_key IF NOT EXISTS FOR (p:{PERSON}) ON (p.addressKey)",
+    f"CREATE INDEX person_household_key IF NOT EXISTS FOR (p:{PERSON}) ON (p.householdKey)",
+    # Persons stored before householdKey existed get it once (idempotent).
+    f"MATCH (p:{PERSON}) WHERE p.householdKey IS NULL AND p.addressKey IS NOT NULL "
+    "AND coalesce(p.familyKey, '') <> '' SET p.householdKey = p.addressKey + '#' + p.familyKey",
 )
 
 # The household a person belongs to by the detection rule; null if none applies.
@@ -25,6 +30,39 @@ _KEY = (
     "AND (NOT $byFamily OR coalesce(p.familyKey, '') <> '') "
     "THEN p.addressKey + CASE WHEN $byFamily THEN '#' + p.familyKey ELSE '' END END"
 )
+# Everyone (o) who shares a household key with one of the persons $ids (p), as `key, o`.
+# With family names, the stored householdKey (the rule's key, indexed) finds them
+# directly instead of scanning everybody at the address.
+_SAME_HOUSEHOLD_KEY = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WHERE p.status IS NULL "
+    f"WITH DISTINCT p.householdKey AS key WHERE key IS NOT NULL "
+    f"MATCH (o:{PERSON} {{householdKey: key}}) WHERE o.status IS NULL "
+)
+_SAME_ADDRESS = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WITH p, {_KEY} AS key "
+    f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
+    "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
+)
+
+# Active members of household `h` (asked for as `id`), ordered by person id.
+_MEMBERS = (
+    f"OPTIONAL MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
+    "WITH id, h, p, m ORDER BY p.id "
+    "RETURN id, h.id AS householdId, head(collect(p {.street, .houseNumber, .postalCode, "
+    ".city, .country})) AS address, "
+    "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected] END) AS members"
+)
+
+
+def _household_from(row: dict[str, Any]) -> Household:
+    members = tuple(
+        HouseholdMember(pid, HouseholdRole(role), bool(detected))
+        for pid, role, detected in (m for m in row["members"] if m is not None)
+    )
+    a = row["address"]
+    address = PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"],
+                            a["country"]) if a else None  # fmt: skip
+    return Household(row["householdId"], address, members)
 
 
 class GraphHouseholdStore:
@@ -45,11 +83,13 @@ class GraphHouseholdStore:
         )
         groups = await self._tx.run(
             "household.candidates",
-            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WITH p, {_KEY} AS key "
-            f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
-            "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
-            "WITH key, collect(DISTINCT o.id) AS members WHERE size(members) >= 2 "
-            "RETURN key, members",
+            (_SAME_HOUSEHOLD_KEY if self._by_family else _SAME_ADDRESS)
+            + "WITH key, collect(DISTINCT o) AS members WHERE size(members) >= 2 "
+            f"OPTIONAL MATCH (h:{HOUSEHOLD} {{key: key}}) "
+            # Only who is not an active member yet: joining the others changes nothing.
+            f"UNWIND members AS o OPTIONAL MATCH (o)-[m:{MEMBER_OF}]->(h) WHERE m.active "
+            "WITH key, o, count(m) AS active WHERE active = 0 "
+            "RETURN key, collect(o.id) AS members",
             ids=ids,
             byFamily=self._by_family,
         )
@@ -69,25 +109,20 @@ class GraphHouseholdStore:
     async def households(self, ids: Sequence[str]) -> dict[str, Household]:
         rows = await self._tx.run(
             "household.get_many",
-            f"UNWIND $ids AS id MATCH (h:{HOUSEHOLD} {{id: id}}) "
-            f"OPTIONAL MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
-            "WITH h, p, m ORDER BY p.id "
-            "RETURN h.id AS id, head(collect(p {.street, .houseNumber, .postalCode, .city, "
-            ".country})) AS address, "
-            "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected] END) AS members",
+            f"UNWIND $ids AS id MATCH (h:{HOUSEHOLD} {{id: id}}) WITH id, h " + _MEMBERS,
             ids=list(ids),
         )
-        found = {}
-        for row in rows:
-            members = tuple(
-                HouseholdMember(pid, HouseholdRole(role), bool(detected))
-                for pid, role, detected in (m for m in row["members"] if m is not None)
-            )
-            a = row["address"]
-            address = PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"],
-                                    a["country"]) if a else None  # fmt: skip
-            found[row["id"]] = Household(row["id"], address, members)
-        return found
+        return {row["id"]: _household_from(row) for row in rows}
+
+    async def households_of(self, person_ids: Sequence[str]) -> dict[str, Household]:
+        """Person id -> its active household with members, in one query."""
+        rows = await self._tx.run(
+            "household.of_persons_with_members",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[a:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
+            "WHERE a.active WITH id, h " + _MEMBERS,
+            ids=list(person_ids),
+        )
+        return {row["id"]: _household_from(row) for row in rows}
 
     async def household_of(self, person_ids: Sequence[str]) -> dict[str, str]:
         rows = await self._tx.run(

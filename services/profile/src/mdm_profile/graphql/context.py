@@ -39,12 +39,14 @@ class ProfileContext(RequestContext):
     # Keyed by (company id, depth): one query at the deepest depth asked for.
     subsidiaries: DataLoader[tuple[str, int], list[Subsidiary]] = field(init=False)
     employees: DataLoader[str, list[tuple[str, str]]] = field(init=False)
+    household_of: DataLoader[str, Household | None] = field(init=False)
 
     def __post_init__(self) -> None:
         self.persons = DataLoader(load_fn=self._load_persons)
         self.records_of = DataLoader(load_fn=self._load_records)
         self.household_ids = DataLoader(load_fn=self._load_household_ids)
         self.households = DataLoader(load_fn=self._load_households)
+        self.household_of = DataLoader(load_fn=self._load_household_of)
         self.companies = DataLoader(load_fn=self._load_companies)
         self.ultimate_parents = DataLoader(load_fn=self._load_ultimate_parents)
         self.subsidiaries = DataLoader(load_fn=self._load_subsidiaries)
@@ -52,7 +54,7 @@ class ProfileContext(RequestContext):
 
     def _loaders(self) -> tuple[DataLoader[Any, Any], ...]:
         return (
-            self.persons, self.records_of, self.household_ids, self.households,
+            self.persons, self.records_of, self.household_ids, self.households, self.household_of,
             self.companies, self.ultimate_parents, self.subsidiaries, self.employees,
         )  # fmt: skip
 
@@ -97,6 +99,10 @@ class ProfileContext(RequestContext):
     async def _load_employees(self, ids: Sequence[str]) -> list[list[tuple[str, str]]]:
         found = await self.graph.read(lambda tx: GraphCompanyStore(tx).employees(ids))
         return [found[i] for i in ids]
+
+    async def _load_household_of(self, ids: Sequence[str]) -> list[Household | None]:
+        found = await self.graph.read(lambda tx: self.household_store(tx).households_of(ids))
+        return [found.get(i) for i in ids]
 
     async def _load_records(self, ids: Sequence[str]) -> list[list[CleanRecord]]:
         found = await self.graph.read(lambda tx: GraphPersonStore(tx).records_of_persons(ids))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import fields
@@ -36,7 +37,6 @@ from mdm_profile.graphql.types import (
     Person,
     PersonConnection,
     PersonEdge,
-    QualityReport,
     SourceRecord,
     SourceRecordInput,
     UnmergeResult,
@@ -51,6 +51,12 @@ class Query(OrganisationQuery):
     @strawberry.field(description="A person by id; NOT_FOUND if there is none.")
     async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
+        if _selects(info, "household"):
+            # Ask for the household alongside the person (two reads at once, not one
+            # after the other); Person.household then finds it in the loader's cache.
+            early = asyncio.ensure_future(info.context.household_of.load(str(id)))
+            # Unused if the person is missing: a failure then is not worth a warning.
+            early.add_done_callback(lambda f: f.cancelled() or f.exception())
         found = await info.context.persons.load(str(id))
         if found is None:
             raise NotFound(f"No person with id {id}.", field="id")
@@ -98,6 +104,15 @@ class Query(OrganisationQuery):
         return _merge_info(record)
 
 
+def _selects(info: Info, name: str) -> bool:
+    """True if the field being resolved selects ``name`` directly (not in fragments)."""
+    return any(
+        getattr(selection, "name", None) == name
+        for field in info.selected_fields
+        for selection in field.selections
+    )
+
+
 def _merge_info(record: merging.Merge) -> MergeInfo:
     return MergeInfo(
         id=strawberry.ID(record.id), survivor_id=strawberry.ID(record.survivor_id),
@@ -137,7 +152,7 @@ class Mutation(OrganisationMutation):
             updated=len(outcomes) - created,
             records=[
                 IngestedRecord(source_id=o.source_id, person_id=strawberry.ID(o.person_id),
-                               created=o.created, quality=QualityReport.from_model(o.quality))
+                               created=o.created, report=o.quality)
                 for o in outcomes
             ],
         )  # fmt: skip

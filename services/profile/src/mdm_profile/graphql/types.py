@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -12,6 +12,7 @@ from mdm_profile.domain.records import CleanRecord
 
 if TYPE_CHECKING:
     from mdm_profile.domain.models import Person as PersonModel
+    from mdm_profile.graphql.organisations import Household
 
 READ_ROLES = (Role.APP, Role.STEWARD, Role.COMPLIANCE)
 WRITE_ROLES = (Role.APP, Role.STEWARD)
@@ -125,6 +126,15 @@ class Person:
         found = await info.context.household_ids.load(str(self.id))
         return strawberry.ID(found) if found is not None else None
 
+    @strawberry.field(description="The household this person lives in, if detected.")
+    async def household(
+        self, info: strawberry.Info[Any, Any]
+    ) -> Annotated[Household, strawberry.lazy("mdm_profile.graphql.organisations")] | None:
+        from mdm_profile.graphql.organisations import Household  # noqa: PLC0415 - imports this module
+
+        found = await info.context.household_of.load(str(self.id))
+        return Household.from_model(found) if found is not None else None
+
     @strawberry.field(description="The source records this profile is built from.")
     async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
         records = await info.context.records_of.load(str(self.id))
@@ -212,7 +222,12 @@ class IngestedRecord:
     source_id: str
     person_id: strawberry.ID
     created: bool
-    quality: QualityReport
+    report: strawberry.Private[QualityModel]
+
+    @strawberry.field
+    def quality(self) -> QualityReport:
+        # Built only when asked for: importers usually want the counts alone.
+        return QualityReport.from_model(self.report)
 
 
 @strawberry.type
