@@ -13,6 +13,7 @@ from mdm_common.graphql import schema_extensions
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_matching.adapters.graph_store import SCHEMA
 from mdm_matching.adapters.profile_client import ProfileClient
+from mdm_matching.domain.online import ScorerCache
 from mdm_matching.graphql.context import MatchingContext
 from mdm_matching.graphql.schema import build_schema
 from mdm_matching.settings import MatchingSettings
@@ -25,13 +26,14 @@ def create_app() -> Starlette:
         settings.profile_url, secret=settings.gateway_secret.get_secret_value().encode()
     )
     profiles = ProfileClient(profile_http)
+    scorers = ScorerCache()
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> MatchingContext:
         return MatchingContext(
             request=request, response=response, principal=principal, graph=graph,
-            profiles=profiles,
+            profiles=profiles, policy=settings.policy, scorers=scorers,
         )  # fmt: skip
 
     return create_subgraph_app(

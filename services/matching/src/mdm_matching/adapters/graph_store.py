@@ -387,6 +387,17 @@ class GraphReviewStore:
             found[decision.task_id or ""].append(decision)
         return found
 
+    async def decisions_of_person(self, person_id: str) -> list[Decision]:
+        rows = await self._tx.run(
+            "decision.of_person",
+            f"MATCH (d:{DECISION}) "
+            "WHERE d.pairKey STARTS WITH $prefix OR d.pairKey ENDS WITH $suffix "
+            "RETURN d {.*} AS d ORDER BY d.at",
+            prefix=person_id + "|",
+            suffix="|" + person_id,
+        )
+        return [_decision_from(row["d"]) for row in rows]
+
     async def get_decision(self, decision_id: str) -> Decision | None:
         rows = await self._tx.run(
             "decision.get", f"MATCH (d:{DECISION} {{id: $id}}) RETURN d {{.*}} AS d", id=decision_id

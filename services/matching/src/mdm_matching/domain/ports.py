@@ -97,6 +97,8 @@ class ReviewStore(Protocol):
 
     async def get_decision(self, decision_id: str) -> Decision | None: ...
 
+    async def decisions_of_person(self, person_id: str) -> list[Decision]: ...
+
 
 @dataclass(frozen=True)
 class ProfileView:

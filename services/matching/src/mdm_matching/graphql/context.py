@@ -11,12 +11,15 @@ from mdm_matching.adapters.graph_store import GraphReviewStore, GraphSubjectStor
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain.models import Decision, MatchCandidate, MatchSubject
+from mdm_matching.domain.online import Policy, ScorerCache
 
 
 @dataclass
 class MatchingContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
     profiles: ProfileClient = field(kw_only=True)
+    policy: Policy = field(kw_only=True)
+    scorers: ScorerCache = field(kw_only=True)
     subjects: DataLoader[str, MatchSubject | None] = field(init=False)
     candidates: DataLoader[str, list[MatchCandidate]] = field(init=False)
     task_decisions: DataLoader[str, list[Decision]] = field(init=False)

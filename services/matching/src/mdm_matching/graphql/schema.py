@@ -17,7 +17,7 @@ from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.domain import models as m
-from mdm_matching.domain import review
+from mdm_matching.domain import online, review
 from mdm_matching.graphql.context import MatchingContext
 
 Info = strawberry.Info[MatchingContext, None]
@@ -78,8 +78,12 @@ def _state(subject: m.MatchSubject | None) -> MatchingState:
     )
 
 
-ReviewStatus = strawberry.enum(m.TaskStatus, description="Where a review task stands.")
-ReviewReason = strawberry.enum(m.TaskReason, description="Why the engine asks a steward.")
+ReviewStatus = strawberry.enum(
+    m.TaskStatus, name="ReviewStatus", description="Where a review task stands."
+)
+ReviewReason = strawberry.enum(
+    m.TaskReason, name="ReviewReason", description="Why the engine asks a steward."
+)
 Verdict = strawberry.enum(m.Verdict, description="What was decided about a pair.")
 
 
@@ -243,6 +247,17 @@ class Query:
                                end_cursor=edges[-1].cursor if edges else None),
         )  # fmt: skip
 
+    @strawberry.field(
+        description="Every decision about pairs involving a person, oldest first: automatic "
+        "merges, steward decisions, undone merges. Role: steward."
+    )
+    async def match_decisions(self, info: Info, person_id: strawberry.ID) -> list[MatchDecision]:
+        info.context.require(*STEWARD_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: s.reviews.decisions_of_person(str(person_id))
+        )
+        return [MatchDecision.from_model(d) for d in found]
+
     @strawberry.field(description="One review task; NOT_FOUND if unknown. Role: steward.")
     async def review_task(self, info: Info, id: strawberry.ID) -> ReviewTask:  # noqa: A002 - GraphQL argument name
         info.context.require(*STEWARD_ROLES)
@@ -252,8 +267,33 @@ class Query:
         return ReviewTask.from_model(task)
 
 
+@strawberry.type(description="What matching a person again found.")
+class MatchResult:
+    person_id: strawberry.ID
+    candidates: int
+    merged_into: strawberry.ID | None
+    review_task_ids: list[strawberry.ID]
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Match a person again now (as on ingest): merges above the upper threshold, "
+        "opens review tasks between the thresholds. Role: steward."
+    )
+    async def rematch_person(self, info: Info, person_id: strawberry.ID) -> MatchResult:
+        ctx = info.context
+        ctx.require(*STEWARD_ROLES)
+        outcome = await online.match_person(
+            str(person_id), profiles=ctx.profiles, transactions=ctx.transactions,
+            policy=ctx.policy, scorers=ctx.scorers, now=datetime.now(UTC),
+        )  # fmt: skip
+        return MatchResult(
+            person_id=person_id, candidates=outcome.candidates,
+            merged_into=strawberry.ID(outcome.merged_into) if outcome.merged_into else None,
+            review_task_ids=[strawberry.ID(t) for t in outcome.review_tasks],
+        )  # fmt: skip
+
     @strawberry.mutation(
         description="Decide a review task: MERGE (through the profile service), NOT_A_MATCH "
         "(remembered while neither record changes), or DEFER. Audited. Role: steward."

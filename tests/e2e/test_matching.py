@@ -1,0 +1,200 @@
+"""Online matching and steward review through the gateway, with the real worker.
+
+Each test invents a family name of its own so that its persons only ever block
+with each other, whatever other tests ingest.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mdm_infra.client import GatewayClient, GraphQLError
+
+from .queries import INGEST
+
+PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
+SUBJECT = "query($id: ID!) { matchSubject(personId: $id) { state { registered mergedInto } } }"
+TASKS = """query($person: ID, $statuses: [ReviewStatus!]) {
+  reviewTasks(personId: $person, statuses: $statuses, first: 10) {
+    edges { node {
+      id probability reason status conflicts note
+      left { id givenName } right { id givenName }
+      explanation { comparison level weight }
+      decisions { verdict actor note }
+    } }
+  }
+}"""
+DECIDE = """mutation($id: ID!, $decision: StewardDecision!, $note: String!) {
+  decideReviewTask(id: $id, decision: $decision, note: $note) {
+    id verdict actor note mergeId left { id } right { id }
+  }
+}"""
+UNDO = """mutation($id: ID!) { undoMerge(decisionId: $id, note: "wrong person") {
+  verdict mergeId } }"""
+REMATCH = """mutation($id: ID!) { rematchPerson(personId: $id) {
+  candidates mergedInto reviewTaskIds } }"""
+DECISIONS = "query($id: ID!) { matchDecisions(personId: $id) { verdict actor mergeId } }"
+
+
+def family_name() -> str:
+    """A made-up family name, unique per test run (letters only, as a name must be)."""
+    rng = random.Random(uuid.uuid4().int)  # noqa: S311 - a throwaway name, not a secret
+    return "Kessel" + "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+
+
+def ingest(gateway: GatewayClient, source: str, **fields: str) -> str:
+    record = {"sourceId": uuid.uuid4().hex[:16], **fields}
+    result = gateway.execute(INGEST, {"source": source, "records": [record]})
+    return str(result["ingestSourceRecords"]["records"][0]["personId"])
+
+
+def eventually(probe: Callable[[], Any], timeout_s: float = 20) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def matched(gateway: GatewayClient, person_id: str) -> bool:
+    """The worker has handled the person (registered it, merged or not)."""
+    state = gateway.execute(SUBJECT, {"id": person_id})["matchSubject"]["state"]
+    return bool(state["registered"])
+
+
+def tasks_of(gateway: GatewayClient, person_id: str, *statuses: str) -> list[dict[str, Any]]:
+    variables = {"person": person_id, "statuses": list(statuses) or None}
+    return [e["node"] for e in gateway.execute(TASKS, variables)["reviewTasks"]["edges"]]
+
+
+def place() -> dict[str, str]:
+    """A postal code of the test's own, so that no other test's persons share its blocks."""
+    return {"postalCode": f"{random.randint(10000, 99999)}", "city": "Berlin", "country": "DE"}  # noqa: S311
+
+
+def test_typo_duplicate_is_merged_household_member_is_not(gateway: GatewayClient) -> None:
+    family, here = family_name(), place()
+    original = ingest(
+        gateway, "crm", givenName="Jürgen", familyName=family, birthDate="1975-03-14",
+        email=f"juergen@{family}.example", phone="030 1234567", street="Hauptstraße 5", **here,
+    )  # fmt: skip
+    assert eventually(lambda: matched(gateway, original))
+    duplicate = ingest(
+        gateway, "shop", givenName="Juergen", familyName=family[:-1], birthDate="14.03.1975",
+        email=f"juergen@{family}.example", street="Hauptstr. 5", **here,
+    )  # fmt: skip
+    spouse = ingest(
+        gateway, "shop", givenName="Sabine", familyName=family, birthDate="1978-07-01",
+        phone="030 1234567", street="Hauptstraße 5", **here,
+    )  # fmt: skip
+
+    assert eventually(
+        lambda: gateway.execute(PERSON, {"id": duplicate})["person"]["id"] == original
+    )
+    assert gateway.execute(PERSON, {"id": original})["person"]["mergedFrom"] == [duplicate]
+    assert eventually(lambda: matched(gateway, spouse))
+    assert gateway.execute(PERSON, {"id": spouse})["person"]["id"] == spouse
+    # Other given name and other birth date: clearly someone else, no steward needed.
+    assert tasks_of(gateway, spouse) == []
+
+    audit = gateway.execute(DECISIONS, {"id": original})["matchDecisions"]
+    assert [(d["verdict"], d["actor"]) for d in audit] == [
+        ("AUTO_MERGE", "service:matching-engine")]  # fmt: skip
+    assert audit[0]["mergeId"]
+
+
+def uncertain_pair(gateway: GatewayClient) -> tuple[str, str, dict[str, Any]]:
+    """Same name and postal code, nothing else known: between the thresholds."""
+    family, here = family_name(), place()
+    first = ingest(gateway, "crm", givenName="Jürgen", familyName=family,
+                   street="Gartenweg 2", **here)  # fmt: skip
+    assert eventually(lambda: matched(gateway, first))
+    second = ingest(gateway, "shop", givenName="Jürgen", familyName=family,
+                    street="Lindenstraße 9", **here)  # fmt: skip
+    found = eventually(lambda: tasks_of(gateway, second))
+    assert len(found) == 1
+    return first, second, found[0]
+
+
+def test_uncertain_pair_is_reviewed_with_explanation_and_not_a_match_is_remembered(
+    gateway: GatewayClient,
+) -> None:
+    first, second, task = uncertain_pair(gateway)
+    assert task["reason"] == "UNCERTAIN"
+    assert task["status"] == "OPEN"
+    assert 0.5 <= task["probability"] < 0.99
+    assert {task["left"]["id"], task["right"]["id"]} == {first, second}
+    assert task["left"]["givenName"] == "Jürgen"  # the profile side by side, via the gateway
+    levels = {e["comparison"]: e["level"] for e in task["explanation"]}
+    assert levels["givenName"] == "exact"
+    assert levels["familyName"] == "exact"
+    assert levels["address"] == "same postal code"
+    assert levels["email"] is None
+    assert gateway.execute(PERSON, {"id": second})["person"]["id"] == second  # not merged
+
+    note = "different birth years per phone call"
+    decided = gateway.execute(DECIDE, {"id": task["id"], "decision": "NOT_A_MATCH", "note": note})
+    assert decided["decideReviewTask"]["verdict"] == "NOT_A_MATCH"
+    assert decided["decideReviewTask"]["actor"] == "test-user"
+    resolved = tasks_of(gateway, second, "RESOLVED")
+    assert resolved[0]["decisions"] == [
+        {"verdict": "NOT_A_MATCH", "actor": "test-user", "note": note}]  # fmt: skip
+
+    # Matching again does not propose the rejected pair ...
+    again = gateway.execute(REMATCH, {"id": second})["rematchPerson"]
+    assert again["candidates"] == 1
+    assert again["reviewTaskIds"] == []
+    assert tasks_of(gateway, second) == []
+    # ... and a decided task cannot be decided twice.
+    with pytest.raises(GraphQLError) as twice:
+        gateway.execute(DECIDE, {"id": task["id"], "decision": "MERGE", "note": ""})
+    assert twice.value.codes == ["CONFLICT"]
+
+
+def test_steward_merge_is_audited_and_can_be_undone(gateway: GatewayClient) -> None:
+    first, second, task = uncertain_pair(gateway)
+    deferred = gateway.execute(DECIDE, {"id": task["id"], "decision": "DEFER", "note": "ask"})
+    assert deferred["decideReviewTask"]["verdict"] == "DEFER"
+    assert [t["status"] for t in tasks_of(gateway, second)] == ["DEFERRED"]  # still queued
+
+    merged = gateway.execute(DECIDE, {"id": task["id"], "decision": "MERGE", "note": "same"})
+    decision = merged["decideReviewTask"]
+    assert decision["verdict"] == "MERGE"
+    assert decision["mergeId"]
+    survivor = gateway.execute(PERSON, {"id": second})["person"]
+    assert survivor["id"] == first  # the profile known longer survives
+    assert survivor["mergedFrom"] == [second]
+
+    undone = gateway.execute(UNDO, {"id": decision["id"]})["undoMerge"]
+    assert undone == {"verdict": "UNMERGE", "mergeId": decision["mergeId"]}
+    assert gateway.execute(PERSON, {"id": second})["person"]["id"] == second
+    audit = [d["verdict"] for d in gateway.execute(DECISIONS, {"id": second})["matchDecisions"]]
+    assert audit == ["DEFER", "MERGE", "UNMERGE"]
+    with pytest.raises(GraphQLError) as twice:
+        gateway.execute(UNDO, {"id": decision["id"]})
+    assert twice.value.codes == ["CONFLICT"]
+
+
+def test_review_errors_are_typed(
+    gateway: GatewayClient, client_for: Callable[..., GatewayClient]
+) -> None:
+    with pytest.raises(GraphQLError) as unknown:
+        gateway.execute(DECIDE, {"id": str(uuid.uuid4()), "decision": "MERGE", "note": ""})
+    assert unknown.value.codes == ["NOT_FOUND"]
+    with pytest.raises(GraphQLError) as long_note:
+        gateway.execute(DECIDE, {"id": str(uuid.uuid4()), "decision": "DEFER", "note": "x" * 2001})
+    assert long_note.value.codes == ["BAD_USER_INPUT"]
+    with pytest.raises(GraphQLError) as bad_cursor:
+        gateway.execute('{ reviewTasks(after: "nonsense") { edges { cursor } } }')
+    assert bad_cursor.value.codes == ["BAD_USER_INPUT"]
+    with pytest.raises(GraphQLError) as app_only:
+        client_for("app").execute("{ reviewTasks { edges { cursor } } }")
+    assert app_only.value.codes == ["FORBIDDEN"]
