@@ -1,5 +1,7 @@
 """GraphQL documents the end-to-end tests send through the gateway."""
 
+import uuid
+
 CREATE_PERSON = """
 mutation CreatePerson($input: CreatePersonInput!) {
   createPerson(input: $input) { id givenName familyName email createdAt }
@@ -28,11 +30,20 @@ query MatchingState($id: ID!) { person(id: $id) { matching { registered } } }
 """
 
 
+def unique_letters(count: int = 8) -> str:
+    """Letters only (names must look like names), different in every call."""
+    alphabet = "abcdefghijklmnopqrstuvwxyz"
+    number = uuid.uuid4().int
+    return "".join(alphabet[(number >> (5 * i)) % 26] for i in range(count))
+
+
 def person_input(**overrides: object) -> dict[str, object]:
+    """A person of its own: the matching worker must not take two tests' persons for one."""
+    tag = unique_letters()
     return {
         "givenName": "Greta",
-        "familyName": "Fröhlich",
-        "email": "greta@example.org",
+        "familyName": f"Fröhlich{tag}",
+        "email": f"greta.{tag}@example.org",
     } | overrides
 
 
