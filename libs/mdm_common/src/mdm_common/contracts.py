@@ -16,6 +16,7 @@ class Event:
     PERSON_CREATED = "profile.person_created"
     PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
     PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
+    MATCH_TRAINING_REQUESTED = "matching.training_requested"  # job_id
 
 
 # Which service reacts to which event. Adding a subscriber is one line here and a
@@ -24,6 +25,7 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.PERSON_CREATED: (Subscription("matching.on_person_created", "matching"),),
     Event.PERSON_MERGED: (Subscription("matching.on_person_merged", "matching"),),
     Event.PERSON_UNMERGED: (Subscription("matching.on_person_unmerged", "matching"),),
+    Event.MATCH_TRAINING_REQUESTED: (Subscription("matching.train_model", "matching"),),
 }
 
 

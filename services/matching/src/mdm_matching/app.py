@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mdm_common.auth import Principal
+from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
@@ -27,13 +28,14 @@ def create_app() -> Starlette:
     )
     profiles = ProfileClient(profile_http)
     scorers = ScorerCache()
+    celery = make_celery("matching-api", settings.broker_url)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> MatchingContext:
         return MatchingContext(
             request=request, response=response, principal=principal, graph=graph,
-            profiles=profiles, policy=settings.policy, scorers=scorers,
+            profiles=profiles, policy=settings.policy, scorers=scorers, outbox=Outbox(celery),
         )  # fmt: skip
 
     return create_subgraph_app(

@@ -17,7 +17,7 @@ from mdm_common.worker import instrument_worker, run
 from mdm_matching.adapters.graph_store import SCHEMA
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import GraphTransactions
-from mdm_matching.domain import online, subjects
+from mdm_matching.domain import online, subjects, training
 from mdm_matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
@@ -97,5 +97,30 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
             survivor_id, merged_id, profiles=_worker.profile_client(),
             transactions=await _worker.transactions(), now=datetime.now(UTC),
         )  # fmt: skip
+
+    run(handle())
+
+
+@celery.task(name="matching.train_model", **_RELIABLE)
+def train_model(job_id: str) -> None:
+    """Train the match model on all active subjects and make it the current one."""
+
+    async def handle() -> None:
+        transactions = await _worker.transactions()
+        try:
+            job = await training.run_training(
+                job_id, transactions=transactions, max_block=settings.max_block,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+        except Unavailable:
+            raise
+        except Exception as exc:
+            error = type(exc).__name__  # the type only: messages may quote data
+            await transactions.write(lambda s: s.subjects.update_job(
+                job_id, status=training.JobStatus.FAILED, error=error))  # fmt: skip
+            raise
+        if job is not None:
+            log.info("training job %s: %s, %d subjects, %d pairs", job_id, job.status,
+                     job.subjects, job.candidate_pairs)  # fmt: skip
 
     run(handle())

@@ -30,6 +30,7 @@ from mdm_matching.domain.models import (
     Verdict,
 )
 from mdm_matching.domain.ports import TaskPage
+from mdm_matching.domain.training import JobStatus, TrainingJob
 
 SUBJECT = "MatchSubject"
 BLOCK_KEY = "BlockKey"
@@ -37,6 +38,7 @@ BLOCKED_BY = "BLOCKED_BY"
 REVIEW_TASK = "ReviewTask"
 DECISION = "MatchDecision"
 MODEL = "MatchModel"
+JOB = "MatchJob"
 CURRENT_MODEL = "current"
 
 SCHEMA = (
@@ -46,6 +48,7 @@ SCHEMA = (
     f"CREATE CONSTRAINT review_task_id IF NOT EXISTS FOR (t:{REVIEW_TASK}) REQUIRE t.id IS UNIQUE",
     f"CREATE CONSTRAINT match_decision_id IF NOT EXISTS FOR (d:{DECISION}) REQUIRE d.id IS UNIQUE",
     f"CREATE CONSTRAINT match_model_name IF NOT EXISTS FOR (m:{MODEL}) REQUIRE m.name IS UNIQUE",
+    f"CREATE CONSTRAINT match_job_id IF NOT EXISTS FOR (j:{JOB}) REQUIRE j.id IS UNIQUE",
     f"CREATE INDEX review_task_pair IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.pairKey)",
     f"CREATE INDEX review_task_left IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.leftId)",
     f"CREATE INDEX review_task_right IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.rightId)",
@@ -222,6 +225,52 @@ class GraphSubjectStore:
             parameters=json.dumps(parameters.to_json()),
             at=at,
         )
+
+    async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:
+        rows = await self._tx.run(
+            "subject.active_features",
+            f"MATCH (s:{SUBJECT}) WHERE s.mergedInto IS NULL AND s.fingerprint IS NOT NULL "
+            "AND s.personId > $after RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
+            after=after,
+            limit=limit,
+        )
+        return [_record_from(row["s"]) for row in rows]
+
+    async def create_job(self, job: TrainingJob) -> None:
+        await self._tx.run(
+            "job.create",
+            f"CREATE (j:{JOB} {{id: $id}}) SET j += $props",
+            id=job.id,
+            props={
+                "status": job.status.value,
+                "requestedBy": job.requested_by,
+                "requestedAt": job.requested_at,
+            },
+        )
+
+    async def update_job(self, job_id: str, **fields: Any) -> None:
+        names = {"status": "status", "finished_at": "finishedAt", "subjects": "subjects",
+                 "candidate_pairs": "candidatePairs", "model_version": "modelVersion",
+                 "error": "error"}  # fmt: skip
+        props = {names[k]: (v.value if isinstance(v, JobStatus) else v) for k, v in fields.items()}
+        await self._tx.run(
+            "job.update", f"MATCH (j:{JOB} {{id: $id}}) SET j += $props", id=job_id, props=props
+        )
+
+    async def get_job(self, job_id: str) -> TrainingJob | None:
+        rows = await self._tx.run(
+            "job.get", f"MATCH (j:{JOB} {{id: $id}}) RETURN j {{.*}} AS j", id=job_id
+        )
+        if not rows:
+            return None
+        j = rows[0]["j"]
+        return TrainingJob(
+            id=j["id"], status=JobStatus(j["status"]), requested_by=j["requestedBy"],
+            requested_at=as_utc(j["requestedAt"]),
+            finished_at=as_utc(j["finishedAt"]) if j.get("finishedAt") else None,
+            subjects=int(j.get("subjects") or 0), candidate_pairs=int(j.get("candidatePairs") or 0),
+            model_version=j.get("modelVersion"), error=j.get("error"),
+        )  # fmt: skip
 
     async def count(self) -> int:
         rows = await self._tx.run("subject.count", f"MATCH (s:{SUBJECT}) RETURN count(s) AS n")

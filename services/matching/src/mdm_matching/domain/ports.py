@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mdm_common.auth import Principal
 from mdm_matching.domain.engine.features import MatchRecord
@@ -19,6 +19,9 @@ from mdm_matching.domain.models import (
     TaskReason,
     TaskStatus,
 )
+
+if TYPE_CHECKING:
+    from mdm_matching.domain.training import TrainingJob
 
 
 class SubjectStore(Protocol):
@@ -50,6 +53,16 @@ class SubjectStore(Protocol):
     async def load_model(self) -> Parameters | None: ...
 
     async def save_model(self, parameters: Parameters, *, at: datetime) -> None: ...
+
+    async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:
+        """Subjects not merged away, by person id after ``after``."""
+        ...
+
+    async def create_job(self, job: TrainingJob) -> None: ...
+
+    async def update_job(self, job_id: str, **fields: Any) -> None: ...
+
+    async def get_job(self, job_id: str) -> TrainingJob | None: ...
 
 
 @dataclass(frozen=True)

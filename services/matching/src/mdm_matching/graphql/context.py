@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
+from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_matching.adapters.graph_store import GraphReviewStore, GraphSubjectStore, candidates_from
@@ -20,6 +21,7 @@ class MatchingContext(RequestContext):
     profiles: ProfileClient = field(kw_only=True)
     policy: Policy = field(kw_only=True)
     scorers: ScorerCache = field(kw_only=True)
+    outbox: Outbox = field(kw_only=True)
     subjects: DataLoader[str, MatchSubject | None] = field(init=False)
     candidates: DataLoader[str, list[MatchCandidate]] = field(init=False)
     task_decisions: DataLoader[str, list[Decision]] = field(init=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
@@ -13,11 +15,12 @@ from typing import Any
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.domain import models as m
-from mdm_matching.domain import online, review
+from mdm_matching.domain import online, review, training
 from mdm_matching.graphql.context import MatchingContext
 
 Info = strawberry.Info[MatchingContext, None]
@@ -258,6 +261,14 @@ class Query:
         )
         return [MatchDecision.from_model(d) for d in found]
 
+    @strawberry.field(description="A model training job; NOT_FOUND if unknown. Role: steward.")
+    async def match_training_job(self, info: Info, id: strawberry.ID) -> MatchTrainingJob:  # noqa: A002 - GraphQL argument name
+        info.context.require(*STEWARD_ROLES)
+        job = await info.context.transactions.read(lambda s: s.subjects.get_job(str(id)))
+        if job is None:
+            raise NotFound(f"No training job with id {id}.", field="id")
+        return MatchTrainingJob.from_model(job)
+
     @strawberry.field(description="One review task; NOT_FOUND if unknown. Role: steward.")
     async def review_task(self, info: Info, id: strawberry.ID) -> ReviewTask:  # noqa: A002 - GraphQL argument name
         info.context.require(*STEWARD_ROLES)
@@ -275,8 +286,48 @@ class MatchResult:
     review_task_ids: list[strawberry.ID]
 
 
+TrainingStatus = strawberry.enum(training.JobStatus, name="MatchTrainingStatus")
+
+
+@strawberry.type(description="Training of the match model on the data itself (EM, no labels).")
+class MatchTrainingJob:
+    id: strawberry.ID
+    status: TrainingStatus  # type: ignore[valid-type]
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None
+    subjects: int = strawberry.field(description="Profiles the model was trained on.")
+    candidate_pairs: int
+    model_version: str | None
+    error: str | None = strawberry.field(description="Error type when FAILED.")
+
+    @classmethod
+    def from_model(cls, j: training.TrainingJob) -> MatchTrainingJob:
+        return cls(
+            id=strawberry.ID(j.id), status=j.status, requested_by=j.requested_by,
+            requested_at=j.requested_at, finished_at=j.finished_at, subjects=j.subjects,
+            candidate_pairs=j.candidate_pairs, model_version=j.model_version, error=j.error,
+        )  # fmt: skip
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Train the match model on all profiles now (a background job); online "
+        "matching uses the new model once it is done. Role: steward."
+    )
+    async def start_match_training(self, info: Info) -> MatchTrainingJob:
+        ctx = info.context
+        principal = ctx.require(*STEWARD_ROLES)
+        job = training.TrainingJob(
+            id=str(uuid.uuid4()), status=training.JobStatus.QUEUED,
+            requested_by=principal.subject, requested_at=datetime.now(UTC),
+        )  # fmt: skip
+        await ctx.transactions.write(lambda s: s.subjects.create_job(job))
+        ctx.outbox.record(Event.MATCH_TRAINING_REQUESTED, job_id=job.id)
+        await asyncio.to_thread(ctx.outbox.publish)
+        return MatchTrainingJob.from_model(job)
+
     @strawberry.mutation(
         description="Match a person again now (as on ingest): merges above the upper threshold, "
         "opens review tasks between the thresholds. Role: steward."

@@ -1,0 +1,83 @@
+"""Training the match model on the data itself, as a job (no labels needed).
+
+The model (m, u, prior, name frequencies) is estimated from the comparison
+features of every active subject (``engine.model.train``) and replaces the
+current one; online matching uses it from its next decision on. A job is
+idempotent: a redelivered job that finished does nothing; one that was
+interrupted (worker killed) runs again from the start, which is safe because
+training only reads until it stores the new model in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from mdm_matching.domain.engine import blocking, model
+from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.stores import Stores, Transactions
+
+PAGE = 5_000
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    id: str
+    status: JobStatus
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None = None
+    subjects: int = 0
+    candidate_pairs: int = 0
+    model_version: str | None = None
+    error: str | None = None
+
+
+async def _all_features(transactions: Transactions) -> list[MatchRecord]:
+    records: list[MatchRecord] = []
+    after = ""
+    while True:
+
+        async def read_page(stores: Stores, after: str = after) -> list[MatchRecord]:
+            return await stores.subjects.active_features(after=after, limit=PAGE)
+
+        page = await transactions.read(read_page)
+        records += page
+        if len(page) < PAGE:
+            return records
+        after = page[-1].id
+
+
+async def run_training(
+    job_id: str, *, transactions: Transactions, max_block: int, now: datetime
+) -> TrainingJob | None:
+    job = await transactions.read(lambda s: s.subjects.get_job(job_id))
+    if job is None or job.status == JobStatus.DONE:
+        return job
+    await transactions.write(lambda s: s.subjects.update_job(job_id, status=JobStatus.RUNNING))
+    records = await _all_features(transactions)
+    by_id = {r.id: r for r in records}
+    pairs = list(blocking.candidate_pairs(records, max_block=max_block))
+    parameters = model.train(
+        records, ((by_id[a], by_id[b]) for a, b in pairs),
+        sessions=model.default_sessions(max_block=max_block),
+    )  # fmt: skip
+    parameters.version = f"{now.isoformat()}/{job_id}"
+
+    async def store(stores: Stores) -> TrainingJob | None:
+        await stores.subjects.save_model(parameters, at=now)
+        await stores.subjects.update_job(
+            job_id, status=JobStatus.DONE, finished_at=now, subjects=len(records),
+            candidate_pairs=len(pairs), model_version=parameters.version,
+        )  # fmt: skip
+        return await stores.subjects.get_job(job_id)
+
+    return await transactions.write(store)
