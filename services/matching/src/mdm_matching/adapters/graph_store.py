@@ -176,24 +176,6 @@ class GraphSubjectStore:
             keys=list(keys),
         )
 
-    async def features_of(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
-        rows = await self._tx.run(
-            "subject.features_of",
-            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids AND s.fingerprint IS NOT NULL "
-            "RETURN s {.*} AS s",
-            ids=list(person_ids),
-        )
-        return {row["s"]["personId"]: _record_from(row["s"]) for row in rows}
-
-    async def fingerprints_of(self, person_ids: Sequence[str]) -> dict[str, str]:
-        rows = await self._tx.run(
-            "subject.fingerprints_of",
-            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids AND s.fingerprint IS NOT NULL "
-            "RETURN s.personId AS id, s.fingerprint AS fingerprint",
-            ids=list(person_ids),
-        )
-        return {row["id"]: row["fingerprint"] for row in rows}
-
     async def sharing_keys(
         self, person_id: str, keys: Sequence[str], *, max_block: int
     ) -> list[MatchRecord]:

@@ -39,10 +39,6 @@ class SubjectStore(Protocol):
         """Store a subject's features and replace its blocking keys."""
         ...
 
-    async def features_of(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]: ...
-
-    async def fingerprints_of(self, person_ids: Sequence[str]) -> dict[str, str]: ...
-
     async def sharing_keys(
         self, person_id: str, keys: Sequence[str], *, max_block: int
     ) -> list[MatchRecord]:
