@@ -51,7 +51,15 @@ async def _record(
     stores: Stores, task_id: str, verdict: Verdict, *, actor: Principal, note: str,
     now: datetime, merge_id: str | None = None,
 ) -> Decision:  # fmt: skip
-    task = await _open_task(stores, task_id)  # checked again inside the writing transaction
+    if merge_id is None:
+        task = await _open_task(stores, task_id)  # checked again inside the writing transaction
+    else:
+        # The merge took effect: record it whatever happened to the task since (the
+        # profile's merge event closes the merged person's tasks, possibly first).
+        found = await stores.reviews.get_task(task_id)
+        if found is None:
+            raise NotFound(f"No review task with id {task_id}.", field="id")
+        task = found
     decision = _decision(task, verdict, actor, note, now, merge_id=merge_id)
     status = TaskStatus.DEFERRED if verdict == Verdict.DEFER else TaskStatus.RESOLVED
     await stores.reviews.set_status(task_id, status, note=note or None, at=now)
