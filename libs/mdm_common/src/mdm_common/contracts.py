@@ -14,6 +14,7 @@ class Subscription:
 
 class Event:
     PERSON_CREATED = "profile.person_created"
+    PERSON_UPDATED = "profile.person_updated"  # person_id: a source record of it changed
     PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
     PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
     MATCH_TRAINING_REQUESTED = "matching.training_requested"  # job_id
@@ -23,6 +24,7 @@ class Event:
 # task of that name in the subscribing service's tasks.py.
 SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.PERSON_CREATED: (Subscription("matching.on_person_created", "matching"),),
+    Event.PERSON_UPDATED: (Subscription("matching.on_person_updated", "matching"),),
     Event.PERSON_MERGED: (Subscription("matching.on_person_merged", "matching"),),
     Event.PERSON_UNMERGED: (Subscription("matching.on_person_unmerged", "matching"),),
     Event.MATCH_TRAINING_REQUESTED: (Subscription("matching.train_model", "matching"),),

@@ -56,6 +56,13 @@ _RELIABLE = {"autoretry_for": (Unavailable,), "retry_backoff": True, "retry_back
              "max_retries": 8}  # fmt: skip
 
 
+@celery.task(name="matching.on_person_updated", **_RELIABLE)
+def on_person_updated(person_id: str) -> None:
+    """A person's records changed: match it again (rejected pairs stay rejected
+    unless the change was material)."""
+    on_person_created(person_id)
+
+
 @celery.task(name="matching.on_person_created", **_RELIABLE)
 def on_person_created(person_id: str) -> None:
     """Match a new person against the existing profiles and apply the decision."""

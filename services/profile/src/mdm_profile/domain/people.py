@@ -131,6 +131,8 @@ async def ingest(
     await households.refresh_households([p.id for p in persons])
     for person_id in sorted(created):
         events.record(Event.PERSON_CREATED, person_id=person_id)
+    for person_id in updated_ids:  # matching compares the changed profile again
+        events.record(Event.PERSON_UPDATED, person_id=person_id)
     return [
         IngestOutcome(r.source_id, person_of[r.key], person_of[r.key] in created, r.quality)
         for r in cleaned
