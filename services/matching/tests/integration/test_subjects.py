@@ -97,9 +97,11 @@ async def test_one_task_per_pair_ordered_by_probability(
     assert not rest.has_more
     probabilities = [t.evidence.probability for t in tasks]
     assert probabilities == sorted(probabilities, reverse=True)
-    assert tasks[0].evidence.contributions == scores[0].contributions or any(
-        t.evidence.contributions == s.contributions for t in tasks for s in scores
-    )
+    by_pair = {(s.left, s.right): s for s in scores}
+    for task in tasks:  # each task keeps its pair's score and explanation exactly
+        score = by_pair[(task.evidence.left_id, task.evidence.right_id)]
+        assert task.evidence.probability == score.probability
+        assert task.evidence.contributions == score.contributions
 
     closed = await graph.write(lambda tx: GraphReviewStore(tx).close_tasks_of(anchor.id, at=NOW))
     assert closed == 3

@@ -199,12 +199,22 @@ class GraphSubjectStore:
         )
         return Parameters.from_json(json.loads(rows[0]["parameters"])) if rows else None
 
+    async def model_version(self) -> str | None:
+        rows = await self._tx.run(
+            "model.version",
+            f"MATCH (m:{MODEL} {{name: $name}}) RETURN m.version AS version",
+            name=CURRENT_MODEL,
+        )
+        return rows[0]["version"] if rows else None
+
     async def save_model(self, parameters: Parameters, *, at: datetime) -> None:
         await self._tx.run(
             "model.save",
-            f"MERGE (m:{MODEL} {{name: $name}}) SET m.parameters = $parameters, m.trainedAt = $at",
+            f"MERGE (m:{MODEL} {{name: $name}}) SET m.parameters = $parameters, "
+            "m.version = $version, m.trainedAt = $at",
             name=CURRENT_MODEL,
             parameters=json.dumps(parameters.to_json()),
+            version=parameters.version,
             at=at,
         )
 
@@ -263,13 +273,16 @@ class GraphSubjectStore:
             "subject.get_many",
             f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids "
             "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
-            "s.mergedInto AS mergedInto",
+            "s.mergedInto AS mergedInto, s.featuresAt AS featuresAt",
             ids=list(person_ids),
         )
         return {
-            r["personId"]: MatchSubject(r["personId"], as_utc(r["registeredAt"]), r["mergedInto"])
+            r["personId"]: MatchSubject(
+                r["personId"], as_utc(r["registeredAt"]), r["mergedInto"],
+                as_utc(r["featuresAt"]) if r["featuresAt"] is not None else None,
+            )
             for r in rows
-        }
+        }  # fmt: skip
 
 
 class GraphReviewStore:

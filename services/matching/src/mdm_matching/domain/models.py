@@ -9,6 +9,7 @@ append-only audit entry.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ class MatchSubject:
     person_id: str
     registered_at: datetime
     merged_into: str | None = None
+    compared_at: datetime | None = None  # when its features were last taken and matched
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,16 @@ class Decision:
     # neither record changes materially.
     left_fingerprint: str
     right_fingerprint: str
+
+    @classmethod
+    def about(
+        cls, evidence: PairEvidence, verdict: Verdict, *, actor: str, at: datetime, note: str = "",
+        task_id: str | None = None, merge_id: str | None = None,
+    ) -> Decision:  # fmt: skip
+        """A new decision on a scored pair, with the fingerprints the pair had."""
+        return cls(
+            id=str(uuid.uuid4()), pair_key=evidence.pair_key, verdict=verdict, actor=actor,
+            at=at, note=note, task_id=task_id, merge_id=merge_id,
+            probability=evidence.probability, left_fingerprint=evidence.left_fingerprint,
+            right_fingerprint=evidence.right_fingerprint,
+        )  # fmt: skip

@@ -26,7 +26,7 @@ from mdm_common.auth import Principal, Role
 from mdm_common.errors import Conflict
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
-from mdm_matching.domain.engine.model import Parameters, Score, Scorer, default_parameters
+from mdm_matching.domain.engine.model import Score, Scorer, default_parameters
 from mdm_matching.domain.models import (
     Decision,
     PairEvidence,
@@ -34,8 +34,9 @@ from mdm_matching.domain.models import (
     Verdict,
     pair_key,
 )
-from mdm_matching.domain.ports import Profiles
+from mdm_matching.domain.ports import Profiles, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
+from mdm_matching.domain.subjects import mark_merged
 
 # The engine acts as a steward of its own when it merges automatically.
 ENGINE = Principal("service:matching-engine", frozenset({Role.STEWARD}))
@@ -65,14 +66,15 @@ class Policy:
 
 @dataclass
 class ScorerCache:
-    """One scorer per model version, rebuilt only when a new model was trained."""
+    """One scorer per model version: the stored model (with its name frequencies,
+    large at 100k profiles) is read and parsed only when a new one was trained."""
 
     _scorer: Scorer | None = None
 
-    def get(self, parameters: Parameters | None) -> Scorer:
-        parameters = parameters or default_parameters()
-        if self._scorer is None or self._scorer.parameters.version != parameters.version:
-            self._scorer = Scorer(parameters)
+    async def get(self, subjects: SubjectStore) -> Scorer:
+        version = await subjects.model_version() or default_parameters().version
+        if self._scorer is None or self._scorer.parameters.version != version:
+            self._scorer = Scorer(await subjects.load_model() or default_parameters())
         return self._scorer
 
 
@@ -126,7 +128,7 @@ async def _plan(
     candidates = await stores.subjects.sharing_keys(record.id, keys, max_block=policy.max_block)
     if not candidates:
         return _Plan(None, None, [], 0)
-    scorer = scorers.get(await stores.subjects.load_model())
+    scorer = await scorers.get(stores.subjects)
     scores = [scorer.score(record, other) for other in candidates]
     fingerprints = {record.id: own} | {c.id: fingerprint(c) for c in candidates}
     rejected = await rejected_pairs(
@@ -167,7 +169,7 @@ async def match_person(
         return outcome  # no such person (any more): nothing to match
     if view.merged_into is not None:
         survivor = view.merged_into
-        await transactions.write(lambda s: _mark_merged(s, person_id, survivor, now))
+        await transactions.write(lambda s: mark_merged(s, person_id, survivor, now))
         outcome.merged_into = survivor
         return outcome
 
@@ -191,16 +193,14 @@ async def match_person(
         if again is None or again.merged_into != survivor:
             raise
         merge_id = None
-    await transactions.write(lambda s: _audit_auto_merge(s, evidence, merge_id, now))
-    await transactions.write(lambda s: _mark_merged(s, person_id, survivor, now))
+
+    async def settle(stores: Stores) -> None:
+        await _audit_auto_merge(stores, evidence, merge_id, now)
+        await mark_merged(stores, person_id, survivor, now)
+
+    await transactions.write(settle)
     outcome.merged_into = survivor
     return outcome
-
-
-async def _mark_merged(stores: Stores, person_id: str, survivor_id: str, now: datetime) -> None:
-    await stores.subjects.register(person_id, at=now)
-    await stores.subjects.set_merged_into(person_id, survivor_id)
-    await stores.reviews.close_tasks_of(person_id, at=now)
 
 
 async def _audit_auto_merge(
@@ -210,10 +210,7 @@ async def _audit_auto_merge(
     if any(d.verdict == Verdict.AUTO_MERGE for d in existing.get(evidence.pair_key, [])):
         return  # a redelivered event: audited already
     await stores.reviews.record_decision(
-        Decision(
-            id=str(uuid.uuid4()), pair_key=evidence.pair_key, verdict=Verdict.AUTO_MERGE,
-            actor=ENGINE.subject, at=now, note="", task_id=None, merge_id=merge_id,
-            probability=evidence.probability, left_fingerprint=evidence.left_fingerprint,
-            right_fingerprint=evidence.right_fingerprint,
+        Decision.about(
+            evidence, Verdict.AUTO_MERGE, actor=ENGINE.subject, at=now, merge_id=merge_id
         )
-    )  # fmt: skip
+    )

@@ -48,6 +48,10 @@ class SubjectStore(Protocol):
 
     async def load_model(self) -> Parameters | None: ...
 
+    async def model_version(self) -> str | None:
+        """The current model's version, without reading the model."""
+        ...
+
     async def save_model(self, parameters: Parameters, *, at: datetime) -> None: ...
 
     async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:

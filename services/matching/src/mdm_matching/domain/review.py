@@ -8,6 +8,7 @@ decided once is not decided again (CONFLICT); a DEFERRED task stays in the queue
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from mdm_common.auth import Principal
@@ -37,16 +38,6 @@ async def _open_task(stores: Stores, task_id: str) -> ReviewTask:
     return task
 
 
-def _decision(task: ReviewTask, verdict: Verdict, actor: Principal, note: str, now: datetime,
-              *, merge_id: str | None = None) -> Decision:  # fmt: skip
-    evidence = task.evidence
-    return Decision(
-        id=str(uuid.uuid4()), pair_key=evidence.pair_key, verdict=verdict, actor=actor.subject,
-        at=now, note=note, task_id=task.id, merge_id=merge_id, probability=evidence.probability,
-        left_fingerprint=evidence.left_fingerprint, right_fingerprint=evidence.right_fingerprint,
-    )  # fmt: skip
-
-
 async def _record(
     stores: Stores, task_id: str, verdict: Verdict, *, actor: Principal, note: str,
     now: datetime, merge_id: str | None = None,
@@ -60,7 +51,8 @@ async def _record(
         if found is None:
             raise NotFound(f"No review task with id {task_id}.", field="id")
         task = found
-    decision = _decision(task, verdict, actor, note, now, merge_id=merge_id)
+    decision = Decision.about(task.evidence, verdict, actor=actor.subject, at=now, note=note,
+                              task_id=task.id, merge_id=merge_id)  # fmt: skip
     status = TaskStatus.DEFERRED if verdict == Verdict.DEFER else TaskStatus.RESOLVED
     await stores.reviews.set_status(task_id, status, note=note or None, at=now)
     await stores.reviews.record_decision(decision)
@@ -85,8 +77,10 @@ async def decide(
             lambda s: _record(s, task_id, verdict, actor=actor, note=note, now=now)
         )
 
-    task = await transactions.read(lambda s: _open_task(s, task_id))
-    survivor, merged = await transactions.read(lambda s: _survivor_first(s, task))
+    async def pair(stores: Stores) -> tuple[str, str]:
+        return await _survivor_first(stores, await _open_task(stores, task_id))
+
+    survivor, merged = await transactions.read(pair)
     merge_id = await profiles.merge(
         survivor, merged, reason=f"steward decision on review task {task_id}", on_behalf_of=actor
     )
@@ -137,11 +131,7 @@ async def undo_merge(
     merged = await transactions.read(merge_decision)
     assert merged.merge_id is not None  # checked above
     await profiles.unmerge(merged.merge_id, on_behalf_of=actor)
-    undo = Decision(
-        id=str(uuid.uuid4()), pair_key=merged.pair_key, verdict=Verdict.UNMERGE,
-        actor=actor.subject, at=now, note=note, task_id=merged.task_id, merge_id=merged.merge_id,
-        probability=merged.probability, left_fingerprint=merged.left_fingerprint,
-        right_fingerprint=merged.right_fingerprint,
-    )  # fmt: skip
+    undo = replace(merged, id=str(uuid.uuid4()), verdict=Verdict.UNMERGE, actor=actor.subject,
+                   at=now, note=note)  # fmt: skip
     await transactions.write(lambda s: s.reviews.record_decision(undo))
     return undo

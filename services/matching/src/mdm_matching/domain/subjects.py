@@ -18,6 +18,13 @@ async def register(person_id: str, *, subjects: SubjectStore, now: datetime) -> 
     return await subjects.register(person_id, at=now)
 
 
+async def mark_merged(stores: Stores, person_id: str, survivor_id: str, now: datetime) -> None:
+    """The person was merged away: it leaves the candidates, its open tasks close."""
+    await stores.subjects.register(person_id, at=now)
+    await stores.subjects.set_merged_into(person_id, survivor_id)
+    await stores.reviews.close_tasks_of(person_id, at=now)
+
+
 async def refresh_features(
     person_id: str, *, profiles: Profiles, transactions: Transactions, now: datetime
 ) -> None:
@@ -44,12 +51,7 @@ async def on_person_merged(
     transactions: Transactions,
     now: datetime,
 ) -> None:
-    async def mark(stores: Stores) -> None:
-        await stores.subjects.register(merged_id, at=now)
-        await stores.subjects.set_merged_into(merged_id, survivor_id)
-        await stores.reviews.close_tasks_of(merged_id, at=now)
-
-    await transactions.write(mark)
+    await transactions.write(lambda s: mark_merged(s, merged_id, survivor_id, now))
     await refresh_features(survivor_id, profiles=profiles, transactions=transactions, now=now)
 
 

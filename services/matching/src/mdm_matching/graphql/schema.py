@@ -37,6 +37,9 @@ class MatchingState:
     merged_into: strawberry.ID | None = strawberry.field(
         description="Set when this person was merged into another (profile's merge event)."
     )
+    compared_at: datetime | None = strawberry.field(
+        default=None, description="When its current values were last matched."
+    )
 
 
 @strawberry.type(description="Another profile that may be the same person (an open review).")
@@ -78,6 +81,7 @@ def _state(subject: m.MatchSubject | None) -> MatchingState:
         registered=subject is not None,
         registered_at=subject.registered_at if subject else None,
         merged_into=strawberry.ID(subject.merged_into) if subject and subject.merged_into else None,
+        compared_at=subject.compared_at if subject else None,
     )
 
 
