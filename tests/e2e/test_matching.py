@@ -6,9 +6,6 @@ with each other, whatever other tests ingest.
 
 from __future__ import annotations
 
-import random
-import string
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +14,7 @@ import pytest
 
 from mdm_infra.client import GatewayClient, GraphQLError
 
-from .queries import INGEST
+from .matching_support import birth_date, eventually, family_name, ingest, place
 
 PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
 SUBJECT = "query($id: ID!) { matchSubject(personId: $id) { state { registered mergedInto } } }"
@@ -43,33 +40,6 @@ REMATCH = """mutation($id: ID!) { rematchPerson(personId: $id) {
 DECISIONS = "query($id: ID!) { matchDecisions(personId: $id) { verdict actor mergeId } }"
 
 
-def family_name() -> str:
-    """A made-up family name, unique per test run (letters only, as a name must be)."""
-    rng = random.Random(uuid.uuid4().int)  # noqa: S311 - a throwaway name, not a secret
-    return "Kessel" + "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
-
-
-def birth_date() -> str:
-    """A birth date of the test's own: birth date is a blocking key as well."""
-    n = uuid.uuid4().int
-    return f"{1940 + n % 60}-{1 + n // 60 % 12:02d}-{1 + n // 720 % 28:02d}"
-
-
-def ingest(gateway: GatewayClient, source: str, **fields: str) -> str:
-    record = {"sourceId": uuid.uuid4().hex[:16]} | fields
-    result = gateway.execute(INGEST, {"source": source, "records": [record]})
-    return str(result["ingestSourceRecords"]["records"][0]["personId"])
-
-
-def eventually(probe: Callable[[], Any], timeout_s: float = 20) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
-
-
 def matched(gateway: GatewayClient, person_id: str) -> bool:
     """The worker has handled the person (registered it, merged or not)."""
     state = gateway.execute(SUBJECT, {"id": person_id})["matchSubject"]["state"]
@@ -84,12 +54,6 @@ def compared_at(gateway: GatewayClient, person_id: str) -> str | None:
 def tasks_of(gateway: GatewayClient, person_id: str, *statuses: str) -> list[dict[str, Any]]:
     variables = {"person": person_id, "statuses": list(statuses) or None}
     return [e["node"] for e in gateway.execute(TASKS, variables)["reviewTasks"]["edges"]]
-
-
-def place() -> dict[str, str]:
-    """A postal code of the test's own, so that no other test's persons share its blocks."""
-    code = 10000 + uuid.uuid4().int % 90000  # not `random`: hypothesis may seed it
-    return {"postalCode": str(code), "city": "Berlin", "country": "DE"}
 
 
 def test_typo_duplicate_is_merged_household_member_is_not(gateway: GatewayClient) -> None:

@@ -91,6 +91,29 @@ def test_merge_errors_are_typed(gateway: GatewayClient) -> None:
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
 
 
+KEYED_MERGE = """mutation($s: ID!, $m: ID!, $key: ID!) {
+  mergePersons(survivorId: $s, mergedId: $m, reason: "batch", mergeId: $key) {
+    merge { id survivorId mergedId } survivor { id mergedFrom } } }"""
+
+
+def test_a_merge_with_its_own_id_is_idempotent(gateway: GatewayClient) -> None:
+    a = ingest_one(gateway, "crm", fullName="Schluessel Eins")
+    b = ingest_one(gateway, "crm", fullName="Schluessel Zwei")
+    c = ingest_one(gateway, "crm", fullName="Schluessel Drei")
+    key = str(uuid.uuid4())
+    first = gateway.execute(KEYED_MERGE, {"s": a, "m": b, "key": key})["mergePersons"]
+    again = gateway.execute(KEYED_MERGE, {"s": a, "m": b, "key": key})["mergePersons"]
+    assert first["merge"] == again["merge"] == {"id": key, "survivorId": a, "mergedId": b}
+    assert again["survivor"] == {"id": a, "mergedFrom": [b]}  # merged once
+
+    body = gateway.post(KEYED_MERGE, {"s": a, "m": c, "key": key}).json()
+    assert (body["errors"][0]["extensions"]["code"], body["errors"][0]["extensions"]["field"]) == (
+        "CONFLICT", "mergeId")  # fmt: skip
+    body = gateway.post(KEYED_MERGE, {"s": a, "m": c, "key": "not a key!"}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert gateway.execute(PROFILE, {"id": c})["person"]["id"] == c  # nothing merged
+
+
 EMPLOYEES = "query($id: ID!) { company(id: $id) { employees { personId role } } }"
 
 

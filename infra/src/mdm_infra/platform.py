@@ -184,14 +184,8 @@ class Platform:
                  "--no-access-log", "--log-level", "warning"],
                 env=cfg.service_env(name),
             )  # fmt: skip
-        for service, queue in WORKER_QUEUES.items():
-            self._spawn(
-                f"{service}-worker",
-                [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
-                 "-Q", queue, "-n", f"{service}@%h", "--concurrency", "1",
-                 "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-                env=cfg.service_env(service),
-            )  # fmt: skip
+        for service in WORKER_QUEUES:
+            self._spawn_worker(service)
         gateway = self._spawn(
             "gateway", [node, "src/server.mjs"], env=cfg.gateway_env(), cwd=GATEWAY_DIR
         )
@@ -211,6 +205,29 @@ class Platform:
             self.processes[f"{service}-worker"].wait_ready(
                 partial(self._worker_answers, service), timeout_s=timeout_s
             )
+
+    def _spawn_worker(self, service: str) -> ManagedProcess:
+        cfg = self.config
+        return self._spawn(
+            f"{service}-worker",
+            [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
+             "-Q", WORKER_QUEUES[service], "-n", f"{service}@%h", "--concurrency", "1",
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+            env=cfg.service_env(service),
+        )  # fmt: skip
+
+    def stop_worker(self, service: str) -> None:
+        """Stop a service's worker (and its pool processes); its queue keeps filling."""
+        proc = self.processes.pop(f"{service}-worker", None)
+        if proc is not None:
+            proc.stop()
+        self._save_state()
+
+    def start_worker(self, service: str, *, timeout_s: float = 60) -> None:
+        """Start a service's worker again and wait until it answers."""
+        self._spawn_worker(service).wait_ready(
+            partial(self._worker_answers, service), timeout_s=timeout_s
+        )
 
     def _worker_answers(self, service: str) -> bool:
         from mdm_common.events import make_celery  # noqa: PLC0415 - Celery only when a worker runs

@@ -52,6 +52,20 @@ class ManagedProcess:
         assert self.popen is not None
         return self.popen.pid
 
+    def children(self) -> list[int]:
+        """Pids of the processes this one started (e.g. Celery's pool processes)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                state, ppid = _stat_fields(entry.name)[:2]
+            except (OSError, IndexError):
+                continue
+            if int(ppid) == self.pid and state != "Z":
+                found.append(int(entry.name))
+        return found
+
     def wait_ready(self, check: Callable[[], bool], *, timeout_s: float) -> None:
         """Poll ``check`` until it returns True; fail early if the process exits."""
         deadline = time.monotonic() + timeout_s

@@ -18,6 +18,9 @@ class Event:
     PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
     PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
     MATCH_TRAINING_REQUESTED = "matching.training_requested"  # job_id
+    REMATCH_REQUESTED = "matching.rematch_requested"  # job_id: sync, then partitions
+    REMATCH_PARTITION_QUEUED = "matching.rematch_partition_queued"  # job_id, partition
+    REMATCH_PARTITION_SCORED = "matching.rematch_partition_scored"  # job_id: merge when all are
 
 
 # Which service reacts to which event. Adding a subscriber is one line here and a
@@ -28,6 +31,9 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.PERSON_MERGED: (Subscription("matching.on_person_merged", "matching"),),
     Event.PERSON_UNMERGED: (Subscription("matching.on_person_unmerged", "matching"),),
     Event.MATCH_TRAINING_REQUESTED: (Subscription("matching.train_model", "matching"),),
+    Event.REMATCH_REQUESTED: (Subscription("matching.rematch_sync", "matching"),),
+    Event.REMATCH_PARTITION_QUEUED: (Subscription("matching.rematch_partition", "matching"),),
+    Event.REMATCH_PARTITION_SCORED: (Subscription("matching.rematch_merge", "matching"),),
 }
 
 

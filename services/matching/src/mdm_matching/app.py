@@ -12,8 +12,8 @@ from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_matching.adapters.graph_store import SCHEMA
 from mdm_matching.adapters.profile_client import ProfileClient
+from mdm_matching.adapters.transactions import SCHEMA
 from mdm_matching.domain.online import ScorerCache
 from mdm_matching.graphql.context import MatchingContext
 from mdm_matching.graphql.schema import build_schema

@@ -7,17 +7,17 @@ arguments are ids only, never personal data.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from mdm_common.errors import Unavailable
-from mdm_common.events import make_celery
+from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import GraphClient, graph_client_from
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.worker import instrument_worker, run
-from mdm_matching.adapters.graph_store import SCHEMA
 from mdm_matching.adapters.profile_client import ProfileClient
-from mdm_matching.adapters.transactions import GraphTransactions
-from mdm_matching.domain import online, subjects, training
+from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
+from mdm_matching.domain import online, rematch, subjects, training
 from mdm_matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
@@ -131,3 +131,80 @@ def train_model(job_id: str) -> None:
                      job.subjects, job.candidate_pairs)  # fmt: skip
 
     run(handle())
+
+
+async def _guarded(
+    job_id: str, work: Awaitable[rematch.RematchJob | None]
+) -> rematch.RematchJob | None:
+    """Run one step of a re-matching job; an unexpected error fails the job, which
+    then waits for a steward's resume."""
+    try:
+        job = await work
+    except Unavailable:
+        raise  # retried by Celery
+    except Exception as exc:
+        error = type(exc).__name__  # the type only: messages may quote data
+        await rematch.fail(job_id, error, transactions=await _worker.transactions())
+        raise
+    if job is not None:
+        log.info("re-matching job %s: %s, %s, %.0f %%", job_id, job.status, job.phase,
+                 job.progress * 100)  # fmt: skip
+    return job
+
+
+def _hand_on(work: rematch.NextWork) -> None:
+    outbox = Outbox(celery)
+    work.announce(outbox)
+    outbox.publish()
+
+
+@celery.task(name="matching.rematch_sync", **_RELIABLE)
+def rematch_sync(job_id: str) -> None:
+    """Phase 1 of a re-matching job: reconcile subjects, then queue the partitions."""
+
+    async def handle() -> rematch.NextWork | None:
+        transactions = await _worker.transactions()
+        job = await _guarded(job_id, rematch.sync(
+            job_id, profiles=_worker.profile_client(), transactions=transactions, now=_now(),
+        ))  # fmt: skip
+        if job is None:
+            return None
+        return await transactions.read(lambda s: rematch.next_work(s, job))
+
+    work = run(handle())
+    if work is not None and not work.sync:
+        _hand_on(work)
+
+
+@celery.task(name="matching.rematch_partition", **_RELIABLE)
+def rematch_partition(job_id: str, partition: str) -> None:
+    """Phase 2: score one partition. Each scored partition asks for the merge phase,
+    which goes ahead once all are scored (two partitions finishing at the same
+    time could each miss the other's commit; the merge phase cannot)."""
+
+    async def handle() -> rematch.RematchJob | None:
+        return await _guarded(job_id, rematch.score_partition(
+            job_id, int(partition), transactions=await _worker.transactions(),
+            policy=settings.policy, scorers=_worker.scorers,
+        ))  # fmt: skip
+
+    job = run(handle())
+    if job is not None and job.active and job.phase != rematch.RematchPhase.SYNCING:
+        _hand_on(rematch.NextWork(job, merge=True))
+
+
+@celery.task(name="matching.rematch_merge", **_RELIABLE)
+def rematch_merge(job_id: str) -> None:
+    """Phase 3: plan and apply the merges (waits until every partition is scored)."""
+
+    async def handle() -> None:
+        await _guarded(job_id, rematch.merge_phase(
+            job_id, profiles=_worker.profile_client(), transactions=await _worker.transactions(),
+            policy=settings.policy, scorers=_worker.scorers, now=_now(),
+        ))  # fmt: skip
+
+    run(handle())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

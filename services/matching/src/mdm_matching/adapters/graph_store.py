@@ -75,7 +75,7 @@ def _record_from(props: dict[str, Any]) -> MatchRecord:
     return MatchRecord(id=props["personId"], **values)
 
 
-def _evidence_props(evidence: PairEvidence) -> dict[str, Any]:
+def evidence_props(evidence: PairEvidence) -> dict[str, Any]:
     return {
         "pairKey": evidence.pair_key, "leftId": evidence.left_id, "rightId": evidence.right_id,
         "probability": evidence.probability, "weight": evidence.weight,
@@ -87,8 +87,8 @@ def _evidence_props(evidence: PairEvidence) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _task_from(p: dict[str, Any]) -> ReviewTask:
-    evidence = PairEvidence(
+def evidence_from(p: dict[str, Any]) -> PairEvidence:
+    return PairEvidence(
         left_id=p["leftId"], right_id=p["rightId"], probability=float(p["probability"]),
         weight=float(p["weight"]),
         contributions=tuple(Contribution(c, level, float(w))
@@ -96,8 +96,11 @@ def _task_from(p: dict[str, Any]) -> ReviewTask:
         conflicts=tuple(p.get("conflicts") or ()), left_fingerprint=p["leftFingerprint"],
         right_fingerprint=p["rightFingerprint"],
     )  # fmt: skip
+
+
+def _task_from(p: dict[str, Any]) -> ReviewTask:
     return ReviewTask(
-        id=p["id"], evidence=evidence, reason=TaskReason(p["reason"]),
+        id=p["id"], evidence=evidence_from(p), reason=TaskReason(p["reason"]),
         status=TaskStatus(p["status"]), created_at=as_utc(p["createdAt"]),
         updated_at=as_utc(p["updatedAt"]), note=p.get("note"),
     )  # fmt: skip
@@ -190,6 +193,15 @@ class GraphSubjectStore:
             personId=person_id,
         )
         return [_record_from(row["s"]) for row in rows]
+
+    async def features(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
+        rows = await self._tx.run(
+            "subject.features",
+            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids AND s.mergedInto IS NULL "
+            "AND s.fingerprint IS NOT NULL RETURN s {.*} AS s",
+            ids=list(person_ids),
+        )
+        return {row["s"]["personId"]: _record_from(row["s"]) for row in rows}
 
     async def load_model(self) -> Parameters | None:
         rows = await self._tx.run(
@@ -299,7 +311,7 @@ class GraphReviewStore:
             pairKey=evidence.pair_key,
             resolved=TaskStatus.RESOLVED.value,
         )
-        props = _evidence_props(evidence) | {"reason": reason.value, "updatedAt": at}
+        props = evidence_props(evidence) | {"reason": reason.value, "updatedAt": at}
         if rows:  # refresh the evidence of the pair's task instead of a second task
             task_id = rows[0]["id"]
             await self._tx.run(

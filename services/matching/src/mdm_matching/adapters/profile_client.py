@@ -7,6 +7,7 @@ steward, so that the profile service records who merged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mdm_common.auth import Principal, Role
@@ -17,18 +18,27 @@ from mdm_matching.domain.ports import ProfileView
 
 # Reading a person for comparison is the engine's own business, not a steward's.
 READER = Principal("service:matching", frozenset({Role.APP}))
+BATCH = 200  # persons per call when reading many
 
-PERSON_QUERY = """
-query MatchingPerson($id: ID!) {
-  person(id: $id) {
+PERSON_FIELDS = """
     id givenName familyName suffix birthDate email phone
     address { street houseNumber postalCode city }
-  }
-}
+"""
+PERSON_QUERY = f"""
+query MatchingPerson($id: ID!) {{ person(id: $id) {{ {PERSON_FIELDS} }} }}
+"""
+PERSONS_QUERY = f"""
+query MatchingPersons($representations: [_Any!]!) {{
+  _entities(representations: $representations) {{ ... on Person {{ {PERSON_FIELDS} }} }}
+}}
+"""
+ACTIVE_IDS_QUERY = """
+query MatchingActiveIds($after: ID, $first: Int!) { activePersonIds(after: $after, first: $first) }
 """
 MERGE_MUTATION = """
-mutation MatchingMerge($survivorId: ID!, $mergedId: ID!, $reason: String!) {
-  mergePersons(survivorId: $survivorId, mergedId: $mergedId, reason: $reason) { merge { id } }
+mutation MatchingMerge($survivorId: ID!, $mergedId: ID!, $reason: String!, $mergeId: ID) {
+  mergePersons(survivorId: $survivorId, mergedId: $mergedId, reason: $reason,
+               mergeId: $mergeId) { merge { id } }
 }
 """
 UNMERGE_MUTATION = """
@@ -58,14 +68,33 @@ class ProfileClient:
             return None
         return ProfileView(person_id, record_from_person(data["person"]))
 
-    async def merge(
-        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal
-    ) -> str:
+    async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
+        found: dict[str, ProfileView] = {}
+        for start in range(0, len(person_ids), BATCH):
+            asked = person_ids[start : start + BATCH]
+            data = await self._client.execute(
+                PERSONS_QUERY,
+                {"representations": [{"__typename": "Person", "id": i} for i in asked]},
+                on_behalf_of=READER,
+            )
+            for person_id, person in zip(asked, data["_entities"], strict=True):
+                if person is not None:
+                    found[person_id] = ProfileView(person_id, record_from_person(person))
+        return found
+
+    async def active_ids(self, *, after: str, first: int) -> list[str]:
         data = await self._client.execute(
-            MERGE_MUTATION,
-            {"survivorId": survivor_id, "mergedId": merged_id, "reason": reason},
-            on_behalf_of=on_behalf_of,
+            ACTIVE_IDS_QUERY, {"after": after or None, "first": first}, on_behalf_of=READER
         )
+        return [str(i) for i in data["activePersonIds"]]
+
+    async def merge(
+        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal,
+        merge_id: str | None = None,
+    ) -> str:  # fmt: skip
+        variables = {"survivorId": survivor_id, "mergedId": merged_id, "reason": reason,
+                     "mergeId": merge_id}  # fmt: skip
+        data = await self._client.execute(MERGE_MUTATION, variables, on_behalf_of=on_behalf_of)
         return str(data["mergePersons"]["merge"]["id"])
 
     async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None:

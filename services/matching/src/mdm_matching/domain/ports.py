@@ -21,6 +21,7 @@ from mdm_matching.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from mdm_matching.domain.rematch import MergeStep, RematchJob, StepStatus
     from mdm_matching.domain.training import TrainingJob
 
 
@@ -44,6 +45,10 @@ class SubjectStore(Protocol):
     ) -> list[MatchRecord]:
         """Active (not merged-away) subjects other than ``person_id`` sharing a key
         whose block is not larger than ``max_block``."""
+        ...
+
+    async def features(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
+        """Stored features of those subjects that are not merged away."""
         ...
 
     async def load_model(self) -> Parameters | None: ...
@@ -113,6 +118,49 @@ class ReviewStore(Protocol):
     async def decisions_of_person(self, person_id: str) -> list[Decision]: ...
 
 
+class RematchStore(Protocol):
+    """Batch re-matching jobs, their partitions, proposals and merge steps."""
+
+    async def create(self, job: RematchJob) -> None:
+        """The job and its partitions, none scored yet."""
+        ...
+
+    async def get(self, job_id: str) -> RematchJob | None:
+        """The job with its progress counted from partitions and steps."""
+        ...
+
+    async def recent(self, *, limit: int, active_only: bool = False) -> list[RematchJob]:
+        """Latest requested first; ``active_only``: queued or running ones."""
+        ...
+
+    async def update(self, job_id: str, **fields: Any) -> None: ...
+
+    async def begin_partition(self, job_id: str, number: int) -> bool:
+        """Count an attempt; False if the partition is scored already."""
+        ...
+
+    async def finish_partition(
+        self, job_id: str, number: int, *, proposals: Sequence[PairEvidence], scored_pairs: int,
+        subjects: int,
+    ) -> None:  # fmt: skip
+        """Store the proposals and mark the partition scored (once; later calls do nothing)."""
+        ...
+
+    async def pending_partitions(self, job_id: str) -> list[int]: ...
+
+    async def proposals(self, job_id: str) -> list[PairEvidence]: ...
+
+    async def save_steps(self, steps: Sequence[MergeStep]) -> None: ...
+
+    async def steps(self, job_id: str) -> list[MergeStep]:
+        """In planned order."""
+        ...
+
+    async def settle_step(self, job_id: str, merged_id: str, status: StepStatus) -> bool:
+        """Mark a planned step; False if it was settled already."""
+        ...
+
+
 @dataclass(frozen=True)
 class ProfileView:
     """A person as the profile service shows it, ready for comparison."""
@@ -130,13 +178,31 @@ class Profiles(Protocol):
 
     async def fetch(self, person_id: str) -> ProfileView | None: ...
 
+    async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
+        """Persons by id in one call; unknown ids are left out."""
+        ...
+
+    async def active_ids(self, *, after: str, first: int) -> list[str]:
+        """Ids of persons not merged away, in id order after ``after``."""
+        ...
+
     async def merge(
-        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal
-    ) -> str:
-        """Merge two persons; returns the merge id."""
+        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal,
+        merge_id: str | None = None,
+    ) -> str:  # fmt: skip
+        """Merge two persons; returns the merge id. With ``merge_id`` the merge is
+        idempotent: the same id and pair again returns the first merge."""
         ...
 
     async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None: ...
 
 
-__all__ = ["MatchCandidate", "ProfileView", "Profiles", "ReviewStore", "SubjectStore", "TaskPage"]
+__all__ = [
+    "MatchCandidate",
+    "ProfileView",
+    "Profiles",
+    "RematchStore",
+    "ReviewStore",
+    "SubjectStore",
+    "TaskPage",
+]

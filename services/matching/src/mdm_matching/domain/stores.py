@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mdm_matching.domain.ports import ReviewStore, SubjectStore
+from mdm_matching.domain.ports import RematchStore, ReviewStore, SubjectStore
 
 T = TypeVar("T")
 
@@ -15,6 +15,7 @@ T = TypeVar("T")
 class Stores:
     subjects: SubjectStore
     reviews: ReviewStore
+    rematch: RematchStore
 
 
 class Transactions(Protocol):

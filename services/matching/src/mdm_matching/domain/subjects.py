@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from mdm_matching.domain.engine import blocking
-from mdm_matching.domain.engine.features import fingerprint
+from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.models import MatchSubject
-from mdm_matching.domain.ports import Profiles, SubjectStore
+from mdm_matching.domain.ports import Profiles, ProfileView, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
 
 
@@ -25,6 +25,17 @@ async def mark_merged(stores: Stores, person_id: str, survivor_id: str, now: dat
     await stores.reviews.close_tasks_of(person_id, at=now)
 
 
+async def save_view(stores: Stores, view: ProfileView, now: datetime) -> None:
+    """Take an active person's current features (and blocking keys) as they are now."""
+    record = view.record
+    subject = await stores.subjects.register(record.id, at=now)
+    if subject.merged_into is not None:  # active again: an unmerge this service missed
+        await stores.subjects.set_merged_into(record.id, None)
+    await stores.subjects.save_features(
+        record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=now
+    )
+
+
 async def refresh_features(
     person_id: str, *, profiles: Profiles, transactions: Transactions, now: datetime
 ) -> None:
@@ -32,15 +43,25 @@ async def refresh_features(
     view = await profiles.fetch(person_id)
     if view is None or view.merged_into is not None:
         return
-    record = view.record
+    await transactions.write(lambda s: save_view(s, view, now))
 
-    async def save(stores: Stores) -> None:
-        await stores.subjects.register(record.id, at=now)
-        await stores.subjects.save_features(
-            record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=now
-        )
 
-    await transactions.write(save)
+async def all_active_features(
+    transactions: Transactions, *, page: int = 5_000
+) -> list[MatchRecord]:
+    """Every subject not merged away, read page by page (one read transaction each)."""
+    records: list[MatchRecord] = []
+    after = ""
+    while True:
+
+        async def read_page(stores: Stores, after: str = after) -> list[MatchRecord]:
+            return await stores.subjects.active_features(after=after, limit=page)
+
+        found = await transactions.read(read_page)
+        records += found
+        if len(found) < page:
+            return records
+        after = found[-1].id
 
 
 async def on_person_merged(

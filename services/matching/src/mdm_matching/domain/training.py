@@ -15,10 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from mdm_matching.domain.engine import blocking, model
-from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.stores import Stores, Transactions
-
-PAGE = 5_000
+from mdm_matching.domain.subjects import all_active_features
 
 
 class JobStatus(StrEnum):
@@ -41,21 +39,6 @@ class TrainingJob:
     error: str | None = None
 
 
-async def _all_features(transactions: Transactions) -> list[MatchRecord]:
-    records: list[MatchRecord] = []
-    after = ""
-    while True:
-
-        async def read_page(stores: Stores, after: str = after) -> list[MatchRecord]:
-            return await stores.subjects.active_features(after=after, limit=PAGE)
-
-        page = await transactions.read(read_page)
-        records += page
-        if len(page) < PAGE:
-            return records
-        after = page[-1].id
-
-
 async def run_training(
     job_id: str, *, transactions: Transactions, max_block: int, now: datetime
 ) -> TrainingJob | None:
@@ -63,7 +46,7 @@ async def run_training(
     if job is None or job.status == JobStatus.DONE:
         return job
     await transactions.write(lambda s: s.subjects.update_job(job_id, status=JobStatus.RUNNING))
-    records = await _all_features(transactions)
+    records = await all_active_features(transactions)
     by_id = {r.id: r for r in records}
     pairs = list(blocking.candidate_pairs(records, max_block=max_block))
     parameters = model.train(

@@ -22,6 +22,7 @@ from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.domain import models as m
 from mdm_matching.domain import online, review, training
 from mdm_matching.graphql.context import MatchingContext
+from mdm_matching.graphql.rematch import RematchMutation, RematchQuery
 
 Info = strawberry.Info[MatchingContext, None]
 
@@ -208,7 +209,7 @@ def _after(cursor: str | None) -> tuple[float, str] | None:
 
 
 @strawberry.type
-class Query:
+class Query(RematchQuery):
     @strawberry.field(description="A person id as matching sees it, merged or not. Role: steward.")
     async def match_subject(self, info: Info, person_id: strawberry.ID) -> MatchSubject:
         info.context.require(*STEWARD_ROLES)
@@ -315,7 +316,7 @@ class MatchTrainingJob:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(RematchMutation):
     @strawberry.mutation(
         description="Train the match model on all profiles now (a background job); online "
         "matching uses the new model once it is done. Role: steward."

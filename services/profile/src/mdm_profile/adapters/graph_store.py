@@ -212,6 +212,17 @@ class GraphPersonStore:
             for row in rows
         }
 
+    async def active_ids(self, *, after: str, limit: int) -> list[str]:
+        """Ids of persons not merged away, in id order after ``after``."""
+        rows = await self._tx.run(
+            "person.active_ids",
+            f"MATCH (p:{PERSON}) WHERE p.status IS NULL AND p.id > $after "
+            "RETURN p.id AS id ORDER BY p.id LIMIT $limit",
+            after=after,
+            limit=limit,
+        )
+        return [row["id"] for row in rows]
+
     async def search(
         self, criteria: SearchCriteria, *, after: tuple[str, str] | None, limit: int
     ) -> list[Person]:

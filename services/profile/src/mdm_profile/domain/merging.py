@@ -12,6 +12,7 @@ changed it in between).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 MAX_REASON = 500
+_MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class MergeState(StrEnum):
@@ -109,6 +111,20 @@ def _rebuild(person: Person, records: list[CleanRecord], *, sources: SourceRegis
     return Person.from_golden(person.id, golden, created_at=person.created_at, updated_at=now)
 
 
+async def _replay(
+    merge_id: str, survivor_id: str, merged_id: str, *, store: MergeStore
+) -> tuple[Merge, Person] | None:
+    if not _MERGE_ID.fullmatch(merge_id):
+        raise InvalidInput("mergeId must be 1-64 letters, digits, '-' or '_'.", field="mergeId")
+    existing = await store.get_merge(merge_id)
+    if existing is None:
+        return None
+    if (existing.survivor_id, existing.merged_id) != (survivor_id, merged_id):
+        raise Conflict(f"Merge id {merge_id} was used for another pair.", field="mergeId")
+    states = await store.lock([survivor_id])
+    return existing, states[survivor_id].person
+
+
 async def merge(
     survivor_id: str,
     merged_id: str,
@@ -121,10 +137,17 @@ async def merge(
     actor: str,
     reason: str,
     now: datetime,
+    merge_id: str | None = None,
 ) -> tuple[Merge, Person]:
+    """``merge_id``, when the caller chooses it, makes the merge idempotent: asking
+    again with the same id and pair returns the merge made the first time."""
     if survivor_id == merged_id:
         raise InvalidInput("A person cannot be merged with itself.", field="mergedId")
     clean_reason = _check_reason(reason)
+    if merge_id is not None:
+        replayed = await _replay(merge_id, survivor_id, merged_id, store=store)
+        if replayed is not None:
+            return replayed
     states = await store.lock([survivor_id, merged_id])
     for person_id, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
         if person_id not in states:
@@ -149,8 +172,8 @@ async def merge(
     await households.refresh_households([survivor_id, merged_id])
     links_after = await store.links([survivor_id])
     record = Merge(
-        id=str(uuid.uuid4()), survivor_id=survivor_id, merged_id=merged_id, at=now, actor=actor,
-        reason=clean_reason, state=MergeState.ACTIVE,
+        id=merge_id or str(uuid.uuid4()), survivor_id=survivor_id, merged_id=merged_id, at=now,
+        actor=actor, reason=clean_reason, state=MergeState.ACTIVE,
         survivor_before=PersonSnapshot(survivor.person, tuple(r.key for r in survivor.records)),
         merged_before=PersonSnapshot(merged.person, tuple(merged_keys)),
         redirected=tuple(pid for pid in redirected if pid != merged_id),

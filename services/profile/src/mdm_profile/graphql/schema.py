@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from mdm_common.auth import Role
-from mdm_common.errors import NotFound
+from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
@@ -44,6 +44,7 @@ from mdm_profile.graphql.types import (
 
 Info = strawberry.Info[ProfileContext, None]
 _RAW_FIELDS = [f.name for f in fields(RawRecord)]
+MAX_ID_PAGE = 5000
 
 
 @strawberry.type
@@ -94,6 +95,22 @@ class Query(OrganisationQuery):
                 has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
             ),
         )
+
+    @strawberry.field(
+        description="Ids of all persons not merged away, in id order, for reconciling services "
+        "(matching's batch re-matching). `after` is the last id of the previous page; at most "
+        f"{MAX_ID_PAGE} a page. Roles: app, steward."
+    )
+    async def active_person_ids(
+        self, info: Info, after: strawberry.ID | None = None, first: int = 1000
+    ) -> list[strawberry.ID]:
+        info.context.require(*WRITE_ROLES)
+        if not 1 <= first <= MAX_ID_PAGE:
+            raise InvalidInput(f"first must be between 1 and {MAX_ID_PAGE}.", field="first")
+        ids = await info.context.graph.read(
+            lambda tx: GraphPersonStore(tx).active_ids(after=str(after or ""), limit=first)
+        )
+        return [strawberry.ID(i) for i in ids]
 
     @strawberry.field(description="A merge by id, for audit. Roles: steward, compliance.")
     async def merge(self, info: Info, id: strawberry.ID) -> MergeInfo:  # noqa: A002 - GraphQL argument name
@@ -158,11 +175,14 @@ class Mutation(OrganisationMutation):
         )  # fmt: skip
 
     @strawberry.mutation(
-        description="Merge one person into another in one transaction. Role: steward."
+        description="Merge one person into another in one transaction. A caller-chosen "
+        "`mergeId` makes it idempotent: the same id and pair again returns the first merge; "
+        "the id with another pair is a CONFLICT. Role: steward."
     )
     async def merge_persons(
-        self, info: Info, survivor_id: strawberry.ID, merged_id: strawberry.ID, reason: str = ""
-    ) -> MergeResult:
+        self, info: Info, survivor_id: strawberry.ID, merged_id: strawberry.ID, reason: str = "",
+        merge_id: strawberry.ID | None = None,
+    ) -> MergeResult:  # fmt: skip
         ctx = info.context
         principal = ctx.require(*MERGE_ROLES)
         now = datetime.now(UTC)
@@ -171,9 +191,12 @@ class Mutation(OrganisationMutation):
                 str(survivor_id), str(merged_id), store=GraphMergeStore(tx),
                 households=ctx.household_store(tx), sources=ctx.sources,
                 rules=ctx.rules, events=ctx.outbox, actor=principal.subject, reason=reason, now=now,
+                merge_id=str(merge_id) if merge_id is not None else None,
             )
         )  # fmt: skip
         ctx.forget_reads()
+        # Read back after the commit: with the ids merged into it (all merges so far).
+        survivor = await ctx.persons.load(record.survivor_id) or survivor
         return MergeResult(merge=_merge_info(record), survivor=Person.from_model(survivor))
 
     @strawberry.mutation(description="Undo a merge exactly. Role: steward.")
