@@ -74,10 +74,11 @@ def history(person_id: str, rng: random.Random) -> list[ConsentEvent]:
         if type_ in (EventType.WITHDRAWN, EventType.OBJECTED, EventType.AGE_EVIDENCE):
             base = {"purpose": None if type_ is not EventType.WITHDRAWN else PURPOSE,
                     "evidence_ref": "bench"}  # fmt: skip
+        fields: dict[str, object] = {"method": Method.WEB_FORM, "actor": ActorType.DATA_SUBJECT}
         draft = EventDraft(
             person_id=person_id, type=type_, collection_point="bench-form",
-            method=Method.WEB_FORM, actor=ActorType.DATA_SUBJECT,
-            occurred_at=T0 + timedelta(minutes=minutes), **(base | values),  # type: ignore[arg-type]
+            occurred_at=T0 + timedelta(minutes=minutes),
+            **(fields | base | values),  # type: ignore[arg-type]
         )  # fmt: skip
         return draft.to_event(now=T0 + timedelta(days=1), recorded_by="bench")
 
