@@ -28,13 +28,13 @@ from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 QUERY = """query PersonHousehold($id: ID!) { person(id: $id) {
   id givenName familyName email
   household { id members { personId role } }
-  consents { purpose status channel recordedAt }
+  consents { purpose type channel occurredAt }
 } }"""
 # The same plus matching, as measured for the foundation: all three subgraphs.
 QUERY_360 = """query Person360($id: ID!) { person(id: $id) {
   id givenName familyName email
   household { id members { personId role } }
-  consents { purpose status channel recordedAt }
+  consents { purpose type channel occurredAt }
   matching { registered }
   matchCandidates { personId score }
 } }"""
@@ -80,12 +80,9 @@ def main() -> int:
             ]  # fmt: skip
             ingested = loader.execute(demo.INGEST, {"source": "crm", "records": records})
             ids = [r["personId"] for r in ingested["ingestSourceRecords"]["records"]]
+            demo.ensure_newsletter(loader)
             for person_id in ids:
-                loader.execute(
-                    demo.RECORD_CONSENT,
-                    {"input": {"personId": person_id, "purpose": "newsletter",
-                               "status": "GRANTED", "channel": "EMAIL", "source": "bench"}},
-                )  # fmt: skip
+                loader.execute(demo.RECORD_CONSENT, {"input": demo.newsletter_consent(person_id)})
             sample = loader.execute(QUERY_360, {"id": ids[0]})["person"]
             if sample["household"] is None or not sample["consents"]:
                 raise SystemExit("bench data lacks a household or a consent")

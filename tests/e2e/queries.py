@@ -9,8 +9,8 @@ mutation CreatePerson($input: CreatePersonInput!) {
 """
 
 RECORD_CONSENT = """
-mutation RecordConsent($input: RecordConsentInput!) {
-  recordConsent(input: $input) { id purpose status channel source recordedAt }
+mutation RecordConsentEvent($input: ConsentEventInput!) {
+  recordConsentEvent(input: $input) { id purpose type channel collectionPoint occurredAt }
 }
 """
 
@@ -18,7 +18,7 @@ PERSON_360 = """
 query Person360($id: ID!) {
   person(id: $id) {
     id givenName familyName email
-    consents { purpose status channel source recordedAt }
+    consents { purpose type channel collectionPoint occurredAt }
     matching { registered registeredAt }
     matchCandidates { personId score }
   }
@@ -48,9 +48,11 @@ def person_input(**overrides: object) -> dict[str, object]:
 
 
 def consent_input(person_id: str, **overrides: object) -> dict[str, object]:
+    """A newsletter grant with its proof (the purpose is registered by conftest.py)."""
     return {
-        "personId": person_id, "purpose": "newsletter", "status": "GRANTED",
-        "channel": "EMAIL", "source": "shop-checkout",
+        "personId": person_id, "type": "GRANTED", "purpose": "newsletter", "channel": "EMAIL",
+        "noticeVersion": 1, "language": "de", "collectionPoint": "shop-checkout",
+        "method": "WEB_FORM", "actor": "DATA_SUBJECT", "evidenceRef": "form-4711",
     } | overrides  # fmt: skip
 
 

@@ -82,7 +82,7 @@ class TestInputErrors:
 
     @pytest.mark.parametrize(
         ("override", "field"),
-        [({"purpose": "Not A Code"}, "purpose"), ({"source": ""}, "source"),
+        [({"purpose": "Not A Code"}, "purpose"), ({"collectionPoint": ""}, "collectionPoint"),
          ({"personId": "not-an-id"}, "personId")],
     )  # fmt: skip
     def test_invalid_consent(

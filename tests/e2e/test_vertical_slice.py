@@ -45,7 +45,14 @@ class TestPersonWithConsentsAndMatching:
         gateway.execute(RECORD_CONSENT, {"input": consent_input(person_id)})
         gateway.execute(
             RECORD_CONSENT,
-            {"input": consent_input(person_id, status="WITHDRAWN", source="preference-center")},
+            {
+                "input": consent_input(
+                    person_id,
+                    type="WITHDRAWN",
+                    collectionPoint="preference-center",
+                    method="PREFERENCE_CENTRE",
+                )
+            },
         )
         # The person.created event reaches the matching worker through the broker.
         wait_until_registered(gateway, person_id)
@@ -54,7 +61,7 @@ class TestPersonWithConsentsAndMatching:
 
         assert person["id"] == person_id
         assert (person["givenName"], person["familyName"]) == ("Greta", family)
-        assert [(c["status"], c["source"]) for c in person["consents"]] == [
+        assert [(c["type"], c["collectionPoint"]) for c in person["consents"]] == [
             ("WITHDRAWN", "preference-center"),
             ("GRANTED", "shop-checkout"),
         ]
@@ -65,7 +72,10 @@ class TestPersonWithConsentsAndMatching:
     def test_consents_of_two_persons_do_not_mix(self, gateway: GatewayClient) -> None:
         first = gateway.execute(CREATE_PERSON, {"input": person_input()})["createPerson"]["id"]
         second = gateway.execute(CREATE_PERSON, {"input": person_input()})["createPerson"]["id"]
-        gateway.execute(RECORD_CONSENT, {"input": consent_input(first, purpose="profiling")})
+        gateway.execute(
+            RECORD_CONSENT,
+            {"input": consent_input(first, purpose="profiling", channel="PERSONALISED_WEB")},
+        )
 
         query = """query Two($a: ID!, $b: ID!) {
           a: person(id: $a) { consents { purpose } }

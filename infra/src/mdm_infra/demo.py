@@ -18,10 +18,49 @@ mutation CreatePerson($input: CreatePersonInput!) {
 }
 """
 RECORD_CONSENT = """
-mutation RecordConsent($input: RecordConsentInput!) {
-  recordConsent(input: $input) { id purpose status }
+mutation RecordConsentEvent($input: ConsentEventInput!) {
+  recordConsentEvent(input: $input) { id purpose type }
 }
 """
+PURPOSE = "query Purpose($code: String!) { purpose(code: $code) { code } }"
+REGISTER_PURPOSE = """
+mutation RegisterPurpose($input: RegisterPurposeInput!) { registerPurpose(input: $input) { code } }
+"""
+PUBLISH_NOTICE = """
+mutation PublishNotice($input: PublishNoticeInput!) { publishNotice(input: $input) { version } }
+"""
+NEWSLETTER = {
+    "code": "newsletter", "name": "Newsletter",
+    "description": "Our monthly newsletter with offers, by e-mail.", "legalBasis": "CONSENT",
+    "channels": ["EMAIL"], "dataCategories": ["contact"], "retentionDays": 730,
+    "directMarketing": True,
+}  # fmt: skip
+NEWSLETTER_NOTICE = (
+    "Ja, ich möchte den monatlichen Newsletter per E-Mail erhalten. "
+    "Die Einwilligung kann ich jederzeit widerrufen."
+)
+
+
+def ensure_newsletter(client: GatewayClient) -> None:
+    """Register the demo's newsletter purpose with its first notice text, once."""
+    try:
+        client.execute(PURPOSE, {"code": "newsletter"})
+    except GraphQLError as exc:
+        if exc.codes != ["NOT_FOUND"]:
+            raise
+        client.execute(REGISTER_PURPOSE, {"input": NEWSLETTER})
+        client.execute(PUBLISH_NOTICE, {"input": {"purpose": "newsletter", "language": "de",
+                                                  "text": NEWSLETTER_NOTICE}})  # fmt: skip
+
+
+def newsletter_consent(person_id: str, **overrides: object) -> dict[str, object]:
+    """A newsletter grant with its proof, as a signup form records it."""
+    return {
+        "personId": person_id, "type": "GRANTED", "purpose": "newsletter", "channel": "EMAIL",
+        "noticeVersion": 1, "language": "de", "collectionPoint": "demo-signup-form",
+        "method": "WEB_FORM", "actor": "DATA_SUBJECT", "evidenceRef": f"signup-{person_id}",
+    } | overrides  # fmt: skip
+
 
 # Invented people, written as messy as real exports are; any resemblance is coincidence.
 DEMO_RECORDS = {
@@ -48,12 +87,9 @@ def load(client: GatewayClient) -> list[str]:
     for source, records in DEMO_RECORDS.items():
         result = client.execute(INGEST, {"source": source, "records": records})
         ids += [r["personId"] for r in result["ingestSourceRecords"]["records"]]
+    ensure_newsletter(client)
     for person_id in ids:
-        client.execute(
-            RECORD_CONSENT,
-            {"input": {"personId": person_id, "purpose": "newsletter", "status": "GRANTED",
-                       "channel": "EMAIL", "source": "demo-signup-form"}},
-        )  # fmt: skip
+        client.execute(RECORD_CONSENT, {"input": newsletter_consent(person_id)})
     return ids
 
 
@@ -82,7 +118,7 @@ def sample_query(person_id: str) -> str:
         "    sourceRecords {\n"
         "      source sourceId quality { fixes { field code } issues { field code } }\n"
         "    }\n"
-        "    consents { purpose status channel recordedAt }\n"
+        "    consents { purpose type channel occurredAt collectionPoint }\n"
         "    matching { registered }\n"
         "    matchCandidates { personId score }\n"
         "  }\n"

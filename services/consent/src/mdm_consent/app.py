@@ -10,7 +10,9 @@ from mdm_common.auth import Principal
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
-from mdm_consent.adapters.graph_store import SCHEMA
+from mdm_common.subgraph_client import SubgraphClient
+from mdm_consent.adapters.profile_client import ProfileDirectory
+from mdm_consent.adapters.transactions import SCHEMA
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.schema import build_schema
 from mdm_consent.settings import ConsentSettings
@@ -19,11 +21,16 @@ from mdm_consent.settings import ConsentSettings
 def create_app() -> Starlette:
     settings = ConsentSettings()
     graph = graph_client_from(settings)
+    profile_http = SubgraphClient(
+        settings.profile_url, secret=settings.gateway_secret.get_secret_value().encode()
+    )
+    directory = ProfileDirectory(profile_http)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> ConsentContext:
-        return ConsentContext(request=request, response=response, principal=principal, graph=graph)
+        return ConsentContext(request=request, response=response, principal=principal,
+                              graph=graph, directory=directory)  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,
@@ -31,4 +38,5 @@ def create_app() -> Starlette:
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
+        on_shutdown=profile_http.close,
     )

@@ -10,3 +10,7 @@ class ConsentSettings(ServiceSettings):
 
     service_name: str = "consent"
     graph_database: str = "consent"
+
+    # The profile subgraph (called directly, signed with the gateway secret) to check
+    # that a person exists before their consent events are recorded.
+    profile_url: str = "http://127.0.0.1:4001/graphql"

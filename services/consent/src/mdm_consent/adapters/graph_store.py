@@ -1,20 +1,44 @@
-"""Cypher for consent events. Labels come from constants; every value is a parameter."""
+"""Cypher for the consent history. Labels come from constants; every value is a parameter.
+
+    (:ConsentEvent {id, personId, type, purpose, channel, ..., occurredAt})   append-only
+    (:ConsentState {key: "<personId>|<purpose>", personId, purpose, facts})
+    (:ConsentSubject {personId, facts})
+
+The events are the record and are never changed. Appending one also appends its
+:class:`Fact` (a compact JSON string) to the state of its person and purpose, in
+the same transaction; facts that count for every purpose (evidence of age,
+objections to direct marketing) go to the person's ``ConsentSubject``. A contact
+check therefore reads two nodes by their unique keys, whatever the history's length,
+and still sees every fact it needs to answer for any point in time.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_consent.domain.models import Channel, ConsentEvent, ConsentStatus
+from mdm_consent.domain.models import ActorType, Channel, ConsentEvent, EventType, Fact, Method
 
 CONSENT_EVENT = "ConsentEvent"
+CONSENT_STATE = "ConsentState"
+CONSENT_SUBJECT = "ConsentSubject"
 
 SCHEMA = (
     f"CREATE CONSTRAINT consent_event_id IF NOT EXISTS "
     f"FOR (c:{CONSENT_EVENT}) REQUIRE c.id IS UNIQUE",
     f"CREATE INDEX consent_event_person IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.personId)",
+    f"CREATE CONSTRAINT consent_state_key IF NOT EXISTS "
+    f"FOR (s:{CONSENT_STATE}) REQUIRE s.key IS UNIQUE",
+    f"CREATE CONSTRAINT consent_subject_person IF NOT EXISTS "
+    f"FOR (s:{CONSENT_SUBJECT}) REQUIRE s.personId IS UNIQUE",
 )
+
+
+def state_key(person_id: str, purpose: str) -> str:
+    return f"{person_id}|{purpose}"
 
 
 class GraphConsentStore:
@@ -26,39 +50,118 @@ class GraphConsentStore:
             "consent.append",
             f"CREATE (c:{CONSENT_EVENT} {{id: $id}}) SET c += $props",
             id=event.id,
-            props={
-                "personId": event.person_id,
-                "purpose": event.purpose,
-                "status": event.status.value,
-                "channel": event.channel.value,
-                "source": event.source,
-                "recordedAt": event.recorded_at,
-                "recordedBy": event.recorded_by,
-            },
+            props=_event_props(event),
         )
+        fact = [fact_json(event.fact)]
+        if event.purpose is not None:
+            # One statement reads and extends the list, so that the node's write lock
+            # covers both: concurrent appends cannot lose each other's facts.
+            await self._tx.run(
+                "consent.state_append",
+                f"MERGE (s:{CONSENT_STATE} {{key: $key}}) "
+                "ON CREATE SET s.personId = $personId, s.purpose = $purpose, s.facts = [] "
+                "SET s.facts = s.facts + $fact",
+                key=state_key(event.person_id, event.purpose), personId=event.person_id,
+                purpose=event.purpose, fact=fact,
+            )  # fmt: skip
+        if event.concerns_all_purposes:
+            await self._tx.run(
+                "consent.subject_append",
+                f"MERGE (s:{CONSENT_SUBJECT} {{personId: $personId}}) "
+                "ON CREATE SET s.facts = [] SET s.facts = s.facts + $fact",
+                personId=event.person_id, fact=fact,
+            )  # fmt: skip
 
     async def history_of(self, person_ids: Sequence[str]) -> dict[str, list[ConsentEvent]]:
         rows = await self._tx.run(
             "consent.history_of",
-            f"MATCH (c:{CONSENT_EVENT}) WHERE c.personId IN $ids "
-            "RETURN c {.*} AS c ORDER BY c.recordedAt DESC, c.id",
-            ids=list(person_ids),
+            f"UNWIND $ids AS pid MATCH (c:{CONSENT_EVENT} {{personId: pid}}) RETURN c {{.*}} AS c",
+            ids=list(dict.fromkeys(person_ids)),
         )
         history: dict[str, list[ConsentEvent]] = {pid: [] for pid in person_ids}
         for row in rows:
             event = _event(row["c"])
             history.setdefault(event.person_id, []).append(event)
+        for events in history.values():
+            events.sort(key=lambda e: (e.occurred_at, e.recorded_at, e.id), reverse=True)
         return history
 
+    async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, list[Fact]]:
+        if len(person_ids) == 1:
+            # The single check: two lookups by key, no UNWIND to plan.
+            rows = await self._tx.run(
+                "consent.facts_of_one",
+                f"OPTIONAL MATCH (s:{CONSENT_STATE} {{key: $key}}) "
+                f"OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: $personId}}) "
+                "RETURN $personId AS personId, s.facts AS own, p.facts AS shared",
+                key=state_key(person_ids[0], purpose), personId=person_ids[0],
+            )  # fmt: skip
+        else:
+            rows = await self._tx.run(
+                "consent.facts_of",
+                f"UNWIND $rows AS r OPTIONAL MATCH (s:{CONSENT_STATE} {{key: r.key}}) "
+                f"OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: r.personId}}) "
+                "RETURN r.personId AS personId, s.facts AS own, p.facts AS shared",
+                rows=[{"personId": pid, "key": state_key(pid, purpose)}
+                      for pid in dict.fromkeys(person_ids)],
+            )  # fmt: skip
+        return {
+            row["personId"]: [
+                fact_from_json(f) for f in [*(row["own"] or ()), *(row["shared"] or ())]
+            ]
+            for row in rows
+        }
 
-def _event(props: dict[str, Any]) -> ConsentEvent:
+
+def _event_props(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "personId": event.person_id, "type": event.type.value, "purpose": event.purpose,
+        "channel": event.channel.value if event.channel else None,
+        "noticeVersion": event.notice_version, "noticeSha256": event.notice_sha256,
+        "occurredAt": event.occurred_at, "recordedAt": event.recorded_at,
+        "recordedBy": event.recorded_by, "collectionPoint": event.collection_point,
+        "method": event.method.value, "actor": event.actor.value, "staffId": event.staff_id,
+        "language": event.language, "evidenceRef": event.evidence_ref,
+        "confirms": event.confirms,
+        "birthDate": event.birth_date.isoformat() if event.birth_date else None,
+        "directMarketing": event.direct_marketing,
+    }  # fmt: skip
+
+
+def _event(p: dict[str, Any]) -> ConsentEvent:
     return ConsentEvent(
-        id=props["id"],
-        person_id=props["personId"],
-        purpose=props["purpose"],
-        status=ConsentStatus(props["status"]),
-        channel=Channel(props["channel"]),
-        source=props["source"],
-        recorded_at=as_utc(props["recordedAt"]),
-        recorded_by=props["recordedBy"],
-    )
+        id=p["id"], person_id=p["personId"], type=EventType(p["type"]),
+        occurred_at=as_utc(p["occurredAt"]), recorded_at=as_utc(p["recordedAt"]),
+        recorded_by=p["recordedBy"], collection_point=p["collectionPoint"],
+        method=Method(p["method"]), actor=ActorType(p["actor"]), purpose=p.get("purpose"),
+        channel=Channel(p["channel"]) if p.get("channel") else None,
+        notice_version=p.get("noticeVersion"), notice_sha256=p.get("noticeSha256"),
+        language=p.get("language"), staff_id=p.get("staffId"),
+        evidence_ref=p.get("evidenceRef"), confirms=p.get("confirms"),
+        birth_date=date.fromisoformat(p["birthDate"]) if p.get("birthDate") else None,
+        direct_marketing=bool(p.get("directMarketing")),
+    )  # fmt: skip
+
+
+def fact_json(fact: Fact) -> str:
+    values = {
+        "i": fact.id, "t": fact.type.value, "o": fact.occurred_at.isoformat(), "p": fact.purpose,
+        "c": fact.channel.value if fact.channel else None, "n": fact.notice_version,
+        "m": fact.method.value if fact.method else None,
+        "a": fact.actor.value if fact.actor else None, "f": fact.confirms,
+        "b": fact.birth_date.isoformat() if fact.birth_date else None,
+        "d": fact.direct_marketing or None,
+    }  # fmt: skip
+    return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
+
+
+def fact_from_json(text: str) -> Fact:
+    v = json.loads(text)
+    return Fact(
+        id=v["i"], type=EventType(v["t"]), occurred_at=datetime.fromisoformat(v["o"]),
+        purpose=v.get("p"), channel=Channel(v["c"]) if "c" in v else None,
+        notice_version=v.get("n"), method=Method(v["m"]) if "m" in v else None,
+        actor=ActorType(v["a"]) if "a" in v else None, confirms=v.get("f"),
+        birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
+        direct_marketing=bool(v.get("d")),
+    )  # fmt: skip

@@ -1,16 +1,211 @@
-"""Use cases on consent. Runs inside a transaction the caller owns; never commits."""
+"""Recording consent events with their proof. Append-only: nothing is ever updated.
+
+Which proof each event type needs is in :data:`REQUIRED`; a write without it is
+refused as a whole (``BAD_USER_INPUT`` with ``reason: PROOF_MISSING`` and the
+missing fields) before anything is written.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+import uuid
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
-from mdm_consent.domain.models import ConsentDraft, ConsentEvent
-from mdm_consent.domain.ports import ConsentStore
+from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_consent.domain.models import (
+    ActorType,
+    Channel,
+    ConsentEvent,
+    EventType,
+    Fact,
+    Method,
+    Purpose,
+)
+from mdm_consent.domain.ports import PersonDirectory
+from mdm_consent.domain.purposes import checked_code, checked_language, known_purpose
+from mdm_consent.domain.stores import Stores, Transactions
+
+PERSON_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_TEXT = 200
+# Clocks of the collecting systems may run a little ahead; more is an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+_CONSENT_PROOF = ("purpose", "channel", "noticeVersion", "language", "evidenceRef")
+# Beyond what every event needs: collection point, method, actor (and staffId for STAFF).
+REQUIRED: dict[EventType, tuple[str, ...]] = {
+    EventType.GRANTED: _CONSENT_PROOF,
+    EventType.PENDING_DOUBLE_OPT_IN: _CONSENT_PROOF,
+    EventType.CONFIRMED: ("purpose", "confirms", "evidenceRef"),
+    # Withdrawing must be as easy as consenting (Art. 7(3)): no paperwork beyond the basics.
+    EventType.WITHDRAWN: ("purpose",),
+    EventType.OBJECTED: (),  # without a purpose: an objection to all direct marketing
+    EventType.EXPIRED: ("purpose",),
+    EventType.SALE_RECORDED: ("purpose", "noticeVersion", "evidenceRef"),
+    EventType.PARENTAL_AUTHORISATION: ("purpose", "evidenceRef"),
+    EventType.AGE_EVIDENCE: ("birthDate", "evidenceRef"),
+}
+_ONLY_FOR = {"confirms": EventType.CONFIRMED, "birthDate": EventType.AGE_EVIDENCE}
+_ALLOWED_ACTORS = {
+    EventType.CONFIRMED: {ActorType.DATA_SUBJECT},
+    EventType.PARENTAL_AUTHORISATION: {ActorType.GUARDIAN, ActorType.STAFF},
+}
 
 
-async def record_consent(
-    draft: ConsentDraft, *, consents: ConsentStore, now: datetime, recorded_by: str
-) -> ConsentEvent:
+@dataclass(frozen=True)
+class EventDraft:
+    """A consent event as submitted; ``to_event`` checks its proof."""
+
+    person_id: str
+    type: EventType
+    collection_point: str
+    method: Method
+    actor: ActorType
+    occurred_at: datetime | None = None
+    purpose: str | None = None
+    channel: Channel | None = None
+    notice_version: int | None = None
+    language: str | None = None
+    staff_id: str | None = None
+    evidence_ref: str | None = None
+    confirms: str | None = None
+    birth_date: date | None = None
+
+    def _given(self) -> dict[str, object]:
+        return {
+            "purpose": self.purpose, "channel": self.channel,
+            "noticeVersion": self.notice_version, "language": self.language,
+            "evidenceRef": _blank_to_none(self.evidence_ref), "confirms": self.confirms,
+            "birthDate": self.birth_date,
+        }  # fmt: skip
+
+    def to_event(self, *, now: datetime, recorded_by: str) -> ConsentEvent:
+        if not PERSON_ID.match(self.person_id):
+            raise InvalidInput("personId is not a person id.", field="personId")
+        given = self._given()
+        missing = [f for f in REQUIRED[self.type] if given[f] is None]
+        collection_point = _blank_to_none(self.collection_point)
+        if collection_point is None:
+            missing.insert(0, "collectionPoint")
+        staff_id = _blank_to_none(self.staff_id)
+        if self.actor is ActorType.STAFF and staff_id is None:
+            missing.append("staffId")
+        if missing or collection_point is None:
+            raise InvalidInput(
+                f"A {self.type.value} event needs proof: {', '.join(missing)}.",
+                field=missing[0], details={"reason": "PROOF_MISSING", "missing": missing},
+            )  # fmt: skip
+        self._check_shape(given)
+        evidence_ref = _blank_to_none(self.evidence_ref)
+        occurred_at = self.occurred_at or now
+        if occurred_at.tzinfo is None:
+            raise InvalidInput("occurredAt needs a time zone.", field="occurredAt")
+        if occurred_at > now + CLOCK_SKEW:
+            raise InvalidInput("occurredAt lies in the future.", field="occurredAt")
+        return ConsentEvent(
+            id=str(uuid.uuid4()), person_id=self.person_id, type=self.type,
+            occurred_at=occurred_at, recorded_at=now, recorded_by=recorded_by,
+            collection_point=_bounded(collection_point, "collectionPoint"), method=self.method,
+            actor=self.actor, purpose=self.purpose, channel=self.channel,
+            notice_version=self.notice_version, language=self.language,
+            staff_id=_bounded(staff_id, "staffId") if staff_id else None,
+            evidence_ref=_bounded(evidence_ref, "evidenceRef") if evidence_ref else None,
+            confirms=self.confirms, birth_date=self.birth_date,
+        )  # fmt: skip
+
+    def _check_shape(self, given: dict[str, object]) -> None:
+        for name, only in _ONLY_FOR.items():
+            if given[name] is not None and self.type is not only:
+                raise InvalidInput(f"{name} belongs to {only.value} events only.", field=name)
+        if self.type is EventType.AGE_EVIDENCE and self.purpose is not None:
+            raise InvalidInput("Evidence of age counts for every purpose; give no purpose.",
+                               field="purpose")  # fmt: skip
+        if self.purpose is not None:
+            checked_code(self.purpose, field="purpose")
+        if self.language is not None:
+            checked_language(self.language)
+        if self.notice_version is not None and self.notice_version < 1:
+            raise InvalidInput("noticeVersion starts at 1.", field="noticeVersion")
+        allowed = _ALLOWED_ACTORS.get(self.type)
+        if allowed and self.actor not in allowed:
+            raise InvalidInput(
+                f"A {self.type.value} event is given by: "
+                f"{', '.join(sorted(a.value for a in allowed))}.", field="actor",
+            )  # fmt: skip
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _bounded(text: str, field: str) -> str:
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"{field} has at most {MAX_TEXT} characters.", field=field)
+    return text
+
+
+async def record_event(
+    draft: EventDraft, *, directory: PersonDirectory, transactions: Transactions,
+    now: datetime, recorded_by: str,
+) -> ConsentEvent:  # fmt: skip
+    """Check the proof, the person (profile service) and the purpose, then append."""
     event = draft.to_event(now=now, recorded_by=recorded_by)
-    await consents.append(event)
-    return event
+    person_id = await directory.resolve(event.person_id)
+    if person_id is None:
+        raise NotFound(f"No person with id {event.person_id}.", field="personId")
+
+    async def append(stores: Stores) -> ConsentEvent:
+        checked = await _against_purpose(stores, _with_person(event, person_id))
+        await stores.consents.append(checked)
+        return checked
+
+    return await transactions.write(append)
+
+
+def _with_person(event: ConsentEvent, person_id: str) -> ConsentEvent:
+    return replace(event, person_id=person_id)
+
+
+async def _against_purpose(stores: Stores, event: ConsentEvent) -> ConsentEvent:
+    """Complete and check an event against its purpose, inside the writing transaction."""
+    if event.purpose is None:
+        return event
+    purpose = await known_purpose(stores, event.purpose)
+    if event.channel is not None and event.channel not in purpose.channels:
+        raise InvalidInput(f"Purpose {purpose.code} does not use channel {event.channel.value}.",
+                           field="channel", details={"reason": "CHANNEL_NOT_COVERED"})  # fmt: skip
+    if event.type is EventType.SALE_RECORDED and not purpose.direct_marketing:
+        raise InvalidInput("A sale is recorded for a direct-marketing purpose (UWG §7(3)).",
+                           field="purpose")  # fmt: skip
+    if event.type is EventType.CONFIRMED:
+        pending = await _open_pending(stores, event, purpose)
+        event = replace(event, channel=pending.channel, notice_version=pending.notice_version)
+    if event.notice_version is not None:
+        notice = purpose.notice(event.notice_version)
+        if notice is None:
+            raise NotFound(
+                f"Purpose {purpose.code} has no notice version {event.notice_version}.",
+                field="noticeVersion", details={"reason": "UNKNOWN_NOTICE_VERSION"},
+            )  # fmt: skip
+        event = replace(event, notice_sha256=notice.sha256)
+    return replace(event, direct_marketing=purpose.direct_marketing)
+
+
+async def _open_pending(stores: Stores, event: ConsentEvent, purpose: Purpose) -> Fact:
+    facts = (await stores.consents.facts_of([event.person_id], purpose.code))[event.person_id]
+    pending = next((f for f in facts if f.id == event.confirms), None)
+    if pending is None or pending.type is not EventType.PENDING_DOUBLE_OPT_IN:
+        raise NotFound("confirms is not a pending double opt-in of this person and purpose.",
+                       field="confirms")  # fmt: skip
+    for later in facts:
+        confirmed = later.type is EventType.CONFIRMED and later.confirms == pending.id
+        ended = (
+            later.type in (EventType.WITHDRAWN, EventType.EXPIRED)
+            and later.occurred_at >= pending.occurred_at
+            and later.channel in (None, pending.channel)
+        )
+        if confirmed or ended:
+            raise Conflict("That double opt-in was confirmed or withdrawn already.",
+                           field="confirms")  # fmt: skip
+    return pending

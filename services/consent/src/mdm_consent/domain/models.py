@@ -1,26 +1,26 @@
-"""Consent events (the foundation slice: granted or withdrawn, per purpose and channel).
+"""Purposes, their notice texts, and the append-only consent history.
 
-The history is append-only: a change of mind is a new event, never an update.
+A change of mind is a new event, never an update: the current state of a person's
+consent is always derived from the events (see :mod:`mdm_consent.domain.rules`).
 """
 
 from __future__ import annotations
 
-import re
-import uuid
+import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from mdm_common.errors import InvalidInput
 
-_PURPOSE_CODE = re.compile(r"^[a-z][a-z0-9_.-]{1,63}$")
-_PERSON_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-MAX_SOURCE_LENGTH = 200
+class LegalBasis(StrEnum):
+    """GDPR Art. 6(1) (a) to (f)."""
 
-
-class ConsentStatus(StrEnum):
-    GRANTED = "GRANTED"
-    WITHDRAWN = "WITHDRAWN"
+    CONSENT = "CONSENT"
+    CONTRACT = "CONTRACT"
+    LEGAL_OBLIGATION = "LEGAL_OBLIGATION"
+    VITAL_INTEREST = "VITAL_INTEREST"
+    PUBLIC_TASK = "PUBLIC_TASK"
+    LEGITIMATE_INTEREST = "LEGITIMATE_INTEREST"
 
 
 class Channel(StrEnum):
@@ -28,50 +28,157 @@ class Channel(StrEnum):
     PHONE = "PHONE"
     SMS = "SMS"
     POST = "POST"
-    WEB = "WEB"
+    PERSONALISED_WEB = "PERSONALISED_WEB"
+
+
+class EventType(StrEnum):
+    GRANTED = "GRANTED"
+    PENDING_DOUBLE_OPT_IN = "PENDING_DOUBLE_OPT_IN"
+    CONFIRMED = "CONFIRMED"  # the person confirmed a pending double opt-in
+    WITHDRAWN = "WITHDRAWN"
+    OBJECTED = "OBJECTED"  # Art. 21
+    EXPIRED = "EXPIRED"
+    SALE_RECORDED = "SALE_RECORDED"  # UWG §7(3): contact details obtained with a sale
+    PARENTAL_AUTHORISATION = "PARENTAL_AUTHORISATION"  # Art. 8 for under-16s
+    AGE_EVIDENCE = "AGE_EVIDENCE"  # the birth date as evidenced at collection
+
+
+class Method(StrEnum):
+    """How an event was collected."""
+
+    WEB_FORM = "WEB_FORM"
+    EMAIL_LINK = "EMAIL_LINK"  # confirmation link of a double opt-in mail
+    SMS_CODE = "SMS_CODE"
+    PAPER_FORM = "PAPER_FORM"
+    PHONE_CALL = "PHONE_CALL"
+    IN_PERSON = "IN_PERSON"
+    PREFERENCE_CENTRE = "PREFERENCE_CENTRE"
+    ORDER = "ORDER"
+    ID_DOCUMENT = "ID_DOCUMENT"
+    IMPORT = "IMPORT"  # taken over from another system: proves less than the others
+    SYSTEM = "SYSTEM"  # e.g. an expiry recorded by a job
+
+
+class ActorType(StrEnum):
+    """Who acted: the person, a holder of parental responsibility, or staff on their behalf."""
+
+    DATA_SUBJECT = "DATA_SUBJECT"
+    GUARDIAN = "GUARDIAN"
+    STAFF = "STAFF"
+
+
+@dataclass(frozen=True)
+class NoticeVersion:
+    """One version of a purpose's notice text; ``material`` asks for renewed consent.
+
+    ``text`` is ``None`` where it was not loaded (the contact check needs only the
+    versions, dates and hashes).
+    """
+
+    purpose: str
+    version: int
+    language: str
+    sha256: str
+    material: bool
+    published_at: datetime
+    published_by: str
+    text: str | None = None
+
+    @staticmethod
+    def hash_of(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Purpose:
+    code: str
+    name: str
+    description: str
+    legal_basis: LegalBasis
+    channels: tuple[Channel, ...]
+    data_categories: tuple[str, ...]
+    retention_days: int
+    direct_marketing: bool
+    # A consent older than this is no longer relied on (None: no fixed validity).
+    consent_validity_days: int | None
+    created_at: datetime
+    created_by: str
+    notices: tuple[NoticeVersion, ...] = ()
+
+    def notice(self, version: int) -> NoticeVersion | None:
+        return next((n for n in self.notices if n.version == version), None)
+
+    @property
+    def latest_version(self) -> int:
+        return max((n.version for n in self.notices), default=0)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """The part of an event that the contact check reads (kept with the current state)."""
+
+    id: str
+    type: EventType
+    occurred_at: datetime
+    purpose: str | None = None
+    channel: Channel | None = None
+    notice_version: int | None = None
+    method: Method | None = None
+    actor: ActorType | None = None
+    confirms: str | None = None
+    birth_date: date | None = None
+    # For an objection: it is an objection to direct marketing (Art. 21(2)).
+    direct_marketing: bool = False
 
 
 @dataclass(frozen=True)
 class ConsentEvent:
+    """An event with its full proof, exactly as recorded."""
+
     id: str
     person_id: str
-    purpose: str
-    status: ConsentStatus
-    channel: Channel
-    source: str
+    type: EventType
+    occurred_at: datetime
     recorded_at: datetime
     recorded_by: str
+    collection_point: str
+    method: Method
+    actor: ActorType
+    purpose: str | None = None
+    channel: Channel | None = None
+    notice_version: int | None = None
+    notice_sha256: str | None = None
+    language: str | None = None
+    staff_id: str | None = None
+    evidence_ref: str | None = None
+    confirms: str | None = None
+    birth_date: date | None = None
+    direct_marketing: bool = False
+
+    @property
+    def fact(self) -> Fact:
+        return Fact(
+            id=self.id, type=self.type, occurred_at=self.occurred_at, purpose=self.purpose,
+            channel=self.channel, notice_version=self.notice_version, method=self.method,
+            actor=self.actor, confirms=self.confirms, birth_date=self.birth_date,
+            direct_marketing=self.direct_marketing,
+        )  # fmt: skip
+
+    @property
+    def concerns_all_purposes(self) -> bool:
+        """Evidence of age and objections to direct marketing count for every purpose."""
+        return self.type is EventType.AGE_EVIDENCE or (
+            self.type is EventType.OBJECTED and (self.purpose is None or self.direct_marketing)
+        )
 
 
 @dataclass(frozen=True)
-class ConsentDraft:
-    person_id: str
-    purpose: str
-    status: ConsentStatus
-    channel: Channel
-    source: str
+class ReadAudit:
+    """Someone read consent records of these persons."""
 
-    def to_event(self, *, now: datetime, recorded_by: str) -> ConsentEvent:
-        if not _PERSON_ID.match(self.person_id):
-            raise InvalidInput("personId is not a person id.", field="personId")
-        if not _PURPOSE_CODE.match(self.purpose):
-            raise InvalidInput(
-                "purpose must be a code of 2-64 lower-case letters, digits, '_', '.', '-'.",
-                field="purpose",
-            )
-        source = self.source.strip()
-        if not source or len(source) > MAX_SOURCE_LENGTH:
-            raise InvalidInput(
-                f"source (the collection point) needs 1-{MAX_SOURCE_LENGTH} characters.",
-                field="source",
-            )
-        return ConsentEvent(
-            id=str(uuid.uuid4()),
-            person_id=self.person_id,
-            purpose=self.purpose,
-            status=self.status,
-            channel=self.channel,
-            source=source,
-            recorded_at=now,
-            recorded_by=recorded_by,
-        )
+    id: str
+    reader: str
+    roles: tuple[str, ...]
+    operation: str
+    person_ids: tuple[str, ...]
+    at: datetime

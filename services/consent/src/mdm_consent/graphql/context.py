@@ -2,23 +2,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
-from mdm_consent.adapters.graph_store import GraphConsentStore
+from mdm_consent.adapters.transactions import GraphTransactions
+from mdm_consent.domain import audit
 from mdm_consent.domain.models import ConsentEvent
+from mdm_consent.domain.ports import PersonDirectory
+from mdm_consent.graphql.types import READ_ROLES
 
 
 @dataclass
 class ConsentContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
+    directory: PersonDirectory = field(kw_only=True)
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.histories = DataLoader(load_fn=self._load_histories)
 
+    @property
+    def transactions(self) -> GraphTransactions:
+        return GraphTransactions(self.graph)
+
     async def _load_histories(self, person_ids: Sequence[str]) -> list[list[ConsentEvent]]:
-        found = await self.graph.read(lambda tx: GraphConsentStore(tx).history_of(person_ids))
+        reader = self.require(*READ_ROLES)
+        now = datetime.now(UTC)
+        found = await self.transactions.write(
+            lambda s: audit.read_histories(
+                person_ids, s, reader=reader, operation="consent history", now=now
+            )
+        )
         return [found.get(pid, []) for pid in person_ids]

@@ -1,4 +1,4 @@
-"""The consent subgraph: consent events, and ``Person.consents`` on the shared entity."""
+"""The consent subgraph: purposes, consent history, contact check, read audit."""
 
 from __future__ import annotations
 
@@ -8,100 +8,164 @@ from typing import Any
 
 import strawberry
 
-from mdm_common.auth import Role
 from mdm_common.graphql import Extension, SubgraphSchema
-from mdm_consent.adapters.graph_store import GraphConsentStore
-from mdm_consent.domain import consents
-from mdm_consent.domain.models import Channel, ConsentDraft, ConsentEvent, ConsentStatus
+from mdm_consent.domain import audit, checks, consents, purposes
+from mdm_consent.domain import models as m
+from mdm_consent.graphql import types as t
 from mdm_consent.graphql.context import ConsentContext
 
 Info = strawberry.Info[ConsentContext, None]
-
-READ_ROLES = (Role.COMPLIANCE,)
-WRITE_ROLES = (Role.APP, Role.COMPLIANCE)
-
-ConsentStatusEnum = strawberry.enum(ConsentStatus, name="ConsentStatus")
-ChannelEnum = strawberry.enum(Channel, name="Channel")
-
-
-@strawberry.type(description="One event in a person's append-only consent history.")
-class Consent:
-    id: strawberry.ID
-    purpose: str
-    status: ConsentStatusEnum  # type: ignore[valid-type]
-    channel: ChannelEnum  # type: ignore[valid-type]
-    source: str = strawberry.field(description="Collection point, e.g. a form's name.")
-    recorded_at: datetime
-
-    @classmethod
-    def from_model(cls, event: ConsentEvent) -> Consent:
-        return cls(
-            id=strawberry.ID(event.id),
-            purpose=event.purpose,
-            status=event.status,
-            channel=event.channel,
-            source=event.source,
-            recorded_at=event.recorded_at,
-        )
 
 
 @strawberry.federation.type(keys=["id"])
 class Person:
     id: strawberry.ID
 
-    @strawberry.field(description="Consent history, newest first. Role: compliance.")
-    async def consents(self, info: Info) -> list[Consent]:
-        info.context.require(*READ_ROLES)
+    @strawberry.field(description="Consent history, newest first. Role: compliance; audited.")
+    async def consents(self, info: Info) -> list[t.ConsentEvent]:
+        info.context.require(*t.READ_ROLES)
         history = await info.context.histories.load(str(self.id))
-        return [Consent.from_model(e) for e in history]
+        return [t.ConsentEvent.from_model(e) for e in history]
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, **_: Any) -> Person:  # noqa: A002 - federation key name
         return cls(id=id)
 
 
-@strawberry.input
-class RecordConsentInput:
-    person_id: strawberry.ID
-    purpose: str
-    status: ConsentStatusEnum  # type: ignore[valid-type]
-    channel: ChannelEnum  # type: ignore[valid-type]
-    source: str
-
-
 @strawberry.type
 class Query:
-    @strawberry.field(description="The consent history of one person. Role: compliance.")
-    async def consent_history(self, info: Info, person_id: strawberry.ID) -> list[Consent]:
-        info.context.require(*READ_ROLES)
+    @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
+    async def purposes(self, info: Info) -> list[t.Purpose]:
+        info.context.require(*t.PURPOSE_READ_ROLES)
+        found = await info.context.transactions.read(lambda s: s.purposes.all())
+        return [t.Purpose.from_model(p) for p in found]
+
+    @strawberry.field(description="One purpose; NOT_FOUND if unknown. Roles: app, compliance.")
+    async def purpose(self, info: Info, code: str) -> t.Purpose:
+        info.context.require(*t.PURPOSE_READ_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: purposes.known_purpose(s, code, field="code", texts=True)
+        )
+        return t.Purpose.from_model(found)
+
+    @strawberry.field(
+        description="A person's consent history with its proof, newest first. "
+        "Role: compliance; every read is audited."
+    )
+    async def consent_history(self, info: Info, person_id: strawberry.ID) -> list[t.ConsentEvent]:
+        info.context.require(*t.READ_ROLES)
         history = await info.context.histories.load(str(person_id))
-        return [Consent.from_model(e) for e in history]
+        return [t.ConsentEvent.from_model(e) for e in history]
+
+    @strawberry.field(
+        description="May we contact this person for this purpose over this channel now (or at "
+        "`at`)? Roles: app, compliance."
+    )
+    async def contact_check(
+        self, info: Info, person_id: strawberry.ID, purpose: str,
+        channel: t.Channel,  # type: ignore[valid-type]
+        at: datetime | None = None,
+    ) -> t.ContactDecision:  # fmt: skip
+        (decision,) = await _check(info, [str(person_id)], purpose, channel, at)
+        return decision
+
+    @strawberry.field(
+        description="The contact check for many persons at once (campaign selection), at most "
+        f"{checks.MAX_BATCH:,}; answers in the order asked. Roles: app, compliance."
+    )
+    async def contact_check_batch(
+        self, info: Info, person_ids: list[strawberry.ID], purpose: str,
+        channel: t.Channel,  # type: ignore[valid-type]
+        at: datetime | None = None,
+    ) -> list[t.ContactDecision]:  # fmt: skip
+        return await _check(info, [str(p) for p in person_ids], purpose, channel, at)
+
+    @strawberry.field(
+        description="Who read a person's consent records, newest first. Role: compliance."
+    )
+    async def consent_reads(
+        self, info: Info, person_id: strawberry.ID, since: datetime | None = None,
+        first: int = 100,
+    ) -> list[t.ConsentRead]:  # fmt: skip
+        info.context.require(*t.READ_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: audit.reads_of(str(person_id), s, since=since, limit=first)
+        )
+        return [t.ConsentRead.from_model(a) for a in found]
+
+
+async def _check(
+    info: Info, person_ids: list[str], purpose: str, channel: m.Channel, at: datetime | None
+) -> list[t.ContactDecision]:
+    info.context.require(*t.CHECK_ROLES)
+    when = at or datetime.now(UTC)
+    found = await info.context.transactions.read(
+        lambda s: checks.contact_check(person_ids, s, purpose=purpose, channel=channel, at=when)
+    )
+    return [t.ContactDecision.from_model(d) for d in found]
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Append a consent event. Roles: app, compliance.")
-    async def record_consent(self, info: Info, input: RecordConsentInput) -> Consent:  # noqa: A002 - GraphQL argument name
-        principal = info.context.require(*WRITE_ROLES)
-        draft = ConsentDraft(
-            person_id=str(input.person_id),
-            purpose=input.purpose,
-            status=ConsentStatus(input.status),
-            channel=Channel(input.channel),
-            source=input.source,
-        )
+    @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
+    async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
+        principal = info.context.require(*t.REGISTRY_ROLES)
+        draft = purposes.PurposeDraft(
+            code=input.code, name=input.name, description=input.description,
+            legal_basis=m.LegalBasis(input.legal_basis),
+            channels=tuple(m.Channel(c) for c in input.channels),
+            data_categories=tuple(input.data_categories), retention_days=input.retention_days,
+            direct_marketing=input.direct_marketing,
+            consent_validity_days=input.consent_validity_days,
+        )  # fmt: skip
         now = datetime.now(UTC)
-        event = await info.context.graph.write(
-            lambda tx: consents.record_consent(
-                draft, consents=GraphConsentStore(tx), now=now, recorded_by=principal.subject
-            )
+        created = await info.context.transactions.write(
+            lambda s: purposes.register_purpose(draft, s, now=now, actor=principal.subject)
         )
-        return Consent.from_model(event)
+        return t.Purpose.from_model(created)
+
+    @strawberry.mutation(
+        description="Publish the next version of a purpose's notice text. Role: compliance."
+    )
+    async def publish_notice(self, info: Info, input: t.PublishNoticeInput) -> t.NoticeVersion:  # noqa: A002 - GraphQL argument name
+        principal = info.context.require(*t.REGISTRY_ROLES)
+        draft = purposes.NoticeDraft(purpose=input.purpose, language=input.language,
+                                     text=input.text, material=input.material)  # fmt: skip
+        now = datetime.now(UTC)
+        notice = await info.context.transactions.write(
+            lambda s: purposes.publish_notice(draft, s, now=now, actor=principal.subject)
+        )
+        return t.NoticeVersion.from_model(notice)
+
+    @strawberry.mutation(
+        description="Append an event to a person's consent history; refused as a whole "
+        "without the proof its type needs. Roles: app, compliance."
+    )
+    async def record_consent_event(
+        self,
+        info: Info,
+        input: t.ConsentEventInput,  # noqa: A002 - GraphQL argument name
+    ) -> t.ConsentEvent:
+        ctx = info.context
+        principal = ctx.require(*t.WRITE_ROLES)
+        draft = consents.EventDraft(
+            person_id=str(input.person_id), type=m.EventType(input.type),
+            collection_point=input.collection_point, method=m.Method(input.method),
+            actor=m.ActorType(input.actor), occurred_at=input.occurred_at,
+            purpose=input.purpose, channel=m.Channel(input.channel) if input.channel else None,
+            notice_version=input.notice_version, language=input.language,
+            staff_id=input.staff_id, evidence_ref=input.evidence_ref,
+            confirms=str(input.confirms) if input.confirms else None,
+            birth_date=input.birth_date,
+        )  # fmt: skip
+        event = await consents.record_event(
+            draft, directory=ctx.directory, transactions=ctx.transactions,
+            now=datetime.now(UTC), recorded_by=principal.subject,
+        )  # fmt: skip
+        return t.ConsentEvent.from_model(event)
 
 
-def build_schema(
-    extensions: Sequence[Extension] = (),
-) -> SubgraphSchema:
+def build_schema(extensions: Sequence[Extension] = ()) -> SubgraphSchema:
     return SubgraphSchema(
         query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
     )

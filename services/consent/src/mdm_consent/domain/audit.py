@@ -1,0 +1,41 @@
+"""Reading consent records leaves a trace: who read whose records, when, through what."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from mdm_common.auth import Principal
+from mdm_common.errors import InvalidInput
+from mdm_consent.domain.models import ConsentEvent, ReadAudit
+from mdm_consent.domain.stores import Stores
+
+MAX_AUDIT_PAGE = 500
+
+
+async def read_histories(
+    person_ids: Sequence[str], stores: Stores, *, reader: Principal, operation: str,
+    now: datetime,
+) -> dict[str, list[ConsentEvent]]:  # fmt: skip
+    """The histories, and the audit entry of this read in the same (write) transaction:
+    a read that cannot be audited is not served."""
+    await stores.audits.record(
+        ReadAudit(
+            id=str(uuid.uuid4()),
+            reader=reader.subject,
+            roles=tuple(sorted(r.value for r in reader.roles)),
+            operation=operation,
+            person_ids=tuple(dict.fromkeys(person_ids)),
+            at=now,
+        )
+    )
+    return await stores.consents.history_of(person_ids)
+
+
+async def reads_of(
+    person_id: str, stores: Stores, *, since: datetime | None, limit: int
+) -> list[ReadAudit]:
+    if not 1 <= limit <= MAX_AUDIT_PAGE:
+        raise InvalidInput(f"first must be 1-{MAX_AUDIT_PAGE}.", field="first")
+    return await stores.audits.of_person(person_id, since=since, limit=limit)

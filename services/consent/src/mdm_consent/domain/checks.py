@@ -1,0 +1,47 @@
+"""The contact check as a use case: one person, or many for a campaign selection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from mdm_common.errors import InvalidInput
+from mdm_consent.domain.consents import PERSON_ID
+from mdm_consent.domain.models import Channel
+from mdm_consent.domain.purposes import known_purpose
+from mdm_consent.domain.rules import Verdict, decide
+from mdm_consent.domain.stores import Stores
+
+MAX_BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class ContactDecision:
+    person_id: str
+    purpose: str
+    channel: Channel
+    at: datetime
+    verdict: Verdict
+
+
+async def contact_check(
+    person_ids: Sequence[str], stores: Stores, *, purpose: str, channel: Channel, at: datetime
+) -> list[ContactDecision]:
+    """One decision per person id, in the order given (read transaction)."""
+    if not 1 <= len(person_ids) <= MAX_BATCH:
+        raise InvalidInput(f"Check 1-{MAX_BATCH} persons at a time.", field="personIds")
+    bad = next((p for p in person_ids if not PERSON_ID.match(p)), None)
+    if bad is not None:
+        raise InvalidInput("personIds holds something that is not a person id.",
+                           field="personIds")  # fmt: skip
+    if at.tzinfo is None:
+        raise InvalidInput("at needs a time zone.", field="at")
+    found = await known_purpose(stores, purpose)
+    facts = await stores.consents.facts_of(person_ids, found.code)
+    return [
+        ContactDecision(
+            pid, found.code, channel, at, decide(found, channel, facts.get(pid, ()), at)
+        )
+        for pid in person_ids
+    ]

@@ -1,0 +1,202 @@
+"""The contact check: may we contact this person for this purpose over this channel at T?
+
+A pure function of the purpose (with its notice versions), the person's facts and
+the point in time; only facts that occurred at or before T count. The rules, in
+the order they are applied (docs/consent.md explains each):
+
+1. The purpose must use the channel.
+2. An Art. 21 objection blocks the purpose it names, and an objection to direct
+   marketing (Art. 21(2)) blocks every direct-marketing purpose, on every legal
+   basis. Only a later consent that the person gives themself (not an import, not
+   staff, not a guardian) lifts it, and only for that purpose and channel.
+3. Consent (Art. 6(1)(a)) is per purpose and channel: pending double opt-in is no
+   consent; a withdrawal or expiry ends it at once; it lapses after the purpose's
+   validity; a later material notice version needs renewed consent; an under-16
+   needs a recorded parental authorisation (Art. 8).
+4. Direct marketing on another basis follows UWG §7: e-mail needs consent or the
+   existing-customer exception (§7(3): a recorded sale, no withdrawal or objection);
+   phone and SMS always need consent; post and personalised web do not.
+5. Any other purpose is allowed on its legal basis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from mdm_consent.domain.models import (
+    ActorType,
+    Channel,
+    EventType,
+    Fact,
+    LegalBasis,
+    Method,
+    Purpose,
+)
+
+ADULT_AGE = 16  # GDPR Art. 8(1), the age Germany keeps
+
+
+class Reason(StrEnum):
+    CONSENT_GIVEN = "CONSENT_GIVEN"
+    EXISTING_CUSTOMER = "EXISTING_CUSTOMER"  # UWG §7(3)
+    LEGAL_BASIS = "LEGAL_BASIS"  # allowed on the purpose's basis other than consent
+    CHANNEL_NOT_COVERED = "CHANNEL_NOT_COVERED"
+    NO_CONSENT = "NO_CONSENT"
+    DOUBLE_OPT_IN_PENDING = "DOUBLE_OPT_IN_PENDING"
+    WITHDRAWN = "WITHDRAWN"
+    OBJECTED = "OBJECTED"
+    CONSENT_EXPIRED = "CONSENT_EXPIRED"
+    RENEWAL_REQUIRED = "RENEWAL_REQUIRED"  # a material notice version came after the consent
+    PARENTAL_AUTHORISATION_REQUIRED = "PARENTAL_AUTHORISATION_REQUIRED"
+    NO_CONSENT_OR_SALE = "NO_CONSENT_OR_SALE"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    reason: Reason
+    legal_basis: LegalBasis | None = None
+    deciding: Fact | None = None
+
+
+# At the same instant the restrictive event wins: it sorts last.
+_RANK = {EventType.WITHDRAWN: 2, EventType.OBJECTED: 2, EventType.EXPIRED: 2}
+_GRANTS = (EventType.GRANTED, EventType.CONFIRMED)
+_ENDS = (EventType.WITHDRAWN, EventType.EXPIRED)
+_CONSENT_ONLY = (Channel.PHONE, Channel.SMS)  # UWG §7(2) Nr. 1 and 2
+
+
+def chronological(facts: Iterable[Fact], at: datetime) -> list[Fact]:
+    """The facts that occurred at or before ``at``, once each, oldest first."""
+    unique = {f.id: f for f in facts if f.occurred_at <= at}
+    return sorted(unique.values(), key=lambda f: (f.occurred_at, _RANK.get(f.type, 0), f.id))
+
+
+def decide(purpose: Purpose, channel: Channel, facts: Iterable[Fact], at: datetime) -> Verdict:
+    history = chronological(facts, at)
+    if channel not in purpose.channels:
+        return Verdict(False, Reason.CHANNEL_NOT_COVERED, purpose.legal_basis)
+    objection = _objection(purpose, history)
+    if objection is not None:
+        if not any(_lifts(f, objection, purpose, channel) for f in history):
+            return Verdict(False, Reason.OBJECTED, purpose.legal_basis, objection)
+        return _consent(purpose, channel, history, at, objection=objection)
+    if purpose.legal_basis is LegalBasis.CONSENT:
+        return _consent(purpose, channel, history, at)
+    if not purpose.direct_marketing:
+        return Verdict(True, Reason.LEGAL_BASIS, purpose.legal_basis)
+    return _marketing_without_consent_basis(purpose, channel, history, at)
+
+
+def _objection(purpose: Purpose, history: Sequence[Fact]) -> Fact | None:
+    for fact in reversed(history):
+        if fact.type is not EventType.OBJECTED:
+            continue
+        if fact.purpose == purpose.code or (
+            purpose.direct_marketing and (fact.direct_marketing or fact.purpose is None)
+        ):
+            return fact
+    return None
+
+
+def _lifts(fact: Fact, objection: Fact, purpose: Purpose, channel: Channel) -> bool:
+    """A consent the person gave themself, after the objection, for this purpose and channel."""
+    return (
+        fact.type in _GRANTS and fact.purpose == purpose.code and fact.channel is channel
+        and fact.occurred_at > objection.occurred_at and fact.actor is ActorType.DATA_SUBJECT
+        and fact.method is not Method.IMPORT
+    )  # fmt: skip
+
+
+def _marketing_without_consent_basis(
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime
+) -> Verdict:
+    consent = _consent(purpose, channel, history, at)
+    if consent.allowed or channel in _CONSENT_ONLY:
+        return consent
+    withdrawal = next(
+        (f for f in reversed(history) if f.type is EventType.WITHDRAWN
+         and f.purpose == purpose.code and f.channel in (None, channel)), None,
+    )  # fmt: skip
+    if withdrawal is not None:
+        return Verdict(False, Reason.WITHDRAWN, purpose.legal_basis, withdrawal)
+    if channel is not Channel.EMAIL:
+        return Verdict(True, Reason.LEGAL_BASIS, purpose.legal_basis)
+    sale = next((f for f in reversed(history) if f.type is EventType.SALE_RECORDED
+                 and f.purpose == purpose.code), None)  # fmt: skip
+    if sale is None:
+        return Verdict(False, Reason.NO_CONSENT_OR_SALE, purpose.legal_basis)
+    return Verdict(True, Reason.EXISTING_CUSTOMER, purpose.legal_basis, sale)
+
+
+def _consent(
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime, *,
+    objection: Fact | None = None,
+) -> Verdict:  # fmt: skip
+    """Consent for the purpose and channel; after an objection only grants that lift it count."""
+    state: Fact | None = None  # the latest grant, withdrawal or expiry
+    pending: Fact | None = None
+    for fact in history:
+        if fact.purpose != purpose.code or fact.channel not in (None, channel):
+            continue
+        # A withdrawal or expiry without a channel ends every channel; consent is per channel.
+        if fact.channel is None and fact.type not in _ENDS:
+            continue
+        if (objection is not None and fact.type in _GRANTS
+                and not _lifts(fact, objection, purpose, channel)):  # fmt: skip
+            continue
+        if fact.type in _GRANTS or fact.type in _ENDS:
+            state, pending = fact, None
+        elif fact.type is EventType.PENDING_DOUBLE_OPT_IN:
+            pending = fact
+    basis = LegalBasis.CONSENT
+    if state is None or state.type in _ENDS:
+        return _no_live_grant(state, pending)
+    grant = state
+    minor = _minor_without_authorisation(purpose, channel, history, at)
+    if minor is not None:
+        return Verdict(False, Reason.PARENTAL_AUTHORISATION_REQUIRED, basis, minor)
+    validity = purpose.consent_validity_days
+    if validity is not None and at >= grant.occurred_at + timedelta(days=validity):
+        return Verdict(False, Reason.CONSENT_EXPIRED, basis, grant)
+    if _renewal_required(purpose, grant, at):
+        return Verdict(False, Reason.RENEWAL_REQUIRED, basis, grant)
+    return Verdict(True, Reason.CONSENT_GIVEN, basis, grant)
+
+
+def _no_live_grant(state: Fact | None, pending: Fact | None) -> Verdict:
+    basis = LegalBasis.CONSENT
+    if pending is not None:
+        return Verdict(False, Reason.DOUBLE_OPT_IN_PENDING, basis, pending)
+    if state is None:
+        return Verdict(False, Reason.NO_CONSENT, basis)
+    reason = Reason.WITHDRAWN if state.type is EventType.WITHDRAWN else Reason.CONSENT_EXPIRED
+    return Verdict(False, reason, basis, state)
+
+
+def _minor_without_authorisation(
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime
+) -> Fact | None:
+    """The age evidence showing an under-16 without parental authorisation, if so."""
+    evidence = next((f for f in reversed(history)
+                     if f.type is EventType.AGE_EVIDENCE and f.birth_date), None)  # fmt: skip
+    if evidence is None or evidence.birth_date is None:
+        return None  # no evidence of age: the person is taken to be of age (docs/consent.md)
+    if age_on(evidence.birth_date, at.date()) >= ADULT_AGE:
+        return None
+    authorised = any(f.type is EventType.PARENTAL_AUTHORISATION and f.purpose == purpose.code
+                     and f.channel in (None, channel) for f in history)  # fmt: skip
+    return None if authorised else evidence
+
+
+def _renewal_required(purpose: Purpose, grant: Fact, at: datetime) -> bool:
+    agreed = grant.notice_version or 0
+    return any(n.material and n.version > agreed and n.published_at <= at
+               for n in purpose.notices)  # fmt: skip
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -1,0 +1,200 @@
+"""GraphQL types of the consent subgraph and their mapping from the domain models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from mdm_common.auth import Role
+from mdm_consent.domain import models as m
+from mdm_consent.domain.checks import ContactDecision as ContactDecisionModel
+from mdm_consent.domain.rules import Reason
+
+READ_ROLES = (Role.COMPLIANCE,)  # consent records with their proof
+WRITE_ROLES = (Role.APP, Role.COMPLIANCE)  # applications record what their forms collected
+REGISTRY_ROLES = (Role.COMPLIANCE,)  # the purpose registry is changed by compliance only
+PURPOSE_READ_ROLES = (Role.APP, Role.COMPLIANCE)
+CHECK_ROLES = (Role.APP, Role.COMPLIANCE)
+
+LegalBasis = strawberry.enum(m.LegalBasis, description="GDPR Art. 6(1) (a) to (f).")
+Channel = strawberry.enum(m.Channel)
+ConsentEventType = strawberry.enum(m.EventType, name="ConsentEventType")
+CollectionMethod = strawberry.enum(m.Method, name="CollectionMethod")
+ConsentActor = strawberry.enum(
+    m.ActorType, name="ConsentActor",
+    description="Who acted: the person, a holder of parental responsibility, or staff.",
+)  # fmt: skip
+ContactReason = strawberry.enum(Reason, name="ContactReason")
+
+
+@strawberry.type(description="One version of a purpose's notice text.")
+class NoticeVersion:
+    purpose: str
+    version: int
+    language: str
+    text: str | None
+    sha256: str = strawberry.field(description="SHA-256 of the text (UTF-8), hex.")
+    material: bool = strawberry.field(
+        description="Consent given under an earlier version must be renewed."
+    )
+    published_at: datetime
+    published_by: str
+
+    @classmethod
+    def from_model(cls, n: m.NoticeVersion) -> NoticeVersion:
+        return cls(
+            purpose=n.purpose, version=n.version, language=n.language, text=n.text,
+            sha256=n.sha256, material=n.material, published_at=n.published_at,
+            published_by=n.published_by,
+        )  # fmt: skip
+
+
+@strawberry.type(description="A processing purpose: what personal data is used for, and why.")
+class Purpose:
+    code: str
+    name: str
+    description: str
+    legal_basis: LegalBasis  # type: ignore[valid-type]
+    channels: list[Channel]  # type: ignore[valid-type]
+    data_categories: list[str]
+    retention_days: int
+    consent_validity_days: int | None = strawberry.field(
+        description="A consent older than this many days no longer counts (null: no limit)."
+    )
+    direct_marketing: bool
+    created_at: datetime
+    created_by: str
+    notices: list[NoticeVersion] = strawberry.field(description="Oldest first.")
+
+    @classmethod
+    def from_model(cls, p: m.Purpose) -> Purpose:
+        return cls(
+            code=p.code, name=p.name, description=p.description, legal_basis=p.legal_basis,
+            channels=list(p.channels), data_categories=list(p.data_categories),
+            retention_days=p.retention_days, consent_validity_days=p.consent_validity_days,
+            direct_marketing=p.direct_marketing, created_at=p.created_at,
+            created_by=p.created_by, notices=[NoticeVersion.from_model(n) for n in p.notices],
+        )  # fmt: skip
+
+
+@strawberry.type(description="One event in a person's append-only consent history, with proof.")
+class ConsentEvent:
+    id: strawberry.ID
+    person_id: strawberry.ID
+    type: ConsentEventType  # type: ignore[valid-type]
+    purpose: str | None
+    channel: Channel | None  # type: ignore[valid-type]
+    notice_version: int | None
+    notice_sha256: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    recorded_by: str = strawberry.field(description="The caller that recorded it (token subject).")
+    collection_point: str = strawberry.field(description="Where it was collected: form, shop.")
+    method: CollectionMethod  # type: ignore[valid-type]
+    actor: ConsentActor  # type: ignore[valid-type]
+    staff_id: str | None
+    language: str | None
+    evidence_ref: str | None
+    confirms: strawberry.ID | None
+    birth_date: date | None
+
+    @classmethod
+    def from_model(cls, e: m.ConsentEvent) -> ConsentEvent:
+        return cls(
+            id=strawberry.ID(e.id), person_id=strawberry.ID(e.person_id), type=e.type,
+            purpose=e.purpose, channel=e.channel, notice_version=e.notice_version,
+            notice_sha256=e.notice_sha256, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
+            recorded_by=e.recorded_by, collection_point=e.collection_point, method=e.method,
+            actor=e.actor, staff_id=e.staff_id, language=e.language,
+            evidence_ref=e.evidence_ref,
+            confirms=strawberry.ID(e.confirms) if e.confirms else None, birth_date=e.birth_date,
+        )  # fmt: skip
+
+
+@strawberry.type(description="The answer of the contact check, with its reason.")
+class ContactDecision:
+    person_id: strawberry.ID
+    purpose: str
+    channel: Channel  # type: ignore[valid-type]
+    at: datetime
+    allowed: bool
+    reason: ContactReason  # type: ignore[valid-type]
+    legal_basis: LegalBasis | None  # type: ignore[valid-type]
+    deciding_event_id: strawberry.ID | None
+    deciding_event_type: ConsentEventType | None  # type: ignore[valid-type]
+    deciding_event_at: datetime | None
+
+    @classmethod
+    def from_model(cls, d: ContactDecisionModel) -> ContactDecision:
+        v, fact = d.verdict, d.verdict.deciding
+        return cls(
+            person_id=strawberry.ID(d.person_id), purpose=d.purpose, channel=d.channel,
+            at=d.at, allowed=v.allowed, reason=v.reason, legal_basis=v.legal_basis,
+            deciding_event_id=strawberry.ID(fact.id) if fact else None,
+            deciding_event_type=fact.type if fact else None,
+            deciding_event_at=fact.occurred_at if fact else None,
+        )  # fmt: skip
+
+
+@strawberry.type(description="Someone read a person's consent records.")
+class ConsentRead:
+    audit_id: strawberry.ID
+    person_id: strawberry.ID
+    reader: str
+    roles: list[str]
+    operation: str
+    at: datetime
+
+    @classmethod
+    def from_model(cls, a: m.ReadAudit) -> ConsentRead:
+        return cls(
+            audit_id=strawberry.ID(a.id), person_id=strawberry.ID(a.person_ids[0]),
+            reader=a.reader, roles=list(a.roles), operation=a.operation, at=a.at,
+        )  # fmt: skip
+
+
+@strawberry.input
+class RegisterPurposeInput:
+    code: str
+    name: str
+    description: str
+    legal_basis: LegalBasis  # type: ignore[valid-type]
+    channels: list[Channel]  # type: ignore[valid-type]
+    data_categories: list[str]
+    retention_days: int
+    direct_marketing: bool
+    consent_validity_days: int | None = None
+
+
+@strawberry.input
+class PublishNoticeInput:
+    purpose: str
+    language: str
+    text: str
+    material: bool = strawberry.field(
+        default=False, description="Those who agreed to an earlier version must agree again."
+    )
+
+
+@strawberry.input(description="A consent event with its proof; which proof each type needs "
+                  "is in docs/consent.md.")  # fmt: skip
+class ConsentEventInput:
+    person_id: strawberry.ID
+    type: ConsentEventType  # type: ignore[valid-type]
+    collection_point: str
+    method: CollectionMethod  # type: ignore[valid-type]
+    actor: ConsentActor  # type: ignore[valid-type]
+    occurred_at: datetime | None = strawberry.field(
+        default=None, description="When it happened; default: now."
+    )
+    purpose: str | None = None
+    channel: Channel | None = None  # type: ignore[valid-type]
+    notice_version: int | None = None
+    language: str | None = None
+    staff_id: str | None = None
+    evidence_ref: str | None = None
+    confirms: strawberry.ID | None = strawberry.field(
+        default=None, description="CONFIRMED: the PENDING_DOUBLE_OPT_IN event it confirms."
+    )
+    birth_date: date | None = strawberry.field(default=None, description="AGE_EVIDENCE only.")
