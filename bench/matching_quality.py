@@ -227,7 +227,7 @@ def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared, ca
         subprocess.run(  # noqa: S603 - our own script, arguments from code
             [sys.executable, str(Path(__file__).with_name("matching_splink.py")), "--set", name,
              "--german-records", str(args.german_records), "--threshold", str(args.accept),
-             "--out", str(out)], check=True,
+             "--prior", args.splink_prior, "--out", str(out)], check=True,
         )  # fmt: skip
         wall = time.perf_counter() - started
         result = json.loads(out.read_text())
@@ -235,7 +235,7 @@ def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared, ca
     # Blocking recall is ours (the same candidates as the other lines), not Splink's.
     quality = evaluate(prepared.truth, clusters, candidates)
     accepted = evaluate(prepared.accepted_truth, clusters, candidates)
-    print(_line(f"{data.name} splink", quality,
+    print(_line(f"{data.name} splink (prior: {args.splink_prior})", quality,
                 accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
                 prior=f"{result['prior']:.2e}", pairs_above_half=result["pairs_above_half"],
                 seconds=result["seconds"] | {"process incl. loading": wall},
@@ -258,6 +258,8 @@ def main() -> int:
         default=None,
         help="pipeline: train the model after this share of the records",
     )
+    parser.add_argument("--splink-prior", choices=("rule", "em"), default="rule",
+                        help="splink: prior from a deterministic rule or from EM")  # fmt: skip
     parser.add_argument("--graph-heap", default="4g", help="pipeline: graph server heap")
     args = parser.parse_args()
     for name in args.sets.split(","):
