@@ -41,6 +41,7 @@ REVIEW_TASKS = """query Tasks($after: String) {
   reviewTasks(statuses: [OPEN], first: 100, after: $after) {
     edges { node { reason } } pageInfo { hasNextPage endCursor } } }"""
 SUBJECT_COUNT = "query { matchSubjectCount }"
+MAX_INGEST_RETRIES = 20  # over the whole run
 ALIASES = 15  # the gateway's and subgraphs' alias limit
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
 
@@ -55,6 +56,7 @@ class PipelineRun:
     memory: dict[str, float]  # MiB
     training: list[dict[str, Any]] = field(default_factory=list)
     worker_errors: int = 0
+    ingest_retries: int = 0
 
     def clusters(self) -> list[frozenset[str]]:
         members: dict[str, set[str]] = defaultdict(set)
@@ -136,7 +138,14 @@ def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
                 break
             rejected = body["errors"][0].get("extensions", {}).get("rejected")
             if not rejected:
-                raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
+                # A batch is all or nothing: send it again, as an application would, after
+                # a transient failure (seen: the graph's DeadlockDetected while merges run).
+                run.ingest_retries += 1
+                if run.ingest_retries > MAX_INGEST_RETRIES:
+                    raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
+                progress("batch failed, sending it again")
+                time.sleep(2)
+                continue
             refused = {r["index"]: r["code"] for r in rejected}
             run.refused.update(Counter(refused.values()))
             pending = [row for i, row in enumerate(pending) if i not in refused]

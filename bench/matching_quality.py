@@ -14,6 +14,7 @@ import argparse
 import itertools
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -199,12 +200,16 @@ def report_engine(data: matching_data.DataSet, args: argparse.Namespace) -> None
           flush=True)  # fmt: skip
 
 
-def report_pipeline(data: matching_data.DataSet, prepared: Prepared, candidates: Pairs,
-                    args: argparse.Namespace) -> None:  # fmt: skip
+def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
+                    candidates: Pairs, args: argparse.Namespace) -> None:  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
                                 secrets=Secrets.generate(), graph_heap=args.graph_heap)  # fmt: skip
-        run = matching_pipeline.run_pipeline(data, config, train_after=args.train_after)
+        try:
+            run = matching_pipeline.run_pipeline(data, config, train_after=args.train_after)
+        finally:
+            if args.keep_logs:
+                shutil.copytree(config.log_dir, args.keep_logs / name, dirs_exist_ok=True)
     clusters = run.clusters()
     # Refused records never became profiles: they stay singletons (missed pairs).
     everything = evaluate(prepared.truth, clusters, candidates)
@@ -215,7 +220,8 @@ def report_pipeline(data: matching_data.DataSet, prepared: Prepared, candidates:
                 accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
                 records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
                 review_tasks=run.review_tasks, training=run.training, seconds=run.seconds,
-                memory_mib=run.memory, worker_error_lines=run.worker_errors),
+                memory_mib=run.memory, worker_error_lines=run.worker_errors,
+                ingest_retries=run.ingest_retries),
           flush=True)  # fmt: skip
 
 
@@ -260,6 +266,7 @@ def main() -> int:
     )
     parser.add_argument("--splink-prior", choices=("rule", "em"), default="rule",
                         help="splink: prior from a deterministic rule or from EM")  # fmt: skip
+    parser.add_argument("--keep-logs", type=Path, help="pipeline: copy the platform's logs here")
     parser.add_argument("--graph-heap", default="4g", help="pipeline: graph server heap")
     args = parser.parse_args()
     for name in args.sets.split(","):
@@ -270,7 +277,7 @@ def main() -> int:
             prepared = prepare(data)
             candidates = candidates_of(prepared.records)
         if args.pipeline:
-            report_pipeline(data, prepared, candidates, args)
+            report_pipeline(data, name, prepared, candidates, args)
         if args.splink:
             report_splink(data, name, prepared, candidates, args)
     return 0
