@@ -29,6 +29,11 @@ class DataSet:
     sources: dict[str, list[Record]]  # source system -> records
 
 
+def record_id(source: str, row: Record) -> str:
+    """A record's id in the benchmark: its source system and its id there."""
+    return f"{source}|{row['sourceId']}"
+
+
 def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None

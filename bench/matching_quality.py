@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -24,12 +28,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import matching_data
+import matching_pipeline
 
+from mdm_infra.platform import PlatformConfig, Ports, Secrets
 from mdm_matching.domain.engine import blocking, clustering, features, model
 from mdm_profile.domain.records import RawRecord, RecordRejected, clean
 from mdm_profile.domain.sources import SourceSystem
 
 RAW_FIELDS = set(RawRecord.__dataclass_fields__)
+Pairs = set[tuple[str, str]]
 
 
 @dataclass
@@ -104,20 +111,43 @@ def _camel(name: str) -> str:
 RAW_FIELDS_CAMEL = {_camel(f): f for f in RAW_FIELDS}
 
 
-def run_engine(data: matching_data.DataSet, *, accept: float, keep: float) -> dict[str, object]:
-    started = time.perf_counter()
+@dataclass
+class Prepared:
+    """A data set as the engine sees it; record ids are ``source|sourceId``."""
+
+    truth: dict[str, str]  # every record -> its real person (read only for evaluation)
+    records: list[features.MatchRecord]  # the records the profile's cleaning accepts
+
+    @property
+    def accepted_truth(self) -> dict[str, str]:
+        return {r.id: self.truth[r.id] for r in self.records}
+
+
+def prepare(data: matching_data.DataSet) -> Prepared:
     truth, records = {}, []
     for source, rows in data.sources.items():
         for row in rows:
-            rid = f"{source}|{row['sourceId']}"
+            rid = matching_data.record_id(source, row)
+            truth[rid] = str(row["truth"])
             record = match_record(rid, row)
             if record is not None:
-                truth[rid] = str(row["truth"])
                 records.append(record)
+    return Prepared(truth, records)
+
+
+def candidates_of(records: list[features.MatchRecord],
+                  stats: blocking.BlockingStats | None = None) -> Pairs:  # fmt: skip
+    return set(blocking.candidate_pairs(records, stats=stats))
+
+
+def run_engine(data: matching_data.DataSet, *, accept: float, keep: float) -> dict[str, object]:
+    started = time.perf_counter()
+    prepared = prepare(data)
+    truth, records = prepared.accepted_truth, prepared.records
     cleaned_at = time.perf_counter()
     by_id = {r.id: r for r in records}
     stats = blocking.BlockingStats()
-    candidates = set(blocking.candidate_pairs(records, stats=stats))
+    candidates = candidates_of(records, stats)
     blocked_at = time.perf_counter()
     parameters = model.train(
         records, ((by_id[a], by_id[b]) for a, b in candidates), sessions=model.default_sessions()
@@ -144,6 +174,81 @@ LOADERS = {"febrl3": matching_data.febrl3, "febrl4": matching_data.febrl4,
            "rldata": matching_data.rldata10000, "german": matching_data.german}  # fmt: skip
 
 
+def load(name: str, german_records: int) -> matching_data.DataSet:
+    return matching_data.german(german_records) if name == "german" else LOADERS[name]()
+
+
+def _line(label: str, q: Quality, **figures: object) -> str:
+    return (f"{label}: pairs {q.candidate_pairs}, blocking recall {q.blocking_recall:.4f}, "
+            f"P {q.precision:.4f} R {q.recall:.4f} F1 {q.f1:.4f}, cluster F1 {q.cluster_f1:.4f}; "
+            + "; ".join(f"{k} {_figure(v)}" for k, v in figures.items()))  # fmt: skip
+
+
+def _figure(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_figure(v)}" for k, v in value.items()) + "}"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def report_engine(data: matching_data.DataSet, args: argparse.Namespace) -> None:
+    result = run_engine(data, accept=args.accept, keep=args.keep)
+    print(_line(f"{data.name} engine", result["quality"],  # type: ignore[arg-type]
+                records=result["records"], prior=f"{result['prior']:.4f}",
+                em_iterations=result["em_iterations"], skipped_keys=result["skipped_keys"],
+                seconds=result["seconds"],
+                peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+          flush=True)  # fmt: skip
+
+
+def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
+                    candidates: Pairs, args: argparse.Namespace) -> None:  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
+                                secrets=Secrets.generate(), graph_heap=args.graph_heap)  # fmt: skip
+        try:
+            run = matching_pipeline.run_pipeline(data, config, train_after=args.train_after)
+        finally:
+            if args.keep_logs:
+                shutil.copytree(config.log_dir, args.keep_logs / name, dirs_exist_ok=True)
+    clusters = run.clusters()
+    # Refused records never became profiles: they stay singletons (missed pairs).
+    everything = evaluate(prepared.truth, clusters, candidates)
+    accepted = evaluate(prepared.accepted_truth, clusters, candidates)
+    variant = ("default model" if args.train_after is None
+               else f"trained after {args.train_after:.0%}")  # fmt: skip
+    print(_line(f"{data.name} pipeline ({variant})", everything,
+                accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
+                records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
+                review_tasks=run.review_tasks, training=run.training, seconds=run.seconds,
+                memory_mib=run.memory, worker_error_lines=run.worker_errors,
+                ingest_retries=run.ingest_retries),
+          flush=True)  # fmt: skip
+
+
+def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared, candidates: Pairs,
+                  args: argparse.Namespace) -> None:  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "splink.json"
+        started = time.perf_counter()
+        subprocess.run(  # noqa: S603 - our own script, arguments from code
+            [sys.executable, str(Path(__file__).with_name("matching_splink.py")), "--set", name,
+             "--german-records", str(args.german_records), "--threshold", str(args.accept),
+             "--prior", args.splink_prior, "--out", str(out)], check=True,
+        )  # fmt: skip
+        wall = time.perf_counter() - started
+        result = json.loads(out.read_text())
+    clusters = [frozenset(c) for c in result["clusters"]]
+    # Blocking recall is ours (the same candidates as the other lines), not Splink's.
+    quality = evaluate(prepared.truth, clusters, candidates)
+    accepted = evaluate(prepared.accepted_truth, clusters, candidates)
+    print(_line(f"{data.name} splink (prior: {args.splink_prior})", quality,
+                accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
+                prior=f"{result['prior']:.2e}", pairs_above_half=result["pairs_above_half"],
+                seconds=result["seconds"] | {"process incl. loading": wall},
+                peak_rss_mib=result["peak_rss_mib"]),
+          flush=True)  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sets", default="febrl3,febrl4,rldata,german")
@@ -151,19 +256,30 @@ def main() -> int:
     parser.add_argument("--accept", type=float, default=0.99)
     parser.add_argument("--keep", type=float, default=0.5)
     parser.add_argument("--engine", action="store_true", help="in process, no servers")
+    parser.add_argument("--pipeline", action="store_true", help="through the real platform")
+    parser.add_argument("--splink", action="store_true", help="Splink 5 on the same records")
+    parser.add_argument(
+        "--train-after",
+        type=float,
+        default=None,
+        help="pipeline: train the model after this share of the records",
+    )
+    parser.add_argument("--splink-prior", choices=("rule", "em"), default="rule",
+                        help="splink: prior from a deterministic rule or from EM")  # fmt: skip
+    parser.add_argument("--keep-logs", type=Path, help="pipeline: copy the platform's logs here")
+    parser.add_argument("--graph-heap", default="4g", help="pipeline: graph server heap")
     args = parser.parse_args()
     for name in args.sets.split(","):
-        data = (matching_data.german(args.german_records) if name == "german"
-                else LOADERS[name]())  # fmt: skip
-        result = run_engine(data, accept=args.accept, keep=args.keep)
-        q = result["quality"]
-        print(f"{result['set']}: records {result['records']}, pairs {q.candidate_pairs}, "  # type: ignore[attr-defined]
-              f"blocking recall {q.blocking_recall:.4f}, P {q.precision:.4f} R {q.recall:.4f} "  # type: ignore[attr-defined]
-              f"F1 {q.f1:.4f}, cluster F1 {q.cluster_f1:.4f}; prior {result['prior']:.4f} "  # type: ignore[attr-defined]
-              f"({result['em_iterations']} EM it.), skipped keys {result['skipped_keys']}; "
-              f"seconds {{{', '.join(f'{k}: {v:.1f}' for k, v in result['seconds'].items())}}}; "  # type: ignore[attr-defined]
-              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
-              flush=True)  # fmt: skip
+        data = load(name, args.german_records)
+        if args.engine:
+            report_engine(data, args)
+        if args.pipeline or args.splink:
+            prepared = prepare(data)
+            candidates = candidates_of(prepared.records)
+        if args.pipeline:
+            report_pipeline(data, name, prepared, candidates, args)
+        if args.splink:
+            report_splink(data, name, prepared, candidates, args)
     return 0
 
 

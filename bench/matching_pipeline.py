@@ -1,0 +1,289 @@
+"""Matching through the real pipeline: ingest -> online match -> merge -> golden profiles.
+
+Used by ``bench/matching_quality.py --pipeline``. Starts its own platform (free ports,
+temporary directory), lets the profile service accept one source system per source of
+the data set, ingests every record through the gateway (``ingestSourceRecords``,
+batches of 500, as an application would), waits until the matching worker has
+settled, and reads back which golden profile each source record ended up in. The
+records never carry ``truth`` to the platform.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matching_data
+import redis
+
+from mdm_infra import tokens
+from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform, PlatformConfig
+from mdm_profile.importer import FIELDS, batches
+from mdm_profile.settings import DEFAULT_SOURCES
+
+INGEST = """mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
+  ingestSourceRecords(source: $source, records: $records) { records { sourceId personId } }
+}"""
+START_TRAINING = "mutation { startMatchTraining { id } }"
+TRAINING_JOB = """query Job($id: ID!) { matchTrainingJob(id: $id) {
+  status subjects candidatePairs modelVersion error } }"""
+REVIEW_TASKS = """query Tasks($after: String) {
+  reviewTasks(statuses: [OPEN], first: 100, after: $after) {
+    edges { node { reason } } pageInfo { hasNextPage endCursor } } }"""
+SUBJECT_COUNT = "query { matchSubjectCount }"
+MAX_INGEST_RETRIES = 20  # over the whole run
+ALIASES = 15  # the gateway's and subgraphs' alias limit
+MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
+
+
+@dataclass
+class PipelineRun:
+    person_of: dict[str, str]  # record id -> golden person id it ended up in
+    refused: dict[str, int]  # data-quality code -> records the profile service refused
+    review_tasks: dict[str, int]  # reason -> open review tasks
+    subjects: int
+    seconds: dict[str, float]
+    memory: dict[str, float]  # MiB
+    training: list[dict[str, Any]] = field(default_factory=list)
+    worker_errors: int = 0
+    ingest_retries: int = 0
+
+    def clusters(self) -> list[frozenset[str]]:
+        members: dict[str, set[str]] = defaultdict(set)
+        for rid, person in self.person_of.items():
+            members[person].add(rid)
+        return [frozenset(m) for m in members.values() if len(m) > 1]
+
+
+class MemorySampler(threading.Thread):
+    """Resident memory of every process of the platform, from /proc, once a second.
+
+    Each platform part runs in its own session (process group), so the group covers
+    child processes too (the JVM of the graph server, Celery's pool process). Reports
+    the sampled peak of their summed RSS and the sum of each process's own peak
+    (VmHWM, exact but not simultaneous).
+    """
+
+    def __init__(self, groups: set[int]) -> None:
+        super().__init__(daemon=True)
+        self.groups, self.peak_sum_kib, self.hwm_kib = groups, 0, dict[int, int]()
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(1.0):
+            self.sample()
+
+    def sample(self) -> None:
+        total = 0
+        for pid, status in self._statuses():
+            total += status.get("VmRSS", 0)
+            self.hwm_kib[pid] = max(self.hwm_kib.get(pid, 0), status.get("VmHWM", 0))
+        self.peak_sum_kib = max(self.peak_sum_kib, total)
+
+    def _statuses(self) -> Iterator[tuple[int, dict[str, int]]]:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                pgid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
+                if pgid not in self.groups:
+                    continue
+                lines = (entry / "status").read_text().splitlines()
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended meanwhile
+            yield int(entry.name), {
+                k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines)
+                if k in ("VmRSS", "VmHWM")
+            }  # fmt: skip
+
+    def stop(self) -> dict[str, float]:
+        self._done.set()
+        self.join()
+        self.sample()
+        return {"peak_of_sum": self.peak_sum_kib / 1024,
+                "sum_of_peaks": sum(self.hwm_kib.values()) / 1024}  # fmt: skip
+
+
+def progress(message: str) -> None:
+    """Counts and phases only, never record contents."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _ingest_rows(rows: list[matching_data.Record]) -> list[dict[str, Any]]:
+    """What a source sends: the importer's fields, never ``truth``."""
+    return [{k: v for k, v in row.items() if k in FIELDS and v is not None} for row in rows]
+
+
+def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
+           run: PipelineRun) -> None:  # fmt: skip
+    """Batches of 500; rows a batch refuses are set aside and the rest sent again
+    (as ``mdm_profile.importer.send_batch`` does, which does not return person ids)."""
+    for batch in batches(_ingest_rows(rows), 500):
+        pending = batch
+        while pending:
+            body = client.post(INGEST, {"source": source, "records": pending}).json()
+            if not body.get("errors"):
+                for item in body["data"]["ingestSourceRecords"]["records"]:
+                    run.person_of[matching_data.record_id(source, item)] = item["personId"]
+                break
+            rejected = body["errors"][0].get("extensions", {}).get("rejected")
+            if not rejected:
+                # A batch is all or nothing: send it again, as an application would, after
+                # a transient failure (seen: the graph's DeadlockDetected while merges run).
+                run.ingest_retries += 1
+                if run.ingest_retries > MAX_INGEST_RETRIES:
+                    raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
+                progress("batch failed, sending it again")
+                time.sleep(2)
+                continue
+            refused = {r["index"]: r["code"] for r in rejected}
+            run.refused.update(Counter(refused.values()))
+            pending = [row for i, row in enumerate(pending) if i not in refused]
+
+
+def wait_until_settled(broker_url: str, *, quiet_s: float = 3.0, timeout_s: float = 7200) -> None:
+    """The worker's queue is empty and nothing is being processed, for ``quiet_s``.
+
+    Events are published before the ingest mutation answers, and a merge's own
+    events before the merging task is acknowledged (late acks), so an empty queue
+    with no unacknowledged message after the last batch means every person was matched.
+    """
+    broker = redis.Redis.from_url(broker_url)
+    deadline, quiet_since = time.monotonic() + timeout_s, None
+    try:
+        while time.monotonic() < deadline:
+            busy = broker.llen(MATCHING_QUEUE) + broker.hlen("unacked")
+            if busy and int(time.monotonic()) % 30 == 0:
+                progress(f"matching queue: {busy} events")
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s:
+                return
+            time.sleep(0.5)
+    finally:
+        broker.close()
+    raise TimeoutError("the matching worker did not settle")
+
+
+def train(client: GatewayClient, run: PipelineRun) -> None:
+    job_id = client.execute(START_TRAINING)["startMatchTraining"]["id"]
+    while True:
+        job = client.execute(TRAINING_JOB, {"id": job_id})["matchTrainingJob"]
+        if job["status"] in ("DONE", "FAILED"):
+            run.training.append(job)
+            return
+        time.sleep(1)
+
+
+def open_review_tasks(client: GatewayClient) -> dict[str, int]:
+    reasons: Counter[str] = Counter()
+    after = None
+    while True:
+        page = client.execute(REVIEW_TASKS, {"after": after})["reviewTasks"]
+        reasons.update(edge["node"]["reason"] for edge in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return dict(reasons)
+        after = page["pageInfo"]["endCursor"]
+
+
+def survivors(url: str, token: str, person_ids: list[str]) -> dict[str, str]:
+    """Each ingested person id -> the golden profile it resolves to now (merged ids
+    resolve to their survivor), 15 aliases a request, 4 clients."""
+    ids = sorted(set(person_ids))
+    chunks = [ids[i : i + ALIASES] for i in range(0, len(ids), ALIASES)]
+
+    def resolve(chunk: list[str]) -> dict[str, str]:
+        client = GatewayClient(url, token, timeout_s=60)
+        try:
+            params = ", ".join(f"$i{n}: ID!" for n in range(len(chunk)))
+            body = " ".join(f"p{n}: person(id: $i{n}) {{ id }}" for n in range(len(chunk)))
+            data = client.execute(f"query Resolve({params}) {{ {body} }}",
+                                  {f"i{n}": pid for n, pid in enumerate(chunk)})  # fmt: skip
+            return {pid: data[f"p{n}"]["id"] for n, pid in enumerate(chunk)}
+        finally:
+            client.close()
+
+    found: dict[str, str] = {}
+    with ThreadPoolExecutor(4) as pool:
+        for part in pool.map(resolve, chunks):
+            found.update(part)
+    return found
+
+
+def _worker_errors(config: PlatformConfig) -> int:
+    log = config.log_dir / "matching-worker.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
+
+
+def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
+                 train_after: float | None = None) -> PipelineRun:  # fmt: skip
+    """Ingest all sources in order; with ``train_after`` (a share of the records),
+    stop there, let matching settle, train the model on what is stored, go on."""
+    # Source systems are deployment configuration: the profile service reads them
+    # from its environment, which the platform's processes inherit.
+    os.environ["PROFILE_SOURCES"] = json.dumps(DEFAULT_SOURCES | dict.fromkeys(data.sources, 2))
+    run = PipelineRun({}, Counter(), {}, 0, {}, {})
+    platform = Platform(config)
+    started = time.perf_counter()
+    platform.start()
+    run.seconds["start"] = time.perf_counter() - started
+    sampler = MemorySampler({p.pid for p in platform.processes.values()})
+    sampler.start()
+    token = tokens.mint(config.secrets.jwt, subject="bench", roles=["app", "steward"])
+    client = GatewayClient(config.gateway_url, token, timeout_s=300)
+    try:
+        sources = list(data.sources.items())
+        parts = [sources] if train_after is None else _split(sources, train_after)
+        started = time.perf_counter()
+        for index, part in enumerate(parts):
+            for source, rows in part:
+                ingest(client, source, rows, run)
+                progress(f"ingested {len(run.person_of)} records")
+            if train_after is not None and index == 0:
+                wait_until_settled(config.broker.url)
+                train(client, run)
+        ingested = time.perf_counter()
+        wait_until_settled(config.broker.url)
+        settled = time.perf_counter()
+        progress(f"settled {settled - ingested:.0f} s after the last batch")
+        resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
+        run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
+        run.review_tasks = open_review_tasks(client)
+        run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
+        read = time.perf_counter()
+        run.seconds |= {"ingest": ingested - started, "settle": settled - ingested,
+                        "read back": read - settled, "total": read - started}  # fmt: skip
+        run.memory = sampler.stop()
+        run.worker_errors = _worker_errors(config)
+    finally:
+        client.close()
+        platform.stop()
+    return run
+
+
+def _split(parts: list[tuple[str, list[matching_data.Record]]],
+           share: float) -> list[list[tuple[str, list[matching_data.Record]]]]:  # fmt: skip
+    """The sources in order, cut after ``share`` of all records."""
+    cut = round(share * sum(len(rows) for _, rows in parts))
+    first, rest = [], []
+    for source, rows in parts:
+        take = max(0, min(len(rows), cut))
+        cut -= take
+        if take:
+            first.append((source, rows[:take]))
+        if take < len(rows):
+            rest.append((source, rows[take:]))
+    return [first, rest]
