@@ -41,6 +41,10 @@ REVIEW_TASKS = """query Tasks($after: String) {
   reviewTasks(statuses: [OPEN], first: 100, after: $after) {
     edges { node { reason } } pageInfo { hasNextPage endCursor } } }"""
 SUBJECT_COUNT = "query { matchSubjectCount }"
+START_REMATCH = "mutation($n: Int!) { startRematch(partitions: $n) { id } }"
+REMATCH_JOB = """query Job($id: ID!) { rematchJob(id: $id) {
+  status phase syncedPersons subjects scoredPairs proposals plannedMerges mergesDone
+  mergesSkipped reviewTasks error } }"""
 MAX_INGEST_RETRIES = 20  # over the whole run
 ALIASES = 15  # the gateway's and subgraphs' alias limit
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -57,6 +61,7 @@ class PipelineRun:
     training: list[dict[str, Any]] = field(default_factory=list)
     worker_errors: int = 0
     ingest_retries: int = 0
+    rematch: dict[str, Any] | None = None  # the batch job's final counts
 
     def clusters(self) -> list[frozenset[str]]:
         members: dict[str, set[str]] = defaultdict(set)
@@ -187,6 +192,31 @@ def train(client: GatewayClient, run: PipelineRun) -> None:
         time.sleep(1)
 
 
+def lose_events(broker_url: str) -> None:
+    """Drop the queued events (the worker is stopped): online matching never runs."""
+    broker = redis.Redis.from_url(broker_url)
+    try:
+        broker.delete(MATCHING_QUEUE)
+    finally:
+        broker.close()
+
+
+def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None:
+    """Run a batch re-matching job to its end; its phases' durations go to ``run``."""
+    job_id = client.execute(START_REMATCH, {"n": partitions})["startRematch"]["id"]
+    phase, since = "SYNCING", time.perf_counter()
+    while True:
+        job = client.execute(REMATCH_JOB, {"id": job_id})["rematchJob"]
+        if job["phase"] != phase:
+            run.seconds[f"batch {phase.lower()}"] = time.perf_counter() - since
+            phase, since = job["phase"], time.perf_counter()
+            progress(f"re-matching: {phase}")
+        if job["status"] in ("DONE", "FAILED"):
+            run.rematch = job
+            return
+        time.sleep(0.5)
+
+
 def open_review_tasks(client: GatewayClient) -> dict[str, int]:
     reasons: Counter[str] = Counter()
     after = None
@@ -229,9 +259,13 @@ def _worker_errors(config: PlatformConfig) -> int:
 
 
 def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
-                 train_after: float | None = None) -> PipelineRun:  # fmt: skip
+                 train_after: float | None = None, batch: int = 0) -> PipelineRun:  # fmt: skip
     """Ingest all sources in order; with ``train_after`` (a share of the records),
-    stop there, let matching settle, train the model on what is stored, go on."""
+    stop there, let matching settle, train the model on what is stored, go on.
+
+    With ``batch`` (a number of partitions), a bulk load: the worker is stopped while
+    everything is ingested, the events are dropped, and one batch re-matching job
+    does all matching and merging instead of online matching."""
     # Source systems are deployment configuration: the profile service reads them
     # from its environment, which the platform's processes inherit.
     os.environ["PROFILE_SOURCES"] = json.dumps(DEFAULT_SOURCES | dict.fromkeys(data.sources, 2))
@@ -247,6 +281,8 @@ def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
     try:
         sources = list(data.sources.items())
         parts = [sources] if train_after is None else _split(sources, train_after)
+        if batch:
+            platform.stop_worker("matching")
         started = time.perf_counter()
         for index, part in enumerate(parts):
             for source, rows in part:
@@ -256,6 +292,10 @@ def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
                 wait_until_settled(config.broker.url)
                 train(client, run)
         ingested = time.perf_counter()
+        if batch:
+            lose_events(config.broker.url)
+            platform.start_worker("matching")
+            rematch(client, run, partitions=batch)
         wait_until_settled(config.broker.url)
         settled = time.perf_counter()
         progress(f"settled {settled - ingested:.0f} s after the last batch")

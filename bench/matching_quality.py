@@ -206,7 +206,9 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
         config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
                                 secrets=Secrets.generate(), graph_heap=args.graph_heap)  # fmt: skip
         try:
-            run = matching_pipeline.run_pipeline(data, config, train_after=args.train_after)
+            run = matching_pipeline.run_pipeline(
+                data, config, train_after=args.train_after, batch=args.batch
+            )
         finally:
             if args.keep_logs:
                 shutil.copytree(config.log_dir, args.keep_logs / name, dirs_exist_ok=True)
@@ -216,12 +218,14 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
     accepted = evaluate(prepared.accepted_truth, clusters, candidates)
     variant = ("default model" if args.train_after is None
                else f"trained after {args.train_after:.0%}")  # fmt: skip
+    if args.batch:
+        variant += f", bulk load + batch re-matching in {args.batch} partitions"
     print(_line(f"{data.name} pipeline ({variant})", everything,
                 accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
                 records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
                 review_tasks=run.review_tasks, training=run.training, seconds=run.seconds,
                 memory_mib=run.memory, worker_error_lines=run.worker_errors,
-                ingest_retries=run.ingest_retries),
+                ingest_retries=run.ingest_retries, rematch=run.rematch),
           flush=True)  # fmt: skip
 
 
@@ -266,6 +270,10 @@ def main() -> int:
     )
     parser.add_argument("--splink-prior", choices=("rule", "em"), default="rule",
                         help="splink: prior from a deterministic rule or from EM")  # fmt: skip
+    parser.add_argument(
+        "--batch", type=int, default=0, metavar="PARTITIONS",
+        help="pipeline: ingest with online matching off, then one batch re-matching job",
+    )  # fmt: skip
     parser.add_argument("--keep-logs", type=Path, help="pipeline: copy the platform's logs here")
     parser.add_argument("--graph-heap", default="4g", help="pipeline: graph server heap")
     args = parser.parse_args()

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
-from neo4j.exceptions import ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    ConstraintError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
@@ -115,6 +121,13 @@ class GraphClient:
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph unavailable"))
             raise Unavailable("The graph database is not reachable; try again.") from exc
+        except TransientError as exc:
+            # Conflicting concurrent writes (ArcadeDB: DeadlockDetected) that the
+            # driver's retries did not resolve in time: nothing was written.
+            log.warning("graph transaction gave up after retries: %s", exc.code)
+            raise Unavailable(
+                "The database was busy with conflicting changes; nothing was written; try again."
+            ) from exc
         except Neo4jError as exc:
             log.error("graph query failed: %s", exc.code)
             raise

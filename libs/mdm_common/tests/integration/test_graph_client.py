@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+from neo4j.exceptions import TransientError
 
 from mdm_common.errors import Conflict, Unavailable
 from mdm_common.graph import GraphClient, Transaction
@@ -58,6 +59,23 @@ class TestTransactions:
 
         with pytest.raises(RuntimeError):
             await graph.write(half_then_fail)
+        assert await count(graph, node_id) == 0
+
+    async def test_conflicts_retried_in_vain_are_unavailable_and_write_nothing(
+        self, graph: GraphClient
+    ) -> None:
+        node_id, attempts = str(uuid.uuid4()), 0
+
+        async def always_conflicting(tx: Transaction) -> None:
+            nonlocal attempts
+            attempts += 1
+            await create(tx, node_id)
+            # What the server answers when concurrent writers keep colliding.
+            raise TransientError("Neo.TransientError.Transaction.DeadlockDetected")
+
+        with pytest.raises(Unavailable, match="nothing was written"):
+            await graph.write(always_conflicting)
+        assert attempts > 1  # the driver retried before giving up
         assert await count(graph, node_id) == 0
 
     async def test_schema_statements_are_idempotent(self, graph: GraphClient) -> None:
