@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from mdm_consent.domain.models import MergeLink, MergeState
+from mdm_consent.domain.models import Fact, MergeLink, MergeState
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,17 @@ class Lineage:
         common = next((p for p in path_a if p in path_b), None)
         if common is None:
             raise ValueError(f"{a} and {b} are not in one merge group")
-        times = [
-            up[p].linked_at
-            for path in (path_a, path_b)
-            for p in path[: path.index(common)]
-        ]
+        times = [up[p].linked_at for path in (path_a, path_b) for p in path[: path.index(common)]]
         return max(times)
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    """What the contact check reads for one person id: the facts of every member of
+    its merge group (each tagged with its person id) and the group's lineage."""
+
+    lineage: Lineage
+    facts: tuple[Fact, ...] = ()
 
 
 def _path_to_root(person: str, up: dict[str, MergeLink]) -> list[str]:
@@ -90,6 +95,6 @@ def lineages(links: Iterable[MergeLink], persons: Iterable[str]) -> dict[str, Li
     for person in {*persons, *(p for link in up.values()
                                for p in (link.survivor_id, link.merged_id))}:  # fmt: skip
         top = find(person)
-        found[person] = Lineage(top, tuple(sorted(groups.get(top, ()),
-                                                  key=lambda x: (x.linked_at, x.merge_id))))  # fmt: skip
+        group = sorted(groups.get(top, ()), key=lambda x: (x.linked_at, x.merge_id))
+        found[person] = Lineage(top, tuple(group))
     return found

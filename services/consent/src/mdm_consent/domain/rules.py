@@ -94,8 +94,11 @@ def decide(
         return Verdict(False, Reason.CHANNEL_NOT_COVERED, purpose.legal_basis)
     objections = _objections(purpose, history)
     if objections:
-        standing = [o for o in objections
-                    if not any(_lifts(f, o, purpose, channel, joined) for f in history)]  # fmt: skip
+        standing = [
+            o
+            for o in objections
+            if not any(_lifts(f, o, purpose, channel, joined) for f in history)
+        ]
         if standing:
             return Verdict(False, Reason.OBJECTED, purpose.legal_basis, standing[-1])
         return _consent(purpose, channel, history, at, joined, objections=objections)
@@ -198,12 +201,12 @@ def _consent(
     if not grants:
         return _no_live_grant(standing[-1] if standing else None,
                               pending[-1] if pending else None)  # fmt: skip
-    return _granted(purpose, channel, history, at, joined, grants[-1])
+    return _granted(purpose, channel, history, at, joined, grant=grants[-1])
 
 
 def _granted(
     purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime,
-    joined: _Joined, grant: Fact,
+    joined: _Joined, *, grant: Fact,
 ) -> Verdict:  # fmt: skip
     basis = LegalBasis.CONSENT
     minor = _minor_without_authorisation(purpose, channel, history, at, joined)
