@@ -50,10 +50,10 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """Two profiles were merged: their consent histories count as one from now on."""
 
     async def handle() -> None:
-        transactions = await _worker.transactions()
-        now = datetime.now(UTC)
-        link = await transactions.write(lambda s: merges.link_merge(
-            merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
+        link = await merges.on_merged(
+            merge_id, survivor_id=survivor_id, merged_id=merged_id,
+            transactions=await _worker.transactions(), now=datetime.now(UTC),
+        )  # fmt: skip
         log.info("merge %s: %s", merge_id, "linked" if link else "heard of before")
 
     run(handle())
@@ -64,10 +64,10 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A merge was undone: each side's consent state is its own history again."""
 
     async def handle() -> None:
-        transactions = await _worker.transactions()
-        now = datetime.now(UTC)
-        link = await transactions.write(lambda s: merges.unlink_merge(
-            merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
+        link = await merges.on_unmerged(
+            merge_id, survivor_id=survivor_id, merged_id=merged_id,
+            transactions=await _worker.transactions(), now=datetime.now(UTC),
+        )  # fmt: skip
         log.info("merge %s: %s", merge_id, "undone" if link else "undone before")
 
     run(handle())

@@ -10,16 +10,51 @@ link so that the late merge changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
-from mdm_common.errors import InvalidInput
+from mdm_common.errors import Conflict, InvalidInput
 from mdm_consent.domain.consents import PERSON_ID
 from mdm_consent.domain.lineage import lineages
 from mdm_consent.domain.models import MergeLink, MergeState
-from mdm_consent.domain.stores import Stores
+from mdm_consent.domain.stores import Stores, Transactions
 
 _MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ATTEMPTS = 3
+
+
+async def on_merged(
+    merge_id: str, *, survivor_id: str, merged_id: str, transactions: Transactions,
+    now: datetime,
+) -> MergeLink | None:  # fmt: skip
+    """The profile service's merge event, in one write transaction (:func:`link_merge`)."""
+    return await _write(transactions, lambda s: link_merge(
+        merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
+
+
+async def on_unmerged(
+    merge_id: str, *, survivor_id: str, merged_id: str, transactions: Transactions,
+    now: datetime,
+) -> MergeLink | None:  # fmt: skip
+    """The profile service's unmerge event, in one write transaction (:func:`unlink_merge`)."""
+    return await _write(transactions, lambda s: unlink_merge(
+        merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
+
+
+async def _write(
+    transactions: Transactions, work: Callable[[Stores], Awaitable[MergeLink | None]]
+) -> MergeLink | None:
+    # Two handlers creating the consent subject of the same person at once: the
+    # uniqueness constraint refuses the second (CONFLICT); on the next attempt the
+    # subject exists and the handler waits for the other's lock instead.
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await transactions.write(work)
+        except Conflict:
+            if attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _checked(merge_id: str, survivor_id: str, merged_id: str) -> None:
