@@ -116,6 +116,12 @@ class _Joined:
     def __init__(self, lineage: Lineage | None) -> None:
         self._lineage = lineage if lineage is not None and lineage.links else None
 
+    def unsettled(self, later: Fact, earlier: list[Fact]) -> list[Fact]:
+        """The earlier facts that ``later`` does not settle (none for one person)."""
+        if self._lineage is None:
+            return []
+        return [f for f in earlier if not self.settles(later, f)]
+
     def settles(self, later: Fact, earlier: Fact) -> bool:
         if self._lineage is None or later.person_id == earlier.person_id:
             return True
@@ -190,10 +196,10 @@ def _consent(
         ):
             continue
         if fact.type in _GRANTS or fact.type in _ENDS:
-            standing = [f for f in standing if not joined.settles(fact, f)] + [fact]
-            pending = [f for f in pending if not joined.settles(fact, f)]
+            standing = [*joined.unsettled(fact, standing), fact]
+            pending = joined.unsettled(fact, pending)
         elif fact.type is EventType.PENDING_DOUBLE_OPT_IN:
-            pending = [f for f in pending if not joined.settles(fact, f)] + [fact]
+            pending = [*joined.unsettled(fact, pending), fact]
     withdrawals = [f for f in standing if f.type is EventType.WITHDRAWN]
     grants = [f for f in standing if f.type in _GRANTS]
     if withdrawals and grants:
@@ -240,7 +246,7 @@ def _minor_without_authorisation(
     evidence: list[Fact] = []
     for fact in history:
         if fact.type is EventType.AGE_EVIDENCE and fact.birth_date:
-            evidence = [e for e in evidence if not joined.settles(fact, e)] + [fact]
+            evidence = [*joined.unsettled(fact, evidence), fact]
     if not evidence:
         return None  # no evidence of age: the person is taken to be of age (docs/consent.md)
     minors = [e for e in evidence if e.birth_date and age_on(e.birth_date, at.date()) < ADULT_AGE]
