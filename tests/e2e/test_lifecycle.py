@@ -43,7 +43,8 @@ def down_and_check_nothing_is_left(env: dict[str, str], state_dir: Path) -> None
     down = cli("down", env)
     assert down.returncode == 0, down.stderr
     assert set(pids) == {
-        "graph", "broker", "profile", "matching", "consent", "matching-worker", "gateway"
+        "graph", "broker", "profile", "matching", "consent", "matching-worker",
+        "consent-worker", "gateway",
     }  # fmt: skip
     assert [name for name, pid in pids.items() if is_alive(pid)] == []
     leftovers = subprocess.run(["pgrep", "-f", str(state_dir)], capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""The whole embedded platform: graph server, broker, three subgraphs, worker, gateway.
+"""The whole embedded platform: graph server, broker, three subgraphs, workers, gateway.
 
 Used by ``make run`` / ``make stop`` (through :mod:`mdm_infra.cli`) and by the test
 suite (through :mod:`mdm_infra.testing`, on free ports and a temporary directory).
@@ -25,7 +25,7 @@ from mdm_infra.process import ManagedProcess, StartupError, stop_process_group
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = PROJECT_ROOT / "gateway"
 SERVICES = ("profile", "matching", "consent")
-WORKER_QUEUES = {"matching": "matching"}
+WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,14 @@ class Event:
 SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.PERSON_CREATED: (Subscription("matching.on_person_created", "matching"),),
     Event.PERSON_UPDATED: (Subscription("matching.on_person_updated", "matching"),),
-    Event.PERSON_MERGED: (Subscription("matching.on_person_merged", "matching"),),
-    Event.PERSON_UNMERGED: (Subscription("matching.on_person_unmerged", "matching"),),
+    Event.PERSON_MERGED: (
+        Subscription("matching.on_person_merged", "matching"),
+        Subscription("consent.on_person_merged", "consent"),
+    ),
+    Event.PERSON_UNMERGED: (
+        Subscription("matching.on_person_unmerged", "matching"),
+        Subscription("consent.on_person_unmerged", "consent"),
+    ),
     Event.MATCH_TRAINING_REQUESTED: (Subscription("matching.train_model", "matching"),),
     Event.REMATCH_REQUESTED: (Subscription("matching.rematch_sync", "matching"),),
     Event.REMATCH_PARTITION_QUEUED: (Subscription("matching.rematch_partition", "matching"),),

@@ -175,7 +175,7 @@ class TestHistory:
         history = await transactions.read(lambda s: s.consents.history_of([person]))
         facts = await transactions.read(lambda s: s.consents.facts_of([person], code))
         assert history[person] == []
-        assert facts[person] == []
+        assert facts[person].facts == ()
 
 
 class TestContactCheck:

@@ -2,7 +2,11 @@
 
     (:ConsentEvent {id, personId, type, purpose, channel, ..., occurredAt})   append-only
     (:ConsentState {key: "<personId>|<purpose>", personId, purpose, facts})
-    (:ConsentSubject {personId, facts})
+    (:ConsentSubject {personId, facts, mergedInto, merges})
+
+Merges (``merge_store.py``) add ``mergedInto`` and the group's ``merges`` to the
+subjects; facts and events stay with the person they were recorded for, and the
+reads below gather those of every member of the group asked about.
 
 The events are the record and are never changed. Appending one also appends its
 :class:`Fact` (a compact JSON string) to the state of its person and purpose, in
@@ -20,7 +24,16 @@ from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_consent.domain.models import ActorType, Channel, ConsentEvent, EventType, Fact, Method
+from mdm_consent.domain.lineage import GroupFacts, Lineage
+from mdm_consent.domain.models import (
+    ActorType,
+    Channel,
+    ConsentEvent,
+    EventType,
+    Fact,
+    MergeLink,
+    Method,
+)
 
 CONSENT_EVENT = "ConsentEvent"
 CONSENT_STATE = "ConsentState"
@@ -72,28 +85,64 @@ class GraphConsentStore:
                 personId=event.person_id, fact=fact,
             )  # fmt: skip
 
+    async def _lineages(self, person_ids: Sequence[str]) -> dict[str, Lineage]:
+        rows = await self._tx.run(
+            "consent.lineages",
+            f"UNWIND $ids AS pid OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: pid}}) "
+            "RETURN pid, p.mergedInto AS mergedInto, p.merges AS merges",
+            ids=list(dict.fromkeys(person_ids)),
+        )  # fmt: skip
+        return {r["pid"]: lineage_of(r["pid"], r["mergedInto"], r["merges"]) for r in rows}
+
     async def history_of(self, person_ids: Sequence[str]) -> dict[str, list[ConsentEvent]]:
+        groups = await self._lineages(person_ids)
+        members = list(dict.fromkeys(m for g in groups.values() for m in g.members))
         rows = await self._tx.run(
             "consent.history_of",
             f"UNWIND $ids AS pid MATCH (c:{CONSENT_EVENT} {{personId: pid}}) RETURN c {{.*}} AS c",
-            ids=list(dict.fromkeys(person_ids)),
+            ids=members,
         )
-        history: dict[str, list[ConsentEvent]] = {pid: [] for pid in person_ids}
+        own: dict[str, list[ConsentEvent]] = {}
         for row in rows:
             event = _event(row["c"])
-            history.setdefault(event.person_id, []).append(event)
-        for events in history.values():
+            own.setdefault(event.person_id, []).append(event)
+        history: dict[str, list[ConsentEvent]] = {}
+        for pid in person_ids:
+            events = [e for m in groups[pid].members for e in own.get(m, ())]
             events.sort(key=lambda e: (e.occurred_at, e.recorded_at, e.id), reverse=True)
+            history[pid] = events
         return history
 
-    async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, list[Fact]]:
+    async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, GroupFacts]:
+        rows = await self._fact_rows(person_ids, purpose)
+        groups = {
+            pid: lineage_of(pid, row["mergedInto"], row["merges"]) for pid, row in rows.items()
+        }
+        # Members of merge groups: one more read, for merged persons only.
+        missing = {m for g in groups.values() for m in g.members} - rows.keys()
+        if missing:
+            rows |= await self._fact_rows(sorted(missing), purpose)
+        return {
+            pid: GroupFacts(group, tuple(
+                fact_from_json(f, person_id=m)
+                for m in group.members
+                for f in [*(rows[m]["own"] or ()), *(rows[m]["shared"] or ())]
+            ))
+            for pid, group in groups.items()
+        }  # fmt: skip
+
+    async def _fact_rows(
+        self, person_ids: Sequence[str], purpose: str
+    ) -> dict[str, dict[str, Any]]:
+        returned = ("s.facts AS own, p.facts AS shared, p.mergedInto AS mergedInto, "
+                    "p.merges AS merges")  # fmt: skip
         if len(person_ids) == 1:
             # The single check: two lookups by key, no UNWIND to plan.
             rows = await self._tx.run(
                 "consent.facts_of_one",
                 f"OPTIONAL MATCH (s:{CONSENT_STATE} {{key: $key}}) "
                 f"OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: $personId}}) "
-                "RETURN $personId AS personId, s.facts AS own, p.facts AS shared",
+                f"RETURN $personId AS personId, {returned}",
                 key=state_key(person_ids[0], purpose), personId=person_ids[0],
             )  # fmt: skip
         else:
@@ -101,16 +150,11 @@ class GraphConsentStore:
                 "consent.facts_of",
                 f"UNWIND $rows AS r OPTIONAL MATCH (s:{CONSENT_STATE} {{key: r.key}}) "
                 f"OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: r.personId}}) "
-                "RETURN r.personId AS personId, s.facts AS own, p.facts AS shared",
+                f"RETURN r.personId AS personId, {returned}",
                 rows=[{"personId": pid, "key": state_key(pid, purpose)}
                       for pid in dict.fromkeys(person_ids)],
             )  # fmt: skip
-        return {
-            row["personId"]: [
-                fact_from_json(f) for f in [*(row["own"] or ()), *(row["shared"] or ())]
-            ]
-            for row in rows
-        }
+        return {row["personId"]: dict(row) for row in rows}
 
 
 def _event_props(event: ConsentEvent) -> dict[str, Any]:
@@ -155,7 +199,7 @@ def fact_json(fact: Fact) -> str:
     return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
 
 
-def fact_from_json(text: str) -> Fact:
+def fact_from_json(text: str, *, person_id: str | None = None) -> Fact:
     v = json.loads(text)
     return Fact(
         id=v["i"], type=EventType(v["t"]), occurred_at=datetime.fromisoformat(v["o"]),
@@ -163,5 +207,19 @@ def fact_from_json(text: str) -> Fact:
         notice_version=v.get("n"), method=Method(v["m"]) if "m" in v else None,
         actor=ActorType(v["a"]) if "a" in v else None, confirms=v.get("f"),
         birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
-        direct_marketing=bool(v.get("d")),
+        direct_marketing=bool(v.get("d")), person_id=person_id,
     )  # fmt: skip
+
+
+def link_json(link: MergeLink) -> str:
+    return json.dumps({"m": link.merge_id, "s": link.survivor_id, "x": link.merged_id,
+                       "o": link.linked_at.isoformat()}, separators=(",", ":"))  # fmt: skip
+
+
+def lineage_of(person_id: str, merged_into: str | None, merges: Sequence[str] | None) -> Lineage:
+    """A person's group as its consent subject records it (alone if it records none)."""
+    links = tuple(
+        MergeLink(v["m"], v["s"], v["x"], datetime.fromisoformat(v["o"]))
+        for v in (json.loads(text) for text in merges or ())
+    )
+    return Lineage(merged_into or person_id, links)

@@ -6,21 +6,23 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from mdm_common.graph import GraphClient, Transaction
-from mdm_consent.adapters import audit_store, graph_store, purpose_store
+from mdm_consent.adapters import audit_store, graph_store, merge_store, purpose_store
 from mdm_consent.adapters.audit_store import GraphAuditStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
+from mdm_consent.adapters.merge_store import GraphMergeStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
 from mdm_consent.domain.stores import Stores
 
 T = TypeVar("T")
 
-SCHEMA = (*purpose_store.SCHEMA, *graph_store.SCHEMA, *audit_store.SCHEMA)
+SCHEMA = (*purpose_store.SCHEMA, *graph_store.SCHEMA, *audit_store.SCHEMA, *merge_store.SCHEMA)
 
 
 def stores_of(tx: Transaction) -> Stores:
     return Stores(
-        purposes=GraphPurposeStore(tx), consents=GraphConsentStore(tx), audits=GraphAuditStore(tx)
-    )
+        purposes=GraphPurposeStore(tx), consents=GraphConsentStore(tx), audits=GraphAuditStore(tx),
+        merges=GraphMergeStore(tx),
+    )  # fmt: skip
 
 
 class GraphTransactions:

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from mdm_common.auth import Principal
 from mdm_common.errors import InvalidInput
-from mdm_consent.domain.models import ConsentEvent, ReadAudit
+from mdm_consent.domain import merges
+from mdm_consent.domain.models import ConsentEvent, MergeLink, ReadAudit
 from mdm_consent.domain.stores import Stores
 
 MAX_AUDIT_PAGE = 500
@@ -20,6 +21,22 @@ async def read_histories(
 ) -> dict[str, list[ConsentEvent]]:  # fmt: skip
     """The histories, and the audit entry of this read in the same (write) transaction:
     a read that cannot be audited is not served."""
+    await _audited(person_ids, stores, reader=reader, operation=operation, now=now)
+    return await stores.consents.history_of(person_ids)
+
+
+async def read_merges(
+    person_id: str, stores: Stores, *, reader: Principal, now: datetime
+) -> list[MergeLink]:
+    found = await merges.merges_of(person_id, stores)
+    await _audited([person_id], stores, reader=reader, operation="consent merges", now=now)
+    return found
+
+
+async def _audited(
+    person_ids: Sequence[str], stores: Stores, *, reader: Principal, operation: str,
+    now: datetime,
+) -> None:  # fmt: skip
     await stores.audits.record(
         ReadAudit(
             id=str(uuid.uuid4()),
@@ -30,7 +47,6 @@ async def read_histories(
             at=now,
         )
     )
-    return await stores.consents.history_of(person_ids)
 
 
 async def reads_of(

@@ -23,6 +23,8 @@ class ContactDecision:
     channel: Channel
     at: datetime
     verdict: Verdict
+    # The person the answer is for: the id asked about, or the survivor it was merged into.
+    answered_for: str
 
 
 async def contact_check(
@@ -39,9 +41,11 @@ async def contact_check(
         raise InvalidInput("at needs a time zone.", field="at")
     found = await known_purpose(stores, purpose)
     facts = await stores.consents.facts_of(person_ids, found.code)
-    return [
-        ContactDecision(
-            pid, found.code, channel, at, decide(found, channel, facts.get(pid, ()), at)
+    decisions = []
+    for pid in person_ids:
+        group = facts[pid]
+        verdict = decide(found, channel, group.facts, at, lineage=group.lineage)
+        decisions.append(
+            ContactDecision(pid, found.code, channel, at, verdict, group.lineage.survivor_id)
         )
-        for pid in person_ids
-    ]
+    return decisions

@@ -193,7 +193,9 @@ async def _against_purpose(stores: Stores, event: ConsentEvent) -> ConsentEvent:
 
 
 async def _open_pending(stores: Stores, event: ConsentEvent, purpose: Purpose) -> Fact:
-    facts = (await stores.consents.facts_of([event.person_id], purpose.code))[event.person_id]
+    # The facts of the person's whole merge group: an opt-in pending for a person merged
+    # away since is confirmed under the survivor's id.
+    facts = (await stores.consents.facts_of([event.person_id], purpose.code))[event.person_id].facts
     pending = next((f for f in facts if f.id == event.confirms), None)
     if pending is None or pending.type is not EventType.PENDING_DOUBLE_OPT_IN:
         raise NotFound("confirms is not a pending double opt-in of this person and purpose.",

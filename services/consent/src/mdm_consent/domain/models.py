@@ -129,6 +129,8 @@ class Fact:
     birth_date: date | None = None
     # For an objection: it is an objection to direct marketing (Art. 21(2)).
     direct_marketing: bool = False
+    # Whose history it belongs to (the event's person id); None: the person asked about.
+    person_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ class ConsentEvent:
             id=self.id, type=self.type, occurred_at=self.occurred_at, purpose=self.purpose,
             channel=self.channel, notice_version=self.notice_version, method=self.method,
             actor=self.actor, confirms=self.confirms, birth_date=self.birth_date,
-            direct_marketing=self.direct_marketing,
+            direct_marketing=self.direct_marketing, person_id=self.person_id,
         )  # fmt: skip
 
     @property
@@ -182,3 +184,25 @@ class ReadAudit:
     operation: str
     person_ids: tuple[str, ...]
     at: datetime
+
+
+class MergeState(StrEnum):
+    ACTIVE = "ACTIVE"
+    UNDONE = "UNDONE"
+
+
+@dataclass(frozen=True)
+class MergeLink:
+    """The profile service merged ``merged_id`` into ``survivor_id`` (its merge
+    ``merge_id``), as the consent service recorded it on hearing of it.
+
+    ``linked_at`` is when the two histories became one for the contact check: only
+    events after it can settle a conflict between the two sides (docs/consent.md).
+    """
+
+    merge_id: str
+    survivor_id: str
+    merged_id: str
+    linked_at: datetime
+    state: MergeState = MergeState.ACTIVE
+    undone_at: datetime | None = None

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from mdm_consent.domain.models import ConsentEvent, Fact, NoticeVersion, Purpose, ReadAudit
+from mdm_consent.domain.lineage import GroupFacts, Lineage
+from mdm_consent.domain.models import ConsentEvent, MergeLink, NoticeVersion, Purpose, ReadAudit
 
 
 class PurposeStore(Protocol):
@@ -31,11 +32,37 @@ class ConsentStore(Protocol):
         ...
 
     async def history_of(self, person_ids: Sequence[str]) -> dict[str, list[ConsentEvent]]:
-        """Events per person, newest first."""
+        """Events per person id, newest first: those of every member of its merge group,
+        each under its own person id."""
         ...
 
-    async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, list[Fact]]:
-        """Per person: the facts of ``purpose`` and those that count for every purpose."""
+    async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, GroupFacts]:
+        """Per person id: the facts of ``purpose`` and those that count for every
+        purpose, of every member of its merge group, with the group's lineage."""
+        ...
+
+
+class MergeStore(Protocol):
+    async def lock(self, person_ids: Sequence[str]) -> None:
+        """Write-lock the persons' consent subjects: merges touching them serialise."""
+        ...
+
+    async def get(self, merge_id: str) -> MergeLink | None: ...
+
+    async def save(self, link: MergeLink) -> None:
+        """Store a link, or its new state (an undo)."""
+        ...
+
+    async def active_around(self, person_ids: Sequence[str]) -> list[MergeLink]:
+        """The active links of the groups the persons belong to (followed link by link)."""
+        ...
+
+    async def set_lineages(self, lineages: dict[str, Lineage]) -> None:
+        """Record each person's group: whom it was merged into and the group's links."""
+        ...
+
+    async def of_person(self, person_id: str) -> list[MergeLink]:
+        """Every link (active or undone) naming the person, oldest first."""
         ...
 
 

@@ -17,6 +17,13 @@ the order they are applied (docs/consent.md explains each):
    existing-customer exception (§7(3): a recorded sale, no withdrawal or objection);
    phone and SMS always need consent; post and personalised web do not.
 5. Any other purpose is allowed on its legal basis.
+
+Merged persons (:mod:`mdm_consent.domain.lineage`): the facts of every member of
+the group count, and a later fact settles an earlier one only if the two persons'
+histories were already one when it happened. Before that, the two sides stood side
+by side and the restrictive one wins: a withdrawal or objection of either side stands
+until a new consent given after the merge (for an objection: given by the person
+themself), whatever the other side granted before.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from mdm_consent.domain.lineage import Lineage
 from mdm_consent.domain.models import (
     ActorType,
     Channel,
@@ -75,46 +83,79 @@ def chronological(facts: Iterable[Fact], at: datetime) -> list[Fact]:
     return sorted(unique.values(), key=lambda f: (f.occurred_at, _RANK.get(f.type, 0), f.id))
 
 
-def decide(purpose: Purpose, channel: Channel, facts: Iterable[Fact], at: datetime) -> Verdict:
+def decide(
+    purpose: Purpose, channel: Channel, facts: Iterable[Fact], at: datetime, *,
+    lineage: Lineage | None = None,
+) -> Verdict:  # fmt: skip
+    """The verdict at ``at``; ``lineage`` when the facts are those of a merge group."""
     history = chronological(facts, at)
+    joined = _Joined(lineage)
     if channel not in purpose.channels:
         return Verdict(False, Reason.CHANNEL_NOT_COVERED, purpose.legal_basis)
-    objection = _objection(purpose, history)
-    if objection is not None:
-        if not any(_lifts(f, objection, purpose, channel) for f in history):
-            return Verdict(False, Reason.OBJECTED, purpose.legal_basis, objection)
-        return _consent(purpose, channel, history, at, objection=objection)
+    objections = _objections(purpose, history)
+    if objections:
+        standing = [
+            o
+            for o in objections
+            if not any(_lifts(f, o, purpose, channel, joined) for f in history)
+        ]
+        if standing:
+            return Verdict(False, Reason.OBJECTED, purpose.legal_basis, standing[-1])
+        return _consent(purpose, channel, history, at, joined, objections=objections)
     if purpose.legal_basis is LegalBasis.CONSENT:
-        return _consent(purpose, channel, history, at)
+        return _consent(purpose, channel, history, at, joined)
     if not purpose.direct_marketing:
         return Verdict(True, Reason.LEGAL_BASIS, purpose.legal_basis)
-    return _marketing_without_consent_basis(purpose, channel, history, at)
+    return _marketing_without_consent_basis(purpose, channel, history, at, joined)
 
 
-def _objection(purpose: Purpose, history: Sequence[Fact]) -> Fact | None:
-    for fact in reversed(history):
-        if fact.type is not EventType.OBJECTED:
-            continue
-        if fact.purpose == purpose.code or (
-            purpose.direct_marketing and (fact.direct_marketing or fact.purpose is None)
-        ):
-            return fact
-    return None
+class _Joined:
+    """Whether a later fact settles an earlier one: same person, or their histories
+    were one (merged) before the later fact happened."""
+
+    def __init__(self, lineage: Lineage | None) -> None:
+        self._lineage = lineage if lineage is not None and lineage.links else None
+
+    def unsettled(self, later: Fact, earlier: list[Fact]) -> list[Fact]:
+        """The earlier facts that ``later`` does not settle (none for one person)."""
+        if self._lineage is None:
+            return []
+        return [f for f in earlier if not self.settles(later, f)]
+
+    def settles(self, later: Fact, earlier: Fact) -> bool:
+        if self._lineage is None or later.person_id == earlier.person_id:
+            return True
+        since = self._lineage.joined_at(later.person_id, earlier.person_id)
+        return since is None or later.occurred_at > since
 
 
-def _lifts(fact: Fact, objection: Fact, purpose: Purpose, channel: Channel) -> bool:
-    """A consent the person gave themself, after the objection, for this purpose and channel."""
+def _objections(purpose: Purpose, history: Sequence[Fact]) -> list[Fact]:
+    """The objections that concern the purpose, oldest first."""
+    return [
+        fact for fact in history
+        if fact.type is EventType.OBJECTED and (
+            fact.purpose == purpose.code
+            or (purpose.direct_marketing and (fact.direct_marketing or fact.purpose is None))
+        )
+    ]  # fmt: skip
+
+
+def _lifts(fact: Fact, objection: Fact, purpose: Purpose, channel: Channel,
+           joined: _Joined) -> bool:  # fmt: skip
+    """A consent the person gave themself, after the objection (and after the merge
+    that joined it to the objection's side), for this purpose and channel."""
     return (
         fact.type in _GRANTS and fact.purpose == purpose.code and fact.channel is channel
         and fact.occurred_at > objection.occurred_at and fact.actor is ActorType.DATA_SUBJECT
-        and fact.method is not Method.IMPORT
+        and fact.method is not Method.IMPORT and joined.settles(fact, objection)
     )  # fmt: skip
 
 
 def _marketing_without_consent_basis(
-    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime, joined: _Joined
 ) -> Verdict:
-    consent = _consent(purpose, channel, history, at)
+    # A withdrawal on either side of a merge blocks the exception: the union is strict.
+    consent = _consent(purpose, channel, history, at, joined)
     if consent.allowed or channel in _CONSENT_ONLY:
         return consent
     withdrawal = next(
@@ -133,30 +174,48 @@ def _marketing_without_consent_basis(
 
 
 def _consent(
-    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime, *,
-    objection: Fact | None = None,
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime,
+    joined: _Joined, *, objections: Sequence[Fact] = (),
 ) -> Verdict:  # fmt: skip
-    """Consent for the purpose and channel; after an objection only grants that lift it count."""
-    state: Fact | None = None  # the latest grant, withdrawal or expiry
-    pending: Fact | None = None
+    """Consent for the purpose and channel; after an objection only grants that lift it count.
+
+    Per person the latest grant, withdrawal or expiry is the state. In a merge group
+    a fact settles only the facts it is joined with; what it does not settle stands
+    beside it, and of standing facts a withdrawal beats a grant.
+    """
+    standing: list[Fact] = []  # grants, withdrawals and expiries nothing settled
+    pending: list[Fact] = []
     for fact in history:
         if fact.purpose != purpose.code or fact.channel not in (None, channel):
             continue
         # A withdrawal or expiry without a channel ends every channel; consent is per channel.
         if fact.channel is None and fact.type not in _ENDS:
             continue
-        if (objection is not None and fact.type in _GRANTS
-                and not _lifts(fact, objection, purpose, channel)):  # fmt: skip
+        if fact.type in _GRANTS and not all(
+            _lifts(fact, o, purpose, channel, joined) for o in objections
+        ):
             continue
         if fact.type in _GRANTS or fact.type in _ENDS:
-            state, pending = fact, None
+            standing = [*joined.unsettled(fact, standing), fact]
+            pending = joined.unsettled(fact, pending)
         elif fact.type is EventType.PENDING_DOUBLE_OPT_IN:
-            pending = fact
+            pending = [*joined.unsettled(fact, pending), fact]
+    withdrawals = [f for f in standing if f.type is EventType.WITHDRAWN]
+    grants = [f for f in standing if f.type in _GRANTS]
+    if withdrawals and grants:
+        return Verdict(False, Reason.WITHDRAWN, LegalBasis.CONSENT, withdrawals[-1])
+    if not grants:
+        return _no_live_grant(standing[-1] if standing else None,
+                              pending[-1] if pending else None)  # fmt: skip
+    return _granted(purpose, channel, history, at, joined, grant=grants[-1])
+
+
+def _granted(
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime,
+    joined: _Joined, *, grant: Fact,
+) -> Verdict:  # fmt: skip
     basis = LegalBasis.CONSENT
-    if state is None or state.type in _ENDS:
-        return _no_live_grant(state, pending)
-    grant = state
-    minor = _minor_without_authorisation(purpose, channel, history, at)
+    minor = _minor_without_authorisation(purpose, channel, history, at, joined)
     if minor is not None:
         return Verdict(False, Reason.PARENTAL_AUTHORISATION_REQUIRED, basis, minor)
     validity = purpose.consent_validity_days
@@ -178,18 +237,24 @@ def _no_live_grant(state: Fact | None, pending: Fact | None) -> Verdict:
 
 
 def _minor_without_authorisation(
-    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime, joined: _Joined
 ) -> Fact | None:
-    """The age evidence showing an under-16 without parental authorisation, if so."""
-    evidence = next((f for f in reversed(history)
-                     if f.type is EventType.AGE_EVIDENCE and f.birth_date), None)  # fmt: skip
-    if evidence is None or evidence.birth_date is None:
+    """The age evidence showing an under-16 without parental authorisation, if so.
+
+    Later evidence corrects earlier evidence it is joined with; of two sides' evidence
+    that stand side by side, the one showing a minor wins."""
+    evidence: list[Fact] = []
+    for fact in history:
+        if fact.type is EventType.AGE_EVIDENCE and fact.birth_date:
+            evidence = [*joined.unsettled(fact, evidence), fact]
+    if not evidence:
         return None  # no evidence of age: the person is taken to be of age (docs/consent.md)
-    if age_on(evidence.birth_date, at.date()) >= ADULT_AGE:
+    minors = [e for e in evidence if e.birth_date and age_on(e.birth_date, at.date()) < ADULT_AGE]
+    if not minors:
         return None
     authorised = any(f.type is EventType.PARENTAL_AUTHORISATION and f.purpose == purpose.code
                      and f.channel in (None, channel) for f in history)  # fmt: skip
-    return None if authorised else evidence
+    return None if authorised else minors[-1]
 
 
 def _renewal_required(purpose: Purpose, grant: Fact, at: datetime) -> bool:

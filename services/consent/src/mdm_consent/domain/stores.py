@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mdm_consent.domain.ports import AuditStore, ConsentStore, PurposeStore
+from mdm_consent.domain.ports import AuditStore, ConsentStore, MergeStore, PurposeStore
 
 T = TypeVar("T")
 
@@ -16,6 +16,7 @@ class Stores:
     purposes: PurposeStore
     consents: ConsentStore
     audits: AuditStore
+    merges: MergeStore
 
 
 class Transactions(Protocol):

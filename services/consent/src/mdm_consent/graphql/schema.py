@@ -81,6 +81,18 @@ class Query:
         return await _check(info, [str(p) for p in person_ids], purpose, channel, at)
 
     @strawberry.field(
+        description="The profile merges and unmerges the consent service recorded for a "
+        "person, oldest first. Role: compliance; every read is audited."
+    )
+    async def consent_merges(self, info: Info, person_id: strawberry.ID) -> list[t.ConsentMerge]:
+        reader = info.context.require(*t.READ_ROLES)
+        now = datetime.now(UTC)
+        found = await info.context.transactions.write(
+            lambda s: audit.read_merges(str(person_id), s, reader=reader, now=now)
+        )
+        return [t.ConsentMerge.from_model(link) for link in found]
+
+    @strawberry.field(
         description="Who read a person's consent records, newest first. Role: compliance."
     )
     async def consent_reads(

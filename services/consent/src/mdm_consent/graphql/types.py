@@ -115,6 +115,10 @@ class ConsentEvent:
 @strawberry.type(description="The answer of the contact check, with its reason.")
 class ContactDecision:
     person_id: strawberry.ID
+    answered_for: strawberry.ID = strawberry.field(
+        description="The person the answer is for: the id asked about, or the survivor it "
+        "was merged into (the answer then covers the whole merge group's histories)."
+    )
     purpose: str
     channel: Channel  # type: ignore[valid-type]
     at: datetime
@@ -129,11 +133,36 @@ class ContactDecision:
     def from_model(cls, d: ContactDecisionModel) -> ContactDecision:
         v, fact = d.verdict, d.verdict.deciding
         return cls(
-            person_id=strawberry.ID(d.person_id), purpose=d.purpose, channel=d.channel,
-            at=d.at, allowed=v.allowed, reason=v.reason, legal_basis=v.legal_basis,
+            person_id=strawberry.ID(d.person_id), answered_for=strawberry.ID(d.answered_for),
+            purpose=d.purpose, channel=d.channel, at=d.at, allowed=v.allowed, reason=v.reason,
+            legal_basis=v.legal_basis,
             deciding_event_id=strawberry.ID(fact.id) if fact else None,
             deciding_event_type=fact.type if fact else None,
             deciding_event_at=fact.occurred_at if fact else None,
+        )  # fmt: skip
+
+
+MergeState = strawberry.enum(m.MergeState, name="ConsentMergeState")
+
+
+@strawberry.type(
+    description="A profile merge as the consent service recorded it: from `linkedAt` on, the "
+    "two histories count as one (restrictive side wins until a consent given after it)."
+)
+class ConsentMerge:
+    merge_id: strawberry.ID
+    survivor_id: strawberry.ID
+    merged_id: strawberry.ID
+    linked_at: datetime
+    state: MergeState  # type: ignore[valid-type]
+    undone_at: datetime | None
+
+    @classmethod
+    def from_model(cls, link: m.MergeLink) -> ConsentMerge:
+        return cls(
+            merge_id=strawberry.ID(link.merge_id), survivor_id=strawberry.ID(link.survivor_id),
+            merged_id=strawberry.ID(link.merged_id), linked_at=link.linked_at,
+            state=link.state, undone_at=link.undone_at,
         )  # fmt: skip
 
 

@@ -1,0 +1,112 @@
+"""Profile merges and unmerges as the consent service records them (one transaction each).
+
+Nothing of a history moves: a merge is a :class:`MergeLink`, and each person's
+consent subject records the group it now belongs to (see :mod:`.lineage`). Both
+handlers are idempotent and independent of the order they are heard in: a link is
+created once, an undo is final, and an undo heard before its merge leaves an undone
+link so that the late merge changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
+
+from mdm_common.errors import Conflict, InvalidInput
+from mdm_consent.domain.consents import PERSON_ID
+from mdm_consent.domain.lineage import lineages
+from mdm_consent.domain.models import MergeLink, MergeState
+from mdm_consent.domain.stores import Stores, Transactions
+
+_MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_ATTEMPTS = 3
+
+
+async def on_merged(
+    merge_id: str, *, survivor_id: str, merged_id: str, transactions: Transactions,
+    now: datetime,
+) -> MergeLink | None:  # fmt: skip
+    """The profile service's merge event, in one write transaction (:func:`link_merge`)."""
+    return await _write(transactions, lambda s: link_merge(
+        merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
+
+
+async def on_unmerged(
+    merge_id: str, *, survivor_id: str, merged_id: str, transactions: Transactions,
+    now: datetime,
+) -> MergeLink | None:  # fmt: skip
+    """The profile service's unmerge event, in one write transaction (:func:`unlink_merge`)."""
+    return await _write(transactions, lambda s: unlink_merge(
+        merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
+
+
+async def _write(
+    transactions: Transactions, work: Callable[[Stores], Awaitable[MergeLink | None]]
+) -> MergeLink | None:
+    # Two handlers creating the consent subject of the same person at once: the
+    # uniqueness constraint refuses the second (CONFLICT); on the next attempt the
+    # subject exists and the handler waits for the other's lock instead.
+    for attempt in range(1, _ATTEMPTS + 1):
+        try:
+            return await transactions.write(work)
+        except Conflict:
+            if attempt == _ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _checked(merge_id: str, survivor_id: str, merged_id: str) -> None:
+    if not _MERGE_ID.fullmatch(merge_id):
+        raise InvalidInput("mergeId is not a merge id.", field="mergeId")
+    for value, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
+        if not PERSON_ID.match(value):
+            raise InvalidInput(f"{field} is not a person id.", field=field)
+    if survivor_id == merged_id:
+        raise InvalidInput("A person is not merged into itself.", field="mergedId")
+
+
+async def link_merge(
+    merge_id: str, stores: Stores, *, survivor_id: str, merged_id: str, now: datetime
+) -> MergeLink | None:
+    """The profile service merged ``merged_id`` into ``survivor_id``: from ``now`` on
+    their consent histories count as one. ``None`` if this merge was heard of before."""
+    _checked(merge_id, survivor_id, merged_id)
+    await stores.merges.lock([survivor_id, merged_id])
+    if await stores.merges.get(merge_id) is not None:
+        return None  # redelivered, or undone before its merge arrived
+    link = MergeLink(merge_id, survivor_id, merged_id, linked_at=now)
+    await stores.merges.save(link)
+    await _regroup(stores, [survivor_id, merged_id])
+    return link
+
+
+async def unlink_merge(
+    merge_id: str, stores: Stores, *, survivor_id: str, merged_id: str, now: datetime
+) -> MergeLink | None:
+    """The profile service undid the merge: each side is computed over its own events
+    again (and those recorded for its id since). ``None`` if undone before."""
+    _checked(merge_id, survivor_id, merged_id)
+    await stores.merges.lock([survivor_id, merged_id])
+    link = await stores.merges.get(merge_id)
+    if link is not None and link.state is MergeState.UNDONE:
+        return None
+    if link is None:
+        link = MergeLink(merge_id, survivor_id, merged_id, linked_at=now)
+    undone = replace(link, state=MergeState.UNDONE, undone_at=now)
+    await stores.merges.save(undone)
+    await _regroup(stores, [survivor_id, merged_id])
+    return undone
+
+
+async def _regroup(stores: Stores, person_ids: list[str]) -> None:
+    """Form the groups of these persons again from the active links around them."""
+    links = await stores.merges.active_around(person_ids)
+    await stores.merges.set_lineages(lineages(links, person_ids))
+
+
+async def merges_of(person_id: str, stores: Stores) -> list[MergeLink]:
+    if not PERSON_ID.match(person_id):
+        raise InvalidInput("personId is not a person id.", field="personId")
+    return await stores.merges.of_person(person_id)

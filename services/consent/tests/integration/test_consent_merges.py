@@ -1,0 +1,219 @@
+"""Merges and unmerges of consent histories against the real graph server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from mdm_common.graph import GraphClient
+from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
+from mdm_consent.domain import checks, consents, merges, purposes
+from mdm_consent.domain.models import (
+    ActorType,
+    Channel,
+    ConsentEvent,
+    EventType,
+    LegalBasis,
+    MergeState,
+    Method,
+)
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class Directory:
+    """The profile service's answer: known persons, merged ids resolve to survivors."""
+
+    def __init__(self, *known: str, merged: dict[str, str] | None = None) -> None:
+        self.known = set(known)
+        self.merged = merged or {}
+
+    async def resolve(self, person_id: str) -> str | None:
+        person_id = self.merged.get(person_id, person_id)
+        return person_id if person_id in self.known else None
+
+
+class Consents:
+    """One purpose and a few helpers on the test graph."""
+
+    def __init__(self, transactions: GraphTransactions, purpose: str) -> None:
+        self.tx = transactions
+        self.purpose = purpose
+
+    async def record(self, person: str, type_: EventType, minutes: float, *,
+                     directory: Directory | None = None, **values: object) -> str:  # fmt: skip
+        base = consents.EventDraft(
+            person_id=person, type=type_, collection_point="shop", method=Method.WEB_FORM,
+            actor=ActorType.DATA_SUBJECT, occurred_at=NOW + timedelta(minutes=minutes),
+            purpose=self.purpose, channel=Channel.EMAIL, notice_version=1, language="de",
+            evidence_ref="form-17",
+        )  # fmt: skip
+        if type_ in (EventType.WITHDRAWN, EventType.OBJECTED):
+            base = replace(base, notice_version=None, language=None, evidence_ref=None)
+        event = await consents.record_event(
+            replace(base, **values),  # type: ignore[arg-type]
+            directory=directory or Directory(person), transactions=self.tx,
+            now=NOW + timedelta(days=1), recorded_by="crm-app",
+        )  # fmt: skip
+        return event.id
+
+    async def check(self, *persons: str, minutes: float = 24 * 60) -> list[tuple[str, bool, str]]:
+        at = NOW + timedelta(minutes=minutes)
+        found = await self.tx.read(lambda s: checks.contact_check(
+            list(persons), s, purpose=self.purpose, channel=Channel.EMAIL, at=at))  # fmt: skip
+        return [(d.answered_for, d.verdict.allowed, d.verdict.reason) for d in found]
+
+    async def history(self, *persons: str) -> dict[str, list[ConsentEvent]]:
+        return await self.tx.read(lambda s: s.consents.history_of(list(persons)))
+
+    async def merge(self, merge_id: str, survivor: str, merged: str, minutes: float) -> object:
+        """What the worker does on ``profile.person_merged``."""
+        return await merges.on_merged(
+            merge_id, survivor_id=survivor, merged_id=merged, transactions=self.tx,
+            now=NOW + timedelta(minutes=minutes),
+        )  # fmt: skip
+
+    async def unmerge(self, merge_id: str, survivor: str, merged: str, minutes: float) -> object:
+        """What the worker does on ``profile.person_unmerged``."""
+        return await merges.on_unmerged(
+            merge_id, survivor_id=survivor, merged_id=merged, transactions=self.tx,
+            now=NOW + timedelta(minutes=minutes),
+        )  # fmt: skip
+
+
+async def _consents(graph_for: Callable[[str], GraphClient]) -> Consents:
+    graph = graph_for("consent")
+    await graph.apply_schema(SCHEMA)
+    transactions = GraphTransactions(graph)
+    code = "merge-" + uuid.uuid4().hex[:10]
+    draft = purposes.PurposeDraft(
+        code=code, name="Newsletter", description="d", legal_basis=LegalBasis.CONSENT,
+        channels=(Channel.EMAIL,), data_categories=("contact",), retention_days=730,
+        direct_marketing=True,
+    )  # fmt: skip
+    notice = purposes.NoticeDraft(purpose=code, language="de", text="Wir senden", material=False)
+    await transactions.write(lambda s: purposes.register_purpose(draft, s, now=NOW, actor="o"))
+    await transactions.write(lambda s: purposes.publish_notice(notice, s, now=NOW, actor="o"))
+    return Consents(transactions, code)
+
+
+def _persons(n: int) -> list[str]:
+    return [str(uuid.uuid4()) for _ in range(n)]
+
+
+class TestMerge:
+    async def test_keeps_the_stricter_state_and_answers_for_the_survivor(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b = _persons(2)
+        await c.record(b, EventType.GRANTED, 0)
+        withdrawal = await c.record(b, EventType.WITHDRAWN, 10, channel=None)
+        grant = await c.record(a, EventType.GRANTED, 20)
+        assert await c.check(a, b) == [(a, True, "CONSENT_GIVEN"), (b, False, "WITHDRAWN")]
+
+        await c.merge("m1", a, b, 60)
+        assert await c.check(a, b) == [(a, False, "WITHDRAWN"), (a, False, "WITHDRAWN")]
+        history = await c.history(a, b)
+        assert history[a] == history[b]
+        assert [(e.id, e.person_id) for e in history[a][:2]] == [(grant, a), (withdrawal, b)]
+        # A new consent after the merge, recorded for the merged-away id, lands on the
+        # survivor (the profile service resolves the id) and settles the conflict.
+        later = await c.record(b, EventType.GRANTED, 70, directory=Directory(a, merged={b: a}))
+        assert (await c.history(a))[a][0].person_id == a
+        assert (await c.history(a))[a][0].id == later
+        assert await c.check(a, b) == [(a, True, "CONSENT_GIVEN"), (a, True, "CONSENT_GIVEN")]
+
+    async def test_heard_twice_changes_nothing(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b = _persons(2)
+        await c.record(b, EventType.WITHDRAWN, 10, channel=None)
+        await c.record(a, EventType.GRANTED, 20)
+        first = await c.merge("m2", a, b, 60)
+        facts = await c.tx.read(lambda s: s.consents.facts_of([a, b], c.purpose))
+        again = await c.merge("m2", a, b, 90)  # redelivered, later
+        assert first is not None
+        assert again is None
+        assert await c.tx.read(lambda s: s.consents.facts_of([a, b], c.purpose)) == facts
+        links = await c.tx.read(lambda s: merges.merges_of(b, s))
+        assert [(x.merge_id, x.state, x.linked_at) for x in links] == [
+            ("m2", MergeState.ACTIVE, NOW + timedelta(minutes=60))
+        ]
+
+
+class TestUnmerge:
+    async def test_restores_both_histories_and_keeps_later_events_with_the_survivor(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b = _persons(2)
+        await c.record(a, EventType.GRANTED, 0)
+        await c.record(b, EventType.OBJECTED, 5, purpose=None, channel=None)
+        before = (await c.history(a, b), await c.check(a, b))
+        await c.merge("m3", a, b, 60)
+        assert await c.check(a) == [(a, False, "OBJECTED")]
+        later = await c.record(a, EventType.WITHDRAWN, 70, channel=None)
+
+        await c.unmerge("m3", a, b, 80)
+        after = await c.history(a, b)
+        assert after[b] == before[0][b]
+        assert [e.id for e in after[a]] == [later, *(e.id for e in before[0][a])]
+        assert await c.check(a, b, minutes=65) == before[1]
+        assert await c.unmerge("m3", a, b, 90) is None  # redelivered
+
+    async def test_heard_before_its_merge_leaves_the_late_merge_without_effect(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b = _persons(2)
+        await c.record(b, EventType.WITHDRAWN, 10, channel=None)
+        await c.record(a, EventType.GRANTED, 20)
+        await c.unmerge("m4", a, b, 60)
+        assert await c.merge("m4", a, b, 61) is None
+        assert await c.check(a, b) == [(a, True, "CONSENT_GIVEN"), (b, False, "WITHDRAWN")]
+
+
+class TestGroups:
+    async def test_chained_merges_and_their_undo(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b, d = _persons(3)
+        await c.record(b, EventType.WITHDRAWN, 10, channel=None)
+        await c.record(d, EventType.GRANTED, 20)
+        await c.merge("m5", a, b, 60)  # b into a
+        await c.merge("m6", d, a, 120)  # then a into d
+        assert await c.check(a, b, d) == [(d, False, "WITHDRAWN")] * 3
+        assert {e.person_id for e in (await c.history(b))[b]} == {b, d}
+        await c.unmerge("m6", d, a, 180)
+        assert await c.check(a, b, d) == [
+            (a, False, "WITHDRAWN"), (a, False, "WITHDRAWN"), (d, True, "CONSENT_GIVEN"),
+        ]  # fmt: skip
+
+    async def test_concurrent_merges_into_one_survivor(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b, d, e, f = _persons(5)
+        await c.record(a, EventType.GRANTED, 0)
+        await c.record(d, EventType.OBJECTED, 5, purpose=None, channel=None)
+        # Nobody has a consent subject yet for a: all four handlers would create it.
+        await asyncio.gather(*(
+            c.merge(f"m-{p}", a, p, 60 + i) for i, p in enumerate((b, d, e, f))
+        ))  # fmt: skip
+        assert await c.check(a, b, d) == [(a, False, "OBJECTED")] * 3
+        links = await c.tx.read(lambda s: s.merges.active_around([a]))
+        assert sorted(x.merged_id for x in links) == sorted((b, d, e, f))
+        groups = await c.tx.read(lambda s: s.consents.facts_of([a, b, d, e, f], c.purpose))
+        assert {tuple(sorted(g.lineage.members)) for g in groups.values()} == {
+            tuple(sorted((a, b, d, e, f)))
+        }
+        await c.unmerge(f"m-{d}", a, d, 90)
+        assert await c.check(a, b, d) == [
+            (a, True, "CONSENT_GIVEN"), (a, True, "CONSENT_GIVEN"), (d, False, "OBJECTED"),
+        ]  # fmt: skip

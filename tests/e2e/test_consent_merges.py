@@ -1,0 +1,169 @@
+"""Consent histories follow profile merges (the consent worker hears of them): the
+stricter state wins, the merged-away id answers for the survivor, unmerge restores."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mdm_infra.client import GatewayClient
+
+from .matching_support import eventually
+from .queries import CREATE_PERSON, MERGE, RECORD_CONSENT, UNMERGE, person_input
+
+CHECK = """query($personId: ID!, $purpose: String!) {
+  contactCheck(personId: $personId, purpose: $purpose, channel: EMAIL) {
+    answeredFor allowed reason decidingEventId } }"""
+HISTORY = """query($personId: ID!) { consentHistory(personId: $personId) {
+  id personId type purpose channel method actor occurredAt recordedAt collectionPoint } }"""
+MERGES = """query($personId: ID!) { consentMerges(personId: $personId) {
+  mergeId survivorId mergedId state linkedAt undoneAt } }"""
+
+
+@pytest.fixture
+def app(client_for: Callable[..., GatewayClient]) -> GatewayClient:
+    return client_for("app")
+
+
+@pytest.fixture
+def compliance(client_for: Callable[..., GatewayClient]) -> GatewayClient:
+    return client_for("compliance")
+
+
+@pytest.fixture
+def steward(client_for: Callable[..., GatewayClient]) -> GatewayClient:
+    return client_for("steward")
+
+
+@pytest.fixture
+def purpose(compliance: GatewayClient) -> str:
+    code = "merge-offers-" + uuid.uuid4().hex[:8]
+    compliance.execute(
+        "mutation($input: RegisterPurposeInput!) { registerPurpose(input: $input) { code } }",
+        {"input": {
+            "code": code, "name": "Offers", "description": "Offers by e-mail.",
+            "legalBasis": "CONSENT", "channels": ["EMAIL", "PHONE"],
+            "dataCategories": ["contact"], "retentionDays": 730, "directMarketing": True,
+        }},
+    )  # fmt: skip
+    compliance.execute(
+        "mutation($input: PublishNoticeInput!) { publishNotice(input: $input) { version } }",
+        {"input": {"purpose": code, "language": "de", "text": "Angebote per E-Mail."}},
+    )
+    return code
+
+
+def new_person(app: GatewayClient) -> str:
+    """A person of its own (unique names and e-mail: the matching worker leaves it alone)."""
+    return str(app.execute(CREATE_PERSON, {"input": person_input()})["createPerson"]["id"])
+
+
+def record(app: GatewayClient, person_id: str, purpose: str | None, type_: str,
+           **overrides: object) -> str:  # fmt: skip
+    values: dict[str, object] = {
+        "personId": person_id, "type": type_, "purpose": purpose, "channel": "EMAIL",
+        "collectionPoint": "shop-newsletter-box", "method": "WEB_FORM", "actor": "DATA_SUBJECT",
+    }  # fmt: skip
+    if type_ == "GRANTED":
+        values |= {"noticeVersion": 1, "language": "de", "evidenceRef": "submission-1"}
+    found = app.execute(RECORD_CONSENT, {"input": values | overrides})["recordConsentEvent"]
+    return str(found["id"])
+
+
+def check(app: GatewayClient, person_id: str, purpose: str) -> dict[str, Any]:
+    found: dict[str, Any] = app.execute(CHECK, {"personId": person_id, "purpose": purpose})[
+        "contactCheck"
+    ]
+    return found
+
+
+def merged(steward: GatewayClient, compliance: GatewayClient, survivor: str, merged_id: str) -> str:
+    """Merge through the profile service; wait until the consent worker linked it."""
+    result = steward.execute(MERGE, {"survivorId": survivor, "mergedId": merged_id, "reason": ""})
+    merge_id = str(result["mergePersons"]["merge"]["id"])
+    assert eventually(lambda: _merge_state(compliance, merged_id, merge_id) == "ACTIVE")
+    return merge_id
+
+
+def unmerged(steward: GatewayClient, compliance: GatewayClient, merge_id: str, merged_id: str
+             ) -> None:  # fmt: skip
+    steward.execute(UNMERGE, {"mergeId": merge_id})
+    assert eventually(lambda: _merge_state(compliance, merged_id, merge_id) == "UNDONE")
+
+
+def _merge_state(compliance: GatewayClient, person_id: str, merge_id: str) -> str | None:
+    links = compliance.execute(MERGES, {"personId": person_id})["consentMerges"]
+    return next((x["state"] for x in links if x["mergeId"] == merge_id), None)
+
+
+def history(compliance: GatewayClient, person_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = compliance.execute(HISTORY, {"personId": person_id})[
+        "consentHistory"
+    ]
+    return found
+
+
+def test_a_withdrawal_on_the_merged_side_blocks_the_survivors_grant(
+    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+) -> None:
+    a, b = new_person(app), new_person(app)
+    record(app, b, purpose, "GRANTED")
+    withdrawal = record(app, b, purpose, "WITHDRAWN", channel=None)
+    grant = record(app, a, purpose, "GRANTED")
+    assert check(app, a, purpose)["allowed"]
+
+    merged(steward, compliance, a, b)
+    assert check(app, a, purpose) == {"answeredFor": a, "allowed": False, "reason": "WITHDRAWN",
+                                      "decidingEventId": withdrawal}  # fmt: skip
+    assert check(app, b, purpose)["answeredFor"] == a
+    # The survivor's history shows both persons' events under their own ids.
+    events = history(compliance, a)
+    assert [(e["id"], e["personId"]) for e in events] == [
+        (grant, a), (withdrawal, b), (events[2]["id"], b),
+    ]  # fmt: skip
+    assert history(compliance, b) == events
+
+    # The person consents again after the merge (an application still holds the old id).
+    again = record(app, b, purpose, "GRANTED", method="PREFERENCE_CENTRE")
+    newest = history(compliance, a)[0]
+    assert (newest["id"], newest["personId"]) == (again, a)
+    decision = check(app, a, purpose)
+    assert (decision["allowed"], decision["reason"], decision["decidingEventId"]) == (
+        True, "CONSENT_GIVEN", again,
+    )  # fmt: skip
+
+
+def test_an_objection_survives_the_merge_and_a_later_import(
+    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+) -> None:
+    a, b = new_person(app), new_person(app)
+    record(app, a, purpose, "GRANTED")
+    objection = record(app, b, None, "OBJECTED", channel=None)
+    merged(steward, compliance, a, b)
+    record(app, a, purpose, "GRANTED", method="IMPORT", collectionPoint="crm-migration")
+    decision = check(app, a, purpose)
+    assert (decision["allowed"], decision["reason"], decision["decidingEventId"]) == (
+        False, "OBJECTED", objection,
+    )  # fmt: skip
+
+
+def test_unmerge_restores_both_histories(
+    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+) -> None:
+    a, b = new_person(app), new_person(app)
+    record(app, a, purpose, "GRANTED")
+    record(app, b, purpose, "GRANTED", channel="PHONE")
+    record(app, b, purpose, "WITHDRAWN", channel=None)
+    before = {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)}
+
+    merge_id = merged(steward, compliance, a, b)
+    assert not check(app, a, purpose)["allowed"]
+    unmerged(steward, compliance, merge_id, b)
+
+    after = {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)}
+    assert after == before
+    links = compliance.execute(MERGES, {"personId": a})["consentMerges"]
+    assert [(x["survivorId"], x["mergedId"], x["state"]) for x in links] == [(a, b, "UNDONE")]
