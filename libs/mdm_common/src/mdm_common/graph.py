@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import (
@@ -27,6 +27,7 @@ from mdm_common.errors import Conflict, Unavailable
 from mdm_common.settings import ServiceSettings
 
 T = TypeVar("T")
+S = TypeVar("S")
 Row = dict[str, Any]
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,21 @@ class GraphClient:
         except Neo4jError as exc:
             log.error("graph query failed: %s", exc.code)
             raise
+
+
+class StoreTransactions(Generic[S]):
+    """Runs a use case's unit of work in one read or write transaction, handing it
+    the stores of that transaction (``stores_of`` builds them), not the transaction."""
+
+    def __init__(self, graph: GraphClient, stores_of: Callable[[Transaction], S]) -> None:
+        self._graph = graph
+        self._stores_of = stores_of
+
+    async def read(self, work: Callable[[S], Awaitable[T]]) -> T:
+        return await self._graph.read(lambda tx: work(self._stores_of(tx)))
+
+    async def write(self, work: Callable[[S], Awaitable[T]]) -> T:
+        return await self._graph.write(lambda tx: work(self._stores_of(tx)))
 
 
 def graph_client_from(settings: ServiceSettings) -> GraphClient:

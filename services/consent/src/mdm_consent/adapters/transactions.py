@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
-from mdm_common.graph import GraphClient, Transaction
+from mdm_common.graph import GraphClient, StoreTransactions, Transaction
 from mdm_consent.adapters import audit_store, graph_store, merge_store, purpose_store
 from mdm_consent.adapters.audit_store import GraphAuditStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
 from mdm_consent.domain.stores import Stores
-
-T = TypeVar("T")
 
 SCHEMA = (*purpose_store.SCHEMA, *graph_store.SCHEMA, *audit_store.SCHEMA, *merge_store.SCHEMA)
 
@@ -25,12 +20,6 @@ def stores_of(tx: Transaction) -> Stores:
     )  # fmt: skip
 
 
-class GraphTransactions:
+class GraphTransactions(StoreTransactions[Stores]):
     def __init__(self, graph: GraphClient) -> None:
-        self._graph = graph
-
-    async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:
-        return await self._graph.read(lambda tx: work(stores_of(tx)))
-
-    async def write(self, work: Callable[[Stores], Awaitable[T]]) -> T:
-        return await self._graph.write(lambda tx: work(stores_of(tx)))
+        super().__init__(graph, stores_of)
