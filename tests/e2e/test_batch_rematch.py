@@ -50,7 +50,8 @@ def worker_stopped(platform: Platform) -> Iterator[Callable[[], None]]:
                 connection.default_channel.queue_purge("matching")
         finally:
             app.close()
-        platform.start_worker("matching")
+        # Small merge slices, so that the job hands its merges on several times.
+        platform.start_worker("matching", env={"MATCHING_REMATCH_MERGES_PER_TASK": "7"})
         started = True
 
     yield lose_events_and_restart

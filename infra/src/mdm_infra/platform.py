@@ -206,14 +206,14 @@ class Platform:
                 partial(self._worker_answers, service), timeout_s=timeout_s
             )
 
-    def _spawn_worker(self, service: str) -> ManagedProcess:
+    def _spawn_worker(self, service: str, env: dict[str, str] | None = None) -> ManagedProcess:
         cfg = self.config
         return self._spawn(
             f"{service}-worker",
             [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
              "-Q", WORKER_QUEUES[service], "-n", f"{service}@%h", "--concurrency", "1",
              "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-            env=cfg.service_env(service),
+            env=cfg.service_env(service) | (env or {}),
         )  # fmt: skip
 
     def stop_worker(self, service: str) -> None:
@@ -223,9 +223,12 @@ class Platform:
             proc.stop()
         self._save_state()
 
-    def start_worker(self, service: str, *, timeout_s: float = 60) -> None:
-        """Start a service's worker again and wait until it answers."""
-        self._spawn_worker(service).wait_ready(
+    def start_worker(
+        self, service: str, *, env: dict[str, str] | None = None, timeout_s: float = 60
+    ) -> None:
+        """Start a service's worker again (``env``: settings of its own) and wait until
+        it answers."""
+        self._spawn_worker(service, env).wait_ready(
             partial(self._worker_answers, service), timeout_s=timeout_s
         )
 

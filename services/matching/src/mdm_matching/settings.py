@@ -23,6 +23,9 @@ class MatchingSettings(ServiceSettings):
     review_at: float = Field(default=0.5, gt=0, le=1)
     # Blocking keys shared by more records than this are too common to compare on.
     max_block: int = Field(default=DEFAULT_MAX_BLOCK, ge=2)
+    # Merges a batch re-matching task applies before it queues the rest and lets the
+    # online matching events waiting behind it go first.
+    rematch_merges_per_task: int = Field(default=200, ge=1)
 
     @property
     def policy(self) -> Policy:

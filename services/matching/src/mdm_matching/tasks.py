@@ -195,15 +195,19 @@ def rematch_partition(job_id: str, partition: str) -> None:
 
 @celery.task(name="matching.rematch_merge", **_RELIABLE)
 def rematch_merge(job_id: str) -> None:
-    """Phase 3: plan and apply the merges (waits until every partition is scored)."""
+    """Phase 3: plan and apply the merges (waits until every partition is scored), a
+    slice at a time: the rest is queued again behind the events that arrived meanwhile."""
 
-    async def handle() -> None:
-        await _guarded(job_id, rematch.merge_phase(
+    async def handle() -> rematch.RematchJob | None:
+        return await _guarded(job_id, rematch.merge_phase(
             job_id, profiles=_worker.profile_client(), transactions=await _worker.transactions(),
             policy=settings.policy, scorers=_worker.scorers, now=_now(),
+            max_steps=settings.rematch_merges_per_task,
         ))  # fmt: skip
 
-    run(handle())
+    job = run(handle())
+    if job is not None and job.active and job.phase == rematch.RematchPhase.MERGING:
+        _hand_on(rematch.NextWork(job, merge=True))
 
 
 def _now() -> datetime:

@@ -251,9 +251,10 @@ def _evidence(score: Score, records: dict[str, MatchRecord]) -> PairEvidence:
 
 async def merge_phase(
     job_id: str, *, profiles: Profiles, transactions: Transactions, policy: Policy,
-    scorers: ScorerCache, now: datetime,
+    scorers: ScorerCache, now: datetime, max_steps: int,
 ) -> RematchJob | None:  # fmt: skip
-    """Plan (once all partitions are scored) and apply the merges; then DONE."""
+    """Plan (once all partitions are scored) and apply up to ``max_steps`` merges;
+    DONE when none is left (otherwise the job stays MERGING: call again)."""
     job = await transactions.read(lambda s: s.rematch.get(job_id))
     if job is None or not job.active:
         return job
@@ -264,9 +265,11 @@ async def merge_phase(
     if job is None or job.phase != RematchPhase.MERGING:
         return job
     steps = await transactions.read(lambda s: s.rematch.steps(job_id))
-    for step in steps:
-        if step.status == StepStatus.PLANNED:
-            await _apply(step, profiles=profiles, transactions=transactions, now=now)
+    planned = [step for step in steps if step.status == StepStatus.PLANNED]
+    for step in planned[:max_steps]:
+        await _apply(step, profiles=profiles, transactions=transactions, now=now)
+    if len(planned) > max_steps:
+        return await transactions.read(lambda s: s.rematch.get(job_id))
 
     async def done(stores: Stores) -> RematchJob | None:
         await stores.rematch.update(job_id, status=RematchStatus.DONE, phase=RematchPhase.DONE,
