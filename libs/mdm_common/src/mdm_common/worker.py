@@ -13,12 +13,19 @@ import redis
 from celery import Celery, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
+from mdm_common.errors import Unavailable
 from mdm_common.telemetry import setup_tracing, shutdown_tracing
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_KEY = "mdm:dead-letter"
+
+# Options of every task that reacts to an event: a dependency that is down
+# (Unavailable) is retried with back-off; anything else fails the task (dead letter).
+# Tasks must be idempotent: with late acks a redelivered message runs them again.
+RELIABLE_TASK = {"autoretry_for": (Unavailable,), "retry_backoff": True,
+                 "retry_backoff_max": 60, "max_retries": 8}  # fmt: skip
 _loop: asyncio.AbstractEventLoop | None = None
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from mdm_common.errors import Unavailable
 from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient, graph_client_from
-from mdm_common.worker import instrument_worker, run
+from mdm_common.worker import RELIABLE_TASK, instrument_worker, run
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import merges
 from mdm_consent.settings import ConsentSettings
@@ -41,8 +40,7 @@ class _Worker:
 _worker = _Worker()
 
 # Every task here is idempotent: redelivery (late acks) changes nothing.
-_RELIABLE = {"autoretry_for": (Unavailable,), "retry_backoff": True, "retry_backoff_max": 60,
-             "max_retries": 8}  # fmt: skip
+_RELIABLE = RELIABLE_TASK
 
 
 @celery.task(name="consent.on_person_merged", **_RELIABLE)

@@ -14,7 +14,7 @@ from mdm_common.errors import Unavailable
 from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import GraphClient, graph_client_from
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.worker import instrument_worker, run
+from mdm_common.worker import RELIABLE_TASK, instrument_worker, run
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain import online, rematch, subjects, training
@@ -52,8 +52,7 @@ class _Worker:
 _worker = _Worker()
 
 # Every task here is idempotent: redelivery (late acks) changes nothing.
-_RELIABLE = {"autoretry_for": (Unavailable,), "retry_backoff": True, "retry_backoff_max": 60,
-             "max_retries": 8}  # fmt: skip
+_RELIABLE = RELIABLE_TASK
 
 
 @celery.task(name="matching.on_person_updated", **_RELIABLE)
