@@ -12,6 +12,7 @@ from mdm_matching.domain.engine.comparisons import (
     COMPARISONS,
     birth_level,
     compare,
+    email_level,
     name_levels,
 )
 from mdm_matching.domain.engine.features import (
@@ -70,6 +71,23 @@ def test_street_spellings_and_house_numbers_meet() -> None:
     a = make_record("a", street="Hauptstraße", house_number="12 a", postal_code="10115")
     b = make_record("b", street="Hauptstr.", house_number="12A", postal_code="10115")
     assert compare(a, b)[-1] == 0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [("j.kessel@web.example", "j.kessel@web.example", 0),
+     ("j.kessel@web.example", "j.kesel@web.example", 1),  # one typo
+     ("j.kessel@web.example", "j.kessel@mail.example", 1),  # distinctive local part
+     ("juergen@kessel.example", "juergen@weber.example", 2),  # a bare given name
+     ("kessel@web.example", "kessel@mail.example", 2),  # a bare family name
+     ("info@kessel.example", "info@weber.example", 2),  # a mailbox, not a person
+     ("juergen@kesselab.example", "juergen@kesselcd.example", 2)],  # alike only at the start
+)  # fmt: skip
+def test_email_levels(a: str, b: str, level: int) -> None:
+    left = make_record("l", given="Jürgen", family="Kessel", email=a)
+    right = make_record("r", given="Jürgen", family="Kessel", email=b)
+    assert email_level(left, right) == level
+    assert email_level(right, left) == level
 
 
 def test_suffixes_and_birth_keys() -> None:

@@ -45,7 +45,7 @@ BIRTH = Comparison(
     ("exact", "one typo or day and month swapped", "same year, month or day differs",
      "different"),
 )  # fmt: skip
-EMAIL = Comparison("email", ("exact", "same local part or close", "different"))
+EMAIL = Comparison("email", ("exact", "one typo or same distinctive local part", "different"))
 PHONE = Comparison("phone", ("exact", "one typo or same last 6 digits", "different"))
 ADDRESS = Comparison(
     "address",
@@ -116,14 +116,31 @@ def birth_level(x: str | None, y: str | None) -> int | None:
     return 3
 
 
+# Local parts that name a role or a mailbox rather than a person.
+_GENERIC_LOCAL = frozenset({
+    "info", "kontakt", "contact", "mail", "post", "office", "service", "privat", "home",
+    "familie", "family", "email", "hallo", "hello",
+})  # fmt: skip
+
+
+def _distinctive_local(record: MatchRecord, other: MatchRecord) -> bool:
+    """A local part that is more than a bare name or a role: ``j.kessel`` says who it
+    is, ``juergen`` at two providers are most likely two Jürgens."""
+    local = "".join(c for c in record.email_local or "" if c.isalnum())
+    names = {n.replace(" ", "") for n in (record.given, record.family, other.given,
+                                          other.family) if n}  # fmt: skip
+    return len(local) >= 5 and local not in names and local not in _GENERIC_LOCAL
+
+
 def email_level(a: MatchRecord, b: MatchRecord) -> int | None:
     if not a.email or not b.email:
         return None
     if a.email == b.email:
         return 0
-    if (
-        a.email_local == b.email_local
-        or jellyfish.jaro_winkler_similarity(a.email, b.email) >= CLOSE
+    # Not Jaro-Winkler over the whole address: it rewards a shared beginning, and
+    # "juergen@kessel-a.example" and "juergen@kessel-b.example" begin alike.
+    if jellyfish.damerau_levenshtein_distance(a.email, b.email) <= 1 or (
+        a.email_local == b.email_local and _distinctive_local(a, b)
     ):
         return 1
     return 2
