@@ -53,9 +53,7 @@ def app(client_for: Callable[..., GatewayClient]) -> GatewayClient:
 
 
 @pytest.fixture
-def officer(
-    compliance: GatewayClient, token_for: Callable[..., str]
-) -> Iterator[GatewayClient]:
+def officer(compliance: GatewayClient, token_for: Callable[..., str]) -> Iterator[GatewayClient]:
     client = GatewayClient(compliance.url, token_for("compliance", subject="officer-9"))
     yield client
     client.close()
