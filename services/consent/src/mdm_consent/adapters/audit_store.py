@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_consent.domain.models import ReadAudit
@@ -21,13 +22,24 @@ class GraphAuditStore:
         self._tx = tx
 
     async def record(self, audit: ReadAudit) -> None:
+        values = {
+            "id": audit.id, "reader": audit.reader, "roles": list(audit.roles),
+            "readOperation": audit.operation, "scope": audit.scope, "at": audit.at,
+        }  # fmt: skip
+        fields = ("SET a.auditId = $id, a.reader = $reader, a.roles = $roles, "
+                  "a.operation = $readOperation, a.scope = $scope, a.at = $at")  # fmt: skip
+        if not audit.person_ids:
+            # A view that names no person (figures, records of processing): one node
+            # without a personId, its key the audit id alone.
+            await self._tx.run(
+                "audit.record_view", f"CREATE (a:{READ_AUDIT} {{key: $id}}) {fields}", **values
+            )
+            return
         await self._tx.run(
             "audit.record",
             f"UNWIND $personIds AS pid CREATE (a:{READ_AUDIT} {{key: $id + '|' + pid}}) "
-            "SET a.auditId = $id, a.personId = pid, a.reader = $reader, a.roles = $roles, "
-            "a.operation = $readOperation, a.at = $at",
-            id=audit.id, personIds=list(audit.person_ids), reader=audit.reader,
-            roles=list(audit.roles), readOperation=audit.operation, at=audit.at,
+            f"{fields}, a.personId = pid",
+            personIds=list(audit.person_ids), **values,
         )  # fmt: skip
 
     async def of_person(
@@ -40,14 +52,26 @@ class GraphAuditStore:
             "RETURN a {.*} AS a ORDER BY a.at DESC, a.key LIMIT $limit",
             personId=person_id, since=since, limit=limit,
         )  # fmt: skip
-        return [
-            ReadAudit(
-                id=r["a"]["auditId"],
-                reader=r["a"]["reader"],
-                roles=tuple(r["a"]["roles"]),
-                operation=r["a"]["operation"],
-                person_ids=(r["a"]["personId"],),
-                at=as_utc(r["a"]["at"]),
-            )
-            for r in rows
-        ]
+        return [_audit(r["a"]) for r in rows]
+
+    async def without_person(self, *, since: datetime | None, limit: int) -> list[ReadAudit]:
+        rows = await self._tx.run(
+            "audit.without_person",
+            f"MATCH (a:{READ_AUDIT}) WHERE a.personId IS NULL "
+            "AND ($since IS NULL OR a.at >= $since) "
+            "RETURN a {.*} AS a ORDER BY a.at DESC, a.key LIMIT $limit",
+            since=since, limit=limit,
+        )  # fmt: skip
+        return [_audit(r["a"]) for r in rows]
+
+
+def _audit(a: dict[str, Any]) -> ReadAudit:
+    return ReadAudit(
+        id=a["auditId"],
+        reader=a["reader"],
+        roles=tuple(a["roles"]),
+        operation=a["operation"],
+        person_ids=(a["personId"],) if a.get("personId") else (),
+        at=as_utc(a["at"]),
+        scope=a.get("scope"),
+    )

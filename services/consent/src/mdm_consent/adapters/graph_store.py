@@ -43,6 +43,8 @@ SCHEMA = (
     f"CREATE CONSTRAINT consent_event_id IF NOT EXISTS "
     f"FOR (c:{CONSENT_EVENT}) REQUIRE c.id IS UNIQUE",
     f"CREATE INDEX consent_event_person IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.personId)",
+    f"CREATE INDEX consent_event_purpose IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.purpose)",
+    f"CREATE INDEX consent_state_purpose IF NOT EXISTS FOR (s:{CONSENT_STATE}) ON (s.purpose)",
     f"CREATE CONSTRAINT consent_state_key IF NOT EXISTS "
     f"FOR (s:{CONSENT_STATE}) REQUIRE s.key IS UNIQUE",
     f"CREATE CONSTRAINT consent_subject_person IF NOT EXISTS "
@@ -130,6 +132,27 @@ class GraphConsentStore:
             ))
             for pid, group in groups.items()
         }  # fmt: skip
+
+    async def event_times(
+        self, purpose: str, *, since: datetime, until: datetime
+    ) -> list[tuple[EventType, datetime]]:
+        rows = await self._tx.run(
+            "consent.event_times",
+            f"MATCH (c:{CONSENT_EVENT} {{purpose: $purpose}}) "
+            "WHERE c.occurredAt >= $since AND c.occurredAt < $until "
+            "RETURN c.type AS type, c.occurredAt AS at",
+            purpose=purpose, since=since, until=until,
+        )  # fmt: skip
+        return [(EventType(r["type"]), as_utc(r["at"])) for r in rows]
+
+    async def persons_of(self, purpose: str) -> list[str]:
+        # Every event with a purpose extends its person's state for it (``append``).
+        rows = await self._tx.run(
+            "consent.persons_of",
+            f"MATCH (s:{CONSENT_STATE} {{purpose: $purpose}}) RETURN s.personId AS personId",
+            purpose=purpose,
+        )
+        return sorted({r["personId"] for r in rows})
 
     async def _fact_rows(
         self, person_ids: Sequence[str], purpose: str

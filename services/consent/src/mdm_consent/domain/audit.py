@@ -9,6 +9,7 @@ from datetime import datetime
 from mdm_common.auth import Principal
 from mdm_common.errors import InvalidInput
 from mdm_consent.domain import merges
+from mdm_consent.domain.consents import PERSON_ID
 from mdm_consent.domain.models import ConsentEvent, MergeLink, ReadAudit
 from mdm_consent.domain.stores import Stores
 
@@ -25,6 +26,17 @@ async def read_histories(
     return await stores.consents.history_of(person_ids)
 
 
+async def read_history_document(
+    person_id: str, stores: Stores, *, reader: Principal, now: datetime
+) -> list[ConsentEvent]:
+    """One person's (merge group's) history for the printable document, audited."""
+    if not PERSON_ID.match(person_id):
+        raise InvalidInput("personId is not a person id.", field="personId")
+    await _audited([person_id], stores, reader=reader, operation="consent history document",
+                   now=now, scope="printable document")  # fmt: skip
+    return (await stores.consents.history_of([person_id]))[person_id]
+
+
 async def read_merges(
     person_id: str, stores: Stores, *, reader: Principal, now: datetime
 ) -> list[MergeLink]:
@@ -33,9 +45,16 @@ async def read_merges(
     return found
 
 
+async def audited_view(
+    stores: Stores, *, reader: Principal, operation: str, scope: str, now: datetime
+) -> None:
+    """Audit a read of a view that names no person (figures, records of processing)."""
+    await _audited([], stores, reader=reader, operation=operation, now=now, scope=scope)
+
+
 async def _audited(
     person_ids: Sequence[str], stores: Stores, *, reader: Principal, operation: str,
-    now: datetime,
+    now: datetime, scope: str | None = None,
 ) -> None:  # fmt: skip
     await stores.audits.record(
         ReadAudit(
@@ -45,6 +64,7 @@ async def _audited(
             operation=operation,
             person_ids=tuple(dict.fromkeys(person_ids)),
             at=now,
+            scope=scope,
         )
     )
 
@@ -55,3 +75,9 @@ async def reads_of(
     if not 1 <= limit <= MAX_AUDIT_PAGE:
         raise InvalidInput(f"first must be 1-{MAX_AUDIT_PAGE}.", field="first")
     return await stores.audits.of_person(person_id, since=since, limit=limit)
+
+
+async def view_reads(stores: Stores, *, since: datetime | None, limit: int) -> list[ReadAudit]:
+    if not 1 <= limit <= MAX_AUDIT_PAGE:
+        raise InvalidInput(f"first must be 1-{MAX_AUDIT_PAGE}.", field="first")
+    return await stores.audits.without_person(since=since, limit=limit)

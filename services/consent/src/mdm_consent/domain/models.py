@@ -176,7 +176,8 @@ class ConsentEvent:
 
 @dataclass(frozen=True)
 class ReadAudit:
-    """Someone read consent records of these persons."""
+    """Someone read consent records of these persons, or a view that names no person
+    (``person_ids`` empty; ``scope`` says what was read)."""
 
     id: str
     reader: str
@@ -184,6 +185,7 @@ class ReadAudit:
     operation: str
     person_ids: tuple[str, ...]
     at: datetime
+    scope: str | None = None
 
 
 class MergeState(StrEnum):

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Protocol
 
 from mdm_consent.domain.lineage import GroupFacts, Lineage
-from mdm_consent.domain.models import ConsentEvent, MergeLink, NoticeVersion, Purpose, ReadAudit
+from mdm_consent.domain.models import (
+    ConsentEvent,
+    EventType,
+    MergeLink,
+    NoticeVersion,
+    Purpose,
+    ReadAudit,
+)
 
 
 class PurposeStore(Protocol):
@@ -39,6 +46,16 @@ class ConsentStore(Protocol):
     async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, GroupFacts]:
         """Per person id: the facts of ``purpose`` and those that count for every
         purpose, of every member of its merge group, with the group's lineage."""
+        ...
+
+    async def event_times(
+        self, purpose: str, *, since: datetime, until: datetime
+    ) -> list[tuple[EventType, datetime]]:
+        """Type and time of every event recorded for ``purpose`` in ``[since, until)``."""
+        ...
+
+    async def persons_of(self, purpose: str) -> list[str]:
+        """Every person id with at least one event recorded for ``purpose``."""
         ...
 
 
@@ -73,6 +90,11 @@ class AuditStore(Protocol):
         self, person_id: str, *, since: datetime | None, limit: int
     ) -> list[ReadAudit]:
         """Reads of this person's records, newest first."""
+        ...
+
+    async def without_person(self, *, since: datetime | None, limit: int) -> list[ReadAudit]:
+        """Reads of views that name no person (figures, records of processing), newest
+        first."""
         ...
 
 

@@ -9,9 +9,10 @@ from typing import Any
 import strawberry
 
 from mdm_common.graphql import Extension, SubgraphSchema
-from mdm_consent.domain import audit, checks, consents, purposes
+from mdm_consent.domain import audit, checks, consents, figures, purposes, reports
 from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
+from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
 
 Info = strawberry.Info[ConsentContext, None]
@@ -104,6 +105,63 @@ class Query:
             lambda s: audit.reads_of(str(person_id), s, since=since, limit=first)
         )
         return [t.ConsentRead.from_model(a) for a in found]
+
+    @strawberry.field(
+        description="A person's consent history (with the merge group's events) as a printable "
+        "Markdown document: every event with its proof, oldest first, and the full text and "
+        "SHA-256 of every notice version it refers to. Role: compliance; audited."
+    )
+    async def consent_history_document(
+        self, info: Info, person_id: strawberry.ID
+    ) -> v.ConsentHistoryDocument:
+        reader = info.context.require(*t.READ_ROLES)
+        now = datetime.now(UTC)
+        found = await info.context.transactions.write(
+            lambda s: reports.history_document(str(person_id), s, reader=reader, now=now)
+        )
+        return v.ConsentHistoryDocument.from_model(found)
+
+    @strawberry.field(
+        description="A purpose's consent events per bucket and type in [since, until), and the "
+        "persons the contact check allows now per channel. Role: compliance; audited."
+    )
+    async def consent_figures(
+        self, info: Info, purpose: str, since: datetime, until: datetime,
+        bucket: v.TimeBucket,  # type: ignore[valid-type]
+    ) -> v.PurposeFigures:  # fmt: skip
+        reader = info.context.require(*t.READ_ROLES)
+        now = datetime.now(UTC)
+        found = await info.context.transactions.write(
+            lambda s: figures.purpose_figures(
+                purpose, s, since=since, until=until, bucket=bucket, reader=reader, now=now
+            )
+        )
+        return v.PurposeFigures.from_model(found)
+
+    @strawberry.field(
+        description="The records of processing (GDPR Art. 30): every registered purpose, also "
+        "as CSV. Role: compliance; audited."
+    )
+    async def records_of_processing(self, info: Info) -> v.RecordsOfProcessing:
+        reader = info.context.require(*t.READ_ROLES)
+        now = datetime.now(UTC)
+        found = await info.context.transactions.write(
+            lambda s: reports.records_of_processing(s, reader=reader, now=now)
+        )
+        return v.RecordsOfProcessing.from_model(found)
+
+    @strawberry.field(
+        description="Who read the views that name no person (figures, records of processing), "
+        "newest first. Role: compliance."
+    )
+    async def compliance_view_reads(
+        self, info: Info, since: datetime | None = None, first: int = 100
+    ) -> list[v.ComplianceViewRead]:
+        info.context.require(*t.READ_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: audit.view_reads(s, since=since, limit=first)
+        )
+        return [v.ComplianceViewRead.from_model(a) for a in found]
 
 
 async def _check(
