@@ -150,20 +150,7 @@ class GraphRematchStore:
         )
         return bool(rows) and rows[0]["status"] == PENDING
 
-    async def finish_partition(
-        self, job_id: str, number: int, *, proposals: Sequence[PairEvidence], scored_pairs: int,
-        subjects: int,
-    ) -> None:  # fmt: skip
-        rows = await self._tx.run(
-            "rematch.finish_partition",
-            f"MATCH (p:{PARTITION} {{key: $key}}) WHERE p.status = $pending "
-            "SET p.status = $scored, p.scoredPairs = $scoredPairs, p.subjects = $subjects, "
-            "p.proposals = $proposals RETURN p.key AS key",
-            key=f"{job_id}/{number}", pending=PENDING, scored=SCORED, scoredPairs=scored_pairs,
-            subjects=subjects, proposals=len(proposals),
-        )  # fmt: skip
-        if not rows:
-            return  # scored already by an earlier delivery
+    async def save_proposals(self, job_id: str, proposals: Sequence[PairEvidence]) -> None:
         rows = [{"key": f"{job_id}/{e.pair_key}", "props": evidence_props(e)} for e in proposals]
         await self._tx.run(
             "rematch.save_proposals",
@@ -172,6 +159,18 @@ class GraphRematchStore:
             jobId=job_id,
             rows=rows,
         )
+
+    async def finish_partition(
+        self, job_id: str, number: int, *, proposals: int, scored_pairs: int, subjects: int
+    ) -> None:
+        await self._tx.run(
+            "rematch.finish_partition",
+            f"MATCH (p:{PARTITION} {{key: $key}}) WHERE p.status = $pending "
+            "SET p.status = $scored, p.scoredPairs = $scoredPairs, p.subjects = $subjects, "
+            "p.proposals = $proposals RETURN p.key AS key",
+            key=f"{job_id}/{number}", pending=PENDING, scored=SCORED, scoredPairs=scored_pairs,
+            subjects=subjects, proposals=proposals,
+        )  # fmt: skip
 
     async def pending_partitions(self, job_id: str) -> list[int]:
         rows = await self._tx.run(

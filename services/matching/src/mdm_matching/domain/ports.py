@@ -139,11 +139,14 @@ class RematchStore(Protocol):
         """Count an attempt; False if the partition is scored already."""
         ...
 
+    async def save_proposals(self, job_id: str, proposals: Sequence[PairEvidence]) -> None:
+        """Store (or overwrite) proposals of a job; idempotent."""
+        ...
+
     async def finish_partition(
-        self, job_id: str, number: int, *, proposals: Sequence[PairEvidence], scored_pairs: int,
-        subjects: int,
-    ) -> None:  # fmt: skip
-        """Store the proposals and mark the partition scored (once; later calls do nothing)."""
+        self, job_id: str, number: int, *, proposals: int, scored_pairs: int, subjects: int
+    ) -> None:
+        """Mark the partition scored (once; later calls do nothing)."""
         ...
 
     async def pending_partitions(self, job_id: str) -> list[int]: ...

@@ -55,6 +55,7 @@ from mdm_matching.domain.subjects import all_active_features, mark_merged, save_
 
 MAX_PARTITIONS = 64
 SYNC_PAGE = 1000
+PROPOSALS_PER_WRITE = 2000
 _STEP_NAMESPACE = uuid.UUID("6f1d2c8e-3b7a-4f0e-9c55-2a9e8d4b7c10")
 
 
@@ -232,13 +233,26 @@ async def score_partition(
         if score.probability >= policy.review_at:
             proposals.append(_evidence(score, by_id))
 
-    async def store(stores: Stores) -> RematchJob | None:
+    # Proposals go in slices, a transaction each, so that no transaction grows with
+    # the data set (a partition of the German 100k set has about 50,000); rewriting
+    # one is harmless, so a task killed in between simply writes them again.
+    for start in range(0, len(proposals), PROPOSALS_PER_WRITE):
+
+        async def save(
+            stores: Stores,
+            part: list[PairEvidence] = proposals[start : start + PROPOSALS_PER_WRITE],
+        ) -> None:
+            await stores.rematch.save_proposals(job_id, part)
+
+        await transactions.write(save)
+
+    async def finish(stores: Stores) -> RematchJob | None:
         await stores.rematch.finish_partition(
-            job_id, number, proposals=proposals, scored_pairs=scored, subjects=len(records)
+            job_id, number, proposals=len(proposals), scored_pairs=scored, subjects=len(records)
         )
         return await stores.rematch.get(job_id)
 
-    return await transactions.write(store)
+    return await transactions.write(finish)
 
 
 def _evidence(score: Score, records: dict[str, MatchRecord]) -> PairEvidence:
