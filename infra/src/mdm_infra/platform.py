@@ -284,7 +284,7 @@ def stop_recorded(state_dir: Path) -> list[str]:
         if name in pids:
             stop_process_group(pids[name])
             stopped.append(name)
-    path.unlink()
+    path.unlink(missing_ok=True)  # the platform itself may have removed it meanwhile
     return stopped
 
 
