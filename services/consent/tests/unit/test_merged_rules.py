@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,44 +14,14 @@ from mdm_consent.domain.models import (
     Channel,
     EventType,
     Fact,
-    LegalBasis,
     MergeLink,
     MergeState,
     Method,
-    NoticeVersion,
     Purpose,
 )
 from mdm_consent.domain.rules import Reason, decide
 
-T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-_ids = itertools.count()
-NEWSLETTER = Purpose(
-    code="newsletter", name="Newsletter", description="d", legal_basis=LegalBasis.CONSENT,
-    channels=(Channel.EMAIL, Channel.PHONE, Channel.SMS), data_categories=("contact",),
-    retention_days=730, direct_marketing=True, consent_validity_days=None, created_at=T0,
-    created_by="o", notices=(NoticeVersion("newsletter", 1, "de", "x", False, T0, "o"),),
-)  # fmt: skip
-CUSTOMER_MAIL = replace(
-    NEWSLETTER, code="customer-mail", legal_basis=LegalBasis.LEGITIMATE_INTEREST,
-    channels=(Channel.EMAIL, Channel.PHONE, Channel.POST),
-)  # fmt: skip
-
-
-def fact(
-    type_: EventType, minutes: float = 0, *, purpose: str | None = "newsletter",
-    channel: Channel | None = Channel.EMAIL, **values: object,
-) -> Fact:  # fmt: skip
-    defaults: dict[str, object] = {"notice_version": 1, "method": Method.WEB_FORM,
-                                   "actor": ActorType.DATA_SUBJECT}  # fmt: skip
-    return Fact(
-        id=f"e{next(_ids)}", type=type_, occurred_at=T0 + timedelta(minutes=minutes),
-        purpose=purpose, channel=channel, **(defaults | values),  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
-def at(minutes: float) -> datetime:
-    return T0 + timedelta(minutes=minutes)
-
+from .facts import CUSTOMER_MAIL, NEWSLETTER, at, fact
 
 _facts = st.lists(
     st.builds(
