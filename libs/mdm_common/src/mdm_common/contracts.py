@@ -23,6 +23,28 @@ class Event:
     REMATCH_PARTITION_SCORED = "matching.rematch_partition_scored"  # job_id: merge when all are
 
 
+class DataCategory:
+    """Categories of personal data, shared by the purpose registry, exports and erasure.
+
+    The first six are the profile's attribute categories: a purpose lists those it
+    uses (``dataCategories``), which binds each attribute to its purposes. The rest
+    name what services hold about a person besides the attributes.
+    """
+
+    IDENTITY = "identity"  # given and family name, titles, suffix, salutation
+    BIRTH_DATE = "birth_date"
+    EMAIL = "email"
+    PHONE = "phone"
+    POSTAL_ADDRESS = "postal_address"
+    LANGUAGE = "language"
+    SOURCE_RECORD = "source_record"  # which systems sent which records, and when
+    RELATIONSHIPS = "relationships"  # households, companies, merges
+    MATCHING = "matching"  # matching's comparable copy, review tasks, decisions
+    CONSENT = "consent"  # consent events, requests
+
+    ATTRIBUTES = (IDENTITY, BIRTH_DATE, EMAIL, PHONE, POSTAL_ADDRESS, LANGUAGE)
+
+
 # Which service reacts to which event. Adding a subscriber is one line here and a
 # task of that name in the subscribing service's tasks.py.
 SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
