@@ -4,6 +4,11 @@
     (:ReviewTask {id, pairKey, leftId, rightId, probability, ...})
     (:MatchDecision {id, pairKey, verdict, actor, at, ...})      append-only audit
     (:MatchModel {name: "current", parameters})                  the trained model
+    (:ErasedSubject {personId, erasedAt, requestId})             erased: never registered again
+
+A subject whose processing is restricted (GDPR Art. 18) carries ``restrictedAt``:
+it is left out of every candidate lookup, so neither online matching nor the
+batch job merges or proposes it (``adapters/privacy_store.py`` sets and clears it).
 
 A block key's ``size`` counts its subjects, so that candidate search can skip
 keys too common to say anything without counting at query time.
@@ -39,6 +44,7 @@ REVIEW_TASK = "ReviewTask"
 DECISION = "MatchDecision"
 MODEL = "MatchModel"
 JOB = "MatchJob"
+ERASED = "ErasedSubject"
 CURRENT_MODEL = "current"
 
 SCHEMA = (
@@ -49,6 +55,8 @@ SCHEMA = (
     f"CREATE CONSTRAINT match_decision_id IF NOT EXISTS FOR (d:{DECISION}) REQUIRE d.id IS UNIQUE",
     f"CREATE CONSTRAINT match_model_name IF NOT EXISTS FOR (m:{MODEL}) REQUIRE m.name IS UNIQUE",
     f"CREATE CONSTRAINT match_job_id IF NOT EXISTS FOR (j:{JOB}) REQUIRE j.id IS UNIQUE",
+    f"CREATE CONSTRAINT erased_subject_person IF NOT EXISTS "
+    f"FOR (e:{ERASED}) REQUIRE e.personId IS UNIQUE",
     f"CREATE INDEX review_task_pair IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.pairKey)",
     f"CREATE INDEX review_task_left IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.leftId)",
     f"CREATE INDEX review_task_right IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.rightId)",
@@ -120,18 +128,28 @@ class GraphSubjectStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
-    async def register(self, person_id: str, *, at: datetime) -> MatchSubject:
+    async def register(self, person_id: str, *, at: datetime) -> MatchSubject | None:
+        erased = await self._tx.run(
+            "subject.erased",
+            f"MATCH (e:{ERASED} {{personId: $personId}}) RETURN e.personId AS personId",
+            personId=person_id,
+        )
+        if erased:
+            return None  # erased on request: a late event must not bring it back
         rows = await self._tx.run(
             "subject.register",
             f"MERGE (s:{SUBJECT} {{personId: $personId}}) "
             "ON CREATE SET s.registeredAt = $at "
             "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
-            "s.mergedInto AS mergedInto",
+            "s.mergedInto AS mergedInto, s.restrictedAt IS NOT NULL AS restricted",
             personId=person_id,
             at=at,
         )
         row = rows[0]
-        return MatchSubject(row["personId"], as_utc(row["registeredAt"]), row["mergedInto"])
+        return MatchSubject(
+            row["personId"], as_utc(row["registeredAt"]), row["mergedInto"],
+            restricted=bool(row["restricted"]),
+        )  # fmt: skip
 
     async def set_merged_into(self, person_id: str, survivor_id: str | None) -> None:
         """Record (or, with ``None``, clear) that a subject's person was merged away.
@@ -186,7 +204,7 @@ class GraphSubjectStore:
             "subject.sharing_keys",
             f"UNWIND $keys AS key MATCH (k:{BLOCK_KEY} {{key: key}}) WHERE k.size <= $maxBlock "
             f"MATCH (k)<-[:{BLOCKED_BY}]-(s:{SUBJECT}) "
-            "WHERE s.personId <> $personId AND s.mergedInto IS NULL "
+            "WHERE s.personId <> $personId AND s.mergedInto IS NULL AND s.restrictedAt IS NULL "
             "RETURN DISTINCT s {.*} AS s",
             keys=list(keys),
             maxBlock=max_block,
@@ -198,7 +216,7 @@ class GraphSubjectStore:
         rows = await self._tx.run(
             "subject.features",
             f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids AND s.mergedInto IS NULL "
-            "AND s.fingerprint IS NOT NULL RETURN s {.*} AS s",
+            "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL RETURN s {.*} AS s",
             ids=list(person_ids),
         )
         return {row["s"]["personId"]: _record_from(row["s"]) for row in rows}
@@ -233,8 +251,9 @@ class GraphSubjectStore:
     async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:
         rows = await self._tx.run(
             "subject.active_features",
-            f"MATCH (s:{SUBJECT}) WHERE s.mergedInto IS NULL AND s.fingerprint IS NOT NULL "
-            "AND s.personId > $after RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
+            f"MATCH (s:{SUBJECT}) WHERE s.mergedInto IS NULL AND s.restrictedAt IS NULL "
+            "AND s.fingerprint IS NOT NULL AND s.personId > $after "
+            "RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
             after=after,
             limit=limit,
         )
@@ -285,13 +304,15 @@ class GraphSubjectStore:
             "subject.get_many",
             f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids "
             "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
-            "s.mergedInto AS mergedInto, s.featuresAt AS featuresAt",
+            "s.mergedInto AS mergedInto, s.featuresAt AS featuresAt, "
+            "s.restrictedAt IS NOT NULL AS restricted",
             ids=list(person_ids),
         )
         return {
             r["personId"]: MatchSubject(
                 r["personId"], as_utc(r["registeredAt"]), r["mergedInto"],
                 as_utc(r["featuresAt"]) if r["featuresAt"] is not None else None,
+                restricted=bool(r["restricted"]),
             )
             for r in rows
         }  # fmt: skip
@@ -474,3 +495,7 @@ def candidates_from(tasks: dict[str, list[ReviewTask]]) -> dict[str, list[MatchC
             for t in person_tasks
         ]
     return found
+
+
+# Read back the same way by the other adapters of the matching graph (privacy_store).
+record_from, task_from, decision_from = _record_from, _task_from, _decision_from

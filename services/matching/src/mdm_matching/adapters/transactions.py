@@ -5,6 +5,7 @@ from __future__ import annotations
 from mdm_common.graph import GraphClient, StoreTransactions, Transaction
 from mdm_matching.adapters import graph_store, rematch_store
 from mdm_matching.adapters.graph_store import GraphReviewStore, GraphSubjectStore
+from mdm_matching.adapters.privacy_store import GraphPrivacyStore
 from mdm_matching.adapters.rematch_store import GraphRematchStore
 from mdm_matching.domain.stores import Stores
 
@@ -15,7 +16,7 @@ SCHEMA = graph_store.SCHEMA + rematch_store.SCHEMA
 def stores_of(tx: Transaction) -> Stores:
     return Stores(
         subjects=GraphSubjectStore(tx), reviews=GraphReviewStore(tx),
-        rematch=GraphRematchStore(tx),
+        rematch=GraphRematchStore(tx), privacy=GraphPrivacyStore(tx),
     )  # fmt: skip
 
 

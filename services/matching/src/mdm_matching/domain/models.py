@@ -23,6 +23,8 @@ class MatchSubject:
     registered_at: datetime
     merged_into: str | None = None
     compared_at: datetime | None = None  # when its features were last taken and matched
+    # Processing restricted (GDPR Art. 18): neither merged nor proposed while set.
+    restricted: bool = False
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,11 @@ async def _plan(
 ) -> _Plan:
     keys = blocking.keys_of(record)
     own = fingerprint(record)
-    await stores.subjects.register(record.id, at=now)
+    subject = await stores.subjects.register(record.id, at=now)
+    if subject is None or subject.restricted:
+        # Erased (never registered again) or processing restricted: neither merged
+        # nor proposed. A restricted person is matched again once it is lifted.
+        return _Plan(None, None, [], 0)
     await stores.subjects.save_features(record, keys=keys, fingerprint=own, at=now)
     candidates = await stores.subjects.sharing_keys(record.id, keys, max_block=policy.max_block)
     if not candidates:

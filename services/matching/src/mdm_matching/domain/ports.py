@@ -21,13 +21,15 @@ from mdm_matching.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from mdm_matching.domain.privacy import ErasedSubject, RematchEntry, StoredSubject
     from mdm_matching.domain.rematch import MergeStep, RematchJob, StepStatus
     from mdm_matching.domain.training import TrainingJob
 
 
 class SubjectStore(Protocol):
-    async def register(self, person_id: str, *, at: datetime) -> MatchSubject:
-        """Idempotent: registering twice keeps the first registration."""
+    async def register(self, person_id: str, *, at: datetime) -> MatchSubject | None:
+        """Idempotent: registering twice keeps the first registration. None for a
+        person erased on request (GDPR Art. 17): it is never registered again."""
         ...
 
     async def set_merged_into(self, person_id: str, survivor_id: str | None) -> None: ...
@@ -43,12 +45,12 @@ class SubjectStore(Protocol):
     async def sharing_keys(
         self, person_id: str, keys: Sequence[str], *, max_block: int
     ) -> list[MatchRecord]:
-        """Active (not merged-away) subjects other than ``person_id`` sharing a key
-        whose block is not larger than ``max_block``."""
+        """Active (not merged-away, not restricted) subjects other than ``person_id``
+        sharing a key whose block is not larger than ``max_block``."""
         ...
 
     async def features(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
-        """Stored features of those subjects that are not merged away."""
+        """Stored features of those subjects that are neither merged away nor restricted."""
         ...
 
     async def load_model(self) -> Parameters | None: ...
@@ -60,7 +62,7 @@ class SubjectStore(Protocol):
     async def save_model(self, parameters: Parameters, *, at: datetime) -> None: ...
 
     async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:
-        """Subjects not merged away, by person id after ``after``."""
+        """Subjects neither merged away nor restricted, by person id after ``after``."""
         ...
 
     async def create_job(self, job: TrainingJob) -> None: ...
@@ -164,6 +166,51 @@ class RematchStore(Protocol):
         ...
 
 
+class PrivacyStore(Protocol):
+    """What matching holds under person ids, for data-subject requests."""
+
+    async def subjects_of(self, person_ids: Sequence[str]) -> list[StoredSubject]: ...
+
+    async def erased_of(self, person_ids: Sequence[str]) -> list[ErasedSubject]: ...
+
+    async def tasks_of(self, person_ids: Sequence[str]) -> list[ReviewTask]:
+        """Review tasks of any status with one of the persons on either side."""
+        ...
+
+    async def decisions_of(self, person_ids: Sequence[str]) -> list[Decision]:
+        """Decisions on pairs with one of the persons, oldest first."""
+        ...
+
+    async def rematch_entries_of(self, person_ids: Sequence[str]) -> list[RematchEntry]: ...
+
+    async def delete_subjects(self, person_ids: Sequence[str], *, keys: Sequence[str]) -> int:
+        """Delete the subjects and their block memberships; block keys (of their edges,
+        and ``keys``) that no subject uses any more are deleted too. Returns the number
+        of subjects deleted."""
+        ...
+
+    async def delete_tasks(self, person_ids: Sequence[str]) -> int: ...
+
+    async def scrub_decisions(self, person_ids: Sequence[str], *, request_id: str) -> int:
+        """Clear notes and fingerprints of the decisions on the persons' pairs."""
+        ...
+
+    async def forget_rematch(self, person_ids: Sequence[str]) -> None:
+        """Delete re-matching proposals naming the persons; planned steps are SKIPPED,
+        and all their steps keep ids, status and levels only."""
+        ...
+
+    async def tombstone(self, person_ids: Sequence[str], *, request_id: str, at: datetime) -> None:
+        """Idempotent: an id erased before keeps its first erasure."""
+        ...
+
+    async def restrict(self, person_ids: Sequence[str], *, request_id: str, at: datetime) -> None:
+        """Flag the subjects (registering those not known yet), erased ids excepted."""
+        ...
+
+    async def lift(self, person_ids: Sequence[str], *, request_id: str, at: datetime) -> None: ...
+
+
 @dataclass(frozen=True)
 class ProfileView:
     """A person as the profile service shows it, ready for comparison."""
@@ -202,6 +249,7 @@ class Profiles(Protocol):
 
 __all__ = [
     "MatchCandidate",
+    "PrivacyStore",
     "ProfileView",
     "Profiles",
     "RematchStore",

@@ -98,6 +98,8 @@ async def _survivor_first(stores: Stores, task: ReviewTask) -> tuple[str, str]:
     for pid in (left, right):
         if pid in subjects and subjects[pid].merged_into:
             raise Conflict(f"Person {pid} was merged in the meantime.", field="id")
+        if pid in subjects and subjects[pid].restricted:
+            raise Conflict(f"Processing of person {pid} is restricted.", field="id")
     if (left in subjects and right in subjects
             and subjects[right].registered_at < subjects[left].registered_at):  # fmt: skip
         return right, left

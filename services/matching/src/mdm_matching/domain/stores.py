@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mdm_matching.domain.ports import RematchStore, ReviewStore, SubjectStore
+from mdm_matching.domain.ports import PrivacyStore, RematchStore, ReviewStore, SubjectStore
 
 T = TypeVar("T")
 
@@ -16,6 +16,7 @@ class Stores:
     subjects: SubjectStore
     reviews: ReviewStore
     rematch: RematchStore
+    privacy: PrivacyStore
 
 
 class Transactions(Protocol):

@@ -14,13 +14,15 @@ from mdm_matching.domain.ports import Profiles, ProfileView, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
 
 
-async def register(person_id: str, *, subjects: SubjectStore, now: datetime) -> MatchSubject:
+async def register(person_id: str, *, subjects: SubjectStore, now: datetime) -> MatchSubject | None:
+    """None for a person erased on request: it is not registered again."""
     return await subjects.register(person_id, at=now)
 
 
 async def mark_merged(stores: Stores, person_id: str, survivor_id: str, now: datetime) -> None:
     """The person was merged away: it leaves the candidates, its open tasks close."""
-    await stores.subjects.register(person_id, at=now)
+    if await stores.subjects.register(person_id, at=now) is None:
+        return  # erased on request: nothing to keep about it
     await stores.subjects.set_merged_into(person_id, survivor_id)
     await stores.reviews.close_tasks_of(person_id, at=now)
 
@@ -29,6 +31,8 @@ async def save_view(stores: Stores, view: ProfileView, now: datetime) -> None:
     """Take an active person's current features (and blocking keys) as they are now."""
     record = view.record
     subject = await stores.subjects.register(record.id, at=now)
+    if subject is None:
+        return  # erased on request: its features are not taken again
     if subject.merged_into is not None:  # active again: an unmerge this service missed
         await stores.subjects.set_merged_into(record.id, None)
     await stores.subjects.save_features(

@@ -22,6 +22,7 @@ from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.domain import models as m
 from mdm_matching.domain import online, review, training
 from mdm_matching.graphql.context import MatchingContext
+from mdm_matching.graphql.privacy import PrivacyMutation, PrivacyQuery
 from mdm_matching.graphql.rematch import RematchMutation, RematchQuery
 
 Info = strawberry.Info[MatchingContext, None]
@@ -40,6 +41,9 @@ class MatchingState:
     )
     compared_at: datetime | None = strawberry.field(
         default=None, description="When its current values were last matched."
+    )
+    restricted: bool = strawberry.field(
+        default=False, description="Processing restricted (GDPR Art. 18): not matched."
     )
 
 
@@ -83,6 +87,7 @@ def _state(subject: m.MatchSubject | None) -> MatchingState:
         registered_at=subject.registered_at if subject else None,
         merged_into=strawberry.ID(subject.merged_into) if subject and subject.merged_into else None,
         compared_at=subject.compared_at if subject else None,
+        restricted=subject.restricted if subject else False,
     )
 
 
@@ -209,7 +214,7 @@ def _after(cursor: str | None) -> tuple[float, str] | None:
 
 
 @strawberry.type
-class Query(RematchQuery):
+class Query(RematchQuery, PrivacyQuery):
     @strawberry.field(description="A person id as matching sees it, merged or not. Role: steward.")
     async def match_subject(self, info: Info, person_id: strawberry.ID) -> MatchSubject:
         info.context.require(*STEWARD_ROLES)
@@ -316,7 +321,7 @@ class MatchTrainingJob:
 
 
 @strawberry.type
-class Mutation(RematchMutation):
+class Mutation(RematchMutation, PrivacyMutation):
     @strawberry.mutation(
         description="Train the match model on all profiles now (a background job); online "
         "matching uses the new model once it is done. Role: steward."
