@@ -124,6 +124,19 @@ def _decision_from(p: dict[str, Any]) -> Decision:
     )  # fmt: skip
 
 
+async def delete_unused_keys(tx: Transaction, keys: Sequence[str]) -> None:
+    """A key no subject is blocked by any more still holds the values it was built
+    from (an e-mail address, a phone number): it goes (data minimisation, erasure)."""
+    if not keys:
+        return
+    await tx.run(
+        "subject.delete_unused_keys",
+        f"UNWIND $keys AS key MATCH (k:{BLOCK_KEY} {{key: key}}) "
+        f"WHERE k.size <= 0 AND NOT (k)<-[:{BLOCKED_BY}]-() DELETE k",
+        keys=sorted(set(keys)),
+    )
+
+
 class GraphSubjectStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -166,13 +179,14 @@ class GraphSubjectStore:
             await self._unblock(person_id, keep=[])
 
     async def _unblock(self, person_id: str, *, keep: Sequence[str]) -> None:
-        await self._tx.run(
+        rows = await self._tx.run(
             "subject.unblock",
             f"MATCH (:{SUBJECT} {{personId: $personId}})-[b:{BLOCKED_BY}]->(k:{BLOCK_KEY}) "
-            "WHERE NOT k.key IN $keep SET k.size = k.size - 1 DELETE b",
+            "WHERE NOT k.key IN $keep SET k.size = k.size - 1 DELETE b RETURN k.key AS key",
             personId=person_id,
             keep=list(keep),
         )
+        await delete_unused_keys(self._tx, [row["key"] for row in rows])
 
     async def save_features(
         self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime

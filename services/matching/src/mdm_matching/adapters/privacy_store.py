@@ -26,6 +26,7 @@ from mdm_matching.adapters.graph_store import (
     REVIEW_TASK,
     SUBJECT,
     decision_from,
+    delete_unused_keys,
     record_from,
     task_from,
 )
@@ -145,14 +146,9 @@ class GraphPrivacyStore:
             "SET k.size = k.size - 1 DELETE b RETURN k.key AS key",
             ids=ids,
         )
-        # Keys nobody uses any more still hold the values they were built from (an
-        # e-mail address, a phone number): they go as well.
-        await self._tx.run(
-            "privacy.delete_empty_keys",
-            f"UNWIND $keys AS key MATCH (k:{BLOCK_KEY} {{key: key}}) "
-            f"WHERE k.size <= 0 AND NOT (k)<-[:{BLOCKED_BY}]-() DELETE k",
-            keys=sorted({row["key"] for row in touched} | set(keys)),
-        )
+        # With ``keys`` also those a merge or a change left empty before such keys
+        # were deleted right away (older data).
+        await delete_unused_keys(self._tx, [row["key"] for row in touched] + list(keys))
         rows = await self._tx.run(
             "privacy.count_subjects",
             f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids RETURN count(s) AS n",
