@@ -165,6 +165,7 @@ async def test_an_erased_person_is_never_registered_again(
     transactions = await _transactions(graph_for)
     a, b, _, _, _ = _people()
     await transactions.write(lambda s: privacy.erase([a.id], "req-late", s, now=NOW))
+    assert await transactions.read(lambda s: s.subjects.erased([a.id, b.id])) == {a.id}
     later = NOW + timedelta(hours=1)
     # A late person_created / person_updated, the batch job's sync, a merge event.
     assert await transactions.write(lambda s: s.subjects.register(a.id, at=later)) is None

@@ -142,12 +142,7 @@ class GraphSubjectStore:
         self._tx = tx
 
     async def register(self, person_id: str, *, at: datetime) -> MatchSubject | None:
-        erased = await self._tx.run(
-            "subject.erased",
-            f"MATCH (e:{ERASED} {{personId: $personId}}) RETURN e.personId AS personId",
-            personId=person_id,
-        )
-        if erased:
+        if await self.erased([person_id]):
             return None  # erased on request: a late event must not bring it back
         rows = await self._tx.run(
             "subject.register",
@@ -163,6 +158,15 @@ class GraphSubjectStore:
             row["personId"], as_utc(row["registeredAt"]), row["mergedInto"],
             restricted=bool(row["restricted"]),
         )  # fmt: skip
+
+    async def erased(self, person_ids: Sequence[str]) -> set[str]:
+        """The ids erased on request (tombstoned): never to be registered again."""
+        rows = await self._tx.run(
+            "subject.erased",
+            f"MATCH (e:{ERASED}) WHERE e.personId IN $ids RETURN e.personId AS personId",
+            ids=list(person_ids),
+        )
+        return {row["personId"] for row in rows}
 
     async def set_merged_into(self, person_id: str, survivor_id: str | None) -> None:
         """Record (or, with ``None``, clear) that a subject's person was merged away.
