@@ -124,8 +124,10 @@ class PlatformConfig:
             "GRAPH_DATABASE": name,
             "BROKER_URL": self.broker.url,
             "GATEWAY_SECRET": self.secrets.gateway,
-            # Services that call another one directly (matching -> profile).
+            # Services that call another one directly (matching, consent -> profile).
             "PROFILE_URL": self.service_url("profile") + "/graphql",
+            # consent -> matching, for data-subject requests.
+            "MATCHING_URL": self.service_url("matching") + "/graphql",
         }
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
 

@@ -14,3 +14,6 @@ class ConsentSettings(ServiceSettings):
     # The profile subgraph (called directly, signed with the gateway secret) to check
     # that a person exists before their consent events are recorded.
     profile_url: str = "http://127.0.0.1:4001/graphql"
+    # The matching subgraph, called directly for data-subject requests (its copy of
+    # a person's data is exported, erased or restricted with the rest).
+    matching_url: str = "http://127.0.0.1:4002/graphql"

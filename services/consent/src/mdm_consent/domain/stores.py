@@ -6,7 +6,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mdm_consent.domain.ports import AuditStore, ConsentStore, MergeStore, PurposeStore
+from mdm_consent.domain.ports import (
+    AuditStore,
+    ConsentStore,
+    MergeStore,
+    PurposeStore,
+    RequestStore,
+)
 
 T = TypeVar("T")
 
@@ -17,6 +23,7 @@ class Stores:
     consents: ConsentStore
     audits: AuditStore
     merges: MergeStore
+    requests: RequestStore
 
 
 class Transactions(Protocol):
