@@ -26,6 +26,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = PROJECT_ROOT / "gateway"
 SERVICES = ("profile", "matching", "consent")
 WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
+# Workers that also run Celery beat (scheduled tasks: consent's daily retention job).
+# One process per platform, so the schedule fires once.
+WORKERS_WITH_BEAT = ("consent",)
 
 
 @dataclass(frozen=True)
@@ -210,11 +213,13 @@ class Platform:
 
     def _spawn_worker(self, service: str, env: dict[str, str] | None = None) -> ManagedProcess:
         cfg = self.config
+        beat = (["--beat", "--schedule", str(cfg.state_dir / f"{service}-beat-schedule")]
+                if service in WORKERS_WITH_BEAT else [])  # fmt: skip
         return self._spawn(
             f"{service}-worker",
             [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
              "-Q", WORKER_QUEUES[service], "-n", f"{service}@%h", "--concurrency", "1",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle", *beat],
             env=cfg.service_env(service) | (env or {}),
         )  # fmt: skip
 

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mdm_common.auth import Principal
+from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
@@ -27,6 +28,7 @@ def create_app() -> Starlette:
     matching_http = SubgraphClient(settings.matching_url, secret=secret)
     directory = ProfileDirectory(profile_http)
     privacy = PrivacyClient(profile=profile_http, matching=matching_http)
+    celery = make_celery("consent-api", settings.broker_url)
 
     async def close() -> None:
         await profile_http.close()
@@ -36,7 +38,8 @@ def create_app() -> Starlette:
         request: Request, response: Response | None, principal: Principal | None
     ) -> ConsentContext:
         return ConsentContext(request=request, response=response, principal=principal,
-                              graph=graph, directory=directory, privacy=privacy)  # fmt: skip
+                              graph=graph, directory=directory, privacy=privacy,
+                              outbox=Outbox(celery))  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,

@@ -47,6 +47,7 @@ SCHEMA = (
     f"CREATE INDEX consent_event_person IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.personId)",
     f"CREATE INDEX consent_event_purpose IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.purpose)",
     f"CREATE INDEX consent_state_purpose IF NOT EXISTS FOR (s:{CONSENT_STATE}) ON (s.purpose)",
+    f"CREATE INDEX consent_state_person IF NOT EXISTS FOR (s:{CONSENT_STATE}) ON (s.personId)",
     f"CREATE CONSTRAINT consent_state_key IF NOT EXISTS "
     f"FOR (s:{CONSENT_STATE}) REQUIRE s.key IS UNIQUE",
     f"CREATE CONSTRAINT consent_subject_person IF NOT EXISTS "
@@ -159,6 +160,20 @@ class GraphConsentStore:
             purpose=purpose,
         )
         return sorted({r["personId"] for r in rows})
+
+    async def persons_after(self, after: str, limit: int) -> list[str]:
+        # Events for a purpose extend a state, objections to all direct marketing and
+        # evidence of age a subject: the persons are those of both, merged here.
+        found: set[str] = set()
+        for label in (CONSENT_STATE, CONSENT_SUBJECT):
+            rows = await self._tx.run(
+                "consent.persons_after",
+                f"MATCH (s:{label}) WHERE s.personId > $after "
+                "RETURN DISTINCT s.personId AS personId ORDER BY personId LIMIT $limit",
+                after=after, limit=limit,
+            )  # fmt: skip
+            found.update(r["personId"] for r in rows)
+        return sorted(found)[:limit]
 
     async def holds_of(self, person_ids: Sequence[str]) -> dict[str, list[Hold]]:
         """Each person's own restrictions and erasures (not the group's), oldest first."""

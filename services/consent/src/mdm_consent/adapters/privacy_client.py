@@ -47,6 +47,15 @@ RESTRICT_MATCHING = (
 )
 
 
+PURGE_PROFILE = (
+    "mutation PurgeProfileForRetention($id: ID!, $categories: [String!]!, $reference: ID!) { "
+    "purgeProfileAttributes(personId: $id, categories: $categories, reference: $reference) "
+    "{ personIds removedValues } }"
+)
+# The retention job acts as the consent service itself.
+RETENTION_JOB = Principal("service:consent", frozenset({Role.COMPLIANCE}))
+
+
 def _acting(actor: Principal) -> Principal:
     # The officer's subject, with the one role these operations need.
     return Principal(actor.subject, frozenset({Role.COMPLIANCE}))
@@ -118,3 +127,14 @@ class PrivacyClient:
             on_behalf_of=_acting(actor),
         ))["restrictMatchingProcessing"]  # fmt: skip
         return Outcome(tuple(data["personIds"]), _counts(data))
+
+    async def purge(
+        self, person_id: str, categories: Sequence[str], reference: str
+    ) -> tuple[tuple[str, ...], str]:
+        """Remove attribute categories from the profile (the retention job)."""
+        data = (await self._profile.execute(
+            PURGE_PROFILE, {"id": person_id, "categories": list(categories),
+                            "reference": reference},
+            on_behalf_of=RETENTION_JOB,
+        ))["purgeProfileAttributes"]  # fmt: skip
+        return tuple(data["personIds"]), _counts(data)

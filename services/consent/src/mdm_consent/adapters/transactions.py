@@ -9,17 +9,19 @@ from mdm_consent.adapters import (
     merge_store,
     purpose_store,
     request_store,
+    retention_store,
 )
 from mdm_consent.adapters.audit_store import GraphAuditStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
 from mdm_consent.adapters.request_store import GraphRequestStore
+from mdm_consent.adapters.retention_store import GraphRetentionStore
 from mdm_consent.domain.stores import Stores
 
 SCHEMA = (
     *purpose_store.SCHEMA, *graph_store.SCHEMA, *audit_store.SCHEMA, *merge_store.SCHEMA,
-    *request_store.SCHEMA,
+    *request_store.SCHEMA, *retention_store.SCHEMA,
 )  # fmt: skip
 
 
@@ -27,6 +29,7 @@ def stores_of(tx: Transaction) -> Stores:
     return Stores(
         purposes=GraphPurposeStore(tx), consents=GraphConsentStore(tx), audits=GraphAuditStore(tx),
         merges=GraphMergeStore(tx), requests=GraphRequestStore(tx),
+        retention=GraphRetentionStore(tx),
     )  # fmt: skip
 
 

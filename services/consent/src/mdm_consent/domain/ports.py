@@ -19,6 +19,7 @@ from mdm_consent.domain.models import (
 
 if TYPE_CHECKING:
     from mdm_consent.domain.requests import DataSubjectRequest, RequestFilter
+    from mdm_consent.domain.retention_runs import Purge, RetentionRun
 
 
 class PurposeStore(Protocol):
@@ -60,6 +61,10 @@ class ConsentStore(Protocol):
 
     async def persons_of(self, purpose: str) -> list[str]:
         """Every person id with at least one event recorded for ``purpose``."""
+        ...
+
+    async def persons_after(self, after: str, limit: int) -> list[str]:
+        """Person ids with consent events, in id order after ``after``."""
         ...
 
     async def holds_of(self, person_ids: Sequence[str]) -> dict[str, list[Hold]]:
@@ -137,4 +142,28 @@ class RequestStore(Protocol):
         self, filters: RequestFilter, *, after: tuple[date, str] | None, limit: int, today: date
     ) -> list[DataSubjectRequest]:
         """Requests by due date, then id, after the cursor (due date, id)."""
+        ...
+
+
+class RetentionStore(Protocol):
+    async def save_run(self, run: RetentionRun) -> None: ...
+
+    async def get_run(self, run_id: str) -> RetentionRun | None: ...
+
+    async def running(self) -> RetentionRun | None:
+        """The run in progress, if any."""
+        ...
+
+    async def runs(self, *, limit: int) -> list[RetentionRun]:
+        """The latest runs first."""
+        ...
+
+    async def record_purges(
+        self, purges: Sequence[Purge], *, replace_existing: bool = False
+    ) -> list[Purge]:
+        """Store evidence of removals; an existing entry wins unless ``replace_existing``."""
+        ...
+
+    async def purges_of(self, person_id: str) -> list[Purge]:
+        """Evidence of removals from the person's data, oldest first."""
         ...

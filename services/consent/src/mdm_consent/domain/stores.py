@@ -12,6 +12,7 @@ from mdm_consent.domain.ports import (
     MergeStore,
     PurposeStore,
     RequestStore,
+    RetentionStore,
 )
 
 T = TypeVar("T")
@@ -24,6 +25,7 @@ class Stores:
     audits: AuditStore
     merges: MergeStore
     requests: RequestStore
+    retention: RetentionStore
 
 
 class Transactions(Protocol):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
+from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_consent.adapters.transactions import GraphTransactions
@@ -21,6 +22,7 @@ class ConsentContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
     directory: PersonDirectory = field(kw_only=True)
     privacy: PrivacyServices = field(kw_only=True)
+    outbox: Outbox = field(kw_only=True)
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:
