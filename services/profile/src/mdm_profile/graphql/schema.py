@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 import strawberry
 
 from mdm_common.auth import Role
-from mdm_common.errors import InvalidInput, NotFound
+from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
+from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import merging, people, search
+from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.organisations import (
@@ -24,6 +26,7 @@ from mdm_profile.graphql.organisations import (
     OrganisationMutation,
     OrganisationQuery,
 )
+from mdm_profile.graphql.privacy import PrivacyMutation, PrivacyQuery
 from mdm_profile.graphql.types import (
     MERGE_ROLES,
     READ_ROLES,
@@ -48,7 +51,7 @@ MAX_ID_PAGE = 5000
 
 
 @strawberry.type
-class Query(OrganisationQuery):
+class Query(OrganisationQuery, PrivacyQuery):
     @strawberry.field(description="A person by id; NOT_FOUND if there is none.")
     async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
@@ -60,6 +63,9 @@ class Query(OrganisationQuery):
             early.add_done_callback(lambda f: f.cancelled() or f.exception())
         found = await info.context.persons.load(str(id))
         if found is None:
+            store = GraphPersonStore
+            if await info.context.graph.read(lambda tx: store(tx).erased([str(id)])):
+                raise erased_error(str(id), field="id")
             raise NotFound(f"No person with id {id}.", field="id")
         return Person.from_model(found)
 
@@ -138,22 +144,22 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
     )  # fmt: skip
 
 
-async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> list[people.IngestOutcome]:
+async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Ingestion:
     ctx = info.context
     now = datetime.now(UTC)
-    outcomes = await ctx.unit_of_work.write(
+    ingestion = await ctx.unit_of_work.write(
         lambda tx: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
-            sources=ctx.sources, events=ctx.outbox,
-            now=now, rules=ctx.rules,
+            sources=ctx.sources, events=ctx.outbox, suppressor=ctx.suppressor,
+            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules,
         )
     )  # fmt: skip
     ctx.forget_reads()
-    return outcomes
+    return ingestion
 
 
 @strawberry.type
-class Mutation(OrganisationMutation):
+class Mutation(OrganisationMutation, PrivacyMutation):
     @strawberry.mutation(
         description="Ingest up to 500 records of one source system: all of them, or none."
     )
@@ -162,7 +168,8 @@ class Mutation(OrganisationMutation):
     ) -> IngestResult:
         info.context.require(*WRITE_ROLES)
         raws = [RawRecord(**{name: getattr(r, name) for name in _RAW_FIELDS}) for r in records]
-        outcomes = await _ingest(info, source, raws)
+        ingestion = await _ingest(info, source, raws)
+        outcomes = ingestion.outcomes
         created = sum(o.created for o in outcomes)
         return IngestResult(
             created=created,
@@ -172,6 +179,7 @@ class Mutation(OrganisationMutation):
                                created=o.created, report=o.quality)
                 for o in outcomes
             ],
+            suppressed=ingestion.suppressed,
         )  # fmt: skip
 
     @strawberry.mutation(
@@ -226,7 +234,13 @@ class Mutation(OrganisationMutation):
             source_id=str(uuid.uuid4()), given_name=input.given_name,
             family_name=input.family_name, email=input.email,
         )  # fmt: skip
-        outcome = (await _ingest(info, "api", [raw]))[0]
+        ingestion = await _ingest(info, "api", [raw])
+        if ingestion.suppressed:
+            raise Conflict(
+                "This person's data was erased and may not be stored again.",
+                field="input", details={"reason": REASON_SUPPRESSED},
+            )  # fmt: skip
+        outcome = ingestion.outcomes[0]
         person = await info.context.persons.load(outcome.person_id)
         assert person is not None  # written in the transaction that just committed
         return Person.from_model(person)
