@@ -44,6 +44,7 @@ INGEST_SUPPRESSED = """mutation Ingest($source: String!, $records: [SourceRecord
     created updated suppressed records { sourceId personId created }
   }
 }"""
+ACTIVE_IDS = "query A($after: ID!) { activePersonIds(after: $after, first: 1) }"
 CREATE = """mutation C($input: CreatePersonInput!) { createPerson(input: $input) { id } }"""
 SEARCH = """query S($postalCode: String!) {
   searchPersons(postalCode: $postalCode) { edges { node { id } } }
@@ -223,6 +224,8 @@ class TestErasure:
     ) -> None:
         customer = Customer()
         person = new_person(gateway, customer)
+        before = gateway.execute(ACTIVE_IDS, {"after": person[:-1]})["activePersonIds"]
+        assert before == [person]
         compliance.execute(ERASE, {"id": person, "requestId": "dsr-e2e-2"})
 
         [error] = errors_of(gateway.post(PERSON, {"id": person}).json())
@@ -231,6 +234,9 @@ class TestErasure:
         assert "reason" not in unknown
         found = gateway.execute(SEARCH, {"postalCode": customer.place["postalCode"]})
         assert found["searchPersons"]["edges"] == []
+        # The page after a prefix of the id starts with the id itself while it is active.
+        next_ids = gateway.execute(ACTIVE_IDS, {"after": person[:-1]})["activePersonIds"]
+        assert person not in next_ids
 
     def test_a_merged_away_id_reads_as_erased_too(
         self, gateway: GatewayClient, compliance: GatewayClient
