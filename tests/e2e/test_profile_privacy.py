@@ -4,8 +4,11 @@ export, erasure (checked in the raw graph), suppression at ingestion, restrictio
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +16,7 @@ import pytest
 from mdm_common.graph import GraphClient
 from mdm_common.text import fold
 from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform
 
 from .matching_support import birth_date, family_name, phone, place
 from .queries import unique_letters
@@ -295,6 +299,33 @@ class TestSuppression:
         result = ingest(gateway, "crm", member)
 
         assert (result["created"], result["suppressed"]) == (1, [])
+
+    def test_an_import_sets_an_erased_person_s_rows_aside(
+        self, gateway: GatewayClient, compliance: GatewayClient, platform: Platform,
+        token_for: Callable[..., str], tmp_path: Path,
+    ) -> None:  # fmt: skip
+        customer, newcomer = Customer(), Customer()
+        record = customer.record()
+        erased = new_person_with(gateway, record)
+        compliance.execute(ERASE, {"id": erased, "requestId": "dsr-e2e-9"})
+        path = tmp_path / "kunden.csv"
+        path.write_text(
+            "Kundennummer;Vorname;Nachname;E-Mail\n"
+            f"{record['sourceId']};{customer.given};{customer.family};{customer.email}\n"
+            f"{uuid.uuid4().hex[:16]};{newcomer.given};{newcomer.family};{newcomer.email}\n"
+        )
+
+        result = subprocess.run(
+            [sys.executable, "-m", "mdm_profile.cli", "import", str(path), "--source", "crm",
+             "--quiet", "--url", platform.config.gateway_url, "--token", token_for("app")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+        assert result.returncode == 0, result.stderr
+        assert "created 1, updated 0, rejected 0, suppressed 1" in result.stdout
+        set_aside = (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
+        assert [json.loads(line) for line in set_aside] == [
+            {"sourceId": record["sourceId"], "field": "record", "code": "SUPPRESSED"}]  # fmt: skip
 
 
 def new_person_with(gateway: GatewayClient, record: dict[str, Any]) -> str:
