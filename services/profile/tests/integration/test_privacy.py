@@ -454,3 +454,11 @@ class TestRestriction:
         with pytest.raises(NotFound) as refused:
             await restrict(graph, a.person_id)
         assert refused.value.details == {"reason": "ERASED"}
+
+    async def test_a_bad_request_id_changes_nothing(self, graph: GraphClient) -> None:
+        [a] = (await ingest(graph, "crm", Customer().raw())).outcomes
+        with pytest.raises(InvalidInput) as bad:
+            await restrict(graph, a.person_id, request_id="")
+        assert bad.value.field == "requestId"
+        found = await graph.read(lambda tx: GraphPersonStore(tx).get_many([a.person_id]))
+        assert found[a.person_id].processing_restricted is False
