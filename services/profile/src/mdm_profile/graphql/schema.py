@@ -52,7 +52,10 @@ MAX_ID_PAGE = 5000
 
 @strawberry.type
 class Query(OrganisationQuery, PrivacyQuery):
-    @strawberry.field(description="A person by id; NOT_FOUND if there is none.")
+    @strawberry.field(
+        description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
+        "if it was erased)."
+    )
     async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
         if _selects(info, "household"):
@@ -63,10 +66,7 @@ class Query(OrganisationQuery, PrivacyQuery):
             early.add_done_callback(lambda f: f.cancelled() or f.exception())
         found = await info.context.persons.load(str(id))
         if found is None:
-            store = GraphPersonStore
-            if await info.context.graph.read(lambda tx: store(tx).erased([str(id)])):
-                raise erased_error(str(id), field="id")
-            raise NotFound(f"No person with id {id}.", field="id")
+            raise await _missing_person(info, str(id))
         return Person.from_model(found)
 
     @strawberry.field(description="A source record with its quality report; NOT_FOUND if unknown.")
@@ -125,6 +125,14 @@ class Query(OrganisationQuery, PrivacyQuery):
         if record is None:
             raise NotFound(f"No merge with id {id}.", field="id")
         return _merge_info(record)
+
+
+async def _missing_person(info: Info, person_id: str) -> NotFound:
+    """NOT_FOUND; with reason ERASED for an erased person, to tell it from an unknown id."""
+    erased = await info.context.graph.read(lambda tx: GraphPersonStore(tx).erased([person_id]))
+    if erased:
+        return erased_error(person_id, field="id")
+    return NotFound(f"No person with id {person_id}.", field="id")
 
 
 def _selects(info: Info, name: str) -> bool:
