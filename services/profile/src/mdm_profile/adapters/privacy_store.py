@@ -130,8 +130,14 @@ class GraphPrivacyStore:
             ids=ids,
         )
         removed = int(rows[0]["n"]) if rows else 0
-        for label, link, key in _CONTACTS:
-            await self._erase_contact_points(ids, label=label, link=link, key=key)
+        linked = await self.contact_keys(ids)
+        await self._tx.run(
+            "erase.unlink_contacts",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
+            f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            ids=ids,
+        )
+        await self.drop_unused_contacts(linked)
         await self._erase_links(ids)
         # The audit keeps who merged whom and when; the free text and the snapshots
         # (copies of both persons, for unmerge) go.
@@ -153,25 +159,6 @@ class GraphPrivacyStore:
             requestId=request_id,
         )
         return removed
-
-    async def _erase_contact_points(
-        self, ids: list[str], *, label: str, link: str, key: str
-    ) -> None:
-        """Unlink the persons' contact points; delete those no other person uses."""
-        rows = await self._tx.run(
-            f"erase.unlink_{label.lower()}",
-            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[h:{link}]->(c:{label}) "
-            f"WITH h, c.{key} AS key DELETE h RETURN DISTINCT key",
-            ids=ids,
-        )
-        keys = [row["key"] for row in rows]
-        if keys:
-            await self._tx.run(
-                f"erase.orphaned_{label.lower()}",
-                f"UNWIND $keys AS key MATCH (c:{label} {{{key}: key}}) "
-                f"WHERE NOT (c)<-[:{link}]-(:{PERSON}) DETACH DELETE c",
-                keys=keys,
-            )
 
     async def _erase_links(self, ids: list[str]) -> None:
         """Memberships, employers and relations go; a household left empty goes too
@@ -196,6 +183,28 @@ class GraphPrivacyStore:
             "DELETE r",
             ids=ids,
         )
+
+    async def contact_keys(self, person_ids: Sequence[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for label, link, key in _CONTACTS:
+            rows = await self._tx.run(
+                f"purge.linked_{label.lower()}",
+                f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[:{link}]->(c:{label}) "
+                f"RETURN DISTINCT c.{key} AS key",
+                ids=list(person_ids),
+            )
+            found[label] = [row["key"] for row in rows]
+        return found
+
+    async def drop_unused_contacts(self, keys: dict[str, list[str]]) -> None:
+        for label, link, key in _CONTACTS:
+            if keys.get(label):
+                await self._tx.run(
+                    f"purge.unused_{label.lower()}",
+                    f"UNWIND $keys AS key MATCH (c:{label} {{{key}: key}}) "
+                    f"WHERE NOT (c)<-[:{link}]-(:{PERSON}) DETACH DELETE c",
+                    keys=keys[label],
+                )
 
     async def restrict(
         self, person_ids: Sequence[str], *, restricted: bool, request_id: str, at: datetime

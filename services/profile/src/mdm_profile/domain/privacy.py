@@ -141,9 +141,9 @@ class PrivacyStore(Protocol):
     ) -> None: ...
 
 
-def check_request_id(request_id: str) -> str:
+def check_request_id(request_id: str, *, field: str = "requestId") -> str:
     if not _REQUEST_ID.fullmatch(request_id):
-        raise InvalidInput("requestId must be 1-128 letters, digits or _.:-", field="requestId")
+        raise InvalidInput(f"{field} must be 1-128 letters, digits or _.:-", field=field)
     return request_id
 
 
@@ -161,7 +161,7 @@ def restricted_error(person_id: str, *, field: str) -> Conflict:
     )
 
 
-async def _group(person_id: str, store: PrivacyStore) -> PersonGroup:
+async def merge_group(person_id: str, store: PrivacyStore) -> PersonGroup:
     group = await store.group(person_id)
     if group is None:
         raise NotFound(f"No person with id {person_id}.", field="personId")
@@ -261,7 +261,7 @@ def _merge_item(merge: MergeEntry) -> DataItem:
 
 async def personal_data(person_id: str, *, store: PrivacyStore) -> PersonalData:
     """Everything the profile holds on the person's merge group, item by item."""
-    group = await _group(person_id, store)
+    group = await merge_group(person_id, store)
     ids = group.person_ids
     if group.erased:
         return PersonalData(ids, erased=True, restricted=False, items=[])
@@ -286,7 +286,7 @@ async def erase(
 ) -> Erasure:
     """Erase the person's merge group; asking again changes nothing."""
     check_request_id(request_id)
-    group = await _group(person_id, store)
+    group = await merge_group(person_id, store)
     ids = group.person_ids
     if group.erased:
         return Erasure(ids, removed_records=0, suppression_entries=0, already_erased=True)
@@ -303,7 +303,7 @@ async def restrict(
 ) -> Restriction:
     """Set or lift the restriction of processing (Art. 18) on the merge group."""
     check_request_id(request_id)
-    group = await _group(person_id, store)
+    group = await merge_group(person_id, store)
     if group.erased:
         raise erased_error(person_id)
     await store.restrict(group.person_ids, restricted=restricted, request_id=request_id, at=now)

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
-from mdm_profile.domain import privacy
+from mdm_profile.domain import privacy, retention
 from mdm_profile.graphql.context import ProfileContext
 
 Info = strawberry.Info[ProfileContext, None]
@@ -59,6 +61,15 @@ class ProfileErasure:
     removed_records: int
     suppression_entries: int
     already_erased: bool
+
+
+@strawberry.type(description="What the retention job's removal of categories did.")
+class ProfilePurge:
+    person_ids: list[strawberry.ID]
+    removed_values: int = strawberry.field(
+        description="Values emptied (source records, golden and merged-away values); 0 when "
+        "nothing was left to remove."
+    )
 
 
 @strawberry.type
@@ -134,3 +145,27 @@ class PrivacyMutation:
         )  # fmt: skip
         ctx.forget_reads()
         return ProfileRestriction(person_ids=_ids(done.person_ids), restricted=done.restricted)
+
+    @strawberry.mutation(
+        description="Retention (the consent service's job): remove attribute categories "
+        "(identity, birth_date, email, phone, postal_address, language) whose purposes have "
+        "lapsed from the person's merge group, in one transaction; the golden record is rebuilt "
+        "from what is left. `reference`: the retention run. Idempotent. Role: compliance."
+    )
+    async def purge_profile_attributes(
+        self, info: Info, person_id: strawberry.ID, categories: list[str],
+        reference: strawberry.ID,
+    ) -> ProfilePurge:  # fmt: skip
+        ctx = info.context
+        ctx.require(*PRIVACY_ROLES)
+        now = datetime.now(UTC)
+        done = await ctx.unit_of_work.write(
+            lambda tx: retention.purge(
+                str(person_id), categories, str(reference), store=GraphPrivacyStore(tx),
+                contacts=GraphPrivacyStore(tx), people=GraphPersonStore(tx),
+                snapshots=GraphMergeStore(tx), households=ctx.household_store(tx),
+                sources=ctx.sources, rules=ctx.rules, events=ctx.outbox, now=now,
+            )
+        )  # fmt: skip
+        ctx.forget_reads()
+        return ProfilePurge(person_ids=_ids(done.person_ids), removed_values=done.removed_values)
