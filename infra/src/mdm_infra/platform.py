@@ -26,6 +26,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = PROJECT_ROOT / "gateway"
 SERVICES = ("profile", "matching", "consent")
 WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
+# Workers that also run Celery beat (scheduled tasks: consent's daily retention job).
+# One process per platform, so the schedule fires once.
+WORKERS_WITH_BEAT = ("consent",)
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,10 @@ class PlatformConfig:
             "GRAPH_DATABASE": name,
             "BROKER_URL": self.broker.url,
             "GATEWAY_SECRET": self.secrets.gateway,
-            # Services that call another one directly (matching -> profile).
+            # Services that call another one directly (matching, consent -> profile).
             "PROFILE_URL": self.service_url("profile") + "/graphql",
+            # consent -> matching, for data-subject requests.
+            "MATCHING_URL": self.service_url("matching") + "/graphql",
         }
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
 
@@ -208,11 +213,13 @@ class Platform:
 
     def _spawn_worker(self, service: str, env: dict[str, str] | None = None) -> ManagedProcess:
         cfg = self.config
+        beat = (["--beat", "--schedule", str(cfg.state_dir / f"{service}-beat-schedule")]
+                if service in WORKERS_WITH_BEAT else [])  # fmt: skip
         return self._spawn(
             f"{service}-worker",
             [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
              "-Q", WORKER_QUEUES[service], "-n", f"{service}@%h", "--concurrency", "1",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle", *beat],
             env=cfg.service_env(service) | (env or {}),
         )  # fmt: skip
 

@@ -80,7 +80,9 @@ class SubgraphClient:
             first = errors[0]
             extensions = first.get("extensions") or {}
             error = _ERRORS.get(extensions.get("code", ""), DomainError)
+            # The specifics (e.g. ``reason``) travel on, as the called service gave them.
+            details = {k: v for k, v in extensions.items() if k not in ("code", "field")}
             raise error(first.get("message", "The called service refused the request."),
-                        field=extensions.get("field"))  # fmt: skip
+                        field=extensions.get("field"), details=details)  # fmt: skip
         data: dict[str, Any] = result.get("data") or {}
         return data

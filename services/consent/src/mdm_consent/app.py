@@ -7,10 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mdm_common.auth import Principal
+from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
 from mdm_common.subgraph_client import SubgraphClient
+from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.profile_client import ProfileDirectory
 from mdm_consent.adapters.transactions import SCHEMA
 from mdm_consent.graphql.context import ConsentContext
@@ -21,16 +23,23 @@ from mdm_consent.settings import ConsentSettings
 def create_app() -> Starlette:
     settings = ConsentSettings()
     graph = graph_client_from(settings)
-    profile_http = SubgraphClient(
-        settings.profile_url, secret=settings.gateway_secret.get_secret_value().encode()
-    )
+    secret = settings.gateway_secret.get_secret_value().encode()
+    profile_http = SubgraphClient(settings.profile_url, secret=secret)
+    matching_http = SubgraphClient(settings.matching_url, secret=secret)
     directory = ProfileDirectory(profile_http)
+    privacy = PrivacyClient(profile=profile_http, matching=matching_http)
+    celery = make_celery("consent-api", settings.broker_url)
+
+    async def close() -> None:
+        await profile_http.close()
+        await matching_http.close()
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> ConsentContext:
         return ConsentContext(request=request, response=response, principal=principal,
-                              graph=graph, directory=directory)  # fmt: skip
+                              graph=graph, directory=directory, privacy=privacy,
+                              outbox=Outbox(celery))  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,
@@ -38,5 +47,5 @@ def create_app() -> Starlette:
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
-        on_shutdown=profile_http.close,
+        on_shutdown=close,
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from mdm_common.settings import ServiceSettings
@@ -14,3 +15,10 @@ class ConsentSettings(ServiceSettings):
     # The profile subgraph (called directly, signed with the gateway secret) to check
     # that a person exists before their consent events are recorded.
     profile_url: str = "http://127.0.0.1:4001/graphql"
+    # The matching subgraph, called directly for data-subject requests (its copy of
+    # a person's data is exported, erased or restricted with the rest).
+    matching_url: str = "http://127.0.0.1:4002/graphql"
+
+    # The retention job: daily at this hour (UTC), persons per page (one task each).
+    retention_hour_utc: int = Field(default=2, ge=0, le=23)
+    retention_page: int = Field(default=200, ge=1, le=5000)

@@ -11,8 +11,15 @@ from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
-from mdm_profile.adapters import company_store, graph_store, household_store, merge_store
+from mdm_profile.adapters import (
+    company_store,
+    graph_store,
+    household_store,
+    merge_store,
+    privacy_store,
+)
 from mdm_profile.domain.sources import SourceRegistry
+from mdm_profile.domain.suppression import Suppressor
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.schema import build_schema
 from mdm_profile.settings import ProfileSettings
@@ -23,6 +30,7 @@ def create_app() -> Starlette:
     graph = graph_client_from(settings)
     celery = make_celery("profile", settings.broker_url)
     sources = SourceRegistry(settings.sources)
+    suppressor = Suppressor(settings.suppression_key_bytes)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
@@ -30,7 +38,7 @@ def create_app() -> Starlette:
         return ProfileContext(
             request=request, response=response, principal=principal,
             graph=graph, outbox=Outbox(celery), sources=sources,
-            rules=settings.survivorship_rules,
+            rules=settings.survivorship_rules, suppressor=suppressor,
             household_by_family_name=settings.household_by_family_name,
         )  # fmt: skip
 
@@ -43,6 +51,7 @@ def create_app() -> Starlette:
             *merge_store.SCHEMA,
             *household_store.SCHEMA,
             *company_store.SCHEMA,
+            *privacy_store.SCHEMA,
         ),
         context_factory=context,
     )

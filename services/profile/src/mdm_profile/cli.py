@@ -50,13 +50,19 @@ def _import(args: argparse.Namespace) -> int:
                 f"\nCannot reach the gateway at {args.url}: {type(exc).__name__}", file=sys.stderr
             )
             return 1
-    print(f"created {summary.created}, updated {summary.updated}, rejected {len(summary.rejected)}")
-    if summary.rejected:
+    print(f"created {summary.created}, updated {summary.updated}, rejected "
+          f"{len(summary.rejected)}, suppressed {len(summary.suppressed)}")  # fmt: skip
+    # Rows of erased persons are set aside with the refused ones, for the same follow-up.
+    set_aside = summary.rejected + [
+        {"sourceId": source_id, "field": "record", "code": "SUPPRESSED"}
+        for source_id in summary.suppressed
+    ]
+    if set_aside:
         rejected_path = path.with_name(path.name + ".rejected.jsonl")
         with rejected_path.open("w", encoding="utf-8") as out:
-            for entry in summary.rejected:
+            for entry in set_aside:
                 out.write(json.dumps(entry) + "\n")
-        print(f"rejected rows (source id, field, code): {rejected_path}")
+        print(f"rows not stored (source id, field, code): {rejected_path}")
     return 0
 
 

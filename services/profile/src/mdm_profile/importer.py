@@ -20,7 +20,7 @@ import httpx
 
 INGEST = """
 mutation Import($source: String!, $records: [SourceRecordInput!]!) {
-  ingestSourceRecords(source: $source, records: $records) { created updated }
+  ingestSourceRecords(source: $source, records: $records) { created updated suppressed }
 }
 """
 
@@ -113,6 +113,8 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    # Source ids of rows not stored because their person was erased.
+    suppressed: list[str] = field(default_factory=list)
 
 
 class GatewayError(RuntimeError):
@@ -142,6 +144,7 @@ def send_batch(client: httpx.Client, url: str, source: str, batch: list[dict[str
             result = body["data"]["ingestSourceRecords"]
             summary.created += result["created"]
             summary.updated += result["updated"]
+            summary.suppressed.extend(result["suppressed"])
             return
         error = body["errors"][0]
         rejected = error.get("extensions", {}).get("rejected")

@@ -12,12 +12,14 @@ from mdm_common.graph import GraphClient
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import people
 from mdm_profile.domain.households import HouseholdRole
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .suppression import SUPPRESSOR
 
 SOURCES = SourceRegistry({"crm": 1})
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -36,10 +38,11 @@ async def ingest(graph: GraphClient, *raws: RawRecord, by_family_name: bool = Tr
         lambda tx: people.ingest(
             "crm", raws, store=GraphPersonStore(tx),
             households=GraphHouseholdStore(tx, by_family_name=by_family_name),
-            sources=SOURCES, events=Recorder(), now=now,
+            sources=SOURCES, events=Recorder(), now=now, suppressor=SUPPRESSOR,
+            suppressions=GraphSuppressionList(tx),
         )
     )  # fmt: skip
-    return [o.person_id for o in outcomes]
+    return [o.person_id for o in outcomes.outcomes]
 
 
 async def household_of(graph: GraphClient, person_id: str) -> str | None:

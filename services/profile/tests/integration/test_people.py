@@ -15,11 +15,13 @@ from mdm_common.graph import GraphClient
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import people
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .suppression import SUPPRESSOR
 
 SOURCES = SourceRegistry({"crm": 1, "shop": 2})
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -35,7 +37,7 @@ async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
 async def ingest(graph: GraphClient, source: str, *raws: RawRecord, events: Recorder | None = None,
                  now: datetime = NOW) -> list[people.IngestOutcome]:  # fmt: skip
     recorder = events or Recorder()
-    return await graph.write(
+    ingestion = await graph.write(
         lambda tx: people.ingest(
             source,
             raws,
@@ -43,9 +45,12 @@ async def ingest(graph: GraphClient, source: str, *raws: RawRecord, events: Reco
             households=GraphHouseholdStore(tx),
             sources=SOURCES,
             events=recorder,
+            suppressor=SUPPRESSOR,
+            suppressions=GraphSuppressionList(tx),
             now=now,
         )
     )
+    return ingestion.outcomes
 
 
 async def snapshot(graph: GraphClient, person_id: str) -> dict[str, Any]:

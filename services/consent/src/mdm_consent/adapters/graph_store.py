@@ -31,6 +31,8 @@ from mdm_consent.domain.models import (
     ConsentEvent,
     EventType,
     Fact,
+    Hold,
+    HoldKind,
     MergeLink,
     Method,
 )
@@ -45,6 +47,7 @@ SCHEMA = (
     f"CREATE INDEX consent_event_person IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.personId)",
     f"CREATE INDEX consent_event_purpose IF NOT EXISTS FOR (c:{CONSENT_EVENT}) ON (c.purpose)",
     f"CREATE INDEX consent_state_purpose IF NOT EXISTS FOR (s:{CONSENT_STATE}) ON (s.purpose)",
+    f"CREATE INDEX consent_state_person IF NOT EXISTS FOR (s:{CONSENT_STATE}) ON (s.personId)",
     f"CREATE CONSTRAINT consent_state_key IF NOT EXISTS "
     f"FOR (s:{CONSENT_STATE}) REQUIRE s.key IS UNIQUE",
     f"CREATE CONSTRAINT consent_subject_person IF NOT EXISTS "
@@ -129,6 +132,10 @@ class GraphConsentStore:
                 fact_from_json(f, person_id=m)
                 for m in group.members
                 for f in [*(rows[m]["own"] or ()), *(rows[m]["shared"] or ())]
+            ), holds=tuple(
+                hold_from_json(h, person_id=m)
+                for m in group.members
+                for h in rows[m]["holds"] or ()
             ))
             for pid, group in groups.items()
         }  # fmt: skip
@@ -154,11 +161,70 @@ class GraphConsentStore:
         )
         return sorted({r["personId"] for r in rows})
 
+    async def persons_after(self, after: str, limit: int) -> list[str]:
+        # Events for a purpose extend a state, objections to all direct marketing and
+        # evidence of age a subject: the persons are those of both, merged here.
+        found: set[str] = set()
+        for label in (CONSENT_STATE, CONSENT_SUBJECT):
+            rows = await self._tx.run(
+                "consent.persons_after",
+                f"MATCH (s:{label}) WHERE s.personId > $after "
+                "RETURN DISTINCT s.personId AS personId ORDER BY personId LIMIT $limit",
+                after=after, limit=limit,
+            )  # fmt: skip
+            found.update(r["personId"] for r in rows)
+        return sorted(found)[:limit]
+
+    async def holds_of(self, person_ids: Sequence[str]) -> dict[str, list[Hold]]:
+        """Each person's own restrictions and erasures (not the group's), oldest first."""
+        rows = await self._tx.run(
+            "consent.holds_of",
+            f"UNWIND $ids AS pid OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: pid}}) "
+            "RETURN pid, p.holds AS holds",
+            ids=list(dict.fromkeys(person_ids)),
+        )  # fmt: skip
+        return {r["pid"]: [hold_from_json(h) for h in r["holds"] or ()] for r in rows}
+
+    async def set_holds(self, holds: dict[str, list[Hold]]) -> None:
+        await self._tx.run(
+            "consent.set_holds",
+            f"UNWIND $rows AS row MERGE (p:{CONSENT_SUBJECT} {{personId: row.personId}}) "
+            "ON CREATE SET p.facts = [] SET p.holds = row.holds",
+            rows=[{"personId": pid, "holds": [hold_json(h) for h in hs]}
+                  for pid, hs in holds.items()],
+        )  # fmt: skip
+
+    async def pseudonymise(self, person_ids: Sequence[str]) -> int:
+        """Erasure (Art. 17): drop what identifies the person from their events and
+        facts (the evidenced birth date); the events stay as proof of consent (Art.
+        7(1), 17(3)(e)). Returns the number of events changed."""
+        rows = await self._tx.run(
+            "consent.pseudonymise_events",
+            f"UNWIND $ids AS pid MATCH (c:{CONSENT_EVENT} {{personId: pid}}) "
+            "WHERE c.birthDate IS NOT NULL SET c.birthDate = null RETURN count(c) AS changed",
+            ids=list(person_ids),
+        )  # fmt: skip
+        subjects = await self._tx.run(
+            "consent.subject_facts",
+            f"UNWIND $ids AS pid MATCH (p:{CONSENT_SUBJECT} {{personId: pid}}) "
+            "RETURN pid, p.facts AS facts",
+            ids=list(person_ids),
+        )  # fmt: skip
+        await self._tx.run(
+            "consent.pseudonymise_facts",
+            f"UNWIND $rows AS row MATCH (p:{CONSENT_SUBJECT} {{personId: row.personId}}) "
+            "SET p.facts = row.facts",
+            rows=[{"personId": r["pid"],
+                   "facts": [_without_birth_date(f) for f in r["facts"] or ()]}
+                  for r in subjects],
+        )  # fmt: skip
+        return int(rows[0]["changed"]) if rows else 0
+
     async def _fact_rows(
         self, person_ids: Sequence[str], purpose: str
     ) -> dict[str, dict[str, Any]]:
         returned = ("s.facts AS own, p.facts AS shared, p.mergedInto AS mergedInto, "
-                    "p.merges AS merges")  # fmt: skip
+                    "p.merges AS merges, p.holds AS holds")  # fmt: skip
         if len(person_ids) == 1:
             # The single check: two lookups by key, no UNWIND to plan.
             rows = await self._tx.run(
@@ -232,6 +298,24 @@ def fact_from_json(text: str, *, person_id: str | None = None) -> Fact:
         birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
         direct_marketing=bool(v.get("d")), person_id=person_id,
     )  # fmt: skip
+
+
+def _without_birth_date(fact: str) -> str:
+    values = json.loads(fact)
+    values.pop("b", None)
+    return json.dumps(values, separators=(",", ":"))
+
+
+def hold_json(hold: Hold) -> str:
+    values = {"k": hold.kind.value, "s": hold.since.isoformat(), "r": hold.request_id,
+              "u": hold.until.isoformat() if hold.until else None}  # fmt: skip
+    return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
+
+
+def hold_from_json(text: str, *, person_id: str | None = None) -> Hold:
+    v = json.loads(text)
+    return Hold(HoldKind(v["k"]), datetime.fromisoformat(v["s"]), v["r"],
+                datetime.fromisoformat(v["u"]) if "u" in v else None, person_id)  # fmt: skip
 
 
 def link_json(link: MergeLink) -> str:

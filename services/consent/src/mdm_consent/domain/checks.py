@@ -44,7 +44,8 @@ async def contact_check(
     decisions = []
     for pid in person_ids:
         group = facts[pid]
-        verdict = decide(found, channel, group.facts, at, lineage=group.lineage)
+        verdict = decide(found, channel, group.facts, at, lineage=group.lineage,
+                         holds=group.holds)  # fmt: skip
         decisions.append(
             ContactDecision(pid, found.code, channel, at, verdict, group.lineage.survivor_id)
         )

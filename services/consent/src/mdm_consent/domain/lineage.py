@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from mdm_consent.domain.models import Fact, MergeLink, MergeState
+from mdm_consent.domain.models import Fact, Hold, MergeLink, MergeState
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class GroupFacts:
 
     lineage: Lineage
     facts: tuple[Fact, ...] = ()
+    # Restrictions and erasures of any member (data-subject requests).
+    holds: tuple[Hold, ...] = ()
 
 
 def _path_to_root(person: str, up: dict[str, MergeLink]) -> list[str]:

@@ -208,3 +208,24 @@ class MergeLink:
     linked_at: datetime
     state: MergeState = MergeState.ACTIVE
     undone_at: datetime | None = None
+
+
+class HoldKind(StrEnum):
+    """Why nobody may be contacted whatever the consent: a data-subject request."""
+
+    RESTRICTED = "RESTRICTED"  # Art. 18: processing restricted
+    ERASED = "ERASED"  # Art. 17: the person's data is erased; the history stays as proof
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A restriction or erasure in force from ``since`` until ``until`` (None: open)."""
+
+    kind: HoldKind
+    since: datetime
+    request_id: str
+    until: datetime | None = None
+    person_id: str | None = None
+
+    def in_force(self, at: datetime) -> bool:
+        return self.since <= at and (self.until is None or at < self.until)

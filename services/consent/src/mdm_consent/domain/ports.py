@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import (
     ConsentEvent,
     EventType,
+    Hold,
     MergeLink,
     NoticeVersion,
     Purpose,
     ReadAudit,
 )
+
+if TYPE_CHECKING:
+    from mdm_consent.domain.requests import DataSubjectRequest, RequestFilter
+    from mdm_consent.domain.retention_runs import Purge, RetentionRun
 
 
 class PurposeStore(Protocol):
@@ -56,6 +61,23 @@ class ConsentStore(Protocol):
 
     async def persons_of(self, purpose: str) -> list[str]:
         """Every person id with at least one event recorded for ``purpose``."""
+        ...
+
+    async def persons_after(self, after: str, limit: int) -> list[str]:
+        """Person ids with consent events, in id order after ``after``."""
+        ...
+
+    async def holds_of(self, person_ids: Sequence[str]) -> dict[str, list[Hold]]:
+        """Each person's own restrictions and erasures, oldest first."""
+        ...
+
+    async def set_holds(self, holds: dict[str, list[Hold]]) -> None:
+        """Replace the persons' restrictions and erasures."""
+        ...
+
+    async def pseudonymise(self, person_ids: Sequence[str]) -> int:
+        """Drop what identifies the persons from their events and facts; the number of
+        events changed."""
         ...
 
 
@@ -102,4 +124,46 @@ class PersonDirectory(Protocol):
     async def resolve(self, person_id: str) -> str | None:
         """The profile service's current id for ``person_id`` (a merged-away id resolves
         to its survivor), or ``None`` if there is no such person."""
+        ...
+
+
+class RequestStore(Protocol):
+    async def get(self, request_id: str, *, lock: bool = False) -> DataSubjectRequest | None:
+        """A request; ``lock`` takes its write lock (changes of one request serialise)."""
+        ...
+
+    async def save(self, request: DataSubjectRequest) -> None: ...
+
+    async def of_person(self, person_ids: list[str]) -> list[DataSubjectRequest]:
+        """The requests made for any of these person ids, oldest first."""
+        ...
+
+    async def find(
+        self, filters: RequestFilter, *, after: tuple[date, str] | None, limit: int, today: date
+    ) -> list[DataSubjectRequest]:
+        """Requests by due date, then id, after the cursor (due date, id)."""
+        ...
+
+
+class RetentionStore(Protocol):
+    async def save_run(self, run: RetentionRun) -> None: ...
+
+    async def get_run(self, run_id: str) -> RetentionRun | None: ...
+
+    async def running(self) -> RetentionRun | None:
+        """The run in progress, if any."""
+        ...
+
+    async def runs(self, *, limit: int) -> list[RetentionRun]:
+        """The latest runs first."""
+        ...
+
+    async def record_purges(
+        self, purges: Sequence[Purge], *, replace_existing: bool = False
+    ) -> list[Purge]:
+        """Store evidence of removals; an existing entry wins unless ``replace_existing``."""
+        ...
+
+    async def purges_of(self, person_id: str) -> list[Purge]:
+        """Evidence of removals from the person's data, oldest first."""
         ...

@@ -39,6 +39,8 @@ from mdm_consent.domain.models import (
     Channel,
     EventType,
     Fact,
+    Hold,
+    HoldKind,
     LegalBasis,
     Method,
     Purpose,
@@ -60,6 +62,8 @@ class Reason(StrEnum):
     RENEWAL_REQUIRED = "RENEWAL_REQUIRED"  # a material notice version came after the consent
     PARENTAL_AUTHORISATION_REQUIRED = "PARENTAL_AUTHORISATION_REQUIRED"
     NO_CONSENT_OR_SALE = "NO_CONSENT_OR_SALE"
+    PROCESSING_RESTRICTED = "PROCESSING_RESTRICTED"  # Art. 18 request in force
+    ERASED = "ERASED"  # Art. 17: the person's data is erased
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,23 @@ def chronological(facts: Iterable[Fact], at: datetime) -> list[Fact]:
 
 def decide(
     purpose: Purpose, channel: Channel, facts: Iterable[Fact], at: datetime, *,
-    lineage: Lineage | None = None,
+    lineage: Lineage | None = None, holds: Iterable[Hold] = (),
 ) -> Verdict:  # fmt: skip
-    """The verdict at ``at``; ``lineage`` when the facts are those of a merge group."""
+    """The verdict at ``at``; ``lineage`` when the facts are those of a merge group,
+    ``holds`` the restrictions and erasures of the group's members (they come first:
+    a restricted or erased person is contacted on no basis at all)."""
+    standing = {h.kind for h in holds if h.in_force(at)}
+    if HoldKind.ERASED in standing:
+        return Verdict(False, Reason.ERASED, purpose.legal_basis)
+    if HoldKind.RESTRICTED in standing:
+        return Verdict(False, Reason.PROCESSING_RESTRICTED, purpose.legal_basis)
+    return _by_facts(purpose, channel, facts, at, lineage)
+
+
+def _by_facts(
+    purpose: Purpose, channel: Channel, facts: Iterable[Fact], at: datetime,
+    lineage: Lineage | None,
+) -> Verdict:  # fmt: skip
     history = chronological(facts, at)
     joined = _Joined(lineage)
     if channel not in purpose.channels:

@@ -6,7 +6,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from mdm_consent.domain.ports import AuditStore, ConsentStore, MergeStore, PurposeStore
+from mdm_consent.domain.ports import (
+    AuditStore,
+    ConsentStore,
+    MergeStore,
+    PurposeStore,
+    RequestStore,
+    RetentionStore,
+)
 
 T = TypeVar("T")
 
@@ -17,6 +24,8 @@ class Stores:
     consents: ConsentStore
     audits: AuditStore
     merges: MergeStore
+    requests: RequestStore
+    retention: RetentionStore
 
 
 class Transactions(Protocol):

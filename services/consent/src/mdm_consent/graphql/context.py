@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 
 from strawberry.dataloader import DataLoader
 
+from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_consent.adapters.transactions import GraphTransactions
 from mdm_consent.domain import audit
+from mdm_consent.domain.fulfilment import PrivacyServices
 from mdm_consent.domain.models import ConsentEvent
 from mdm_consent.domain.ports import PersonDirectory
 from mdm_consent.graphql.types import READ_ROLES
@@ -19,6 +21,8 @@ from mdm_consent.graphql.types import READ_ROLES
 class ConsentContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
     directory: PersonDirectory = field(kw_only=True)
+    privacy: PrivacyServices = field(kw_only=True)
+    outbox: Outbox = field(kw_only=True)
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:

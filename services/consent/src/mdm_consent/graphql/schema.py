@@ -14,6 +14,8 @@ from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.requests import RequestMutation, RequestQuery
+from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
 
 Info = strawberry.Info[ConsentContext, None]
 
@@ -34,7 +36,7 @@ class Person:
 
 
 @strawberry.type
-class Query:
+class Query(RequestQuery, RetentionQuery):
     @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
     async def purposes(self, info: Info) -> list[t.Purpose]:
         info.context.require(*t.PURPOSE_READ_ROLES)
@@ -176,7 +178,7 @@ async def _check(
 
 
 @strawberry.type
-class Mutation:
+class Mutation(RequestMutation, RetentionMutation):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)

@@ -115,7 +115,9 @@ class GraphCompanyStore:
             "company.employ",
             f"MATCH (asked:{PERSON} {{id: $person}}) "
             f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}]->(survivor:{PERSON}) "
-            f"WITH coalesce(survivor, asked) AS p MATCH (c:{COMPANY} {{id: $company}}) "
+            # An erased person (status ERASED) is employed by nobody any more.
+            "WITH coalesce(survivor, asked) AS p WHERE p.status IS NULL "
+            f"MATCH (c:{COMPANY} {{id: $company}}) "
             f"MERGE (p)-[w:{WORKS_FOR}]->(c) SET w.role = $role RETURN count(w) AS n",
             person=person_id,
             company=company_id,

@@ -21,6 +21,7 @@ from mdm_common.graph import Transaction, as_utc
 from mdm_profile.domain.golden import Rule
 from mdm_profile.domain.models import Lineage, Person
 from mdm_profile.domain.ports import ProfileChanges, StoredRecord
+from mdm_profile.domain.privacy import ERASED
 from mdm_profile.domain.quality.addresses import PostalAddress, address_key
 from mdm_profile.domain.quality.contact import Phone
 from mdm_profile.domain.quality.folding import fold
@@ -157,6 +158,7 @@ def person_from(props: dict[str, Any]) -> Person:
         phone=_phone_from(props), address=_address_from(props), language=props.get("language"),
         created_at=as_utc(props["createdAt"]),
         updated_at=as_utc(props.get("updatedAt") or props["createdAt"]), lineage=lineage,
+        processing_restricted=bool(props.get("processingRestricted")),
     )  # fmt: skip
 
 
@@ -197,20 +199,36 @@ class GraphPersonStore:
         self._tx = tx
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Person]:
-        """Persons by id; an id that was merged away maps to its survivor."""
+        """Persons by id; an id that was merged away maps to its survivor.
+
+        Erased persons are not found (``erased`` tells them from unknown ids).
+        """
         rows = await self._tx.run(
             "person.get_many",
             f"UNWIND $ids AS id MATCH (asked:{PERSON} {{id: id}}) "
             f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}]->(survivor:{PERSON}) "
-            "WITH id, coalesce(survivor, asked) AS p "
+            "WITH id, coalesce(survivor, asked) AS p WHERE coalesce(p.status, '') <> $erased "
             f"OPTIONAL MATCH (old:{PERSON})-[:{MERGED_INTO}]->(p) "
             "RETURN id, p {.*} AS p, collect(old.id) AS mergedFrom",
             ids=list(ids),
+            erased=ERASED,
         )
         return {
             row["id"]: replace(person_from(row["p"]), merged_from=tuple(sorted(row["mergedFrom"])))
             for row in rows
         }
+
+    async def erased(self, ids: Sequence[str]) -> set[str]:
+        """Those of ``ids`` whose person (or its survivor) was erased."""
+        rows = await self._tx.run(
+            "person.erased",
+            f"UNWIND $ids AS id MATCH (asked:{PERSON} {{id: id}}) "
+            f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}]->(survivor:{PERSON}) "
+            "WITH id, coalesce(survivor, asked) AS p WHERE p.status = $erased RETURN id",
+            ids=list(ids),
+            erased=ERASED,
+        )
+        return {row["id"] for row in rows}
 
     async def active_ids(self, *, after: str, limit: int) -> list[str]:
         """Ids of persons not merged away, in id order after ``after``."""

@@ -22,12 +22,14 @@ from mdm_profile.adapters.link_store import GraphLinkStore
 from mdm_profile.domain.links import LinkType, MergedLinks, PersonLink
 from mdm_profile.domain.merging import Merge, MergeState, PersonSnapshot, PersonState
 from mdm_profile.domain.models import Person
+from mdm_profile.domain.privacy import ERASED
 
 MERGE = "Merge"
 
 SCHEMA = (
     f"CREATE CONSTRAINT merge_id IF NOT EXISTS FOR (m:{MERGE}) REQUIRE m.id IS UNIQUE",
     f"CREATE INDEX merge_merged_id IF NOT EXISTS FOR (m:{MERGE}) ON (m.mergedId)",
+    f"CREATE INDEX merge_survivor_id IF NOT EXISTS FOR (m:{MERGE}) ON (m.survivorId)",
 )
 _TOMBSTONE = {"status": None, "mergedInto": None, "mergedAt": None}
 
@@ -38,12 +40,16 @@ def _json_default(value: Any) -> str:
     raise TypeError(type(value).__name__)
 
 
-def _snapshot_json(snapshot: PersonSnapshot) -> dict[str, Any]:
+def _snapshot_json(snapshot: PersonSnapshot | None) -> dict[str, Any] | None:
+    if snapshot is None:
+        return None
     return {"id": snapshot.person.id, "props": person_props(snapshot.person),
             "recordKeys": list(snapshot.record_keys)}  # fmt: skip
 
 
-def _snapshot_from(data: dict[str, Any]) -> PersonSnapshot:
+def _snapshot_from(data: dict[str, Any] | None) -> PersonSnapshot | None:
+    if data is None:
+        return None
     props = dict(data["props"], id=data["id"])
     for key in ("createdAt", "updatedAt"):
         props[key] = datetime.fromisoformat(props[key])
@@ -71,6 +77,16 @@ def _links_from(data: dict[str, Any] | None) -> MergedLinks | None:
     return MergedLinks(each("survivorBefore"), each("mergedBefore"), each("survivorAfter"))
 
 
+def _state(row: dict[str, Any]) -> PersonState:
+    props = row["p"]
+    if props.get("status") == ERASED:  # a tombstone: nothing but its id
+        at = as_utc(props["erasedAt"])
+        return PersonState(Person(props["id"], "", "", created_at=at, updated_at=at),
+                           row["mergedInto"], (), erased=True)  # fmt: skip
+    records = sorted((record_from(r) for r in row["records"]), key=lambda r: r.key)
+    return PersonState(person_from(props), row["mergedInto"], tuple(records))
+
+
 class GraphMergeStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -89,14 +105,7 @@ class GraphMergeStore:
             "RETURN id, p {.*} AS p, s.id AS mergedInto, collect(r {.*}) AS records",
             ids=person_ids,
         )
-        return {
-            row["id"]: PersonState(
-                person_from(row["p"]),
-                row["mergedInto"],
-                tuple(sorted((record_from(r) for r in row["records"]), key=lambda r: r.key)),
-            )
-            for row in rows
-        }
+        return {row["id"]: _state(row) for row in rows}
 
     async def move_records(self, keys: list[str], *, to_person: str) -> None:
         await self._tx.run(
@@ -194,11 +203,13 @@ class GraphMergeStore:
         if not rows:
             return None
         m = rows[0]["m"]
-        snapshot = json.loads(m["snapshot"])
+        # Erasure removes the snapshot (it held personal data); the audit fields stay.
+        snapshot = json.loads(m.get("snapshot") or "{}")
         return Merge(
             id=m["id"], survivor_id=m["survivorId"], merged_id=m["mergedId"], at=as_utc(m["at"]),
             actor=m["actor"], reason=m["reason"], state=MergeState(m["state"]),
-            survivor_before=_snapshot_from(snapshot["survivor"]),
-            merged_before=_snapshot_from(snapshot["merged"]),
-            redirected=tuple(snapshot["redirected"]), links=_links_from(snapshot.get("links")),
+            survivor_before=_snapshot_from(snapshot.get("survivor")),
+            merged_before=_snapshot_from(snapshot.get("merged")),
+            redirected=tuple(snapshot.get("redirected", ())),
+            links=_links_from(snapshot.get("links")),
         )  # fmt: skip

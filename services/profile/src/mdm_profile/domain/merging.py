@@ -26,6 +26,7 @@ from mdm_profile.domain.golden import Rule, build_golden
 from mdm_profile.domain.households import HouseholdStore
 from mdm_profile.domain.links import MergedLinks, PersonLink, links_after_merge, links_after_unmerge
 from mdm_profile.domain.models import Person
+from mdm_profile.domain.privacy import REASON_ERASED, erased_error, restricted_error
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
 
@@ -53,8 +54,9 @@ class Merge:
     actor: str
     reason: str
     state: MergeState
-    survivor_before: PersonSnapshot
-    merged_before: PersonSnapshot
+    # None once the group was erased: the snapshots held personal data; no unmerge then.
+    survivor_before: PersonSnapshot | None
+    merged_before: PersonSnapshot | None
     # Persons merged into the merged-away one earlier, now pointing at the survivor.
     redirected: tuple[str, ...] = ()
     # None for merges recorded before links moved with a merge: unmerge leaves links be.
@@ -63,9 +65,10 @@ class Merge:
 
 @dataclass(frozen=True)
 class PersonState:
-    person: Person
+    person: Person  # of an erased person: its id and nothing else
     merged_into: str | None
     records: tuple[CleanRecord, ...]
+    erased: bool = False
 
 
 class MergeStore(Protocol):
@@ -152,9 +155,14 @@ async def merge(
     for person_id, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
         if person_id not in states:
             raise NotFound(f"No person with id {person_id}.", field=field)
+        if states[person_id].erased:
+            raise erased_error(person_id, field=field)
         target = states[person_id].merged_into
         if target is not None:
             raise Conflict(f"Person {person_id} was merged into {target} already.", field=field)
+        # Art. 18: a restricted person's data may be stored, not combined with another's.
+        if states[person_id].person.processing_restricted:
+            raise restricted_error(person_id, field=field)
     survivor, merged = states[survivor_id], states[merged_id]
 
     merged_keys = [r.key for r in merged.records]
@@ -205,6 +213,12 @@ async def unmerge(
         raise NotFound(f"No merge with id {merge_id}.", field="mergeId")
     if record.state is MergeState.UNDONE:
         raise Conflict(f"Merge {merge_id} was undone already.", field="mergeId")
+    if record.survivor_before is None or record.merged_before is None:
+        raise Conflict(
+            f"Merge {merge_id} belongs to an erased profile; it cannot be undone.",
+            field="mergeId",
+            details={"reason": REASON_ERASED},
+        )
     states = await store.lock([record.survivor_id, record.merged_id])
     survivor = states[record.survivor_id]
     if survivor.merged_into is not None:

@@ -39,6 +39,8 @@ class Person:
     lineage: dict[str, Lineage] = field(default_factory=dict, compare=False)
     # Ids of persons merged into this one; each keeps resolving to it.
     merged_from: tuple[str, ...] = field(default=(), compare=False)
+    # Restriction of processing (GDPR Art. 18): stored, but not merged.
+    processing_restricted: bool = field(default=False, compare=False)
 
     @classmethod
     def from_golden(

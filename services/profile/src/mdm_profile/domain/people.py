@@ -23,6 +23,7 @@ from mdm_profile.domain.records import (
     record_key,
 )
 from mdm_profile.domain.sources import SourceRegistry
+from mdm_profile.domain.suppression import SuppressionList, Suppressor
 
 
 def new_person_id() -> str:
@@ -36,6 +37,26 @@ class IngestOutcome:
     person_id: str
     created: bool
     quality: QualityReport
+
+
+@dataclass(frozen=True)
+class Ingestion:
+    """What a batch did: the records stored, and the source ids refused as erased."""
+
+    outcomes: list[IngestOutcome]
+    suppressed: list[str]
+
+
+async def _without_suppressed(
+    records: list[CleanRecord], *, suppressor: Suppressor, suppressions: SuppressionList
+) -> tuple[list[CleanRecord], list[str]]:
+    """Split off the records of erased persons (one lookup for the whole batch)."""
+    hashes = {r.key: [e.hash for e in suppressor.entries(r)] for r in records}
+    listed = await suppressions.matching(sorted({h for found in hashes.values() for h in found}))
+    if not listed:
+        return records, []
+    kept = [r for r in records if listed.isdisjoint(hashes[r.key])]
+    return kept, [r.source_id for r in records if not listed.isdisjoint(hashes[r.key])]
 
 
 def _clean_all(
@@ -80,16 +101,24 @@ async def ingest(
     households: HouseholdStore,
     sources: SourceRegistry,
     events: EventRecorder,
+    suppressor: Suppressor,
+    suppressions: SuppressionList,
     now: datetime,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
-) -> list[IngestOutcome]:
+) -> Ingestion:
     """Clean, link and store a batch of one source's records: all of it, or nothing.
 
     A record seen before (same source and id) updates its person; a new record
     creates a person. Each touched person's golden record is rebuilt from all of
-    its source records.
+    its source records. A record of an erased person (it yields a suppression
+    entry) is not stored; the rest of the batch is.
     """
     cleaned = _clean_all(source, raws, sources=sources, now=now)
+    cleaned, suppressed = await _without_suppressed(
+        cleaned, suppressor=suppressor, suppressions=suppressions
+    )
+    if not cleaned:
+        return Ingestion([], suppressed)
     existing = await store.records_by_key([r.key for r in cleaned])
     explicit_time = {raw.source_id for raw in raws if raw.recorded_at is not None}
     cleaned = [_keep_time_if_unchanged(r, existing, explicit_time) for r in cleaned]
@@ -133,10 +162,13 @@ async def ingest(
         events.record(Event.PERSON_CREATED, person_id=person_id)
     for person_id in updated_ids:  # matching compares the changed profile again
         events.record(Event.PERSON_UPDATED, person_id=person_id)
-    return [
-        IngestOutcome(r.source_id, person_of[r.key], person_of[r.key] in created, r.quality)
-        for r in cleaned
-    ]
+    return Ingestion(
+        [
+            IngestOutcome(r.source_id, person_of[r.key], person_of[r.key] in created, r.quality)
+            for r in cleaned
+        ],
+        suppressed,
+    )
 
 
 def _keep_time_if_unchanged(
@@ -157,4 +189,4 @@ async def get_person(person_id: str, *, people: PersonStore) -> Person:
     return found[person_id]
 
 
-__all__ = ["IngestOutcome", "get_person", "ingest", "new_person_id", "record_key"]
+__all__ = ["IngestOutcome", "Ingestion", "get_person", "ingest", "new_person_id", "record_key"]

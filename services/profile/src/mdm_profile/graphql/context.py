@@ -21,6 +21,7 @@ from mdm_profile.domain.households import Household
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
+from mdm_profile.domain.suppression import Suppressor
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ProfileContext(RequestContext):
     outbox: Outbox = field(kw_only=True)
     sources: SourceRegistry = field(kw_only=True)
     rules: Mapping[str, Rule] = field(kw_only=True)
+    suppressor: Suppressor = field(kw_only=True)
     household_by_family_name: bool = field(kw_only=True, default=True)
     persons: DataLoader[str, Person | None] = field(init=False)
     records_of: DataLoader[str, list[CleanRecord]] = field(init=False)

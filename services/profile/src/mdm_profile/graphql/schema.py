@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 import strawberry
 
 from mdm_common.auth import Role
-from mdm_common.errors import InvalidInput, NotFound
+from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
+from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import merging, people, search
+from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.organisations import (
@@ -24,6 +26,7 @@ from mdm_profile.graphql.organisations import (
     OrganisationMutation,
     OrganisationQuery,
 )
+from mdm_profile.graphql.privacy import PrivacyMutation, PrivacyQuery
 from mdm_profile.graphql.types import (
     MERGE_ROLES,
     READ_ROLES,
@@ -48,8 +51,11 @@ MAX_ID_PAGE = 5000
 
 
 @strawberry.type
-class Query(OrganisationQuery):
-    @strawberry.field(description="A person by id; NOT_FOUND if there is none.")
+class Query(OrganisationQuery, PrivacyQuery):
+    @strawberry.field(
+        description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
+        "if it was erased)."
+    )
     async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
         if _selects(info, "household"):
@@ -60,7 +66,7 @@ class Query(OrganisationQuery):
             early.add_done_callback(lambda f: f.cancelled() or f.exception())
         found = await info.context.persons.load(str(id))
         if found is None:
-            raise NotFound(f"No person with id {id}.", field="id")
+            raise await _missing_person(info, str(id))
         return Person.from_model(found)
 
     @strawberry.field(description="A source record with its quality report; NOT_FOUND if unknown.")
@@ -121,6 +127,14 @@ class Query(OrganisationQuery):
         return _merge_info(record)
 
 
+async def _missing_person(info: Info, person_id: str) -> NotFound:
+    """NOT_FOUND; with reason ERASED for an erased person, to tell it from an unknown id."""
+    erased = await info.context.graph.read(lambda tx: GraphPersonStore(tx).erased([person_id]))
+    if erased:
+        return erased_error(person_id, field="id")
+    return NotFound(f"No person with id {person_id}.", field="id")
+
+
 def _selects(info: Info, name: str) -> bool:
     """True if the field being resolved selects ``name`` directly (not in fragments)."""
     return any(
@@ -138,22 +152,22 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
     )  # fmt: skip
 
 
-async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> list[people.IngestOutcome]:
+async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Ingestion:
     ctx = info.context
     now = datetime.now(UTC)
-    outcomes = await ctx.unit_of_work.write(
+    ingestion = await ctx.unit_of_work.write(
         lambda tx: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
-            sources=ctx.sources, events=ctx.outbox,
-            now=now, rules=ctx.rules,
+            sources=ctx.sources, events=ctx.outbox, suppressor=ctx.suppressor,
+            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules,
         )
     )  # fmt: skip
     ctx.forget_reads()
-    return outcomes
+    return ingestion
 
 
 @strawberry.type
-class Mutation(OrganisationMutation):
+class Mutation(OrganisationMutation, PrivacyMutation):
     @strawberry.mutation(
         description="Ingest up to 500 records of one source system: all of them, or none."
     )
@@ -162,7 +176,8 @@ class Mutation(OrganisationMutation):
     ) -> IngestResult:
         info.context.require(*WRITE_ROLES)
         raws = [RawRecord(**{name: getattr(r, name) for name in _RAW_FIELDS}) for r in records]
-        outcomes = await _ingest(info, source, raws)
+        ingestion = await _ingest(info, source, raws)
+        outcomes = ingestion.outcomes
         created = sum(o.created for o in outcomes)
         return IngestResult(
             created=created,
@@ -172,6 +187,7 @@ class Mutation(OrganisationMutation):
                                created=o.created, report=o.quality)
                 for o in outcomes
             ],
+            suppressed=ingestion.suppressed,
         )  # fmt: skip
 
     @strawberry.mutation(
@@ -226,7 +242,13 @@ class Mutation(OrganisationMutation):
             source_id=str(uuid.uuid4()), given_name=input.given_name,
             family_name=input.family_name, email=input.email,
         )  # fmt: skip
-        outcome = (await _ingest(info, "api", [raw]))[0]
+        ingestion = await _ingest(info, "api", [raw])
+        if ingestion.suppressed:
+            raise Conflict(
+                "This person's data was erased and may not be stored again.",
+                field="input", details={"reason": REASON_SUPPRESSED},
+            )  # fmt: skip
+        outcome = ingestion.outcomes[0]
         person = await info.context.persons.load(outcome.person_id)
         assert person is not None  # written in the transaction that just committed
         return Person.from_model(person)

@@ -120,6 +120,9 @@ class Person:
     merged_from: list[strawberry.ID] = strawberry.field(
         description="Ids merged into this profile; reading any of them returns this profile."
     )
+    processing_restricted: bool = strawberry.field(
+        description="Processing restricted (GDPR Art. 18): stored and readable, never merged."
+    )
 
     @strawberry.field(description="Id of the household this person lives in, if detected.")
     async def household_id(self, info: strawberry.Info[Any, Any]) -> strawberry.ID | None:
@@ -152,6 +155,7 @@ class Person:
             lineage=[Lineage(attribute=v.attribute, source=v.source, source_id=v.source_id,
                              rule=v.rule.value) for v in person.lineage.values()],
             merged_from=[strawberry.ID(i) for i in person.merged_from],
+            processing_restricted=person.processing_restricted,
         )  # fmt: skip
 
     @classmethod
@@ -235,6 +239,9 @@ class IngestResult:
     created: int
     updated: int
     records: list[IngestedRecord]
+    suppressed: list[str] = strawberry.field(
+        description="Source ids not stored: their person was erased (suppression list)."
+    )
 
 
 @strawberry.federation.type(

@@ -1,0 +1,140 @@
+"""The profile and matching services' operations for data-subject requests.
+
+Signed direct calls (see :mod:`mdm_common.subgraph_client`) on behalf of the
+compliance officer who carries the request out, so each service checks the role and
+its own records name the officer. The operations are in docs/data-subject-requests.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from mdm_common.auth import Principal, Role
+from mdm_common.subgraph_client import SubgraphClient
+from mdm_consent.domain.fulfilment import MATCHING, PROFILE, DataItem, HeldData, Outcome
+
+_ITEM = "personId origin category field value recordedAt"
+
+PROFILE_DATA = (
+    "query ProfileDataForRequest($id: ID!) { profilePersonalData(personId: $id) { "
+    f"personIds erased restricted items {{ {_ITEM} source sourceId }} }} }}"
+)
+MATCHING_DATA = (
+    "query MatchingDataForRequest($ids: [ID!]!) { matchingPersonalData(personIds: $ids) { "
+    f"personIds restricted items {{ {_ITEM} }} }} }}"
+)
+ERASE_PROFILE = (
+    "mutation EraseProfileForRequest($id: ID!, $request: ID!) { "
+    "eraseProfileData(personId: $id, requestId: $request) { "
+    "personIds removedRecords suppressionEntries alreadyErased } }"
+)
+ERASE_MATCHING = (
+    "mutation EraseMatchingForRequest($ids: [ID!]!, $request: ID!) { "
+    "eraseMatchingData(personIds: $ids, requestId: $request) { "
+    "personIds removedSubjects removedTasks } }"
+)
+RESTRICT_PROFILE = (
+    "mutation RestrictProfileForRequest($id: ID!, $request: ID!, $restricted: Boolean!) { "
+    "restrictProfileProcessing(personId: $id, requestId: $request, restricted: $restricted) "
+    "{ personIds restricted } }"
+)
+RESTRICT_MATCHING = (
+    "mutation RestrictMatchingForRequest($ids: [ID!]!, $request: ID!, $restricted: Boolean!) "
+    "{ restrictMatchingProcessing(personIds: $ids, requestId: $request, "
+    "restricted: $restricted) { personIds restricted } }"
+)
+
+
+PURGE_PROFILE = (
+    "mutation PurgeProfileForRetention($id: ID!, $categories: [String!]!, $reference: ID!) { "
+    "purgeProfileAttributes(personId: $id, categories: $categories, reference: $reference) "
+    "{ personIds removedValues } }"
+)
+# The retention job acts as the consent service itself.
+RETENTION_JOB = Principal("service:consent", frozenset({Role.COMPLIANCE}))
+
+
+def _acting(actor: Principal) -> Principal:
+    # The officer's subject, with the one role these operations need.
+    return Principal(actor.subject, frozenset({Role.COMPLIANCE}))
+
+
+def _held(service: str, data: dict[str, Any]) -> HeldData:
+    items = tuple(
+        DataItem(
+            service=service, person_id=i["personId"], origin=i["origin"],
+            category=i["category"], field=i["field"], value=i["value"],
+            source=i.get("source"), source_id=i.get("sourceId"),
+            recorded_at=datetime.fromisoformat(i["recordedAt"]) if i.get("recordedAt") else None,
+        )
+        for i in data["items"]
+    )  # fmt: skip
+    return HeldData(tuple(data["personIds"]), items, erased=bool(data.get("erased")),
+                    restricted=bool(data.get("restricted")))  # fmt: skip
+
+
+def _counts(data: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in data.items() if k != "personIds")
+
+
+class PrivacyClient:
+    def __init__(self, *, profile: SubgraphClient, matching: SubgraphClient) -> None:
+        self._profile = profile
+        self._matching = matching
+
+    async def profile_data(self, person_id: str, *, actor: Principal) -> HeldData:
+        data = await self._profile.execute(PROFILE_DATA, {"id": person_id},
+                                           on_behalf_of=_acting(actor))  # fmt: skip
+        return _held(PROFILE, data["profilePersonalData"])
+
+    async def matching_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData:
+        data = await self._matching.execute(MATCHING_DATA, {"ids": list(person_ids)},
+                                            on_behalf_of=_acting(actor))  # fmt: skip
+        return _held(MATCHING, data["matchingPersonalData"])
+
+    async def erase_profile(self, person_id: str, request_id: str, *, actor: Principal) -> Outcome:
+        data = (await self._profile.execute(
+            ERASE_PROFILE, {"id": person_id, "request": request_id}, on_behalf_of=_acting(actor)
+        ))["eraseProfileData"]  # fmt: skip
+        return Outcome(tuple(data["personIds"]), _counts(data))
+
+    async def erase_matching(
+        self, person_ids: Sequence[str], request_id: str, *, actor: Principal
+    ) -> Outcome:
+        data = (await self._matching.execute(
+            ERASE_MATCHING, {"ids": list(person_ids), "request": request_id},
+            on_behalf_of=_acting(actor),
+        ))["eraseMatchingData"]  # fmt: skip
+        return Outcome(tuple(data["personIds"]), _counts(data))
+
+    async def restrict_profile(
+        self, person_id: str, request_id: str, restricted: bool, *, actor: Principal
+    ) -> Outcome:
+        data = (await self._profile.execute(
+            RESTRICT_PROFILE, {"id": person_id, "request": request_id, "restricted": restricted},
+            on_behalf_of=_acting(actor),
+        ))["restrictProfileProcessing"]  # fmt: skip
+        return Outcome(tuple(data["personIds"]), _counts(data))
+
+    async def restrict_matching(
+        self, person_ids: Sequence[str], request_id: str, restricted: bool, *, actor: Principal
+    ) -> Outcome:
+        data = (await self._matching.execute(
+            RESTRICT_MATCHING,
+            {"ids": list(person_ids), "request": request_id, "restricted": restricted},
+            on_behalf_of=_acting(actor),
+        ))["restrictMatchingProcessing"]  # fmt: skip
+        return Outcome(tuple(data["personIds"]), _counts(data))
+
+    async def purge(
+        self, person_id: str, categories: Sequence[str], reference: str
+    ) -> tuple[tuple[str, ...], str]:
+        """Remove attribute categories from the profile (the retention job)."""
+        data = (await self._profile.execute(
+            PURGE_PROFILE, {"id": person_id, "categories": list(categories),
+                            "reference": reference},
+            on_behalf_of=RETENTION_JOB,
+        ))["purgeProfileAttributes"]  # fmt: skip
+        return tuple(data["personIds"]), _counts(data)

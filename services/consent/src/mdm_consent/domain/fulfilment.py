@@ -1,0 +1,393 @@
+"""Carrying out data-subject requests across the three services.
+
+The consent service tracks the request; each service answers for what it holds
+(docs/data-subject-requests.md). Exports gather the items of all three and tie each
+to the purposes that use its data category and their retention. Erasure and
+restriction go service by service, each call idempotent: the request records
+every service's step as it is done, so a failure leaves the request IN_PROGRESS
+with the steps so far, and carrying it out again resumes where it stopped.
+
+Order of an erasure: the profile first (its erasure writes the suppression entries
+in the same transaction, so from then on no import brings the person back), then
+matching's copy, then the consent service's own part (pseudonymised events, and a
+hold that answers every contact check with ``ERASED``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from mdm_common.auth import Principal
+from mdm_common.contracts import DataCategory
+from mdm_common.errors import Conflict
+from mdm_consent.domain import audit
+from mdm_consent.domain.models import ConsentEvent, Hold, HoldKind, Purpose, ReadAudit
+from mdm_consent.domain.requests import (
+    DataSubjectRequest,
+    RequestStatus,
+    RequestType,
+    Step,
+    known,
+    reason_text,
+)
+from mdm_consent.domain.stores import Stores, Transactions
+
+PROFILE = "profile"
+MATCHING = "matching"
+CONSENT = "consent"
+EXPORT_TYPES = (RequestType.ACCESS, RequestType.PORTABILITY)
+
+
+@dataclass(frozen=True)
+class DataItem:
+    """One value a service holds on a person, as exported."""
+
+    service: str
+    person_id: str
+    origin: str
+    category: str
+    field: str
+    value: str
+    source: str | None = None
+    source_id: str | None = None
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HeldData:
+    """What one service holds on a merge group."""
+
+    person_ids: tuple[str, ...]
+    items: tuple[DataItem, ...]
+    erased: bool = False
+    restricted: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One service's part of an erasure or restriction, as it reported it."""
+
+    person_ids: tuple[str, ...]
+    detail: str
+
+
+class PrivacyServices(Protocol):
+    """The profile and matching services' operations for requests (signed calls)."""
+
+    async def profile_data(self, person_id: str, *, actor: Principal) -> HeldData: ...
+
+    async def matching_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData: ...
+
+    async def erase_profile(
+        self, person_id: str, request_id: str, *, actor: Principal
+    ) -> Outcome: ...
+
+    async def erase_matching(
+        self, person_ids: Sequence[str], request_id: str, *, actor: Principal
+    ) -> Outcome: ...
+
+    async def restrict_profile(
+        self, person_id: str, request_id: str, restricted: bool, *, actor: Principal
+    ) -> Outcome: ...
+
+    async def restrict_matching(
+        self, person_ids: Sequence[str], request_id: str, restricted: bool, *, actor: Principal
+    ) -> Outcome: ...
+
+
+# ---------------------------------------------------------------------------- export
+
+
+class ExportFormat(StrEnum):
+    JSON = "JSON"
+    CSV = "CSV"
+
+
+@dataclass(frozen=True)
+class Export:
+    request_id: str
+    person_ids: tuple[str, ...]
+    generated_at: datetime
+    generated_by: str
+    format: ExportFormat
+    media_type: str
+    content: str
+    sha256: str
+    items: int
+
+
+CSV_COLUMNS = ("service", "personId", "origin", "category", "field", "value", "source",
+               "sourceId", "recordedAt", "purposes", "retentionDays")  # fmt: skip
+
+
+def _consent_items(
+    events: Sequence[ConsentEvent], requests: Sequence[DataSubjectRequest],
+    reads: Sequence[ReadAudit],
+) -> list[DataItem]:  # fmt: skip
+    items = []
+    for e in events:
+        proof = {
+            "purpose": e.purpose, "channel": e.channel, "noticeVersion": e.notice_version,
+            "noticeSha256": e.notice_sha256, "occurredAt": e.occurred_at.isoformat(),
+            "collectionPoint": e.collection_point, "method": e.method, "actor": e.actor,
+            "language": e.language, "evidenceRef": e.evidence_ref, "confirms": e.confirms,
+            "birthDate": e.birth_date.isoformat() if e.birth_date else None,
+        }  # fmt: skip
+        items.append(DataItem(
+            CONSENT, e.person_id, "consentEvent", DataCategory.CONSENT, e.type.value,
+            _compact(proof), source=e.collection_point, source_id=e.id, recorded_at=e.recorded_at,
+        ))  # fmt: skip
+    for r in requests:
+        summary = {"type": r.type.value, "status": r.status.value, "due": r.due.isoformat(),
+                   "receivedVia": r.received_via.value}  # fmt: skip
+        items.append(DataItem(
+            CONSENT, r.person_id, "request", DataCategory.CONSENT, "request", _compact(summary),
+            source_id=r.id, recorded_at=r.received_at,
+        ))  # fmt: skip
+    # Art. 15(1)(c): who the records were disclosed to; here, who read them.
+    for a in reads:
+        for pid in a.person_ids:
+            items.append(DataItem(CONSENT, pid, "readAudit", DataCategory.CONSENT, a.operation,
+                                  _compact({"reader": a.reader, "roles": list(a.roles)}),
+                                  source_id=a.id, recorded_at=a.at))  # fmt: skip
+    return items
+
+
+def _compact(values: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"),
+                      ensure_ascii=False, sort_keys=True)  # fmt: skip
+
+
+def _purposes_of(item: DataItem, purposes: Sequence[Purpose]) -> list[Purpose]:
+    if item.origin == "consentEvent":
+        code = json.loads(item.value).get("purpose")
+        return [p for p in purposes if p.code == code]
+    return [p for p in purposes if item.category in p.data_categories]
+
+
+def render(
+    request: DataSubjectRequest, items: Sequence[DataItem], purposes: Sequence[Purpose], *,
+    person_ids: tuple[str, ...], fmt: ExportFormat, by: str, now: datetime,
+) -> Export:  # fmt: skip
+    """The export document: every item with its purposes and retention, JSON or CSV."""
+    rows: list[dict[str, Any]] = []
+    used: dict[str, Purpose] = {}
+    for item in items:
+        bound = _purposes_of(item, purposes)
+        used.update((p.code, p) for p in bound)
+        rows.append({
+            "service": item.service, "personId": item.person_id, "origin": item.origin,
+            "category": item.category, "field": item.field, "value": item.value,
+            "source": item.source, "sourceId": item.source_id,
+            "recordedAt": item.recorded_at.isoformat() if item.recorded_at else None,
+            "purposes": [p.code for p in bound],
+            "retentionDays": max((p.retention_days for p in bound), default=None),
+        })  # fmt: skip
+    if fmt is ExportFormat.JSON:
+        document = {
+            "request": {"id": request.id, "type": request.type.value,
+                        "receivedAt": request.received_at.isoformat(),
+                        "due": request.due.isoformat()},
+            "generatedAt": now.isoformat(), "generatedBy": by, "personIds": list(person_ids),
+            "purposes": [
+                {"code": p.code, "name": p.name, "description": p.description,
+                 "legalBasis": p.legal_basis.value, "dataCategories": list(p.data_categories),
+                 "retentionDays": p.retention_days}
+                for p in sorted(used.values(), key=lambda p: p.code)
+            ],
+            "items": rows,
+        }  # fmt: skip
+        content = json.dumps(document, ensure_ascii=False, indent=2)
+        media_type = "application/json"
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({**row, "purposes": ";".join(row["purposes"]),
+                             "retentionDays": row["retentionDays"] or ""})  # fmt: skip
+        content = out.getvalue()
+        media_type = "text/csv"
+    return Export(
+        request_id=request.id, person_ids=person_ids, generated_at=now, generated_by=by,
+        format=fmt, media_type=media_type, content=content,
+        sha256=hashlib.sha256(content.encode("utf-8")).hexdigest(), items=len(rows),
+    )  # fmt: skip
+
+
+async def export(
+    request_id: str, fmt: ExportFormat, *, services: PrivacyServices,
+    transactions: Transactions, actor: Principal, now: datetime,
+) -> Export:  # fmt: skip
+    """Everything the three services hold on the request's person (Art. 15, 20), audited.
+
+    The first export completes the request; later ones (another format, a copy) are
+    audited as well."""
+    request = await transactions.read(lambda s: known(s, request_id))
+    if request.type not in EXPORT_TYPES:
+        raise Conflict("Only access and portability requests are answered with an export.",
+                       field="id", details={"reason": "WRONG_REQUEST_TYPE"})  # fmt: skip
+    if request.status is RequestStatus.REJECTED:
+        raise Conflict("The request was rejected.", field="id",
+                       details={"reason": "REQUEST_SETTLED"})  # fmt: skip
+    profile = await services.profile_data(request.person_id, actor=actor)
+    group = profile.person_ids or (request.person_id,)
+    matching = await services.matching_data(group, actor=actor)
+
+    async def gather(stores: Stores) -> Export:
+        current = await known(stores, request_id, lock=True)
+        history = await stores.consents.history_of(list(group))
+        events = {e.id: e for pid in group for e in history[pid]}
+        requests = await stores.requests.of_person(list(group))
+        reads = [
+            a
+            for pid in group
+            for a in await stores.audits.of_person(pid, since=None, limit=audit.MAX_EXPORT)
+        ]
+        items = [*profile.items, *matching.items,
+                 *_consent_items(list(events.values()), requests, reads)]  # fmt: skip
+        result = render(current, items, await stores.purposes.all(), person_ids=group, fmt=fmt,
+                        by=actor.subject, now=now)  # fmt: skip
+        await audit.audited_export(group, stores, reader=actor, scope=f"{fmt.value} export "
+                                   f"of request {current.id}", now=now)  # fmt: skip
+        settled = current.status.settled
+        await stores.requests.save(replace(
+            current, exports=current.exports + 1, person_ids=group,
+            status=RequestStatus.COMPLETED, settled_at=current.settled_at if settled else now,
+            settled_by=current.settled_by if settled else actor.subject,
+        ))  # fmt: skip
+        return result
+
+    return await transactions.write(gather)
+
+
+# ------------------------------------------------------------- erasure, restriction
+
+
+async def carry_out(
+    request_id: str, *, services: PrivacyServices, transactions: Transactions,
+    actor: Principal, now: datetime,
+) -> DataSubjectRequest:  # fmt: skip
+    """Erase or restrict across the services; resumes where an earlier attempt stopped."""
+
+    async def begin(stores: Stores) -> DataSubjectRequest:
+        request = await known(stores, request_id, lock=True)
+        if request.type not in (RequestType.ERASURE, RequestType.RESTRICTION):
+            raise Conflict("Access and portability requests are answered with an export.",
+                           field="id", details={"reason": "WRONG_REQUEST_TYPE"})  # fmt: skip
+        if request.status.settled:
+            raise Conflict("The request is settled already.", field="id",
+                           details={"reason": "REQUEST_SETTLED"})  # fmt: skip
+        started = replace(request, status=RequestStatus.IN_PROGRESS)
+        await stores.requests.save(started)
+        return started
+
+    request = await transactions.write(begin)
+    erase = request.type is RequestType.ERASURE
+    if request.step(PROFILE) is None:
+        done = await (services.erase_profile(request.person_id, request.id, actor=actor) if erase
+                      else services.restrict_profile(request.person_id, request.id, True,
+                                                     actor=actor))  # fmt: skip
+        request = await _record(request.id, PROFILE, done, transactions, now=now)
+    step = request.step(PROFILE)
+    assert step is not None  # recorded above or by an earlier attempt
+    group = step.person_ids or (request.person_id,)
+    if request.step(MATCHING) is None:
+        done = await (
+            services.erase_matching(group, request.id, actor=actor) if erase
+            else services.restrict_matching(group, request.id, True, actor=actor)
+        )  # fmt: skip
+        request = await _record(request.id, MATCHING, done, transactions, now=now)
+
+    async def finish(stores: Stores) -> DataSubjectRequest:
+        current = await known(stores, request_id, lock=True)
+        if current.status.settled:
+            return current  # a concurrent attempt finished it
+        kind = HoldKind.ERASED if erase else HoldKind.RESTRICTED
+        changed = await _hold(stores, group, kind, current.id, now=now)
+        detail = f"holds {changed}"
+        if erase:
+            detail += f", events pseudonymised {await stores.consents.pseudonymise(group)}"
+        settled = replace(
+            current, steps=(*current.steps, Step(CONSENT, now, group, detail)), person_ids=group,
+            status=RequestStatus.COMPLETED, settled_at=now, settled_by=actor.subject,
+            # The note is free text and may name the person; the request itself stays
+            # as the record that it was handled (Art. 5(2)).
+            note=None if erase else current.note,
+        )  # fmt: skip
+        await stores.requests.save(settled)
+        return settled
+
+    return await transactions.write(finish)
+
+
+async def _record(
+    request_id: str, service: str, outcome: Outcome, transactions: Transactions, *, now: datetime
+) -> DataSubjectRequest:
+    async def record(stores: Stores) -> DataSubjectRequest:
+        current = await known(stores, request_id, lock=True)
+        if current.step(service) is not None:
+            return current
+        step = Step(service, now, outcome.person_ids, outcome.detail)
+        updated = replace(current, steps=(*current.steps, step))
+        await stores.requests.save(updated)
+        return updated
+
+    return await transactions.write(record)
+
+
+async def _hold(
+    stores: Stores, person_ids: Sequence[str], kind: HoldKind, request_id: str, *, now: datetime
+) -> int:
+    """Put a hold on each person that has none of this request yet; the number put."""
+    holds = await stores.consents.holds_of(person_ids)
+    changed = {
+        pid: [*existing, Hold(kind, now, request_id)]
+        for pid, existing in holds.items()
+        if not any(h.request_id == request_id for h in existing)
+    }
+    if changed:
+        await stores.consents.set_holds(changed)
+    return len(changed)
+
+
+async def lift_restriction(
+    request_id: str, *, reason: str, services: PrivacyServices, transactions: Transactions,
+    actor: Principal, now: datetime,
+) -> DataSubjectRequest:  # fmt: skip
+    """Lift a restriction in force (Art. 18(3): the person is told before), with the reason."""
+    text = reason_text(reason, "reason")
+    request = await transactions.read(lambda s: known(s, request_id))
+    if request.type is not RequestType.RESTRICTION or request.status is not RequestStatus.COMPLETED:
+        raise Conflict("Only a restriction carried out can be lifted.", field="id",
+                       details={"reason": "NOT_A_RESTRICTION_IN_FORCE"})  # fmt: skip
+    if request.lifted_at is not None:
+        raise Conflict("The restriction was lifted already.", field="id",
+                       details={"reason": "ALREADY_LIFTED"})  # fmt: skip
+    group = request.person_ids or (request.person_id,)
+    await services.restrict_profile(request.person_id, request.id, False, actor=actor)
+    await services.restrict_matching(group, request.id, False, actor=actor)
+
+    async def lift(stores: Stores) -> DataSubjectRequest:
+        current = await known(stores, request_id, lock=True)
+        if current.lifted_at is not None:
+            return current
+        holds = await stores.consents.holds_of(group)
+        await stores.consents.set_holds({
+            pid: [replace(h, until=now) if h.request_id == request_id and h.until is None else h
+                  for h in existing]
+            for pid, existing in holds.items()
+        })  # fmt: skip
+        lifted = replace(current, lifted_at=now, lift_reason=text, lifted_by=actor.subject)
+        await stores.requests.save(lifted)
+        return lifted
+
+    return await transactions.write(lift)

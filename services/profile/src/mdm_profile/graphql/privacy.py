@@ -1,0 +1,171 @@
+"""GraphQL for data-subject requests (docs/data-subject-requests.md, "Profile").
+
+Role ``compliance`` only (``admin`` holds every role): the consent service calls
+these as ``service:consent`` when it carries out a request.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import strawberry
+
+from mdm_common.auth import Role
+from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.merge_store import GraphMergeStore
+from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
+from mdm_profile.domain import privacy, retention
+from mdm_profile.graphql.context import ProfileContext
+
+Info = strawberry.Info[ProfileContext, None]
+PRIVACY_ROLES = (Role.COMPLIANCE,)
+
+
+@strawberry.type(description="One thing the profile holds on a person.")
+class ProfileDataItem:
+    person_id: strawberry.ID = strawberry.field(
+        description="The id the item is stored under (survivor or merged-away id)."
+    )
+    origin: str = strawberry.field(
+        description="golden | sourceRecord | household | company | relation | merge"
+    )
+    category: str = strawberry.field(description="mdm_common.contracts.DataCategory")
+    field: str
+    value: str = strawberry.field(description="As text; structured values as compact JSON.")
+    source: str | None
+    source_id: str | None
+    recorded_at: datetime | None
+
+    @classmethod
+    def from_model(cls, item: privacy.DataItem) -> ProfileDataItem:
+        return cls(
+            person_id=strawberry.ID(item.person_id), origin=item.origin, category=item.category,
+            field=item.field, value=item.value, source=item.source, source_id=item.source_id,
+            recorded_at=item.recorded_at,
+        )  # fmt: skip
+
+
+@strawberry.type(description="Everything the profile holds on a person's merge group.")
+class ProfilePersonalData:
+    person_ids: list[strawberry.ID] = strawberry.field(
+        description="The merge group: the survivor first, then merged-away ids."
+    )
+    erased: bool = strawberry.field(description="Erased earlier: no items.")
+    restricted: bool = strawberry.field(description="Processing restricted (Art. 18).")
+    items: list[ProfileDataItem]
+
+
+@strawberry.type(description="What an erasure did; all zero when erased before.")
+class ProfileErasure:
+    person_ids: list[strawberry.ID]
+    removed_records: int
+    suppression_entries: int
+    already_erased: bool
+
+
+@strawberry.type(description="What the retention job's removal of categories did.")
+class ProfilePurge:
+    person_ids: list[strawberry.ID]
+    removed_values: int = strawberry.field(
+        description="Values emptied (source records, golden and merged-away values); 0 when "
+        "nothing was left to remove."
+    )
+
+
+@strawberry.type
+class ProfileRestriction:
+    person_ids: list[strawberry.ID]
+    restricted: bool
+
+
+def _ids(ids: list[str]) -> list[strawberry.ID]:
+    return [strawberry.ID(i) for i in ids]
+
+
+@strawberry.type
+class PrivacyQuery:
+    @strawberry.field(
+        description="Access and portability (Art. 15/20): everything the profile holds on the "
+        "person's merge group. NOT_FOUND for an id the profile never had. Role: compliance."
+    )
+    async def profile_personal_data(
+        self, info: Info, person_id: strawberry.ID
+    ) -> ProfilePersonalData:
+        info.context.require(*PRIVACY_ROLES)
+        found = await info.context.graph.read(
+            lambda tx: privacy.personal_data(str(person_id), store=GraphPrivacyStore(tx))
+        )
+        return ProfilePersonalData(
+            person_ids=_ids(found.person_ids), erased=found.erased, restricted=found.restricted,
+            items=[ProfileDataItem.from_model(i) for i in found.items],
+        )  # fmt: skip
+
+
+@strawberry.type
+class PrivacyMutation:
+    @strawberry.mutation(
+        description="Erasure (Art. 17) of the person's merge group in one transaction: records, "
+        "contact points, memberships go; tombstones and a suppression list stay. Idempotent. "
+        "Role: compliance."
+    )
+    async def erase_profile_data(
+        self, info: Info, person_id: strawberry.ID, request_id: strawberry.ID
+    ) -> ProfileErasure:
+        ctx = info.context
+        ctx.require(*PRIVACY_ROLES)
+        now = datetime.now(UTC)
+        done = await ctx.unit_of_work.write(
+            lambda tx: privacy.erase(
+                str(person_id), str(request_id), store=GraphPrivacyStore(tx),
+                suppressions=GraphSuppressionList(tx), suppressor=ctx.suppressor, now=now,
+            )
+        )  # fmt: skip
+        ctx.forget_reads()
+        return ProfileErasure(
+            person_ids=_ids(done.person_ids), removed_records=done.removed_records,
+            suppression_entries=done.suppression_entries, already_erased=done.already_erased,
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Restriction of processing (Art. 18) of the person's merge group, set or "
+        "lifted: while set, merges with it are refused (CONFLICT, reason "
+        "PROCESSING_RESTRICTED). Role: compliance."
+    )
+    async def restrict_profile_processing(
+        self, info: Info, person_id: strawberry.ID, request_id: strawberry.ID, restricted: bool
+    ) -> ProfileRestriction:
+        ctx = info.context
+        ctx.require(*PRIVACY_ROLES)
+        now = datetime.now(UTC)
+        done = await ctx.unit_of_work.write(
+            lambda tx: privacy.restrict(
+                str(person_id), str(request_id), restricted=restricted,
+                store=GraphPrivacyStore(tx), now=now,
+            )
+        )  # fmt: skip
+        ctx.forget_reads()
+        return ProfileRestriction(person_ids=_ids(done.person_ids), restricted=done.restricted)
+
+    @strawberry.mutation(
+        description="Retention (the consent service's job): remove attribute categories "
+        "(identity, birth_date, email, phone, postal_address, language) whose purposes have "
+        "lapsed from the person's merge group, in one transaction; the golden record is rebuilt "
+        "from what is left. `reference`: the retention run. Idempotent. Role: compliance."
+    )
+    async def purge_profile_attributes(
+        self, info: Info, person_id: strawberry.ID, categories: list[str],
+        reference: strawberry.ID,
+    ) -> ProfilePurge:  # fmt: skip
+        ctx = info.context
+        ctx.require(*PRIVACY_ROLES)
+        now = datetime.now(UTC)
+        done = await ctx.unit_of_work.write(
+            lambda tx: retention.purge(
+                str(person_id), categories, str(reference), store=GraphPrivacyStore(tx),
+                contacts=GraphPrivacyStore(tx), people=GraphPersonStore(tx),
+                snapshots=GraphMergeStore(tx), households=ctx.household_store(tx),
+                sources=ctx.sources, rules=ctx.rules, events=ctx.outbox, now=now,
+            )
+        )  # fmt: skip
+        ctx.forget_reads()
+        return ProfilePurge(person_ids=_ids(done.person_ids), removed_values=done.removed_values)
