@@ -1,0 +1,266 @@
+"""Data-subject requests carried out across all three services, through the gateway
+(issue 5, items 5 and 6): export, erasure with suppression, restriction, retention."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mdm_common.graph import GraphClient
+from mdm_infra.client import GatewayClient
+
+from .matching_support import birth_date, eventually, family_name, place
+from .test_consent import NOTICE, PUBLISH, REGISTER, check, event, record
+from .test_data_subject_requests import CARRY_OUT, EXPORT, LIFT, REASON, error_of, submit
+
+PERSON = "query Person($id: ID!) { person(id: $id) { id email processingRestricted } }"
+MATCHING_DATA = """
+query Held($ids: [ID!]!) { matchingPersonalData(personIds: $ids) { personIds items { field } } }
+"""
+HISTORY = "query H($personId: ID!) { consentHistory(personId: $personId) { type birthDate } }"
+READS = "query R($personId: ID!) { consentReads(personId: $personId) { operation } }"
+START_RUN = "mutation { startRetentionRun { id status } }"
+RUN = "query Run($id: ID!) { retentionRun(id: $id) { id status checked purged error } }"
+PURGES = """
+query Purges($personId: ID!) {
+  retentionPurges(personId: $personId) {
+    categories status detail purposes { purpose standing since }
+  }
+}
+"""
+SOURCE_RECORD = """
+query Record($source: String!, $sourceId: String!) {
+  sourceRecord(source: $source, sourceId: $sourceId) { email givenName }
+}
+"""
+INGEST = """
+mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
+  ingestSourceRecords(source: $source, records: $records) {
+    created suppressed records { personId }
+  }
+}
+"""
+DATABASES = ("profile", "matching", "consent")
+
+
+@pytest.fixture
+def compliance(client_for: Callable[..., GatewayClient]) -> GatewayClient:
+    return client_for("compliance")
+
+
+@pytest.fixture
+def app(client_for: Callable[..., GatewayClient]) -> GatewayClient:
+    return client_for("app")
+
+
+class Customer:
+    """A person of the test's own, ingested from the shop, with values to look for."""
+
+    def __init__(self, app: GatewayClient) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.family = family_name()
+        self.email = f"hedwig.{tag}@example.org"
+        self.street = f"Lindenweg{tag}"
+        self.birth = birth_date()
+        self.phone = f"+49 151 {10_000_000 + uuid.uuid4().int % 80_000_000}"
+        self.source_id = uuid.uuid4().hex[:16]
+        self.fields = {
+            "givenName": "Hedwig", "familyName": self.family, "email": self.email,
+            "birthDate": self.birth, "phone": self.phone, "street": self.street,
+            "houseNumber": "7", **place(),
+        }  # fmt: skip
+        result = app.execute(INGEST, {"source": "shop", "records": [
+            {"sourceId": self.source_id} | self.fields]})["ingestSourceRecords"]  # fmt: skip
+        self.id = str(result["records"][0]["personId"])
+
+    @property
+    def needles(self) -> list[str]:
+        """Values that must be gone after an erasure (the phone by its digits)."""
+        return [self.family, self.email, self.street, self.birth, self.phone[-8:]]
+
+
+def purpose_using(compliance: GatewayClient, *categories: str) -> str:
+    code = "letters-" + uuid.uuid4().hex[:8]
+    compliance.execute(REGISTER, {"input": {
+        "code": code, "name": "Letters", "description": "Letters about our offers.",
+        "legalBasis": "CONSENT", "channels": ["EMAIL"], "dataCategories": list(categories),
+        "retentionDays": 730, "directMarketing": True,
+    }})  # fmt: skip
+    compliance.execute(PUBLISH, {"input": {"purpose": code, "language": "de", "text": NOTICE}})
+    return code
+
+
+def matched(compliance: GatewayClient, person: str) -> bool:
+    held = compliance.execute(MATCHING_DATA, {"ids": [person]})["matchingPersonalData"]
+    return bool(held["items"])
+
+
+async def holding(graph_for: Callable[[str], GraphClient], needles: list[str]) -> list[str]:
+    """Every database, label and property whose value contains one of the needles."""
+    found = []
+    for database in DATABASES:
+        graph = graph_for(database)
+        scan = "MATCH (n) RETURN labels(n) AS labels, properties(n) AS props"
+        rows = await graph.read(lambda tx, scan=scan: tx.run("test.scan", scan))
+        for row in rows:
+            for key, value in (row["props"] or {}).items():
+                text = json.dumps(value, default=str, ensure_ascii=False)
+                if any(n.lower() in text.lower() for n in needles):
+                    found.append(f"{database}:{row['labels']}.{key}")
+    return found
+
+
+class TestAccess:
+    def test_the_export_holds_what_every_service_keeps_with_purposes_and_sources(
+        self, compliance: GatewayClient, app: GatewayClient
+    ) -> None:
+        code = purpose_using(compliance, "email", "identity")
+        customer = Customer(app)
+        record(app, event(customer.id, code))
+        assert eventually(lambda: matched(compliance, customer.id))
+        request = submit(compliance, customer.id, "PORTABILITY")
+
+        export = compliance.execute(EXPORT, {"id": request["id"],
+                                             "format": "JSON"})["dataSubjectExport"]  # fmt: skip
+        document = json.loads(export["content"])
+        assert (export["mediaType"], export["personIds"]) == ("application/json", [customer.id])
+        items = document["items"]
+        assert export["items"] == len(items)
+        by_service = {s: [i for i in items if i["service"] == s]
+                      for s in ("profile", "matching", "consent")}  # fmt: skip
+        assert all(by_service.values()), "every service holds something on the person"
+        email = next(i for i in by_service["profile"]
+                     if i["category"] == "email" and i["value"] == customer.email)  # fmt: skip
+        assert (email["source"], email["purposes"], email["retentionDays"]) == (
+            "shop", [code], 730)  # fmt: skip
+        grant = next(i for i in by_service["consent"] if i["origin"] == "consentEvent")
+        assert (grant["field"], grant["purposes"]) == ("GRANTED", [code])
+        assert [p["code"] for p in document["purposes"]] == [code]
+
+        as_csv = compliance.execute(EXPORT, {"id": request["id"],
+                                             "format": "CSV"})["dataSubjectExport"]  # fmt: skip
+        rows = list(csv.DictReader(io.StringIO(as_csv["content"])))
+        assert len(rows) == as_csv["items"] >= len(items)  # the first export's audit is new
+        assert {r["value"] for r in rows} >= {customer.email, customer.family}
+
+        reads = compliance.execute(READS, {"personId": customer.id})["consentReads"]
+        assert [r["operation"] for r in reads].count("data-subject export") == 2
+        done = compliance.execute(
+            "query G($id: ID!) { dataSubjectRequest(id: $id) { status exports } }",
+            {"id": request["id"]})["dataSubjectRequest"]  # fmt: skip
+        assert done == {"status": "COMPLETED", "exports": 2}
+
+
+class TestErasure:
+    async def test_nothing_personal_is_left_anywhere_and_a_reimport_is_suppressed(
+        self, compliance: GatewayClient, app: GatewayClient,
+        graph_for: Callable[[str], GraphClient],
+    ) -> None:  # fmt: skip
+        code = purpose_using(compliance, "email")
+        customer = Customer(app)
+        record(app, event(customer.id, code))
+        record(app, event(customer.id, None, "AGE_EVIDENCE", birthDate=customer.birth,
+                          channel=None, noticeVersion=None, language=None))  # fmt: skip
+        assert eventually(lambda: matched(compliance, customer.id))
+        assert await holding(graph_for, customer.needles)  # the scan finds them before
+        request = submit(compliance, customer.id, "ERASURE", note=f"For {customer.family}")
+
+        done = compliance.execute(CARRY_OUT, {"id": request["id"]})["carryOutDataSubjectRequest"]
+        assert done["status"] == "COMPLETED"
+        assert [s["service"] for s in done["steps"]] == ["profile", "matching", "consent"]
+        assert done["note"] is None
+        assert await holding(graph_for, customer.needles) == []
+
+        gone = error_of(lambda: app.execute(PERSON, {"id": customer.id}))
+        assert (gone["code"], gone.get("reason")) == ("NOT_FOUND", "ERASED")
+        verdict = check(app, customer.id, code)
+        assert (verdict["allowed"], verdict["reason"]) == (False, "ERASED")
+        history = compliance.execute(HISTORY, {"personId": customer.id})["consentHistory"]
+        assert sorted(e["type"] for e in history) == ["AGE_EVIDENCE", "GRANTED"]  # as proof
+        assert all(e["birthDate"] is None for e in history)
+
+        same = {"sourceId": customer.source_id} | customer.fields
+        again = app.execute(INGEST, {"source": "shop", "records": [same]})["ingestSourceRecords"]
+        other = {"sourceId": uuid.uuid4().hex[:16], "givenName": "Hedwig",
+                 "familyName": customer.family, "email": customer.email}  # fmt: skip
+        elsewhere = app.execute(INGEST, {"source": "newsletter",
+                                         "records": [other]})["ingestSourceRecords"]  # fmt: skip
+        assert (again["created"], again["suppressed"]) == (0, [customer.source_id])
+        assert (elsewhere["created"], elsewhere["suppressed"]) == (0, [other["sourceId"]])
+        assert await holding(graph_for, customer.needles) == []
+
+        settled = error_of(lambda: compliance.execute(CARRY_OUT, {"id": request["id"]}))
+        assert (settled["code"], settled["reason"]) == ("CONFLICT", "REQUEST_SETTLED")
+
+
+class TestRestriction:
+    def test_restricted_data_is_not_used_until_the_restriction_is_lifted(
+        self, compliance: GatewayClient, app: GatewayClient
+    ) -> None:
+        code = purpose_using(compliance, "email")
+        customer = Customer(app)
+        record(app, event(customer.id, code))
+        assert check(app, customer.id, code)["allowed"] is True
+        request = submit(compliance, customer.id, "RESTRICTION")
+
+        done = compliance.execute(CARRY_OUT, {"id": request["id"]})["carryOutDataSubjectRequest"]
+        assert [s["service"] for s in done["steps"]] == ["profile", "matching", "consent"]
+        verdict = check(app, customer.id, code)
+        assert (verdict["allowed"], verdict["reason"]) == (False, "PROCESSING_RESTRICTED")
+        person = app.execute(PERSON, {"id": customer.id})["person"]
+        assert (person["processingRestricted"], person["email"]) == (True, customer.email)
+
+        lifted = compliance.execute(LIFT, {"id": request["id"], "reason": REASON})[
+            "liftRestriction"
+        ]
+        assert lifted["liftReason"] == REASON
+        assert lifted["liftedAt"]
+        assert check(app, customer.id, code)["allowed"] is True
+        assert app.execute(PERSON, {"id": customer.id})["person"]["processingRestricted"] is False
+        twice = error_of(lambda: compliance.execute(LIFT, {"id": request["id"],
+                                                           "reason": REASON}))  # fmt: skip
+        assert (twice["code"], twice["reason"]) == ("CONFLICT", "ALREADY_LIFTED")
+
+
+def finished(compliance: GatewayClient, run_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run: dict[str, Any] = compliance.execute(RUN, {"id": run_id})["retentionRun"]
+        if run["status"] != "RUNNING" or time.monotonic() > deadline:
+            return run
+        time.sleep(0.2)
+
+
+class TestRetention:
+    def test_a_lapsed_purpose_purges_its_attributes_with_evidence(
+        self, compliance: GatewayClient, app: GatewayClient
+    ) -> None:
+        code = purpose_using(compliance, "email")
+        withdrawn, kept = Customer(app), Customer(app)
+        for customer in (withdrawn, kept):
+            record(app, event(customer.id, code))
+        record(app, event(withdrawn.id, code, "WITHDRAWN", channel=None, noticeVersion=None,
+                          language=None, evidenceRef=None))  # fmt: skip
+
+        run = compliance.execute(START_RUN)["startRetentionRun"]
+        busy = error_of(lambda: compliance.execute(START_RUN))
+        assert (busy["code"], busy["reason"]) in {("CONFLICT", "RUN_IN_PROGRESS")}
+        run = finished(compliance, run["id"])
+        assert run["status"] == "DONE", run
+        assert run["purged"] >= 1
+
+        (purge,) = compliance.execute(PURGES, {"personId": withdrawn.id})["retentionPurges"]
+        assert (purge["categories"], purge["status"]) == (["email"], "DONE")
+        assert [(p["purpose"], p["standing"]) for p in purge["purposes"]] == [(code, "WITHDRAWN")]
+        assert app.execute(PERSON, {"id": withdrawn.id})["person"]["email"] is None
+        stored = app.execute(SOURCE_RECORD, {"source": "shop", "sourceId": withdrawn.source_id})
+        assert stored["sourceRecord"] == {"email": None, "givenName": "Hedwig"}
+        assert app.execute(PERSON, {"id": kept.id})["person"]["email"] == kept.email
+        assert compliance.execute(PURGES, {"personId": kept.id})["retentionPurges"] == []
