@@ -12,7 +12,7 @@ import pytest
 
 from mdm_common.auth import Principal, Role
 from mdm_common.contracts import DataCategory
-from mdm_common.errors import Conflict, Unavailable
+from mdm_common.errors import Conflict, NotFound, Unavailable
 from mdm_common.graph import GraphClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import checks, consents, fulfilment, purposes, requests, retention_runs
@@ -34,9 +34,10 @@ class Directory:
 class Services:
     """Records each call; ``fail`` names calls that raise UNAVAILABLE once."""
 
-    def __init__(self, *, fail: Sequence[str] = ()) -> None:
+    def __init__(self, *, fail: Sequence[str] = (), unknown: Sequence[str] = ()) -> None:
         self.calls: list[tuple[str, str]] = []
         self.fail = set(fail)
+        self.unknown = set(unknown)  # persons the profile never had
 
     def _called(self, name: str, person: str) -> None:
         self.calls.append((name, person))
@@ -78,6 +79,8 @@ class Services:
         self, person_id: str, categories: Sequence[str], reference: str
     ) -> tuple[tuple[str, ...], str]:
         self._called("purge", person_id)
+        if person_id in self.unknown:
+            raise NotFound(f"No person with id {person_id}.", field="personId")
         return (person_id,), f"removedValues {len(categories)}"
 
 
@@ -172,15 +175,16 @@ class TestRetentionRun:
         self, graph_for: Callable[[str], GraphClient]
     ) -> None:
         tx, code = await _setup(graph_for, (DataCategory.EMAIL,))
-        lapsed, kept = str(uuid.uuid4()), str(uuid.uuid4())
-        await _record(tx, lapsed, code, EventType.GRANTED, 5)
-        await _record(tx, lapsed, code, EventType.WITHDRAWN, 1, channel=None)
+        lapsed, kept, ghost = (str(uuid.uuid4()) for _ in range(3))
+        for person in (lapsed, ghost):
+            await _record(tx, person, code, EventType.GRANTED, 5)
+            await _record(tx, person, code, EventType.WITHDRAWN, 1, channel=None)
         await _record(tx, kept, code, EventType.GRANTED, 5)
         run = await retention_runs.start(transactions=tx, started_by="officer-1", now=NOW)
         with pytest.raises(Conflict):
             await retention_runs.start(transactions=tx, started_by="officer-1", now=NOW)
 
-        services = Services(fail=["purge"])
+        services = Services(fail=["purge"], unknown=[ghost])
         # Small pages: the run covers every person of the shared test database.
         while True:
             try:
@@ -202,3 +206,6 @@ class TestRetentionRun:
         assert [(s.purpose, s.standing) for s in evidence.standings] == [(code, "WITHDRAWN")]
         assert evidence.detail == "removedValues 1"
         assert await tx.read(lambda s: retention_runs.purges_of(s, kept)) == []
+        # The profile does not know the ghost: recorded as such, and the run went on.
+        (unheld,) = await tx.read(lambda s: retention_runs.purges_of(s, ghost))
+        assert unheld.status is retention_runs.PurgeStatus.NOT_HELD

@@ -19,7 +19,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +29,14 @@ from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory
 from mdm_common.errors import Conflict
 from mdm_consent.domain import audit
-from mdm_consent.domain.models import ConsentEvent, Hold, HoldKind, Purpose, ReadAudit
+from mdm_consent.domain.models import (
+    ConsentEvent,
+    Hold,
+    HoldKind,
+    LegalBasis,
+    Purpose,
+    ReadAudit,
+)
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     RequestStatus,
@@ -166,6 +173,14 @@ def _compact(values: dict[str, Any]) -> str:
                       ensure_ascii=False, sort_keys=True)  # fmt: skip
 
 
+def _applying(purposes: Sequence[Purpose], events: Iterable[ConsentEvent]) -> list[Purpose]:
+    """The purposes the person's data is processed for: those on another basis than
+    consent, and consent purposes the person has events for (docs: retention)."""
+    with_events = {e.purpose for e in events}
+    return [p for p in purposes
+            if p.legal_basis is not LegalBasis.CONSENT or p.code in with_events]  # fmt: skip
+
+
 def _purposes_of(item: DataItem, purposes: Sequence[Purpose]) -> list[Purpose]:
     if item.origin == "consentEvent":
         code = json.loads(item.value).get("purpose")
@@ -254,8 +269,8 @@ async def export(
         ]
         items = [*profile.items, *matching.items,
                  *_consent_items(list(events.values()), requests, reads)]  # fmt: skip
-        result = render(current, items, await stores.purposes.all(), person_ids=group, fmt=fmt,
-                        by=actor.subject, now=now)  # fmt: skip
+        result = render(current, items, _applying(await stores.purposes.all(), events.values()),
+                        person_ids=group, fmt=fmt, by=actor.subject, now=now)  # fmt: skip
         await audit.audited_export(group, stores, reader=actor, scope=f"{fmt.value} export "
                                    f"of request {current.id}", now=now)  # fmt: skip
         settled = current.status.settled

@@ -53,6 +53,7 @@ class RetentionRun:
 class PurgeStatus(StrEnum):
     DECIDED = "DECIDED"  # evidence recorded, the profile not yet confirmed
     DONE = "DONE"
+    NOT_HELD = "NOT_HELD"  # the profile holds no such person: nothing to remove
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,16 @@ async def run_page(
         return run
     done = []
     for purge in decided:
-        if purge.status is PurgeStatus.DONE:
+        if purge.status is not PurgeStatus.DECIDED:
             continue
-        person_ids, detail = await purger.purge(purge.person_id, purge.categories, run.id)
+        try:
+            person_ids, detail = await purger.purge(purge.person_id, purge.categories, run.id)
+        except NotFound:
+            # Consent records of an id the profile never had (recorded by a system
+            # that knew it) or one erased meanwhile: nothing to remove, and the run
+            # goes on.
+            done.append(replace(purge, status=PurgeStatus.NOT_HELD, done_at=now))
+            continue
         done.append(replace(purge, status=PurgeStatus.DONE, person_ids=person_ids,
                             detail=detail, done_at=now))  # fmt: skip
 
@@ -162,7 +170,8 @@ async def run_page(
             advanced = replace(current, status=RunStatus.DONE, finished_at=now)
         else:
             advanced = replace(current, cursor=ids[-1], checked=current.checked + len(ids),
-                               purged=current.purged + len(done))  # fmt: skip
+                               purged=current.purged + sum(
+                                   p.status is PurgeStatus.DONE for p in done))  # fmt: skip
         await stores.retention.save_run(advanced)
         return advanced
 
