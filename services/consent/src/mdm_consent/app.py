@@ -15,6 +15,7 @@ from mdm_common.subgraph_client import SubgraphClient
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.profile_client import ProfileDirectory
 from mdm_consent.adapters.transactions import SCHEMA
+from mdm_consent.domain.purposes import PurposeCache
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.schema import build_schema
 from mdm_consent.settings import ConsentSettings
@@ -29,6 +30,7 @@ def create_app() -> Starlette:
     directory = ProfileDirectory(profile_http)
     privacy = PrivacyClient(profile=profile_http, matching=matching_http)
     celery = make_celery("consent-api", settings.broker_url)
+    purposes = PurposeCache()
 
     async def close() -> None:
         await profile_http.close()
@@ -39,7 +41,7 @@ def create_app() -> Starlette:
     ) -> ConsentContext:
         return ConsentContext(request=request, response=response, principal=principal,
                               graph=graph, directory=directory, privacy=privacy,
-                              outbox=Outbox(celery))  # fmt: skip
+                              outbox=Outbox(celery), purposes=purposes)  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,

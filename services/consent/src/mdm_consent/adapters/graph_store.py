@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_consent.adapters.purpose_store import PURPOSE
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import (
     ActorType,
@@ -119,7 +120,24 @@ class GraphConsentStore:
         return history
 
     async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, GroupFacts]:
-        rows = await self._fact_rows(person_ids, purpose)
+        return await self._group_facts(await self._fact_rows(person_ids, purpose), purpose)
+
+    async def facts_of_one(
+        self, person_id: str, purpose: str
+    ) -> tuple[GroupFacts, int | None] | None:
+        # The single check reads the purpose's revision in the same statement, so
+        # that a cached purpose is used only while it is current.
+        rows = await self._fact_rows([person_id], purpose)
+        row = rows[person_id]
+        if row["purposeCode"] is None:
+            return None
+        groups = await self._group_facts(rows, purpose)
+        revision = row["purposeRevision"]
+        return groups[person_id], int(revision) if revision is not None else None
+
+    async def _group_facts(
+        self, rows: dict[str, dict[str, Any]], purpose: str
+    ) -> dict[str, GroupFacts]:
         groups = {
             pid: lineage_of(pid, row["mergedInto"], row["merges"]) for pid, row in rows.items()
         }
@@ -226,13 +244,15 @@ class GraphConsentStore:
         returned = ("s.facts AS own, p.facts AS shared, p.mergedInto AS mergedInto, "
                     "p.merges AS merges, p.holds AS holds")  # fmt: skip
         if len(person_ids) == 1:
-            # The single check: two lookups by key, no UNWIND to plan.
+            # The single check: three lookups by key, no UNWIND to plan.
             rows = await self._tx.run(
                 "consent.facts_of_one",
                 f"OPTIONAL MATCH (s:{CONSENT_STATE} {{key: $key}}) "
                 f"OPTIONAL MATCH (p:{CONSENT_SUBJECT} {{personId: $personId}}) "
-                f"RETURN $personId AS personId, {returned}",
-                key=state_key(person_ids[0], purpose), personId=person_ids[0],
+                f"OPTIONAL MATCH (u:{PURPOSE} {{code: $purpose}}) "
+                f"RETURN $personId AS personId, {returned}, u.code AS purposeCode, "
+                "u.revision AS purposeRevision",
+                key=state_key(person_ids[0], purpose), personId=person_ids[0], purpose=purpose,
             )  # fmt: skip
         else:
             rows = await self._tx.run(

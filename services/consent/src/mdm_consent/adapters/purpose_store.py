@@ -48,7 +48,7 @@ class GraphPurposeStore:
                 "retentionDays": purpose.retention_days,
                 "consentValidityDays": purpose.consent_validity_days,
                 "directMarketing": purpose.direct_marketing, "createdAt": purpose.created_at,
-                "createdBy": purpose.created_by,
+                "createdBy": purpose.created_by, "revision": 1,
             },
         )  # fmt: skip
         return True
@@ -77,7 +77,8 @@ class GraphPurposeStore:
             "purpose.add_notice",
             f"MATCH (p:{PURPOSE} {{code: $code}}) "
             f"CREATE (n:{NOTICE} {{key: $key}}) SET n += $props "
-            f"CREATE (p)-[:{HAS_NOTICE}]->(n) RETURN n.key AS key",
+            f"CREATE (p)-[:{HAS_NOTICE}]->(n) SET p.revision = coalesce(p.revision, 0) + 1 "
+            "RETURN n.key AS key",
             code=notice.purpose, key=f"{notice.purpose}|{notice.version}",
             props={
                 "purpose": notice.purpose, "version": notice.version,
@@ -110,4 +111,5 @@ def _purpose(p: dict[str, Any], notices: list[dict[str, Any]]) -> Purpose:
         direct_marketing=bool(p["directMarketing"]),
         consent_validity_days=int(validity) if validity is not None else None,
         created_at=as_utc(p["createdAt"]), created_by=p["createdBy"], notices=tuple(versions),
+        revision=int(p["revision"]) if p.get("revision") is not None else None,
     )  # fmt: skip

@@ -104,6 +104,9 @@ class Purpose:
     created_at: datetime
     created_by: str
     notices: tuple[NoticeVersion, ...] = ()
+    # Counts every change (a new notice version): a cached copy is current while the
+    # stored revision is the same. None for purposes stored before revisions.
+    revision: int | None = None
 
     def notice(self, version: int) -> NoticeVersion | None:
         return next((n for n in self.notices if n.version == version), None)

@@ -53,6 +53,13 @@ class ConsentStore(Protocol):
         purpose, of every member of its merge group, with the group's lineage."""
         ...
 
+    async def facts_of_one(
+        self, person_id: str, purpose: str
+    ) -> tuple[GroupFacts, int | None] | None:
+        """The single check's read: the person's facts as ``facts_of`` gives them and
+        the purpose's revision, in one statement; ``None`` if there is no such purpose."""
+        ...
+
     async def event_times(
         self, purpose: str, *, since: datetime, until: datetime
     ) -> list[tuple[EventType, datetime]]:

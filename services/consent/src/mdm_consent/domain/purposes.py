@@ -99,13 +99,41 @@ async def register_purpose(
     return purpose
 
 
+class PurposeCache:
+    """Purposes of one process by code, each valid while its stored revision is the same.
+
+    The single contact check reads the purpose's revision with the person's facts in
+    one statement and takes the purpose from here when the revision matches: one
+    round trip to the graph instead of two, and never a stale notice list (a new
+    version changes the revision in the transaction that publishes it).
+    """
+
+    def __init__(self) -> None:
+        self._purposes: dict[str, Purpose] = {}
+
+    def get(self, code: str, revision: int | None) -> Purpose | None:
+        found = self._purposes.get(code)
+        if revision is None or found is None or found.revision != revision:
+            return None
+        return found
+
+    def put(self, purpose: Purpose) -> Purpose:
+        if purpose.revision is not None:
+            self._purposes[purpose.code] = purpose
+        return purpose
+
+
+def unknown_purpose(code: str, *, field: str = "purpose") -> NotFound:
+    return NotFound(f"No purpose with code {code}.", field=field,
+                    details={"reason": "UNKNOWN_PURPOSE"})  # fmt: skip
+
+
 async def known_purpose(
     stores: Stores, code: str, *, field: str = "purpose", texts: bool = False
 ) -> Purpose:
     purpose = await stores.purposes.get(checked_code(code, field=field), texts=texts)
     if purpose is None:
-        raise NotFound(f"No purpose with code {code}.", field=field,
-                       details={"reason": "UNKNOWN_PURPOSE"})  # fmt: skip
+        raise unknown_purpose(code, field=field)
     return purpose
 
 

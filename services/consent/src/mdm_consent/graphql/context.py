@@ -14,6 +14,7 @@ from mdm_consent.domain import audit
 from mdm_consent.domain.fulfilment import PrivacyServices
 from mdm_consent.domain.models import ConsentEvent
 from mdm_consent.domain.ports import PersonDirectory
+from mdm_consent.domain.purposes import PurposeCache
 from mdm_consent.graphql.types import READ_ROLES
 
 
@@ -23,6 +24,7 @@ class ConsentContext(RequestContext):
     directory: PersonDirectory = field(kw_only=True)
     privacy: PrivacyServices = field(kw_only=True)
     outbox: Outbox = field(kw_only=True)
+    purposes: PurposeCache = field(kw_only=True)  # of the process, for the contact check
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -172,7 +172,9 @@ async def _check(
     info.context.require(*t.CHECK_ROLES)
     when = at or datetime.now(UTC)
     found = await info.context.transactions.read(
-        lambda s: checks.contact_check(person_ids, s, purpose=purpose, channel=channel, at=when)
+        lambda s: checks.contact_check(
+            person_ids, s, purpose=purpose, channel=channel, at=when, cache=info.context.purposes
+        )
     )
     return [t.ContactDecision.from_model(d) for d in found]
 
