@@ -49,6 +49,17 @@ READS = """
 query Reads($personId: ID!) { consentReads(personId: $personId) { reader roles operation } }
 """
 NOTICE = "Ja, ich möchte Angebote erhalten. Widerruf jederzeit möglich."
+UPDATE = """
+mutation Update($input: UpdatePurposeInput!) {
+  updatePurpose(input: $input) { code channels dataCategories retentionDays revision }
+}
+"""
+CHANGES = """
+query Changes($code: String!) {
+  purposeChanges(code: $code) { revision changedBy reason changes { field before after } }
+}
+"""
+WHY = "The newsletter is no longer sent by phone."
 
 
 def codes(error: pytest.ExceptionInfo[GraphQLError]) -> list[str]:
@@ -137,6 +148,51 @@ class TestPurposeRegistry:
         with pytest.raises(GraphQLError) as raised:
             new_purpose(app)
         assert codes(raised) == ["FORBIDDEN"]
+        with pytest.raises(GraphQLError) as raised:
+            app.execute(UPDATE, {"input": {"code": "newsletter", "reason": WHY, "name": "x"}})
+        assert codes(raised) == ["FORBIDDEN"]
+
+    def test_a_change_is_kept_with_its_reason_and_takes_effect(
+        self, compliance: GatewayClient, app: GatewayClient
+    ) -> None:
+        code = new_purpose(compliance)
+        person = new_person(app)
+        record(app, event(person, code, channel="PHONE"))
+        assert check(app, person, code, "PHONE")["allowed"] is True
+        changed = compliance.execute(UPDATE, {"input": {
+            "code": code, "reason": WHY, "channels": ["EMAIL", "POST"],
+            "dataCategories": ["email", "postal_address"], "retentionDays": 365,
+        }})["updatePurpose"]  # fmt: skip
+        assert (changed["channels"], changed["dataCategories"], changed["retentionDays"]) == (
+            ["EMAIL", "POST"], ["email", "postal_address"], 365)  # fmt: skip
+        assert check(app, person, code, "PHONE")["reason"] == "CHANNEL_NOT_COVERED"
+        (change,) = compliance.execute(CHANGES, {"code": code})["purposeChanges"]
+        assert (change["reason"], change["changedBy"], change["revision"]) == (
+            WHY, "test-user", changed["revision"])  # fmt: skip
+        assert {c["field"]: (c["before"], c["after"]) for c in change["changes"]} == {
+            "channels": ('["EMAIL", "PHONE", "POST"]', '["EMAIL", "POST"]'),
+            "dataCategories": ('["contact"]', '["email", "postal_address"]'),
+            "retentionDays": ("730", "365"),
+        }
+        same = compliance.execute(UPDATE, {"input": {"code": code, "reason": WHY,
+                                                     "retentionDays": 365}})  # fmt: skip
+        assert same["updatePurpose"]["revision"] == changed["revision"]  # nothing to change
+
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [({"reason": "short"}, "reason"), ({"retentionDays": 0}, "retentionDays"),
+         ({"dataCategories": ["Not A Code"]}, "dataCategories"), ({"code": "NOPE"}, "code"),
+         ({"channels": []}, "channels"), ({"consentValidityDays": 0}, "consentValidityDays")],
+    )  # fmt: skip
+    def test_bad_changes_are_refused(
+        self, compliance: GatewayClient, change: dict[str, object], field: str
+    ) -> None:
+        code = new_purpose(compliance)
+        with pytest.raises(GraphQLError) as raised:
+            compliance.execute(UPDATE, {"input": {"code": code, "reason": WHY, "name": "New"}
+                                        | change})  # fmt: skip
+        assert codes(raised) == ["BAD_USER_INPUT"]
+        assert raised.value.errors[0]["extensions"]["field"] == field
 
 
 class TestHistory:

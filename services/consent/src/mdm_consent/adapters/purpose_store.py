@@ -8,18 +8,22 @@ concurrent publications from taking the same version number.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_consent.domain.models import Channel, LegalBasis, NoticeVersion, Purpose
+from mdm_consent.domain.purposes import PurposeChange
 
 PURPOSE = "Purpose"
 NOTICE = "PurposeNotice"
+CHANGE = "PurposeChange"
 HAS_NOTICE = "HAS_NOTICE"
 
 SCHEMA = (
     f"CREATE CONSTRAINT purpose_code IF NOT EXISTS FOR (p:{PURPOSE}) REQUIRE p.code IS UNIQUE",
     f"CREATE CONSTRAINT purpose_notice_key IF NOT EXISTS FOR (n:{NOTICE}) REQUIRE n.key IS UNIQUE",
+    f"CREATE CONSTRAINT purpose_change_key IF NOT EXISTS FOR (c:{CHANGE}) REQUIRE c.key IS UNIQUE",
 )
 
 _NOTICE_FIELDS = ".purpose, .version, .language, .sha256, .material, .publishedAt, .publishedBy"
@@ -72,6 +76,56 @@ class GraphPurposeStore:
         )
         return sorted((_purpose(r["p"], r["notices"]) for r in rows), key=lambda p: p.code)
 
+    async def update(
+        self, purpose: Purpose, *, expected_revision: int | None, change: PurposeChange
+    ) -> bool:
+        rows = await self._tx.run(
+            "purpose.update",
+            f"MATCH (p:{PURPOSE} {{code: $code}}) "
+            "WHERE coalesce(p.revision, 0) = coalesce($expected, 0) "
+            "SET p += $props RETURN p.code AS code",
+            code=purpose.code, expected=expected_revision,
+            props={
+                "name": purpose.name, "description": purpose.description,
+                "channels": [c.value for c in purpose.channels],
+                "dataCategories": list(purpose.data_categories),
+                "retentionDays": purpose.retention_days,
+                "consentValidityDays": purpose.consent_validity_days,
+                "revision": purpose.revision,
+            },
+        )  # fmt: skip
+        if not rows:
+            return False
+        await self._tx.run(
+            "purpose.change",
+            f"CREATE (c:{CHANGE} {{key: $key}}) SET c += $props",
+            key=f"{change.purpose}|{change.revision}",
+            props={
+                "purpose": change.purpose, "revision": change.revision,
+                "changedAt": change.changed_at, "changedBy": change.changed_by,
+                "reason": change.reason,
+                "changes": json.dumps({k: [_plain(b), _plain(a)]
+                                       for k, (b, a) in change.changes.items()}),
+            },
+        )  # fmt: skip
+        return True
+
+    async def changes(self, code: str) -> list[PurposeChange]:
+        rows = await self._tx.run(
+            "purpose.changes",
+            f"MATCH (c:{CHANGE} {{purpose: $code}}) RETURN c {{.*}} AS c ORDER BY c.revision",
+            code=code,
+        )
+        return [
+            PurposeChange(
+                purpose=r["c"]["purpose"], revision=int(r["c"]["revision"]),
+                changed_at=as_utc(r["c"]["changedAt"]), changed_by=r["c"]["changedBy"],
+                reason=r["c"]["reason"],
+                changes={k: (b, a) for k, (b, a) in json.loads(r["c"]["changes"]).items()},
+            )
+            for r in rows
+        ]  # fmt: skip
+
     async def add_notice(self, notice: NoticeVersion) -> bool:
         rows = await self._tx.run(
             "purpose.add_notice",
@@ -113,3 +167,8 @@ def _purpose(p: dict[str, Any], notices: list[dict[str, Any]]) -> Purpose:
         created_at=as_utc(p["createdAt"]), created_by=p["createdBy"], notices=tuple(versions),
         revision=int(p["revision"]) if p.get("revision") is not None else None,
     )  # fmt: skip
+
+
+def _plain(value: object) -> object:
+    """A changed value as JSON: tuples of codes become lists."""
+    return list(value) if isinstance(value, tuple) else value

@@ -18,6 +18,7 @@ from mdm_consent.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from mdm_consent.domain.purposes import PurposeChange
     from mdm_consent.domain.requests import DataSubjectRequest, RequestFilter
     from mdm_consent.domain.retention_runs import Purge, RetentionRun
 
@@ -32,6 +33,17 @@ class PurposeStore(Protocol):
         ...
 
     async def all(self) -> list[Purpose]: ...
+
+    async def update(
+        self, purpose: Purpose, *, expected_revision: int | None, change: PurposeChange
+    ) -> bool:
+        """Store the purpose's new values and the change record, if its revision is
+        still ``expected_revision``; ``False`` if it was changed meanwhile."""
+        ...
+
+    async def changes(self, code: str) -> list[PurposeChange]:
+        """The purpose's changes, oldest first."""
+        ...
 
     async def add_notice(self, notice: NoticeVersion) -> bool:
         """Store a new notice version; ``False`` if that version exists already."""

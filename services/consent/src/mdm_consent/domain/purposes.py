@@ -6,8 +6,9 @@ Use cases run inside a transaction the caller owns and never commit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain.models import Channel, LegalBasis, NoticeVersion, Purpose
@@ -20,6 +21,7 @@ MAX_NAME = 200
 MAX_DESCRIPTION = 4000
 MAX_NOTICE = 100_000
 MAX_RETENTION_DAYS = 36_500
+T = TypeVar("T")
 
 
 def checked_code(code: str, *, field: str = "code") -> str:
@@ -79,6 +81,87 @@ class PurposeDraft:
             retention_days=self.retention_days, direct_marketing=self.direct_marketing,
             consent_validity_days=validity, created_at=now, created_by=created_by,
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PurposeUpdate:
+    """A change of a registered purpose; ``None`` keeps a value. The code, the legal
+    basis and the direct-marketing flag never change: another basis is another
+    purpose (register it, and ask for consent again where that is the basis)."""
+
+    reason: str
+    name: str | None = None
+    description: str | None = None
+    channels: tuple[Channel, ...] | None = None
+    data_categories: tuple[str, ...] | None = None
+    retention_days: int | None = None
+    consent_validity_days: int | None = None
+    clear_consent_validity: bool = False
+
+
+@dataclass(frozen=True)
+class PurposeChange:
+    """One change of a purpose, kept for the records of processing (Art. 30, 5(2))."""
+
+    purpose: str
+    revision: int  # the purpose's revision after the change
+    changed_at: datetime
+    changed_by: str
+    reason: str
+    changes: dict[str, tuple[object, object]]  # field: (before, after)
+
+
+_CHANGEABLE = {"name": "name", "description": "description", "channels": "channels",
+               "data_categories": "dataCategories", "retention_days": "retentionDays",
+               "consent_validity_days": "consentValidityDays"}  # fmt: skip
+MIN_REASON = 10
+MAX_REASON = 2000
+
+
+def _given(value: T | None, current: T) -> T:
+    return current if value is None else value
+
+
+async def update_purpose(
+    code: str, update: PurposeUpdate, stores: Stores, *, now: datetime, actor: str
+) -> tuple[Purpose, PurposeChange | None]:
+    """Change a purpose (audited with its reason); nothing changed: nothing written."""
+    reason = update.reason.strip()
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        raise InvalidInput(f"reason needs {MIN_REASON}-{MAX_REASON} characters.", field="reason")
+    current = await known_purpose(stores, code, field="code")
+    validity = _given(update.consent_validity_days, current.consent_validity_days)
+    if update.clear_consent_validity:
+        validity = None
+    draft = PurposeDraft(
+        code=current.code, name=_given(update.name, current.name),
+        description=_given(update.description, current.description),
+        legal_basis=current.legal_basis, channels=_given(update.channels, current.channels),
+        data_categories=_given(update.data_categories, current.data_categories),
+        retention_days=_given(update.retention_days, current.retention_days),
+        direct_marketing=current.direct_marketing, consent_validity_days=validity,
+    )  # fmt: skip
+    checked = draft.to_purpose(now=current.created_at, created_by=current.created_by)
+    changes = {
+        name: (getattr(current, attribute), getattr(checked, attribute))
+        for attribute, name in _CHANGEABLE.items()
+        if getattr(current, attribute) != getattr(checked, attribute)
+    }
+    if not changes:
+        return current, None
+    revision = (current.revision or 0) + 1
+    updated = replace(checked, notices=current.notices, revision=revision)
+    change = PurposeChange(current.code, revision, now, actor, reason, changes)
+    if not await stores.purposes.update(updated, expected_revision=current.revision,
+                                        change=change):  # fmt: skip
+        raise Conflict("The purpose was changed meanwhile; read it again and retry.",
+                       field="code", details={"reason": "CHANGED_MEANWHILE"})  # fmt: skip
+    return updated, change
+
+
+async def changes_of(stores: Stores, code: str) -> list[PurposeChange]:
+    purpose = await known_purpose(stores, code, field="code")
+    return await stores.purposes.changes(purpose.code)
 
 
 @dataclass(frozen=True)

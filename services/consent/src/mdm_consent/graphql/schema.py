@@ -52,6 +52,15 @@ class Query(RequestQuery, RetentionQuery):
         return t.Purpose.from_model(found)
 
     @strawberry.field(
+        description="A purpose's changes, oldest first (who, when, why, before and after). "
+        "Role: compliance."
+    )
+    async def purpose_changes(self, info: Info, code: str) -> list[t.PurposeChange]:
+        info.context.require(*t.REGISTRY_ROLES)
+        found = await info.context.transactions.read(lambda s: purposes.changes_of(s, code))
+        return [t.PurposeChange.from_model(c) for c in found]
+
+    @strawberry.field(
         description="A person's consent history with its proof, newest first. "
         "Role: compliance; every read is audited."
     )
@@ -197,6 +206,32 @@ class Mutation(RequestMutation, RetentionMutation):
             lambda s: purposes.register_purpose(draft, s, now=now, actor=principal.subject)
         )
         return t.Purpose.from_model(created)
+
+    @strawberry.mutation(
+        description="Change a purpose's name, description, channels, data categories, retention "
+        "or consent validity, with the reason; the change is kept (`purposeChanges`). Takes "
+        "effect at once for contact checks and from the next run for retention. Role: "
+        "compliance."
+    )
+    async def update_purpose(self, info: Info, input: t.UpdatePurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
+        principal = info.context.require(*t.REGISTRY_ROLES)
+        update = purposes.PurposeUpdate(
+            reason=input.reason, name=input.name, description=input.description,
+            channels=(tuple(m.Channel(c) for c in input.channels)
+                      if input.channels is not None else None),
+            data_categories=(tuple(input.data_categories)
+                             if input.data_categories is not None else None),
+            retention_days=input.retention_days,
+            consent_validity_days=input.consent_validity_days,
+            clear_consent_validity=input.clear_consent_validity,
+        )  # fmt: skip
+        now = datetime.now(UTC)
+        updated, _ = await info.context.transactions.write(
+            lambda s: purposes.update_purpose(
+                input.code, update, s, now=now, actor=principal.subject
+            )
+        )
+        return t.Purpose.from_model(updated)
 
     @strawberry.mutation(
         description="Publish the next version of a purpose's notice text. Role: compliance."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import strawberry
@@ -9,6 +10,7 @@ import strawberry
 from mdm_common.auth import Role
 from mdm_consent.domain import models as m
 from mdm_consent.domain.checks import ContactDecision as ContactDecisionModel
+from mdm_consent.domain.purposes import PurposeChange as PurposeChangeModel
 from mdm_consent.domain.rules import Reason
 
 READ_ROLES = (Role.COMPLIANCE,)  # consent records with their proof
@@ -66,6 +68,9 @@ class Purpose:
     created_at: datetime
     created_by: str
     notices: list[NoticeVersion] = strawberry.field(description="Oldest first.")
+    revision: int | None = strawberry.field(
+        description="Counts every change: registration, notice versions, updates."
+    )
 
     @classmethod
     def from_model(cls, p: m.Purpose) -> Purpose:
@@ -75,6 +80,34 @@ class Purpose:
             retention_days=p.retention_days, consent_validity_days=p.consent_validity_days,
             direct_marketing=p.direct_marketing, created_at=p.created_at,
             created_by=p.created_by, notices=[NoticeVersion.from_model(n) for n in p.notices],
+            revision=p.revision,
+        )  # fmt: skip
+
+
+@strawberry.type(description="One field a purpose change changed.")
+class PurposeFieldChange:
+    field: str
+    before: str = strawberry.field(description="As JSON.")
+    after: str = strawberry.field(description="As JSON.")
+
+
+@strawberry.type(description="A change of a purpose, with who made it and why.")
+class PurposeChange:
+    purpose: str
+    revision: int
+    changed_at: datetime
+    changed_by: str
+    reason: str
+    changes: list[PurposeFieldChange]
+
+    @classmethod
+    def from_model(cls, c: PurposeChangeModel) -> PurposeChange:
+        return cls(
+            purpose=c.purpose, revision=c.revision, changed_at=c.changed_at,
+            changed_by=c.changed_by, reason=c.reason,
+            changes=[PurposeFieldChange(field=k, before=json.dumps(b, default=str),
+                                        after=json.dumps(a, default=str))
+                     for k, (b, a) in sorted(c.changes.items())],
         )  # fmt: skip
 
 
@@ -194,6 +227,22 @@ class RegisterPurposeInput:
     retention_days: int
     direct_marketing: bool
     consent_validity_days: int | None = None
+
+
+@strawberry.input(description="Only the fields given change; the code, legal basis and "
+                  "direct-marketing flag never do.")  # fmt: skip
+class UpdatePurposeInput:
+    code: str
+    reason: str = strawberry.field(description="Why (10-2,000 characters); kept with the change.")
+    name: str | None = None
+    description: str | None = None
+    channels: list[Channel] | None = None  # type: ignore[valid-type]
+    data_categories: list[str] | None = None
+    retention_days: int | None = None
+    consent_validity_days: int | None = strawberry.field(
+        default=None, description="A number of days; see clearConsentValidity to remove it."
+    )
+    clear_consent_validity: bool = False
 
 
 @strawberry.input
