@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -44,6 +45,22 @@ class DataCategory:
     CONSENT = "consent"  # consent events, requests
 
     ATTRIBUTES = (IDENTITY, BIRTH_DATE, EMAIL, PHONE, POSTAL_ADDRESS, LANGUAGE)
+
+
+@dataclass(frozen=True)
+class PersonalDataItem:
+    """One value a service holds on a person, as data-subject exports list it
+    (docs/data-subject-requests.md): the id it is stored under, where in the service
+    it lives (``origin``), its :class:`DataCategory`, the field and the value as text."""
+
+    person_id: str
+    origin: str
+    category: str
+    field: str
+    value: str
+    source: str | None = None  # the source system it came from, where known
+    source_id: str | None = None
+    recorded_at: datetime | None = None
 
 
 # Which service reacts to which event. Adding a subscriber is one line here and a

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mdm_common.contracts import DataCategory
-from mdm_consent.domain.fulfilment import CSV_COLUMNS, DataItem, ExportFormat, render
+from mdm_common.contracts import DataCategory, PersonalDataItem
+from mdm_consent.domain.fulfilment import CSV_COLUMNS, ExportFormat, Held, render
 from mdm_consent.domain.models import Channel, EventType, Hold, HoldKind
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
@@ -112,11 +112,13 @@ class TestHolds:
 def test_export_binds_items_to_the_purposes_using_their_category() -> None:
     purpose = replace(NEWSLETTER, data_categories=(DataCategory.EMAIL,), retention_days=730)
     items = [
-        DataItem("profile", "p1", "golden", DataCategory.EMAIL, "email", "a@example.org",
-                 source="shop", source_id="s1", recorded_at=T0),
-        DataItem("profile", "p1", "golden", DataCategory.BIRTH_DATE, "birthDate", "1980-02-03"),
-        DataItem("consent", "p1", "consentEvent", DataCategory.CONSENT, "GRANTED",
-                 json.dumps({"purpose": "newsletter", "channel": "EMAIL"})),
+        Held("profile", PersonalDataItem("p1", "golden", DataCategory.EMAIL, "email",
+                                         "a@example.org", source="shop", source_id="s1",
+                                         recorded_at=T0)),
+        Held("profile", PersonalDataItem("p1", "golden", DataCategory.BIRTH_DATE, "birthDate",
+                                         "1980-02-03")),
+        Held("consent", PersonalDataItem("p1", "consentEvent", DataCategory.CONSENT, "GRANTED",
+                                         json.dumps({"purpose": "newsletter"}))),
     ]  # fmt: skip
     as_json = render(_request(), items, [purpose], person_ids=("p1",), fmt=ExportFormat.JSON,
                      by="officer", now=T0)  # fmt: skip
@@ -129,7 +131,9 @@ def test_export_binds_items_to_the_purposes_using_their_category() -> None:
                     by="officer", now=T0)  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(as_csv.content)))
     assert tuple(rows[0]) == CSV_COLUMNS
-    assert [r["value"] for r in rows] == [i.value for i in items]  # quoting survives JSON values
+    assert [r["value"] for r in rows] == [
+        h.item.value for h in items
+    ]  # quoting survives JSON values
     assert rows[0]["purposes"] == "newsletter"
     assert (as_json.items, as_csv.items) == (3, 3)
     assert as_csv.sha256 != as_json.sha256

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.auth import Principal, Role
+from mdm_common.contracts import PersonalDataItem
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_consent.domain.fulfilment import MATCHING, PROFILE, DataItem, HeldData, Outcome
+from mdm_consent.domain.fulfilment import HeldData, Outcome
 
 _ITEM = "personId origin category field value recordedAt"
 
@@ -61,10 +62,10 @@ def _acting(actor: Principal) -> Principal:
     return Principal(actor.subject, frozenset({Role.COMPLIANCE}))
 
 
-def _held(service: str, data: dict[str, Any]) -> HeldData:
+def _held(data: dict[str, Any]) -> HeldData:
     items = tuple(
-        DataItem(
-            service=service, person_id=i["personId"], origin=i["origin"],
+        PersonalDataItem(
+            person_id=i["personId"], origin=i["origin"],
             category=i["category"], field=i["field"], value=i["value"],
             source=i.get("source"), source_id=i.get("sourceId"),
             recorded_at=datetime.fromisoformat(i["recordedAt"]) if i.get("recordedAt") else None,
@@ -87,12 +88,12 @@ class PrivacyClient:
     async def profile_data(self, person_id: str, *, actor: Principal) -> HeldData:
         data = await self._profile.execute(PROFILE_DATA, {"id": person_id},
                                            on_behalf_of=_acting(actor))  # fmt: skip
-        return _held(PROFILE, data["profilePersonalData"])
+        return _held(data["profilePersonalData"])
 
     async def matching_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData:
         data = await self._matching.execute(MATCHING_DATA, {"ids": list(person_ids)},
                                             on_behalf_of=_acting(actor))  # fmt: skip
-        return _held(MATCHING, data["matchingPersonalData"])
+        return _held(data["matchingPersonalData"])
 
     async def erase_profile(self, person_id: str, request_id: str, *, actor: Principal) -> Outcome:
         data = (await self._profile.execute(

@@ -26,7 +26,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from mdm_common.auth import Principal
-from mdm_common.contracts import DataCategory
+from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_consent.domain import audit
 from mdm_consent.domain.models import (
@@ -54,18 +54,11 @@ EXPORT_TYPES = (RequestType.ACCESS, RequestType.PORTABILITY)
 
 
 @dataclass(frozen=True)
-class DataItem:
-    """One value a service holds on a person, as exported."""
+class Held:
+    """One item as exported: the service holding it, and the item."""
 
     service: str
-    person_id: str
-    origin: str
-    category: str
-    field: str
-    value: str
-    source: str | None = None
-    source_id: str | None = None
-    recorded_at: datetime | None = None
+    item: PersonalDataItem
 
 
 @dataclass(frozen=True)
@@ -73,7 +66,7 @@ class HeldData:
     """What one service holds on a merge group."""
 
     person_ids: tuple[str, ...]
-    items: tuple[DataItem, ...]
+    items: tuple[PersonalDataItem, ...]
     erased: bool = False
     restricted: bool = False
 
@@ -138,7 +131,7 @@ CSV_COLUMNS = ("service", "personId", "origin", "category", "field", "value", "s
 def _consent_items(
     events: Sequence[ConsentEvent], requests: Sequence[DataSubjectRequest],
     reads: Sequence[ReadAudit],
-) -> list[DataItem]:  # fmt: skip
+) -> list[PersonalDataItem]:  # fmt: skip
     items = []
     for e in events:
         proof = {
@@ -148,23 +141,25 @@ def _consent_items(
             "language": e.language, "evidenceRef": e.evidence_ref, "confirms": e.confirms,
             "birthDate": e.birth_date.isoformat() if e.birth_date else None,
         }  # fmt: skip
-        items.append(DataItem(
-            CONSENT, e.person_id, "consentEvent", DataCategory.CONSENT, e.type.value,
-            _compact(proof), source=e.collection_point, source_id=e.id, recorded_at=e.recorded_at,
+        items.append(PersonalDataItem(
+            e.person_id, "consentEvent", DataCategory.CONSENT, e.type.value, _compact(proof),
+            source=e.collection_point, source_id=e.id, recorded_at=e.recorded_at,
         ))  # fmt: skip
     for r in requests:
         summary = {"type": r.type.value, "status": r.status.value, "due": r.due.isoformat(),
                    "receivedVia": r.received_via.value}  # fmt: skip
-        items.append(DataItem(
-            CONSENT, r.person_id, "request", DataCategory.CONSENT, "request", _compact(summary),
+        items.append(PersonalDataItem(
+            r.person_id, "request", DataCategory.CONSENT, "request", _compact(summary),
             source_id=r.id, recorded_at=r.received_at,
         ))  # fmt: skip
     # Art. 15(1)(c): who the records were disclosed to; here, who read them.
     for a in reads:
         for pid in a.person_ids:
-            items.append(DataItem(CONSENT, pid, "readAudit", DataCategory.CONSENT, a.operation,
-                                  _compact({"reader": a.reader, "roles": list(a.roles)}),
-                                  source_id=a.id, recorded_at=a.at))  # fmt: skip
+            items.append(PersonalDataItem(
+                pid, "readAudit", DataCategory.CONSENT, a.operation,
+                _compact({"reader": a.reader, "roles": list(a.roles)}), source_id=a.id,
+                recorded_at=a.at,
+            ))  # fmt: skip
     return items
 
 
@@ -181,7 +176,7 @@ def _applying(purposes: Sequence[Purpose], events: Iterable[ConsentEvent]) -> li
             if p.legal_basis is not LegalBasis.CONSENT or p.code in with_events]  # fmt: skip
 
 
-def _purposes_of(item: DataItem, purposes: Sequence[Purpose]) -> list[Purpose]:
+def _purposes_of(item: PersonalDataItem, purposes: Sequence[Purpose]) -> list[Purpose]:
     if item.origin == "consentEvent":
         code = json.loads(item.value).get("purpose")
         return [p for p in purposes if p.code == code]
@@ -189,17 +184,18 @@ def _purposes_of(item: DataItem, purposes: Sequence[Purpose]) -> list[Purpose]:
 
 
 def render(
-    request: DataSubjectRequest, items: Sequence[DataItem], purposes: Sequence[Purpose], *,
+    request: DataSubjectRequest, items: Sequence[Held], purposes: Sequence[Purpose], *,
     person_ids: tuple[str, ...], fmt: ExportFormat, by: str, now: datetime,
 ) -> Export:  # fmt: skip
     """The export document: every item with its purposes and retention, JSON or CSV."""
     rows: list[dict[str, Any]] = []
     used: dict[str, Purpose] = {}
-    for item in items:
+    for held in items:
+        item = held.item
         bound = _purposes_of(item, purposes)
         used.update((p.code, p) for p in bound)
         rows.append({
-            "service": item.service, "personId": item.person_id, "origin": item.origin,
+            "service": held.service, "personId": item.person_id, "origin": item.origin,
             "category": item.category, "field": item.field, "value": item.value,
             "source": item.source, "sourceId": item.source_id,
             "recordedAt": item.recorded_at.isoformat() if item.recorded_at else None,
@@ -267,8 +263,10 @@ async def export(
             for pid in group
             for a in await stores.audits.of_person(pid, since=None, limit=audit.MAX_EXPORT)
         ]
-        items = [*profile.items, *matching.items,
-                 *_consent_items(list(events.values()), requests, reads)]  # fmt: skip
+        own = _consent_items(list(events.values()), requests, reads)
+        items = [*(Held(PROFILE, i) for i in profile.items),
+                 *(Held(MATCHING, i) for i in matching.items),
+                 *(Held(CONSENT, i) for i in own)]  # fmt: skip
         result = render(current, items, _applying(await stores.purposes.all(), events.values()),
                         person_ids=group, fmt=fmt, by=actor.subject, now=now)  # fmt: skip
         await audit.audited_export(group, stores, reader=actor, scope=f"{fmt.value} export "

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from mdm_common.contracts import DataCategory
+from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import InvalidInput
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord
@@ -62,21 +62,16 @@ FEATURES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class DataItem:
-    person_id: str
-    origin: Origin
-    category: str
-    field: str
-    value: str
-    recorded_at: datetime | None = None
+def _item(person_id: str, origin: Origin, category: str, field: str, value: str,
+          *, at: datetime | None = None) -> PersonalDataItem:  # fmt: skip
+    return PersonalDataItem(person_id, origin, category, field, value, recorded_at=at)
 
 
 @dataclass(frozen=True)
 class PersonalData:
     person_ids: tuple[str, ...]
     restricted: bool
-    items: tuple[DataItem, ...]
+    items: tuple[PersonalDataItem, ...]
 
 
 @dataclass(frozen=True)
@@ -166,33 +161,33 @@ def _json(value: dict[str, object]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def subject_items(subject: StoredSubject) -> list[DataItem]:
+def subject_items(subject: StoredSubject) -> list[PersonalDataItem]:
     """The subject's state, each stored feature under its attribute's category, and
     its blocking keys summarised (they are built from the features)."""
     pid, at = subject.person_id, subject.features_at
-    items = [DataItem(pid, Origin.SUBJECT, DataCategory.MATCHING, "registeredAt",
-                      subject.registered_at.isoformat(), subject.registered_at)]  # fmt: skip
+    items = [_item(pid, Origin.SUBJECT, DataCategory.MATCHING, "registeredAt",
+                      subject.registered_at.isoformat(), at=subject.registered_at)]  # fmt: skip
     if subject.merged_into:
-        items.append(DataItem(pid, Origin.SUBJECT, DataCategory.MATCHING, "mergedInto",
+        items.append(_item(pid, Origin.SUBJECT, DataCategory.MATCHING, "mergedInto",
                               subject.merged_into))  # fmt: skip
     if subject.record is not None:
         for attribute, field, category in FEATURES:
             value = getattr(subject.record, attribute)
             if value:
-                items.append(DataItem(pid, Origin.SUBJECT, category, field, str(value), at))
+                items.append(_item(pid, Origin.SUBJECT, category, field, str(value), at=at))
     if subject.fingerprint:
-        items.append(DataItem(pid, Origin.SUBJECT, DataCategory.MATCHING, "fingerprint",
-                              subject.fingerprint, at))  # fmt: skip
+        items.append(_item(pid, Origin.SUBJECT, DataCategory.MATCHING, "fingerprint",
+                              subject.fingerprint, at=at))  # fmt: skip
     if subject.block_keys:
         summary = (f"{subject.block_keys} blocking keys, each built from the values above "
                    "(see docs/matching.md, blocking)")  # fmt: skip
-        items.append(DataItem(pid, Origin.SUBJECT, DataCategory.MATCHING, "blockingKeys",
-                              summary, at))  # fmt: skip
+        items.append(_item(pid, Origin.SUBJECT, DataCategory.MATCHING, "blockingKeys",
+                              summary, at=at))  # fmt: skip
     if subject.restricted_at is not None:
         value = _json({"restrictedAt": subject.restricted_at.isoformat(),
                        "requestId": subject.restriction_request_id})  # fmt: skip
-        items.append(DataItem(pid, Origin.SUBJECT, DataCategory.MATCHING, "restriction",
-                              value, subject.restricted_at))  # fmt: skip
+        items.append(_item(pid, Origin.SUBJECT, DataCategory.MATCHING, "restriction",
+                              value, at=subject.restricted_at))  # fmt: skip
     return items
 
 
@@ -201,17 +196,17 @@ def _sides(left: str, right: str, ids: frozenset[str]) -> tuple[str, str]:
     return (left, right) if left in ids else (right, left)
 
 
-def task_item(task: ReviewTask, ids: frozenset[str]) -> DataItem:
+def task_item(task: ReviewTask, ids: frozenset[str]) -> PersonalDataItem:
     own, other = _sides(task.evidence.left_id, task.evidence.right_id, ids)
     value = _json({
         "taskId": task.id, "status": task.status.value, "reason": task.reason.value,
         "score": task.evidence.probability, "otherPersonId": other, "note": task.note,
     })  # fmt: skip
-    return DataItem(own, Origin.REVIEW_TASK, DataCategory.MATCHING, "reviewTask", value,
-                    task.created_at)  # fmt: skip
+    return _item(own, Origin.REVIEW_TASK, DataCategory.MATCHING, "reviewTask", value,
+                    at=task.created_at)  # fmt: skip
 
 
-def decision_item(decision: Decision, ids: frozenset[str]) -> DataItem:
+def decision_item(decision: Decision, ids: frozenset[str]) -> PersonalDataItem:
     left, right = decision.pair_key.split("|")
     own, other = _sides(left, right, ids)
     value = _json({
@@ -220,26 +215,26 @@ def decision_item(decision: Decision, ids: frozenset[str]) -> DataItem:
         "otherPersonId": other, "taskId": decision.task_id, "mergeId": decision.merge_id,
         "score": decision.probability,
     })  # fmt: skip
-    return DataItem(own, Origin.DECISION, DataCategory.MATCHING, "decision", value, decision.at)
+    return _item(own, Origin.DECISION, DataCategory.MATCHING, "decision", value, at=decision.at)
 
 
-def rematch_item(entry: RematchEntry, ids: frozenset[str]) -> DataItem:
+def rematch_item(entry: RematchEntry, ids: frozenset[str]) -> PersonalDataItem:
     own, other = _sides(entry.left_id, entry.right_id, ids)
     if entry.kind == RematchKind.PROPOSAL:
         value = _json({"jobId": entry.job_id, "otherPersonId": other,
                        "score": entry.probability})  # fmt: skip
-        return DataItem(own, Origin.REMATCH_PROPOSAL, DataCategory.MATCHING, "rematchProposal",
+        return _item(own, Origin.REMATCH_PROPOSAL, DataCategory.MATCHING, "rematchProposal",
                         value)  # fmt: skip
     value = _json({"jobId": entry.job_id, "survivorId": entry.left_id,
                    "mergedId": entry.right_id, "status": entry.status,
                    "score": entry.probability})  # fmt: skip
-    return DataItem(own, Origin.REMATCH_STEP, DataCategory.MATCHING, "rematchStep", value)
+    return _item(own, Origin.REMATCH_STEP, DataCategory.MATCHING, "rematchStep", value)
 
 
-def erasure_item(erased: ErasedSubject) -> DataItem:
+def erasure_item(erased: ErasedSubject) -> PersonalDataItem:
     value = _json({"requestId": erased.request_id, "erasedAt": erased.erased_at.isoformat()})
-    return DataItem(erased.person_id, Origin.ERASURE, DataCategory.MATCHING, "erasure", value,
-                    erased.erased_at)  # fmt: skip
+    return _item(erased.person_id, Origin.ERASURE, DataCategory.MATCHING, "erasure", value,
+                    at=erased.erased_at)  # fmt: skip
 
 
 def personal_data(
@@ -253,7 +248,7 @@ def personal_data(
 ) -> PersonalData:
     """Everything held, as items; unknown ids simply contribute none."""
     ids = frozenset(person_ids)
-    items: list[DataItem] = []
+    items: list[PersonalDataItem] = []
     for subject in subjects:
         items += subject_items(subject)
     items += [task_item(t, ids) for t in tasks]

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.contracts import PersonalDataItem
 from mdm_matching.domain import privacy
 from mdm_matching.graphql.context import MatchingContext
 
@@ -33,9 +34,9 @@ class MatchingDataItem:
     recorded_at: datetime | None
 
     @classmethod
-    def from_model(cls, item: privacy.DataItem) -> MatchingDataItem:
+    def from_model(cls, item: PersonalDataItem) -> MatchingDataItem:
         return cls(
-            person_id=strawberry.ID(item.person_id), origin=item.origin.value,
+            person_id=strawberry.ID(item.person_id), origin=item.origin,
             category=item.category, field=item.field, value=item.value,
             recorded_at=item.recorded_at,
         )  # fmt: skip

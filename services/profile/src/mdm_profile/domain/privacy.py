@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from mdm_common.contracts import DataCategory
+from mdm_common.contracts import PersonalDataItem as DataItem
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.links import LinkType, PersonLink
 from mdm_profile.domain.models import Person
@@ -70,18 +71,6 @@ class MergeEntry:
     actor: str
     reason: str
     state: str
-
-
-@dataclass(frozen=True)
-class DataItem:
-    person_id: str
-    origin: str
-    category: str
-    field: str
-    value: str
-    source: str | None = None
-    source_id: str | None = None
-    recorded_at: datetime | None = None
 
 
 @dataclass(frozen=True)

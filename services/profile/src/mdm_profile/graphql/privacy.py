@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.contracts import PersonalDataItem
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
@@ -37,7 +38,7 @@ class ProfileDataItem:
     recorded_at: datetime | None
 
     @classmethod
-    def from_model(cls, item: privacy.DataItem) -> ProfileDataItem:
+    def from_model(cls, item: PersonalDataItem) -> ProfileDataItem:
         return cls(
             person_id=strawberry.ID(item.person_id), origin=item.origin, category=item.category,
             field=item.field, value=item.value, source=item.source, source_id=item.source_id,
