@@ -35,6 +35,10 @@ DECISIONS = "query($id: ID!) { matchDecisions(personId: $id) { verdict actor mer
 PAIRS = 30  # enough merges that the merge phase lasts long enough to be killed in
 
 
+# The default model's weights, whatever an earlier test trained (see conftest).
+pytestmark = pytest.mark.usefixtures("default_model")
+
+
 @pytest.fixture
 def worker_stopped(platform: Platform) -> Iterator[Callable[[], None]]:
     """Stop the matching worker; the test calls the result to purge its queue (events

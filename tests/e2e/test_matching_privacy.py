@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from mdm_common.graph import GraphClient
 from mdm_infra.client import GatewayClient, GraphQLError
-from mdm_matching.adapters.graph_store import CURRENT_MODEL, MODEL
 
 from .matching_support import birth_date, eventually, family_name, ingest, phone, place
 
@@ -43,21 +42,7 @@ REMATCH = """mutation($id: ID!) { rematchPerson(personId: $id) {
 PERSON = "query($id: ID!) { person(id: $id) { id } }"
 
 
-@pytest.fixture(autouse=True)
-async def default_model(graph_for: Callable[[str], GraphClient]) -> AsyncIterator[None]:
-    graph = graph_for("matching")
-
-    async def set_aside(tx: Any) -> dict[str, Any] | None:
-        rows = await tx.run("test.model", f"MATCH (m:{MODEL}) RETURN m {{.*}} AS m")
-        await tx.run("test.model_aside", f"MATCH (m:{MODEL}) DELETE m")
-        return dict(rows[0]["m"]) if rows else None
-
-    trained = await graph.write(set_aside)
-    yield
-    if trained is not None:
-        await graph.write(lambda tx: tx.run(
-            "test.model_back", f"MERGE (m:{MODEL} {{name: $name}}) SET m += $props",
-            name=CURRENT_MODEL, props=trained))  # fmt: skip
+pytestmark = pytest.mark.usefixtures("default_model")
 
 
 def state(gateway: GatewayClient, person_id: str) -> dict[str, Any]:
@@ -99,14 +84,12 @@ def _strings(value: Any) -> list[str]:
 
 
 async def nodes_holding(graph: GraphClient, needles: dict[str, str]) -> list[tuple[str, str]]:
-    """(label, needle name) of every node with a property holding a needle. The trained
-    model is left out: its name frequencies are documented as not erased."""
+    """(label, needle name) of every node with a property holding a needle (a trained
+    model included: it keeps only names at least 5 persons carry)."""
     rows = await graph.read(lambda tx: tx.run(
         "test.all_nodes", "MATCH (n) RETURN labels(n) AS labels, n {.*} AS props"))  # fmt: skip
     found = []
     for row in rows:
-        if MODEL in row["labels"]:
-            continue
         for value in (s for v in row["props"].values() for s in _strings(v)):
             found += [(row["labels"][0], name) for name, needle in needles.items()
                       if needle in value]  # fmt: skip

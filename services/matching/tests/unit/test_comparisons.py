@@ -22,6 +22,7 @@ from mdm_matching.domain.engine.features import (
     phonetic,
     suffix_key,
 )
+from mdm_matching.domain.engine.model import term_frequencies
 
 
 @pytest.mark.parametrize(
@@ -74,6 +75,23 @@ def test_street_spellings_and_house_numbers_meet() -> None:
 
 
 @pytest.mark.parametrize(
+    ("b_postal", "b_city", "level"),
+    [("10827", "Berlin", 3),  # one street name in two districts: only the city agrees
+     (None, "Berlin", 1),  # a side without postal code: the city places the street
+     ("10115", "Berlin", 1)],
+)  # fmt: skip
+def test_a_street_counts_only_in_the_same_place(
+    b_postal: str | None, b_city: str, level: int
+) -> None:
+    a = make_record("a", street="Hauptstraße", house_number="3", postal_code="10115",
+                    city="Berlin")  # fmt: skip
+    b = make_record("b", street="Hauptstraße", house_number="9", postal_code=b_postal,
+                    city=b_city)  # fmt: skip
+    assert compare(a, b)[-1] == level
+    assert compare(b, a)[-1] == level
+
+
+@pytest.mark.parametrize(
     ("a", "b", "level"),
     [("j.kessel@web.example", "j.kessel@web.example", 0),
      ("j.kessel@web.example", "j.kesel@web.example", 1),  # one typo
@@ -120,3 +138,11 @@ def test_a_record_agrees_with_itself_exactly(given_name: str, family: str) -> No
     expected_given = 0 if a.given else None
     expected_family = 0 if a.family else None
     assert vector[:2] == (expected_given, expected_family)
+
+
+def test_the_model_keeps_frequencies_only_of_names_five_persons_carry() -> None:
+    records = [make_record(str(i), given="Anna", family="Müller") for i in range(5)]
+    records += [make_record(f"y{i}", given="Ottilie", family="Kesselbrink") for i in range(4)]
+    tf = term_frequencies(records)
+    assert set(tf["given"]) == {"anna"}  # Ottilie: four persons only
+    assert set(tf["family"]) == {"mueller"}

@@ -159,9 +159,13 @@ def phone_level(x: str | None, y: str | None) -> int | None:
 def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
     if not (a.street or a.postal_code or a.city) or not (b.street or b.postal_code or b.city):
         return None
-    same_place = (a.postal_code is not None and a.postal_code == b.postal_code) or (
-        a.city is not None and a.city == b.city
-    )
+    # One street name runs through many districts of a city (Berlin has a dozen
+    # Hauptstraßen): where both postal codes are known they must agree; the city
+    # counts only where a side lacks its postal code.
+    if a.postal_code is not None and b.postal_code is not None:
+        same_place = a.postal_code == b.postal_code
+    else:
+        same_place = a.city is not None and a.city == b.city
     if (a.street and b.street and same_place
             and (a.street == b.street
                  or jellyfish.jaro_winkler_similarity(a.street, b.street) >= CLOSE)):  # fmt: skip

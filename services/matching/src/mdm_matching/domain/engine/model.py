@@ -39,7 +39,11 @@ from mdm_matching.domain.engine.features import MatchRecord
 
 EPSILON = 1e-5
 MAX_EM_ITERATIONS = 40
-MIN_TF_COUNT = 1
+# A name the trained model keeps a frequency for is carried by at least this many
+# persons (k-anonymity): the model then names nobody, and erasing a person need not
+# touch it. Rarer names fall back to the level's u (rare agreement counts a little
+# less than it might; conservative).
+MIN_TF_PERSONS = 5
 
 
 def _initial_m(levels: int) -> list[float]:
@@ -88,12 +92,17 @@ def default_parameters() -> Parameters:
     """
     u_exact = {"givenName": 0.01, "familyName": 0.005, "birthDate": 0.00005, "email": 0.00001,
                "phone": 0.00002, "address": 0.0001}  # fmt: skip
+    # The levels between: three times as common by chance as the one above, except
+    # birth dates, where a near date is far more common than the same one: some 20
+    # dates lie one typo or a day-month swap away (about 1e-3), and the same year with
+    # the same month or day is 1/60 x (1/12 + 1/30), about 2e-3.
+    u_between = {"birthDate": [0.001, 0.002]}
     m, u = [], []
     for comparison in COMPARISONS:
         levels = len(comparison.levels)
         m.append(_initial_m(levels))
         exact = u_exact[comparison.name]
-        rest = [exact * 3 ** (i + 1) for i in range(levels - 2)]
+        rest = u_between.get(comparison.name) or [exact * 3 ** (i + 1) for i in range(levels - 2)]
         u.append([exact, *rest, max(EPSILON, 1 - exact - sum(rest))])
     # One duplicate pair among 10,000 random pairs: 10 % duplicates among 2,000 records.
     return Parameters(prior=1e-4, m=m, u=u)
@@ -131,9 +140,8 @@ def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, dict[str, floa
             counts["family"][record.family] += 1
     if not total:
         return {}
-    # Only names seen more than once are stored: a unique name falls back to u.
     return {
-        attr: {v: c / total for v, c in counter.items() if c > MIN_TF_COUNT}
+        attr: {v: c / total for v, c in counter.items() if c >= MIN_TF_PERSONS}
         for attr, counter in counts.items()
     }
 
