@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from mdm_common.graph import GraphClient
 from mdm_matching.adapters.graph_store import SCHEMA, GraphReviewStore, GraphSubjectStore
+from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain import subjects
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import fingerprint, make_record
@@ -66,6 +67,14 @@ async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
     assert {r.id for r in await found(2)} == {b.id}  # type: ignore[attr-defined]
     await graph.write(lambda tx: GraphSubjectStore(tx).set_merged_into(b.id, a.id))
     assert {r.id for r in await found(2)} == {c.id}  # type: ignore[attr-defined]
+
+    # Training learns from the merged-away subject too: it is a duplicate EM should see.
+    transactions = GraphTransactions(graph)
+    active = {r.id for r in await subjects.all_active_features(transactions)}
+    training = {r.id for r in await subjects.all_training_features(transactions)}
+    assert {a.id, c.id} <= active
+    assert b.id not in active
+    assert {a.id, b.id, c.id} <= training
 
 
 async def test_one_task_per_pair_ordered_by_probability(

@@ -266,14 +266,17 @@ class GraphSubjectStore:
             at=at,
         )
 
-    async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:
+    async def active_features(
+        self, *, after: str, limit: int, merged_away: bool = False
+    ) -> list[MatchRecord]:
         rows = await self._tx.run(
             "subject.active_features",
-            f"MATCH (s:{SUBJECT}) WHERE s.mergedInto IS NULL AND s.restrictedAt IS NULL "
-            "AND s.fingerprint IS NOT NULL AND s.personId > $after "
+            f"MATCH (s:{SUBJECT}) WHERE ($mergedAway OR s.mergedInto IS NULL) "
+            "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL AND s.personId > $after "
             "RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
             after=after,
             limit=limit,
+            mergedAway=merged_away,
         )
         return [_record_from(row["s"]) for row in rows]
 

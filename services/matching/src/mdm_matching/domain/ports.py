@@ -65,8 +65,11 @@ class SubjectStore(Protocol):
 
     async def save_model(self, parameters: Parameters, *, at: datetime) -> None: ...
 
-    async def active_features(self, *, after: str, limit: int) -> list[MatchRecord]:
-        """Subjects neither merged away nor restricted, by person id after ``after``."""
+    async def active_features(
+        self, *, after: str, limit: int, merged_away: bool = False
+    ) -> list[MatchRecord]:
+        """Subjects with features, not restricted and (unless ``merged_away``) not merged
+        away, by person id after ``after``."""
         ...
 
     async def create_job(self, job: TrainingJob) -> None: ...

@@ -54,12 +54,29 @@ async def all_active_features(
     transactions: Transactions, *, page: int = 5_000
 ) -> list[MatchRecord]:
     """Every subject not merged away, read page by page (one read transaction each)."""
+    return await _all_features(transactions, page=page, merged_away=False)
+
+
+async def all_training_features(
+    transactions: Transactions, *, page: int = 5_000
+) -> list[MatchRecord]:
+    """What the model learns from: every subject with features, those merged away
+    included. A merged-away subject keeps the features its own record had, so the
+    duplicates online matching already merged still teach EM what a duplicate looks
+    like (trained on active subjects only, it would see few of them)."""
+    return await _all_features(transactions, page=page, merged_away=True)
+
+
+async def _all_features(
+    transactions: Transactions, *, page: int, merged_away: bool
+) -> list[MatchRecord]:
     records: list[MatchRecord] = []
     after = ""
     while True:
 
         async def read_page(stores: Stores, after: str = after) -> list[MatchRecord]:
-            return await stores.subjects.active_features(after=after, limit=page)
+            return await stores.subjects.active_features(after=after, limit=page,
+                                                         merged_away=merged_away)  # fmt: skip
 
         found = await transactions.read(read_page)
         records += found

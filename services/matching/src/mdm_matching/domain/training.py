@@ -1,7 +1,8 @@
 """Training the match model on the data itself, as a job (no labels needed).
 
 The model (m, u, prior, name frequencies) is estimated from the comparison
-features of every active subject (``engine.model.train``) and replaces the
+features of every subject, those merged away included (``subjects.
+all_training_features``; ``engine.model.train``), and replaces the
 current one; online matching uses it from its next decision on. A job is
 idempotent: a redelivered job that finished does nothing; one that was
 interrupted (worker killed) runs again from the start, which is safe because
@@ -16,7 +17,7 @@ from enum import StrEnum
 
 from mdm_matching.domain.engine import blocking, model
 from mdm_matching.domain.stores import Stores, Transactions
-from mdm_matching.domain.subjects import all_active_features
+from mdm_matching.domain.subjects import all_training_features
 
 
 class JobStatus(StrEnum):
@@ -46,7 +47,7 @@ async def run_training(
     if job is None or job.status == JobStatus.DONE:
         return job
     await transactions.write(lambda s: s.subjects.update_job(job_id, status=JobStatus.RUNNING))
-    records = await all_active_features(transactions)
+    records = await all_training_features(transactions)
     by_id = {r.id: r for r in records}
     pairs = list(blocking.candidate_pairs(records, max_block=max_block))
     parameters = model.train(
