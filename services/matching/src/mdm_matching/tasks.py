@@ -18,6 +18,7 @@ from mdm_common.worker import RELIABLE_TASK, instrument_worker, run
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain import online, rematch, subjects, training
+from mdm_matching.domain.rematch_merge import merge_phase
 from mdm_matching.settings import MatchingSettings
 
 log = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def rematch_merge(job_id: str) -> None:
     slice at a time: the rest is queued again behind the events that arrived meanwhile."""
 
     async def handle() -> rematch.RematchJob | None:
-        return await _guarded(job_id, rematch.merge_phase(
+        return await _guarded(job_id, merge_phase(
             job_id, profiles=_worker.profile_client(), transactions=await _worker.transactions(),
             policy=settings.policy, scorers=_worker.scorers, now=_now(),
             max_steps=settings.rematch_merges_per_task,

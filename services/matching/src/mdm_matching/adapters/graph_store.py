@@ -34,7 +34,7 @@ from mdm_matching.domain.models import (
     TaskStatus,
     Verdict,
 )
-from mdm_matching.domain.ports import TaskPage
+from mdm_matching.domain.ports import NewTask, SubjectFeatures, TaskPage
 from mdm_matching.domain.training import JobStatus, TrainingJob
 
 SUBJECT = "MatchSubject"
@@ -104,6 +104,17 @@ def evidence_from(p: dict[str, Any]) -> PairEvidence:
         conflicts=tuple(p.get("conflicts") or ()), left_fingerprint=p["leftFingerprint"],
         right_fingerprint=p["rightFingerprint"],
     )  # fmt: skip
+
+
+def _decision_props(decision: Decision) -> dict[str, Any]:
+    return {
+        "pairKey": decision.pair_key, "verdict": decision.verdict.value,
+        "actor": decision.actor, "at": decision.at, "note": decision.note,
+        "taskId": decision.task_id, "mergeId": decision.merge_id,
+        "probability": decision.probability,
+        "leftFingerprint": decision.left_fingerprint,
+        "rightFingerprint": decision.right_fingerprint,
+    }  # fmt: skip
 
 
 def _task_from(p: dict[str, Any]) -> ReviewTask:
@@ -214,6 +225,66 @@ class GraphSubjectStore:
             personId=record.id,
             keys=list(keys),
         )
+
+    async def save_many(self, records: Sequence[SubjectFeatures], *, at: datetime) -> None:
+        """``register`` + ``set_merged_into(None)`` + ``save_features`` for many subjects,
+        a statement each (the sync stores a thousand persons at a time). Ids erased on
+        request are left out, as ``register`` leaves them out."""
+        erased = await self.erased([r.record.id for r in records])
+        rows = [{"personId": r.record.id, "props": _features_props(r.record),
+                 "fingerprint": r.fingerprint, "keys": list(r.keys)}
+                for r in records if r.record.id not in erased]  # fmt: skip
+        if not rows:
+            return
+        await self._tx.run(
+            "subject.save_many",
+            f"UNWIND $rows AS row MERGE (s:{SUBJECT} {{personId: row.personId}}) "
+            "ON CREATE SET s.registeredAt = $at "
+            "SET s += row.props, s.mergedInto = null, s.fingerprint = row.fingerprint, "
+            "s.featuresAt = $at",
+            rows=rows,
+            at=at,
+        )
+        left = await self._tx.run(
+            "subject.unblock_many",
+            f"UNWIND $rows AS row "
+            f"MATCH (:{SUBJECT} {{personId: row.personId}})-[b:{BLOCKED_BY}]->(k:{BLOCK_KEY}) "
+            "WHERE NOT k.key IN row.keys SET k.size = k.size - 1 DELETE b RETURN k.key AS key",
+            rows=rows,
+        )
+        await delete_unused_keys(self._tx, [row["key"] for row in left])
+        await self._tx.run(
+            "subject.block_many",
+            f"UNWIND $rows AS row MATCH (s:{SUBJECT} {{personId: row.personId}}) "
+            f"UNWIND row.keys AS key MERGE (k:{BLOCK_KEY} {{key: key}}) ON CREATE SET k.size = 0 "
+            f"WITH s, k WHERE NOT (s)-[:{BLOCKED_BY}]->(k) "
+            f"CREATE (s)-[:{BLOCKED_BY}]->(k) SET k.size = k.size + 1",
+            rows=rows,
+        )
+
+    async def merged_many(self, merges: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        """``register`` + ``set_merged_into`` for many (merged, survivor) pairs (ids
+        erased on request are left out)."""
+        erased = await self.erased([merged for merged, _ in merges])
+        rows = [{"personId": merged, "survivorId": survivor}
+                for merged, survivor in merges if merged not in erased]  # fmt: skip
+        if not rows:
+            return
+        await self._tx.run(
+            "subject.merged_many",
+            f"UNWIND $rows AS row MERGE (s:{SUBJECT} {{personId: row.personId}}) "
+            "ON CREATE SET s.registeredAt = $at SET s.mergedInto = row.survivorId",
+            rows=rows,
+            at=at,
+        )
+        left = await self._tx.run(
+            "subject.unblock_all_many",
+            f"UNWIND $ids AS id "
+            f"MATCH (:{SUBJECT} {{personId: id}})-[b:{BLOCKED_BY}]->(k:{BLOCK_KEY}) "
+            "SET k.size = k.size - 1 DELETE b RETURN k.key AS key",
+            ids=[row["personId"] for row in rows],
+        )
+        await delete_unused_keys(self._tx, [row["key"] for row in left])
 
     async def sharing_keys(
         self, person_id: str, keys: Sequence[str], *, max_block: int
@@ -373,6 +444,29 @@ class GraphReviewStore:
         assert task is not None  # written just now
         return task
 
+    async def open_tasks(self, tasks: Sequence[NewTask], *, at: datetime) -> None:
+        """``open_task`` for many pairs: an unresolved task of a pair is refreshed; the
+        others are created under their given ids (so writing them again adds none)."""
+        rows = [{"id": t.id, "pairKey": t.evidence.pair_key,
+                 "props": evidence_props(t.evidence) | {"reason": t.reason.value, "updatedAt": at}}
+                for t in tasks]  # fmt: skip
+        refreshed = await self._tx.run(
+            "review.refresh_many",
+            f"UNWIND $rows AS row MATCH (t:{REVIEW_TASK} {{pairKey: row.pairKey}}) "
+            "WHERE t.status <> $resolved SET t += row.props RETURN DISTINCT row.pairKey AS key",
+            rows=rows,
+            resolved=TaskStatus.RESOLVED.value,
+        )
+        known = {row["key"] for row in refreshed}
+        await self._tx.run(
+            "review.create_many",
+            f"UNWIND $rows AS row MERGE (t:{REVIEW_TASK} {{id: row.id}}) "
+            "ON CREATE SET t += row.props, t.status = $open, t.createdAt = $at",
+            rows=[row for row in rows if row["pairKey"] not in known],
+            open=TaskStatus.OPEN.value,
+            at=at,
+        )
+
     async def get_task(self, task_id: str) -> ReviewTask | None:
         rows = await self._tx.run(
             "review.get", f"MATCH (t:{REVIEW_TASK} {{id: $id}}) RETURN t {{.*}} AS t", id=task_id
@@ -446,20 +540,32 @@ class GraphReviewStore:
         )
         return int(rows[0]["n"]) if rows else 0
 
+    async def close_tasks_of_many(self, person_ids: Sequence[str], *, at: datetime) -> None:
+        await self._tx.run(
+            "review.close_of_many",
+            f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK}) WHERE (t.leftId = id OR t.rightId = id) "
+            "AND t.status <> $resolved "
+            "SET t.status = $resolved, t.updatedAt = $at, t.note = $note",
+            ids=list(person_ids),
+            resolved=TaskStatus.RESOLVED.value,
+            at=at,
+            note="closed: one of the persons was merged",
+        )
+
+    async def record_decisions(self, decisions: Sequence[Decision]) -> None:
+        await self._tx.run(
+            "decision.record_many",
+            f"UNWIND $rows AS row CREATE (d:{DECISION} {{id: row.id}}) SET d += row.props",
+            rows=[{"id": d.id, "props": _decision_props(d)} for d in decisions],
+        )
+
     async def record_decision(self, decision: Decision) -> None:
         await self._tx.run(
             "decision.record",
             f"CREATE (d:{DECISION} {{id: $id}}) SET d += $props",
             id=decision.id,
-            props={
-                "pairKey": decision.pair_key, "verdict": decision.verdict.value,
-                "actor": decision.actor, "at": decision.at, "note": decision.note,
-                "taskId": decision.task_id, "mergeId": decision.merge_id,
-                "probability": decision.probability,
-                "leftFingerprint": decision.left_fingerprint,
-                "rightFingerprint": decision.right_fingerprint,
-            },
-        )  # fmt: skip
+            props=_decision_props(decision),
+        )
 
     async def decisions_for_pairs(self, pair_keys: Sequence[str]) -> dict[str, list[Decision]]:
         rows = await self._tx.run(

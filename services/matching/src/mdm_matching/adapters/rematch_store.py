@@ -6,7 +6,9 @@
     (:RematchStep {key: "<job>/<merged>", jobId, order, survivorId, mergedId, status, <evidence>})
 
 Progress is counted from partitions and steps when a job is read, so that
-partitions finishing at the same time never write the same node.
+partitions finishing at the same time never write the same node. While the merge
+plan is written, the job holds ``planAttempt`` (the delivery writing it) and
+``planDigests`` (one digest per slice written, in plan order).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from mdm_matching.adapters.graph_store import evidence_from, evidence_props
 from mdm_matching.domain.models import PairEvidence
 from mdm_matching.domain.rematch import (
     MergeStep,
+    PlanClaim,
     RematchJob,
     RematchPhase,
     RematchStatus,
@@ -182,14 +185,6 @@ class GraphRematchStore:
         )
         return [int(row["n"]) for row in rows]
 
-    async def proposals(self, job_id: str) -> list[PairEvidence]:
-        rows = await self._tx.run(
-            "rematch.proposals",
-            f"MATCH (p:{PROPOSAL}) WHERE p.jobId = $jobId RETURN p {{.*}} AS p ORDER BY p.key",
-            jobId=job_id,
-        )
-        return [evidence_from(row["p"]) for row in rows]
-
     async def save_steps(self, steps: Sequence[MergeStep]) -> None:
         rows = [{"key": f"{s.job_id}/{s.merged_id}",
                  "props": evidence_props(s.evidence) | {
@@ -202,27 +197,94 @@ class GraphRematchStore:
             rows=rows,
         )
 
-    async def steps(self, job_id: str) -> list[MergeStep]:
+    async def begin_plan(self, job_id: str) -> PlanClaim | None:
+        """Claim the plan's writing for this delivery (an earlier one stops at its next
+        slice); None once the job is past SCORING."""
         rows = await self._tx.run(
-            "rematch.steps",
-            f"MATCH (s:{STEP}) WHERE s.jobId = $jobId RETURN s {{.*}} AS s ORDER BY s.order",
+            "rematch.begin_plan",
+            f"MATCH (j:{JOB} {{id: $id}}) WHERE j.phase = $scoring "
+            "SET j.planAttempt = coalesce(j.planAttempt, 0) + 1 "
+            "RETURN j.planAttempt AS attempt, j.planDigests AS digests",
+            id=job_id,
+            scoring=RematchPhase.SCORING.value,
+        )
+        if not rows:
+            return None
+        return PlanClaim(int(rows[0]["attempt"]), list(rows[0]["digests"] or []))
+
+    async def record_plan_slice(self, job_id: str, *, attempt: int, digests: list[str]) -> bool:
+        """Record the slices written, if this delivery still owns the plan."""
+        rows = await self._tx.run(
+            "rematch.record_plan_slice",
+            f"MATCH (j:{JOB} {{id: $id}}) WHERE j.phase = $scoring AND j.planAttempt = $attempt "
+            "SET j.planDigests = $digests RETURN j.id AS id",
+            id=job_id, scoring=RematchPhase.SCORING.value, attempt=attempt, digests=digests,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def finish_plan(self, job_id: str, *, attempt: int, review_tasks: int) -> bool:
+        rows = await self._tx.run(
+            "rematch.finish_plan",
+            f"MATCH (j:{JOB} {{id: $id}}) WHERE j.phase = $scoring AND j.planAttempt = $attempt "
+            "SET j.phase = $merging, j.reviewTasks = $reviewTasks RETURN j.id AS id",
+            id=job_id, scoring=RematchPhase.SCORING.value, attempt=attempt,
+            merging=RematchPhase.MERGING.value, reviewTasks=review_tasks,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def proposals_page(self, job_id: str, *, after: str, limit: int) -> list[PairEvidence]:
+        rows = await self._tx.run(
+            "rematch.proposals_page",
+            f"MATCH (p:{PROPOSAL}) WHERE p.jobId = $jobId AND p.key > $after "
+            "RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
+            jobId=job_id, after=f"{job_id}/{after}", limit=limit,
+        )  # fmt: skip
+        return [evidence_from(row["p"]) for row in rows]
+
+    async def step_persons(self, job_id: str) -> list[str]:
+        rows = await self._tx.run(
+            "rematch.step_persons",
+            f"MATCH (s:{STEP}) WHERE s.jobId = $jobId RETURN s.mergedId AS id",
             jobId=job_id,
         )
-        return [
-            MergeStep(
-                job_id=s["jobId"], order=int(s["order"]), survivor_id=s["survivorId"],
-                merged_id=s["mergedId"], evidence=evidence_from(s), status=StepStatus(s["status"]),
-            )
-            for s in (row["s"] for row in rows)
-        ]  # fmt: skip
+        return [row["id"] for row in rows]
 
-    async def settle_step(self, job_id: str, merged_id: str, status: StepStatus) -> bool:
-        rows = await self._tx.run(
-            "rematch.settle_step",
-            f"MATCH (s:{STEP} {{key: $key}}) WHERE s.status = $planned "
-            "SET s.status = $status RETURN s.key AS key",
-            key=f"{job_id}/{merged_id}",
+    async def delete_steps(self, job_id: str, merged_ids: Sequence[str]) -> None:
+        await self._tx.run(
+            "rematch.delete_steps",
+            f"UNWIND $keys AS key MATCH (s:{STEP} {{key: key}}) WHERE s.status = $planned DELETE s",
+            keys=[f"{job_id}/{i}" for i in merged_ids],
             planned=StepStatus.PLANNED.value,
-            status=status.value,
         )
-        return bool(rows)
+
+    async def planned_steps(self, job_id: str, *, limit: int) -> list[MergeStep]:
+        rows = await self._tx.run(
+            "rematch.planned_steps",
+            f"MATCH (s:{STEP}) WHERE s.jobId = $jobId AND s.status = $planned "
+            "RETURN s {.*} AS s ORDER BY s.order LIMIT $limit",
+            jobId=job_id, planned=StepStatus.PLANNED.value, limit=limit,
+        )  # fmt: skip
+        return [_step_from(row["s"]) for row in rows]
+
+    async def settle_steps(
+        self, job_id: str, outcomes: Sequence[tuple[str, StepStatus]]
+    ) -> set[str]:
+        """Mark planned steps (merged person, new status); returns the merged persons
+        whose steps were still planned."""
+        rows = await self._tx.run(
+            "rematch.settle_steps",
+            f"UNWIND $rows AS row MATCH (s:{STEP} {{key: row.key}}) WHERE s.status = $planned "
+            "SET s.status = row.status RETURN s.mergedId AS id",
+            rows=[
+                {"key": f"{job_id}/{merged}", "status": status.value} for merged, status in outcomes
+            ],
+            planned=StepStatus.PLANNED.value,
+        )
+        return {row["id"] for row in rows}
+
+
+def _step_from(s: dict[str, Any]) -> MergeStep:
+    return MergeStep(
+        job_id=s["jobId"], order=int(s["order"]), survivor_id=s["survivorId"],
+        merged_id=s["mergedId"], evidence=evidence_from(s), status=StepStatus(s["status"]),
+    )  # fmt: skip

@@ -22,8 +22,26 @@ from mdm_matching.domain.models import (
 
 if TYPE_CHECKING:
     from mdm_matching.domain.privacy import ErasedSubject, RematchEntry, StoredSubject
-    from mdm_matching.domain.rematch import MergeStep, RematchJob, StepStatus
+    from mdm_matching.domain.rematch import MergeStep, PlanClaim, RematchJob, StepStatus
     from mdm_matching.domain.training import TrainingJob
+
+
+@dataclass(frozen=True)
+class SubjectFeatures:
+    """A subject's features as stored, with its blocking keys and fingerprint."""
+
+    record: MatchRecord
+    keys: tuple[str, ...]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class NewTask:
+    """A review task to open (or, if its pair has an unresolved one, to refresh)."""
+
+    id: str
+    evidence: PairEvidence
+    reason: TaskReason
 
 
 class SubjectStore(Protocol):
@@ -44,6 +62,14 @@ class SubjectStore(Protocol):
         self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime
     ) -> None:
         """Store a subject's features and replace its blocking keys."""
+        ...
+
+    async def save_many(self, records: Sequence[SubjectFeatures], *, at: datetime) -> None:
+        """Register (once), mark active and store features and blocking keys of many."""
+        ...
+
+    async def merged_many(self, merges: Sequence[tuple[str, str]], *, at: datetime) -> None:
+        """Register (once) and mark merged many (merged, survivor) pairs."""
         ...
 
     async def sharing_keys(
@@ -92,6 +118,10 @@ class ReviewStore(Protocol):
         """One task per pair: an unresolved task for the pair is refreshed, not doubled."""
         ...
 
+    async def open_tasks(self, tasks: Sequence[NewTask], *, at: datetime) -> None:
+        """Many ``open_task``; idempotent by task id."""
+        ...
+
     async def get_task(self, task_id: str) -> ReviewTask | None: ...
 
     async def tasks(
@@ -116,7 +146,11 @@ class ReviewStore(Protocol):
         """Resolve unresolved tasks involving a person that no longer exists on its own."""
         ...
 
+    async def close_tasks_of_many(self, person_ids: Sequence[str], *, at: datetime) -> None: ...
+
     async def record_decision(self, decision: Decision) -> None: ...
+
+    async def record_decisions(self, decisions: Sequence[Decision]) -> None: ...
 
     async def decisions_for_pairs(self, pair_keys: Sequence[str]) -> dict[str, list[Decision]]: ...
 
@@ -160,16 +194,42 @@ class RematchStore(Protocol):
 
     async def pending_partitions(self, job_id: str) -> list[int]: ...
 
-    async def proposals(self, job_id: str) -> list[PairEvidence]: ...
-
-    async def save_steps(self, steps: Sequence[MergeStep]) -> None: ...
-
-    async def steps(self, job_id: str) -> list[MergeStep]:
-        """In planned order."""
+    async def save_steps(self, steps: Sequence[MergeStep]) -> None:
+        """Store (or overwrite) planned steps; idempotent by job and merged person."""
         ...
 
-    async def settle_step(self, job_id: str, merged_id: str, status: StepStatus) -> bool:
-        """Mark a planned step; False if it was settled already."""
+    async def begin_plan(self, job_id: str) -> PlanClaim | None:
+        """Claim the writing of the plan (while SCORING); an earlier claim is superseded."""
+        ...
+
+    async def record_plan_slice(self, job_id: str, *, attempt: int, digests: list[str]) -> bool:
+        """False if another delivery has claimed the plan since (stop writing)."""
+        ...
+
+    async def finish_plan(self, job_id: str, *, attempt: int, review_tasks: int) -> bool:
+        """The plan is written: the job is MERGING (False if superseded)."""
+        ...
+
+    async def proposals_page(self, job_id: str, *, after: str, limit: int) -> list[PairEvidence]:
+        """Proposals by pair key after ``after``."""
+        ...
+
+    async def step_persons(self, job_id: str) -> list[str]:
+        """Merged persons of the job's stored steps."""
+        ...
+
+    async def delete_steps(self, job_id: str, merged_ids: Sequence[str]) -> None:
+        """Drop planned steps no longer in the plan (a plan made again)."""
+        ...
+
+    async def planned_steps(self, job_id: str, *, limit: int) -> list[MergeStep]:
+        """The first ``limit`` steps still planned, in planned order."""
+        ...
+
+    async def settle_steps(
+        self, job_id: str, outcomes: Sequence[tuple[str, StepStatus]]
+    ) -> set[str]:
+        """Mark planned steps; returns the merged persons of those that were planned."""
         ...
 
 
@@ -256,11 +316,13 @@ class Profiles(Protocol):
 
 __all__ = [
     "MatchCandidate",
+    "NewTask",
     "PrivacyStore",
     "ProfileView",
     "Profiles",
     "RematchStore",
     "ReviewStore",
+    "SubjectFeatures",
     "SubjectStore",
     "TaskPage",
 ]

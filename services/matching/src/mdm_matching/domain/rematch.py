@@ -14,20 +14,14 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
 2. SCORING (one task per partition, on any worker): a partition blocks all
    active subjects (so every partition sees the same candidate pairs) and scores
    the pairs whose key hashes to it. Pairs at or above the review threshold are
-   stored as proposals, and the partition is marked done, in one transaction.
+   stored as proposals (in slices, a transaction each), then the partition is
+   marked done.
 3. MERGING (one task; every finished partition asks for it, it goes ahead once
-   all are done): proposals are scored again on the current features (persons
-   may have changed while the job ran), pairs a steward rejected are dropped,
-   the rest is clustered without chaining and planned as merge steps, all in one
-   transaction. Each step merges through the profile service with a merge id
-   derived from job and person: repeated after a kill, the profile service
-   returns the first merge instead of merging twice. Marking the step done,
-   auditing the merge and marking the subject are one transaction.
+   all are done): planned and applied in :mod:`mdm_matching.domain.rematch_merge`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 import zlib
 from collections.abc import Sequence
@@ -37,21 +31,17 @@ from enum import StrEnum
 
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
-from mdm_matching.domain.engine import blocking, clustering
+from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.engine.model import Score
 from mdm_matching.domain.models import (
-    Decision,
     MatchSubject,
     PairEvidence,
-    TaskReason,
-    Verdict,
-    pair_key,
 )
-from mdm_matching.domain.online import ENGINE, Policy, ScorerCache, evidence_of, rejected_pairs
-from mdm_matching.domain.ports import Profiles
+from mdm_matching.domain.online import Policy, ScorerCache, evidence_of
+from mdm_matching.domain.ports import Profiles, SubjectFeatures
 from mdm_matching.domain.stores import Stores, Transactions
-from mdm_matching.domain.subjects import all_active_features, mark_merged, save_view
+from mdm_matching.domain.subjects import all_active_features, mark_merged_many
 
 MAX_PARTITIONS = 64
 SYNC_PAGE = 1000
@@ -116,6 +106,15 @@ class RematchJob:
         if self.phase == RematchPhase.SCORING:
             return 0.7 * self.partitions_done / self.partitions
         return 0.0
+
+
+@dataclass(frozen=True)
+class PlanClaim:
+    """The delivery now writing a job's merge plan, and the slices written before it
+    (a digest each, in plan order)."""
+
+    attempt: int
+    digests: list[str]
 
 
 @dataclass(frozen=True)
@@ -193,18 +192,18 @@ async def _refresh(ids: Sequence[str], *, profiles: Profiles, transactions: Tran
         return 0
     views = await profiles.fetch_many(ids)
 
+    # Persons gone from the profile service are left out: nothing to compare with.
+    merged = [(i, v.merged_into) for i, v in views.items() if v.merged_into is not None]
+    active = [SubjectFeatures(v.record, tuple(blocking.keys_of(v.record)), fingerprint(v.record))
+              for v in views.values() if v.merged_into is None]  # fmt: skip
+
     async def save(stores: Stores) -> int:
-        changed = 0
-        for person_id in ids:
-            view = views.get(person_id)
-            if view is None:
-                continue  # gone from the profile service: nothing to compare with
-            if view.merged_into is not None:
-                await mark_merged(stores, person_id, view.merged_into, now)
-            else:
-                await save_view(stores, view, now)
-            changed += 1
-        return changed
+        # A few statements for the whole page, not a few per person.
+        if active:
+            await stores.subjects.save_many(active, at=now)
+        if merged:
+            await mark_merged_many(stores, merged, now)
+        return len(active) + len(merged)
 
     return await transactions.write(save)
 
@@ -258,115 +257,6 @@ async def score_partition(
 def _evidence(score: Score, records: dict[str, MatchRecord]) -> PairEvidence:
     fingerprints = {i: fingerprint(records[i]) for i in (score.left, score.right)}
     return evidence_of(score, fingerprints)
-
-
-# --- 3. merging ----------------------------------------------------------------
-
-
-async def merge_phase(
-    job_id: str, *, profiles: Profiles, transactions: Transactions, policy: Policy,
-    scorers: ScorerCache, now: datetime, max_steps: int,
-) -> RematchJob | None:  # fmt: skip
-    """Plan (once all partitions are scored) and apply up to ``max_steps`` merges;
-    DONE when none is left (otherwise the job stays MERGING: call again)."""
-    job = await transactions.read(lambda s: s.rematch.get(job_id))
-    if job is None or not job.active:
-        return job
-    if job.phase == RematchPhase.SCORING:
-        if job.partitions_done < job.partitions:
-            return job  # the last partition to finish asks again
-        job = await transactions.write(lambda s: _plan(job_id, s, policy, scorers, now))
-    if job is None or job.phase != RematchPhase.MERGING:
-        return job
-    steps = await transactions.read(lambda s: s.rematch.steps(job_id))
-    planned = [step for step in steps if step.status == StepStatus.PLANNED]
-    for step in planned[:max_steps]:
-        await _apply(step, profiles=profiles, transactions=transactions, now=now)
-    if len(planned) > max_steps:
-        return await transactions.read(lambda s: s.rematch.get(job_id))
-
-    async def done(stores: Stores) -> RematchJob | None:
-        await stores.rematch.update(job_id, status=RematchStatus.DONE, phase=RematchPhase.DONE,
-                                    finished_at=now)  # fmt: skip
-        return await stores.rematch.get(job_id)
-
-    return await transactions.write(done)
-
-
-async def _plan(
-    job_id: str, stores: Stores, policy: Policy, scorers: ScorerCache, now: datetime
-) -> RematchJob | None:
-    job = await stores.rematch.get(job_id)
-    if job is None or job.phase != RematchPhase.SCORING:
-        return job  # planned already (another delivery got here first)
-    proposals = await stores.rematch.proposals(job_id)
-    ids = sorted({i for p in proposals for i in (p.left_id, p.right_id)})
-    records = await stores.subjects.features(ids)  # active subjects only
-    registered = await stores.subjects.get_many(ids)
-    scorer = await scorers.get(stores.subjects)
-    fingerprints = {i: fingerprint(r) for i, r in records.items()}
-    scores = [scorer.score(records[p.left_id], records[p.right_id]) for p in proposals
-              if p.left_id in records and p.right_id in records]  # fmt: skip
-    keys = [pair_key(s.left, s.right) for s in scores]
-    rejected = await rejected_pairs(stores, fingerprints, keys)
-    # A rejected pair may neither be merged nor let its two sides join one cluster.
-    known = {pair_key(s.left, s.right): s for s in scores}
-    for key in rejected:
-        known[key] = dataclasses.replace(known[key], probability=0.0)
-
-    def score_pair(a: str, b: str) -> Score:
-        return known.get(pair_key(a, b)) or scorer.score(records[a], records[b])
-
-    groups = clustering.cluster(
-        known.values(), accept=policy.auto_merge_at, keep=policy.review_at, score_pair=score_pair
-    )
-    steps: list[MergeStep] = []
-    group_of: dict[str, str] = {}
-    for group in sorted(groups, key=min):
-        # The profile known longest survives, as when a steward merges.
-        survivor = min(group, key=lambda i: (registered[i].registered_at, i))
-        for member in sorted(group - {survivor}):
-            group_of[member] = survivor
-            evidence = evidence_of(score_pair(survivor, member), fingerprints)
-            steps.append(MergeStep(job_id, len(steps), survivor, member, evidence))
-    tasks = 0
-    for score in known.values():
-        if score.left in group_of or score.right in group_of or not policy.worth_review(score):
-            continue  # merged away by this job, or not worth a steward's time
-        reason = (TaskReason.GUARDED if score.vetoed
-                  else TaskReason.AMBIGUOUS if score.probability >= policy.auto_merge_at
-                  else TaskReason.UNCERTAIN)  # fmt: skip
-        await stores.reviews.open_task(
-            str(uuid.uuid4()), evidence_of(score, fingerprints), reason=reason, at=now
-        )
-        tasks += 1
-    await stores.rematch.save_steps(steps)
-    await stores.rematch.update(job_id, phase=RematchPhase.MERGING, review_tasks=tasks)
-    return await stores.rematch.get(job_id)
-
-
-async def _apply(step: MergeStep, *, profiles: Profiles, transactions: Transactions,
-                 now: datetime) -> None:  # fmt: skip
-    status, merge_id = StepStatus.DONE, step.merge_id
-    try:
-        merge_id = await profiles.merge(
-            step.survivor_id, step.merged_id, on_behalf_of=ENGINE, merge_id=step.merge_id,
-            reason=f"automatic: batch re-matching job {step.job_id}",
-        )  # fmt: skip
-    except (Conflict, NotFound):
-        status = StepStatus.SKIPPED  # merged elsewhere or gone since the plan was made
-
-    async def settle(stores: Stores) -> None:
-        if not await stores.rematch.settle_step(step.job_id, step.merged_id, status):
-            return  # settled already by an earlier delivery
-        if status == StepStatus.DONE:
-            await stores.reviews.record_decision(Decision.about(
-                step.evidence, Verdict.AUTO_MERGE, actor=ENGINE.subject, at=now,
-                merge_id=merge_id, note=f"batch re-matching job {step.job_id}",
-            ))  # fmt: skip
-            await mark_merged(stores, step.merged_id, step.survivor_id, now)
-
-    await transactions.write(settle)
 
 
 # --- starting, resuming, handing on ---------------------------------------------

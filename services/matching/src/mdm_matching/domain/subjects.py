@@ -5,6 +5,7 @@ Every handler is idempotent: an event delivered twice changes nothing more.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from mdm_matching.domain.engine import blocking
@@ -25,6 +26,14 @@ async def mark_merged(stores: Stores, person_id: str, survivor_id: str, now: dat
         return  # erased on request: nothing to keep about it
     await stores.subjects.set_merged_into(person_id, survivor_id)
     await stores.reviews.close_tasks_of(person_id, at=now)
+
+
+async def mark_merged_many(
+    stores: Stores, merges: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """``mark_merged`` for many (merged, survivor) pairs, a few statements in all."""
+    await stores.subjects.merged_many(merges, at=now)
+    await stores.reviews.close_tasks_of_many([merged for merged, _ in merges], at=now)
 
 
 async def save_view(stores: Stores, view: ProfileView, now: datetime) -> None:

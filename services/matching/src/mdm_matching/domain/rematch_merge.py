@@ -1,0 +1,336 @@
+"""Phase 3 of batch re-matching: the merge plan, then the merges.
+
+The plan is made once all partitions are scored. At 100,000 persons a job holds
+about 100,000 proposals and plans about 20,000 merges, so no transaction may hold
+the whole plan:
+
+- read: proposals page by page, the current features and registrations of the
+  persons in them, steward rejections, in read transactions of bounded size;
+- compute in memory: proposals scored again on the current features (persons may
+  have changed while the job ran), pairs a steward rejected dropped (and kept
+  incompatible in clustering), non-chaining clusters, the subject registered first
+  (then the smaller id) survives;
+- write in slices of ``PLAN_SLICE`` (merge steps first, then review tasks), a
+  transaction each, with bulk statements. Steps are keyed by job and merged
+  person, tasks by job and pair: writing a slice again adds nothing. Each slice
+  transaction records the slice's digest on the job, so a redelivered task (its
+  worker was killed) skips the slices written already when its plan came out the
+  same, and rewrites them when persons changed meanwhile (steps of the earlier plan
+  that are not in the new one are dropped first). Each delivery claims the plan
+  (``planAttempt``); an earlier delivery still running stops at its next slice.
+  The last transaction makes the job MERGING.
+
+Each step then merges through the profile service with a merge id derived from job
+and merged person: repeated after a kill, the profile service returns the first
+merge instead of merging twice. Up to ``SETTLE_SLICE`` merges are settled in one
+matching transaction: steps marked DONE (or SKIPPED) if still PLANNED, their
+``AUTO_MERGE`` audits, subjects marked merged. A step's merge therefore happens once
+and is audited once, whichever delivery settles it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from mdm_common.errors import Conflict, NotFound
+from mdm_matching.domain.engine import clustering
+from mdm_matching.domain.engine.features import MatchRecord, fingerprint
+from mdm_matching.domain.engine.model import Score
+from mdm_matching.domain.models import (
+    Decision,
+    MatchSubject,
+    PairEvidence,
+    TaskReason,
+    Verdict,
+    pair_key,
+)
+from mdm_matching.domain.online import ENGINE, Policy, ScorerCache, evidence_of, rejected_pairs
+from mdm_matching.domain.ports import NewTask, Profiles
+from mdm_matching.domain.rematch import (
+    MergeStep,
+    PlanClaim,
+    RematchJob,
+    RematchPhase,
+    RematchStatus,
+    StepStatus,
+)
+from mdm_matching.domain.stores import Stores, Transactions
+from mdm_matching.domain.subjects import mark_merged_many
+
+PROPOSALS_PAGE = 5000  # proposals per read
+LOOKUP_CHUNK = 2000  # ids or pair keys per lookup
+PLAN_SLICE = 2000  # steps or review tasks per write transaction
+SETTLE_SLICE = 25  # merges settled per matching transaction
+_TASK_NAMESPACE = uuid.UUID("0c6a8a52-58a3-4d0c-9f0e-7d1b3c2e4a61")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: list[MergeStep]
+    tasks: list[NewTask]
+
+    def slices(self) -> list[tuple[list[MergeStep], list[NewTask]]]:
+        """Steps first, then review tasks, ``PLAN_SLICE`` rows a slice."""
+        steps = [self.steps[i : i + PLAN_SLICE] for i in range(0, len(self.steps), PLAN_SLICE)]
+        tasks = [self.tasks[i : i + PLAN_SLICE] for i in range(0, len(self.tasks), PLAN_SLICE)]
+        return [(part, []) for part in steps] + [([], part) for part in tasks]
+
+
+def _digest(steps: Sequence[MergeStep], tasks: Sequence[NewTask]) -> str:
+    """What a slice writes, in short: equal digests, equal rows."""
+    return hashlib.sha256(repr((list(steps), list(tasks))).encode()).hexdigest()[:32]
+
+
+def _chunks(items: Sequence[T], size: int = LOOKUP_CHUNK) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+async def merge_phase(
+    job_id: str, *, profiles: Profiles, transactions: Transactions, policy: Policy,
+    scorers: ScorerCache, now: datetime, max_steps: int,
+) -> RematchJob | None:  # fmt: skip
+    """Plan (once all partitions are scored) and apply up to ``max_steps`` merges;
+    DONE when none is left (otherwise the job stays MERGING: call again)."""
+    job = await _job(job_id, transactions)
+    if job is None or not job.active:
+        return job
+    if job.phase == RematchPhase.SCORING:
+        if job.partitions_done < job.partitions:
+            return job  # the last partition to finish asks again
+        job = await plan(job_id, transactions=transactions, policy=policy, scorers=scorers,
+                         now=now)  # fmt: skip
+    if job is None or job.phase != RematchPhase.MERGING:
+        return job  # another delivery writes the plan
+    planned = await transactions.read(lambda s: s.rematch.planned_steps(job_id, limit=max_steps))
+    for start in range(0, len(planned), SETTLE_SLICE):
+        await _apply(planned[start : start + SETTLE_SLICE], profiles=profiles,
+                     transactions=transactions, now=now)  # fmt: skip
+    if len(planned) == max_steps:
+        return await _job(job_id, transactions)  # maybe more: queued again
+
+    async def done(stores: Stores) -> RematchJob | None:
+        await stores.rematch.update(job_id, status=RematchStatus.DONE, phase=RematchPhase.DONE,
+                                    finished_at=now)  # fmt: skip
+        return await stores.rematch.get(job_id)
+
+    return await transactions.write(done)
+
+
+async def _job(job_id: str, transactions: Transactions) -> RematchJob | None:
+    return await transactions.read(lambda s: s.rematch.get(job_id))
+
+
+# --- the plan ------------------------------------------------------------------
+
+
+async def plan(
+    job_id: str, *, transactions: Transactions, policy: Policy, scorers: ScorerCache,
+    now: datetime,
+) -> RematchJob | None:  # fmt: skip
+    """Make the plan and write it slice by slice; the job is MERGING afterwards (or
+    still SCORING if another delivery took the plan over meanwhile)."""
+    claim = await transactions.write(lambda s: s.rematch.begin_plan(job_id))
+    if claim is None:
+        return await _job(job_id, transactions)  # planned already
+    made = await make_plan(job_id, transactions=transactions, policy=policy, scorers=scorers)
+    if claim.digests and not await _drop_stale_steps(job_id, claim, made, transactions):
+        return await _job(job_id, transactions)
+    digests = list(claim.digests)
+    for index, (steps, tasks) in enumerate(made.slices()):
+        digest = _digest(steps, tasks)
+        if index < len(digests) and digests[index] == digest:
+            continue  # written by an earlier delivery of the same plan
+        digests = [*digests[:index], digest, *digests[index + 1 :]]
+
+        async def write(
+            stores: Stores,
+            steps: list[MergeStep] = steps,
+            tasks: list[NewTask] = tasks,
+            recorded: list[str] = digests,
+        ) -> bool:
+            if not await stores.rematch.record_plan_slice(
+                job_id, attempt=claim.attempt, digests=recorded
+            ):
+                return False  # superseded by a later delivery
+            if steps:
+                await stores.rematch.save_steps(steps)
+            if tasks:
+                await stores.reviews.open_tasks(tasks, at=now)
+            return True
+
+        if not await transactions.write(write):
+            return await _job(job_id, transactions)
+    await transactions.write(lambda s: s.rematch.finish_plan(
+        job_id, attempt=claim.attempt, review_tasks=len(made.tasks)))  # fmt: skip
+    return await _job(job_id, transactions)
+
+
+async def _drop_stale_steps(
+    job_id: str, claim: PlanClaim, made: Plan, transactions: Transactions
+) -> bool:
+    """An earlier delivery wrote part of a plan: drop its steps the new plan lacks
+    (none was applied: merging starts only once the whole plan is written)."""
+    stored = await transactions.read(lambda s: s.rematch.step_persons(job_id))
+    stale = sorted(set(stored) - {step.merged_id for step in made.steps})
+    for chunk in _chunks(stale):
+
+        async def drop(stores: Stores, chunk: Sequence[str] = chunk) -> bool:
+            if not await stores.rematch.record_plan_slice(
+                job_id, attempt=claim.attempt, digests=claim.digests
+            ):
+                return False
+            await stores.rematch.delete_steps(job_id, chunk)
+            return True
+
+        if not await transactions.write(drop):
+            return False
+    return True
+
+
+async def make_plan(
+    job_id: str, *, transactions: Transactions, policy: Policy, scorers: ScorerCache
+) -> Plan:
+    """The merge steps and review tasks of a job, from its proposals and the persons
+    as they are now; reads only."""
+    proposals = await _proposals(job_id, transactions)
+    ids = sorted({i for p in proposals for i in (p.left_id, p.right_id)})
+    records = await _features(ids, transactions)
+    scorer = await transactions.read(lambda s: scorers.get(s.subjects))
+    fingerprints = {i: fingerprint(r) for i, r in records.items()}
+    scores = [scorer.score(records[p.left_id], records[p.right_id]) for p in proposals
+              if p.left_id in records and p.right_id in records]  # fmt: skip
+    keys = [pair_key(s.left, s.right) for s in scores]
+    rejected: set[str] = set()
+    for part in _chunks(keys):
+
+        async def find(stores: Stores, part: Sequence[str] = part) -> set[str]:
+            return await rejected_pairs(stores, fingerprints, list(part))
+
+        rejected |= await transactions.read(find)
+    # A rejected pair may neither be merged nor let its two sides join one cluster.
+    known = {pair_key(s.left, s.right): s for s in scores}
+    for key in rejected:
+        known[key] = dataclasses.replace(known[key], probability=0.0)
+
+    def score_pair(a: str, b: str) -> Score:
+        return known.get(pair_key(a, b)) or scorer.score(records[a], records[b])
+
+    groups = clustering.cluster(
+        known.values(), accept=policy.auto_merge_at, keep=policy.review_at, score_pair=score_pair
+    )
+    members = sorted({i for group in groups for i in group})
+    registered = await _registered(members, transactions)
+    steps = _steps(job_id, groups, registered, score_pair, fingerprints)
+    merged = {step.merged_id for step in steps}
+    tasks = []
+    for key, score in known.items():
+        if score.left in merged or score.right in merged or not policy.worth_review(score):
+            continue  # merged away by this job, or not worth a steward's time
+        reason = (TaskReason.GUARDED if score.vetoed
+                  else TaskReason.AMBIGUOUS if score.probability >= policy.auto_merge_at
+                  else TaskReason.UNCERTAIN)  # fmt: skip
+        task_id = str(uuid.uuid5(_TASK_NAMESPACE, f"{job_id}|{key}"))
+        tasks.append(NewTask(task_id, evidence_of(score, fingerprints), reason))
+    return Plan(steps, tasks)
+
+
+def _steps(
+    job_id: str, groups: list[frozenset[str]], registered: dict[str, MatchSubject],
+    score_pair: Callable[[str, str], Score], fingerprints: dict[str, str],
+) -> list[MergeStep]:  # fmt: skip
+    steps: list[MergeStep] = []
+    for group in sorted(groups, key=min):
+        # The profile known longest survives, as when a steward merges.
+        survivor = min(group, key=lambda i: (registered[i].registered_at, i))
+        for member in sorted(group - {survivor}):
+            evidence = evidence_of(score_pair(survivor, member), fingerprints)
+            steps.append(MergeStep(job_id, len(steps), survivor, member, evidence))
+    return steps
+
+
+async def _proposals(job_id: str, transactions: Transactions) -> list[PairEvidence]:
+    proposals: list[PairEvidence] = []
+    after = ""
+    while True:
+
+        async def page(stores: Stores, after: str = after) -> list[PairEvidence]:
+            return await stores.rematch.proposals_page(job_id, after=after, limit=PROPOSALS_PAGE)
+
+        found = await transactions.read(page)
+        proposals += found
+        if len(found) < PROPOSALS_PAGE:
+            return proposals
+        after = found[-1].pair_key
+
+
+async def _features(ids: Sequence[str], transactions: Transactions) -> dict[str, MatchRecord]:
+    found: dict[str, MatchRecord] = {}
+    for part in _chunks(ids):
+
+        async def read(stores: Stores, part: Sequence[str] = part) -> dict[str, MatchRecord]:
+            return await stores.subjects.features(part)
+
+        found |= await transactions.read(read)
+    return found
+
+
+async def _registered(ids: Sequence[str], transactions: Transactions) -> dict[str, MatchSubject]:
+    found: dict[str, MatchSubject] = {}
+    for part in _chunks(ids):
+
+        async def read(stores: Stores, part: Sequence[str] = part) -> dict[str, MatchSubject]:
+            return await stores.subjects.get_many(part)
+
+        found |= await transactions.read(read)
+    return found
+
+
+# --- the merges ----------------------------------------------------------------
+
+
+async def _apply(steps: Sequence[MergeStep], *, profiles: Profiles, transactions: Transactions,
+                 now: datetime) -> None:  # fmt: skip
+    """Merge each step through the profile service, then settle them together (also
+    those merged before an error: the rest is repeated on redelivery)."""
+    outcomes: list[tuple[MergeStep, StepStatus, str]] = []
+    try:
+        for step in steps:
+            status, merge_id = StepStatus.DONE, step.merge_id
+            try:
+                merge_id = await profiles.merge(
+                    step.survivor_id, step.merged_id, on_behalf_of=ENGINE, merge_id=step.merge_id,
+                    reason=f"automatic: batch re-matching job {step.job_id}",
+                )  # fmt: skip
+            except (Conflict, NotFound):
+                status = StepStatus.SKIPPED  # merged elsewhere or gone since the plan was made
+            outcomes.append((step, status, merge_id))
+    finally:
+        if outcomes:
+            await transactions.write(lambda s: _settle(s, outcomes, now))
+
+
+async def _settle(
+    stores: Stores, outcomes: Sequence[tuple[MergeStep, StepStatus, str]], now: datetime
+) -> None:
+    job_id = outcomes[0][0].job_id
+    planned = await stores.rematch.settle_steps(
+        job_id, [(step.merged_id, status) for step, status, _ in outcomes]
+    )  # steps settled by an earlier delivery are left out below
+    done = [(step, merge_id) for step, status, merge_id in outcomes
+            if status == StepStatus.DONE and step.merged_id in planned]  # fmt: skip
+    if not done:
+        return
+    await stores.reviews.record_decisions([
+        Decision.about(step.evidence, Verdict.AUTO_MERGE, actor=ENGINE.subject, at=now,
+                       merge_id=merge_id, note=f"batch re-matching job {step.job_id}")
+        for step, merge_id in done
+    ])  # fmt: skip
+    await mark_merged_many(stores, [(step.merged_id, step.survivor_id) for step, _ in done], now)
