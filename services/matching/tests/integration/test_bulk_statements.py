@@ -169,10 +169,11 @@ class TestTasksInBulk:
 
 class TestStepsInBulk:
     async def test_a_step_settles_once_and_a_new_plan_claim_stops_the_old_one(
-        self, graph_for: Callable[[str], GraphClient]
+        self, graph_for: Callable[[str], GraphClient], rematch_jobs: list[str]
     ) -> None:
         graph = await _graph(graph_for)
         job = new_job(str(uuid.uuid4()), partitions=1, requested_by="test", now=NOW)
+        rematch_jobs.append(job.id)
         await graph.write(lambda tx: GraphRematchStore(tx).create(job))
         await graph.write(lambda tx: GraphRematchStore(tx).update(
             job.id, phase=RematchPhase.SCORING))  # fmt: skip

@@ -46,7 +46,7 @@ def small_slices(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_a_plan_written_again_after_a_kill_adds_nothing_and_drops_stale_steps(
-    graph_for: Callable[[str], GraphClient], small_slices: None
+    graph_for: Callable[[str], GraphClient], small_slices: None, rematch_jobs: list[str]
 ) -> None:
     graph = graph_for("matching")
     await graph.apply_schema(SCHEMA)
@@ -54,6 +54,7 @@ async def test_a_plan_written_again_after_a_kill_adds_nothing_and_drops_stale_st
     tag = uuid.uuid4().hex[:8]
     records = [r for n in range(3) for r in _family(tag, n)]
     job = new_job(f"job-{tag}", partitions=1, requested_by="test", now=NOW)
+    rematch_jobs.append(job.id)
     scorer = Scorer(default_parameters())
     prints = {r.id: fingerprint(r) for r in records}
     proposals = [evidence_of(scorer.score(a, b), prints)
