@@ -13,8 +13,10 @@ from typing import Any
 
 import pytest
 
+from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient
 from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform
 
 from .matching_support import birth_date, eventually, family_name, place
 from .test_consent import NOTICE, PUBLISH, REGISTER, check, event, record
@@ -28,6 +30,7 @@ HISTORY = "query H($personId: ID!) { consentHistory(personId: $personId) { type 
 READS = "query R($personId: ID!) { consentReads(personId: $personId) { operation } }"
 START_RUN = "mutation { startRetentionRun { id status } }"
 RUN = "query Run($id: ID!) { retentionRun(id: $id) { id status checked purged error } }"
+RESUME_RUN = "mutation Resume($id: ID!) { resumeRetentionRun(id: $id) { id status } }"
 PURGES = """
 query Purges($personId: ID!) {
   retentionPurges(personId: $personId) {
@@ -264,3 +267,25 @@ class TestRetention:
         assert stored["sourceRecord"] == {"email": None, "givenName": "Hedwig"}
         assert app.execute(PERSON, {"id": kept.id})["person"]["email"] == kept.email
         assert compliance.execute(PURGES, {"personId": kept.id})["retentionPurges"] == []
+
+    def test_a_run_whose_message_was_lost_goes_on_when_resumed(
+        self, compliance: GatewayClient, platform: Platform
+    ) -> None:
+        platform.stop_worker("consent")
+        try:
+            run = compliance.execute(START_RUN)["startRetentionRun"]
+            app = make_celery("consent", platform.config.broker.url)
+            try:
+                with app.connection_for_write() as connection:
+                    connection.default_channel.queue_purge("consent")  # the page is lost
+            finally:
+                app.close()
+        finally:
+            platform.start_worker("consent")
+        time.sleep(1)
+        assert compliance.execute(RUN, {"id": run["id"]})["retentionRun"]["status"] == "RUNNING"
+        resumed = compliance.execute(RESUME_RUN, {"id": run["id"]})["resumeRetentionRun"]
+        assert resumed["id"] == run["id"]
+        assert finished(compliance, run["id"])["status"] == "DONE"
+        over = error_of(lambda: compliance.execute(RESUME_RUN, {"id": run["id"]}))
+        assert (over["code"], over["reason"]) == ("CONFLICT", "RUN_FINISHED")

@@ -129,19 +129,20 @@ def retention_page(run_id: str) -> None:
 
 @celery.task(name="consent.retention_scheduled", **_RELIABLE)
 def retention_scheduled() -> None:
-    """Celery beat's daily start of a retention run (skipped while one is running)."""
+    """Celery beat's daily start of a retention run. While one is still running, its
+    next page is queued again instead: a run whose message was lost goes on (a page
+    delivered twice is done once)."""
 
-    async def handle() -> retention_runs.RetentionRun | None:
+    async def handle() -> str:
         try:
-            return await retention_runs.start(
+            started = await retention_runs.start(
                 transactions=await _worker.transactions(), started_by="schedule",
                 now=datetime.now(UTC),
             )  # fmt: skip
-        except Conflict:
-            return None
+        except Conflict as running:
+            log.info("retention run %s still running: its next page queued again",
+                     running.details["runId"])  # fmt: skip
+            return str(running.details["runId"])
+        return started.id
 
-    started = run(handle())
-    if started is None:
-        log.info("retention run skipped: another one is running")
-        return
-    _queue_page(started.id)
+    _queue_page(run(handle()))

@@ -9,7 +9,7 @@ import strawberry
 
 from mdm_common.auth import Role
 from mdm_common.contracts import Event
-from mdm_common.errors import InvalidInput, NotFound
+from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain import retention as rt
 from mdm_consent.domain import retention_runs as rr
 from mdm_consent.domain.consents import PERSON_ID
@@ -117,6 +117,28 @@ class RetentionMutation:
         actor = ctx.require(*RETENTION_ROLES)
         run = await rr.start(transactions=ctx.transactions, started_by=actor.subject,
                              now=datetime.now(UTC))  # fmt: skip
-        ctx.outbox.record(Event.RETENTION_PAGE_QUEUED, run_id=run.id)
-        await asyncio.to_thread(ctx.outbox.publish)
+        await _queue_page(ctx, run.id)
         return RetentionRun.from_model(run)
+
+    @strawberry.mutation(
+        description="Queue the next page of a run that is still RUNNING again (its message "
+        "was lost; a page delivered twice is done once). CONFLICT for a finished run. The "
+        "daily schedule does the same for a run it finds running. Role: compliance."
+    )
+    async def resume_retention_run(self, info: Info, id: strawberry.ID) -> RetentionRun:  # noqa: A002 - GraphQL argument name
+        ctx = info.context
+        ctx.require(*RETENTION_ROLES)
+        run_id = checked_id(str(id))
+        found = await ctx.transactions.read(lambda s: s.retention.get_run(run_id))
+        if found is None:
+            raise NotFound(f"No retention run {id}.", field="id")
+        if found.status is not rr.RunStatus.RUNNING:
+            raise Conflict(f"Retention run {id} is {found.status.value}.", field="id",
+                           details={"reason": "RUN_FINISHED"})  # fmt: skip
+        await _queue_page(ctx, found.id)
+        return RetentionRun.from_model(found)
+
+
+async def _queue_page(ctx: ConsentContext, run_id: str) -> None:
+    ctx.outbox.record(Event.RETENTION_PAGE_QUEUED, run_id=run_id)
+    await asyncio.to_thread(ctx.outbox.publish)
