@@ -18,44 +18,70 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import matching_data
 from matching_quality import match_record
 
-from mdm_common.graph import GraphClient
+from mdm_common.graph import GraphClient, Transaction
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 from mdm_matching.adapters.graph_store import SCHEMA
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.online import Policy, ScorerCache, _plan
-from mdm_matching.domain.stores import Stores
+from mdm_matching.domain.ports import SubjectFeatures
 
-BATCH = 500
+BATCH = 1_000
 
 
 async def load(transactions: GraphTransactions, records: list[MatchRecord]) -> None:
+    """Stores the subjects a thousand at a time, as the re-matching job's sync does."""
     now = datetime.now(UTC)
     for start in range(0, len(records), BATCH):
-        batch = records[start : start + BATCH]
-
-        async def save(stores: Stores, batch: list[MatchRecord] = batch) -> None:
-            for record in batch:
-                await stores.subjects.register(record.id, at=now)
-                await stores.subjects.save_features(
-                    record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=now
-                )
-
-        await transactions.write(save)
+        batch = [
+            SubjectFeatures(r, tuple(blocking.keys_of(r)), fingerprint(r))
+            for r in records[start : start + BATCH]
+        ]
+        await transactions.write(lambda s, b=batch: s.subjects.save_many(b, at=now))
         print(f"\rloaded {start + len(batch)}/{len(records)}", end="", flush=True)
     print()
 
 
-async def measure(config: PlatformConfig, existing: int, decisions: int) -> list[float]:
+class StatementClock:
+    """Adds up the time of each named statement (``--statements``)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self._run = Transaction.run
+
+    def install(self) -> None:
+        clock, run = self, self._run
+
+        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await run(tx, operation, cypher, **params)
+            finally:
+                clock.times[operation].append((time.perf_counter() - started) * 1000)
+
+        Transaction.run = timed  # type: ignore[method-assign]
+
+    def report(self, decisions: int) -> None:
+        print("statement                         calls/decision  median ms  total ms/decision")
+        for name, times in sorted(self.times.items(), key=lambda kv: -sum(kv[1])):
+            print(f"{name:34s}{len(times) / decisions:14.2f}{statistics.median(times):11.2f}"
+                  f"{sum(times) / decisions:19.2f}")  # fmt: skip
+
+
+async def measure(
+    config: PlatformConfig, existing: int, decisions: int, clock: StatementClock | None
+) -> tuple[list[float], list[int]]:
     data = matching_data.german(existing + decisions)
     rows = [row for rows in data.sources.values() for row in rows]
     records = [r for i, row in enumerate(rows) if (r := match_record(f"p{i}", row)) is not None]
@@ -67,16 +93,19 @@ async def measure(config: PlatformConfig, existing: int, decisions: int) -> list
         # The generator writes every distinct person first and the noisy
         # duplicates after them: the newcomers are mostly duplicates of stored ones.
         await load(transactions, records[:existing])
-        policy, scorers, times = Policy(), ScorerCache(), []
+        if clock is not None:
+            clock.install()
+        policy, scorers, times, candidates = Policy(), ScorerCache(), [], []
         for record in records[existing : existing + decisions]:
             started = time.perf_counter()
-            await transactions.write(
+            plan = await transactions.write(
                 lambda s, r=record: _plan(
                     r, s, policy=policy, scorers=scorers, now=datetime.now(UTC)
                 )
             )
             times.append((time.perf_counter() - started) * 1000)
-        return times
+            candidates.append(plan.candidates)
+        return times, candidates
     finally:
         await graph.close()
 
@@ -85,6 +114,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--existing", type=int, default=20_000)
     parser.add_argument("--decisions", type=int, default=300)
+    parser.add_argument("--statements", action="store_true",
+                        help="also report the time of each statement per decision")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
@@ -92,13 +123,18 @@ def main() -> int:
         platform = Platform(config)
         platform.start_backing_servers()
         try:
-            times = asyncio.run(measure(config, args.existing, args.decisions))
+            clock = StatementClock() if args.statements else None
+            times, candidates = asyncio.run(measure(config, args.existing, args.decisions, clock))
         finally:
             platform.stop()
     ordered = sorted(times)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    middle = statistics.median(candidates)
     print(f"{len(times)} decisions against {args.existing} profiles: "
-          f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms")  # fmt: skip
+          f"p50 {statistics.median(times):.1f} ms, p99 {p99:.1f} ms, "
+          f"candidates scored median {middle:.0f}, max {max(candidates)}")  # fmt: skip
+    if clock is not None:
+        clock.report(len(times))
     return 0
 
 

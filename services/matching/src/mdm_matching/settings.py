@@ -4,7 +4,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from mdm_common.settings import ServiceSettings
-from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK
+from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK, DEFAULT_MAX_CANDIDATES
 from mdm_matching.domain.online import Policy
 
 
@@ -23,6 +23,9 @@ class MatchingSettings(ServiceSettings):
     review_at: float = Field(default=0.5, gt=0, le=1)
     # Blocking keys shared by more records than this are too common to compare on.
     max_block: int = Field(default=DEFAULT_MAX_BLOCK, ge=2)
+    # Online, a newcomer is scored against this many candidates at most: those
+    # sharing the rarest keys with it.
+    max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
     # Merges a batch re-matching task applies before it queues the rest and lets the
     # online matching events waiting behind it go first.
     rematch_merges_per_task: int = Field(default=200, ge=1)
@@ -30,4 +33,4 @@ class MatchingSettings(ServiceSettings):
     @property
     def policy(self) -> Policy:
         return Policy(auto_merge_at=self.auto_merge_at, review_at=self.review_at,
-                      max_block=self.max_block)  # fmt: skip
+                      max_block=self.max_block, max_candidates=self.max_candidates)  # fmt: skip

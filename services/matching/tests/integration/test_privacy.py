@@ -190,7 +190,9 @@ async def test_a_restricted_subject_is_no_candidate_until_lifted(
         await transactions.write(lambda s, r=record: _save(s, r))
 
     async def seen(stores: Stores) -> tuple[set[str], set[str], set[str]]:
-        sharing = await stores.subjects.sharing_keys(b.id, blocking.keys_of(b), max_block=200)
+        sharing = await stores.subjects.sharing_keys(
+            b.id, blocking.keys_of(b), max_block=200, limit=50
+        )
         features = await stores.subjects.features([a.id, b.id])
         active = await stores.subjects.active_features(after="", limit=1_000_000)
         return ({r.id for r in sharing}, set(features),

@@ -15,6 +15,7 @@ from mdm_matching.domain.engine.features import fingerprint, make_record
 from mdm_matching.domain.engine.model import Scorer, default_parameters
 from mdm_matching.domain.models import TaskReason, TaskStatus
 from mdm_matching.domain.online import evidence_of
+from mdm_matching.domain.ports import SubjectFeatures
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -58,7 +59,7 @@ async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
 
     def found(max_block: int) -> object:
         return graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
-            a.id, blocking.keys_of(a), max_block=max_block))  # fmt: skip
+            a.id, blocking.keys_of(a), max_block=max_block, limit=10))  # fmt: skip
 
     assert {r.id for r in await found(10)} == {b.id, c.id}  # type: ignore[attr-defined]
     assert next(r for r in await found(10) if r.id == b.id) == b  # type: ignore[attr-defined]
@@ -75,6 +76,67 @@ async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
     assert {a.id, c.id} <= active
     assert b.id not in active
     assert {a.id, b.id, c.id} <= training
+
+
+async def test_features_are_saved_without_keys_and_keys_follow_a_change(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    graph = await _graph(graph_for)
+    tag = uuid.uuid4().hex[:8]
+    bare = make_record(f"bare{tag}", given=f"Quirin{tag}")  # no key: no family name
+    assert blocking.keys_of(bare) == []
+    moved = make_record(f"m{tag}", given="Ida", family=f"Kranich{tag}", postal_code="50667")
+    other = make_record(f"o{tag}", given="Ida", family=f"Kranich{tag}", postal_code="50667")
+
+    async def save(tx: object, record: object) -> None:
+        store = GraphSubjectStore(tx)  # type: ignore[arg-type]
+        await store.register(record.id, at=NOW)  # type: ignore[attr-defined]
+        await store.save_features(record, keys=blocking.keys_of(record),  # type: ignore[arg-type]
+                                  fingerprint=fingerprint(record), at=NOW)  # type: ignore[arg-type]  # fmt: skip
+
+    for record in (bare, moved, other):
+        await graph.write(lambda tx, r=record: save(tx, r))
+    found = await graph.read(lambda tx: GraphSubjectStore(tx).features([bare.id, moved.id]))
+    assert found == {bare.id: bare, moved.id: moved}
+
+    def sharing() -> object:
+        return graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
+            other.id, blocking.keys_of(other), max_block=10, limit=10))  # fmt: skip
+
+    assert [r.id for r in await sharing()] == [moved.id]  # type: ignore[attr-defined]
+    # Moved away with a new family name: no key in common with ``other`` any more.
+    moved = make_record(moved.id, given="Ida", family=f"Storch{tag}", postal_code="20095")
+    await graph.write(lambda tx: save(tx, moved))
+    assert await sharing() == []
+
+
+async def test_the_candidates_sharing_the_rarest_keys_come_first(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    graph = await _graph(graph_for)
+    tag = uuid.uuid4().hex[:8]
+    family = f"Zaunkoenig{tag}"
+    newcomer = make_record(f"n{tag}", given="Lotte", family=family, postal_code="50667",
+                           email=f"lotte.z{tag}@example.org")  # fmt: skip
+    # Eight namesakes in the same postal code share the name keys with the newcomer;
+    # one of them also shares its e-mail address (a key of two).
+    namesakes = [make_record(f"s{i}{tag}", given="Lotte", family=family, postal_code="50667")
+                 for i in range(8)]  # fmt: skip
+    twin_mail = make_record(f"t{tag}", given="Lotta", family=family, postal_code="50667",
+                            email=f"lotte.z{tag}@example.org")  # fmt: skip
+    records = [*namesakes, twin_mail, newcomer]
+    await graph.write(lambda tx: GraphSubjectStore(tx).save_many(
+        [SubjectFeatures(r, tuple(blocking.keys_of(r)), fingerprint(r)) for r in records],
+        at=NOW))  # fmt: skip
+
+    def sharing(limit: int) -> object:
+        return graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
+            newcomer.id, blocking.keys_of(newcomer), max_block=200, limit=limit))  # fmt: skip
+
+    assert [r.id for r in await sharing(1)] == [twin_mail.id]  # type: ignore[attr-defined]
+    everyone = [r.id for r in await sharing(50)]  # type: ignore[attr-defined]
+    assert everyone[0] == twin_mail.id
+    assert sorted(everyone[1:]) == everyone[1:] == sorted(r.id for r in namesakes)
 
 
 async def test_one_task_per_pair_ordered_by_probability(

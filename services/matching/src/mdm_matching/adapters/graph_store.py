@@ -76,6 +76,13 @@ def _features_props(record: MatchRecord) -> dict[str, Any]:
     return {prop: getattr(record, attr) for attr, prop in _FEATURES.items()}
 
 
+# The order in which ``sharing_keys`` returns a candidate's features: a list per
+# candidate decodes in a third of the time of a map with the same values (the Bolt
+# driver decodes every map key), which is most of an online decision at 100k.
+_CANDIDATE_PROPS = ("personId", *_FEATURES.values())
+_CANDIDATE_LIST = "[" + ", ".join(f"s.{prop}" for prop in _CANDIDATE_PROPS) + "]"
+
+
 def _record_from(props: dict[str, Any]) -> MatchRecord:
     values: dict[str, Any] = {attr: props.get(prop) for attr, prop in _FEATURES.items()}
     for attr in ("given", "family", "given_code", "family_code"):
@@ -153,10 +160,10 @@ class GraphSubjectStore:
         self._tx = tx
 
     async def register(self, person_id: str, *, at: datetime) -> MatchSubject | None:
-        if await self.erased([person_id]):
-            return None  # erased on request: a late event must not bring it back
         rows = await self._tx.run(
             "subject.register",
+            # Erased on request (a tombstone): a late event must not bring it back.
+            f"OPTIONAL MATCH (e:{ERASED} {{personId: $personId}}) WITH e WHERE e IS NULL "
             f"MERGE (s:{SUBJECT} {{personId: $personId}}) "
             "ON CREATE SET s.registeredAt = $at "
             "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
@@ -164,6 +171,8 @@ class GraphSubjectStore:
             personId=person_id,
             at=at,
         )
+        if not rows:
+            return None
         row = rows[0]
         return MatchSubject(
             row["personId"], as_utc(row["registeredAt"]), row["mergedInto"],
@@ -206,24 +215,19 @@ class GraphSubjectStore:
     async def save_features(
         self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime
     ) -> None:
+        await self._unblock(record.id, keep=keys)
         await self._tx.run(
             "subject.save_features",
             f"MATCH (s:{SUBJECT} {{personId: $personId}}) "
-            "SET s += $props, s.fingerprint = $fingerprint, s.featuresAt = $at",
+            "SET s += $props, s.fingerprint = $fingerprint, s.featuresAt = $at "
+            f"WITH s UNWIND $keys AS key MERGE (k:{BLOCK_KEY} {{key: key}}) "
+            f"ON CREATE SET k.size = 0 WITH s, k WHERE NOT (s)-[:{BLOCKED_BY}]->(k) "
+            f"CREATE (s)-[:{BLOCKED_BY}]->(k) SET k.size = k.size + 1",
             personId=record.id,
             props=_features_props(record),
             fingerprint=fingerprint,
-            at=at,
-        )
-        await self._unblock(record.id, keep=keys)
-        await self._tx.run(
-            "subject.block",
-            f"MATCH (s:{SUBJECT} {{personId: $personId}}) UNWIND $keys AS key "
-            f"MERGE (k:{BLOCK_KEY} {{key: key}}) ON CREATE SET k.size = 0 "
-            f"WITH s, k WHERE NOT (s)-[:{BLOCKED_BY}]->(k) "
-            f"CREATE (s)-[:{BLOCKED_BY}]->(k) SET k.size = k.size + 1",
-            personId=record.id,
             keys=list(keys),
+            at=at,
         )
 
     async def save_many(self, records: Sequence[SubjectFeatures], *, at: datetime) -> None:
@@ -287,19 +291,22 @@ class GraphSubjectStore:
         await delete_unused_keys(self._tx, [row["key"] for row in left])
 
     async def sharing_keys(
-        self, person_id: str, keys: Sequence[str], *, max_block: int
+        self, person_id: str, keys: Sequence[str], *, max_block: int, limit: int
     ) -> list[MatchRecord]:
         rows = await self._tx.run(
             "subject.sharing_keys",
             f"UNWIND $keys AS key MATCH (k:{BLOCK_KEY} {{key: key}}) WHERE k.size <= $maxBlock "
             f"MATCH (k)<-[:{BLOCKED_BY}]-(s:{SUBJECT}) "
             "WHERE s.personId <> $personId AND s.mergedInto IS NULL AND s.restrictedAt IS NULL "
-            "RETURN DISTINCT s {.*} AS s",
+            "WITH s, sum(1.0 / k.size) AS weight ORDER BY weight DESC, s.personId LIMIT $limit "
+            f"RETURN collect({_CANDIDATE_LIST}) AS candidates",
             keys=list(keys),
             maxBlock=max_block,
             personId=person_id,
+            limit=limit,
         )
-        return [_record_from(row["s"]) for row in rows]
+        found = rows[0]["candidates"] if rows else []
+        return [_record_from(dict(zip(_CANDIDATE_PROPS, values, strict=True))) for values in found]
 
     async def features(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
         rows = await self._tx.run(
@@ -417,55 +424,40 @@ class GraphReviewStore:
     async def open_task(
         self, task_id: str, evidence: PairEvidence, *, reason: TaskReason, at: datetime
     ) -> ReviewTask:
-        rows = await self._tx.run(
-            "review.find_unresolved",
-            f"MATCH (t:{REVIEW_TASK} {{pairKey: $pairKey}}) WHERE t.status <> $resolved "
-            "RETURN t.id AS id",
-            pairKey=evidence.pair_key,
-            resolved=TaskStatus.RESOLVED.value,
-        )
-        props = evidence_props(evidence) | {"reason": reason.value, "updatedAt": at}
-        if rows:  # refresh the evidence of the pair's task instead of a second task
-            task_id = rows[0]["id"]
-            await self._tx.run(
-                "review.refresh",
-                f"MATCH (t:{REVIEW_TASK} {{id: $id}}) SET t += $props",
-                id=task_id,
-                props=props,
-            )
-        else:
-            await self._tx.run(
-                "review.create",
-                f"CREATE (t:{REVIEW_TASK} {{id: $id}}) SET t += $props",
-                id=task_id,
-                props=props | {"status": TaskStatus.OPEN.value, "createdAt": at},
-            )
+        (task_id,) = await self.open_tasks([NewTask(task_id, evidence, reason)], at=at)
         task = await self.get_task(task_id)
         assert task is not None  # written just now
         return task
 
-    async def open_tasks(self, tasks: Sequence[NewTask], *, at: datetime) -> None:
-        """``open_task`` for many pairs: an unresolved task of a pair is refreshed; the
-        others are created under their given ids (so writing them again adds none)."""
+    async def open_tasks(self, tasks: Sequence[NewTask], *, at: datetime) -> list[str]:
+        """``open_task`` for many pairs in two statements: an unresolved task of a pair
+        is refreshed; the others are created under their given ids (so writing them
+        again adds none). Returns the task id of each pair, in order."""
         rows = [{"id": t.id, "pairKey": t.evidence.pair_key,
                  "props": evidence_props(t.evidence) | {"reason": t.reason.value, "updatedAt": at}}
                 for t in tasks]  # fmt: skip
+        if not rows:
+            return []
         refreshed = await self._tx.run(
             "review.refresh_many",
             f"UNWIND $rows AS row MATCH (t:{REVIEW_TASK} {{pairKey: row.pairKey}}) "
-            "WHERE t.status <> $resolved SET t += row.props RETURN DISTINCT row.pairKey AS key",
+            "WHERE t.status <> $resolved SET t += row.props "
+            "RETURN row.pairKey AS key, t.id AS id",
             rows=rows,
             resolved=TaskStatus.RESOLVED.value,
         )
-        known = {row["key"] for row in refreshed}
-        await self._tx.run(
-            "review.create_many",
-            f"UNWIND $rows AS row MERGE (t:{REVIEW_TASK} {{id: row.id}}) "
-            "ON CREATE SET t += row.props, t.status = $open, t.createdAt = $at",
-            rows=[row for row in rows if row["pairKey"] not in known],
-            open=TaskStatus.OPEN.value,
-            at=at,
-        )
+        known = {row["key"]: row["id"] for row in refreshed}
+        new = [row for row in rows if row["pairKey"] not in known]
+        if new:
+            await self._tx.run(
+                "review.create_many",
+                f"UNWIND $rows AS row MERGE (t:{REVIEW_TASK} {{id: row.id}}) "
+                "ON CREATE SET t += row.props, t.status = $open, t.createdAt = $at",
+                rows=new,
+                open=TaskStatus.OPEN.value,
+                at=at,
+            )
+        return [known.get(row["pairKey"], row["id"]) for row in rows]
 
     async def get_task(self, task_id: str) -> ReviewTask | None:
         rows = await self._tx.run(

@@ -34,7 +34,7 @@ from mdm_matching.domain.models import (
     Verdict,
     pair_key,
 )
-from mdm_matching.domain.ports import Profiles, SubjectStore
+from mdm_matching.domain.ports import NewTask, Profiles, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import mark_merged
 
@@ -50,6 +50,10 @@ class Policy:
     auto_merge_at: float = 0.99
     review_at: float = 0.5
     max_block: int = blocking.DEFAULT_MAX_BLOCK
+    # Online, a newcomer is scored against this many candidates at most, those
+    # sharing the rarest keys (see ``SubjectStore.sharing_keys``); the batch job
+    # compares every pair its blocks propose.
+    max_candidates: int = blocking.DEFAULT_MAX_CANDIDATES
 
     def worth_review(self, score: Score) -> bool:
         """Uncertain pairs, and likely pairs one identity guard holds back.
@@ -62,6 +66,8 @@ class Policy:
     def __post_init__(self) -> None:
         if not 0 < self.review_at <= self.auto_merge_at <= 1:
             raise ValueError("Thresholds need 0 < review_at <= auto_merge_at <= 1.")
+        if self.max_candidates < 1:
+            raise ValueError("At least one candidate must be scored.")
 
 
 @dataclass
@@ -129,7 +135,9 @@ async def _plan(
         # nor proposed. A restricted person is matched again once it is lifted.
         return _Plan(None, None, [], 0)
     await stores.subjects.save_features(record, keys=keys, fingerprint=own, at=now)
-    candidates = await stores.subjects.sharing_keys(record.id, keys, max_block=policy.max_block)
+    candidates = await stores.subjects.sharing_keys(
+        record.id, keys, max_block=policy.max_block, limit=policy.max_candidates
+    )
     if not candidates:
         return _Plan(None, None, [], 0)
     scorer = await scorers.get(stores.subjects)
@@ -142,20 +150,22 @@ async def _plan(
 
     sure = [s for s in scores if s.probability >= policy.auto_merge_at and not s.vetoed]
     merge_with = sure[0] if len(sure) == 1 else None
-    tasks = []
-    for score in scores:
-        if score is merge_with or not policy.worth_review(score):
-            continue
-        reason = (TaskReason.GUARDED if score.vetoed
-                  else TaskReason.AMBIGUOUS if score in sure else TaskReason.UNCERTAIN)  # fmt: skip
-        task = await stores.reviews.open_task(
-            str(uuid.uuid4()), evidence_of(score, fingerprints), reason=reason, at=now
-        )
-        tasks.append(task.id)
+    to_review = [
+        NewTask(str(uuid.uuid4()), evidence_of(score, fingerprints), _reason(score, sure))
+        for score in scores
+        if score is not merge_with and policy.worth_review(score)
+    ]
+    tasks = await stores.reviews.open_tasks(to_review, at=now)
     if merge_with is None:
         return _Plan(None, None, tasks, len(candidates))
     other = merge_with.right if merge_with.left == record.id else merge_with.left
     return _Plan(other, evidence_of(merge_with, fingerprints), tasks, len(candidates))
+
+
+def _reason(score: Score, sure: list[Score]) -> TaskReason:
+    if score.vetoed:
+        return TaskReason.GUARDED
+    return TaskReason.AMBIGUOUS if score in sure else TaskReason.UNCERTAIN
 
 
 async def match_person(

@@ -73,10 +73,12 @@ class SubjectStore(Protocol):
         ...
 
     async def sharing_keys(
-        self, person_id: str, keys: Sequence[str], *, max_block: int
+        self, person_id: str, keys: Sequence[str], *, max_block: int, limit: int
     ) -> list[MatchRecord]:
         """Active (not merged-away, not restricted) subjects other than ``person_id``
-        sharing a key whose block is not larger than ``max_block``."""
+        sharing a key whose block is not larger than ``max_block``: the ``limit`` most
+        likely ones, by the sum over the shared keys of 1 / the key's block size (a
+        shared e-mail address says more than a shared postal code and family name)."""
         ...
 
     async def features(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:
@@ -118,8 +120,8 @@ class ReviewStore(Protocol):
         """One task per pair: an unresolved task for the pair is refreshed, not doubled."""
         ...
 
-    async def open_tasks(self, tasks: Sequence[NewTask], *, at: datetime) -> None:
-        """Many ``open_task``; idempotent by task id."""
+    async def open_tasks(self, tasks: Sequence[NewTask], *, at: datetime) -> list[str]:
+        """Many ``open_task``; idempotent by task id. The task id of each pair, in order."""
         ...
 
     async def get_task(self, task_id: str) -> ReviewTask | None: ...
