@@ -21,6 +21,9 @@ from mdm_matching.domain.ports import SubjectFeatures
 from mdm_matching.domain.rematch import MergeStep, RematchPhase, new_job
 from mdm_matching.domain.stores import Stores
 
+# The plan scores with the stored model: the defaults, whatever an earlier test trained.
+pytestmark = pytest.mark.usefixtures("default_model")
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
