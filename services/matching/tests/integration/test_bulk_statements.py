@@ -8,9 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from mdm_common.graph import GraphClient
-from mdm_matching.adapters.graph_store import BLOCK_KEY, SCHEMA, GraphReviewStore
+from mdm_matching.adapters.graph_store import BLOCK_KEY, SCHEMA
 from mdm_matching.adapters.rematch_store import SCHEMA as REMATCH_SCHEMA
 from mdm_matching.adapters.rematch_store import GraphRematchStore
+from mdm_matching.adapters.review_store import GraphReviewStore
 from mdm_matching.adapters.transactions import stores_of
 from mdm_matching.domain import subjects
 from mdm_matching.domain.engine import blocking

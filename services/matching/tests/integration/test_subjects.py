@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from mdm_common.graph import GraphClient
-from mdm_matching.adapters.graph_store import SCHEMA, GraphReviewStore, GraphSubjectStore
+from mdm_matching.adapters.graph_store import SCHEMA, GraphSubjectStore
+from mdm_matching.adapters.review_store import GraphReviewStore
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain import subjects
 from mdm_matching.domain.engine import blocking

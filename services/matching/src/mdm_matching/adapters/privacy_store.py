@@ -25,12 +25,11 @@ from mdm_matching.adapters.graph_store import (
     ERASED,
     REVIEW_TASK,
     SUBJECT,
-    decision_from,
     delete_unused_keys,
     record_from,
-    task_from,
 )
 from mdm_matching.adapters.rematch_store import PROPOSAL, STEP
+from mdm_matching.adapters.review_store import decision_from, task_from
 from mdm_matching.domain.models import Decision, ReviewTask
 from mdm_matching.domain.privacy import ErasedSubject, RematchEntry, RematchKind, StoredSubject
 from mdm_matching.domain.rematch import StepStatus

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_matching.adapters.graph_store import evidence_from, evidence_props
+from mdm_matching.adapters.review_store import evidence_from, evidence_props
 from mdm_matching.domain.models import PairEvidence
 from mdm_matching.domain.rematch import (
     MergeStep,

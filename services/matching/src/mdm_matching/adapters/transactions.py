@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from mdm_common.graph import GraphClient, StoreTransactions, Transaction
 from mdm_matching.adapters import graph_store, rematch_store
-from mdm_matching.adapters.graph_store import GraphReviewStore, GraphSubjectStore
+from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.adapters.privacy_store import GraphPrivacyStore
 from mdm_matching.adapters.rematch_store import GraphRematchStore
+from mdm_matching.adapters.review_store import GraphReviewStore
 from mdm_matching.domain.stores import Stores
 
 # Constraints and indexes of the whole matching graph.

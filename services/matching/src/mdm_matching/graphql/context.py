@@ -8,8 +8,9 @@ from strawberry.dataloader import DataLoader
 from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
-from mdm_matching.adapters.graph_store import GraphReviewStore, GraphSubjectStore, candidates_from
+from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.adapters.profile_client import ProfileClient
+from mdm_matching.adapters.review_store import GraphReviewStore, candidates_from
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain.models import Decision, MatchCandidate, MatchSubject
 from mdm_matching.domain.online import Policy, ScorerCache
