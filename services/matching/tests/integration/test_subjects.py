@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,18 @@ from mdm_matching.domain.online import evidence_of
 from mdm_matching.domain.ports import SubjectFeatures
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _made_up(name: str) -> str:
+    """A name of the test's own. Names are blocking keys through their Kölner Phonetik,
+    which ignores digits: a hex tag would collide with other tests' names."""
+    rng = random.Random(uuid.uuid4().int)  # noqa: S311 - a throwaway name, not a secret
+    return name + "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+
+
+def _postal_code() -> str:
+    """A postal code of the test's own (with a name, it is a blocking key)."""
+    return str(10000 + uuid.uuid4().int % 90000)
 
 
 async def _graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
@@ -44,8 +58,9 @@ async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
 ) -> None:
     graph = await _graph(graph_for)
     tag = uuid.uuid4().hex[:8]  # keeps this test's blocks apart from other tests' data
-    a = make_record(f"a{tag}", given="Anna", family=f"Weber{tag}", email=f"anna{tag}@example.org")
-    b = make_record(f"b{tag}", given="Anne", family=f"Weber{tag}", email=f"anna{tag}@example.org")
+    family = _made_up("Weber")
+    a = make_record(f"a{tag}", given="Anna", family=family, email=f"anna{tag}@example.org")
+    b = make_record(f"b{tag}", given="Anne", family=family, email=f"anna{tag}@example.org")
     c = make_record(f"c{tag}", given="Carl", family="Other", email=f"anna{tag}@example.org")
 
     async def save(tx: object, record: object) -> None:
@@ -84,10 +99,11 @@ async def test_features_are_saved_without_keys_and_keys_follow_a_change(
 ) -> None:
     graph = await _graph(graph_for)
     tag = uuid.uuid4().hex[:8]
-    bare = make_record(f"bare{tag}", given=f"Quirin{tag}")  # no key: no family name
+    bare = make_record(f"bare{tag}", given=_made_up("Quirin"))  # no key: no family name
     assert blocking.keys_of(bare) == []
-    moved = make_record(f"m{tag}", given="Ida", family=f"Kranich{tag}", postal_code="50667")
-    other = make_record(f"o{tag}", given="Ida", family=f"Kranich{tag}", postal_code="50667")
+    family, here = _made_up("Kranich"), _postal_code()
+    moved = make_record(f"m{tag}", given="Ida", family=family, postal_code=here)
+    other = make_record(f"o{tag}", given="Ida", family=family, postal_code=here)
 
     async def save(tx: object, record: object) -> None:
         store = GraphSubjectStore(tx)  # type: ignore[arg-type]
@@ -106,7 +122,9 @@ async def test_features_are_saved_without_keys_and_keys_follow_a_change(
 
     assert [r.id for r in await sharing()] == [moved.id]  # type: ignore[attr-defined]
     # Moved away with a new family name: no key in common with ``other`` any more.
-    moved = make_record(moved.id, given="Ida", family=f"Storch{tag}", postal_code="20095")
+    moved = make_record(
+        moved.id, given="Ida", family=_made_up("Storch"), postal_code=_postal_code()
+    )
     await graph.write(lambda tx: save(tx, moved))
     assert await sharing() == []
 
@@ -116,14 +134,14 @@ async def test_the_candidates_sharing_the_rarest_keys_come_first(
 ) -> None:
     graph = await _graph(graph_for)
     tag = uuid.uuid4().hex[:8]
-    family = f"Zaunkoenig{tag}"
-    newcomer = make_record(f"n{tag}", given="Lotte", family=family, postal_code="50667",
+    family, here = _made_up("Zaunkoenig"), _postal_code()
+    newcomer = make_record(f"n{tag}", given="Lotte", family=family, postal_code=here,
                            email=f"lotte.z{tag}@example.org")  # fmt: skip
     # Eight namesakes in the same postal code share the name keys with the newcomer;
     # one of them also shares its e-mail address (a key of two).
-    namesakes = [make_record(f"s{i}{tag}", given="Lotte", family=family, postal_code="50667")
+    namesakes = [make_record(f"s{i}{tag}", given="Lotte", family=family, postal_code=here)
                  for i in range(8)]  # fmt: skip
-    twin_mail = make_record(f"t{tag}", given="Lotta", family=family, postal_code="50667",
+    twin_mail = make_record(f"t{tag}", given="Lotta", family=family, postal_code=here,
                             email=f"lotte.z{tag}@example.org")  # fmt: skip
     records = [*namesakes, twin_mail, newcomer]
     await graph.write(lambda tx: GraphSubjectStore(tx).save_many(
