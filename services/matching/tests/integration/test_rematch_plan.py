@@ -112,3 +112,39 @@ async def test_a_plan_written_again_after_a_kill_adds_nothing_and_drops_stale_st
         job.id, transactions=transactions, policy=policy, scorers=scorers, now=NOW
     )
     assert again == done
+
+
+async def test_the_profile_created_first_survives_whatever_its_id(
+    graph_for: Callable[[str], GraphClient], rematch_jobs: list[str]
+) -> None:
+    graph = graph_for("matching")
+    await graph.apply_schema(SCHEMA)
+    transactions = GraphTransactions(graph)
+    tag = uuid.uuid4().hex[:8]
+    newer, older, _ = _family(tag, 0)  # ids "0a…" < "0b…"
+    job = new_job(f"job-{tag}", partitions=1, requested_by="test", now=NOW)
+    rematch_jobs.append(job.id)
+    prints = {r.id: fingerprint(r) for r in (newer, older)}
+    proposal = evidence_of(Scorer(default_parameters()).score(newer, older), prints)
+    created = {
+        newer.id: datetime(2024, 5, 1, tzinfo=UTC),
+        older.id: datetime(2019, 2, 3, tzinfo=UTC),
+    }
+
+    async def prepare(s: Stores) -> None:
+        # One sync registers both at the same instant; the profile service created
+        # ``older`` five years before ``newer``.
+        await s.subjects.save_many(
+            [SubjectFeatures(r, tuple(blocking.keys_of(r)), prints[r.id], created[r.id])
+             for r in (newer, older)], at=NOW)  # fmt: skip
+        await s.rematch.create(job)
+        await s.rematch.save_proposals(job.id, [proposal])
+        await s.rematch.update(job.id, phase=RematchPhase.SCORING)
+
+    await transactions.write(prepare)
+    subjects = await transactions.read(lambda s: s.subjects.get_many([newer.id, older.id]))
+    assert {i: s.profile_created_at for i, s in subjects.items()} == created
+    made = await rematch_merge.make_plan(
+        job.id, transactions=transactions, policy=Policy(), scorers=ScorerCache()
+    )
+    assert [(s.survivor_id, s.merged_id) for s in made.steps] == [(older.id, newer.id)]

@@ -86,6 +86,24 @@ def record_from(props: dict[str, Any]) -> MatchRecord:
     return MatchRecord(id=props["personId"], **values)
 
 
+_SUBJECT_FIELDS = (
+    "s.personId AS personId, s.registeredAt AS registeredAt, s.mergedInto AS mergedInto, "
+    "s.featuresAt AS featuresAt, s.restrictedAt IS NOT NULL AS restricted, "
+    "s.profileCreatedAt AS profileCreatedAt"
+)
+
+
+def _subject_from(row: dict[str, Any]) -> MatchSubject:
+    def optional(value: Any) -> datetime | None:
+        return as_utc(value) if value is not None else None
+
+    return MatchSubject(
+        row["personId"], as_utc(row["registeredAt"]), row["mergedInto"],
+        optional(row["featuresAt"]), restricted=bool(row["restricted"]),
+        profile_created_at=optional(row["profileCreatedAt"]),
+    )  # fmt: skip
+
+
 async def delete_unused_keys(tx: Transaction, keys: Sequence[str]) -> None:
     """A key no subject is blocked by any more still holds the values it was built
     from (an e-mail address, a phone number): it goes (data minimisation, erasure)."""
@@ -103,25 +121,22 @@ class GraphSubjectStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
-    async def register(self, person_id: str, *, at: datetime) -> MatchSubject | None:
+    async def register(
+        self, person_id: str, *, at: datetime, profile_created_at: datetime | None = None
+    ) -> MatchSubject | None:
         rows = await self._tx.run(
             "subject.register",
             # Erased on request (a tombstone): a late event must not bring it back.
             f"OPTIONAL MATCH (e:{ERASED} {{personId: $personId}}) WITH e WHERE e IS NULL "
             f"MERGE (s:{SUBJECT} {{personId: $personId}}) "
             "ON CREATE SET s.registeredAt = $at "
-            "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
-            "s.mergedInto AS mergedInto, s.restrictedAt IS NOT NULL AS restricted",
+            "SET s.profileCreatedAt = coalesce(s.profileCreatedAt, $profileCreatedAt) "
+            f"RETURN {_SUBJECT_FIELDS}",
             personId=person_id,
             at=at,
+            profileCreatedAt=profile_created_at,
         )
-        if not rows:
-            return None
-        row = rows[0]
-        return MatchSubject(
-            row["personId"], as_utc(row["registeredAt"]), row["mergedInto"],
-            restricted=bool(row["restricted"]),
-        )  # fmt: skip
+        return _subject_from(rows[0]) if rows else None
 
     async def erased(self, person_ids: Sequence[str]) -> set[str]:
         """The ids erased on request (tombstoned): never to be registered again."""
@@ -180,7 +195,8 @@ class GraphSubjectStore:
         request are left out, as ``register`` leaves them out."""
         erased = await self.erased([r.record.id for r in records])
         rows = [{"personId": r.record.id, "props": _features_props(r.record),
-                 "fingerprint": r.fingerprint, "keys": list(r.keys)}
+                 "fingerprint": r.fingerprint, "keys": list(r.keys),
+                 "profileCreatedAt": r.profile_created_at}
                 for r in records if r.record.id not in erased]  # fmt: skip
         if not rows:
             return
@@ -189,7 +205,8 @@ class GraphSubjectStore:
             f"UNWIND $rows AS row MERGE (s:{SUBJECT} {{personId: row.personId}}) "
             "ON CREATE SET s.registeredAt = $at "
             "SET s += row.props, s.mergedInto = null, s.fingerprint = row.fingerprint, "
-            "s.featuresAt = $at",
+            "s.featuresAt = $at, "
+            "s.profileCreatedAt = coalesce(s.profileCreatedAt, row.profileCreatedAt)",
             rows=rows,
             at=at,
         )
@@ -345,17 +362,7 @@ class GraphSubjectStore:
     async def get_many(self, person_ids: Sequence[str]) -> dict[str, MatchSubject]:
         rows = await self._tx.run(
             "subject.get_many",
-            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids "
-            "RETURN s.personId AS personId, s.registeredAt AS registeredAt, "
-            "s.mergedInto AS mergedInto, s.featuresAt AS featuresAt, "
-            "s.restrictedAt IS NOT NULL AS restricted",
+            f"MATCH (s:{SUBJECT}) WHERE s.personId IN $ids RETURN {_SUBJECT_FIELDS}",
             ids=list(person_ids),
         )
-        return {
-            r["personId"]: MatchSubject(
-                r["personId"], as_utc(r["registeredAt"]), r["mergedInto"],
-                as_utc(r["featuresAt"]) if r["featuresAt"] is not None else None,
-                restricted=bool(r["restricted"]),
-            )
-            for r in rows
-        }  # fmt: skip
+        return {r["personId"]: _subject_from(r) for r in rows}

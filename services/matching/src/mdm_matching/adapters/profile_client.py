@@ -8,6 +8,7 @@ steward, so that the profile service records who merged.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mdm_common.auth import Principal, Role
@@ -21,7 +22,7 @@ READER = Principal("service:matching", frozenset({Role.APP}))
 BATCH = 200  # persons per call when reading many
 
 PERSON_FIELDS = """
-    id givenName familyName suffix birthDate email phone
+    id createdAt givenName familyName suffix birthDate email phone
     address { street houseNumber postalCode city }
 """
 PERSON_QUERY = f"""
@@ -57,6 +58,12 @@ def record_from_person(person: dict[str, Any]) -> MatchRecord:
     )  # fmt: skip
 
 
+def view_of(requested_id: str, person: dict[str, Any]) -> ProfileView:
+    created = person.get("createdAt")
+    return ProfileView(requested_id, record_from_person(person),
+                       datetime.fromisoformat(created) if created else None)  # fmt: skip
+
+
 class ProfileClient:
     def __init__(self, client: SubgraphClient) -> None:
         self._client = client
@@ -66,7 +73,7 @@ class ProfileClient:
             data = await self._client.execute(PERSON_QUERY, {"id": person_id}, on_behalf_of=READER)
         except NotFound:
             return None
-        return ProfileView(person_id, record_from_person(data["person"]))
+        return view_of(person_id, data["person"])
 
     async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
         found: dict[str, ProfileView] = {}
@@ -79,7 +86,7 @@ class ProfileClient:
             )
             for person_id, person in zip(asked, data["_entities"], strict=True):
                 if person is not None:
-                    found[person_id] = ProfileView(person_id, record_from_person(person))
+                    found[person_id] = view_of(person_id, person)
         return found
 
     async def active_ids(self, *, after: str, first: int) -> list[str]:

@@ -25,6 +25,18 @@ class MatchSubject:
     compared_at: datetime | None = None  # when its features were last taken and matched
     # Processing restricted (GDPR Art. 18): neither merged nor proposed while set.
     restricted: bool = False
+    # When the profile service created the person (unknown for subjects stored
+    # before matching read it).
+    profile_created_at: datetime | None = None
+
+    @property
+    def seniority(self) -> tuple[datetime, datetime, str]:
+        """Sorts the profile known longest first: it survives a merge, as its id is
+        the one other systems have held longest. Created first in the profile
+        service, else registered first here (a sync registers thousands at one
+        instant), then the smaller id."""
+        return (self.profile_created_at or self.registered_at, self.registered_at,
+                self.person_id)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -125,11 +125,14 @@ async def rejected_pairs(
 
 
 async def _plan(
-    record: MatchRecord, stores: Stores, *, policy: Policy, scorers: ScorerCache, now: datetime
-) -> _Plan:
+    record: MatchRecord, stores: Stores, *, policy: Policy, scorers: ScorerCache, now: datetime,
+    profile_created_at: datetime | None = None,
+) -> _Plan:  # fmt: skip
     keys = blocking.keys_of(record)
     own = fingerprint(record)
-    subject = await stores.subjects.register(record.id, at=now)
+    subject = await stores.subjects.register(
+        record.id, at=now, profile_created_at=profile_created_at
+    )
     if subject is None or subject.restricted:
         # Erased (never registered again) or processing restricted: neither merged
         # nor proposed. A restricted person is matched again once it is lifted.
@@ -188,8 +191,11 @@ async def match_person(
         return outcome
 
     started = time.perf_counter()
+    created = view.created_at
     plan = await transactions.write(
-        lambda s: _plan(view.record, s, policy=policy, scorers=scorers, now=now)
+        lambda s: _plan(
+            view.record, s, policy=policy, scorers=scorers, now=now, profile_created_at=created
+        )
     )
     outcome.decision_ms = (time.perf_counter() - started) * 1000
     outcome.candidates, outcome.review_tasks = plan.candidates, plan.review_tasks

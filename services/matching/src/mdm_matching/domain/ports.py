@@ -33,6 +33,7 @@ class SubjectFeatures:
     record: MatchRecord
     keys: tuple[str, ...]
     fingerprint: str
+    profile_created_at: datetime | None = None  # when the profile service created it
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,12 @@ class NewTask:
 
 
 class SubjectStore(Protocol):
-    async def register(self, person_id: str, *, at: datetime) -> MatchSubject | None:
+    async def register(
+        self, person_id: str, *, at: datetime, profile_created_at: datetime | None = None
+    ) -> MatchSubject | None:
         """Idempotent: registering twice keeps the first registration. None for a
-        person erased on request (GDPR Art. 17): it is never registered again."""
+        person erased on request (GDPR Art. 17): it is never registered again.
+        ``profile_created_at``, where known, is kept (it decides who survives a merge)."""
         ...
 
     async def erased(self, person_ids: Sequence[str]) -> set[str]:
@@ -286,6 +290,7 @@ class ProfileView:
 
     requested_id: str
     record: MatchRecord  # record.id is the survivor's id when the requested one was merged
+    created_at: datetime | None = None  # when the profile service created the person
 
     @property
     def merged_into(self) -> str | None:

@@ -194,7 +194,8 @@ async def _refresh(ids: Sequence[str], *, profiles: Profiles, transactions: Tran
 
     # Persons gone from the profile service are left out: nothing to compare with.
     merged = [(i, v.merged_into) for i, v in views.items() if v.merged_into is not None]
-    active = [SubjectFeatures(v.record, tuple(blocking.keys_of(v.record)), fingerprint(v.record))
+    active = [SubjectFeatures(v.record, tuple(blocking.keys_of(v.record)), fingerprint(v.record),
+                              v.created_at)
               for v in views.values() if v.merged_into is None]  # fmt: skip
 
     async def save(stores: Stores) -> int:

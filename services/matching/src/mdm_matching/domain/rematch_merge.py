@@ -8,8 +8,8 @@ the whole plan:
   persons in them, steward rejections, in read transactions of bounded size;
 - compute in memory: proposals scored again on the current features (persons may
   have changed while the job ran), pairs a steward rejected dropped (and kept
-  incompatible in clustering), non-chaining clusters, the subject registered first
-  (then the smaller id) survives;
+  incompatible in clustering), non-chaining clusters, the profile created first
+  survives (``MatchSubject.seniority``);
 - write in slices of ``PLAN_SLICE`` (merge steps first, then review tasks), a
   transaction each, with bulk statements. Steps are keyed by job and merged
   person, tasks by job and pair: writing a slice again adds nothing. Each slice
@@ -249,7 +249,7 @@ def _steps(
     steps: list[MergeStep] = []
     for group in sorted(groups, key=min):
         # The profile known longest survives, as when a steward merges.
-        survivor = min(group, key=lambda i: (registered[i].registered_at, i))
+        survivor = min(group, key=lambda i: registered[i].seniority)
         for member in sorted(group - {survivor}):
             evidence = evidence_of(score_pair(survivor, member), fingerprints)
             steps.append(MergeStep(job_id, len(steps), survivor, member, evidence))

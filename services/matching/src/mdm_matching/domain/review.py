@@ -101,7 +101,7 @@ async def _survivor_first(stores: Stores, task: ReviewTask) -> tuple[str, str]:
         if pid in subjects and subjects[pid].restricted:
             raise Conflict(f"Processing of person {pid} is restricted.", field="id")
     if (left in subjects and right in subjects
-            and subjects[right].registered_at < subjects[left].registered_at):  # fmt: skip
+            and subjects[right].seniority < subjects[left].seniority):  # fmt: skip
         return right, left
     return left, right
 

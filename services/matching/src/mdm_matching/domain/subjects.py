@@ -39,7 +39,7 @@ async def mark_merged_many(
 async def save_view(stores: Stores, view: ProfileView, now: datetime) -> None:
     """Take an active person's current features (and blocking keys) as they are now."""
     record = view.record
-    subject = await stores.subjects.register(record.id, at=now)
+    subject = await stores.subjects.register(record.id, at=now, profile_created_at=view.created_at)
     if subject is None:
         return  # erased on request: its features are not taken again
     if subject.merged_into is not None:  # active again: an unmerge this service missed
