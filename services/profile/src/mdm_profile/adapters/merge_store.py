@@ -130,11 +130,13 @@ class GraphMergeStore:
 
     async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> list[str]:
         # Persons merged into the merged-away one before now point at the survivor
-        # too, so any old id resolves in one step.
+        # too, so any old id resolves in one step. The pattern starts at the merged-away
+        # person (found by its id's index): ArcadeDB starts at the first node of a
+        # pattern, and `(x:Person)-[...]->(:Person {id: ...})` scanned every person.
         rows = await self._tx.run(
             "merge.redirect",
             f"MATCH (a:{PERSON} {{id: $into}}) "
-            f"MATCH (x:{PERSON})-[m:{MERGED_INTO}]->(:{PERSON} {{id: $merged}}) "
+            f"MATCH (:{PERSON} {{id: $merged}})<-[m:{MERGED_INTO}]-(x:{PERSON}) "
             f"DELETE m CREATE (x)-[:{MERGED_INTO}]->(a) SET x.mergedInto = $into RETURN x.id AS id",
             merged=merged_id,
             into=into,
