@@ -109,15 +109,11 @@ class GraphMergeStore:
 
     async def move_records(self, keys: list[str], *, to_person: str) -> None:
         await self._tx.run(
-            "merge.unlink_records",
-            f"UNWIND $keys AS key "
-            f"MATCH (:{SOURCE_RECORD} {{key: key}})-[d:{DESCRIBES}]->() DELETE d",
-            keys=keys,
-        )
-        await self._tx.run(
-            "merge.link_records",
+            "merge.move_records",
             f"MATCH (p:{PERSON} {{id: $to}}) UNWIND $keys AS key "
-            f"MATCH (r:{SOURCE_RECORD} {{key: key}}) CREATE (r)-[:{DESCRIBES}]->(p)",
+            f"MATCH (r:{SOURCE_RECORD} {{key: key}}) "
+            f"OPTIONAL MATCH (r)-[d:{DESCRIBES}]->() DELETE d "
+            f"WITH DISTINCT p, r CREATE (r)-[:{DESCRIBES}]->(p)",
             keys=keys,
             to=to_person,
         )
@@ -150,7 +146,9 @@ class GraphMergeStore:
             into=into,
             at=at,
         )
-        await self._people.relink_contact_points([merged_id])
+        # Its records went to the survivor (``move_records``): a tombstone keeps no
+        # contact points, so unlinking is all a relink would do.
+        await self._people.unlink_contact_points([merged_id])
         return [merged_id, *(row["id"] for row in rows)]
 
     async def restore(self, person: Person, *, redirected: list[str]) -> None:
