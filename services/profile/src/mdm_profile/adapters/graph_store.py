@@ -356,7 +356,7 @@ class GraphPersonStore:
             times=times.values,
         )  # fmt: skip
 
-    async def unlink_contact_points(self, person_ids: list[str]) -> None:
+    async def _unlink_contact_points(self, person_ids: list[str]) -> None:
         await self._tx.run(
             "contact.unlink",
             f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
@@ -373,7 +373,7 @@ class GraphPersonStore:
         """
         existing = [pid for pid in person_ids if pid not in new]
         if existing:
-            await self.unlink_contact_points(existing)
+            await self._unlink_contact_points(existing)
         # One statement for all three kinds: a merge relinks on every call, and each
         # statement is a round trip. MERGE on the relationship keeps one link per
         # contact point when several records share it.

@@ -10,6 +10,9 @@ from typing import Any
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.graph_store import (
     DESCRIBES,
+    HAS_EMAIL,
+    HAS_PHONE,
+    LIVES_AT,
     MERGED_INTO,
     PERSON,
     SOURCE_RECORD,
@@ -137,18 +140,18 @@ class GraphMergeStore:
             merged=merged_id,
             into=into,
         )
+        # Its records went to the survivor (``move_records``): a tombstone keeps no
+        # contact points, so unlinking them is all a relink would do.
         await self._tx.run(
             "merge.tombstone",
             f"MATCH (b:{PERSON} {{id: $merged}}), (a:{PERSON} {{id: $into}}) "
             "SET b.status = 'MERGED', b.mergedInto = $into, b.mergedAt = $at "
-            f"CREATE (b)-[:{MERGED_INTO}]->(a)",
+            f"CREATE (b)-[:{MERGED_INTO}]->(a) "
+            f"WITH b OPTIONAL MATCH (b)-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
             merged=merged_id,
             into=into,
             at=at,
         )
-        # Its records went to the survivor (``move_records``): a tombstone keeps no
-        # contact points, so unlinking is all a relink would do.
-        await self._people.unlink_contact_points([merged_id])
         return [merged_id, *(row["id"] for row in rows)]
 
     async def restore(self, person: Person, *, redirected: list[str]) -> None:
