@@ -374,6 +374,10 @@ class GraphPersonStore:
         existing = [pid for pid in person_ids if pid not in new]
         if existing:
             await self._unlink_contact_points(existing)
+        await self.link_contact_points(person_ids)
+
+    async def link_contact_points(self, person_ids: list[str]) -> None:
+        """Link each person to the contact points of its source records it lacks a link to."""
         # One statement for all three kinds: a merge relinks on every call, and each
         # statement is a round trip. MERGE on the relationship keeps one link per
         # contact point when several records share it.
