@@ -25,12 +25,20 @@ from typing import Any
 
 from mdm_common.graph import GraphClient, Row, Transaction
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
-from mdm_profile.adapters import company_store, graph_store, household_store, merge_store
+from mdm_profile.adapters import (
+    company_store,
+    graph_store,
+    household_store,
+    merge_store,
+    privacy_store,
+)
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import people
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
+from mdm_profile.domain.suppression import Suppressor
 from mdm_profile.settings import DEFAULT_SOURCES
 
 # The same records as the end-to-end benchmark (bench/ingest.py).
@@ -80,9 +88,10 @@ def _raws(path: Path) -> list[RawRecord]:
 
 
 async def _run(graph: GraphClient, raws: list[RawRecord], every: int) -> None:
-    await graph.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA,
-                              *household_store.SCHEMA, *company_store.SCHEMA))  # fmt: skip
+    await graph.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA,
+                              *company_store.SCHEMA, *privacy_store.SCHEMA))  # fmt: skip
     sources = SourceRegistry(DEFAULT_SOURCES)
+    suppressor = Suppressor(b"bench-suppression-key")
     timings = _Timings()
     timings.install()
     totals = []
@@ -92,7 +101,8 @@ async def _run(graph: GraphClient, raws: list[RawRecord], every: int) -> None:
         await graph.write(
             lambda tx, batch=batch: people.ingest(
                 "crm", batch, store=GraphPersonStore(tx), households=GraphHouseholdStore(tx),
-                sources=sources, events=_NoEvents(), now=datetime.now(UTC),
+                sources=sources, events=_NoEvents(), suppressor=suppressor,
+                suppressions=GraphSuppressionList(tx), now=datetime.now(UTC),
             )
         )  # fmt: skip
         totals.append(time.perf_counter() - t)

@@ -129,6 +129,36 @@ async def test_merge_then_unmerge_restores_the_exact_prior_graph(graph: GraphCli
     assert undo_events.events[0][0] == Event.PERSON_UNMERGED
 
 
+async def contact_points(graph: GraphClient, person_id: str) -> list[tuple[str, str]]:
+    rows = await graph.read(lambda tx: tx.run(
+        "test.contact_points",
+        "MATCH (:Person {id: $id})-[h:HAS_EMAIL|HAS_PHONE|LIVES_AT]->(c) "
+        "RETURN type(h) AS type, coalesce(c.address, c.e164, c.key) AS value",
+        id=person_id,
+    ))  # fmt: skip
+    return sorted((row["type"], row["value"]) for row in rows)
+
+
+async def test_contact_points_follow_the_records_once_each(graph: GraphClient) -> None:
+    email = f"{uuid.uuid4().hex[:12]}@example.org"
+    a = await person_from(graph, "crm", full_name="Lena Vogt", email=email,
+                          street="Ringstr. 9", postal_code="50667", city="Köln")  # fmt: skip
+    b = await person_from(graph, "shop", full_name="Lena Vogt", email=email.upper(),
+                          phone="0171 7654321")  # fmt: skip
+    before = await subgraph(graph, a, b)
+    phone = await contact_points(graph, b)
+
+    record = await do_merge(graph, a, b)
+    # The shared e-mail address stays one link; the phone came with b's record.
+    assert [t for t, _ in await contact_points(graph, a)] == ["HAS_EMAIL", "HAS_PHONE",
+                                                               "LIVES_AT"]  # fmt: skip
+    assert set(phone) <= set(await contact_points(graph, a))
+    assert await contact_points(graph, b) == []  # a tombstone keeps none
+
+    await do_unmerge(graph, record.id)
+    assert await subgraph(graph, a, b) == before
+
+
 async def relate(graph: GraphClient, source: str, target: str, kind: str) -> None:
     # No use case writes person-to-person relations yet; the graph model has them.
     await graph.write(lambda tx: tx.run(

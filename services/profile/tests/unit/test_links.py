@@ -6,6 +6,7 @@ from mdm_profile.domain.links import (
     PersonLink,
     links_after_merge,
     links_after_unmerge,
+    same_links,
 )
 
 S, M = "survivor", "merged"
@@ -61,6 +62,12 @@ class TestMerge:
     def test_a_household_is_taken_over_active_if_the_survivor_had_none(self) -> None:
         result = merged([member("h1", active=False)], [member("h2", "PARTNER")])
         assert result == [member("h1", active=False), member("h2", "PARTNER")]
+
+    def test_a_person_without_links_leaves_the_survivors_as_they_are(self) -> None:
+        # The merge then writes no links (merging.merge compares with same_links).
+        before = [member("h1", "HEAD"), job("c1"), relation("other", "KNOWS")]
+        assert same_links(merged(before, []), list(reversed(before)))
+        assert not same_links(merged(before, [job("c2")]), before)
 
 
 class TestUnmerge:

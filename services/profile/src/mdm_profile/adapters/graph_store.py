@@ -356,6 +356,14 @@ class GraphPersonStore:
             times=times.values,
         )  # fmt: skip
 
+    async def _unlink_contact_points(self, person_ids: list[str]) -> None:
+        await self._tx.run(
+            "contact.unlink",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
+            f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            ids=person_ids,
+        )
+
     async def relink_contact_points(
         self, person_ids: list[str], *, new: frozenset[str] = frozenset()
     ) -> None:
@@ -365,33 +373,25 @@ class GraphPersonStore:
         """
         existing = [pid for pid in person_ids if pid not in new]
         if existing:
-            await self._tx.run(
-                "contact.unlink",
-                f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
-                f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
-                ids=existing,
-            )
-        match = (
+            await self._unlink_contact_points(existing)
+        await self.link_contact_points(person_ids)
+
+    async def link_contact_points(self, person_ids: list[str]) -> None:
+        """Link each person to the contact points of its source records it lacks a link to."""
+        # One statement for all three kinds: a merge relinks on every call, and each
+        # statement is a round trip. MERGE on the relationship keeps one link per
+        # contact point when several records share it.
+        await self._tx.run(
+            "contact.link",
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
-        )
-        await self._tx.run(
-            "contact.link_emails",
-            match + f"WHERE r.email IS NOT NULL MERGE (e:{EMAIL} {{address: toLower(r.email)}}) "
-            f"MERGE (p)-[:{HAS_EMAIL}]->(e)",
+            "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
+            f"MERGE (e:{EMAIL} {{address: address}}) MERGE (p)-[:{HAS_EMAIL}]->(e)) "
+            "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
+            f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
+            f"MERGE (p)-[:{HAS_PHONE}]->(t)) "
+            "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
+            f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
+            "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
+            f"a.country = r.country MERGE (p)-[:{LIVES_AT}]->(a))",
             ids=person_ids,
-        )
-        await self._tx.run(
-            "contact.link_phones",
-            match + f"WHERE r.phoneE164 IS NOT NULL MERGE (t:{PHONE} {{e164: r.phoneE164}}) "
-            f"ON CREATE SET t.kind = r.phoneKind MERGE (p)-[:{HAS_PHONE}]->(t)",
-            ids=person_ids,
-        )
-        await self._tx.run(
-            "contact.link_addresses",
-            match
-            + f"WHERE r.addressKey IS NOT NULL MERGE (a:{POSTAL_ADDRESS} {{key: r.addressKey}}) "
-            "ON CREATE SET a.street = r.street, a.houseNumber = r.houseNumber, "
-            "a.postalCode = r.postalCode, a.city = r.city, a.country = r.country "
-            f"MERGE (p)-[:{LIVES_AT}]->(a)",
-            ids=person_ids,
-        )
+        )  # fmt: skip

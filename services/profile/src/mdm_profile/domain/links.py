@@ -69,6 +69,11 @@ def _ordered(links: Sequence[PersonLink]) -> tuple[PersonLink, ...]:
     return tuple(sorted(links, key=lambda link: link.key))
 
 
+def same_links(a: Sequence[PersonLink], b: Sequence[PersonLink]) -> bool:
+    """Whether two sets of links are the same, in any order."""
+    return _ordered(a) == _ordered(b)
+
+
 def _is_active_membership(link: PersonLink) -> bool:
     return link.type is LinkType.HOUSEHOLD and bool(link.props.get("active"))
 

@@ -24,7 +24,13 @@ from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.golden import Rule, build_golden
 from mdm_profile.domain.households import HouseholdStore
-from mdm_profile.domain.links import MergedLinks, PersonLink, links_after_merge, links_after_unmerge
+from mdm_profile.domain.links import (
+    MergedLinks,
+    PersonLink,
+    links_after_merge,
+    links_after_unmerge,
+    same_links,
+)
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.privacy import REASON_ERASED, erased_error, restricted_error
 from mdm_profile.domain.records import CleanRecord
@@ -168,11 +174,16 @@ async def merge(
     merged_keys = [r.key for r in merged.records]
     await store.move_records(merged_keys, to_person=survivor_id)
     links_before = await store.links([survivor_id, merged_id])
-    await store.replace_links(survivor_id, links_after_merge(
+    survivor_links = links_after_merge(
         links_before[survivor_id], links_before[merged_id], survivor_id=survivor_id,
         merged_id=merged_id,
-    ))  # fmt: skip
-    await store.replace_links(merged_id, [])
+    )  # fmt: skip
+    # Each write is a round trip: links are written only where the merge changes them
+    # (most merged-away persons have none, and the survivor's stay as they are).
+    if not same_links(survivor_links, links_before[survivor_id]):
+        await store.replace_links(survivor_id, survivor_links)
+    if links_before[merged_id]:
+        await store.replace_links(merged_id, [])
     redirected = await store.mark_merged(merged_id, into=survivor_id, at=now)
     rebuilt = _rebuild(survivor.person, [*survivor.records, *merged.records], sources=sources,
                        rules=rules, now=now)  # fmt: skip

@@ -1,0 +1,221 @@
+"""Merge latency at scale, per Cypher statement: ``mergePersons`` without HTTP.
+
+    .venv/bin/python bench/profile_merge.py [--persons 20000] [--merges 200]
+
+Starts its own graph server (free ports, temporary directory), loads ``--persons``
+persons with one source record each through ``people.ingest`` (the records of
+``bench/ingest.py``: shared addresses, so households form), then runs ``--merges``
+merges of random pairs of persons not merged away, each as the mutation does it:
+``merging.merge`` in one write transaction with a caller-chosen merge id, then the
+survivor read back (``person.get_many``) after the commit. Some pairs take a survivor
+of an earlier merge, so chains of merged ids are redirected too. Every statement is
+timed; the end prints the median, p90 and p99 per merge, and each statement's median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mdm_common.graph import GraphClient, Row, Transaction
+from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
+from mdm_profile.adapters import (
+    company_store,
+    graph_store,
+    household_store,
+    merge_store,
+    privacy_store,
+)
+from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.merge_store import GraphMergeStore
+from mdm_profile.adapters.privacy_store import GraphSuppressionList
+from mdm_profile.domain import merging, people
+from mdm_profile.domain.golden import DEFAULT_RULES
+from mdm_profile.domain.records import RawRecord
+from mdm_profile.domain.sources import SourceRegistry
+from mdm_profile.domain.suppression import Suppressor
+from mdm_profile.settings import DEFAULT_SOURCES
+
+# The same records as the end-to-end ingest benchmark (bench/ingest.py).
+sys.path.insert(0, str(Path(__file__).parent))
+from ingest import cpu_seconds, generate
+
+_SNAKE = {"sourceId": "source_id", "fullName": "full_name", "postalCode": "postal_code"}
+_SCHEMA = (*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA,
+           *company_store.SCHEMA, *privacy_store.SCHEMA)  # fmt: skip
+_BATCH = 500
+
+
+class _Events:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def record(self, event: str, **ids: str) -> None:
+        self.count += 1
+
+
+class _Timings:
+    """Seconds per statement (operation name) within the current unit, and over all."""
+
+    def __init__(self) -> None:
+        self.unit: dict[str, float] = defaultdict(float)
+        self.all: dict[str, list[float]] = defaultdict(list)
+
+    def install(self) -> None:
+        original = Transaction.run
+        timings = self
+
+        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> list[Row]:
+            started = time.perf_counter()
+            try:
+                return await original(tx, operation, cypher, **params)
+            finally:
+                timings.unit[operation] += time.perf_counter() - started
+
+        Transaction.run = timed  # type: ignore[method-assign]
+
+    def close_unit(self, *, keep: bool) -> None:
+        if keep:
+            for operation, seconds in self.unit.items():
+                self.all[operation].append(seconds)
+        self.unit.clear()
+
+
+def _raws(path: Path) -> list[RawRecord]:
+    with path.open(encoding="utf-8") as handle:
+        return [
+            RawRecord(**{_SNAKE.get(k, k): v for k, v in json.loads(line).items()})
+            for line in handle
+        ]
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _load(graph: GraphClient, raws: list[RawRecord], sources: SourceRegistry) -> list[str]:
+    suppressor = Suppressor(b"bench-suppression-key")
+    ids: list[str] = []
+    started = time.perf_counter()
+    for start in range(0, len(raws), _BATCH):
+        batch = raws[start : start + _BATCH]
+        ingestion = await graph.write(
+            lambda tx, batch=batch: people.ingest(
+                "crm", batch, store=GraphPersonStore(tx), households=GraphHouseholdStore(tx),
+                sources=sources, events=_Events(), suppressor=suppressor,
+                suppressions=GraphSuppressionList(tx), now=datetime.now(UTC),
+            )
+        )  # fmt: skip
+        ids.extend(o.person_id for o in ingestion.outcomes)
+    seconds = time.perf_counter() - started
+    print(f"loaded {len(ids)} persons in {seconds:.1f} s ({len(ids) / seconds:.0f}/s)", flush=True)
+    return ids
+
+
+async def _merges(
+    graph: GraphClient, ids: list[str], *, count: int, seed: int, sources: SourceRegistry
+) -> None:
+    rng = random.Random(seed)
+    active = list(ids)
+    survivors: list[str] = []
+    events = _Events()
+    timings = _Timings()
+    timings.install()
+    totals: list[float] = []
+    writes: list[float] = []
+    for n in range(count):
+        # One pair in four takes an earlier survivor: its merged-away ids are redirected.
+        if survivors and rng.random() < 0.25:
+            merged_id = rng.choice(survivors)
+        else:
+            merged_id = active[rng.randrange(len(active))]
+        survivor_id = merged_id
+        while survivor_id == merged_id:
+            survivor_id = active[rng.randrange(len(active))]
+        started = time.perf_counter()
+        record, _ = await graph.write(
+            lambda tx, s=survivor_id, m=merged_id: merging.merge(
+                s, m, store=GraphMergeStore(tx), households=GraphHouseholdStore(tx),
+                sources=sources, rules=DEFAULT_RULES, events=events, actor="bench",
+                reason="benchmark", now=datetime.now(UTC), merge_id=uuid.uuid4().hex,
+            )
+        )  # fmt: skip
+        written = time.perf_counter()
+        # The mutation reads the survivor back after the commit.
+        await graph.read(lambda tx, s=survivor_id: GraphPersonStore(tx).get_many([s]))
+        done = time.perf_counter()
+        warm = n >= min(10, count // 10)  # the first merges warm caches and JIT
+        timings.close_unit(keep=warm)
+        if warm:
+            totals.append(done - started)
+            writes.append(written - started)
+        active.remove(merged_id)
+        if merged_id in survivors:
+            survivors.remove(merged_id)
+        survivors.append(record.survivor_id)
+    ms = [t * 1000 for t in totals]
+    print(f"\n{len(ms)} merges timed (events published: {events.count}); per merge (ms):")
+    print(f"  {'mergePersons (write + read)':34s} median {statistics.median(ms):7.1f}  "
+          f"p90 {_quantile(ms, 0.9):7.1f}  p99 {_quantile(ms, 0.99):7.1f}")  # fmt: skip
+    print(f"  {'write transaction':34s} median {statistics.median(writes) * 1000:7.1f}")
+    print(f"{1000 / statistics.median(ms):.1f} merges/s at the median")
+    print("\nmedian per statement, its runs in one merge summed (ms):")
+    for operation, values in sorted(timings.all.items(), key=lambda kv: -statistics.median(kv[1])):
+        print(f"  {operation:34s} {statistics.median(values) * 1000:7.2f}  "
+              f"(p90 {_quantile(values, 0.9) * 1000:7.2f}, in {len(values)} merges)")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument("--merges", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "persons.jsonl"
+        generate(data, args.persons)
+        config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
+                                secrets=Secrets.generate(), graph_heap="4g")  # fmt: skip
+        platform = Platform(config)
+        platform.start_backing_servers()
+        try:
+            graph = GraphClient(
+                uri=config.graph.bolt_uri,
+                user="root",
+                password=config.secrets.graph_password,
+                database="profile",
+            )
+            sources = SourceRegistry(DEFAULT_SOURCES)
+
+            async def run() -> None:
+                try:
+                    await graph.apply_schema(_SCHEMA)
+                    ids = await _load(graph, _raws(data), sources)
+                    graph_cpu = cpu_seconds(platform.processes["graph"].pid)
+                    await _merges(graph, ids, count=args.merges, seed=args.seed, sources=sources)
+                    graph_cpu = cpu_seconds(platform.processes["graph"].pid) - graph_cpu
+                    print(f"graph server CPU during the merges: {graph_cpu:.1f} s")
+                finally:
+                    await graph.close()
+
+            asyncio.run(run())
+        finally:
+            platform.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
