@@ -16,13 +16,20 @@ from mdm_matching.domain.engine.comparisons import (
     name_levels,
 )
 from mdm_matching.domain.engine.features import (
+    MatchRecord,
     birth_key,
     fingerprint,
     make_record,
     phonetic,
     suffix_key,
 )
-from mdm_matching.domain.engine.model import term_frequencies
+from mdm_matching.domain.engine.model import (
+    Parameters,
+    Scorer,
+    default_parameters,
+    rare_term_frequencies,
+    term_frequencies,
+)
 
 
 @pytest.mark.parametrize(
@@ -146,3 +153,56 @@ def test_the_model_keeps_frequencies_only_of_names_five_persons_carry() -> None:
     tf = term_frequencies(records)
     assert set(tf["given"]) == {"anna"}  # Ottilie: four persons only
     assert set(tf["family"]) == {"mueller"}
+
+
+class TestRareNames:
+    """Names fewer than five persons carry share one frequency, the mean of the rare ones."""
+
+    @staticmethod
+    def _records() -> list[MatchRecord]:
+        records = [make_record(f"m{i}", given="Anna", family="Müller") for i in range(90)]
+        records += [make_record(f"k{i}", given="Anna", family="Kesselbrink") for i in range(4)]
+        records += [make_record(f"p{i}", given="Anna", family=f"Przybylski{chr(97 + i)}")
+                    for i in range(6)]  # fmt: skip
+        return records
+
+    def test_the_rare_frequency_is_an_aggregate_naming_nobody(self) -> None:
+        records = self._records()
+        rare = rare_term_frequencies(records)
+        # Kesselbrink: 4 records of 4/100; six names once each: 1/100 (mean over 10 records)
+        assert rare["family"] == pytest.approx((4 * 4 + 6 * 1) / (100 * 10))
+        assert "given" not in rare  # every given name is common here
+        assert set(term_frequencies(records)["family"]) == {"mueller"}
+
+    def test_a_rare_name_agreeing_weighs_more_than_a_common_one(self) -> None:
+        records = self._records()
+        parameters = default_parameters()
+        parameters.tf = term_frequencies(records)
+        parameters.rare_tf = rare_term_frequencies(records)
+        scorer = Scorer(parameters)
+
+        def family_weight(name: str) -> float:
+            pair = make_record("a", family=name), make_record("b", family=name)
+            return next(c.weight for c in scorer.score(*pair).contributions
+                        if c.comparison == "familyName")  # fmt: skip
+
+        assert family_weight("Kesselbrink") > family_weight("Müller") + 5
+        assert family_weight("Unbekannt") == family_weight("Kesselbrink")  # unseen is rare too
+
+    def test_the_rare_frequency_survives_storage(self) -> None:
+        parameters = default_parameters()
+        parameters.rare_tf = {"family": 0.0002}
+        assert Parameters.from_json(parameters.to_json()).rare_tf == {"family": 0.0002}
+        del_key = parameters.to_json()
+        del del_key["rareTf"]  # a model stored before: no adjustment for rare names
+        assert Parameters.from_json(del_key).rare_tf == {}
+
+    def test_swapped_names_get_no_frequency_of_the_other_attribute(self) -> None:
+        parameters = default_parameters()
+        parameters.rare_tf = {"given": 0.0001, "family": 0.0001}
+        scorer = Scorer(parameters)
+        straight = scorer.score(make_record("a", given="Thomas", family="Weber"),
+                                make_record("b", given="Thomas", family="Weber"))  # fmt: skip
+        swapped = scorer.score(make_record("a", given="Thomas", family="Weber"),
+                               make_record("b", given="Weber", family="Thomas"))  # fmt: skip
+        assert swapped.weight < straight.weight

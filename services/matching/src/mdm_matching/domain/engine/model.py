@@ -41,8 +41,10 @@ EPSILON = 1e-5
 MAX_EM_ITERATIONS = 40
 # A name the trained model keeps a frequency for is carried by at least this many
 # persons (k-anonymity): the model then names nobody, and erasing a person need not
-# touch it. Rarer names fall back to the level's u (rare agreement counts a little
-# less than it might; conservative).
+# touch it. Rarer names share one frequency per attribute, the mean frequency of the
+# rare names (an aggregate that names nobody either): most family names in a
+# customer base are rare, and the level's u, dominated by "Müller" and "Schmidt",
+# would understate two "Przybylski" agreeing by several bits.
 MIN_TF_PERSONS = 5
 
 
@@ -62,14 +64,17 @@ class Parameters:
     u: list[list[float]]
     # Relative frequency of each folded given / family name among all records.
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Per attribute: the frequency of a name not in ``tf`` (carried by fewer than
+    # MIN_TF_PERSONS persons, or unseen when the model was trained).
+    rare_tf: dict[str, float] = field(default_factory=dict)
     trained_on_pairs: int = 0
     iterations: int = 0
     version: str = "default"  # set when stored: when it was trained
 
     def to_json(self) -> dict[str, object]:
         return {"prior": self.prior, "m": self.m, "u": self.u, "tf": self.tf,
-                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations,
-                "version": self.version}  # fmt: skip
+                "rareTf": self.rare_tf, "trainedOnPairs": self.trained_on_pairs,
+                "iterations": self.iterations, "version": self.version}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Parameters:
@@ -78,6 +83,7 @@ class Parameters:
             m=[list(map(float, row)) for row in data["m"]],  # type: ignore[attr-defined]
             u=[list(map(float, row)) for row in data["u"]],  # type: ignore[attr-defined]
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},  # type: ignore[attr-defined]
+            rare_tf={k: float(v) for k, v in data.get("rareTf", {}).items()},  # type: ignore[attr-defined]
             trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
             iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
             version=str(data.get("version", "default")),
@@ -130,6 +136,33 @@ class Score:
 
 
 def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, dict[str, float]]:
+    """Relative frequency of each given / family name at least MIN_TF_PERSONS persons carry."""
+    counts, total = _name_counts(records)
+    if not total:
+        return {}
+    return {
+        attr: {v: c / total for v, c in counter.items() if c >= MIN_TF_PERSONS}
+        for attr, counter in counts.items()
+    }
+
+
+def rare_term_frequencies(records: Iterable[MatchRecord]) -> dict[str, float]:
+    """Per attribute, the mean frequency of a name fewer than MIN_TF_PERSONS persons carry.
+
+    The mean over the records that carry a rare name (sum c^2 / (N sum c)): what an
+    exact agreement on such a name costs by chance, on average. Never above
+    (MIN_TF_PERSONS - 1) / N, and one number per attribute, so it names nobody.
+    """
+    counts, total = _name_counts(records)
+    rare: dict[str, float] = {}
+    for attr, counter in counts.items():
+        carried = [c for c in counter.values() if c < MIN_TF_PERSONS]
+        if carried and total:
+            rare[attr] = sum(c * c for c in carried) / (total * sum(carried))
+    return rare
+
+
+def _name_counts(records: Iterable[MatchRecord]) -> tuple[dict[str, Counter[str]], int]:
     counts: dict[str, Counter[str]] = {"given": Counter(), "family": Counter()}
     total = 0
     for record in records:
@@ -138,12 +171,7 @@ def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, dict[str, floa
             counts["given"][record.given] += 1
         if record.family:
             counts["family"][record.family] += 1
-    if not total:
-        return {}
-    return {
-        attr: {v: c / total for v, c in counter.items() if c >= MIN_TF_PERSONS}
-        for attr, counter in counts.items()
-    }
+    return counts, total
 
 
 def conflicts_of(vector: Vector, a: MatchRecord, b: MatchRecord) -> tuple[str, ...]:
@@ -176,7 +204,7 @@ class Scorer:
                 continue
             weight = self._weights[index][level]
             if level == 0 and comparison.tf_attribute:
-                weight += self._tf_adjustment(index, comparison.tf_attribute, a)
+                weight += self._tf_adjustment(index, comparison.tf_attribute, a, b)
             total += weight
             contributions.append(Contribution(comparison.name, comparison.levels[level], weight))
         probability = 1 / (1 + 2 ** -max(min(total, 60.0), -60.0))
@@ -184,8 +212,13 @@ class Scorer:
         return Score(left, right, total, probability, tuple(contributions),
                      conflicts_of(vector, a, b))  # fmt: skip
 
-    def _tf_adjustment(self, index: int, attribute: str, record: MatchRecord) -> float:
-        frequency = self.parameters.tf.get(attribute, {}).get(getattr(record, attribute))
+    def _tf_adjustment(self, index: int, attribute: str, a: MatchRecord, b: MatchRecord) -> float:
+        value = getattr(a, attribute)
+        if value != getattr(b, attribute):
+            return 0.0  # names entered the wrong way round: no frequency of this attribute
+        frequency = self.parameters.tf.get(attribute, {}).get(value)
+        if frequency is None:
+            frequency = self.parameters.rare_tf.get(attribute)
         if frequency is None:
             return 0.0
         u_exact = self.parameters.u[index][0]
@@ -245,6 +278,7 @@ def train(
     u = estimate_u(records, samples=u_samples)
     parameters = Parameters(prior=0.5, m=[_initial_m(len(c.levels)) for c in COMPARISONS], u=u)
     parameters.tf = term_frequencies(records)
+    parameters.rare_tf = rare_term_frequencies(records)
     estimates: list[list[list[float]]] = [[] for _ in COMPARISONS]
     for session in sessions:
         patterns = Counter(compare(a, b) for a, b in session.pairs(records))
