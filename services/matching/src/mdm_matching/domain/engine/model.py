@@ -270,16 +270,22 @@ def train(
     did not block on (pairs blocked on birth date say how often duplicates agree
     on names, and vice versa). Each comparison's m is the mean over its sessions.
 
-    Finally, with m and u fixed, EM over all candidate pairs estimates the share
-    of duplicates among them; that number of duplicates over the number of all
-    possible pairs is the prior for two random records, which a score starts from
-    (u, too, is a random-pair probability).
+    The prior (how likely two random records are duplicates, which a score starts
+    from; u, too, is a random-pair probability) comes, as in Splink, from a session
+    whose pairs all agree exactly on one comparison (birth date): its EM's share of
+    duplicates counts the duplicates with the same birth date, and m of that exact
+    level says what share of all duplicates they are. Not from EM over all
+    candidate pairs: those were chosen for agreeing names, so strangers called
+    "Peter Müller" are far more common among them than the random-pair u assumes,
+    and EM takes them for duplicates (RLdata10000: 14 times too many). That is
+    the fallback where no such session has pairs.
     """
     u = estimate_u(records, samples=u_samples)
     parameters = Parameters(prior=0.5, m=[_initial_m(len(c.levels)) for c in COMPARISONS], u=u)
     parameters.tf = term_frequencies(records)
     parameters.rare_tf = rare_term_frequencies(records)
     estimates: list[list[list[float]]] = [[] for _ in COMPARISONS]
+    shares: list[tuple[TrainingSession, float, int]] = []
     for session in sessions:
         patterns = Counter(compare(a, b) for a, b in session.pairs(records))
         if not patterns:
@@ -289,11 +295,14 @@ def train(
             for i, c in enumerate(COMPARISONS)
             if c.name not in session.fixed and any(v[i] is not None for v in patterns)
         ]
-        if len(free) < 2:
-            # One comparison alone cannot tell its m from the prior (any split fits);
-            # its m stays at the initial guess rather than a degenerate estimate.
-            continue
-        m, _, iterations = _em(parameters, patterns, free=free, estimate_m=True)
+        # One comparison alone cannot tell how often duplicates differ on it
+        # completely from the share of duplicates among the pairs (any split fits:
+        # a duplicate with another birth date looks exactly like a namesake). That
+        # level's m stays at the initial guess; how the agreeing duplicates spread
+        # over the other levels (exact, one typo, same year) is still learnt.
+        held = frozenset(free) if len(free) == 1 else frozenset()
+        m, share, iterations = _em(parameters, patterns, free=free, estimate_m=True, held=held)
+        shares.append((session, share, sum(patterns.values())))
         parameters.iterations += iterations
         for index in free:
             estimates[index].append(m[index])
@@ -301,34 +310,67 @@ def train(
         if found:
             mean = [sum(level) / len(found) for level in zip(*found, strict=True)]
             parameters.m[index] = mean
+    prior = _prior_from_sessions(parameters, shares, records)
     all_patterns = Counter(compare(a, b) for a, b in pairs)
     parameters.trained_on_pairs = sum(all_patterns.values())
-    if all_patterns:
+    if prior is None and all_patterns:
         _, blocked_prior, _ = _em(
             parameters, all_patterns, free=list(range(len(COMPARISONS))), estimate_m=False
         )
-        all_pairs = len(records) * (len(records) - 1) / 2
-        duplicates = blocked_prior * parameters.trained_on_pairs
-        parameters.prior = min(max(duplicates / all_pairs, 1e-9), 0.5)
+        prior = _per_random_pair(blocked_prior * parameters.trained_on_pairs, records)
+    parameters.prior = prior if prior is not None else default_parameters().prior
     return parameters
+
+
+def _prior_from_sessions(
+    parameters: Parameters, shares: Sequence[tuple[TrainingSession, float, int]],
+    records: Sequence[MatchRecord],
+) -> float | None:  # fmt: skip
+    """Duplicates agreeing exactly on a comparison, over that level's m: all duplicates."""
+    names = [c.name for c in COMPARISONS]
+    estimates = sorted(
+        share * pairs / parameters.m[names.index(session.exact)][0]
+        for session, share, pairs in shares
+        if session.exact is not None
+    )
+    if not estimates:
+        return None
+    return _per_random_pair(estimates[len(estimates) // 2], records)
+
+
+def _per_random_pair(duplicates: float, records: Sequence[MatchRecord]) -> float:
+    all_pairs = len(records) * (len(records) - 1) / 2
+    return min(max(duplicates / all_pairs, 1e-9), 0.5)
 
 
 @dataclass(frozen=True)
 class TrainingSession:
-    """The pairs of one blocking rule, and the comparisons that rule fixes."""
+    """The pairs of one blocking rule, and the comparisons that rule fixes.
+
+    ``exact``: the comparison on whose exact level every pair of the rule agrees
+    (then the session also estimates the prior), if any.
+    """
 
     name: str
     fixed: frozenset[str]
     pairs: Callable[[Sequence[MatchRecord]], Iterable[tuple[MatchRecord, MatchRecord]]]
+    exact: str | None = None
 
 
 def _em(
-    parameters: Parameters, patterns: Counter[Vector], *, free: list[int], estimate_m: bool
-) -> tuple[list[list[float]], float, int]:
+    parameters: Parameters, patterns: Counter[Vector], *, free: list[int], estimate_m: bool,
+    held: frozenset[int] = frozenset(),
+) -> tuple[list[list[float]], float, int]:  # fmt: skip
+    """EM over the ``free`` comparisons; for those in ``held`` the m of the last
+    level ("differs") stays at its starting value and only the others are learnt."""
     m, prior = [list(row) for row in parameters.m], 0.5
     iteration = 0
     for iteration in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
         new_m, new_prior = _em_step(m, parameters.u, prior, patterns, free)
+        for index in held:
+            differs = m[index][-1]
+            agreeing = sum(new_m[index][:-1])
+            new_m[index] = [v * (1 - differs) / agreeing for v in new_m[index][:-1]] + [differs]
         if not estimate_m:
             new_m = m
         change = max([abs(new_prior - prior)] + [abs(x - y) for i in free
@@ -377,4 +419,7 @@ def default_sessions(*, max_block: int = DEFAULT_MAX_BLOCK) -> list[TrainingSess
     ) -> Callable[[Sequence[MatchRecord]], Iterable[tuple[MatchRecord, MatchRecord]]]:
         return lambda records: pairs_of_rule(rule, records, max_block=max_block)
 
-    return [TrainingSession(rule.name, fixed, pairs_for(rule)) for rule, fixed in TRAINING_RULES]
+    return [
+        TrainingSession(rule.name, fixed, pairs_for(rule), exact=exact)
+        for rule, fixed, exact in TRAINING_RULES
+    ]
