@@ -85,7 +85,10 @@ def test_street_spellings_and_house_numbers_meet() -> None:
     ("b_postal", "b_city", "level"),
     [("10827", "Berlin", 3),  # one street name in two districts: only the city agrees
      (None, "Berlin", 1),  # a side without postal code: the city places the street
-     ("10115", "Berlin", 1)],
+     ("10115", "Berlin", 1),
+     ("10151", "Berlin", 1),  # a postal code typo, confirmed by the city
+     ("10151", "Berlln", 1),  # ... spelt with a slip
+     ("10151", "Potsdam", 4)],  # a postal code one typo away in another city
 )  # fmt: skip
 def test_a_street_counts_only_in_the_same_place(
     b_postal: str | None, b_city: str, level: int

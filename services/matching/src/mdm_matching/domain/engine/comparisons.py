@@ -156,14 +156,25 @@ def phone_level(x: str | None, y: str | None) -> int | None:
     return 2
 
 
+def _same_city(x: str | None, y: str | None) -> bool:
+    """The same city, or one spelt with a slip (``"willetton"``, ``"willrtton"``)."""
+    if not x or not y:
+        return False
+    return x == y or jellyfish.jaro_winkler_similarity(x, y) >= CLOSE
+
+
 def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
     if not (a.street or a.postal_code or a.city) or not (b.street or b.postal_code or b.city):
         return None
     # One street name runs through many districts of a city (Berlin has a dozen
-    # Hauptstraßen): where both postal codes are known they must agree; the city
-    # counts only where a side lacks its postal code.
+    # Hauptstraßen): where both postal codes are known they must agree, or be one
+    # typo apart in the same city (the city confirms the typo); the city counts
+    # alone only where a side lacks its postal code.
     if a.postal_code is not None and b.postal_code is not None:
-        same_place = a.postal_code == b.postal_code
+        same_place = a.postal_code == b.postal_code or (
+            _same_city(a.city, b.city)
+            and jellyfish.damerau_levenshtein_distance(a.postal_code, b.postal_code) <= 1
+        )
     else:
         same_place = a.city is not None and a.city == b.city
     if (a.street and b.street and same_place
