@@ -14,6 +14,7 @@ from mdm_matching.domain.engine.comparisons import (
     compare,
     email_level,
     name_levels,
+    paired_given_names,
 )
 from mdm_matching.domain.engine.features import (
     MatchRecord,
@@ -209,3 +210,41 @@ class TestRareNames:
         swapped = scorer.score(make_record("a", given="Thomas", family="Weber"),
                                make_record("b", given="Weber", family="Thomas"))  # fmt: skip
         assert swapped.weight < straight.weight
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "paired"),
+    [("Paul", "Paula", True), ("Peter", "Petra", True), ("Michael", "Michaela", True),
+     ("Stefan", "Stefanie", True), ("Christian", "Christiane", True),
+     ("Christian", "Christina", True), ("Andreas", "Andrea", True),
+     ("Alexander", "Alexandra", True), ("Paula Marie", "Paul", True),
+     ("Anna", "Anna Maria", False), ("Sabine", "Sabiine", False), ("Jürgen", "Juergen", False),
+     ("Paul", "Paul", False), ("Lena", "Lea", False), ("", "Paula", False)],
+)  # fmt: skip
+def test_male_and_female_forms_of_a_name(a: str, b: str, paired: bool) -> None:
+    x, y = make_record("a", given=a).given, make_record("b", given=b).given
+    assert paired_given_names(x, y) is paired
+    assert paired_given_names(y, x) is paired
+
+
+def test_a_dropped_last_letter_is_a_slip_where_the_data_knows_the_names() -> None:
+    known = {"rebecca", "paul", "paula"}.__contains__
+    assert not paired_given_names("rebecc", "rebecca", is_name=known)
+    assert paired_given_names("paul", "paula", is_name=known)
+
+
+@given(names, names)
+def test_paired_forms_are_symmetric_and_never_one_name(x: str, y: str) -> None:
+    a, b = make_record("a", given=x).given, make_record("b", given=y).given
+    assert paired_given_names(a, b) == paired_given_names(b, a)
+    assert not paired_given_names(a, a)
+
+
+def test_twins_named_paul_and_paula_are_not_merged_automatically() -> None:
+    home = {"street": "Hauptstraße", "house_number": "3", "postal_code": "10115",
+            "city": "Berlin", "birth": "2001-05-04"}  # fmt: skip
+    paul = make_record("a", given="Paul", family="Kessel", **home)  # type: ignore[arg-type]
+    paula = make_record("b", given="Paula", family="Kessel", **home)  # type: ignore[arg-type]
+    score = Scorer(default_parameters()).score(paul, paula)
+    assert score.probability > 0.99  # the fields alone would merge them
+    assert score.conflicts == ("given names are a male and a female form (Paul / Paula)",)

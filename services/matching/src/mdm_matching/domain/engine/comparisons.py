@@ -11,6 +11,7 @@ values were folded beforehand (case, umlauts, accents), so ``"Müller"`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jellyfish
@@ -78,6 +79,36 @@ def name_level(x: str, y: str, x_code: str, y_code: str) -> int | None:
     if jw >= SIMILAR or _is_initial_of(x, y) or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
         return 3
     return 4
+
+
+# How a female given name is formed from a male one (Paul / Paula, Stefan / Stefanie,
+# Christian / Christiane, Peter / Petra, Christian / Christina, Andreas / Andrea).
+_FEMALE_ENDINGS = ("a", "e", "ie", "ine", "ina")
+_FEMALE_REPLACED = (("er", "ra"), ("ian", "ina"), ("as", "a"))
+
+
+def paired_given_names(x: str, y: str, *, is_name: Callable[[str], bool] | None = None) -> bool:
+    """A male and a female form of one name: twins and siblings are named so, and
+    Jaro-Winkler calls them close (``"paul"`` / ``"paula"``: 0.96).
+
+    ``is_name`` tells a given name from a slip (``"rebecc"`` / ``"rebecca"`` is a
+    dropped letter); without it every such pair counts.
+    """
+    x, y = x.split(" ", 1)[0], y.split(" ", 1)[0]
+    if not x or not y or x == y:
+        return False
+    if not (_female_form_of(x, y) or _female_form_of(y, x)):
+        return False
+    return is_name is None or (is_name(x) and is_name(y))
+
+
+def _female_form_of(male: str, female: str) -> bool:
+    if any(female == male + ending for ending in _FEMALE_ENDINGS):
+        return True
+    return any(
+        male.endswith(ending) and female == male[: -len(ending)] + replaced
+        for ending, replaced in _FEMALE_REPLACED
+    )
 
 
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:

@@ -34,7 +34,14 @@ from mdm_matching.domain.engine.blocking import (
     BlockingRule,
     pairs_of_rule,
 )
-from mdm_matching.domain.engine.comparisons import BIRTH, COMPARISONS, GIVEN, Vector, compare
+from mdm_matching.domain.engine.comparisons import (
+    BIRTH,
+    COMPARISONS,
+    GIVEN,
+    Vector,
+    compare,
+    paired_given_names,
+)
 from mdm_matching.domain.engine.features import MatchRecord
 
 EPSILON = 1e-5
@@ -174,10 +181,15 @@ def _name_counts(records: Iterable[MatchRecord]) -> tuple[dict[str, Counter[str]
     return counts, total
 
 
-def conflicts_of(vector: Vector, a: MatchRecord, b: MatchRecord) -> tuple[str, ...]:
+def conflicts_of(
+    vector: Vector, a: MatchRecord, b: MatchRecord, *, is_name: Callable[[str], bool] | None = None
+) -> tuple[str, ...]:
+    """The identity guards a pair violates; ``is_name``: see ``paired_given_names``."""
     found = []
     if vector[0] == GIVEN.differs:
         found.append("given names differ")
+    elif vector[0] is not None and paired_given_names(a.given, b.given, is_name=is_name):
+        found.append("given names are a male and a female form (Paul / Paula)")
     if vector[2] == BIRTH.differs:
         found.append("birth dates differ")
     if a.suffix and b.suffix and a.suffix != b.suffix:
@@ -193,6 +205,10 @@ class Scorer:
             for ms, us in zip(parameters.m, parameters.u, strict=True)
         ]
         self._prior_weight = math.log2(parameters.prior / (1 - parameters.prior))
+        # A trained model knows the given names at least MIN_TF_PERSONS persons carry:
+        # "Paul" and "Paula" both among them are two names, not a slip.
+        given_names = parameters.tf.get("given")
+        self._is_name = given_names.__contains__ if given_names else None
 
     def score(self, a: MatchRecord, b: MatchRecord) -> Score:
         vector = compare(a, b)
@@ -210,7 +226,7 @@ class Scorer:
         probability = 1 / (1 + 2 ** -max(min(total, 60.0), -60.0))
         left, right = sorted((a.id, b.id))
         return Score(left, right, total, probability, tuple(contributions),
-                     conflicts_of(vector, a, b))  # fmt: skip
+                     conflicts_of(vector, a, b, is_name=self._is_name))  # fmt: skip
 
     def _tf_adjustment(self, index: int, attribute: str, a: MatchRecord, b: MatchRecord) -> float:
         value = getattr(a, attribute)
