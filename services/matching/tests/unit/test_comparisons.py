@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from mdm_matching.domain.engine.comparisons import (
     COMPARISONS,
+    alike_only_by_code,
     birth_level,
     compare,
     email_level,
@@ -248,3 +249,33 @@ def test_twins_named_paul_and_paula_are_not_merged_automatically() -> None:
     score = Scorer(default_parameters()).score(paul, paula)
     assert score.probability > 0.99  # the fields alone would merge them
     assert score.conflicts == ("given names are a male and a female form (Paul / Paula)",)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [("Nicole", "Michael", True), ("Anna", "Ina", True), ("Christoph", "Kristof", True),
+     ("Sam", "Sma", False),  # one slip
+     ("Carsten", "Karsten", False), ("Claus", "Klaus", False),  # alike in writing, too
+     ("Anna Maria", "Anna", False), ("Sabine", "Jürgen", False)],  # level "different"
+)  # fmt: skip
+def test_names_alike_only_in_their_phonetic_code(a: str, b: str, conflict: bool) -> None:
+    x, y = make_record("a", given=a), make_record("b", given=b)
+    assert alike_only_by_code(x.given, y.given, x.given_code, y.given_code) is conflict
+    assert alike_only_by_code(y.given, x.given, y.given_code, x.given_code) is conflict
+
+
+@given(names, names)
+def test_alike_only_by_code_is_symmetric(x: str, y: str) -> None:
+    a, b = make_record("a", given=x), make_record("b", given=y)
+    assert alike_only_by_code(a.given, b.given, a.given_code, b.given_code) == alike_only_by_code(
+        b.given, a.given, b.given_code, a.given_code
+    )
+
+
+def test_twins_named_nicole_and_michael_are_not_merged_automatically() -> None:
+    home = {"street": "Am Markt", "house_number": "143", "postal_code": "20095",
+            "city": "Hamburg", "birth": "1998-02-05"}  # fmt: skip
+    nicole = make_record("a", given="Nicole", family="von der Heide", **home)  # type: ignore[arg-type]
+    michael = make_record("b", given="Michael", family="von der Heide", **home)  # type: ignore[arg-type]
+    score = Scorer(default_parameters()).score(nicole, michael)
+    assert score.vetoed

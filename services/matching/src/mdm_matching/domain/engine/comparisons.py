@@ -111,6 +111,19 @@ def _female_form_of(male: str, female: str) -> bool:
     )
 
 
+def alike_only_by_code(x: str, y: str, x_code: str, y_code: str) -> bool:
+    """Names that agree only in their Kölner Phonetik and otherwise differ: the code is
+    coarse (``"nicole"`` and ``"michael"`` are both 645, ``"anna"`` and ``"ina"`` 06), so
+    it makes no given names of twins the same. A slip of one letter
+    (``"sam"`` / ``"sma"``) or a shared name part is not meant."""
+    if not x or not y or x == y or not x_code or x_code != y_code or _shares_part(x, y):
+        return False
+    return (
+        jellyfish.jaro_winkler_similarity(x, y) < SIMILAR
+        and jellyfish.damerau_levenshtein_distance(x, y) > 1
+    )
+
+
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:
     """Given and family name levels; names entered the wrong way round still agree."""
     straight = (

@@ -39,6 +39,7 @@ from mdm_matching.domain.engine.comparisons import (
     COMPARISONS,
     GIVEN,
     Vector,
+    alike_only_by_code,
     compare,
     paired_given_names,
 )
@@ -188,6 +189,8 @@ def conflicts_of(
     found = []
     if vector[0] == GIVEN.differs:
         found.append("given names differ")
+    elif alike_only_by_code(a.given, b.given, a.given_code, b.given_code):
+        found.append("given names differ, alike only in Kölner Phonetik (Nicole / Michael)")
     elif vector[0] is not None and paired_given_names(a.given, b.given, is_name=is_name):
         found.append("given names are a male and a female form (Paul / Paula)")
     if vector[2] == BIRTH.differs:
