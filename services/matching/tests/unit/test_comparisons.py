@@ -10,19 +10,28 @@ from hypothesis import strategies as st
 
 from mdm_matching.domain.engine.comparisons import (
     COMPARISONS,
+    alike_only_by_code,
     birth_level,
     compare,
     email_level,
     name_levels,
+    paired_given_names,
 )
 from mdm_matching.domain.engine.features import (
+    MatchRecord,
     birth_key,
     fingerprint,
     make_record,
     phonetic,
     suffix_key,
 )
-from mdm_matching.domain.engine.model import term_frequencies
+from mdm_matching.domain.engine.model import (
+    Parameters,
+    Scorer,
+    default_parameters,
+    rare_term_frequencies,
+    term_frequencies,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +87,10 @@ def test_street_spellings_and_house_numbers_meet() -> None:
     ("b_postal", "b_city", "level"),
     [("10827", "Berlin", 3),  # one street name in two districts: only the city agrees
      (None, "Berlin", 1),  # a side without postal code: the city places the street
-     ("10115", "Berlin", 1)],
+     ("10115", "Berlin", 1),
+     ("10151", "Berlin", 1),  # a postal code typo, confirmed by the city
+     ("10151", "Berlln", 1),  # ... spelt with a slip
+     ("10151", "Potsdam", 4)],  # a postal code one typo away in another city
 )  # fmt: skip
 def test_a_street_counts_only_in_the_same_place(
     b_postal: str | None, b_city: str, level: int
@@ -146,3 +158,124 @@ def test_the_model_keeps_frequencies_only_of_names_five_persons_carry() -> None:
     tf = term_frequencies(records)
     assert set(tf["given"]) == {"anna"}  # Ottilie: four persons only
     assert set(tf["family"]) == {"mueller"}
+
+
+class TestRareNames:
+    """Names fewer than five persons carry share one frequency, the mean of the rare ones."""
+
+    @staticmethod
+    def _records() -> list[MatchRecord]:
+        records = [make_record(f"m{i}", given="Anna", family="Müller") for i in range(90)]
+        records += [make_record(f"k{i}", given="Anna", family="Kesselbrink") for i in range(4)]
+        records += [make_record(f"p{i}", given="Anna", family=f"Przybylski{chr(97 + i)}")
+                    for i in range(6)]  # fmt: skip
+        return records
+
+    def test_the_rare_frequency_is_an_aggregate_naming_nobody(self) -> None:
+        records = self._records()
+        rare = rare_term_frequencies(records)
+        # Kesselbrink: 4 records of 4/100; six names once each: 1/100 (mean over 10 records)
+        assert rare["family"] == pytest.approx((4 * 4 + 6 * 1) / (100 * 10))
+        assert "given" not in rare  # every given name is common here
+        assert set(term_frequencies(records)["family"]) == {"mueller"}
+
+    def test_a_rare_name_agreeing_weighs_more_than_a_common_one(self) -> None:
+        records = self._records()
+        parameters = default_parameters()
+        parameters.tf = term_frequencies(records)
+        parameters.rare_tf = rare_term_frequencies(records)
+        scorer = Scorer(parameters)
+
+        def family_weight(name: str) -> float:
+            pair = make_record("a", family=name), make_record("b", family=name)
+            return next(c.weight for c in scorer.score(*pair).contributions
+                        if c.comparison == "familyName")  # fmt: skip
+
+        assert family_weight("Kesselbrink") > family_weight("Müller") + 5
+        assert family_weight("Unbekannt") == family_weight("Kesselbrink")  # unseen is rare too
+
+    def test_the_rare_frequency_survives_storage(self) -> None:
+        parameters = default_parameters()
+        parameters.rare_tf = {"family": 0.0002}
+        assert Parameters.from_json(parameters.to_json()).rare_tf == {"family": 0.0002}
+        del_key = parameters.to_json()
+        del del_key["rareTf"]  # a model stored before: no adjustment for rare names
+        assert Parameters.from_json(del_key).rare_tf == {}
+
+    def test_swapped_names_get_no_frequency_of_the_other_attribute(self) -> None:
+        parameters = default_parameters()
+        parameters.rare_tf = {"given": 0.0001, "family": 0.0001}
+        scorer = Scorer(parameters)
+        straight = scorer.score(make_record("a", given="Thomas", family="Weber"),
+                                make_record("b", given="Thomas", family="Weber"))  # fmt: skip
+        swapped = scorer.score(make_record("a", given="Thomas", family="Weber"),
+                               make_record("b", given="Weber", family="Thomas"))  # fmt: skip
+        assert swapped.weight < straight.weight
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "paired"),
+    [("Paul", "Paula", True), ("Peter", "Petra", True), ("Michael", "Michaela", True),
+     ("Stefan", "Stefanie", True), ("Christian", "Christiane", True),
+     ("Christian", "Christina", True), ("Andreas", "Andrea", True),
+     ("Alexander", "Alexandra", True), ("Paula Marie", "Paul", True),
+     ("Anna", "Anna Maria", False), ("Sabine", "Sabiine", False), ("Jürgen", "Juergen", False),
+     ("Paul", "Paul", False), ("Lena", "Lea", False), ("", "Paula", False)],
+)  # fmt: skip
+def test_male_and_female_forms_of_a_name(a: str, b: str, paired: bool) -> None:
+    x, y = make_record("a", given=a).given, make_record("b", given=b).given
+    assert paired_given_names(x, y) is paired
+    assert paired_given_names(y, x) is paired
+
+
+def test_a_dropped_last_letter_is_a_slip_where_the_data_knows_the_names() -> None:
+    known = {"rebecca", "paul", "paula"}.__contains__
+    assert not paired_given_names("rebecc", "rebecca", is_name=known)
+    assert paired_given_names("paul", "paula", is_name=known)
+
+
+@given(names, names)
+def test_paired_forms_are_symmetric_and_never_one_name(x: str, y: str) -> None:
+    a, b = make_record("a", given=x).given, make_record("b", given=y).given
+    assert paired_given_names(a, b) == paired_given_names(b, a)
+    assert not paired_given_names(a, a)
+
+
+def test_twins_named_paul_and_paula_are_not_merged_automatically() -> None:
+    home = {"street": "Hauptstraße", "house_number": "3", "postal_code": "10115",
+            "city": "Berlin", "birth": "2001-05-04"}  # fmt: skip
+    paul = make_record("a", given="Paul", family="Kessel", **home)  # type: ignore[arg-type]
+    paula = make_record("b", given="Paula", family="Kessel", **home)  # type: ignore[arg-type]
+    score = Scorer(default_parameters()).score(paul, paula)
+    assert score.probability > 0.99  # the fields alone would merge them
+    assert score.conflicts == ("given names are a male and a female form (Paul / Paula)",)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "conflict"),
+    [("Nicole", "Michael", True), ("Anna", "Ina", True), ("Christoph", "Kristof", True),
+     ("Sam", "Sma", False),  # one slip
+     ("Carsten", "Karsten", False), ("Claus", "Klaus", False),  # alike in writing, too
+     ("Anna Maria", "Anna", False), ("Sabine", "Jürgen", False)],  # level "different"
+)  # fmt: skip
+def test_names_alike_only_in_their_phonetic_code(a: str, b: str, conflict: bool) -> None:
+    x, y = make_record("a", given=a), make_record("b", given=b)
+    assert alike_only_by_code(x.given, y.given, x.given_code, y.given_code) is conflict
+    assert alike_only_by_code(y.given, x.given, y.given_code, x.given_code) is conflict
+
+
+@given(names, names)
+def test_alike_only_by_code_is_symmetric(x: str, y: str) -> None:
+    a, b = make_record("a", given=x), make_record("b", given=y)
+    assert alike_only_by_code(a.given, b.given, a.given_code, b.given_code) == alike_only_by_code(
+        b.given, a.given, b.given_code, a.given_code
+    )
+
+
+def test_twins_named_nicole_and_michael_are_not_merged_automatically() -> None:
+    home = {"street": "Am Markt", "house_number": "143", "postal_code": "20095",
+            "city": "Hamburg", "birth": "1998-02-05"}  # fmt: skip
+    nicole = make_record("a", given="Nicole", family="von der Heide", **home)  # type: ignore[arg-type]
+    michael = make_record("b", given="Michael", family="von der Heide", **home)  # type: ignore[arg-type]
+    score = Scorer(default_parameters()).score(nicole, michael)
+    assert score.vetoed

@@ -116,11 +116,12 @@ def pairs_of_rule(
 
 
 # Rules for estimating m (see ``model.train``): each blocks on some fields, and m is
-# learnt there for the other fields only.
-TRAINING_RULES: tuple[tuple[BlockingRule, frozenset[str]], ...] = (
-    (BlockingRule("birth date", lambda r: r.birth), frozenset({"birthDate"})),
+# learnt there for the other fields only. The third item names the comparison whose
+# exact level all of a rule's pairs share (the prior is estimated from such a rule).
+TRAINING_RULES: tuple[tuple[BlockingRule, frozenset[str], str | None], ...] = (
+    (BlockingRule("birth date", lambda r: r.birth), frozenset({"birthDate"}), "birthDate"),
     (BlockingRule("given + family phonetic, any order", _names_any_order),
-     frozenset({"givenName", "familyName"})),
+     frozenset({"givenName", "familyName"}), None),
     (BlockingRule("postal code + house number", lambda r: _join(r.postal_code, r.house_number)),
-     frozenset({"address"})),
+     frozenset({"address"}), None),
 )  # fmt: skip

@@ -11,6 +11,7 @@ values were folded beforehand (case, umlauts, accents), so ``"Müller"`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jellyfish
@@ -78,6 +79,49 @@ def name_level(x: str, y: str, x_code: str, y_code: str) -> int | None:
     if jw >= SIMILAR or _is_initial_of(x, y) or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
         return 3
     return 4
+
+
+# How a female given name is formed from a male one (Paul / Paula, Stefan / Stefanie,
+# Christian / Christiane, Peter / Petra, Christian / Christina, Andreas / Andrea).
+_FEMALE_ENDINGS = ("a", "e", "ie", "ine", "ina")
+_FEMALE_REPLACED = (("er", "ra"), ("ian", "ina"), ("as", "a"))
+
+
+def paired_given_names(x: str, y: str, *, is_name: Callable[[str], bool] | None = None) -> bool:
+    """A male and a female form of one name: twins and siblings are named so, and
+    Jaro-Winkler calls them close (``"paul"`` / ``"paula"``: 0.96).
+
+    ``is_name`` tells a given name from a slip (``"rebecc"`` / ``"rebecca"`` is a
+    dropped letter); without it every such pair counts.
+    """
+    x, y = x.split(" ", 1)[0], y.split(" ", 1)[0]
+    if not x or not y or x == y:
+        return False
+    if not (_female_form_of(x, y) or _female_form_of(y, x)):
+        return False
+    return is_name is None or (is_name(x) and is_name(y))
+
+
+def _female_form_of(male: str, female: str) -> bool:
+    if any(female == male + ending for ending in _FEMALE_ENDINGS):
+        return True
+    return any(
+        male.endswith(ending) and female == male[: -len(ending)] + replaced
+        for ending, replaced in _FEMALE_REPLACED
+    )
+
+
+def alike_only_by_code(x: str, y: str, x_code: str, y_code: str) -> bool:
+    """Names that agree only in their Kölner Phonetik and otherwise differ: the code is
+    coarse (``"nicole"`` and ``"michael"`` are both 645, ``"anna"`` and ``"ina"`` 06), so
+    it makes no given names of twins the same. A slip of one letter
+    (``"sam"`` / ``"sma"``) or a shared name part is not meant."""
+    if not x or not y or x == y or not x_code or x_code != y_code or _shares_part(x, y):
+        return False
+    return (
+        jellyfish.jaro_winkler_similarity(x, y) < SIMILAR
+        and jellyfish.damerau_levenshtein_distance(x, y) > 1
+    )
 
 
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:
@@ -156,14 +200,25 @@ def phone_level(x: str | None, y: str | None) -> int | None:
     return 2
 
 
+def _same_city(x: str | None, y: str | None) -> bool:
+    """The same city, or one spelt with a slip (``"willetton"``, ``"willrtton"``)."""
+    if not x or not y:
+        return False
+    return x == y or jellyfish.jaro_winkler_similarity(x, y) >= CLOSE
+
+
 def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
     if not (a.street or a.postal_code or a.city) or not (b.street or b.postal_code or b.city):
         return None
     # One street name runs through many districts of a city (Berlin has a dozen
-    # Hauptstraßen): where both postal codes are known they must agree; the city
-    # counts only where a side lacks its postal code.
+    # Hauptstraßen): where both postal codes are known they must agree, or be one
+    # typo apart in the same city (the city confirms the typo); the city counts
+    # alone only where a side lacks its postal code.
     if a.postal_code is not None and b.postal_code is not None:
-        same_place = a.postal_code == b.postal_code
+        same_place = a.postal_code == b.postal_code or (
+            _same_city(a.city, b.city)
+            and jellyfish.damerau_levenshtein_distance(a.postal_code, b.postal_code) <= 1
+        )
     else:
         same_place = a.city is not None and a.city == b.city
     if (a.street and b.street and same_place

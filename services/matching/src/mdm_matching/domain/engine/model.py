@@ -34,15 +34,25 @@ from mdm_matching.domain.engine.blocking import (
     BlockingRule,
     pairs_of_rule,
 )
-from mdm_matching.domain.engine.comparisons import BIRTH, COMPARISONS, GIVEN, Vector, compare
+from mdm_matching.domain.engine.comparisons import (
+    BIRTH,
+    COMPARISONS,
+    GIVEN,
+    Vector,
+    alike_only_by_code,
+    compare,
+    paired_given_names,
+)
 from mdm_matching.domain.engine.features import MatchRecord
 
 EPSILON = 1e-5
 MAX_EM_ITERATIONS = 40
 # A name the trained model keeps a frequency for is carried by at least this many
 # persons (k-anonymity): the model then names nobody, and erasing a person need not
-# touch it. Rarer names fall back to the level's u (rare agreement counts a little
-# less than it might; conservative).
+# touch it. Rarer names share one frequency per attribute, the mean frequency of the
+# rare names (an aggregate that names nobody either): most family names in a
+# customer base are rare, and the level's u, dominated by "Müller" and "Schmidt",
+# would understate two "Przybylski" agreeing by several bits.
 MIN_TF_PERSONS = 5
 
 
@@ -62,14 +72,17 @@ class Parameters:
     u: list[list[float]]
     # Relative frequency of each folded given / family name among all records.
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Per attribute: the frequency of a name not in ``tf`` (carried by fewer than
+    # MIN_TF_PERSONS persons, or unseen when the model was trained).
+    rare_tf: dict[str, float] = field(default_factory=dict)
     trained_on_pairs: int = 0
     iterations: int = 0
     version: str = "default"  # set when stored: when it was trained
 
     def to_json(self) -> dict[str, object]:
         return {"prior": self.prior, "m": self.m, "u": self.u, "tf": self.tf,
-                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations,
-                "version": self.version}  # fmt: skip
+                "rareTf": self.rare_tf, "trainedOnPairs": self.trained_on_pairs,
+                "iterations": self.iterations, "version": self.version}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Parameters:
@@ -78,6 +91,7 @@ class Parameters:
             m=[list(map(float, row)) for row in data["m"]],  # type: ignore[attr-defined]
             u=[list(map(float, row)) for row in data["u"]],  # type: ignore[attr-defined]
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},  # type: ignore[attr-defined]
+            rare_tf={k: float(v) for k, v in data.get("rareTf", {}).items()},  # type: ignore[attr-defined]
             trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
             iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
             version=str(data.get("version", "default")),
@@ -130,14 +144,8 @@ class Score:
 
 
 def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, dict[str, float]]:
-    counts: dict[str, Counter[str]] = {"given": Counter(), "family": Counter()}
-    total = 0
-    for record in records:
-        total += 1
-        if record.given:
-            counts["given"][record.given] += 1
-        if record.family:
-            counts["family"][record.family] += 1
+    """Relative frequency of each given / family name at least MIN_TF_PERSONS persons carry."""
+    counts, total = _name_counts(records)
     if not total:
         return {}
     return {
@@ -146,10 +154,45 @@ def term_frequencies(records: Iterable[MatchRecord]) -> dict[str, dict[str, floa
     }
 
 
-def conflicts_of(vector: Vector, a: MatchRecord, b: MatchRecord) -> tuple[str, ...]:
+def rare_term_frequencies(records: Iterable[MatchRecord]) -> dict[str, float]:
+    """Per attribute, the mean frequency of a name fewer than MIN_TF_PERSONS persons carry.
+
+    The mean over the records that carry a rare name (sum c^2 / (N sum c)): what an
+    exact agreement on such a name costs by chance, on average. Never above
+    (MIN_TF_PERSONS - 1) / N, and one number per attribute, so it names nobody.
+    """
+    counts, total = _name_counts(records)
+    rare: dict[str, float] = {}
+    for attr, counter in counts.items():
+        carried = [c for c in counter.values() if c < MIN_TF_PERSONS]
+        if carried and total:
+            rare[attr] = sum(c * c for c in carried) / (total * sum(carried))
+    return rare
+
+
+def _name_counts(records: Iterable[MatchRecord]) -> tuple[dict[str, Counter[str]], int]:
+    counts: dict[str, Counter[str]] = {"given": Counter(), "family": Counter()}
+    total = 0
+    for record in records:
+        total += 1
+        if record.given:
+            counts["given"][record.given] += 1
+        if record.family:
+            counts["family"][record.family] += 1
+    return counts, total
+
+
+def conflicts_of(
+    vector: Vector, a: MatchRecord, b: MatchRecord, *, is_name: Callable[[str], bool] | None = None
+) -> tuple[str, ...]:
+    """The identity guards a pair violates; ``is_name``: see ``paired_given_names``."""
     found = []
     if vector[0] == GIVEN.differs:
         found.append("given names differ")
+    elif alike_only_by_code(a.given, b.given, a.given_code, b.given_code):
+        found.append("given names differ, alike only in Kölner Phonetik (Nicole / Michael)")
+    elif vector[0] is not None and paired_given_names(a.given, b.given, is_name=is_name):
+        found.append("given names are a male and a female form (Paul / Paula)")
     if vector[2] == BIRTH.differs:
         found.append("birth dates differ")
     if a.suffix and b.suffix and a.suffix != b.suffix:
@@ -165,6 +208,10 @@ class Scorer:
             for ms, us in zip(parameters.m, parameters.u, strict=True)
         ]
         self._prior_weight = math.log2(parameters.prior / (1 - parameters.prior))
+        # A trained model knows the given names at least MIN_TF_PERSONS persons carry:
+        # "Paul" and "Paula" both among them are two names, not a slip.
+        given_names = parameters.tf.get("given")
+        self._is_name = given_names.__contains__ if given_names else None
 
     def score(self, a: MatchRecord, b: MatchRecord) -> Score:
         vector = compare(a, b)
@@ -176,16 +223,21 @@ class Scorer:
                 continue
             weight = self._weights[index][level]
             if level == 0 and comparison.tf_attribute:
-                weight += self._tf_adjustment(index, comparison.tf_attribute, a)
+                weight += self._tf_adjustment(index, comparison.tf_attribute, a, b)
             total += weight
             contributions.append(Contribution(comparison.name, comparison.levels[level], weight))
         probability = 1 / (1 + 2 ** -max(min(total, 60.0), -60.0))
         left, right = sorted((a.id, b.id))
         return Score(left, right, total, probability, tuple(contributions),
-                     conflicts_of(vector, a, b))  # fmt: skip
+                     conflicts_of(vector, a, b, is_name=self._is_name))  # fmt: skip
 
-    def _tf_adjustment(self, index: int, attribute: str, record: MatchRecord) -> float:
-        frequency = self.parameters.tf.get(attribute, {}).get(getattr(record, attribute))
+    def _tf_adjustment(self, index: int, attribute: str, a: MatchRecord, b: MatchRecord) -> float:
+        value = getattr(a, attribute)
+        if value != getattr(b, attribute):
+            return 0.0  # names entered the wrong way round: no frequency of this attribute
+        frequency = self.parameters.tf.get(attribute, {}).get(value)
+        if frequency is None:
+            frequency = self.parameters.rare_tf.get(attribute)
         if frequency is None:
             return 0.0
         u_exact = self.parameters.u[index][0]
@@ -237,15 +289,22 @@ def train(
     did not block on (pairs blocked on birth date say how often duplicates agree
     on names, and vice versa). Each comparison's m is the mean over its sessions.
 
-    Finally, with m and u fixed, EM over all candidate pairs estimates the share
-    of duplicates among them; that number of duplicates over the number of all
-    possible pairs is the prior for two random records, which a score starts from
-    (u, too, is a random-pair probability).
+    The prior (how likely two random records are duplicates, which a score starts
+    from; u, too, is a random-pair probability) comes, as in Splink, from a session
+    whose pairs all agree exactly on one comparison (birth date): its EM's share of
+    duplicates counts the duplicates with the same birth date, and m of that exact
+    level says what share of all duplicates they are. Not from EM over all
+    candidate pairs: those were chosen for agreeing names, so strangers called
+    "Peter Müller" are far more common among them than the random-pair u assumes,
+    and EM takes them for duplicates (RLdata10000: 14 times too many). That is
+    the fallback where no such session has pairs.
     """
     u = estimate_u(records, samples=u_samples)
     parameters = Parameters(prior=0.5, m=[_initial_m(len(c.levels)) for c in COMPARISONS], u=u)
     parameters.tf = term_frequencies(records)
+    parameters.rare_tf = rare_term_frequencies(records)
     estimates: list[list[list[float]]] = [[] for _ in COMPARISONS]
+    shares: list[tuple[TrainingSession, float, int]] = []
     for session in sessions:
         patterns = Counter(compare(a, b) for a, b in session.pairs(records))
         if not patterns:
@@ -255,11 +314,14 @@ def train(
             for i, c in enumerate(COMPARISONS)
             if c.name not in session.fixed and any(v[i] is not None for v in patterns)
         ]
-        if len(free) < 2:
-            # One comparison alone cannot tell its m from the prior (any split fits);
-            # its m stays at the initial guess rather than a degenerate estimate.
-            continue
-        m, _, iterations = _em(parameters, patterns, free=free, estimate_m=True)
+        # One comparison alone cannot tell how often duplicates differ on it
+        # completely from the share of duplicates among the pairs (any split fits:
+        # a duplicate with another birth date looks exactly like a namesake). That
+        # level's m stays at the initial guess; how the agreeing duplicates spread
+        # over the other levels (exact, one typo, same year) is still learnt.
+        held = frozenset(free) if len(free) == 1 else frozenset()
+        m, share, iterations = _em(parameters, patterns, free=free, estimate_m=True, held=held)
+        shares.append((session, share, sum(patterns.values())))
         parameters.iterations += iterations
         for index in free:
             estimates[index].append(m[index])
@@ -267,34 +329,67 @@ def train(
         if found:
             mean = [sum(level) / len(found) for level in zip(*found, strict=True)]
             parameters.m[index] = mean
+    prior = _prior_from_sessions(parameters, shares, records)
     all_patterns = Counter(compare(a, b) for a, b in pairs)
     parameters.trained_on_pairs = sum(all_patterns.values())
-    if all_patterns:
+    if prior is None and all_patterns:
         _, blocked_prior, _ = _em(
             parameters, all_patterns, free=list(range(len(COMPARISONS))), estimate_m=False
         )
-        all_pairs = len(records) * (len(records) - 1) / 2
-        duplicates = blocked_prior * parameters.trained_on_pairs
-        parameters.prior = min(max(duplicates / all_pairs, 1e-9), 0.5)
+        prior = _per_random_pair(blocked_prior * parameters.trained_on_pairs, records)
+    parameters.prior = prior if prior is not None else default_parameters().prior
     return parameters
+
+
+def _prior_from_sessions(
+    parameters: Parameters, shares: Sequence[tuple[TrainingSession, float, int]],
+    records: Sequence[MatchRecord],
+) -> float | None:  # fmt: skip
+    """Duplicates agreeing exactly on a comparison, over that level's m: all duplicates."""
+    names = [c.name for c in COMPARISONS]
+    estimates = sorted(
+        share * pairs / parameters.m[names.index(session.exact)][0]
+        for session, share, pairs in shares
+        if session.exact is not None
+    )
+    if not estimates:
+        return None
+    return _per_random_pair(estimates[len(estimates) // 2], records)
+
+
+def _per_random_pair(duplicates: float, records: Sequence[MatchRecord]) -> float:
+    all_pairs = len(records) * (len(records) - 1) / 2
+    return min(max(duplicates / all_pairs, 1e-9), 0.5)
 
 
 @dataclass(frozen=True)
 class TrainingSession:
-    """The pairs of one blocking rule, and the comparisons that rule fixes."""
+    """The pairs of one blocking rule, and the comparisons that rule fixes.
+
+    ``exact``: the comparison on whose exact level every pair of the rule agrees
+    (then the session also estimates the prior), if any.
+    """
 
     name: str
     fixed: frozenset[str]
     pairs: Callable[[Sequence[MatchRecord]], Iterable[tuple[MatchRecord, MatchRecord]]]
+    exact: str | None = None
 
 
 def _em(
-    parameters: Parameters, patterns: Counter[Vector], *, free: list[int], estimate_m: bool
-) -> tuple[list[list[float]], float, int]:
+    parameters: Parameters, patterns: Counter[Vector], *, free: list[int], estimate_m: bool,
+    held: frozenset[int] = frozenset(),
+) -> tuple[list[list[float]], float, int]:  # fmt: skip
+    """EM over the ``free`` comparisons; for those in ``held`` the m of the last
+    level ("differs") stays at its starting value and only the others are learnt."""
     m, prior = [list(row) for row in parameters.m], 0.5
     iteration = 0
     for iteration in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
         new_m, new_prior = _em_step(m, parameters.u, prior, patterns, free)
+        for index in held:
+            differs = m[index][-1]
+            agreeing = sum(new_m[index][:-1])
+            new_m[index] = [v * (1 - differs) / agreeing for v in new_m[index][:-1]] + [differs]
         if not estimate_m:
             new_m = m
         change = max([abs(new_prior - prior)] + [abs(x - y) for i in free
@@ -343,4 +438,7 @@ def default_sessions(*, max_block: int = DEFAULT_MAX_BLOCK) -> list[TrainingSess
     ) -> Callable[[Sequence[MatchRecord]], Iterable[tuple[MatchRecord, MatchRecord]]]:
         return lambda records: pairs_of_rule(rule, records, max_block=max_block)
 
-    return [TrainingSession(rule.name, fixed, pairs_for(rule)) for rule, fixed in TRAINING_RULES]
+    return [
+        TrainingSession(rule.name, fixed, pairs_for(rule), exact=exact)
+        for rule, fixed, exact in TRAINING_RULES
+    ]
