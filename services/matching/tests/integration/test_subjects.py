@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from mdm_common.graph import GraphClient
+from mdm_common.graph import GraphClient, Transaction
 from mdm_matching.adapters.graph_store import SCHEMA, GraphSubjectStore
 from mdm_matching.adapters.review_store import GraphReviewStore
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain import subjects
 from mdm_matching.domain.engine import blocking
-from mdm_matching.domain.engine.features import fingerprint, make_record
+from mdm_matching.domain.engine.features import MatchRecord, fingerprint, make_record
 from mdm_matching.domain.engine.model import Scorer, default_parameters
 from mdm_matching.domain.models import TaskReason, TaskStatus
 from mdm_matching.domain.online import evidence_of
@@ -33,6 +33,15 @@ def _made_up(name: str) -> str:
 def _postal_code() -> str:
     """A postal code of the test's own (with a name, it is a blocking key)."""
     return str(10000 + uuid.uuid4().int % 90000)
+
+
+async def _save(tx: Transaction, record: MatchRecord) -> None:
+    """What online matching stores of a newcomer: its subject, features and keys."""
+    store = GraphSubjectStore(tx)
+    await store.register(record.id, at=NOW)
+    await store.save_features(
+        record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=NOW
+    )
 
 
 async def _graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
@@ -63,15 +72,9 @@ async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
     b = make_record(f"b{tag}", given="Anne", family=family, email=f"anna{tag}@example.org")
     c = make_record(f"c{tag}", given="Carl", family="Other", email=f"anna{tag}@example.org")
 
-    async def save(tx: object, record: object) -> None:
-        store = GraphSubjectStore(tx)  # type: ignore[arg-type]
-        await store.register(record.id, at=NOW)  # type: ignore[attr-defined]
-        await store.save_features(record, keys=blocking.keys_of(record),  # type: ignore[arg-type]
-                                  fingerprint=fingerprint(record), at=NOW)  # type: ignore[arg-type]  # fmt: skip
-
     for record in (a, b, c):
-        await graph.write(lambda tx, r=record: save(tx, r))
-    await graph.write(lambda tx: save(tx, a))  # saving again keeps block sizes right
+        await graph.write(lambda tx, r=record: _save(tx, r))
+    await graph.write(lambda tx: _save(tx, a))  # saving again keeps block sizes right
 
     def found(max_block: int) -> object:
         return graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
@@ -105,14 +108,8 @@ async def test_features_are_saved_without_keys_and_keys_follow_a_change(
     moved = make_record(f"m{tag}", given="Ida", family=family, postal_code=here)
     other = make_record(f"o{tag}", given="Ida", family=family, postal_code=here)
 
-    async def save(tx: object, record: object) -> None:
-        store = GraphSubjectStore(tx)  # type: ignore[arg-type]
-        await store.register(record.id, at=NOW)  # type: ignore[attr-defined]
-        await store.save_features(record, keys=blocking.keys_of(record),  # type: ignore[arg-type]
-                                  fingerprint=fingerprint(record), at=NOW)  # type: ignore[arg-type]  # fmt: skip
-
     for record in (bare, moved, other):
-        await graph.write(lambda tx, r=record: save(tx, r))
+        await graph.write(lambda tx, r=record: _save(tx, r))
     found = await graph.read(lambda tx: GraphSubjectStore(tx).features([bare.id, moved.id]))
     assert found == {bare.id: bare, moved.id: moved}
 
@@ -125,7 +122,7 @@ async def test_features_are_saved_without_keys_and_keys_follow_a_change(
     moved = make_record(
         moved.id, given="Ida", family=_made_up("Storch"), postal_code=_postal_code()
     )
-    await graph.write(lambda tx: save(tx, moved))
+    await graph.write(lambda tx: _save(tx, moved))
     assert await sharing() == []
 
 
