@@ -192,3 +192,33 @@ async def test_one_task_per_pair_ordered_by_probability(
 
     closed = await graph.write(lambda tx: GraphReviewStore(tx).close_tasks_of(anchor.id, at=NOW))
     assert closed == 3
+
+
+async def test_a_persons_tasks_are_found_and_closed_on_either_side_of_the_pair(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    graph = await _graph(graph_for)
+    scorer = Scorer(default_parameters())
+    tag = uuid.uuid4().hex[:8]
+    family, here = _made_up("Amsel"), _postal_code()
+    # Pair keys sort the ids: "m" is right of "a" and left of "z".
+    middle = make_record(f"m{tag}", given="Jonas", family=family, postal_code=here)
+    left = make_record(f"a{tag}", given="Jona", family=family, postal_code=here)
+    right = make_record(f"z{tag}", given="Jonah", family=family, postal_code=here)
+    prints = {r.id: fingerprint(r) for r in (middle, left, right)}
+    evidence = [evidence_of(scorer.score(middle, other), prints) for other in (left, right)]
+    for e in evidence:
+        await graph.write(lambda tx, e=e: GraphReviewStore(tx).open_task(
+            str(uuid.uuid4()), e, reason=TaskReason.UNCERTAIN, at=NOW))  # fmt: skip
+    assert (evidence[0].right_id, evidence[1].left_id) == (middle.id, middle.id)
+
+    found = await graph.read(lambda tx: GraphReviewStore(tx).open_tasks_of([middle.id, left.id]))
+    assert {t.evidence.pair_key for t in found[middle.id]} == {e.pair_key for e in evidence}
+    probabilities = [t.evidence.probability for t in found[middle.id]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert [t.evidence.pair_key for t in found[left.id]] == [evidence[0].pair_key]
+
+    closed = await graph.write(lambda tx: GraphReviewStore(tx).close_tasks_of(middle.id, at=NOW))
+    assert closed == 2
+    after = await graph.read(lambda tx: GraphReviewStore(tx).open_tasks_of([middle.id]))
+    assert after == {middle.id: []}

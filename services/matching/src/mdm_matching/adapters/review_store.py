@@ -81,6 +81,12 @@ def decision_from(p: dict[str, Any]) -> Decision:
     )  # fmt: skip
 
 
+# A task's two persons, each property indexed. ArcadeDB's Cypher answers
+# ``t.leftId = $id OR t.rightId = $id`` by reading every task (20-33 ms at 20,000
+# tasks against 3 ms for two index lookups): one lookup per side instead.
+_SIDES = ("leftId", "rightId")
+
+
 class GraphReviewStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
@@ -159,15 +165,19 @@ class GraphReviewStore:
     async def open_tasks_of(self, person_ids: Sequence[str]) -> dict[str, list[ReviewTask]]:
         rows = await self._tx.run(
             "review.open_of",
-            f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK}) "
-            "WHERE (t.leftId = id OR t.rightId = id) AND t.status <> $resolved "
-            "RETURN id, t {.*} AS t ORDER BY t.probability DESC",
+            " UNION ALL ".join(
+                f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK} {{{side}: id}}) "
+                "WHERE t.status <> $resolved RETURN id, t {.*} AS t"
+                for side in _SIDES
+            ),
             ids=list(person_ids),
             resolved=TaskStatus.RESOLVED.value,
         )
         found: dict[str, list[ReviewTask]] = {pid: [] for pid in person_ids}
         for row in rows:
             found[row["id"]].append(task_from(row["t"]))
+        for tasks in found.values():
+            tasks.sort(key=lambda t: (-t.evidence.probability, t.id))
         return found
 
     async def set_status(
@@ -184,29 +194,24 @@ class GraphReviewStore:
         )
 
     async def close_tasks_of(self, person_id: str, *, at: datetime) -> int:
-        rows = await self._tx.run(
-            "review.close_of",
-            f"MATCH (t:{REVIEW_TASK}) WHERE (t.leftId = $id OR t.rightId = $id) "
-            "AND t.status <> $resolved "
-            "SET t.status = $resolved, t.updatedAt = $at, t.note = $note RETURN count(t) AS n",
-            id=person_id,
-            resolved=TaskStatus.RESOLVED.value,
-            at=at,
-            note="closed: one of the persons was merged",
-        )
-        return int(rows[0]["n"]) if rows else 0
+        return await self.close_tasks_of_many([person_id], at=at)
 
-    async def close_tasks_of_many(self, person_ids: Sequence[str], *, at: datetime) -> None:
-        await self._tx.run(
-            "review.close_of_many",
-            f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK}) WHERE (t.leftId = id OR t.rightId = id) "
-            "AND t.status <> $resolved "
-            "SET t.status = $resolved, t.updatedAt = $at, t.note = $note",
-            ids=list(person_ids),
-            resolved=TaskStatus.RESOLVED.value,
-            at=at,
-            note="closed: one of the persons was merged",
-        )
+    async def close_tasks_of_many(self, person_ids: Sequence[str], *, at: datetime) -> int:
+        """Resolves the unresolved tasks of these persons; returns how many."""
+        closed = 0
+        for side in _SIDES:  # one indexed lookup per side
+            rows = await self._tx.run(
+                "review.close_of",
+                f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK} {{{side}: id}}) "
+                "WHERE t.status <> $resolved "
+                "SET t.status = $resolved, t.updatedAt = $at, t.note = $note RETURN count(t) AS n",
+                ids=list(person_ids),
+                resolved=TaskStatus.RESOLVED.value,
+                at=at,
+                note="closed: one of the persons was merged",
+            )
+            closed += int(rows[0]["n"]) if rows else 0
+        return closed
 
     async def record_decisions(self, decisions: Sequence[Decision]) -> None:
         await self._tx.run(
