@@ -16,8 +16,9 @@ from mdm_matching.domain import rematch_merge
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint, make_record
 from mdm_matching.domain.engine.model import Scorer, default_parameters
+from mdm_matching.domain.models import TaskReason, TaskStatus
 from mdm_matching.domain.online import Policy, ScorerCache, evidence_of
-from mdm_matching.domain.ports import SubjectFeatures
+from mdm_matching.domain.ports import NewTask, SubjectFeatures
 from mdm_matching.domain.rematch import MergeStep, RematchPhase, new_job
 from mdm_matching.domain.stores import Stores
 
@@ -82,18 +83,26 @@ async def test_a_plan_written_again_after_a_kill_adds_nothing_and_drops_stale_st
     assert {t.evidence.pair_key for t in made.tasks} == {
         p.pair_key for p in proposals[1::2]}  # fmt: skip
 
-    # A predecessor claimed the plan, wrote its first slice and a step of a plan made
-    # on other features, then was killed.
+    # A predecessor claimed the plan, wrote its first slice and a step and two review
+    # tasks of a plan made on other features, then was killed. A steward deferred one
+    # of the two tasks meanwhile.
     claim = await transactions.write(lambda s: s.rematch.begin_plan(job.id))
     assert claim is not None
     stale = MergeStep(job.id, 9, records[2].id, records[5].id, proposals[1])
     first = made.slices()[0]
+    scorer = Scorer(default_parameters())
+    unproposed = [
+        NewTask(f"{name}-{tag}", evidence_of(scorer.score(a, b), prints), TaskReason.UNCERTAIN,
+                job.id)
+        for name, a, b in (("stale", records[2], records[5]), ("kept", records[1], records[4]))
+    ]  # fmt: skip
 
     async def predecessor(s: Stores) -> None:
         digests = [rematch_merge._digest(*first), "another plan's slice"]
         assert await s.rematch.record_plan_slice(job.id, attempt=claim.attempt, digests=digests)
         await s.rematch.save_steps([*first[0], stale])
-        await s.reviews.open_tasks(made.tasks[:1], at=NOW)
+        await s.reviews.open_tasks([*made.tasks[:1], *unproposed], at=NOW)
+        await s.reviews.set_status(unproposed[1].id, TaskStatus.DEFERRED, note="ask", at=NOW)
 
     await transactions.write(predecessor)
 
@@ -107,6 +116,16 @@ async def test_a_plan_written_again_after_a_kill_adds_nothing_and_drops_stale_st
     for n in range(3):
         tasks = await transactions.read(lambda s, n=n: s.reviews.open_tasks_of([records[3 * n].id]))
         assert [t.id for t in tasks[records[3 * n].id]] == [made.tasks[n].id]
+    # The predecessor's task the new plan does not propose is resolved; the deferred
+    # one is the steward's and stays.
+    closed, deferred = [
+        await transactions.read(lambda s, t=t: s.reviews.get_task(t.id)) for t in unproposed
+    ]
+    assert closed is not None
+    assert deferred is not None
+    assert (closed.status, closed.note) == (
+        TaskStatus.RESOLVED, "closed: no longer proposed by the job's plan")  # fmt: skip
+    assert (deferred.status, deferred.note) == (TaskStatus.DEFERRED, "ask")
     # Planned already: another delivery changes nothing.
     again = await rematch_merge.plan(
         job.id, transactions=transactions, policy=policy, scorers=scorers, now=NOW

@@ -56,6 +56,7 @@ SCHEMA = (
     f"CREATE INDEX review_task_pair IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.pairKey)",
     f"CREATE INDEX review_task_left IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.leftId)",
     f"CREATE INDEX review_task_right IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.rightId)",
+    f"CREATE INDEX review_task_job IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.jobId)",
     f"CREATE INDEX match_decision_pair IF NOT EXISTS FOR (d:{DECISION}) ON (d.pairKey)",
     f"CREATE INDEX match_decision_task IF NOT EXISTS FOR (d:{DECISION}) ON (d.taskId)",
 )

@@ -103,9 +103,11 @@ class GraphReviewStore:
         """``open_task`` for many pairs in two statements: an unresolved task of a pair
         is refreshed; the others are created under their given ids (so writing them
         again adds none). Returns the task id of each pair, in order."""
-        rows = [{"id": t.id, "pairKey": t.evidence.pair_key,
-                 "props": evidence_props(t.evidence) | {"reason": t.reason.value, "updatedAt": at}}
-                for t in tasks]  # fmt: skip
+        rows: list[dict[str, Any]] = [
+            {"id": t.id, "pairKey": t.evidence.pair_key, "jobId": t.job_id,
+             "props": evidence_props(t.evidence) | {"reason": t.reason.value, "updatedAt": at}}
+            for t in tasks
+        ]  # fmt: skip
         if not rows:
             return []
         refreshed = await self._tx.run(
@@ -122,7 +124,8 @@ class GraphReviewStore:
             await self._tx.run(
                 "review.create_many",
                 f"UNWIND $rows AS row MERGE (t:{REVIEW_TASK} {{id: row.id}}) "
-                "ON CREATE SET t += row.props, t.status = $open, t.createdAt = $at",
+                "ON CREATE SET t += row.props, t.status = $open, t.createdAt = $at, "
+                "t.jobId = row.jobId",
                 rows=new,
                 open=TaskStatus.OPEN.value,
                 at=at,
@@ -212,6 +215,27 @@ class GraphReviewStore:
             )
             closed += int(rows[0]["n"]) if rows else 0
         return closed
+
+    async def open_job_tasks(self, job_id: str) -> list[str]:
+        rows = await self._tx.run(
+            "review.open_job_tasks",
+            f"MATCH (t:{REVIEW_TASK} {{jobId: $jobId}}) WHERE t.status = $open RETURN t.id AS id",
+            jobId=job_id,
+            open=TaskStatus.OPEN.value,
+        )
+        return [row["id"] for row in rows]
+
+    async def resolve_open_tasks(self, task_ids: Sequence[str], *, note: str, at: datetime) -> None:
+        await self._tx.run(
+            "review.resolve_open",
+            f"UNWIND $ids AS id MATCH (t:{REVIEW_TASK} {{id: id}}) WHERE t.status = $open "
+            "SET t.status = $resolved, t.updatedAt = $at, t.note = $note",
+            ids=list(task_ids),
+            open=TaskStatus.OPEN.value,
+            resolved=TaskStatus.RESOLVED.value,
+            at=at,
+            note=note,
+        )
 
     async def record_decisions(self, decisions: Sequence[Decision]) -> None:
         await self._tx.run(

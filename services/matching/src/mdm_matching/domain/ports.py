@@ -43,6 +43,7 @@ class NewTask:
     id: str
     evidence: PairEvidence
     reason: TaskReason
+    job_id: str | None = None  # the batch re-matching job whose plan opened it
 
 
 class SubjectStore(Protocol):
@@ -154,6 +155,14 @@ class ReviewStore(Protocol):
 
     async def close_tasks_of_many(self, person_ids: Sequence[str], *, at: datetime) -> int:
         """Resolves the unresolved tasks of these persons; returns how many."""
+        ...
+
+    async def open_job_tasks(self, job_id: str) -> list[str]:
+        """Ids of the open tasks a batch job's plan opened."""
+        ...
+
+    async def resolve_open_tasks(self, task_ids: Sequence[str], *, note: str, at: datetime) -> None:
+        """Resolves those of these tasks still open (deferred ones stay)."""
         ...
 
     async def record_decision(self, decision: Decision) -> None: ...

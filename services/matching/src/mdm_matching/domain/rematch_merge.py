@@ -16,7 +16,8 @@ the whole plan:
   transaction records the slice's digest on the job, so a redelivered task (its
   worker was killed) skips the slices written already when its plan came out the
   same, and rewrites them when persons changed meanwhile (steps of the earlier plan
-  that are not in the new one are dropped first). Each delivery claims the plan
+  that are not in the new one are dropped first, its open review tasks the new one
+  does not propose resolved). Each delivery claims the plan
   (``planAttempt``); an earlier delivery still running stops at its next slice.
   The last transaction makes the job MERGING.
 
@@ -33,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -141,7 +142,7 @@ async def plan(
     if claim is None:
         return await _job(job_id, transactions)  # planned already
     made = await make_plan(job_id, transactions=transactions, policy=policy, scorers=scorers)
-    if claim.digests and not await _drop_stale_steps(job_id, claim, made, transactions):
+    if claim.digests and not await _drop_stale(job_id, claim, made, transactions, now):
         return await _job(job_id, transactions)
     digests = list(claim.digests)
     for index, (steps, tasks) in enumerate(made.slices()):
@@ -173,26 +174,52 @@ async def plan(
     return await _job(job_id, transactions)
 
 
-async def _drop_stale_steps(
-    job_id: str, claim: PlanClaim, made: Plan, transactions: Transactions
+async def _drop_stale(
+    job_id: str, claim: PlanClaim, made: Plan, transactions: Transactions, now: datetime
 ) -> bool:
     """An earlier delivery wrote part of a plan: drop its steps the new plan lacks
-    (none was applied: merging starts only once the whole plan is written)."""
+    (none was applied: merging starts only once the whole plan is written) and
+    resolve the review tasks it opened that the new plan does not propose (persons
+    changed in between); tasks a steward deferred or decided stay as they are."""
     stored = await transactions.read(lambda s: s.rematch.step_persons(job_id))
     stale = sorted(set(stored) - {step.merged_id for step in made.steps})
+    opened = await transactions.read(lambda s: s.reviews.open_job_tasks(job_id))
+    unproposed = sorted(set(opened) - {task.id for task in made.tasks})
     for chunk in _chunks(stale):
 
-        async def drop(stores: Stores, chunk: Sequence[str] = chunk) -> bool:
-            if not await stores.rematch.record_plan_slice(
-                job_id, attempt=claim.attempt, digests=claim.digests
-            ):
-                return False
+        async def drop(stores: Stores, chunk: Sequence[str] = chunk) -> None:
             await stores.rematch.delete_steps(job_id, chunk)
-            return True
 
-        if not await transactions.write(drop):
+        if not await _while_claimed(job_id, claim, drop, transactions):
+            return False
+    for chunk in _chunks(unproposed):
+
+        async def close(stores: Stores, chunk: Sequence[str] = chunk) -> None:
+            await stores.reviews.resolve_open_tasks(
+                chunk, note="closed: no longer proposed by the job's plan", at=now
+            )
+
+        if not await _while_claimed(job_id, claim, close, transactions):
             return False
     return True
+
+
+async def _while_claimed(
+    job_id: str, claim: PlanClaim, work: Callable[[Stores], Awaitable[None]],
+    transactions: Transactions,
+) -> bool:  # fmt: skip
+    """Does ``work`` in a transaction that first checks this delivery still holds the
+    plan; False (nothing done) when a later delivery took it over."""
+
+    async def unit(stores: Stores) -> bool:
+        if not await stores.rematch.record_plan_slice(
+            job_id, attempt=claim.attempt, digests=claim.digests
+        ):
+            return False
+        await work(stores)
+        return True
+
+    return await transactions.write(unit)
 
 
 async def make_plan(
@@ -238,7 +265,7 @@ async def make_plan(
                   else TaskReason.AMBIGUOUS if score.probability >= policy.auto_merge_at
                   else TaskReason.UNCERTAIN)  # fmt: skip
         task_id = str(uuid.uuid5(_TASK_NAMESPACE, f"{job_id}|{key}"))
-        tasks.append(NewTask(task_id, evidence_of(score, fingerprints), reason))
+        tasks.append(NewTask(task_id, evidence_of(score, fingerprints), reason, job_id))
     return Plan(steps, tasks)
 
 
