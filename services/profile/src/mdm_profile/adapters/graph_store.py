@@ -38,6 +38,8 @@ DESCRIBES = "DESCRIBES"
 HAS_EMAIL = "HAS_EMAIL"
 HAS_PHONE = "HAS_PHONE"
 LIVES_AT = "LIVES_AT"
+# A person's links to its contact points, all three kinds (a relationship-type union).
+CONTACT_LINKS = f"{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}"
 MERGED_INTO = "MERGED_INTO"
 
 SCHEMA = (
@@ -359,8 +361,7 @@ class GraphPersonStore:
     async def _unlink_contact_points(self, person_ids: list[str]) -> None:
         await self._tx.run(
             "contact.unlink",
-            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
-            f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[h:{CONTACT_LINKS}]->() DELETE h",
             ids=person_ids,
         )
 

@@ -9,10 +9,8 @@ from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.graph_store import (
+    CONTACT_LINKS,
     DESCRIBES,
-    HAS_EMAIL,
-    HAS_PHONE,
-    LIVES_AT,
     MERGED_INTO,
     PERSON,
     SOURCE_RECORD,
@@ -147,7 +145,7 @@ class GraphMergeStore:
             f"MATCH (b:{PERSON} {{id: $merged}}), (a:{PERSON} {{id: $into}}) "
             "SET b.status = 'MERGED', b.mergedInto = $into, b.mergedAt = $at "
             f"CREATE (b)-[:{MERGED_INTO}]->(a) "
-            f"WITH b OPTIONAL MATCH (b)-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            f"WITH b OPTIONAL MATCH (b)-[h:{CONTACT_LINKS}]->() DELETE h",
             merged=merged_id,
             into=into,
             at=at,
@@ -178,7 +176,7 @@ class GraphMergeStore:
         await self._tx.run(
             "merge.save_person",
             f"MATCH (p:{PERSON} {{id: $id}}) SET p += $props "
-            f"WITH p OPTIONAL MATCH (p)-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            f"WITH p OPTIONAL MATCH (p)-[h:{CONTACT_LINKS}]->() DELETE h",
             id=person.id,
             props=person_props(person),
         )

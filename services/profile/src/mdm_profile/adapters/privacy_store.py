@@ -14,6 +14,7 @@ from typing import Any
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.company_store import WORKS_FOR
 from mdm_profile.adapters.graph_store import (
+    CONTACT_LINKS,
     DESCRIBES,
     EMAIL,
     HAS_EMAIL,
@@ -133,8 +134,7 @@ class GraphPrivacyStore:
         linked = await self.contact_keys(ids)
         await self._tx.run(
             "erase.unlink_contacts",
-            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})"
-            f"-[h:{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}]->() DELETE h",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[h:{CONTACT_LINKS}]->() DELETE h",
             ids=ids,
         )
         await self.drop_unused_contacts(linked)
