@@ -3,13 +3,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PACKAGES := libs/mdm_common infra services/profile services/matching services/consent
+PACKAGES := libs/mdm_common infra services/profile services/matching services/consent console
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := gateway/node_modules/.installed
+VENDOR_STAMP := console/node_modules/.installed
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run stop test lint fmt schema clean
+.PHONY: install browser run stop test lint fmt schema clean
 
-install: $(PY_STAMP) $(NODE_STAMP)
+install: $(PY_STAMP) $(NODE_STAMP) $(VENDOR_STAMP)
 
 $(PY_STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +24,23 @@ $(NODE_STAMP): gateway/package.json gateway/package-lock.json
 	cd gateway && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# htmx, served by the console itself (no CDN).
+$(VENDOR_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Debian's chromium for the browser tests (Playwright drives it; it cannot
+## download a browser of its own here).
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's chromium at $(CHROMIUM):"; \
+		echo "  sudo apt-get install chromium"; exit 1; \
+	fi
+
 ## Start the whole platform (embedded graph server, broker, subgraphs, worker,
 ## gateway) with demo data; prints the gateway URL, a token and a sample query.
 run: install
@@ -32,13 +51,13 @@ stop:
 	@if [ -x $(PY) ]; then $(PY) -m mdm_infra down; else echo "Nothing was running."; fi
 
 ## The whole test suite; starts and stops its own servers on free ports.
-test: install
+test: install browser
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/mdm_common/src infra/src services/*/src
+	$(VENV)/bin/mypy libs/mdm_common/src infra/src services/*/src console/src
 
 fmt: install
 	$(VENV)/bin/ruff format .
@@ -50,4 +69,4 @@ schema: install
 	cd gateway && node src/compose-cli.mjs
 
 clean: stop
-	rm -rf .run $(VENV) gateway/node_modules
+	rm -rf .run $(VENV) gateway/node_modules console/node_modules

@@ -44,6 +44,7 @@ def up() -> int:
     print(f"""
 MDM platform is up ({elapsed:.1f} s); logs in {config.log_dir}
 
+  Console:   {config.console_url}   (stewards and compliance officers; development sign-in)
   Gateway:   {config.gateway_url}
   Token:     {token}
              (roles {", ".join(ALL_ROLES)}; mint others with

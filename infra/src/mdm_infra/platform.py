@@ -40,6 +40,7 @@ class Ports:
     bolt: int = 7687
     graph_http: int = 2480
     broker: int = 6379
+    console: int = 4100
 
     @classmethod
     def free(cls) -> Ports:
@@ -84,6 +85,10 @@ class PlatformConfig:
     @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.gateway}/graphql"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.console}"
 
     @property
     def log_dir(self) -> Path:
@@ -133,6 +138,16 @@ class PlatformConfig:
             "MATCHING_URL": self.service_url("matching") + "/graphql",
         }
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
+
+    def console_env(self) -> dict[str, str]:
+        # The platform runs on its own generated secrets: the development sign-in
+        # is on. Production runs the console with an identity provider instead.
+        return {
+            "CONSOLE_GATEWAY_URL": self.gateway_url,
+            "CONSOLE_JWT_SECRET": self.secrets.jwt,
+            "CONSOLE_DEV_SIGNIN": "true",
+            "CONSOLE_PUBLIC_URL": self.console_url,
+        } | self._otel_env("console")
 
     def gateway_env(self) -> dict[str, str]:
         return {
@@ -194,6 +209,13 @@ class Platform:
         gateway = self._spawn(
             "gateway", [node, "src/server.mjs"], env=cfg.gateway_env(), cwd=GATEWAY_DIR
         )
+        console = self._spawn(
+            "console",
+            [cfg.python, "-m", "uvicorn", "mdm_console.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(cfg.ports.console),
+             "--no-access-log", "--log-level", "warning"],
+            env=cfg.console_env(),
+        )  # fmt: skip
         with httpx.Client(timeout=2) as client:
 
             def answers(url: str) -> Callable[[], bool]:
@@ -206,6 +228,7 @@ class Platform:
             gateway.wait_ready(
                 answers(f"http://127.0.0.1:{cfg.ports.gateway}/readiness"), timeout_s=timeout_s
             )
+            console.wait_ready(answers(cfg.console_url + "/healthz"), timeout_s=timeout_s)
         for service in WORKER_QUEUES:
             self.processes[f"{service}-worker"].wait_ready(
                 partial(self._worker_answers, service), timeout_s=timeout_s
@@ -259,8 +282,8 @@ class Platform:
 
     def stop(self) -> None:
         # Gateway and services first, the servers they depend on last.
-        order = ["gateway", *[n for n in self.processes if n.endswith("-worker")], *SERVICES,
-                 "broker", "graph"]  # fmt: skip
+        workers = [n for n in self.processes if n.endswith("-worker")]
+        order = ["console", "gateway", *workers, *SERVICES, "broker", "graph"]
         for name in order:
             proc = self.processes.pop(name, None)
             if proc is not None:
@@ -285,7 +308,14 @@ def stop_recorded(state_dir: Path) -> list[str]:
     if not path.exists():
         return []
     pids: dict[str, int] = json.loads(path.read_text())
-    order = ["gateway", *[n for n in pids if n.endswith("-worker")], *SERVICES, "broker", "graph"]
+    order = [
+        "console",
+        "gateway",
+        *[n for n in pids if n.endswith("-worker")],
+        *SERVICES,
+        "broker",
+        "graph",
+    ]
     stopped = []
     for name in order:
         if name in pids:

@@ -1,0 +1,1 @@
+"""Routes and form handling, one module per area of work."""

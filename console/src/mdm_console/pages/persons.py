@@ -1,0 +1,125 @@
+"""Person 360: golden values with their sources, source records, quality,
+household, consent summary and the merge history with its evidence."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mdm_common.auth import Role
+from mdm_console import web
+from mdm_console.client import GatewayError
+from mdm_console.pages.wording import guards_in_words
+
+PERSON_ROLES = (Role.STEWARD, Role.COMPLIANCE)
+MERGES = {"MERGE", "AUTO_MERGE"}
+
+
+@web.page(*PERSON_ROLES)
+async def search(request: Request) -> Response:
+    name = request.query_params.get("name", "").strip()[:80]
+    email = request.query_params.get("email", "").strip()[:200]
+    after = request.query_params.get("after") or None
+    found = None
+    if name or email:
+        data = await web.ask(
+            request,
+            "FindPersons",
+            name=name or None,
+            email=email or None,
+            first=web.console(request).settings.page_size,
+            after=after,
+        )
+        found = data["searchPersons"]
+    return web.render(
+        request, "persons/search.html", {"name": name, "email": email, "found": found}
+    )
+
+
+@web.page(*PERSON_ROLES)
+async def person_page(request: Request) -> Response:
+    person_id = request.path_params["person_id"]
+    me = web.user(request)
+    person = (await web.ask(request, "Person", id=person_id))["person"]
+    merges, contact = await asyncio.gather(
+        _merge_history(request, person["id"]) if me.has_any({Role.STEWARD}) else _nothing(),
+        _contact_summary(request, person["id"]) if me.has_any({Role.COMPLIANCE}) else _nothing(),
+    )
+    sources_by_attribute: dict[str, list[dict[str, Any]]] = {}
+    for entry in person["lineage"]:
+        sources_by_attribute.setdefault(entry["attribute"], []).append(entry)
+    return web.render(
+        request,
+        "persons/person.html",
+        {
+            "person": person,
+            "lineage": sources_by_attribute,
+            "merges": merges,
+            "contact": contact,
+            "redirected_from": person_id if person_id != person["id"] else None,
+            "flash": web.session(request).pop("flash", None),
+        },
+    )
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def _merge_history(request: Request, person_id: str) -> list[dict[str, Any]]:
+    decisions = (await web.ask(request, "PersonMerges", id=person_id))["matchDecisions"]
+    undone = {d["mergeId"] for d in decisions if d["verdict"] == "UNMERGE"}
+    history = []
+    for d in reversed(decisions):  # newest first
+        history.append(
+            d
+            | {
+                "undoable": d["verdict"] in MERGES and d["mergeId"] and d["mergeId"] not in undone,
+                "undone": d["verdict"] in MERGES and d["mergeId"] in undone,
+                "guards": guards_in_words(d.get("conflicts") or [], d.get("explanation") or []),
+            }
+        )
+    return history
+
+
+async def _contact_summary(request: Request, person_id: str) -> list[dict[str, Any]]:
+    data = await web.ask(request, "PersonContactSummary", id=person_id)
+    pairs = [(p, c) for p in data["purposes"] for c in p["channels"]]
+    answers = await asyncio.gather(
+        *(
+            web.ask(request, "ContactAnswer", id=person_id, purpose=p["code"], channel=c)
+            for p, c in pairs
+        )
+    )
+    return [
+        {"purpose": p, "channel": c, "answer": a["contactCheck"]}
+        for (p, c), a in zip(pairs, answers, strict=True)
+    ]
+
+
+@web.action(Role.STEWARD)
+async def undo_merge(request: Request) -> Response:
+    person_id = request.path_params["person_id"]
+    note = (await web.form_value(request, "note"))[:2000]
+    try:
+        await web.ask(
+            request, "UndoMerge", decisionId=request.path_params["decision_id"], note=note
+        )
+    except GatewayError as exc:
+        if exc.code not in {"CONFLICT", "BAD_USER_INPUT"}:
+            raise
+        web.session(request)["flash"] = {"kind": "warning", "text": exc.message}
+        return web.redirect(request, f"/persons/{person_id}")
+    web.session(request)["flash"] = {"kind": "success", "text": "merge-undone"}
+    return web.redirect(request, f"/persons/{person_id}")
+
+
+routes = [
+    Route("/persons", search),
+    Route("/persons/{person_id}", person_page),
+    Route("/persons/{person_id}/merges/{decision_id}/undo", undo_merge, methods=["POST"]),
+]
