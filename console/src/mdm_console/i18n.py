@@ -29,13 +29,16 @@ _current: ContextVar[str] = ContextVar("console_language", default=DEFAULT_LANGU
 def load_catalogues(directory: Path = TRANSLATIONS_DIR) -> None:
     _catalogues["en"] = NullTranslations()
     for language in LANGUAGES[1:]:
-        po = directory / language / "LC_MESSAGES" / "messages.po"
-        with po.open("rb") as source:
-            catalogue = read_po(source, locale=language)
-        compiled = io.BytesIO()
-        write_mo(compiled, catalogue)
-        compiled.seek(0)
-        _catalogues[language] = Translations(compiled)
+        merged = Translations()
+        # One catalogue file per area of the console (messages.po, compliance.po, ...).
+        for po in sorted((directory / language / "LC_MESSAGES").glob("*.po")):
+            with po.open("rb") as source:
+                catalogue = read_po(source, locale=language)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalogue)
+            compiled.seek(0)
+            merged.merge(Translations(compiled))
+        _catalogues[language] = merged
 
 
 def language_of(request: Request) -> str:
