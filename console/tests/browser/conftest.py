@@ -34,8 +34,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM}: make browser")
     return browser_type_launch_args | {
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 
@@ -91,8 +97,7 @@ def shoot(screenshot_dir: Path) -> Callable[[Page, str], Path]:
 @pytest.fixture
 def app_gateway(platform: Platform, token_for: Callable[..., str]) -> Iterator[GatewayClient]:
     """All roles, for preparing a test's data through the gateway."""
-    client = GatewayClient(platform.config.gateway_url,
-                           token_for("app", "steward", "compliance"))
+    client = GatewayClient(platform.config.gateway_url, token_for("app", "steward", "compliance"))
     yield client
     client.close()
 

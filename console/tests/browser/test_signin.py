@@ -22,7 +22,8 @@ def test_a_compliance_officer_lands_on_the_contact_check(sign_in: Callable[..., 
     expect(page.get_by_role("link", name="Review queue")).to_have_count(0)
     # A steward's page by deep link: refused with a readable page.
     response = page.goto(page.url.replace("/compliance", "/review"))
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     expect(page.get_by_role("heading", name="Your roles do not allow this")).to_be_visible()
 
 
@@ -36,12 +37,14 @@ def test_an_app_role_user_is_refused(sign_in: Callable[..., Page], shoot) -> Non
 def test_sign_out_ends_the_session(sign_in: Callable[..., Page], console_url: str) -> None:
     page = sign_in("steward")
     cookie = next(c for c in page.context.cookies() if c["name"] == "mdm_console_session")
-    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["httpOnly"]
+    assert cookie["sameSite"] == "Strict"
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_text("You are signed out.")).to_be_visible()
     # The old session id is worth nothing now.
-    response = httpx.get(console_url + "/review", cookies={cookie["name"]: cookie["value"]},
-                         follow_redirects=False)
+    response = httpx.get(
+        console_url + "/review", cookies={cookie["name"]: cookie["value"]}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/signin")
 
@@ -51,12 +54,19 @@ def test_a_form_without_its_csrf_token_is_refused(
 ) -> None:
     page = sign_in("steward")
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    response = httpx.post(console_url + "/jobs/rematch", data={"partitions": "2"},
-                          cookies=cookies, follow_redirects=False)
+    response = httpx.post(
+        console_url + "/jobs/rematch",
+        data={"partitions": "2"},
+        cookies=cookies,
+        follow_redirects=False,
+    )
     assert response.status_code == 403
     assert "security token" in response.text
-    forged = httpx.post(console_url + "/jobs/rematch",
-                        data={"partitions": "2", "csrf_token": "forged"}, cookies=cookies)
+    forged = httpx.post(
+        console_url + "/jobs/rematch",
+        data={"partitions": "2", "csrf_token": "forged"},
+        cookies=cookies,
+    )
     assert forged.status_code == 403
 
 

@@ -35,6 +35,7 @@ class Operations:
     document (with the fragments it uses)."""
 
     def __init__(self, directory: Path = OPERATIONS_DIR) -> None:
+        self.directory = directory
         source = "\n".join(p.read_text() for p in sorted(directory.glob("*.graphql")))
         self.document: DocumentNode = parse(source)
         self.texts: dict[str, str] = {

@@ -1,0 +1,329 @@
+"""The compliance officer's contact check and a person's consent history with its
+proof (every event, the exact notice text agreed to, the merges), also as a
+printable document."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mdm_common.auth import Role
+from mdm_console import web
+from mdm_console.client import GatewayError
+from mdm_console.i18n import _
+
+CHANNELS = ("EMAIL", "PHONE", "SMS", "POST", "PERSONALISED_WEB")
+MAX_SEARCH = 10
+
+
+def terms() -> dict[str, str]:
+    """The schema's enum values in the officer's words (built per request, so in
+    the request's language)."""
+    return {
+        # ContactReason
+        "CONSENT_GIVEN": _("Consent given"),
+        "EXISTING_CUSTOMER": _("Existing customer (sale recorded, no objection)"),
+        "LEGAL_BASIS": _("Covered by the purpose's legal basis"),
+        "CHANNEL_NOT_COVERED": _("The purpose does not use this channel"),
+        "NO_CONSENT": _("No consent"),
+        "DOUBLE_OPT_IN_PENDING": _("Double opt-in not confirmed yet"),
+        "RENEWAL_REQUIRED": _("Consent must be renewed (a material new notice version)"),
+        "CONSENT_EXPIRED": _("Consent expired"),
+        "PARENTAL_AUTHORISATION_REQUIRED": _("Under 16: parental authorisation required"),
+        "NO_CONSENT_OR_SALE": _("Neither consent nor a recorded sale"),
+        "PROCESSING_RESTRICTED": _("Processing restricted (Art. 18)"),
+        "ERASED": _("Erased"),
+        # ConsentEventType
+        "GRANTED": _("Granted"),
+        "PENDING_DOUBLE_OPT_IN": _("Double opt-in sent"),
+        "CONFIRMED": _("Confirmed"),
+        "WITHDRAWN": _("Withdrawn"),
+        "OBJECTED": _("Objected"),
+        "EXPIRED": _("Expired"),
+        "SALE_RECORDED": _("Sale recorded"),
+        "PARENTAL_AUTHORISATION": _("Parental authorisation"),
+        "AGE_EVIDENCE": _("Evidence of age"),
+        # Channel (and RequestReceivedVia)
+        "EMAIL": _("E-mail"),
+        "PHONE": _("Phone"),
+        "SMS": _("SMS"),
+        "POST": _("Post"),
+        "PERSONALISED_WEB": _("Personalised web"),
+        "LETTER": _("Letter"),
+        # CollectionMethod
+        "WEB_FORM": _("Web form"),
+        "EMAIL_LINK": _("E-mail link"),
+        "SMS_CODE": _("SMS code"),
+        "PAPER_FORM": _("Paper form"),
+        "PHONE_CALL": _("Phone call"),
+        "IN_PERSON": _("In person"),
+        "PREFERENCE_CENTRE": _("Preference centre"),
+        "ORDER": _("Order"),
+        "ID_DOCUMENT": _("ID document"),
+        "IMPORT": _("Import"),
+        "SYSTEM": _("System"),
+        # ConsentActor
+        "DATA_SUBJECT": _("The person themself"),
+        "GUARDIAN": _("Holder of parental responsibility"),
+        "STAFF": _("Staff"),
+        # LegalBasis
+        "CONSENT": _("Consent (Art. 6(1)(a))"),
+        "CONTRACT": _("Contract (Art. 6(1)(b))"),
+        "LEGAL_OBLIGATION": _("Legal obligation (Art. 6(1)(c))"),
+        "VITAL_INTEREST": _("Vital interest (Art. 6(1)(d))"),
+        "PUBLIC_TASK": _("Public task (Art. 6(1)(e))"),
+        "LEGITIMATE_INTEREST": _("Legitimate interest (Art. 6(1)(f))"),
+        # ConsentMergeState
+        "ACTIVE": _("in force"),
+        "UNDONE": _("undone"),
+        # DataSubjectRequestType
+        "ACCESS": _("Access (Art. 15)"),
+        "PORTABILITY": _("Portability (Art. 20)"),
+        "ERASURE": _("Erasure (Art. 17)"),
+        "RESTRICTION": _("Restriction (Art. 18)"),
+        # DataSubjectRequestStatus
+        "OPEN": _("Open"),
+        "IN_PROGRESS": _("In progress"),
+        "COMPLETED": _("Completed"),
+        "REJECTED": _("Rejected"),
+        # IdentityCheck
+        "ACCOUNT_LOGIN": _("Signed in to their account"),
+        "CONFIRMED_CONTACT": _("Confirmed contact detail"),
+        "KNOWN_DETAILS": _("Known details"),
+    }
+
+
+def term_of(found: dict[str, str]) -> Any:
+    def term(value: Any) -> str:
+        if value is None or value == "":
+            return "\u2013"
+        return found.get(str(value), str(value))
+
+    return term
+
+
+def wording() -> dict[str, Any]:
+    """What every compliance template gets: ``term(ENUM_VALUE)``."""
+    return {"term": term_of(terms())}
+
+
+async def person_or_none(request: Request, person_id: str) -> dict[str, Any] | None:
+    """The person's golden record, or None if the profile no longer has it
+    (erased) or never had it."""
+    try:
+        found: dict[str, Any] = (await web.ask(request, "CompliancePerson", id=person_id))["person"]
+    except GatewayError as exc:
+        if exc.code not in {"NOT_FOUND", "BAD_USER_INPUT"}:
+            raise
+        return None
+    return found
+
+
+def parse_moment(text: str) -> datetime | None:
+    """A ``datetime-local`` value, read as UTC; None if empty or unreadable."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# --- the contact check ----------------------------------------------------------
+
+
+@web.page(Role.COMPLIANCE)
+async def contact_check(request: Request) -> Response:
+    q = request.query_params
+    person_id = q.get("person", "").strip()[:80]
+    name = q.get("name", "").strip()[:80]
+    email = q.get("email", "").strip()[:200]
+    at_text = q.get("at", "").strip()[:40]
+    purposes = (await web.ask(request, "ContactCheckPurposes"))["purposes"]
+    by_code = {p["code"]: p for p in purposes}
+    purpose = by_code.get(q.get("purpose", "")) or (purposes[0] if purposes else None)
+    channels = purpose["channels"] if purpose else []
+    channel = q.get("channel", "") if q.get("channel") in channels else ""
+    context: dict[str, Any] = {
+        "purposes": purposes,
+        "purpose": purpose,
+        "channels": channels,
+        "channel": channel,
+        "person_id": person_id,
+        "name": name,
+        "email": email,
+        "at": at_text,
+        "found": None,
+        "person": None,
+        "answer": None,
+        "problem": None,
+    }
+    if not person_id and (name or email):
+        data = await web.ask(
+            request, "ComplianceFindPersons", name=name or None, email=email or None, first=MAX_SEARCH
+        )
+        found = [e["node"] for e in data["searchPersons"]["edges"]]
+        context["found"] = found
+        context["more_found"] = data["searchPersons"]["pageInfo"]["hasNextPage"]
+        context["choose"] = {
+            p["id"]: _check_url(p["id"], purpose, channel, at_text) for p in found
+        }
+        if len(found) == 1:
+            person_id = found[0]["id"]
+    moment = parse_moment(at_text)
+    if at_text and moment is None:
+        context["problem"] = _("The time is not a date and time.")
+    elif person_id and purpose and channel:
+        person, answer = await asyncio.gather(
+            person_or_none(request, person_id),
+            _answer(request, person_id, purpose["code"], channel, moment),
+        )
+        context |= {"person": person, "answer": answer["answer"], "problem": answer["problem"]}
+        context["person_id"] = person_id
+    elif person_id:
+        context["person"] = await person_or_none(request, person_id)
+        context["person_id"] = person_id
+    return web.render(request, "compliance/contact_check.html", context | wording())
+
+
+async def _answer(
+    request: Request, person_id: str, purpose: str, channel: str, at: datetime | None
+) -> dict[str, Any]:
+    try:
+        data = await web.ask(
+            request,
+            "ContactCheckAnswer",
+            id=person_id,
+            purpose=purpose,
+            channel=channel,
+            at=at.isoformat() if at else None,
+        )
+    except GatewayError as exc:
+        if exc.code not in {"BAD_USER_INPUT", "NOT_FOUND"}:
+            raise
+        return {"answer": None, "problem": exc.message}
+    return {"answer": data["contactCheck"], "problem": None}
+
+
+def _check_url(person_id: str, purpose: dict[str, Any] | None, channel: str, at: str) -> str:
+    pairs = [("person", person_id)]
+    if purpose:
+        pairs.append(("purpose", purpose["code"]))
+        pairs.append(("channel", channel or purpose["channels"][0]))
+    if at:
+        pairs.append(("at", at))
+    return "/compliance?" + urlencode(pairs)
+
+
+@web.page(Role.COMPLIANCE)
+async def channel_choice(request: Request) -> Response:
+    """The channel select for the chosen purpose (htmx swaps it into the form)."""
+    purposes = (await web.ask(request, "ContactCheckPurposes"))["purposes"]
+    by_code = {p["code"]: p for p in purposes}
+    purpose = by_code.get(request.query_params.get("purpose", ""))
+    channels = purpose["channels"] if purpose else []
+    return web.render(
+        request,
+        "compliance/_channels.html",
+        {"channels": channels, "channel": ""} | wording(),
+    )
+
+
+# --- the consent history with its proof -----------------------------------------
+
+
+@web.page(Role.COMPLIANCE)
+async def consent_history(request: Request) -> Response:
+    person_id = request.path_params["person_id"]
+    person, data = await asyncio.gather(
+        person_or_none(request, person_id), web.ask(request, "ConsentProof", id=person_id)
+    )
+    events = data["consentHistory"]
+    notices = {
+        (p["code"], n["version"]): n for p in data["purposes"] for n in p["notices"]
+    }
+    names = {p["code"]: p["name"] for p in data["purposes"]}
+    confirmed_by = {e["confirms"]: e for e in events if e["type"] == "CONFIRMED" and e["confirms"]}
+    by_id = {e["id"]: e for e in events}
+    rows = []
+    for event in events:  # newest first, as the consent service gives them
+        notice = notices.get((event["purpose"], event["noticeVersion"]))
+        rows.append(
+            {
+                "event": event,
+                "purpose_name": names.get(event["purpose"] or ""),
+                "notice": notice,
+                "notice_matches": bool(notice) and notice["sha256"] == event["noticeSha256"],
+                "double_opt_in": _double_opt_in(event, confirmed_by, by_id),
+            }
+        )
+    return web.render(
+        request,
+        "compliance/history.html",
+        {
+            "person_id": person_id,
+            "person": person,
+            "rows": rows,
+            "merges": data["consentMerges"],
+        }
+        | wording(),
+    )
+
+
+def _double_opt_in(
+    event: dict[str, Any], confirmed_by: dict[str, dict[str, Any]], by_id: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The double opt-in state an event is part of: a sent opt-in is confirmed (by
+    which event) or still pending; a confirmation names the opt-in it confirms."""
+    if event["id"] in confirmed_by:
+        return {"state": "confirmed", "other": confirmed_by[event["id"]]}
+    if event["type"] == "PENDING_DOUBLE_OPT_IN":
+        return {"state": "pending", "other": None}
+    if event["type"] == "CONFIRMED" and event["confirms"]:
+        return {"state": "confirms", "other": by_id.get(event["confirms"]), "id": event["confirms"]}
+    return None
+
+
+@web.page(Role.COMPLIANCE)
+async def consent_document(request: Request) -> Response:
+    person_id = request.path_params["person_id"]
+    person, data = await asyncio.gather(
+        person_or_none(request, person_id), web.ask(request, "ConsentDocument", id=person_id)
+    )
+    document = data["consentHistoryDocument"]
+    if request.url.path.endswith(".md"):
+        return Response(
+            document["text"],
+            media_type="text/markdown; charset=utf-8",
+            headers={
+                "content-disposition": f'attachment; filename="consent-history-{_safe(person_id)}.md"'
+            },
+        )
+    return web.render(
+        request,
+        "compliance/document.html",
+        {"person_id": person_id, "person": person, "document": document} | wording(),
+    )
+
+
+def _safe(text: str) -> str:
+    """A file name part: letters, digits and dashes only."""
+    return "".join(c for c in text if c.isascii() and (c.isalnum() or c == "-"))[:80] or "x"
+
+
+safe_file_part = _safe
+
+routes = [
+    Route("/compliance", contact_check),
+    Route("/compliance/channels", channel_choice),
+    Route("/compliance/persons/{person_id}", consent_history),
+    Route("/compliance/persons/{person_id}/document", consent_document),
+    Route("/compliance/persons/{person_id}/document.md", consent_document),
+]
