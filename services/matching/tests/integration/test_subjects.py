@@ -16,7 +16,7 @@ from mdm_matching.domain import subjects
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint, make_record
 from mdm_matching.domain.engine.model import Scorer, default_parameters
-from mdm_matching.domain.models import TaskReason, TaskStatus
+from mdm_matching.domain.models import TaskFilter, TaskOrder, TaskReason, TaskStatus
 from mdm_matching.domain.online import evidence_of
 from mdm_matching.domain.ports import SubjectFeatures
 
@@ -172,13 +172,16 @@ async def test_one_task_per_pair_ordered_by_probability(
             await graph.write(lambda tx, e=evidence: GraphReviewStore(tx).open_task(
                 str(uuid.uuid4()), e, reason=TaskReason.UNCERTAIN, at=NOW))  # fmt: skip
 
-    page = await graph.read(lambda tx: GraphReviewStore(tx).tasks(
-        statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id, after=None,
-        limit=2))  # fmt: skip
+    wanted = TaskFilter(statuses=(TaskStatus.OPEN,), person_id=anchor.id)
+    order = TaskOrder.PROBABILITY_DESC
+    page = await graph.read(
+        lambda tx: GraphReviewStore(tx).tasks(wanted, order=order, after=None, limit=2)
+    )
     assert page.has_more
-    rest = await graph.read(lambda tx: GraphReviewStore(tx).tasks(
-        statuses=[TaskStatus.OPEN], min_probability=0, person_id=anchor.id,
-        after=(page.tasks[-1].evidence.probability, page.tasks[-1].id), limit=2))  # fmt: skip
+    last = page.sort_keys[-1]
+    rest = await graph.read(
+        lambda tx: GraphReviewStore(tx).tasks(wanted, order=order, after=last, limit=2)
+    )
     tasks = page.tasks + rest.tasks
     assert len(tasks) == 3
     assert not rest.has_more

@@ -3,7 +3,8 @@
 Labels come from constants; every value is a parameter. Review tasks and decisions
 are read and written by ``review_store.py``.
 
-    (:MatchSubject {personId, features..., fingerprint})-[:BLOCKED_BY]->(:BlockKey {key, size})
+    (:MatchSubject {personId, features..., fingerprint, sources})
+        -[:BLOCKED_BY]->(:BlockKey {key, size})
     (:ReviewTask {id, pairKey, leftId, rightId, probability, ...})
     (:MatchDecision {id, pairKey, verdict, actor, at, ...})      append-only audit
     (:MatchModel {name: "current", parameters})                  the trained model
@@ -59,6 +60,12 @@ SCHEMA = (
     f"CREATE INDEX review_task_job IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.jobId)",
     f"CREATE INDEX match_decision_pair IF NOT EXISTS FOR (d:{DECISION}) ON (d.pairKey)",
     f"CREATE INDEX match_decision_task IF NOT EXISTS FOR (d:{DECISION}) ON (d.taskId)",
+    # The queue's orders (see review_store.py) and its filters.
+    f"CREATE INDEX review_task_score_key IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.scoreKey)",
+    f"CREATE INDEX review_task_age_key IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.ageKey)",
+    f"CREATE INDEX review_task_assignee IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.assignee)",
+    f"CREATE INDEX match_subject_family IF NOT EXISTS FOR (s:{SUBJECT}) ON (s.family)",
+    f"CREATE INDEX match_subject_sources IF NOT EXISTS FOR (s:{SUBJECT}) ON (s.sources)",
 )
 
 _FEATURES = {  # MatchRecord attribute -> property
@@ -173,13 +180,20 @@ class GraphSubjectStore:
         await delete_unused_keys(self._tx, [row["key"] for row in rows])
 
     async def save_features(
-        self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime
+        self,
+        record: MatchRecord,
+        *,
+        keys: Sequence[str],
+        fingerprint: str,
+        at: datetime,
+        sources: Sequence[str] = (),
     ) -> None:
         await self._unblock(record.id, keep=keys)
         await self._tx.run(
             "subject.save_features",
             f"MATCH (s:{SUBJECT} {{personId: $personId}}) "
-            "SET s += $props, s.fingerprint = $fingerprint, s.featuresAt = $at "
+            "SET s += $props, s.fingerprint = $fingerprint, s.featuresAt = $at, "
+            "s.sources = $sources "
             f"WITH s UNWIND $keys AS key MERGE (k:{BLOCK_KEY} {{key: key}}) "
             f"ON CREATE SET k.size = 0 WITH s, k WHERE NOT (s)-[:{BLOCKED_BY}]->(k) "
             f"CREATE (s)-[:{BLOCKED_BY}]->(k) SET k.size = k.size + 1",
@@ -188,6 +202,7 @@ class GraphSubjectStore:
             fingerprint=fingerprint,
             keys=list(keys),
             at=at,
+            sources=sorted(sources),
         )
 
     async def save_many(self, records: Sequence[SubjectFeatures], *, at: datetime) -> None:
@@ -197,7 +212,7 @@ class GraphSubjectStore:
         erased = await self.erased([r.record.id for r in records])
         rows = [{"personId": r.record.id, "props": _features_props(r.record),
                  "fingerprint": r.fingerprint, "keys": list(r.keys),
-                 "profileCreatedAt": r.profile_created_at}
+                 "profileCreatedAt": r.profile_created_at, "sources": sorted(r.sources)}
                 for r in records if r.record.id not in erased]  # fmt: skip
         if not rows:
             return
@@ -206,7 +221,7 @@ class GraphSubjectStore:
             f"UNWIND $rows AS row MERGE (s:{SUBJECT} {{personId: row.personId}}) "
             "ON CREATE SET s.registeredAt = $at "
             "SET s += row.props, s.mergedInto = null, s.fingerprint = row.fingerprint, "
-            "s.featuresAt = $at, "
+            "s.featuresAt = $at, s.sources = row.sources, "
             "s.profileCreatedAt = coalesce(s.profileCreatedAt, row.profileCreatedAt)",
             rows=rows,
             at=at,

@@ -24,6 +24,7 @@ BATCH = 200  # persons per call when reading many
 PERSON_FIELDS = """
     id createdAt givenName familyName suffix birthDate email phone
     address { street houseNumber postalCode city }
+    sourceRecords { source }
 """
 PERSON_QUERY = f"""
 query MatchingPerson($id: ID!) {{ person(id: $id) {{ {PERSON_FIELDS} }} }}
@@ -60,8 +61,13 @@ def record_from_person(person: dict[str, Any]) -> MatchRecord:
 
 def view_of(requested_id: str, person: dict[str, Any]) -> ProfileView:
     created = person.get("createdAt")
-    return ProfileView(requested_id, record_from_person(person),
-                       datetime.fromisoformat(created) if created else None)  # fmt: skip
+    sources = sorted({r["source"] for r in person.get("sourceRecords") or ()})
+    return ProfileView(
+        requested_id,
+        record_from_person(person),
+        datetime.fromisoformat(created) if created else None,
+        tuple(sources),
+    )
 
 
 class ProfileClient:

@@ -98,6 +98,47 @@ class ReviewTask:
     created_at: datetime
     updated_at: datetime
     note: str | None = None
+    # The steward (principal subject) working on it; one at a time.
+    assignee: str | None = None
+    assigned_at: datetime | None = None
+
+
+class TaskOrder(StrEnum):
+    """How the queue is sorted; ties in each order by task id, so pages stay stable."""
+
+    PROBABILITY_DESC = "PROBABILITY_DESC"
+    PROBABILITY_ASC = "PROBABILITY_ASC"
+    OLDEST_FIRST = "OLDEST_FIRST"
+    NEWEST_FIRST = "NEWEST_FIRST"
+
+
+UNRESOLVED = (TaskStatus.OPEN, TaskStatus.DEFERRED)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskFilter:
+    """Which review tasks a steward looks at. ``family_prefix`` is folded as the engine
+    folds names; ``source`` is a source system either side has a record from."""
+
+    statuses: tuple[TaskStatus, ...] = UNRESOLVED
+    reasons: tuple[TaskReason, ...] | None = None  # None: any reason
+    min_probability: float = 0.0
+    max_probability: float = 1.0
+    created_after: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    person_id: str | None = None
+    source: str | None = None
+    assignee: str | None = None
+    family_prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    """Unresolved tasks counted, for a steward's overview."""
+
+    open: int
+    deferred: int
+    by_reason: dict[TaskReason, int]
 
 
 @dataclass(frozen=True)
@@ -117,6 +158,10 @@ class Decision:
     # neither record changes materially.
     left_fingerprint: str
     right_fingerprint: str
+    # The evidence the pair had when decided; empty for decisions recorded before
+    # matching kept it.
+    contributions: tuple[Contribution, ...] = ()
+    conflicts: tuple[str, ...] = ()
 
     @classmethod
     def about(
@@ -129,4 +174,5 @@ class Decision:
             at=at, note=note, task_id=task_id, merge_id=merge_id,
             probability=evidence.probability, left_fingerprint=evidence.left_fingerprint,
             right_fingerprint=evidence.right_fingerprint,
+            contributions=evidence.contributions, conflicts=evidence.conflicts,
         )  # fmt: skip

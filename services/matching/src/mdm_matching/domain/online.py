@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -125,9 +126,15 @@ async def rejected_pairs(
 
 
 async def _plan(
-    record: MatchRecord, stores: Stores, *, policy: Policy, scorers: ScorerCache, now: datetime,
+    record: MatchRecord,
+    stores: Stores,
+    *,
+    policy: Policy,
+    scorers: ScorerCache,
+    now: datetime,
     profile_created_at: datetime | None = None,
-) -> _Plan:  # fmt: skip
+    sources: Sequence[str] = (),
+) -> _Plan:
     keys = blocking.keys_of(record)
     own = fingerprint(record)
     subject = await stores.subjects.register(
@@ -137,7 +144,7 @@ async def _plan(
         # Erased (never registered again) or processing restricted: neither merged
         # nor proposed. A restricted person is matched again once it is lifted.
         return _Plan(None, None, [], 0)
-    await stores.subjects.save_features(record, keys=keys, fingerprint=own, at=now)
+    await stores.subjects.save_features(record, keys=keys, fingerprint=own, at=now, sources=sources)
     candidates = await stores.subjects.sharing_keys(
         record.id, keys, max_block=policy.max_block, limit=policy.max_candidates
     )
@@ -194,7 +201,13 @@ async def match_person(
     created = view.created_at
     plan = await transactions.write(
         lambda s: _plan(
-            view.record, s, policy=policy, scorers=scorers, now=now, profile_created_at=created
+            view.record,
+            s,
+            policy=policy,
+            scorers=scorers,
+            now=now,
+            profile_created_at=created,
+            sources=view.sources,
         )
     )
     outcome.decision_ms = (time.perf_counter() - started) * 1000

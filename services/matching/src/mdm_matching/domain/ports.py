@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -15,7 +15,10 @@ from mdm_matching.domain.models import (
     MatchCandidate,
     MatchSubject,
     PairEvidence,
+    QueueSummary,
     ReviewTask,
+    TaskFilter,
+    TaskOrder,
     TaskReason,
     TaskStatus,
 )
@@ -34,6 +37,7 @@ class SubjectFeatures:
     keys: tuple[str, ...]
     fingerprint: str
     profile_created_at: datetime | None = None  # when the profile service created it
+    sources: tuple[str, ...] = ()  # source systems with a record of the person
 
 
 @dataclass(frozen=True)
@@ -64,9 +68,16 @@ class SubjectStore(Protocol):
     async def get_many(self, person_ids: Sequence[str]) -> dict[str, MatchSubject]: ...
 
     async def save_features(
-        self, record: MatchRecord, *, keys: Sequence[str], fingerprint: str, at: datetime
+        self,
+        record: MatchRecord,
+        *,
+        keys: Sequence[str],
+        fingerprint: str,
+        at: datetime,
+        sources: Sequence[str] = (),
     ) -> None:
-        """Store a subject's features and replace its blocking keys."""
+        """Store a subject's features (and its source systems) and replace its
+        blocking keys."""
         ...
 
     async def save_many(self, records: Sequence[SubjectFeatures], *, at: datetime) -> None:
@@ -116,6 +127,8 @@ class SubjectStore(Protocol):
 class TaskPage:
     tasks: list[ReviewTask]
     has_more: bool
+    # Each task's position in the order (opaque): what ``after`` takes to go on.
+    sort_keys: list[str] = field(default_factory=list)
 
 
 class ReviewStore(Protocol):
@@ -132,15 +145,20 @@ class ReviewStore(Protocol):
     async def get_task(self, task_id: str) -> ReviewTask | None: ...
 
     async def tasks(
-        self,
-        *,
-        statuses: Sequence[TaskStatus],
-        min_probability: float,
-        person_id: str | None,
-        after: tuple[float, str] | None,
-        limit: int,
+        self, wanted: TaskFilter, *, order: TaskOrder, after: str | None, limit: int
     ) -> TaskPage:
-        """Highest probability first (ties by id)."""
+        """A page of the queue in ``order``; ``after`` is the ``sort_key`` of the last
+        task of the page before."""
+        ...
+
+    async def count_tasks(self, wanted: TaskFilter) -> int: ...
+
+    async def summary(self, *, assignee: str | None) -> QueueSummary:
+        """OPEN and DEFERRED tasks counted (only the assignee's, if given)."""
+        ...
+
+    async def assign(self, task_id: str, assignee: str | None, *, at: datetime) -> None:
+        """Set (or, with ``None``, clear) the task's assignee."""
         ...
 
     async def open_tasks_of(self, person_ids: Sequence[str]) -> dict[str, list[ReviewTask]]: ...
@@ -302,6 +320,7 @@ class ProfileView:
     requested_id: str
     record: MatchRecord  # record.id is the survivor's id when the requested one was merged
     created_at: datetime | None = None  # when the profile service created the person
+    sources: tuple[str, ...] = ()  # source systems of its source records
 
     @property
     def merged_into(self) -> str | None:

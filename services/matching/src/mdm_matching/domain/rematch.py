@@ -195,7 +195,7 @@ async def _refresh(ids: Sequence[str], *, profiles: Profiles, transactions: Tran
     # Persons gone from the profile service are left out: nothing to compare with.
     merged = [(i, v.merged_into) for i, v in views.items() if v.merged_into is not None]
     active = [SubjectFeatures(v.record, tuple(blocking.keys_of(v.record)), fingerprint(v.record),
-                              v.created_at)
+                              v.created_at, v.sources)
               for v in views.values() if v.merged_into is None]  # fmt: skip
 
     async def save(stores: Stores) -> int:

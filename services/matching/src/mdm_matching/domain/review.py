@@ -3,6 +3,8 @@
 A decision is recorded only once it took effect: MERGE after the profile service
 merged, so a failed merge leaves the task open and nothing recorded. A task
 decided once is not decided again (CONFLICT); a DEFERRED task stays in the queue.
+A steward may take an unresolved task (assign) so that others leave it alone, and
+give it back (release); deciding leaves the assignment as it is.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import uuid
 from dataclasses import replace
 from datetime import datetime
 
-from mdm_common.auth import Principal
-from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_common.auth import Principal, Role
+from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mdm_matching.domain.models import Decision, ReviewTask, TaskStatus, Verdict
 from mdm_matching.domain.ports import Profiles
 from mdm_matching.domain.stores import Stores, Transactions
@@ -137,3 +139,43 @@ async def undo_merge(
                    at=now, note=note)  # fmt: skip
     await transactions.write(lambda s: s.reviews.record_decision(undo))
     return undo
+
+
+async def assign(
+    task_id: str, *, actor: Principal, transactions: Transactions, now: datetime
+) -> ReviewTask:
+    """The task is the caller's to work on; asking again for one's own task changes nothing."""
+
+    async def take(stores: Stores) -> ReviewTask:
+        task = await _open_task(stores, task_id)
+        if task.assignee == actor.subject:
+            return task
+        if task.assignee is not None:
+            raise Conflict(
+                f"Review task {task_id} is assigned to {task.assignee} already.", field="id"
+            )
+        await stores.reviews.assign(task_id, actor.subject, at=now)
+        return replace(task, assignee=actor.subject, assigned_at=now)
+
+    return await transactions.write(take)
+
+
+async def release(
+    task_id: str, *, actor: Principal, transactions: Transactions, now: datetime
+) -> ReviewTask:
+    """Give the task back to the queue: its assignee may, and an admin."""
+
+    async def give_back(stores: Stores) -> ReviewTask:
+        task = await _open_task(stores, task_id)
+        if task.assignee is None:
+            return task
+        if task.assignee != actor.subject and Role.ADMIN not in actor.roles:
+            raise Forbidden(
+                f"Review task {task_id} is assigned to {task.assignee}: only they or an "
+                "admin can release it.",
+                field="id",
+            )
+        await stores.reviews.assign(task_id, None, at=now)
+        return replace(task, assignee=None, assigned_at=None)
+
+    return await transactions.write(give_back)

@@ -45,7 +45,11 @@ async def save_view(stores: Stores, view: ProfileView, now: datetime) -> None:
     if subject.merged_into is not None:  # active again: an unmerge this service missed
         await stores.subjects.set_merged_into(record.id, None)
     await stores.subjects.save_features(
-        record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=now
+        record,
+        keys=blocking.keys_of(record),
+        fingerprint=fingerprint(record),
+        at=now,
+        sources=view.sources,
     )
 
 

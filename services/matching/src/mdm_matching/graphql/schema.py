@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -18,9 +18,11 @@ from mdm_common.auth import Role
 from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
+from mdm_common.text import fold
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.domain import models as m
 from mdm_matching.domain import online, review, training
+from mdm_matching.domain.engine.model import Contribution
 from mdm_matching.graphql.context import MatchingContext
 from mdm_matching.graphql.privacy import PrivacyMutation, PrivacyQuery
 from mdm_matching.graphql.rematch import RematchMutation, RematchQuery
@@ -114,6 +116,13 @@ class FieldContribution:
     weight: float = strawberry.field(description="Match weight in bits (log2 Bayes factor).")
 
 
+def _explanation(contributions: Sequence[Contribution]) -> list[FieldContribution]:
+    return [
+        FieldContribution(comparison=c.comparison, level=c.level, weight=c.weight)
+        for c in contributions
+    ]
+
+
 @strawberry.type(description="One audit entry: who decided what about a pair, when.")
 class MatchDecision:
     id: strawberry.ID
@@ -128,11 +137,20 @@ class MatchDecision:
     probability: float | None
     left: Person
     right: Person
+    explanation: list[FieldContribution] = strawberry.field(
+        description="Each field's contribution to the score when decided (empty for "
+        "decisions recorded before matching kept it)."
+    )
+    conflicts: list[str] = strawberry.field(
+        description="Identity guards that fired on the pair when decided."
+    )
 
     @classmethod
     def from_model(cls, d: m.Decision) -> MatchDecision:
         left, right = d.pair_key.split("|")
         return cls(
+            explanation=_explanation(d.contributions),
+            conflicts=list(d.conflicts),
             id=strawberry.ID(d.id), verdict=d.verdict, actor=d.actor, at=d.at, note=d.note,
             task_id=strawberry.ID(d.task_id) if d.task_id else None,
             merge_id=strawberry.ID(d.merge_id) if d.merge_id else None,
@@ -160,6 +178,10 @@ class ReviewTask:
     created_at: datetime
     updated_at: datetime
     note: str | None
+    assignee: str | None = strawberry.field(
+        default=None, description="The steward working on it (principal subject); null: nobody."
+    )
+    assigned_at: datetime | None = None
 
     @strawberry.field(description="Decisions taken on this task, oldest first.")
     async def decisions(self, info: Info) -> list[MatchDecision]:
@@ -173,10 +195,9 @@ class ReviewTask:
             id=strawberry.ID(t.id), left=Person(id=strawberry.ID(e.left_id)),
             right=Person(id=strawberry.ID(e.right_id)), probability=e.probability,
             match_weight=e.weight, reason=t.reason, status=t.status,
-            explanation=[FieldContribution(comparison=c.comparison, level=c.level,
-                                           weight=c.weight) for c in e.contributions],
+            explanation=_explanation(e.contributions),
             conflicts=list(e.conflicts), created_at=t.created_at, updated_at=t.updated_at,
-            note=t.note,
+            note=t.note, assignee=t.assignee, assigned_at=t.assigned_at,
         )  # fmt: skip
 
 
@@ -196,21 +217,48 @@ class ReviewTaskEdge:
 class ReviewTaskConnection:
     edges: list[ReviewTaskEdge]
     page_info: PageInfo
+    wanted: strawberry.Private[m.TaskFilter]
+
+    @strawberry.field(description="The number of tasks matching the filters.")
+    async def total_count(self, info: Info) -> int:
+        wanted = self.wanted
+        return await info.context.transactions.read(lambda s: s.reviews.count_tasks(wanted))
 
 
-def _cursor(task: m.ReviewTask) -> str:
-    raw = json.dumps([task.evidence.probability, task.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
+ReviewTaskOrder = strawberry.enum(
+    m.TaskOrder, name="ReviewTaskOrder", description="How the review queue is sorted."
+)
 
 
-def _after(cursor: str | None) -> tuple[float, str] | None:
+@strawberry.type(description="How many tasks a review queue holds.")
+class ReviewReasonCount:
+    reason: ReviewReason  # type: ignore[valid-type]
+    count: int
+
+
+@strawberry.type(description="The unresolved review tasks counted.")
+class ReviewQueueSummary:
+    open: int
+    deferred: int
+    by_reason: list[ReviewReasonCount] = strawberry.field(
+        description="OPEN and DEFERRED tasks by reason."
+    )
+
+
+def _cursor(order: m.TaskOrder, sort_key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([order.value, sort_key]).encode()).decode()
+
+
+def _after(cursor: str | None, order: m.TaskOrder) -> str | None:
     if not cursor:
         return None
     try:
-        probability, task_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return float(probability), str(task_id)
+        cursor_order, sort_key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError, binascii.Error) as exc:
         raise InvalidInput("after is not a cursor from this queue.", field="after") from exc
+    if cursor_order != order.value or not isinstance(sort_key, str):
+        raise InvalidInput("after is a cursor of another order of the queue.", field="after")
+    return sort_key
 
 
 @strawberry.type
@@ -227,7 +275,8 @@ class Query(RematchQuery, PrivacyQuery):
         return await info.context.graph.read(lambda tx: GraphSubjectStore(tx).count())
 
     @strawberry.field(
-        description="The review queue, most probable duplicates first. Role: steward."
+        description="The review queue, most probable duplicates first unless orderBy says "
+        "otherwise; by default the OPEN and DEFERRED tasks. Role: steward."
     )
     async def review_tasks(  # noqa: PLR0917 - the queue's filters
         self,
@@ -237,28 +286,76 @@ class Query(RematchQuery, PrivacyQuery):
         person_id: strawberry.ID | None = None,
         first: int = 20,
         after: str | None = None,
+        reasons: list[ReviewReason] | None = None,  # type: ignore[valid-type]
+        max_probability: float = 1.0,
+        created_before: datetime | None = None,
+        created_after: datetime | None = None,
+        source: str | None = None,
+        assigned_to: str | None = None,
+        name: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A family name prefix of either person (case and umlauts folded)."
+            ),
+        ] = None,
+        order_by: ReviewTaskOrder = m.TaskOrder.PROBABILITY_DESC,  # type: ignore[valid-type]
     ) -> ReviewTaskConnection:
         info.context.require(*STEWARD_ROLES)
         if not 1 <= first <= MAX_PAGE:
             raise InvalidInput(f"first must be between 1 and {MAX_PAGE}.", field="first")
-        if not 0 <= min_probability <= 1:
-            raise InvalidInput("minProbability must be between 0 and 1.", field="minProbability")
-        wanted = statuses or [m.TaskStatus.OPEN, m.TaskStatus.DEFERRED]
-        cursor = _after(after)
-        page = await info.context.transactions.read(
-            lambda s: s.reviews.tasks(
-                statuses=wanted, min_probability=min_probability,
-                person_id=str(person_id) if person_id else None, after=cursor, limit=first,
+        if not 0 <= min_probability <= max_probability <= 1:
+            raise InvalidInput(
+                "minProbability and maxProbability must hold 0 <= min <= max <= 1.",
+                field="minProbability",
             )
-        )  # fmt: skip
+        folded = fold(name) if name is not None else None
+        if name is not None and not folded:
+            raise InvalidInput("name needs at least one letter.", field="name")
+        wanted = m.TaskFilter(
+            statuses=tuple(statuses or m.UNRESOLVED),
+            reasons=tuple(reasons) if reasons else None,
+            min_probability=min_probability,
+            max_probability=max_probability,
+            created_after=created_after,
+            created_before=created_before,
+            person_id=str(person_id) if person_id else None,
+            source=source,
+            assignee=assigned_to,
+            family_prefix=folded,
+        )
+        order = m.TaskOrder(order_by)
+        cursor = _after(after, order)
+        page = await info.context.transactions.read(
+            lambda s: s.reviews.tasks(wanted, order=order, after=cursor, limit=first)
+        )
         edges = [
-            ReviewTaskEdge(cursor=_cursor(t), node=ReviewTask.from_model(t)) for t in page.tasks
+            ReviewTaskEdge(cursor=_cursor(order, key), node=ReviewTask.from_model(t))
+            for t, key in zip(page.tasks, page.sort_keys, strict=True)
         ]
         return ReviewTaskConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=page.has_more,
-                               end_cursor=edges[-1].cursor if edges else None),
-        )  # fmt: skip
+            page_info=PageInfo(
+                has_next_page=page.has_more, end_cursor=edges[-1].cursor if edges else None
+            ),
+            wanted=wanted,
+        )
+
+    @strawberry.field(description="The unresolved review tasks counted. Role: steward.")
+    async def review_queue_summary(
+        self, info: Info, assigned_to: str | None = None
+    ) -> ReviewQueueSummary:
+        info.context.require(*STEWARD_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: s.reviews.summary(assignee=assigned_to)
+        )
+        return ReviewQueueSummary(
+            open=found.open,
+            deferred=found.deferred,
+            by_reason=[
+                ReviewReasonCount(reason=reason, count=count)
+                for reason, count in found.by_reason.items()
+            ],
+        )
 
     @strawberry.field(
         description="Every decision about pairs involving a person, oldest first: automatic "
@@ -373,6 +470,29 @@ class Mutation(RematchMutation, PrivacyMutation):
             profiles=ctx.profiles, transactions=ctx.transactions, now=datetime.now(UTC),
         )  # fmt: skip
         return MatchDecision.from_model(found)
+
+    @strawberry.mutation(
+        description="Take an unresolved review task to work on it (idempotent); CONFLICT if "
+        "another steward holds it. Role: steward."
+    )
+    async def assign_review_task(self, info: Info, id: strawberry.ID) -> ReviewTask:  # noqa: A002 - GraphQL argument name
+        ctx = info.context
+        principal = ctx.require(*STEWARD_ROLES)
+        task = await review.assign(
+            str(id), actor=principal, transactions=ctx.transactions, now=datetime.now(UTC)
+        )
+        return ReviewTask.from_model(task)
+
+    @strawberry.mutation(
+        description="Give a review task back to the queue: its assignee or an admin. Role: steward."
+    )
+    async def release_review_task(self, info: Info, id: strawberry.ID) -> ReviewTask:  # noqa: A002 - GraphQL argument name
+        ctx = info.context
+        principal = ctx.require(*STEWARD_ROLES)
+        task = await review.release(
+            str(id), actor=principal, transactions=ctx.transactions, now=datetime.now(UTC)
+        )
+        return ReviewTask.from_model(task)
 
     @strawberry.mutation(
         description="Undo the merge a MERGE or AUTO_MERGE decision made (the profile service "
