@@ -125,6 +125,31 @@ class TestQueue:
         assert await _page(transactions, aged, TaskOrder.PROBABILITY_DESC, 10) == [ids[1], ids[2]]
         assert await _page(transactions, aged, TaskOrder.OLDEST_FIRST, 1) == [ids[1], ids[2]]
 
+    async def test_tasks_stored_before_the_sort_keys_get_them_and_stay_in_the_queue(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        transactions = await _transactions(graph_for)
+        source = f"src-{_tag()}"
+        ids = await _queue(transactions, [0.62, 0.81], family=f"Alt{_tag()}", source=source)
+        wanted = TaskFilter(source=source)
+        expected = await _page(transactions, wanted, TaskOrder.OLDEST_FIRST, 10)
+
+        async def forget_keys(tx):  # type: ignore[no-untyped-def]
+            # As a task stored by an earlier release looks.
+            await tx.run(
+                "test.forget_keys",
+                "MATCH (t:ReviewTask) WHERE t.id IN $ids REMOVE t.scoreKey, t.ageKey",
+                ids=ids,
+            )
+
+        graph = graph_for("matching")
+        await graph.write(forget_keys)
+        assert await _page(transactions, wanted, TaskOrder.OLDEST_FIRST, 10) == []
+        await graph.apply_schema(SCHEMA)  # as every start of the service does
+        assert expected == ids
+        assert await _page(transactions, wanted, TaskOrder.OLDEST_FIRST, 10) == ids
+        assert await _page(transactions, wanted, TaskOrder.PROBABILITY_DESC, 1) == ids[::-1]
+
     async def test_a_decided_task_leaves_the_open_queue(
         self, graph_for: Callable[[str], GraphClient]
     ) -> None:

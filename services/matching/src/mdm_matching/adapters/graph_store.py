@@ -66,6 +66,18 @@ SCHEMA = (
     f"CREATE INDEX review_task_assignee IF NOT EXISTS FOR (t:{REVIEW_TASK}) ON (t.assignee)",
     f"CREATE INDEX match_subject_family IF NOT EXISTS FOR (s:{SUBJECT}) ON (s.family)",
     f"CREATE INDEX match_subject_sources IF NOT EXISTS FOR (s:{SUBJECT}) ON (s.sources)",
+    # Tasks stored before the queue had sort keys get them (idempotent; the same
+    # text as review_store.score_value / age_value), else they would vanish from it.
+    f"MATCH (t:{REVIEW_TASK}) WHERE t.scoreKey IS NULL OR t.ageKey IS NULL "
+    "WITH t, CASE t.status WHEN 'OPEN' THEN 'O' WHEN 'DEFERRED' THEN 'D' ELSE 'R' END AS code, "
+    "toString(toInteger(round(t.probability * 1000000000000.0))) AS digits, t.createdAt AS c "
+    "SET t.scoreKey = code + CASE WHEN t.probability >= 1 THEN '1.000000000000' "
+    "ELSE '0.' + right('000000000000' + digits, 12) END + ' ' + t.id, "
+    "t.ageKey = code + right('0000' + toString(c.year), 4) + '-' "
+    "+ right('0' + toString(c.month), 2) + '-' + right('0' + toString(c.day), 2) + 'T' "
+    "+ right('0' + toString(c.hour), 2) + ':' + right('0' + toString(c.minute), 2) + ':' "
+    "+ right('0' + toString(c.second), 2) + '.' + right('00000' + toString(c.microsecond), 6) "
+    "+ ' ' + t.id",
 )
 
 _FEATURES = {  # MatchRecord attribute -> property
