@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mdm_common.auth import Role
 from mdm_console import i18n, web
 from mdm_console.client import Gateway, GatewayError, Operations
-from mdm_console.pages import jobs, persons, review, signin
+from mdm_console.pages import compliance, jobs, persons, purposes, requests, review, signin
 from mdm_console.session import ServerSessions, SessionStore
 from mdm_console.settings import ConsoleSettings
 from mdm_console.templating import install_filters
@@ -123,6 +123,9 @@ def create_app(settings: ConsoleSettings | None = None) -> Starlette:
             *review.routes,
             *persons.routes,
             *jobs.routes,
+            *compliance.routes,
+            *requests.routes,
+            *purposes.routes,
             Mount("/static/vendor", StaticFiles(directory=HTMX_DIR), name="vendor"),
             Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
         ],

@@ -1,7 +1,7 @@
 """German and English: the browser's language unless the user chose one.
 
 English is the source language of every message; ``translations/de`` holds the
-German catalogue as a .po file, compiled in memory at start-up (no binary
+German catalogue as .po files (``translations/en`` only the schema's words), compiled in memory at start-up (no binary
 catalogue in the repository, no build step).
 """
 
@@ -27,10 +27,10 @@ _current: ContextVar[str] = ContextVar("console_language", default=DEFAULT_LANGU
 
 
 def load_catalogues(directory: Path = TRANSLATIONS_DIR) -> None:
-    _catalogues["en"] = NullTranslations()
-    for language in LANGUAGES[1:]:
+    for language in LANGUAGES:
         merged = Translations()
-        # One catalogue file per area of the console (messages.po, compliance.po, ...).
+        # One catalogue file per area of the console (messages.po, compliance.po, ...);
+        # English has only the words of the schema and the engine (enum values).
         for po in sorted((directory / language / "LC_MESSAGES").glob("*.po")):
             with po.open("rb") as source:
                 catalogue = read_po(source, locale=language)

@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from mdm_console import i18n
 
 PACKAGE = Path(i18n.__file__).resolve().parent
-CATALOGUES = PACKAGE / "translations" / "de" / "LC_MESSAGES"
+CATALOGUES = PACKAGE / "translations" / "{language}" / "LC_MESSAGES"
 # Enums the pages show through the |words filter (schema words, not extracted).
 SHOWN_ENUMS = (
     "ReviewReason",
@@ -28,9 +28,13 @@ SDL = PACKAGE.parents[2] / "gateway" / "subgraphs"
 
 
 def german() -> dict[str, str]:
+    return translated("de")
+
+
+def translated(language: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for po in CATALOGUES.glob("*.po"):
-        for message in read_po(io.BytesIO(po.read_bytes()), locale="de"):
+    for po in Path(str(CATALOGUES).format(language=language)).glob("*.po"):
+        for message in read_po(io.BytesIO(po.read_bytes()), locale=language):
             if not message.id:
                 continue
             key = message.id[0] if isinstance(message.id, tuple) else message.id
@@ -56,15 +60,16 @@ def test_every_extracted_message_has_a_german_translation() -> None:
     assert missing == []
 
 
+@pytest.mark.parametrize("language", ["de", "en"])
 @pytest.mark.parametrize("enum", SHOWN_ENUMS)
-def test_schema_words_shown_on_pages_are_translated(enum: str) -> None:
+def test_schema_words_shown_on_pages_are_translated(enum: str, language: str) -> None:
     sdl = "\n".join(p.read_text() for p in SDL.glob("*.graphql"))
     body = re.search(r"enum " + enum + r" \{(.*?)\}", sdl, re.S)
     assert body is not None
     values = [
         v.strip() for v in body.group(1).splitlines() if v.strip() and not v.strip().startswith('"')
     ]
-    assert [v for v in values if v not in german()] == []
+    assert [v for v in values if v not in translated(language)] == []
 
 
 def test_placeholders_survive_translation() -> None:

@@ -151,6 +151,8 @@ async def contact_check(request: Request) -> Response:
     purpose = by_code.get(q.get("purpose", "")) or (purposes[0] if purposes else None)
     channels = purpose["channels"] if purpose else []
     channel = q.get("channel", "") if q.get("channel") in channels else ""
+    if not channel and channels:
+        channel = channels[0]
     context: dict[str, Any] = {
         "purposes": purposes,
         "purpose": purpose,
@@ -216,7 +218,7 @@ def _check_url(person_id: str, purpose: dict[str, Any] | None, channel: str, at:
     pairs = [("person", person_id)]
     if purpose:
         pairs.append(("purpose", purpose["code"]))
-        pairs.append(("channel", channel or purpose["channels"][0]))
+        pairs.append(("channel", channel))
     if at:
         pairs.append(("at", at))
     return "/compliance?" + urlencode(pairs)

@@ -31,6 +31,7 @@ ORDERS = {
 DECISIONS = {"MERGE", "NOT_A_MATCH", "DEFER"}
 MAX_NOTE = 2000
 _QUEUE_IDS = "queue_ids"
+_QUEUE_URL = "queue_url"
 _FLASH = "flash"
 
 
@@ -113,6 +114,7 @@ async def queue(request: Request) -> Response:
     )
     tasks = [edge["node"] for edge in data["reviewTasks"]["edges"]]
     web.session(request)[_QUEUE_IDS] = [t["id"] for t in tasks]
+    web.session(request)[_QUEUE_URL] = filters.query(after=filters.after)
     counts = {c["reason"]: c["count"] for c in data["reviewQueueSummary"]["byReason"]}
     context = {
         "filters": filters,
@@ -214,18 +216,19 @@ async def decide(request: Request) -> Response:
 
 
 async def _next_task_url(request: Request, done_id: str) -> str:
-    """The next task of the steward's queue view, else the first open one."""
-    ids: list[str] = web.session(request).get(_QUEUE_IDS, [])
+    """The next task of the steward's queue view; back to that view at its end. A
+    task opened from elsewhere is followed by the first open task of the queue."""
+    session = web.session(request)
+    ids: list[str] = session.get(_QUEUE_IDS, [])
     if done_id in ids:
         rest = ids[ids.index(done_id) + 1 :]
-        web.session(request)[_QUEUE_IDS] = [i for i in ids if i != done_id]
-        if rest:
-            return f"/review/tasks/{rest[0]}"
+        session[_QUEUE_IDS] = [i for i in ids if i != done_id]
+        return f"/review/tasks/{rest[0]}" if rest else session.get(_QUEUE_URL, "/review")
     data = await web.ask(request, "NextReviewTasks", first=2)
     following = [
         e["node"]["id"] for e in data["reviewTasks"]["edges"] if e["node"]["id"] != done_id
     ]
-    return f"/review/tasks/{following[0]}" if following else "/review?done=1"
+    return f"/review/tasks/{following[0]}" if following else "/review"
 
 
 @web.action(Role.STEWARD)

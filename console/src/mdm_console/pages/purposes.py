@@ -1,0 +1,47 @@
+"""The purpose registry with every notice version's exact text, and the records of
+processing (GDPR Art. 30) as a table and as CSV."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mdm_common.auth import Role
+from mdm_console import web
+from mdm_console.pages.compliance import safe_file_part, wording
+
+
+@web.page(Role.COMPLIANCE)
+async def purpose_list(request: Request) -> Response:
+    purposes = (await web.ask(request, "PurposeRegistry"))["purposes"]
+    for purpose in purposes:
+        # Newest version first: the one a form shows today.
+        purpose["notices_newest_first"] = list(reversed(purpose["notices"]))
+    return web.render(request, "purposes/list.html", {"purposes": purposes} | wording())
+
+
+@web.page(Role.COMPLIANCE)
+async def records(request: Request) -> Response:
+    found = (await web.ask(request, "RecordsOfProcessing"))["recordsOfProcessing"]
+    return web.render(request, "purposes/records.html", {"found": found} | wording())
+
+
+@web.page(Role.COMPLIANCE)
+async def records_csv(request: Request) -> Response:
+    found = (await web.ask(request, "RecordsOfProcessingCsv"))["recordsOfProcessing"]
+    day = safe_file_part(str(found["generatedAt"])[:10])
+    return Response(
+        found["csv"],
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f'attachment; filename="records-of-processing-{day}.csv"'
+        },
+    )
+
+
+routes = [
+    Route("/purposes", purpose_list),
+    Route("/purposes/records", records),
+    Route("/purposes/records.csv", records_csv),
+]

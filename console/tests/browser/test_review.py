@@ -1,0 +1,178 @@
+"""A steward's day in the browser: the queue, three tasks cleared by keyboard only,
+the merge preview with its consent change, the merge history and its undo."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from playwright.sync_api import Page, expect
+
+from mdm_infra import demo
+from mdm_infra.client import GatewayClient
+
+from .conftest import eventually
+
+TASKS = """query($name: String) { reviewTasks(name: $name, first: 20) {
+  edges { node { id left { id } right { id } } } } }"""
+REMATCH = "mutation($id: ID!) { rematchPerson(personId: $id) { reviewTaskIds } }"
+PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
+
+
+def _ingest(gateway: GatewayClient, source: str, **fields: str) -> str:
+    record = {"sourceId": uuid.uuid4().hex[:16]} | fields
+    result = gateway.execute(demo.INGEST, {"source": source, "records": [record]})
+    return str(result["ingestSourceRecords"]["records"][0]["personId"])
+
+
+def _uncertain_pair(gateway: GatewayClient, family: str) -> tuple[str, str]:
+    """Same name and postal code, nothing else known: a steward must decide."""
+    place = {"postalCode": str(10000 + uuid.uuid4().int % 90000), "city": "Berlin"}
+    first = _ingest(
+        gateway, "crm", givenName="Jürgen", familyName=family, street="Gartenweg 2", **place
+    )
+    second = _ingest(
+        gateway, "shop", givenName="Jürgen", familyName=family, street="Lindenstraße 9", **place
+    )
+    return first, second
+
+
+def _tasks(gateway: GatewayClient, prefix: str) -> list[dict[str, Any]]:
+    return [e["node"] for e in gateway.execute(TASKS, {"name": prefix})["reviewTasks"]["edges"]]
+
+
+def _task_id(page: Page) -> str:
+    return page.url.rsplit("/", 1)[-1]
+
+
+def test_a_steward_clears_three_tasks_by_keyboard_and_undoes_the_merge(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str, shoot
+) -> None:
+    prefix = "Tastatur" + uuid.uuid4().hex[:6]
+    pairs = [_uncertain_pair(app_gateway, f"{prefix}{suffix}") for suffix in ("a", "b", "c")]
+    persons = {pid: pair for pair in pairs for pid in pair}
+    assert eventually(lambda: len(_tasks(app_gateway, prefix)) == 3, timeout_s=40)
+    # The person who would be merged away agreed to the newsletter; the survivor
+    # (known longer) did not: whichever pair is merged, the preview must say so.
+    for _, newer in pairs:
+        app_gateway.execute(demo.RECORD_CONSENT, {"input": demo.newsletter_consent(newer)})
+
+    page = sign_in("steward", name="Stefanie")
+    page.goto(f"{console_url}/review?name={quote(prefix)}")
+    expect(page.get_by_text("3 tasks match these filters")).to_be_visible()
+    shoot(page, "review-queue")
+
+    page.keyboard.press("j")  # opens the first task
+    expect(page.get_by_role("heading", name="Review task")).to_be_visible()
+    expect(page.get_by_text("What a merge would do")).to_be_visible()
+    expect(page.locator(".consent-change")).to_contain_text("changes 1 contact permission")
+    expect(page.locator("table.consent-preview tr.changes")).to_contain_text("Newsletter")
+    shoot(page, "review-task")
+    merged_task = _task_id(page)
+    page.keyboard.press("m")
+    page.wait_for_url(lambda url: not url.endswith(merged_task))
+    rejected_task = _task_id(page)
+    page.keyboard.press("n")
+    page.wait_for_url(lambda url: not url.endswith(rejected_task))
+    deferred_task = _task_id(page)
+    page.keyboard.press("d")
+    page.wait_for_url(lambda url: "/review?" in url)  # back to the queue view at its end
+    assert len({merged_task, rejected_task, deferred_task}) == 3
+
+    # The deferred task stays queued; the other two are gone from the queue.
+    left = {t["id"] for t in _tasks(app_gateway, prefix)}
+    assert left == {deferred_task}
+    # Not a duplicate is remembered: matching the pair again proposes nothing.
+    rejected_pair = next(
+        pair
+        for pair in pairs
+        if any(e["id"] == rejected_task for e in _decided(app_gateway, pair[1]))
+    )
+    assert app_gateway.execute(REMATCH, {"id": rejected_pair[1]})["rematchPerson"] == {
+        "reviewTaskIds": []
+    }
+
+    # The merge shows in the survivor's history with its evidence, and is undone there.
+    merged_pair = next(
+        pair
+        for pair in pairs
+        if any(e["id"] == merged_task for e in _decided(app_gateway, pair[1]))
+    )
+    survivor, gone = merged_pair
+    assert app_gateway.execute(PERSON, {"id": gone})["person"]["id"] == survivor
+    page.goto(f"{console_url}/persons/{survivor}")
+    history = page.locator("section.merges article.verdict-merge")
+    expect(history).to_contain_text("merged by a steward")
+    expect(history.locator("table.evidence")).to_contain_text("given name")
+    shoot(page, "person-360")
+    page.once("dialog", lambda dialog: dialog.accept())
+    history.get_by_role("button", name="Undo merge").click()
+    expect(page.get_by_text("The merge was undone")).to_be_visible()
+    assert app_gateway.execute(PERSON, {"id": gone})["person"]["id"] == gone
+    assert persons[gone] == merged_pair
+
+
+DECISIONS = "query($id: ID!) { matchDecisions(personId: $id) { taskId verdict } }"
+
+
+def _decided(gateway: GatewayClient, person_id: str) -> list[dict[str, str]]:
+    return [
+        {"id": d["taskId"], "verdict": d["verdict"]}
+        for d in gateway.execute(DECISIONS, {"id": person_id})["matchDecisions"]
+        if d["taskId"]
+    ]
+
+
+def test_a_task_decided_by_someone_else_says_so_and_reloads(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
+) -> None:
+    prefix = "Zweit" + uuid.uuid4().hex[:6]
+    _uncertain_pair(app_gateway, prefix)
+    found = eventually(lambda: _tasks(app_gateway, prefix), timeout_s=40)
+    task_id = found[0]["id"]
+    page = sign_in("steward")
+    page.goto(f"{console_url}/review/tasks/{task_id}")
+    app_gateway.execute(
+        "mutation($id: ID!) { decideReviewTask(id: $id, decision: NOT_A_MATCH) { id } }",
+        {"id": task_id},
+    )
+    page.get_by_role("button", name="Merge").click()
+    expect(page.locator(".flash.warning")).to_contain_text("decided already")
+    expect(page.locator("form.decide")).to_have_count(0)  # reloaded: nothing left to decide
+    expect(page.get_by_text("not a duplicate")).to_be_visible()
+
+
+def test_a_script_in_a_name_is_shown_as_text(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
+) -> None:
+    hostile = "<script>alert(1)</script>"
+    person = _ingest(
+        app_gateway,
+        "crm",
+        givenName="<img src=x onerror=alert(2)>",
+        familyName=hostile,
+        postalCode="10115",
+        city="Berlin",
+    )
+    page = sign_in("steward", "compliance")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{console_url}/persons/{person}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(hostile)
+    assert page.locator("main script").count() == 0
+    assert page.locator("main img").count() == 0
+    assert dialogs == []
+
+
+def test_jobs_start_a_rematch_and_show_its_progress(
+    sign_in: Callable[..., Page], console_url: str, shoot
+) -> None:
+    page = sign_in("steward")
+    page.goto(f"{console_url}/jobs")
+    page.get_by_label("Partitions").fill("2")
+    page.get_by_role("button", name="Start re-match").click()
+    expect(page.get_by_role("heading", name="Re-matching job")).to_be_visible()
+    expect(page.locator("#job")).to_have_attribute("data-status", "DONE", timeout=60_000)
+    shoot(page, "jobs-rematch")
