@@ -169,14 +169,16 @@ async def contact_check(request: Request) -> Response:
     }
     if not person_id and (name or email):
         data = await web.ask(
-            request, "ComplianceFindPersons", name=name or None, email=email or None, first=MAX_SEARCH
+            request,
+            "ComplianceFindPersons",
+            name=name or None,
+            email=email or None,
+            first=MAX_SEARCH,
         )
         found = [e["node"] for e in data["searchPersons"]["edges"]]
         context["found"] = found
         context["more_found"] = data["searchPersons"]["pageInfo"]["hasNextPage"]
-        context["choose"] = {
-            p["id"]: _check_url(p["id"], purpose, channel, at_text) for p in found
-        }
+        context["choose"] = {p["id"]: _check_url(p["id"], purpose, channel, at_text) for p in found}
         if len(found) == 1:
             person_id = found[0]["id"]
     moment = parse_moment(at_text)
@@ -248,9 +250,7 @@ async def consent_history(request: Request) -> Response:
         person_or_none(request, person_id), web.ask(request, "ConsentProof", id=person_id)
     )
     events = data["consentHistory"]
-    notices = {
-        (p["code"], n["version"]): n for p in data["purposes"] for n in p["notices"]
-    }
+    notices = {(p["code"], n["version"]): n for p in data["purposes"] for n in p["notices"]}
     names = {p["code"]: p["name"] for p in data["purposes"]}
     confirmed_by = {e["confirms"]: e for e in events if e["type"] == "CONFIRMED" and e["confirms"]}
     by_id = {e["id"]: e for e in events}
@@ -301,12 +301,11 @@ async def consent_document(request: Request) -> Response:
     )
     document = data["consentHistoryDocument"]
     if request.url.path.endswith(".md"):
+        name = f"consent-history-{_safe(person_id)}.md"
         return Response(
             document["text"],
             media_type="text/markdown; charset=utf-8",
-            headers={
-                "content-disposition": f'attachment; filename="consent-history-{_safe(person_id)}.md"'
-            },
+            headers={"content-disposition": f'attachment; filename="{name}"'},
         )
     return web.render(
         request,
@@ -315,12 +314,12 @@ async def consent_document(request: Request) -> Response:
     )
 
 
-def _safe(text: str) -> str:
+def safe_file_part(text: str) -> str:
     """A file name part: letters, digits and dashes only."""
     return "".join(c for c in text if c.isascii() and (c.isalnum() or c == "-"))[:80] or "x"
 
 
-safe_file_part = _safe
+_safe = safe_file_part
 
 routes = [
     Route("/compliance", contact_check),

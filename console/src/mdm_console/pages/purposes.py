@@ -34,9 +34,7 @@ async def records_csv(request: Request) -> Response:
     return Response(
         found["csv"],
         media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="records-of-processing-{day}.csv"'
-        },
+        headers={"content-disposition": f'attachment; filename="records-of-processing-{day}.csv"'},
     )
 
 
