@@ -167,3 +167,60 @@ def test_unmerge_restores_both_histories(
     assert after == before
     links = compliance.execute(MERGES, {"personId": a})["consentMerges"]
     assert [(x["survivorId"], x["mergedId"], x["state"]) for x in links] == [(a, b, "UNDONE")]
+
+
+PREVIEW = """query($survivorId: ID!, $mergedId: ID!) {
+  mergeContactPreview(survivorId: $survivorId, mergedId: $mergedId) {
+    purpose purposeName channel allowedBefore allowedAfter reasonBefore reasonAfter
+    mergedAllowedBefore
+  }
+}"""
+READS = "query($personId: ID!) { consentReads(personId: $personId) { auditId } }"
+OUTCOME = ("allowedBefore", "reasonBefore", "mergedAllowedBefore", "allowedAfter", "reasonAfter")
+
+
+def preview_of(
+    client: GatewayClient, survivor: str, merged_id: str, purpose: str
+) -> list[dict[str, Any]]:
+    found = client.execute(PREVIEW, {"survivorId": survivor, "mergedId": merged_id})
+    return [row for row in found["mergeContactPreview"] if row["purpose"] == purpose]
+
+
+def test_a_merge_contact_preview_is_what_the_check_says_after_the_merge(
+    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+) -> None:
+    a, b = new_person(app), new_person(app)
+    record(app, b, purpose, "GRANTED")  # the merged person agreed to e-mail, the survivor not
+    before = {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)}
+    reads = {p: compliance.execute(READS, {"personId": p})["consentReads"] for p in (a, b)}
+
+    rows = preview_of(steward, a, b, purpose)
+    assert [(r["purposeName"], r["channel"]) for r in rows] == [
+        ("Offers", "EMAIL"),
+        ("Offers", "PHONE"),
+    ]
+    email, phone = (tuple(r[k] for k in OUTCOME) for r in rows)
+    assert email == (False, "NO_CONSENT", True, True, "CONSENT_GIVEN")
+    assert phone == (False, "NO_CONSENT", False, False, "NO_CONSENT")
+    assert preview_of(compliance, a, b, purpose) == rows
+    # A preview writes nothing and, like the contact check, leaves no read audit.
+    assert {p: compliance.execute(READS, {"personId": p})["consentReads"] for p in (a, b)} == reads
+    assert {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)} == before
+    assert compliance.execute(MERGES, {"personId": a})["consentMerges"] == []
+
+    merged(steward, compliance, a, b)
+    decision = check(app, a, purpose)
+    assert (decision["allowed"], decision["reason"]) == (
+        rows[0]["allowedAfter"],
+        rows[0]["reasonAfter"],
+    )
+
+
+def test_merge_contact_previews_are_for_stewards_and_compliance(
+    app: GatewayClient, steward: GatewayClient
+) -> None:
+    a, b = new_person(app), new_person(app)
+    body = app.post(PREVIEW, {"survivorId": a, "mergedId": b}).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    body = steward.post(PREVIEW, {"survivorId": a, "mergedId": a}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

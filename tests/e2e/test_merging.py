@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from mdm_infra.client import GatewayClient
 
-from .queries import GOLDEN, INGEST, MERGE, UNMERGE
+from .queries import GOLDEN, INGEST, MERGE, UNMERGE, unique_letters
 
 PROFILE = """query P($id: ID!) { person(id: $id) {
   id givenName familyName email phone mergedFrom
@@ -135,3 +136,104 @@ def test_a_merge_moves_employment_and_unmerge_moves_it_back(gateway: GatewayClie
     assert employees() == [{"personId": a, "role": "Vertrieb"}]
     gateway.execute(UNMERGE, {"mergeId": merged["mergePersons"]["merge"]["id"]})
     assert employees() == [{"personId": b, "role": "Vertrieb"}]
+
+
+PREVIEW = """query($survivorId: ID!, $mergedId: ID!) {
+  mergePreview(survivorId: $survivorId, mergedId: $mergedId) {
+    survivorId mergedId
+    fields { field survivorValue mergedValue resultValue resultSource }
+  }
+}"""
+# Each Person field of the preview, the golden attribute its lineage is under, as text.
+AS_TEXT: dict[str, tuple[str, Callable[[dict[str, Any]], str | None]]] = {
+    "givenName": ("name", lambda p: p["givenName"] or None),
+    "familyName": ("name", lambda p: p["familyName"] or None),
+    "titles": ("name", lambda p: " ".join(p["titles"]) or None),
+    "suffix": ("name", lambda p: p["suffix"]),
+    "salutation": ("salutation", lambda p: p["salutation"]),
+    "birthDate": ("birthDate", lambda p: p["birthDate"]),
+    "email": ("email", lambda p: p["email"]),
+    "phone": ("phone", lambda p: p["phone"]),
+    "address": ("address", lambda p: _one_line(p["address"])),
+    "language": ("language", lambda p: p["language"]),
+}
+
+
+def _one_line(address: dict[str, str | None] | None) -> str | None:
+    if address is None:
+        return None
+    parts = (
+        " ".join(v for v in (address["street"], address["houseNumber"]) if v),
+        " ".join(v for v in (address["postalCode"], address["city"]) if v),
+        address["country"] or "",
+    )
+    return ", ".join(p for p in parts if p) or None
+
+
+def _error_code(client: GatewayClient, survivor: str, merged: str) -> tuple[str, str]:
+    body = client.post(PREVIEW, {"survivorId": survivor, "mergedId": merged}).json()
+    error = body["errors"][0]
+    return error["extensions"]["code"], error["message"]
+
+
+def test_a_merge_preview_is_the_golden_record_the_merge_then_makes(
+    client_for: Callable[..., GatewayClient], gateway: GatewayClient
+) -> None:
+    steward = client_for("steward")
+    a = ingest_one(
+        gateway,
+        "crm",
+        fullName=f"Vera Vorschau{unique_letters()}",
+        email="vera@crm.example",
+        street="Lindenstr. 5",
+        postalCode="10115",
+        city="Berlin",
+        country="DE",
+    )
+    b = ingest_one(
+        gateway,
+        "shop",
+        fullName=f"Dr. Vera Vorschau{unique_letters()}",
+        phone="0151 98765432",
+        birthDate="1980-05-17",
+        language="de",
+        email="vera@shop.example",
+    )
+    before = {pid: gateway.execute(PROFILE, {"id": pid})["person"] for pid in (a, b)}
+
+    preview = steward.execute(PREVIEW, {"survivorId": a, "mergedId": b})["mergePreview"]
+    assert (preview["survivorId"], preview["mergedId"]) == (a, b)
+    assert [f["field"] for f in preview["fields"]] == list(AS_TEXT)
+    # Nothing written: both profiles read exactly as before.
+    assert {pid: gateway.execute(PROFILE, {"id": pid})["person"] for pid in (a, b)} == before
+
+    survivor_before, merged_before = (gateway.execute(GOLDEN, {"id": p})["person"] for p in (a, b))
+    steward.execute(MERGE, {"survivorId": a, "mergedId": b, "reason": "preview check"})
+    after = gateway.execute(GOLDEN, {"id": a})["person"]
+    sources = {x["attribute"]: x["source"] for x in after["lineage"]}
+    for row in preview["fields"]:
+        attribute, text = AS_TEXT[row["field"]]
+        assert row["survivorValue"] == text(survivor_before), row["field"]
+        assert row["mergedValue"] == text(merged_before), row["field"]
+        assert row["resultValue"] == text(after), row["field"]
+        expected_source = sources.get(attribute) if row["resultValue"] is not None else None
+        assert row["resultSource"] == expected_source, row["field"]
+    # Both sides gave something the result kept (not one profile copied over the other).
+    results = {row["field"]: row["resultSource"] for row in preview["fields"]}
+    assert {results["address"], results["phone"]} == {"crm", "shop"}
+
+    # b is merged away now: previewing it again is bad input naming its survivor.
+    code, message = _error_code(steward, a, b)
+    assert code == "BAD_USER_INPUT"
+    assert a in message
+
+
+def test_merge_previews_are_refused_like_merges(
+    client_for: Callable[..., GatewayClient], gateway: GatewayClient
+) -> None:
+    a = ingest_one(gateway, "crm", fullName=f"Rolf Vorschau{unique_letters()}")
+    b = ingest_one(gateway, "crm", fullName=f"Rita Vorschau{unique_letters()}")
+    steward = client_for("steward")
+    assert _error_code(client_for("app"), a, b)[0] == "FORBIDDEN"
+    assert _error_code(steward, a, a)[0] == "BAD_USER_INPUT"
+    assert _error_code(steward, a, str(uuid.uuid4()))[0] == "NOT_FOUND"

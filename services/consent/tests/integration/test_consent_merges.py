@@ -217,3 +217,34 @@ class TestGroups:
         assert await c.check(a, b, d) == [
             (a, True, "CONSENT_GIVEN"), (a, True, "CONSENT_GIVEN"), (d, False, "OBJECTED"),
         ]  # fmt: skip
+
+
+class TestPreview:
+    async def test_after_is_the_check_after_the_real_merge_and_nothing_is_written(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        c = await _consents(graph_for)
+        a, b, d = _persons(3)
+        await c.record(a, EventType.WITHDRAWN, 5, channel=None)
+        await c.record(d, EventType.GRANTED, 10)
+        await c.merge("p1", b, d, 30)  # b already survives d: groups join whole
+        await c.record(b, EventType.GRANTED, 40)
+        at = NOW + timedelta(minutes=50)
+
+        async def preview() -> list[tuple[bool, str, bool, bool]]:
+            found = await c.tx.read(
+                lambda s: merges.preview_contacts(a, b, s, at=at, now=NOW + timedelta(minutes=45))
+            )
+            return [
+                (x.before.allowed, x.before.reason, x.merged_before.allowed, x.after.allowed)
+                for x in found
+                if x.purpose.code == c.purpose
+            ]
+
+        facts = await c.tx.read(lambda s: s.consents.facts_of([a, b, d], c.purpose))
+        assert await preview() == [(False, "WITHDRAWN", True, False)]
+        assert await c.tx.read(lambda s: s.consents.facts_of([a, b, d], c.purpose)) == facts
+        assert await c.tx.read(lambda s: s.merges.of_person(a)) == []
+
+        await c.merge("p2", a, b, 45)
+        assert await c.check(a, b, d, minutes=50) == [(a, False, "WITHDRAWN")] * 3

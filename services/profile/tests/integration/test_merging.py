@@ -20,7 +20,7 @@ from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.link_store import RELATED_TO, GraphLinkStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
-from mdm_profile.domain import companies, merging, people
+from mdm_profile.domain import companies, merge_preview, merging, people
 from mdm_profile.domain.golden import DEFAULT_RULES
 from mdm_profile.domain.households import HouseholdRole
 from mdm_profile.domain.links import LinkType
@@ -347,3 +347,38 @@ async def test_concurrent_merges_touching_one_profile_end_consistent(graph: Grap
         assert row["records"] == 0  # its records moved
     # Every source record still describes exactly one active person.
     assert sum(row["records"] for row in rows) == len(everyone)
+
+
+async def versions(graph: GraphClient, *ids: str) -> list[Any]:
+    """The merge lock's counters: a lock writes them, a read leaves them."""
+    rows = await graph.read(
+        lambda tx: tx.run(
+            "test.versions",
+            "UNWIND $ids AS id MATCH (p:Person {id: id}) RETURN p.version AS v",
+            ids=list(ids),
+        )
+    )
+    return [row["v"] for row in rows]
+
+
+async def test_a_preview_shows_the_merges_golden_record_and_writes_nothing(
+    graph: GraphClient,
+) -> None:
+    a = await person_from(graph, "shop", full_name="Vorschau Person", email="v@shop.example")
+    b = await person_from(graph, "crm", full_name="Dr. Vorschau Persson", phone="0171 7654321")
+    before = (await subgraph(graph, a, b), await versions(graph, a, b))
+
+    preview = await graph.read(
+        lambda tx: merge_preview.preview_merge(
+            a, b, store=GraphMergeStore(tx), sources=SOURCES, rules=DEFAULT_RULES, now=T0
+        )
+    )
+    assert (await subgraph(graph, a, b), await versions(graph, a, b)) == before
+
+    await do_merge(graph, a, b)
+    merged = await read(graph, a)
+    rows = {f.field: (f.result_value, f.result_source) for f in preview.fields}
+    assert rows["familyName"] == (merged.family_name, "crm")
+    assert rows["titles"] == ("Dr.", "crm")
+    assert rows["phone"] == (merged.phone.e164 if merged.phone else None, "crm")
+    assert rows["email"] == (merged.email, "shop")

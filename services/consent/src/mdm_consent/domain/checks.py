@@ -55,12 +55,16 @@ async def contact_check(
     decisions = []
     for pid in person_ids:
         group = facts[pid]
-        verdict = decide(found, channel, group.facts, at, lineage=group.lineage,
-                         holds=group.holds)  # fmt: skip
+        decided = verdict(found, channel, group, at)
         decisions.append(
-            ContactDecision(pid, found.code, channel, at, verdict, group.lineage.survivor_id)
+            ContactDecision(pid, found.code, channel, at, decided, group.lineage.survivor_id)
         )
     return decisions
+
+
+def verdict(purpose: Purpose, channel: Channel, group: GroupFacts, at: datetime) -> Verdict:
+    """The contact check's verdict for a person's (merge group's) facts."""
+    return decide(purpose, channel, group.facts, at, lineage=group.lineage, holds=group.holds)
 
 
 async def _one(

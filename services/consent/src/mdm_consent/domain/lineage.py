@@ -100,3 +100,12 @@ def lineages(links: Iterable[MergeLink], persons: Iterable[str]) -> dict[str, Li
         group = sorted(groups.get(top, ()), key=lambda x: (x.linked_at, x.merge_id))
         found[person] = Lineage(top, tuple(group))
     return found
+
+
+def joined(survivor: GroupFacts, merged: GroupFacts, link: MergeLink) -> GroupFacts:
+    """The group two groups would form if ``link`` merged them, as hearing of that merge
+    forms it (:func:`lineages` over the active links of both), with both groups' facts
+    and holds: what the contact check would read for the survivor after the merge."""
+    links = {x.merge_id: x for x in (*survivor.lineage.links, *merged.lineage.links, link)}
+    group = lineages(links.values(), [link.survivor_id, link.merged_id])[link.survivor_id]
+    return GroupFacts(group, (*survivor.facts, *merged.facts), (*survivor.holds, *merged.holds))

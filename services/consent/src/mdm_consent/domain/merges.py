@@ -10,18 +10,33 @@ link so that the late merge changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from mdm_common.errors import Conflict, InvalidInput
+from mdm_consent.domain.checks import verdict
 from mdm_consent.domain.consents import PERSON_ID
-from mdm_consent.domain.lineage import lineages
-from mdm_consent.domain.models import MergeLink, MergeState
+from mdm_consent.domain.lineage import GroupFacts, joined, lineages
+from mdm_consent.domain.models import Channel, MergeLink, MergeState, Purpose
+from mdm_consent.domain.rules import Verdict
 from mdm_consent.domain.stores import Stores, Transactions
 
 _MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ATTEMPTS = 3
+PREVIEW_MERGE_ID = "preview"  # the link of a merge that is only previewed; never stored
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    """For one purpose and channel: the contact check for the survivor (its group) now,
+    for the merged person now, and for the group the merge would make."""
+
+    purpose: Purpose
+    channel: Channel
+    before: Verdict
+    merged_before: Verdict
+    after: Verdict
 
 
 async def on_merged(
@@ -60,6 +75,10 @@ async def _write(
 def _checked(merge_id: str, survivor_id: str, merged_id: str) -> None:
     if not _MERGE_ID.fullmatch(merge_id):
         raise InvalidInput("mergeId is not a merge id.", field="mergeId")
+    _checked_pair(survivor_id, merged_id)
+
+
+def _checked_pair(survivor_id: str, merged_id: str) -> None:
     for value, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
         if not PERSON_ID.match(value):
             raise InvalidInput(f"{field} is not a person id.", field=field)
@@ -110,3 +129,47 @@ async def merges_of(person_id: str, stores: Stores) -> list[MergeLink]:
     if not PERSON_ID.match(person_id):
         raise InvalidInput("personId is not a person id.", field="personId")
     return await stores.merges.of_person(person_id)
+
+
+async def preview_contacts(
+    survivor_id: str, merged_id: str, stores: Stores, *, at: datetime, now: datetime
+) -> list[ContactChange]:
+    """What merging ``merged_id`` into ``survivor_id`` would do to the contact check of
+    every registered purpose and channel at ``at``; reads only. The merge is taken to
+    be linked ``now``, as hearing of it would link it (:func:`link_merge`), and the
+    group is judged by the contact check's own rules."""
+    _checked_pair(survivor_id, merged_id)
+    if at.tzinfo is None:
+        raise InvalidInput("at needs a time zone.", field="at")
+    link = MergeLink(PREVIEW_MERGE_ID, survivor_id, merged_id, linked_at=now)
+    changes: list[ContactChange] = []
+    for purpose in await stores.purposes.all():
+        groups = await stores.consents.facts_of([survivor_id, merged_id], purpose.code)
+        survivor, merged = _apart(groups, survivor_id, merged_id)
+        after = joined(survivor, merged, link)
+        changes.extend(
+            ContactChange(
+                purpose,
+                channel,
+                before=verdict(purpose, channel, survivor, at),
+                merged_before=verdict(purpose, channel, merged, at),
+                after=verdict(purpose, channel, after, at),
+            )
+            for channel in purpose.channels
+        )
+    return changes
+
+
+def _apart(
+    groups: Mapping[str, GroupFacts], survivor_id: str, merged_id: str
+) -> tuple[GroupFacts, GroupFacts]:
+    """The two persons' groups; refused if either was merged away (into the other or not)."""
+    for person_id, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
+        into = groups[person_id].lineage.survivor_id
+        if into != person_id:
+            raise InvalidInput(
+                f"Person {person_id} was merged into {into} already.",
+                field=field,
+                details={"mergedInto": into},
+            )
+    return groups[survivor_id], groups[merged_id]

@@ -9,7 +9,7 @@ from typing import Any
 import strawberry
 
 from mdm_common.graphql import Extension, SubgraphSchema
-from mdm_consent.domain import audit, checks, consents, figures, purposes, reports
+from mdm_consent.domain import audit, checks, consents, figures, merges, purposes, reports
 from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
@@ -91,6 +91,27 @@ class Query(RequestQuery, RetentionQuery):
         at: datetime | None = None,
     ) -> list[t.ContactDecision]:  # fmt: skip
         return await _check(info, [str(p) for p in person_ids], purpose, channel, at)
+
+    @strawberry.field(
+        description="What merging mergedId into survivorId would do to the contact check at "
+        "`at` (default now), for every registered purpose and each of its channels, by the "
+        "rules the check applies to a merge group; writes nothing. Roles: steward, compliance."
+    )
+    async def merge_contact_preview(
+        self,
+        info: Info,
+        survivor_id: strawberry.ID,
+        merged_id: strawberry.ID,
+        at: datetime | None = None,
+    ) -> list[t.MergeContactChange]:
+        info.context.require(*t.PREVIEW_ROLES)
+        now = datetime.now(UTC)
+        found = await info.context.transactions.read(
+            lambda s: merges.preview_contacts(
+                str(survivor_id), str(merged_id), s, at=at or now, now=now
+            )
+        )
+        return [t.MergeContactChange.from_model(c) for c in found]
 
     @strawberry.field(
         description="The profile merges and unmerges the consent service recorded for a "

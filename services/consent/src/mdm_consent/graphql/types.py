@@ -10,6 +10,7 @@ import strawberry
 from mdm_common.auth import Role
 from mdm_consent.domain import models as m
 from mdm_consent.domain.checks import ContactDecision as ContactDecisionModel
+from mdm_consent.domain.merges import ContactChange
 from mdm_consent.domain.purposes import PurposeChange as PurposeChangeModel
 from mdm_consent.domain.rules import Reason
 
@@ -18,6 +19,7 @@ WRITE_ROLES = (Role.APP, Role.COMPLIANCE)  # applications record what their form
 REGISTRY_ROLES = (Role.COMPLIANCE,)  # the purpose registry is changed by compliance only
 PURPOSE_READ_ROLES = (Role.APP, Role.COMPLIANCE)
 CHECK_ROLES = (Role.APP, Role.COMPLIANCE)
+PREVIEW_ROLES = (Role.STEWARD, Role.COMPLIANCE)  # what a merge a steward considers would do
 
 LegalBasis = strawberry.enum(m.LegalBasis, description="GDPR Art. 6(1) (a) to (f).")
 Channel = strawberry.enum(m.Channel)
@@ -276,3 +278,34 @@ class ConsentEventInput:
         default=None, description="CONFIRMED: the PENDING_DOUBLE_OPT_IN event it confirms."
     )
     birth_date: date | None = strawberry.field(default=None, description="AGE_EVIDENCE only.")
+
+
+@strawberry.type(
+    description="What a merge would do to the contact check for one purpose and channel: "
+    "the survivor now (before) and the merged group (after). Reasons are the contact check's "
+    "reason codes."
+)
+class MergeContactChange:
+    purpose: str
+    purpose_name: str
+    channel: Channel  # type: ignore[valid-type]
+    allowed_before: bool
+    allowed_after: bool
+    reason_before: str
+    reason_after: str
+    merged_allowed_before: bool = strawberry.field(
+        description="The merged person now, before the merge."
+    )
+
+    @classmethod
+    def from_model(cls, c: ContactChange) -> MergeContactChange:
+        return cls(
+            purpose=c.purpose.code,
+            purpose_name=c.purpose.name,
+            channel=c.channel,
+            allowed_before=c.before.allowed,
+            allowed_after=c.after.allowed,
+            reason_before=c.before.reason.value,
+            reason_after=c.after.reason.value,
+            merged_allowed_before=c.merged_before.allowed,
+        )

@@ -33,6 +33,12 @@ SCHEMA = (
     f"CREATE INDEX merge_survivor_id IF NOT EXISTS FOR (m:{MERGE}) ON (m.survivorId)",
 )
 _TOMBSTONE = {"status": None, "mergedInto": None, "mergedAt": None}
+# What a merge reads of a person ``p`` (with its ``id``): whom it was merged into, its records.
+_STATE = (
+    f"OPTIONAL MATCH (p)-[:{MERGED_INTO}]->(s:{PERSON}) "
+    f"OPTIONAL MATCH (p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+    "RETURN id, p {.*} AS p, s.id AS mergedInto, collect(r {.*}) AS records"
+)
 
 
 def _json_default(value: Any) -> str:
@@ -100,10 +106,15 @@ class GraphMergeStore:
         rows = await self._tx.run(
             "merge.lock",
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) "
-            "SET p.version = coalesce(p.version, 0) + 1 "
-            f"WITH id, p OPTIONAL MATCH (p)-[:{MERGED_INTO}]->(s:{PERSON}) "
-            f"OPTIONAL MATCH (p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
-            "RETURN id, p {.*} AS p, s.id AS mergedInto, collect(r {.*}) AS records",
+            f"SET p.version = coalesce(p.version, 0) + 1 WITH id, p {_STATE}",
+            ids=person_ids,
+        )
+        return {row["id"]: _state(row) for row in rows}
+
+    async def states(self, person_ids: list[str]) -> dict[str, PersonState]:
+        rows = await self._tx.run(
+            "merge.states",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) {_STATE}",
             ids=person_ids,
         )
         return {row["id"]: _state(row) for row in rows}

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from mdm_common.contracts import Event, EventRecorder
-from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_common.errors import Conflict, DomainError, InvalidInput, NotFound
 from mdm_profile.domain.golden import Rule, build_golden
 from mdm_profile.domain.households import HouseholdStore
 from mdm_profile.domain.links import (
@@ -82,6 +82,10 @@ class MergeStore(Protocol):
         """Read the persons for update; concurrent merges of them serialise here."""
         ...
 
+    async def states(self, person_ids: list[str]) -> dict[str, PersonState]:
+        """Read the persons as ``lock`` does, without locking or writing anything."""
+        ...
+
     async def move_records(self, keys: list[str], *, to_person: str) -> None: ...
 
     async def links(self, person_ids: Sequence[str]) -> dict[str, list[PersonLink]]:
@@ -114,10 +118,53 @@ def _check_reason(reason: str) -> str:
     return cleaned
 
 
-def _rebuild(person: Person, records: list[CleanRecord], *, sources: SourceRegistry,
-             rules: Mapping[str, Rule], now: datetime) -> Person:  # fmt: skip
+def rebuild(
+    person: Person,
+    records: Sequence[CleanRecord],
+    *,
+    sources: SourceRegistry,
+    rules: Mapping[str, Rule],
+    now: datetime,
+) -> Person:
+    """The person's golden record from ``records``, by the survivorship rules."""
     golden = build_golden(records, priority_of=sources.priority_of, rules=rules)
     return Person.from_golden(person.id, golden, created_at=person.created_at, updated_at=now)
+
+
+def check_pair(survivor_id: str, merged_id: str) -> None:
+    if survivor_id == merged_id:
+        raise InvalidInput("A person cannot be merged with itself.", field="mergedId")
+
+
+def mergeable(
+    states: Mapping[str, PersonState],
+    survivor_id: str,
+    merged_id: str,
+    *,
+    merged_away: type[DomainError] = Conflict,
+) -> tuple[PersonState, PersonState]:
+    """The survivor and the merged person, if the two may be merged; else why not.
+
+    A person merged away already is a ``merged_away`` error: a CONFLICT for the merge
+    (someone merged it meanwhile), bad input for a preview (the steward asked about
+    an id that is no profile of its own any more).
+    """
+    for person_id, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
+        if person_id not in states:
+            raise NotFound(f"No person with id {person_id}.", field=field)
+        if states[person_id].erased:
+            raise erased_error(person_id, field=field)
+        target = states[person_id].merged_into
+        if target is not None:
+            raise merged_away(
+                f"Person {person_id} was merged into {target} already.",
+                field=field,
+                details={"mergedInto": target},
+            )
+        # Art. 18: a restricted person's data may be stored, not combined with another's.
+        if states[person_id].person.processing_restricted:
+            raise restricted_error(person_id, field=field)
+    return states[survivor_id], states[merged_id]
 
 
 async def _replay(
@@ -150,26 +197,14 @@ async def merge(
 ) -> tuple[Merge, Person]:
     """``merge_id``, when the caller chooses it, makes the merge idempotent: asking
     again with the same id and pair returns the merge made the first time."""
-    if survivor_id == merged_id:
-        raise InvalidInput("A person cannot be merged with itself.", field="mergedId")
+    check_pair(survivor_id, merged_id)
     clean_reason = _check_reason(reason)
     if merge_id is not None:
         replayed = await _replay(merge_id, survivor_id, merged_id, store=store)
         if replayed is not None:
             return replayed
     states = await store.lock([survivor_id, merged_id])
-    for person_id, field in ((survivor_id, "survivorId"), (merged_id, "mergedId")):
-        if person_id not in states:
-            raise NotFound(f"No person with id {person_id}.", field=field)
-        if states[person_id].erased:
-            raise erased_error(person_id, field=field)
-        target = states[person_id].merged_into
-        if target is not None:
-            raise Conflict(f"Person {person_id} was merged into {target} already.", field=field)
-        # Art. 18: a restricted person's data may be stored, not combined with another's.
-        if states[person_id].person.processing_restricted:
-            raise restricted_error(person_id, field=field)
-    survivor, merged = states[survivor_id], states[merged_id]
+    survivor, merged = mergeable(states, survivor_id, merged_id)
 
     merged_keys = [r.key for r in merged.records]
     await store.move_records(merged_keys, to_person=survivor_id)
@@ -185,8 +220,9 @@ async def merge(
     if links_before[merged_id]:
         await store.replace_links(merged_id, [])
     redirected = await store.mark_merged(merged_id, into=survivor_id, at=now)
-    rebuilt = _rebuild(survivor.person, [*survivor.records, *merged.records], sources=sources,
-                       rules=rules, now=now)  # fmt: skip
+    rebuilt = rebuild(
+        survivor.person, [*survivor.records, *merged.records], sources=sources, rules=rules, now=now
+    )
     await store.save_person(rebuilt)
     await households.refresh_households([survivor_id, merged_id])
     links_after = await store.links([survivor_id])
@@ -260,7 +296,7 @@ async def unmerge(
     rebuilt = (
         before.person
         if unchanged_since
-        else _rebuild(survivor.person, remaining, sources=sources, rules=rules, now=now)
+        else rebuild(survivor.person, remaining, sources=sources, rules=rules, now=now)
     )
     await store.save_person(rebuilt)
     await store.save_merge(replace(record, state=MergeState.UNDONE))

@@ -16,7 +16,7 @@ from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
-from mdm_profile.domain import merging, people, search
+from mdm_profile.domain import merge_preview, merging, people, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
@@ -35,6 +35,7 @@ from mdm_profile.graphql.types import (
     IngestedRecord,
     IngestResult,
     MergeInfo,
+    MergePreview,
     MergeResult,
     PageInfo,
     Person,
@@ -117,6 +118,30 @@ class Query(OrganisationQuery, PrivacyQuery):
             lambda tx: GraphPersonStore(tx).active_ids(after=str(after or ""), limit=first)
         )
         return [strawberry.ID(i) for i in ids]
+
+    @strawberry.field(
+        description="What merging mergedId into survivorId would make of the survivor's golden "
+        "record, by the merge's own survivorship rules; writes nothing. Refused like the merge "
+        "(NOT_FOUND, CONFLICT if processing is restricted); BAD_USER_INPUT for the same id "
+        "twice or a person merged away already. Role: steward."
+    )
+    async def merge_preview(
+        self, info: Info, survivor_id: strawberry.ID, merged_id: strawberry.ID
+    ) -> MergePreview:
+        ctx = info.context
+        ctx.require(*MERGE_ROLES)
+        now = datetime.now(UTC)
+        preview = await ctx.graph.read(
+            lambda tx: merge_preview.preview_merge(
+                str(survivor_id),
+                str(merged_id),
+                store=GraphMergeStore(tx),
+                sources=ctx.sources,
+                rules=ctx.rules,
+                now=now,
+            )
+        )
+        return MergePreview.from_model(preview)
 
     @strawberry.field(description="A merge by id, for audit. Roles: steward, compliance.")
     async def merge(self, info: Info, id: strawberry.ID) -> MergeInfo:  # noqa: A002 - GraphQL argument name

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_profile.domain import merge_preview
 from mdm_profile.domain.quality.addresses import PostalAddress as AddressModel
 from mdm_profile.domain.quality.report import QualityReport as QualityModel
 from mdm_profile.domain.records import CleanRecord
@@ -212,6 +213,44 @@ class MergeInfo:
 class MergeResult:
     merge: MergeInfo
     survivor: Person
+
+
+@strawberry.type(description="One golden field before and after a merge that was not made.")
+class MergePreviewField:
+    field: str = strawberry.field(description="The Person field, e.g. givenName, address.")
+    survivor_value: str | None
+    merged_value: str | None
+    result_value: str | None = strawberry.field(
+        description="The survivor's value after the merge, by the survivorship rules. Lists "
+        "are joined by spaces, an address reads 'street number, postal code city, country'."
+    )
+    result_source: str | None = strawberry.field(
+        description="The source system the result value comes from (lineage)."
+    )
+
+
+@strawberry.type(description="What merging mergedId into survivorId would make of the survivor.")
+class MergePreview:
+    survivor_id: strawberry.ID
+    merged_id: strawberry.ID
+    fields: list[MergePreviewField]
+
+    @classmethod
+    def from_model(cls, preview: merge_preview.MergePreview) -> MergePreview:
+        return cls(
+            survivor_id=strawberry.ID(preview.survivor_id),
+            merged_id=strawberry.ID(preview.merged_id),
+            fields=[
+                MergePreviewField(
+                    field=f.field,
+                    survivor_value=f.survivor_value,
+                    merged_value=f.merged_value,
+                    result_value=f.result_value,
+                    result_source=f.result_source,
+                )
+                for f in preview.fields
+            ],
+        )
 
 
 @strawberry.type
