@@ -79,6 +79,16 @@ def words(value: Any) -> str:
     return i18n.gettext(str(value))
 
 
+def code_words(value: Any) -> str:
+    """A quality or lineage code ("NAME_SPLIT") in words: translated where the
+    catalogue knows it, else the code itself in lower case ("name split")."""
+    if not value:
+        return MISSING
+    text = str(value)
+    translated = i18n.gettext(text)
+    return translated if translated != text else text.replace("_", " ").lower()
+
+
 def install_filters(env: Environment) -> None:
     env.filters.update(
         when=when,
@@ -88,4 +98,5 @@ def install_filters(env: Environment) -> None:
         full_name=full_name,
         one_line=one_line,
         words=words,
+        code_words=code_words,
     )

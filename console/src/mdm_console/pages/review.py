@@ -179,8 +179,8 @@ async def merge_preview(request: Request) -> Response:
             "preview": data["mergePreview"],
             "contact_changes": changes,
             "contact_changed": [c for c in changes if c["allowedBefore"] != c["allowedAfter"]],
-            "survivor": survivor,
-            "merged": merged,
+            "survivor_label": _("Person A") if survivor is task["left"] else _("Person B"),
+            "merged_label": _("Person A") if merged is task["left"] else _("Person B"),
         },
     )
 
