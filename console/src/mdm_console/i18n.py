@@ -1,8 +1,9 @@
 """German and English: the browser's language unless the user chose one.
 
 English is the source language of every message; ``translations/de`` holds the
-German catalogue as .po files (``translations/en`` only the schema's words), compiled in memory at start-up (no binary
-catalogue in the repository, no build step).
+German catalogue as .po files (``translations/en`` only the schema's words),
+compiled in memory at start-up (no binary catalogue in the repository, no build
+step).
 """
 
 from __future__ import annotations
