@@ -180,7 +180,9 @@ async def contact_check(request: Request) -> Response:
         context["more_found"] = data["searchPersons"]["pageInfo"]["hasNextPage"]
         context["choose"] = {p["id"]: _check_url(p["id"], purpose, channel, at_text) for p in found}
         if len(found) == 1:
+            # One person: answer for them, and show their id in the form instead.
             person_id = found[0]["id"]
+            context |= {"name": "", "email": ""}
     moment = parse_moment(at_text)
     if at_text and moment is None:
         context["problem"] = _("The time is not a date and time.")
