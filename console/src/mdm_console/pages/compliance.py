@@ -18,7 +18,6 @@ from mdm_console import web
 from mdm_console.client import GatewayError
 from mdm_console.i18n import _
 
-CHANNELS = ("EMAIL", "PHONE", "SMS", "POST", "PERSONALISED_WEB")
 MAX_SEARCH = 10
 
 
@@ -303,7 +302,7 @@ async def consent_document(request: Request) -> Response:
     )
     document = data["consentHistoryDocument"]
     if request.url.path.endswith(".md"):
-        name = f"consent-history-{_safe(person_id)}.md"
+        name = f"consent-history-{safe_file_part(person_id)}.md"
         return Response(
             document["text"],
             media_type="text/markdown; charset=utf-8",
@@ -320,8 +319,6 @@ def safe_file_part(text: str) -> str:
     """A file name part: letters, digits and dashes only."""
     return "".join(c for c in text if c.isascii() and (c.isalnum() or c == "-"))[:80] or "x"
 
-
-_safe = safe_file_part
 
 routes = [
     Route("/compliance", contact_check),
