@@ -12,7 +12,7 @@ evidence. Labels come from constants; every value is a parameter.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -169,6 +169,34 @@ def _ranges(wanted: TaskFilter, key: str, *, after: str | None, descending: bool
     return ranges
 
 
+# ArcadeDB reads and sorts the whole key range before LIMIT applies (380 ms for a page
+# of 20,000 open tasks under load; 35 ms for a range of 400). So a page by score walks
+# the range in windows from its start, narrow first and twice as wide each time,
+# until it has a page: about as many rows are read as the page needs.
+_FIRST_WINDOW = 0.002
+
+
+def _score_of(key: str) -> float:
+    return float(key[1:].split(" ", maxsplit=1)[0].rstrip(_TOP) or 0)
+
+
+def _score_windows(part: _Range, descending: bool) -> Iterator[_Range]:
+    """Consecutive windows covering ``part`` in the order of the page."""
+    code = part.low[0]
+    width = _FIRST_WINDOW
+    low, high = part.low, part.high
+    while low < high:
+        if descending:
+            edge = max(low, code + score_value(max(_score_of(high) - width, 0.0)))
+            yield _Range(part.status, edge, high)
+            high = edge
+        else:
+            edge = min(high, code + score_value(min(_score_of(low) + width, 1.0)) + _TOP)
+            yield _Range(part.status, low, edge)
+            low = edge
+        width *= 2
+
+
 def _conditions(
     wanted: TaskFilter, key: str, persons: list[str] | None
 ) -> tuple[str, dict[str, Any]]:
@@ -272,20 +300,25 @@ class GraphReviewStore:
         extra, params = _conditions(wanted, key, persons)
         found: list[dict[str, Any]] = []
         for part in _ranges(wanted, key, after=after, descending=descending):
-            found += [
-                row["t"]
-                for row in await self._tx.run(
-                    "review.page",
-                    # ``RETURN t``, not a map projection: ArcadeDB projects every
-                    # row before it applies LIMIT.
-                    f"MATCH (t:{REVIEW_TASK}) WHERE t.{key} >= $low AND t.{key} < $high{extra} "
-                    f"RETURN t ORDER BY t.{key}{' DESC' if descending else ''} LIMIT $limit",
-                    low=part.low,
-                    high=part.high,
-                    limit=limit + 1,
-                    **params,
-                )
-            ]
+            windows = _score_windows(part, descending) if key == SCORE_KEY else iter([part])
+            for window in windows:
+                found += [
+                    row["t"]
+                    for row in await self._tx.run(
+                        "review.page",
+                        # ``RETURN t``, not a map projection: ArcadeDB projects every
+                        # row before it applies LIMIT.
+                        f"MATCH (t:{REVIEW_TASK}) WHERE t.{key} >= $low AND t.{key} < $high"
+                        f"{extra} RETURN t ORDER BY t.{key}{' DESC' if descending else ''} "
+                        "LIMIT $limit",
+                        low=window.low,
+                        high=window.high,
+                        limit=limit + 1 - sum(1 for t in found if t["status"] == part.status),
+                        **params,
+                    )
+                ]
+                if sum(1 for t in found if t["status"] == part.status) > limit:
+                    break
         found.sort(key=lambda t: t[key][1:], reverse=descending)
         page = found[: limit + 1]
         return TaskPage(
