@@ -13,6 +13,7 @@ from starlette.routing import Route
 from mdm_common.auth import Role
 from mdm_console import web
 from mdm_console.client import GatewayError
+from mdm_console.i18n import _
 from mdm_console.pages.wording import guards_in_words
 
 PERSON_ROLES = (Role.STEWARD, Role.COMPLIANCE)
@@ -114,7 +115,13 @@ async def undo_merge(request: Request) -> Response:
             raise
         web.session(request)["flash"] = {"kind": "warning", "text": exc.message}
         return web.redirect(request, f"/persons/{person_id}")
-    web.session(request)["flash"] = {"kind": "success", "text": "merge-undone"}
+    web.session(request)["flash"] = {
+        "kind": "success",
+        "text": _(
+            "The merge was undone: both persons exist again, and the pair will not be "
+            "proposed again."
+        ),
+    }
     return web.redirect(request, f"/persons/{person_id}")
 
 

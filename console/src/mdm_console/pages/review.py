@@ -65,6 +65,11 @@ class QueueFilters:
             after=q.get("after", "")[:200],
         )
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether the view shows fewer tasks than its status holds."""
+        return bool(self.reasons or self.band or self.age or self.source or self.mine or self.name)
+
     def variables(self, *, me: str, first: int, now: datetime) -> dict[str, Any]:
         low, high = BANDS.get(self.band, (0.0, 1.0))
         younger, older = AGES.get(self.age, (None, None))
@@ -107,32 +112,33 @@ async def queue(request: Request) -> Response:
     me = web.user(request)
     filters = QueueFilters.of(request)
     settings = web.console(request).settings
+    # A filter change swaps only the table: the counts by reason stay as they are.
+    table_only = web.is_htmx(request) and request.headers.get("hx-target") == "queue-table"
     data = await web.ask(
         request,
         "ReviewQueue",
         **filters.variables(me=me.subject, first=settings.page_size, now=datetime.now(UTC)),
+        withSummary=not table_only,
+        withTotal=table_only or filters.narrowed,
     )
-    tasks = [edge["node"] for edge in data["reviewTasks"]["edges"]]
-    web.session(request)[_QUEUE_IDS] = [t["id"] for t in tasks]
-    web.session(request)[_QUEUE_URL] = filters.query(after=filters.after)
-    counts = {c["reason"]: c["count"] for c in data["reviewQueueSummary"]["byReason"]}
+    page = data["reviewTasks"]
+    summary = data.get("reviewQueueSummary")
+    if "totalCount" not in page and summary is not None:
+        page["totalCount"] = summary["deferred"] if filters.deferred else summary["open"]
+    tasks = [edge["node"] for edge in page["edges"]]
+    session = web.session(request)
+    session[_QUEUE_IDS] = [t["id"] for t in tasks]
+    session[_QUEUE_URL] = filters.query(after=filters.after)
     context = {
         "filters": filters,
         "tasks": tasks,
-        "page": data["reviewTasks"],
-        "summary": data["reviewQueueSummary"],
-        "counts": counts,
+        "page": page,
+        "summary": summary,
+        "counts": {c["reason"]: c["count"] for c in summary["byReason"]} if summary else {},
         "reasons": REASONS,
-        "bands": BANDS,
-        "ages": AGES,
-        "orders": ORDERS,
         "queue_url": filters.query(),
     }
-    template = (
-        "review/_queue_table.html"
-        if web.is_htmx(request) and request.headers.get("hx-target") == "queue-table"
-        else "review/queue.html"
-    )
+    template = "review/_queue_table.html" if table_only else "review/queue.html"
     return web.render(request, template, context)
 
 
