@@ -10,7 +10,7 @@ from collections import Counter
 from mdm_infra.client import GatewayClient
 from mdm_infra.otlp import OtlpReceiver
 
-from .queries import INGEST
+from .queries import INGEST, MERGE
 
 HOUSEHOLD_OF = """query($id: ID!) { person(id: $id) { householdId } }"""
 PERSON_WITH_HOUSEHOLD = """query($id: ID!) { person(id: $id) {
@@ -29,6 +29,12 @@ CREATE_COMPANY = (
 SET_PARENT = """mutation($c: ID!, $p: ID) {
   setParentCompany(companyId: $c, parentId: $p) { id parentId }
 }"""
+LINK_EMPLOYEE = """mutation($p: ID!, $c: ID!, $role: String!) {
+  linkEmployee(personId: $p, companyId: $c, role: $role) { id }
+}"""
+EMPLOYERS = """query($id: ID!) { person(id: $id) {
+  id employers { companyId role company { name ultimateParent { name } } }
+} }"""
 HIERARCHY = """query($id: ID!) { company(id: $id) {
   name parent { name } ultimateParent { name }
   subsidiaries(depth: 3) { depth company { name parentId } }
@@ -115,12 +121,12 @@ COMPANY_TREE = """query CompanyTree($id: ID!) { company(id: $id) {
 
 
 def cypher_of_one_request(
-    gateway: GatewayClient, otlp_receiver: OtlpReceiver, company_id: str
+    gateway: GatewayClient, otlp_receiver: OtlpReceiver, document: str, company_id: str
 ) -> tuple[dict[str, object], Counter[str]]:
     """The answer, and the profile service's graph statements that produced it."""
     trace_id = secrets.token_hex(16)
     response = gateway.post(
-        COMPANY_TREE, {"id": company_id},
+        document, {"id": company_id},
         headers={"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"},
     )  # fmt: skip
     body = response.json()
@@ -158,8 +164,8 @@ def test_company_fields_are_batched_whatever_the_number_of_companies(
             )
         return group
 
-    small, small_cypher = cypher_of_one_request(gateway, otlp_receiver, group_of(2))
-    large, large_cypher = cypher_of_one_request(gateway, otlp_receiver, group_of(6))
+    small, small_cypher = cypher_of_one_request(gateway, otlp_receiver, COMPANY_TREE, group_of(2))
+    large, large_cypher = cypher_of_one_request(gateway, otlp_receiver, COMPANY_TREE, group_of(6))
 
     listed = large["company"]["subsidiaries"]  # type: ignore[index]
     assert len(listed) == 12
@@ -187,3 +193,68 @@ def test_a_person_is_read_with_its_household_in_one_request(gateway: GatewayClie
     assert person["household"]["id"] == household_id
     assert {m["personId"] for m in person["household"]["members"]} == {ida, max_}
     assert gateway.execute(PERSON_WITH_HOUSEHOLD, {"id": alone})["person"]["household"] is None
+
+
+def test_a_person_is_read_with_its_employers_and_their_groups(gateway: GatewayClient) -> None:
+    def company(name: str) -> str:
+        return str(gateway.execute(CREATE_COMPANY, {"name": name})["createCompany"]["id"])
+
+    group, sub = company("Mutter AG"), company("Tochter KG")
+    gateway.execute(SET_PARENT, {"c": sub, "p": group})
+    tag = uuid.uuid4().hex[:8]
+    names = (f"Jana Arbeit {tag}", f"Otto Beirat {tag}", f"Rita Ruhe {tag}")
+    worker, board_member, jobless = ingest(gateway, *({"fullName": n} for n in names))
+    gateway.execute(LINK_EMPLOYEE, {"p": worker, "c": sub, "role": "Einkauf"})
+    gateway.execute(LINK_EMPLOYEE, {"p": board_member, "c": group, "role": "Aufsichtsrat"})
+
+    person = gateway.execute(EMPLOYERS, {"id": worker})["person"]
+    tochter = {"name": "Tochter KG", "ultimateParent": {"name": "Mutter AG"}}
+    assert person["employers"] == [{"companyId": sub, "role": "Einkauf", "company": tochter}]
+    assert gateway.execute(EMPLOYERS, {"id": jobless})["person"]["employers"] == []
+
+    # Read by the merged-away id, the survivor answers: with both persons' employers.
+    gateway.execute(MERGE, {"survivorId": worker, "mergedId": board_member, "reason": "e2e"})
+    merged = gateway.execute(EMPLOYERS, {"id": board_member})["person"]
+    assert merged["id"] == worker
+    jobs = [(e["company"]["name"], e["role"]) for e in merged["employers"]]
+    assert jobs == [("Mutter AG", "Aufsichtsrat"), ("Tochter KG", "Einkauf")]
+
+
+STAFF_EMPLOYERS = """query StaffEmployers($id: ID!) { company(id: $id) {
+  employees { person { employers { role company { name ultimateParent { name } } } } }
+} }"""
+
+
+def test_employers_of_a_list_of_persons_cost_one_statement(
+    gateway: GatewayClient, otlp_receiver: OtlpReceiver
+) -> None:
+    def staffed(width: int) -> str:
+        """A company with ``width`` employees, each also working for a company of a group."""
+
+        def company(name: str) -> str:
+            return str(gateway.execute(CREATE_COMPANY, {"name": name})["createCompany"]["id"])
+
+        shop = company(f"Laden {width}")
+        staff = ingest(gateway, *({"fullName": f"Uwe Zweitjob{i}"} for i in range(width)))
+        for i, person in enumerate(staff):
+            group, side_job = company(f"Konzern {i}"), company(f"Nebenjob {i}")
+            gateway.execute(SET_PARENT, {"c": side_job, "p": group})
+            gateway.execute(LINK_EMPLOYEE, {"p": person, "c": shop, "role": "Kasse"})
+            gateway.execute(LINK_EMPLOYEE, {"p": person, "c": side_job, "role": "Lager"})
+        return shop
+
+    small, small_cypher = cypher_of_one_request(gateway, otlp_receiver, STAFF_EMPLOYERS, staffed(2))
+    large, large_cypher = cypher_of_one_request(gateway, otlp_receiver, STAFF_EMPLOYERS, staffed(6))
+
+    staff = large["company"]["employees"]  # type: ignore[index]
+    assert len(staff) == 6
+    assert sorted(
+        e["company"]["ultimateParent"]["name"]
+        for s in staff
+        for e in s["person"]["employers"]
+        if e["role"] == "Lager"
+    ) == [f"Konzern {i}" for i in range(6)]
+    assert len(small["company"]["employees"]) == 2  # type: ignore[index]
+    # Three times the persons, the same statements; their employers in one.
+    assert large_cypher == small_cypher
+    assert large_cypher["cypher company.employers"] == 1, large_cypher

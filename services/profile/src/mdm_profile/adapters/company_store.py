@@ -7,7 +7,7 @@ from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.graph_store import MERGED_INTO, PERSON
-from mdm_profile.domain.companies import MAX_DEPTH, Company, Subsidiary
+from mdm_profile.domain.companies import MAX_DEPTH, Company, Employment, Subsidiary
 
 COMPANY = "Company"
 SUBSIDIARY_OF = "SUBSIDIARY_OF"
@@ -17,9 +17,11 @@ SCHEMA = (f"CREATE CONSTRAINT company_id IF NOT EXISTS FOR (c:{COMPANY}) REQUIRE
 # Variable-length bounds cannot be parameters; MAX_DEPTH is a code constant.
 _UP = f"[:{SUBSIDIARY_OF}*0..{MAX_DEPTH}]"
 _DOWN = f"[:{SUBSIDIARY_OF}*1..{MAX_DEPTH}]"
+# A query using it must not bind ``parent`` itself: the comprehension would then
+# match that node, not look for a new one, and parentId would silently be null.
 _PROJECTION = (
     "{.id, .name, .registrationNumber, .country, .createdAt, parentId: "
-    f"head([(x)-[:{SUBSIDIARY_OF}]->(p:{COMPANY}) | p.id])}}"
+    f"head([(x)-[:{SUBSIDIARY_OF}]->(parent:{COMPANY}) | parent.id])}}"
 )
 
 
@@ -135,4 +137,19 @@ class GraphCompanyStore:
         found: dict[str, list[tuple[str, str]]] = {cid: [] for cid in company_ids}
         for row in rows:
             found[row["id"]].append((row["person"], row["role"]))
+        return found
+
+    async def employers(self, person_ids: Sequence[str]) -> dict[str, list[Employment]]:
+        """Person id -> the companies it works for, by company name."""
+        rows = await self._tx.run(
+            "company.employers",
+            f"UNWIND $ids AS id MATCH (person:{PERSON} {{id: id}})-[w:{WORKS_FOR}]->(x:{COMPANY}) "
+            # The same persons as ``employees`` lists: none merged away or erased.
+            "WHERE person.status IS NULL "
+            f"RETURN id, w.role AS role, x {_PROJECTION} AS c ORDER BY c.name, c.id",
+            ids=list(person_ids),
+        )
+        found: dict[str, list[Employment]] = {pid: [] for pid in person_ids}
+        for row in rows:
+            found[row["id"]].append(Employment(_company(row["c"]), row["role"]))
         return found

@@ -1,4 +1,4 @@
-"""Companies and their hierarchy: parent, subsidiaries, ultimate parent; employees.
+"""Companies and their hierarchy: parent, subsidiaries, ultimate parent; employment.
 
 The hierarchy is a forest: every company has at most one parent, and a change that
 would close a cycle is refused with the path it would have closed.
@@ -32,6 +32,14 @@ class Company:
 class Subsidiary:
     company: Company
     depth: int
+
+
+@dataclass(frozen=True)
+class Employment:
+    """A company a person works for (WORKS_FOR), with the person's role there."""
+
+    company: Company
+    role: str
 
 
 class CompanyStore(Protocol):

@@ -15,7 +15,7 @@ from mdm_common.unit_of_work import UnitOfWork
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
-from mdm_profile.domain.companies import Company, Subsidiary
+from mdm_profile.domain.companies import Company, Employment, Subsidiary
 from mdm_profile.domain.golden import Rule
 from mdm_profile.domain.households import Household
 from mdm_profile.domain.models import Person
@@ -41,6 +41,7 @@ class ProfileContext(RequestContext):
     # Keyed by (company id, depth): one query at the deepest depth asked for.
     subsidiaries: DataLoader[tuple[str, int], list[Subsidiary]] = field(init=False)
     employees: DataLoader[str, list[tuple[str, str]]] = field(init=False)
+    employers: DataLoader[str, list[Employment]] = field(init=False)
     household_of: DataLoader[str, Household | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,11 +54,13 @@ class ProfileContext(RequestContext):
         self.ultimate_parents = DataLoader(load_fn=self._load_ultimate_parents)
         self.subsidiaries = DataLoader(load_fn=self._load_subsidiaries)
         self.employees = DataLoader(load_fn=self._load_employees)
+        self.employers = DataLoader(load_fn=self._load_employers)
 
     def _loaders(self) -> tuple[DataLoader[Any, Any], ...]:
         return (
             self.persons, self.records_of, self.household_ids, self.households, self.household_of,
             self.companies, self.ultimate_parents, self.subsidiaries, self.employees,
+            self.employers,
         )  # fmt: skip
 
     def forget_reads(self) -> None:
@@ -100,6 +103,10 @@ class ProfileContext(RequestContext):
 
     async def _load_employees(self, ids: Sequence[str]) -> list[list[tuple[str, str]]]:
         found = await self.graph.read(lambda tx: GraphCompanyStore(tx).employees(ids))
+        return [found[i] for i in ids]
+
+    async def _load_employers(self, ids: Sequence[str]) -> list[list[Employment]]:
+        found = await self.graph.read(lambda tx: GraphCompanyStore(tx).employers(ids))
         return [found[i] for i in ids]
 
     async def _load_household_of(self, ids: Sequence[str]) -> list[Household | None]:

@@ -11,6 +11,7 @@ from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import companies, households
 from mdm_profile.domain.companies import MAX_DEPTH
 from mdm_profile.domain.companies import Company as CompanyModel
+from mdm_profile.domain.companies import Employment as EmploymentModel
 from mdm_profile.domain.households import Household as HouseholdModel
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.types import MERGE_ROLES, READ_ROLES, WRITE_ROLES, Person, PostalAddress
@@ -118,6 +119,19 @@ class Company:
 class Subsidiary:
     company: Company
     depth: int
+
+
+@strawberry.type(description="A company the person works for.")
+class Employment:
+    company_id: strawberry.ID
+    role: str
+    company: Company
+
+    @classmethod
+    def from_model(cls, employment: EmploymentModel) -> Employment:
+        # The company is read with the employment (one statement), not loaded after it.
+        company = Company.from_model(employment.company)
+        return cls(company_id=company.id, role=employment.role, company=company)
 
 
 async def _company(info: Info, company_id: str) -> Company:

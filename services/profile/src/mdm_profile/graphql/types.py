@@ -13,7 +13,7 @@ from mdm_profile.domain.records import CleanRecord
 
 if TYPE_CHECKING:
     from mdm_profile.domain.models import Person as PersonModel
-    from mdm_profile.graphql.organisations import Household
+    from mdm_profile.graphql.organisations import Employment, Household
 
 READ_ROLES = (Role.APP, Role.STEWARD, Role.COMPLIANCE)
 WRITE_ROLES = (Role.APP, Role.STEWARD)
@@ -138,6 +138,18 @@ class Person:
 
         found = await info.context.household_of.load(str(self.id))
         return Household.from_model(found) if found is not None else None
+
+    @strawberry.field(
+        description="The companies this person works for (WORKS_FOR), each with its hierarchy "
+        "through Company."
+    )
+    async def employers(
+        self, info: strawberry.Info[Any, Any]
+    ) -> list[Annotated[Employment, strawberry.lazy("mdm_profile.graphql.organisations")]]:
+        from mdm_profile.graphql.organisations import Employment  # noqa: PLC0415 - imports this module
+
+        found = await info.context.employers.load(str(self.id))
+        return [Employment.from_model(e) for e in found]
 
     @strawberry.field(description="The source records this profile is built from.")
     async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
