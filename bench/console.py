@@ -167,8 +167,11 @@ def main() -> int:
                 sign_in(console)
                 first = console.get("/review")
                 task_id = re.search(r'href="/review/tasks/([0-9a-f-]+)"', first.text)
-                if task_id is None or "20,000 tasks" not in first.text.replace("20000", "20,000"):
-                    print("warning: the queue page does not show the expected total")
+                total = re.search(r"(\d+) tasks? match", first.text)
+                if task_id is None or total is None:
+                    raise SystemExit("the queue page shows no task")
+                # The ingested persons' own matching opens some tasks as well.
+                print(f"open tasks in the queue: {total.group(1)}")
                 pages = {
                     "queue, default order": "/review",
                     "queue, oldest first": "/review?order=oldest",

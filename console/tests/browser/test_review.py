@@ -102,7 +102,9 @@ def test_a_steward_clears_three_tasks_by_keyboard_and_undoes_the_merge(
     )
     survivor, gone = merged_pair
     assert app_gateway.execute(PERSON, {"id": gone})["person"]["id"] == survivor
+    _employ(app_gateway, survivor, company="Bäckerei Nord GmbH", parent="Brot Holding AG")
     page.goto(f"{console_url}/persons/{survivor}")
+    expect(page.locator("ul.employers")).to_contain_text("part of Brot Holding AG")
     history = page.locator("section.merges article.verdict-merge")
     expect(history).to_contain_text("merged by a steward")
     expect(history.locator("table.evidence")).to_contain_text("given name")
@@ -112,6 +114,18 @@ def test_a_steward_clears_three_tasks_by_keyboard_and_undoes_the_merge(
     expect(page.get_by_text("The merge was undone")).to_be_visible()
     assert app_gateway.execute(PERSON, {"id": gone})["person"]["id"] == gone
     assert persons[gone] == merged_pair
+
+
+COMPANY = "mutation($name: String!) { createCompany(name: $name) { id } }"
+PARENT = "mutation($c: ID!, $p: ID) { setParentCompany(companyId: $c, parentId: $p) { id } }"
+EMPLOY = "mutation($p: ID!, $c: ID!) { linkEmployee(personId: $p, companyId: $c) { id } }"
+
+
+def _employ(gateway: GatewayClient, person_id: str, *, company: str, parent: str) -> None:
+    child = gateway.execute(COMPANY, {"name": company})["createCompany"]["id"]
+    top = gateway.execute(COMPANY, {"name": parent})["createCompany"]["id"]
+    gateway.execute(PARENT, {"c": child, "p": top})
+    gateway.execute(EMPLOY, {"p": person_id, "c": child})
 
 
 DECISIONS = "query($id: ID!) { matchDecisions(personId: $id) { taskId verdict } }"

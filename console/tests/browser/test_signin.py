@@ -9,6 +9,16 @@ import httpx
 from playwright.sync_api import Page, expect
 
 
+def test_the_sign_in_page_says_it_is_the_development_sign_in(
+    page: Page, console_url: str, shoot
+) -> None:
+    page.goto(console_url + "/review")  # a deep link: sign in first, then there
+    expect(page).to_have_url(re.compile(r".*/signin\?next=%2Freview$"))
+    expect(page.get_by_role("heading", name="Development sign-in")).to_be_visible()
+    expect(page.get_by_text("Do not enter real customer data")).to_be_visible()
+    shoot(page, "signin")
+
+
 def test_a_steward_lands_in_the_review_queue(sign_in: Callable[..., Page], shoot) -> None:
     page = sign_in("steward", name="Stefanie")
     expect(page).to_have_url(re.compile(r".*/review$"))
