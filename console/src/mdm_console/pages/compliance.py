@@ -263,7 +263,7 @@ async def consent_history(request: Request) -> Response:
                 "event": event,
                 "purpose_name": names.get(event["purpose"] or ""),
                 "notice": notice,
-                "notice_matches": bool(notice) and notice["sha256"] == event["noticeSha256"],
+                "notice_matches": notice is not None and notice["sha256"] == event["noticeSha256"],
                 "double_opt_in": _double_opt_in(event, confirmed_by, by_id),
             }
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,5 +24,5 @@ def test_windows_partition_the_range(a: float, b: float, scores: list[float], de
         inside = part.low <= key < part.high
         assert sum(1 for w in windows if w.low <= key < w.high) == (1 if inside else 0)
     ordered = windows[::-1] if desc else windows
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         assert before.high == after.low
