@@ -44,7 +44,7 @@ def down_and_check_nothing_is_left(env: dict[str, str], state_dir: Path) -> None
     assert down.returncode == 0, down.stderr
     assert set(pids) == {
         "graph", "broker", "profile", "matching", "consent", "matching-worker",
-        "consent-worker", "gateway",
+        "consent-worker", "gateway", "console",
     }  # fmt: skip
     assert [name for name, pid in pids.items() if is_alive(pid)] == []
     leftovers = subprocess.run(["pgrep", "-f", str(state_dir)], capture_output=True, text=True)
@@ -65,6 +65,11 @@ def test_up_answers_the_printed_query_and_down_leaves_nothing(tmp_path: Path) ->
         assert (
             printed(r"Gateway:\s+(\S+)", up.stdout) == f"http://127.0.0.1:{ports.gateway}/graphql"
         )
+        console = printed(r"Console:\s+(\S+)", up.stdout)
+        assert console == f"http://127.0.0.1:{ports.console}"
+        signin = httpx.get(console + "/signin")
+        assert signin.status_code == 200
+        assert "Development sign-in" in signin.text
         answer = run_sample_query(up.stdout)
         assert "errors" not in answer, answer
         person = answer["data"]["person"]  # type: ignore[index]
