@@ -4,31 +4,18 @@ not in front of a steward."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from graphql import GraphQLSchema, build_schema, validate
 
 from mdm_console.client import Operations
-from mdm_infra.platform import GATEWAY_DIR
-
-NODE = shutil.which("node")
+from mdm_infra import sdl
 
 
 @pytest.fixture(scope="module")
 def supergraph(tmp_path_factory: pytest.TempPathFactory) -> GraphQLSchema:
-    assert NODE is not None
-    out = tmp_path_factory.mktemp("supergraph") / "supergraph.graphql"
-    subprocess.run(
-        [NODE, "src/compose-cli.mjs", str(out)],
-        cwd=GATEWAY_DIR,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return build_schema(Path(out).read_text())
+    return build_schema(sdl.supergraph(tmp_path_factory.mktemp("supergraph") / "super.graphql"))
 
 
 def test_every_console_operation_is_valid_against_the_supergraph(

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import random
 import string
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from mdm_infra.client import GatewayClient
 
@@ -31,15 +28,6 @@ def ingest(gateway: GatewayClient, source: str, **fields: str) -> str:
     record = {"sourceId": uuid.uuid4().hex[:16]} | fields
     result = gateway.execute(INGEST, {"source": source, "records": [record]})
     return str(result["ingestSourceRecords"]["records"][0]["personId"])
-
-
-def eventually(probe: Callable[[], Any], timeout_s: float = 20) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 def place() -> dict[str, str]:

@@ -9,14 +9,13 @@ otherwise into pytest's temporary directory.
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from mdm_infra import demo
 from mdm_infra.client import GatewayClient
@@ -100,15 +99,3 @@ def app_gateway(platform: Platform, token_for: Callable[..., str]) -> Iterator[G
     client = GatewayClient(platform.config.gateway_url, token_for("app", "steward", "compliance"))
     yield client
     client.close()
-
-
-def eventually(probe: Callable[[], Any], timeout_s: float = 20) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = probe()
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
-
-
-__all__ = ["eventually", "expect"]

@@ -12,8 +12,7 @@ from playwright.sync_api import Page, expect
 
 from mdm_infra import demo
 from mdm_infra.client import GatewayClient
-
-from .conftest import eventually
+from mdm_infra.testing import eventually
 
 TASKS = """query($name: String) { reviewTasks(name: $name, first: 20) {
   edges { node { id left { id } right { id } } } } }"""

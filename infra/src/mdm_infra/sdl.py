@@ -7,6 +7,8 @@ so a schema change is reviewed as a diff; ``check`` fails when one is stale.
 from __future__ import annotations
 
 import importlib
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +31,21 @@ def stale_services() -> list[str]:
         s for s in SERVICES
         if not sdl_path(s).exists() or sdl_path(s).read_text() != current_sdl(s)
     ]  # fmt: skip
+
+
+def supergraph(out: Path) -> str:
+    """The supergraph the gateway composes from the committed SDL (written to ``out``)."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("Node.js is needed to compose the supergraph.")
+    subprocess.run(  # noqa: S603 - the project's own composition script
+        [node, "src/compose-cli.mjs", str(out)],
+        cwd=GATEWAY_DIR,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return out.read_text()
 
 
 def main(argv: list[str]) -> int:

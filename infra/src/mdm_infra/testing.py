@@ -7,8 +7,10 @@ touches a running ``make run``. Servers start on first use and stop at session e
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -128,6 +130,17 @@ async def graph_for(backing_servers: Platform) -> AsyncIterator[Callable[[str], 
     yield connect
     for client in opened:
         await client.close()
+
+
+def eventually(probe: Callable[[], Any], timeout_s: float = 20) -> Any:
+    """``probe()`` once it answers something truthy (workers run asynchronously), or
+    its last answer after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def log_text(platform: Platform, name: str) -> str:
