@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,8 +19,9 @@ from mdm_console.pages.wording import guards_in_words
 from mdm_console.templating import day, one_line
 
 REASONS = ("UNCERTAIN", "GUARDED", "AMBIGUOUS")
-# Score bands a steward filters by: (label, lowest, highest).
+# Score bands a steward filters by: name -> (lowest, highest), both inclusive.
 BANDS = {"high": (0.9, 1.0), "middle": (0.7, 0.9), "low": (0.0, 0.7)}
+# Ages: name -> (at least, at most) days since the task was opened.
 AGES = {"today": (None, 1), "week": (None, 7), "month": (None, 30), "older": (30, None)}
 ORDERS = {
     "score": "PROBABILITY_DESC",
@@ -48,7 +49,6 @@ class QueueFilters:
     name: str = ""
     order: str = "score"
     after: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, request: Request) -> QueueFilters:
@@ -72,14 +72,14 @@ class QueueFilters:
 
     def variables(self, *, me: str, first: int, now: datetime) -> dict[str, Any]:
         low, high = BANDS.get(self.band, (0.0, 1.0))
-        younger, older = AGES.get(self.age, (None, None))
+        min_days, max_days = AGES.get(self.age, (None, None))
         return {
             "reasons": list(self.reasons) or None,
             "statuses": ["DEFERRED"] if self.deferred else ["OPEN"],
             "minProbability": low,
             "maxProbability": high,
-            "createdAfter": (now - timedelta(days=older)).isoformat() if older else None,
-            "createdBefore": (now - timedelta(days=younger)).isoformat() if younger else None,
+            "createdAfter": (now - timedelta(days=max_days)).isoformat() if max_days else None,
+            "createdBefore": (now - timedelta(days=min_days)).isoformat() if min_days else None,
             "source": self.source or None,
             "assignedTo": me if self.mine else None,
             "name": self.name or None,
