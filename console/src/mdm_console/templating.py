@@ -11,6 +11,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment
 
 from mdm_console import i18n
+from mdm_console.i18n import _
 
 # Shown where a value is missing: an en dash, as in print.
 MISSING = "\u2013"
@@ -57,8 +58,8 @@ def number(value: Any, digits: int = 2) -> str:
 
 
 def full_name(person: dict[str, Any] | None) -> str:
-    if not person:
-        return MISSING
+    if not person or person.get("missing"):
+        return _("(no longer in the profile)")
     parts = [*person.get("titles", []), person.get("givenName") or "", person.get("familyName")]
     return " ".join(p for p in parts if p) or MISSING
 

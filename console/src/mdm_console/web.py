@@ -64,8 +64,11 @@ def user(request: Request) -> auth.User:
     return found
 
 
-async def ask(request: Request, operation: str, **variables: Any) -> dict[str, Any]:
-    """Run a named gateway operation as the signed-in user."""
+async def ask(
+    request: Request, operation: str, *, allow_missing: bool = False, **variables: Any
+) -> dict[str, Any]:
+    """Run a named gateway operation as the signed-in user (``allow_missing``: see
+    :meth:`Gateway.run`)."""
     parts = console(request)
     token = auth.gateway_token(
         session(request),
@@ -73,7 +76,7 @@ async def ask(request: Request, operation: str, **variables: Any) -> dict[str, A
         secret=parts.settings.jwt_secret.get_secret_value(),
         ttl_s=parts.settings.gateway_token_ttl_s,
     )
-    return await parts.gateway.run(operation, token, **variables)
+    return await parts.gateway.run(operation, token, allow_missing=allow_missing, **variables)
 
 
 def render(

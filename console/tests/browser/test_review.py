@@ -157,6 +157,29 @@ def test_a_task_decided_by_someone_else_says_so_and_reloads(
     expect(page.get_by_text("not a duplicate")).to_be_visible()
 
 
+ERASE = "mutation($p: ID!, $r: ID!) { eraseProfileData(personId: $p, requestId: $r) { personIds } }"
+
+
+def test_a_task_whose_person_was_erased_in_the_profile_stays_workable(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
+) -> None:
+    """Erased in the profile before matching heard of it: the queue still loads, and
+    the task says so and can be closed."""
+    prefix = "Geloescht" + uuid.uuid4().hex[:6]
+    _, newer = _uncertain_pair(app_gateway, prefix)
+    task_id = eventually(lambda: _tasks(app_gateway, prefix), timeout_s=40)[0]["id"]
+    app_gateway.execute(ERASE, {"p": newer, "r": str(uuid.uuid4())})
+    page = sign_in("steward")
+    page.goto(f"{console_url}/review?order=newest")
+    expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
+    page.goto(f"{console_url}/review/tasks/{task_id}")
+    expect(page.locator("table.compare thead")).to_contain_text("(no longer in the profile)")
+    expect(page.locator("section.preview")).to_contain_text("nothing to merge")
+    page.keyboard.press("n")
+    page.wait_for_url(lambda url: not url.endswith(task_id))
+    assert task_id not in {t["id"] for t in _tasks(app_gateway, prefix)}
+
+
 def test_a_script_in_a_name_is_shown_as_text(
     sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
 ) -> None:

@@ -56,8 +56,15 @@ class Gateway:
     http: httpx.AsyncClient
     operations: Operations
 
-    async def run(self, operation: str, token: str, **variables: Any) -> dict[str, Any]:
-        """Run a named operation as the user; ``data`` or :class:`GatewayError`."""
+    async def run(
+        self, operation: str, token: str, *, allow_missing: bool = False, **variables: Any
+    ) -> dict[str, Any]:
+        """Run a named operation as the user; ``data`` or :class:`GatewayError`.
+
+        ``allow_missing``: an answer with data and errors at some fields (a person the
+        profile no longer holds) is returned as it is, the missing parts null; the
+        page shows them as missing. Otherwise any error raises.
+        """
         try:
             response = await self.http.post(
                 self.url,
@@ -79,7 +86,8 @@ class Gateway:
                 "UNAVAILABLE", "The gateway sent no GraphQL answer.", status=response.status_code
             ) from exc
         errors = body.get("errors") if isinstance(body, dict) else None
-        if errors:
+        partial = allow_missing and body.get("data") and all(e.get("path") for e in errors or [])
+        if errors and not partial:
             first = errors[0]
             code = (first.get("extensions") or {}).get("code") or "INTERNAL_SERVER_ERROR"
             raise GatewayError(code, str(first.get("message", "")), status=response.status_code)

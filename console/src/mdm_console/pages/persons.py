@@ -72,7 +72,8 @@ async def _nothing() -> None:
 
 
 async def _merge_history(request: Request, person_id: str) -> list[dict[str, Any]]:
-    decisions = (await web.ask(request, "PersonMerges", id=person_id))["matchDecisions"]
+    found = await web.ask(request, "PersonMerges", id=person_id, allow_missing=True)
+    decisions = found["matchDecisions"]
     undone = {d["mergeId"] for d in decisions if d["verdict"] == "UNMERGE"}
     history = []
     for d in reversed(decisions):  # newest first

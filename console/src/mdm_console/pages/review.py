@@ -117,6 +117,7 @@ async def queue(request: Request) -> Response:
     data = await web.ask(
         request,
         "ReviewQueue",
+        allow_missing=True,
         **filters.variables(me=me.subject, first=settings.page_size, now=datetime.now(UTC)),
         withSummary=not table_only,
         withTotal=table_only or filters.narrowed,
@@ -125,7 +126,7 @@ async def queue(request: Request) -> Response:
     summary = data.get("reviewQueueSummary")
     if "totalCount" not in page and summary is not None:
         page["totalCount"] = summary["deferred"] if filters.deferred else summary["open"]
-    tasks = [edge["node"] for edge in page["edges"]]
+    tasks = [with_both_sides(edge["node"]) for edge in page["edges"]]
     session = web.session(request)
     session[_QUEUE_IDS] = [t["id"] for t in tasks]
     session[_QUEUE_URL] = filters.query(after=filters.after)
@@ -143,8 +144,8 @@ async def queue(request: Request) -> Response:
 
 
 async def _task_context(request: Request, task_id: str) -> dict[str, Any]:
-    data = await web.ask(request, "ReviewTask", id=task_id)
-    task = data["reviewTask"]
+    data = await web.ask(request, "ReviewTask", id=task_id, allow_missing=True)
+    task = with_both_sides(data["reviewTask"])
     ids: list[str] = web.session(request).get(_QUEUE_IDS, [])
     position = ids.index(task_id) if task_id in ids else None
     previous_id = ids[position - 1] if position else None
@@ -169,7 +170,24 @@ async def task_page(request: Request) -> Response:
 @web.page(Role.STEWARD)
 async def merge_preview(request: Request) -> Response:
     """What a merge of the pair would do (loaded into the task page)."""
-    task = (await web.ask(request, "ReviewTask", id=request.path_params["task_id"]))["reviewTask"]
+    task = with_both_sides(
+        (
+            await web.ask(
+                request, "ReviewTask", id=request.path_params["task_id"], allow_missing=True
+            )
+        )["reviewTask"]
+    )
+    if task["left"]["missing"] or task["right"]["missing"]:
+        return web.render(
+            request,
+            "review/_preview.html",
+            {
+                "preview_error": _(
+                    "A person of this pair is no longer in the profile (erased): "
+                    "there is nothing to merge. Close the task as not a duplicate."
+                ),
+            },
+        )
     survivor, merged = survivor_first(task["left"], task["right"])
     try:
         data = await web.ask(
@@ -189,6 +207,38 @@ async def merge_preview(request: Request) -> Response:
             "merged_label": _("Person A") if merged is task["left"] else _("Person B"),
         },
     )
+
+
+# The fields a page reads of a person, for a side the profile no longer holds.
+_NOBODY = {
+    "givenName": None,
+    "familyName": None,
+    "titles": [],
+    "salutation": None,
+    "birthDate": None,
+    "email": None,
+    "phone": None,
+    "language": None,
+    "createdAt": None,
+    "address": None,
+    "processingRestricted": False,
+    "sourceRecords": [],
+    "household": None,
+    "employers": [],
+}
+
+
+def with_both_sides(task: dict[str, Any]) -> dict[str, Any]:
+    """A task whose person the profile no longer holds (erased) keeps that side's id,
+    marked missing, so the pages show the pair and the steward can close it."""
+    for side in ("left", "right"):
+        found = task[side]
+        task[side] = (
+            found | {"missing": False}
+            if found is not None
+            else _NOBODY | {"id": task[side + "Id"], "missing": True}
+        )
+    return task
 
 
 def survivor_first(

@@ -135,8 +135,16 @@ class MatchDecision:
         description="The profile service's merge (for MERGE, AUTO_MERGE and UNMERGE)."
     )
     probability: float | None
-    left: Person
-    right: Person
+    left_id: strawberry.ID
+    right_id: strawberry.ID
+    left: Person | None = strawberry.field(
+        description="The profile of this side; null when the profile no longer holds the "
+        "person (it was erased); leftId and rightId keep the ids."
+    )
+    right: Person | None = strawberry.field(
+        description="The profile of this side; null when the profile no longer holds the "
+        "person (it was erased); leftId and rightId keep the ids."
+    )
     explanation: list[FieldContribution] = strawberry.field(
         description="Each field's contribution to the score when decided (empty for "
         "decisions recorded before matching kept it)."
@@ -154,7 +162,8 @@ class MatchDecision:
             id=strawberry.ID(d.id), verdict=d.verdict, actor=d.actor, at=d.at, note=d.note,
             task_id=strawberry.ID(d.task_id) if d.task_id else None,
             merge_id=strawberry.ID(d.merge_id) if d.merge_id else None,
-            probability=d.probability, left=Person(id=strawberry.ID(left)),
+            probability=d.probability, left_id=strawberry.ID(left),
+            right_id=strawberry.ID(right), left=Person(id=strawberry.ID(left)),
             right=Person(id=strawberry.ID(right)),
         )  # fmt: skip
 
@@ -165,8 +174,16 @@ class MatchDecision:
 )
 class ReviewTask:
     id: strawberry.ID
-    left: Person
-    right: Person
+    left_id: strawberry.ID
+    right_id: strawberry.ID
+    left: Person | None = strawberry.field(
+        description="The profile of this side; null when the profile no longer holds the "
+        "person (it was erased); leftId and rightId keep the ids."
+    )
+    right: Person | None = strawberry.field(
+        description="The profile of this side; null when the profile no longer holds the "
+        "person (it was erased); leftId and rightId keep the ids."
+    )
     probability: float
     match_weight: float
     reason: ReviewReason  # type: ignore[valid-type]
@@ -192,7 +209,8 @@ class ReviewTask:
     def from_model(cls, t: m.ReviewTask) -> ReviewTask:
         e = t.evidence
         return cls(
-            id=strawberry.ID(t.id), left=Person(id=strawberry.ID(e.left_id)),
+            id=strawberry.ID(t.id), left_id=strawberry.ID(e.left_id),
+            right_id=strawberry.ID(e.right_id), left=Person(id=strawberry.ID(e.left_id)),
             right=Person(id=strawberry.ID(e.right_id)), probability=e.probability,
             match_weight=e.weight, reason=t.reason, status=t.status,
             explanation=_explanation(e.contributions),
