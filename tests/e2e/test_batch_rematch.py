@@ -20,8 +20,9 @@ from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient
 from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform
+from mdm_infra.testing import eventually
 
-from .matching_support import birth_date, eventually, family_name, phone, place
+from .matching_support import birth_date, family_name, phone, place
 from .queries import INGEST
 
 JOB_FIELDS = """id status phase progress partitions partitionsDone syncedPersons subjects

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from mdm_infra.client import GatewayClient
+from mdm_infra.testing import eventually
 
-from .matching_support import eventually
 from .queries import CREATE_PERSON, MERGE, RECORD_CONSENT, UNMERGE, person_input
 
 CHECK = """query($personId: ID!, $purpose: String!) {

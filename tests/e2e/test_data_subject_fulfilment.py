@@ -17,8 +17,9 @@ from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import Platform
+from mdm_infra.testing import eventually
 
-from .matching_support import birth_date, eventually, family_name, place
+from .matching_support import birth_date, family_name, place
 from .test_consent import NOTICE, PUBLISH, REGISTER, check, event, record
 from .test_data_subject_requests import CARRY_OUT, EXPORT, LIFT, REASON, error_of, submit
 

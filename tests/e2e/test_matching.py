@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from mdm_infra.client import GatewayClient, GraphQLError
+from mdm_infra.testing import eventually
 
-from .matching_support import birth_date, eventually, family_name, ingest, place
+from .matching_support import birth_date, family_name, ingest, place
 
 PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
 SUBJECT = "query($id: ID!) { matchSubject(personId: $id) { state { registered mergedInto } } }"

@@ -20,8 +20,9 @@ import pytest
 
 from mdm_common.graph import GraphClient
 from mdm_infra.client import GatewayClient, GraphQLError
+from mdm_infra.testing import eventually
 
-from .matching_support import birth_date, eventually, family_name, ingest, phone, place
+from .matching_support import birth_date, family_name, ingest, phone, place
 
 EXPORT = """query($ids: [ID!]!) { matchingPersonalData(personIds: $ids) {
   personIds restricted items { personId origin category field value recordedAt } } }"""
