@@ -8,11 +8,16 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from mdm_infra import demo
 from mdm_infra.client import GatewayClient
 from mdm_infra.testing import eventually
+
+# Pairs between the thresholds of the engine's documented defaults, whatever model
+# an earlier test trained on the test data.
+pytestmark = pytest.mark.usefixtures("default_model_sync")
 
 TASKS = """query($name: String) { reviewTasks(name: $name, first: 20) {
   edges { node { id left { id } right { id } } } } }"""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
@@ -38,36 +38,48 @@ from mdm_matching.domain.ports import NewTask, TaskPage
 
 def evidence_props(evidence: PairEvidence) -> dict[str, Any]:
     return {
-        "pairKey": evidence.pair_key, "leftId": evidence.left_id, "rightId": evidence.right_id,
-        "probability": evidence.probability, "weight": evidence.weight,
-        "contributions": json.dumps([[c.comparison, c.level, c.weight]
-                                     for c in evidence.contributions]),
+        "pairKey": evidence.pair_key,
+        "leftId": evidence.left_id,
+        "rightId": evidence.right_id,
+        "probability": evidence.probability,
+        "weight": evidence.weight,
+        "contributions": json.dumps(
+            [[c.comparison, c.level, c.weight] for c in evidence.contributions]
+        ),
         "conflicts": list(evidence.conflicts),
         "leftFingerprint": evidence.left_fingerprint,
         "rightFingerprint": evidence.right_fingerprint,
-    }  # fmt: skip
+    }
 
 
 def evidence_from(p: dict[str, Any]) -> PairEvidence:
     return PairEvidence(
-        left_id=p["leftId"], right_id=p["rightId"], probability=float(p["probability"]),
+        left_id=p["leftId"],
+        right_id=p["rightId"],
+        probability=float(p["probability"]),
         weight=float(p["weight"]),
-        contributions=tuple(Contribution(c, level, float(w))
-                            for c, level, w in json.loads(p["contributions"])),
-        conflicts=tuple(p.get("conflicts") or ()), left_fingerprint=p["leftFingerprint"],
+        contributions=tuple(
+            Contribution(c, level, float(w)) for c, level, w in json.loads(p["contributions"])
+        ),
+        conflicts=tuple(p.get("conflicts") or ()),
+        left_fingerprint=p["leftFingerprint"],
         right_fingerprint=p["rightFingerprint"],
-    )  # fmt: skip
+    )
 
 
 def decision_props(decision: Decision) -> dict[str, Any]:
     return _explanation_props(decision.contributions, decision.conflicts) | {
-        "pairKey": decision.pair_key, "verdict": decision.verdict.value,
-        "actor": decision.actor, "at": decision.at, "note": decision.note,
-        "taskId": decision.task_id, "mergeId": decision.merge_id,
+        "pairKey": decision.pair_key,
+        "verdict": decision.verdict.value,
+        "actor": decision.actor,
+        "at": decision.at,
+        "note": decision.note,
+        "taskId": decision.task_id,
+        "mergeId": decision.merge_id,
         "probability": decision.probability,
         "leftFingerprint": decision.left_fingerprint,
         "rightFingerprint": decision.right_fingerprint,
-    }  # fmt: skip
+    }
 
 
 def _explanation_props(
@@ -85,24 +97,34 @@ def _contributions_from(stored: str | None) -> tuple[Contribution, ...]:
 
 def task_from(p: dict[str, Any]) -> ReviewTask:
     return ReviewTask(
-        id=p["id"], evidence=evidence_from(p), reason=TaskReason(p["reason"]),
-        status=TaskStatus(p["status"]), created_at=as_utc(p["createdAt"]),
-        updated_at=as_utc(p["updatedAt"]), note=p.get("note"),
+        id=p["id"],
+        evidence=evidence_from(p),
+        reason=TaskReason(p["reason"]),
+        status=TaskStatus(p["status"]),
+        created_at=as_utc(p["createdAt"]),
+        updated_at=as_utc(p["updatedAt"]),
+        note=p.get("note"),
         assignee=p.get("assignee"),
         assigned_at=as_utc(p["assignedAt"]) if p.get("assignedAt") else None,
-    )  # fmt: skip
+    )
 
 
 def decision_from(p: dict[str, Any]) -> Decision:
     return Decision(
-        id=p["id"], pair_key=p["pairKey"], verdict=Verdict(p["verdict"]), actor=p["actor"],
-        at=as_utc(p["at"]), note=p.get("note") or "", task_id=p.get("taskId"),
+        id=p["id"],
+        pair_key=p["pairKey"],
+        verdict=Verdict(p["verdict"]),
+        actor=p["actor"],
+        at=as_utc(p["at"]),
+        note=p.get("note") or "",
+        task_id=p.get("taskId"),
         merge_id=p.get("mergeId"),
         probability=float(p["probability"]) if p.get("probability") is not None else None,
-        left_fingerprint=p["leftFingerprint"], right_fingerprint=p["rightFingerprint"],
+        left_fingerprint=p["leftFingerprint"],
+        right_fingerprint=p["rightFingerprint"],
         contributions=_contributions_from(p.get("contributions")),
         conflicts=tuple(p.get("conflicts") or ()),
-    )  # fmt: skip
+    )
 
 
 # A task's two persons, each property indexed. ArcadeDB's Cypher answers
@@ -192,6 +214,47 @@ def _score_windows(part: _Range, descending: bool) -> Iterator[_Range]:
             high = edge
         else:
             edge = min(high, code + score_value(min(_score_of(low) + width, 1.0)) + _TOP)
+            yield _Range(part.status, low, edge)
+            low = edge
+        width *= 2
+
+
+_FIRST_AGE_WINDOW = timedelta(hours=1)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no review task is older
+_LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+_AGE_LENGTH = len("2026-12-05T10:00:00.000000")
+
+
+def _time_of(key: str) -> datetime | None:
+    """The time an age key or range edge starts with; None for an open edge."""
+    text = key[1 : 1 + _AGE_LENGTH]
+    if len(text) < _AGE_LENGTH:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _age_windows(
+    part: _Range, *, descending: bool, start: datetime, width: timedelta
+) -> Iterator[_Range]:
+    """Consecutive windows covering ``part`` in the order of the page, from ``start``
+    (descending: backwards from it), twice as wide each time."""
+    code = part.low[0]
+    low, high = part.low, part.high
+    at = start
+    while low < high:
+        if descending:
+            at -= width
+            edge = max(low, code + age_value(at)) if at > _EARLIEST else low
+            edge = min(edge, high)
+            yield _Range(part.status, edge, high)
+            high = edge
+        else:
+            at += width
+            edge = min(high, code + age_value(at)) if at < _LATEST else high
+            edge = max(edge, low)
             yield _Range(part.status, low, edge)
             low = edge
         width *= 2
@@ -300,8 +363,13 @@ class GraphReviewStore:
         extra, params = _conditions(wanted, key, persons)
         found: list[dict[str, Any]] = []
         for part in _ranges(wanted, key, after=after, descending=descending):
-            windows = _score_windows(part, descending) if key == SCORE_KEY else iter([part])
+            if key == SCORE_KEY:
+                windows = _score_windows(part, descending)
+            else:
+                windows = await self._age_windows(part, extra, params, descending=descending)
             for window in windows:
+                if window.low >= window.high:
+                    continue
                 found += [
                     row["t"]
                     for row in await self._tx.run(
@@ -344,6 +412,43 @@ class GraphReviewStore:
             )
             total += int(rows[0]["n"])
         return total
+
+    async def _age_windows(
+        self, part: _Range, extra: str, params: dict[str, Any], *, descending: bool
+    ) -> Iterator[_Range]:
+        """Windows over a page by age, like ``_score_windows``. Time has no natural end:
+        a newest-first page starts at its upper edge (else now) and walks back; an
+        oldest-first page without a lower edge first finds a time older than every
+        task it may show, by probes (one task at most, about 3 ms each whatever the
+        range holds), and walks forward from there. The clock only says where to
+        start: the windows cover the whole range in any case."""
+        now = datetime.now(UTC)
+        if descending:
+            return _age_windows(
+                part, descending=True, start=_time_of(part.high) or now, width=_FIRST_AGE_WINDOW
+            )
+        start = _time_of(part.low)
+        if start is not None:
+            return _age_windows(part, descending=False, start=start, width=_FIRST_AGE_WINDOW)
+        span = _FIRST_AGE_WINDOW
+        while now - span > _EARLIEST:
+            older = await self._tx.run(
+                "review.probe_older",
+                f"MATCH (t:{REVIEW_TASK}) WHERE t.{AGE_KEY} >= $low AND t.{AGE_KEY} < $edge"
+                f"{extra} RETURN t.id AS id LIMIT 1",
+                low=part.low,
+                edge=part.low[0] + age_value(now - span),
+                **params,
+            )
+            if not older:
+                break
+            span *= 4
+        return _age_windows(
+            part,
+            descending=False,
+            start=max(now - span, _EARLIEST),
+            width=max(span / 32, _FIRST_AGE_WINDOW),
+        )
 
     async def _persons(self, wanted: TaskFilter) -> list[str] | None:
         """The persons a name or source filter allows (None: no such filter), from
