@@ -23,6 +23,15 @@ SHOWN_ENUMS = (
     "RematchPhase",
     "Channel",
     "ContactReason",
+    "ConsentEventType",
+    "LegalBasis",
+    "CollectionMethod",
+    "ConsentActor",
+    "ConsentMergeState",
+    "DataSubjectRequestType",
+    "DataSubjectRequestStatus",
+    "IdentityCheck",
+    "RequestReceivedVia",
 )
 SDL = PACKAGE.parents[2] / "gateway" / "subgraphs"
 

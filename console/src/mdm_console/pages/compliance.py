@@ -21,97 +21,6 @@ from mdm_console.i18n import _
 MAX_SEARCH = 10
 
 
-def terms() -> dict[str, str]:
-    """The schema's enum values in the officer's words (built per request, so in
-    the request's language)."""
-    return {
-        # ContactReason
-        "CONSENT_GIVEN": _("Consent given"),
-        "EXISTING_CUSTOMER": _("Existing customer (sale recorded, no objection)"),
-        "LEGAL_BASIS": _("Covered by the purpose's legal basis"),
-        "CHANNEL_NOT_COVERED": _("The purpose does not use this channel"),
-        "NO_CONSENT": _("No consent"),
-        "DOUBLE_OPT_IN_PENDING": _("Double opt-in not confirmed yet"),
-        "RENEWAL_REQUIRED": _("Consent must be renewed (a material new notice version)"),
-        "CONSENT_EXPIRED": _("Consent expired"),
-        "PARENTAL_AUTHORISATION_REQUIRED": _("Under 16: parental authorisation required"),
-        "NO_CONSENT_OR_SALE": _("Neither consent nor a recorded sale"),
-        "PROCESSING_RESTRICTED": _("Processing restricted (Art. 18)"),
-        "ERASED": _("Erased"),
-        # ConsentEventType
-        "GRANTED": _("Granted"),
-        "PENDING_DOUBLE_OPT_IN": _("Double opt-in sent"),
-        "CONFIRMED": _("Confirmed"),
-        "WITHDRAWN": _("Withdrawn"),
-        "OBJECTED": _("Objected"),
-        "EXPIRED": _("Expired"),
-        "SALE_RECORDED": _("Sale recorded"),
-        "PARENTAL_AUTHORISATION": _("Parental authorisation"),
-        "AGE_EVIDENCE": _("Evidence of age"),
-        # Channel (and RequestReceivedVia)
-        "EMAIL": _("E-mail"),
-        "PHONE": _("Phone"),
-        "SMS": _("SMS"),
-        "POST": _("Post"),
-        "PERSONALISED_WEB": _("Personalised web"),
-        "LETTER": _("Letter"),
-        # CollectionMethod
-        "WEB_FORM": _("Web form"),
-        "EMAIL_LINK": _("E-mail link"),
-        "SMS_CODE": _("SMS code"),
-        "PAPER_FORM": _("Paper form"),
-        "PHONE_CALL": _("Phone call"),
-        "IN_PERSON": _("In person"),
-        "PREFERENCE_CENTRE": _("Preference centre"),
-        "ORDER": _("Order"),
-        "ID_DOCUMENT": _("ID document"),
-        "IMPORT": _("Import"),
-        "SYSTEM": _("System"),
-        # ConsentActor
-        "DATA_SUBJECT": _("The person themself"),
-        "GUARDIAN": _("Holder of parental responsibility"),
-        "STAFF": _("Staff"),
-        # LegalBasis
-        "CONSENT": _("Consent (Art. 6(1)(a))"),
-        "CONTRACT": _("Contract (Art. 6(1)(b))"),
-        "LEGAL_OBLIGATION": _("Legal obligation (Art. 6(1)(c))"),
-        "VITAL_INTEREST": _("Vital interest (Art. 6(1)(d))"),
-        "PUBLIC_TASK": _("Public task (Art. 6(1)(e))"),
-        "LEGITIMATE_INTEREST": _("Legitimate interest (Art. 6(1)(f))"),
-        # ConsentMergeState
-        "ACTIVE": _("in force"),
-        "UNDONE": _("undone"),
-        # DataSubjectRequestType
-        "ACCESS": _("Access (Art. 15)"),
-        "PORTABILITY": _("Portability (Art. 20)"),
-        "ERASURE": _("Erasure (Art. 17)"),
-        "RESTRICTION": _("Restriction (Art. 18)"),
-        # DataSubjectRequestStatus
-        "OPEN": _("Open"),
-        "IN_PROGRESS": _("In progress"),
-        "COMPLETED": _("Completed"),
-        "REJECTED": _("Rejected"),
-        # IdentityCheck
-        "ACCOUNT_LOGIN": _("Signed in to their account"),
-        "CONFIRMED_CONTACT": _("Confirmed contact detail"),
-        "KNOWN_DETAILS": _("Known details"),
-    }
-
-
-def term_of(found: dict[str, str]) -> Any:
-    def term(value: Any) -> str:
-        if value is None or value == "":
-            return "\u2013"
-        return found.get(str(value), str(value))
-
-    return term
-
-
-def wording() -> dict[str, Any]:
-    """What every compliance template gets: ``term(ENUM_VALUE)``."""
-    return {"term": term_of(terms())}
-
-
 async def person_or_none(request: Request, person_id: str) -> dict[str, Any] | None:
     """The person's golden record, or None if the profile no longer has it
     (erased) or never had it."""
@@ -195,7 +104,7 @@ async def contact_check(request: Request) -> Response:
     elif person_id:
         context["person"] = await person_or_none(request, person_id)
         context["person_id"] = person_id
-    return web.render(request, "compliance/contact_check.html", context | wording())
+    return web.render(request, "compliance/contact_check.html", context)
 
 
 async def _answer(
@@ -237,7 +146,7 @@ async def channel_choice(request: Request) -> Response:
     return web.render(
         request,
         "compliance/_channels.html",
-        {"channels": channels, "channel": ""} | wording(),
+        {"channels": channels, "channel": ""},
     )
 
 
@@ -275,8 +184,7 @@ async def consent_history(request: Request) -> Response:
             "person": person,
             "rows": rows,
             "merges": data["consentMerges"],
-        }
-        | wording(),
+        },
     )
 
 
@@ -311,7 +219,7 @@ async def consent_document(request: Request) -> Response:
     return web.render(
         request,
         "compliance/document.html",
-        {"person_id": person_id, "person": person, "document": document} | wording(),
+        {"person_id": person_id, "person": person, "document": document},
     )
 
 

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from mdm_common.auth import Role
 from mdm_console import web
-from mdm_console.pages.compliance import safe_file_part, wording
+from mdm_console.pages.compliance import safe_file_part
 
 
 @web.page(Role.COMPLIANCE)
@@ -18,13 +18,13 @@ async def purpose_list(request: Request) -> Response:
     for purpose in purposes:
         # Newest version first: the one a form shows today.
         purpose["notices_newest_first"] = list(reversed(purpose["notices"]))
-    return web.render(request, "purposes/list.html", {"purposes": purposes} | wording())
+    return web.render(request, "purposes/list.html", {"purposes": purposes})
 
 
 @web.page(Role.COMPLIANCE)
 async def records(request: Request) -> Response:
     found = (await web.ask(request, "RecordsOfProcessing"))["recordsOfProcessing"]
-    return web.render(request, "purposes/records.html", {"found": found} | wording())
+    return web.render(request, "purposes/records.html", {"found": found})
 
 
 @web.page(Role.COMPLIANCE)

@@ -17,7 +17,7 @@ from mdm_common.auth import Role
 from mdm_console import web
 from mdm_console.client import GatewayError
 from mdm_console.i18n import _
-from mdm_console.pages.compliance import parse_moment, person_or_none, safe_file_part, wording
+from mdm_console.pages.compliance import parse_moment, person_or_none, safe_file_part
 
 TYPES = ("ACCESS", "PORTABILITY", "ERASURE", "RESTRICTION")
 STATUSES = ("OPEN", "IN_PROGRESS", "COMPLETED", "REJECTED")
@@ -96,8 +96,7 @@ async def request_list(request: Request) -> Response:
         request,
         "requests/list.html",
         context
-        | {"form": form, "form_error": None, "flash": web.session(request).pop(_FLASH, None)}
-        | wording(),
+        | {"form": form, "form_error": None, "flash": web.session(request).pop(_FLASH, None)},
     )
 
 
@@ -148,7 +147,7 @@ async def submit(request: Request) -> Response:
     return web.render(
         request,
         "requests/list.html",
-        context | {"form": form, "form_error": problem, "flash": None} | wording(),
+        context | {"form": form, "form_error": problem, "flash": None},
         status=400,
     )
 
@@ -172,7 +171,7 @@ async def _detail_context(request: Request, request_id: str) -> dict[str, Any]:
         "errors": {},
         "values": {},
         "flash": web.session(request).pop(_FLASH, None),
-    } | wording()
+    }
 
 
 @web.page(Role.COMPLIANCE)

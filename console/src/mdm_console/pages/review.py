@@ -210,7 +210,7 @@ async def merge_preview(request: Request) -> Response:
 
 
 # The fields a page reads of a person, for a side the profile no longer holds.
-_NOBODY = {
+_NOBODY: dict[str, Any] = {
     "givenName": None,
     "familyName": None,
     "titles": [],
