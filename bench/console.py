@@ -106,6 +106,26 @@ async def open_tasks(graph: GraphClient, ids: list[str], count: int) -> None:
             batch = []
 
 
+PARTS = {
+    "counts by reason (reviewQueueSummary)": "{ reviewQueueSummary { open deferred } }",
+    "a page of 25 with both names (reviewTasks)": """{ reviewTasks(first: 25) { edges {
+        node { id left { givenName familyName } right { givenName familyName } } } } }""",
+    "a page of 25 without names": "{ reviewTasks(first: 25) { edges { node { id } } } }",
+    "totalCount of the queue": "{ reviewTasks(first: 1) { totalCount } }",
+}
+
+
+def timed_query(client: GatewayClient, query: str, count: int) -> list[float]:
+    for _ in range(5):
+        client.execute(query)
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.execute(query)
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
 def sign_in(console: httpx.Client) -> None:
     page = console.get("/signin")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -184,6 +204,15 @@ def main() -> int:
                         f"{label}: p50 {statistics.median(samples):.0f} ms, "
                         f"p99 {percentile(samples, 0.99):.0f} ms ({len(samples)} loads)"
                     )
+            # Where the queue page's time goes: its two root fields alone at the gateway.
+            client = GatewayClient(config.gateway_url, token)
+            for label, query in PARTS.items():
+                samples = timed_query(client, query, args.requests)
+                print(
+                    f"  gateway, {label}: p50 {statistics.median(samples):.0f} ms, "
+                    f"p99 {percentile(samples, 0.99):.0f} ms"
+                )
+            client.close()
         finally:
             platform.stop()
     return 0

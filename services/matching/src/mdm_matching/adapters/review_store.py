@@ -220,6 +220,9 @@ def _score_windows(part: _Range, descending: bool) -> Iterator[_Range]:
 
 
 _FIRST_AGE_WINDOW = timedelta(hours=1)
+# Probes that narrow down where the oldest task of an oldest-first page lies: the
+# first window then holds about 1/64 of the time the tasks span.
+_BISECTIONS = 6
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no review task is older
 _LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _AGE_LENGTH = len("2026-12-05T10:00:00.000000")
@@ -430,24 +433,36 @@ class GraphReviewStore:
         start = _time_of(part.low)
         if start is not None:
             return _age_windows(part, descending=False, start=start, width=_FIRST_AGE_WINDOW)
-        span = _FIRST_AGE_WINDOW
-        while now - span > _EARLIEST:
-            older = await self._tx.run(
+
+        # Back from now, four times as far each probe, until no task is older; then
+        # halve the interval between that time and the last one a task is older than.
+        async def any_older_than(at: datetime) -> bool:
+            rows = await self._tx.run(
                 "review.probe_older",
                 f"MATCH (t:{REVIEW_TASK}) WHERE t.{AGE_KEY} >= $low AND t.{AGE_KEY} < $edge"
                 f"{extra} RETURN t.id AS id LIMIT 1",
                 low=part.low,
-                edge=part.low[0] + age_value(now - span),
+                edge=part.low[0] + age_value(at),
                 **params,
             )
-            if not older:
-                break
-            span *= 4
+            return bool(rows)
+
+        none_older, some_older = now - _FIRST_AGE_WINDOW, now
+        while none_older > _EARLIEST and await any_older_than(none_older):
+            some_older = none_older
+            none_older = now - (now - none_older) * 4
+        none_older = max(none_older, _EARLIEST)
+        for _ in range(_BISECTIONS):
+            middle = none_older + (some_older - none_older) / 2
+            if await any_older_than(middle):
+                some_older = middle
+            else:
+                none_older = middle
         return _age_windows(
             part,
             descending=False,
-            start=max(now - span, _EARLIEST),
-            width=max(span / 32, _FIRST_AGE_WINDOW),
+            start=none_older,
+            width=max(some_older - none_older, _FIRST_AGE_WINDOW),
         )
 
     async def _persons(self, wanted: TaskFilter) -> list[str] | None:
