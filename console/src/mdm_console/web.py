@@ -89,7 +89,6 @@ def render(
         "csrf_token": auth.csrf_token(session(request)),
         "dev_signin": parts.settings.dev_signin,
         "language": i18n.current(),
-        "htmx": request.headers.get("hx-request") == "true",
         "Role": Role,
     }
     return parts.templates.TemplateResponse(
