@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -10,6 +11,9 @@ from mdm_common.auth import Role
 from mdm_consent.domain import fulfilment as f
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
+
+if TYPE_CHECKING:
+    from mdm_consent.graphql.schema import Person
 
 Info = strawberry.Info[ConsentContext, None]
 REQUEST_ROLES = (Role.COMPLIANCE,)
@@ -67,6 +71,15 @@ class DataSubjectRequest:
     lift_reason: str | None
     lifted_by: str | None
     note: str | None
+
+    @strawberry.field(
+        description="The person asked about, as the profile holds them (one batch for a "
+        "whole page through the gateway); null once the profile no longer holds them."
+    )
+    def person(self) -> Annotated[Person, strawberry.lazy("mdm_consent.graphql.schema")] | None:
+        from mdm_consent.graphql.schema import Person  # noqa: PLC0415 - schema imports this module
+
+        return Person(id=self.person_id)
 
     @classmethod
     def from_model(cls, x: r.DataSubjectRequest, now: datetime) -> DataSubjectRequest:
