@@ -3,6 +3,7 @@ the merge preview with its consent change, the merge history and its undo."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -160,6 +161,26 @@ def test_a_task_decided_by_someone_else_says_so_and_reloads(
     expect(page.locator(".flash.warning")).to_contain_text("decided already")
     expect(page.locator("form.decide")).to_have_count(0)  # reloaded: nothing left to decide
     expect(page.get_by_text("not a duplicate")).to_be_visible()
+
+
+def test_a_steward_takes_a_task_and_finds_it_under_assigned_to_me(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
+) -> None:
+    prefix = "Zuweisung" + uuid.uuid4().hex[:6]
+    _uncertain_pair(app_gateway, prefix)
+    task_id = eventually(lambda: _tasks(app_gateway, prefix), timeout_s=40)[0]["id"]
+    page = sign_in("steward", name="Sven")
+    page.goto(f"{console_url}/review?name={quote(prefix)}")
+    row = page.locator(f"tr[data-task='{task_id}']")
+    row.get_by_role("button", name="Assign to me").click()
+    expect(row).to_contain_text("dev:Sven")
+    page.get_by_label("Assigned to me").check()  # the table follows the filter at once
+    expect(page).to_have_url(re.compile(r".*mine=1"))
+    mine = page.locator(f"tr[data-task='{task_id}']")
+    expect(mine.locator("input[name=back]")).to_have_value(re.compile(r".*mine=1"))
+    expect(page.get_by_text("1 task matches these filters")).to_be_visible()
+    mine.get_by_role("button", name="Release").click()
+    expect(page.locator(f"tr[data-task='{task_id}']")).to_have_count(0)  # no longer mine
 
 
 ERASE = "mutation($p: ID!, $r: ID!) { eraseProfileData(personId: $p, requestId: $r) { personIds } }"
