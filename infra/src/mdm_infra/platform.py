@@ -211,11 +211,22 @@ class Platform:
         )
         console = self._spawn(
             "console",
-            [cfg.python, "-m", "uvicorn", "mdm_console.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(cfg.ports.console),
-             "--no-access-log", "--log-level", "warning"],
+            [
+                cfg.python,
+                "-m",
+                "uvicorn",
+                "mdm_console.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(cfg.ports.console),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
             env=cfg.console_env(),
-        )  # fmt: skip
+        )
         with httpx.Client(timeout=2) as client:
 
             def answers(url: str) -> Callable[[], bool]:

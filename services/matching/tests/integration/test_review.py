@@ -223,9 +223,14 @@ class TestAssignment:
         anna = _steward("anna")
         await review.assign(task_id, actor=anna, transactions=transactions, now=NOW)
         decision = await review.decide(
-            task_id, Verdict.NOT_A_MATCH, note="", actor=anna, profiles=_NoProfiles(),
-            transactions=transactions, now=NOW,
-        )  # fmt: skip
+            task_id,
+            Verdict.NOT_A_MATCH,
+            note="",
+            actor=anna,
+            profiles=_NoProfiles(),
+            transactions=transactions,
+            now=NOW,
+        )
         assert decision.contributions == EXPLANATION  # the evidence, kept with the decision
         assert decision.conflicts == ("birthDate",)
         stored = await transactions.read(lambda s: s.reviews.get_decision(decision.id))
