@@ -40,7 +40,7 @@ async def _save(tx: Transaction, record: MatchRecord) -> None:
     store = GraphSubjectStore(tx)
     await store.register(record.id, at=NOW)
     await store.save_features(
-        record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=NOW
+        record, keys=blocking.keys_of(record), fingerprint=fingerprint(record), at=NOW, sources=[]
     )
 
 

@@ -198,7 +198,7 @@ class GraphSubjectStore:
         keys: Sequence[str],
         fingerprint: str,
         at: datetime,
-        sources: Sequence[str] = (),
+        sources: Sequence[str],
     ) -> None:
         await self._unblock(record.id, keep=keys)
         await self._tx.run(

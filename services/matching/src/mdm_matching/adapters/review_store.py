@@ -37,16 +37,12 @@ from mdm_matching.domain.ports import NewTask, TaskPage
 
 
 def evidence_props(evidence: PairEvidence) -> dict[str, Any]:
-    return {
+    return _explanation_props(evidence.contributions, evidence.conflicts) | {
         "pairKey": evidence.pair_key,
         "leftId": evidence.left_id,
         "rightId": evidence.right_id,
         "probability": evidence.probability,
         "weight": evidence.weight,
-        "contributions": json.dumps(
-            [[c.comparison, c.level, c.weight] for c in evidence.contributions]
-        ),
-        "conflicts": list(evidence.conflicts),
         "leftFingerprint": evidence.left_fingerprint,
         "rightFingerprint": evidence.right_fingerprint,
     }
@@ -58,9 +54,7 @@ def evidence_from(p: dict[str, Any]) -> PairEvidence:
         right_id=p["rightId"],
         probability=float(p["probability"]),
         weight=float(p["weight"]),
-        contributions=tuple(
-            Contribution(c, level, float(w)) for c, level, w in json.loads(p["contributions"])
-        ),
+        contributions=_contributions_from(p["contributions"]),
         conflicts=tuple(p.get("conflicts") or ()),
         left_fingerprint=p["leftFingerprint"],
         right_fingerprint=p["rightFingerprint"],
@@ -85,6 +79,7 @@ def decision_props(decision: Decision) -> dict[str, Any]:
 def _explanation_props(
     contributions: Sequence[Contribution], conflicts: Sequence[str]
 ) -> dict[str, Any]:
+    """A pair's evidence as stored on tasks and decisions alike."""
     return {
         "contributions": json.dumps([[c.comparison, c.level, c.weight] for c in contributions]),
         "conflicts": list(conflicts),
@@ -133,11 +128,10 @@ def decision_from(p: dict[str, Any]) -> Decision:
 _SIDES = ("leftId", "rightId")
 
 
-# The queue's orders. ArcadeDB walks an index in order and stops at LIMIT only for a
-# query whose WHERE is a range on the one property it sorts by: any other condition
-# (status, a second sort property for ties) makes it read and sort every task
-# (80-170 ms at 20,000 tasks against 3 ms). So each task carries one sort key per
-# order, unique and led by a letter for its status: "O0.734200000000 <id>" (score)
+# The queue's orders. ArcadeDB uses an index only for a WHERE that is a range on the
+# property it sorts by: any other condition (status, a second sort property for
+# ties) makes it read every task. So each task carries one sort key per order,
+# unique and led by a letter for its status: "O0.734200000000 <id>" (score)
 # and "O2026-12-05T10:00:00.000000 <id>" (age). A page reads one key range per
 # wanted status, and the ranges are merged here.
 _STATUS_CODE = {TaskStatus.OPEN: "O", TaskStatus.DEFERRED: "D", TaskStatus.RESOLVED: "R"}
@@ -370,26 +364,26 @@ class GraphReviewStore:
                 windows = _score_windows(part, descending)
             else:
                 windows = await self._age_windows(part, extra, params, descending=descending)
+            of_part: list[dict[str, Any]] = []
             for window in windows:
                 if window.low >= window.high:
                     continue
-                found += [
-                    row["t"]
-                    for row in await self._tx.run(
-                        "review.page",
-                        # ``RETURN t``, not a map projection: ArcadeDB projects every
-                        # row before it applies LIMIT.
-                        f"MATCH (t:{REVIEW_TASK}) WHERE t.{key} >= $low AND t.{key} < $high"
-                        f"{extra} RETURN t ORDER BY t.{key}{' DESC' if descending else ''} "
-                        "LIMIT $limit",
-                        low=window.low,
-                        high=window.high,
-                        limit=limit + 1 - sum(1 for t in found if t["status"] == part.status),
-                        **params,
-                    )
-                ]
-                if sum(1 for t in found if t["status"] == part.status) > limit:
+                rows = await self._tx.run(
+                    "review.page",
+                    # ``RETURN t``, not a map projection: ArcadeDB projects every row
+                    # before it applies LIMIT.
+                    f"MATCH (t:{REVIEW_TASK}) WHERE t.{key} >= $low AND t.{key} < $high"
+                    f"{extra} RETURN t ORDER BY t.{key}{' DESC' if descending else ''} "
+                    "LIMIT $limit",
+                    low=window.low,
+                    high=window.high,
+                    limit=limit + 1 - len(of_part),
+                    **params,
+                )
+                of_part += [row["t"] for row in rows]
+                if len(of_part) > limit:
                     break
+            found += of_part
         found.sort(key=lambda t: t[key][1:], reverse=descending)
         page = found[: limit + 1]
         return TaskPage(

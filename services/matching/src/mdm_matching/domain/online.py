@@ -133,7 +133,7 @@ async def _plan(
     scorers: ScorerCache,
     now: datetime,
     profile_created_at: datetime | None = None,
-    sources: Sequence[str] = (),
+    sources: Sequence[str],
 ) -> _Plan:
     keys = blocking.keys_of(record)
     own = fingerprint(record)

@@ -74,7 +74,7 @@ class SubjectStore(Protocol):
         keys: Sequence[str],
         fingerprint: str,
         at: datetime,
-        sources: Sequence[str] = (),
+        sources: Sequence[str],
     ) -> None:
         """Store a subject's features (and its source systems) and replace its
         blocking keys."""
