@@ -123,6 +123,12 @@ def _explanation(contributions: Sequence[Contribution]) -> list[FieldContributio
     ]
 
 
+_SIDE = (
+    "The profile of this side; null when the profile no longer holds the person (it was "
+    "erased); leftId and rightId keep the ids."
+)
+
+
 @strawberry.type(description="One audit entry: who decided what about a pair, when.")
 class MatchDecision:
     id: strawberry.ID
@@ -137,14 +143,8 @@ class MatchDecision:
     probability: float | None
     left_id: strawberry.ID
     right_id: strawberry.ID
-    left: Person | None = strawberry.field(
-        description="The profile of this side; null when the profile no longer holds the "
-        "person (it was erased); leftId and rightId keep the ids."
-    )
-    right: Person | None = strawberry.field(
-        description="The profile of this side; null when the profile no longer holds the "
-        "person (it was erased); leftId and rightId keep the ids."
-    )
+    left: Person | None = strawberry.field(description=_SIDE)
+    right: Person | None = strawberry.field(description=_SIDE)
     explanation: list[FieldContribution] = strawberry.field(
         description="Each field's contribution to the score when decided (empty for "
         "decisions recorded before matching kept it)."
@@ -176,14 +176,8 @@ class ReviewTask:
     id: strawberry.ID
     left_id: strawberry.ID
     right_id: strawberry.ID
-    left: Person | None = strawberry.field(
-        description="The profile of this side; null when the profile no longer holds the "
-        "person (it was erased); leftId and rightId keep the ids."
-    )
-    right: Person | None = strawberry.field(
-        description="The profile of this side; null when the profile no longer holds the "
-        "person (it was erased); leftId and rightId keep the ids."
-    )
+    left: Person | None = strawberry.field(description=_SIDE)
+    right: Person | None = strawberry.field(description=_SIDE)
     probability: float
     match_weight: float
     reason: ReviewReason  # type: ignore[valid-type]
