@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -11,9 +10,7 @@ from mdm_common.auth import Role
 from mdm_consent.domain import fulfilment as f
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
-
-if TYPE_CHECKING:
-    from mdm_consent.graphql.schema import Person
+from mdm_consent.graphql.person import Person
 
 Info = strawberry.Info[ConsentContext, None]
 REQUEST_ROLES = (Role.COMPLIANCE,)
@@ -76,9 +73,7 @@ class DataSubjectRequest:
         description="The person asked about, as the profile holds them (one batch for a "
         "whole page through the gateway); null once the profile no longer holds them."
     )
-    def person(self) -> Annotated[Person, strawberry.lazy("mdm_consent.graphql.schema")] | None:
-        from mdm_consent.graphql.schema import Person  # noqa: PLC0415 - schema imports this module
-
+    def person(self) -> Person | None:
         return Person(id=self.person_id)
 
     @classmethod

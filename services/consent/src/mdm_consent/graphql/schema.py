@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import strawberry
 
@@ -14,25 +13,11 @@ from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
 
 Info = strawberry.Info[ConsentContext, None]
-
-
-@strawberry.federation.type(keys=["id"])
-class Person:
-    id: strawberry.ID
-
-    @strawberry.field(description="Consent history, newest first. Role: compliance; audited.")
-    async def consents(self, info: Info) -> list[t.ConsentEvent]:
-        info.context.require(*t.READ_ROLES)
-        history = await info.context.histories.load(str(self.id))
-        return [t.ConsentEvent.from_model(e) for e in history]
-
-    @classmethod
-    def resolve_reference(cls, id: strawberry.ID, **_: Any) -> Person:  # noqa: A002 - federation key name
-        return cls(id=id)
 
 
 @strawberry.type
