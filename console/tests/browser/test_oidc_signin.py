@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from mdm_infra.platform import Platform
+from mdm_infra.platform import Platform, asgi_server
 from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
 
@@ -71,19 +71,7 @@ def oidc_console(
     }
     process = ManagedProcess(
         name="console-oidc",
-        argv=[
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "mdm_console.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
+        argv=asgi_server(sys.executable, "mdm_console.app:create_app", port),
         env=env,
         cwd=None,
         log_path=Path(tmp_path_factory.mktemp("console-oidc")) / "console.log",

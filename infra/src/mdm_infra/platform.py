@@ -31,6 +31,24 @@ WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
 WORKERS_WITH_BEAT = ("consent",)
 
 
+def asgi_server(python: str, factory: str, port: int) -> list[str]:
+    """The command line of one of the project's ASGI apps on 127.0.0.1 (uvicorn)."""
+    return [
+        python,
+        "-m",
+        "uvicorn",
+        factory,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
 @dataclass(frozen=True)
 class Ports:
     gateway: int = 4000
@@ -199,11 +217,9 @@ class Platform:
         for name in SERVICES:
             self._spawn(
                 name,
-                [cfg.python, "-m", "uvicorn", f"mdm_{name}.app:create_app", "--factory",
-                 "--host", "127.0.0.1", "--port", str(getattr(cfg.ports, name)),
-                 "--no-access-log", "--log-level", "warning"],
+                asgi_server(cfg.python, f"mdm_{name}.app:create_app", getattr(cfg.ports, name)),
                 env=cfg.service_env(name),
-            )  # fmt: skip
+            )
         for service in WORKER_QUEUES:
             self._spawn_worker(service)
         gateway = self._spawn(
@@ -211,20 +227,7 @@ class Platform:
         )
         console = self._spawn(
             "console",
-            [
-                cfg.python,
-                "-m",
-                "uvicorn",
-                "mdm_console.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(cfg.ports.console),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            asgi_server(cfg.python, "mdm_console.app:create_app", cfg.ports.console),
             env=cfg.console_env(),
         )
         with httpx.Client(timeout=2) as client:
