@@ -173,7 +173,7 @@ async def merge_preview(request: Request) -> Response:
     task = with_both_sides(
         (
             await web.ask(
-                request, "ReviewTask", id=request.path_params["task_id"], allow_missing=True
+                request, "ReviewPair", id=request.path_params["task_id"], allow_missing=True
             )
         )["reviewTask"]
     )
