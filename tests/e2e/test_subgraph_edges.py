@@ -79,7 +79,11 @@ class TestGatewayOnly:
     def test_health_endpoints(self, platform: Platform, service: str) -> None:
         base = platform.config.service_url(service)
         assert httpx.get(base + "/healthz").json()["status"] == "alive"
-        assert httpx.get(base + "/readyz").json() == {"status": "ready", "graph": "ok"}
+        assert httpx.get(base + "/readyz").json() == {
+            "status": "ready",
+            "service": service,
+            "dependencies": {"graph": {"status": "ok"}, "broker": {"status": "ok"}},
+        }
 
     def test_get_queries_are_not_served(self, platform: Platform, service: str) -> None:
         url = platform.config.service_url(service) + "/graphql?query={__typename}"
@@ -105,6 +109,7 @@ def test_readiness_fails_while_the_graph_is_unreachable(platform: Platform) -> N
         service.wait_ready(lambda: httpx.get(base + "/healthz").status_code == 200, timeout_s=30)
         ready = httpx.get(base + "/readyz")
         assert ready.status_code == 503
-        assert ready.json()["status"] in {"starting", "unavailable"}
+        assert ready.json()["dependencies"]["graph"]["status"] in {"starting", "unavailable"}
+        assert ready.json()["dependencies"]["broker"] == {"status": "ok"}
     finally:
         service.stop()

@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdm_common.auth import Role
+from mdm_common.readiness import Dependency, http_probe, readiness_endpoint
 from mdm_console import i18n, web
 from mdm_console.client import Gateway, GatewayError, Operations
 from mdm_console.pages import compliance, jobs, persons, purposes, requests, review, signin
@@ -119,6 +120,13 @@ def create_app(settings: ConsoleSettings | None = None) -> Starlette:
         routes=[
             Route("/", home),
             Route("/healthz", healthz),
+            # 503 naming the gateway while it does not serve (mdm_common.readiness).
+            Route(
+                "/readyz",
+                readiness_endpoint(
+                    "console", [Dependency("gateway", http_probe(settings.gateway_readiness))]
+                ),
+            ),
             *signin.routes,
             *review.routes,
             *persons.routes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +18,9 @@ class ConsoleSettings(BaseSettings):
     # The only server the console talks to.
     gateway_url: str = "http://127.0.0.1:4000/graphql"
     gateway_timeout_s: float = Field(default=10.0, gt=0)
+    # What /readyz asks to learn whether the gateway serves; empty: the gateway's own
+    # readiness endpoint, /readiness at the origin of gateway_url.
+    gateway_readiness_url: str = ""
     # The gateway's JWT secret: the console signs a short-lived gateway token per
     # signed-in user with the roles the identity provider (or the development
     # sign-in) granted. The token never leaves the server.
@@ -46,6 +50,12 @@ class ConsoleSettings(BaseSettings):
     secure_cookies: bool = False
 
     page_size: int = Field(default=25, ge=5, le=100)
+
+    @property
+    def gateway_readiness(self) -> str:
+        if self.gateway_readiness_url:
+            return self.gateway_readiness_url
+        return str(httpx.URL(self.gateway_url).copy_with(path="/readiness", query=None))
 
     @property
     def oidc_enabled(self) -> bool:

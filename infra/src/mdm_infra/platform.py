@@ -1,4 +1,5 @@
-"""The whole embedded platform: graph server, broker, three subgraphs, workers, gateway.
+"""The whole embedded platform: graph server, broker, three subgraphs, workers, gateway,
+console, each a program of one supervisord (:mod:`mdm_infra.supervision`).
 
 Used by ``make run`` / ``make stop`` (through :mod:`mdm_infra.cli`) and by the test
 suite (through :mod:`mdm_infra.testing`, on free ports and a temporary directory).
@@ -6,287 +7,155 @@ suite (through :mod:`mdm_infra.testing`, on free ports and a temporary directory
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import shutil
-import sys
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from functools import partial
+import signal
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-import httpx
+from mdm_infra.components import (
+    APPLICATION,
+    BACKING_SERVERS,
+    COMPONENTS,
+    WORKER_QUEUES,
+    WORKERS,
+    WORKERS_WITH_BEAT,
+    programs,
+    readiness,
+)
+from mdm_infra.config import (
+    GATEWAY_DIR,
+    PROJECT_ROOT,
+    SERVICES,
+    PlatformConfig,
+    Ports,
+    Secrets,
+    asgi_server,
+    load_dev_config,
+)
+from mdm_infra.process import children_of
+from mdm_infra.supervision import ProgramInfo, Supervisor, stop_leftovers, wait_until
 
-from mdm_infra import broker, graphdb
-from mdm_infra.ports import free_port
-from mdm_infra.process import ManagedProcess, StartupError, stop_process_group
-
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-GATEWAY_DIR = PROJECT_ROOT / "gateway"
-SERVICES = ("profile", "matching", "consent")
-WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
-# Workers that also run Celery beat (scheduled tasks: consent's daily retention job).
-# One process per platform, so the schedule fires once.
-WORKERS_WITH_BEAT = ("consent",)
-
-
-def asgi_server(python: str, factory: str, port: int) -> list[str]:
-    """The command line of one of the project's ASGI apps on 127.0.0.1 (uvicorn)."""
-    return [
-        python,
-        "-m",
-        "uvicorn",
-        factory,
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-
-
-@dataclass(frozen=True)
-class Ports:
-    gateway: int = 4000
-    profile: int = 8101
-    matching: int = 8102
-    consent: int = 8103
-    bolt: int = 7687
-    graph_http: int = 2480
-    broker: int = 6379
-    console: int = 4100
-
-    @classmethod
-    def free(cls) -> Ports:
-        return cls(**{name: free_port() for name in cls.__dataclass_fields__})
-
-    @classmethod
-    def from_env(cls) -> Ports:
-        """Defaults, each overridable by ``MDM_<NAME>_PORT``."""
-        defaults = cls()
-        return cls(
-            **{
-                name: int(os.environ.get(f"MDM_{name.upper()}_PORT", getattr(defaults, name)))
-                for name in cls.__dataclass_fields__
-            }
-        )
+__all__ = [
+    "APPLICATION",
+    "BACKING_SERVERS",
+    "COMPONENTS",
+    "GATEWAY_DIR",
+    "PROJECT_ROOT",
+    "SERVICES",
+    "WORKERS",
+    "WORKERS_WITH_BEAT",
+    "WORKER_QUEUES",
+    "Platform",
+    "PlatformConfig",
+    "Ports",
+    "Secrets",
+    "SupervisedProcess",
+    "asgi_server",
+    "load_dev_config",
+]
 
 
-@dataclass(frozen=True)
-class Secrets:
-    jwt: str
-    gateway: str
-    graph_password: str
+@dataclass
+class SupervisedProcess:
+    """A started component; its pid is asked of supervisord each time (a restart
+    gives it a new one)."""
 
-    @classmethod
-    def generate(cls) -> Secrets:
-        return cls(
-            jwt=secrets.token_urlsafe(32),
-            gateway=secrets.token_urlsafe(32),
-            graph_password=secrets.token_urlsafe(16),
-        )
-
-
-@dataclass(frozen=True)
-class PlatformConfig:
-    state_dir: Path
-    ports: Ports
-    secrets: Secrets
-    otlp_endpoint: str | None = None
-    python: str = sys.executable
-    graph_heap: str = "1g"
+    name: str
+    supervisor: Supervisor
+    log_path: Path
 
     @property
-    def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.gateway}/graphql"
+    def info(self) -> ProgramInfo:
+        return self.supervisor.info(self.name)
 
     @property
-    def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.console}"
+    def pid(self) -> int:
+        return self.info.pid
 
-    @property
-    def log_dir(self) -> Path:
-        return self.state_dir / "logs"
-
-    @property
-    def graph(self) -> graphdb.GraphServerConfig:
-        return graphdb.GraphServerConfig(
-            data_dir=self.state_dir / "data" / "graph",
-            bolt_port=self.ports.bolt,
-            http_port=self.ports.graph_http,
-            databases=SERVICES,
-            heap=self.graph_heap,
-        )
-
-    @property
-    def broker(self) -> broker.BrokerConfig:
-        return broker.BrokerConfig(
-            data_dir=self.state_dir / "data" / "broker", port=self.ports.broker
-        )
-
-    def service_url(self, name: str) -> str:
-        return f"http://127.0.0.1:{getattr(self.ports, name)}"
-
-    def _otel_env(self, service_name: str) -> dict[str, str]:
-        if not self.otlp_endpoint:
-            return {}
-        return {
-            "OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint,
-            "OTEL_SERVICE_NAME": service_name,
-            # Short export delay so traces appear while someone is looking.
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-        }
-
-    def service_env(self, name: str) -> dict[str, str]:
-        prefix = name.upper() + "_"
-        values = {
-            "GRAPH_URI": self.graph.bolt_uri,
-            "GRAPH_USER": "root",
-            "GRAPH_PASSWORD": self.secrets.graph_password,
-            "GRAPH_DATABASE": name,
-            "BROKER_URL": self.broker.url,
-            "GATEWAY_SECRET": self.secrets.gateway,
-            # Services that call another one directly (matching, consent -> profile).
-            "PROFILE_URL": self.service_url("profile") + "/graphql",
-            # consent -> matching, for data-subject requests.
-            "MATCHING_URL": self.service_url("matching") + "/graphql",
-        }
-        return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
-
-    def console_env(self) -> dict[str, str]:
-        # The platform runs on its own generated secrets: the development sign-in
-        # is on. Production runs the console with an identity provider instead.
-        return {
-            "CONSOLE_GATEWAY_URL": self.gateway_url,
-            "CONSOLE_JWT_SECRET": self.secrets.jwt,
-            "CONSOLE_DEV_SIGNIN": "true",
-            "CONSOLE_PUBLIC_URL": self.console_url,
-        } | self._otel_env("console")
-
-    def gateway_env(self) -> dict[str, str]:
-        return {
-            "MDM_GATEWAY_PORT": str(self.ports.gateway),
-            "MDM_JWT_SECRET": self.secrets.jwt,
-            "MDM_GATEWAY_SECRET": self.secrets.gateway,
-            **{f"MDM_{n.upper()}_URL": self.service_url(n) + "/graphql" for n in SERVICES},
-        } | self._otel_env("gateway")
+    def children(self) -> list[int]:
+        """Pids of the processes this one started (e.g. Celery's pool processes)."""
+        return children_of(self.pid)
 
 
 @dataclass
 class Platform:
-    """Starts every part, waits until each answers, stops all of them."""
+    """Starts every part, waits until each answers, stops all of them; and, for fault
+    tests, stops, pauses or kills single parts (see :mod:`mdm_infra.testing`)."""
 
     config: PlatformConfig
-    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    processes: dict[str, SupervisedProcess] = field(default_factory=dict)
+    # A worker's own settings (by service), set by start_worker(env=...).
+    worker_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None,
-               cwd: Path | None = None) -> ManagedProcess:  # fmt: skip
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        proc = ManagedProcess(
-            name=name, argv=argv, env=env or {}, cwd=cwd,
-            log_path=self.config.log_dir / f"{name}.log",
-        )  # fmt: skip
-        proc.start()
+    @cached_property
+    def supervisor(self) -> Supervisor:
+        return Supervisor(self.config.state_dir, self.config.log_dir, python=self.config.python)
+
+    @classmethod
+    def running(cls, state_dir: Path) -> Platform | None:
+        """The platform last started in ``state_dir`` and not stopped since, whatever
+        state its parts are in; None if there is none."""
+        config = PlatformConfig.load_running(state_dir)
+        if config is None:
+            return None
+        platform = cls(config)
+        if platform.supervisor.is_running():
+            for name, info in platform.supervisor.all_info().items():
+                if info.state != "STOPPED":
+                    platform._track(name)
+        return platform
+
+    # --- starting ---------------------------------------------------------------
+
+    def _ensure_supervisor(self) -> None:
+        if self.supervisor.is_running():
+            return
+        # A supervisord that died leaves its programs running unsupervised: stop them
+        # (they hold the ports) and start over under a new one.
+        stop_leftovers(self.config.state_dir)
+        self.processes.clear()
+        self.supervisor.write_config(programs(self.config, worker_env=self.worker_env))
+        self.config.save()
+        self.supervisor.start_daemon()
+
+    def _track(self, name: str) -> SupervisedProcess:
+        proc = SupervisedProcess(name, self.supervisor, self.config.log_dir / f"{name}.log")
         self.processes[name] = proc
-        self._save_state()
         return proc
 
+    def _launch(self, names: tuple[str, ...] | list[str]) -> None:
+        self._ensure_supervisor()
+        for name in names:
+            self.supervisor.start(name)
+            self._track(name)
+
+    def wait_ready(self, *names: str, timeout_s: float = 90) -> None:
+        """Wait until each of ``names`` (default: all started) answers."""
+        for name in names or tuple(n for n in COMPONENTS if n in self.processes):
+            wait_until(
+                self.supervisor,
+                name,
+                readiness(self.config, name),
+                timeout_s=timeout_s,
+                log_path=self.config.log_dir / f"{name}.log",
+            )
+
     def start_backing_servers(self, *, timeout_s: float = 90) -> None:
-        cfg = self.config
-        graph = self._spawn(
-            "graph", cfg.graph.argv(cfg.python),
-            env={graphdb.PASSWORD_ENV: cfg.secrets.graph_password},
-            # ArcadeDB writes its own log/ folder into the working directory.
-            cwd=cfg.state_dir,
-        )  # fmt: skip
-        valkey = self._spawn("broker", cfg.broker.argv())
-        valkey.wait_ready(lambda: broker.is_ready(cfg.broker), timeout_s=timeout_s)
-        graph.wait_ready(
-            lambda: graphdb.is_ready(cfg.graph, cfg.secrets.graph_password), timeout_s=timeout_s
-        )
+        self._launch(BACKING_SERVERS)
+        self.wait_ready(*BACKING_SERVERS, timeout_s=timeout_s)
 
     def start_application(self, *, timeout_s: float = 60) -> None:
-        cfg = self.config
-        node = shutil.which("node")
-        if node is None:
-            raise StartupError("Node.js is needed for the gateway but `node` is not on PATH.")
-        for name in SERVICES:
-            self._spawn(
-                name,
-                asgi_server(cfg.python, f"mdm_{name}.app:create_app", getattr(cfg.ports, name)),
-                env=cfg.service_env(name),
-            )
-        for service in WORKER_QUEUES:
-            self._spawn_worker(service)
-        gateway = self._spawn(
-            "gateway", [node, "src/server.mjs"], env=cfg.gateway_env(), cwd=GATEWAY_DIR
-        )
-        console = self._spawn(
-            "console",
-            asgi_server(cfg.python, "mdm_console.app:create_app", cfg.ports.console),
-            env=cfg.console_env(),
-        )
-        with httpx.Client(timeout=2) as client:
+        self._launch(APPLICATION)
+        self.wait_ready(*APPLICATION, timeout_s=timeout_s)
 
-            def answers(url: str) -> Callable[[], bool]:
-                return lambda: client.get(url).status_code == 200
-
-            for name in SERVICES:
-                self.processes[name].wait_ready(
-                    answers(self.config.service_url(name) + "/readyz"), timeout_s=timeout_s
-                )
-            gateway.wait_ready(
-                answers(f"http://127.0.0.1:{cfg.ports.gateway}/readiness"), timeout_s=timeout_s
-            )
-            console.wait_ready(answers(cfg.console_url + "/healthz"), timeout_s=timeout_s)
-        for service in WORKER_QUEUES:
-            self.processes[f"{service}-worker"].wait_ready(
-                partial(self._worker_answers, service), timeout_s=timeout_s
-            )
-
-    def _spawn_worker(self, service: str, env: dict[str, str] | None = None) -> ManagedProcess:
-        cfg = self.config
-        beat = (["--beat", "--schedule", str(cfg.state_dir / f"{service}-beat-schedule")]
-                if service in WORKERS_WITH_BEAT else [])  # fmt: skip
-        return self._spawn(
-            f"{service}-worker",
-            [cfg.python, "-m", "celery", "-A", f"mdm_{service}.tasks", "worker",
-             "-Q", WORKER_QUEUES[service], "-n", f"{service}@%h", "--concurrency", "1",
-             "--loglevel", "INFO", "--without-gossip", "--without-mingle", *beat],
-            env=cfg.service_env(service) | (env or {}),
-        )  # fmt: skip
-
-    def stop_worker(self, service: str) -> None:
-        """Stop a service's worker (and its pool processes); its queue keeps filling."""
-        proc = self.processes.pop(f"{service}-worker", None)
-        if proc is not None:
-            proc.stop()
-        self._save_state()
-
-    def start_worker(
-        self, service: str, *, env: dict[str, str] | None = None, timeout_s: float = 60
-    ) -> None:
-        """Start a service's worker again (``env``: settings of its own) and wait until
-        it answers."""
-        self._spawn_worker(service, env).wait_ready(
-            partial(self._worker_answers, service), timeout_s=timeout_s
-        )
-
-    def _worker_answers(self, service: str) -> bool:
-        from mdm_common.events import make_celery  # noqa: PLC0415 - Celery only when a worker runs
-
-        app = make_celery("probe", self.config.broker.url)
-        try:
-            replies = app.control.ping(timeout=0.5)
-        finally:
-            app.close()
-        return any(name.startswith(f"{service}@") for reply in replies for name in reply)
-
-    def start(self) -> None:
+    def start(self, *names: str, timeout_s: float = 90) -> None:
+        """Start the whole platform (no ``names``), or start the named components
+        again (after :meth:`stop` of them) and wait until they answer."""
+        if names:
+            self._launch(list(names))
+            self.wait_ready(*names, timeout_s=timeout_s)
+            return
         try:
             self.start_backing_servers()
             self.start_application()
@@ -294,64 +163,80 @@ class Platform:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        # Gateway and services first, the servers they depend on last.
-        workers = [n for n in self.processes if n.endswith("-worker")]
-        order = ["console", "gateway", *workers, *SERVICES, "broker", "graph"]
-        for name in order:
-            proc = self.processes.pop(name, None)
-            if proc is not None:
-                proc.stop()
-        self._state_path.unlink(missing_ok=True)
+    def repair(self, *, timeout_s: float = 90) -> list[str]:
+        """Bring a half-dead platform back whole; return the components (re)started.
 
-    # --- state on disk, so `make stop` can stop what `make run` started ----------
+        With supervisord alive, components it stopped, gave up on or never started
+        are started. Without it, its orphaned programs are stopped and everything
+        starts again under a new supervisord.
+        """
+        if not self.supervisor.is_running():
+            self.start()
+            return list(COMPONENTS)
+        states = self.supervisor.all_info()
+        idle = [n for n in COMPONENTS if states[n].state in {"STOPPED", "EXITED", "FATAL"}]
+        self._launch(idle)
+        for name in COMPONENTS:
+            self._track(name)
+        self.wait_ready(*COMPONENTS, timeout_s=timeout_s)
+        return idle
 
-    @property
-    def _state_path(self) -> Path:
-        return self.config.state_dir / "pids.json"
+    # --- single components, for operations and fault tests -------------------------
 
-    def _save_state(self) -> None:
-        self.config.state_dir.mkdir(parents=True, exist_ok=True)
-        pids = {name: proc.pid for name, proc in self.processes.items()}
-        self._state_path.write_text(json.dumps(pids, indent=2))
+    def status(self) -> dict[str, str]:
+        """Each component's supervisor state (RUNNING, STARTING, BACKOFF, STOPPED, ...)."""
+        return {name: info.state for name, info in self.supervisor.all_info().items()}
 
+    def _pid(self, name: str) -> int:
+        pid = self.supervisor.info(name).pid
+        if not pid:
+            raise RuntimeError(f"{name} has no running process")
+        return pid
 
-def stop_recorded(state_dir: Path) -> list[str]:
-    """Stop the processes a previous ``up`` recorded; return their names."""
-    path = state_dir / "pids.json"
-    if not path.exists():
-        return []
-    pids: dict[str, int] = json.loads(path.read_text())
-    order = [
-        "console",
-        "gateway",
-        *[n for n in pids if n.endswith("-worker")],
-        *SERVICES,
-        "broker",
-        "graph",
-    ]
-    stopped = []
-    for name in order:
-        if name in pids:
-            stop_process_group(pids[name])
-            stopped.append(name)
-    path.unlink(missing_ok=True)  # the platform itself may have removed it meanwhile
-    return stopped
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> int:
+        """Send ``sig`` (default: SIGKILL, a crash) to a component's main process;
+        supervisord notices the exit and starts it again. Returns the killed pid."""
+        pid = self._pid(name)
+        os.kill(pid, sig)
+        return pid
 
+    def pause(self, name: str) -> None:
+        """SIGSTOP a component's whole process group: it holds its connections and
+        answers nothing (a stalled server), and supervisord does not restart it."""
+        os.killpg(self._pid(name), signal.SIGSTOP)
 
-def load_dev_config(state_dir: Path) -> PlatformConfig:
-    """The `make run` configuration: ports from the environment, secrets kept on disk."""
-    secrets_path = state_dir / "dev-secrets.json"
-    if secrets_path.exists():
-        dev_secrets = Secrets(**json.loads(secrets_path.read_text()))
-    else:
-        dev_secrets = Secrets.generate()
-        state_dir.mkdir(parents=True, exist_ok=True)
-        secrets_path.write_text(json.dumps(asdict(dev_secrets)))
-        secrets_path.chmod(0o600)
-    return PlatformConfig(
-        state_dir=state_dir,
-        ports=Ports.from_env(),
-        secrets=dev_secrets,
-        otlp_endpoint=os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-    )
+    def resume(self, name: str) -> None:
+        """SIGCONT after :meth:`pause`."""
+        os.killpg(self._pid(name), signal.SIGCONT)
+
+    def stop(self, *names: str) -> None:
+        """Stop the whole platform (no ``names``), or stop the named components and
+        keep them stopped (no restart) until :meth:`start` of them."""
+        if names:
+            for name in names:
+                self.supervisor.stop(name)
+                self.processes.pop(name, None)
+            return
+        # supervisord stops its programs in the reverse start order: console and
+        # gateway first, the graph server last.
+        self.supervisor.shutdown()
+        self.processes.clear()
+        self.config.forget_running()
+
+    # --- workers ------------------------------------------------------------------
+
+    def stop_worker(self, service: str) -> None:
+        """Stop a service's worker (and its pool processes); its queue keeps filling."""
+        self.stop(f"{service}-worker")
+
+    def start_worker(
+        self, service: str, *, env: dict[str, str] | None = None, timeout_s: float = 60
+    ) -> None:
+        """Start a service's worker again (``env``: settings of its own, kept until the
+        next start_worker) and wait until it answers."""
+        self._ensure_supervisor()
+        if (env or {}) != self.worker_env.get(service, {}):
+            self.worker_env[service] = dict(env or {})
+            self.supervisor.write_config(programs(self.config, worker_env=self.worker_env))
+            self.supervisor.reload()
+        self.start(f"{service}-worker", timeout_s=timeout_s)

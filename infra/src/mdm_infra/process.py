@@ -54,17 +54,7 @@ class ManagedProcess:
 
     def children(self) -> list[int]:
         """Pids of the processes this one started (e.g. Celery's pool processes)."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                state, ppid = _stat_fields(entry.name)[:2]
-            except (OSError, IndexError):
-                continue
-            if int(ppid) == self.pid and state != "Z":
-                found.append(int(entry.name))
-        return found
+        return children_of(self.pid)
 
     def wait_ready(self, check: Callable[[], bool], *, timeout_s: float) -> None:
         """Poll ``check`` until it returns True; fail early if the process exits."""
@@ -90,6 +80,21 @@ class ManagedProcess:
         stop_process_group(self.popen.pid, timeout_s=timeout_s)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=1)
+
+
+def children_of(pid: int) -> list[int]:
+    """Pids of the running processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, ppid = _stat_fields(entry.name)[:2]
+        except (OSError, IndexError):
+            continue
+        if int(ppid) == pid and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def is_alive(pid: int) -> bool:

@@ -7,12 +7,12 @@ so a schema change is reviewed as a diff; ``check`` fails when one is stale.
 from __future__ import annotations
 
 import importlib
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from mdm_infra.platform import GATEWAY_DIR, SERVICES
+from mdm_infra import node
+from mdm_infra.config import GATEWAY_DIR, SERVICES
 
 SDL_DIR = GATEWAY_DIR / "subgraphs"
 
@@ -35,11 +35,8 @@ def stale_services() -> list[str]:
 
 def supergraph(out: Path) -> str:
     """The supergraph the gateway composes from the committed SDL (written to ``out``)."""
-    node = shutil.which("node")
-    if node is None:
-        raise RuntimeError("Node.js is needed to compose the supergraph.")
     subprocess.run(  # noqa: S603 - the project's own composition script
-        [node, "src/compose-cli.mjs", str(out)],
+        node.command("node", "src/compose-cli.mjs", str(out)),
         cwd=GATEWAY_DIR,
         check=True,
         capture_output=True,

@@ -35,6 +35,7 @@ from strawberry.extensions import (
 from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
+from mdm_common.readiness import Dependency, NotReady, broker_probe, readiness_endpoint
 from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import GraphQLTracing, setup_tracing, shutdown_tracing
 
@@ -158,7 +159,8 @@ def create_app(
     on_startup: Callable[[], Awaitable[None]] | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
 ) -> Starlette:
-    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok)."""
+    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph
+    and broker answer; :mod:`mdm_common.readiness`)."""
     statements = list(schema_statements)
     state = {"schema_applied": False}
 
@@ -196,14 +198,18 @@ def create_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive", "service": settings.service_name})
 
-    async def readyz(_: Request) -> Response:
+    async def graph_answers() -> None:
         if not state["schema_applied"]:
-            return JSONResponse({"status": "starting", "graph": "schema not applied"}, 503)
-        try:
-            await asyncio.wait_for(graph.ping(), timeout=settings.graph_connect_timeout_s)
-        except Exception as exc:
-            return JSONResponse({"status": "unavailable", "graph": type(exc).__name__}, 503)
-        return JSONResponse({"status": "ready", "graph": "ok"})
+            raise NotReady("starting", "schema not applied yet")
+        await graph.ping()
+
+    readyz = readiness_endpoint(
+        settings.service_name,
+        [
+            Dependency("graph", graph_answers, timeout_s=settings.graph_connect_timeout_s),
+            Dependency("broker", broker_probe(settings.broker_url)),
+        ],
+    )
 
     graphql_app = GatewayOnly(
         _GraphQLApp(schema, context_factory),
