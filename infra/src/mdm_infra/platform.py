@@ -7,8 +7,10 @@ suite (through :mod:`mdm_infra.testing`, on free ports and a temporary directory
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -222,6 +224,26 @@ class Platform:
         self.supervisor.shutdown()
         self.processes.clear()
         self.config.forget_running()
+
+    @contextlib.contextmanager
+    def stopped(self, *names: str, timeout_s: float = 90) -> Iterator[None]:
+        """``names`` stopped while the block runs, started again (and answering) after."""
+        self.stop(*names)
+        try:
+            yield
+        finally:
+            self.start(*names, timeout_s=timeout_s)
+
+    @contextlib.contextmanager
+    def paused(self, *names: str) -> Iterator[None]:
+        """``names`` stalled (SIGSTOP) while the block runs, resumed after."""
+        for name in names:
+            self.pause(name)
+        try:
+            yield
+        finally:
+            for name in names:
+                self.resume(name)
 
     # --- workers ------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import signal
 import sys
@@ -63,16 +64,24 @@ class ProgramInfo:
     pid: int  # 0 while no process runs
 
 
+# supervisord's ini reader ends a value at a line break and at " ;" or " #" (an
+# inline comment); such values cannot be written at all.
+_UNWRITABLE = re.compile(r"[\r\n]|\s[;#]")
+
+
 def _escaped(text: str) -> str:
+    if _UNWRITABLE.search(text):
+        raise ValueError(f"a supervised program's setting cannot hold {text!r}")
     # supervisord expands %(name)s in these values; a literal % is written %%.
     return text.replace("%", "%%")
 
 
 def _env_value(name: str, value: str) -> str:
-    # supervisord splits `environment` with a non-POSIX shlex: a double-quoted value
-    # may hold anything but a double quote or a line break.
-    if '"' in value or "\n" in value:
-        raise ValueError(f"{name}: a supervised program's setting cannot hold a quote")
+    # supervisord splits `environment` with a non-POSIX shlex and then strips quotes
+    # off both ends: a double-quoted value may hold anything but a double quote, and
+    # cannot begin or end with a single one.
+    if '"' in value or value.startswith("'") or value.endswith("'"):
+        raise ValueError(f"{name}: a supervised program's setting cannot hold {value!r}")
     return f'{name}="{_escaped(value)}"'
 
 

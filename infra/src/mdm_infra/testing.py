@@ -2,6 +2,32 @@
 
 Everything runs on free loopback ports in a temporary directory, so a test run never
 touches a running ``make run``. Servers start on first use and stop at session end.
+Like ``make run``, the test platform runs every component under its own supervisord
+(:mod:`mdm_infra.supervision`): a component that dies is started again.
+
+Fault tests work on single components of the session's platform (the ``platform``
+fixture). Names: ``graph``, ``broker``, ``profile``, ``matching``, ``consent``,
+``matching-worker``, ``consent-worker``, ``gateway``, ``console``.
+
+- ``platform.stop("broker")`` ... ``platform.start("broker")``: stopped and kept
+  stopped (the supervisor does not restart it), then started again; ``start``
+  returns once it answers. As a block: ``with platform.stopped("broker"): ...``.
+- ``platform.pause("graph")`` ... ``platform.resume("graph")``: SIGSTOP / SIGCONT of
+  its whole process group, a stalled server (connections stay open, nothing
+  answers; the supervisor sees nothing wrong). As a block: ``with
+  platform.paused("graph"): ...``.
+- ``platform.kill("gateway")``: SIGKILL of its main process, a crash; the supervisor
+  starts it again at once. ``platform.wait_ready("gateway")`` returns once it
+  answers again (every started component without names).
+- ``platform.status()``: each component's supervisor state (``RUNNING``,
+  ``STARTING``, ``BACKOFF``, ``STOPPED``, ``FATAL``); ``platform.processes[name].pid``
+  its current pid and ``.children()`` its child processes (Celery's pool).
+- ``platform.stop_worker("matching")`` / ``platform.start_worker("matching",
+  env={...})``: a worker stopped while its queue fills, started with settings of its
+  own.
+
+The platform is shared by the whole session: a test that stops or pauses a part
+starts or resumes it before it ends (the ``stopped`` and ``paused`` blocks do).
 """
 
 from __future__ import annotations
