@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 PROGRAMS = ("node", "npm", "npx")
 
@@ -56,14 +57,18 @@ def command(program: str, *args: str) -> list[str]:
     return [executable(), str(script), *args]
 
 
+def run(program: str, *args: str) -> NoReturn:
+    """Become ``program``: one process, so the caller sees its own exit code and
+    its signals reach it."""
+    argv = command(program, *args)
+    os.execve(argv[0], argv, environ())  # noqa: S606 - the pinned Node itself
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in PROGRAMS:
         sys.stderr.write(f"usage: python -m mdm_infra.node {{{'|'.join(PROGRAMS)}}} [args]\n")
         return 2
-    argv = command(*argv)
-    # One process (exec), so the caller sees the program's own exit code and signals.
-    os.execve(argv[0], argv, environ())  # noqa: S606 - the pinned Node itself
-    return 0  # not reached
+    run(*argv)
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ class Platform:
         self._launch(BACKING_SERVERS)
         self.wait_ready(*BACKING_SERVERS, timeout_s=timeout_s)
 
-    def start_application(self, *, timeout_s: float = 60) -> None:
+    def start_application(self, *, timeout_s: float = 120) -> None:
         self._launch(APPLICATION)
         self.wait_ready(*APPLICATION, timeout_s=timeout_s)
 

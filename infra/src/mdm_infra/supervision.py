@@ -105,6 +105,10 @@ def render_config(programs: Iterable[Program], *, state_dir: Path, log_dir: Path
         "silent=true",
         f"environment={_env_value(MARKER_ENV, str(state_dir))}",
         "",
+        # For people: `.venv/bin/supervisorctl -c <state dir>/supervisord.conf status`.
+        "[supervisorctl]",
+        f"serverurl=unix://{_escaped(str(state_dir / 'supervisor.sock'))}",
+        "",
         "[rpcinterface:supervisor]",
         "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
     ]

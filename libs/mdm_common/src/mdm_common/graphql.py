@@ -207,7 +207,11 @@ def create_app(
         settings.service_name,
         [
             Dependency("graph", graph_answers, timeout_s=settings.graph_connect_timeout_s),
-            Dependency("broker", broker_probe(settings.broker_url)),
+            Dependency(
+                "broker",
+                broker_probe(settings.broker_url, timeout_s=settings.graph_connect_timeout_s),
+                timeout_s=settings.graph_connect_timeout_s,
+            ),
         ],
     )
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from kombu.connection import Connection
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -107,10 +108,12 @@ def broker_probe(url: str, *, timeout_s: float = 2.0) -> Probe:
     workers and the event publisher do."""
 
     def connect() -> None:
-        from kombu import Connection  # noqa: PLC0415 - only where a broker is probed
-
         options: dict[str, Any] = {"socket_timeout": timeout_s}
-        with Connection(url, connect_timeout=timeout_s, transport_options=options) as conn:
+        # kombu's constructor carries no annotations.
+        connection = Connection(  # type: ignore[no-untyped-call]
+            url, connect_timeout=timeout_s, transport_options=options
+        )
+        with connection as conn:
             conn.connect()
 
     async def probe() -> None:
