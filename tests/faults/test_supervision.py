@@ -19,7 +19,7 @@ import pytest
 
 from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import COMPONENTS, SERVICES, Platform
-from mdm_infra.process import is_alive
+from mdm_infra.process import is_alive, stat_fields
 from mdm_infra.testing import eventually
 
 pytestmark = pytest.mark.e2e
@@ -78,9 +78,17 @@ def person(platform: Platform, token_for: Callable[..., str]) -> str:
 
 @pytest.fixture
 def whole_platform(platform: Platform) -> Iterator[Platform]:
-    """The platform, and every part answering again after the test."""
+    """The platform, whole again after the test (repaired, should the test fail)."""
     yield platform
-    platform.wait_ready(*COMPONENTS, timeout_s=GRAPH_RESTART_BOUND_S)
+    platform.repair(timeout_s=GRAPH_RESTART_BOUND_S)
+
+
+def identity(pid: int) -> tuple[int, str] | None:
+    """A process as pid and start time (pids are reused on a busy machine)."""
+    try:
+        return pid, stat_fields(str(pid))[19]
+    except (OSError, IndexError):
+        return None
 
 
 def supervisord_log(platform: Platform) -> str:
@@ -232,10 +240,11 @@ class TestUpRepairsAHalfDeadPlatform:
     ) -> None:
         platform = whole_platform
         before = {name: platform.processes[name].pid for name in COMPONENTS}
+        identities = {name: identity(pid) for name, pid in before.items()}
         daemon = int(platform.supervisor.pid_path.read_text())
         os.kill(daemon, signal.SIGKILL)
-        platform.kill("gateway")
-        platform.kill("profile")
+        os.kill(before["gateway"], signal.SIGKILL)
+        os.kill(before["profile"], signal.SIGKILL)
         assert eventually(lambda: not is_alive(daemon), timeout_s=5)
 
         result = run_up(platform)
@@ -243,7 +252,7 @@ class TestUpRepairsAHalfDeadPlatform:
         assert result.returncode == 0, result.stderr
         assert "started again: " + ", ".join(COMPONENTS) in result.stdout
         # What the dead supervisor left running was stopped, not left unsupervised.
-        assert not [name for name, pid in before.items() if is_alive(pid)]
+        assert not [name for name, pid in before.items() if identity(pid) == identities[name]]
         assert platform.supervisor.is_running()
         assert set(platform.status().values()) == {"RUNNING"}
         assert eventually(lambda: answers_whole(gateway, person), timeout_s=RESTART_BOUND_S)

@@ -86,7 +86,6 @@ class Platform:
     tests, stops, pauses or kills single parts (see :mod:`mdm_infra.testing`)."""
 
     config: PlatformConfig
-    processes: dict[str, SupervisedProcess] = field(default_factory=dict)
     # A worker's own settings (by service), set by start_worker(env=...).
     worker_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -99,14 +98,20 @@ class Platform:
         """The platform last started in ``state_dir`` and not stopped since, whatever
         state its parts are in; None if there is none."""
         config = PlatformConfig.load_running(state_dir)
-        if config is None:
-            return None
-        platform = cls(config)
-        if platform.supervisor.is_running():
-            for name, info in platform.supervisor.all_info().items():
-                if info.state != "STOPPED":
-                    platform._track(name)
-        return platform
+        return None if config is None else cls(config)
+
+    @property
+    def processes(self) -> dict[str, SupervisedProcess]:
+        """The components started and not stopped since, as supervisord sees them now
+        (whoever started them: this object, ``make run`` or a repair)."""
+        if not self.supervisor.is_running():
+            return {}
+        states = self.supervisor.all_info()
+        return {
+            name: SupervisedProcess(name, self.supervisor, self.config.log_dir / f"{name}.log")
+            for name in COMPONENTS
+            if name in states and states[name].state != "STOPPED"
+        }
 
     # --- starting ---------------------------------------------------------------
 
@@ -116,25 +121,18 @@ class Platform:
         # A supervisord that died leaves its programs running unsupervised: stop them
         # (they hold the ports) and start over under a new one.
         stop_leftovers(self.config.state_dir)
-        self.processes.clear()
         self.supervisor.write_config(programs(self.config, worker_env=self.worker_env))
         self.config.save()
         self.supervisor.start_daemon()
-
-    def _track(self, name: str) -> SupervisedProcess:
-        proc = SupervisedProcess(name, self.supervisor, self.config.log_dir / f"{name}.log")
-        self.processes[name] = proc
-        return proc
 
     def _launch(self, names: tuple[str, ...] | list[str]) -> None:
         self._ensure_supervisor()
         for name in names:
             self.supervisor.start(name)
-            self._track(name)
 
     def wait_ready(self, *names: str, timeout_s: float = 90) -> None:
         """Wait until each of ``names`` (default: all started) answers."""
-        for name in names or tuple(n for n in COMPONENTS if n in self.processes):
+        for name in names or tuple(self.processes):
             wait_until(
                 self.supervisor,
                 name,
@@ -178,8 +176,6 @@ class Platform:
         states = self.supervisor.all_info()
         idle = [n for n in COMPONENTS if states[n].state in {"STOPPED", "EXITED", "FATAL"}]
         self._launch(idle)
-        for name in COMPONENTS:
-            self._track(name)
         self.wait_ready(*COMPONENTS, timeout_s=timeout_s)
         return idle
 
@@ -217,12 +213,10 @@ class Platform:
         if names:
             for name in names:
                 self.supervisor.stop(name)
-                self.processes.pop(name, None)
             return
         # supervisord stops its programs in the reverse start order: console and
         # gateway first, the graph server last.
         self.supervisor.shutdown()
-        self.processes.clear()
         self.config.forget_running()
 
     @contextlib.contextmanager

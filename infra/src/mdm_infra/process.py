@@ -89,7 +89,7 @@ def children_of(pid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            state, ppid = _stat_fields(entry.name)[:2]
+            state, ppid = stat_fields(entry.name)[:2]
         except (OSError, IndexError):
             continue
         if int(ppid) == pid and state != "Z":
@@ -106,14 +106,15 @@ def is_alive(pid: int) -> bool:
     except PermissionError:
         return True
     try:
-        state = _stat_fields(str(pid))[0]
+        state = stat_fields(str(pid))[0]
     except (OSError, IndexError):
         return True
     return state != "Z"
 
 
-def _stat_fields(pid: str) -> list[str]:
-    # /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may contain spaces.
+def stat_fields(pid: str) -> list[str]:
+    """/proc/<pid>/stat after the command name: state, ppid, pgrp, session, ..."""
+    # "pid (comm) state ppid pgrp session ..."; comm may contain spaces and brackets.
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
@@ -127,7 +128,7 @@ def _group_alive(pgid: int) -> bool:
         if not entry.name.isdigit():
             continue
         try:
-            state, _ppid, pgrp = _stat_fields(entry.name)[:3]
+            state, _ppid, pgrp = stat_fields(entry.name)[:3]
         except (OSError, IndexError):
             continue
         if int(pgrp) == pgid and state != "Z":

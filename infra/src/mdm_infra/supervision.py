@@ -9,9 +9,9 @@ interface (a unix socket in the state directory, mode 0700) and waits for each t
 answer: supervisord knows processes, not readiness. Why supervisord:
 docs/decisions/0003-supervision.md.
 
-Every process of a platform carries ``MDM_PLATFORM_DIR=<state dir>`` in its
-environment, so what a killed supervisord left behind can still be found and
-stopped (:func:`leftover_pids`).
+What a killed supervisord left behind can still be found and stopped: its session
+and ``MDM_PLATFORM_DIR=<state dir>`` in the environment mark a platform's processes
+(:func:`leftover_pids`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import Any
 
 from supervisor.xmlrpc import SupervisorTransport
 
-from mdm_infra.process import ManagedProcess, StartupError, is_alive, log_tail
+from mdm_infra.process import ManagedProcess, StartupError, is_alive, log_tail, stat_fields
 
 MARKER_ENV = "MDM_PLATFORM_DIR"
 # A program that exits sooner than this after its start counts as a failed start.
@@ -257,18 +257,23 @@ def _read_pid(path: Path) -> int:
 
 
 def leftover_pids(state_dir: Path) -> list[int]:
-    """Processes of the platform of ``state_dir`` (found by their environment marker),
-    this process excepted."""
+    """Processes of the platform of ``state_dir``, this process excepted: those with
+    its marker in their environment, and those in the session of its supervisord
+    (the pid it recorded), which also finds programs that overwrite their
+    environment's memory with a process title, as Valkey does. No new process gets
+    that number while the session has members."""
     marker = f"{MARKER_ENV}={state_dir.resolve()}".encode()
+    session = str(_read_pid(state_dir.resolve() / "supervisord.pid") or "")
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
-            environ = (entry / "environ").read_bytes()
-        except OSError:
+            in_session = stat_fields(entry.name)[3] == session
+            environ = b"" if in_session else (entry / "environ").read_bytes()
+        except (OSError, IndexError):
             continue
-        if marker in environ.split(b"\0") and is_alive(int(entry.name)):
+        if (in_session or marker in environ.split(b"\0")) and is_alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 

@@ -16,6 +16,9 @@ from mdm_infra.process import is_alive
 from mdm_infra.supervision import Program, Supervisor, leftover_pids, stop_leftovers
 
 SLEEPER = [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)"]
+# A program whose environment shows no marker, as Valkey's, whose process title
+# overwrites the memory that /proc/<pid>/environ shows.
+UNMARKED = ["/usr/bin/env", "-i", *SLEEPER]
 
 
 def new_pid(supervisor: Supervisor, name: str, old: int, timeout_s: float = 10) -> int:
@@ -31,7 +34,9 @@ def new_pid(supervisor: Supervisor, name: str, old: int, timeout_s: float = 10) 
 @pytest.fixture
 def supervisor(tmp_path: Path) -> Iterator[Supervisor]:
     supervisor = Supervisor(tmp_path, tmp_path / "logs")
-    supervisor.write_config([Program("sleeper", SLEEPER), Program("other", SLEEPER)])
+    supervisor.write_config(
+        [Program("sleeper", SLEEPER), Program("other", SLEEPER), Program("unmarked", UNMARKED)]
+    )
     supervisor.start_daemon()
     yield supervisor
     supervisor.shutdown(timeout_s=20)
@@ -75,22 +80,25 @@ class TestShutdown:
     def test_after_a_killed_supervisor_finds_and_stops_its_orphans(
         self, supervisor: Supervisor
     ) -> None:
-        supervisor.start("sleeper")
-        orphan = new_pid(supervisor, "sleeper", 0)
-        # Once it wrote its line: a program that writes after supervisord died meets
-        # a closed pipe.
-        log = supervisor.log_dir / "sleeper.log"
-        deadline = time.monotonic() + 10
-        while "up" not in log.read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        names = ("sleeper", "unmarked")
+        for name in names:
+            supervisor.start(name)
+        orphans = [new_pid(supervisor, name, 0) for name in names]
+        # Once they wrote their line: a program that writes after supervisord died
+        # meets a closed pipe.
+        for name in names:
+            log = supervisor.log_dir / f"{name}.log"
+            deadline = time.monotonic() + 10
+            while "up" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
         daemon = int(supervisor.pid_path.read_text())
         os.kill(daemon, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while is_alive(daemon) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert is_alive(orphan)  # nobody watches it any more
-        assert orphan in leftover_pids(supervisor.state_dir)
+        assert all(is_alive(pid) for pid in orphans)  # nobody watches them any more
+        assert set(orphans) <= set(leftover_pids(supervisor.state_dir))
 
-        assert orphan in stop_leftovers(supervisor.state_dir, timeout_s=5)
+        assert set(orphans) <= set(stop_leftovers(supervisor.state_dir, timeout_s=5))
 
-        assert not is_alive(orphan)
+        assert not any(is_alive(pid) for pid in orphans)
