@@ -27,7 +27,9 @@ fixture). Names: ``graph``, ``broker``, ``profile``, ``matching``, ``consent``,
   own.
 
 The platform is shared by the whole session: a test that stops or pauses a part
-starts or resumes it before it ends (the ``stopped`` and ``paused`` blocks do).
+starts or resumes it before it ends (the ``stopped`` and ``paused`` blocks do);
+``platform.repair()`` (what ``make run`` does on a running platform) brings back
+whatever a failed test left stopped or dead.
 """
 
 from __future__ import annotations
