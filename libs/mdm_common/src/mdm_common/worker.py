@@ -10,7 +10,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import redis
-from celery import Celery, signals
+from celery import Celery, current_task, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
 from mdm_common.errors import Unavailable
@@ -68,3 +68,10 @@ def instrument_worker(app: Celery, *, service_name: str) -> None:
             client.ltrim(DEAD_LETTER_KEY, 0, 9999)
         except redis.RedisError:
             log.exception("could not record dead letter for %s", entry["task"])
+
+
+def message_id() -> str | None:
+    """The id of the message the current task runs for: the same on every delivery
+    of one event to one subscriber (see :func:`mdm_common.events.message_id`)."""
+    request = current_task.request if current_task else None
+    return getattr(request, "id", None)
