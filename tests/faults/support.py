@@ -39,7 +39,7 @@ def customers(count: int, *, twins: int = 0) -> tuple[list[dict[str, str]], list
                 "sourceId": f"crm-{uuid.uuid4().hex[:12]}",
                 "givenName": rng.choice(["Jürgen", "Sabine", "Klaus", "Monika", "Uwe"]),
                 "familyName": family.capitalize(),
-                "birthDate": f"{1940 + n % 60}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}",
+                "birthDate": f"{1940 + n % 60}-{1 + n % 12:02d}-{1 + rng.randrange(28):02d}",
                 "email": f"{family}@{_word(rng, 6)}.example",
                 "street": f"{family.capitalize()}weg {1 + n}",
                 "postalCode": str(10000 + rng.randrange(90000)),
@@ -47,9 +47,7 @@ def customers(count: int, *, twins: int = 0) -> tuple[list[dict[str, str]], list
                 "country": "DE",
             }
         )
-    shop = [
-        record | {"sourceId": f"shop-{uuid.uuid4().hex[:12]}"} for record in crm[:twins]
-    ]
+    shop = [record | {"sourceId": f"shop-{uuid.uuid4().hex[:12]}"} for record in crm[:twins]]
     return crm, shop
 
 
@@ -95,7 +93,7 @@ def broker_stopped(platform: Platform) -> Iterator[None]:
         yield
     finally:
         config = platform.config.broker
-        platform._spawn("broker", config.argv()).wait_ready(  # noqa: SLF001 - the harness's own launcher
+        platform._spawn("broker", config.argv()).wait_ready(
             lambda: broker.is_ready(config), timeout_s=60
         )
 

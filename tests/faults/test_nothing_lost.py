@@ -7,6 +7,7 @@ the OOM killer does) while it worked.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import time
@@ -36,14 +37,12 @@ async def all_matched_once(
     how often each twin was merged away."""
     matching, profile = graph_for("matching"), graph_for("profile")
     deadline = time.monotonic() + SETTLE_S
-    while await registered(matching, persons) < len(persons) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    # A merge follows its registration; give the last ones a moment.
-    while (
-        sum((await merges_of(profile, twins)).values()) < len(twins)
-        and time.monotonic() < deadline
-    ):
-        time.sleep(0.5)
+    # A merge follows its registration: wait for the registrations, then the merges.
+    while time.monotonic() < deadline:
+        done = await registered(matching, persons) == len(persons)
+        if done and sum((await merges_of(profile, twins)).values()) >= len(twins):
+            break
+        await asyncio.sleep(0.5)
     return await registered(matching, persons), await merges_of(profile, twins)
 
 
@@ -57,7 +56,7 @@ async def test_an_ingest_during_a_broker_outage_is_matched_after_it(
         # Ingesting goes on while the broker is away: the events wait in the outbox.
         persons += ingest(gateway, "crm", crm[60:])
         twins = ingest(gateway, "shop", shop)
-        time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - started)))
+        await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - started)))
     count, merges = await all_matched_once(graph_for, persons + twins, twins)
     assert count == 200
     assert merges == dict.fromkeys(twins, 1)
@@ -68,14 +67,14 @@ async def test_killed_worker_and_pool_process_lose_no_task_and_repeat_none(
 ) -> None:
     crm, shop = customers(180, twins=20)
     persons = ingest(gateway, "crm", crm[:90])
-    time.sleep(0.5)  # the worker is busy with these now
+    await asyncio.sleep(0.5)  # the worker is busy with these now
     worker = platform.processes["matching-worker"]
     pool = worker.children()
     assert pool, "the matching worker has no pool process"
     for pid in pool:
         os.kill(pid, signal.SIGKILL)  # its task goes back to the queue at once
     persons += ingest(gateway, "crm", crm[90:])
-    time.sleep(0.5)
+    await asyncio.sleep(0.5)
     os.killpg(os.getpgid(worker.pid), signal.SIGKILL)  # the whole worker, mid-task
     twins = ingest(gateway, "shop", shop)
     platform.stop_worker("matching")  # what is left of it
