@@ -23,6 +23,12 @@ from neo4j.exceptions import (
 )
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from mdm_common.errors import Unavailable, WriteConflict
 from mdm_common.settings import ServiceSettings
@@ -79,9 +85,9 @@ class GraphClient:
             uri,
             auth=(user, password),
             connection_timeout=connect_timeout_s,
-            # Retry conflicting writes for half the deadline, so that giving up
-            # still answers in time (and says why).
-            max_transaction_retry_time=timeout_s / 2,
+            # Retries are ours (below): the driver's back-off starts at a second,
+            # far too slow for writers that collide on one record.
+            max_transaction_retry_time=0,
             connection_acquisition_timeout=connect_timeout_s,
         )
 
@@ -115,15 +121,28 @@ class GraphClient:
         async def unit(tx: AsyncManagedTransaction) -> T:
             return await work(Transaction(tx, self.database))
 
+        async def once() -> T:
+            async with self._driver.session(database=self.database) as session:
+                if write:
+                    return await session.execute_write(unit)
+                return await session.execute_read(unit)
+
+        # Colliding writers (ArcadeDB: DeadlockDetected, ConcurrentModification) and a
+        # connection lost on the way are tried again, quickly and jittered, for half
+        # the deadline: giving up still answers in time, and says why.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((TransientError, ServiceUnavailable, SessionExpired)),
+            wait=wait_random_exponential(multiplier=0.01, max=0.25),
+            stop=stop_after_delay(self.timeout_s / 2),
+            reraise=True,
+        )
         try:
             # A stalled server (stopped process, full disk, long GC) must not hold a
             # request forever: cancelling closes the connection it hangs on, and the
             # next request opens a fresh one.
             async with asyncio.timeout(self.timeout_s):
-                async with self._driver.session(database=self.database) as session:
-                    if write:
-                        return await session.execute_write(unit)
-                    return await session.execute_read(unit)
+                result: T = await retrying(once)
+                return result
         except TimeoutError as exc:
             trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph timeout"))
             log.warning("graph %s gave no answer within %.1f s", self.database, self.timeout_s)
@@ -136,8 +155,8 @@ class GraphClient:
             trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph unavailable"))
             raise Unavailable("The graph database is not reachable; try again.") from exc
         except TransientError as exc:
-            # Conflicting concurrent writes (ArcadeDB: DeadlockDetected) that the
-            # driver's retries did not resolve in time: nothing was written.
+            # Conflicting concurrent writes that the retries did not resolve in time:
+            # nothing was written.
             log.warning("graph transaction gave up after retries: %s", exc.code)
             raise Unavailable(
                 "The database was busy with conflicting changes; nothing was written; try again."
