@@ -14,7 +14,8 @@ import time
 from typing import Any
 
 from celery import Celery
-from kombu import Connection, Exchange, Queue
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
 
 log = logging.getLogger(__name__)
 
@@ -84,5 +85,5 @@ def _trim_redis(connection: Connection) -> None:
     # ignores x-max-length: keep its length bounded here.
     if connection.transport.driver_type != "redis":
         return
-    channel = connection.default_channel
-    channel.client.ltrim(DEAD_LETTER_QUEUE, 0, MAX_DEAD_LETTERS - 1)
+    client = connection.default_channel.client  # type: ignore[attr-defined] # Redis channels only
+    client.ltrim(DEAD_LETTER_QUEUE, 0, MAX_DEAD_LETTERS - 1)

@@ -53,6 +53,8 @@ def instrument_worker(app: Celery, *, service_name: str) -> None:
     ) -> None:
         # Only the task name, id and error type: arguments may not be copied anywhere.
         record_dead_letter(
-            app, task=getattr(sender, "name", "?"), task_id=task_id,
+            app,
+            task=getattr(sender, "name", "?"),
+            task_id=task_id,
             error=type(exception).__name__,
         )
