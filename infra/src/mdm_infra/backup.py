@@ -88,11 +88,17 @@ def backup(config: PlatformConfig, target: Path) -> list[DatabaseArchive]:
     empty directory); return what was written."""
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty; a backup goes into a directory of its own")
-    target.mkdir(parents=True, exist_ok=True)
     api = GraphServerApi(config)
     archives = []
     try:
-        version = api.version()
+        try:
+            version = api.version()
+        except httpx.TransportError as exc:
+            raise BackupError(
+                f"no graph server answers on port {config.ports.graph_http}; "
+                "is the platform running (make run)?"
+            ) from exc
+        target.mkdir(parents=True, exist_ok=True)
         for database in BACKUP_ORDER:
             name = api.backup(database)
             made = config.graph.data_dir / "backups" / database / name
