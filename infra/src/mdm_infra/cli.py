@@ -81,9 +81,13 @@ def back_up(target: Path) -> int:
     except (backup.BackupError, OSError) as exc:
         print(f"Backup failed: {exc}", file=sys.stderr)
         return 1
-    sizes = ", ".join(f"{a.name} {a.size / 1e6:.1f} MB" for a in archives)
+    sizes = ", ".join(f"{a.name} {_size(a.size)}" for a in archives)
     print(f"Backed up to {target}: {sizes}")
     return 0
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
 def restore(source: Path) -> int:
