@@ -7,10 +7,11 @@ owns connections, managed transactions, tracing and error translation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import (
@@ -23,11 +24,10 @@ from neo4j.exceptions import (
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from mdm_common.errors import Conflict, Unavailable
+from mdm_common.errors import Unavailable, WriteConflict
 from mdm_common.settings import ServiceSettings
 
 T = TypeVar("T")
-S = TypeVar("S")
 Row = dict[str, Any]
 
 log = logging.getLogger(__name__)
@@ -71,14 +71,17 @@ class GraphClient:
         password: str,
         database: str,
         connect_timeout_s: float = 5.0,
+        timeout_s: float = 5.0,
     ) -> None:
         self.database = database
+        self.timeout_s = timeout_s
         self._driver: AsyncDriver = AsyncGraphDatabase.driver(
             uri,
             auth=(user, password),
             connection_timeout=connect_timeout_s,
-            # Fail a request fast while the server is down instead of retrying for 30 s.
-            max_transaction_retry_time=connect_timeout_s,
+            # Retry conflicting writes for half the deadline, so that giving up
+            # still answers in time (and says why).
+            max_transaction_retry_time=timeout_s / 2,
             connection_acquisition_timeout=connect_timeout_s,
         )
 
@@ -113,12 +116,22 @@ class GraphClient:
             return await work(Transaction(tx, self.database))
 
         try:
-            async with self._driver.session(database=self.database) as session:
-                if write:
-                    return await session.execute_write(unit)
-                return await session.execute_read(unit)
+            # A stalled server (stopped process, full disk, long GC) must not hold a
+            # request forever: cancelling closes the connection it hangs on, and the
+            # next request opens a fresh one.
+            async with asyncio.timeout(self.timeout_s):
+                async with self._driver.session(database=self.database) as session:
+                    if write:
+                        return await session.execute_write(unit)
+                    return await session.execute_read(unit)
+        except TimeoutError as exc:
+            trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph timeout"))
+            log.warning("graph %s gave no answer within %.1f s", self.database, self.timeout_s)
+            raise Unavailable(
+                f"The graph database did not answer within {self.timeout_s:g} s; try again."
+            ) from exc
         except ConstraintError as exc:
-            raise Conflict("The change conflicts with an existing record.") from exc
+            raise WriteConflict("The change conflicts with an existing record.") from exc
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph unavailable"))
             raise Unavailable("The graph database is not reachable; try again.") from exc
@@ -134,21 +147,6 @@ class GraphClient:
             raise
 
 
-class StoreTransactions(Generic[S]):
-    """Runs a use case's unit of work in one read or write transaction, handing it
-    the stores of that transaction (``stores_of`` builds them), not the transaction."""
-
-    def __init__(self, graph: GraphClient, stores_of: Callable[[Transaction], S]) -> None:
-        self._graph = graph
-        self._stores_of = stores_of
-
-    async def read(self, work: Callable[[S], Awaitable[T]]) -> T:
-        return await self._graph.read(lambda tx: work(self._stores_of(tx)))
-
-    async def write(self, work: Callable[[S], Awaitable[T]]) -> T:
-        return await self._graph.write(lambda tx: work(self._stores_of(tx)))
-
-
 def graph_client_from(settings: ServiceSettings) -> GraphClient:
     return GraphClient(
         uri=settings.graph_uri,
@@ -156,6 +154,7 @@ def graph_client_from(settings: ServiceSettings) -> GraphClient:
         password=settings.graph_password.get_secret_value(),
         database=settings.graph_database,
         connect_timeout_s=settings.graph_connect_timeout_s,
+        timeout_s=settings.graph_timeout_s,
     )
 
 

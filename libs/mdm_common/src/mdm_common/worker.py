@@ -7,7 +7,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from celery import Celery, signals
+from celery import Celery, current_task, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
 from mdm_common.dead_letters import record_dead_letter
@@ -58,3 +58,10 @@ def instrument_worker(app: Celery, *, service_name: str) -> None:
             task_id=task_id,
             error=type(exception).__name__,
         )
+
+
+def message_id() -> str | None:
+    """The id of the message the current task runs for: the same on every delivery
+    of one event to one subscriber (see :func:`mdm_common.events.message_id`)."""
+    request = current_task.request if current_task else None
+    return getattr(request, "id", None)
