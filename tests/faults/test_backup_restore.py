@@ -1,6 +1,8 @@
 """Backup and restore (make backup / make restore): a platform with data is backed
 up while it runs, its graph data is wiped, the backup restored, and every node and
-relationship of the three databases is back as it was; the platform serves it.
+relationship of the three databases (persons, source records, outbox events, review
+tasks, consent events, ... whatever their labels) is back as it was; the platform
+serves it.
 
 The test runs a platform of its own: it stops, wipes and restores it."""
 
@@ -155,7 +157,7 @@ def test_backup_wipe_restore_gives_back_every_node_and_relationship(
     finally:
         client.close()
     before = _quiet_snapshot(own_platform)
-    assert {"Person", "SourceRecord"} <= _labels(before, "profile")
+    assert {"Person", "SourceRecord", "OutboxEvent"} <= _labels(before, "profile")
     assert {"ReviewTask", "MatchSubject"} <= _labels(before, "matching")
     assert {"ConsentEvent", "ConsentMerge"} <= _labels(before, "consent")
     assert all(before[database]["relationships"] for database in ("profile", "matching"))
