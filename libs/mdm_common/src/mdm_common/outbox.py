@@ -208,7 +208,10 @@ class Relay:
 
     async def committed(self, ids: Sequence[str]) -> None:
         """After a commit in this process: send these events soon, in the background."""
-        self._committed.extend(ids)
+        if len(self._committed) < self.policy.batch:
+            self._committed.extend(ids)
+        # Beyond one batch (the broker has been away a while) the sweep finds them:
+        # the list does not grow with an outage.
         self._wake.set()
 
     async def send_now(self, ids: Sequence[str]) -> None:
