@@ -35,14 +35,16 @@ def renewing(
     secret: str, *, subject: str, roles: Iterable[str], ttl_s: int = MAX_LIFETIME_S
 ) -> Callable[[], str]:
     """A token source for runs longer than a token lives (benchmarks): a fresh token
-    once less than a tenth of the current one's life is left."""
-    roles = sorted(set(roles))
-    current = {"token": "", "renew_at": 0.0}
+    once nine tenths of the current one's life have passed."""
+    wanted = sorted(set(roles))
+    token = ""
+    renew_at = 0.0
 
-    def token() -> str:
-        if time.time() >= current["renew_at"]:
-            current["token"] = mint(secret, subject=subject, roles=roles, ttl_s=ttl_s)
-            current["renew_at"] = time.time() + ttl_s * 0.9
-        return str(current["token"])
+    def current() -> str:
+        nonlocal token, renew_at
+        if time.time() >= renew_at:
+            token = mint(secret, subject=subject, roles=wanted, ttl_s=ttl_s)
+            renew_at = time.time() + ttl_s * 0.9
+        return token
 
-    return token
+    return current
