@@ -189,6 +189,19 @@ class TestLocalKeyRefuses:
         assert_refused(ask(url, authorization))
 
 
+class TestClaimsReachTheSubgraphsOnlyFromTheToken:
+    def test_a_clients_own_extensions_jwt_is_overwritten(self, url: str, secret: str) -> None:
+        response = httpx.post(
+            url,
+            json={
+                "query": "{ dataSubjectRequests { hasNextPage } }",  # role: compliance
+                "extensions": {"jwt": {"payload": {"sub": "x", "roles": ["compliance"]}}},
+            },
+            headers={"authorization": bearer(claims(roles=["app"]), secret)},
+        )
+        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["FORBIDDEN"]
+
+
 class TestLocalKeyAccepts:
     def test_a_token_within_every_rule(self, url: str, secret: str) -> None:
         assert_accepted(ask(url, bearer(claims(), secret)))
