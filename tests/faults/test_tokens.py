@@ -181,7 +181,7 @@ class TestLocalKeyRefuses:
     def test_missing_or_malformed(self, url: str, authorization: str | None) -> None:
         assert_refused(ask(url, authorization))
 
-    @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(
         authorization=st.text(alphabet=string.printable.strip() + " ", max_size=300).map(str.strip)
     )
@@ -341,7 +341,6 @@ class TestIdentityProviderKeys:
             assert_accepted(ask(idp_url, provider.token("rsa-2")))
         finally:
             jwks.keys = provider.jwks("rsa-1", "ec-1")
-            time.sleep(CACHE_S + 0.5)
 
     def test_unreachable_keys_answer_503_not_401(
         self, idp_url: str, provider: Provider, jwks: JwksServer
@@ -349,9 +348,9 @@ class TestIdentityProviderKeys:
         try:
             jwks.broken = True
             time.sleep(CACHE_S + 0.5)
-            response = ask(idp_url, provider.token("rsa-1"))
+            response = ask(idp_url, provider.token("ec-1"))
             assert response.status_code == 503
             assert response.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
         finally:
             jwks.broken = False
-        assert_accepted(ask(idp_url, provider.token("rsa-1")))
+        assert_accepted(ask(idp_url, provider.token("ec-1")))
