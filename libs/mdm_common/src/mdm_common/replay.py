@@ -78,10 +78,6 @@ class NonceRegistry:
         self._store: Redis | None = None
         self._skip_store_until = 0.0
 
-    @property
-    def shared(self) -> bool:
-        return self._url is not None
-
     async def first_use(self, nonce: str) -> bool:
         """``True`` exactly once per nonce within its window."""
         now = time.monotonic()
