@@ -33,12 +33,12 @@ def test_subgraphs_compose_into_a_supergraph() -> None:
     assert "composed 3 subgraphs" in result.stdout
 
 
-def node_signatures(secret: str, cases: list[tuple[str, str]]) -> list[str]:
+def node_signatures(secret: str, cases: list[tuple[str, str, str]]) -> list[str]:
     assert NODE is not None
     script = (
         "import('./src/signing.mjs').then(m => {"
         " const [secret, cases] = JSON.parse(process.argv[1]);"
-        " console.log(JSON.stringify(cases.map(([t, b]) => m.sign(secret, t, b)))); })"
+        " console.log(JSON.stringify(cases.map(([t, n, b]) => m.sign(secret, t, n, b)))); })"
     )
     result = subprocess.run(
         [NODE, "-e", script, json.dumps([secret, cases])],
@@ -51,10 +51,16 @@ def node_signatures(secret: str, cases: list[tuple[str, str]]) -> list[str]:
 @settings(max_examples=5, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.from_regex(r"\A[0-9]{13}\Z"), st.text(max_size=200)), min_size=1, max_size=20
+        st.tuples(
+            st.from_regex(r"\A[0-9]{13}\Z"),
+            st.from_regex(r"\A[A-Za-z0-9_-]{22}\Z"),
+            st.text(max_size=200),
+        ),
+        min_size=1,
+        max_size=20,
     )
 )
-def test_python_verifies_what_the_gateway_signs(cases: list[tuple[str, str]]) -> None:
+def test_python_verifies_what_the_gateway_signs(cases: list[tuple[str, str, str]]) -> None:
     secret = "s3cret-ÄÖÜ"
-    expected = [sign(secret.encode(), ts, body.encode()) for ts, body in cases]
+    expected = [sign(secret.encode(), ts, nonce, body.encode()) for ts, nonce, body in cases]
     assert node_signatures(secret, cases) == expected

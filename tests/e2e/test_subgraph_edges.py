@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import httpx
 import pytest
 
-from mdm_common.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from mdm_common.auth import signed_headers
 from mdm_infra.platform import SERVICES, Platform, PlatformConfig
 from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
@@ -18,13 +17,8 @@ from mdm_infra.process import ManagedProcess
 def signed_post(
     config: PlatformConfig, service: str, body: bytes, secret: str | None = None
 ) -> httpx.Response:
-    ts = str(int(time.time() * 1000))
     key = (secret or config.secrets.gateway).encode()
-    headers = {
-        "content-type": "application/json",
-        TIMESTAMP_HEADER: ts,
-        SIGNATURE_HEADER: sign(key, ts, body),
-    }
+    headers = {"content-type": "application/json"} | signed_headers(key, body)
     return httpx.post(config.service_url(service) + "/graphql", content=body, headers=headers)
 
 

@@ -48,7 +48,7 @@ MDM platform is up ({elapsed:.1f} s); logs in {config.log_dir}
   Console:   {config.console_url}   (stewards and compliance officers; development sign-in)
   Gateway:   {config.gateway_url}
   Token:     {token}
-             (roles {", ".join(ALL_ROLES)}; mint others with
+             (roles {", ".join(ALL_ROLES)}, valid for an hour; mint others with
               .venv/bin/python -m mdm_infra token --roles app)
 
 Sample query (demo person {ids[0]}):
@@ -124,7 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     tok = sub.add_parser("token", help="mint a development token")
     tok.add_argument("--roles", default=",".join(ALL_ROLES))
     tok.add_argument("--subject", default="developer")
-    tok.add_argument("--ttl", type=int, default=8 * 3600)
+    tok.add_argument(
+        "--ttl",
+        type=int,
+        default=tokens.MAX_LIFETIME_S,
+        help=f"seconds; the gateway refuses more than {tokens.MAX_LIFETIME_S}",
+    )
     back = sub.add_parser("backup", help="back up the three databases into a new directory")
     back.add_argument("directory", type=Path)
     rest = sub.add_parser("restore", help="replace the databases with a backup (platform stopped)")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from mdm_infra import broker, graphdb
+from mdm_infra import broker, graphdb, tokens
 from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess, StartupError, stop_process_group
 
@@ -29,6 +29,8 @@ WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
 # Workers that also run Celery beat (scheduled tasks: consent's daily retention job).
 # One process per platform, so the schedule fires once.
 WORKERS_WITH_BEAT = ("consent",)
+# The issuer of the console's gateway tokens, allowed next to the development tokens'.
+CONSOLE_TOKEN_ISSUER = "mdm-console"  # noqa: S105 - an issuer name, not a secret
 
 
 def asgi_server(python: str, factory: str, port: int) -> list[str]:
@@ -166,6 +168,7 @@ class PlatformConfig:
         return {
             "CONSOLE_GATEWAY_URL": self.gateway_url,
             "CONSOLE_JWT_SECRET": self.secrets.jwt,
+            "CONSOLE_GATEWAY_TOKEN_ISSUER": CONSOLE_TOKEN_ISSUER,
             "CONSOLE_DEV_SIGNIN": "true",
             "CONSOLE_PUBLIC_URL": self.console_url,
         } | self._otel_env("console")
@@ -174,6 +177,8 @@ class PlatformConfig:
         return {
             "MDM_GATEWAY_PORT": str(self.ports.gateway),
             "MDM_JWT_SECRET": self.secrets.jwt,
+            "MDM_JWT_ISSUERS": f"{tokens.ISSUER},{CONSOLE_TOKEN_ISSUER}",
+            "MDM_JWT_MAX_LIFETIME_S": str(tokens.MAX_LIFETIME_S),
             "MDM_GATEWAY_SECRET": self.secrets.gateway,
             **{f"MDM_{n.upper()}_URL": self.service_url(n) + "/graphql" for n in SERVICES},
         } | self._otel_env("gateway")

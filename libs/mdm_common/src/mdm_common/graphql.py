@@ -35,6 +35,7 @@ from strawberry.extensions import (
 from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
+from mdm_common.replay import NonceRegistry, shared_store_url
 from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import GraphQLTracing, setup_tracing, shutdown_tracing
 
@@ -161,6 +162,10 @@ def create_app(
     """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok)."""
     statements = list(schema_statements)
     state = {"schema_applied": False}
+    nonces = NonceRegistry(
+        shared_store_url(settings.nonce_store_url, settings.broker_url),
+        ttl_s=settings.gateway_signature_max_age_s + settings.gateway_signature_skew_s,
+    )
 
     async def apply_schema_until_done() -> None:
         delay = 0.5
@@ -190,6 +195,7 @@ def create_app(
                 await schema_task
             if on_shutdown is not None:
                 await on_shutdown()
+            await nonces.close()
             await graph.close()
             shutdown_tracing()
 
@@ -208,8 +214,10 @@ def create_app(
     graphql_app = GatewayOnly(
         _GraphQLApp(schema, context_factory),
         secret=settings.gateway_secret.get_secret_value().encode(),
+        nonces=nonces,
         max_bytes=settings.max_request_bytes,
         max_age_s=settings.gateway_signature_max_age_s,
+        skew_s=settings.gateway_signature_skew_s,
     )
     app = Starlette(
         routes=[

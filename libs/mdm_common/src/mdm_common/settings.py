@@ -33,9 +33,15 @@ class ServiceSettings(BaseSettings):
     broker_visibility_timeout_s: int = Field(default=300, ge=5)
 
     # Shared with the gateway: it signs every subgraph request with this key, and a
-    # subgraph refuses a request whose signature does not verify.
+    # subgraph refuses a request whose signature does not verify. A signature is good
+    # once, for max_age seconds after its timestamp and not before it (beyond the
+    # skew); its nonce is remembered that long in the nonce store, by default the
+    # broker's Valkey/Redis ("none": each process remembers its own; enough only
+    # with one process per subgraph).
     gateway_secret: SecretStr = SecretStr("")
-    gateway_signature_max_age_s: int = 60
+    gateway_signature_max_age_s: float = Field(default=5.0, gt=0, le=60)
+    gateway_signature_skew_s: float = Field(default=1.0, ge=0, le=30)
+    nonce_store_url: str = ""
 
     max_query_depth: int = 10
     max_query_aliases: int = 15
