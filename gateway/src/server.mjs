@@ -6,13 +6,10 @@
 //   MDM_JWT_AUDIENCE (mdm)    expected `aud` claim
 //   MDM_GATEWAY_SECRET        key shared with the subgraphs to sign their requests
 //   MDM_PROFILE_URL, MDM_MATCHING_URL, MDM_CONSENT_URL   subgraph /graphql endpoints
-//   MDM_MAX_DEPTH (8), MDM_MAX_ALIASES (15), MDM_MAX_TOKENS (1000), MDM_MAX_BODY_BYTES (262144)
+//   limits, CORS, rate limits, persisted documents: see policy.mjs
 //   OTEL_EXPORTER_OTLP_ENDPOINT  enables trace export (see tracing.mjs)
 import { createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
 import {
   createInlineSigningKeyProvider,
@@ -22,6 +19,7 @@ import {
 import httpTransport from '@graphql-mesh/transport-http';
 import { composeSupergraph } from './compose.mjs';
 import { useErrorCodes } from './errors.mjs';
+import { admit, loadPolicy, policyPlugins, runtimeOptions } from './policy.mjs';
 import { useGatewaySignature } from './signing.mjs';
 import { tracingPlugins } from './tracing.mjs';
 
@@ -39,7 +37,7 @@ const port = intEnv('MDM_GATEWAY_PORT', 4000);
 const host = process.env.MDM_GATEWAY_HOST || '127.0.0.1';
 const jwtSecret = required('MDM_JWT_SECRET');
 const gatewaySecret = required('MDM_GATEWAY_SECRET');
-const maxBodyBytes = intEnv('MDM_MAX_BODY_BYTES', 256 * 1024);
+const policy = loadPolicy(process.env);
 
 let supergraph;
 try {
@@ -64,6 +62,7 @@ const gateway = createGatewayRuntime({
   graphiql: false,
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
+  ...runtimeOptions(policy),
   plugins: () => [
     ...otel,
     useErrorCodes(),
@@ -80,30 +79,12 @@ const gateway = createGatewayRuntime({
       // Claims reach the subgraphs in extensions.jwt.payload; the raw token does not.
       forward: { payload: true, token: false },
     }),
-    maxDepthPlugin({ n: intEnv('MDM_MAX_DEPTH', 8), exposeLimits: true }),
-    maxAliasesPlugin({ n: intEnv('MDM_MAX_ALIASES', 15), exposeLimits: true }),
-    maxTokensPlugin({ n: intEnv('MDM_MAX_TOKENS', 1000), exposeLimits: true }),
+    ...policyPlugins(policy),
     useGatewaySignature(gatewaySecret),
   ],
 });
 
-function refuse(res, status, code, message) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-const server = createServer((req, res) => {
-  if (req.method === 'POST') {
-    const length = Number.parseInt(req.headers['content-length'] ?? '', 10);
-    if (Number.isNaN(length)) {
-      return refuse(res, 411, 'LENGTH_REQUIRED', 'POST requests need a Content-Length header.');
-    }
-    if (length > maxBodyBytes) {
-      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Request body over ${maxBodyBytes} bytes.`);
-    }
-  }
-  return gateway(req, res);
-});
+const server = createServer((req, res) => admit(policy, req, res) && gateway(req, res));
 
 server.listen(port, host, () => {
   console.log(`gateway: listening on http://${host}:${port}/graphql`);

@@ -172,6 +172,7 @@ class PlatformConfig:
             "MDM_GATEWAY_PORT": str(self.ports.gateway),
             "MDM_JWT_SECRET": self.secrets.jwt,
             "MDM_GATEWAY_SECRET": self.secrets.gateway,
+            "MDM_CORS_ORIGINS": self.console_url,
             **{f"MDM_{n.upper()}_URL": self.service_url(n) + "/graphql" for n in SERVICES},
         } | self._otel_env("gateway")
 
