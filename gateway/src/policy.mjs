@@ -6,8 +6,8 @@
 //        enforce; the body limit admits the largest request the schema documents]
 //   MDM_CORS_ORIGINS        comma-separated origins browsers may call from
 //                           [the console's, http://127.0.0.1:4100]
-//   MDM_RATE_LIMIT_MAX      root fields a client may run per window; 0: no limit [3000]
-//   MDM_RATE_LIMIT_WINDOW_S the window, in seconds [10]
+//   MDM_RATE_LIMIT_MAX      root fields a client may run per window; 0: no limit [500]
+//   MDM_RATE_LIMIT_WINDOW_S the window, in seconds [1]
 //   MDM_PERSISTED_DOCUMENTS path of a manifest ({"<sha256>": "<document>"} or Apollo's
 //                           format): only its documents run (trusted documents) [unset]
 import { createHash } from 'node:crypto';
@@ -44,8 +44,8 @@ export function loadPolicy(env) {
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean),
-    rateLimitMax: intSetting(env, 'MDM_RATE_LIMIT_MAX', 3000),
-    rateLimitWindowS: Math.max(1, intSetting(env, 'MDM_RATE_LIMIT_WINDOW_S', 10)),
+    rateLimitMax: intSetting(env, 'MDM_RATE_LIMIT_MAX', 500),
+    rateLimitWindowS: Math.max(1, intSetting(env, 'MDM_RATE_LIMIT_WINDOW_S', 1)),
     persistedDocuments: env.MDM_PERSISTED_DOCUMENTS ? readManifest(env.MDM_PERSISTED_DOCUMENTS) : null,
   };
 }
