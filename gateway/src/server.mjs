@@ -11,16 +11,14 @@
 //   MDM_JWT_JWKS_COOLDOWN_S (30), MDM_JWT_JWKS_CACHE_S (600)   see tokens.mjs
 //   MDM_GATEWAY_SECRET        key shared with the subgraphs to sign their requests
 //   MDM_PROFILE_URL, MDM_MATCHING_URL, MDM_CONSENT_URL   subgraph /graphql endpoints
-//   MDM_MAX_DEPTH (8), MDM_MAX_ALIASES (15), MDM_MAX_TOKENS (1000), MDM_MAX_BODY_BYTES (262144)
+//   limits, CORS, rate limits, persisted documents: see policy.mjs
 //   OTEL_EXPORTER_OTLP_ENDPOINT  enables trace export (see tracing.mjs)
 import { createServer } from 'node:http';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
 import httpTransport from '@graphql-mesh/transport-http';
 import { composeSupergraph } from './compose.mjs';
 import { useErrorCodes } from './errors.mjs';
+import { admit, loadPolicy, policyPlugins, runtimeOptions } from './policy.mjs';
 import { useGatewaySignature } from './signing.mjs';
 import { tokenSettings, useTokens } from './tokens.mjs';
 import { tracingPlugins } from './tracing.mjs';
@@ -38,7 +36,7 @@ const intEnv = (name, fallback) => Number.parseInt(process.env[name] ?? String(f
 const port = intEnv('MDM_GATEWAY_PORT', 4000);
 const host = process.env.MDM_GATEWAY_HOST || '127.0.0.1';
 const gatewaySecret = required('MDM_GATEWAY_SECRET');
-const maxBodyBytes = intEnv('MDM_MAX_BODY_BYTES', 256 * 1024);
+const policy = loadPolicy(process.env);
 
 let supergraph;
 let tokens;
@@ -65,34 +63,17 @@ const gateway = createGatewayRuntime({
   graphiql: false,
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
+  ...runtimeOptions(policy),
   plugins: () => [
     ...otel,
     useErrorCodes(),
     useTokens(tokens),
-    maxDepthPlugin({ n: intEnv('MDM_MAX_DEPTH', 8), exposeLimits: true }),
-    maxAliasesPlugin({ n: intEnv('MDM_MAX_ALIASES', 15), exposeLimits: true }),
-    maxTokensPlugin({ n: intEnv('MDM_MAX_TOKENS', 1000), exposeLimits: true }),
+    ...policyPlugins(policy),
     useGatewaySignature(gatewaySecret),
   ],
 });
 
-function refuse(res, status, code, message) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-const server = createServer((req, res) => {
-  if (req.method === 'POST') {
-    const length = Number.parseInt(req.headers['content-length'] ?? '', 10);
-    if (Number.isNaN(length)) {
-      return refuse(res, 411, 'LENGTH_REQUIRED', 'POST requests need a Content-Length header.');
-    }
-    if (length > maxBodyBytes) {
-      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Request body over ${maxBodyBytes} bytes.`);
-    }
-  }
-  return gateway(req, res);
-});
+const server = createServer((req, res) => admit(policy, req, res) && gateway(req, res));
 
 server.listen(port, host, () => {
   console.log(`gateway: listening on http://${host}:${port}/graphql`);

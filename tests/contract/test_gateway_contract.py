@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mdm_common import limits as operation_limits
 from mdm_common.auth import sign
-from mdm_infra import sdl
+from mdm_infra import limits, sdl
 from mdm_infra.platform import GATEWAY_DIR, SERVICES
 
 NODE = shutil.which("node")
@@ -64,3 +65,18 @@ def test_python_verifies_what_the_gateway_signs(cases: list[tuple[str, str, str]
     secret = "s3cret-ÄÖÜ"
     expected = [sign(secret.encode(), ts, nonce, body.encode()) for ts, nonce, body in cases]
     assert node_signatures(secret, cases) == expected
+
+
+def test_the_gateways_limits_are_the_ones_the_services_enforce() -> None:
+    assert not limits.is_stale(), "gateway/limits.json is stale: run `make schema`"
+    written = json.loads(limits.LIMITS_PATH.read_text())
+    assert written["maxBodyBytes"] == max(limits.service_body_limit(s) for s in SERVICES)
+
+
+def test_the_readme_states_the_enforced_operation_limits() -> None:
+    readme = (GATEWAY_DIR.parent / "README.md").read_text()
+    stated = (
+        f"depth ({operation_limits.MAX_DEPTH}), aliases ({operation_limits.MAX_ALIASES}),"
+        f" tokens ({operation_limits.MAX_TOKENS})"
+    )
+    assert stated in " ".join(readme.split())

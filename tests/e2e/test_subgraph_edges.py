@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from mdm_common.auth import signed_headers
+from mdm_infra import limits
 from mdm_infra.platform import SERVICES, Platform, PlatformConfig
 from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
@@ -52,7 +53,8 @@ class TestGatewayOnly:
         assert response.json() == {"data": {"__typename": "Query"}}
 
     def test_oversized_bodies_are_refused(self, platform: Platform, service: str) -> None:
-        body = graphql_body("{ __typename }" + " " * 300_000)
+        over = limits.service_body_limit(service) + 1
+        body = graphql_body("{ __typename }" + " " * over)
         assert signed_post(platform.config, service, body).status_code == 413
 
     def test_depth_is_limited_here_too(self, platform: Platform, service: str) -> None:

@@ -180,6 +180,7 @@ class PlatformConfig:
             "MDM_JWT_ISSUERS": f"{tokens.ISSUER},{CONSOLE_TOKEN_ISSUER}",
             "MDM_JWT_MAX_LIFETIME_S": str(tokens.MAX_LIFETIME_S),
             "MDM_GATEWAY_SECRET": self.secrets.gateway,
+            "MDM_CORS_ORIGINS": self.console_url,
             **{f"MDM_{n.upper()}_URL": self.service_url(n) + "/graphql" for n in SERVICES},
         } | self._otel_env("gateway")
 

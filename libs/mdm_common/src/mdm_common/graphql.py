@@ -36,6 +36,7 @@ from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
 from mdm_common.replay import NonceRegistry, shared_store_url
+from mdm_common.request_policy import JsonOnly, SchemaExposure
 from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import GraphQLTracing, setup_tracing, shutdown_tracing
 
@@ -131,6 +132,7 @@ def schema_extensions(settings: ServiceSettings) -> list[Extension]:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
+        SchemaExposure,
         GraphQLTracing,
         ErrorMapping,
     ]
@@ -221,7 +223,7 @@ def create_app(
     )
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["POST"]),
+            Route("/graphql", JsonOnly(graphql_app), methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mdm_common import limits
+
 
 class ServiceSettings(BaseSettings):
     """Base settings of a subgraph service.
@@ -43,7 +45,9 @@ class ServiceSettings(BaseSettings):
     gateway_signature_skew_s: float = Field(default=1.0, ge=0, le=30)
     nonce_store_url: str = ""
 
-    max_query_depth: int = 10
-    max_query_aliases: int = 15
-    max_query_tokens: int = 2000
-    max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+    # mdm_common.limits: the same values as the gateway's; a service whose schema
+    # documents a large request raises its body limit to admit it.
+    max_query_depth: int = limits.SUBGRAPH_MAX_DEPTH
+    max_query_aliases: int = limits.SUBGRAPH_MAX_ALIASES
+    max_query_tokens: int = limits.SUBGRAPH_MAX_TOKENS
+    max_request_bytes: int = Field(default=limits.request_bytes(0), ge=1024)

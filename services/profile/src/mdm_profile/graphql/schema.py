@@ -18,7 +18,7 @@ from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import merge_preview, merging, people, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
-from mdm_profile.domain.records import RawRecord, record_key
+from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.organisations import (
     Company,
@@ -194,7 +194,8 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Inge
 @strawberry.type
 class Mutation(OrganisationMutation, PrivacyMutation):
     @strawberry.mutation(
-        description="Ingest up to 500 records of one source system: all of them, or none."
+        description=f"Ingest up to {MAX_BATCH} records of one source system (each text at most "
+        f"{MAX_FIELD_LENGTH} characters): all of them, or none."
     )
     async def ingest_source_records(
         self, info: Info, source: str, records: list[SourceRecordInput]
