@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +228,7 @@ def open_review_tasks(client: GatewayClient) -> dict[str, int]:
         after = page["pageInfo"]["endCursor"]
 
 
-def survivors(url: str, token: str, person_ids: list[str]) -> dict[str, str]:
+def survivors(url: str, token: Callable[[], str], person_ids: list[str]) -> dict[str, str]:
     """Each ingested person id -> the golden profile it resolves to now (merged ids
     resolve to their survivor), 15 aliases a request, 4 clients."""
     ids = sorted(set(person_ids))
@@ -276,7 +276,8 @@ def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
     run.seconds["start"] = time.perf_counter() - started
     sampler = MemorySampler({p.pid for p in platform.processes.values()})
     sampler.start()
-    token = tokens.mint(config.secrets.jwt, subject="bench", roles=["app", "steward"])
+    # Runs outlive a token: a fresh one before the current expires.
+    token = tokens.renewing(config.secrets.jwt, subject="bench", roles=["app", "steward"])
     client = GatewayClient(config.gateway_url, token, timeout_s=300)
     try:
         sources = list(data.sources.items())

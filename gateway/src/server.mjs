@@ -2,27 +2,25 @@
 //
 // Environment (all required unless a default is shown):
 //   MDM_GATEWAY_PORT (4000), MDM_GATEWAY_HOST (127.0.0.1)
-//   MDM_JWT_SECRET            HS256 key that client tokens are verified with
-//   MDM_JWT_AUDIENCE (mdm)    expected `aud` claim
+//   MDM_JWT_SECRET            local HS256 key of client tokens (the embedded default,
+//                             and the console's tokens), and/or
+//   MDM_JWT_JWKS_URL          the identity provider's JWKS (production), with
+//                             MDM_JWT_ALGORITHMS (RS256,ES256)
+//   MDM_JWT_ISSUERS           allowed `iss` values, comma-separated
+//   MDM_JWT_AUDIENCE (mdm), MDM_JWT_MAX_LIFETIME_S (3600), MDM_JWT_CLOCK_SKEW_S (30),
+//   MDM_JWT_JWKS_COOLDOWN_S (30), MDM_JWT_JWKS_CACHE_S (600)   see tokens.mjs
 //   MDM_GATEWAY_SECRET        key shared with the subgraphs to sign their requests
 //   MDM_PROFILE_URL, MDM_MATCHING_URL, MDM_CONSENT_URL   subgraph /graphql endpoints
-//   MDM_MAX_DEPTH (8), MDM_MAX_ALIASES (15), MDM_MAX_TOKENS (1000), MDM_MAX_BODY_BYTES (262144)
+//   limits, CORS, rate limits, persisted documents: see policy.mjs
 //   OTEL_EXPORTER_OTLP_ENDPOINT  enables trace export (see tracing.mjs)
-import { createSecretKey } from 'node:crypto';
 import { createServer } from 'node:http';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { createGatewayRuntime } from '@graphql-hive/gateway-runtime';
-import {
-  createInlineSigningKeyProvider,
-  extractFromHeader,
-  useJWT,
-} from '@graphql-mesh/plugin-jwt-auth';
 import httpTransport from '@graphql-mesh/transport-http';
 import { composeSupergraph } from './compose.mjs';
 import { useErrorCodes } from './errors.mjs';
+import { admit, loadPolicy, policyPlugins, runtimeOptions } from './policy.mjs';
 import { useGatewaySignature } from './signing.mjs';
+import { tokenSettings, useTokens } from './tokens.mjs';
 import { tracingPlugins } from './tracing.mjs';
 
 function required(name) {
@@ -37,12 +35,13 @@ const intEnv = (name, fallback) => Number.parseInt(process.env[name] ?? String(f
 
 const port = intEnv('MDM_GATEWAY_PORT', 4000);
 const host = process.env.MDM_GATEWAY_HOST || '127.0.0.1';
-const jwtSecret = required('MDM_JWT_SECRET');
 const gatewaySecret = required('MDM_GATEWAY_SECRET');
-const maxBodyBytes = intEnv('MDM_MAX_BODY_BYTES', 256 * 1024);
+const policy = loadPolicy(process.env);
 
 let supergraph;
+let tokens;
 try {
+  tokens = tokenSettings();
   supergraph = composeSupergraph({
     profile: required('MDM_PROFILE_URL'),
     matching: required('MDM_MATCHING_URL'),
@@ -64,46 +63,17 @@ const gateway = createGatewayRuntime({
   graphiql: false,
   healthCheckEndpoint: '/healthcheck',
   readinessCheckEndpoint: '/readiness',
+  ...runtimeOptions(policy),
   plugins: () => [
     ...otel,
     useErrorCodes(),
-    useJWT({
-      // A ready KeyObject: given a string, jsonwebtoken first tries (and fails) to
-      // parse it as a public key on every request, about a third of a millisecond.
-      signingKeyProviders: [createInlineSigningKeyProvider(createSecretKey(Buffer.from(jwtSecret)))],
-      tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
-      tokenVerification: {
-        algorithms: ['HS256'],
-        audience: process.env.MDM_JWT_AUDIENCE || 'mdm',
-      },
-      reject: { missingToken: true, invalidToken: true },
-      // Claims reach the subgraphs in extensions.jwt.payload; the raw token does not.
-      forward: { payload: true, token: false },
-    }),
-    maxDepthPlugin({ n: intEnv('MDM_MAX_DEPTH', 8), exposeLimits: true }),
-    maxAliasesPlugin({ n: intEnv('MDM_MAX_ALIASES', 15), exposeLimits: true }),
-    maxTokensPlugin({ n: intEnv('MDM_MAX_TOKENS', 1000), exposeLimits: true }),
+    useTokens(tokens),
+    ...policyPlugins(policy),
     useGatewaySignature(gatewaySecret),
   ],
 });
 
-function refuse(res, status, code, message) {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
-}
-
-const server = createServer((req, res) => {
-  if (req.method === 'POST') {
-    const length = Number.parseInt(req.headers['content-length'] ?? '', 10);
-    if (Number.isNaN(length)) {
-      return refuse(res, 411, 'LENGTH_REQUIRED', 'POST requests need a Content-Length header.');
-    }
-    if (length > maxBodyBytes) {
-      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Request body over ${maxBodyBytes} bytes.`);
-    }
-  }
-  return gateway(req, res);
-});
+const server = createServer((req, res) => admit(policy, req, res) && gateway(req, res));
 
 server.listen(port, host, () => {
   console.log(`gateway: listening on http://${host}:${port}/graphql`);

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import jwt
 import pytest
 
+from mdm_infra import limits
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import Platform
 from mdm_infra.testing import log_text
@@ -57,7 +58,8 @@ class TestQueryErrors:
         assert "Token limit of 1000 exceeded" in body["errors"][0]["message"]
 
     def test_oversized_body_is_refused(self, gateway: GatewayClient) -> None:
-        response = gateway.post("{ __typename }", {"padding": "x" * 300_000})
+        over = limits.gateway_limits()["maxBodyBytes"] + 1
+        response = gateway.post("{ __typename }", {"padding": "x" * over})
         assert response.status_code == 413
         assert error_codes(response.json()) == ["PAYLOAD_TOO_LARGE"]
 

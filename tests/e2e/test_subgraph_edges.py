@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import httpx
 import pytest
 
-from mdm_common.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from mdm_common.auth import signed_headers
+from mdm_infra import limits
 from mdm_infra.platform import SERVICES, Platform, PlatformConfig
 from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
@@ -18,13 +18,8 @@ from mdm_infra.process import ManagedProcess
 def signed_post(
     config: PlatformConfig, service: str, body: bytes, secret: str | None = None
 ) -> httpx.Response:
-    ts = str(int(time.time() * 1000))
     key = (secret or config.secrets.gateway).encode()
-    headers = {
-        "content-type": "application/json",
-        TIMESTAMP_HEADER: ts,
-        SIGNATURE_HEADER: sign(key, ts, body),
-    }
+    headers = {"content-type": "application/json"} | signed_headers(key, body)
     return httpx.post(config.service_url(service) + "/graphql", content=body, headers=headers)
 
 
@@ -58,7 +53,8 @@ class TestGatewayOnly:
         assert response.json() == {"data": {"__typename": "Query"}}
 
     def test_oversized_bodies_are_refused(self, platform: Platform, service: str) -> None:
-        body = graphql_body("{ __typename }" + " " * 300_000)
+        over = limits.service_body_limit(service) + 1
+        body = graphql_body("{ __typename }" + " " * over)
         assert signed_post(platform.config, service, body).status_code == 413
 
     def test_depth_is_limited_here_too(self, platform: Platform, service: str) -> None:

@@ -6,8 +6,10 @@ platform offers a development sign-in where one picks roles, and only when the
 platform runs with its own generated development secrets.
 
 Either way the console signs a short-lived gateway token (HS256, the gateway's
-secret) for the user's subject and roles, keeps it in the server-side session
-and renews it shortly before it expires. The browser never sees it.
+secret; issuer ``CONSOLE_GATEWAY_TOKEN_ISSUER``, which the gateway's
+``MDM_JWT_ISSUERS`` must allow) for the user's subject and roles, keeps it in the
+server-side session and renews it shortly before it expires. The browser never
+sees it.
 """
 
 from __future__ import annotations
@@ -95,12 +97,13 @@ def csrf_valid(session: Session, submitted: str | None) -> bool:
     )
 
 
-def gateway_token(session: Session, user: User, *, secret: str, ttl_s: int) -> str:
+def gateway_token(session: Session, user: User, *, secret: str, issuer: str, ttl_s: int) -> str:
     now = int(time.time())
     token = session.get(_TOKEN)
     if isinstance(token, str) and int(session.get(_TOKEN_EXPIRES, 0)) - now > _RENEW_BEFORE_S:
         return token
     claims: dict[str, Any] = {
+        "iss": issuer,
         "sub": user.subject,
         "roles": sorted(r.value for r in user.roles),
         "aud": GATEWAY_AUDIENCE,

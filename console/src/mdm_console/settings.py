@@ -25,7 +25,10 @@ class ConsoleSettings(BaseSettings):
     # signed-in user with the roles the identity provider (or the development
     # sign-in) granted. The token never leaves the server.
     jwt_secret: SecretStr = SecretStr("")
+    # At most the gateway's MDM_JWT_MAX_LIFETIME_S (an hour by default); the issuer
+    # must be one of its MDM_JWT_ISSUERS.
     gateway_token_ttl_s: int = Field(default=15 * 60, ge=60, le=3600)
+    gateway_token_issuer: str = Field(default="mdm-console", min_length=1)
 
     # Development sign-in (choose roles, no password): only set by the platform
     # launcher when it runs with its own generated development secrets.

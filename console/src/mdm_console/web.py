@@ -74,6 +74,7 @@ async def ask(
         session(request),
         user(request),
         secret=parts.settings.jwt_secret.get_secret_value(),
+        issuer=parts.settings.gateway_token_issuer,
         ttl_s=parts.settings.gateway_token_ttl_s,
     )
     return await parts.gateway.run(operation, token, allow_missing=allow_missing, **variables)

@@ -10,6 +10,7 @@ from mdm_console import auth
 from mdm_console.session import Session
 
 SECRET = "test-secret-of-32-characters-at-least"
+TOKEN = {"secret": SECRET, "issuer": "mdm-console", "ttl_s": 600}
 
 
 def test_roles_come_only_from_mapped_groups() -> None:
@@ -46,14 +47,15 @@ def test_the_gateway_token_carries_the_users_roles_and_is_renewed_before_expiry(
     session = Session(None)
     clock = [auth.time.time()]
     monkeypatch.setattr(auth.time, "time", lambda: clock[0])
-    first = auth.gateway_token(session, user, secret=SECRET, ttl_s=600)
+    first = auth.gateway_token(session, user, **TOKEN)
     claims = jwt.decode(
         first, SECRET, algorithms=["HS256"], audience="mdm", options={"verify_exp": False}
     )
     assert claims["sub"] == "dev:ann"
+    assert claims["iss"] == "mdm-console"
     assert claims["roles"] == ["compliance", "steward"]
     assert claims["exp"] - claims["iat"] == 600
     clock[0] += 500
-    assert auth.gateway_token(session, user, secret=SECRET, ttl_s=600) == first
+    assert auth.gateway_token(session, user, **TOKEN) == first
     clock[0] += 60
-    assert auth.gateway_token(session, user, secret=SECRET, ttl_s=600) != first
+    assert auth.gateway_token(session, user, **TOKEN) != first

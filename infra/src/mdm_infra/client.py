@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
@@ -17,11 +18,29 @@ class GraphQLError(RuntimeError):
         return [e.get("extensions", {}).get("code", "") for e in self.errors]
 
 
+class _Bearer(httpx.Auth):
+    """The current token of a token source, on each request."""
+
+    def __init__(self, token: Callable[[], str]) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["authorization"] = f"Bearer {self._token()}"
+        yield request
+
+
 class GatewayClient:
-    def __init__(self, url: str, token: str | None, *, timeout_s: float = 10) -> None:
-        headers = {"authorization": f"Bearer {token}"} if token else {}
+    """``token``: a fixed token, a token source (renews tokens for long runs) or none."""
+
+    def __init__(
+        self, url: str, token: str | Callable[[], str] | None, *, timeout_s: float = 10
+    ) -> None:
         self.url = url
-        self.http = httpx.Client(headers=headers, timeout=timeout_s)
+        if callable(token):
+            self.http = httpx.Client(auth=_Bearer(token), timeout=timeout_s)
+        else:
+            headers = {"authorization": f"Bearer {token}"} if token else {}
+            self.http = httpx.Client(headers=headers, timeout=timeout_s)
 
     def close(self) -> None:
         self.http.close()

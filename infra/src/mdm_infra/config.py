@@ -13,13 +13,15 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mdm_infra import broker, graphdb
+from mdm_infra import broker, graphdb, tokens
 from mdm_infra.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = PROJECT_ROOT / "gateway"
 SERVICES = ("profile", "matching", "consent")
 RUNNING_CONFIG = "platform.json"
+# The issuer of the console's gateway tokens, allowed next to the development tokens'.
+CONSOLE_TOKEN_ISSUER = "mdm-console"  # noqa: S105 - an issuer name, not a secret
 
 
 def asgi_server(python: str, factory: str, port: int) -> list[str]:
@@ -90,6 +92,8 @@ class PlatformConfig:
     otlp_endpoint: str | None = None
     python: str = sys.executable
     graph_heap: str = "1g"
+    # After how long a killed worker's unacknowledged messages are delivered again.
+    broker_visibility_timeout_s: int = 300
 
     @property
     def gateway_url(self) -> str:
@@ -140,6 +144,7 @@ class PlatformConfig:
             "GRAPH_PASSWORD": self.secrets.graph_password,
             "GRAPH_DATABASE": name,
             "BROKER_URL": self.broker.url,
+            "BROKER_VISIBILITY_TIMEOUT_S": str(self.broker_visibility_timeout_s),
             "GATEWAY_SECRET": self.secrets.gateway,
             # Services that call another one directly (matching, consent -> profile).
             "PROFILE_URL": self.service_url("profile") + "/graphql",
@@ -154,6 +159,7 @@ class PlatformConfig:
         return {
             "CONSOLE_GATEWAY_URL": self.gateway_url,
             "CONSOLE_JWT_SECRET": self.secrets.jwt,
+            "CONSOLE_GATEWAY_TOKEN_ISSUER": CONSOLE_TOKEN_ISSUER,
             "CONSOLE_DEV_SIGNIN": "true",
             "CONSOLE_PUBLIC_URL": self.console_url,
         } | self._otel_env("console")
@@ -162,7 +168,10 @@ class PlatformConfig:
         return {
             "MDM_GATEWAY_PORT": str(self.ports.gateway),
             "MDM_JWT_SECRET": self.secrets.jwt,
+            "MDM_JWT_ISSUERS": f"{tokens.ISSUER},{CONSOLE_TOKEN_ISSUER}",
+            "MDM_JWT_MAX_LIFETIME_S": str(tokens.MAX_LIFETIME_S),
             "MDM_GATEWAY_SECRET": self.secrets.gateway,
+            "MDM_CORS_ORIGINS": self.console_url,
             **{f"MDM_{n.upper()}_URL": self.service_url(n) + "/graphql" for n in SERVICES},
         } | self._otel_env("gateway")
 
@@ -191,6 +200,7 @@ class PlatformConfig:
             otlp_endpoint=record["otlp_endpoint"],
             python=record["python"],
             graph_heap=record["graph_heap"],
+            broker_visibility_timeout_s=record.get("broker_visibility_timeout_s", 300),
         )
 
     def forget_running(self) -> None:

@@ -26,6 +26,7 @@ from mdm_infra.components import (
     readiness,
 )
 from mdm_infra.config import (
+    CONSOLE_TOKEN_ISSUER,
     GATEWAY_DIR,
     PROJECT_ROOT,
     SERVICES,
@@ -42,6 +43,7 @@ __all__ = [
     "APPLICATION",
     "BACKING_SERVERS",
     "COMPONENTS",
+    "CONSOLE_TOKEN_ISSUER",
     "GATEWAY_DIR",
     "PROJECT_ROOT",
     "SERVICES",

@@ -1,4 +1,7 @@
-"""Subgraph SDL files for the gateway: ``python -m mdm_infra.sdl write|check``.
+"""Files the gateway reads: ``python -m mdm_infra.sdl write|check``.
+
+Subgraph SDL, request limits (:mod:`mdm_infra.limits`) and the console's trusted
+documents (:mod:`mdm_infra.trusted_documents`).
 
 The gateway composes the supergraph from the committed files in gateway/subgraphs/,
 so a schema change is reviewed as a diff; ``check`` fails when one is stale.
@@ -11,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from mdm_infra import node
+from mdm_infra import limits, node, trusted_documents
 from mdm_infra.config import GATEWAY_DIR, SERVICES
 
 SDL_DIR = GATEWAY_DIR / "subgraphs"
@@ -50,8 +53,17 @@ def main(argv: list[str]) -> int:
     if command == "write":
         for service in SERVICES:
             sdl_path(service).write_text(current_sdl(service))
+        limits.write()
+        trusted_documents.write()
         return 0
-    stale = stale_services()
+    stale = stale_services() + [
+        name
+        for name, module in (
+            ("limits.json", limits),
+            ("persisted-documents.json", trusted_documents),
+        )
+        if module.is_stale()
+    ]
     if stale:
         sys.stderr.write(f"stale subgraph SDL: {', '.join(stale)}; run `make schema`\n")
         return 1

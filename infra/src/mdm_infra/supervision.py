@@ -7,7 +7,7 @@ growing delay and then given up (``FATAL``), which ``mdm_infra up`` repairs. The
 platform starts the programs in dependency order through supervisord's XML-RPC
 interface (a unix socket in the state directory, mode 0700) and waits for each to
 answer: supervisord knows processes, not readiness. Why supervisord:
-docs/decisions/0003-supervision.md.
+docs/decisions/0004-supervision.md.
 
 What a killed supervisord left behind can still be found and stopped: its session
 and ``MDM_PLATFORM_DIR=<state dir>`` in the environment mark a platform's processes

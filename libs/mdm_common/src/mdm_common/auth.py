@@ -2,10 +2,13 @@
 
 The gateway verifies the client's JWT, forwards its claims in the request body
 (``extensions.jwt.payload``) and signs the exact body it sends with a secret shared
-only with the subgraphs (headers ``x-mdm-gateway-timestamp`` and
-``x-mdm-gateway-signature``: base64url HMAC-SHA256 over ``"<timestamp>.<body>"``).
-A subgraph therefore trusts forwarded claims only when the signature verifies, and
-refuses everything else: a client cannot skip the gateway or forge claims.
+only with the subgraphs (headers ``x-mdm-gateway-timestamp``, ``x-mdm-gateway-nonce``
+and ``x-mdm-gateway-signature``: base64url HMAC-SHA256 over
+``"<timestamp>.<nonce>.<body>"``). A subgraph therefore trusts forwarded claims only
+when the signature verifies, and refuses everything else: a client cannot skip the
+gateway or forge claims. A signature is good for a few seconds after its timestamp
+(not before it, beyond a small clock skew) and only once: its nonce is remembered
+for that window (:mod:`mdm_common.replay`), so a captured request cannot be replayed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import base64
 import hashlib
 import hmac
 import json
+import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,8 +26,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mdm_common.replay import NonceRegistry
+
 SIGNATURE_HEADER = "x-mdm-gateway-signature"
 TIMESTAMP_HEADER = "x-mdm-gateway-timestamp"
+NONCE_HEADER = "x-mdm-gateway-nonce"
 PRINCIPAL_SCOPE_KEY = "mdm.principal"
 
 
@@ -44,28 +52,60 @@ class Principal:
         return Role.ADMIN in self.roles or bool(self.roles & roles)
 
 
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).digest()
+def sign(secret: bytes, timestamp: str, nonce: str, body: bytes) -> str:
+    message = b".".join((timestamp.encode(), nonce.encode(), body))
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def new_nonce() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def signed_headers(secret: bytes, body: bytes) -> dict[str, str]:
+    """The headers that make ``body`` a gateway-signed request, good once."""
+    timestamp, nonce = str(int(time.time() * 1000)), new_nonce()
+    return {
+        TIMESTAMP_HEADER: timestamp,
+        NONCE_HEADER: nonce,
+        SIGNATURE_HEADER: sign(secret, timestamp, nonce, body),
+    }
 
 
 class SignatureError(Exception):
     pass
 
 
+# 16 random bytes in base64url at the least; the gateway sends 22 characters.
+_NONCE = re.compile(r"[A-Za-z0-9_-]{22,64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,16}")  # milliseconds since the epoch
+
+
 def verify(
-    secret: bytes, *, timestamp: str | None, signature: str | None, body: bytes, max_age_s: int
-) -> None:
-    if not timestamp or not signature:
+    secret: bytes,
+    *,
+    timestamp: str | None,
+    nonce: str | None,
+    signature: str | None,
+    body: bytes,
+    max_age_s: float,
+    skew_s: float,
+) -> str:
+    """Check a signature's key, body and time and return its nonce; whether that was
+    used before is the caller's second question (:mod:`mdm_common.replay`)."""
+    if not timestamp or not signature or not nonce:
         raise SignatureError("Requests must come through the gateway.")
-    try:
-        age = abs(time.time() - int(timestamp) / 1000)
-    except ValueError as exc:
-        raise SignatureError("Malformed gateway timestamp.") from exc
+    if not _TIMESTAMP.fullmatch(timestamp) or not _NONCE.fullmatch(nonce):
+        raise SignatureError("Malformed gateway signature headers.")
+    age = time.time() - int(timestamp) / 1000
     if age > max_age_s:
         raise SignatureError("Gateway signature expired.")
-    if not hmac.compare_digest(sign(secret, timestamp, body), signature):
+    if age < -skew_s:
+        raise SignatureError("Gateway signature timestamp is in the future.")
+    expected = sign(secret, timestamp, nonce, body).encode()
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass")):
         raise SignatureError("Invalid gateway signature.")
+    return nonce
 
 
 def principal_from_body(body: bytes) -> Principal | None:
@@ -82,20 +122,32 @@ def principal_from_body(body: bytes) -> Principal | None:
 
 
 class GatewayOnly:
-    """ASGI middleware for the GraphQL route: bounded body, verified gateway signature.
+    """ASGI middleware for the GraphQL route: bounded body, verified single-use gateway
+    signature.
 
     Reads the whole body once (refusing more than ``max_bytes``), checks the
-    signature, puts the :class:`Principal` into the ASGI scope and replays the body
-    to the wrapped application.
+    signature and that its nonce is new, puts the :class:`Principal` into the ASGI
+    scope and replays the body to the wrapped application.
     """
 
-    def __init__(self, app: ASGIApp, *, secret: bytes, max_bytes: int, max_age_s: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: bytes,
+        nonces: NonceRegistry,
+        max_bytes: int,
+        max_age_s: float,
+        skew_s: float,
+    ) -> None:
         if not secret:
             raise ValueError("A gateway secret is required to serve GraphQL.")
         self.app = app
         self.secret = secret
+        self.nonces = nonces
         self.max_bytes = max_bytes
         self.max_age_s = max_age_s
+        self.skew_s = skew_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,15 +166,21 @@ class GatewayOnly:
                 await _refuse(send, 413, "PAYLOAD_TOO_LARGE", "Request body too large.")
                 return
         try:
-            verify(
+            nonce = verify(
                 self.secret,
                 timestamp=headers.get(TIMESTAMP_HEADER),
+                nonce=headers.get(NONCE_HEADER),
                 signature=headers.get(SIGNATURE_HEADER),
                 body=bytes(body),
                 max_age_s=self.max_age_s,
+                skew_s=self.skew_s,
             )
         except SignatureError as exc:
             await _refuse(send, 401, "UNAUTHENTICATED", str(exc))
+            return
+        # After the signature: only the gateway's own nonces reach the memory.
+        if not await self.nonces.first_use(nonce):
+            await _refuse(send, 401, "UNAUTHENTICATED", "Gateway signature already used.")
             return
         scope = dict(scope)
         scope[PRINCIPAL_SCOPE_KEY] = principal_from_body(bytes(body))

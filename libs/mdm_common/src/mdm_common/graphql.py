@@ -36,6 +36,8 @@ from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
 from mdm_common.readiness import Dependency, NotReady, broker_probe, readiness_endpoint
+from mdm_common.replay import NonceRegistry, shared_store_url
+from mdm_common.request_policy import JsonOnly, SchemaExposure
 from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import GraphQLTracing, setup_tracing, shutdown_tracing
 
@@ -131,6 +133,7 @@ def schema_extensions(settings: ServiceSettings) -> list[Extension]:
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
+        SchemaExposure,
         GraphQLTracing,
         ErrorMapping,
     ]
@@ -163,6 +166,10 @@ def create_app(
     and broker answer; :mod:`mdm_common.readiness`)."""
     statements = list(schema_statements)
     state = {"schema_applied": False}
+    nonces = NonceRegistry(
+        shared_store_url(settings.nonce_store_url, settings.broker_url),
+        ttl_s=settings.gateway_signature_max_age_s + settings.gateway_signature_skew_s,
+    )
 
     async def apply_schema_until_done() -> None:
         delay = 0.5
@@ -192,6 +199,7 @@ def create_app(
                 await schema_task
             if on_shutdown is not None:
                 await on_shutdown()
+            await nonces.close()
             await graph.close()
             shutdown_tracing()
 
@@ -218,12 +226,14 @@ def create_app(
     graphql_app = GatewayOnly(
         _GraphQLApp(schema, context_factory),
         secret=settings.gateway_secret.get_secret_value().encode(),
+        nonces=nonces,
         max_bytes=settings.max_request_bytes,
         max_age_s=settings.gateway_signature_max_age_s,
+        skew_s=settings.gateway_signature_skew_s,
     )
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["POST"]),
+            Route("/graphql", JsonOnly(graphql_app), methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ],

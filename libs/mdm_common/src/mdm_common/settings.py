@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mdm_common import limits
+
 
 class ServiceSettings(BaseSettings):
     """Base settings of a subgraph service.
@@ -24,15 +26,28 @@ class ServiceSettings(BaseSettings):
     graph_password: SecretStr = SecretStr("")
     graph_database: str = "neo4j"
     graph_connect_timeout_s: float = 5.0
+    # Every graph call ends within this many seconds, answered or UNAVAILABLE.
+    graph_timeout_s: float = Field(default=5.0, gt=0)
 
     broker_url: str = "redis://127.0.0.1:6379/0"
+    # A message a worker took but never acknowledged (the worker was killed) goes
+    # back to the queue after this many seconds; longer than any task runs.
+    broker_visibility_timeout_s: int = Field(default=300, ge=5)
 
     # Shared with the gateway: it signs every subgraph request with this key, and a
-    # subgraph refuses a request whose signature does not verify.
+    # subgraph refuses a request whose signature does not verify. A signature is good
+    # once, for max_age seconds after its timestamp and not before it (beyond the
+    # skew); its nonce is remembered that long in the nonce store, by default the
+    # broker's Valkey/Redis ("none": each process remembers its own; enough only
+    # with one process per subgraph).
     gateway_secret: SecretStr = SecretStr("")
-    gateway_signature_max_age_s: int = 60
+    gateway_signature_max_age_s: float = Field(default=5.0, gt=0, le=60)
+    gateway_signature_skew_s: float = Field(default=1.0, ge=0, le=30)
+    nonce_store_url: str = ""
 
-    max_query_depth: int = 10
-    max_query_aliases: int = 15
-    max_query_tokens: int = 2000
-    max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+    # mdm_common.limits: the same values as the gateway's; a service whose schema
+    # documents a large request raises its body limit to admit it.
+    max_query_depth: int = limits.SUBGRAPH_MAX_DEPTH
+    max_query_aliases: int = limits.SUBGRAPH_MAX_ALIASES
+    max_query_tokens: int = limits.SUBGRAPH_MAX_TOKENS
+    max_request_bytes: int = Field(default=limits.request_bytes(0), ge=1024)

@@ -2,8 +2,8 @@
 
 Services reference each other's data only through their APIs. A worker or
 subgraph that must ask another service (matching asks profile for a person and
-to merge two) signs its request exactly as the gateway does (HMAC over timestamp
-and body, see :mod:`mdm_common.auth`) and states on whose behalf it acts: a
+to merge two) signs its request exactly as the gateway does (HMAC over timestamp,
+nonce and body, good once, see :mod:`mdm_common.auth`) and states on whose behalf it acts: a
 steward's subject when it carries out a steward's decision, its own service
 subject otherwise. The called subgraph checks signature and roles as for any call.
 The W3C trace context travels along, so one trace spans both services.
@@ -12,13 +12,12 @@ The W3C trace context travels along, so one trace spans both services.
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 from opentelemetry import propagate
 
-from mdm_common.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, Principal, sign
+from mdm_common.auth import Principal, signed_headers
 from mdm_common.errors import (
     Conflict,
     DomainError,
@@ -61,12 +60,7 @@ class SubgraphClient:
         body = json.dumps(
             {"query": query, "variables": variables, "extensions": {"jwt": {"payload": payload}}}
         ).encode()
-        timestamp = str(int(time.time() * 1000))
-        headers = {
-            "content-type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-        }
+        headers = {"content-type": "application/json"} | signed_headers(self._secret, body)
         propagate.inject(headers)
         try:
             response = await self._http.post(self._url, content=body, headers=headers)

@@ -3,7 +3,9 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from mdm_common import limits
 from mdm_common.settings import ServiceSettings
+from mdm_consent.domain.checks import MAX_BATCH
 
 
 class ConsentSettings(ServiceSettings):
@@ -11,6 +13,10 @@ class ConsentSettings(ServiceSettings):
 
     service_name: str = "consent"
     graph_database: str = "consent"
+    # Admits the largest request the schema documents: a contact check of MAX_BATCH ids.
+    max_request_bytes: int = Field(
+        default=limits.request_bytes(MAX_BATCH * limits.ID_ITEM_BYTES), ge=1024
+    )
 
     # The profile subgraph (called directly, signed with the gateway secret) to check
     # that a person exists before their consent events are recorded.

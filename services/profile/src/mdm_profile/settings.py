@@ -1,14 +1,28 @@
 from __future__ import annotations
 
+from dataclasses import fields
+
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from mdm_common import limits
 from mdm_common.settings import ServiceSettings
 from mdm_profile.domain.golden import DEFAULT_RULES, Rule
+from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID, RawRecord
 from mdm_profile.domain.suppression import derive_key
 
 DEFAULT_SOURCES = {"crm": 1, "erp": 1, "shop": 2, "pos": 2, "support": 3, "newsletter": 3,
                    "api": 4}  # fmt: skip
+
+
+def largest_ingest_bytes() -> int:
+    """The list data of the largest documented ingest: MAX_BATCH records, every text
+    at its longest (field names counted as written in Python, no shorter in JSON)."""
+    texts = [f.name for f in fields(RawRecord) if f.name not in {"source_id", "recorded_at"}]
+    record = sum(len(name) + 3 + limits.text_bytes(MAX_FIELD_LENGTH) for name in texts)
+    record += len('"sourceId":') + limits.text_bytes(MAX_SOURCE_ID)
+    record += len('"recordedAt":"2026-12-31T23:59:59.999999+00:00",{}')
+    return MAX_BATCH * record
 
 
 class ProfileSettings(ServiceSettings):
@@ -16,6 +30,8 @@ class ProfileSettings(ServiceSettings):
 
     service_name: str = "profile"
     graph_database: str = "profile"
+    # Admits the largest request the schema documents (largest_ingest_bytes).
+    max_request_bytes: int = Field(default=limits.request_bytes(largest_ingest_bytes()), ge=1024)
     # Source systems allowed to send records, with their trust (1 = most trusted), e.g.
     # PROFILE_SOURCES='{"crm": 1, "shop": 2}'.
     sources: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SOURCES))

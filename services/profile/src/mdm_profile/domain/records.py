@@ -17,7 +17,8 @@ from mdm_profile.domain.sources import SourceSystem
 
 MAX_BATCH = 500
 MAX_FIELD_LENGTH = 300
-_SOURCE_ID = re.compile(r"[A-Za-z0-9_.:@/+-]{1,128}")
+MAX_SOURCE_ID = 128
+_SOURCE_ID = re.compile(rf"[A-Za-z0-9_.:@/+-]{{1,{MAX_SOURCE_ID}}}")
 _GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
@@ -132,7 +133,9 @@ def _language(raw: str | None, *, report: QualityReport) -> str | None:
 
 def _check_lengths(raw: RawRecord) -> None:
     if not _SOURCE_ID.fullmatch(raw.source_id):
-        raise InvalidInput("sourceId must be 1-128 letters, digits or _.:@/+-", field="sourceId")
+        raise InvalidInput(
+            f"sourceId must be 1-{MAX_SOURCE_ID} letters, digits or _.:@/+-", field="sourceId"
+        )
     for name, value in vars(raw).items():
         if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
             head, *rest = name.split("_")

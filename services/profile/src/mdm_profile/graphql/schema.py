@@ -18,7 +18,7 @@ from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import merge_preview, merging, people, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
-from mdm_profile.domain.records import RawRecord, record_key
+from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.organisations import (
     Company,
@@ -181,9 +181,9 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Inge
     ctx = info.context
     now = datetime.now(UTC)
     ingestion = await ctx.unit_of_work.write(
-        lambda tx: people.ingest(
+        lambda tx, events: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
-            sources=ctx.sources, events=ctx.outbox, suppressor=ctx.suppressor,
+            sources=ctx.sources, events=events, suppressor=ctx.suppressor,
             suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules,
         )
     )  # fmt: skip
@@ -194,7 +194,8 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Inge
 @strawberry.type
 class Mutation(OrganisationMutation, PrivacyMutation):
     @strawberry.mutation(
-        description="Ingest up to 500 records of one source system: all of them, or none."
+        description=f"Ingest up to {MAX_BATCH} records of one source system (each text at most "
+        f"{MAX_FIELD_LENGTH} characters): all of them, or none."
     )
     async def ingest_source_records(
         self, info: Info, source: str, records: list[SourceRecordInput]
@@ -228,10 +229,10 @@ class Mutation(OrganisationMutation, PrivacyMutation):
         principal = ctx.require(*MERGE_ROLES)
         now = datetime.now(UTC)
         record, survivor = await ctx.unit_of_work.write(
-            lambda tx: merging.merge(
+            lambda tx, events: merging.merge(
                 str(survivor_id), str(merged_id), store=GraphMergeStore(tx),
                 households=ctx.household_store(tx), sources=ctx.sources,
-                rules=ctx.rules, events=ctx.outbox, actor=principal.subject, reason=reason, now=now,
+                rules=ctx.rules, events=events, actor=principal.subject, reason=reason, now=now,
                 merge_id=str(merge_id) if merge_id is not None else None,
             )
         )  # fmt: skip
@@ -246,10 +247,10 @@ class Mutation(OrganisationMutation, PrivacyMutation):
         ctx.require(*MERGE_ROLES)
         now = datetime.now(UTC)
         survivor, restored = await ctx.unit_of_work.write(
-            lambda tx: merging.unmerge(
+            lambda tx, events: merging.unmerge(
                 str(merge_id), store=GraphMergeStore(tx), households=ctx.household_store(tx),
                 sources=ctx.sources, rules=ctx.rules,
-                events=ctx.outbox, now=now,
+                events=events, now=now,
             )
         )  # fmt: skip
         ctx.forget_reads()
