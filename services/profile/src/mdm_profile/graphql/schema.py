@@ -180,11 +180,12 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Ingestion:
     ctx = info.context
     now = datetime.now(UTC)
+    cleaned = people.clean_batch(source, raws, sources=ctx.sources, now=now)
     ingestion = await ctx.unit_of_work.write(
         lambda tx, events: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
             sources=ctx.sources, events=events, suppressor=ctx.suppressor,
-            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules,
+            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules, cleaned=cleaned,
         )
     )  # fmt: skip
     ctx.forget_reads()
