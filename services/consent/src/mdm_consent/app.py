@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,6 +33,7 @@ def create_app() -> Starlette:
     privacy = PrivacyClient(profile=profile_http, matching=matching_http)
     celery = make_celery("consent-api", settings.broker_url)
     purposes = PurposeCache()
+    event_skew = timedelta(seconds=settings.event_clock_skew_s)
 
     async def close() -> None:
         await profile_http.close()
@@ -39,9 +42,17 @@ def create_app() -> Starlette:
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> ConsentContext:
-        return ConsentContext(request=request, response=response, principal=principal,
-                              graph=graph, directory=directory, privacy=privacy,
-                              outbox=Outbox(celery), purposes=purposes)  # fmt: skip
+        return ConsentContext(
+            request=request,
+            response=response,
+            principal=principal,
+            graph=graph,
+            directory=directory,
+            privacy=privacy,
+            outbox=Outbox(celery),
+            purposes=purposes,
+            event_skew=event_skew,
+        )
 
     return create_subgraph_app(
         settings=settings,
