@@ -187,8 +187,9 @@ class OrganisationMutation:
     ) -> Company:
         info.context.require(*WRITE_ROLES)
         if parent_id is strawberry.UNSET:
-            raise InvalidInput("parentId is required: a parent's id, or null to detach.",
-                               field="parentId")
+            raise InvalidInput(
+                "parentId is required: a parent's id, or null to detach.", field="parentId"
+            )
         parent = str(parent_id) if parent_id is not None else None
         company = await info.context.graph.write(
             lambda tx: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))
