@@ -8,8 +8,9 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := gateway/node_modules/.installed
 VENDOR_STAMP := console/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
+RABBITMQ := /usr/lib/rabbitmq/bin/rabbitmq-server
 
-.PHONY: install browser run stop test lint fmt schema clean
+.PHONY: install browser amqp-broker run stop backup restore test lint fmt schema clean
 
 install: $(PY_STAMP) $(NODE_STAMP) $(VENDOR_STAMP)
 
@@ -41,6 +42,23 @@ $(CHROMIUM):
 		echo "  sudo apt-get install chromium"; exit 1; \
 	fi
 
+## Debian's RabbitMQ for the worker tests on an AMQP broker. The tests start it as a
+## plain process on free ports; it is installed, never started as a system service.
+amqp-broker: $(RABBITMQ)
+
+$(RABBITMQ):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq; \
+		if [ -e /usr/sbin/policy-rc.d ]; then policy=; else \
+			policy=/usr/sbin/policy-rc.d; printf '#!/bin/sh\nexit 101\n' > $$policy; chmod +x $$policy; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			rabbitmq-server >/dev/null; status=$$?; \
+		[ -z "$$policy" ] || rm -f $$policy; exit $$status; \
+	else \
+		echo "The worker tests on AMQP need Debian's rabbitmq-server (skipped without it,"; \
+		echo "failed on CI):  sudo apt-get install --no-install-recommends rabbitmq-server"; \
+	fi
+
 ## Start the whole platform (embedded graph server, broker, subgraphs, worker,
 ## gateway) with demo data; prints the gateway URL, a token and a sample query.
 run: install
@@ -50,8 +68,17 @@ run: install
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m mdm_infra down; else echo "Nothing was running."; fi
 
+## Back up the three databases of the running platform: make backup [DIR=backups/<time>]
+backup: install
+	$(PY) -m mdm_infra backup $(or $(DIR),backups/$(shell date -u +%Y%m%d-%H%M%S))
+
+## Replace the databases with a backup; the platform must be stopped: make restore DIR=...
+restore: install
+	@if [ -z "$(DIR)" ]; then echo "usage: make restore DIR=backups/<time>"; exit 1; fi
+	$(PY) -m mdm_infra restore $(DIR)
+
 ## The whole test suite; starts and stops its own servers on free ports.
-test: install browser
+test: install browser amqp-broker
 	$(PY) -m pytest
 
 lint: install

@@ -1,8 +1,8 @@
 """Batch re-matching through the gateway, with the real worker killed mid-job.
 
 The persons here arrive while the matching worker is stopped and their events are
-purged from the queue: online matching never sees them, as when a publish after
-commit fails. Only the batch job can find their duplicates.
+purged from the queue: online matching never sees them, as when someone empties the
+broker's queues. Only the batch job can find their duplicates.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 
 from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient
@@ -41,14 +42,20 @@ pytestmark = pytest.mark.usefixtures("default_model")
 
 
 @pytest.fixture
-def worker_stopped(platform: Platform) -> Iterator[Callable[[], None]]:
+def worker_stopped(platform: Platform) -> Iterator[Callable[[int], None]]:
     """Stop the matching worker; the test calls the result to purge its queue (events
-    lost) and start a fresh worker. The worker runs again after the test either way."""
+    lost) once it holds the number of messages given, and start a fresh worker. The
+    worker runs again after the test either way."""
     platform.stop_worker("matching")
     started = False
 
-    def lose_events_and_restart() -> None:
+    def lose_events_and_restart(messages: int) -> None:
         nonlocal started
+        # The outbox relay sends in the background: wait until every message is in
+        # the queue, then lose them all.
+        queue = redis.Redis.from_url(platform.config.broker.url)
+        assert eventually(lambda: queue.llen("matching") >= messages), queue.llen("matching")
+        queue.close()
         app = make_celery("matching", platform.config.broker.url)
         try:
             with app.connection_for_write() as connection:
@@ -127,11 +134,11 @@ async def merges_of(profile_graph: GraphClient, merged_ids: list[str]) -> dict[s
 
 
 async def test_batch_rematch_merges_what_online_matching_missed_once_despite_a_killed_worker(
-    platform: Platform, gateway: GatewayClient, worker_stopped: Callable[[], None],
+    platform: Platform, gateway: GatewayClient, worker_stopped: Callable[[int], None],
     graph_for: Callable[[str], GraphClient],
 ) -> None:  # fmt: skip
     expected = ingest_unmatched(gateway)
-    worker_stopped()  # their person_created events are lost
+    worker_stopped(3 * PAIRS)  # their person_created events are lost
     for original, duplicate, _ in expected[:3]:
         assert gateway.execute(PERSON, {"id": duplicate})["person"]["id"] == duplicate
         assert gateway.execute(DECISIONS, {"id": original})["matchDecisions"] == []
@@ -170,7 +177,7 @@ async def test_batch_rematch_merges_what_online_matching_missed_once_despite_a_k
 
 
 def test_a_job_whose_messages_were_lost_is_resumed(
-    gateway: GatewayClient, worker_stopped: Callable[[], None],
+    gateway: GatewayClient, worker_stopped: Callable[[int], None],
     client_for: Callable[..., GatewayClient],
 ) -> None:  # fmt: skip
     family, here, born = family_name(), place(), birth_date()
@@ -186,7 +193,7 @@ def test_a_job_whose_messages_were_lost_is_resumed(
     assert running.value.codes == ["CONFLICT"]
     assert job["id"] in str(running.value)
 
-    worker_stopped()  # the job's first message is lost with the events: nothing happens
+    worker_stopped(3)  # the job's first message is lost with the events: nothing happens
     time.sleep(1.0)
     assert (job_of(gateway, job["id"])["status"], job_of(gateway, job["id"])["phase"]) == (
         "QUEUED", "SYNCING")  # fmt: skip

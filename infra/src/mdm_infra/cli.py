@@ -1,4 +1,5 @@
-"""``python -m mdm_infra up|down|token``: the commands behind make run / make stop."""
+"""``python -m mdm_infra up|down|token|backup|restore|dead-letters``: the commands
+behind make run / make stop / make backup / make restore."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from mdm_infra import demo, tokens
+from mdm_infra import backup, demo, tokens
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import PROJECT_ROOT, Platform, load_dev_config, stop_recorded
 from mdm_infra.process import StartupError, is_alive
@@ -74,6 +75,47 @@ def token(roles: str, subject: str, ttl_s: int) -> int:
     return 0
 
 
+def back_up(target: Path) -> int:
+    try:
+        archives = backup.backup(load_dev_config(STATE_DIR), target)
+    except (backup.BackupError, OSError) as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    sizes = ", ".join(f"{a.name} {_size(a.size)}" for a in archives)
+    print(f"Backed up to {target}: {sizes}")
+    return 0
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def restore(source: Path) -> int:
+    try:
+        backup.restore(load_dev_config(STATE_DIR), source)
+    except (backup.BackupError, StartupError, OSError) as exc:
+        print(f"Restore failed: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Restored {', '.join(a.name for a in backup.read_manifest(source))} from {source}; "
+        "start the platform with: make run"
+    )
+    return 0
+
+
+def dead_letters(limit: int, broker_url: str | None) -> int:
+    from mdm_common.dead_letters import list_dead_letters  # noqa: PLC0415 - Celery only here
+    from mdm_common.events import make_celery  # noqa: PLC0415
+
+    app = make_celery("admin", broker_url or load_dev_config(STATE_DIR).broker.url)
+    try:
+        for entry in list_dead_letters(app, limit=limit):
+            print(json.dumps(entry))
+    finally:
+        app.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mdm-platform", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,7 +125,20 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--roles", default=",".join(ALL_ROLES))
     tok.add_argument("--subject", default="developer")
     tok.add_argument("--ttl", type=int, default=8 * 3600)
+    back = sub.add_parser("backup", help="back up the three databases into a new directory")
+    back.add_argument("directory", type=Path)
+    rest = sub.add_parser("restore", help="replace the databases with a backup (platform stopped)")
+    rest.add_argument("directory", type=Path)
+    dead = sub.add_parser("dead-letters", help="list failed tasks (newest first), one JSON a line")
+    dead.add_argument("--limit", type=int, default=100)
+    dead.add_argument("--broker-url", help="default: the platform's broker")
     args = parser.parse_args(argv)
+    if args.command == "backup":
+        return back_up(args.directory)
+    if args.command == "restore":
+        return restore(args.directory)
+    if args.command == "dead-letters":
+        return dead_letters(args.limit, args.broker_url)
     if args.command == "up":
         return up()
     if args.command == "down":

@@ -56,7 +56,7 @@ def is_ready(config: GraphServerConfig, password: str) -> bool:
     return True
 
 
-def serve(config: GraphServerConfig, password: str) -> None:
+def serve(config: GraphServerConfig, password: str, *, allow_local_restore: bool = False) -> None:
     # Imported here: starting the JVM is this process's job alone.
     from arcadedb_embedded.server import ArcadeDBServer  # noqa: PLC0415
 
@@ -69,6 +69,9 @@ def serve(config: GraphServerConfig, password: str) -> None:
             "http_port": config.http_port,
             "server_plugins": BOLT_PLUGIN,
             "bolt_port": config.bolt_port,
+            # `restore database <name> file://...` (mdm_infra.backup) only for the
+            # server a restore starts, never for the running platform's.
+            "server_restoreImportAllowLocalUrls": str(allow_local_restore).lower(),
         },
         jvm_kwargs={"heap_size": config.heap},
     )
@@ -91,6 +94,7 @@ def main() -> None:
     parser.add_argument("--http-port", type=int, required=True)
     parser.add_argument("--databases", required=True)
     parser.add_argument("--heap", default="1g")
+    parser.add_argument("--allow-local-restore", action="store_true")
     args = parser.parse_args()
     password = os.environ.get(PASSWORD_ENV, "")
     if len(password) < 8:
@@ -105,6 +109,7 @@ def main() -> None:
             heap=args.heap,
         ),
         password,
+        allow_local_restore=args.allow_local_restore,
     )
 
 

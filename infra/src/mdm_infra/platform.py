@@ -99,6 +99,8 @@ class PlatformConfig:
     otlp_endpoint: str | None = None
     python: str = sys.executable
     graph_heap: str = "1g"
+    # After how long a killed worker's unacknowledged messages are delivered again.
+    broker_visibility_timeout_s: int = 300
 
     @property
     def gateway_url(self) -> str:
@@ -149,6 +151,7 @@ class PlatformConfig:
             "GRAPH_PASSWORD": self.secrets.graph_password,
             "GRAPH_DATABASE": name,
             "BROKER_URL": self.broker.url,
+            "BROKER_VISIBILITY_TIMEOUT_S": str(self.broker_visibility_timeout_s),
             "GATEWAY_SECRET": self.secrets.gateway,
             # Services that call another one directly (matching, consent -> profile).
             "PROFILE_URL": self.service_url("profile") + "/graphql",

@@ -48,6 +48,8 @@ def platform_config(
         ports=Ports.free(),
         secrets=Secrets.generate(),
         otlp_endpoint=otlp_receiver.endpoint,
+        # The fault tests kill workers: their messages come back within a minute.
+        broker_visibility_timeout_s=30,
     )
 
 

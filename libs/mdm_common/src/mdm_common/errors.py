@@ -49,6 +49,12 @@ class Conflict(DomainError):
     code = ErrorCode.CONFLICT
 
 
+class WriteConflict(Conflict):
+    """A write met a uniqueness constraint: a concurrent writer created the same key
+    first, or the key exists. The unit of work runs the write again; if the key is
+    still in the way, the caller gets the CONFLICT."""
+
+
 class Unauthenticated(DomainError):
     code = ErrorCode.UNAUTHENTICATED
 

@@ -1,24 +1,28 @@
-"""Cross-service events over the broker, sent only after the transaction commits.
+"""Cross-service events over the broker, stored in the change's own transaction.
 
 An event carries ids only (never personal data): receivers read what they need
 through their own data or the gateway. Each event name maps to the Celery tasks of
 the services that react to it; the publisher sends one message per subscriber to
-that subscriber's queue, so services stay decoupled from each other's code.
+that subscriber's queue, so services stay decoupled from each other's code. Events
+reach the broker through the outbox (:mod:`mdm_common.outbox`), never directly.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
 
 from celery import Celery
 from kombu.messaging import Producer
 from opentelemetry import trace
-from opentelemetry.propagate import inject
+from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import SpanKind
 
 from mdm_common.contracts import SUBSCRIPTIONS, Subscription
+from mdm_common.outbox import OutboxEvent
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("mdm_common.events")
@@ -26,7 +30,7 @@ _tracer = trace.get_tracer("mdm_common.events")
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
-def make_celery(name: str, broker_url: str) -> Celery:
+def make_celery(name: str, broker_url: str, *, visibility_timeout_s: int = 300) -> Celery:
     """A Celery app with the platform's reliability rules (JSON, late acks, ...)."""
     app = Celery(name, broker=broker_url)
     app.conf.update(
@@ -41,23 +45,19 @@ def make_celery(name: str, broker_url: str) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue=name,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600},
+        # A killed worker's unacknowledged message is delivered again after this.
+        broker_transport_options={"visibility_timeout": visibility_timeout_s},
         worker_hijack_root_logger=False,
     )
     return app
 
 
-@dataclass
-class Outbox:
-    """Events recorded during a request, published after its transaction commits.
+class PendingEvents:
+    """The events one transaction attempt recorded (an :class:`EventRecorder`); the
+    unit of work stores them in that transaction's outbox."""
 
-    ``record`` inside the unit of work, ``publish`` after commit, ``discard`` on
-    rollback. A failure to publish is logged, never raised: the data is committed,
-    and batch re-matching picks up anything an event did not reach.
-    """
-
-    celery: Celery
-    _pending: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self._events: list[tuple[str, dict[str, str], dict[str, str]]] = []
 
     def record(self, event: str, **ids: str) -> None:
         if event not in SUBSCRIPTIONS:
@@ -65,43 +65,58 @@ class Outbox:
         for key, value in ids.items():
             if not _ID.fullmatch(value):
                 raise ValueError(f"event field {key} is not an id")
-        self._pending.append((event, ids))
+        # The trace context of the change (ids of spans, no data) travels with the
+        # event, so that the task it causes continues the change's trace.
+        trace_context: dict[str, str] = {}
+        inject(trace_context)
+        self._events.append((event, ids, trace_context))
 
-    def discard(self) -> None:
-        self._pending.clear()
+    def to_store(self, now: datetime) -> list[OutboxEvent]:
+        return [
+            OutboxEvent(
+                id=str(uuid.uuid4()), name=name, ids=ids, created_at=now, seq=seq, trace=trace
+            )
+            for seq, (name, ids, trace) in enumerate(self._events)
+        ]
 
-    def publish(self) -> None:
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
+
+def message_id(event_id: str, subscription: Subscription) -> str:
+    """The Celery task id of an event's message to one subscriber: the same on every
+    delivery of that event, so the subscriber can tell a duplicate."""
+    return f"{event_id}/{subscription.task}"
+
+
+class BrokerPublisher:
+    """Sends stored events to their subscribers' queues through Celery."""
+
+    def __init__(self, celery: Celery) -> None:
+        self.celery = celery
+
+    def publish(self, events: Sequence[OutboxEvent]) -> None:
         # One producer (one broker connection) for the whole batch instead of one
-        # acquired from the pool per message: an ingest batch sends 500.
-        try:
-            with self.celery.producer_or_acquire() as producer:
-                for event, ids in pending:
-                    for subscription in SUBSCRIPTIONS[event]:
-                        self._send(producer, event, subscription, ids)
-        except Exception as exc:
-            log.error("could not publish events: %s", type(exc).__name__)
+        # acquired from the pool per message: an ingest batch sends 500. No retries
+        # here: an event that cannot be sent stays pending and the relay tries again.
+        with self.celery.producer_or_acquire() as producer:
+            for event in events:
+                for subscription in SUBSCRIPTIONS[event.name]:
+                    self._send(producer, event, subscription)
 
-    def _send(
-        self, producer: Producer, event: str, subscription: Subscription, ids: dict[str, str]
-    ) -> None:
-        with _tracer.start_as_current_span(f"publish {event}", kind=SpanKind.PRODUCER):
-            # The W3C trace context travels in the message headers, so the
-            # receiving task continues this trace. (The Celery instrumentor's
-            # publish hook leaks its span for tasks sent by name.)
+    def _send(self, producer: Producer, event: OutboxEvent, subscription: Subscription) -> None:
+        # Published later than the change, often by the relay: the span belongs to the
+        # change's trace, and the W3C context in the message headers carries it on to
+        # the receiving task. (The Celery instrumentor's publish hook leaks its span
+        # for tasks sent by name.)
+        with _tracer.start_as_current_span(
+            f"publish {event.name}", context=extract(event.trace), kind=SpanKind.PRODUCER
+        ):
             headers: dict[str, str] = {}
             inject(headers)
-            try:
-                self.celery.send_task(
-                    subscription.task,
-                    kwargs=ids,
-                    headers=headers,
-                    queue=subscription.queue,
-                    producer=producer,
-                    retry=True,
-                    retry_policy={"max_retries": 3, "interval_start": 0.2},
-                )
-            except Exception as exc:
-                log.error("could not publish %s: %s", event, type(exc).__name__)
+            self.celery.send_task(
+                subscription.task,
+                kwargs=event.ids,
+                task_id=message_id(event.id, subscription),
+                headers=headers,
+                queue=subscription.queue,
+                producer=producer,
+                retry=False,
+            )

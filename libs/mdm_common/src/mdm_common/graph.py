@@ -7,10 +7,11 @@ owns connections, managed transactions, tracing and error translation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 from neo4j.exceptions import (
@@ -22,12 +23,17 @@ from neo4j.exceptions import (
 )
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
-from mdm_common.errors import Conflict, Unavailable
+from mdm_common.errors import Unavailable, WriteConflict
 from mdm_common.settings import ServiceSettings
 
 T = TypeVar("T")
-S = TypeVar("S")
 Row = dict[str, Any]
 
 log = logging.getLogger(__name__)
@@ -71,14 +77,17 @@ class GraphClient:
         password: str,
         database: str,
         connect_timeout_s: float = 5.0,
+        timeout_s: float = 5.0,
     ) -> None:
         self.database = database
+        self.timeout_s = timeout_s
         self._driver: AsyncDriver = AsyncGraphDatabase.driver(
             uri,
             auth=(user, password),
             connection_timeout=connect_timeout_s,
-            # Fail a request fast while the server is down instead of retrying for 30 s.
-            max_transaction_retry_time=connect_timeout_s,
+            # Retries are ours (below): the driver's back-off starts at a second,
+            # far too slow for writers that collide on one record.
+            max_transaction_retry_time=0,
             connection_acquisition_timeout=connect_timeout_s,
         )
 
@@ -112,19 +121,42 @@ class GraphClient:
         async def unit(tx: AsyncManagedTransaction) -> T:
             return await work(Transaction(tx, self.database))
 
-        try:
+        async def once() -> T:
             async with self._driver.session(database=self.database) as session:
                 if write:
                     return await session.execute_write(unit)
                 return await session.execute_read(unit)
+
+        # Colliding writers (ArcadeDB: DeadlockDetected, ConcurrentModification) and a
+        # connection lost on the way are tried again, quickly and jittered, for half
+        # the deadline: giving up still answers in time, and says why.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type((TransientError, ServiceUnavailable, SessionExpired)),
+            wait=wait_random_exponential(multiplier=0.01, max=0.25),
+            stop=stop_after_delay(self.timeout_s / 2),
+            reraise=True,
+        )
+        try:
+            # A stalled server (stopped process, full disk, long GC) must not hold a
+            # request forever: cancelling closes the connection it hangs on, and the
+            # next request opens a fresh one.
+            async with asyncio.timeout(self.timeout_s):
+                result: T = await retrying(once)
+                return result
+        except TimeoutError as exc:
+            trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph timeout"))
+            log.warning("graph %s gave no answer within %.1f s", self.database, self.timeout_s)
+            raise Unavailable(
+                f"The graph database did not answer within {self.timeout_s:g} s; try again."
+            ) from exc
         except ConstraintError as exc:
-            raise Conflict("The change conflicts with an existing record.") from exc
+            raise WriteConflict("The change conflicts with an existing record.") from exc
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph unavailable"))
             raise Unavailable("The graph database is not reachable; try again.") from exc
         except TransientError as exc:
-            # Conflicting concurrent writes (ArcadeDB: DeadlockDetected) that the
-            # driver's retries did not resolve in time: nothing was written.
+            # Conflicting concurrent writes that the retries did not resolve in time:
+            # nothing was written.
             log.warning("graph transaction gave up after retries: %s", exc.code)
             raise Unavailable(
                 "The database was busy with conflicting changes; nothing was written; try again."
@@ -134,21 +166,6 @@ class GraphClient:
             raise
 
 
-class StoreTransactions(Generic[S]):
-    """Runs a use case's unit of work in one read or write transaction, handing it
-    the stores of that transaction (``stores_of`` builds them), not the transaction."""
-
-    def __init__(self, graph: GraphClient, stores_of: Callable[[Transaction], S]) -> None:
-        self._graph = graph
-        self._stores_of = stores_of
-
-    async def read(self, work: Callable[[S], Awaitable[T]]) -> T:
-        return await self._graph.read(lambda tx: work(self._stores_of(tx)))
-
-    async def write(self, work: Callable[[S], Awaitable[T]]) -> T:
-        return await self._graph.write(lambda tx: work(self._stores_of(tx)))
-
-
 def graph_client_from(settings: ServiceSettings) -> GraphClient:
     return GraphClient(
         uri=settings.graph_uri,
@@ -156,6 +173,7 @@ def graph_client_from(settings: ServiceSettings) -> GraphClient:
         password=settings.graph_password.get_secret_value(),
         database=settings.graph_database,
         connect_timeout_s=settings.graph_connect_timeout_s,
+        timeout_s=settings.graph_timeout_s,
     )
 
 

@@ -24,8 +24,13 @@ class ServiceSettings(BaseSettings):
     graph_password: SecretStr = SecretStr("")
     graph_database: str = "neo4j"
     graph_connect_timeout_s: float = 5.0
+    # Every graph call ends within this many seconds, answered or UNAVAILABLE.
+    graph_timeout_s: float = Field(default=5.0, gt=0)
 
     broker_url: str = "redis://127.0.0.1:6379/0"
+    # A message a worker took but never acknowledged (the worker was killed) goes
+    # back to the queue after this many seconds; longer than any task runs.
+    broker_visibility_timeout_s: int = Field(default=300, ge=5)
 
     # Shared with the gateway: it signs every subgraph request with this key, and a
     # subgraph refuses a request whose signature does not verify.

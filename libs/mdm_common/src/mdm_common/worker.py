@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import redis
-from celery import Celery, signals
+from celery import Celery, current_task, signals
 from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
+from mdm_common.dead_letters import record_dead_letter
 from mdm_common.errors import Unavailable
 from mdm_common.telemetry import setup_tracing, shutdown_tracing
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-DEAD_LETTER_KEY = "mdm:dead-letter"
 
 # Options of every task that reacts to an event: a dependency that is down
 # (Unavailable) is retried with back-off; anything else fails the task (dead letter).
@@ -56,15 +52,16 @@ def instrument_worker(app: Celery, *, service_name: str) -> None:
         sender: Any = None, task_id: str | None = None, exception: Any = None, **_: Any
     ) -> None:
         # Only the task name, id and error type: arguments may not be copied anywhere.
-        entry = {
-            "task": getattr(sender, "name", "?"),
-            "id": task_id,
-            "error": type(exception).__name__,
-            "at": time.time(),
-        }
-        try:
-            client = redis.Redis.from_url(app.conf.broker_url)
-            client.lpush(DEAD_LETTER_KEY, json.dumps(entry))
-            client.ltrim(DEAD_LETTER_KEY, 0, 9999)
-        except redis.RedisError:
-            log.exception("could not record dead letter for %s", entry["task"])
+        record_dead_letter(
+            app,
+            task=getattr(sender, "name", "?"),
+            task_id=task_id,
+            error=type(exception).__name__,
+        )
+
+
+def message_id() -> str | None:
+    """The id of the message the current task runs for: the same on every delivery
+    of one event to one subscriber (see :func:`mdm_common.events.message_id`)."""
+    request = current_task.request if current_task else None
+    return getattr(request, "id", None)

@@ -9,14 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mdm_common.auth import Principal
-from mdm_common.events import Outbox, make_celery
+from mdm_common.events import make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
 from mdm_common.subgraph_client import SubgraphClient
+from mdm_common.unit_of_work import relay_for
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.profile_client import ProfileDirectory
-from mdm_consent.adapters.transactions import SCHEMA
+from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain.purposes import PurposeCache
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.schema import build_schema
@@ -31,11 +32,18 @@ def create_app() -> Starlette:
     matching_http = SubgraphClient(settings.matching_url, secret=secret)
     directory = ProfileDirectory(profile_http)
     privacy = PrivacyClient(profile=profile_http, matching=matching_http)
-    celery = make_celery("consent-api", settings.broker_url)
+    celery = make_celery(
+        "consent-api",
+        settings.broker_url,
+        visibility_timeout_s=settings.broker_visibility_timeout_s,
+    )
+    relay = relay_for(graph, celery)
+    transactions = GraphTransactions(graph, after_commit=relay.committed)
     purposes = PurposeCache()
     event_skew = timedelta(seconds=settings.event_clock_skew_s)
 
     async def close() -> None:
+        await relay.stop()
         await profile_http.close()
         await matching_http.close()
 
@@ -49,7 +57,7 @@ def create_app() -> Starlette:
             graph=graph,
             directory=directory,
             privacy=privacy,
-            outbox=Outbox(celery),
+            transactions=transactions,
             purposes=purposes,
             event_skew=event_skew,
         )
@@ -60,5 +68,6 @@ def create_app() -> Starlette:
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
+        on_startup=relay.start,
         on_shutdown=close,
     )

@@ -7,27 +7,33 @@ are ids only, never personal data.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from celery.schedules import crontab
 
-from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, Unavailable
-from mdm_common.events import Outbox, make_celery
+from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient, graph_client_from
+from mdm_common.inbox import once
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.worker import RELIABLE_TASK, instrument_worker, run
+from mdm_common.unit_of_work import relay_for
+from mdm_common.worker import RELIABLE_TASK, instrument_worker, message_id, run
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import merges, retention_runs
 from mdm_consent.settings import ConsentSettings
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Celery discovers the app at import (`celery -A mdm_consent.tasks`), so the settings
 # are read here, once per worker process.
 settings = ConsentSettings()
-celery = make_celery("consent", settings.broker_url)
+celery = make_celery(
+    "consent", settings.broker_url, visibility_timeout_s=settings.broker_visibility_timeout_s
+)
 instrument_worker(celery, service_name="consent-worker")
 # The retention job, daily (Celery beat runs inside the consent worker, see the platform).
 celery.conf.beat_schedule = {
@@ -45,11 +51,19 @@ class _Worker:
     graph: GraphClient | None = None
     privacy: PrivacyClient | None = None
 
-    async def transactions(self) -> GraphTransactions:
+    async def connect(self) -> GraphClient:
         if self.graph is None:
             self.graph = graph_client_from(settings)
             await self.graph.apply_schema(SCHEMA)
-        return GraphTransactions(self.graph)
+        return self.graph
+
+    async def transactions(self) -> GraphTransactions:
+        graph = await self.connect()
+        return GraphTransactions(graph, after_commit=relay_for(graph, celery).send_now)
+
+    async def once(self, work: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a task's work unless this message was done before (a duplicate)."""
+        return await once(await self.connect(), message_id(), work)
 
     def privacy_client(self) -> PrivacyClient:
         if self.privacy is None:
@@ -78,7 +92,7 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
         )  # fmt: skip
         log.info("merge %s: %s", merge_id, "linked" if link else "heard of before")
 
-    run(handle())
+    run(_worker.once(handle))
 
 
 @celery.task(name="consent.on_person_unmerged", **_RELIABLE)
@@ -92,23 +106,17 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
         )  # fmt: skip
         log.info("merge %s: %s", merge_id, "undone" if link else "undone before")
 
-    run(handle())
-
-
-def _queue_page(run_id: str) -> None:
-    outbox = Outbox(celery)
-    outbox.record(Event.RETENTION_PAGE_QUEUED, run_id=run_id)
-    outbox.publish()
+    run(_worker.once(handle))
 
 
 @celery.task(name="consent.retention_page", **_RELIABLE)
 def retention_page(run_id: str) -> None:
     """One page of a retention run; queues the next one until the run is done."""
 
-    async def handle() -> retention_runs.RetentionRun:
+    async def handle() -> None:
         transactions = await _worker.transactions()
         try:
-            return await retention_runs.run_page(
+            found = await retention_runs.run_page(
                 run_id, purger=_worker.privacy_client(), transactions=transactions,
                 now=datetime.now(UTC), page=settings.retention_page,
             )  # fmt: skip
@@ -119,12 +127,11 @@ def retention_page(run_id: str) -> None:
             await retention_runs.fail(run_id, type(exc).__name__, transactions=transactions,
                                       now=datetime.now(UTC))  # fmt: skip
             raise
+        # A run still RUNNING queued its next page in the transaction of this one.
+        log.info("retention run %s: %s, %d checked, %d purged", run_id, found.status,
+                 found.checked, found.purged)  # fmt: skip
 
-    found = run(handle())
-    log.info("retention run %s: %s, %d checked, %d purged", run_id, found.status,
-             found.checked, found.purged)  # fmt: skip
-    if found.status is retention_runs.RunStatus.RUNNING:
-        _queue_page(run_id)
+    run(_worker.once(handle))
 
 
 @celery.task(name="consent.retention_scheduled", **_RELIABLE)
@@ -133,16 +140,15 @@ def retention_scheduled() -> None:
     next page is queued again instead: a run whose message was lost goes on (a page
     delivered twice is done once)."""
 
-    async def handle() -> str:
+    async def handle() -> None:
+        transactions = await _worker.transactions()
         try:
-            started = await retention_runs.start(
-                transactions=await _worker.transactions(), started_by="schedule",
-                now=datetime.now(UTC),
-            )  # fmt: skip
+            await retention_runs.start(
+                transactions=transactions, started_by="schedule", now=datetime.now(UTC)
+            )
         except Conflict as running:
-            log.info("retention run %s still running: its next page queued again",
-                     running.details["runId"])  # fmt: skip
-            return str(running.details["runId"])
-        return started.id
+            run_id = str(running.details["runId"])
+            log.info("retention run %s still running: its next page queued again", run_id)
+            await transactions.write(lambda s: retention_runs.queue_page(s, run_id))
 
-    _queue_page(run(handle()))
+    run(_worker.once(handle))

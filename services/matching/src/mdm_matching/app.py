@@ -7,13 +7,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mdm_common.auth import Principal
-from mdm_common.events import Outbox, make_celery
+from mdm_common.events import make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
 from mdm_common.subgraph_client import SubgraphClient
+from mdm_common.unit_of_work import relay_for
 from mdm_matching.adapters.profile_client import ProfileClient
-from mdm_matching.adapters.transactions import SCHEMA
+from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain.online import ScorerCache
 from mdm_matching.graphql.context import MatchingContext
 from mdm_matching.graphql.schema import build_schema
@@ -28,15 +29,31 @@ def create_app() -> Starlette:
     )
     profiles = ProfileClient(profile_http)
     scorers = ScorerCache()
-    celery = make_celery("matching-api", settings.broker_url)
+    celery = make_celery(
+        "matching-api",
+        settings.broker_url,
+        visibility_timeout_s=settings.broker_visibility_timeout_s,
+    )
+    relay = relay_for(graph, celery)
+    transactions = GraphTransactions(graph, after_commit=relay.committed)
+
+    async def stop() -> None:
+        await relay.stop()
+        await profile_http.close()
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> MatchingContext:
         return MatchingContext(
-            request=request, response=response, principal=principal, graph=graph,
-            profiles=profiles, policy=settings.policy, scorers=scorers, outbox=Outbox(celery),
-        )  # fmt: skip
+            request=request,
+            response=response,
+            principal=principal,
+            graph=graph,
+            profiles=profiles,
+            policy=settings.policy,
+            scorers=scorers,
+            transactions=transactions,
+        )
 
     return create_subgraph_app(
         settings=settings,
@@ -44,5 +61,6 @@ def create_app() -> Starlette:
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
-        on_shutdown=profile_http.close,
+        on_startup=relay.start,
+        on_shutdown=stop,
     )

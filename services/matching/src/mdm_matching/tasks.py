@@ -7,26 +7,33 @@ arguments are ids only, never personal data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from mdm_common.errors import Unavailable
-from mdm_common.events import Outbox, make_celery
+from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient, graph_client_from
+from mdm_common.inbox import once
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.worker import RELIABLE_TASK, instrument_worker, run
+from mdm_common.unit_of_work import relay_for
+from mdm_common.worker import RELIABLE_TASK, instrument_worker, message_id, run
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain import online, rematch, subjects, training
 from mdm_matching.domain.rematch_merge import merge_phase
+from mdm_matching.domain.stores import Stores
 from mdm_matching.settings import MatchingSettings
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Celery discovers the app at import (`celery -A mdm_matching.tasks`), so the
 # settings are read here, once per worker process.
 settings = MatchingSettings()
-celery = make_celery("matching", settings.broker_url)
+celery = make_celery(
+    "matching", settings.broker_url, visibility_timeout_s=settings.broker_visibility_timeout_s
+)
 instrument_worker(celery, service_name="matching-worker")
 
 
@@ -37,11 +44,19 @@ class _Worker:
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
 
-    async def transactions(self) -> GraphTransactions:
+    async def connect(self) -> GraphClient:
         if self.graph is None:
             self.graph = graph_client_from(settings)
             await self.graph.apply_schema(SCHEMA)
-        return GraphTransactions(self.graph)
+        return self.graph
+
+    async def transactions(self) -> GraphTransactions:
+        graph = await self.connect()
+        return GraphTransactions(graph, after_commit=relay_for(graph, celery).send_now)
+
+    async def once(self, work: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a task's work unless this message was done before (a duplicate)."""
+        return await once(await self.connect(), message_id(), work)
 
     def profile_client(self) -> ProfileClient:
         if self.profiles is None:
@@ -79,7 +94,7 @@ def on_person_created(person_id: str) -> None:
             len(outcome.review_tasks), outcome.decision_ms,
         )  # fmt: skip
 
-    run(handle())
+    run(_worker.once(handle))
 
 
 @celery.task(name="matching.on_person_merged", **_RELIABLE)
@@ -92,7 +107,7 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
             transactions=await _worker.transactions(), now=datetime.now(UTC),
         )  # fmt: skip
 
-    run(handle())
+    run(_worker.once(handle))
 
 
 @celery.task(name="matching.on_person_unmerged", **_RELIABLE)
@@ -105,7 +120,7 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
             transactions=await _worker.transactions(), now=datetime.now(UTC),
         )  # fmt: skip
 
-    run(handle())
+    run(_worker.once(handle))
 
 
 @celery.task(name="matching.train_model", **_RELIABLE)
@@ -130,7 +145,7 @@ def train_model(job_id: str) -> None:
             log.info("training job %s: %s, %d subjects, %d pairs", job_id, job.status,
                      job.subjects, job.candidate_pairs)  # fmt: skip
 
-    run(handle())
+    run(_worker.once(handle))
 
 
 async def _guarded(
@@ -152,28 +167,33 @@ async def _guarded(
     return job
 
 
-def _hand_on(work: rematch.NextWork) -> None:
-    outbox = Outbox(celery)
-    work.announce(outbox)
-    outbox.publish()
+async def _hand_on(work: rematch.NextWork) -> None:
+    """Queue what continues the job: announced in a transaction of its own, after the
+    step that made it due committed (a step redelivered after a crash announces again;
+    the job's own state makes the repeated step a no-op)."""
+
+    async def announce(stores: Stores) -> None:
+        work.announce(stores.events)
+
+    await (await _worker.transactions()).write(announce)
 
 
 @celery.task(name="matching.rematch_sync", **_RELIABLE)
 def rematch_sync(job_id: str) -> None:
     """Phase 1 of a re-matching job: reconcile subjects, then queue the partitions."""
 
-    async def handle() -> rematch.NextWork | None:
+    async def handle() -> None:
         transactions = await _worker.transactions()
         job = await _guarded(job_id, rematch.sync(
             job_id, profiles=_worker.profile_client(), transactions=transactions, now=_now(),
         ))  # fmt: skip
         if job is None:
-            return None
-        return await transactions.read(lambda s: rematch.next_work(s, job))
+            return
+        work = await transactions.read(lambda s: rematch.next_work(s, job))
+        if not work.sync:
+            await _hand_on(work)
 
-    work = run(handle())
-    if work is not None and not work.sync:
-        _hand_on(work)
+    run(_worker.once(handle))
 
 
 @celery.task(name="matching.rematch_partition", **_RELIABLE)
@@ -182,15 +202,15 @@ def rematch_partition(job_id: str, partition: str) -> None:
     which goes ahead once all are scored (two partitions finishing at the same
     time could each miss the other's commit; the merge phase cannot)."""
 
-    async def handle() -> rematch.RematchJob | None:
-        return await _guarded(job_id, rematch.score_partition(
+    async def handle() -> None:
+        job = await _guarded(job_id, rematch.score_partition(
             job_id, int(partition), transactions=await _worker.transactions(),
             policy=settings.policy, scorers=_worker.scorers,
         ))  # fmt: skip
+        if job is not None and job.active and job.phase != rematch.RematchPhase.SYNCING:
+            await _hand_on(rematch.NextWork(job, merge=True))
 
-    job = run(handle())
-    if job is not None and job.active and job.phase != rematch.RematchPhase.SYNCING:
-        _hand_on(rematch.NextWork(job, merge=True))
+    run(_worker.once(handle))
 
 
 @celery.task(name="matching.rematch_merge", **_RELIABLE)
@@ -198,16 +218,16 @@ def rematch_merge(job_id: str) -> None:
     """Phase 3: plan and apply the merges (waits until every partition is scored), a
     slice at a time: the rest is queued again behind the events that arrived meanwhile."""
 
-    async def handle() -> rematch.RematchJob | None:
-        return await _guarded(job_id, merge_phase(
+    async def handle() -> None:
+        job = await _guarded(job_id, merge_phase(
             job_id, profiles=_worker.profile_client(), transactions=await _worker.transactions(),
             policy=settings.policy, scorers=_worker.scorers, now=_now(),
             max_steps=settings.rematch_merges_per_task,
         ))  # fmt: skip
+        if job is not None and job.active and job.phase == rematch.RematchPhase.MERGING:
+            await _hand_on(rematch.NextWork(job, merge=True))
 
-    job = run(handle())
-    if job is not None and job.active and job.phase == rematch.RematchPhase.MERGING:
-        _hand_on(rematch.NextWork(job, merge=True))
+    run(_worker.once(handle))
 
 
 def _now() -> datetime:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from mdm_common.events import PendingEvents
 from mdm_common.graph import GraphClient
 from mdm_matching.adapters.graph_store import BLOCK_KEY, SCHEMA
 from mdm_matching.adapters.rematch_store import SCHEMA as REMATCH_SCHEMA
@@ -63,7 +64,7 @@ class TestSubjectsInBulk:
                    for n, given in enumerate(["Quirin", "Quirinus", "Quirina"])]  # fmt: skip
         keys = {k for r in records for k in blocking.keys_of(r)}
 
-        await graph.write(lambda tx: stores_of(tx).subjects.save_many(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).subjects.save_many(
             [_features(r) for r in records], at=NOW))  # fmt: skip
         sizes = await _sizes(graph, keys)
         assert sizes == await _blocked(graph, keys)
@@ -73,16 +74,16 @@ class TestSubjectsInBulk:
         # moves it out of the shared e-mail block.
         moved = make_record(records[0].id, given="Quirin", family=family, postal_code="10115",
                             email=f"other{tag}@example.org")  # fmt: skip
-        await graph.write(lambda tx: stores_of(tx).subjects.save_many(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).subjects.save_many(
             [_features(moved), *(_features(r) for r in records[1:])], at=NOW))  # fmt: skip
         keys |= set(blocking.keys_of(moved))
         after = await _sizes(graph, keys)
         assert after == await _blocked(graph, keys) | {
             k: 0 for k, n in after.items() if n == 0}  # fmt: skip
-        found = await graph.read(lambda tx: stores_of(tx).subjects.features(
+        found = await graph.read(lambda tx: stores_of(tx, PendingEvents()).subjects.features(
             [r.id for r in records]))  # fmt: skip
         assert found[moved.id] == moved
-        registered = await graph.read(lambda tx: stores_of(tx).subjects.get_many(
+        registered = await graph.read(lambda tx: stores_of(tx, PendingEvents()).subjects.get_many(
             [r.id for r in records]))  # fmt: skip
         assert {s.registered_at for s in registered.values()} == {NOW}
 
@@ -94,7 +95,7 @@ class TestSubjectsInBulk:
         records = [make_record(f"{n}{tag}", given="Xaver", family=f"Zettelmeyer{tag}",
                                postal_code="50667") for n in range(4)]  # fmt: skip
         keys = {k for r in records for k in blocking.keys_of(r)}
-        await graph.write(lambda tx: stores_of(tx).subjects.save_many(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).subjects.save_many(
             [_features(r) for r in records], at=NOW))  # fmt: skip
         scorer = Scorer(default_parameters())
         prints = {r.id: fingerprint(r) for r in records}
@@ -103,14 +104,16 @@ class TestSubjectsInBulk:
             str(uuid.uuid4()), evidence, reason=TaskReason.UNCERTAIN, at=NOW))  # fmt: skip
 
         merges = [(records[2].id, records[1].id), (records[3].id, records[1].id)]
-        await graph.write(lambda tx: subjects.mark_merged_many(stores_of(tx), merges, NOW))
+        await graph.write(
+            lambda tx: subjects.mark_merged_many(stores_of(tx, PendingEvents()), merges, NOW)
+        )
 
         sizes = await _sizes(graph, keys)
         assert set(sizes.values()) == {2}  # the two left in each of their blocks
         assert sizes == await _blocked(graph, keys)
         tasks = await graph.read(lambda tx: GraphReviewStore(tx).open_tasks_of([records[0].id]))
         assert tasks[records[0].id] == []
-        left = await graph.read(lambda tx: stores_of(tx).subjects.features(
+        left = await graph.read(lambda tx: stores_of(tx, PendingEvents()).subjects.features(
             [r.id for r in records]))  # fmt: skip
         assert set(left) == {records[0].id, records[1].id}
 
@@ -124,16 +127,16 @@ class TestSubjectsInBulk:
                         email=f"w{n}{tag}@example.org")
             for n in ("k", "e", "m")
         )  # fmt: skip
-        await graph.write(lambda tx: stores_of(tx).subjects.save_many(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).subjects.save_many(
             [_features(kept), _features(merged)], at=NOW))  # fmt: skip
-        await graph.write(lambda tx: stores_of(tx).privacy.tombstone(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).privacy.tombstone(
             [erased.id], request_id="r1", at=NOW))  # fmt: skip
         # A sync page and a plan's merges that still name the erased id.
-        await graph.write(lambda tx: stores_of(tx).subjects.save_many(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).subjects.save_many(
             [_features(kept), _features(erased)], at=NOW))  # fmt: skip
-        await graph.write(lambda tx: stores_of(tx).subjects.merged_many(
+        await graph.write(lambda tx: stores_of(tx, PendingEvents()).subjects.merged_many(
             [(erased.id, kept.id), (merged.id, kept.id)], at=NOW))  # fmt: skip
-        found = await graph.read(lambda tx: stores_of(tx).subjects.get_many(
+        found = await graph.read(lambda tx: stores_of(tx, PendingEvents()).subjects.get_many(
             [kept.id, erased.id, merged.id]))  # fmt: skip
         assert set(found) == {kept.id, merged.id}
         # The key only the merged-away subject used is deleted (it holds its e-mail).

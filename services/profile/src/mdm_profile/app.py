@@ -7,10 +7,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mdm_common.auth import Principal
-from mdm_common.events import Outbox, make_celery
+from mdm_common.events import make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
+from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
+from mdm_common.unit_of_work import UnitOfWork, relay_for
 from mdm_profile.adapters import (
     company_store,
     graph_store,
@@ -28,7 +30,11 @@ from mdm_profile.settings import ProfileSettings
 def create_app() -> Starlette:
     settings = ProfileSettings()
     graph = graph_client_from(settings)
-    celery = make_celery("profile", settings.broker_url)
+    celery = make_celery(
+        "profile", settings.broker_url, visibility_timeout_s=settings.broker_visibility_timeout_s
+    )
+    relay = relay_for(graph, celery)
+    unit_of_work = UnitOfWork(graph, after_commit=relay.committed)
     sources = SourceRegistry(settings.sources)
     suppressor = Suppressor(settings.suppression_key_bytes)
 
@@ -36,17 +42,23 @@ def create_app() -> Starlette:
         request: Request, response: Response | None, principal: Principal | None
     ) -> ProfileContext:
         return ProfileContext(
-            request=request, response=response, principal=principal,
-            graph=graph, outbox=Outbox(celery), sources=sources,
-            rules=settings.survivorship_rules, suppressor=suppressor,
+            request=request,
+            response=response,
+            principal=principal,
+            graph=graph,
+            unit_of_work=unit_of_work,
+            sources=sources,
+            rules=settings.survivorship_rules,
+            suppressor=suppressor,
             household_by_family_name=settings.household_by_family_name,
-        )  # fmt: skip
+        )
 
     return create_subgraph_app(
         settings=settings,
         schema=build_schema(schema_extensions(settings)),
         graph=graph,
         schema_statements=(
+            *MESSAGING_SCHEMA,
             *graph_store.SCHEMA,
             *merge_store.SCHEMA,
             *household_store.SCHEMA,
@@ -54,4 +66,6 @@ def create_app() -> Starlette:
             *privacy_store.SCHEMA,
         ),
         context_factory=context,
+        on_startup=relay.start,
+        on_shutdown=relay.stop,
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from mdm_common.graph import GraphClient, StoreTransactions, Transaction
+from mdm_common.contracts import EventRecorder
+from mdm_common.graph import GraphClient, Transaction
+from mdm_common.outbox import AfterCommit
+from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
+from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_consent.adapters import (
     audit_store,
     graph_store,
@@ -20,19 +24,31 @@ from mdm_consent.adapters.retention_store import GraphRetentionStore
 from mdm_consent.domain.stores import Stores
 
 SCHEMA = (
-    *purpose_store.SCHEMA, *graph_store.SCHEMA, *audit_store.SCHEMA, *merge_store.SCHEMA,
-    *request_store.SCHEMA, *retention_store.SCHEMA,
-)  # fmt: skip
+    *MESSAGING_SCHEMA,
+    *purpose_store.SCHEMA,
+    *graph_store.SCHEMA,
+    *audit_store.SCHEMA,
+    *merge_store.SCHEMA,
+    *request_store.SCHEMA,
+    *retention_store.SCHEMA,
+)
 
 
-def stores_of(tx: Transaction) -> Stores:
+def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
     return Stores(
-        purposes=GraphPurposeStore(tx), consents=GraphConsentStore(tx), audits=GraphAuditStore(tx),
-        merges=GraphMergeStore(tx), requests=GraphRequestStore(tx),
+        purposes=GraphPurposeStore(tx),
+        consents=GraphConsentStore(tx),
+        audits=GraphAuditStore(tx),
+        merges=GraphMergeStore(tx),
+        requests=GraphRequestStore(tx),
         retention=GraphRetentionStore(tx),
-    )  # fmt: skip
+        events=events,
+    )
 
 
 class GraphTransactions(StoreTransactions[Stores]):
-    def __init__(self, graph: GraphClient) -> None:
-        super().__init__(graph, stores_of)
+    """The consent unit of work; without ``after_commit`` the events a write records
+    stay in the outbox for the consent subgraph's relay."""
+
+    def __init__(self, graph: GraphClient, *, after_commit: AfterCommit | None = None) -> None:
+        super().__init__(UnitOfWork(graph, after_commit=after_commit), stores_of)

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from mdm_common.contracts import DataCategory
+from mdm_common.contracts import DataCategory, Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain.lineage import GroupFacts
 from mdm_consent.domain.retention import Lapse, PurposeStanding, lapsed_categories
@@ -95,9 +95,15 @@ async def start(*, transactions: Transactions, started_by: str, now: datetime) -
             raise Conflict(f"Retention run {running.id} is still running.",
                            details={"reason": "RUN_IN_PROGRESS", "runId": running.id})  # fmt: skip
         await stores.retention.save_run(run)
+        await queue_page(stores, run.id)
         return run
 
     return await transactions.write(create)
+
+
+async def queue_page(stores: Stores, run_id: str) -> None:
+    """Ask a worker for the run's next page (in the transaction that made it due)."""
+    stores.events.record(Event.RETENTION_PAGE_QUEUED, run_id=run_id)
 
 
 def _evidence(run_id: str, person_id: str, lapses: list[Lapse], now: datetime) -> Purge:
@@ -173,6 +179,8 @@ async def run_page(
                                purged=current.purged + sum(
                                    p.status is PurgeStatus.DONE for p in done))  # fmt: skip
         await stores.retention.save_run(advanced)
+        if advanced.status is RunStatus.RUNNING:
+            await queue_page(stores, run_id)
         return advanced
 
     return await transactions.write(advance)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from mdm_common.contracts import EventRecorder
 from mdm_consent.domain.ports import (
     AuditStore,
     ConsentStore,
@@ -26,6 +27,8 @@ class Stores:
     merges: MergeStore
     requests: RequestStore
     retention: RetentionStore
+    # What the transaction announces; sent after it commits (write transactions only).
+    events: EventRecorder
 
 
 class Transactions(Protocol):

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 from strawberry.dataloader import DataLoader
 
-from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_consent.adapters.transactions import GraphTransactions
@@ -24,7 +23,7 @@ class ConsentContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
     directory: PersonDirectory = field(kw_only=True)
     privacy: PrivacyServices = field(kw_only=True)
-    outbox: Outbox = field(kw_only=True)
+    transactions: GraphTransactions = field(kw_only=True)
     purposes: PurposeCache = field(kw_only=True)  # of the process, for the contact check
     # How far an event recorded "now" may lie from the server's clock (a setting).
     event_skew: timedelta = field(kw_only=True, default=CLOCK_SKEW)
@@ -32,10 +31,6 @@ class ConsentContext(RequestContext):
 
     def __post_init__(self) -> None:
         self.histories = DataLoader(load_fn=self._load_histories)
-
-    @property
-    def transactions(self) -> GraphTransactions:
-        return GraphTransactions(self.graph)
 
     async def _load_histories(self, person_ids: Sequence[str]) -> list[list[ConsentEvent]]:
         reader = self.require(*READ_ROLES)

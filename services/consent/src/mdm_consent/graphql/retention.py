@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 import strawberry
 
 from mdm_common.auth import Role
-from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain import retention as rt
 from mdm_consent.domain import retention_runs as rr
@@ -117,7 +115,6 @@ class RetentionMutation:
         actor = ctx.require(*RETENTION_ROLES)
         run = await rr.start(transactions=ctx.transactions, started_by=actor.subject,
                              now=datetime.now(UTC))  # fmt: skip
-        await _queue_page(ctx, run.id)
         return RetentionRun.from_model(run)
 
     @strawberry.mutation(
@@ -135,10 +132,5 @@ class RetentionMutation:
         if found.status is not rr.RunStatus.RUNNING:
             raise Conflict(f"Retention run {id} is {found.status.value}.", field="id",
                            details={"reason": "RUN_FINISHED"})  # fmt: skip
-        await _queue_page(ctx, found.id)
+        await ctx.transactions.write(lambda s: rr.queue_page(s, found.id))
         return RetentionRun.from_model(found)
-
-
-async def _queue_page(ctx: ConsentContext, run_id: str) -> None:
-    ctx.outbox.record(Event.RETENTION_PAGE_QUEUED, run_id=run_id)
-    await asyncio.to_thread(ctx.outbox.publish)

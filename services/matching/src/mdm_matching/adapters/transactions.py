@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from mdm_common.graph import GraphClient, StoreTransactions, Transaction
+from mdm_common.contracts import EventRecorder
+from mdm_common.graph import GraphClient, Transaction
+from mdm_common.outbox import AfterCommit
+from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
+from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_matching.adapters import graph_store, rematch_store
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.adapters.privacy_store import GraphPrivacyStore
@@ -11,16 +15,22 @@ from mdm_matching.adapters.review_store import GraphReviewStore
 from mdm_matching.domain.stores import Stores
 
 # Constraints and indexes of the whole matching graph.
-SCHEMA = graph_store.SCHEMA + rematch_store.SCHEMA
+SCHEMA = MESSAGING_SCHEMA + graph_store.SCHEMA + rematch_store.SCHEMA
 
 
-def stores_of(tx: Transaction) -> Stores:
+def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
     return Stores(
-        subjects=GraphSubjectStore(tx), reviews=GraphReviewStore(tx),
-        rematch=GraphRematchStore(tx), privacy=GraphPrivacyStore(tx),
-    )  # fmt: skip
+        subjects=GraphSubjectStore(tx),
+        reviews=GraphReviewStore(tx),
+        rematch=GraphRematchStore(tx),
+        privacy=GraphPrivacyStore(tx),
+        events=events,
+    )
 
 
 class GraphTransactions(StoreTransactions[Stores]):
-    def __init__(self, graph: GraphClient) -> None:
-        super().__init__(graph, stores_of)
+    """The matching unit of work; without ``after_commit`` the events a write records
+    stay in the outbox for the matching subgraph's relay."""
+
+    def __init__(self, graph: GraphClient, *, after_commit: AfterCommit | None = None) -> None:
+        super().__init__(UnitOfWork(graph, after_commit=after_commit), stores_of)

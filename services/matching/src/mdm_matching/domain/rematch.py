@@ -282,6 +282,13 @@ class NextWork:
             events.record(Event.REMATCH_PARTITION_SCORED, job_id=self.job.id)
 
 
+async def hand_on(stores: Stores, job: RematchJob) -> NextWork:
+    """Announce, in the caller's write transaction, what continues ``job``."""
+    work = await next_work(stores, job)
+    work.announce(stores.events)
+    return work
+
+
 async def next_work(stores: Stores, job: RematchJob) -> NextWork:
     if not job.active:
         return NextWork(job)
@@ -305,7 +312,9 @@ async def start(
             raise Conflict(f"Re-matching job {running[0].id} is still {running[0].status.value}; "
                            "resume it or wait until it is done.", field="partitions")  # fmt: skip
         await stores.rematch.create(job)
-        return NextWork(job, sync=True)
+        work = NextWork(job, sync=True)
+        work.announce(stores.events)
+        return work
 
     return await transactions.write(create)
 
@@ -322,7 +331,7 @@ async def resume(job_id: str, *, transactions: Transactions) -> NextWork:
         await stores.rematch.update(job_id, status=RematchStatus.RUNNING, error=None)
         job = await stores.rematch.get(job_id)
         assert job is not None  # updated just now
-        return await next_work(stores, job)
+        return await hand_on(stores, job)
 
     return await transactions.write(work)
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from mdm_common.contracts import EventRecorder
 from mdm_matching.domain.ports import PrivacyStore, RematchStore, ReviewStore, SubjectStore
 
 T = TypeVar("T")
@@ -17,6 +18,8 @@ class Stores:
     reviews: ReviewStore
     rematch: RematchStore
     privacy: PrivacyStore
+    # What the transaction announces; sent after it commits (write transactions only).
+    events: EventRecorder
 
 
 class Transactions(Protocol):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from mdm_common.contracts import Event
 from mdm_matching.domain.engine import blocking, model
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import all_training_features
@@ -38,6 +39,12 @@ class TrainingJob:
     candidate_pairs: int = 0
     model_version: str | None = None
     error: str | None = None
+
+
+async def request(job: TrainingJob, stores: Stores) -> None:
+    """Queue a training job: stored and announced in one transaction."""
+    await stores.subjects.create_job(job)
+    stores.events.record(Event.MATCH_TRAINING_REQUESTED, job_id=job.id)
 
 
 async def run_training(

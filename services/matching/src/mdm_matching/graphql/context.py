@@ -5,7 +5,6 @@ from dataclasses import dataclass, field
 
 from strawberry.dataloader import DataLoader
 
-from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_matching.adapters.graph_store import GraphSubjectStore
@@ -22,7 +21,7 @@ class MatchingContext(RequestContext):
     profiles: ProfileClient = field(kw_only=True)
     policy: Policy = field(kw_only=True)
     scorers: ScorerCache = field(kw_only=True)
-    outbox: Outbox = field(kw_only=True)
+    transactions: GraphTransactions = field(kw_only=True)
     subjects: DataLoader[str, MatchSubject | None] = field(init=False)
     candidates: DataLoader[str, list[MatchCandidate]] = field(init=False)
     task_decisions: DataLoader[str, list[Decision]] = field(init=False)
@@ -31,10 +30,6 @@ class MatchingContext(RequestContext):
         self.subjects = DataLoader(load_fn=self._load_subjects)
         self.candidates = DataLoader(load_fn=self._load_candidates)
         self.task_decisions = DataLoader(load_fn=self._load_task_decisions)
-
-    @property
-    def transactions(self) -> GraphTransactions:
-        return GraphTransactions(self.graph)
 
     async def _load_subjects(self, ids: Sequence[str]) -> list[MatchSubject | None]:
         found = await self.graph.read(lambda tx: GraphSubjectStore(tx).get_many(ids))

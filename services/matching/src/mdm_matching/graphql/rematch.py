@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime
 
@@ -115,6 +114,5 @@ class RematchMutation:
 
 
 async def _hand_on(ctx: MatchingContext, work: rematch.NextWork) -> RematchJob:
-    work.announce(ctx.outbox)
-    await asyncio.to_thread(ctx.outbox.publish)
+    # The work was announced in the transaction that started or resumed the job.
     return RematchJob.from_model(work.job)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -15,7 +14,6 @@ from typing import Annotated, Any
 import strawberry
 
 from mdm_common.auth import Role
-from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_common.text import fold
@@ -442,9 +440,7 @@ class Mutation(RematchMutation, PrivacyMutation):
             id=str(uuid.uuid4()), status=training.JobStatus.QUEUED,
             requested_by=principal.subject, requested_at=datetime.now(UTC),
         )  # fmt: skip
-        await ctx.transactions.write(lambda s: s.subjects.create_job(job))
-        ctx.outbox.record(Event.MATCH_TRAINING_REQUESTED, job_id=job.id)
-        await asyncio.to_thread(ctx.outbox.publish)
+        await ctx.transactions.write(lambda s: training.request(job, s))
         return MatchTrainingJob.from_model(job)
 
     @strawberry.mutation(

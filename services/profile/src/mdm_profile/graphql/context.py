@@ -8,7 +8,6 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from mdm_common.events import Outbox
 from mdm_common.graph import GraphClient, Transaction
 from mdm_common.graphql import RequestContext
 from mdm_common.unit_of_work import UnitOfWork
@@ -27,7 +26,7 @@ from mdm_profile.domain.suppression import Suppressor
 @dataclass
 class ProfileContext(RequestContext):
     graph: GraphClient = field(kw_only=True)
-    outbox: Outbox = field(kw_only=True)
+    unit_of_work: UnitOfWork = field(kw_only=True)
     sources: SourceRegistry = field(kw_only=True)
     rules: Mapping[str, Rule] = field(kw_only=True)
     suppressor: Suppressor = field(kw_only=True)
@@ -70,10 +69,6 @@ class ProfileContext(RequestContext):
 
     def household_store(self, tx: Transaction) -> GraphHouseholdStore:
         return GraphHouseholdStore(tx, by_family_name=self.household_by_family_name)
-
-    @property
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.graph, self.outbox)
 
     async def _load_persons(self, ids: Sequence[str]) -> list[Person | None]:
         found = await self.graph.read(lambda tx: GraphPersonStore(tx).get_many(ids))

@@ -166,8 +166,8 @@ class OrganisationMutation:
     ) -> Company:  # fmt: skip
         info.context.require(*WRITE_ROLES)
         now = datetime.now(UTC)
-        company = await info.context.graph.write(
-            lambda tx: companies.create_company(
+        company = await info.context.unit_of_work.write(
+            lambda tx, _: companies.create_company(
                 name=name, registration_number=registration_number, country=country,
                 store=GraphCompanyStore(tx), now=now,
             )
@@ -191,8 +191,8 @@ class OrganisationMutation:
                 "parentId is required: a parent's id, or null to detach.", field="parentId"
             )
         parent = str(parent_id) if parent_id is not None else None
-        company = await info.context.graph.write(
-            lambda tx: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))
+        company = await info.context.unit_of_work.write(
+            lambda tx, _: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))
         )
         info.context.forget_reads()
         return Company.from_model(company)
@@ -202,8 +202,8 @@ class OrganisationMutation:
         self, info: Info, person_id: strawberry.ID, company_id: strawberry.ID, role: str = ""
     ) -> Company:
         info.context.require(*WRITE_ROLES)
-        await info.context.graph.write(
-            lambda tx: companies.link_employee(
+        await info.context.unit_of_work.write(
+            lambda tx, _: companies.link_employee(
                 str(person_id), str(company_id), role, store=GraphCompanyStore(tx)
             )
         )
@@ -215,8 +215,8 @@ class OrganisationMutation:
         self, info: Info, person_id: strawberry.ID, household_id: strawberry.ID, role: str
     ) -> Household:
         info.context.require(*MERGE_ROLES)
-        household = await info.context.graph.write(
-            lambda tx: households.set_member_role(
+        household = await info.context.unit_of_work.write(
+            lambda tx, _: households.set_member_role(
                 str(person_id), str(household_id), role, store=info.context.household_store(tx)
             )
         )

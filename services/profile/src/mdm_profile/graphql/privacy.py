@@ -116,7 +116,7 @@ class PrivacyMutation:
         ctx.require(*PRIVACY_ROLES)
         now = datetime.now(UTC)
         done = await ctx.unit_of_work.write(
-            lambda tx: privacy.erase(
+            lambda tx, events: privacy.erase(
                 str(person_id), str(request_id), store=GraphPrivacyStore(tx),
                 suppressions=GraphSuppressionList(tx), suppressor=ctx.suppressor, now=now,
             )
@@ -139,7 +139,7 @@ class PrivacyMutation:
         ctx.require(*PRIVACY_ROLES)
         now = datetime.now(UTC)
         done = await ctx.unit_of_work.write(
-            lambda tx: privacy.restrict(
+            lambda tx, events: privacy.restrict(
                 str(person_id), str(request_id), restricted=restricted,
                 store=GraphPrivacyStore(tx), now=now,
             )
@@ -161,11 +161,11 @@ class PrivacyMutation:
         ctx.require(*PRIVACY_ROLES)
         now = datetime.now(UTC)
         done = await ctx.unit_of_work.write(
-            lambda tx: retention.purge(
+            lambda tx, events: retention.purge(
                 str(person_id), categories, str(reference), store=GraphPrivacyStore(tx),
                 contacts=GraphPrivacyStore(tx), people=GraphPersonStore(tx),
                 snapshots=GraphMergeStore(tx), households=ctx.household_store(tx),
-                sources=ctx.sources, rules=ctx.rules, events=ctx.outbox, now=now,
+                sources=ctx.sources, rules=ctx.rules, events=events, now=now,
             )
         )  # fmt: skip
         ctx.forget_reads()

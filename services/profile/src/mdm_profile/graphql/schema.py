@@ -181,9 +181,9 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Inge
     ctx = info.context
     now = datetime.now(UTC)
     ingestion = await ctx.unit_of_work.write(
-        lambda tx: people.ingest(
+        lambda tx, events: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
-            sources=ctx.sources, events=ctx.outbox, suppressor=ctx.suppressor,
+            sources=ctx.sources, events=events, suppressor=ctx.suppressor,
             suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules,
         )
     )  # fmt: skip
@@ -228,10 +228,10 @@ class Mutation(OrganisationMutation, PrivacyMutation):
         principal = ctx.require(*MERGE_ROLES)
         now = datetime.now(UTC)
         record, survivor = await ctx.unit_of_work.write(
-            lambda tx: merging.merge(
+            lambda tx, events: merging.merge(
                 str(survivor_id), str(merged_id), store=GraphMergeStore(tx),
                 households=ctx.household_store(tx), sources=ctx.sources,
-                rules=ctx.rules, events=ctx.outbox, actor=principal.subject, reason=reason, now=now,
+                rules=ctx.rules, events=events, actor=principal.subject, reason=reason, now=now,
                 merge_id=str(merge_id) if merge_id is not None else None,
             )
         )  # fmt: skip
@@ -246,10 +246,10 @@ class Mutation(OrganisationMutation, PrivacyMutation):
         ctx.require(*MERGE_ROLES)
         now = datetime.now(UTC)
         survivor, restored = await ctx.unit_of_work.write(
-            lambda tx: merging.unmerge(
+            lambda tx, events: merging.unmerge(
                 str(merge_id), store=GraphMergeStore(tx), households=ctx.household_store(tx),
                 sources=ctx.sources, rules=ctx.rules,
-                events=ctx.outbox, now=now,
+                events=events, now=now,
             )
         )  # fmt: skip
         ctx.forget_reads()
