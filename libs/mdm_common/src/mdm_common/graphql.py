@@ -9,17 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import strawberry
+from cross_web import HTTPException
 from graphql import GraphQLError
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.extensions import (
     AddValidationRules,
@@ -31,8 +34,20 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
+from strawberry.federation.schema import FederationAny
+from strawberry.types import ExecutionResult
 
 from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
+from mdm_common.entities import check_representations
+from mdm_common.error_codes import (
+    about_the_request,
+    coded,
+    ensure_code,
+    http_error,
+    json_object,
+    limit_rules,
+    request_error_code,
+)
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
 from mdm_common.replay import NonceRegistry, shared_store_url
@@ -78,10 +93,12 @@ class ErrorMapping(MaskErrors):
                 error.extensions["field"] = original.field
             error.extensions.update(original.details)
             return error
-        if original is None:
-            # Parse and validation errors describe the query, not the server.
-            error.extensions = {"code": "GRAPHQL_VALIDATION_FAILED", **(error.extensions or {})}
-            return error
+        if about_the_request(error):
+            # Parse, limit, validation and variable errors describe the request, not
+            # the server (a variable's value a scalar cannot parse carries the
+            # scalar's exception as its original error).
+            max_tokens = self.execution_context.parse_options.get("max_tokens")
+            return coded(error, request_error_code(error, max_tokens=max_tokens))
         log.error(
             "unexpected %s in %s",
             type(original).__name__,
@@ -105,6 +122,13 @@ class SubgraphSchema(strawberry.federation.Schema):
         kwargs.setdefault("federation_version", "2.9")
         super().__init__(**kwargs)
 
+    # Strawberry builds ``_entities`` from this method's annotations.
+    def entities_resolver(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        check_representations(representations, self.schema_converter.type_map)
+        return super().entities_resolver(info, representations)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         return
 
@@ -123,14 +147,16 @@ def schema_extensions(settings: ServiceSettings) -> list[Extension]:
     LRU, keyed by the text, the token limit and the rules). The limit rules are built
     once so that the cache key stays the same from one request to the next.
     """
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
-    ]
+    limits = limit_rules(
+        [
+            *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+            *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
+        ]
+    )
     return [
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
-        lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
+        lambda: _ParserCache(maxsize=_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
         SchemaExposure,
         GraphQLTracing,
@@ -138,17 +164,57 @@ def schema_extensions(settings: ServiceSettings) -> list[Extension]:
     ]
 
 
+class _ParserCache(ParserCache):
+    """Strawberry's parser cache, except that a document that does not parse is
+    parsed once more by strawberry itself: raised from this hook, its error would
+    bypass the other extensions (and :class:`ErrorMapping` with them)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 ContextFactory = Callable[[Request, Response | None, Principal | None], Awaitable[Any]]
 
 
 class _GraphQLApp(GraphQL[Any, None]):
-    def __init__(self, schema: strawberry.Schema, context_factory: ContextFactory) -> None:
+    def __init__(
+        self, schema: strawberry.Schema, context_factory: ContextFactory, *, max_tokens: int
+    ) -> None:
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self._context_factory = context_factory
+        self._max_tokens = max_tokens
 
     async def get_context(self, request: Any, response: Any) -> Any:
         principal = request.scope.get(PRINCIPAL_SCOPE_KEY)
         return await self._context_factory(request, response, principal)
+
+    # Every refusal is a GraphQL response with a code, also those strawberry makes
+    # before any document is read (it answers them in plain text).
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            response = http_error(exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return json_object(data)
+        except ValueError as exc:
+            raise HTTPException(400, "The request body is not a JSON object.") from exc
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        for error in result.errors or ():
+            ensure_code(error, max_tokens=self._max_tokens)
+        return await super().process_result(request, result)
 
 
 def create_app(
@@ -214,7 +280,7 @@ def create_app(
         return JSONResponse({"status": "ready", "graph": "ok"})
 
     graphql_app = GatewayOnly(
-        _GraphQLApp(schema, context_factory),
+        _GraphQLApp(schema, context_factory, max_tokens=settings.max_query_tokens),
         secret=settings.gateway_secret.get_secret_value().encode(),
         nonces=nonces,
         max_bytes=settings.max_request_bytes,
@@ -228,9 +294,16 @@ def create_app(
             Route("/readyz", readyz),
         ],
         lifespan=lifespan,
+        exception_handlers={StarletteHTTPException: _coded_http_error},
     )
     # Server span per request, continuing the gateway's W3C traceparent.
     app.add_middleware(
         OpenTelemetryMiddleware, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
     )
     return app
+
+
+async def _coded_http_error(_: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such path, a GET on /graphql) with a code too."""
+    assert isinstance(exc, StarletteHTTPException)
+    return http_error(exc.status_code, exc.detail)

@@ -141,6 +141,7 @@ def _consent_items(
             "language": e.language, "evidenceRef": e.evidence_ref, "confirms": e.confirms,
             "birthDate": e.birth_date.isoformat() if e.birth_date else None,
         }  # fmt: skip
+        proof |= e.imported.fields() if e.imported else {}
         items.append(PersonalDataItem(
             e.person_id, "consentEvent", DataCategory.CONSENT, e.type.value, _compact(proof),
             source=e.collection_point, source_id=e.id, recorded_at=e.recorded_at,
