@@ -12,7 +12,6 @@ subgraph too.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ import httpx
 import pytest
 from graphql import GraphQLSchema, build_schema
 
-from mdm_common.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from mdm_common.auth import signed_headers
+from mdm_infra import limits
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import SERVICES, Platform
 from mdm_infra.sdl import sdl_path
@@ -163,11 +163,7 @@ def codes_of(response: httpx.Response) -> list[str]:
 def signed(
     platform: Platform, service: str, body: bytes, content_type: str | None
 ) -> httpx.Response:
-    timestamp = str(int(time.time() * 1000))
-    headers = {
-        TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(platform.config.secrets.gateway.encode(), timestamp, body),
-    }
+    headers = signed_headers(platform.config.secrets.gateway.encode(), body)
     if content_type:
         headers["content-type"] = content_type
     url = platform.config.service_url(service) + "/graphql"
@@ -204,7 +200,8 @@ class TestEachSubgraph:
         assert codes == ["BAD_USER_INPUT"]
 
     def test_an_oversized_body(self, platform: Platform, service: str) -> None:
-        body = json.dumps({"query": "{ __typename }" + " " * 300_000}).encode()
+        padding = " " * limits.service_body_limit(service)
+        body = json.dumps({"query": "{ __typename }" + padding}).encode()
         response = signed(platform, service, body, "application/json")
         assert response.status_code == 413
         assert codes_of(response) == ["PAYLOAD_TOO_LARGE"]
