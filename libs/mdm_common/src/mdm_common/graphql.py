@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -35,6 +35,10 @@ from strawberry.extensions import (
 from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
+from mdm_common.metrics import Gauges, GraphQLMetrics, metrics_endpoint, setup_metrics
+from mdm_common.metrics_sources import broker_queue_depth, outbox_backlog
+from mdm_common.read_audit.records import ReadTrail
+from mdm_common.read_audit.service import ReadAudits
 from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import GraphQLTracing, setup_tracing, shutdown_tracing
 
@@ -48,6 +52,12 @@ class RequestContext:
     request: Request
     response: Response | None
     principal: Principal | None
+    # The persons whose data this request returns, for its read-audit record.
+    read_trail: ReadTrail = field(default_factory=ReadTrail, init=False)
+
+    def read_persons(self, person_ids: Iterable[str]) -> None:
+        """Name the persons whose data a resolver returns (audited, docs/observability.md)."""
+        self.read_trail.saw(person_ids)
 
     def require(self, *roles: Role) -> Principal:
         """Return the caller if it holds one of ``roles`` (admin holds all)."""
@@ -113,7 +123,9 @@ Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 _CACHED_DOCUMENTS = 256
 
 
-def schema_extensions(settings: ServiceSettings) -> list[Extension]:
+def schema_extensions(
+    settings: ServiceSettings, *, read_audits: ReadAudits | None = None
+) -> list[Extension]:
     """The same limits and edge behaviour in every subgraph.
 
     Parsing and validating a document costs more than resolving a person, and the
@@ -125,14 +137,20 @@ def schema_extensions(settings: ServiceSettings) -> list[Extension]:
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
     ]
-    return [
+    extensions: list[Extension] = [
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: ParserCache(maxsize=_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
+        GraphQLMetrics,
         GraphQLTracing,
         ErrorMapping,
     ]
+    if read_audits is not None:
+        # Last: its result (UNAVAILABLE when the audit cannot be written) is then
+        # mapped and counted like any other.
+        extensions.append(read_audits.extension)
+    return extensions
 
 
 ContextFactory = Callable[[Request, Response | None, Principal | None], Awaitable[Any]]
@@ -157,9 +175,15 @@ def create_app(
     context_factory: ContextFactory,
     on_startup: Callable[[], Awaitable[None]] | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    read_audits: ReadAudits | None = None,
+    gauges: Gauges | None = None,
 ) -> Starlette:
-    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok)."""
+    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok),
+    ``/metrics`` (Prometheus, loopback and operations' networks only)."""
     statements = list(schema_statements)
+    if read_audits is not None:
+        statements.extend(read_audits.SCHEMA)
+    gauges = _common_gauges(settings, graph, gauges or Gauges(), read_audits)
     state = {"schema_applied": False}
 
     async def apply_schema_until_done() -> None:
@@ -180,6 +204,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         setup_tracing(settings.service_name)
         schema_task = asyncio.create_task(apply_schema_until_done())
+        if read_audits is not None:
+            read_audits.start()
         if on_startup is not None:
             await on_startup()
         try:
@@ -190,6 +216,8 @@ def create_app(
                 await schema_task
             if on_shutdown is not None:
                 await on_shutdown()
+            if read_audits is not None:
+                await read_audits.stop()
             await graph.close()
             shutdown_tracing()
 
@@ -216,11 +244,46 @@ def create_app(
             Route("/graphql", graphql_app, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(
+                "/metrics",
+                metrics_endpoint(
+                    setup_metrics(settings.service_name),
+                    gauges,
+                    allowed=settings.metrics_allowed_networks,
+                ),
+            ),
         ],
         lifespan=lifespan,
     )
     # Server span per request, continuing the gateway's W3C traceparent.
     app.add_middleware(
-        OpenTelemetryMiddleware, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+        OpenTelemetryMiddleware,
+        excluded_urls="healthz,readyz,metrics",
+        exclude_spans=["receive", "send"],
     )
     return app
+
+
+def _common_gauges(
+    settings: ServiceSettings, graph: GraphClient, gauges: Gauges, read_audits: ReadAudits | None
+) -> Gauges:
+    """What every service reports besides its own gauges: its outbox backlog, its broker
+    queue and, where it audits reads, the records not written yet."""
+    gauges.add(
+        "mdm.outbox.pending",
+        outbox_backlog(graph),
+        description="Events in the outbox not sent to the broker yet.",
+    )
+    depth = broker_queue_depth(settings.broker_url, [settings.service_name])
+    if depth is not None:
+        gauges.add("mdm.broker.queue.depth", depth, description="Messages waiting in a queue.")
+    if read_audits is not None:
+        log = read_audits.log
+
+        async def pending() -> dict[tuple[tuple[str, str], ...], float]:
+            return {(): float(log.pending)}
+
+        gauges.add(
+            "mdm.read_audit.pending", pending, description="Read-audit records not written yet."
+        )
+    return gauges

@@ -11,7 +11,10 @@ from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
+from mdm_common.metrics import Gauges
+from mdm_common.read_audit.service import ReadAudits
 from mdm_common.subgraph_client import SubgraphClient
+from mdm_matching.adapters.metrics import review_queue_size
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA
 from mdm_matching.domain.online import ScorerCache
@@ -29,6 +32,13 @@ def create_app() -> Starlette:
     profiles = ProfileClient(profile_http)
     scorers = ScorerCache()
     celery = make_celery("matching-api", settings.broker_url)
+    read_audits = ReadAudits(graph)
+    gauges = Gauges()
+    gauges.add(
+        "mdm.review_queue.size",
+        review_queue_size(graph),
+        description="Unresolved review tasks, by status.",
+    )
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
@@ -36,13 +46,16 @@ def create_app() -> Starlette:
         return MatchingContext(
             request=request, response=response, principal=principal, graph=graph,
             profiles=profiles, policy=settings.policy, scorers=scorers, outbox=Outbox(celery),
+            read_audits=read_audits,
         )  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,
-        schema=build_schema(schema_extensions(settings)),
+        schema=build_schema(schema_extensions(settings, read_audits=read_audits)),
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
         on_shutdown=profile_http.close,
+        read_audits=read_audits,
+        gauges=gauges,
     )

@@ -11,6 +11,7 @@ from mdm_common.events import Outbox, make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
+from mdm_common.read_audit.service import ReadAudits
 from mdm_profile.adapters import (
     company_store,
     graph_store,
@@ -31,6 +32,7 @@ def create_app() -> Starlette:
     celery = make_celery("profile", settings.broker_url)
     sources = SourceRegistry(settings.sources)
     suppressor = Suppressor(settings.suppression_key_bytes)
+    read_audits = ReadAudits(graph)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
@@ -40,11 +42,12 @@ def create_app() -> Starlette:
             graph=graph, outbox=Outbox(celery), sources=sources,
             rules=settings.survivorship_rules, suppressor=suppressor,
             household_by_family_name=settings.household_by_family_name,
+            read_audits=read_audits,
         )  # fmt: skip
 
     return create_subgraph_app(
         settings=settings,
-        schema=build_schema(schema_extensions(settings)),
+        schema=build_schema(schema_extensions(settings, read_audits=read_audits)),
         graph=graph,
         schema_statements=(
             *graph_store.SCHEMA,
@@ -54,4 +57,5 @@ def create_app() -> Starlette:
             *privacy_store.SCHEMA,
         ),
         context_factory=context,
+        read_audits=read_audits,
     )

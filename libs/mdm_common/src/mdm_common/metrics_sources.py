@@ -1,0 +1,72 @@
+"""Gauge sources every service shares: the outbox backlog and the broker queue's depth.
+
+Each is a coroutine for :class:`mdm_common.metrics.Gauges`, cheap enough to run at
+every scrape: a count in the graph, a few list lengths on the broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from neo4j.exceptions import ClientError
+from redis.asyncio import Redis
+
+from mdm_common.graph import GraphClient, Transaction
+from mdm_common.metrics import Source, Values, single
+
+OUTBOX_EVENT = "OutboxEvent"
+# Kombu's Redis transport keeps a queue's messages of priority p > 0 under
+# "<queue>\x06\x16<p>", for its default priority steps.
+_PRIORITY_SEPARATOR = "\x06\x16"
+_PRIORITY_STEPS = (3, 6, 9)
+_REDIS_SCHEMES = {"redis", "rediss", "valkey", "valkeys"}
+
+
+def outbox_backlog(graph: GraphClient) -> Source:
+    """Events written to the outbox and not sent yet (``sent_at`` null)."""
+
+    async def count(tx: Transaction) -> float:
+        rows = await tx.run(
+            "metrics.outbox_backlog",
+            f"MATCH (e:{OUTBOX_EVENT}) WHERE e.sent_at IS NULL RETURN count(e) AS n",
+        )
+        return float(rows[0]["n"])
+
+    async def read() -> Values:
+        try:
+            return single(await graph.read(count))
+        except ClientError as exc:
+            # ArcadeDB refuses a label that was never written ("type not found"):
+            # no outbox event yet, so none is pending.
+            if "not found" in (exc.message or "").lower():
+                return single(0.0)
+            raise
+
+    return read
+
+
+def broker_queue_depth(broker_url: str, queues: Sequence[str]) -> Source | None:
+    """Messages waiting in the service's broker queues, per queue; ``None`` for a broker
+    that is not Redis-protocol (RabbitMQ reports its queues through its own exporter)."""
+    if urlsplit(broker_url).scheme not in _REDIS_SCHEMES:
+        return None
+    client: Redis | None = None
+
+    async def read() -> Values:
+        nonlocal client
+        if client is None:
+            client = Redis.from_url(broker_url.replace("valkey", "redis", 1))
+        async with client.pipeline(transaction=False) as pipe:
+            for queue in queues:
+                pipe.llen(queue)
+                for step in _PRIORITY_STEPS:
+                    pipe.llen(f"{queue}{_PRIORITY_SEPARATOR}{step}")
+            lengths = await pipe.execute()
+        per_queue = 1 + len(_PRIORITY_STEPS)
+        return {
+            (("queue", queue),): float(sum(lengths[i * per_queue : (i + 1) * per_queue]))
+            for i, queue in enumerate(queues)
+        }
+
+    return read
