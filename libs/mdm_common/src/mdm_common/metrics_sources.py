@@ -23,13 +23,14 @@ _PRIORITY_STEPS = (3, 6, 9)
 _REDIS_SCHEMES = {"redis", "rediss", "valkey", "valkeys"}
 
 
-def outbox_backlog(graph: GraphClient) -> Source:
-    """Events written to the outbox and not sent yet (``sent_at`` null)."""
+def outbox_backlog(graph: GraphClient, *, label: str = OUTBOX_EVENT) -> Source:
+    """Events written to the outbox and not sent yet (``sent_at`` null). ``label`` is
+    a constant of code (tests count their own), never input."""
 
     async def count(tx: Transaction) -> float:
         rows = await tx.run(
             "metrics.outbox_backlog",
-            f"MATCH (e:{OUTBOX_EVENT}) WHERE e.sent_at IS NULL RETURN count(e) AS n",
+            f"MATCH (e:{label}) WHERE e.sent_at IS NULL RETURN count(e) AS n",
         )
         return float(rows[0]["n"])
 
@@ -51,13 +52,11 @@ def broker_queue_depth(broker_url: str, queues: Sequence[str]) -> Source | None:
     that is not Redis-protocol (RabbitMQ reports its queues through its own exporter)."""
     if urlsplit(broker_url).scheme not in _REDIS_SCHEMES:
         return None
-    client: Redis | None = None
+    url = broker_url.replace("valkey", "redis", 1)
 
     async def read() -> Values:
-        nonlocal client
-        if client is None:
-            client = Redis.from_url(broker_url.replace("valkey", "redis", 1))
-        async with client.pipeline(transaction=False) as pipe:
+        # A connection per scrape (every 15-60 s): nothing to keep open or close later.
+        async with Redis.from_url(url) as client, client.pipeline(transaction=False) as pipe:
             for queue in queues:
                 pipe.llen(queue)
                 for step in _PRIORITY_STEPS:

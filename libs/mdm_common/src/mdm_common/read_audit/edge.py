@@ -59,12 +59,19 @@ class ReadAuditing(SchemaExtension):
         try:
             self._log.submit(record)
         except AuditUnavailable as exc:
-            # Read, but not audited: the data does not leave.
-            ctx.result = _unavailable(exc)
+            # Read, but not audited: the data does not leave. Changed in place: the
+            # result object is what strawberry returns after this hook.
+            if ctx.result is not None:
+                ctx.result.data = None
+                ctx.result.errors = [_error(exc)]
 
 
 def _unavailable(exc: AuditUnavailable) -> ExecutionResult:
-    return ExecutionResult(data=None, errors=[GraphQLError(exc.message, original_error=exc)])
+    return ExecutionResult(data=None, errors=[_error(exc)])
+
+
+def _error(exc: AuditUnavailable) -> GraphQLError:
+    return GraphQLError(exc.message, original_error=exc)
 
 
 def _root_fields(ctx: ExecutionContext) -> tuple[str, ...]:
