@@ -43,7 +43,7 @@ class ReadAuditLog:
         *,
         capacity: int = 10_000,
         batch_size: int = 500,
-        linger_s: float = 0.05,
+        linger_s: float = 0.2,
         write_timeout_s: float = 5.0,
         max_backoff_s: float = 2.0,
     ) -> None:
