@@ -36,7 +36,7 @@ from mdm_common.auth import PRINCIPAL_SCOPE_KEY, GatewayOnly, Principal, Role
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
 from mdm_common.metrics import Gauges, GraphQLMetrics, metrics_endpoint, setup_metrics
-from mdm_common.metrics_sources import broker_queue_depth, outbox_backlog
+from mdm_common.metrics_sources import common_gauges
 from mdm_common.read_audit.records import ReadTrail
 from mdm_common.read_audit.service import ReadAudits
 from mdm_common.settings import ServiceSettings
@@ -183,7 +183,7 @@ def create_app(
     statements = list(schema_statements)
     if read_audits is not None:
         statements.extend(read_audits.SCHEMA)
-    gauges = _common_gauges(settings, graph, gauges or Gauges(), read_audits)
+    gauges = common_gauges(settings, graph, gauges or Gauges(), read_audits)
     state = {"schema_applied": False}
 
     async def apply_schema_until_done() -> None:
@@ -262,28 +262,3 @@ def create_app(
         exclude_spans=["receive", "send"],
     )
     return app
-
-
-def _common_gauges(
-    settings: ServiceSettings, graph: GraphClient, gauges: Gauges, read_audits: ReadAudits | None
-) -> Gauges:
-    """What every service reports besides its own gauges: its outbox backlog, its broker
-    queue and, where it audits reads, the records not written yet."""
-    gauges.add(
-        "mdm.outbox.pending",
-        outbox_backlog(graph),
-        description="Events in the outbox not sent to the broker yet.",
-    )
-    depth = broker_queue_depth(settings.broker_url, [settings.service_name])
-    if depth is not None:
-        gauges.add("mdm.broker.queue.depth", depth, description="Messages waiting in a queue.")
-    if read_audits is not None:
-        log = read_audits.log
-
-        async def pending() -> dict[tuple[tuple[str, str], ...], float]:
-            return {(): float(log.pending)}
-
-        gauges.add(
-            "mdm.read_audit.pending", pending, description="Read-audit records not written yet."
-        )
-    return gauges

@@ -1,4 +1,5 @@
-"""Gauge sources every service shares: the outbox backlog and the broker queue's depth.
+"""Gauge sources every service shares: the outbox backlog, the broker queue's depth,
+the read audit's buffer.
 
 Each is a coroutine for :class:`mdm_common.metrics.Gauges`, cheap enough to run at
 every scrape: a count in the graph, a few list lengths on the broker.
@@ -13,7 +14,9 @@ from neo4j.exceptions import ClientError
 from redis.asyncio import Redis
 
 from mdm_common.graph import GraphClient, Transaction
-from mdm_common.metrics import Source, Values, single
+from mdm_common.metrics import Gauges, Source, Values, single
+from mdm_common.read_audit.service import ReadAudits
+from mdm_common.settings import ServiceSettings
 
 OUTBOX_EVENT = "OutboxEvent"
 # Kombu's Redis transport keeps a queue's messages of priority p > 0 under
@@ -69,3 +72,28 @@ def broker_queue_depth(broker_url: str, queues: Sequence[str]) -> Source | None:
         }
 
     return read
+
+
+def common_gauges(
+    settings: ServiceSettings, graph: GraphClient, gauges: Gauges, read_audits: ReadAudits | None
+) -> Gauges:
+    """What every service reports besides its own gauges: its outbox backlog, its broker
+    queue and, where it audits reads, the records not written yet."""
+    gauges.add(
+        "mdm.outbox.pending",
+        outbox_backlog(graph),
+        description="Events in the outbox not sent to the broker yet.",
+    )
+    depth = broker_queue_depth(settings.broker_url, [settings.service_name])
+    if depth is not None:
+        gauges.add("mdm.broker.queue.depth", depth, description="Messages waiting in a queue.")
+    if read_audits is not None:
+        log = read_audits.log
+
+        async def pending() -> dict[tuple[tuple[str, str], ...], float]:
+            return {(): float(log.pending)}
+
+        gauges.add(
+            "mdm.read_audit.pending", pending, description="Read-audit records not written yet."
+        )
+    return gauges
