@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
@@ -50,6 +50,10 @@ from mdm_common.error_codes import (
 )
 from mdm_common.errors import DomainError, Forbidden, Unauthenticated
 from mdm_common.graph import GraphClient
+from mdm_common.metrics import Gauges, GraphQLMetrics, metrics_endpoint, setup_metrics
+from mdm_common.metrics_sources import common_gauges
+from mdm_common.read_audit.records import ReadTrail
+from mdm_common.read_audit.service import ReadAudits
 from mdm_common.replay import NonceRegistry, shared_store_url
 from mdm_common.request_policy import JsonOnly, SchemaExposure
 from mdm_common.settings import ServiceSettings
@@ -65,6 +69,12 @@ class RequestContext:
     request: Request
     response: Response | None
     principal: Principal | None
+    # The persons whose data this request returns, for its read-audit record.
+    read_trail: ReadTrail = field(default_factory=ReadTrail, init=False)
+
+    def read_persons(self, person_ids: Iterable[str]) -> None:
+        """Name the persons whose data a resolver returns (audited, docs/observability.md)."""
+        self.read_trail.saw(person_ids)
 
     def require(self, *roles: Role) -> Principal:
         """Return the caller if it holds one of ``roles`` (admin holds all)."""
@@ -139,7 +149,9 @@ Extension = type[SchemaExtension] | Callable[[], SchemaExtension]
 _CACHED_DOCUMENTS = 256
 
 
-def schema_extensions(settings: ServiceSettings) -> list[Extension]:
+def schema_extensions(
+    settings: ServiceSettings, *, read_audits: ReadAudits | None = None
+) -> list[Extension]:
     """The same limits and edge behaviour in every subgraph.
 
     Parsing and validating a document costs more than resolving a person, and the
@@ -153,15 +165,21 @@ def schema_extensions(settings: ServiceSettings) -> list[Extension]:
             *MaxAliasesLimiter(max_alias_count=settings.max_query_aliases).validation_rules,
         ]
     )
-    return [
+    extensions: list[Extension] = [
         lambda: AddValidationRules(limits),
         lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
         lambda: _ParserCache(maxsize=_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=_CACHED_DOCUMENTS),
         SchemaExposure,
+        GraphQLMetrics,
         GraphQLTracing,
         ErrorMapping,
     ]
+    if read_audits is not None:
+        # Last: its result (UNAVAILABLE when the audit cannot be written) is then
+        # mapped and counted like any other.
+        extensions.append(read_audits.extension)
+    return extensions
 
 
 class _ParserCache(ParserCache):
@@ -226,9 +244,15 @@ def create_app(
     context_factory: ContextFactory,
     on_startup: Callable[[], Awaitable[None]] | None = None,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    read_audits: ReadAudits | None = None,
+    gauges: Gauges | None = None,
 ) -> Starlette:
-    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok)."""
+    """A subgraph: ``/graphql`` (gateway only), ``/healthz`` (alive), ``/readyz`` (graph ok),
+    ``/metrics`` (Prometheus, loopback and operations' networks only)."""
     statements = list(schema_statements)
+    if read_audits is not None:
+        statements.extend(read_audits.SCHEMA)
+    gauges = common_gauges(settings, graph, gauges or Gauges(), read_audits)
     state = {"schema_applied": False}
     nonces = NonceRegistry(
         shared_store_url(settings.nonce_store_url, settings.broker_url),
@@ -253,6 +277,8 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         setup_tracing(settings.service_name)
         schema_task = asyncio.create_task(apply_schema_until_done())
+        if read_audits is not None:
+            read_audits.start()
         if on_startup is not None:
             await on_startup()
         try:
@@ -264,6 +290,8 @@ def create_app(
             if on_shutdown is not None:
                 await on_shutdown()
             await nonces.close()
+            if read_audits is not None:
+                await read_audits.stop()
             await graph.close()
             shutdown_tracing()
 
@@ -292,13 +320,23 @@ def create_app(
             Route("/graphql", JsonOnly(graphql_app), methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route(
+                "/metrics",
+                metrics_endpoint(
+                    setup_metrics(settings.service_name),
+                    gauges,
+                    allowed=settings.metrics_allowed_networks,
+                ),
+            ),
         ],
         lifespan=lifespan,
         exception_handlers={StarletteHTTPException: _coded_http_error},
     )
     # Server span per request, continuing the gateway's W3C traceparent.
     app.add_middleware(
-        OpenTelemetryMiddleware, excluded_urls="healthz,readyz", exclude_spans=["receive", "send"]
+        OpenTelemetryMiddleware,
+        excluded_urls="healthz,readyz,metrics",
+        exclude_spans=["receive", "send"],
     )
     return app
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_consent.domain.models import ReadAudit
+from mdm_common.read_audit.records import ReadAudit
 
 READ_AUDIT = "ConsentReadAudit"
 

@@ -8,9 +8,10 @@ from datetime import datetime
 
 from mdm_common.auth import Principal
 from mdm_common.errors import InvalidInput
+from mdm_common.read_audit.records import ReadAudit, roles_of
 from mdm_consent.domain import merges
 from mdm_consent.domain.consents import PERSON_ID
-from mdm_consent.domain.models import ConsentEvent, MergeLink, ReadAudit
+from mdm_consent.domain.models import ConsentEvent, MergeLink
 from mdm_consent.domain.stores import Stores
 
 MAX_AUDIT_PAGE = 500
@@ -75,7 +76,7 @@ async def _audited(
         ReadAudit(
             id=str(uuid.uuid4()),
             reader=reader.subject,
-            roles=tuple(sorted(r.value for r in reader.roles)),
+            roles=roles_of(reader),
             operation=operation,
             person_ids=tuple(dict.fromkeys(person_ids)),
             at=now,

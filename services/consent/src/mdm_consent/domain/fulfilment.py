@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
+from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain import audit
 from mdm_consent.domain.models import (
     ConsentEvent,
@@ -35,7 +36,6 @@ from mdm_consent.domain.models import (
     HoldKind,
     LegalBasis,
     Purpose,
-    ReadAudit,
 )
 from mdm_consent.domain.requests import (
     DataSubjectRequest,

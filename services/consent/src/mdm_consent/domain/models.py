@@ -209,20 +209,6 @@ class ConsentEvent:
         )
 
 
-@dataclass(frozen=True)
-class ReadAudit:
-    """Someone read consent records of these persons, or a view that names no person
-    (``person_ids`` empty; ``scope`` says what was read)."""
-
-    id: str
-    reader: str
-    roles: tuple[str, ...]
-    operation: str
-    person_ids: tuple[str, ...]
-    at: datetime
-    scope: str | None = None
-
-
 class MergeState(StrEnum):
     ACTIVE = "ACTIVE"
     UNDONE = "UNDONE"

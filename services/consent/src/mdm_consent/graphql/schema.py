@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -9,6 +10,7 @@ import strawberry
 
 from mdm_common.auth import Role
 from mdm_common.graphql import Extension, SubgraphSchema
+from mdm_common.metrics import contact_checks
 from mdm_consent.domain import audit, checks, consents, figures, merges, purposes, reports
 from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
@@ -193,6 +195,8 @@ async def _check(
             person_ids, s, purpose=purpose, channel=channel, at=when, cache=info.context.purposes
         )
     )
+    for allowed, count in Counter(d.verdict.allowed for d in found).items():
+        contact_checks.add(count, {"allowed": str(allowed).lower(), "channel": channel.value})
     return [t.ContactDecision.from_model(d) for d in found]
 
 

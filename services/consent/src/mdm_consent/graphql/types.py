@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain import models as m
 from mdm_consent.domain.checks import ContactDecision as ContactDecisionModel
 from mdm_consent.domain.merges import ContactChange
@@ -250,7 +251,7 @@ class ConsentRead:
     at: datetime
 
     @classmethod
-    def from_model(cls, a: m.ReadAudit) -> ConsentRead:
+    def from_model(cls, a: ReadAudit) -> ConsentRead:
         return cls(
             audit_id=strawberry.ID(a.id), person_id=strawberry.ID(a.person_ids[0]),
             reader=a.reader, roles=list(a.roles), operation=a.operation, at=a.at,
