@@ -1,6 +1,16 @@
 // Every error leaving the gateway carries extensions.code, like the subgraphs' errors,
 // so clients can branch on a stable code instead of parsing messages.
-const BY_STATUS = { 400: 'BAD_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 413: 'PAYLOAD_TOO_LARGE' };
+const BY_STATUS = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
 
 // graphql-armor's limits reject while parsing, so their errors arrive dressed as
 // syntax errors; they are limits, not typos.
@@ -36,11 +46,28 @@ function withCodes(result) {
   return result;
 }
 
+// The runtime answers some refusals before any GraphQL result exists (an unknown
+// path, a body in another media type) with an empty body; they get one with a code.
+function isJson(response) {
+  return /json/.test(response.headers.get('content-type') ?? '');
+}
+
 export function useErrorCodes() {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result)) setResult(result.map(withCodes));
       else if (result && typeof result === 'object' && 'errors' in result) setResult(withCodes(result));
+    },
+    onResponse({ response, setResponse, fetchAPI }) {
+      if (response.status < 400 || isJson(response)) return;
+      const status = response.status;
+      const code = BY_STATUS[status] ?? (status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR');
+      const headers = new fetchAPI.Headers(response.headers);
+      headers.set('content-type', 'application/json; charset=utf-8');
+      headers.delete('content-length');
+      const message = response.statusText || `HTTP ${status}`;
+      const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+      setResponse(new fetchAPI.Response(body, { status, headers }));
     },
   };
 }

@@ -147,8 +147,12 @@ export function useTokens(settings) {
   const verify = createTokenVerifier(settings);
   const claimsByRequest = new WeakMap();
   return {
-    async onRequestParse({ request }) {
-      claimsByRequest.set(request, await verify(bearerToken(request)));
+    async onRequestParse({ request, serverContext }) {
+      const payload = await verify(bearerToken(request));
+      claimsByRequest.set(request, payload);
+      // Validation runs before the context is built: rules that depend on the
+      // caller (introspection for admins only) read the claims from here.
+      if (serverContext) serverContext.jwt = { payload };
     },
     onContextBuilding({ context, extendContext }) {
       const payload = context.request && claimsByRequest.get(context.request);

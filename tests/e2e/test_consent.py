@@ -105,6 +105,18 @@ def record(client: GatewayClient, values: dict[str, object]) -> dict[str, str]:
     return found
 
 
+IMPORT = """mutation($input: ConsentImportInput!) {
+  importConsentEvents(input: $input) { events { id } } }"""
+
+
+def import_past(compliance: GatewayClient, *events: dict[str, object]) -> list[dict[str, str]]:
+    """Events of the past, imported by a compliance officer with their evidence."""
+    evidence = {"source": "legacy-crm", "reference": "export-1", "documentSha256": "0" * 64}
+    done = compliance.execute(IMPORT, {"input": evidence | {"events": list(events)}})
+    found: list[dict[str, str]] = done["importConsentEvents"]["events"]
+    return found
+
+
 def check(app: GatewayClient, person_id: str, purpose: str, channel: str = "EMAIL",
           at: datetime | None = None) -> dict[str, object]:  # fmt: skip
     variables = {"personId": person_id, "purpose": purpose, "channel": channel,
@@ -290,7 +302,9 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
         t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-        record(app, event(person, purpose, occurredAt=(t - timedelta(days=1)).isoformat()))
+        import_past(
+            compliance, event(person, purpose, occurredAt=(t - timedelta(days=1)).isoformat())
+        )
         withdrawal = record(app, event(
             person, purpose, "WITHDRAWN", channel=None, noticeVersion=None, language=None,
             evidenceRef=None, method="PHONE_CALL", actor="STAFF", staffId="agent-12",
@@ -311,8 +325,9 @@ class TestContactCheck:
         record(app, event(person, purpose))
         record(app, event(person, None, "OBJECTED", channel=None, noticeVersion=None,
                           method="PAPER_FORM", evidenceRef="letter-2026-04"))  # fmt: skip
-        record(app, event(person, purpose, method="IMPORT", actor="STAFF",
-                          staffId="migration", collectionPoint="legacy-crm"))  # fmt: skip
+        import_past(compliance, event(person, purpose, actor="STAFF", staffId="migration",
+                                      collectionPoint="legacy-crm",
+                                      occurredAt=datetime.now(UTC).isoformat()))  # fmt: skip
         for code, channel in ((purpose, "EMAIL"), (other, "POST")):
             found = check(app, person, code, channel)
             assert (found["allowed"], found["reason"], found["decidingEventType"]) == (
@@ -324,7 +339,7 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance, consentValidityDays=30), new_person(app)
         granted_at = datetime.now(UTC) - timedelta(days=40)
-        record(app, event(person, purpose, occurredAt=granted_at.isoformat()))
+        import_past(compliance, event(person, purpose, occurredAt=granted_at.isoformat()))
         assert check(app, person, purpose, at=granted_at + timedelta(days=29))["allowed"]
         assert check(app, person, purpose)["reason"] == "CONSENT_EXPIRED"
 
@@ -344,7 +359,7 @@ class TestContactCheck:
     ) -> None:
         purpose = new_purpose(compliance, legalBasis="LEGITIMATE_INTEREST")
         buyer, stranger = new_person(app), new_person(app)
-        record(app, event(buyer, purpose, "SALE_RECORDED", channel=None, method="ORDER",
+        record(compliance, event(buyer, purpose, "SALE_RECORDED", channel=None, method="ORDER",
                           evidenceRef="order-100234"))  # fmt: skip
         found = check(app, buyer, purpose)
         assert (found["allowed"], found["reason"], found["legalBasis"]) == (
@@ -358,11 +373,11 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
         birth = (datetime.now(UTC) - timedelta(days=365 * 14)).date()
-        record(app, event(person, None, "AGE_EVIDENCE", channel=None, noticeVersion=None,
+        record(compliance, event(person, None, "AGE_EVIDENCE", channel=None, noticeVersion=None,
                           birthDate=birth.isoformat(), method="WEB_FORM"))  # fmt: skip
         record(app, event(person, purpose))
         assert check(app, person, purpose)["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
-        record(app, event(person, purpose, "PARENTAL_AUTHORISATION", channel=None,
+        record(compliance, event(person, purpose, "PARENTAL_AUTHORISATION", channel=None,
                           actor="GUARDIAN", evidenceRef="signed-form-88"))  # fmt: skip
         assert check(app, person, purpose)["allowed"] is True
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from mdm_infra.client import GatewayClient
 from mdm_infra.testing import eventually
 
 from .queries import CREATE_PERSON, MERGE, RECORD_CONSENT, UNMERGE, person_input
+from .test_consent import import_past
 
 CHECK = """query($personId: ID!, $purpose: String!) {
   contactCheck(personId: $personId, purpose: $purpose, channel: EMAIL) {
@@ -143,7 +145,11 @@ def test_an_objection_survives_the_merge_and_a_later_import(
     record(app, a, purpose, "GRANTED")
     objection = record(app, b, None, "OBJECTED", channel=None)
     merged(steward, compliance, a, b)
-    record(app, a, purpose, "GRANTED", method="IMPORT", collectionPoint="crm-migration")
+    grant = {"personId": a, "type": "GRANTED", "purpose": purpose, "channel": "EMAIL",
+             "collectionPoint": "crm-migration", "method": "WEB_FORM", "actor": "DATA_SUBJECT",
+             "noticeVersion": 1, "language": "de", "evidenceRef": "submission-1",
+             "occurredAt": datetime.now(UTC).isoformat()}  # fmt: skip
+    import_past(compliance, grant)
     decision = check(app, a, purpose)
     assert (decision["allowed"], decision["reason"], decision["decidingEventId"]) == (
         False, "OBJECTED", objection,

@@ -11,7 +11,7 @@ import pytest
 
 from mdm_infra.client import GatewayClient, GraphQLError
 
-from .test_consent import NOTICE, codes, event, new_person, new_purpose, record
+from .test_consent import NOTICE, codes, event, import_past, new_person, new_purpose
 
 DOCUMENT = """
 query Document($personId: ID!) {
@@ -81,13 +81,18 @@ class TestRoles:
             assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"]
 
 
+def past(compliance: GatewayClient, values: dict[str, object]) -> dict[str, str]:
+    """An event of the past: imported by a compliance officer."""
+    return import_past(compliance, values)[0]
+
+
 class TestHistoryDocument:
     def test_the_document_holds_each_event_and_the_exact_notice_text(
         self, app: GatewayClient, compliance: GatewayClient, officer: GatewayClient
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
-        record(app, event(person, purpose, occurredAt="2025-03-03T10:00:00+00:00"))
-        record(app, event(person, purpose, "WITHDRAWN", noticeVersion=None,
+        past(compliance, event(person, purpose, occurredAt="2025-03-03T10:00:00+00:00"))
+        past(compliance, event(person, purpose, "WITHDRAWN", noticeVersion=None,
                           occurredAt="2025-03-04T10:00:00+00:00"))  # fmt: skip
         found = officer.execute(DOCUMENT, {"personId": person})["consentHistoryDocument"]
         assert (found["personId"], found["generatedBy"]) == (person, "officer-9")
@@ -115,18 +120,18 @@ class TestFigures:
     ) -> None:
         purpose = new_purpose(compliance)
         a, b, c = new_person(app), new_person(app), new_person(app)
-        record(app, event(a, purpose, occurredAt="2025-03-03T10:00:00+00:00"))
-        record(app, event(a, purpose, channel="PHONE", occurredAt="2025-03-04T10:00:00+00:00"))
-        record(app, event(b, purpose, occurredAt="2025-03-05T10:00:00+00:00"))
-        record(app, event(b, purpose, "WITHDRAWN", noticeVersion=None,
+        past(compliance, event(a, purpose, occurredAt="2025-03-03T10:00:00+00:00"))
+        past(compliance, event(a, purpose, channel="PHONE", occurredAt="2025-03-04T10:00:00+00:00"))
+        past(compliance, event(b, purpose, occurredAt="2025-03-05T10:00:00+00:00"))
+        past(compliance, event(b, purpose, "WITHDRAWN", noticeVersion=None,
                           occurredAt="2025-03-12T10:00:00+00:00"))  # fmt: skip
-        pending = record(app, event(c, purpose, "PENDING_DOUBLE_OPT_IN",
+        pending = past(compliance, event(c, purpose, "PENDING_DOUBLE_OPT_IN",
                                     occurredAt="2025-03-13T10:00:00+00:00"))  # fmt: skip
-        record(app, event(c, purpose, "CONFIRMED", channel=None, noticeVersion=None,
+        past(compliance, event(c, purpose, "CONFIRMED", channel=None, noticeVersion=None,
                           confirms=pending["id"], method="EMAIL_LINK",
                           occurredAt="2025-03-14T10:00:00+00:00"))  # fmt: skip
         # Outside the range: counted for "allowed now", not in the buckets.
-        record(app, event(c, purpose, channel="POST", occurredAt="2025-04-01T10:00:00+00:00"))
+        past(compliance, event(c, purpose, channel="POST", occurredAt="2025-04-01T10:00:00+00:00"))
         found = figures(compliance, purpose, "2025-03-03T00:00:00Z", "2025-03-17T00:00:00Z")
         nonzero = [
             {x["type"]: x["count"] for x in bucket["counts"] if x["count"]}  # type: ignore[index]

@@ -170,7 +170,7 @@ class TestErasure:
         code = purpose_using(compliance, "email")
         customer = Customer(app)
         record(app, event(customer.id, code))
-        record(app, event(customer.id, None, "AGE_EVIDENCE", birthDate=customer.birth,
+        record(compliance, event(customer.id, None, "AGE_EVIDENCE", birthDate=customer.birth,
                           channel=None, noticeVersion=None, language=None))  # fmt: skip
         assert eventually(lambda: matched(compliance, customer.id))
         assert await holding(graph_for, customer.needles)  # the scan finds them before

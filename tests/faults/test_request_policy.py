@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
 
-from mdm_common.auth import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from mdm_common.auth import signed_headers
 from mdm_console.client.gateway import Operations
 from mdm_infra import demo, sdl, trusted_documents
 from mdm_infra import node as node_js
@@ -113,12 +112,7 @@ class TestGatewayMediaTypes:
 
 
 def signed(config: PlatformConfig, service: str, body: bytes, content_type: str) -> httpx.Response:
-    ts = str(int(time.time() * 1000))
-    headers = {
-        "content-type": content_type,
-        TIMESTAMP_HEADER: ts,
-        SIGNATURE_HEADER: sign(config.secrets.gateway.encode(), ts, body),
-    }
+    headers = {"content-type": content_type} | signed_headers(config.secrets.gateway.encode(), body)
     return httpx.post(config.service_url(service) + "/graphql", content=body, headers=headers)
 
 

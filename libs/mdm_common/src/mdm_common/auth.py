@@ -112,7 +112,7 @@ def principal_from_body(body: bytes) -> Principal | None:
     """Read the forwarded JWT claims; ``None`` when the request carries none."""
     try:
         payload: Any = json.loads(body)["extensions"]["jwt"]["payload"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("sub"), str):
         return None

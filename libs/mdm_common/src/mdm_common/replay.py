@@ -105,8 +105,10 @@ class NonceRegistry:
                 self._url,
                 socket_timeout=self._timeout_s,
                 socket_connect_timeout=self._timeout_s,
-                # One attempt: the client's default retries would multiply the timeout.
-                retry=Retry(NoBackoff(), 0),
+                # One retry, at once: a pooled connection the store dropped (it was
+                # restarted) is replaced instead of counted as an outage. More would
+                # multiply the timeout while the store is really away.
+                retry=Retry(NoBackoff(), 1),
             )
         return self._store
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mdm_common import limits
+
+
+def _loopback() -> list[IPv4Network | IPv6Network]:
+    return [IPv4Network("127.0.0.0/8"), IPv6Network("::1/128")]
 
 
 class ServiceSettings(BaseSettings):
@@ -51,3 +57,8 @@ class ServiceSettings(BaseSettings):
     max_query_aliases: int = limits.SUBGRAPH_MAX_ALIASES
     max_query_tokens: int = limits.SUBGRAPH_MAX_TOKENS
     max_request_bytes: int = Field(default=limits.request_bytes(0), ge=1024)
+
+    # Clients allowed to scrape /metrics (Prometheus text, no personal data, but the
+    # platform's load and backlog): loopback; operations adds its scraper's network,
+    # e.g. PROFILE_METRICS_ALLOWED_NETWORKS='["127.0.0.0/8", "::1/128", "10.1.2.0/24"]'.
+    metrics_allowed_networks: list[IPv4Network | IPv6Network] = Field(default_factory=_loopback)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,6 +40,7 @@ def create_app() -> Starlette:
     relay = relay_for(graph, celery)
     transactions = GraphTransactions(graph, after_commit=relay.committed)
     purposes = PurposeCache()
+    event_skew = timedelta(seconds=settings.event_clock_skew_s)
 
     async def close() -> None:
         await relay.stop()
@@ -56,6 +59,7 @@ def create_app() -> Starlette:
             privacy=privacy,
             transactions=transactions,
             purposes=purposes,
+            event_skew=event_skew,
         )
 
     return create_subgraph_app(

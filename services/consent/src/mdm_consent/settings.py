@@ -28,3 +28,7 @@ class ConsentSettings(ServiceSettings):
     # The retention job: daily at this hour (UTC), persons per page (one task each).
     retention_hour_utc: int = Field(default=2, ge=0, le=23)
     retention_page: int = Field(default=200, ge=1, le=5000)
+
+    # An event recorded as it happens (recordConsentEvent) lies within this many
+    # seconds of the server's clock; older events are imported with their evidence.
+    event_clock_skew_s: int = Field(default=300, ge=1, le=3600)

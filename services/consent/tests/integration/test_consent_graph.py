@@ -76,6 +76,12 @@ def _grant(person_id: str, purpose: str, **overrides: object) -> consents.EventD
     return replace(draft, **overrides)  # type: ignore[arg-type]
 
 
+# These tests write histories of the past straight through the domain: any time
+# counts. That an event recorded through the API happens now is tested in
+# unit/test_recording.py and through the gateway in tests/faults/test_consent_rules.py.
+ANY_TIME = timedelta.max
+
+
 async def _record(transactions: GraphTransactions, draft: consents.EventDraft) -> str:
     event = await consents.record_event(
         draft,
@@ -83,6 +89,7 @@ async def _record(transactions: GraphTransactions, draft: consents.EventDraft) -
         transactions=transactions,
         now=NOW + timedelta(hours=1),
         recorded_by="crm-app",
+        skew=ANY_TIME,
     )
     return event.id
 

@@ -22,6 +22,10 @@ from mdm_consent.domain.models import (
 )
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+# These tests write histories of the past straight through the domain: any time
+# counts. That an event recorded through the API happens now is tested in
+# unit/test_recording.py and through the gateway in tests/faults/test_consent_rules.py.
+ANY_TIME = timedelta.max
 
 
 class Directory:
@@ -55,9 +59,12 @@ class Consents:
             base = replace(base, notice_version=None, language=None, evidence_ref=None)
         event = await consents.record_event(
             replace(base, **values),  # type: ignore[arg-type]
-            directory=directory or Directory(person), transactions=self.tx,
-            now=NOW + timedelta(days=1), recorded_by="crm-app",
-        )  # fmt: skip
+            directory=directory or Directory(person),
+            transactions=self.tx,
+            now=NOW + timedelta(days=1),
+            recorded_by="crm-app",
+            skew=ANY_TIME,
+        )
         return event.id
 
     async def check(self, *persons: str, minutes: float = 24 * 60) -> list[tuple[str, bool, str]]:

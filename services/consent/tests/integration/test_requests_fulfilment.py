@@ -20,6 +20,10 @@ from mdm_consent.domain.fulfilment import HeldData, Outcome
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
 
 NOW = datetime.now(UTC)
+# These tests write histories of the past straight through the domain: any time
+# counts. That an event recorded through the API happens now is tested in
+# unit/test_recording.py and through the gateway in tests/faults/test_consent_rules.py.
+ANY_TIME = timedelta.max
 OFFICER = Principal("officer-1", frozenset({Role.COMPLIANCE}))
 
 
@@ -116,8 +120,14 @@ async def _record(
         actor=ActorType.DATA_SUBJECT, occurred_at=NOW - timedelta(hours=hours),
         **(proof | values),  # type: ignore[arg-type]
     )  # fmt: skip
-    await consents.record_event(draft, directory=Directory(person), transactions=tx, now=NOW,
-                                recorded_by="crm-app")  # fmt: skip
+    await consents.record_event(
+        draft,
+        directory=Directory(person),
+        transactions=tx,
+        now=NOW,
+        recorded_by="crm-app",
+        skew=ANY_TIME,
+    )
 
 
 async def _submit(tx: GraphTransactions, person: str, type_: requests.RequestType) -> str:

@@ -84,6 +84,13 @@ class TestObjection:
                       method=Method.PHONE_CALL)]  # fmt: skip
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(10)).reason == Reason.OBJECTED
 
+    def test_survives_an_imported_grant_the_person_gave_through_a_form(self) -> None:
+        facts = [
+            fact(EventType.OBJECTED, purpose=None, channel=None),
+            fact(EventType.GRANTED, 5, imported=True),
+        ]
+        assert decide(NEWSLETTER, Channel.EMAIL, facts, at(10)).reason == Reason.OBJECTED
+
     def test_is_lifted_only_by_the_persons_own_new_consent_for_that_purpose(self) -> None:
         facts = [fact(EventType.OBJECTED, purpose=None, channel=None),
                  fact(EventType.GRANTED, 5, method=Method.PREFERENCE_CENTRE)]  # fmt: skip
@@ -186,14 +193,15 @@ _types = st.sampled_from(list(EventType))
 _channels = st.sampled_from([Channel.EMAIL, Channel.PHONE, Channel.SMS, None])
 _facts = st.lists(
     st.builds(
-        lambda t, m, c, a, meth: fact(
-            t, m, channel=c, actor=a, method=meth, birth_date=date(1990, 1, 1)
+        lambda t, m, c, a, meth, imported: fact(
+            t, m, channel=c, actor=a, method=meth, birth_date=date(1990, 1, 1), imported=imported
         ),
         _types,
         st.integers(0, 100),
         _channels,
         st.sampled_from(list(ActorType)),
         st.sampled_from(list(Method)),
+        st.booleans(),
     ),
     max_size=12,
 )
@@ -219,6 +227,7 @@ def test_an_objection_is_lifted_by_nothing_but_the_persons_own_consent(
         assert verdict.deciding is not None
         assert verdict.deciding.actor is ActorType.DATA_SUBJECT
         assert verdict.deciding.method is not Method.IMPORT
+        assert not verdict.deciding.imported
         assert verdict.reason is Reason.CONSENT_GIVEN
 
 

@@ -11,8 +11,11 @@ from mdm_common.events import make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
+from mdm_common.metrics import Gauges
+from mdm_common.read_audit.service import ReadAudits
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.unit_of_work import relay_for
+from mdm_matching.adapters.metrics import review_queue_size
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain.online import ScorerCache
@@ -41,6 +44,14 @@ def create_app() -> Starlette:
         await relay.stop()
         await profile_http.close()
 
+    read_audits = ReadAudits(graph)
+    gauges = Gauges()
+    gauges.add(
+        "mdm.review_queue.size",
+        review_queue_size(graph),
+        description="Unresolved review tasks, by status.",
+    )
+
     async def context(
         request: Request, response: Response | None, principal: Principal | None
     ) -> MatchingContext:
@@ -53,14 +64,17 @@ def create_app() -> Starlette:
             policy=settings.policy,
             scorers=scorers,
             transactions=transactions,
+            read_audits=read_audits,
         )
 
     return create_subgraph_app(
         settings=settings,
-        schema=build_schema(schema_extensions(settings)),
+        schema=build_schema(schema_extensions(settings, read_audits=read_audits)),
         graph=graph,
         schema_statements=SCHEMA,
         context_factory=context,
         on_startup=relay.start,
         on_shutdown=stop,
+        read_audits=read_audits,
+        gauges=gauges,
     )

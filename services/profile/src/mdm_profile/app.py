@@ -11,6 +11,7 @@ from mdm_common.events import make_celery
 from mdm_common.graph import graph_client_from
 from mdm_common.graphql import create_app as create_subgraph_app
 from mdm_common.graphql import schema_extensions
+from mdm_common.read_audit.service import ReadAudits
 from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import UnitOfWork, relay_for
 from mdm_profile.adapters import (
@@ -37,6 +38,7 @@ def create_app() -> Starlette:
     unit_of_work = UnitOfWork(graph, after_commit=relay.committed)
     sources = SourceRegistry(settings.sources)
     suppressor = Suppressor(settings.suppression_key_bytes)
+    read_audits = ReadAudits(graph)
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
@@ -51,11 +53,12 @@ def create_app() -> Starlette:
             rules=settings.survivorship_rules,
             suppressor=suppressor,
             household_by_family_name=settings.household_by_family_name,
+            read_audits=read_audits,
         )
 
     return create_subgraph_app(
         settings=settings,
-        schema=build_schema(schema_extensions(settings)),
+        schema=build_schema(schema_extensions(settings, read_audits=read_audits)),
         graph=graph,
         schema_statements=(
             *MESSAGING_SCHEMA,
@@ -68,4 +71,5 @@ def create_app() -> Starlette:
         context_factory=context,
         on_startup=relay.start,
         on_shutdown=relay.stop,
+        read_audits=read_audits,
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_consent.domain.models import ReadAudit
+from mdm_common.read_audit.records import ReadAudit
 
 READ_AUDIT = "ConsentReadAudit"
 
@@ -71,7 +71,7 @@ def _audit(a: dict[str, Any]) -> ReadAudit:
         reader=a["reader"],
         roles=tuple(a["roles"]),
         operation=a["operation"],
-        person_ids=(a["personId"],) if a.get("personId") else (),
+        person_ids=(a["personId"],) if a.get("personId") is not None else (),
         at=as_utc(a["at"]),
         scope=a.get("scope"),
     )

@@ -34,6 +34,7 @@ from mdm_consent.domain.models import (
     Fact,
     Hold,
     HoldKind,
+    ImportProof,
     MergeLink,
     Method,
 )
@@ -69,7 +70,7 @@ class GraphConsentStore:
             "consent.append",
             f"CREATE (c:{CONSENT_EVENT} {{id: $id}}) SET c += $props",
             id=event.id,
-            props=_event_props(event),
+            props=_event_props(event) | _import_props(event.imported),
         )
         fact = [fact_json(event.fact)]
         if event.purpose is not None:
@@ -281,6 +282,33 @@ def _event_props(event: ConsentEvent) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _import_props(proof: ImportProof | None) -> dict[str, Any]:
+    if proof is None:
+        return {}
+    return {
+        "imported": True,
+        "importId": proof.import_id,
+        "importSource": proof.source,
+        "importReference": proof.reference,
+        "importDocumentSha256": proof.document_sha256,
+        "importedBy": proof.imported_by,
+        "importedAt": proof.imported_at,
+    }
+
+
+def _import_proof(p: dict[str, Any]) -> ImportProof | None:
+    if not p.get("imported"):
+        return None
+    return ImportProof(
+        import_id=p["importId"],
+        source=p["importSource"],
+        reference=p["importReference"],
+        document_sha256=p["importDocumentSha256"],
+        imported_by=p["importedBy"],
+        imported_at=as_utc(p["importedAt"]),
+    )
+
+
 def _event(p: dict[str, Any]) -> ConsentEvent:
     return ConsentEvent(
         id=p["id"], person_id=p["personId"], type=EventType(p["type"]),
@@ -292,7 +320,7 @@ def _event(p: dict[str, Any]) -> ConsentEvent:
         language=p.get("language"), staff_id=p.get("staffId"),
         evidence_ref=p.get("evidenceRef"), confirms=p.get("confirms"),
         birth_date=date.fromisoformat(p["birthDate"]) if p.get("birthDate") else None,
-        direct_marketing=bool(p.get("directMarketing")),
+        direct_marketing=bool(p.get("directMarketing")), imported=_import_proof(p),
     )  # fmt: skip
 
 
@@ -303,7 +331,7 @@ def fact_json(fact: Fact) -> str:
         "m": fact.method.value if fact.method else None,
         "a": fact.actor.value if fact.actor else None, "f": fact.confirms,
         "b": fact.birth_date.isoformat() if fact.birth_date else None,
-        "d": fact.direct_marketing or None,
+        "d": fact.direct_marketing or None, "x": fact.imported or None,
     }  # fmt: skip
     return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
 
@@ -316,7 +344,7 @@ def fact_from_json(text: str, *, person_id: str | None = None) -> Fact:
         notice_version=v.get("n"), method=Method(v["m"]) if "m" in v else None,
         actor=ActorType(v["a"]) if "a" in v else None, confirms=v.get("f"),
         birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
-        direct_marketing=bool(v.get("d")), person_id=person_id,
+        direct_marketing=bool(v.get("d")), person_id=person_id, imported=bool(v.get("x")),
     )  # fmt: skip
 
 

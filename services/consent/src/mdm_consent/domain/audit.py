@@ -8,9 +8,10 @@ from datetime import datetime
 
 from mdm_common.auth import Principal
 from mdm_common.errors import InvalidInput
+from mdm_common.read_audit.records import ReadAudit, roles_of
 from mdm_consent.domain import merges
 from mdm_consent.domain.consents import PERSON_ID
-from mdm_consent.domain.models import ConsentEvent, MergeLink, ReadAudit
+from mdm_consent.domain.models import ConsentEvent, MergeLink
 from mdm_consent.domain.stores import Stores
 
 MAX_AUDIT_PAGE = 500
@@ -23,6 +24,7 @@ async def read_histories(
 ) -> dict[str, list[ConsentEvent]]:  # fmt: skip
     """The histories, and the audit entry of this read in the same (write) transaction:
     a read that cannot be audited is not served."""
+    _checked_ids(person_ids)
     await _audited(person_ids, stores, reader=reader, operation=operation, now=now)
     return await stores.consents.history_of(person_ids)
 
@@ -31,8 +33,7 @@ async def read_history_document(
     person_id: str, stores: Stores, *, reader: Principal, now: datetime
 ) -> list[ConsentEvent]:
     """One person's (merge group's) history for the printable document, audited."""
-    if not PERSON_ID.match(person_id):
-        raise InvalidInput("personId is not a person id.", field="personId")
+    _checked_ids([person_id])
     await _audited([person_id], stores, reader=reader, operation="consent history document",
                    now=now, scope="printable document")  # fmt: skip
     return (await stores.consents.history_of([person_id]))[person_id]
@@ -61,6 +62,12 @@ async def audited_view(
     await _audited([], stores, reader=reader, operation=operation, now=now, scope=scope)
 
 
+def _checked_ids(person_ids: Sequence[str]) -> None:
+    # Checked before the audit entry is written: it names what was asked for.
+    if any(not PERSON_ID.match(p) for p in person_ids):
+        raise InvalidInput("personId is not a person id.", field="personId")
+
+
 async def _audited(
     person_ids: Sequence[str], stores: Stores, *, reader: Principal, operation: str,
     now: datetime, scope: str | None = None,
@@ -69,7 +76,7 @@ async def _audited(
         ReadAudit(
             id=str(uuid.uuid4()),
             reader=reader.subject,
-            roles=tuple(sorted(r.value for r in reader.roles)),
+            roles=roles_of(reader),
             operation=operation,
             person_ids=tuple(dict.fromkeys(person_ids)),
             at=now,
@@ -81,6 +88,7 @@ async def _audited(
 async def reads_of(
     person_id: str, stores: Stores, *, since: datetime | None, limit: int
 ) -> list[ReadAudit]:
+    _checked_ids([person_id])
     if not 1 <= limit <= MAX_AUDIT_PAGE:
         raise InvalidInput(f"first must be 1-{MAX_AUDIT_PAGE}.", field="first")
     return await stores.audits.of_person(person_id, since=since, limit=limit)

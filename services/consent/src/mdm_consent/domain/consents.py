@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mdm_consent.domain.models import (
     ActorType,
     Channel,
@@ -28,8 +28,25 @@ from mdm_consent.domain.stores import Stores, Transactions
 
 PERSON_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAX_TEXT = 200
-# Clocks of the collecting systems may run a little ahead; more is an error.
+# Clocks of the collecting systems may run a little ahead; more is an error. Also the
+# default of how far an event recorded "now" may lie from the server's clock.
 CLOCK_SKEW = timedelta(minutes=5)
+
+# What a customer does, and an application may therefore record as it happens: give
+# consent (at once or by double opt-in), withdraw it, object (Art. 7(3), 21). The
+# rest is the controller's assertion about a customer (an expiry, a guardian's
+# authorisation, evidence of age, a sale): recorded by a compliance officer, or
+# imported with its evidence (domain/imports.py).
+CUSTOMER_ACTS = frozenset(
+    {
+        EventType.GRANTED,
+        EventType.PENDING_DOUBLE_OPT_IN,
+        EventType.CONFIRMED,
+        EventType.WITHDRAWN,
+        EventType.OBJECTED,
+    }
+)
+EVERY_TYPE = frozenset(EventType)
 
 _CONSENT_PROOF = ("purpose", "channel", "noticeVersion", "language", "evidenceRef")
 # Beyond what every event needs: collection point, method, actor (and staffId for STAFF).
@@ -146,28 +163,63 @@ def _bounded(text: str, field: str) -> str:
 
 
 async def record_event(
-    draft: EventDraft, *, directory: PersonDirectory, transactions: Transactions,
-    now: datetime, recorded_by: str,
-) -> ConsentEvent:  # fmt: skip
-    """Check the proof, the person (profile service) and the purpose, then append."""
+    draft: EventDraft,
+    *,
+    directory: PersonDirectory,
+    transactions: Transactions,
+    now: datetime,
+    recorded_by: str,
+    may_record: frozenset[EventType] = EVERY_TYPE,
+    skew: timedelta = CLOCK_SKEW,
+) -> ConsentEvent:
+    """Record what happens now: the type is one the caller ``may_record``, the time
+    within ``skew`` of ``now``; then check the proof, the person (profile service) and
+    the purpose, and append. Events of the past are imported (domain/imports.py)."""
+    _happening_now(draft, now=now, may_record=may_record, skew=skew)
     event = draft.to_event(now=now, recorded_by=recorded_by)
     person_id = await directory.resolve(event.person_id)
     if person_id is None:
         raise NotFound(f"No person with id {event.person_id}.", field="personId")
 
     async def append(stores: Stores) -> ConsentEvent:
-        checked = await _against_purpose(stores, _with_person(event, person_id))
+        checked = await against_purpose(stores, with_person(event, person_id))
         await stores.consents.append(checked)
         return checked
 
     return await transactions.write(append)
 
 
-def _with_person(event: ConsentEvent, person_id: str) -> ConsentEvent:
+def _happening_now(
+    draft: EventDraft, *, now: datetime, may_record: frozenset[EventType], skew: timedelta
+) -> None:
+    if draft.type not in may_record:
+        raise Forbidden(
+            f"{draft.type.value} is not an act of the customer; a compliance officer "
+            "records it, or imports it with its evidence.",
+            field="type",
+            details={"reason": "NOT_A_CUSTOMER_ACT"},
+        )
+    if draft.method is Method.IMPORT:
+        raise InvalidInput(
+            "Events taken over from another system are imported (importConsentEvents).",
+            field="method",
+            details={"reason": "USE_IMPORT"},
+        )
+    at = draft.occurred_at
+    if at is not None and at.tzinfo is not None and abs(at - now) > skew:
+        raise InvalidInput(
+            f"occurredAt must be within {int(skew.total_seconds())} s of now; events of "
+            "the past are imported with their evidence (importConsentEvents).",
+            field="occurredAt",
+            details={"reason": "NOT_NOW", "skewSeconds": int(skew.total_seconds())},
+        )
+
+
+def with_person(event: ConsentEvent, person_id: str) -> ConsentEvent:
     return replace(event, person_id=person_id)
 
 
-async def _against_purpose(stores: Stores, event: ConsentEvent) -> ConsentEvent:
+async def against_purpose(stores: Stores, event: ConsentEvent) -> ConsentEvent:
     """Complete and check an event against its purpose, inside the writing transaction."""
     if event.purpose is None:
         return event

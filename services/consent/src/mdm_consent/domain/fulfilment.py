@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
+from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain import audit
 from mdm_consent.domain.models import (
     ConsentEvent,
@@ -35,7 +36,6 @@ from mdm_consent.domain.models import (
     HoldKind,
     LegalBasis,
     Purpose,
-    ReadAudit,
 )
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
@@ -141,6 +141,7 @@ def _consent_items(
             "language": e.language, "evidenceRef": e.evidence_ref, "confirms": e.confirms,
             "birthDate": e.birth_date.isoformat() if e.birth_date else None,
         }  # fmt: skip
+        proof |= e.imported.fields() if e.imported else {}
         items.append(PersonalDataItem(
             e.person_id, "consentEvent", DataCategory.CONSENT, e.type.value, _compact(proof),
             source=e.collection_point, source_id=e.id, recorded_at=e.recorded_at,

@@ -134,6 +134,31 @@ class Fact:
     direct_marketing: bool = False
     # Whose history it belongs to (the event's person id); None: the person asked about.
     person_id: str | None = None
+    # Taken over by importConsentEvents: proves no more than a method IMPORT.
+    imported: bool = False
+
+
+@dataclass(frozen=True)
+class ImportProof:
+    """How an event came in by ``importConsentEvents``: from which system, under which
+    reference, the SHA-256 of the document it was taken from, who imported it, when."""
+
+    import_id: str
+    source: str
+    reference: str
+    document_sha256: str
+    imported_by: str
+    imported_at: datetime
+
+    def fields(self) -> dict[str, str | int | None]:
+        """As a data-subject export shows it, next to the event's proof."""
+        return {
+            "importedFrom": self.source,
+            "importReference": self.reference,
+            "importDocumentSha256": self.document_sha256,
+            "importedBy": self.imported_by,
+            "importedAt": self.imported_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -159,6 +184,7 @@ class ConsentEvent:
     confirms: str | None = None
     birth_date: date | None = None
     direct_marketing: bool = False
+    imported: ImportProof | None = None
 
     @property
     def fact(self) -> Fact:
@@ -167,7 +193,13 @@ class ConsentEvent:
             channel=self.channel, notice_version=self.notice_version, method=self.method,
             actor=self.actor, confirms=self.confirms, birth_date=self.birth_date,
             direct_marketing=self.direct_marketing, person_id=self.person_id,
+            imported=self.imported is not None,
         )  # fmt: skip
+
+    @property
+    def taken_over(self) -> bool:
+        """Taken over from another system (imported, or recorded as an import)."""
+        return self.imported is not None or self.method is Method.IMPORT
 
     @property
     def concerns_all_purposes(self) -> bool:
@@ -175,20 +207,6 @@ class ConsentEvent:
         return self.type is EventType.AGE_EVIDENCE or (
             self.type is EventType.OBJECTED and (self.purpose is None or self.direct_marketing)
         )
-
-
-@dataclass(frozen=True)
-class ReadAudit:
-    """Someone read consent records of these persons, or a view that names no person
-    (``person_ids`` empty; ``scope`` says what was read)."""
-
-    id: str
-    reader: str
-    roles: tuple[str, ...]
-    operation: str
-    person_ids: tuple[str, ...]
-    at: datetime
-    scope: str | None = None
 
 
 class MergeState(StrEnum):

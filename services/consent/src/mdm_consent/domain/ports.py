@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import (
     ConsentEvent,
@@ -14,7 +15,6 @@ from mdm_consent.domain.models import (
     MergeLink,
     NoticeVersion,
     Purpose,
-    ReadAudit,
 )
 
 if TYPE_CHECKING:

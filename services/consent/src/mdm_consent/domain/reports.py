@@ -110,6 +110,7 @@ def render_history(
             ("Evidence reference", e.evidence_ref),
             ("Confirms event", e.confirms),
             ("Birth date", e.birth_date.isoformat() if e.birth_date else None),
+            ("Imported", _imported(e)),
         ]
         if e.notice_version is not None and e.purpose:
             notice = purpose.notice(e.notice_version) if purpose else None
@@ -167,3 +168,13 @@ def records_csv(purposes: Sequence[Purpose]) -> str:
             _time(current.published_at) if current else "",
         ])  # fmt: skip
     return out.getvalue()
+
+
+def _imported(e: ConsentEvent) -> str | None:
+    if e.imported is None:
+        return None
+    x = e.imported
+    return (
+        f"from {x.source} (reference {x.reference}, document SHA-256 {x.document_sha256}) "
+        f"at {_time(x.imported_at)} by {x.imported_by}"
+    )

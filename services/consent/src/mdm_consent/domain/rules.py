@@ -165,7 +165,8 @@ def _lifts(fact: Fact, objection: Fact, purpose: Purpose, channel: Channel,
     return (
         fact.type in _GRANTS and fact.purpose == purpose.code and fact.channel is channel
         and fact.occurred_at > objection.occurred_at and fact.actor is ActorType.DATA_SUBJECT
-        and fact.method is not Method.IMPORT and joined.settles(fact, objection)
+        and fact.method is not Method.IMPORT and not fact.imported
+        and joined.settles(fact, objection)
     )  # fmt: skip
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from strawberry.dataloader import DataLoader
 
@@ -10,6 +10,7 @@ from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_consent.adapters.transactions import GraphTransactions
 from mdm_consent.domain import audit
+from mdm_consent.domain.consents import CLOCK_SKEW
 from mdm_consent.domain.fulfilment import PrivacyServices
 from mdm_consent.domain.models import ConsentEvent
 from mdm_consent.domain.ports import PersonDirectory
@@ -24,6 +25,8 @@ class ConsentContext(RequestContext):
     privacy: PrivacyServices = field(kw_only=True)
     transactions: GraphTransactions = field(kw_only=True)
     purposes: PurposeCache = field(kw_only=True)  # of the process, for the contact check
+    # How far an event recorded "now" may lie from the server's clock (a setting).
+    event_skew: timedelta = field(kw_only=True, default=CLOCK_SKEW)
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:

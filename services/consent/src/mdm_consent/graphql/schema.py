@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import strawberry
 
+from mdm_common.auth import Role
 from mdm_common.graphql import Extension, SubgraphSchema
+from mdm_common.metrics import contact_checks
 from mdm_consent.domain import audit, checks, consents, figures, merges, purposes, reports
 from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
@@ -191,11 +195,13 @@ async def _check(
             person_ids, s, purpose=purpose, channel=channel, at=when, cache=info.context.purposes
         )
     )
+    for allowed, count in Counter(d.verdict.allowed for d in found).items():
+        contact_checks.add(count, {"allowed": str(allowed).lower(), "channel": channel.value})
     return [t.ContactDecision.from_model(d) for d in found]
 
 
 @strawberry.type
-class Mutation(RequestMutation, RetentionMutation):
+class Mutation(RequestMutation, RetentionMutation, ImportMutation):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)
@@ -253,8 +259,11 @@ class Mutation(RequestMutation, RetentionMutation):
         return t.NoticeVersion.from_model(notice)
 
     @strawberry.mutation(
-        description="Append an event to a person's consent history; refused as a whole "
-        "without the proof its type needs. Roles: app, compliance."
+        description="Append an event that happens now (occurredAt within the configured "
+        "skew of the server's clock) to a person's consent history; refused as a whole "
+        "without the proof its type needs. Roles: app (what a customer does: GRANTED, "
+        "PENDING_DOUBLE_OPT_IN, CONFIRMED, WITHDRAWN, OBJECTED), compliance (every type). "
+        "Events of the past: importConsentEvents."
     )
     async def record_consent_event(
         self,
@@ -263,20 +272,19 @@ class Mutation(RequestMutation, RetentionMutation):
     ) -> t.ConsentEvent:
         ctx = info.context
         principal = ctx.require(*t.WRITE_ROLES)
-        draft = consents.EventDraft(
-            person_id=str(input.person_id), type=m.EventType(input.type),
-            collection_point=input.collection_point, method=m.Method(input.method),
-            actor=m.ActorType(input.actor), occurred_at=input.occurred_at,
-            purpose=input.purpose, channel=m.Channel(input.channel) if input.channel else None,
-            notice_version=input.notice_version, language=input.language,
-            staff_id=input.staff_id, evidence_ref=input.evidence_ref,
-            confirms=str(input.confirms) if input.confirms else None,
-            birth_date=input.birth_date,
-        )  # fmt: skip
+        draft = draft_of(input)
+        # Applications record what a customer does; compliance also the controller's
+        # own assertions (an expiry, a guardian's authorisation, evidence of age).
+        officer = principal.has_any(frozenset({Role.COMPLIANCE}))
         event = await consents.record_event(
-            draft, directory=ctx.directory, transactions=ctx.transactions,
-            now=datetime.now(UTC), recorded_by=principal.subject,
-        )  # fmt: skip
+            draft,
+            directory=ctx.directory,
+            transactions=ctx.transactions,
+            now=datetime.now(UTC),
+            recorded_by=principal.subject,
+            may_record=consents.EVERY_TYPE if officer else consents.CUSTOMER_ACTS,
+            skew=ctx.event_skew,
+        )
         return t.ConsentEvent.from_model(event)
 
 

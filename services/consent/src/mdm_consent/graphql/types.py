@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain import models as m
 from mdm_consent.domain.checks import ContactDecision as ContactDecisionModel
 from mdm_consent.domain.merges import ContactChange
@@ -113,6 +114,30 @@ class PurposeChange:
         )  # fmt: skip
 
 
+@strawberry.type(
+    description="How an event came in by importConsentEvents: the system, the batch's "
+    "reference, the SHA-256 of the document it was taken from, who imported it and when."
+)
+class ConsentImportProof:
+    import_id: strawberry.ID
+    source: str
+    reference: str
+    document_sha256: str
+    imported_by: str
+    imported_at: datetime
+
+    @classmethod
+    def from_model(cls, p: m.ImportProof) -> ConsentImportProof:
+        return cls(
+            import_id=strawberry.ID(p.import_id),
+            source=p.source,
+            reference=p.reference,
+            document_sha256=p.document_sha256,
+            imported_by=p.imported_by,
+            imported_at=p.imported_at,
+        )
+
+
 @strawberry.type(description="One event in a person's append-only consent history, with proof.")
 class ConsentEvent:
     id: strawberry.ID
@@ -133,18 +158,33 @@ class ConsentEvent:
     evidence_ref: str | None
     confirms: strawberry.ID | None
     birth_date: date | None
+    imported: ConsentImportProof | None = strawberry.field(
+        default=None, description="Set when the event was imported (not recorded as it happened)."
+    )
 
     @classmethod
     def from_model(cls, e: m.ConsentEvent) -> ConsentEvent:
         return cls(
-            id=strawberry.ID(e.id), person_id=strawberry.ID(e.person_id), type=e.type,
-            purpose=e.purpose, channel=e.channel, notice_version=e.notice_version,
-            notice_sha256=e.notice_sha256, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
-            recorded_by=e.recorded_by, collection_point=e.collection_point, method=e.method,
-            actor=e.actor, staff_id=e.staff_id, language=e.language,
+            id=strawberry.ID(e.id),
+            person_id=strawberry.ID(e.person_id),
+            type=e.type,
+            purpose=e.purpose,
+            channel=e.channel,
+            notice_version=e.notice_version,
+            notice_sha256=e.notice_sha256,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+            recorded_by=e.recorded_by,
+            collection_point=e.collection_point,
+            method=e.method,
+            actor=e.actor,
+            staff_id=e.staff_id,
+            language=e.language,
             evidence_ref=e.evidence_ref,
-            confirms=strawberry.ID(e.confirms) if e.confirms else None, birth_date=e.birth_date,
-        )  # fmt: skip
+            confirms=strawberry.ID(e.confirms) if e.confirms else None,
+            birth_date=e.birth_date,
+            imported=ConsentImportProof.from_model(e.imported) if e.imported else None,
+        )
 
 
 @strawberry.type(description="The answer of the contact check, with its reason.")
@@ -211,7 +251,7 @@ class ConsentRead:
     at: datetime
 
     @classmethod
-    def from_model(cls, a: m.ReadAudit) -> ConsentRead:
+    def from_model(cls, a: ReadAudit) -> ConsentRead:
         return cls(
             audit_id=strawberry.ID(a.id), person_id=strawberry.ID(a.person_ids[0]),
             reader=a.reader, roles=list(a.roles), operation=a.operation, at=a.at,

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import strawberry
 
+from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain import figures as f
 from mdm_consent.domain import reports as r
-from mdm_consent.domain.models import Purpose, ReadAudit
+from mdm_consent.domain.models import Purpose
 from mdm_consent.graphql.types import Channel, ConsentEventType, LegalBasis
 
 TimeBucket = strawberry.enum(

@@ -11,6 +11,7 @@ import strawberry
 
 from mdm_common.auth import Role
 from mdm_common.contracts import PersonalDataItem
+from mdm_common.read_audit.edge import PersonDataRead
 from mdm_matching.domain import privacy
 from mdm_matching.graphql.context import MatchingContext
 
@@ -80,10 +81,33 @@ class PrivacyQuery:
         ctx.require(*COMPLIANCE_ROLES)
         ids = privacy.checked_ids([str(i) for i in person_ids])
         found = await ctx.transactions.read(lambda s: privacy.export(ids, s))
+        ctx.read_persons(found.person_ids)
         return MatchingPersonalData(
             person_ids=_ids(found.person_ids), restricted=found.restricted,
             items=[MatchingDataItem.from_model(i) for i in found.items],
         )  # fmt: skip
+
+    @strawberry.field(
+        description="The read audit (GDPR Art. 5(2)): who read what matching holds on a person "
+        "(review tasks, candidates, decisions), or whose data a reader read, or both; newest "
+        "first, one entry per request and person. Role: compliance."
+    )
+    async def matching_reads(
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        reader: str | None = None,
+        since: datetime | None = None,
+        first: int = 100,
+    ) -> list[PersonDataRead]:
+        info.context.require(*COMPLIANCE_ROLES)
+        found = await info.context.read_audits.reads(
+            person_id=str(person_id) if person_id is not None else None,
+            reader=reader,
+            since=since,
+            first=first,
+        )
+        return [PersonDataRead.from_model(r) for r in found]
 
 
 @strawberry.type

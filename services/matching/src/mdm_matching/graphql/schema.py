@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any
@@ -338,6 +338,7 @@ class Query(RematchQuery, PrivacyQuery):
         page = await info.context.transactions.read(
             lambda s: s.reviews.tasks(wanted, order=order, after=cursor, limit=first)
         )
+        _read_tasks(info, page.tasks)
         edges = [
             ReviewTaskEdge(cursor=_cursor(order, key), node=ReviewTask.from_model(t))
             for t, key in zip(page.tasks, page.sort_keys, strict=True)
@@ -376,6 +377,8 @@ class Query(RematchQuery, PrivacyQuery):
         found = await info.context.transactions.read(
             lambda s: s.reviews.decisions_of_person(str(person_id))
         )
+        info.context.read_persons([str(person_id)])
+        _read_decisions(info, found)
         return [MatchDecision.from_model(d) for d in found]
 
     @strawberry.field(description="A model training job; NOT_FOUND if unknown. Role: steward.")
@@ -392,6 +395,7 @@ class Query(RematchQuery, PrivacyQuery):
         task = await info.context.transactions.read(lambda s: s.reviews.get_task(str(id)))
         if task is None:
             raise NotFound(f"No review task with id {id}.", field="id")
+        _read_tasks(info, [task])
         return ReviewTask.from_model(task)
 
 
@@ -477,6 +481,7 @@ class Mutation(RematchMutation, PrivacyMutation):
             str(id), m.Verdict(decision.value), note=note, actor=principal,
             profiles=ctx.profiles, transactions=ctx.transactions, now=datetime.now(UTC),
         )  # fmt: skip
+        _read_decisions(info, [found])
         return MatchDecision.from_model(found)
 
     @strawberry.mutation(
@@ -489,6 +494,7 @@ class Mutation(RematchMutation, PrivacyMutation):
         task = await review.assign(
             str(id), actor=principal, transactions=ctx.transactions, now=datetime.now(UTC)
         )
+        _read_tasks(info, [task])
         return ReviewTask.from_model(task)
 
     @strawberry.mutation(
@@ -500,6 +506,7 @@ class Mutation(RematchMutation, PrivacyMutation):
         task = await review.release(
             str(id), actor=principal, transactions=ctx.transactions, now=datetime.now(UTC)
         )
+        _read_tasks(info, [task])
         return ReviewTask.from_model(task)
 
     @strawberry.mutation(
@@ -515,7 +522,17 @@ class Mutation(RematchMutation, PrivacyMutation):
             str(decision_id), note=note, actor=principal, profiles=ctx.profiles,
             transactions=ctx.transactions, now=datetime.now(UTC),
         )  # fmt: skip
+        _read_decisions(info, [found])
         return MatchDecision.from_model(found)
+
+
+def _read_tasks(info: Info, tasks: Iterable[m.ReviewTask]) -> None:
+    """A task shows both persons' compared values: a read of both (audited)."""
+    info.context.read_persons(i for t in tasks for i in (t.evidence.left_id, t.evidence.right_id))
+
+
+def _read_decisions(info: Info, decisions: Iterable[m.Decision]) -> None:
+    info.context.read_persons(i for d in decisions for i in d.pair_key.split("|"))
 
 
 def build_schema(extensions: Sequence[Extension] = ()) -> SubgraphSchema:

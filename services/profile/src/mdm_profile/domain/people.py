@@ -59,9 +59,11 @@ async def _without_suppressed(
     return kept, [r.source_id for r in records if not listed.isdisjoint(hashes[r.key])]
 
 
-def _clean_all(
+def clean_batch(
     source: str, raws: Sequence[RawRecord], *, sources: SourceRegistry, now: datetime
 ) -> list[CleanRecord]:
+    """Clean a batch (pure work): done before the transaction opens, so that a large
+    batch does not spend the graph's deadline on parsing; refuses a bad batch."""
     system = sources.get(source)
     if not raws:
         raise InvalidInput("A batch needs at least one record.", field="records")
@@ -105,6 +107,7 @@ async def ingest(
     suppressions: SuppressionList,
     now: datetime,
     rules: Mapping[str, Rule] = DEFAULT_RULES,
+    cleaned: Sequence[CleanRecord] | None = None,
 ) -> Ingestion:
     """Clean, link and store a batch of one source's records: all of it, or nothing.
 
@@ -113,9 +116,10 @@ async def ingest(
     its source records. A record of an erased person (it yields a suppression
     entry) is not stored; the rest of the batch is.
     """
-    cleaned = _clean_all(source, raws, sources=sources, now=now)
+    if cleaned is None:
+        cleaned = clean_batch(source, raws, sources=sources, now=now)
     cleaned, suppressed = await _without_suppressed(
-        cleaned, suppressor=suppressor, suppressions=suppressions
+        list(cleaned), suppressor=suppressor, suppressions=suppressions
     )
     if not cleaned:
         return Ingestion([], suppressed)

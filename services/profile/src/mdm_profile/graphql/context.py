@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from mdm_common.graph import GraphClient, Transaction
 from mdm_common.graphql import RequestContext
+from mdm_common.read_audit.service import ReadAudits
 from mdm_common.unit_of_work import UnitOfWork
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
@@ -31,6 +32,7 @@ class ProfileContext(RequestContext):
     rules: Mapping[str, Rule] = field(kw_only=True)
     suppressor: Suppressor = field(kw_only=True)
     household_by_family_name: bool = field(kw_only=True, default=True)
+    read_audits: ReadAudits = field(kw_only=True)
     persons: DataLoader[str, Person | None] = field(init=False)
     records_of: DataLoader[str, list[CleanRecord]] = field(init=False)
     household_ids: DataLoader[str, str | None] = field(init=False)
@@ -67,11 +69,16 @@ class ProfileContext(RequestContext):
         for loader in self._loaders():
             loader.clear_all()
 
+    def _read_members(self, households: Iterable[Household]) -> None:
+        # Who lives with whom is personal data of each member.
+        self.read_persons(m.person_id for h in households for m in h.members)
+
     def household_store(self, tx: Transaction) -> GraphHouseholdStore:
         return GraphHouseholdStore(tx, by_family_name=self.household_by_family_name)
 
     async def _load_persons(self, ids: Sequence[str]) -> list[Person | None]:
         found = await self.graph.read(lambda tx: GraphPersonStore(tx).get_many(ids))
+        self.read_persons(found.keys())
         return [found.get(i) for i in ids]
 
     async def _load_household_ids(self, ids: Sequence[str]) -> list[str | None]:
@@ -80,6 +87,7 @@ class ProfileContext(RequestContext):
 
     async def _load_households(self, ids: Sequence[str]) -> list[Household | None]:
         found = await self.graph.read(lambda tx: self.household_store(tx).households(ids))
+        self._read_members(found.values())
         return [found.get(i) for i in ids]
 
     async def _load_companies(self, ids: Sequence[str]) -> list[Company | None]:
@@ -98,6 +106,7 @@ class ProfileContext(RequestContext):
 
     async def _load_employees(self, ids: Sequence[str]) -> list[list[tuple[str, str]]]:
         found = await self.graph.read(lambda tx: GraphCompanyStore(tx).employees(ids))
+        self.read_persons(person_id for staff in found.values() for person_id, _ in staff)
         return [found[i] for i in ids]
 
     async def _load_employers(self, ids: Sequence[str]) -> list[list[Employment]]:
@@ -106,6 +115,7 @@ class ProfileContext(RequestContext):
 
     async def _load_household_of(self, ids: Sequence[str]) -> list[Household | None]:
         found = await self.graph.read(lambda tx: self.household_store(tx).households_of(ids))
+        self._read_members(found.values())
         return [found.get(i) for i in ids]
 
     async def _load_records(self, ids: Sequence[str]) -> list[list[CleanRecord]]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from mdm_common.errors import NotFound
+from mdm_common.errors import InvalidInput, NotFound
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import companies, households
 from mdm_profile.domain.companies import MAX_DEPTH
@@ -178,9 +178,18 @@ class OrganisationMutation:
         description="Place a company below a parent (null: detach). Cycles are refused."
     )
     async def set_parent_company(
-        self, info: Info, company_id: strawberry.ID, parent_id: strawberry.ID | None
+        self,
+        info: Info,
+        company_id: strawberry.ID,
+        # Nullable, since null detaches; but left out it says nothing, and a company
+        # is not detached by an argument forgotten.
+        parent_id: strawberry.ID | None = strawberry.UNSET,
     ) -> Company:
         info.context.require(*WRITE_ROLES)
+        if parent_id is strawberry.UNSET:
+            raise InvalidInput(
+                "parentId is required: a parent's id, or null to detach.", field="parentId"
+            )
         parent = str(parent_id) if parent_id is not None else None
         company = await info.context.unit_of_work.write(
             lambda tx, _: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))

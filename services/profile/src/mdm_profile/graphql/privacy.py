@@ -12,6 +12,7 @@ import strawberry
 
 from mdm_common.auth import Role
 from mdm_common.contracts import PersonalDataItem
+from mdm_common.read_audit.edge import PersonDataRead
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
@@ -96,10 +97,33 @@ class PrivacyQuery:
         found = await info.context.graph.read(
             lambda tx: privacy.personal_data(str(person_id), store=GraphPrivacyStore(tx))
         )
+        info.context.read_persons(found.person_ids)
         return ProfilePersonalData(
             person_ids=_ids(found.person_ids), erased=found.erased, restricted=found.restricted,
             items=[ProfileDataItem.from_model(i) for i in found.items],
         )  # fmt: skip
+
+    @strawberry.field(
+        description="The read audit (GDPR Art. 5(2)): who read a person's profile data, or whose "
+        "profile data a reader read, or both; newest first, one entry per request and person. "
+        "Role: compliance."
+    )
+    async def profile_reads(
+        self,
+        info: Info,
+        person_id: strawberry.ID | None = None,
+        reader: str | None = None,
+        since: datetime | None = None,
+        first: int = 100,
+    ) -> list[PersonDataRead]:
+        info.context.require(*PRIVACY_ROLES)
+        found = await info.context.read_audits.reads(
+            person_id=str(person_id) if person_id is not None else None,
+            reader=reader,
+            since=since,
+            first=first,
+        )
+        return [PersonDataRead.from_model(r) for r in found]
 
 
 @strawberry.type

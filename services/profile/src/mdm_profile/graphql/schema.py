@@ -13,6 +13,7 @@ import strawberry
 from mdm_common.auth import Role
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
+from mdm_common.metrics import merges
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
@@ -77,6 +78,7 @@ class Query(OrganisationQuery, PrivacyQuery):
         found = await info.context.graph.read(lambda tx: GraphPersonStore(tx).records_by_key([key]))
         if key not in found:
             raise NotFound("No such source record.", field="sourceId")
+        info.context.read_persons([found[key].person_id])
         return SourceRecord.from_model(found[key].record)
 
     @strawberry.field(
@@ -95,6 +97,7 @@ class Query(OrganisationQuery, PrivacyQuery):
         page = await info.context.graph.read(
             lambda tx: search.search(criteria, first=first, after=after, store=GraphPersonStore(tx))
         )
+        info.context.read_persons(p.id for p, _ in page.persons)
         edges = [PersonEdge(cursor=c, node=Person.from_model(p)) for p, c in page.persons]
         return PersonConnection(
             edges=edges,
@@ -141,6 +144,7 @@ class Query(OrganisationQuery, PrivacyQuery):
                 now=now,
             )
         )
+        ctx.read_persons([preview.survivor_id, preview.merged_id])
         return MergePreview.from_model(preview)
 
     @strawberry.field(description="A merge by id, for audit. Roles: steward, compliance.")
@@ -180,11 +184,12 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Ingestion:
     ctx = info.context
     now = datetime.now(UTC)
+    cleaned = people.clean_batch(source, raws, sources=ctx.sources, now=now)
     ingestion = await ctx.unit_of_work.write(
         lambda tx, events: people.ingest(
             source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
             sources=ctx.sources, events=events, suppressor=ctx.suppressor,
-            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules,
+            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules, cleaned=cleaned,
         )
     )  # fmt: skip
     ctx.forget_reads()
@@ -237,6 +242,7 @@ class Mutation(OrganisationMutation, PrivacyMutation):
             )
         )  # fmt: skip
         ctx.forget_reads()
+        merges.add(1, {"kind": "merge"})
         # Read back after the commit: with the ids merged into it (all merges so far).
         survivor = await ctx.persons.load(record.survivor_id) or survivor
         return MergeResult(merge=_merge_info(record), survivor=Person.from_model(survivor))
@@ -254,6 +260,7 @@ class Mutation(OrganisationMutation, PrivacyMutation):
             )
         )  # fmt: skip
         ctx.forget_reads()
+        merges.add(1, {"kind": "unmerge"})
         record = await ctx.graph.read(lambda tx: GraphMergeStore(tx).get_merge(str(merge_id)))
         assert record is not None  # read after the commit that changed it
         return UnmergeResult(
