@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 
 from mdm_common.events import make_celery
 from mdm_common.graph import GraphClient
@@ -273,6 +274,11 @@ class TestRetention:
         platform.stop_worker("consent")
         try:
             run = compliance.execute(START_RUN)["startRetentionRun"]
+            # The outbox relay sends the first page's message in the background: lose
+            # it once it is in the queue.
+            queue = redis.Redis.from_url(platform.config.broker.url)
+            assert eventually(lambda: queue.llen("consent") >= 1), "the page was never queued"
+            queue.close()
             app = make_celery("consent", platform.config.broker.url)
             try:
                 with app.connection_for_write() as connection:
