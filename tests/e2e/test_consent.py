@@ -325,9 +325,17 @@ class TestContactCheck:
         record(app, event(person, purpose))
         record(app, event(person, None, "OBJECTED", channel=None, noticeVersion=None,
                           method="PAPER_FORM", evidenceRef="letter-2026-04"))  # fmt: skip
-        import_past(compliance, event(person, purpose, actor="STAFF", staffId="migration",
-                                      collectionPoint="legacy-crm",
-                                      occurredAt=datetime.now(UTC).isoformat()))  # fmt: skip
+        import_past(
+            compliance,
+            event(
+                person,
+                purpose,
+                actor="STAFF",
+                staffId="migration",
+                collectionPoint="legacy-crm",
+                occurredAt=datetime.now(UTC).isoformat(),
+            ),
+        )
         for code, channel in ((purpose, "EMAIL"), (other, "POST")):
             found = check(app, person, code, channel)
             assert (found["allowed"], found["reason"], found["decidingEventType"]) == (

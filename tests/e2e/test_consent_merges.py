@@ -145,10 +145,19 @@ def test_an_objection_survives_the_merge_and_a_later_import(
     record(app, a, purpose, "GRANTED")
     objection = record(app, b, None, "OBJECTED", channel=None)
     merged(steward, compliance, a, b)
-    grant = {"personId": a, "type": "GRANTED", "purpose": purpose, "channel": "EMAIL",
-             "collectionPoint": "crm-migration", "method": "WEB_FORM", "actor": "DATA_SUBJECT",
-             "noticeVersion": 1, "language": "de", "evidenceRef": "submission-1",
-             "occurredAt": datetime.now(UTC).isoformat()}  # fmt: skip
+    grant = {
+        "personId": a,
+        "type": "GRANTED",
+        "purpose": purpose,
+        "channel": "EMAIL",
+        "collectionPoint": "crm-migration",
+        "method": "WEB_FORM",
+        "actor": "DATA_SUBJECT",
+        "noticeVersion": 1,
+        "language": "de",
+        "evidenceRef": "submission-1",
+        "occurredAt": datetime.now(UTC).isoformat(),
+    }
     import_past(compliance, grant)
     decision = check(app, a, purpose)
     assert (decision["allowed"], decision["reason"], decision["decidingEventId"]) == (

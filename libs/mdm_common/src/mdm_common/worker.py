@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from celery import Celery, current_task, signals
@@ -12,7 +12,12 @@ from opentelemetry.instrumentation.celery import CeleryInstrumentor
 
 from mdm_common.dead_letters import record_dead_letter
 from mdm_common.errors import Unavailable
+from mdm_common.graph import GraphClient, graph_client_from
+from mdm_common.inbox import once
+from mdm_common.outbox import Relay
+from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import setup_tracing, shutdown_tracing
+from mdm_common.unit_of_work import relay_for
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -65,3 +70,34 @@ def message_id() -> str | None:
     of one event to one subscriber (see :func:`mdm_common.events.message_id`)."""
     request = current_task.request if current_task else None
     return getattr(request, "id", None)
+
+
+class WorkerGraph:
+    """One worker process's way to its service's graph: the client (made on first use,
+    inside the process's loop, with the service's schema applied), the relay that
+    sends what its tasks commit, and the inbox its tasks run through."""
+
+    def __init__(self, settings: ServiceSettings, celery: Celery, schema: Sequence[str]) -> None:
+        self._settings = settings
+        self._celery = celery
+        self._schema = schema
+        self._graph: GraphClient | None = None
+        self._relay: Relay | None = None
+
+    async def connect(self) -> GraphClient:
+        if self._graph is None:
+            self._graph = graph_client_from(self._settings)
+            await self._graph.apply_schema(self._schema)
+            self._relay = relay_for(self._graph, self._celery)
+        return self._graph
+
+    async def after_commit(self, ids: Sequence[str]) -> None:
+        """Send a task's events right after its commit; what fails stays pending for
+        the subgraph's relay."""
+        await self.connect()
+        assert self._relay is not None  # made with the client
+        await self._relay.send_now(ids)
+
+    async def once(self, work: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a task's work unless this message was done before (a duplicate)."""
+        return await once(await self.connect(), message_id(), work)

@@ -7,25 +7,19 @@ are ids only, never personal data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from celery.schedules import crontab
 
 from mdm_common.errors import Conflict, Unavailable
 from mdm_common.events import make_celery
-from mdm_common.graph import GraphClient, graph_client_from
-from mdm_common.inbox import once
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.unit_of_work import relay_for
-from mdm_common.worker import RELIABLE_TASK, instrument_worker, message_id, run
+from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, run
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import merges, retention_runs
 from mdm_consent.settings import ConsentSettings
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Celery discovers the app at import (`celery -A mdm_consent.tasks`), so the settings
@@ -46,24 +40,12 @@ celery.conf.timezone = "UTC"
 
 
 class _Worker:
-    """The graph client of one worker process, created on first use (inside its loop)."""
+    """Clients of one worker process, created on first use (inside its event loop)."""
 
-    graph: GraphClient | None = None
     privacy: PrivacyClient | None = None
 
-    async def connect(self) -> GraphClient:
-        if self.graph is None:
-            self.graph = graph_client_from(settings)
-            await self.graph.apply_schema(SCHEMA)
-        return self.graph
-
     async def transactions(self) -> GraphTransactions:
-        graph = await self.connect()
-        return GraphTransactions(graph, after_commit=relay_for(graph, celery).send_now)
-
-    async def once(self, work: Callable[[], Awaitable[T]]) -> T | None:
-        """Run a task's work unless this message was done before (a duplicate)."""
-        return await once(await self.connect(), message_id(), work)
+        return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
 
     def privacy_client(self) -> PrivacyClient:
         if self.privacy is None:
@@ -75,6 +57,7 @@ class _Worker:
         return self.privacy
 
 
+_graph = WorkerGraph(settings, celery, SCHEMA)
 _worker = _Worker()
 
 # Every task here is idempotent: redelivery (late acks) changes nothing.
@@ -92,7 +75,7 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
         )  # fmt: skip
         log.info("merge %s: %s", merge_id, "linked" if link else "heard of before")
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="consent.on_person_unmerged", **_RELIABLE)
@@ -106,7 +89,7 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
         )  # fmt: skip
         log.info("merge %s: %s", merge_id, "undone" if link else "undone before")
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="consent.retention_page", **_RELIABLE)
@@ -128,10 +111,15 @@ def retention_page(run_id: str) -> None:
                                       now=datetime.now(UTC))  # fmt: skip
             raise
         # A run still RUNNING queued its next page in the transaction of this one.
-        log.info("retention run %s: %s, %d checked, %d purged", run_id, found.status,
-                 found.checked, found.purged)  # fmt: skip
+        log.info(
+            "retention run %s: %s, %d checked, %d purged",
+            run_id,
+            found.status,
+            found.checked,
+            found.purged,
+        )
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="consent.retention_scheduled", **_RELIABLE)
@@ -151,4 +139,4 @@ def retention_scheduled() -> None:
             log.info("retention run %s still running: its next page queued again", run_id)
             await transactions.write(lambda s: retention_runs.queue_page(s, run_id))
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))

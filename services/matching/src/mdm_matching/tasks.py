@@ -7,17 +7,13 @@ arguments are ids only, never personal data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from mdm_common.errors import Unavailable
 from mdm_common.events import make_celery
-from mdm_common.graph import GraphClient, graph_client_from
-from mdm_common.inbox import once
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.unit_of_work import relay_for
-from mdm_common.worker import RELIABLE_TASK, instrument_worker, message_id, run
+from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, run
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain import online, rematch, subjects, training
@@ -25,7 +21,6 @@ from mdm_matching.domain.rematch_merge import merge_phase
 from mdm_matching.domain.stores import Stores
 from mdm_matching.settings import MatchingSettings
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 # Celery discovers the app at import (`celery -A mdm_matching.tasks`), so the
@@ -40,23 +35,11 @@ instrument_worker(celery, service_name="matching-worker")
 class _Worker:
     """Clients of one worker process, created on first use (inside its event loop)."""
 
-    graph: GraphClient | None = None
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
 
-    async def connect(self) -> GraphClient:
-        if self.graph is None:
-            self.graph = graph_client_from(settings)
-            await self.graph.apply_schema(SCHEMA)
-        return self.graph
-
     async def transactions(self) -> GraphTransactions:
-        graph = await self.connect()
-        return GraphTransactions(graph, after_commit=relay_for(graph, celery).send_now)
-
-    async def once(self, work: Callable[[], Awaitable[T]]) -> T | None:
-        """Run a task's work unless this message was done before (a duplicate)."""
-        return await once(await self.connect(), message_id(), work)
+        return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
 
     def profile_client(self) -> ProfileClient:
         if self.profiles is None:
@@ -65,6 +48,7 @@ class _Worker:
         return self.profiles
 
 
+_graph = WorkerGraph(settings, celery, SCHEMA)
 _worker = _Worker()
 
 # Every task here is idempotent: redelivery (late acks) changes nothing.
@@ -94,7 +78,7 @@ def on_person_created(person_id: str) -> None:
             len(outcome.review_tasks), outcome.decision_ms,
         )  # fmt: skip
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="matching.on_person_merged", **_RELIABLE)
@@ -107,7 +91,7 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
             transactions=await _worker.transactions(), now=datetime.now(UTC),
         )  # fmt: skip
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="matching.on_person_unmerged", **_RELIABLE)
@@ -120,7 +104,7 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
             transactions=await _worker.transactions(), now=datetime.now(UTC),
         )  # fmt: skip
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="matching.train_model", **_RELIABLE)
@@ -145,7 +129,7 @@ def train_model(job_id: str) -> None:
             log.info("training job %s: %s, %d subjects, %d pairs", job_id, job.status,
                      job.subjects, job.candidate_pairs)  # fmt: skip
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 async def _guarded(
@@ -193,7 +177,7 @@ def rematch_sync(job_id: str) -> None:
         if not work.sync:
             await _hand_on(work)
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="matching.rematch_partition", **_RELIABLE)
@@ -210,7 +194,7 @@ def rematch_partition(job_id: str, partition: str) -> None:
         if job is not None and job.active and job.phase != rematch.RematchPhase.SYNCING:
             await _hand_on(rematch.NextWork(job, merge=True))
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 @celery.task(name="matching.rematch_merge", **_RELIABLE)
@@ -227,7 +211,7 @@ def rematch_merge(job_id: str) -> None:
         if job is not None and job.active and job.phase == rematch.RematchPhase.MERGING:
             await _hand_on(rematch.NextWork(job, merge=True))
 
-    run(_worker.once(handle))
+    run(_graph.once(handle))
 
 
 def _now() -> datetime:
