@@ -6,6 +6,7 @@ purposes and the records of processing; a hostile name stays text throughout."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
@@ -17,6 +18,7 @@ from playwright.sync_api import Page, expect
 
 from mdm_infra import demo
 from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform
 
 SUBMIT = """mutation($input: DataSubjectRequestInput!) {
   submitDataSubjectRequest(input: $input) { id } }"""
@@ -99,6 +101,45 @@ def test_an_officer_reads_a_consent_history_with_the_notice_text_and_prints_it(
     expect(page.locator("header.top")).to_be_hidden()
     page.emulate_media(media="screen")
     shoot(page, "consent-document")
+
+
+IMPORT = """mutation($input: ConsentImportInput!) {
+  importConsentEvents(input: $input) { proof { importId } } }"""
+EVIDENCE_SHA256 = hashlib.sha256(b"scanned paper forms, old CRM export 2003").hexdigest()
+
+
+def test_an_imported_consent_shows_where_it_came_from(
+    sign_in: Callable[..., Page],
+    app_gateway: GatewayClient,
+    platform: Platform,
+    token_for: Callable[..., str],
+    console_url: str,
+    shoot: Callable[[Page, str], Path],
+) -> None:
+    person_id = _person(app_gateway, _letters("Altbestand"))
+    officer = GatewayClient(platform.config.gateway_url, token_for("compliance"))
+    try:
+        past = demo.newsletter_consent(person_id, occurredAt="2003-05-04T10:00:00+00:00")
+        officer.execute(
+            IMPORT,
+            {
+                "input": {
+                    "source": "old-crm",
+                    "reference": "export-2003-11",
+                    "documentSha256": EVIDENCE_SHA256,
+                    "events": [past],
+                }
+            },
+        )
+    finally:
+        officer.close()
+    page = sign_in("compliance", name="Carla")
+    page.goto(f"{console_url}/compliance/persons/{person_id}")
+    imported = page.locator("article.consent-event")
+    expect(imported).to_have_count(1)
+    expect(imported).to_contain_text("from old-crm, reference export-2003-11, by test-user")
+    expect(imported).to_contain_text(EVIDENCE_SHA256)
+    shoot(page, "consent-imported")
 
 
 def test_the_contact_check_answers_with_its_reason_and_deciding_event(
