@@ -114,7 +114,6 @@ def test_an_imported_consent_shows_where_it_came_from(
     platform: Platform,
     token_for: Callable[..., str],
     console_url: str,
-    shoot: Callable[[Page, str], Path],
 ) -> None:
     person_id = _person(app_gateway, _letters("Altbestand"))
     officer = GatewayClient(platform.config.gateway_url, token_for("compliance"))
@@ -139,7 +138,6 @@ def test_an_imported_consent_shows_where_it_came_from(
     expect(imported).to_have_count(1)
     expect(imported).to_contain_text("from old-crm, reference export-2003-11, by test-user")
     expect(imported).to_contain_text(EVIDENCE_SHA256)
-    shoot(page, "consent-imported")
 
 
 def test_the_contact_check_answers_with_its_reason_and_deciding_event(
