@@ -3,7 +3,7 @@
 Labels come from constants; every value is a parameter. Review tasks and decisions
 are read and written by ``review_store.py``.
 
-    (:MatchSubject {personId, features..., fingerprint, sources})
+    (:MatchSubject {personId, features..., identifiers, fingerprint, sources})
         -[:BLOCKED_BY]->(:BlockKey {key, size})
     (:ReviewTask {id, pairKey, leftId, rightId, probability, ...})
     (:MatchDecision {id, pairKey, verdict, actor, at, ...})      append-only audit
@@ -88,14 +88,21 @@ _FEATURES = {  # MatchRecord attribute -> property
 }  # fmt: skip
 
 
+# The identifiers ("SCHEME:ISSUER:VALUE" strings) are a list property; none is no
+# property at all (``SET s += {identifiers: null}`` removes it), as Neo4j and
+# ArcadeDB disagree on the type of an empty list.
+IDENTIFIERS = "identifiers"
+
+
 def _features_props(record: MatchRecord) -> dict[str, Any]:
-    return {prop: getattr(record, attr) for attr, prop in _FEATURES.items()}
+    props = {prop: getattr(record, attr) for attr, prop in _FEATURES.items()}
+    return props | {IDENTIFIERS: list(record.identifiers) or None}
 
 
 # The order in which ``sharing_keys`` returns a candidate's features: a list per
 # candidate decodes in a third of the time of a map with the same values (the Bolt
 # driver decodes every map key), which is most of an online decision at 100k.
-_CANDIDATE_PROPS = ("personId", *_FEATURES.values())
+_CANDIDATE_PROPS = ("personId", *_FEATURES.values(), IDENTIFIERS)
 _CANDIDATE_LIST = "[" + ", ".join(f"s.{prop}" for prop in _CANDIDATE_PROPS) + "]"
 
 
@@ -103,7 +110,8 @@ def record_from(props: dict[str, Any]) -> MatchRecord:
     values: dict[str, Any] = {attr: props.get(prop) for attr, prop in _FEATURES.items()}
     for attr in ("given", "family", "given_code", "family_code"):
         values[attr] = values[attr] or ""
-    return MatchRecord(id=props["personId"], **values)
+    identifiers = tuple(sorted(set(props.get(IDENTIFIERS) or ())))
+    return MatchRecord(id=props["personId"], **values, identifiers=identifiers)
 
 
 _SUBJECT_FIELDS = (
