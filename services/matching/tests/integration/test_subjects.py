@@ -239,8 +239,8 @@ async def test_identifiers_are_stored_read_back_and_make_candidates(
     batch = make_record(f"j{tag}", given=_made_up("Ida"), family=_made_up("Storch"),
                         identifiers=[number])  # fmt: skip
     await graph.write(lambda tx: _save(tx, online))
-    await graph.write(lambda tx: GraphSubjectStore(tx).save_many(
-        [SubjectFeatures(batch, tuple(blocking.keys_of(batch)), fingerprint(batch))], at=NOW))  # fmt: skip
+    stored = SubjectFeatures(batch, tuple(blocking.keys_of(batch)), fingerprint(batch))
+    await graph.write(lambda tx: GraphSubjectStore(tx).save_many([stored], at=NOW))
 
     found = await graph.read(lambda tx: GraphSubjectStore(tx).features([online.id, batch.id]))
     assert found == {online.id: online, batch.id: batch}
