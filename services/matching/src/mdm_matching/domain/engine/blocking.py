@@ -23,10 +23,14 @@ DEFAULT_MAX_BLOCK = 200
 DEFAULT_MAX_CANDIDATES = 50
 
 
+def _no_key(_: MatchRecord) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class BlockingRule:
     name: str
-    key: Callable[[MatchRecord], str | None]
+    key: Callable[[MatchRecord], str | None] = _no_key
     # A rule whose record may have several keys (one per identifier) gives them here.
     keys: Callable[[MatchRecord], Iterable[str]] | None = None
 
@@ -65,7 +69,7 @@ RULES: tuple[BlockingRule, ...] = (
     BlockingRule("e-mail", lambda r: r.email),
     BlockingRule("phone", lambda r: r.phone),
     # Last: the stored block keys carry their rule's position.
-    BlockingRule("identifier", lambda _: None, keys=identifiers.blocking_keys),
+    BlockingRule("identifier", keys=identifiers.blocking_keys),
 )
 
 

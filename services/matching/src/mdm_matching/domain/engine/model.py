@@ -37,6 +37,7 @@ from mdm_matching.domain.engine.blocking import (
 )
 from mdm_matching.domain.engine.comparisons import COMPARISONS, Vector, compare
 from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.given_names import lexicon
 from mdm_matching.domain.engine.guards import conflicts_of
 
 EPSILON = 1e-5
@@ -222,6 +223,9 @@ class Scorer:
         # "Paul" and "Paula" both among them are two names, not a slip.
         given_names = parameters.tf.get("given")
         self._is_name = given_names.__contains__ if given_names else None
+        # The given-name lexicon of the guards is read once per process (about a
+        # second): with the model, not in the middle of the first pair.
+        lexicon()
 
     def score(self, a: MatchRecord, b: MatchRecord) -> Score:
         vector = compare(a, b)
