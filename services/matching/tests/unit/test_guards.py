@@ -14,11 +14,12 @@ from mdm_matching.domain.engine.guards import (
     GIVEN_NAMES_DIFFER,
     PAIRED_FORMS,
     SUFFIXES_DIFFER,
-    UNIQUE_IDENTIFIERS_DIFFER,
+    TAX_IDS_DIFFER,
     alike_only_by_code,
     conflicts_of,
     paired_given_names,
 )
+from mdm_matching.domain.engine.identifiers import DIFFERENT
 from mdm_matching.domain.engine.model import Scorer, default_parameters
 
 HOME = {"street": "Hauptstraße", "house_number": "3", "postal_code": "10115", "city": "Berlin"}
@@ -187,7 +188,14 @@ class TestUniqueIdentifiers:
     def test_two_different_tax_ids_are_two_persons(self) -> None:
         a = _person("Anna", identifiers=[TAX_ID])
         b = _person("Anna", identifiers=[OTHER_TAX_ID])
-        assert _conflicts(a, b) == (UNIQUE_IDENTIFIERS_DIFFER,)
+        assert _conflicts(a, b) == (TAX_IDS_DIFFER,)
+
+    def test_other_social_security_numbers_are_evidence_not_a_guard(self) -> None:
+        # A source holds the wrong person's number, too (FEBRL: 6 % of the duplicates).
+        a = _person("Anna", identifiers=[("SOCIAL_SECURITY", "AU", "1234567")])
+        b = _person("Anna", identifiers=[("SOCIAL_SECURITY", "AU", "7654321")])
+        assert _conflicts(a, b) == ()
+        assert compare(a, b)[-1] == DIFFERENT
 
     @pytest.mark.parametrize(
         "other",

@@ -20,9 +20,9 @@ from mdm_matching.domain.engine.identifiers import (
     DIFFERENT,
     ONE_TYPO,
     SAME,
+    guarded_identifiers_differ,
     identifier_level,
     same_unique_identifier,
-    unique_identifiers_differ,
 )
 from mdm_matching.domain.engine.model import (
     Parameters,
@@ -34,6 +34,7 @@ from mdm_matching.domain.engine.model import (
 
 AT = COMPARISONS.index(IDENTIFIERS)
 SSN = ("SOCIAL_SECURITY", "AU", "1234567")
+TAX_ID = ("TAX_ID_DE", None, "65929970489")
 
 
 def _with(*identifiers: tuple[str, str | None, str], given: str = "Anna") -> MatchRecord:
@@ -83,18 +84,23 @@ class TestLevels:
         a = _with(number, SSN)
         b = _with(number, ("SOCIAL_SECURITY", "AU", "7654321"))
         assert identifier_level(a, b) == SAME
-        assert unique_identifiers_differ(a, b)  # ... and the tax guard still sees the other
         assert not same_unique_identifier(a, b)
+        tax_ids = _with(number, TAX_ID), _with(number, ("TAX_ID_DE", None, "26954371827"))
+        assert identifier_level(*tax_ids) == SAME
+        assert guarded_identifiers_differ(*tax_ids)  # ... and the guard still sees the other
 
     def test_a_side_without_identifiers_is_unknown(self) -> None:
         assert identifier_level(_with(SSN), _with()) is None
 
-    def test_only_unique_schemes_make_proof_or_guard(self) -> None:
+    def test_only_unique_schemes_make_proof_and_only_the_tax_id_a_guard(self) -> None:
         number = ("CUSTOMER_NUMBER", "crm", "C100234")
         assert same_unique_identifier(_with(SSN), _with(SSN))
         assert not same_unique_identifier(_with(number), _with(number))
-        assert not unique_identifiers_differ(_with(("PASSPORT", "DE", "C01X00T47")),
-                                             _with(("PASSPORT", "DE", "C4J5X8Z21")))  # fmt: skip
+        assert guarded_identifiers_differ(_with(TAX_ID), _with(("TAX_ID_DE", None, "26954371827")))
+        for scheme, value in (("PASSPORT", "C4J5X8Z21"), ("SOCIAL_SECURITY", "7654321"),
+                              ("NATIONAL_ID", "T22000129")):  # fmt: skip
+            differing = _with((scheme, "AU", "1234567")), _with((scheme, "AU", value))
+            assert not guarded_identifiers_differ(*differing)
 
 
 values = st.text(alphabet="0123456789AB", min_size=1, max_size=9)
@@ -105,7 +111,7 @@ def test_the_level_is_symmetric(xs: list[str], ys: list[str]) -> None:
     a = _with(*[("SOCIAL_SECURITY", "AU", x) for x in xs])
     b = _with(*[("SOCIAL_SECURITY", "AU", y) for y in ys])
     assert identifier_level(a, b) == identifier_level(b, a)
-    assert unique_identifiers_differ(a, b) == unique_identifiers_differ(b, a)
+    assert guarded_identifiers_differ(a, b) == guarded_identifiers_differ(b, a)
 
 
 class TestFingerprint:
@@ -160,16 +166,16 @@ class TestModel:
         assert score.probability > 0.99
 
     def test_the_explanation_names_the_comparison_without_values(self) -> None:
-        a = make_record("a", given="Anna", identifiers=[SSN])
-        b = make_record("b", given="Anna", identifiers=[("SOCIAL_SECURITY", "AU", "7654321")])
+        a = make_record("a", given="Anna", identifiers=[TAX_ID])
+        b = make_record("b", given="Anna", identifiers=[("TAX_ID_DE", None, "26954371827")])
         score = Scorer(default_parameters()).score(a, b)
         contribution = next(c for c in score.contributions if c.comparison == "identifiers")
         assert contribution.level == "different identifiers of one scheme"
         assert contribution.weight < 0
-        assert score.conflicts == ("tax, social security or national ids differ",)
+        assert score.conflicts == ("tax ids differ",)
         shown = repr(score.contributions) + repr(score.conflicts)
-        assert "1234567" not in shown
-        assert "7654321" not in shown
+        assert "65929970489" not in shown
+        assert "26954371827" not in shown
 
     def test_parameters_round_trip(self) -> None:
         parameters = default_parameters()

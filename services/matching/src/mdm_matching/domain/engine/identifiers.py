@@ -4,16 +4,21 @@ A record holds ``"SCHEME:ISSUER:VALUE"`` keys (``features.identifier_key``). Two
 values are compared only within one scheme and issuer: a customer number of the
 shop says nothing about one of the CRM.
 
-Schemes differ in what a disagreement means:
+Schemes differ in what an agreement and a disagreement mean:
 
 - **one per person** (``UNIQUE_PER_PERSON``: German tax id, social security number,
-  national id): a person has exactly one, for life. Two different valid values
-  are two persons, which makes an identity guard ("tax ids differ"). The same
-  value is near proof of one person: it lifts a single identity guard (a nickname
-  or a typo in the given name, a mistyped birth date); see ``guards.py``.
+  national id): a person has exactly one, for life. The same value is near proof of
+  one person: it lifts a single identity guard (a nickname or a typo in the given
+  name, a mistyped birth date); see ``guards.py``. Different values are evidence
+  against, learnt like any level.
+- **checked by a check digit** (``GUARDED``: the German tax id): two different
+  values that both passed the check are not a typo of one another, so they make
+  an identity guard ("tax ids differ"). Not so for social security and national
+  ids in general: a source holds the wrong person's number as well as a mistyped
+  one (FEBRL: 6 % of the duplicate pairs carry wholly different numbers), and a
+  guard vetoes with certainty.
 - **one per person at a time** (VAT id of a sole trader): a disagreement is
-  evidence against, not a guard (a trader may have closed one business and opened
-  another).
+  evidence against (a trader may have closed one business and opened another).
 - **per document or account** (passport, customer number, loyalty card): a person
   renews a passport and holds two accounts in one system (the very duplicate this
   engine looks for), so a disagreement says nothing; an agreement is strong evidence.
@@ -37,6 +42,8 @@ CUSTOMER_NUMBER = "CUSTOMER_NUMBER"
 LOYALTY_CARD = "LOYALTY_CARD"
 
 UNIQUE_PER_PERSON = frozenset({TAX_ID_DE, SOCIAL_SECURITY, NATIONAL_ID})
+# Validated against a check digit upstream: two different values are two persons.
+GUARDED = frozenset({TAX_ID_DE})
 # Schemes whose disagreement is evidence against a duplicate (a level of the comparison).
 DISAGREEMENT_COUNTS = UNIQUE_PER_PERSON | {VAT_ID}
 
@@ -108,14 +115,13 @@ def same_unique_identifier(a: MatchRecord, b: MatchRecord) -> bool:
     )
 
 
-def unique_identifiers_differ(a: MatchRecord, b: MatchRecord) -> bool:
-    """Two different values of an identifier a person has only one of (not one typo
-    apart): two persons, whatever else agrees."""
+def guarded_identifiers_differ(a: MatchRecord, b: MatchRecord) -> bool:
+    """Two different values, not one typo apart, of an identifier a person has only
+    one of and whose check digit was verified: two persons, whatever else agrees."""
     if not a.identifiers or not b.identifiers:
         return False
     return any(
-        level == DIFFERENT and scheme_of(s) in UNIQUE_PER_PERSON
-        for s, level in _scheme_levels(a, b).items()
+        level == DIFFERENT and scheme_of(s) in GUARDED for s, level in _scheme_levels(a, b).items()
     )
 
 
