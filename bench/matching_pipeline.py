@@ -28,11 +28,13 @@ import redis
 from mdm_infra import tokens
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import Platform, PlatformConfig
-from mdm_profile.importer import FIELDS, batches
+from mdm_profile.importing.files import FIELDS
+from mdm_profile.importing.sending import batches
 from mdm_profile.settings import DEFAULT_SOURCES
 
 INGEST = """mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
-  ingestSourceRecords(source: $source, records: $records) { records { sourceId personId } }
+  ingestSourceRecords(source: $source, records: $records) {
+    records { sourceId personId } results { status refusal { code } } }
 }"""
 START_TRAINING = "mutation { startMatchTraining { id } }"
 TRAINING_JOB = """query Job($id: ID!) { matchTrainingJob(id: $id) {
@@ -131,29 +133,26 @@ def _ingest_rows(rows: list[matching_data.Record]) -> list[dict[str, Any]]:
 
 def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
            run: PipelineRun) -> None:  # fmt: skip
-    """Batches of 500; rows a batch refuses are set aside and the rest sent again
-    (as ``mdm_profile.importer.send_batch`` does, which does not return person ids)."""
+    """Batches of 500; the server answers per record (refused ones are counted)."""
     for batch in batches(_ingest_rows(rows), 500):
-        pending = batch
-        while pending:
-            body = client.post(INGEST, {"source": source, "records": pending}).json()
+        while True:
+            body = client.post(INGEST, {"source": source, "records": batch}).json()
             if not body.get("errors"):
-                for item in body["data"]["ingestSourceRecords"]["records"]:
+                result = body["data"]["ingestSourceRecords"]
+                for item in result["records"]:
                     run.person_of[matching_data.record_id(source, item)] = item["personId"]
+                run.refused.update(
+                    r["refusal"]["code"] for r in result["results"] if r["refusal"] is not None
+                )
                 break
-            rejected = body["errors"][0].get("extensions", {}).get("rejected")
-            if not rejected:
-                # A batch is all or nothing: send it again, as an application would, after
-                # a transient failure (seen: the graph's DeadlockDetected while merges run).
-                run.ingest_retries += 1
-                if run.ingest_retries > MAX_INGEST_RETRIES:
-                    raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
-                progress("batch failed, sending it again")
-                time.sleep(2)
-                continue
-            refused = {r["index"]: r["code"] for r in rejected}
-            run.refused.update(Counter(refused.values()))
-            pending = [row for i, row in enumerate(pending) if i not in refused]
+            # A batch's stored records are one transaction: send it again, as an
+            # application would, after a transient failure (seen: the graph's
+            # DeadlockDetected while merges run).
+            run.ingest_retries += 1
+            if run.ingest_retries > MAX_INGEST_RETRIES:
+                raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
+            progress("batch failed, sending it again")
+            time.sleep(2)
 
 
 def wait_until_settled(broker_url: str, *, quiet_s: float = 3.0, timeout_s: float = 7200) -> None:
