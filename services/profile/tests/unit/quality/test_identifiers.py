@@ -55,7 +55,9 @@ def test_a_failed_checksum_is_kept_raw_with_a_warning(raw: RawIdentifier) -> Non
     ("raw", "field"),
     [(RawIdentifier("SHOE_SIZE", "42"), "identifiers.scheme"),
      (RawIdentifier("NATIONAL_ID", "T22000129"), "identifiers.issuer"),
-     (RawIdentifier("PASSPORT", "C01X00T47", "Atlantis"), "identifiers.issuer")],
+     (RawIdentifier("PASSPORT", "C01X00T47", "Atlantis"), "identifiers.issuer"),
+     (RawIdentifier("CUSTOMER_NUMBER", "1" * 65), "identifiers.value"),
+     (RawIdentifier("LOYALTY_CARD", "123", "x" * 65), "identifiers.value")],
 )  # fmt: skip
 def test_contract_breaches_are_invalid_input(raw: RawIdentifier, field: str) -> None:
     with pytest.raises(InvalidInput) as raised:

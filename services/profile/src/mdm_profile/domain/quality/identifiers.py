@@ -125,6 +125,11 @@ def normalise_identifiers(
             raise InvalidInput(
                 f"Identifier scheme must be one of {known}.", field="identifiers.scheme"
             ) from None
+        if len(raw.value) > MAX_VALUE or len(raw.issuer or "") > MAX_VALUE:
+            raise InvalidInput(
+                f"An identifier's value and issuer are at most {MAX_VALUE} characters.",
+                field="identifiers.value",
+            )
         issuer = _issuer(raw, scheme, source=source)
         value = _compact(raw.value)
         if scheme is Scheme.VAT_ID:
@@ -136,7 +141,7 @@ def normalise_identifiers(
             check = _CHECKSUMS.get((scheme, issuer))
             checked = check(value) if check else value
         field = f"identifiers[{index}]"
-        if not checked or len(checked) < _MIN_LENGTH or len(raw.value) > MAX_VALUE:
+        if not checked or len(checked) < _MIN_LENGTH:
             report.issue(field, "INVALID", Severity.WARNING)
             kept_raw.append((field, raw.value))
             continue
