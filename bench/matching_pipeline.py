@@ -47,6 +47,11 @@ START_REMATCH = "mutation($n: Int!) { startRematch(partitions: $n) { id } }"
 REMATCH_JOB = """query Job($id: ID!) { rematchJob(id: $id) {
   status phase syncedPersons subjects scoredPairs proposals plannedMerges mergesDone
   mergesSkipped reviewTasks error } }"""
+OPEN_TASKS = """query Tasks($after: String) {
+  reviewTasks(statuses: [OPEN], first: 100, after: $after) {
+    edges { node { id leftId rightId } } pageInfo { hasNextPage endCursor } } }"""
+DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
+  decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { decision } }"""
 MAX_INGEST_RETRIES = 20  # over the whole run
 ALIASES = 15  # the gateway's and subgraphs' alias limit
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -64,10 +69,14 @@ class PipelineRun:
     worker_errors: int = 0
     ingest_retries: int = 0
     rematch: dict[str, Any] | None = None  # the batch job's final counts
+    # Before the simulated steward decided anything: record id -> person id.
+    automatic: dict[str, str] = field(default_factory=dict)
+    steward: dict[str, Any] = field(default_factory=dict)  # what the steward did
 
-    def clusters(self) -> list[frozenset[str]]:
+    def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
+        """The records' groups now, or (``automatic``) before any steward decision."""
         members: dict[str, set[str]] = defaultdict(set)
-        for rid, person in self.person_of.items():
+        for rid, person in (self.automatic if automatic else self.person_of).items():
             members[person].add(rid)
         return [frozenset(m) for m in members.values() if len(m) > 1]
 
@@ -251,20 +260,78 @@ def survivors(url: str, token: Callable[[], str], person_ids: list[str]) -> dict
     return found
 
 
+def _open_tasks(client: GatewayClient) -> list[dict[str, str]]:
+    tasks, after = [], None
+    while True:
+        page = client.execute(OPEN_TASKS, {"after": after})["reviewTasks"]
+        tasks.extend(edge["node"] for edge in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return tasks
+        after = page["pageInfo"]["endCursor"]
+
+
+def simulate_steward(
+    client: GatewayClient, run: PipelineRun, truth: dict[str, str], *, budget: int, broker_url: str
+) -> None:
+    """Decide up to ``budget`` review tasks as a steward who knows the truth would:
+    MERGE when both profiles are mostly records of one real person, NOT_A_MATCH
+    otherwise; in the queue's own order, again after merges open new tasks."""
+    members: dict[str, Counter[str]] = defaultdict(Counter)
+    for rid, person in run.person_of.items():
+        members[person][truth[rid]] += 1
+    first = _open_tasks(client)
+
+    def same_person(task: dict[str, str]) -> bool:
+        left, right = members[task["leftId"]], members[task["rightId"]]
+        return bool(left and right) and left.most_common(1)[0][0] == right.most_common(1)[0][0]
+
+    done = Counter[str]()
+    done["open_before"] = len(first)
+    done["true_pairs_before"] = sum(map(same_person, first))
+    seen: set[str] = set()
+    tasks = first
+    while tasks and done["decided"] < budget:
+        for task in tasks[: budget - done["decided"]]:
+            seen.add(task["id"])
+            decision = "MERGE" if same_person(task) else "NOT_A_MATCH"
+            body = client.post(DECIDE, {"id": task["id"], "decision": decision}).json()
+            if body.get("errors"):  # closed meanwhile (one side merged away by an earlier one)
+                done["stale"] += 1
+                continue
+            done["decided"] += 1
+            done[decision.lower()] += 1
+            if decision == "MERGE":
+                joined = members[task["leftId"]] + members[task["rightId"]]
+                members[task["leftId"]] = members[task["rightId"]] = joined
+        wait_until_settled(broker_url)
+        tasks = [t for t in _open_tasks(client) if t["id"] not in seen]
+    done["open_after"] = len(_open_tasks(client))
+    run.steward = dict(done)
+
+
 def _worker_errors(config: PlatformConfig) -> int:
     log = config.log_dir / "matching-worker.log"
     text = log.read_text(errors="replace") if log.exists() else ""
     return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
 
 
-def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
-                 train_after: float | None = None, batch: int = 0) -> PipelineRun:  # fmt: skip
+def run_pipeline(
+    data: matching_data.DataSet,
+    config: PlatformConfig,
+    *,
+    train_after: float | None = None,
+    batch: int = 0,
+    steward: int = 0,
+) -> PipelineRun:
     """Ingest all sources in order; with ``train_after`` (a share of the records),
     stop there, let matching settle, train the model on what is stored, go on.
 
     With ``batch`` (a number of partitions), a bulk load: the worker is stopped while
     everything is ingested, the events are dropped, and one batch re-matching job
-    does all matching and merging instead of online matching."""
+    does all matching and merging instead of online matching.
+
+    With ``steward`` (a number of decisions), a simulated steward then decides review
+    tasks from the truth labels; ``run.automatic`` keeps the result before it."""
     # Source systems are deployment configuration: the profile service reads them
     # from its environment, which the platform's processes inherit.
     os.environ["PROFILE_SOURCES"] = json.dumps(DEFAULT_SOURCES | dict.fromkeys(data.sources, 2))
@@ -302,6 +369,16 @@ def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
         resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
         run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
         run.review_tasks = open_review_tasks(client)
+        run.automatic = dict(run.person_of)
+        if steward:
+            truth = {
+                matching_data.record_id(source, row): str(row["truth"])
+                for source, rows in data.sources.items()
+                for row in rows
+            }
+            simulate_steward(client, run, truth, budget=steward, broker_url=config.broker.url)
+            resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
+            run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
         read = time.perf_counter()
         run.seconds |= {"ingest": ingested - started, "settle": settled - ingested,
