@@ -137,7 +137,8 @@ def progress(message: str) -> None:
 
 def _ingest_rows(rows: list[matching_data.Record]) -> list[dict[str, Any]]:
     """What a source sends: the importer's fields, never ``truth``."""
-    return [{k: v for k, v in row.items() if k in FIELDS and v is not None} for row in rows]
+    sent = {*FIELDS, "identifiers"}
+    return [{k: v for k, v in row.items() if k in sent and v is not None} for row in rows]
 
 
 def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -33,6 +34,7 @@ import matching_pipeline
 
 from mdm_infra.platform import PlatformConfig, Ports, Secrets
 from mdm_matching.domain.engine import blocking, clustering, features, model
+from mdm_profile.domain.quality.identifiers import RawIdentifier
 from mdm_profile.domain.records import RawRecord, RecordRejected, clean
 from mdm_profile.domain.sources import SourceSystem
 
@@ -87,7 +89,11 @@ def evaluate(truth: dict[str, str], predicted: list[frozenset[str]],
 
 
 def match_record(record_id: str, raw: dict[str, object]) -> features.MatchRecord | None:
-    fields = {k: v for k, v in raw.items() if k in RAW_FIELDS_CAMEL}
+    fields: dict[str, Any] = {k: v for k, v in raw.items() if k in RAW_FIELDS_CAMEL}
+    fields["identifiers"] = tuple(
+        RawIdentifier(i["scheme"], i["value"], i.get("issuer"))
+        for i in fields.get("identifiers") or ()
+    )
     try:
         cleaned = clean(RawRecord(**{RAW_FIELDS_CAMEL[k]: v for k, v in fields.items()}),
                         source=SourceSystem("bench", 1), received_at=datetime.now(UTC))  # fmt: skip
