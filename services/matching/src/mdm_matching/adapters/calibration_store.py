@@ -12,7 +12,7 @@ from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_matching.adapters.graph_store import DECISION, REVIEW_TASK
-from mdm_matching.domain.models import UNRESOLVED, Decision, PairEvidence, Verdict
+from mdm_matching.domain.models import UNRESOLVED, Decision, PairEvidence, TaskReason, Verdict
 from mdm_matching.domain.recalibration import ModelChange
 
 MODEL_CHANGE = "MatchModelChange"
@@ -66,25 +66,29 @@ class GraphCalibrationStore:
             for r in rows
         ]
 
-    async def unresolved_evidence(self) -> list[PairEvidence]:
+    async def unresolved_evidence(self) -> list[tuple[PairEvidence, TaskReason]]:
         rows = await self._tx.run(
             "calibration.unresolved",
             f"MATCH (t:{REVIEW_TASK}) WHERE t.status IN $statuses "
             "RETURN t.leftId AS leftId, t.rightId AS rightId, t.probability AS probability, "
-            "t.weight AS weight, t.conflicts AS conflicts, t.modelVersion AS modelVersion",
+            "t.weight AS weight, t.conflicts AS conflicts, t.modelVersion AS modelVersion, "
+            "t.reason AS reason",
             statuses=[s.value for s in UNRESOLVED],
         )
         return [
-            PairEvidence(
-                left_id=r["leftId"],
-                right_id=r["rightId"],
-                probability=float(r["probability"]),
-                weight=float(r["weight"]),
-                contributions=(),
-                conflicts=tuple(r.get("conflicts") or ()),
-                left_fingerprint="",
-                right_fingerprint="",
-                model_version=r.get("modelVersion"),
+            (
+                PairEvidence(
+                    left_id=r["leftId"],
+                    right_id=r["rightId"],
+                    probability=float(r["probability"]),
+                    weight=float(r["weight"]),
+                    contributions=(),
+                    conflicts=tuple(r.get("conflicts") or ()),
+                    left_fingerprint="",
+                    right_fingerprint="",
+                    model_version=r.get("modelVersion"),
+                ),
+                TaskReason(r["reason"]),
             )
             for r in rows
         ]

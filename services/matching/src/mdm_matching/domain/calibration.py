@@ -59,7 +59,10 @@ def wilson(successes: int, n: int, *, z: float = Z_95) -> Interval:
     z2 = z * z
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    # All or none: the bound on that side is exact (rounding would leave it just inside).
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(low, high)
 
 
 @dataclass(frozen=True)
@@ -254,43 +257,54 @@ def propose(
 ) -> Proposal:
     """Thresholds the labels support; unchanged where they say too little.
 
-    - **auto-merge lower**: to the lowest edge ``t`` below it whose labelled pairs
-      from ``t`` up to the threshold reach ``merge_precision`` at the interval's
-      lower bound (with at least ``min_labels`` labels);
+    - **auto-merge lower**: to the lowest band edge ``t`` below it whose labelled
+      pairs from ``t`` up to the threshold reach ``merge_precision`` at the
+      interval's lower bound (with at least ``min_labels`` labels), every band on
+      the way labelled and reaching it as an estimate;
     - **auto-merge higher**: when the automatic merges from the threshold up
       (an undone one counts as wrong, a standing one as right, which flatters)
       stay below ``merge_precision`` even at the interval's upper bound, to the
       lowest probability above which they no longer do;
-    - **review higher**: to the highest edge ``t`` (not above auto-merge) such
-      that the labelled pairs from the review threshold to ``t`` stay below
-      ``review_floor`` at the upper bound: stewards no longer see such pairs.
+    - **review higher**: to the highest band edge ``t`` (not above auto-merge)
+      such that the labelled pairs from the review threshold to ``t`` stay below
+      ``review_floor`` at the upper bound, every band on the way labelled:
+      stewards no longer see such pairs.
 
     Lowering the review threshold cannot be learnt: no pair below it is labelled.
     ``labels`` are the unguarded ones (a guard vetoes whatever the score).
     """
     reasons: list[str] = []
-    edges = [b.low for b in bands(review_at, auto_merge_at)[1:]]
+    between = [b for b in bands(review_at, auto_merge_at)[1:] if b.high <= auto_merge_at]
     auto = auto_merge_at
-    for edge in (e for e in edges if e < auto_merge_at):
-        found = _of(x for x in labels if edge <= x.probability < auto_merge_at)
-        if found.labels >= targets.min_labels and found.interval.low >= targets.merge_precision:
-            auto = edge
-            reasons.append(
-                f"autoMergeAt lowered to {edge}: {found.matches} of {found.labels} labelled pairs "
-                f"from {edge} to {auto_merge_at} were true pairs (lower bound "
-                f"{found.interval.low:.3f} >= {targets.merge_precision})."
-            )
+    # Downwards from the auto-merge threshold, band by band, while every band holds
+    # labels that reach the target on their own: no unlabelled gap is merged blindly.
+    for band in reversed(between):
+        alone = _of(x for x in labels if band.holds(x.probability))
+        if not alone.labels or (alone.estimate or 0.0) < targets.merge_precision:
             break
-    if auto == auto_merge_at:
+        found = _of(x for x in labels if band.low <= x.probability < auto_merge_at)
+        if found.labels >= targets.min_labels and found.interval.low >= targets.merge_precision:
+            auto = band.low
+    if auto != auto_merge_at:
+        found = _of(x for x in labels if auto <= x.probability < auto_merge_at)
+        reasons.append(
+            f"autoMergeAt lowered to {auto}: {found.matches} of {found.labels} labelled pairs "
+            f"from {auto} to {auto_merge_at} were true pairs (lower bound "
+            f"{found.interval.low:.3f} >= {targets.merge_precision})."
+        )
+    else:
         raised = _raised_auto_merge(auto_merges, auto_merge_at, targets)
         if raised is not None:
             auto, reason = raised
             reasons.append(reason)
     review = review_at
-    for edge in (e for e in edges if review_at < e <= auto):
-        found = _of(x for x in labels if review_at <= x.probability < edge)
+    # Upwards from the review threshold, likewise through labelled bands only.
+    for band in between:
+        if band.high > auto or not any(band.holds(x.probability) for x in labels):
+            break
+        found = _of(x for x in labels if review_at <= x.probability < band.high)
         if found.labels >= targets.min_labels and found.interval.high < targets.review_floor:
-            review = edge
+            review = band.high
     if review != review_at:
         found = _of(x for x in labels if review_at <= x.probability < review)
         reasons.append(
@@ -316,12 +330,11 @@ def _raised_auto_merge(
 
     if not off(above):
         return None
-    for start, merge in enumerate(above):
-        rest = above[start:]
-        if merge.probability > auto_merge_at and not off(rest):
+    for cut in sorted({a.probability for a in above if a.probability > auto_merge_at}):
+        if not off([a for a in above if a.probability >= cut]):
             undone = sum(1 for a in above if a.undone)
-            return merge.probability, (
-                f"autoMergeAt raised to {merge.probability}: stewards undid {undone} of "
+            return cut, (
+                f"autoMergeAt raised to {cut}: stewards undid {undone} of "
                 f"{len(above)} automatic merges at or above {auto_merge_at}."
             )
     return 1.0, (

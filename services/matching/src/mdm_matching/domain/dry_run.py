@@ -7,7 +7,8 @@ compared with what the new thresholds would make of it:
 
 - a task at or above the new auto-merge threshold, without guard, would be merged
   (the persons it joins are counted as clusters, since one person may merge with
-  several); one below the new review threshold would be closed;
+  several), unless it is AMBIGUOUS (a steward picks among several likely profiles);
+  one below the new review threshold would be closed;
 - an automatic merge below the new auto-merge threshold would not have been made:
   its cluster would split, and a task would take its place where the pair still
   reaches the review threshold.
@@ -39,6 +40,9 @@ class ScoredPair:
     probability: float
     guards: int  # identity guards that fired
     now: Outcome  # TASK for an unresolved task, MERGED for a standing automatic merge
+    # A task opened because several profiles scored above the merge threshold for one
+    # person: a steward picks, whatever the thresholds.
+    ambiguous: bool = False
 
 
 def outcome(probability: float, guards: int, *, review_at: float, auto_merge_at: float) -> Outcome:
@@ -74,6 +78,8 @@ def dry_run(pairs: Sequence[ScoredPair], *, review_at: float, auto_merge_at: flo
         then = outcome(
             pair.probability, pair.guards, review_at=review_at, auto_merge_at=auto_merge_at
         )
+        if pair.ambiguous and then == Outcome.MERGED:
+            then = Outcome.TASK
         if pair.now == Outcome.TASK and then != Outcome.TASK:
             disappear += 1
             if then == Outcome.MERGED:

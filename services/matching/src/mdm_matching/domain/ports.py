@@ -283,8 +283,9 @@ class CalibrationStore(Protocol):
         """Every MERGE, NOT_A_MATCH, UNMERGE and AUTO_MERGE decision (no notes)."""
         ...
 
-    async def unresolved_evidence(self) -> list[PairEvidence]:
-        """The evidence of every OPEN or DEFERRED review task (without explanation)."""
+    async def unresolved_evidence(self) -> list[tuple[PairEvidence, TaskReason]]:
+        """The evidence (without explanation) and reason of every OPEN or DEFERRED
+        review task."""
         ...
 
     async def record_change(self, change: ModelChange) -> None: ...

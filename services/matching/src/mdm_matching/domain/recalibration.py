@@ -19,7 +19,7 @@ from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput
 from mdm_matching.domain import calibration, dry_run
 from mdm_matching.domain.engine.model import Parameters, default_parameters
-from mdm_matching.domain.models import ReviewTask, TaskFilter, TaskOrder
+from mdm_matching.domain.models import ReviewTask, TaskFilter, TaskOrder, TaskReason
 from mdm_matching.domain.online import Policy
 from mdm_matching.domain.ports import TaskPage
 from mdm_matching.domain.stores import Stores, Transactions
@@ -79,9 +79,14 @@ async def dry_run_of(
     ]
     tasks = [
         dry_run.ScoredPair(
-            t.left_id, t.right_id, t.probability, len(t.conflicts), dry_run.Outcome.TASK
+            t.left_id,
+            t.right_id,
+            t.probability,
+            len(t.conflicts),
+            dry_run.Outcome.TASK,
+            ambiguous=reason == TaskReason.AMBIGUOUS,
         )
-        for t in await stores.calibration.unresolved_evidence()
+        for t, reason in await stores.calibration.unresolved_evidence()
     ]
     return dry_run.dry_run([*tasks, *merged], review_at=review, auto_merge_at=auto)
 
