@@ -131,10 +131,11 @@ def test_steward_decisions_change_calibration_dry_run_and_thresholds(
     with pytest.raises(GraphQLError) as forbidden:
         client_for("steward").execute(RECALIBRATE, raised | {"version": None})
     assert forbidden.value.codes == ["FORBIDDEN"]
+    admin = client_for("admin")
     with pytest.raises(GraphQLError) as stale:
-        gateway.execute(RECALIBRATE, raised | {"version": "not-the-current-one"})
+        admin.execute(RECALIBRATE, raised | {"version": "not-the-current-one"})
     assert stale.value.codes == ["CONFLICT"]
-    change = gateway.execute(RECALIBRATE, raised | {"version": after["modelVersion"]})[
+    change = admin.execute(RECALIBRATE, raised | {"version": after["modelVersion"]})[
         "recalibrateMatchModel"
     ]
     assert change["previousVersion"] == after["modelVersion"] == "default"
