@@ -61,15 +61,22 @@ def compared(gateway: GatewayClient, person_id: str) -> bool:
 def uncertain_pairs(gateway: GatewayClient, n: int) -> list[tuple[str, str]]:
     """Same name and postal code, nothing else known: between the thresholds."""
     people = [(family_name(), place()) for _ in range(n)]
-    firsts = ingest(gateway, "crm", [
-        {"sourceId": f"c-{f}", "givenName": "Jürgen", "familyName": f, "street": "Gartenweg 2",
-         **here} for f, here in people
-    ])  # fmt: skip
+
+    def records(prefix: str, street: str) -> list[dict[str, str]]:
+        return [
+            {
+                "sourceId": f"{prefix}-{family}",
+                "givenName": "Jürgen",
+                "familyName": family,
+                "street": street,
+                **here,
+            }
+            for family, here in people
+        ]
+
+    firsts = ingest(gateway, "crm", records("c", "Gartenweg 2"))
     assert eventually(lambda: all(compared(gateway, p) for p in firsts))
-    seconds = ingest(gateway, "shop", [
-        {"sourceId": f"s-{f}", "givenName": "Jürgen", "familyName": f,
-         "street": "Lindenstraße 9", **here} for f, here in people
-    ])  # fmt: skip
+    seconds = ingest(gateway, "shop", records("s", "Lindenstraße 9"))
     assert eventually(lambda: all(compared(gateway, p) for p in seconds))
     return list(zip(firsts, seconds, strict=True))
 
