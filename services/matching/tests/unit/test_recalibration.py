@@ -3,6 +3,7 @@ model's thresholds, the dry run, an audited recalibration, the informative queue
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -135,6 +136,17 @@ class TestCalibrate:
         memory = Memory(model=model, decisions=[label(1, 0.65, Verdict.NOT_A_MATCH)])
         found = await recalibration.calibrate(stores(memory), POLICY, Targets())
         assert (found.review_at, found.auto_merge_at, found.labels) == (0.6, 0.98, 1)
+
+    async def test_labels_of_chosen_model_versions(self) -> None:
+        old, new = label(1, 0.65, Verdict.NOT_A_MATCH), label(2, 0.65, Verdict.MERGE)
+        new = dataclasses.replace(new, model_version="v2")
+        memory = Memory(decisions=[old, new])
+        found = await recalibration.calibrate(
+            stores(memory), POLICY, Targets(), model_versions=["v2"]
+        )
+        assert found.labels == 1
+        everything = await recalibration.calibrate(stores(memory), POLICY, Targets())
+        assert everything.labels == 2
 
 
 class TestDryRun:

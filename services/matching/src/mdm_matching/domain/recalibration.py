@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -48,11 +49,22 @@ async def _model(stores: Stores) -> Parameters:
 
 
 async def calibrate(
-    stores: Stores, policy: Policy, targets: calibration.Targets
+    stores: Stores,
+    policy: Policy,
+    targets: calibration.Targets,
+    *,
+    model_versions: Collection[str] | None = None,
 ) -> calibration.Calibration:
-    """Precision per band and guard under the current model's thresholds, and a proposal."""
+    """Precision per band and guard under the current model's thresholds, and a proposal.
+
+    ``model_versions``: only decisions on pairs those models scored (a retrained
+    model's probabilities are not the old one's; a recalibrated version scores as
+    the version it came from, so both belong in the list)."""
     current = policy.for_model(await _model(stores))
     decisions = await stores.calibration.labelling_decisions()
+    if model_versions is not None:
+        wanted = set(model_versions)
+        decisions = [d for d in decisions if d.model_version in wanted]
     return calibration.calibrate(
         calibration.labels_from(decisions),
         calibration.auto_merges_from(decisions),

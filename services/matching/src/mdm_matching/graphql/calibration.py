@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 
@@ -178,13 +179,23 @@ class CalibrationQuery:
         merge_precision: float = 0.95,
         review_floor: float = 0.1,
         min_labels: int = 20,
+        model_versions: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Only decisions on pairs these model versions scored (a "
+                "recalibrated version scores as the one it came from: list both); "
+                "null: all decisions."
+            ),
+        ] = None,
     ) -> MatchCalibration:
         ctx = info.context
         ctx.require(*STEWARD_ROLES)
         targets = _targets(merge_precision, review_floor, min_labels)
 
         async def read(stores: Stores) -> tuple[calibration.Calibration, str]:
-            found = await recalibration.calibrate(stores, ctx.policy, targets)
+            found = await recalibration.calibrate(
+                stores, ctx.policy, targets, model_versions=model_versions
+            )
             return found, await stores.subjects.model_version() or "default"
 
         found, version = await ctx.transactions.read(read)
