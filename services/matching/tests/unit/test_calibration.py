@@ -246,7 +246,8 @@ class TestTeachingOrder:
             targets=Targets(),
         )
         order = teaching_order(found)
-        assert all(b.low >= 0.5 for b in order)
+        assert sorted(order, key=lambda b: b.low) == [b.band for b in found.bands]  # all
+        assert order.index(Band(0.0, 0.5)) > order.index(Band(0.5, 0.6))
         # Unlabelled bands first (widest interval, higher first), then the half-known
         # one, the well-known one last.
         assert order[0] == Band(0.999, 1.0)

@@ -344,9 +344,12 @@ def _raised_auto_merge(
 
 
 def teaching_order(calibration: Calibration) -> list[Band]:
-    """Bands from the review threshold up, those whose precision the labels know least
-    first (widest interval: few labels, or a precision near one half), then higher
-    bands first: an answer there teaches most, as in uncertainty sampling."""
-    wanted = [b for b in calibration.bands if b.band.low >= calibration.review_at]
-    ranked = sorted(wanted, key=lambda b: (-round(b.precision.interval.width, 9), -b.band.low))
+    """All bands, those whose precision the labels know least first (widest interval:
+    few labels, or a precision near one half), higher bands first on ties: an answer
+    there teaches most, as in uncertainty sampling. (Tasks below the review threshold
+    exist only where it was raised after they were opened; they come last of the
+    unlabelled.)"""
+    ranked = sorted(
+        calibration.bands, key=lambda b: (-round(b.precision.interval.width, 9), -b.band.low)
+    )
     return [b.band for b in ranked]
