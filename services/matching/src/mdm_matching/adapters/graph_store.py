@@ -8,6 +8,7 @@ are read and written by ``review_store.py``.
     (:ReviewTask {id, pairKey, leftId, rightId, probability, ...})
     (:MatchDecision {id, pairKey, verdict, actor, at, ...})      append-only audit
     (:MatchModel {name: "current", parameters})                  the trained model
+    (:MatchModelVersion {version, parameters, savedAt})          every model saved, kept
     (:ErasedSubject {personId, erasedAt, requestId})             erased: never registered again
 
 A subject whose processing is restricted (GDPR Art. 18) carries ``restrictedAt``:
@@ -40,6 +41,7 @@ BLOCKED_BY = "BLOCKED_BY"
 REVIEW_TASK = "ReviewTask"
 DECISION = "MatchDecision"
 MODEL = "MatchModel"
+MODEL_VERSION = "MatchModelVersion"
 JOB = "MatchJob"
 ERASED = "ErasedSubject"
 CURRENT_MODEL = "current"
@@ -51,6 +53,8 @@ SCHEMA = (
     f"CREATE CONSTRAINT review_task_id IF NOT EXISTS FOR (t:{REVIEW_TASK}) REQUIRE t.id IS UNIQUE",
     f"CREATE CONSTRAINT match_decision_id IF NOT EXISTS FOR (d:{DECISION}) REQUIRE d.id IS UNIQUE",
     f"CREATE CONSTRAINT match_model_name IF NOT EXISTS FOR (m:{MODEL}) REQUIRE m.name IS UNIQUE",
+    f"CREATE CONSTRAINT match_model_version IF NOT EXISTS "
+    f"FOR (m:{MODEL_VERSION}) REQUIRE m.version IS UNIQUE",
     f"CREATE CONSTRAINT match_job_id IF NOT EXISTS FOR (j:{JOB}) REQUIRE j.id IS UNIQUE",
     f"CREATE CONSTRAINT erased_subject_person IF NOT EXISTS "
     f"FOR (e:{ERASED}) REQUIRE e.personId IS UNIQUE",
@@ -340,6 +344,24 @@ class GraphSubjectStore:
             version=parameters.version,
             at=at,
         )
+        # Kept under its version: a batch job goes on with the model it chose, and a
+        # recalibration can be traced back to the model it started from.
+        await self._tx.run(
+            "model.save_version",
+            f"MERGE (m:{MODEL_VERSION} {{version: $version}}) "
+            "ON CREATE SET m.parameters = $parameters, m.savedAt = $at",
+            parameters=json.dumps(parameters.to_json()),
+            version=parameters.version,
+            at=at,
+        )
+
+    async def load_model_version(self, version: str) -> Parameters | None:
+        rows = await self._tx.run(
+            "model.load_version",
+            f"MATCH (m:{MODEL_VERSION} {{version: $version}}) RETURN m.parameters AS parameters",
+            version=version,
+        )
+        return Parameters.from_json(json.loads(rows[0]["parameters"])) if rows else None
 
     async def active_features(
         self, *, after: str, limit: int, merged_away: bool = False

@@ -73,12 +73,20 @@ class Parameters:
     trained_on_pairs: int = 0
     iterations: int = 0
     version: str = "default"  # set when stored: when it was trained
+    # Thresholds an admin calibrated on stewards' decisions for this model (None: the
+    # deployment's settings apply); see domain/calibration.py.
+    review_at: float | None = None
+    auto_merge_at: float | None = None
+    trained_on_subjects: int = 0  # profiles the model was trained on
+    trained_at: str | None = None  # ISO time of the training (recalibration keeps it)
 
     def to_json(self) -> dict[str, object]:
         return {"prior": self.prior, "comparisons": [c.name for c in COMPARISONS], "m": self.m,
                 "u": self.u, "tf": self.tf, "rareTf": self.rare_tf,
                 "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations,
-                "version": self.version}  # fmt: skip
+                "version": self.version, "reviewAt": self.review_at,
+                "autoMergeAt": self.auto_merge_at, "trainedOnSubjects": self.trained_on_subjects,
+                "trainedAt": self.trained_at}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Parameters:
@@ -92,6 +100,10 @@ class Parameters:
             trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
             iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
             version=str(data.get("version", "default")),
+            review_at=_optional_float(data.get("reviewAt")),
+            auto_merge_at=_optional_float(data.get("autoMergeAt")),
+            trained_on_subjects=int(data.get("trainedOnSubjects", 0)),  # type: ignore[call-overload]
+            trained_at=str(data["trainedAt"]) if data.get("trainedAt") else None,
         )
 
 
@@ -122,6 +134,10 @@ def _rows_by_comparison(data: Mapping[str, object]) -> tuple[list[list[float]], 
             m.append(defaults.m[position])
             u.append(defaults.u[position])
     return m, u
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def default_parameters() -> Parameters:
