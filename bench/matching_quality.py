@@ -101,7 +101,9 @@ def match_record(record_id: str, raw: dict[str, object]) -> features.MatchRecord
         return None
     return features.make_record(
         record_id, given=cleaned.given_name, family=cleaned.family_name,
-        birth=cleaned.birth_date, suffix=cleaned.suffix, email=cleaned.email,
+        birth=cleaned.birth_date or cleaned.birth_date_partial, suffix=cleaned.suffix,
+        email=cleaned.email,
+        identifiers=[(i.scheme, i.issuer, i.value) for i in cleaned.identifiers],
         phone=cleaned.phone.e164 if cleaned.phone else None,
         postal_code=cleaned.address.postal_code if cleaned.address else None,
         city=cleaned.address.city if cleaned.address else None,

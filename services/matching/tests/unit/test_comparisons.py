@@ -125,7 +125,22 @@ def test_suffixes_and_birth_keys() -> None:
     assert suffix_key("jun.") == suffix_key("Jr") == "jun"
     assert suffix_key("sen.") == "sen"
     assert birth_key(date(1975, 3, 4)) == birth_key("1975-03-04") == "19750304"
-    assert birth_key("1975") is None
+    assert birth_key("1975") == "1975????"  # a partial birth date of the profile
+    assert birth_key("1975-03") == "197503??"
+    assert birth_key("75") is None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [("1975", "1975-03-14", 2), ("1975-03", "1975-03-14", 2), ("1975", "1975-07", 2),
+     ("1975-03", "1975-04-14", 3), ("1975", "1981-03-14", 3), ("1975-03", "1976-04", 3),
+     ("1975", "1957-03-14", None), ("1975-03", "1976-03-01", None)],
+)  # fmt: skip
+def test_partial_birth_dates_compare_only_their_known_parts(
+    a: str, b: str, level: int | None
+) -> None:
+    assert birth_level(birth_key(a), birth_key(b)) == level
+    assert birth_level(birth_key(b), birth_key(a)) == level
 
 
 def test_fingerprint_changes_with_any_compared_value_only() -> None:

@@ -123,6 +123,8 @@ PLACEHOLDER_BIRTHS = frozenset({"00010101", "11111111", "18000101", "19000101", 
 def birth_level(x: str | None, y: str | None) -> int | None:
     if not x or not y or x in PLACEHOLDER_BIRTHS or y in PLACEHOLDER_BIRTHS:
         return None
+    if "?" in x or "?" in y:
+        return _partial_birth_level(x, y)
     if x == y:
         return 0
     if jellyfish.damerau_levenshtein_distance(x, y) <= 1 or (
@@ -131,6 +133,20 @@ def birth_level(x: str | None, y: str | None) -> int | None:
         return 1
     if x[:4] == y[:4] and (x[4:6] == y[4:6] or x[6:8] == y[6:8]):
         return 2
+    return 3
+
+
+def _partial_birth_level(x: str, y: str) -> int | None:
+    """A partial birth date ("1987????") agrees at most partly: the known parts of both
+    agree (level 2), or the years are one slip apart (no evidence either way), or they
+    contradict each other (a different year or month: the guard's "differ")."""
+    # Unknown parts trail the known ones, so ``known`` is year, then month, then day.
+    known = [(a, b) for a, b in zip(x, y, strict=True) if "?" not in (a, b)]
+    if all(a == b for a, b in known):
+        return 2
+    months_agree = all(a == b for a, b in known[4:6])
+    if x[:4] != y[:4] and jellyfish.damerau_levenshtein_distance(x[:4], y[:4]) <= 1:
+        return None if months_agree else 3
     return 3
 
 

@@ -56,12 +56,16 @@ class MatchRecord:
 
 
 def birth_key(value: date | str | None) -> str | None:
-    """A birth date as ``YYYYMMDD`` (digits compare well with edit distances)."""
+    """A birth date as ``YYYYMMDD`` (digits compare well with edit distances); a partial
+    one ("1987", "1987-05", as the profile keeps what is plausible) with ``?`` for the
+    unknown parts: ``"1987????"``, ``"198705??"``."""
     if value is None:
         return None
     if isinstance(value, date):
         return value.strftime("%Y%m%d")
     digits = "".join(_DIGITS.findall(value))
+    if len(digits) in {4, 6}:  # year, or year and month
+        return digits.ljust(8, "?")
     return digits if len(digits) == 8 else None
 
 
