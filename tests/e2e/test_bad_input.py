@@ -80,22 +80,30 @@ def refused(gateway: GatewayClient, query: str, variables: dict[str, Any]) -> di
 GOOD = {"familyName": "Gutmann", "givenName": "Greta", "email": "greta.gutmann@example.org"}
 
 
+INGEST_ATOMIC = """
+mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
+  ingestSourceRecords(source: $source, records: $records, atomic: true) { created }
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("bad", "field", "code"),
-    [({"email": "greta@@example"}, "email", "INVALID"),
-     ({"email": "nobody@"}, "email", "INVALID"),
-     ({"phone": "bitte anrufen"}, "phone", "UNPARSEABLE"),
-     ({"phone": "+49 12"}, "phone", "INVALID")],
+    [({"email": "greta@@example"}, "record", "NOT_IDENTIFIABLE"),
+     ({"phone": "bitte anrufen", "birthDate": "1980-01-01"}, "record", "NOT_IDENTIFIABLE"),
+     ({"familyName": "B" * 301}, "familyName", "INVALID"),
+     ({"familyName": "Boes", "identifiers": [{"scheme": "PASSPORT", "value": "C01X00T47"}]},
+      "identifiers.issuer", "INVALID")],
 )  # fmt: skip
-async def test_a_bad_record_refuses_its_batch_and_writes_nothing(
+async def test_an_atomic_batch_with_a_refused_record_writes_nothing(
     gateway: GatewayClient, profile_graph: GraphClient, bad: dict[str, str], field: str,
     code: str,
 ) -> None:  # fmt: skip
     good_id, bad_id = sid(), sid()
-    records = [{"sourceId": good_id, **GOOD}, {"sourceId": bad_id, "familyName": "Boes", **bad}]
+    records = [{"sourceId": good_id, **GOOD}, {"sourceId": bad_id, **bad}]
     before = await settled_graph(profile_graph)
 
-    extensions = refused(gateway, INGEST, {"source": "crm", "records": records})
+    extensions = refused(gateway, INGEST_ATOMIC, {"source": "crm", "records": records})
 
     assert extensions["rejected"] == [
         {"index": 1, "sourceId": bad_id, "field": field, "code": code}]  # fmt: skip

@@ -95,12 +95,15 @@ def clean_batch(
     sources: SourceRegistry,
     now: datetime,
     atomic: bool = False,
+    strict: bool = False,
 ) -> CleanBatch:
     """Clean a batch (pure work): done before the transaction opens, so that a large
     batch does not spend the graph's deadline on parsing.
 
     A record that breaks the contract or cannot identify anybody is refused alone;
-    with ``atomic`` one refusal refuses the whole batch (InvalidInput).
+    with ``atomic`` one refusal refuses the whole batch (InvalidInput). ``strict`` is for
+    a person created interactively: the caller can correct a value, so one that would be
+    kept raw refuses the call instead.
     """
     system = sources.get(source)
     if not raws:
@@ -116,9 +119,14 @@ def clean_batch(
             continue
         seen.add(raw.source_id)
         try:
-            cleaned.append(clean(raw, source=system, received_at=now))
+            record = clean(raw, source=system, received_at=now)
         except InvalidInput as exc:
             refused.append(_refusal(index, raw, exc))
+            continue
+        if strict and record.kept_raw:
+            field = record.kept_raw[0][0]
+            raise InvalidInput(f"{field} is not valid; nothing was written.", field=field)
+        cleaned.append(record)
     if atomic and refused:
         raise InvalidInput(
             f"{len(refused)} of {len(raws)} records refused; nothing was written.",

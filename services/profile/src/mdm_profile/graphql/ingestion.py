@@ -154,12 +154,14 @@ class IngestResult:
 
 
 async def store(
-    info: Info, source: str, raws: list[RawRecord], *, atomic: bool
+    info: Info, source: str, raws: list[RawRecord], *, atomic: bool, strict: bool = False
 ) -> tuple[people.CleanBatch, people.Ingestion]:
     """Clean outside the transaction, store what may be stored in one unit of work."""
     ctx = info.context
     now = datetime.now(UTC)
-    batch = people.clean_batch(source, raws, sources=ctx.sources, now=now, atomic=atomic)
+    batch = people.clean_batch(
+        source, raws, sources=ctx.sources, now=now, atomic=atomic, strict=strict
+    )
     ingestion = people.Ingestion([], [])
     if batch.records:
         ingestion = await ctx.unit_of_work.write(

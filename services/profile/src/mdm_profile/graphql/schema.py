@@ -232,7 +232,7 @@ class Mutation(IngestionMutation, OrganisationMutation, PrivacyMutation):
             source_id=str(uuid.uuid4()), given_name=input.given_name,
             family_name=input.family_name, email=input.email,
         )  # fmt: skip
-        _, ingestion = await store(info, "api", [raw], atomic=True)
+        _, ingestion = await store(info, "api", [raw], atomic=True, strict=True)
         if ingestion.suppressed:
             raise Conflict(
                 "This person's data was erased and may not be stored again.",
