@@ -11,7 +11,7 @@ from mdm_common.errors import InvalidInput
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.quality.contact import normalise_email, normalise_phone
 from mdm_profile.domain.quality.folding import fold
-from mdm_profile.domain.quality.report import QualityReport
+from mdm_profile.domain.quality.report import QualityReport, Severity
 
 MAX_PAGE = 100
 
@@ -63,8 +63,10 @@ def criteria_from(
         else None,
         postal_code=" ".join(postal_code.upper().split()) or None if postal_code else None,
     )
-    if report.errors:
-        field = report.errors[0].field
+    # A value that cleaning would not use (a WARNING) is no value to search for.
+    unusable = [i for i in report.issues if i.severity is not Severity.INFO]
+    if unusable:
+        field = unusable[0].field
         raise InvalidInput(f"{field} is not a valid {field} to search for.", field=field)
     if criteria == SearchCriteria():
         raise InvalidInput("Give at least one of name, email, phone, postalCode.", field="name")

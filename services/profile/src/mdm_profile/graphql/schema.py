@@ -228,6 +228,8 @@ class Mutation(IngestionMutation, OrganisationMutation, PrivacyMutation):
     @strawberry.mutation(description="Create a person directly (recorded as source 'api').")
     async def create_person(self, info: Info, input: CreatePersonInput) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*WRITE_ROLES)
+        if not input.family_name.strip():
+            raise InvalidInput("familyName is required.", field="familyName")
         raw = RawRecord(
             source_id=str(uuid.uuid4()), given_name=input.given_name,
             family_name=input.family_name, email=input.email,
