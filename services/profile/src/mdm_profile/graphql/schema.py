@@ -21,6 +21,7 @@ from mdm_profile.domain import merge_preview, merging, people, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.households import HouseholdMutation
 from mdm_profile.graphql.organisations import (
     Company,
     Household,
@@ -197,7 +198,7 @@ async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Inge
 
 
 @strawberry.type
-class Mutation(OrganisationMutation, PrivacyMutation):
+class Mutation(OrganisationMutation, HouseholdMutation, PrivacyMutation):
     @strawberry.mutation(
         description=f"Ingest up to {MAX_BATCH} records of one source system (each text at most "
         f"{MAX_FIELD_LENGTH} characters): all of them, or none."
