@@ -81,6 +81,21 @@ class TestKnownHouseholds:
         assert households(found) == {"h1": {"a", "b"}}
         assert found.new_households == set()
 
+    def test_members_stored_as_planned_are_not_written_again(self) -> None:
+        same = frozenset({Evidence.SAME_FAMILY_NAME})
+        stored = tuple(
+            Membership(p, "h1", True, False, HERE, evidence=same, confidence=0.8) for p in "ab"
+        )
+        found = plan(Resident("a", "Roth"), Resident("b", "Roth"), memberships=stored)
+        assert found.placements == []
+        assert found.leave == set()
+        changed = plan(
+            Resident("a", "Roth", phones=(LANDLINE,)),
+            Resident("b", "Roth", phones=(LANDLINE,)),
+            memberships=stored,
+        )
+        assert households(changed) == {"h1": {"a", "b"}}
+
     def test_a_member_who_returns_finds_its_household_again(self) -> None:
         found = plan(
             Resident("a", "Roth"),

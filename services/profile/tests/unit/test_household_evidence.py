@@ -69,6 +69,10 @@ class TestSigns:
         d = person("d", "Nowak", emails=("y@gmail.com",))
         assert pair_evidence(c, d) == frozenset()
 
+    @given(st.sampled_from(["example.org", "shop.test", "a.invalid", "example.com"]))
+    def test_placeholder_domains_are_no_family_domain(self, domain: str) -> None:
+        assert family_domain(f"someone@{domain}") is None
+
     @given(st.sampled_from(["web.de", "gmx.de", "gmail.com", "t-online.de", "GMX.NET"]))
     def test_mass_providers_are_no_family_domain(self, domain: str) -> None:
         assert family_domain(f"someone@{domain}") is None
@@ -112,6 +116,14 @@ class TestAddresses:
     def test_a_couple_with_different_names_shares_a_landline(self) -> None:
         couple = [person("a", "Roth", phones=(LANDLINE,)), person("b", "Berg", phones=(LANDLINE,))]
         assert linked(couple) == {frozenset("ab")}
+
+    def test_a_domain_that_many_names_share_is_an_employers(self) -> None:
+        names = ["Roth", "Berg", "Kaya", "Nowak"]
+        colleagues = [person(n, n, emails=(f"{n}@firma-ag.de",)) for n in names]
+        assert linked(colleagues) == set()
+        assert linked(colleagues[:3]) == {
+            frozenset(p) for p in [("Roth", "Berg"), ("Roth", "Kaya"), ("Berg", "Kaya")]
+        }
 
     def test_a_couple_with_different_names_and_nothing_else_is_not_found(self) -> None:
         assert linked([person("a", "Roth"), person("b", "Berg")]) == set()

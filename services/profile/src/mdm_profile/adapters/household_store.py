@@ -66,7 +66,8 @@ _RESIDENTS = (
     "RETURN key, p.id AS id, p.familyName AS familyName, "
     "[p.email, p.phoneE164, p.phoneKind] AS golden, records, "
     "collect(CASE WHEN h IS NULL THEN null "
-    "ELSE [h.id, m.active, coalesce(m.pinned, false), h.addressKey] END) AS memberships"
+    "ELSE [h.id, m.active, coalesce(m.pinned, false), h.addressKey, m.evidence, "
+    "m.confidence] END) AS memberships"
 )
 
 # Active members of household `h` (asked for as `id`), ordered by person id.
@@ -125,15 +126,25 @@ def _resident_from(row: dict[str, Any]) -> Resident:
     )
 
 
+def _membership_from(person_id: str, values: list[Any]) -> Membership:
+    household, active, pinned, address, evidence, confidence = values
+    return Membership(
+        person_id,
+        household,
+        bool(active),
+        bool(pinned),
+        address,
+        evidence=frozenset(Evidence(e) for e in evidence or ()),
+        confidence=confidence,
+    )
+
+
 def _address_facts(rows: list[dict[str, Any]]) -> list[AddressFacts]:
     by_address: dict[str, tuple[list[Resident], list[Membership]]] = {}
     for row in rows:
         residents, memberships = by_address.setdefault(row["key"], ([], []))
         residents.append(_resident_from(row))
-        memberships.extend(
-            Membership(row["id"], household, bool(active), bool(pinned), address)
-            for household, active, pinned, address in (m for m in row["memberships"] if m)
-        )
+        memberships.extend(_membership_from(row["id"], m) for m in row["memberships"] if m)
     return [
         AddressFacts(key, tuple(residents), tuple(memberships))
         for key, (residents, memberships) in sorted(by_address.items())

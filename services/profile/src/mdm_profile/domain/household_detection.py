@@ -35,6 +35,8 @@ class Membership:
     active: bool
     pinned: bool = False
     household_address: str | None = None  # the household's address key, if known
+    evidence: frozenset[Evidence] = frozenset()
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -136,24 +138,44 @@ def plan_address(
 
     for p in sorted(residents):
         household = target.get(p)
-        for m in by_person[p]:
-            if (
-                m.active
-                and m.household_id != household
-                and (not m.pinned or m.household_address != here)
-            ):
-                plan.leave.add((p, m.household_id))
-        if household is None or p in fixed:
-            continue
-        shared = [
-            link
-            for link in neighbours[p]
-            if target.get(link.second if link.first == p else link.first) == household
-        ]
-        evidence = frozenset(e for link in shared for e in link.evidence)
-        score = max((link.confidence for link in shared), default=0.0)
-        plan.placements.append(Placement(p, household, here, evidence, score))
+        plan.leave.update(
+            (p, m.household_id)
+            for m in by_person[p]
+            if m.active
+            and m.household_id != household
+            and (not m.pinned or m.household_address != here)
+        )
+        if household is not None and p not in fixed:
+            placement = _placement(p, household, here, neighbours[p], target)
+            if not _stored(placement, by_person[p]):
+                plan.placements.append(placement)
     return plan
+
+
+def _placement(
+    person: str, household: str, here: str, links: Sequence[Link], target: dict[str, str]
+) -> Placement:
+    """A member's evidence: its links to the other members of its household."""
+    shared = [
+        link
+        for link in links
+        if target.get(link.second if link.first == person else link.first) == household
+    ]
+    evidence = frozenset(e for link in shared for e in link.evidence)
+    score = max((link.confidence for link in shared), default=0.0)
+    return Placement(person, household, here, evidence, score)
+
+
+def _stored(placement: Placement, memberships: Sequence[Membership]) -> bool:
+    """True if the membership is stored as planned: nothing to write."""
+    return any(
+        m.household_id == placement.household_id
+        and m.active
+        and m.household_address == placement.address_key
+        and m.evidence == placement.evidence
+        and m.confidence == placement.confidence
+        for m in memberships
+    )
 
 
 def _previous_household(

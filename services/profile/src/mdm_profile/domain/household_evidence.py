@@ -30,7 +30,7 @@ import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from mdm_profile.domain.quality.folding import fold
@@ -76,12 +76,22 @@ MASS_MAIL_DOMAINS = frozenset({
 })  # fmt: skip
 
 
+# Domains for examples and tests (RFC 2606, RFC 6761): a placeholder, not a family.
+_PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+_PLACEHOLDER_SUFFIXES = (".example", ".invalid", ".localhost", ".test")
+# A domain that residents of this many family names share at one address is an
+# employer's or a placeholder, not a family's (a patchwork family has two or three).
+DOMAIN_FAMILY_NAMES = 4
+
+
 def family_domain(email: str | None) -> str | None:
     """The domain of an e-mail address if it may be a family's own, else None."""
     if not email or "@" not in email:
         return None
     domain = email.rsplit("@", 1)[1].strip().lower().rstrip(".")
-    if not domain or domain in MASS_MAIL_DOMAINS or "." not in domain:
+    if not domain or "." not in domain or domain in MASS_MAIL_DOMAINS:
+        return None
+    if domain in _PLACEHOLDER_DOMAINS or domain.endswith(_PLACEHOLDER_SUFFIXES):
         return None
     return domain
 
@@ -216,6 +226,18 @@ def is_crowded(residents: Sequence[Resident]) -> bool:
     return len({r.family_key for r in residents if r.family_key}) >= CROWDED_FAMILY_NAMES
 
 
+def _without_shared_domains(facts: list[_Facts]) -> list[_Facts]:
+    """Drop domains that residents of many family names share (an employer's)."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for fact in facts:
+        for domain in fact.domains:
+            names[domain].add(fact.family)
+    common = {d for d, families in names.items() if len(families) >= DOMAIN_FAMILY_NAMES}
+    if not common:
+        return facts
+    return [replace(f, domains=f.domains - common) for f in facts]
+
+
 def links_at_address(residents: Sequence[Resident], *, address_alone: bool = False) -> list[Link]:
     """Every linked pair among the residents of one address.
 
@@ -229,7 +251,7 @@ def links_at_address(residents: Sequence[Resident], *, address_alone: bool = Fal
             for a, b in itertools.combinations(residents, 2)
         ]
     crowded = is_crowded(residents)
-    facts = [_Facts.of(r) for r in residents]
+    facts = _without_shared_domains([_Facts.of(r) for r in residents])
     by_key: dict[str, list[int]] = defaultdict(list)
     for index, fact in enumerate(facts):
         for key in fact.blocking_keys():
