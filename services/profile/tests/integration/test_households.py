@@ -11,8 +11,8 @@ import pytest
 
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
+from mdm_profile.adapters.household_store import LARGE_ADDRESS, GraphHouseholdStore
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
-from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import households, merging, people
@@ -180,6 +180,31 @@ async def test_namesakes_in_an_apartment_block_are_no_household(graph: GraphClie
     block = [at(street, f"Anna {name}") for name in names]
     ids = await ingest(graph, *block, at(street, "Jan Müller"), at(street, "Udo Mueller"))
     assert set(await households_of(graph, ids)) == {None}
+
+
+async def test_at_a_large_address_families_are_found_among_their_candidates(
+    graph: GraphClient,
+) -> None:
+    street = new_street()
+    names = ["Kaya", "Nowak", "Weber", "Schulz", "Braun", "Wolf", "Lang", "Jung", "Hahn"]
+    block = [at(street, f"{given} {name}") for name in names for given in ("Eva", "Tom", "Ida")]
+    assert len(block) < LARGE_ADDRESS
+    await ingest(graph, *block)
+    block_ids = await ingest(
+        graph,
+        *(at(street, f"Udo Neu{i}") for i in range(LARGE_ADDRESS - len(block) + 1)),
+        at(street, "Jan Müller", phone="0341 5566778"),
+        at(street, "Lea Roth", phone="0341 5566778"),
+        at(street, "Ole Mueller-Lang"),
+    )
+    jan, lea, ole = block_ids[-3:]
+    household_id = await household_of(graph, jan)
+    assert household_id is not None
+    assert await household_of(graph, lea) == household_id
+    # Namesakes in an apartment block: a name (or part of one) alone is not enough.
+    assert await household_of(graph, ole) is None
+    [kai] = await ingest(graph, at(street, "Kai Roth", phone="0341 5566778"))
+    assert await household_of(graph, kai) == household_id
 
 
 async def test_a_married_name_in_another_source_keeps_the_household(graph: GraphClient) -> None:

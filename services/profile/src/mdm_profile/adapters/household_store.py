@@ -10,19 +10,31 @@ this module reads the residents of the addresses concerned and writes the plan.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_profile.adapters.graph_store import DESCRIBES, PERSON, SOURCE_RECORD
+from mdm_profile.adapters.graph_store import (
+    DESCRIBES,
+    HAS_PHONE,
+    PERSON,
+    PHONE,
+    SOURCE_RECORD,
+)
 from mdm_profile.domain.household_detection import (
     AddressFacts,
     HouseholdPlan,
     Membership,
     plan_households,
 )
-from mdm_profile.domain.household_evidence import Evidence, Resident
+from mdm_profile.domain.household_evidence import (
+    CROWDED_FAMILY_NAMES,
+    Evidence,
+    Resident,
+    name_parts,
+)
 from mdm_profile.domain.households import (
     Audit,
     Decision,
@@ -31,6 +43,7 @@ from mdm_profile.domain.households import (
     HouseholdRole,
 )
 from mdm_profile.domain.quality.addresses import PostalAddress
+from mdm_profile.domain.quality.folding import fold
 
 HOUSEHOLD = "Household"
 MEMBER_OF = "MEMBER_OF"
@@ -53,21 +66,57 @@ _SCOPE = (
     f"OPTIONAL MATCH (h)<-[o:{MEMBER_OF}]-(other:{PERSON}) WHERE o.active "
     "AND other.status IS NULL "
     "RETURN id, p.status IS NULL AS live, p.addressKey AS address, "
+    "p.familyName AS familyName, "
     "collect(DISTINCT h.addressKey) + collect(DISTINCT other.addressKey) AS around, "
-    "collect(DISTINCT h.id) AS households"
+    "collect(DISTINCT h.id) AS households, collect(DISTINCT other.id) AS mates"
 )
-# The residents of each address $addresses, with their source records' names and
-# contact points and all their memberships.
-_RESIDENTS = (
+# How many live at each address $addresses, and under how many family names.
+_SIZES = (
     f"UNWIND $addresses AS key MATCH (p:{PERSON} {{addressKey: key}}) WHERE p.status IS NULL "
-    f"OPTIONAL MATCH (r:{SOURCE_RECORD})-[:{DESCRIBES}]->(p) "
-    "WITH key, p, collect([r.familyName, r.email, r.phoneE164, r.phoneKind]) AS records "
+    "RETURN key, count(p) AS residents, count(DISTINCT p.familyKey) AS names"
+)
+# At a large address, who may live with the persons $seeds ({id, address}): the same
+# phone number, or a member of one of their households.
+_NEAR = (
+    f"UNWIND $seeds AS s MATCH (p:{PERSON} {{id: s.id}}) "
+    f"OPTIONAL MATCH (p)-[:{HAS_PHONE}]->(:{PHONE})<-[:{HAS_PHONE}]-(o:{PERSON}) "
+    "WHERE o.addressKey = s.address AND o.status IS NULL "
+    f"OPTIONAL MATCH (p)-[m:{MEMBER_OF}]->(:{HOUSEHOLD})<-[n:{MEMBER_OF}]-(c:{PERSON}) "
+    "WHERE m.active AND n.active AND c.addressKey = s.address AND c.status IS NULL "
+    "RETURN collect(DISTINCT o.id) + collect(DISTINCT c.id) AS ids"
+)
+# Persons with one of the household keys $keys (address and folded family name).
+_NAMESAKES = (
+    f"UNWIND $keys AS k MATCH (o:{PERSON} {{householdKey: k}}) WHERE o.status IS NULL "
+    "RETURN DISTINCT o.id AS id"
+)
+# A resident (p at address key) with all its memberships.
+_RESIDENT = (
     f"OPTIONAL MATCH (p)-[m:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
     "RETURN key, p.id AS id, p.familyName AS familyName, "
-    "[p.email, p.phoneE164, p.phoneKind] AS golden, records, "
+    "[p.email, p.phoneE164, p.phoneKind] AS golden, "
     "collect(CASE WHEN h IS NULL THEN null "
     "ELSE [h.id, m.active, coalesce(m.pinned, false), h.addressKey, m.evidence, "
     "m.confidence] END) AS memberships"
+)
+# Everyone living at the addresses $addresses.
+_RESIDENTS = (
+    f"UNWIND $addresses AS key MATCH (p:{PERSON} {{addressKey: key}}) WHERE p.status IS NULL "
+    + _RESIDENT
+)
+# The persons $ids, wherever they live.
+_RESIDENTS_BY_ID = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WHERE p.status IS NULL "
+    "AND p.addressKey IS NOT NULL WITH p, p.addressKey AS key " + _RESIDENT
+)
+# Above this many residents an address is not read whole: only who may live with the
+# persons concerned (namesakes, the same number, their households' members).
+LARGE_ADDRESS = 30
+# The names and contact points of the source records of persons $ids (who live with
+# somebody: alone, nobody is compared).
+_RECORDS = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+    "RETURN id, collect([r.familyName, r.email, r.phoneE164, r.phoneKind]) AS records"
 )
 
 # Active members of household `h` (asked for as `id`), ordered by person id.
@@ -110,9 +159,8 @@ def _household_from(row: dict[str, Any]) -> Household:
     return Household(row["householdId"], address, members, audit)
 
 
-def _resident_from(row: dict[str, Any]) -> Resident:
+def _resident_from(row: dict[str, Any], records: list[list[Any]]) -> Resident:
     email, e164, kind = row["golden"]
-    records = row["records"]
     phones = {(e164, kind or "")} if e164 else set()
     phones |= {(r[2], r[3] or "") for r in records if r[2]}
     emails = {email} if email else set()
@@ -139,16 +187,24 @@ def _membership_from(person_id: str, values: list[Any]) -> Membership:
     )
 
 
-def _address_facts(rows: list[dict[str, Any]]) -> list[AddressFacts]:
+def _address_facts(
+    rows: list[dict[str, Any]], records: dict[str, list[list[Any]]], crowded: dict[str, bool]
+) -> list[AddressFacts]:
     by_address: dict[str, tuple[list[Resident], list[Membership]]] = {}
     for row in rows:
         residents, memberships = by_address.setdefault(row["key"], ([], []))
-        residents.append(_resident_from(row))
+        residents.append(_resident_from(row, records.get(row["id"], [])))
         memberships.extend(_membership_from(row["id"], m) for m in row["memberships"] if m)
     return [
-        AddressFacts(key, tuple(residents), tuple(memberships))
+        AddressFacts(key, tuple(residents), tuple(memberships), crowded.get(key))
         for key, (residents, memberships) in sorted(by_address.items())
     ]
+
+
+def _names(row: dict[str, Any]) -> set[str]:
+    """A family name's household keys: folded, and each part of a double name."""
+    family = row["familyName"] or ""
+    return {fold(family), *name_parts(family)}
 
 
 def _addresses_around(row: dict[str, Any]) -> list[str | None]:
@@ -173,18 +229,55 @@ class GraphHouseholdStore:
         ]
         if not addresses and not departed:
             return
-        rows = (
-            await self._tx.run("household.residents", _RESIDENTS, addresses=addresses)
-            if addresses
-            else []
-        )
+        rows, crowded = await self._residents(addresses, scope)
         plan = plan_households(
-            _address_facts(rows),
+            _address_facts(rows, await self._records(rows), crowded),
             departed,
             new_id=lambda: str(uuid.uuid4()),
             address_alone=self._address_alone,
         )
         await self._apply(plan)
+
+    async def _residents(
+        self, addresses: list[str], scope: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, bool]]:
+        """Everyone at small addresses; at large ones the candidates, and whether the
+        address is an apartment block (counted, since not everyone is read)."""
+        if not addresses:
+            return [], {}
+        sizes = await self._tx.run("household.sizes", _SIZES, addresses=addresses)
+        large = {r["key"]: r["names"] for r in sizes if r["residents"] > LARGE_ADDRESS}
+        small = [key for key in addresses if key not in large]
+        rows = (
+            await self._tx.run("household.residents", _RESIDENTS, addresses=small) if small else []
+        )
+        if large:
+            ids = await self._candidates(large, scope)
+            rows += await self._tx.run("household.candidates", _RESIDENTS_BY_ID, ids=ids)
+        crowded = {key: names >= CROWDED_FAMILY_NAMES for key, names in large.items()}
+        return [r for r in rows if r["key"] in large or r["key"] in small], crowded
+
+    async def _candidates(self, large: dict[str, int], scope: list[dict[str, Any]]) -> list[str]:
+        touched = [r for r in scope if r["live"] and r["address"] in large]
+        seeds = [{"id": r["id"], "address": r["address"]} for r in touched]
+        keys = sorted({f"{r['address']}#{name}" for r in touched for name in _names(r) if name})
+        ids = {r["id"] for r in touched} | {m for r in scope for m in r["mates"]}
+        if seeds:
+            near = await self._tx.run("household.near", _NEAR, seeds=seeds)
+            ids.update(i for row in near for i in row["ids"])
+        if keys:
+            namesakes = await self._tx.run("household.namesakes", _NAMESAKES, keys=keys)
+            ids.update(row["id"] for row in namesakes)
+        return sorted(ids)
+
+    async def _records(self, residents: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
+        """Source record facts of everyone who does not live alone."""
+        per_address = Counter(row["key"] for row in residents)
+        ids = [row["id"] for row in residents if per_address[row["key"]] > 1]
+        if not ids:
+            return {}
+        rows = await self._tx.run("household.records", _RECORDS, ids=ids)
+        return {row["id"]: row["records"] for row in rows}
 
     async def _apply(self, plan: HouseholdPlan) -> None:
         if plan.leave:

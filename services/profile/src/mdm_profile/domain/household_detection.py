@@ -46,6 +46,9 @@ class AddressFacts:
     address_key: str
     residents: tuple[Resident, ...]
     memberships: tuple[Membership, ...] = ()
+    # At a large address ``residents`` are the candidates only; whether the address is
+    # an apartment block is then counted by the store (None: judge by the residents).
+    crowded: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def plan_address(
         for m in ms
         if m.pinned and m.active and m.household_address == here
     }
-    links = links_at_address(facts.residents, address_alone=address_alone)
+    links = links_at_address(facts.residents, address_alone=address_alone, crowded=facts.crowded)
     free_links = [link for link in links if link.first not in fixed and link.second not in fixed]
     neighbours: dict[str, list[Link]] = defaultdict(list)
     for link in links:

@@ -238,19 +238,24 @@ def _without_shared_domains(facts: list[_Facts]) -> list[_Facts]:
     return [replace(f, domains=f.domains - common) for f in facts]
 
 
-def links_at_address(residents: Sequence[Resident], *, address_alone: bool = False) -> list[Link]:
+def links_at_address(
+    residents: Sequence[Resident], *, address_alone: bool = False, crowded: bool | None = None
+) -> list[Link]:
     """Every linked pair among the residents of one address.
 
     Only pairs sharing a name, a number or a private domain are compared, so a block of
     hundreds is not compared with itself pair by pair. ``address_alone`` links everyone
     at the address (for sources where an address is a home, e.g. a list of houses).
+    ``crowded`` says whether the address is an apartment block when ``residents`` are
+    only some of the people there (the candidates at a large address).
     """
     if address_alone:
         return [
             Link(a.person_id, b.person_id, frozenset(), 1.0)
             for a, b in itertools.combinations(residents, 2)
         ]
-    crowded = is_crowded(residents)
+    if crowded is None:
+        crowded = is_crowded(residents)
     facts = _without_shared_domains([_Facts.of(r) for r in residents])
     by_key: dict[str, list[int]] = defaultdict(list)
     for index, fact in enumerate(facts):
