@@ -33,6 +33,7 @@ from mdm_profile.domain.household_evidence import (
     CROWDED_FAMILY_NAMES,
     Evidence,
     Resident,
+    family_domain,
     name_parts,
 )
 from mdm_profile.domain.households import (
@@ -66,7 +67,7 @@ _SCOPE = (
     f"OPTIONAL MATCH (h)<-[o:{MEMBER_OF}]-(other:{PERSON}) WHERE o.active "
     "AND other.status IS NULL "
     "RETURN id, p.status IS NULL AS live, p.addressKey AS address, "
-    "p.familyName AS familyName, "
+    "p.familyName AS familyName, p.email AS email, "
     "collect(DISTINCT h.addressKey) + collect(DISTINCT other.addressKey) AS around, "
     "collect(DISTINCT h.id) AS households, collect(DISTINCT other.id) AS mates"
 )
@@ -75,15 +76,23 @@ _SIZES = (
     f"UNWIND $addresses AS key MATCH (p:{PERSON} {{addressKey: key}}) WHERE p.status IS NULL "
     "RETURN key, count(p) AS residents, count(DISTINCT p.familyKey) AS names"
 )
-# At a large address, who may live with the persons $seeds ({id, address}): the same
-# phone number, or a member of one of their households.
+# At a large address, who may live with the persons $seeds ({id, address, domain}): the
+# same phone number, a member of one of their households, an e-mail at the same family
+# domain; and the family names of the seeds' source records (earlier names).
 _NEAR = (
     f"UNWIND $seeds AS s MATCH (p:{PERSON} {{id: s.id}}) "
     f"OPTIONAL MATCH (p)-[:{HAS_PHONE}]->(:{PHONE})<-[:{HAS_PHONE}]-(o:{PERSON}) "
     "WHERE o.addressKey = s.address AND o.status IS NULL "
+    "WITH s, p, collect(DISTINCT o.id) AS byPhone "
     f"OPTIONAL MATCH (p)-[m:{MEMBER_OF}]->(:{HOUSEHOLD})<-[n:{MEMBER_OF}]-(c:{PERSON}) "
     "WHERE m.active AND n.active AND c.addressKey = s.address AND c.status IS NULL "
-    "RETURN collect(DISTINCT o.id) + collect(DISTINCT c.id) AS ids"
+    "WITH s, p, byPhone, collect(DISTINCT c.id) AS byHousehold "
+    f"OPTIONAL MATCH (d:{PERSON} {{addressKey: s.address}}) WHERE s.domain IS NOT NULL "
+    "AND d.email ENDS WITH s.domain AND d.status IS NULL "
+    "WITH s, p, byPhone, byHousehold, collect(DISTINCT d.id) AS byDomain "
+    f"OPTIONAL MATCH (p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+    "RETURN s.id AS id, s.address AS address, byPhone + byHousehold + byDomain AS ids, "
+    "collect(DISTINCT r.familyName) AS names"
 )
 # Persons with one of the household keys $keys (address and folded family name).
 _NAMESAKES = (
@@ -110,8 +119,9 @@ _RESIDENTS_BY_ID = (
     "AND p.addressKey IS NOT NULL WITH p, p.addressKey AS key " + _RESIDENT
 )
 # Above this many residents an address is not read whole: only who may live with the
-# persons concerned (namesakes, the same number, their households' members).
-LARGE_ADDRESS = 30
+# persons concerned (namesakes, earlier names, the same number, a family domain, their
+# households' members), found through indexes and links, not by reading everyone.
+LARGE_ADDRESS = 4
 # The names and contact points of the source records of persons $ids (who live with
 # somebody: alone, nobody is compared).
 _RECORDS = (
@@ -201,10 +211,13 @@ def _address_facts(
     ]
 
 
-def _names(row: dict[str, Any]) -> set[str]:
-    """A family name's household keys: folded, and each part of a double name."""
-    family = row["familyName"] or ""
-    return {fold(family), *name_parts(family)}
+def _keys(family_name: str) -> set[str]:
+    """A family name's keys: folded, and each part of a double name."""
+    return {key for key in {fold(family_name), *name_parts(family_name)} if key}
+
+
+def _at(domain: str | None) -> str | None:
+    return f"@{domain}" if domain else None
 
 
 def _addresses_around(row: dict[str, Any]) -> list[str | None]:
@@ -259,15 +272,20 @@ class GraphHouseholdStore:
 
     async def _candidates(self, large: dict[str, int], scope: list[dict[str, Any]]) -> list[str]:
         touched = [r for r in scope if r["live"] and r["address"] in large]
-        seeds = [{"id": r["id"], "address": r["address"]} for r in touched]
-        keys = sorted({f"{r['address']}#{name}" for r in touched for name in _names(r) if name})
         ids = {r["id"] for r in touched} | {m for r in scope for m in r["mates"]}
-        if seeds:
-            near = await self._tx.run("household.near", _NEAR, seeds=seeds)
-            ids.update(i for row in near for i in row["ids"])
-        if keys:
-            namesakes = await self._tx.run("household.namesakes", _NAMESAKES, keys=keys)
-            ids.update(row["id"] for row in namesakes)
+        if not touched:
+            return sorted(ids)
+        seeds = [
+            {"id": r["id"], "address": r["address"], "domain": _at(family_domain(r["email"]))}
+            for r in touched
+        ]
+        near = await self._tx.run("household.near", _NEAR, seeds=seeds)
+        ids.update(i for row in near for i in row["ids"])
+        names = {(r["address"], r["familyName"] or "") for r in touched}
+        names |= {(row["address"], name) for row in near for name in row["names"] if name}
+        keys = sorted({f"{address}#{key}" for address, name in names for key in _keys(name)})
+        namesakes = await self._tx.run("household.namesakes", _NAMESAKES, keys=keys)
+        ids.update(row["id"] for row in namesakes)
         return sorted(ids)
 
     async def _records(self, residents: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
