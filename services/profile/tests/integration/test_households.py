@@ -187,6 +187,7 @@ async def test_at_a_large_address_families_are_found_among_their_candidates(
 ) -> None:
     street = new_street()
     names = ["Kaya", "Nowak", "Weber", "Schulz", "Braun", "Wolf", "Lang", "Jung", "Hahn"]
+    names += ["Koch", "Vogel", "Kraus"]
     block = [at(street, f"{given} {name}") for name in names for given in ("Eva", "Tom", "Ida")]
     assert len(block) > LARGE_ADDRESS
     await ingest(graph, *block)

@@ -10,7 +10,6 @@ this module reads the residents of the addresses concerned and writes the plan.
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -99,11 +98,14 @@ _NAMESAKES = (
     f"UNWIND $keys AS k MATCH (o:{PERSON} {{householdKey: k}}) WHERE o.status IS NULL "
     "RETURN DISTINCT o.id AS id"
 )
-# A resident (p at address key) with all its memberships.
+# A resident (p at address key) with its source records' names and contact points
+# and all its memberships.
 _RESIDENT = (
+    f"OPTIONAL MATCH (p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+    "WITH key, p, collect([r.familyName, r.email, r.phoneE164, r.phoneKind]) AS records "
     f"OPTIONAL MATCH (p)-[m:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
     "RETURN key, p.id AS id, p.familyName AS familyName, "
-    "[p.email, p.phoneE164, p.phoneKind] AS golden, "
+    "[p.email, p.phoneE164, p.phoneKind] AS golden, records, "
     "collect(CASE WHEN h IS NULL THEN null "
     "ELSE [h.id, m.active, coalesce(m.pinned, false), h.addressKey, m.evidence, "
     "m.confidence] END) AS memberships"
@@ -121,7 +123,7 @@ _RESIDENTS_BY_ID = (
 # Above this many residents an address is not read whole: only who may live with the
 # persons concerned (namesakes, earlier names, the same number, a family domain, their
 # households' members), found through indexes and links, not by reading everyone.
-LARGE_ADDRESS = 4
+LARGE_ADDRESS = 30
 # The names and contact points of the source records of persons $ids (who live with
 # somebody: alone, nobody is compared).
 _RECORDS = (
@@ -169,8 +171,9 @@ def _household_from(row: dict[str, Any]) -> Household:
     return Household(row["householdId"], address, members, audit)
 
 
-def _resident_from(row: dict[str, Any], records: list[list[Any]]) -> Resident:
+def _resident_from(row: dict[str, Any]) -> Resident:
     email, e164, kind = row["golden"]
+    records = row["records"]
     phones = {(e164, kind or "")} if e164 else set()
     phones |= {(r[2], r[3] or "") for r in records if r[2]}
     emails = {email} if email else set()
@@ -197,13 +200,11 @@ def _membership_from(person_id: str, values: list[Any]) -> Membership:
     )
 
 
-def _address_facts(
-    rows: list[dict[str, Any]], records: dict[str, list[list[Any]]], crowded: dict[str, bool]
-) -> list[AddressFacts]:
+def _address_facts(rows: list[dict[str, Any]], crowded: dict[str, bool]) -> list[AddressFacts]:
     by_address: dict[str, tuple[list[Resident], list[Membership]]] = {}
     for row in rows:
         residents, memberships = by_address.setdefault(row["key"], ([], []))
-        residents.append(_resident_from(row, records.get(row["id"], [])))
+        residents.append(_resident_from(row))
         memberships.extend(_membership_from(row["id"], m) for m in row["memberships"] if m)
     return [
         AddressFacts(key, tuple(residents), tuple(memberships), crowded.get(key))
@@ -244,7 +245,7 @@ class GraphHouseholdStore:
             return
         rows, crowded = await self._residents(addresses, scope)
         plan = plan_households(
-            _address_facts(rows, await self._records(rows), crowded),
+            _address_facts(rows, crowded),
             departed,
             new_id=lambda: str(uuid.uuid4()),
             address_alone=self._address_alone,
@@ -287,15 +288,6 @@ class GraphHouseholdStore:
         namesakes = await self._tx.run("household.namesakes", _NAMESAKES, keys=keys)
         ids.update(row["id"] for row in namesakes)
         return sorted(ids)
-
-    async def _records(self, residents: list[dict[str, Any]]) -> dict[str, list[list[Any]]]:
-        """Source record facts of everyone who does not live alone."""
-        per_address = Counter(row["key"] for row in residents)
-        ids = [row["id"] for row in residents if per_address[row["key"]] > 1]
-        if not ids:
-            return {}
-        rows = await self._tx.run("household.records", _RECORDS, ids=ids)
-        return {row["id"]: row["records"] for row in rows}
 
     async def _apply(self, plan: HouseholdPlan) -> None:
         if plan.leave:
