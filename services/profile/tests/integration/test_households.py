@@ -11,8 +11,9 @@ import pytest
 
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
-from mdm_profile.adapters.household_store import LARGE_ADDRESS, GraphHouseholdStore
+from mdm_profile.adapters.household_facts import LARGE_ADDRESS
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
+from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import households, merging, people
