@@ -24,6 +24,12 @@ async def _set_model_aside(graph: GraphClient) -> dict[str, Any] | None:
 
 
 async def _put_model_back(graph: GraphClient, trained: dict[str, Any] | None) -> None:
+    # A model the test made (a batch job trains one, a recalibration stores one) goes.
+    await graph.write(
+        lambda tx: tx.run(
+            "test.model_made", f"MATCH (m:{MODEL} {{name: $name}}) DELETE m", name=CURRENT_MODEL
+        )
+    )
     if trained is not None:
         await graph.write(
             lambda tx: tx.run(

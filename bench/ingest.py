@@ -25,7 +25,8 @@ import httpx
 
 from mdm_infra import tokens
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
-from mdm_profile.importer import ImportSummary, batches, read_records, send_batch
+from mdm_profile.importing.files import read_rows
+from mdm_profile.importing.sending import ImportSummary, batches, send_batch
 
 GIVEN = ["Anna", "Jürgen", "Leyla", "Thomas", "Sabine", "Mehmet", "Katrin", "Lukas", "Ewa", "Jonas"]
 FAMILY = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
@@ -77,7 +78,7 @@ def main() -> int:
             cpu_before = {n: cpu_seconds(p.pid) for n, p in platform.processes.items()}
             started = time.perf_counter()
             with httpx.Client(headers={"authorization": f"Bearer {token}"}, timeout=300) as client:
-                for batch in batches(read_records(data), 500):
+                for batch in batches(read_rows(data), 500):
                     t = time.perf_counter()
                     send_batch(client, config.gateway_url, "crm", batch, summary)
                     per_batch.append(len(batch) / (time.perf_counter() - t))
@@ -87,7 +88,7 @@ def main() -> int:
             platform.stop()
     print(f"{args.records} records in {wall:.1f} s: {args.records / wall:.0f} records/s overall, "
           f"median batch {statistics.median(per_batch):.0f} records/s; "
-          f"created {summary.created}, rejected {len(summary.rejected)}")  # fmt: skip
+          f"created {summary.created}, refused {summary.refused}")  # fmt: skip
     print("CPU seconds during the run: " + ", ".join(
         f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda i: -i[1])
     ))  # fmt: skip

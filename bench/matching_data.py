@@ -59,8 +59,15 @@ def _febrl_rows(frame: Any) -> Iterator[Record]:
             "postalCode": _text(row["postcode"]),
             "city": _text(row["suburb"]),
             "country": "AU",
+            # An identifier as sources carry it (with FEBRL's typos): issue 16's evidence.
+            "identifiers": _social_security(row["soc_sec_id"]),
             "truth": truth,
         }
+
+
+def _social_security(value: Any) -> list[dict[str, str]] | None:
+    number = _text(value)
+    return [{"scheme": "SOCIAL_SECURITY", "issuer": "AU", "value": number}] if number else None
 
 
 def febrl3() -> DataSet:

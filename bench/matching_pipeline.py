@@ -28,11 +28,13 @@ import redis
 from mdm_infra import tokens
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import Platform, PlatformConfig
-from mdm_profile.importer import FIELDS, batches
+from mdm_profile.importing.files import FIELDS
+from mdm_profile.importing.sending import batches
 from mdm_profile.settings import DEFAULT_SOURCES
 
 INGEST = """mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
-  ingestSourceRecords(source: $source, records: $records) { records { sourceId personId } }
+  ingestSourceRecords(source: $source, records: $records) {
+    records { sourceId personId } results { status refusal { code } } }
 }"""
 START_TRAINING = "mutation { startMatchTraining { id } }"
 TRAINING_JOB = """query Job($id: ID!) { matchTrainingJob(id: $id) {
@@ -45,6 +47,11 @@ START_REMATCH = "mutation($n: Int!) { startRematch(partitions: $n) { id } }"
 REMATCH_JOB = """query Job($id: ID!) { rematchJob(id: $id) {
   status phase syncedPersons subjects scoredPairs proposals plannedMerges mergesDone
   mergesSkipped reviewTasks error } }"""
+OPEN_TASKS = """query Tasks($after: String) {
+  reviewTasks(statuses: [OPEN], first: 100, after: $after) {
+    edges { node { id leftId rightId } } pageInfo { hasNextPage endCursor } } }"""
+DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
+  decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { decision } }"""
 MAX_INGEST_RETRIES = 20  # over the whole run
 ALIASES = 15  # the gateway's and subgraphs' alias limit
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -62,10 +69,14 @@ class PipelineRun:
     worker_errors: int = 0
     ingest_retries: int = 0
     rematch: dict[str, Any] | None = None  # the batch job's final counts
+    # Before the simulated steward decided anything: record id -> person id.
+    automatic: dict[str, str] = field(default_factory=dict)
+    steward: dict[str, Any] = field(default_factory=dict)  # what the steward did
 
-    def clusters(self) -> list[frozenset[str]]:
+    def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
+        """The records' groups now, or (``automatic``) before any steward decision."""
         members: dict[str, set[str]] = defaultdict(set)
-        for rid, person in self.person_of.items():
+        for rid, person in (self.automatic if automatic else self.person_of).items():
             members[person].add(rid)
         return [frozenset(m) for m in members.values() if len(m) > 1]
 
@@ -126,34 +137,32 @@ def progress(message: str) -> None:
 
 def _ingest_rows(rows: list[matching_data.Record]) -> list[dict[str, Any]]:
     """What a source sends: the importer's fields, never ``truth``."""
-    return [{k: v for k, v in row.items() if k in FIELDS and v is not None} for row in rows]
+    sent = {*FIELDS, "identifiers"}
+    return [{k: v for k, v in row.items() if k in sent and v is not None} for row in rows]
 
 
 def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
            run: PipelineRun) -> None:  # fmt: skip
-    """Batches of 500; rows a batch refuses are set aside and the rest sent again
-    (as ``mdm_profile.importer.send_batch`` does, which does not return person ids)."""
+    """Batches of 500; the server answers per record (refused ones are counted)."""
     for batch in batches(_ingest_rows(rows), 500):
-        pending = batch
-        while pending:
-            body = client.post(INGEST, {"source": source, "records": pending}).json()
+        while True:
+            body = client.post(INGEST, {"source": source, "records": batch}).json()
             if not body.get("errors"):
-                for item in body["data"]["ingestSourceRecords"]["records"]:
+                result = body["data"]["ingestSourceRecords"]
+                for item in result["records"]:
                     run.person_of[matching_data.record_id(source, item)] = item["personId"]
+                run.refused.update(
+                    r["refusal"]["code"] for r in result["results"] if r["refusal"] is not None
+                )
                 break
-            rejected = body["errors"][0].get("extensions", {}).get("rejected")
-            if not rejected:
-                # A batch is all or nothing: send it again, as an application would, after
-                # a transient failure (seen: the graph's DeadlockDetected while merges run).
-                run.ingest_retries += 1
-                if run.ingest_retries > MAX_INGEST_RETRIES:
-                    raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
-                progress("batch failed, sending it again")
-                time.sleep(2)
-                continue
-            refused = {r["index"]: r["code"] for r in rejected}
-            run.refused.update(Counter(refused.values()))
-            pending = [row for i, row in enumerate(pending) if i not in refused]
+            # A batch's stored records are one transaction: send it again, as an
+            # application would, after a transient failure (seen: the graph's
+            # DeadlockDetected while merges run).
+            run.ingest_retries += 1
+            if run.ingest_retries > MAX_INGEST_RETRIES:
+                raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
+            progress("batch failed, sending it again")
+            time.sleep(2)
 
 
 def wait_until_settled(broker_url: str, *, quiet_s: float = 3.0, timeout_s: float = 7200) -> None:
@@ -252,20 +261,78 @@ def survivors(url: str, token: Callable[[], str], person_ids: list[str]) -> dict
     return found
 
 
+def _open_tasks(client: GatewayClient) -> list[dict[str, str]]:
+    tasks, after = [], None
+    while True:
+        page = client.execute(OPEN_TASKS, {"after": after})["reviewTasks"]
+        tasks.extend(edge["node"] for edge in page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return tasks
+        after = page["pageInfo"]["endCursor"]
+
+
+def simulate_steward(
+    client: GatewayClient, run: PipelineRun, truth: dict[str, str], *, budget: int, broker_url: str
+) -> None:
+    """Decide up to ``budget`` review tasks as a steward who knows the truth would:
+    MERGE when both profiles are mostly records of one real person, NOT_A_MATCH
+    otherwise; in the queue's own order, again after merges open new tasks."""
+    members: dict[str, Counter[str]] = defaultdict(Counter)
+    for rid, person in run.person_of.items():
+        members[person][truth[rid]] += 1
+    first = _open_tasks(client)
+
+    def same_person(task: dict[str, str]) -> bool:
+        left, right = members[task["leftId"]], members[task["rightId"]]
+        return bool(left and right) and left.most_common(1)[0][0] == right.most_common(1)[0][0]
+
+    done = Counter[str]()
+    done["open_before"] = len(first)
+    done["true_pairs_before"] = sum(map(same_person, first))
+    seen: set[str] = set()
+    tasks = first
+    while tasks and done["decided"] < budget:
+        for task in tasks[: budget - done["decided"]]:
+            seen.add(task["id"])
+            decision = "MERGE" if same_person(task) else "NOT_A_MATCH"
+            body = client.post(DECIDE, {"id": task["id"], "decision": decision}).json()
+            if body.get("errors"):  # closed meanwhile (one side merged away by an earlier one)
+                done["stale"] += 1
+                continue
+            done["decided"] += 1
+            done[decision.lower()] += 1
+            if decision == "MERGE":
+                joined = members[task["leftId"]] + members[task["rightId"]]
+                members[task["leftId"]] = members[task["rightId"]] = joined
+        wait_until_settled(broker_url)
+        tasks = [t for t in _open_tasks(client) if t["id"] not in seen]
+    done["open_after"] = len(_open_tasks(client))
+    run.steward = dict(done)
+
+
 def _worker_errors(config: PlatformConfig) -> int:
     log = config.log_dir / "matching-worker.log"
     text = log.read_text(errors="replace") if log.exists() else ""
     return sum(1 for line in text.splitlines() if "ERROR" in line or "Traceback" in line)
 
 
-def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
-                 train_after: float | None = None, batch: int = 0) -> PipelineRun:  # fmt: skip
+def run_pipeline(
+    data: matching_data.DataSet,
+    config: PlatformConfig,
+    *,
+    train_after: float | None = None,
+    batch: int = 0,
+    steward: int = 0,
+) -> PipelineRun:
     """Ingest all sources in order; with ``train_after`` (a share of the records),
     stop there, let matching settle, train the model on what is stored, go on.
 
     With ``batch`` (a number of partitions), a bulk load: the worker is stopped while
     everything is ingested, the events are dropped, and one batch re-matching job
-    does all matching and merging instead of online matching."""
+    does all matching and merging instead of online matching.
+
+    With ``steward`` (a number of decisions), a simulated steward then decides review
+    tasks from the truth labels; ``run.automatic`` keeps the result before it."""
     # Source systems are deployment configuration: the profile service reads them
     # from its environment, which the platform's processes inherit.
     os.environ["PROFILE_SOURCES"] = json.dumps(DEFAULT_SOURCES | dict.fromkeys(data.sources, 2))
@@ -303,6 +370,16 @@ def run_pipeline(data: matching_data.DataSet, config: PlatformConfig, *,
         resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
         run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
         run.review_tasks = open_review_tasks(client)
+        run.automatic = dict(run.person_of)
+        if steward:
+            truth = {
+                matching_data.record_id(source, row): str(row["truth"])
+                for source, rows in data.sources.items()
+                for row in rows
+            }
+            simulate_steward(client, run, truth, budget=steward, broker_url=config.broker.url)
+            resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
+            run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
         read = time.perf_counter()
         run.seconds |= {"ingest": ingested - started, "settle": settled - ingested,

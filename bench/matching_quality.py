@@ -1,6 +1,7 @@
 """Matching quality and speed on FEBRL3, FEBRL4, RLdata10000 and generated German data.
 
     .venv-bench/bin/python bench/matching_quality.py --engine [--sets febrl3,febrl4,rldata,german]
+    .venv-bench/bin/python bench/matching_quality.py --pipeline --steward 100000 --splink ...
 
 ``--engine`` runs the records through the profile's cleaning and the matching
 engine in process (blocking, EM training, scoring, clustering) without servers.
@@ -24,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -32,6 +34,7 @@ import matching_pipeline
 
 from mdm_infra.platform import PlatformConfig, Ports, Secrets
 from mdm_matching.domain.engine import blocking, clustering, features, model
+from mdm_profile.domain.quality.identifiers import RawIdentifier
 from mdm_profile.domain.records import RawRecord, RecordRejected, clean
 from mdm_profile.domain.sources import SourceSystem
 
@@ -86,7 +89,11 @@ def evaluate(truth: dict[str, str], predicted: list[frozenset[str]],
 
 
 def match_record(record_id: str, raw: dict[str, object]) -> features.MatchRecord | None:
-    fields = {k: v for k, v in raw.items() if k in RAW_FIELDS_CAMEL}
+    fields: dict[str, Any] = {k: v for k, v in raw.items() if k in RAW_FIELDS_CAMEL}
+    fields["identifiers"] = tuple(
+        RawIdentifier(i["scheme"], i["value"], i.get("issuer"))
+        for i in fields.get("identifiers") or ()
+    )
     try:
         cleaned = clean(RawRecord(**{RAW_FIELDS_CAMEL[k]: v for k, v in fields.items()}),
                         source=SourceSystem("bench", 1), received_at=datetime.now(UTC))  # fmt: skip
@@ -94,7 +101,9 @@ def match_record(record_id: str, raw: dict[str, object]) -> features.MatchRecord
         return None
     return features.make_record(
         record_id, given=cleaned.given_name, family=cleaned.family_name,
-        birth=cleaned.birth_date, suffix=cleaned.suffix, email=cleaned.email,
+        birth=cleaned.birth_date or cleaned.birth_date_partial, suffix=cleaned.suffix,
+        email=cleaned.email,
+        identifiers=[(i.scheme, i.issuer, i.value) for i in cleaned.identifiers],
         phone=cleaned.phone.e164 if cleaned.phone else None,
         postal_code=cleaned.address.postal_code if cleaned.address else None,
         city=cleaned.address.city if cleaned.address else None,
@@ -207,12 +216,16 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                                 secrets=Secrets.generate(), graph_heap=args.graph_heap)  # fmt: skip
         try:
             run = matching_pipeline.run_pipeline(
-                data, config, train_after=args.train_after, batch=args.batch
+                data,
+                config,
+                train_after=args.train_after,
+                batch=args.batch,
+                steward=args.steward,
             )
         finally:
             if args.keep_logs:
                 shutil.copytree(config.log_dir, args.keep_logs / name, dirs_exist_ok=True)
-    clusters = run.clusters()
+    clusters = run.clusters(automatic=True)
     # Refused records never became profiles: they stay singletons (missed pairs).
     everything = evaluate(prepared.truth, clusters, candidates)
     accepted = evaluate(prepared.accepted_truth, clusters, candidates)
@@ -227,6 +240,24 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                 memory_mib=run.memory, worker_error_lines=run.worker_errors,
                 ingest_retries=run.ingest_retries, rematch=run.rematch),
           flush=True)  # fmt: skip
+    tasks = sum(run.review_tasks.values())
+    true_share = run.steward.get("true_pairs_before", 0) / tasks if tasks else 0.0
+    print(
+        f"  review load: {100 * tasks / len(prepared.truth):.2f} tasks per 100 records, "
+        f"{true_share:.0%} of them true pairs",
+        flush=True,
+    )
+    if args.steward:
+        after = evaluate(prepared.truth, run.clusters(), candidates)
+        print(
+            _line(
+                f"{data.name} pipeline after {run.steward.get('decided', 0)} simulated "
+                "steward decisions",
+                after,
+                steward=run.steward,
+            ),
+            flush=True,
+        )
 
 
 def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared, candidates: Pairs,
@@ -274,6 +305,14 @@ def main() -> int:
         "--batch", type=int, default=0, metavar="PARTITIONS",
         help="pipeline: ingest with online matching off, then one batch re-matching job",
     )  # fmt: skip
+    parser.add_argument(
+        "--steward",
+        type=int,
+        default=0,
+        metavar="DECISIONS",
+        help="pipeline: a simulated steward then decides up to this many review tasks "
+        "from the truth labels (F1 before and after, review load)",
+    )
     parser.add_argument("--keep-logs", type=Path, help="pipeline: copy the platform's logs here")
     parser.add_argument("--graph-heap", default="4g", help="pipeline: graph server heap")
     args = parser.parse_args()

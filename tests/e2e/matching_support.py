@@ -7,6 +7,9 @@ import random
 import string
 import uuid
 
+from stdnum.de import idnr
+from stdnum.iso7064 import mod_11_10
+
 from mdm_infra.client import GatewayClient
 
 from .queries import INGEST
@@ -24,7 +27,7 @@ def birth_date() -> str:
     return f"{1940 + n % 60}-{1 + n // 60 % 12:02d}-{1 + n // 720 % 28:02d}"
 
 
-def ingest(gateway: GatewayClient, source: str, **fields: str) -> str:
+def ingest(gateway: GatewayClient, source: str, **fields: object) -> str:
     record = {"sourceId": uuid.uuid4().hex[:16]} | fields
     result = gateway.execute(INGEST, {"source": source, "records": [record]})
     return str(result["ingestSourceRecords"]["records"][0]["personId"])
@@ -39,3 +42,13 @@ def place() -> dict[str, str]:
 def phone() -> str:
     """A Berlin landline of the test's own (phone is a blocking key too)."""
     return f"030 {2_000_000 + uuid.uuid4().int % 7_000_000}"
+
+
+def tax_id() -> str:
+    """A valid German tax id (Steuer-IdNr) of the test's own: identifiers block too."""
+    rng = random.Random(uuid.uuid4().int)  # noqa: S311 - a made-up number, not a secret
+    while True:
+        stem = str(rng.randint(1_000_000_000, 9_999_999_999))
+        number = stem + mod_11_10.calc_check_digit(stem)
+        if idnr.is_valid(number):
+            return number

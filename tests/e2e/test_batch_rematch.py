@@ -27,7 +27,8 @@ from .matching_support import birth_date, family_name, phone, place
 from .queries import INGEST
 
 JOB_FIELDS = """id status phase progress partitions partitionsDone syncedPersons subjects
-  scoredPairs proposals plannedMerges mergesDone mergesSkipped reviewTasks error"""
+  scoredPairs proposals plannedMerges mergesDone mergesSkipped reviewTasks error
+  modelVersion modelTrained modelReason"""
 START = f"mutation($n: Int!) {{ startRematch(partitions: $n) {{ {JOB_FIELDS} }} }}"
 RESUME = f"mutation($id: ID!) {{ resumeRematch(id: $id) {{ {JOB_FIELDS} }} }}"
 JOB = f"query($id: ID!) {{ rematchJob(id: $id) {{ {JOB_FIELDS} }} }}"
@@ -158,6 +159,10 @@ async def test_batch_rematch_merges_what_online_matching_missed_once_despite_a_k
     assert done["syncedPersons"] >= 3 * PAIRS  # the persons whose events were lost
     assert done["mergesDone"] >= PAIRS > seen["mergesDone"]
     assert done["mergesDone"] + done["mergesSkipped"] == done["plannedMerges"]
+    # No trained model was there (see default_model): the job trained one and says so.
+    assert done["modelTrained"] is True
+    assert done["modelVersion"].endswith(f"/rematch/{job['id']}")
+    assert "no trained model" in done["modelReason"]
     for original, duplicate, spouse in expected:
         # Both were registered by the same sync; the profile created first survives
         # (the CRM's records were ingested before the shop's).
@@ -171,6 +176,7 @@ async def test_batch_rematch_merges_what_online_matching_missed_once_despite_a_k
             ("AUTO_MERGE", "service:matching-engine")], audit  # fmt: skip
         assert audit[0]["mergeId"]
         assert job["id"] in audit[0]["note"]
+        assert done["modelVersion"] in audit[0]["note"]  # which model decided
     # No pair was merged twice: one merge per pair in the profile service.
     counts = await merges_of(graph_for("profile"), [i for o, d, _ in expected for i in (o, d)])
     assert sorted(counts.values()) == [1] * PAIRS

@@ -28,26 +28,39 @@ def test_imports_a_file_and_sets_bad_rows_aside(
 ) -> None:
     run = uuid.uuid4().hex[:8]
     path = tmp_path / "kunden.csv"
-    rows = [f"{run}-{i};Kunde{i};Muster;k{i}@example.org" for i in range(1, 8)]
-    rows.insert(3, f"{run}-bad;Kaputt;Muster;kaputt@")
-    path.write_text("Kundennummer;Vorname;Nachname;E-Mail\n" + "\n".join(rows) + "\n")
+    rows = [f"{run}-{i};Kunde{i};Müller;k{i}@example.org" for i in range(1, 8)]
+    rows.insert(2, f"{run}-mail;Kaputt;Müller;a..b@web.de")  # stored, the address kept raw
+    rows.insert(4, f"{run}-nobody;;;kaputt@")  # identifies nobody: refused
+    # As Excel writes it: Windows-1252 and semicolons.
+    path.write_bytes(
+        ("Kundennummer;Vorname;Nachname;E-Mail\n" + "\n".join(rows) + "\n").encode("cp1252")
+    )
 
     result = run_import(
         platform, token_for("app"), str(path), "--source", "shop", "--batch-size", "3"
     )
 
     assert result.returncode == 0, result.stderr
-    assert "created 7, updated 0, rejected 1" in result.stdout
+    assert "9 records, encoding cp1252 (detected)" in result.stderr
+    assert "created 8, updated 0, with warnings 8, refused 1, suppressed 0" in result.stdout
+    assert "warning email INVALID: 1" in result.stdout
     rejected = [
         json.loads(line)
         for line in (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
     ]
-    assert rejected == [{"sourceId": f"{run}-bad", "field": "email", "code": "INVALID"}]
+    assert rejected == [{
+        "line": 6, "sourceId": f"{run}-nobody", "field": "record", "code": "NOT_IDENTIFIABLE",
+        "row": {"Kundennummer": f"{run}-nobody", "E-Mail": "kaputt@"},
+    }]  # fmt: skip
     found = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-7"})
-    assert found["sourceRecord"]["familyName"] == "Muster"
+    assert found["sourceRecord"]["familyName"] == "Müller"
+    kept = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-mail"})
+    assert ("email", "INVALID", "WARNING") in {
+        (i["field"], i["code"], i["severity"]) for i in kept["sourceRecord"]["quality"]["issues"]
+    }
 
     again = run_import(platform, token_for("app"), str(path), "--source", "shop", "--quiet")
-    assert "created 0, updated 7, rejected 1" in again.stdout
+    assert "created 0, updated 8, with warnings 8, refused 1" in again.stdout
 
 
 def test_refusals_are_clear(

@@ -111,25 +111,118 @@ class TestQualityReport:
         assert codes(body["errors"]) == ["NOT_FOUND"]
 
 
-class TestBadInput:
-    def test_a_batch_with_bad_records_is_refused_whole(self, gateway: GatewayClient) -> None:
-        good, bad_mail, bad_phone = sid("ok"), sid("mail"), sid("phone")
-        body = gateway.post(INGEST, {"source": "crm", "records": [
-            {"sourceId": good, "familyName": "Gut"},
-            {"sourceId": bad_mail, "familyName": "Mail", "email": "nobody@"},
-            {"sourceId": bad_phone, "familyName": "Phone", "phone": "bitte anrufen"},
+INGEST_RESULTS = """
+mutation Ingest($source: String!, $records: [SourceRecordInput!]!, $atomic: Boolean! = false) {
+  ingestSourceRecords(source: $source, records: $records, atomic: $atomic) {
+    created updated withWarnings refused
+    results {
+      index sourceId status personId created
+      refusal { field code message }
+      warnings { field code severity }
+    }
+  }
+}
+"""
+KEPT = """
+query Kept($id: ID!) {
+  person(id: $id) {
+    email phone birthDate birthDatePartial address { postalCode city }
+    identifiers { scheme issuer value source sourceId }
+    sourceRecords { sourceId email phone birthDate birthDatePartial keptRaw { field value }
+                    identifiers { scheme issuer value } }
+  }
+}
+"""
+
+
+class TestNoCustomerRefusedForOneBadValue:
+    def test_each_record_is_answered_and_bad_values_are_kept_raw(
+        self, gateway: GatewayClient
+    ) -> None:
+        ids = [sid("good"), sid("mail"), sid("phone"), sid("date"), sid("nobody"), sid("ids")]
+        result = gateway.execute(INGEST_RESULTS, {"source": "crm", "records": [
+            {"sourceId": ids[0], "givenName": "Greta", "familyName": "Gut", "language": "de",
+             "salutation": "Frau", "email": "greta@example.de"},
+            {"sourceId": ids[1], "familyName": "Mail", "email": "a..b@web.de"},
+            {"sourceId": ids[2], "givenName": "Pia", "phone": "0171 12", "postalCode": "123456",
+             "city": "Köln"},
+            {"sourceId": ids[3], "familyName": "Datum", "birthDate": "1987-13-45"},
+            {"sourceId": ids[4], "email": "kaputt@", "birthDate": "1980-01-01"},
+            {"sourceId": ids[5], "familyName": "Nummer", "identifiers": [
+                {"scheme": "TAX_ID_DE", "value": "36 574 261 809"},
+                {"scheme": "TAX_ID_DE", "value": "36574261808"},
+                {"scheme": "CUSTOMER_NUMBER", "value": "k-1001"}]},
+        ]})["ingestSourceRecords"]  # fmt: skip
+
+        assert (result["created"], result["refused"], result["withWarnings"]) == (5, 1, 4)
+        status = {r["sourceId"]: r["status"] for r in result["results"]}
+        assert status == {ids[0]: "STORED", **dict.fromkeys(ids[1:4], "STORED_WITH_WARNINGS"),
+                          ids[4]: "REFUSED", ids[5]: "STORED_WITH_WARNINGS"}  # fmt: skip
+        results = {r["sourceId"]: r for r in result["results"]}
+        assert [r["index"] for r in result["results"]] == list(range(6))
+        assert results[ids[4]]["refusal"]["code"] == "NOT_IDENTIFIABLE"
+        assert results[ids[4]]["personId"] is None
+        assert "kaputt@" not in str(result)  # no personal data in the answer
+        warned = {(w["field"], w["code"]) for w in results[ids[1]]["warnings"]}
+        assert ("email", "INVALID") in warned
+
+        mail = gateway.execute(KEPT, {"id": results[ids[1]]["personId"]})["person"]
+        assert mail["email"] is None
+        assert mail["sourceRecords"][0]["keptRaw"] == [{"field": "email", "value": "a..b@web.de"}]
+        phone = gateway.execute(KEPT, {"id": results[ids[2]]["personId"]})["person"]
+        assert (phone["phone"], phone["address"]) == (None, {"postalCode": None, "city": "Köln"})
+        assert phone["sourceRecords"][0]["keptRaw"] == [
+            {"field": "phone", "value": "0171 12"}, {"field": "postalCode", "value": "123456"}
+        ]  # fmt: skip
+        date = gateway.execute(KEPT, {"id": results[ids[3]]["personId"]})["person"]
+        assert (date["birthDate"], date["birthDatePartial"]) == (None, "1987")
+        assert date["sourceRecords"][0]["keptRaw"] == [
+            {"field": "birthDate", "value": "1987-13-45"}
+        ]
+        numbers = gateway.execute(KEPT, {"id": results[ids[5]]["personId"]})["person"]
+        assert numbers["identifiers"] == [
+            {"scheme": "CUSTOMER_NUMBER", "issuer": "crm", "value": "K1001", "source": "crm",
+             "sourceId": ids[5]},
+            {"scheme": "TAX_ID_DE", "issuer": "DE", "value": "36574261809", "source": "crm",
+             "sourceId": ids[5]},
+        ]  # fmt: skip
+        assert numbers["sourceRecords"][0]["keptRaw"] == [
+            {"field": "identifiers[1]", "value": "36574261808"}
+        ]
+
+    def test_atomic_refuses_the_whole_batch(self, gateway: GatewayClient) -> None:
+        good, nobody, twice = sid("ok"), sid("nobody"), sid("twice")
+        body = gateway.post(INGEST_RESULTS, {"source": "crm", "atomic": True, "records": [
+            {"sourceId": good, "familyName": "Gut", "email": "nobody@"},
+            {"sourceId": nobody, "phone": "bitte anrufen"},
+            {"sourceId": twice, "familyName": "Eins"},
+            {"sourceId": twice, "familyName": "Zwei"},
         ]}).json()  # fmt: skip
 
         [error] = body["errors"]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["rejected"] == [
-            {"index": 1, "sourceId": bad_mail, "field": "email", "code": "INVALID"},
-            {"index": 2, "sourceId": bad_phone, "field": "phone", "code": "UNPARSEABLE"},
+            {"index": 1, "sourceId": nobody, "field": "record", "code": "NOT_IDENTIFIABLE"},
+            {"index": 3, "sourceId": twice, "field": "sourceId", "code": "DUPLICATE_IN_BATCH"},
         ]
         assert "nobody@" not in str(body)  # no personal data echoed
-        missing = gateway.post(SOURCE_RECORD, {"source": "crm", "sourceId": good}).json()
-        assert codes(missing["errors"]) == ["NOT_FOUND"]
+        for source_id in (good, twice):
+            missing = gateway.post(SOURCE_RECORD, {"source": "crm", "sourceId": source_id}).json()
+            assert codes(missing["errors"]) == ["NOT_FOUND"]
 
+    def test_a_batch_of_refused_records_writes_nothing_and_says_why(
+        self, gateway: GatewayClient
+    ) -> None:
+        result = gateway.execute(INGEST_RESULTS, {"source": "crm", "records": [
+            {"sourceId": "has space", "familyName": "Kaputt"}, {"sourceId": sid("x")},
+        ]})["ingestSourceRecords"]  # fmt: skip
+        assert (result["created"], result["refused"]) == (0, 2)
+        assert [(r["refusal"]["field"], r["refusal"]["code"]) for r in result["results"]] == [
+            ("sourceId", "INVALID"), ("record", "NOT_IDENTIFIABLE")
+        ]  # fmt: skip
+
+
+class TestBadInput:
     def test_unknown_source(self, gateway: GatewayClient) -> None:
         source_id = sid("fax")
         body = gateway.post(

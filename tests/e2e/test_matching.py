@@ -15,7 +15,7 @@ import pytest
 from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.testing import eventually
 
-from .matching_support import birth_date, family_name, ingest, place
+from .matching_support import birth_date, family_name, ingest, place, tax_id
 
 PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
 SUBJECT = "query($id: ID!) { matchSubject(personId: $id) { state { registered mergedInto } } }"
@@ -228,3 +228,36 @@ def test_the_model_is_trained_on_the_data_and_then_used(gateway: GatewayClient) 
     with pytest.raises(GraphQLError) as unknown:
         gateway.execute(JOB, {"id": str(uuid.uuid4())})
     assert unknown.value.codes == ["NOT_FOUND"]
+
+
+class TestIdentifiersAsEvidence:
+    def test_the_same_tax_id_outweighs_a_nickname(self, gateway: GatewayClient) -> None:
+        family, here, born, same = family_name(), place(), birth_date(), tax_id()
+        original = ingest(
+            gateway, "crm", givenName="Johannes", familyName=family, birthDate=born, **here,
+            identifiers=[{"scheme": "TAX_ID_DE", "value": same}],
+        )  # fmt: skip
+        assert eventually(lambda: matched(gateway, original))
+        nickname = ingest(
+            gateway, "shop", givenName="Hans", familyName=family, birthDate=born, **here,
+            identifiers=[{"scheme": "TAX_ID_DE", "value": " ".join([same[:2], same[2:]])}],
+        )  # fmt: skip
+        assert eventually(
+            lambda: gateway.execute(PERSON, {"id": nickname})["person"]["id"] == original
+        )
+
+    def test_different_tax_ids_keep_namesakes_apart(self, gateway: GatewayClient) -> None:
+        family, here, born = family_name(), place(), birth_date()
+        first = ingest(
+            gateway, "crm", givenName="Maria", familyName=family, birthDate=born, **here,
+            identifiers=[{"scheme": "TAX_ID_DE", "value": tax_id()}],
+        )  # fmt: skip
+        assert eventually(lambda: matched(gateway, first))
+        second = ingest(
+            gateway, "shop", givenName="Maria", familyName=family, birthDate=born, **here,
+            identifiers=[{"scheme": "TAX_ID_DE", "value": tax_id()}],
+        )  # fmt: skip
+        assert eventually(lambda: matched(gateway, second))
+        assert gateway.execute(PERSON, {"id": second})["person"]["id"] == second
+        [task] = tasks_of(gateway, second, "OPEN")
+        assert "tax ids differ" in " ".join(task["conflicts"])

@@ -322,10 +322,12 @@ class TestSuppression:
         )  # fmt: skip
 
         assert result.returncode == 0, result.stderr
-        assert "created 1, updated 0, rejected 0, suppressed 1" in result.stdout
+        assert "refused 0, suppressed 1" in result.stdout
         set_aside = (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
-        assert [json.loads(line) for line in set_aside] == [
-            {"sourceId": record["sourceId"], "field": "record", "code": "SUPPRESSED"}]  # fmt: skip
+        [entry] = [json.loads(line) for line in set_aside]
+        assert (entry["line"], entry["sourceId"], entry["field"], entry["code"]) == (
+            2, record["sourceId"], "record", "SUPPRESSED"
+        )  # fmt: skip
 
 
 def new_person_with(gateway: GatewayClient, record: dict[str, Any]) -> str:

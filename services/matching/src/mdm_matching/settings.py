@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from mdm_common.settings import ServiceSettings
+from mdm_matching.domain.batch_model import ModelRule
 from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK, DEFAULT_MAX_CANDIDATES
 from mdm_matching.domain.online import Policy
 
@@ -29,6 +32,17 @@ class MatchingSettings(ServiceSettings):
     # Merges a batch re-matching task applies before it queues the rest and lets the
     # online matching events waiting behind it go first.
     rematch_merges_per_task: int = Field(default=200, ge=1)
+    # A batch re-matching job trains the model first unless the current one was
+    # trained at most this many hours ago on about as many profiles (domain/batch_model.py).
+    rematch_model_max_age_hours: float = Field(default=7 * 24, gt=0)
+    rematch_model_max_change: float = Field(default=0.1, ge=0)
+
+    @property
+    def model_rule(self) -> ModelRule:
+        return ModelRule(
+            max_age=timedelta(hours=self.rematch_model_max_age_hours),
+            max_change=self.rematch_model_max_change,
+        )
 
     @property
     def policy(self) -> Policy:

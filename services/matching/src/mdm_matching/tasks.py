@@ -164,13 +164,25 @@ async def _hand_on(work: rematch.NextWork) -> None:
 
 @celery.task(name="matching.rematch_sync", **_RELIABLE)
 def rematch_sync(job_id: str) -> None:
-    """Phase 1 of a re-matching job: reconcile subjects, then queue the partitions."""
+    """Phases 1 and 2 of a re-matching job: reconcile subjects, choose (or train) the
+    model, then queue the partitions."""
 
     async def handle() -> None:
         transactions = await _worker.transactions()
         job = await _guarded(job_id, rematch.sync(
             job_id, profiles=_worker.profile_client(), transactions=transactions, now=_now(),
         ))  # fmt: skip
+        if job is not None and job.phase == rematch.RematchPhase.TRAINING:
+            job = await _guarded(
+                job_id,
+                rematch.choose_model(
+                    job_id,
+                    transactions=transactions,
+                    rule=settings.model_rule,
+                    max_block=settings.max_block,
+                    now=_now(),
+                ),
+            )
         if job is None:
             return
         work = await transactions.read(lambda s: rematch.next_work(s, job))

@@ -225,3 +225,37 @@ async def test_a_persons_tasks_are_found_and_closed_on_either_side_of_the_pair(
     assert closed == 2
     after = await graph.read(lambda tx: GraphReviewStore(tx).open_tasks_of([middle.id]))
     assert after == {middle.id: []}
+
+
+async def test_identifiers_are_stored_read_back_and_make_candidates(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    graph = await _graph(graph_for)
+    tag = uuid.uuid4().hex[:8]
+    number = ("SOCIAL_SECURITY", "AU", f"9{uuid.uuid4().int % 10**9:09d}")
+    # Nothing else in common: only the shared number makes them candidates.
+    online = make_record(f"i{tag}", given=_made_up("Quirin"), family=_made_up("Kranich"),
+                         identifiers=[number, ("CUSTOMER_NUMBER", "crm", f"C{tag}")])  # fmt: skip
+    batch = make_record(f"j{tag}", given=_made_up("Ida"), family=_made_up("Storch"),
+                        identifiers=[number])  # fmt: skip
+    await graph.write(lambda tx: _save(tx, online))
+    stored = SubjectFeatures(batch, tuple(blocking.keys_of(batch)), fingerprint(batch))
+    await graph.write(lambda tx: GraphSubjectStore(tx).save_many([stored], at=NOW))
+
+    found = await graph.read(lambda tx: GraphSubjectStore(tx).features([online.id, batch.id]))
+    assert found == {online.id: online, batch.id: batch}
+    assert found[online.id].identifiers == (f"CUSTOMER_NUMBER:CRM:C{tag}".upper(),
+                                            f"SOCIAL_SECURITY:AU:{number[2]}")  # fmt: skip
+    candidates = await graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
+        batch.id, blocking.keys_of(batch), max_block=10, limit=10))  # fmt: skip
+    assert candidates == [online]
+
+    # The identifiers removed: the property and the shared block go.
+    plain = make_record(online.id, given=online.given, family=online.family)
+    await graph.write(lambda tx: _save(tx, plain))
+    found = await graph.read(lambda tx: GraphSubjectStore(tx).features([online.id]))
+    assert found[online.id].identifiers == ()
+    assert fingerprint(found[online.id]) == fingerprint(plain)
+    candidates = await graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
+        batch.id, blocking.keys_of(batch), max_block=10, limit=10))  # fmt: skip
+    assert candidates == []

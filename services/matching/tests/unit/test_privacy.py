@@ -98,6 +98,13 @@ class TestSubjectItems:
         sparse = privacy.subject_items(_subject(record=make_record(A, given="Anna")))
         assert "email" not in {i.field for i in sparse}
 
+    def test_identifiers_are_exported_as_held(self) -> None:
+        held = [("TAX_ID_DE", None, "65929970489"), ("CUSTOMER_NUMBER", "crm", "C1")]
+        record = make_record(A, given="Anna", identifiers=held)
+        items = {i.field: i for i in privacy.subject_items(_subject(record=record))}
+        assert items["identifiers"].value == "CUSTOMER_NUMBER:CRM:C1, TAX_ID_DE::65929970489"
+        assert items["identifiers"].category == DataCategory.IDENTITY
+
     def test_restriction(self) -> None:
         items = privacy.subject_items(_subject(restricted_at=NOW, restriction_request_id="r1"))
         restriction = next(i for i in items if i.field == "restriction")

@@ -1,6 +1,6 @@
 """``mdm``: command-line tools for the MDM platform.
 
-    mdm import customers.csv --source crm [--url URL] [--token TOKEN]
+    mdm import customers.csv --source crm [--url URL] [--token TOKEN] [--encoding auto]
 
 The gateway URL and token default to ``MDM_GATEWAY_URL`` and ``MDM_TOKEN``.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
-from mdm_profile.importer import GatewayError, ImportFileError, import_file
+from mdm_profile.importing.files import ImportFileError, count_rows, detect_encoding
+from mdm_profile.importing.sending import GatewayError, ImportSummary, import_file
 
 DEFAULT_URL = "http://127.0.0.1:4000/graphql"
 
@@ -30,18 +31,37 @@ def _import(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"No such file: {path}", file=sys.stderr)
         return 2
+    try:
+        encoding = detect_encoding(path) if args.encoding == "auto" else args.encoding
+        total = count_rows(path, encoding=encoding, ignore_unknown=args.ignore_unknown_columns)
+    except (ImportFileError, UnicodeDecodeError, LookupError) as exc:
+        print(f"Import stopped: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        how = "detected" if args.encoding == "auto" else "as asked"
+        print(f"{path.name}: {total} records, encoding {encoding} ({how})", file=sys.stderr)
     headers = {"authorization": f"Bearer {token}"}
     with (
         httpx.Client(headers=headers, timeout=120) as client,
         tqdm(
-            desc=f"import {path.name}", unit=" records", file=sys.stderr, disable=args.quiet
+            total=total,
+            desc=f"import {path.name}",
+            unit=" records",
+            file=sys.stderr,
+            disable=args.quiet,
         ) as bar,
     ):
         try:
             summary = import_file(
-                path, source=args.source, client=client, url=args.url,
-                batch_size=args.batch_size, on_progress=bar.update, encoding=args.encoding,
-            )  # fmt: skip
+                path,
+                source=args.source,
+                client=client,
+                url=args.url,
+                batch_size=args.batch_size,
+                on_progress=bar.update,
+                encoding=encoding,
+                ignore_unknown=args.ignore_unknown_columns,
+            )
         except (ImportFileError, GatewayError) as exc:
             print(f"\nImport stopped: {exc}", file=sys.stderr)
             return 1
@@ -50,20 +70,24 @@ def _import(args: argparse.Namespace) -> int:
                 f"\nCannot reach the gateway at {args.url}: {type(exc).__name__}", file=sys.stderr
             )
             return 1
-    print(f"created {summary.created}, updated {summary.updated}, rejected "
-          f"{len(summary.rejected)}, suppressed {len(summary.suppressed)}")  # fmt: skip
-    # Rows of erased persons are set aside with the refused ones, for the same follow-up.
-    set_aside = summary.rejected + [
-        {"sourceId": source_id, "field": "record", "code": "SUPPRESSED"}
-        for source_id in summary.suppressed
-    ]
-    if set_aside:
+    _report(path, summary)
+    return 0
+
+
+def _report(path: Path, summary: ImportSummary) -> None:
+    print(
+        f"created {summary.created}, updated {summary.updated}, with warnings "
+        f"{summary.with_warnings}, refused {summary.refused}, suppressed {summary.suppressed}"
+    )
+    for (field, code), count in summary.warnings.most_common(10):
+        print(f"  warning {field} {code}: {count}")
+    if summary.set_aside:
+        # Refused rows and rows of erased persons, for the same follow-up at the source.
         rejected_path = path.with_name(path.name + ".rejected.jsonl")
         with rejected_path.open("w", encoding="utf-8") as out:
-            for entry in set_aside:
-                out.write(json.dumps(entry) + "\n")
-        print(f"rows not stored (source id, field, code): {rejected_path}")
-    return 0
+            for entry in summary.set_aside:
+                out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        print(f"rows not stored (line, source id, field, code, row): {rejected_path}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,7 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--url", default=os.environ.get("MDM_GATEWAY_URL", DEFAULT_URL))
     imp.add_argument("--token", help="defaults to $MDM_TOKEN")
     imp.add_argument("--batch-size", type=int, default=500, choices=range(1, 501), metavar="1-500")
-    imp.add_argument("--encoding", default="utf-8-sig")
+    imp.add_argument(
+        "--encoding",
+        default="auto",
+        help="auto (default: BOM, UTF-8, else detected, e.g. Windows-1252 from Excel) or a "
+        "Python codec name",
+    )
+    imp.add_argument(
+        "--ignore-unknown-columns",
+        action="store_true",
+        help="leave out columns the platform does not know (default: stop and name them)",
+    )
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     return _import(args)

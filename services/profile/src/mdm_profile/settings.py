@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from mdm_common import limits
 from mdm_common.settings import ServiceSettings
-from mdm_profile.domain.golden import DEFAULT_RULES, Rule
+from mdm_profile.domain.golden import ATTRIBUTES, DEFAULT_RULES, Rule
+from mdm_profile.domain.quality.identifiers import MAX_IDENTIFIERS, MAX_VALUE
 from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID, RawRecord
 from mdm_profile.domain.suppression import derive_key
 
@@ -18,8 +19,12 @@ DEFAULT_SOURCES = {"crm": 1, "erp": 1, "shop": 2, "pos": 2, "support": 3, "newsl
 def largest_ingest_bytes() -> int:
     """The list data of the largest documented ingest: MAX_BATCH records, every text
     at its longest (field names counted as written in Python, no shorter in JSON)."""
-    texts = [f.name for f in fields(RawRecord) if f.name not in {"source_id", "recorded_at"}]
+    skip = {"source_id", "recorded_at", "identifiers"}
+    texts = [f.name for f in fields(RawRecord) if f.name not in skip]
     record = sum(len(name) + 3 + limits.text_bytes(MAX_FIELD_LENGTH) for name in texts)
+    identifier = len('{"scheme":"CUSTOMER_NUMBER","value":,"issuer":},')
+    identifier += 2 * limits.text_bytes(MAX_VALUE)
+    record += len('"identifiers":[]') + MAX_IDENTIFIERS * identifier
     record += len('"sourceId":') + limits.text_bytes(MAX_SOURCE_ID)
     record += len('"recordedAt":"2026-12-31T23:59:59.999999+00:00",{}')
     return MAX_BATCH * record
@@ -46,6 +51,18 @@ class ProfileSettings(ServiceSettings):
     # existing entry unmatchable, so erased persons could be ingested again. Empty:
     # derived from the gateway secret, so that the embedded stack works as it is.
     suppression_key: SecretStr = SecretStr("")
+
+    @field_validator("survivorship")
+    @classmethod
+    def _known_attributes_and_rules(cls, value: dict[str, Rule]) -> dict[str, Rule]:
+        for attribute, rule in value.items():
+            if attribute not in ATTRIBUTES:
+                raise ValueError(
+                    f"no survivorship for {attribute!r}; known: {', '.join(ATTRIBUTES)}"
+                )
+            if rule is Rule.ALL_VALUES:
+                raise ValueError("ALL_VALUES is the identifiers' own rule, not a choice")
+        return value
 
     @property
     def survivorship_rules(self) -> dict[str, Rule]:

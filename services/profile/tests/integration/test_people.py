@@ -138,9 +138,9 @@ async def test_a_batch_with_one_bad_record_writes_nothing(graph: GraphClient) ->
     good, bad = sid(), sid()
     with pytest.raises(InvalidInput) as raised:
         await ingest(graph, "crm", RawRecord(good, family_name="Gut"),
-                     RawRecord(bad, family_name="Schlecht", email="kaputt@"))  # fmt: skip
+                     RawRecord(bad, email="kaputt@"))  # fmt: skip
     assert raised.value.details == {
-        "rejected": [{"index": 1, "sourceId": bad, "field": "email", "code": "INVALID"}]
+        "rejected": [{"index": 1, "sourceId": bad, "field": "record", "code": "NOT_IDENTIFIABLE"}]
     }
     found = await graph.read(lambda tx: GraphPersonStore(tx).records_by_key([f"crm|{good}"]))
     assert found == {}

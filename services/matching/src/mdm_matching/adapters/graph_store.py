@@ -3,11 +3,12 @@
 Labels come from constants; every value is a parameter. Review tasks and decisions
 are read and written by ``review_store.py``.
 
-    (:MatchSubject {personId, features..., fingerprint, sources})
+    (:MatchSubject {personId, features..., identifiers, fingerprint, sources})
         -[:BLOCKED_BY]->(:BlockKey {key, size})
     (:ReviewTask {id, pairKey, leftId, rightId, probability, ...})
     (:MatchDecision {id, pairKey, verdict, actor, at, ...})      append-only audit
     (:MatchModel {name: "current", parameters})                  the trained model
+    (:MatchModelVersion {version, parameters, savedAt})          every model saved, kept
     (:ErasedSubject {personId, erasedAt, requestId})             erased: never registered again
 
 A subject whose processing is restricted (GDPR Art. 18) carries ``restrictedAt``:
@@ -40,6 +41,7 @@ BLOCKED_BY = "BLOCKED_BY"
 REVIEW_TASK = "ReviewTask"
 DECISION = "MatchDecision"
 MODEL = "MatchModel"
+MODEL_VERSION = "MatchModelVersion"
 JOB = "MatchJob"
 ERASED = "ErasedSubject"
 CURRENT_MODEL = "current"
@@ -51,6 +53,8 @@ SCHEMA = (
     f"CREATE CONSTRAINT review_task_id IF NOT EXISTS FOR (t:{REVIEW_TASK}) REQUIRE t.id IS UNIQUE",
     f"CREATE CONSTRAINT match_decision_id IF NOT EXISTS FOR (d:{DECISION}) REQUIRE d.id IS UNIQUE",
     f"CREATE CONSTRAINT match_model_name IF NOT EXISTS FOR (m:{MODEL}) REQUIRE m.name IS UNIQUE",
+    f"CREATE CONSTRAINT match_model_version IF NOT EXISTS "
+    f"FOR (m:{MODEL_VERSION}) REQUIRE m.version IS UNIQUE",
     f"CREATE CONSTRAINT match_job_id IF NOT EXISTS FOR (j:{JOB}) REQUIRE j.id IS UNIQUE",
     f"CREATE CONSTRAINT erased_subject_person IF NOT EXISTS "
     f"FOR (e:{ERASED}) REQUIRE e.personId IS UNIQUE",
@@ -88,14 +92,21 @@ _FEATURES = {  # MatchRecord attribute -> property
 }  # fmt: skip
 
 
+# The identifiers ("SCHEME:ISSUER:VALUE" strings) are a list property; none is no
+# property at all (``SET s += {identifiers: null}`` removes it), as Neo4j and
+# ArcadeDB disagree on the type of an empty list.
+IDENTIFIERS = "identifiers"
+
+
 def _features_props(record: MatchRecord) -> dict[str, Any]:
-    return {prop: getattr(record, attr) for attr, prop in _FEATURES.items()}
+    props = {prop: getattr(record, attr) for attr, prop in _FEATURES.items()}
+    return props | {IDENTIFIERS: list(record.identifiers) or None}
 
 
 # The order in which ``sharing_keys`` returns a candidate's features: a list per
 # candidate decodes in a third of the time of a map with the same values (the Bolt
 # driver decodes every map key), which is most of an online decision at 100k.
-_CANDIDATE_PROPS = ("personId", *_FEATURES.values())
+_CANDIDATE_PROPS = ("personId", *_FEATURES.values(), IDENTIFIERS)
 _CANDIDATE_LIST = "[" + ", ".join(f"s.{prop}" for prop in _CANDIDATE_PROPS) + "]"
 
 
@@ -103,7 +114,8 @@ def record_from(props: dict[str, Any]) -> MatchRecord:
     values: dict[str, Any] = {attr: props.get(prop) for attr, prop in _FEATURES.items()}
     for attr in ("given", "family", "given_code", "family_code"):
         values[attr] = values[attr] or ""
-    return MatchRecord(id=props["personId"], **values)
+    identifiers = tuple(sorted(set(props.get(IDENTIFIERS) or ())))
+    return MatchRecord(id=props["personId"], **values, identifiers=identifiers)
 
 
 _SUBJECT_FIELDS = (
@@ -332,6 +344,24 @@ class GraphSubjectStore:
             version=parameters.version,
             at=at,
         )
+        # Kept under its version: a batch job goes on with the model it chose, and a
+        # recalibration can be traced back to the model it started from.
+        await self._tx.run(
+            "model.save_version",
+            f"MERGE (m:{MODEL_VERSION} {{version: $version}}) "
+            "ON CREATE SET m.parameters = $parameters, m.savedAt = $at",
+            parameters=json.dumps(parameters.to_json()),
+            version=parameters.version,
+            at=at,
+        )
+
+    async def load_model_version(self, version: str) -> Parameters | None:
+        rows = await self._tx.run(
+            "model.load_version",
+            f"MATCH (m:{MODEL_VERSION} {{version: $version}}) RETURN m.parameters AS parameters",
+            version=version,
+        )
+        return Parameters.from_json(json.loads(rows[0]["parameters"])) if rows else None
 
     async def active_features(
         self, *, after: str, limit: int, merged_away: bool = False

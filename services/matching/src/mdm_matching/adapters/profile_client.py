@@ -22,7 +22,8 @@ READER = Principal("service:matching", frozenset({Role.APP}))
 BATCH = 200  # persons per call when reading many
 
 PERSON_FIELDS = """
-    id createdAt givenName familyName suffix birthDate email phone
+    id createdAt givenName familyName suffix birthDate birthDatePartial email phone
+    identifiers { scheme issuer value }
     address { street houseNumber postalCode city }
     sourceRecords { source }
 """
@@ -51,12 +52,21 @@ mutation MatchingUnmerge($mergeId: ID!) { unmergePersons(mergeId: $mergeId) { me
 def record_from_person(person: dict[str, Any]) -> MatchRecord:
     address = person.get("address") or {}
     return make_record(
-        person["id"], given=person.get("givenName"), family=person.get("familyName"),
-        birth=person.get("birthDate"), suffix=person.get("suffix"), email=person.get("email"),
-        phone=person.get("phone"), postal_code=address.get("postalCode"),
-        city=address.get("city"), street=address.get("street"),
+        person["id"],
+        given=person.get("givenName"),
+        family=person.get("familyName"),
+        birth=person.get("birthDate") or person.get("birthDatePartial"),
+        suffix=person.get("suffix"),
+        email=person.get("email"),
+        phone=person.get("phone"),
+        postal_code=address.get("postalCode"),
+        city=address.get("city"),
+        street=address.get("street"),
         house_number=address.get("houseNumber"),
-    )  # fmt: skip
+        identifiers=[
+            (i["scheme"], i.get("issuer"), i["value"]) for i in person.get("identifiers") or ()
+        ],
+    )
 
 
 def view_of(requested_id: str, person: dict[str, Any]) -> ProfileView:

@@ -50,6 +50,8 @@ SCHEMA = (
 _JOB_FIELDS = {  # RematchJob attribute -> property, for the fields a job node stores
     "status": "status", "phase": "phase", "finished_at": "finishedAt",
     "synced_persons": "syncedPersons", "review_tasks": "reviewTasks", "error": "error",
+    "model_version": "modelVersion", "model_trained": "modelTrained",
+    "model_reason": "modelReason",
 }  # fmt: skip
 
 
@@ -134,6 +136,8 @@ class GraphRematchStore:
                 planned_merges=sum(counts.values()), merges_done=counts[StepStatus.DONE.value],
                 merges_skipped=counts[StepStatus.SKIPPED.value],
                 review_tasks=int(j.get("reviewTasks") or 0), error=j.get("error"),
+                model_version=j.get("modelVersion"), model_trained=bool(j.get("modelTrained")),
+                model_reason=j.get("modelReason"),
             ))  # fmt: skip
         return jobs
 

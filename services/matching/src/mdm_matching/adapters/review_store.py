@@ -45,6 +45,7 @@ def evidence_props(evidence: PairEvidence) -> dict[str, Any]:
         "weight": evidence.weight,
         "leftFingerprint": evidence.left_fingerprint,
         "rightFingerprint": evidence.right_fingerprint,
+        "modelVersion": evidence.model_version,
     }
 
 
@@ -58,6 +59,7 @@ def evidence_from(p: dict[str, Any]) -> PairEvidence:
         conflicts=tuple(p.get("conflicts") or ()),
         left_fingerprint=p["leftFingerprint"],
         right_fingerprint=p["rightFingerprint"],
+        model_version=p.get("modelVersion"),
     )
 
 
@@ -73,6 +75,7 @@ def decision_props(decision: Decision) -> dict[str, Any]:
         "probability": decision.probability,
         "leftFingerprint": decision.left_fingerprint,
         "rightFingerprint": decision.right_fingerprint,
+        "modelVersion": decision.model_version,
     }
 
 
@@ -119,6 +122,7 @@ def decision_from(p: dict[str, Any]) -> Decision:
         right_fingerprint=p["rightFingerprint"],
         contributions=_contributions_from(p.get("contributions")),
         conflicts=tuple(p.get("conflicts") or ()),
+        model_version=p.get("modelVersion"),
     )
 
 

@@ -78,6 +78,8 @@ class PairEvidence:
     conflicts: tuple[str, ...]
     left_fingerprint: str
     right_fingerprint: str
+    # The model version that scored the pair (None: scored before matching kept it).
+    model_version: str | None = None
 
     @property
     def pair_key(self) -> str:
@@ -110,6 +112,9 @@ class TaskOrder(StrEnum):
     PROBABILITY_ASC = "PROBABILITY_ASC"
     OLDEST_FIRST = "OLDEST_FIRST"
     NEWEST_FIRST = "NEWEST_FIRST"
+    # The answers that teach the model most first: score bands whose precision the
+    # stewards' decisions know least (domain/calibration.py), by probability in a band.
+    MOST_INFORMATIVE = "MOST_INFORMATIVE"
 
 
 UNRESOLVED = (TaskStatus.OPEN, TaskStatus.DEFERRED)
@@ -162,6 +167,7 @@ class Decision:
     # matching kept it.
     contributions: tuple[Contribution, ...] = ()
     conflicts: tuple[str, ...] = ()
+    model_version: str | None = None  # the model that scored the pair, where known
 
     @classmethod
     def about(
@@ -175,4 +181,5 @@ class Decision:
             probability=evidence.probability, left_fingerprint=evidence.left_fingerprint,
             right_fingerprint=evidence.right_fingerprint,
             contributions=evidence.contributions, conflicts=evidence.conflicts,
+            model_version=evidence.model_version,
         )  # fmt: skip

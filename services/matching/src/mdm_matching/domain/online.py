@@ -20,14 +20,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from mdm_common.auth import Principal, Role
 from mdm_common.errors import Conflict
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
-from mdm_matching.domain.engine.model import Score, Scorer, default_parameters
+from mdm_matching.domain.engine.model import Parameters, Score, Scorer, default_parameters
 from mdm_matching.domain.models import (
     Decision,
     PairEvidence,
@@ -64,6 +64,15 @@ class Policy:
         """
         return score.probability >= self.review_at and len(score.conflicts) < 2
 
+    def for_model(self, parameters: Parameters) -> Policy:
+        """The thresholds an admin calibrated for this model (``applyMatchRecalibration``)
+        replace the deployment's; without them the settings' thresholds hold."""
+        return replace(
+            self,
+            review_at=parameters.review_at or self.review_at,
+            auto_merge_at=parameters.auto_merge_at or self.auto_merge_at,
+        )
+
     def __post_init__(self) -> None:
         if not 0 < self.review_at <= self.auto_merge_at <= 1:
             raise ValueError("Thresholds need 0 < review_at <= auto_merge_at <= 1.")
@@ -77,12 +86,27 @@ class ScorerCache:
     large at 100k profiles) is read and parsed only when a new one was trained."""
 
     _scorer: Scorer | None = None
+    _pinned: Scorer | None = None
 
     async def get(self, subjects: SubjectStore) -> Scorer:
         version = await subjects.model_version() or default_parameters().version
         if self._scorer is None or self._scorer.parameters.version != version:
             self._scorer = Scorer(await subjects.load_model() or default_parameters())
         return self._scorer
+
+    async def of_version(self, subjects: SubjectStore, version: str | None) -> Scorer:
+        """The scorer of one stored model version (a batch job keeps the model it
+        chose, even if another is trained meanwhile); the current one for None, or
+        when that version is the current one."""
+        current = await self.get(subjects)
+        if version is None or current.parameters.version == version:
+            return current
+        if self._pinned is None or self._pinned.parameters.version != version:
+            found = await subjects.load_model_version(version)
+            if found is None:
+                raise Conflict(f"Model version {version} is not stored.", field="modelVersion")
+            self._pinned = Scorer(found)
+        return self._pinned
 
 
 @dataclass
@@ -102,11 +126,14 @@ class _Plan:
     candidates: int
 
 
-def evidence_of(score: Score, fingerprints: dict[str, str]) -> PairEvidence:
+def evidence_of(
+    score: Score, fingerprints: dict[str, str], *, model_version: str | None = None
+) -> PairEvidence:
     return PairEvidence(
         left_id=score.left, right_id=score.right, probability=score.probability,
         weight=score.weight, contributions=score.contributions, conflicts=score.conflicts,
         left_fingerprint=fingerprints[score.left], right_fingerprint=fingerprints[score.right],
+        model_version=model_version,
     )  # fmt: skip
 
 
@@ -151,6 +178,8 @@ async def _plan(
     if not candidates:
         return _Plan(None, None, [], 0)
     scorer = await scorers.get(stores.subjects)
+    policy = policy.for_model(scorer.parameters)
+    version = scorer.parameters.version
     scores = [scorer.score(record, other) for other in candidates]
     fingerprints = {record.id: own} | {c.id: fingerprint(c) for c in candidates}
     rejected = await rejected_pairs(
@@ -161,7 +190,11 @@ async def _plan(
     sure = [s for s in scores if s.probability >= policy.auto_merge_at and not s.vetoed]
     merge_with = sure[0] if len(sure) == 1 else None
     to_review = [
-        NewTask(str(uuid.uuid4()), evidence_of(score, fingerprints), _reason(score, sure))
+        NewTask(
+            str(uuid.uuid4()),
+            evidence_of(score, fingerprints, model_version=version),
+            _reason(score, sure),
+        )
         for score in scores
         if score is not merge_with and policy.worth_review(score)
     ]
@@ -169,7 +202,8 @@ async def _plan(
     if merge_with is None:
         return _Plan(None, None, tasks, len(candidates))
     other = merge_with.right if merge_with.left == record.id else merge_with.left
-    return _Plan(other, evidence_of(merge_with, fingerprints), tasks, len(candidates))
+    evidence = evidence_of(merge_with, fingerprints, model_version=version)
+    return _Plan(other, evidence, tasks, len(candidates))
 
 
 def _reason(score: Score, sure: list[Score]) -> TaskReason:

@@ -25,6 +25,7 @@ from mdm_matching.domain.models import (
 
 if TYPE_CHECKING:
     from mdm_matching.domain.privacy import ErasedSubject, RematchEntry, StoredSubject
+    from mdm_matching.domain.recalibration import ModelChange
     from mdm_matching.domain.rematch import MergeStep, PlanClaim, RematchJob, StepStatus
     from mdm_matching.domain.training import TrainingJob
 
@@ -107,7 +108,13 @@ class SubjectStore(Protocol):
         """The current model's version, without reading the model."""
         ...
 
-    async def save_model(self, parameters: Parameters, *, at: datetime) -> None: ...
+    async def save_model(self, parameters: Parameters, *, at: datetime) -> None:
+        """Make ``parameters`` the current model, and keep it under its version."""
+        ...
+
+    async def load_model_version(self, version: str) -> Parameters | None:
+        """A model as it was saved under this version (current or earlier)."""
+        ...
 
     async def active_features(
         self, *, after: str, limit: int, merged_away: bool = False
@@ -268,6 +275,26 @@ class RematchStore(Protocol):
         ...
 
 
+class CalibrationStore(Protocol):
+    """What learning from stewards reads (decisions as labels, scored pairs) and the
+    audit of model changes."""
+
+    async def labelling_decisions(self) -> list[Decision]:
+        """Every MERGE, NOT_A_MATCH, UNMERGE and AUTO_MERGE decision (no notes)."""
+        ...
+
+    async def unresolved_evidence(self) -> list[tuple[PairEvidence, TaskReason]]:
+        """The evidence (without explanation) and reason of every OPEN or DEFERRED
+        review task."""
+        ...
+
+    async def record_change(self, change: ModelChange) -> None: ...
+
+    async def changes(self, *, limit: int) -> list[ModelChange]:
+        """Model changes, latest first."""
+        ...
+
+
 class PrivacyStore(Protocol):
     """What matching holds under person ids, for data-subject requests."""
 
@@ -352,6 +379,7 @@ class Profiles(Protocol):
 
 
 __all__ = [
+    "CalibrationStore",
     "MatchCandidate",
     "NewTask",
     "PrivacyStore",

@@ -59,6 +59,8 @@ FEATURES: tuple[tuple[str, str, str], ...] = (
     ("city", "city", DataCategory.POSTAL_ADDRESS),
     ("street", "street", DataCategory.POSTAL_ADDRESS),
     ("house_number", "houseNumber", DataCategory.POSTAL_ADDRESS),
+    # "SCHEME:ISSUER:VALUE" each (tax id, customer number, ...), as the profile sent them.
+    ("identifiers", "identifiers", DataCategory.IDENTITY),
 )
 
 
@@ -174,7 +176,8 @@ def subject_items(subject: StoredSubject) -> list[PersonalDataItem]:
         for attribute, field, category in FEATURES:
             value = getattr(subject.record, attribute)
             if value:
-                items.append(_item(pid, Origin.SUBJECT, category, field, str(value), at=at))
+                text = ", ".join(value) if isinstance(value, tuple) else str(value)
+                items.append(_item(pid, Origin.SUBJECT, category, field, text, at=at))
     if subject.fingerprint:
         items.append(_item(pid, Origin.SUBJECT, DataCategory.MATCHING, "fingerprint",
                               subject.fingerprint, at=at))  # fmt: skip

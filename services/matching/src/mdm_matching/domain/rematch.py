@@ -11,12 +11,16 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
 1. SYNCING (one task): subjects are reconciled with the profile service. Persons
    matching never heard of are registered with their features; subjects whose
    person was merged away (or is active again) are brought up to date.
-2. SCORING (one task per partition, on any worker): a partition blocks all
+2. TRAINING (the same task): the model that decides is chosen by
+   :mod:`mdm_matching.domain.batch_model`: the current one if it was trained
+   recently on about as many profiles, else one trained now on all of them. The
+   job keeps its version; partitions and the plan score with that version.
+3. SCORING (one task per partition, on any worker): a partition blocks all
    active subjects (so every partition sees the same candidate pairs) and scores
    the pairs whose key hashes to it. Pairs at or above the review threshold are
    stored as proposals (in slices, a transaction each), then the partition is
    marked done.
-3. MERGING (one task; every finished partition asks for it, it goes ahead once
+4. MERGING (one task; every finished partition asks for it, it goes ahead once
    all are done): planned and applied in :mod:`mdm_matching.domain.rematch_merge`.
 """
 
@@ -31,9 +35,10 @@ from enum import StrEnum
 
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_matching.domain.batch_model import ModelRule, kept_reason, training_reason
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
-from mdm_matching.domain.engine.model import Score
+from mdm_matching.domain.engine.model import Score, default_parameters
 from mdm_matching.domain.models import (
     MatchSubject,
     PairEvidence,
@@ -41,7 +46,12 @@ from mdm_matching.domain.models import (
 from mdm_matching.domain.online import Policy, ScorerCache, evidence_of
 from mdm_matching.domain.ports import Profiles, SubjectFeatures
 from mdm_matching.domain.stores import Stores, Transactions
-from mdm_matching.domain.subjects import all_active_features, mark_merged_many
+from mdm_matching.domain.subjects import (
+    all_active_features,
+    all_training_features,
+    mark_merged_many,
+)
+from mdm_matching.domain.training import train_on
 
 MAX_PARTITIONS = 64
 SYNC_PAGE = 1000
@@ -58,6 +68,7 @@ class RematchStatus(StrEnum):
 
 class RematchPhase(StrEnum):
     SYNCING = "SYNCING"
+    TRAINING = "TRAINING"
     SCORING = "SCORING"
     MERGING = "MERGING"
     DONE = "DONE"
@@ -90,6 +101,9 @@ class RematchJob:
     merges_skipped: int = 0
     review_tasks: int = 0
     error: str | None = None
+    model_version: str | None = None  # the model that decides, once chosen
+    model_trained: bool = False  # the job trained it
+    model_reason: str | None = None  # why that model
 
     @property
     def active(self) -> bool:
@@ -97,15 +111,16 @@ class RematchJob:
 
     @property
     def progress(self) -> float:
-        """A rough share of the work done: scoring counts 70 %, merging 30 %."""
+        """A rough share of the work done: syncing and training 10 %, scoring 60 %, merging
+        30 %."""
         if self.phase == RematchPhase.DONE:
             return 1.0
         if self.phase == RematchPhase.MERGING:
             settled = self.merges_done + self.merges_skipped
             return 0.7 + 0.3 * (settled / self.planned_merges if self.planned_merges else 1.0)
         if self.phase == RematchPhase.SCORING:
-            return 0.7 * self.partitions_done / self.partitions
-        return 0.0
+            return 0.1 + 0.6 * self.partitions_done / self.partitions
+        return 0.0 if self.phase == RematchPhase.SYNCING else 0.05
 
 
 @dataclass(frozen=True)
@@ -179,11 +194,11 @@ async def sync(job_id: str, *, profiles: Profiles, transactions: Transactions,
     gone = [r.id for r in await all_active_features(transactions) if r.id not in active]
     synced += await _refresh(gone, profiles=profiles, transactions=transactions, now=now)
 
-    async def scoring(stores: Stores) -> RematchJob | None:
-        await stores.rematch.update(job_id, phase=RematchPhase.SCORING, synced_persons=synced)
+    async def training(stores: Stores) -> RematchJob | None:
+        await stores.rematch.update(job_id, phase=RematchPhase.TRAINING, synced_persons=synced)
         return await stores.rematch.get(job_id)
 
-    return await transactions.write(scoring)
+    return await transactions.write(training)
 
 
 async def _refresh(ids: Sequence[str], *, profiles: Profiles, transactions: Transactions,
@@ -209,7 +224,50 @@ async def _refresh(ids: Sequence[str], *, profiles: Profiles, transactions: Tran
     return await transactions.write(save)
 
 
-# --- 2. scoring ----------------------------------------------------------------
+# --- 2. the model ----------------------------------------------------------------
+
+
+async def choose_model(
+    job_id: str, *, transactions: Transactions, rule: ModelRule, max_block: int, now: datetime
+) -> RematchJob | None:
+    """Keep the current model or train one (``batch_model``); then the job is SCORING.
+    The new model, the job's choice and its phase are stored in one transaction, so a
+    worker killed while training trains again on redelivery."""
+    job = await transactions.read(lambda s: s.rematch.get(job_id))
+    if job is None or not job.active or job.phase != RematchPhase.TRAINING:
+        return job
+    records = await all_training_features(transactions)
+    current = await transactions.read(lambda s: s.subjects.load_model())
+    reason = training_reason(current, subjects=len(records), now=now, rule=rule)
+    trained = None
+    if reason is not None:
+        trained, _ = train_on(
+            records,
+            max_block=max_block,
+            version=f"{now.isoformat()}/rematch/{job_id}",
+            now=now,
+            keep_thresholds_of=current,
+        )
+    elif current is not None:
+        reason = kept_reason(current, subjects=len(records))
+    deciding = trained or current or default_parameters()
+
+    async def scoring(stores: Stores) -> RematchJob | None:
+        if trained is not None:
+            await stores.subjects.save_model(trained, at=now)
+        await stores.rematch.update(
+            job_id,
+            phase=RematchPhase.SCORING,
+            model_version=deciding.version,
+            model_trained=trained is not None,
+            model_reason=reason,
+        )
+        return await stores.rematch.get(job_id)
+
+    return await transactions.write(scoring)
+
+
+# --- 3. scoring ----------------------------------------------------------------
 
 
 async def score_partition(
@@ -223,7 +281,8 @@ async def score_partition(
         return job  # scored already (a redelivered task)
     records = await all_active_features(transactions)
     by_id = {r.id: r for r in records}
-    scorer = await transactions.read(lambda s: scorers.get(s.subjects))
+    scorer = await transactions.read(lambda s: scorers.of_version(s.subjects, job.model_version))
+    policy = policy.for_model(scorer.parameters)
     scored, proposals = 0, []
     for left, right in blocking.candidate_pairs(records, max_block=policy.max_block):
         if partition_of(left, right, job.partitions) != number:
@@ -231,7 +290,7 @@ async def score_partition(
         scored += 1
         score = scorer.score(by_id[left], by_id[right])
         if score.probability >= policy.review_at:
-            proposals.append(_evidence(score, by_id))
+            proposals.append(_evidence(score, by_id, scorer.parameters.version))
 
     # Proposals go in slices, a transaction each, so that no transaction grows with
     # the data set (a partition of the German 100k set has about 50,000); rewriting
@@ -255,9 +314,9 @@ async def score_partition(
     return await transactions.write(finish)
 
 
-def _evidence(score: Score, records: dict[str, MatchRecord]) -> PairEvidence:
+def _evidence(score: Score, records: dict[str, MatchRecord], version: str) -> PairEvidence:
     fingerprints = {i: fingerprint(records[i]) for i in (score.left, score.right)}
-    return evidence_of(score, fingerprints)
+    return evidence_of(score, fingerprints, model_version=version)
 
 
 # --- starting, resuming, handing on ---------------------------------------------
@@ -292,8 +351,8 @@ async def hand_on(stores: Stores, job: RematchJob) -> NextWork:
 async def next_work(stores: Stores, job: RematchJob) -> NextWork:
     if not job.active:
         return NextWork(job)
-    if job.phase == RematchPhase.SYNCING:
-        return NextWork(job, sync=True)
+    if job.phase in (RematchPhase.SYNCING, RematchPhase.TRAINING):
+        return NextWork(job, sync=True)  # the sync task chooses the model too
     if job.phase == RematchPhase.SCORING:
         pending = tuple(await stores.rematch.pending_partitions(job.id))
         return NextWork(job, partitions=pending, merge=not pending)

@@ -230,7 +230,13 @@ async def make_plan(
     proposals = await _proposals(job_id, transactions)
     ids = sorted({i for p in proposals for i in (p.left_id, p.right_id)})
     records = await _features(ids, transactions)
-    scorer = await transactions.read(lambda s: scorers.get(s.subjects))
+    job = await _job(job_id, transactions)
+    # The model the job chose before scoring decides (with its thresholds), even if
+    # another one was trained or calibrated meanwhile.
+    chosen = job.model_version if job is not None else None
+    scorer = await transactions.read(lambda s: scorers.of_version(s.subjects, chosen))
+    policy = policy.for_model(scorer.parameters)
+    version = scorer.parameters.version
     fingerprints = {i: fingerprint(r) for i, r in records.items()}
     scores = [scorer.score(records[p.left_id], records[p.right_id]) for p in proposals
               if p.left_id in records and p.right_id in records]  # fmt: skip
@@ -255,7 +261,7 @@ async def make_plan(
     )
     members = sorted({i for group in groups for i in group})
     registered = await _registered(members, transactions)
-    steps = _steps(job_id, groups, registered, score_pair, fingerprints)
+    steps = _steps(job_id, groups, registered, score_pair, fingerprints, version=version)
     merged = {step.merged_id for step in steps}
     tasks = []
     for key, score in known.items():
@@ -265,20 +271,23 @@ async def make_plan(
                   else TaskReason.AMBIGUOUS if score.probability >= policy.auto_merge_at
                   else TaskReason.UNCERTAIN)  # fmt: skip
         task_id = str(uuid.uuid5(_TASK_NAMESPACE, f"{job_id}|{key}"))
-        tasks.append(NewTask(task_id, evidence_of(score, fingerprints), reason, job_id))
+        evidence = evidence_of(score, fingerprints, model_version=version)
+        tasks.append(NewTask(task_id, evidence, reason, job_id))
     return Plan(steps, tasks)
 
 
 def _steps(
     job_id: str, groups: list[frozenset[str]], registered: dict[str, MatchSubject],
-    score_pair: Callable[[str, str], Score], fingerprints: dict[str, str],
+    score_pair: Callable[[str, str], Score], fingerprints: dict[str, str], *, version: str,
 ) -> list[MergeStep]:  # fmt: skip
     steps: list[MergeStep] = []
     for group in sorted(groups, key=min):
         # The profile known longest survives, as when a steward merges.
         survivor = min(group, key=lambda i: registered[i].seniority)
         for member in sorted(group - {survivor}):
-            evidence = evidence_of(score_pair(survivor, member), fingerprints)
+            evidence = evidence_of(
+                score_pair(survivor, member), fingerprints, model_version=version
+            )
             steps.append(MergeStep(job_id, len(steps), survivor, member, evidence))
     return steps
 
@@ -334,7 +343,7 @@ async def _apply(steps: Sequence[MergeStep], *, profiles: Profiles, transactions
             try:
                 merge_id = await profiles.merge(
                     step.survivor_id, step.merged_id, on_behalf_of=ENGINE, merge_id=step.merge_id,
-                    reason=f"automatic: batch re-matching job {step.job_id}",
+                    reason=f"automatic: {_note(step)}",
                 )  # fmt: skip
             except (Conflict, NotFound):
                 status = StepStatus.SKIPPED  # merged elsewhere or gone since the plan was made
@@ -357,7 +366,12 @@ async def _settle(
         return
     await stores.reviews.record_decisions([
         Decision.about(step.evidence, Verdict.AUTO_MERGE, actor=ENGINE.subject, at=now,
-                       merge_id=merge_id, note=f"batch re-matching job {step.job_id}")
+                       merge_id=merge_id, note=_note(step))
         for step, merge_id in done
     ])  # fmt: skip
     await mark_merged_many(stores, [(step.merged_id, step.survivor_id) for step, _ in done], now)
+
+
+def _note(step: MergeStep) -> str:
+    """What the audit says about a merge of the job: which job, which model decided."""
+    return f"batch re-matching job {step.job_id}, model {step.evidence.model_version}"

@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from mdm_common.contracts import EventRecorder
-from mdm_matching.domain.ports import PrivacyStore, RematchStore, ReviewStore, SubjectStore
+from mdm_matching.domain.ports import (
+    CalibrationStore,
+    PrivacyStore,
+    RematchStore,
+    ReviewStore,
+    SubjectStore,
+)
 
 T = TypeVar("T")
 
@@ -18,6 +24,7 @@ class Stores:
     reviews: ReviewStore
     rematch: RematchStore
     privacy: PrivacyStore
+    calibration: CalibrationStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
 

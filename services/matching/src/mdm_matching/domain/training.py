@@ -11,12 +11,15 @@ training only reads until it stores the new model in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from mdm_common.contracts import Event
 from mdm_matching.domain.engine import blocking, model
+from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.model import Parameters
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import all_training_features
 
@@ -47,6 +50,36 @@ async def request(job: TrainingJob, stores: Stores) -> None:
     stores.events.record(Event.MATCH_TRAINING_REQUESTED, job_id=job.id)
 
 
+def train_on(
+    records: Sequence[MatchRecord],
+    *,
+    max_block: int,
+    version: str,
+    now: datetime,
+    keep_thresholds_of: Parameters | None = None,
+) -> tuple[Parameters, int]:
+    """A model trained on these records, and the number of candidate pairs it saw.
+
+    Thresholds an admin calibrated for the model before (``keep_thresholds_of``)
+    carry over: a retrained model must not drop them silently; the calibration of
+    the new version shows whether they still fit (docs/matching.md).
+    """
+    by_id = {r.id: r for r in records}
+    pairs = list(blocking.candidate_pairs(records, max_block=max_block))
+    parameters = model.train(
+        records,
+        ((by_id[a], by_id[b]) for a, b in pairs),
+        sessions=model.default_sessions(max_block=max_block),
+    )
+    parameters.version = version
+    parameters.trained_on_subjects = len(records)
+    parameters.trained_at = now.isoformat()
+    if keep_thresholds_of is not None:
+        parameters.review_at = keep_thresholds_of.review_at
+        parameters.auto_merge_at = keep_thresholds_of.auto_merge_at
+    return parameters, len(pairs)
+
+
 async def run_training(
     job_id: str, *, transactions: Transactions, max_block: int, now: datetime
 ) -> TrainingJob | None:
@@ -55,19 +88,17 @@ async def run_training(
         return job
     await transactions.write(lambda s: s.subjects.update_job(job_id, status=JobStatus.RUNNING))
     records = await all_training_features(transactions)
-    by_id = {r.id: r for r in records}
-    pairs = list(blocking.candidate_pairs(records, max_block=max_block))
-    parameters = model.train(
-        records, ((by_id[a], by_id[b]) for a, b in pairs),
-        sessions=model.default_sessions(max_block=max_block),
+    current = await transactions.read(lambda s: s.subjects.load_model())
+    parameters, pairs = train_on(
+        records, max_block=max_block, version=f"{now.isoformat()}/{job_id}", now=now,
+        keep_thresholds_of=current,
     )  # fmt: skip
-    parameters.version = f"{now.isoformat()}/{job_id}"
 
     async def store(stores: Stores) -> TrainingJob | None:
         await stores.subjects.save_model(parameters, at=now)
         await stores.subjects.update_job(
             job_id, status=JobStatus.DONE, finished_at=now, subjects=len(records),
-            candidate_pairs=len(pairs), model_version=parameters.version,
+            candidate_pairs=pairs, model_version=parameters.version,
         )  # fmt: skip
         return await stores.subjects.get_job(job_id)
 

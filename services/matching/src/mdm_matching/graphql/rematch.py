@@ -20,8 +20,9 @@ MAX_JOBS = 100
 RematchStatus = strawberry.enum(rematch.RematchStatus, name="RematchStatus")
 RematchPhase = strawberry.enum(
     rematch.RematchPhase, name="RematchPhase",
-    description="SYNCING: subjects reconciled with the profile service; SCORING: partitions "
-    "score all candidate pairs; MERGING: merges planned and applied; DONE.",
+    description="SYNCING: subjects reconciled with the profile service; TRAINING: the model "
+    "that decides is chosen or trained; SCORING: partitions score all candidate pairs; "
+    "MERGING: merges planned and applied; DONE.",
 )  # fmt: skip
 
 
@@ -34,7 +35,7 @@ class RematchJob:
     status: RematchStatus  # type: ignore[valid-type]
     phase: RematchPhase  # type: ignore[valid-type]
     progress: float = strawberry.field(
-        description="Share done, 0 to 1 (scoring counts 70 %, merging 30 %)."
+        description="Share done, 0 to 1 (syncing and training 10 %, scoring 60 %, merging 30 %)."
     )
     requested_by: str
     requested_at: datetime
@@ -54,6 +55,17 @@ class RematchJob:
     )
     review_tasks: int = strawberry.field(description="Review tasks opened or refreshed.")
     error: str | None = strawberry.field(description="Error type when FAILED.")
+    model_version: str | None = strawberry.field(
+        default=None,
+        description="The model version that decides the job's merges and review tasks (set "
+        "once TRAINING is over); their explanations name it too.",
+    )
+    model_trained: bool = strawberry.field(
+        default=False, description="Whether the job trained that model itself."
+    )
+    model_reason: str | None = strawberry.field(
+        default=None, description="Why that model: trained (and why) or the current one kept."
+    )
 
     @classmethod
     def from_model(cls, j: rematch.RematchJob) -> RematchJob:
@@ -64,6 +76,8 @@ class RematchJob:
             synced_persons=j.synced_persons, subjects=j.subjects, scored_pairs=j.scored_pairs,
             proposals=j.proposals, planned_merges=j.planned_merges, merges_done=j.merges_done,
             merges_skipped=j.merges_skipped, review_tasks=j.review_tasks, error=j.error,
+            model_version=j.model_version, model_trained=j.model_trained,
+            model_reason=j.model_reason,
         )  # fmt: skip
 
 

@@ -19,8 +19,9 @@ from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_common.text import fold
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.domain import models as m
-from mdm_matching.domain import online, review, training
+from mdm_matching.domain import online, recalibration, review, training
 from mdm_matching.domain.engine.model import Contribution
+from mdm_matching.graphql.calibration import CalibrationMutation, CalibrationQuery
 from mdm_matching.graphql.context import MatchingContext
 from mdm_matching.graphql.privacy import PrivacyMutation, PrivacyQuery
 from mdm_matching.graphql.rematch import RematchMutation, RematchQuery
@@ -150,13 +151,16 @@ class MatchDecision:
     conflicts: list[str] = strawberry.field(
         description="Identity guards that fired on the pair when decided."
     )
+    model_version: str | None = strawberry.field(
+        default=None, description="The model that scored the pair; null: not recorded then."
+    )
 
     @classmethod
     def from_model(cls, d: m.Decision) -> MatchDecision:
         left, right = d.pair_key.split("|")
         return cls(
             explanation=_explanation(d.contributions),
-            conflicts=list(d.conflicts),
+            conflicts=list(d.conflicts), model_version=d.model_version,
             id=strawberry.ID(d.id), verdict=d.verdict, actor=d.actor, at=d.at, note=d.note,
             task_id=strawberry.ID(d.task_id) if d.task_id else None,
             merge_id=strawberry.ID(d.merge_id) if d.merge_id else None,
@@ -191,6 +195,10 @@ class ReviewTask:
         default=None, description="The steward working on it (principal subject); null: nobody."
     )
     assigned_at: datetime | None = None
+    model_version: str | None = strawberry.field(
+        default=None,
+        description="The model (version) that scored the pair; null: not recorded then.",
+    )
 
     @strawberry.field(description="Decisions taken on this task, oldest first.")
     async def decisions(self, info: Info) -> list[MatchDecision]:
@@ -208,6 +216,7 @@ class ReviewTask:
             explanation=_explanation(e.contributions),
             conflicts=list(e.conflicts), created_at=t.created_at, updated_at=t.updated_at,
             note=t.note, assignee=t.assignee, assigned_at=t.assigned_at,
+            model_version=e.model_version,
         )  # fmt: skip
 
 
@@ -272,7 +281,7 @@ def _after(cursor: str | None, order: m.TaskOrder) -> str | None:
 
 
 @strawberry.type
-class Query(RematchQuery, PrivacyQuery):
+class Query(RematchQuery, PrivacyQuery, CalibrationQuery):
     @strawberry.field(description="A person id as matching sees it, merged or not. Role: steward.")
     async def match_subject(self, info: Info, person_id: strawberry.ID) -> MatchSubject:
         info.context.require(*STEWARD_ROLES)
@@ -286,7 +295,9 @@ class Query(RematchQuery, PrivacyQuery):
 
     @strawberry.field(
         description="The review queue, most probable duplicates first unless orderBy says "
-        "otherwise; by default the OPEN and DEFERRED tasks. Role: steward."
+        "otherwise (MOST_INFORMATIVE: the score bands whose precision steward decisions know "
+        "least first, see matchCalibration); by default the OPEN and DEFERRED tasks. "
+        "Role: steward."
     )
     async def review_tasks(  # noqa: PLR0917 - the queue's filters
         self,
@@ -335,9 +346,17 @@ class Query(RematchQuery, PrivacyQuery):
         )
         order = m.TaskOrder(order_by)
         cursor = _after(after, order)
-        page = await info.context.transactions.read(
-            lambda s: s.reviews.tasks(wanted, order=order, after=cursor, limit=first)
-        )
+        policy = info.context.policy
+        if order == m.TaskOrder.MOST_INFORMATIVE:
+            page = await info.context.transactions.read(
+                lambda s: recalibration.most_informative(
+                    s, wanted, policy=policy, after=cursor, limit=first
+                )
+            )
+        else:
+            page = await info.context.transactions.read(
+                lambda s: s.reviews.tasks(wanted, order=order, after=cursor, limit=first)
+            )
         _read_tasks(info, page.tasks)
         edges = [
             ReviewTaskEdge(cursor=_cursor(order, key), node=ReviewTask.from_model(t))
@@ -432,7 +451,7 @@ class MatchTrainingJob:
 
 
 @strawberry.type
-class Mutation(RematchMutation, PrivacyMutation):
+class Mutation(RematchMutation, PrivacyMutation, CalibrationMutation):
     @strawberry.mutation(
         description="Train the match model on all profiles now (a background job); online "
         "matching uses the new model once it is done. Role: steward."

@@ -18,13 +18,14 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_profile.domain.golden import Rule
+from mdm_profile.domain.golden import Rule, SourcedIdentifier
 from mdm_profile.domain.models import Lineage, Person
 from mdm_profile.domain.ports import ProfileChanges, StoredRecord
 from mdm_profile.domain.privacy import ERASED
 from mdm_profile.domain.quality.addresses import PostalAddress, address_key
 from mdm_profile.domain.quality.contact import Phone
 from mdm_profile.domain.quality.folding import fold
+from mdm_profile.domain.quality.identifiers import Identifier
 from mdm_profile.domain.quality.report import Fix, Issue, QualityReport, Severity
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.search import SearchCriteria
@@ -111,19 +112,32 @@ def record_props(record: CleanRecord) -> dict[str, Any]:
         **_address_props(record.address),
         "language": record.language, "recordedAt": record.recorded_at,
         "quality": quality_json(record.quality),
+        "birthDatePartial": record.birth_date_partial,
+        "identifiers": json.dumps([[i.scheme, i.issuer, i.value] for i in record.identifiers]),
+        "keptRaw": json.dumps(record.kept_raw) if record.kept_raw else None,
     }  # fmt: skip
 
 
 def record_from(props: dict[str, Any]) -> CleanRecord:
     return CleanRecord(
-        source=props["source"], source_id=props["sourceId"],
-        given_name=props.get("givenName") or "", family_name=props.get("familyName") or "",
-        titles=tuple(props.get("titles") or ()), suffix=props.get("suffix"),
-        salutation=props.get("salutation"), birth_date=_date(props.get("birthDate")),
-        email=props.get("email"), phone=_phone_from(props), address=_address_from(props),
-        language=props.get("language"), recorded_at=as_utc(props["recordedAt"]),
+        source=props["source"],
+        source_id=props["sourceId"],
+        given_name=props.get("givenName") or "",
+        family_name=props.get("familyName") or "",
+        titles=tuple(props.get("titles") or ()),
+        suffix=props.get("suffix"),
+        salutation=props.get("salutation"),
+        birth_date=_date(props.get("birthDate")),
+        email=props.get("email"),
+        phone=_phone_from(props),
+        address=_address_from(props),
+        language=props.get("language"),
+        recorded_at=as_utc(props["recordedAt"]),
         quality=quality_from(props.get("quality")),
-    )  # fmt: skip
+        birth_date_partial=props.get("birthDatePartial"),
+        identifiers=tuple(Identifier(*i) for i in json.loads(props.get("identifiers") or "[]")),
+        kept_raw=tuple((f, v) for f, v in json.loads(props.get("keptRaw") or "[]")),
+    )
 
 
 def person_props(person: Person) -> dict[str, Any]:
@@ -140,6 +154,9 @@ def person_props(person: Person) -> dict[str, Any]:
         "phoneE164": person.phone.e164 if person.phone else None,
         "phoneKind": person.phone.kind if person.phone else None,
         **address,
+        "birthDatePartial": person.birth_date_partial,
+        "identifiers": json.dumps([[i.identifier.scheme, i.identifier.issuer, i.identifier.value,
+                                    i.source, i.source_id] for i in person.identifiers]),
         "language": person.language, "createdAt": person.created_at,
         "updatedAt": person.updated_at,
         "lineage": json.dumps({a: [v.source, v.source_id, v.rule.value]
@@ -153,15 +170,29 @@ def person_from(props: dict[str, Any]) -> Person:
         for attribute, (source, source_id, rule) in json.loads(props.get("lineage") or "{}").items()
     }
     return Person(
-        id=props["id"], given_name=props.get("givenName") or "",
-        family_name=props.get("familyName") or "", titles=tuple(props.get("titles") or ()),
-        suffix=props.get("suffix"), salutation=props.get("salutation"),
-        birth_date=_date(props.get("birthDate")), email=props.get("email"),
-        phone=_phone_from(props), address=_address_from(props), language=props.get("language"),
+        id=props["id"],
+        given_name=props.get("givenName") or "",
+        family_name=props.get("familyName") or "",
+        titles=tuple(props.get("titles") or ()),
+        suffix=props.get("suffix"),
+        salutation=props.get("salutation"),
+        birth_date=_date(props.get("birthDate")),
+        email=props.get("email"),
+        phone=_phone_from(props),
+        address=_address_from(props),
+        language=props.get("language"),
         created_at=as_utc(props["createdAt"]),
-        updated_at=as_utc(props.get("updatedAt") or props["createdAt"]), lineage=lineage,
+        updated_at=as_utc(props.get("updatedAt") or props["createdAt"]),
+        lineage=lineage,
         processing_restricted=bool(props.get("processingRestricted")),
-    )  # fmt: skip
+        birth_date_partial=props.get("birthDatePartial"),
+        identifiers=tuple(
+            SourcedIdentifier(Identifier(scheme, issuer, value), source, source_id)
+            for scheme, issuer, value, source, source_id in json.loads(
+                props.get("identifiers") or "[]"
+            )
+        ),
+    )
 
 
 class _Timestamps:

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from mdm_profile.domain.quality.folding import fold
+from mdm_profile.domain.quality.identifiers import Identifier
 from mdm_profile.domain.records import CleanRecord
 
 
@@ -22,11 +23,14 @@ class Rule(StrEnum):
     MOST_RECENT = "MOST_RECENT"  # the value the sources changed last
     MOST_COMPLETE = "MOST_COMPLETE"  # the value with most parts filled in
     MOST_FREQUENT = "MOST_FREQUENT"  # the value most sources agree on
+    ALL_VALUES = "ALL_VALUES"  # every distinct value, each with its source (identifiers)
 
 
 # attribute -> how to read it from a record (None: the record has no value)
 _EXTRACT: dict[str, Callable[[CleanRecord], Any]] = {
-    "name": lambda r: (r.given_name, r.family_name, r.titles, r.suffix) if r.family_name else None,
+    "name": lambda r: (
+        (r.given_name, r.family_name, r.titles, r.suffix) if r.family_name or r.given_name else None
+    ),
     "salutation": lambda r: r.salutation,
     "birthDate": lambda r: r.birth_date,
     "email": lambda r: r.email,
@@ -95,6 +99,37 @@ def survive(
     return max(pool, key=recency)
 
 
+@dataclass(frozen=True, order=True)
+class SourcedIdentifier:
+    """An identifier of the golden record and the source record it came from."""
+
+    identifier: Identifier
+    source: str
+    source_id: str
+
+
+def _candidates(attribute: str, records: Sequence[CleanRecord]) -> list[tuple[CleanRecord, Any]]:
+    found = [(r, v) for r in records if (v := _EXTRACT[attribute](r)) is not None]
+    if attribute == "birthDate" and not found:
+        # Only partial dates known ("1987", "1987-05"): they compete among themselves.
+        # A full date from any source wins over every partial one.
+        found = [(r, r.birth_date_partial) for r in records if r.birth_date_partial]
+    return found
+
+
+def _identifiers(records: Sequence[CleanRecord]) -> GoldenValue | None:
+    """All distinct identifiers of all records; the first source to send one keeps it."""
+    first: dict[Identifier, CleanRecord] = {}
+    for record in sorted(records, key=lambda r: (r.recorded_at.timestamp(), r.key)):
+        for identifier in record.identifiers:
+            first.setdefault(identifier, record)
+    if not first:
+        return None
+    values = tuple(sorted(SourcedIdentifier(i, r.source, r.source_id) for i, r in first.items()))
+    latest = max(first.values(), key=lambda r: (r.recorded_at.timestamp(), r.key))
+    return GoldenValue("identifiers", values, latest.source, latest.source_id, Rule.ALL_VALUES)
+
+
 def build_golden(
     records: Sequence[CleanRecord],
     *,
@@ -102,11 +137,14 @@ def build_golden(
     rules: Mapping[str, Rule] = DEFAULT_RULES,
 ) -> dict[str, GoldenValue]:
     golden: dict[str, GoldenValue] = {}
-    for attribute, extract in _EXTRACT.items():
-        candidates = [(r, v) for r in records if (v := extract(r)) is not None]
+    for attribute in _EXTRACT:
+        candidates = _candidates(attribute, records)
         rule = rules.get(attribute, DEFAULT_RULES[attribute])
         chosen = survive(rule, candidates, priority_of)
         if chosen is not None:
             record, value = chosen
             golden[attribute] = GoldenValue(attribute, value, record.source, record.source_id, rule)
+    identifiers = _identifiers(records)
+    if identifiers is not None:
+        golden["identifiers"] = identifiers
     return golden

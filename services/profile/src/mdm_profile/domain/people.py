@@ -16,6 +16,7 @@ from mdm_profile.domain.ports import PersonStore, ProfileChanges, StoredRecord
 from mdm_profile.domain.quality.report import QualityReport
 from mdm_profile.domain.records import (
     MAX_BATCH,
+    MAX_SOURCE_ID,
     CleanRecord,
     RawRecord,
     RecordRejected,
@@ -59,40 +60,77 @@ async def _without_suppressed(
     return kept, [r.source_id for r in records if not listed.isdisjoint(hashes[r.key])]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A record of a batch that was not stored, and why (no personal data)."""
+
+    index: int
+    source_id: str
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CleanBatch:
+    """A batch after cleaning: the records to store and the ones refused."""
+
+    records: list[CleanRecord]
+    refused: list[Refusal]
+
+
+def _refusal(index: int, raw: RawRecord, exc: InvalidInput) -> Refusal:
+    if isinstance(exc, RecordRejected):
+        first = exc.report.errors[0]
+        return Refusal(index, raw.source_id, first.field, first.code, exc.message)
+    return Refusal(
+        index, raw.source_id[:MAX_SOURCE_ID], exc.field or "record", "INVALID", exc.message
+    )
+
+
 def clean_batch(
-    source: str, raws: Sequence[RawRecord], *, sources: SourceRegistry, now: datetime
-) -> list[CleanRecord]:
+    source: str,
+    raws: Sequence[RawRecord],
+    *,
+    sources: SourceRegistry,
+    now: datetime,
+    atomic: bool = False,
+) -> CleanBatch:
     """Clean a batch (pure work): done before the transaction opens, so that a large
-    batch does not spend the graph's deadline on parsing; refuses a bad batch."""
+    batch does not spend the graph's deadline on parsing.
+
+    A record that breaks the contract or cannot identify anybody is refused alone;
+    with ``atomic`` one refusal refuses the whole batch (InvalidInput).
+    """
     system = sources.get(source)
     if not raws:
         raise InvalidInput("A batch needs at least one record.", field="records")
     if len(raws) > MAX_BATCH:
         raise InvalidInput(f"At most {MAX_BATCH} records per batch.", field="records")
     seen: set[str] = set()
-    cleaned, rejected = [], []
+    cleaned, refused = [], []
     for index, raw in enumerate(raws):
         if raw.source_id in seen:
-            rejected.append({"index": index, "sourceId": raw.source_id[:128], "field": "sourceId",
-                             "code": "DUPLICATE_IN_BATCH"})  # fmt: skip
+            message = "The batch holds this sourceId twice; the first one was taken."
+            refused.append(Refusal(index, raw.source_id, "sourceId", "DUPLICATE_IN_BATCH", message))
             continue
         seen.add(raw.source_id)
         try:
             cleaned.append(clean(raw, source=system, received_at=now))
-        except RecordRejected as exc:
-            first = exc.report.errors[0]
-            rejected.append({"index": index, "sourceId": raw.source_id, "field": first.field,
-                             "code": first.code})  # fmt: skip
         except InvalidInput as exc:
-            rejected.append({"index": index, "sourceId": raw.source_id[:128],
-                             "field": exc.field or "record", "code": "INVALID"})  # fmt: skip
-    if rejected:
+            refused.append(_refusal(index, raw, exc))
+    if atomic and refused:
         raise InvalidInput(
-            f"{len(rejected)} of {len(raws)} records refused; nothing was written.",
-            field=str(rejected[0]["field"]),
-            details={"rejected": rejected},
+            f"{len(refused)} of {len(raws)} records refused; nothing was written.",
+            field=refused[0].field,
+            details={
+                "rejected": [
+                    {"index": r.index, "sourceId": r.source_id, "field": r.field, "code": r.code}
+                    for r in refused
+                ]
+            },
         )
-    return cleaned
+    return CleanBatch(cleaned, refused)
 
 
 async def ingest(
@@ -109,15 +147,17 @@ async def ingest(
     rules: Mapping[str, Rule] = DEFAULT_RULES,
     cleaned: Sequence[CleanRecord] | None = None,
 ) -> Ingestion:
-    """Clean, link and store a batch of one source's records: all of it, or nothing.
+    """Link and store the cleaned records of a batch of one source, in the caller's
+    transaction: all of them, or nothing.
 
     A record seen before (same source and id) updates its person; a new record
     creates a person. Each touched person's golden record is rebuilt from all of
     its source records. A record of an erased person (it yields a suppression
-    entry) is not stored; the rest of the batch is.
+    entry) is not stored; the rest of the batch is. Without ``cleaned`` the batch
+    is cleaned here, all or nothing (``atomic``).
     """
     if cleaned is None:
-        cleaned = clean_batch(source, raws, sources=sources, now=now)
+        cleaned = clean_batch(source, raws, sources=sources, now=now, atomic=True).records
     cleaned, suppressed = await _without_suppressed(
         list(cleaned), suppressor=suppressor, suppressions=suppressions
     )
@@ -193,4 +233,13 @@ async def get_person(person_id: str, *, people: PersonStore) -> Person:
     return found[person_id]
 
 
-__all__ = ["IngestOutcome", "Ingestion", "get_person", "ingest", "new_person_id", "record_key"]
+__all__ = [
+    "CleanBatch",
+    "IngestOutcome",
+    "Ingestion",
+    "Refusal",
+    "get_person",
+    "ingest",
+    "new_person_id",
+    "record_key",
+]

@@ -1,4 +1,11 @@
-"""Source records: what a source system sends, and its cleaned form with a quality report."""
+"""Source records: what a source system sends, and its cleaned form with a quality report.
+
+The policy (docs/profile-model.md, "Data-quality policy"): a value that fails its
+checks costs the record nothing but that value. It is flagged (WARNING), kept as
+received in ``kept_raw`` and used neither in the golden record nor in matching.
+A record is refused only when it cannot identify anybody, or breaks the API
+contract (malformed id, oversized field, unknown identifier scheme).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-import pycountry
-
 from mdm_common.errors import InvalidInput
 from mdm_profile.domain.quality.addresses import PostalAddress, normalise_address
 from mdm_profile.domain.quality.contact import Phone, normalise_email, normalise_phone
+from mdm_profile.domain.quality.dates import BirthDate, parse_birth_date
+from mdm_profile.domain.quality.identifiers import (
+    Identifier,
+    RawIdentifier,
+    normalise_identifiers,
+)
+from mdm_profile.domain.quality.language import normalise_language
 from mdm_profile.domain.quality.names import parse_name
 from mdm_profile.domain.quality.report import QualityReport, Severity
 from mdm_profile.domain.sources import SourceSystem
@@ -19,7 +31,6 @@ MAX_BATCH = 500
 MAX_FIELD_LENGTH = 300
 MAX_SOURCE_ID = 128
 _SOURCE_ID = re.compile(rf"[A-Za-z0-9_.:@/+-]{{1,{MAX_SOURCE_ID}}}")
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class RawRecord:
     country: str | None = None
     language: str | None = None
     recorded_at: datetime | None = None  # when the source last changed it
+    identifiers: tuple[RawIdentifier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,10 @@ class CleanRecord:
     language: str | None
     recorded_at: datetime
     quality: QualityReport = field(compare=False)
+    birth_date_partial: str | None = None  # "YYYY" or "YYYY-MM" where no full date is known
+    identifiers: tuple[Identifier, ...] = ()
+    # Values that failed their checks, as received: (field as the API spells it, value).
+    kept_raw: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -70,7 +86,7 @@ def record_key(source: str, source_id: str) -> str:
 
 
 class RecordRejected(InvalidInput):
-    """One record of a batch is unusable; ``report.errors`` says why."""
+    """The record cannot identify anybody; ``report.errors`` says why."""
 
     def __init__(self, source_id: str, report: QualityReport) -> None:
         first = report.errors[0]
@@ -79,56 +95,6 @@ class RecordRejected(InvalidInput):
         )
         self.source_id = source_id
         self.report = report
-
-
-def _parse_birth_date(raw: str, *, today: date, report: QualityReport) -> date | None:
-    value = raw.strip()
-    german = _GERMAN_DATE.fullmatch(value)
-    try:
-        if german:
-            day, month, year = (int(g) for g in german.groups())
-            parsed = date(year, month, day)
-            report.fix("birthDate", "DATE_FORMAT_NORMALISED")
-        else:
-            parsed = date.fromisoformat(value)
-    except ValueError:
-        report.issue("birthDate", "INVALID", Severity.WARNING)
-        return None
-    if parsed > today or parsed.year < today.year - 130:
-        report.issue("birthDate", "IMPLAUSIBLE", Severity.WARNING)
-        return None
-    return parsed
-
-
-# pycountry knows English names only; sources here often write German ones.
-_GERMAN_LANGUAGE_NAMES = {
-    "deutsch": "de", "englisch": "en", "französisch": "fr", "franzoesisch": "fr",
-    "italienisch": "it", "spanisch": "es", "türkisch": "tr", "tuerkisch": "tr",
-    "polnisch": "pl", "russisch": "ru", "niederländisch": "nl", "arabisch": "ar",
-}  # fmt: skip
-
-
-def _language(raw: str | None, *, report: QualityReport) -> str | None:
-    if not raw or not raw.strip():
-        report.issue("language", "MISSING", Severity.WARNING)
-        return None
-    value = raw.strip()
-    german = _GERMAN_LANGUAGE_NAMES.get(value.casefold())
-    if german:
-        report.fix("language", "LANGUAGE_ISO_CODE")
-        return german
-    try:
-        found = pycountry.languages.lookup(value.split("-")[0].split("_")[0])
-    except LookupError:
-        report.issue("language", "UNKNOWN", Severity.WARNING)
-        return None
-    code = getattr(found, "alpha_2", None)
-    if code is None:
-        report.issue("language", "NO_ISO_639_1_CODE", Severity.WARNING)
-        return None
-    if code != value:
-        report.fix("language", "LANGUAGE_ISO_CODE")
-    return str(code)
 
 
 def _check_lengths(raw: RawRecord) -> None:
@@ -145,37 +111,106 @@ def _check_lengths(raw: RawRecord) -> None:
             )
 
 
+# Issues after which the source's value is not used; it is kept as received.
+# Every birth date issue counts: a partial date is not what the source sent.
+_VALUE_DROPPED = {
+    ("email", "INVALID"),
+    ("phone", "INVALID"),
+    ("phone", "UNPARSEABLE"),
+    ("postalCode", "INVALID_FOR_COUNTRY"),
+    ("country", "UNKNOWN_COUNTRY"),
+    ("language", "UNKNOWN"),
+    ("language", "NO_ISO_639_1_CODE"),
+}
+_RAW_FIELD = {
+    "email": "email",
+    "phone": "phone",
+    "postalCode": "postal_code",
+    "country": "country",
+    "language": "language",
+    "birthDate": "birth_date",
+}
+
+
+def _kept_raw(raw: RawRecord, report: QualityReport) -> list[tuple[str, str]]:
+    kept = {}
+    for issue in report.issues:
+        dropped = (issue.field, issue.code) in _VALUE_DROPPED or issue.field == "birthDate"
+        value = getattr(raw, _RAW_FIELD.get(issue.field, ""), None)
+        if dropped and isinstance(value, str):
+            kept[issue.field] = value
+    return sorted(kept.items())
+
+
+def _identifiable(record: CleanRecord) -> bool:
+    """The refusal rule: a record names somebody, reaches somebody or carries an id."""
+    address = record.address
+    located = address is not None and bool(address.street or address.postal_code)
+    reachable = record.email or record.phone or located
+    return bool(record.given_name or record.family_name or reachable or record.identifiers)
+
+
 def clean(raw: RawRecord, *, source: SourceSystem, received_at: datetime) -> CleanRecord:
-    """Normalise one record; raise :class:`RecordRejected` if it is unusable."""
+    """Normalise one record; raise :class:`RecordRejected` if it cannot identify anybody."""
     _check_lengths(raw)
     report = QualityReport()
     name = parse_name(
-        full=raw.full_name, given=raw.given_name, family=raw.family_name,
-        salutation=raw.salutation, report=report,
-    )  # fmt: skip
+        full=raw.full_name,
+        given=raw.given_name,
+        family=raw.family_name,
+        salutation=raw.salutation,
+        report=report,
+    )
     email = normalise_email(raw.email, report=report) if raw.email and raw.email.strip() else None
     address = normalise_address(
-        street=raw.street, house_number=raw.house_number, postal_code=raw.postal_code,
-        city=raw.city, country=raw.country, report=report,
-    )  # fmt: skip
-    region = address.country if address else None
+        street=raw.street,
+        house_number=raw.house_number,
+        postal_code=raw.postal_code,
+        city=raw.city,
+        country=raw.country,
+        report=report,
+    )
     phone = None
     if raw.phone and raw.phone.strip():
+        region = address.country if address else None
         phone = normalise_phone(raw.phone, region=region, report=report)
     if email is None and phone is None and address is None:
         report.issue("contact", "NO_CONTACT_POINT", Severity.WARNING)
-    birth = None
+    birth = BirthDate()
     if raw.birth_date and raw.birth_date.strip():
-        birth = _parse_birth_date(raw.birth_date, today=received_at.date(), report=report)
-    language = _language(raw.language, report=report)
-    if report.errors:
-        raise RecordRejected(raw.source_id, report)
+        birth = parse_birth_date(raw.birth_date, today=received_at.date(), report=report)
+    language = normalise_language(raw.language, report=report)
+    identifiers, raw_identifiers = normalise_identifiers(
+        raw.identifiers, source=source.name, report=report
+    )
     recorded_at = raw.recorded_at or received_at
     if recorded_at.tzinfo is None:
         recorded_at = recorded_at.replace(tzinfo=UTC)
-    return CleanRecord(
-        source=source.name, source_id=raw.source_id, given_name=name.given,
-        family_name=name.family, titles=name.titles, suffix=name.suffix,
-        salutation=name.salutation, birth_date=birth, email=email, phone=phone,
-        address=address, language=language, recorded_at=recorded_at, quality=report,
-    )  # fmt: skip
+    record = CleanRecord(
+        source=source.name,
+        source_id=raw.source_id,
+        given_name=name.given,
+        family_name=name.family,
+        titles=name.titles,
+        suffix=name.suffix,
+        salutation=name.salutation,
+        birth_date=birth.full,
+        email=email,
+        phone=phone,
+        address=address,
+        language=language,
+        recorded_at=recorded_at,
+        quality=report,
+        birth_date_partial=birth.partial,
+        identifiers=identifiers,
+        kept_raw=(*_kept_raw(raw, report), *raw_identifiers),
+    )
+    if not _identifiable(record):
+        report.issue(
+            "record",
+            "NOT_IDENTIFIABLE",
+            Severity.ERROR,
+            "no name, no usable contact point and no identifier",
+        )
+        raise RecordRejected(raw.source_id, report)
+    return record

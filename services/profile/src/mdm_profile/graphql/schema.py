@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from dataclasses import fields
 from datetime import UTC, datetime
 
 import strawberry
@@ -16,12 +15,12 @@ from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_common.metrics import merges
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
-from mdm_profile.adapters.privacy_store import GraphSuppressionList
-from mdm_profile.domain import merge_preview, merging, people, search
+from mdm_profile.domain import merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
-from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, RawRecord, record_key
+from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.households import HouseholdMutation
+from mdm_profile.graphql.ingestion import IngestionMutation, store
 from mdm_profile.graphql.organisations import (
     Company,
     Household,
@@ -34,8 +33,6 @@ from mdm_profile.graphql.types import (
     READ_ROLES,
     WRITE_ROLES,
     CreatePersonInput,
-    IngestedRecord,
-    IngestResult,
     MergeInfo,
     MergePreview,
     MergeResult,
@@ -44,12 +41,10 @@ from mdm_profile.graphql.types import (
     PersonConnection,
     PersonEdge,
     SourceRecord,
-    SourceRecordInput,
     UnmergeResult,
 )
 
 Info = strawberry.Info[ProfileContext, None]
-_RAW_FIELDS = [f.name for f in fields(RawRecord)]
 MAX_ID_PAGE = 5000
 
 
@@ -182,46 +177,8 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
     )  # fmt: skip
 
 
-async def _ingest(info: Info, source: str, raws: list[RawRecord]) -> people.Ingestion:
-    ctx = info.context
-    now = datetime.now(UTC)
-    cleaned = people.clean_batch(source, raws, sources=ctx.sources, now=now)
-    ingestion = await ctx.unit_of_work.write(
-        lambda tx, events: people.ingest(
-            source, raws, store=GraphPersonStore(tx), households=ctx.household_store(tx),
-            sources=ctx.sources, events=events, suppressor=ctx.suppressor,
-            suppressions=GraphSuppressionList(tx), now=now, rules=ctx.rules, cleaned=cleaned,
-        )
-    )  # fmt: skip
-    ctx.forget_reads()
-    return ingestion
-
-
 @strawberry.type
-class Mutation(OrganisationMutation, HouseholdMutation, PrivacyMutation):
-    @strawberry.mutation(
-        description=f"Ingest up to {MAX_BATCH} records of one source system (each text at most "
-        f"{MAX_FIELD_LENGTH} characters): all of them, or none."
-    )
-    async def ingest_source_records(
-        self, info: Info, source: str, records: list[SourceRecordInput]
-    ) -> IngestResult:
-        info.context.require(*WRITE_ROLES)
-        raws = [RawRecord(**{name: getattr(r, name) for name in _RAW_FIELDS}) for r in records]
-        ingestion = await _ingest(info, source, raws)
-        outcomes = ingestion.outcomes
-        created = sum(o.created for o in outcomes)
-        return IngestResult(
-            created=created,
-            updated=len(outcomes) - created,
-            records=[
-                IngestedRecord(source_id=o.source_id, person_id=strawberry.ID(o.person_id),
-                               created=o.created, report=o.quality)
-                for o in outcomes
-            ],
-            suppressed=ingestion.suppressed,
-        )  # fmt: skip
-
+class Mutation(IngestionMutation, OrganisationMutation, HouseholdMutation, PrivacyMutation):
     @strawberry.mutation(
         description="Merge one person into another in one transaction. A caller-chosen "
         "`mergeId` makes it idempotent: the same id and pair again returns the first merge; "
@@ -276,7 +233,7 @@ class Mutation(OrganisationMutation, HouseholdMutation, PrivacyMutation):
             source_id=str(uuid.uuid4()), given_name=input.given_name,
             family_name=input.family_name, email=input.email,
         )  # fmt: skip
-        ingestion = await _ingest(info, "api", [raw])
+        _, ingestion = await store(info, "api", [raw], atomic=True)
         if ingestion.suppressed:
             raise Conflict(
                 "This person's data was erased and may not be stored again.",

@@ -8,6 +8,8 @@ import strawberry
 from mdm_common.auth import Role
 from mdm_profile.domain import merge_preview
 from mdm_profile.domain.quality.addresses import PostalAddress as AddressModel
+from mdm_profile.domain.quality.identifiers import Identifier as IdentifierModel
+from mdm_profile.domain.quality.identifiers import Scheme
 from mdm_profile.domain.quality.report import QualityReport as QualityModel
 from mdm_profile.domain.records import CleanRecord
 
@@ -67,6 +69,42 @@ class PostalAddress:
         )  # fmt: skip
 
 
+# Registers the domain's enum with GraphQL; fields are annotated with Scheme itself.
+strawberry.enum(
+    Scheme,
+    name="IdentifierScheme",
+    description="TAX_ID_DE (Steuer-IdNr, checksum), SOCIAL_SECURITY, NATIONAL_ID, PASSPORT "
+    "(issuer: country), VAT_ID (EU, checksum), CUSTOMER_NUMBER (issuer: system), LOYALTY_CARD.",
+)
+
+
+@strawberry.type(description="An identifier, compacted and validated where a checksum exists.")
+class Identifier:
+    scheme: Scheme
+    issuer: str | None
+    value: str
+
+    @classmethod
+    def from_model(cls, identifier: IdentifierModel) -> Identifier:
+        return cls(
+            scheme=Scheme(identifier.scheme),
+            issuer=identifier.issuer or None,
+            value=identifier.value,
+        )
+
+
+@strawberry.type(description="A golden record's identifier and the source record it came from.")
+class PersonIdentifier(Identifier):
+    source: str
+    source_id: str
+
+
+@strawberry.type(description="A value that failed its checks, kept as the source sent it.")
+class RawValue:
+    field: str = strawberry.field(description="As the API spells it, e.g. phone, identifiers[0].")
+    value: str
+
+
 @strawberry.type(description="Where a golden value came from and which rule chose it.")
 class Lineage:
     attribute: str
@@ -88,16 +126,35 @@ class SourceRecord:
     language: str | None
     recorded_at: datetime
     quality: QualityReport
+    birth_date: date | None
+    birth_date_partial: str | None = strawberry.field(
+        description="YYYY or YYYY-MM: the plausible part of an impossible or partial birth date."
+    )
+    identifiers: list[Identifier]
+    kept_raw: list[RawValue] = strawberry.field(
+        description="Values that failed their checks, as received: flagged in the quality "
+        "report, used neither in the golden record nor in matching."
+    )
 
     @classmethod
     def from_model(cls, record: CleanRecord) -> SourceRecord:
         return cls(
-            source=record.source, source_id=record.source_id, given_name=record.given_name,
-            family_name=record.family_name, titles=list(record.titles), email=record.email,
+            source=record.source,
+            source_id=record.source_id,
+            given_name=record.given_name,
+            family_name=record.family_name,
+            titles=list(record.titles),
+            email=record.email,
             phone=record.phone.e164 if record.phone else None,
-            address=PostalAddress.from_model(record.address), language=record.language,
-            recorded_at=record.recorded_at, quality=QualityReport.from_model(record.quality),
-        )  # fmt: skip
+            address=PostalAddress.from_model(record.address),
+            language=record.language,
+            recorded_at=record.recorded_at,
+            quality=QualityReport.from_model(record.quality),
+            birth_date=record.birth_date,
+            birth_date_partial=record.birth_date_partial,
+            identifiers=[Identifier.from_model(i) for i in record.identifiers],
+            kept_raw=[RawValue(field=f, value=v) for f, v in record.kept_raw],
+        )
 
 
 @strawberry.federation.type(keys=["id"], description="A golden customer profile.")
@@ -111,6 +168,12 @@ class Person:
         description="Only as a source sent it; never guessed."
     )
     birth_date: date | None
+    birth_date_partial: str | None = strawberry.field(
+        description="YYYY or YYYY-MM when no source knows the full birth date."
+    )
+    identifiers: list[PersonIdentifier] = strawberry.field(
+        description="Every valid identifier of every source record (survivorship ALL_VALUES)."
+    )
     email: str | None
     phone: str | None = strawberry.field(description="E.164")
     address: PostalAddress | None
@@ -169,6 +232,14 @@ class Person:
                              rule=v.rule.value) for v in person.lineage.values()],
             merged_from=[strawberry.ID(i) for i in person.merged_from],
             processing_restricted=person.processing_restricted,
+            birth_date_partial=person.birth_date_partial,
+            identifiers=[
+                PersonIdentifier(
+                    scheme=Scheme(i.identifier.scheme), issuer=i.identifier.issuer or None,
+                    value=i.identifier.value, source=i.source, source_id=i.source_id,
+                )
+                for i in person.identifiers
+            ],
         )  # fmt: skip
 
     @classmethod
@@ -187,27 +258,6 @@ class CreatePersonInput:
     given_name: str
     family_name: str
     email: str | None = None
-
-
-@strawberry.input(description="One record as a source system sends it; only sourceId is required.")
-class SourceRecordInput:
-    source_id: str
-    full_name: str | None = None
-    given_name: str | None = None
-    family_name: str | None = None
-    salutation: str | None = None
-    birth_date: str | None = strawberry.field(default=None, description="ISO or DD.MM.YYYY")
-    email: str | None = None
-    phone: str | None = None
-    street: str | None = None
-    house_number: str | None = None
-    postal_code: str | None = None
-    city: str | None = None
-    country: str | None = None
-    language: str | None = None
-    recorded_at: datetime | None = strawberry.field(
-        default=None, description="When the source last changed the record (default: now)."
-    )
 
 
 @strawberry.type(description="A merge of two persons, kept for audit and for unmerge.")
@@ -270,29 +320,6 @@ class UnmergeResult:
     merge: MergeInfo
     survivor: Person
     restored: Person
-
-
-@strawberry.type
-class IngestedRecord:
-    source_id: str
-    person_id: strawberry.ID
-    created: bool
-    report: strawberry.Private[QualityModel]
-
-    @strawberry.field
-    def quality(self) -> QualityReport:
-        # Built only when asked for: importers usually want the counts alone.
-        return QualityReport.from_model(self.report)
-
-
-@strawberry.type
-class IngestResult:
-    created: int
-    updated: int
-    records: list[IngestedRecord]
-    suppressed: list[str] = strawberry.field(
-        description="Source ids not stored: their person was erased (suppression list)."
-    )
 
 
 @strawberry.federation.type(

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mdm_profile.domain.quality.contact import normalise_email, normalise_phone
-from mdm_profile.domain.quality.report import QualityReport
+from mdm_profile.domain.quality.report import QualityReport, Severity
 
 
 class TestPhone:
@@ -24,17 +24,20 @@ class TestPhone:
         assert (phone.e164, phone.kind) == (e164, kind)
 
     @pytest.mark.parametrize(("raw", "code"), [("call me", "UNPARSEABLE"), ("+49 12", "INVALID")])
-    def test_unusable_numbers_are_errors(self, raw: str, code: str) -> None:
+    def test_unusable_numbers_are_warnings(self, raw: str, code: str) -> None:
         report = QualityReport()
         assert normalise_phone(raw, region="DE", report=report) is None
-        assert [(i.field, i.code) for i in report.errors] == [("phone", code)]
+        assert [(i.field, i.code, i.severity) for i in report.issues] == [
+            ("phone", code, Severity.WARNING)
+        ]
+        assert not report.errors
 
     @given(st.text(max_size=30))
-    def test_any_input_gives_e164_or_an_error(self, raw: str) -> None:
+    def test_any_input_gives_e164_or_a_warning(self, raw: str) -> None:
         report = QualityReport()
         phone = normalise_phone(raw, region="DE", report=report)
         if phone is None:
-            assert report.errors
+            assert [i.field for i in report.issues] == ["phone"]
         else:
             assert phone.e164.startswith("+")
             assert phone.e164[1:].isdigit()
@@ -48,8 +51,10 @@ class TestEmail:
         assert [f.code for f in report.fixes] == ["EMAIL_NORMALISED"]
 
     @pytest.mark.parametrize("raw", ["anna", "anna@", "anna@@x.de", "a b@x.de", ""])
-    def test_invalid_addresses_are_errors_without_the_address(self, raw: str) -> None:
+    def test_invalid_addresses_are_warnings_without_the_address(self, raw: str) -> None:
         report = QualityReport()
         assert normalise_email(raw, report=report) is None
-        assert [(i.field, i.code) for i in report.errors] == [("email", "INVALID")]
+        assert [(i.field, i.code, i.severity) for i in report.issues] == [
+            ("email", "INVALID", Severity.WARNING)
+        ]
         assert all(raw not in i.detail for i in report.issues if raw)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from mdm_matching.domain.engine import identifiers
 from mdm_matching.domain.engine.features import MatchRecord
 
 DEFAULT_MAX_BLOCK = 200
@@ -22,10 +23,22 @@ DEFAULT_MAX_BLOCK = 200
 DEFAULT_MAX_CANDIDATES = 50
 
 
+def _no_key(_: MatchRecord) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class BlockingRule:
     name: str
-    key: Callable[[MatchRecord], str | None]
+    key: Callable[[MatchRecord], str | None] = _no_key
+    # A rule whose record may have several keys (one per identifier) gives them here.
+    keys: Callable[[MatchRecord], Iterable[str]] | None = None
+
+    def keys_of(self, record: MatchRecord) -> list[str]:
+        if self.keys is not None:
+            return [k for k in self.keys(record) if k]
+        key = self.key(record)
+        return [key] if key else []
 
 
 def _join(*parts: str | None) -> str | None:
@@ -55,17 +68,14 @@ RULES: tuple[BlockingRule, ...] = (
     BlockingRule("birth year + name initials, any order", _initials_any_order),
     BlockingRule("e-mail", lambda r: r.email),
     BlockingRule("phone", lambda r: r.phone),
+    # Last: the stored block keys carry their rule's position.
+    BlockingRule("identifier", keys=identifiers.blocking_keys),
 )
 
 
 def keys_of(record: MatchRecord, rules: Iterable[BlockingRule] = RULES) -> list[str]:
     """The blocking keys of one record, each prefixed with its rule's position."""
-    keys = []
-    for index, rule in enumerate(rules):
-        key = rule.key(record)
-        if key:
-            keys.append(f"{index}:{key}")
-    return keys
+    return [f"{index}:{key}" for index, rule in enumerate(rules) for key in rule.keys_of(record)]
 
 
 @dataclass

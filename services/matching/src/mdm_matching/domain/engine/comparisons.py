@@ -11,12 +11,12 @@ values were folded beforehand (case, umlauts, accents), so ``"Müller"`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import jellyfish
 
 from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.identifiers import identifier_level
 
 Vector = tuple[int | None, ...]
 
@@ -54,10 +54,18 @@ ADDRESS = Comparison(
      "different"),
 )  # fmt: skip
 
-COMPARISONS: tuple[Comparison, ...] = (GIVEN, FAMILY, BIRTH, EMAIL, PHONE, ADDRESS)
+# Values are never shown in an explanation: the level names say what agreed.
+IDENTIFIERS = Comparison(
+    "identifiers",
+    ("same identifier", "identifier one typo apart", "different identifiers of one scheme"),
+)
+
+# Appended at the end: a model stored before identifiers were compared has one
+# comparison fewer (``Parameters.from_json`` fills it in).
+COMPARISONS: tuple[Comparison, ...] = (GIVEN, FAMILY, BIRTH, EMAIL, PHONE, ADDRESS, IDENTIFIERS)
 
 
-def _shares_part(x: str, y: str) -> bool:
+def shares_part(x: str, y: str) -> bool:
     """``"anna maria"`` and ``"anna"``; ``"mueller luedenscheidt"`` and ``"mueller"``."""
     return " " in x + y and bool(set(x.split()) & set(y.split()))
 
@@ -74,54 +82,11 @@ def name_level(x: str, y: str, x_code: str, y_code: str) -> int | None:
     jw = jellyfish.jaro_winkler_similarity(x, y)
     if jw >= CLOSE:
         return 1
-    if (x_code and x_code == y_code) or _shares_part(x, y):
+    if (x_code and x_code == y_code) or shares_part(x, y):
         return 2
     if jw >= SIMILAR or _is_initial_of(x, y) or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
         return 3
     return 4
-
-
-# How a female given name is formed from a male one (Paul / Paula, Stefan / Stefanie,
-# Christian / Christiane, Peter / Petra, Christian / Christina, Andreas / Andrea).
-_FEMALE_ENDINGS = ("a", "e", "ie", "ine", "ina")
-_FEMALE_REPLACED = (("er", "ra"), ("ian", "ina"), ("as", "a"))
-
-
-def paired_given_names(x: str, y: str, *, is_name: Callable[[str], bool] | None = None) -> bool:
-    """A male and a female form of one name: twins and siblings are named so, and
-    Jaro-Winkler calls them close (``"paul"`` / ``"paula"``: 0.96).
-
-    ``is_name`` tells a given name from a slip (``"rebecc"`` / ``"rebecca"`` is a
-    dropped letter); without it every such pair counts.
-    """
-    x, y = x.split(" ", 1)[0], y.split(" ", 1)[0]
-    if not x or not y or x == y:
-        return False
-    if not (_female_form_of(x, y) or _female_form_of(y, x)):
-        return False
-    return is_name is None or (is_name(x) and is_name(y))
-
-
-def _female_form_of(male: str, female: str) -> bool:
-    if any(female == male + ending for ending in _FEMALE_ENDINGS):
-        return True
-    return any(
-        male.endswith(ending) and female == male[: -len(ending)] + replaced
-        for ending, replaced in _FEMALE_REPLACED
-    )
-
-
-def alike_only_by_code(x: str, y: str, x_code: str, y_code: str) -> bool:
-    """Names that agree only in their Kölner Phonetik and otherwise differ: the code is
-    coarse (``"nicole"`` and ``"michael"`` are both 645, ``"anna"`` and ``"ina"`` 06), so
-    it makes no given names of twins the same. A slip of one letter
-    (``"sam"`` / ``"sma"``) or a shared name part is not meant."""
-    if not x or not y or x == y or not x_code or x_code != y_code or _shares_part(x, y):
-        return False
-    return (
-        jellyfish.jaro_winkler_similarity(x, y) < SIMILAR
-        and jellyfish.damerau_levenshtein_distance(x, y) > 1
-    )
 
 
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:
@@ -146,9 +111,20 @@ def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]
     return straight
 
 
+# Dates that source systems enter when they do not know the real one: they are no
+# birth date, neither agreeing nor differing (else two records with a placeholder
+# would agree exactly, and a placeholder would make the birth-date guard veto a
+# duplicate).
+# (1 January 2000 or 1970 are real birth dates of many: not among them.)
+PLACEHOLDER_BIRTHS = frozenset({"00010101", "11111111", "18000101", "19000101", "19010101",
+                                "99991231"})  # fmt: skip
+
+
 def birth_level(x: str | None, y: str | None) -> int | None:
-    if not x or not y:
+    if not x or not y or x in PLACEHOLDER_BIRTHS or y in PLACEHOLDER_BIRTHS:
         return None
+    if "?" in x or "?" in y:
+        return _partial_birth_level(x, y)
     if x == y:
         return 0
     if jellyfish.damerau_levenshtein_distance(x, y) <= 1 or (
@@ -157,6 +133,20 @@ def birth_level(x: str | None, y: str | None) -> int | None:
         return 1
     if x[:4] == y[:4] and (x[4:6] == y[4:6] or x[6:8] == y[6:8]):
         return 2
+    return 3
+
+
+def _partial_birth_level(x: str, y: str) -> int | None:
+    """A partial birth date ("1987????") agrees at most partly: the known parts of both
+    agree (level 2), or the years are one slip apart (no evidence either way), or they
+    contradict each other (a different year or month: the guard's "differ")."""
+    # Unknown parts trail the known ones, so ``known`` is year, then month, then day.
+    known = [(a, b) for a, b in zip(x, y, strict=True) if "?" not in (a, b)]
+    if all(a == b for a, b in known):
+        return 2
+    months_agree = all(a == b for a, b in known[4:6])
+    if x[:4] != y[:4] and jellyfish.damerau_levenshtein_distance(x[:4], y[:4]) <= 1:
+        return None if months_agree else 3
     return 3
 
 
@@ -242,4 +232,5 @@ def compare(a: MatchRecord, b: MatchRecord) -> Vector:
         email_level(a, b),
         phone_level(a.phone, b.phone),
         address_level(a, b),
+        identifier_level(a, b),
     )

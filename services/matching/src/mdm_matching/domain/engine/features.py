@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,6 +47,8 @@ class MatchRecord:
     city: str | None = None
     street: str | None = None
     house_number: str | None = None
+    # "SCHEME:ISSUER:VALUE" (``identifier_key``), sorted, each once; see identifiers.py.
+    identifiers: tuple[str, ...] = ()
 
     @property
     def email_local(self) -> str | None:
@@ -53,12 +56,16 @@ class MatchRecord:
 
 
 def birth_key(value: date | str | None) -> str | None:
-    """A birth date as ``YYYYMMDD`` (digits compare well with edit distances)."""
+    """A birth date as ``YYYYMMDD`` (digits compare well with edit distances); a partial
+    one ("1987", "1987-05", as the profile keeps what is plausible) with ``?`` for the
+    unknown parts: ``"1987????"``, ``"198705??"``."""
     if value is None:
         return None
     if isinstance(value, date):
         return value.strftime("%Y%m%d")
     digits = "".join(_DIGITS.findall(value))
+    if len(digits) in {4, 6}:  # year, or year and month
+        return digits.ljust(8, "?")
     return digits if len(digits) == 8 else None
 
 
@@ -87,7 +94,10 @@ def make_record(
     city: str | None = None,
     street: str | None = None,
     house_number: str | None = None,
+    identifiers: Iterable[tuple[str, str | None, str]] = (),
 ) -> MatchRecord:
+    """``identifiers``: ``(scheme, issuer, value)`` as the profile holds them, values
+    already validated and normalised (compact, upper case)."""
     given_f, family_f = fold(given or ""), fold(family or "")
     return MatchRecord(
         id=id,
@@ -103,7 +113,27 @@ def make_record(
         city=fold(city or "") or None,
         street=_street_key(street),
         house_number=house_number_key(house_number),
+        identifiers=identifier_keys(identifiers),
     )
+
+
+def identifier_key(scheme: str, issuer: str | None, value: str) -> str | None:
+    """``("SOCIAL_SECURITY", "AU", "1234567")`` -> ``"SOCIAL_SECURITY:AU:1234567"``.
+
+    The issuer is empty where a scheme has none; a colon inside it would shift the
+    value, so it becomes a hyphen. Spaces are dropped and case folded up, in case a
+    value came less normalised than promised.
+    """
+    scheme = scheme.strip().upper()
+    compact = "".join(value.split()).upper()
+    if not scheme or not compact:
+        return None
+    return f"{scheme}:{(issuer or '').strip().upper().replace(':', '-')}:{compact}"
+
+
+def identifier_keys(identifiers: Iterable[tuple[str, str | None, str]]) -> tuple[str, ...]:
+    keys = {identifier_key(scheme, issuer, value) for scheme, issuer, value in identifiers}
+    return tuple(sorted(k for k in keys if k))
 
 
 _STREET_WORDS = re.compile(r"\b(strasse|str)\b")
@@ -118,10 +148,18 @@ def _street_key(value: str | None) -> str | None:
     return folded.replace(" ", "")
 
 
+_FINGERPRINTED = tuple(name for name in MatchRecord.__slots__ if name not in {"id", "identifiers"})
+
+
 def fingerprint(record: MatchRecord) -> str:
     """Changes exactly when a compared value changes ("materially changed").
 
     A steward's NOT_A_MATCH holds while both fingerprints stay the same.
     """
-    values = [getattr(record, name) or "" for name in record.__slots__ if name != "id"]
+    values = [getattr(record, name) or "" for name in _FINGERPRINTED]
+    # Appended only where there are any: the fingerprints of records without
+    # identifiers stay what they were before identifiers were compared, so the
+    # stewards' NOT_A_MATCH decisions on them still hold.
+    if record.identifiers:
+        values.append("\x1e".join(record.identifiers))
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]

@@ -17,7 +17,8 @@ name, address, landline and often e-mail domain agree together while the persons
 differ. Summed weights would glue spouses, twins and "jun."/"sen." into one.
 Identity guards therefore veto a pair whose identifying fields contradict each
 other (clearly different given names, different birth dates, different
-generational suffixes) whatever its score; the explanation names the guard.
+generational suffixes, different tax ids) whatever its score; the explanation
+names the guard (``guards.py``).
 """
 
 from __future__ import annotations
@@ -34,16 +35,10 @@ from mdm_matching.domain.engine.blocking import (
     BlockingRule,
     pairs_of_rule,
 )
-from mdm_matching.domain.engine.comparisons import (
-    BIRTH,
-    COMPARISONS,
-    GIVEN,
-    Vector,
-    alike_only_by_code,
-    compare,
-    paired_given_names,
-)
+from mdm_matching.domain.engine.comparisons import COMPARISONS, Vector, compare
 from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.given_names import lexicon
+from mdm_matching.domain.engine.guards import conflicts_of
 
 EPSILON = 1e-5
 MAX_EM_ITERATIONS = 40
@@ -78,24 +73,71 @@ class Parameters:
     trained_on_pairs: int = 0
     iterations: int = 0
     version: str = "default"  # set when stored: when it was trained
+    # Thresholds an admin calibrated on stewards' decisions for this model (None: the
+    # deployment's settings apply); see domain/calibration.py.
+    review_at: float | None = None
+    auto_merge_at: float | None = None
+    trained_on_subjects: int = 0  # profiles the model was trained on
+    trained_at: str | None = None  # ISO time of the training (recalibration keeps it)
 
     def to_json(self) -> dict[str, object]:
-        return {"prior": self.prior, "m": self.m, "u": self.u, "tf": self.tf,
-                "rareTf": self.rare_tf, "trainedOnPairs": self.trained_on_pairs,
-                "iterations": self.iterations, "version": self.version}  # fmt: skip
+        return {"prior": self.prior, "comparisons": [c.name for c in COMPARISONS], "m": self.m,
+                "u": self.u, "tf": self.tf, "rareTf": self.rare_tf,
+                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations,
+                "version": self.version, "reviewAt": self.review_at,
+                "autoMergeAt": self.auto_merge_at, "trainedOnSubjects": self.trained_on_subjects,
+                "trainedAt": self.trained_at}  # fmt: skip
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Parameters:
+        m, u = _rows_by_comparison(data)
         return cls(
             prior=float(data["prior"]),  # type: ignore[arg-type]
-            m=[list(map(float, row)) for row in data["m"]],  # type: ignore[attr-defined]
-            u=[list(map(float, row)) for row in data["u"]],  # type: ignore[attr-defined]
+            m=m,
+            u=u,
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},  # type: ignore[attr-defined]
             rare_tf={k: float(v) for k, v in data.get("rareTf", {}).items()},  # type: ignore[attr-defined]
             trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
             iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
             version=str(data.get("version", "default")),
+            review_at=_optional_float(data.get("reviewAt")),
+            auto_merge_at=_optional_float(data.get("autoMergeAt")),
+            trained_on_subjects=int(data.get("trainedOnSubjects", 0)),  # type: ignore[call-overload]
+            trained_at=str(data["trainedAt"]) if data.get("trainedAt") else None,
         )
+
+
+def _rows_by_comparison(data: Mapping[str, object]) -> tuple[list[list[float]], list[list[float]]]:
+    """m and u in the order of :data:`COMPARISONS`, whatever the stored model knew.
+
+    A model stored before a comparison existed (before identifiers: six rows, no
+    names) lacks its rows: that comparison gets the untrained defaults until the
+    next training. A row whose number of levels changed is replaced likewise.
+    """
+    stored_m = [list(map(float, row)) for row in data["m"]]  # type: ignore[attr-defined]
+    stored_u = [list(map(float, row)) for row in data["u"]]  # type: ignore[attr-defined]
+    stored_names = data.get("comparisons")
+    names = (
+        [str(name) for name in stored_names]  # type: ignore[attr-defined]
+        if stored_names
+        else [c.name for c in COMPARISONS][: len(stored_m)]
+    )
+    index = {name: i for i, name in enumerate(names) if i < len(stored_m)}
+    defaults = default_parameters()
+    m, u = [], []
+    for position, comparison in enumerate(COMPARISONS):
+        i = index.get(comparison.name)
+        if i is not None and len(stored_m[i]) == len(comparison.levels):
+            m.append(stored_m[i])
+            u.append(stored_u[i])
+        else:
+            m.append(defaults.m[position])
+            u.append(defaults.u[position])
+    return m, u
+
+
+def _optional_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def default_parameters() -> Parameters:
@@ -105,12 +147,15 @@ def default_parameters() -> Parameters:
     (a common given name about 1 %, a birth date 1 in 20,000 ...).
     """
     u_exact = {"givenName": 0.01, "familyName": 0.005, "birthDate": 0.00005, "email": 0.00001,
-               "phone": 0.00002, "address": 0.0001}  # fmt: skip
+               "phone": 0.00002, "address": 0.0001, "identifiers": 0.000001}  # fmt: skip
     # The levels between: three times as common by chance as the one above, except
     # birth dates, where a near date is far more common than the same one: some 20
     # dates lie one typo or a day-month swap away (about 1e-3), and the same year with
     # the same month or day is 1/60 x (1/12 + 1/30), about 2e-3.
-    u_between = {"birthDate": [0.001, 0.002]}
+    # Identifiers: two persons share a value only by a data error, but customer and
+    # card numbers are handed out in sequence, so neighbours one digit apart are
+    # common (a dense six-digit range: some 60 of them per number).
+    u_between = {"birthDate": [0.001, 0.002], "identifiers": [0.001]}
     m, u = [], []
     for comparison in COMPARISONS:
         levels = len(comparison.levels)
@@ -182,24 +227,6 @@ def _name_counts(records: Iterable[MatchRecord]) -> tuple[dict[str, Counter[str]
     return counts, total
 
 
-def conflicts_of(
-    vector: Vector, a: MatchRecord, b: MatchRecord, *, is_name: Callable[[str], bool] | None = None
-) -> tuple[str, ...]:
-    """The identity guards a pair violates; ``is_name``: see ``paired_given_names``."""
-    found = []
-    if vector[0] == GIVEN.differs:
-        found.append("given names differ")
-    elif alike_only_by_code(a.given, b.given, a.given_code, b.given_code):
-        found.append("given names differ, alike only in Kölner Phonetik (Nicole / Michael)")
-    elif vector[0] is not None and paired_given_names(a.given, b.given, is_name=is_name):
-        found.append("given names are a male and a female form (Paul / Paula)")
-    if vector[2] == BIRTH.differs:
-        found.append("birth dates differ")
-    if a.suffix and b.suffix and a.suffix != b.suffix:
-        found.append("generational suffixes differ (jun./sen.)")
-    return tuple(found)
-
-
 class Scorer:
     def __init__(self, parameters: Parameters) -> None:
         self.parameters = parameters
@@ -212,6 +239,9 @@ class Scorer:
         # "Paul" and "Paula" both among them are two names, not a slip.
         given_names = parameters.tf.get("given")
         self._is_name = given_names.__contains__ if given_names else None
+        # The given-name lexicon of the guards is read once per process (about a
+        # second): with the model, not in the middle of the first pair.
+        lexicon()
 
     def score(self, a: MatchRecord, b: MatchRecord) -> Score:
         vector = compare(a, b)

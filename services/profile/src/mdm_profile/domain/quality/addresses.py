@@ -95,7 +95,8 @@ def normalise_house_number(raw: str) -> str | None:
     return number
 
 
-def normalise_postal_code(raw: str, country: str | None, *, report: QualityReport) -> str:
+def normalise_postal_code(raw: str, country: str | None, *, report: QualityReport) -> str | None:
+    """The code in the country's format; ``None`` (with a WARNING) if it cannot be one."""
     value = " ".join(raw.upper().split())
     if country is None:
         return value
@@ -111,6 +112,7 @@ def normalise_postal_code(raw: str, country: str | None, *, report: QualityRepor
         report.issue("postalCode", "NOT_VALIDATED", Severity.INFO, f"no format known for {country}")
     elif not re.fullmatch(pattern, value):
         report.issue("postalCode", "INVALID_FOR_COUNTRY", Severity.WARNING, country)
+        return None
     return value
 
 
@@ -152,8 +154,10 @@ def normalise_address(
     elif display_street:
         report.issue("houseNumber", "MISSING", Severity.WARNING)
 
-    code = normalise_postal_code(postal_code, iso, report=report) if postal_code else None
-    if not code:
+    code = None
+    if postal_code and postal_code.strip():
+        code = normalise_postal_code(postal_code, iso, report=report)
+    else:
         report.issue("postalCode", "MISSING", Severity.WARNING)
     clean_city = " ".join((city or "").split()) or None
     if not clean_city:

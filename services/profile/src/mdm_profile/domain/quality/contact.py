@@ -18,14 +18,14 @@ class Phone:
 
 
 def normalise_email(raw: str, *, report: QualityReport) -> str | None:
-    """Syntax-checked, domain lower-cased; ``None`` (with an ERROR issue) if unusable."""
+    """Syntax-checked, domain lower-cased; ``None`` (with a WARNING) if unusable."""
     value = raw.strip()
     try:
         # Syntax only: deliverability needs DNS, which ingestion must not depend on.
         normalised = validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError:
         # The library's message repeats the address; the report must not.
-        report.issue("email", "INVALID", Severity.ERROR)
+        report.issue("email", "INVALID", Severity.WARNING)
         return None
     if normalised != raw:
         report.fix("email", "EMAIL_NORMALISED")
@@ -46,10 +46,10 @@ def normalise_phone(raw: str, *, region: str | None, report: QualityReport) -> P
     try:
         parsed = phonenumbers.parse(raw, region or "DE")
     except NumberParseException:
-        report.issue("phone", "UNPARSEABLE", Severity.ERROR)
+        report.issue("phone", "UNPARSEABLE", Severity.WARNING)
         return None
     if not phonenumbers.is_valid_number(parsed):
-        report.issue("phone", "INVALID", Severity.ERROR)
+        report.issue("phone", "INVALID", Severity.WARNING)
         return None
     e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
     if e164 != raw:

@@ -185,7 +185,7 @@ def parse_name(
     if salutation and explicit is None:
         report.issue("salutation", "SALUTATION_UNKNOWN", Severity.WARNING)
     if not fixed_family:
-        report.issue("familyName", "MISSING", Severity.ERROR)
+        report.issue("familyName", "MISSING", Severity.WARNING)
     if not fixed_given:
         report.issue("givenName", "MISSING", Severity.WARNING)
     if explicit is None and parts.salutation is None:

@@ -9,7 +9,7 @@ from enum import StrEnum
 class Severity(StrEnum):
     INFO = "INFO"  # nothing wrong, worth knowing (e.g. a value the source did not send)
     WARNING = "WARNING"  # usable, but not trustworthy for 1:1 marketing as it is
-    ERROR = "ERROR"  # unusable: the record is refused
+    ERROR = "ERROR"  # the record cannot identify anybody: it is refused
 
 
 @dataclass(frozen=True)
