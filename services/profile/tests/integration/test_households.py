@@ -206,6 +206,9 @@ async def test_at_a_large_address_families_are_found_among_their_candidates(
     assert await household_of(graph, ole) is None
     [kai] = await ingest(graph, at(street, "Kai Roth", phone="0341 5566778"))
     assert await household_of(graph, kai) == household_id
+    # A namesake of Jan moves in: Jan is a candidate, and his household is read whole.
+    [udo] = await ingest(graph, at(street, "Udo Müller"))
+    assert await households_of(graph, [udo, jan, lea]) == [None, household_id, household_id]
     # A couple of different names found by its family e-mail domain.
     roth, berg = await ingest(
         graph,

@@ -67,6 +67,13 @@ _NEAR = (
     "RETURN s.id AS id, s.address AS address, byPhone + byHousehold + byDomain AS ids, "
     "collect(DISTINCT r.familyName) AS names"
 )
+# The other active members of the households of persons $ids: a candidate's household
+# is read whole, so that its links are seen.
+_HOUSEMATES = (
+    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})-[m:{MEMBER_OF}]->(:{HOUSEHOLD})"
+    f"<-[n:{MEMBER_OF}]-(o:{PERSON}) WHERE m.active AND n.active AND o.status IS NULL "
+    "RETURN DISTINCT o.id AS id"
+)
 # Persons with one of the household keys $keys (address and folded family name).
 _NAMESAKES = (
     f"UNWIND $keys AS k MATCH (o:{PERSON} {{householdKey: k}}) WHERE o.status IS NULL "
@@ -193,9 +200,11 @@ class GraphResidentFacts:
         )
         if large:
             ids = await self._candidates(large, scope)
-            rows += await self._tx.run("household.candidates", _RESIDENTS_BY_ID, ids=ids)
+            found = await self._tx.run("household.candidates", _RESIDENTS_BY_ID, ids=ids)
+            # Members of a household elsewhere are read with their own address, if at all.
+            rows += [r for r in found if r["key"] in large]
         crowded = {key: names >= CROWDED_FAMILY_NAMES for key, names in large.items()}
-        return [r for r in rows if r["key"] in large or r["key"] in small], crowded
+        return rows, crowded
 
     async def _candidates(self, large: dict[str, int], scope: list[dict[str, Any]]) -> list[str]:
         touched = [r for r in scope if r["live"] and r["address"] in large]
@@ -213,4 +222,6 @@ class GraphResidentFacts:
         keys = sorted({f"{address}#{key}" for address, name in names for key in _keys(name)})
         namesakes = await self._tx.run("household.namesakes", _NAMESAKES, keys=keys)
         ids.update(row["id"] for row in namesakes)
+        housemates = await self._tx.run("household.housemates", _HOUSEMATES, ids=sorted(ids))
+        ids.update(row["id"] for row in housemates)
         return sorted(ids)
