@@ -123,6 +123,10 @@ def test_a_steward_confirms_and_splits_a_household_and_roles_stay(
     assert confirmed["decision"] == "CONFIRMED"
     assert confirmed["decidedBy"] == "test-user"
     assert all(m["confirmed"] for m in confirmed["members"])
+    # Applications read the household, but not who among the stewards decided.
+    body = client_for("app").post(STEWARD_HOUSEHOLD, {"id": household_id}).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["path"][-1] == "decidedBy"
 
     gateway.execute(SET_ROLE, {"p": kai, "h": household_id, "role": "CHILD"})
     split = gateway.execute(SPLIT, {"h": household_id, "p": [kai]})["splitHousehold"]

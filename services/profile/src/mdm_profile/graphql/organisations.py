@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from mdm_common.auth import Role
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import companies, households
@@ -68,8 +69,13 @@ class Household:
     decision: str | None = strawberry.field(
         description="A steward's last decision: CONFIRMED or SPLIT; null if only detected."
     )
-    decided_by: str | None = strawberry.field(description="Who made that decision.")
     decided_at: datetime | None = strawberry.field(description="When.")
+    actor: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="Who made that decision. Roles: steward, compliance.")
+    def decided_by(self, info: Info) -> str | None:
+        info.context.require(*MERGE_ROLES, Role.COMPLIANCE)
+        return self.actor
 
     @classmethod
     def from_model(cls, household: HouseholdModel) -> Household:
@@ -79,8 +85,8 @@ class Household:
             address=PostalAddress.from_model(household.address),
             members=[_member(m) for m in household.members],
             decision=audit.decision.value if audit else None,
-            decided_by=audit.actor if audit else None,
             decided_at=audit.at if audit else None,
+            actor=audit.actor if audit else None,
         )
 
     @classmethod
