@@ -16,6 +16,7 @@ from mdm_profile.domain.household_evidence import (
     name_parts,
     pair_evidence,
 )
+from mdm_profile.domain.quality.folding import fold
 
 LANDLINE = ("+4930123456", "FIXED_LINE")
 MOBILE = ("+4915112345678", "MOBILE")
@@ -76,6 +77,11 @@ class TestSigns:
     @given(st.sampled_from(["web.de", "gmx.de", "gmail.com", "t-online.de", "GMX.NET"]))
     def test_mass_providers_are_no_family_domain(self, domain: str) -> None:
         assert family_domain(f"someone@{domain}") is None
+
+    @given(st.lists(st.text(alphabet="abcdefghäöüß ", min_size=1, max_size=8), min_size=2))
+    def test_every_part_of_a_double_name_is_found(self, parts: list[str]) -> None:
+        found = name_parts("-".join(parts))
+        assert {fold(p) for p in parts if fold(p)} == found
 
     @given(st.text(max_size=30))
     def test_any_text_gives_a_domain_or_none_without_failing(self, text: str) -> None:
