@@ -104,7 +104,9 @@ _RESIDENTS_BY_ID = (
 # Above this many residents an address is not read whole: only who may live with the
 # persons concerned (namesakes, earlier names, the same number, a family domain, their
 # households' members), found through indexes and links, not by reading everyone.
-LARGE_ADDRESS = 30
+# Measured (docs/benchmarks.md): reading whole addresses of ~7 costs about 1.6x the
+# candidates; a small address is read whole, so that nothing there waits for a touch.
+LARGE_ADDRESS = 4
 
 
 def _resident_from(row: dict[str, Any]) -> Resident:
