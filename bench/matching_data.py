@@ -8,14 +8,17 @@
 
 Each record is a dict in the shape ``mdm import`` reads (``sourceId``, ``givenName``,
 ``familyName``, ``birthDate``, ``email``, ``phone``, ``street``, ``houseNumber``,
-``postalCode``, ``city``, ``country``) plus ``truth``: the id of the real person.
-Only the benchmark reads ``truth``; the engine never sees it.
+``postalCode``, ``city``, ``country``) plus ``truth``: the id of the real person, and
+in :func:`german` ``household``: the id of the household the person lives in with
+others (None for everybody else). Only the benchmarks read ``truth`` and ``household``;
+the engine never sees them.
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -219,29 +222,40 @@ def _name_fields(given: str, family: str, suffix: str | None) -> Record:
 
 def german(count: int = 100_000, *, seed: int = 7) -> DataSet:
     """About 80 % distinct persons, 20 % duplicates; 10 % of persons live in a household
-    with others (same family name, address, landline), 1 % are twins, 1 % father/son
-    namesakes "jun."/"sen." at one address: hard negatives that must not merge.
+    with others (address, phone), 1 % are twins, 1 % father/son namesakes "jun."/"sen."
+    at one address: hard negatives that must not merge.
+
+    A third of the households have members of different family names (couples,
+    patchwork families), found by a shared landline, a family's e-mail domain, or not at
+    all; in the others some partners took the family name on marriage and the CRM still
+    has their previous one (:func:`_shape_households`). Every record names its
+    ``household``.
     """
     rng = random.Random(seed)
     persons: list[_Person] = []
+    homes: list[tuple[str, list[_Person]]] = []
     while len(persons) < count * 0.8:
         truth = f"p{len(persons)}"
         person = _new_person(rng, truth)
         persons.append(person)
         roll = rng.random()
         if roll < 0.10:  # household: partner and child share family name, address, landline
+            family = [person]
             for _ in range(rng.randint(1, 3)):
                 other = _new_person(rng, f"p{len(persons)}", family=person.family)
                 other.street, other.house = person.street, person.house
                 other.postal, other.city = person.postal, person.city
                 other.phone = person.phone
                 persons.append(other)
+                family.append(other)
+            homes.append(("family", family))
         elif roll < 0.11:  # twins: same family, birth date, address; other given name
             twin = _new_person(rng, f"p{len(persons)}", family=person.family)
             twin.birth = person.birth
             twin.street, twin.house, twin.postal, twin.city = (
                 person.street, person.house, person.postal, person.city)  # fmt: skip
             persons.append(twin)
+            homes.append(("twins", [person, twin]))
         elif roll < 0.12:  # father and son of the same name at one address
             son = _new_person(rng, f"p{len(persons)}", family=person.family)
             son.given, person.suffix, son.suffix = person.given, "sen.", "jun."
@@ -249,6 +263,7 @@ def german(count: int = 100_000, *, seed: int = 7) -> DataSet:
                 person.street, person.house, person.postal, person.city)  # fmt: skip
             son.phone = person.phone
             persons.append(son)
+            homes.append(("namesakes", [person, son]))
     sources: dict[str, list[Record]] = {"crm": [], "shop": []}
     for index, person in enumerate(persons):
         sources["crm"].append(_record(rng, person, f"c{index}", noisy=False))
@@ -256,4 +271,101 @@ def german(count: int = 100_000, *, seed: int = 7) -> DataSet:
     for index in range(duplicates):
         person = rng.choice(persons)
         sources["shop"].append(_record(rng, person, f"s{index}", noisy=True))
+    # A generator of its own, so that every record outside a household stays as it was.
+    _shape_households(random.Random(f"households-{seed}"), homes, sources)
     return DataSet(f"German generated ({count:,})", sources)
+
+
+def _landline(rng: random.Random) -> str:
+    return f"0{rng.choice(['30', '40', '89', '341', '221'])} {rng.randint(1_000_000, 9_999_999)}"
+
+
+def _plain(name: str) -> str:
+    return "".join(c for c in name.lower() if c.isascii() and c.isalnum())
+
+
+def _other_family(rng: random.Random, family: str) -> str:
+    return rng.choice([f for f in FAMILY if f != family])
+
+
+class _Records:
+    """The records of one person, rewritten after generation (household traits)."""
+
+    def __init__(self, rng: random.Random, person: _Person, rows: list[tuple[str, Record]]):
+        self.rng, self.person, self.rows = rng, person, rows
+
+    def rename(self, family: str) -> None:
+        """The person's family name is ``family``: every record says so, with the
+        same kind of error where a record had one, and e-mails follow the name."""
+        old = self.person.family
+        email = f"{_plain(self.person.given)}.{_plain(family)}{self.rng.randint(1, 999)}"
+        for _, row in self.rows:
+            if "fullName" in row:
+                continue
+            if row["familyName"] == old:
+                row["familyName"] = family
+            elif row["givenName"] == old:  # given and family name swapped
+                row["givenName"] = family
+            else:
+                row["familyName"] = _typo(self.rng, family)
+            if row["email"]:
+                row["email"] = f"{email}@{row['email'].rsplit('@', 1)[1]}"
+
+    def set(self, field: str, value: str | None) -> None:
+        """A value every record has (the CRM's) or most have (the shop's drop some)."""
+        for source, row in self.rows:
+            row[field] = value if source == "crm" or self.rng.random() < 0.7 else None
+
+    def previous_name(self, family: str) -> None:
+        """Married: the CRM still has the name from before, a shop record the new one."""
+        if any(source == "shop" for source, _ in self.rows):
+            for source, row in self.rows:
+                if source == "crm" and "familyName" in row:
+                    row["familyName"] = family
+
+
+def _shape_households(
+    rng: random.Random, homes: list[tuple[str, list[_Person]]], sources: dict[str, list[Record]]
+) -> None:
+    rows: dict[str, list[tuple[str, Record]]] = defaultdict(list)
+    for source, records in sources.items():
+        for row in records:
+            row["household"] = None
+            rows[row["truth"]].append((source, row))
+    for kind, members in homes:
+        for member in members:
+            for _, row in rows[member.truth]:
+                row["household"] = f"h{members[0].truth}"
+        if kind != "family":
+            continue
+        head, partner, *children = [_Records(rng, m, rows[m.truth]) for m in members]
+        _shape_family(rng, head, partner, children)
+
+
+def _shape_family(
+    rng: random.Random, head: _Records, partner: _Records, children: list[_Records]
+) -> None:
+    if rng.random() >= 1 / 3:  # one family name; some partners took it on marriage
+        if rng.random() < 0.5:
+            partner.previous_name(_other_family(rng, head.person.family))
+        return
+    # Different names: the partner's own, and in patchwork families the partner's children.
+    name = _other_family(rng, head.person.family)
+    partner.rename(name)
+    if children and rng.random() < 0.5:
+        for child in children:
+            if rng.random() < 0.5:
+                child.rename(name)
+    everyone = [head, partner, *children]
+    evidence = rng.random()
+    if evidence < 0.6:  # a landline at home
+        phone = _landline(rng)
+        for member in everyone:
+            member.set("phone", phone)
+    elif evidence < 0.9:  # a family's own mail domain
+        domain = f"{_plain(head.person.family)}-{_plain(name)}.de"
+        for member in everyone:
+            member.set("email", f"{_plain(member.person.given)}@{domain}")
+    else:  # nothing in common but the address: each their own phone, if any
+        for member in everyone[1:]:
+            member.set("phone", None)

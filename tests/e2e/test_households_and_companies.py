@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 
 from mdm_infra.client import GatewayClient
 from mdm_infra.otlp import OtlpReceiver
@@ -74,6 +75,88 @@ def test_a_household_is_detected_by_address_and_family_name(gateway: GatewayClie
     assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     body = gateway.post(SET_ROLE, {"p": paul, "h": household_id, "role": "KING"}).json()
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+STEWARD_HOUSEHOLD = """query($id: ID!) { household(id: $id) {
+  id decision decidedBy decidedAt
+  members { personId role detected confirmed evidence confidence }
+} }"""
+CONFIRM = """mutation($h: ID!) { confirmHousehold(householdId: $h) {
+  id decision decidedBy members { personId confirmed }
+} }"""
+SPLIT = """mutation($h: ID!, $p: [ID!]!, $into: ID) {
+  splitHousehold(householdId: $h, personIds: $p, intoHouseholdId: $into) {
+    household { id decision members { personId role confirmed } }
+    into { id decision members { personId role detected confirmed } }
+  }
+}"""
+
+
+def test_a_steward_confirms_and_splits_a_household_and_roles_stay(
+    gateway: GatewayClient, client_for: Callable[..., GatewayClient]
+) -> None:
+    street = f"Ahornweg {uuid.uuid4().int % 9000 + 10}"
+    address = {"postalCode": "04109", "city": "Leipzig", "country": "DE"}
+    kai_record = {"sourceId": uuid.uuid4().hex[:16], "fullName": "Kai Roth", "street": street}
+    kai_record.update(address)
+    eva, tom, kai = ingest(
+        gateway,
+        {"fullName": "Eva Roth", "street": street, "phone": "0341 7788990", **address},
+        {"fullName": "Tom Berg", "street": street, "phone": "0341 7788990", **address},
+        kai_record,
+    )
+    household_id = gateway.execute(HOUSEHOLD_OF, {"id": eva})["person"]["householdId"]
+    found = gateway.execute(STEWARD_HOUSEHOLD, {"id": household_id})["household"]
+    members = {m["personId"]: m for m in found["members"]}
+    assert set(members) == {eva, tom, kai}
+    assert members[tom]["evidence"] == ["SHARED_LANDLINE"]
+    assert members[kai]["evidence"] == ["SAME_FAMILY_NAME"]
+    assert members[eva]["evidence"] == ["SAME_FAMILY_NAME", "SHARED_LANDLINE"]
+    assert found["decision"] is None
+    assert not any(m["confirmed"] for m in members.values())
+
+    # Only a steward decides.
+    body = client_for("app").post(CONFIRM, {"h": household_id}).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    confirmed = gateway.execute(CONFIRM, {"h": household_id})["confirmHousehold"]
+    assert confirmed["decision"] == "CONFIRMED"
+    assert confirmed["decidedBy"] == "test-user"
+    assert all(m["confirmed"] for m in confirmed["members"])
+    # Applications read the household, but not who among the stewards decided.
+    body = client_for("app").post(STEWARD_HOUSEHOLD, {"id": household_id}).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert body["errors"][0]["path"][-1] == "decidedBy"
+
+    gateway.execute(SET_ROLE, {"p": kai, "h": household_id, "role": "CHILD"})
+    split = gateway.execute(SPLIT, {"h": household_id, "p": [kai]})["splitHousehold"]
+    assert {m["personId"] for m in split["household"]["members"]} == {eva, tom}
+    assert split["into"]["members"] == [
+        {"personId": kai, "role": "CHILD", "detected": False, "confirmed": True}
+    ]
+    assert split["household"]["decision"] == split["into"]["decision"] == "SPLIT"
+    new_id = split["into"]["id"]
+
+    # The next detection (Kai's record sent again) leaves the split as the steward made it.
+    assert ingest(gateway, kai_record) == [kai]
+    assert gateway.execute(HOUSEHOLD_OF, {"id": kai})["person"]["householdId"] == new_id
+    assert gateway.execute(HOUSEHOLD_OF, {"id": eva})["person"]["householdId"] == household_id
+
+    for variables, code in (
+        ({"h": household_id, "p": []}, "BAD_USER_INPUT"),
+        ({"h": household_id, "p": [kai]}, "NOT_FOUND"),
+        ({"h": household_id, "p": [eva, tom]}, "BAD_USER_INPUT"),
+        ({"h": household_id, "p": [eva], "into": household_id}, "BAD_USER_INPUT"),
+        ({"h": str(uuid.uuid4()), "p": [eva]}, "NOT_FOUND"),
+    ):
+        body = gateway.post(SPLIT, variables).json()
+        assert body["errors"][0]["extensions"]["code"] == code, variables
+
+    # Tom moves in with Kai: into an existing household, keeping his role.
+    gateway.execute(SET_ROLE, {"p": tom, "h": household_id, "role": "PARTNER"})
+    moved = gateway.execute(SPLIT, {"h": household_id, "p": [tom], "into": new_id})
+    into = {m["personId"]: m["role"] for m in moved["splitHousehold"]["into"]["members"]}
+    assert into == {kai: "CHILD", tom: "PARTNER"}
 
 
 def test_hierarchy_parent_subsidiaries_ultimate_parent_and_cycles(gateway: GatewayClient) -> None:

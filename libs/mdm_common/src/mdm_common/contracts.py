@@ -18,6 +18,8 @@ class Event:
     PERSON_UPDATED = "profile.person_updated"  # person_id: a source record of it changed
     PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
     PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
+    HOUSEHOLD_CONFIRMED = "profile.household_confirmed"  # household_id
+    HOUSEHOLD_SPLIT = "profile.household_split"  # household_id, into_household_id
     MATCH_TRAINING_REQUESTED = "matching.training_requested"  # job_id
     REMATCH_REQUESTED = "matching.rematch_requested"  # job_id: sync, then partitions
     REMATCH_PARTITION_QUEUED = "matching.rematch_partition_queued"  # job_id, partition
@@ -77,6 +79,10 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
         Subscription("matching.on_person_unmerged", "matching"),
         Subscription("consent.on_person_unmerged", "consent"),
     ),
+    # Steward decisions on households: in the outbox and the change stream; no service
+    # reacts yet.
+    Event.HOUSEHOLD_CONFIRMED: (),
+    Event.HOUSEHOLD_SPLIT: (),
     Event.MATCH_TRAINING_REQUESTED: (Subscription("matching.train_model", "matching"),),
     Event.REMATCH_REQUESTED: (Subscription("matching.rematch_sync", "matching"),),
     Event.REMATCH_PARTITION_QUEUED: (Subscription("matching.rematch_partition", "matching"),),

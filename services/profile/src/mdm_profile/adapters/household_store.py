@@ -1,18 +1,36 @@
-"""Cypher for households: detection by address (and family name), roles, members."""
+"""Cypher for households: the facts detection needs, its plan, roles, steward decisions.
+
+    (:Person)-[:MEMBER_OF {role, detected, active, evidence, confidence, pinned}]->(:Household
+        {id, key, addressKey, decision, decidedBy, decidedAt})
+
+The decision who lives together is made in Python (``domain/household_detection.py``);
+``household_facts.py`` reads the residents of the addresses concerned, this module
+writes the plan.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from mdm_common.graph import Transaction
+from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.graph_store import PERSON
-from mdm_profile.domain.households import Household, HouseholdMember, HouseholdRole
+from mdm_profile.adapters.household_facts import HOUSEHOLD, MEMBER_OF, GraphResidentFacts
+from mdm_profile.domain.household_detection import HouseholdPlan, plan_households
+from mdm_profile.domain.household_evidence import Evidence
+from mdm_profile.domain.households import (
+    Audit,
+    Decision,
+    Household,
+    HouseholdMember,
+    HouseholdRole,
+)
 from mdm_profile.domain.quality.addresses import PostalAddress
 
-HOUSEHOLD = "Household"
-MEMBER_OF = "MEMBER_OF"
+# The labels live with the reads; links, merges and erasure import them from here.
+__all__ = ["HOUSEHOLD", "MEMBER_OF", "SCHEMA", "GraphHouseholdStore"]
 
 SCHEMA = (
     f"CREATE CONSTRAINT household_id IF NOT EXISTS FOR (h:{HOUSEHOLD}) REQUIRE h.id IS UNIQUE",
@@ -24,87 +42,96 @@ SCHEMA = (
     "AND coalesce(p.familyKey, '') <> '' SET p.householdKey = p.addressKey + '#' + p.familyKey",
 )
 
-# The household a person belongs to by the detection rule; null if none applies.
-_KEY = (
-    "CASE WHEN p.status IS NULL AND p.addressKey IS NOT NULL "
-    "AND (NOT $byFamily OR coalesce(p.familyKey, '') <> '') "
-    "THEN p.addressKey + CASE WHEN $byFamily THEN '#' + p.familyKey ELSE '' END END"
-)
-# Everyone (o) who shares a household key with one of the persons $ids (p), as `key, o`.
-# With family names, the stored householdKey (the rule's key, indexed) finds them
-# directly instead of scanning everybody at the address.
-_SAME_HOUSEHOLD_KEY = (
-    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WHERE p.status IS NULL "
-    f"WITH DISTINCT p.householdKey AS key WHERE key IS NOT NULL "
-    f"MATCH (o:{PERSON} {{householdKey: key}}) WHERE o.status IS NULL "
-)
-_SAME_ADDRESS = (
-    f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) WITH p, {_KEY} AS key "
-    f"WHERE key IS NOT NULL MATCH (o:{PERSON} {{addressKey: p.addressKey}}) "
-    "WHERE o.status IS NULL AND (NOT $byFamily OR o.familyKey = p.familyKey) "
-)
-
 # Active members of household `h` (asked for as `id`), ordered by person id.
 _MEMBERS = (
     f"OPTIONAL MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
     "WITH id, h, p, m ORDER BY p.id "
-    "RETURN id, h.id AS householdId, head(collect(p {.street, .houseNumber, .postalCode, "
+    "RETURN id, h.id AS householdId, h.decision AS decision, h.decidedBy AS decidedBy, "
+    "h.decidedAt AS decidedAt, head(collect(p {.street, .houseNumber, .postalCode, "
     ".city, .country})) AS address, "
-    "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected] END) AS members"
+    "collect(CASE WHEN p IS NULL THEN null ELSE [p.id, m.role, m.detected, m.evidence, "
+    "m.confidence, coalesce(m.pinned, false)] END) AS members"
 )
 
 
-def _household_from(row: dict[str, Any]) -> Household:
-    members = tuple(
-        HouseholdMember(pid, HouseholdRole(role), bool(detected))
-        for pid, role, detected in (m for m in row["members"] if m is not None)
+def _member_from(values: list[Any]) -> HouseholdMember:
+    person_id, role, detected, evidence, confidence, pinned = values
+    return HouseholdMember(
+        person_id,
+        HouseholdRole(role),
+        bool(detected),
+        evidence=frozenset(Evidence(e) for e in evidence or ()),
+        confidence=confidence,
+        pinned=bool(pinned),
     )
+
+
+def _household_from(row: dict[str, Any]) -> Household:
+    members = tuple(_member_from(m) for m in row["members"] if m is not None)
     a = row["address"]
-    address = PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"],
-                            a["country"]) if a else None  # fmt: skip
-    return Household(row["householdId"], address, members)
+    address = (
+        PostalAddress(a["street"], a["houseNumber"], a["postalCode"], a["city"], a["country"])
+        if a
+        else None
+    )
+    audit = (
+        Audit(Decision(row["decision"]), row["decidedBy"], as_utc(row["decidedAt"]))
+        if row["decision"]
+        else None
+    )
+    return Household(row["householdId"], address, members, audit)
 
 
 class GraphHouseholdStore:
     def __init__(self, tx: Transaction, *, by_family_name: bool = True) -> None:
         self._tx = tx
-        self._by_family = by_family_name
+        # False: everyone at one address is one household (no evidence needed).
+        self._address_alone = not by_family_name
 
     async def refresh_households(self, person_ids: Sequence[str]) -> None:
-        ids = list(person_ids)
-        # Memberships the rule no longer supports become inactive (roles are kept).
-        await self._tx.run(
-            "household.deactivate",
-            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})-[m:{MEMBER_OF}]->(h:{HOUSEHOLD}) "
-            f"WHERE m.detected AND m.active AND (p.status IS NOT NULL OR h.key <> {_KEY} "
-            f"OR {_KEY} IS NULL) SET m.active = false",
-            ids=ids,
-            byFamily=self._by_family,
-        )
-        groups = await self._tx.run(
-            "household.candidates",
-            (_SAME_HOUSEHOLD_KEY if self._by_family else _SAME_ADDRESS)
-            + "WITH key, collect(DISTINCT o) AS members WHERE size(members) >= 2 "
-            f"OPTIONAL MATCH (h:{HOUSEHOLD} {{key: key}}) "
-            # Only who is not an active member yet: joining the others changes nothing.
-            f"UNWIND members AS o OPTIONAL MATCH (o)-[m:{MEMBER_OF}]->(h) WHERE m.active "
-            "WITH key, o, count(m) AS active WHERE active = 0 "
-            "RETURN key, collect(o.id) AS members",
-            ids=ids,
-            byFamily=self._by_family,
-        )
-        if not groups:
-            return
-        await self._tx.run(
-            "household.join",
-            f"UNWIND $groups AS g "
-            f"MERGE (h:{HOUSEHOLD} {{key: g.key}}) ON CREATE SET h.id = g.newId "
-            f"WITH h, g UNWIND g.members AS member MATCH (p:{PERSON} {{id: member}}) "
-            f"MERGE (p)-[m:{MEMBER_OF}]->(h) "
-            "ON CREATE SET m.role = 'MEMBER', m.detected = true SET m.active = true",
-            groups=[{"key": g["key"], "members": g["members"], "newId": str(uuid.uuid4())}
-                    for g in groups],
-        )  # fmt: skip
+        facts = await GraphResidentFacts(self._tx).read(person_ids)
+        if facts.addresses or facts.departed:
+            plan = plan_households(
+                facts.addresses,
+                facts.departed,
+                new_id=lambda: str(uuid.uuid4()),
+                address_alone=self._address_alone,
+            )
+            await self._apply(plan)
+
+    async def _apply(self, plan: HouseholdPlan) -> None:
+        if plan.leave:
+            await self._tx.run(
+                "household.leave",
+                f"UNWIND $leave AS l MATCH (:{PERSON} {{id: l[0]}})-[m:{MEMBER_OF}]->"
+                f"(:{HOUSEHOLD} {{id: l[1]}}) WHERE m.active SET m.active = false",
+                leave=[list(pair) for pair in sorted(plan.leave)],
+            )
+        if plan.new_households:
+            await self._tx.run(
+                "household.create",
+                f"UNWIND $ids AS id CREATE (:{HOUSEHOLD} {{id: id, key: id}})",
+                ids=sorted(plan.new_households),
+            )
+        if plan.placements:
+            await self._tx.run(
+                "household.join",
+                f"UNWIND $rows AS row MATCH (h:{HOUSEHOLD} {{id: row.household}}) "
+                f"MATCH (p:{PERSON} {{id: row.person}}) MERGE (p)-[m:{MEMBER_OF}]->(h) "
+                "ON CREATE SET m.role = 'MEMBER', m.detected = true "
+                "SET m.active = true, m.evidence = row.evidence, m.confidence = row.confidence, "
+                "h.addressKey = row.address",
+                rows=[
+                    {
+                        "person": p.person_id,
+                        "household": p.household_id,
+                        "address": p.address_key,
+                        "evidence": sorted(e.value for e in p.evidence),
+                        "confidence": p.confidence,
+                    }
+                    for p in plan.placements
+                ],
+            )
 
     async def households(self, ids: Sequence[str]) -> dict[str, Household]:
         rows = await self._tx.run(
@@ -143,3 +170,63 @@ class GraphHouseholdStore:
             role=role.value,
         )
         return bool(rows and rows[0]["n"])
+
+    async def confirm(self, household_id: str, *, actor: str, at: datetime) -> None:
+        await self._tx.run(
+            "household.confirm",
+            f"MATCH (h:{HOUSEHOLD} {{id: $id}}) "
+            "SET h.decision = $decision, h.decidedBy = $actor, h.decidedAt = $at "
+            f"WITH h MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
+            "SET m.pinned = true, h.addressKey = coalesce(h.addressKey, p.addressKey)",
+            id=household_id,
+            decision=Decision.CONFIRMED.value,
+            actor=actor,
+            at=at,
+        )
+
+    async def move_members(
+        self,
+        person_ids: Sequence[str],
+        source_id: str,
+        target_id: str,
+        *,
+        create: bool,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        if create:
+            await self._tx.run(
+                "household.create_for_split",
+                f"MATCH (h:{HOUSEHOLD} {{id: $source}}) "
+                f"CREATE (:{HOUSEHOLD} {{id: $target, key: $target, addressKey: h.addressKey}})",
+                source=source_id,
+                target=target_id,
+            )
+        await self._tx.run(
+            "household.move_members",
+            f"MATCH (h:{HOUSEHOLD} {{id: $source}}) MATCH (t:{HOUSEHOLD} {{id: $target}}) "
+            "SET h.decision = $decision, h.decidedBy = $actor, h.decidedAt = $at, "
+            "t.decision = $decision, t.decidedBy = $actor, t.decidedAt = $at "
+            f"WITH h, t UNWIND $persons AS pid "
+            f"MATCH (p:{PERSON} {{id: pid}})-[old:{MEMBER_OF}]->(h) "
+            "WHERE old.active SET old.active = false, old.pinned = false "
+            f"MERGE (p)-[m:{MEMBER_OF}]->(t) ON CREATE SET m.role = old.role, m.detected = false "
+            "SET m.active = true, m.pinned = true, m.evidence = coalesce(m.evidence, []), "
+            "h.addressKey = coalesce(h.addressKey, p.addressKey), "
+            "t.addressKey = coalesce(t.addressKey, h.addressKey, p.addressKey)",
+            source=source_id,
+            target=target_id,
+            persons=list(person_ids),
+            decision=Decision.SPLIT.value,
+            actor=actor,
+            at=at,
+        )
+        # Who stays, and who was already there, was seen by the steward too.
+        await self._tx.run(
+            "household.pin_members",
+            f"UNWIND [$source, $target] AS id MATCH (h:{HOUSEHOLD} {{id: id}}) "
+            f"MATCH (p:{PERSON})-[m:{MEMBER_OF}]->(h) WHERE m.active AND p.status IS NULL "
+            "SET m.pinned = true",
+            source=source_id,
+            target=target_id,
+        )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
+from mdm_common.auth import Role
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import companies, households
@@ -13,6 +14,7 @@ from mdm_profile.domain.companies import MAX_DEPTH
 from mdm_profile.domain.companies import Company as CompanyModel
 from mdm_profile.domain.companies import Employment as EmploymentModel
 from mdm_profile.domain.households import Household as HouseholdModel
+from mdm_profile.domain.households import HouseholdMember as HouseholdMemberModel
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.types import MERGE_ROLES, READ_ROLES, WRITE_ROLES, Person, PostalAddress
 
@@ -30,11 +32,33 @@ async def _person(info: Info, person_id: str) -> Person:
 class HouseholdMember:
     person_id: strawberry.ID
     role: str
-    detected: bool = strawberry.field(description="True if the detection rule put it there.")
+    detected: bool = strawberry.field(description="True if detection put it there.")
+    evidence: list[str] = strawberry.field(
+        description="Why detection took it for a member: SAME_FAMILY_NAME, DOUBLE_NAME, "
+        "PREVIOUS_NAME, SHARED_LANDLINE, FAMILY_EMAIL_DOMAIN, SHARED_MOBILE (the same "
+        "address always). Empty for members a steward placed."
+    )
+    confidence: float | None = strawberry.field(
+        description="Detection's confidence (0-1) in its strongest link to another member."
+    )
+    confirmed: bool = strawberry.field(
+        description="A steward confirmed or placed it: detection does not undo it."
+    )
 
     @strawberry.field
     async def person(self, info: Info) -> Person:
         return await _person(info, str(self.person_id))
+
+
+def _member(member: HouseholdMemberModel) -> HouseholdMember:
+    return HouseholdMember(
+        person_id=strawberry.ID(member.person_id),
+        role=member.role.value,
+        detected=member.detected,
+        evidence=sorted(e.value for e in member.evidence),
+        confidence=member.confidence,
+        confirmed=member.pinned,
+    )
 
 
 @strawberry.federation.type(keys=["id"], description="People living together at one address.")
@@ -42,14 +66,28 @@ class Household:
     id: strawberry.ID
     address: PostalAddress | None
     members: list[HouseholdMember]
+    decision: str | None = strawberry.field(
+        description="A steward's last decision: CONFIRMED or SPLIT; null if only detected."
+    )
+    decided_at: datetime | None = strawberry.field(description="When.")
+    actor: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="Who made that decision. Roles: steward, compliance.")
+    def decided_by(self, info: Info) -> str | None:
+        info.context.require(*MERGE_ROLES, Role.COMPLIANCE)
+        return self.actor
 
     @classmethod
     def from_model(cls, household: HouseholdModel) -> Household:
+        audit = household.audit
         return cls(
-            id=strawberry.ID(household.id), address=PostalAddress.from_model(household.address),
-            members=[HouseholdMember(person_id=strawberry.ID(m.person_id), role=m.role.value,
-                                     detected=m.detected) for m in household.members],
-        )  # fmt: skip
+            id=strawberry.ID(household.id),
+            address=PostalAddress.from_model(household.address),
+            members=[_member(m) for m in household.members],
+            decision=audit.decision.value if audit else None,
+            decided_at=audit.at if audit else None,
+            actor=audit.actor if audit else None,
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Household | None:  # noqa: A002 - federation key name

@@ -19,6 +19,7 @@ from mdm_profile.domain import merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.households import HouseholdMutation
 from mdm_profile.graphql.ingestion import IngestionMutation, store
 from mdm_profile.graphql.organisations import (
     Company,
@@ -177,7 +178,7 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 
 
 @strawberry.type
-class Mutation(IngestionMutation, OrganisationMutation, PrivacyMutation):
+class Mutation(IngestionMutation, OrganisationMutation, HouseholdMutation, PrivacyMutation):
     @strawberry.mutation(
         description="Merge one person into another in one transaction. A caller-chosen "
         "`mergeId` makes it idempotent: the same id and pair again returns the first merge; "
