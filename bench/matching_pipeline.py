@@ -336,6 +336,9 @@ def run_pipeline(
     # Source systems are deployment configuration: the profile service reads them
     # from its environment, which the platform's processes inherit.
     os.environ["PROFILE_SOURCES"] = json.dumps(DEFAULT_SOURCES | dict.fromkeys(data.sources, 2))
+    # One client reads every person back: the gateway's per-client rate limit is not
+    # what is measured here.
+    os.environ["MDM_RATE_LIMIT_MAX"] = "0"
     run = PipelineRun({}, Counter(), {}, 0, {}, {})
     platform = Platform(config)
     started = time.perf_counter()
