@@ -369,3 +369,37 @@ def _shape_family(
     else:  # nothing in common but the address: each their own phone, if any
         for member in everyone[1:]:
             member.set("phone", None)
+
+
+# Faults real German exports carry, each in about half a percent of the records: the
+# data-quality policy must store all of these records (issue 16), keeping the bad value raw.
+_DIRT = (
+    ("email", lambda v, rng: v.replace(".", "..", 1) if v and "." in v.split("@")[0] else v),
+    ("email", lambda v, rng: v.replace(".de", ",de").replace(".org", ",org") if v else v),
+    ("phone", lambda v, rng: v[:7] if v else v),  # a short subscriber part
+    ("phone", lambda v, rng: "privat"),
+    ("birthDate", lambda v, rng: f"{v[:4]}-{rng.randint(13, 19)}-{v[8:]}" if v else v),
+    ("birthDate", lambda v, rng: f"{v[:7]}-{rng.randint(32, 99)}" if v else v),
+    ("birthDate", lambda v, rng: f"{v[8:]}.{v[5:7]}.{v[2:4]}" if v else v),  # two-digit year
+    ("birthDate", lambda v, rng: "2031-02-30"),  # in the future
+    ("postalCode", lambda v, rng: v + str(rng.randint(0, 9)) if v else v),
+    ("familyName", lambda v, rng: None),
+)
+
+
+def dirty(data: DataSet, *, seed: int = 11, share: float = 0.005) -> DataSet:
+    """The same records with the faults of :data:`_DIRT`, each in ``share`` of them."""
+    rng = random.Random(seed)
+    sources: dict[str, list[Record]] = {}
+    for source, rows in data.sources.items():
+        sources[source] = []
+        for row in rows:
+            changed = dict(row)
+            for field, fault in _DIRT:
+                if rng.random() < share:
+                    if field == "familyName" and "fullName" in changed:
+                        changed["fullName"] = str(changed["fullName"]).split(" ", 1)[0]
+                    else:
+                        changed[field] = fault(changed.get(field), rng)
+            sources[source].append(changed)
+    return DataSet(f"{data.name}, dirty", sources)

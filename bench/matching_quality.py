@@ -184,7 +184,11 @@ LOADERS = {"febrl3": matching_data.febrl3, "febrl4": matching_data.febrl4,
 
 
 def load(name: str, german_records: int) -> matching_data.DataSet:
-    return matching_data.german(german_records) if name == "german" else LOADERS[name]()
+    if name == "german":
+        return matching_data.german(german_records)
+    if name == "german_dirty":
+        return matching_data.dirty(matching_data.german(german_records))
+    return LOADERS[name]()
 
 
 def _line(label: str, q: Quality, **figures: object) -> str:
@@ -286,7 +290,7 @@ def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared, ca
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sets", default="febrl3,febrl4,rldata,german")
+    parser.add_argument("--sets", default="febrl3,febrl4,rldata,german", help="also: german_dirty")
     parser.add_argument("--german-records", type=int, default=100_000)
     parser.add_argument("--accept", type=float, default=0.99)
     parser.add_argument("--keep", type=float, default=0.5)
