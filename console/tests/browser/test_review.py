@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -26,7 +27,7 @@ REMATCH = "mutation($id: ID!) { rematchPerson(personId: $id) { reviewTaskIds } }
 PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
 
 
-def _ingest(gateway: GatewayClient, source: str, **fields: str) -> str:
+def _ingest(gateway: GatewayClient, source: str, **fields: object) -> str:
     record = {"sourceId": uuid.uuid4().hex[:16]} | fields
     result = gateway.execute(demo.INGEST, {"source": source, "records": [record]})
     return str(result["ingestSourceRecords"]["records"][0]["personId"])
@@ -226,6 +227,36 @@ def test_a_script_in_a_name_is_shown_as_text(
     assert page.locator("main script").count() == 0
     assert page.locator("main img").count() == 0
     assert dialogs == []
+
+
+def test_a_bad_value_shows_as_received_and_identifiers_with_their_source(
+    sign_in: Callable[..., Page],
+    app_gateway: GatewayClient,
+    console_url: str,
+    shoot: Callable[[Page, str], Path],
+) -> None:
+    person = _ingest(
+        app_gateway,
+        "crm",
+        givenName="Rita",
+        familyName="Rohwert",
+        email="rita..rohwert@web.de",
+        birthDate="1987-13-45",
+        postalCode="10115",
+        city="Berlin",
+        identifiers=[{"scheme": "CUSTOMER_NUMBER", "value": "K-4711"}],
+    )
+    page = sign_in("steward")
+    page.goto(f"{console_url}/persons/{person}")
+    golden = page.locator("table.golden")
+    expect(golden.locator("tr", has_text="Birth date")).to_contain_text("1987")
+    expect(golden.locator("tr", has_text="E-mail")).not_to_contain_text("rita")
+    expect(golden.locator("tr", has_text="Identifiers")).to_contain_text("K4711")
+    kept = page.locator(".kept-raw")
+    expect(kept).to_have_count(2)
+    expect(kept.first).to_contain_text("1987-13-45")
+    expect(kept.last).to_contain_text("rita..rohwert@web.de")
+    shoot(page, "person-kept-raw")
 
 
 def test_jobs_start_a_rematch_and_show_its_progress(
