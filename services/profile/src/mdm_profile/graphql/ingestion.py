@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -60,26 +61,15 @@ class SourceRecordInput:
     )
 
     def to_raw(self) -> RawRecord:
-        return RawRecord(
-            source_id=self.source_id,
-            full_name=self.full_name,
-            given_name=self.given_name,
-            family_name=self.family_name,
-            salutation=self.salutation,
-            birth_date=self.birth_date,
-            email=self.email,
-            phone=self.phone,
-            street=self.street,
-            house_number=self.house_number,
-            postal_code=self.postal_code,
-            city=self.city,
-            country=self.country,
-            language=self.language,
-            recorded_at=self.recorded_at,
-            identifiers=tuple(
-                RawIdentifier(i.scheme.value, i.value, i.issuer) for i in self.identifiers or ()
-            ),
+        plain = {name: getattr(self, name) for name in _PLAIN_FIELDS}
+        identifiers = tuple(
+            RawIdentifier(i.scheme.value, i.value, i.issuer) for i in self.identifiers or ()
         )
+        return RawRecord(**plain, identifiers=identifiers)
+
+
+# The input's fields that RawRecord takes as they are (identifiers are converted).
+_PLAIN_FIELDS = [f.name for f in fields(RawRecord) if f.name != "identifiers"]
 
 
 @strawberry.enum(description="What happened to one record of a batch.")
