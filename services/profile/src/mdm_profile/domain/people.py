@@ -115,7 +115,11 @@ def clean_batch(
     for index, raw in enumerate(raws):
         if raw.source_id in seen:
             message = "The batch holds this sourceId twice; the first one was taken."
-            refused.append(Refusal(index, raw.source_id, "sourceId", "DUPLICATE_IN_BATCH", message))
+            refused.append(
+                Refusal(
+                    index, raw.source_id[:MAX_SOURCE_ID], "sourceId", "DUPLICATE_IN_BATCH", message
+                )
+            )
             continue
         seen.add(raw.source_id)
         try:
