@@ -51,7 +51,7 @@ OPEN_TASKS = """query Tasks($after: String) {
   reviewTasks(statuses: [OPEN], first: 100, after: $after) {
     edges { node { id leftId rightId } } pageInfo { hasNextPage endCursor } } }"""
 DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
-  decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { decision } }"""
+  decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { verdict } }"""
 MAX_INGEST_RETRIES = 20  # over the whole run
 ALIASES = 15  # the gateway's and subgraphs' alias limit
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -296,8 +296,11 @@ def simulate_steward(
             seen.add(task["id"])
             decision = "MERGE" if same_person(task) else "NOT_A_MATCH"
             body = client.post(DECIDE, {"id": task["id"], "decision": decision}).json()
-            if body.get("errors"):  # closed meanwhile (one side merged away by an earlier one)
-                done["stale"] += 1
+            if body.get("errors"):
+                codes = {e.get("extensions", {}).get("code") for e in body["errors"]}
+                if codes - {"CONFLICT", "NOT_FOUND"}:
+                    raise RuntimeError(f"deciding a task failed: {body['errors'][0]}")
+                done["stale"] += 1  # closed meanwhile: one side merged away by an earlier one
                 continue
             done["decided"] += 1
             done[decision.lower()] += 1
