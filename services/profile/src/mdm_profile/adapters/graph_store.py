@@ -11,22 +11,16 @@ records; its golden values say which one is current.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from mdm_common.graph import Transaction, as_utc
-from mdm_profile.domain.golden import Rule, SourcedIdentifier
-from mdm_profile.domain.models import Lineage, Person
+from mdm_common.graph import Transaction
+from mdm_profile.adapters.graph_mapping import person_from, person_props, record_from, record_props
+from mdm_profile.domain.models import Person
 from mdm_profile.domain.ports import ProfileChanges, StoredRecord
 from mdm_profile.domain.privacy import ERASED
-from mdm_profile.domain.quality.addresses import PostalAddress, address_key
-from mdm_profile.domain.quality.contact import Phone
-from mdm_profile.domain.quality.folding import fold
-from mdm_profile.domain.quality.identifiers import Identifier
-from mdm_profile.domain.quality.report import Fix, Issue, QualityReport, Severity
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.search import SearchCriteria
 
@@ -53,146 +47,6 @@ SCHEMA = (
     f"FOR (a:{POSTAL_ADDRESS}) REQUIRE a.key IS UNIQUE",
     f"CREATE INDEX person_family_name IF NOT EXISTS FOR (p:{PERSON}) ON (p.familyName)",
 )
-
-
-def _address_props(address: PostalAddress | None) -> dict[str, Any]:
-    return {
-        "street": address.street if address else None,
-        "houseNumber": address.house_number if address else None,
-        "postalCode": address.postal_code if address else None,
-        "city": address.city if address else None,
-        "country": address.country if address else None,
-        "addressKey": address_key(address) if address else None,
-    }
-
-
-def _address_from(props: dict[str, Any]) -> PostalAddress | None:
-    if not props.get("addressKey"):
-        return None
-    return PostalAddress(props.get("street"), props.get("houseNumber"), props.get("postalCode"),
-                         props.get("city"), props.get("country"))  # fmt: skip
-
-
-def _phone_from(props: dict[str, Any]) -> Phone | None:
-    return (
-        Phone(props["phoneE164"], props.get("phoneKind") or "OTHER")
-        if props.get("phoneE164")
-        else None
-    )
-
-
-def _date(value: Any) -> Any:
-    return value.to_native() if hasattr(value, "to_native") else value
-
-
-def quality_json(report: QualityReport) -> str:
-    return json.dumps({
-        "fixes": [vars(f) for f in report.fixes],
-        "issues": [{**vars(i), "severity": i.severity.value} for i in report.issues],
-    })  # fmt: skip
-
-
-def quality_from(text: str | None) -> QualityReport:
-    data = json.loads(text or "{}")
-    return QualityReport(
-        fixes=[Fix(**f) for f in data.get("fixes", [])],
-        issues=[Issue(i["field"], i["code"], Severity(i["severity"]), i.get("detail", ""))
-                for i in data.get("issues", [])],
-    )  # fmt: skip
-
-
-def record_props(record: CleanRecord) -> dict[str, Any]:
-    return {
-        "source": record.source, "sourceId": record.source_id,
-        "givenName": record.given_name, "familyName": record.family_name,
-        "titles": list(record.titles), "suffix": record.suffix, "salutation": record.salutation,
-        "birthDate": record.birth_date, "email": record.email,
-        "phoneE164": record.phone.e164 if record.phone else None,
-        "phoneKind": record.phone.kind if record.phone else None,
-        **_address_props(record.address),
-        "language": record.language, "recordedAt": record.recorded_at,
-        "quality": quality_json(record.quality),
-        "birthDatePartial": record.birth_date_partial,
-        "identifiers": json.dumps([[i.scheme, i.issuer, i.value] for i in record.identifiers]),
-        "keptRaw": json.dumps(record.kept_raw) if record.kept_raw else None,
-    }  # fmt: skip
-
-
-def record_from(props: dict[str, Any]) -> CleanRecord:
-    return CleanRecord(
-        source=props["source"],
-        source_id=props["sourceId"],
-        given_name=props.get("givenName") or "",
-        family_name=props.get("familyName") or "",
-        titles=tuple(props.get("titles") or ()),
-        suffix=props.get("suffix"),
-        salutation=props.get("salutation"),
-        birth_date=_date(props.get("birthDate")),
-        email=props.get("email"),
-        phone=_phone_from(props),
-        address=_address_from(props),
-        language=props.get("language"),
-        recorded_at=as_utc(props["recordedAt"]),
-        quality=quality_from(props.get("quality")),
-        birth_date_partial=props.get("birthDatePartial"),
-        identifiers=tuple(Identifier(*i) for i in json.loads(props.get("identifiers") or "[]")),
-        kept_raw=tuple((f, v) for f, v in json.loads(props.get("keptRaw") or "[]")),
-    )
-
-
-def person_props(person: Person) -> dict[str, Any]:
-    family_key = fold(person.family_name)
-    address = _address_props(person.address)
-    return {
-        "givenName": person.given_name, "familyName": person.family_name,
-        "familyKey": family_key,
-        # Household detection's key by address and family name (indexed).
-        "householdKey": f"{address['addressKey']}#{family_key}"
-                        if address["addressKey"] and family_key else None,
-        "titles": list(person.titles), "suffix": person.suffix, "salutation": person.salutation,
-        "birthDate": person.birth_date, "email": person.email,
-        "phoneE164": person.phone.e164 if person.phone else None,
-        "phoneKind": person.phone.kind if person.phone else None,
-        **address,
-        "birthDatePartial": person.birth_date_partial,
-        "identifiers": json.dumps([[i.identifier.scheme, i.identifier.issuer, i.identifier.value,
-                                    i.source, i.source_id] for i in person.identifiers]),
-        "language": person.language, "createdAt": person.created_at,
-        "updatedAt": person.updated_at,
-        "lineage": json.dumps({a: [v.source, v.source_id, v.rule.value]
-                               for a, v in person.lineage.items()}),
-    }  # fmt: skip
-
-
-def person_from(props: dict[str, Any]) -> Person:
-    lineage = {
-        attribute: Lineage(attribute, source, source_id, Rule(rule))
-        for attribute, (source, source_id, rule) in json.loads(props.get("lineage") or "{}").items()
-    }
-    return Person(
-        id=props["id"],
-        given_name=props.get("givenName") or "",
-        family_name=props.get("familyName") or "",
-        titles=tuple(props.get("titles") or ()),
-        suffix=props.get("suffix"),
-        salutation=props.get("salutation"),
-        birth_date=_date(props.get("birthDate")),
-        email=props.get("email"),
-        phone=_phone_from(props),
-        address=_address_from(props),
-        language=props.get("language"),
-        created_at=as_utc(props["createdAt"]),
-        updated_at=as_utc(props.get("updatedAt") or props["createdAt"]),
-        lineage=lineage,
-        processing_restricted=bool(props.get("processingRestricted")),
-        birth_date_partial=props.get("birthDatePartial"),
-        identifiers=tuple(
-            SourcedIdentifier(Identifier(scheme, issuer, value), source, source_id)
-            for scheme, issuer, value, source, source_id in json.loads(
-                props.get("identifiers") or "[]"
-            )
-        ),
-    )
 
 
 class _Timestamps:

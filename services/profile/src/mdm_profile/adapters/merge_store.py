@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_profile.adapters.graph_mapping import person_from, person_props, record_from
 from mdm_profile.adapters.graph_store import (
     CONTACT_LINKS,
     DESCRIBES,
@@ -15,9 +16,6 @@ from mdm_profile.adapters.graph_store import (
     PERSON,
     SOURCE_RECORD,
     GraphPersonStore,
-    person_from,
-    person_props,
-    record_from,
 )
 from mdm_profile.adapters.link_store import GraphLinkStore
 from mdm_profile.domain.links import LinkType, MergedLinks, PersonLink

@@ -13,6 +13,7 @@ from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.company_store import WORKS_FOR
+from mdm_profile.adapters.graph_mapping import person_from, record_from
 from mdm_profile.adapters.graph_store import (
     CONTACT_LINKS,
     DESCRIBES,
@@ -25,8 +26,6 @@ from mdm_profile.adapters.graph_store import (
     PHONE,
     POSTAL_ADDRESS,
     SOURCE_RECORD,
-    person_from,
-    record_from,
 )
 from mdm_profile.adapters.household_store import HOUSEHOLD, MEMBER_OF
 from mdm_profile.adapters.link_store import RELATED_TO, GraphLinkStore
