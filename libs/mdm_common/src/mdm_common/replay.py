@@ -13,6 +13,7 @@ warning is logged and, for ``retry_after_s``, only the process memory is asked
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections import deque
 from urllib.parse import urlsplit
@@ -59,6 +60,19 @@ class NonceMemory:
         return True
 
 
+async def claim(store: Redis, key: str, *, ttl_ms: int, token: bytes | None = None) -> bool:
+    """Take ``key`` for ``ttl_ms``; ``True`` if this call (with its ``token``) holds it.
+
+    The client sends a command again when an answer is late (its retry). A plain
+    ``SET NX`` sent twice answers the repeat with "taken": by the first sending, so a
+    legitimate request would be refused as a replay. ``SET NX GET`` returns the
+    holder's token instead, and our own token means the key is ours.
+    """
+    mine = token or secrets.token_bytes(16)
+    holder = await store.set(key, mine, nx=True, get=True, px=ttl_ms)
+    return holder is None or holder == mine
+
+
 class NonceRegistry:
     """The nonces every process of every subgraph has accepted within the window."""
 
@@ -86,7 +100,7 @@ class NonceRegistry:
         if self._url is None or now < self._skip_store_until:
             return True
         try:
-            stored = await self._client().set(KEY_PREFIX + nonce, b"1", nx=True, px=self._ttl_ms)
+            first = await claim(self._client(), KEY_PREFIX + nonce, ttl_ms=self._ttl_ms)
         except (TimeoutError, RedisError, OSError) as exc:
             self._skip_store_until = now + self._retry_after_s
             log.warning(
@@ -95,7 +109,7 @@ class NonceRegistry:
                 self._retry_after_s,
             )
             return True
-        return bool(stored)
+        return first
 
     def _client(self) -> Redis:
         # Made on first use: inside the server's event loop, which the client binds to.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from redis.asyncio import Redis
+
 from mdm_common.auth import new_nonce
-from mdm_common.replay import NonceRegistry
+from mdm_common.replay import NonceRegistry, claim
 from mdm_infra.platform import Platform
 
 
@@ -51,3 +53,17 @@ async def test_concurrent_uses_of_one_nonce_succeed_once(backing_servers: Platfo
     finally:
         for registry in registries:
             await registry.close()
+
+
+async def test_a_claim_sent_again_by_the_client_stays_ours(backing_servers: Platform) -> None:
+    """The client repeats a command whose answer was late; the repeat must not read as
+    a replay (it did with a plain SET NX: a worker's call was refused, its task lost)."""
+    store = Redis.from_url(backing_servers.config.broker.url)
+    try:
+        key = f"test:claim:{new_nonce()}"
+        assert await claim(store, key, ttl_ms=5000, token=b"ours")
+        assert await claim(store, key, ttl_ms=5000, token=b"ours")  # the client's repeat
+        assert not await claim(store, key, ttl_ms=5000, token=b"theirs")
+        assert not await claim(store, key, ttl_ms=5000)
+    finally:
+        await store.aclose()
