@@ -414,18 +414,23 @@ class TestDocumentedMaxima:
             "country",
             "language",
         ]
+        stated = re.search(r"At most (\d+) identifiers", sdl.sdl_path("profile").read_text())
+        assert stated is not None
+        identifiers = int(stated.group(1))
         longest = "\u00fc" * length  # two bytes in UTF-8
+        identifier = {"scheme": "CUSTOMER_NUMBER", "value": "1" * 64, "issuer": "\u00fc" * 64}
         batch = [
             {"sourceId": f"{i:0128d}", "recordedAt": "2026-12-31T23:59:59.999999+00:00"}
             | dict.fromkeys(fields, longest)
+            | {"identifiers": [identifier] * identifiers}
             for i in range(records)
         ]
-        # The last record is refused, so the batch (all or none) writes nothing; what
-        # matters is that it reached the service.
+        # The last record is refused, so the atomic batch writes nothing; what matters
+        # is that it reached the service.
         batch[-1]["sourceId"] = "not a source id"
         query = (
             "mutation($r: [SourceRecordInput!]!)"
-            ' { ingestSourceRecords(source: "crm", records: $r) { created } }'
+            ' { ingestSourceRecords(source: "crm", records: $r, atomic: true) { created } }'
         )
         app = client_for("app")
         app.http.timeout = httpx.Timeout(120)

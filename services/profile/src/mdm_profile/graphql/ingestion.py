@@ -14,7 +14,7 @@ from mdm_profile.domain import people
 from mdm_profile.domain.quality.identifiers import RawIdentifier, Scheme
 from mdm_profile.domain.quality.report import QualityReport as QualityModel
 from mdm_profile.domain.quality.report import Severity
-from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, RawRecord
+from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID, RawRecord
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.types import WRITE_ROLES, QualityIssue, QualityReport
 
@@ -194,7 +194,7 @@ def _result(
         results.append(
             RecordResult(
                 index=index,
-                source_id=raw.source_id[:128],
+                source_id=raw.source_id[:MAX_SOURCE_ID],
                 status=status,
                 person_id=strawberry.ID(outcome.person_id) if outcome else None,
                 created=bool(outcome and outcome.created),
