@@ -48,10 +48,15 @@ def test_imports_a_file_and_sets_bad_rows_aside(
         json.loads(line)
         for line in (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
     ]
-    assert rejected == [{
-        "line": 6, "sourceId": f"{run}-nobody", "field": "record", "code": "NOT_IDENTIFIABLE",
-        "row": {"Kundennummer": f"{run}-nobody", "E-Mail": "kaputt@"},
-    }]  # fmt: skip
+    assert rejected == [
+        {
+            "line": 6,
+            "sourceId": f"{run}-nobody",
+            "field": "record",
+            "code": "NOT_IDENTIFIABLE",
+            "row": {"Kundennummer": f"{run}-nobody", "E-Mail": "kaputt@"},
+        }
+    ]
     found = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-7"})
     assert found["sourceRecord"]["familyName"] == "Müller"
     kept = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-mail"})

@@ -140,24 +140,50 @@ class TestNoCustomerRefusedForOneBadValue:
         self, gateway: GatewayClient
     ) -> None:
         ids = [sid("good"), sid("mail"), sid("phone"), sid("date"), sid("nobody"), sid("ids")]
-        result = gateway.execute(INGEST_RESULTS, {"source": "crm", "records": [
-            {"sourceId": ids[0], "givenName": "Greta", "familyName": "Gut", "language": "de",
-             "salutation": "Frau", "email": "greta@example.de"},
-            {"sourceId": ids[1], "familyName": "Mail", "email": "a..b@web.de"},
-            {"sourceId": ids[2], "givenName": "Pia", "phone": "0171 12", "postalCode": "123456",
-             "city": "Köln"},
-            {"sourceId": ids[3], "familyName": "Datum", "birthDate": "1987-13-45"},
-            {"sourceId": ids[4], "email": "kaputt@", "birthDate": "1980-01-01"},
-            {"sourceId": ids[5], "familyName": "Nummer", "identifiers": [
-                {"scheme": "TAX_ID_DE", "value": "36 574 261 809"},
-                {"scheme": "TAX_ID_DE", "value": "36574261808"},
-                {"scheme": "CUSTOMER_NUMBER", "value": "k-1001"}]},
-        ]})["ingestSourceRecords"]  # fmt: skip
+        result = gateway.execute(
+            INGEST_RESULTS,
+            {
+                "source": "crm",
+                "records": [
+                    {
+                        "sourceId": ids[0],
+                        "givenName": "Greta",
+                        "familyName": "Gut",
+                        "language": "de",
+                        "salutation": "Frau",
+                        "email": "greta@example.de",
+                    },
+                    {"sourceId": ids[1], "familyName": "Mail", "email": "a..b@web.de"},
+                    {
+                        "sourceId": ids[2],
+                        "givenName": "Pia",
+                        "phone": "0171 12",
+                        "postalCode": "123456",
+                        "city": "Köln",
+                    },
+                    {"sourceId": ids[3], "familyName": "Datum", "birthDate": "1987-13-45"},
+                    {"sourceId": ids[4], "email": "kaputt@", "birthDate": "1980-01-01"},
+                    {
+                        "sourceId": ids[5],
+                        "familyName": "Nummer",
+                        "identifiers": [
+                            {"scheme": "TAX_ID_DE", "value": "36 574 261 809"},
+                            {"scheme": "TAX_ID_DE", "value": "36574261808"},
+                            {"scheme": "CUSTOMER_NUMBER", "value": "k-1001"},
+                        ],
+                    },
+                ],
+            },
+        )["ingestSourceRecords"]
 
         assert (result["created"], result["refused"], result["withWarnings"]) == (5, 1, 4)
         status = {r["sourceId"]: r["status"] for r in result["results"]}
-        assert status == {ids[0]: "STORED", **dict.fromkeys(ids[1:4], "STORED_WITH_WARNINGS"),
-                          ids[4]: "REFUSED", ids[5]: "STORED_WITH_WARNINGS"}  # fmt: skip
+        assert status == {
+            ids[0]: "STORED",
+            **dict.fromkeys(ids[1:4], "STORED_WITH_WARNINGS"),
+            ids[4]: "REFUSED",
+            ids[5]: "STORED_WITH_WARNINGS",
+        }
         results = {r["sourceId"]: r for r in result["results"]}
         assert [r["index"] for r in result["results"]] == list(range(6))
         assert results[ids[4]]["refusal"]["code"] == "NOT_IDENTIFIABLE"
@@ -172,8 +198,9 @@ class TestNoCustomerRefusedForOneBadValue:
         phone = gateway.execute(KEPT, {"id": results[ids[2]]["personId"]})["person"]
         assert (phone["phone"], phone["address"]) == (None, {"postalCode": None, "city": "Köln"})
         assert phone["sourceRecords"][0]["keptRaw"] == [
-            {"field": "phone", "value": "0171 12"}, {"field": "postalCode", "value": "123456"}
-        ]  # fmt: skip
+            {"field": "phone", "value": "0171 12"},
+            {"field": "postalCode", "value": "123456"},
+        ]
         date = gateway.execute(KEPT, {"id": results[ids[3]]["personId"]})["person"]
         assert (date["birthDate"], date["birthDatePartial"]) == (None, "1987")
         assert date["sourceRecords"][0]["keptRaw"] == [
@@ -181,11 +208,21 @@ class TestNoCustomerRefusedForOneBadValue:
         ]
         numbers = gateway.execute(KEPT, {"id": results[ids[5]]["personId"]})["person"]
         assert numbers["identifiers"] == [
-            {"scheme": "CUSTOMER_NUMBER", "issuer": "crm", "value": "K1001", "source": "crm",
-             "sourceId": ids[5]},
-            {"scheme": "TAX_ID_DE", "issuer": "DE", "value": "36574261809", "source": "crm",
-             "sourceId": ids[5]},
-        ]  # fmt: skip
+            {
+                "scheme": "CUSTOMER_NUMBER",
+                "issuer": "crm",
+                "value": "K1001",
+                "source": "crm",
+                "sourceId": ids[5],
+            },
+            {
+                "scheme": "TAX_ID_DE",
+                "issuer": "DE",
+                "value": "36574261809",
+                "source": "crm",
+                "sourceId": ids[5],
+            },
+        ]
         assert numbers["sourceRecords"][0]["keptRaw"] == [
             {"field": "identifiers[1]", "value": "36574261808"}
         ]
@@ -213,13 +250,21 @@ class TestNoCustomerRefusedForOneBadValue:
     def test_a_batch_of_refused_records_writes_nothing_and_says_why(
         self, gateway: GatewayClient
     ) -> None:
-        result = gateway.execute(INGEST_RESULTS, {"source": "crm", "records": [
-            {"sourceId": "has space", "familyName": "Kaputt"}, {"sourceId": sid("x")},
-        ]})["ingestSourceRecords"]  # fmt: skip
+        result = gateway.execute(
+            INGEST_RESULTS,
+            {
+                "source": "crm",
+                "records": [
+                    {"sourceId": "has space", "familyName": "Kaputt"},
+                    {"sourceId": sid("x")},
+                ],
+            },
+        )["ingestSourceRecords"]
         assert (result["created"], result["refused"]) == (0, 2)
         assert [(r["refusal"]["field"], r["refusal"]["code"]) for r in result["results"]] == [
-            ("sourceId", "INVALID"), ("record", "NOT_IDENTIFIABLE")
-        ]  # fmt: skip
+            ("sourceId", "INVALID"),
+            ("record", "NOT_IDENTIFIABLE"),
+        ]
 
 
 class TestBadInput:

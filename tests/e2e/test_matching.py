@@ -230,18 +230,30 @@ def test_the_model_is_trained_on_the_data_and_then_used(gateway: GatewayClient) 
     assert unknown.value.codes == ["NOT_FOUND"]
 
 
+# The engine's documented defaults: an earlier test here trains a model on little data.
+@pytest.mark.usefixtures("default_model_sync")
 class TestIdentifiersAsEvidence:
     def test_the_same_tax_id_outweighs_a_nickname(self, gateway: GatewayClient) -> None:
         family, here, born, same = family_name(), place(), birth_date(), tax_id()
         original = ingest(
-            gateway, "crm", givenName="Johannes", familyName=family, birthDate=born, **here,
+            gateway,
+            "crm",
+            givenName="Johannes",
+            familyName=family,
+            birthDate=born,
+            **here,
             identifiers=[{"scheme": "TAX_ID_DE", "value": same}],
-        )  # fmt: skip
+        )
         assert eventually(lambda: matched(gateway, original))
         nickname = ingest(
-            gateway, "shop", givenName="Hans", familyName=family, birthDate=born, **here,
+            gateway,
+            "shop",
+            givenName="Hans",
+            familyName=family,
+            birthDate=born,
+            **here,
             identifiers=[{"scheme": "TAX_ID_DE", "value": " ".join([same[:2], same[2:]])}],
-        )  # fmt: skip
+        )
         assert eventually(
             lambda: gateway.execute(PERSON, {"id": nickname})["person"]["id"] == original
         )
@@ -249,15 +261,27 @@ class TestIdentifiersAsEvidence:
     def test_different_tax_ids_keep_namesakes_apart(self, gateway: GatewayClient) -> None:
         family, here, born = family_name(), place(), birth_date()
         first = ingest(
-            gateway, "crm", givenName="Maria", familyName=family, birthDate=born, **here,
+            gateway,
+            "crm",
+            givenName="Maria",
+            familyName=family,
+            birthDate=born,
+            **here,
             identifiers=[{"scheme": "TAX_ID_DE", "value": tax_id()}],
-        )  # fmt: skip
+        )
         assert eventually(lambda: matched(gateway, first))
         second = ingest(
-            gateway, "shop", givenName="Maria", familyName=family, birthDate=born, **here,
+            gateway,
+            "shop",
+            givenName="Maria",
+            familyName=family,
+            birthDate=born,
+            **here,
             identifiers=[{"scheme": "TAX_ID_DE", "value": tax_id()}],
-        )  # fmt: skip
+        )
         assert eventually(lambda: matched(gateway, second))
         assert gateway.execute(PERSON, {"id": second})["person"]["id"] == second
+        # One guard: a steward sees the pair (the task is written after the match).
+        assert eventually(lambda: tasks_of(gateway, second, "OPEN"))
         [task] = tasks_of(gateway, second, "OPEN")
         assert "tax ids differ" in " ".join(task["conflicts"])

@@ -316,10 +316,24 @@ class TestSuppression:
         )
 
         result = subprocess.run(
-            [sys.executable, "-m", "mdm_profile.cli", "import", str(path), "--source", "crm",
-             "--quiet", "--url", platform.config.gateway_url, "--token", token_for("app")],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "mdm_profile.cli",
+                "import",
+                str(path),
+                "--source",
+                "crm",
+                "--quiet",
+                "--url",
+                platform.config.gateway_url,
+                "--token",
+                token_for("app"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
         assert result.returncode == 0, result.stderr
         assert "refused 0, suppressed 1" in result.stdout
