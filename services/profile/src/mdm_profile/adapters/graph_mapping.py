@@ -61,45 +61,60 @@ def quality_from(text: str | None) -> QualityReport:
     data = json.loads(text or "{}")
     return QualityReport(
         fixes=[Fix(**f) for f in data.get("fixes", [])],
-        issues=[Issue(i["field"], i["code"], Severity(i["severity"]), i.get("detail", ""))
-                for i in data.get("issues", [])],
-    )  # fmt: skip
+        issues=[
+            Issue(i["field"], i["code"], Severity(i["severity"]), i.get("detail", ""))
+            for i in data.get("issues", [])
+        ],
+    )
 
 
 def record_props(record: CleanRecord) -> dict[str, Any]:
     return {
-        "source": record.source, "sourceId": record.source_id,
-        "givenName": record.given_name, "familyName": record.family_name,
-        "titles": list(record.titles), "suffix": record.suffix, "salutation": record.salutation,
-        "birthDate": record.birth_date, "email": record.email,
+        "source": record.source,
+        "sourceId": record.source_id,
+        "givenName": record.given_name,
+        "familyName": record.family_name,
+        "titles": list(record.titles),
+        "suffix": record.suffix,
+        "salutation": record.salutation,
+        "birthDate": record.birth_date,
+        "email": record.email,
         "phoneE164": record.phone.e164 if record.phone else None,
         "phoneKind": record.phone.kind if record.phone else None,
         **_address_props(record.address),
-        "language": record.language, "recordedAt": record.recorded_at,
+        "language": record.language,
+        "recordedAt": record.recorded_at,
         "quality": quality_json(record.quality),
         "birthDatePartial": record.birth_date_partial,
         "identifiers": json.dumps([[i.scheme, i.issuer, i.value] for i in record.identifiers]),
         "keptRaw": json.dumps(record.kept_raw) if record.kept_raw else None,
-    }  # fmt: skip
+    }
+
+
+def _personal_values(props: dict[str, Any]) -> dict[str, Any]:
+    """The values a source record and a golden record both hold, as both spell them."""
+    return {
+        "given_name": props.get("givenName") or "",
+        "family_name": props.get("familyName") or "",
+        "titles": tuple(props.get("titles") or ()),
+        "suffix": props.get("suffix"),
+        "salutation": props.get("salutation"),
+        "birth_date": _date(props.get("birthDate")),
+        "birth_date_partial": props.get("birthDatePartial"),
+        "email": props.get("email"),
+        "phone": _phone_from(props),
+        "address": _address_from(props),
+        "language": props.get("language"),
+    }
 
 
 def record_from(props: dict[str, Any]) -> CleanRecord:
     return CleanRecord(
         source=props["source"],
         source_id=props["sourceId"],
-        given_name=props.get("givenName") or "",
-        family_name=props.get("familyName") or "",
-        titles=tuple(props.get("titles") or ()),
-        suffix=props.get("suffix"),
-        salutation=props.get("salutation"),
-        birth_date=_date(props.get("birthDate")),
-        email=props.get("email"),
-        phone=_phone_from(props),
-        address=_address_from(props),
-        language=props.get("language"),
+        **_personal_values(props),
         recorded_at=as_utc(props["recordedAt"]),
         quality=quality_from(props.get("quality")),
-        birth_date_partial=props.get("birthDatePartial"),
         identifiers=tuple(Identifier(*i) for i in json.loads(props.get("identifiers") or "[]")),
         kept_raw=tuple((f, v) for f, v in json.loads(props.get("keptRaw") or "[]")),
     )
@@ -109,24 +124,41 @@ def person_props(person: Person) -> dict[str, Any]:
     family_key = fold(person.family_name)
     address = _address_props(person.address)
     return {
-        "givenName": person.given_name, "familyName": person.family_name,
+        "givenName": person.given_name,
+        "familyName": person.family_name,
         "familyKey": family_key,
         # Household detection's key by address and family name (indexed).
         "householdKey": f"{address['addressKey']}#{family_key}"
-                        if address["addressKey"] and family_key else None,
-        "titles": list(person.titles), "suffix": person.suffix, "salutation": person.salutation,
-        "birthDate": person.birth_date, "email": person.email,
+        if address["addressKey"] and family_key
+        else None,
+        "titles": list(person.titles),
+        "suffix": person.suffix,
+        "salutation": person.salutation,
+        "birthDate": person.birth_date,
+        "email": person.email,
         "phoneE164": person.phone.e164 if person.phone else None,
         "phoneKind": person.phone.kind if person.phone else None,
         **address,
         "birthDatePartial": person.birth_date_partial,
-        "identifiers": json.dumps([[i.identifier.scheme, i.identifier.issuer, i.identifier.value,
-                                    i.source, i.source_id] for i in person.identifiers]),
-        "language": person.language, "createdAt": person.created_at,
+        "identifiers": json.dumps(
+            [
+                [
+                    i.identifier.scheme,
+                    i.identifier.issuer,
+                    i.identifier.value,
+                    i.source,
+                    i.source_id,
+                ]
+                for i in person.identifiers
+            ]
+        ),
+        "language": person.language,
+        "createdAt": person.created_at,
         "updatedAt": person.updated_at,
-        "lineage": json.dumps({a: [v.source, v.source_id, v.rule.value]
-                               for a, v in person.lineage.items()}),
-    }  # fmt: skip
+        "lineage": json.dumps(
+            {a: [v.source, v.source_id, v.rule.value] for a, v in person.lineage.items()}
+        ),
+    }
 
 
 def person_from(props: dict[str, Any]) -> Person:
@@ -136,21 +168,11 @@ def person_from(props: dict[str, Any]) -> Person:
     }
     return Person(
         id=props["id"],
-        given_name=props.get("givenName") or "",
-        family_name=props.get("familyName") or "",
-        titles=tuple(props.get("titles") or ()),
-        suffix=props.get("suffix"),
-        salutation=props.get("salutation"),
-        birth_date=_date(props.get("birthDate")),
-        email=props.get("email"),
-        phone=_phone_from(props),
-        address=_address_from(props),
-        language=props.get("language"),
+        **_personal_values(props),
         created_at=as_utc(props["createdAt"]),
         updated_at=as_utc(props.get("updatedAt") or props["createdAt"]),
         lineage=lineage,
         processing_restricted=bool(props.get("processingRestricted")),
-        birth_date_partial=props.get("birthDatePartial"),
         identifiers=tuple(
             SourcedIdentifier(Identifier(scheme, issuer, value), source, source_id)
             for scheme, issuer, value, source, source_id in json.loads(

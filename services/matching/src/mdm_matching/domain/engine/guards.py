@@ -90,8 +90,9 @@ def paired_given_names(x: str, y: str, *, is_name: IsName | None = None) -> bool
 
 def _known_name(name: str, is_name: IsName | None) -> bool:
     """A given name the lexicon or the data know (any of its parts)."""
-    return any(is_given_name(part) or (is_name is not None and is_name(part))
-               for part in name.split())  # fmt: skip
+    return any(
+        is_given_name(part) or (is_name is not None and is_name(part)) for part in name.split()
+    )
 
 
 def alike_only_by_code(
