@@ -26,6 +26,8 @@ class Event:
     REMATCH_PARTITION_SCORED = "matching.rematch_partition_scored"  # job_id: merge when all are
     MATCH_MODEL_RECALIBRATED = "matching.model_recalibrated"  # change_id: new thresholds
     RETENTION_PAGE_QUEUED = "consent.retention_page_queued"  # run_id: the run's next page
+    # person_id, purpose, channel, pending_event_id: send the confirmation mail/SMS
+    DOUBLE_OPT_IN_REQUESTED = "consent.doi_requested"
 
 
 class DataCategory:
@@ -90,6 +92,8 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.RETENTION_PAGE_QUEUED: (Subscription("consent.retention_page", "consent"),),
     # No task reacts yet: the change stream and webhooks carry it.
     Event.MATCH_MODEL_RECALIBRATED: (),
+    # For the mailing system (through the change stream): the platform sends no mail.
+    Event.DOUBLE_OPT_IN_REQUESTED: (),
 }
 
 

@@ -41,6 +41,7 @@ def create_app() -> Starlette:
     transactions = GraphTransactions(graph, after_commit=relay.committed)
     purposes = PurposeCache()
     event_skew = timedelta(seconds=settings.event_clock_skew_s)
+    double_opt_in_window = timedelta(days=settings.double_opt_in_days)
 
     async def close() -> None:
         await relay.stop()
@@ -60,6 +61,7 @@ def create_app() -> Starlette:
             transactions=transactions,
             purposes=purposes,
             event_skew=event_skew,
+            double_opt_in_window=double_opt_in_window,
         )
 
     return create_subgraph_app(

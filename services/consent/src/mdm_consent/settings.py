@@ -6,6 +6,7 @@ from pydantic_settings import SettingsConfigDict
 from mdm_common import limits
 from mdm_common.settings import ServiceSettings
 from mdm_consent.domain.checks import MAX_BATCH
+from mdm_consent.domain.double_opt_in import DEFAULT_WINDOW
 
 
 class ConsentSettings(ServiceSettings):
@@ -32,3 +33,7 @@ class ConsentSettings(ServiceSettings):
     # An event recorded as it happens (recordConsentEvent) lies within this many
     # seconds of the server's clock; older events are imported with their evidence.
     event_clock_skew_s: int = Field(default=300, ge=1, le=3600)
+
+    # A double opt-in request (e-mail marketing, UWG §7(2) Nr. 2) lapses unless it is
+    # confirmed within this many days; fixed on each request when it is recorded.
+    double_opt_in_days: int = Field(default=DEFAULT_WINDOW.days, ge=1, le=365)

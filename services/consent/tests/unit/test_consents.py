@@ -79,7 +79,7 @@ class TestOtherEvents:
     def test_only_the_person_confirms_a_double_opt_in(self) -> None:
         confirmation = replace(
             GRANT, type=EventType.CONFIRMED, confirms="p-1", method=Method.EMAIL_LINK,
-            actor=ActorType.STAFF, staff_id="s",
+            actor=ActorType.STAFF, staff_id="s", confirmation_token="t" * 32,
         )  # fmt: skip
         with pytest.raises(InvalidInput) as raised:
             confirmation.to_event(now=NOW, recorded_by="a")

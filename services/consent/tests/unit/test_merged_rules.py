@@ -60,51 +60,51 @@ def check(
 
 class TestConflictsAtTheMerge:
     def test_a_withdrawal_on_the_merged_side_blocks_the_survivors_later_grant(self) -> None:
-        facts = [*of(MERGED, fact(EventType.GRANTED, 0), fact(EventType.WITHDRAWN, 10)),
-                 *of(SURVIVOR, fact(EventType.GRANTED, 50))]  # fmt: skip
+        facts = [*of(MERGED, fact(EventType.CONFIRMED, 0), fact(EventType.WITHDRAWN, 10)),
+                 *of(SURVIVOR, fact(EventType.CONFIRMED, 50))]  # fmt: skip
         assert check(facts, MERGE_AT + 1) == (False, Reason.WITHDRAWN)
         # Each on its own, as before the merge or after an unmerge:
         assert check(of(SURVIVOR, *facts[2:]), 60, lineage=Lineage(SURVIVOR))[0]
 
     def test_a_withdrawal_on_the_survivor_blocks_the_merged_sides_grant(self) -> None:
         facts = [*of(SURVIVOR, fact(EventType.WITHDRAWN, 10)),
-                 *of(MERGED, fact(EventType.GRANTED, 50))]  # fmt: skip
+                 *of(MERGED, fact(EventType.CONFIRMED, 50))]  # fmt: skip
         assert check(facts, MERGE_AT + 1) == (False, Reason.WITHDRAWN)
 
     def test_a_new_consent_after_the_merge_settles_it(self) -> None:
-        staff = fact(EventType.GRANTED, MERGE_AT + 5, actor=ActorType.STAFF)
+        staff = fact(EventType.CONFIRMED, MERGE_AT + 5, actor=ActorType.STAFF)
         facts = [*of(MERGED, fact(EventType.WITHDRAWN, 10)),
-                 *of(SURVIVOR, fact(EventType.GRANTED, 50), staff)]  # fmt: skip
+                 *of(SURVIVOR, fact(EventType.CONFIRMED, 50), staff)]  # fmt: skip
         assert check(facts, MERGE_AT + 4) == (False, Reason.WITHDRAWN)
         assert check(facts, MERGE_AT + 6) == (True, Reason.CONSENT_GIVEN)
 
     def test_an_objection_survives_the_other_sides_later_own_consent_and_an_import(self) -> None:
         facts = [*of(MERGED, fact(EventType.OBJECTED, 10, purpose=None, channel=None)),
-                 *of(SURVIVOR, fact(EventType.GRANTED, 50, method=Method.PREFERENCE_CENTRE),
-                     fact(EventType.GRANTED, MERGE_AT + 5, method=Method.IMPORT))]  # fmt: skip
+                 *of(SURVIVOR, fact(EventType.CONFIRMED, 50, method=Method.PREFERENCE_CENTRE),
+                     fact(EventType.CONFIRMED, MERGE_AT + 5, method=Method.IMPORT))]  # fmt: skip
         assert check(facts, MERGE_AT + 10) == (False, Reason.OBJECTED)
         assert check(facts, MERGE_AT + 10, purpose=CUSTOMER_MAIL) == (False, Reason.OBJECTED)
-        own = of(SURVIVOR, fact(EventType.GRANTED, MERGE_AT + 20, method=Method.WEB_FORM))
+        own = of(SURVIVOR, fact(EventType.CONFIRMED, MERGE_AT + 20, method=Method.WEB_FORM))
         assert check([*facts, *own], MERGE_AT + 21) == (True, Reason.CONSENT_GIVEN)
 
     def test_an_objection_lifted_on_its_own_side_before_the_merge_stays_lifted(self) -> None:
         facts = of(
             MERGED,
             fact(EventType.OBJECTED, 10, purpose=None, channel=None),
-            fact(EventType.GRANTED, 20),
+            fact(EventType.CONFIRMED, 20),
         )
         assert check(facts, MERGE_AT + 1) == (True, Reason.CONSENT_GIVEN)
 
     def test_a_grant_beside_an_expiry_or_nothing_stands(self) -> None:
-        facts = [*of(MERGED, fact(EventType.GRANTED, 0), fact(EventType.EXPIRED, 5)),
-                 *of(SURVIVOR, fact(EventType.GRANTED, 1))]  # fmt: skip
+        facts = [*of(MERGED, fact(EventType.CONFIRMED, 0), fact(EventType.EXPIRED, 5)),
+                 *of(SURVIVOR, fact(EventType.CONFIRMED, 1))]  # fmt: skip
         assert check(facts, MERGE_AT + 1) == (True, Reason.CONSENT_GIVEN)
 
     def test_a_minor_on_either_side_needs_authorisation(self) -> None:
         young = replace(fact(EventType.AGE_EVIDENCE, 0, purpose=None, channel=None),
                         birth_date=at(0).date() - timedelta(days=365 * 10))  # fmt: skip
         adult = replace(young, id="adult", birth_date=at(0).date() - timedelta(days=365 * 40))
-        facts = [*of(MERGED, young), *of(SURVIVOR, fact(EventType.GRANTED, 1), adult)]
+        facts = [*of(MERGED, young), *of(SURVIVOR, fact(EventType.CONFIRMED, 1), adult)]
         assert check(facts, MERGE_AT + 1) == (False, Reason.PARENTAL_AUTHORISATION_REQUIRED)
 
     def test_a_withdrawal_of_the_merged_side_ends_the_existing_customer_exception(self) -> None:
@@ -122,10 +122,10 @@ class TestChainsAndGroups:
         assert lineage.joined_at(MERGED, SURVIVOR) == at(100)
         assert lineage.joined_at(MERGED, FOURTH) == at(300)
         facts = [*of(MERGED, fact(EventType.WITHDRAWN, 10)),
-                 *of(FOURTH, fact(EventType.GRANTED, 200))]  # fmt: skip
+                 *of(FOURTH, fact(EventType.CONFIRMED, 200))]  # fmt: skip
         assert check(facts, 301, lineage=lineage) == (False, Reason.WITHDRAWN)
         # a's consent after a and b merged settles b's withdrawal: d merged a settled side.
-        facts += of(SURVIVOR, fact(EventType.GRANTED, 150))
+        facts += of(SURVIVOR, fact(EventType.CONFIRMED, 150))
         assert check(facts, 301, lineage=lineage) == (True, Reason.CONSENT_GIVEN)
 
     def test_two_merges_into_one_survivor(self) -> None:

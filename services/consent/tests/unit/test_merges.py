@@ -72,7 +72,7 @@ async def preview(consents: Consents, survivor: str = A, merged: str = B) -> lis
 
 class TestChanges:
     async def test_every_purpose_and_channel_before_and_after(self) -> None:
-        consents = Consents({B: person(B, fact(EventType.GRANTED, 10))})
+        consents = Consents({B: person(B, fact(EventType.CONFIRMED, 10))})
         found = await preview(consents)
         assert [(c.purpose.code, c.channel) for c in found] == [
             *(("customer-mail", ch) for ch in CUSTOMER_MAIL.channels),
@@ -85,8 +85,8 @@ class TestChanges:
         assert consents.reads == [((A, B), "customer-mail"), ((A, B), "newsletter")]
 
     async def test_after_is_the_contact_check_of_the_group_the_merge_makes(self) -> None:
-        survivor = person(A, fact(EventType.GRANTED, 10))
-        merged = person(B, fact(EventType.GRANTED, 0), fact(EventType.WITHDRAWN, 5))
+        survivor = person(A, fact(EventType.CONFIRMED, 10))
+        merged = person(B, fact(EventType.CONFIRMED, 0), fact(EventType.WITHDRAWN, 5))
         found = await preview(Consents({A: survivor, B: merged}))
         email = next(c for c in found if (c.purpose, c.channel) == (NEWSLETTER, Channel.EMAIL))
         group = joined(survivor, merged, MergeLink(PREVIEW_MERGE_ID, A, B, NOW))

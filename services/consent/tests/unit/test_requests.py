@@ -90,7 +90,7 @@ class TestOverdue:
 
 
 class TestHolds:
-    GRANT = fact(EventType.GRANTED)
+    GRANT = fact(EventType.CONFIRMED)  # a confirmed e-mail opt-in
 
     def test_a_restriction_refuses_even_a_valid_consent(self) -> None:
         hold = Hold(HoldKind.RESTRICTED, at(10), "r1")

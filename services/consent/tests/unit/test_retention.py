@@ -32,7 +32,7 @@ def by_purpose(*facts: Fact, holds: tuple[Hold, ...] = ()) -> dict[str, GroupFac
     return {p.code: g for p in (MAIL, INVOICES, OFFERS)}
 
 
-GRANT = fact(EventType.GRANTED)
+GRANT = fact(EventType.CONFIRMED)  # a confirmed e-mail opt-in
 WITHDRAWAL = fact(EventType.WITHDRAWN, 10, channel=None)
 
 

@@ -41,14 +41,14 @@ class TestDoubleOptIn:
         assert (phone.allowed, phone.reason) == (False, Reason.NO_CONSENT)
 
     def test_a_new_pending_opt_in_keeps_a_standing_consent(self) -> None:
-        facts = [fact(EventType.GRANTED), fact(EventType.PENDING_DOUBLE_OPT_IN, 3)]
+        facts = [fact(EventType.CONFIRMED), fact(EventType.PENDING_DOUBLE_OPT_IN, 3)]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(5)).allowed
 
 
 class TestWithdrawal:
     def test_is_effective_at_once(self) -> None:
         withdrawn = fact(EventType.WITHDRAWN, 10, channel=None)
-        facts = [fact(EventType.GRANTED), withdrawn]
+        facts = [fact(EventType.CONFIRMED), withdrawn]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(10) - timedelta(seconds=1)).allowed
         later = decide(NEWSLETTER, Channel.EMAIL, facts, at(10) + timedelta(seconds=1))
         assert (later.allowed, later.reason, later.deciding) == (False, Reason.WITHDRAWN, withdrawn)
@@ -58,7 +58,7 @@ class TestWithdrawal:
         assert not decide(NEWSLETTER, Channel.EMAIL, facts, at(2)).allowed
 
     def test_of_one_channel_leaves_the_others(self) -> None:
-        facts = [fact(EventType.GRANTED), fact(EventType.GRANTED, channel=Channel.SMS),
+        facts = [fact(EventType.CONFIRMED), fact(EventType.CONFIRMED, channel=Channel.SMS),
                  fact(EventType.WITHDRAWN, 1, channel=Channel.SMS)]  # fmt: skip
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(2)).allowed
         assert not decide(NEWSLETTER, Channel.SMS, facts, at(2)).allowed
@@ -93,7 +93,7 @@ class TestObjection:
 
     def test_is_lifted_only_by_the_persons_own_new_consent_for_that_purpose(self) -> None:
         facts = [fact(EventType.OBJECTED, purpose=None, channel=None),
-                 fact(EventType.GRANTED, 5, method=Method.PREFERENCE_CENTRE)]  # fmt: skip
+                 fact(EventType.CONFIRMED, 5, method=Method.PREFERENCE_CENTRE)]  # fmt: skip
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(10)).allowed
         # ... and not the existing-customer exception of another purpose.
         sale = fact(EventType.SALE_RECORDED, 1, purpose="customer-mail")
@@ -103,7 +103,7 @@ class TestObjection:
 class TestExpiryAndNotices:
     def test_consent_lapses_after_the_purposes_validity(self) -> None:
         purpose = replace(NEWSLETTER, consent_validity_days=30)
-        grant = fact(EventType.GRANTED)
+        grant = fact(EventType.CONFIRMED)
         assert decide(purpose, Channel.EMAIL, [grant], T0 + timedelta(days=29)).allowed
         lapsed = decide(purpose, Channel.EMAIL, [grant], T0 + timedelta(days=30))
         assert (lapsed.reason, lapsed.deciding) == (Reason.CONSENT_EXPIRED, grant)
@@ -114,15 +114,15 @@ class TestExpiryAndNotices:
 
     def test_a_material_notice_version_requires_renewal_from_its_publication(self) -> None:
         purpose = replace(NEWSLETTER, notices=(notice(1), notice(2, material=True, at=at(60))))
-        grant = fact(EventType.GRANTED)
+        grant = fact(EventType.CONFIRMED)
         assert decide(purpose, Channel.EMAIL, [grant], at(59)).allowed
         assert decide(purpose, Channel.EMAIL, [grant], at(61)).reason == Reason.RENEWAL_REQUIRED
-        renewed = fact(EventType.GRANTED, 70, notice_version=2)
+        renewed = fact(EventType.CONFIRMED, 70, notice_version=2)
         assert decide(purpose, Channel.EMAIL, [grant, renewed], at(71)).allowed
 
     def test_an_editorial_notice_version_does_not(self) -> None:
         purpose = replace(NEWSLETTER, notices=(notice(1), notice(2, at=at(1))))
-        assert decide(purpose, Channel.EMAIL, [fact(EventType.GRANTED)], at(5)).allowed
+        assert decide(purpose, Channel.EMAIL, [fact(EventType.CONFIRMED)], at(5)).allowed
 
 
 class TestExistingCustomerException:
@@ -156,17 +156,17 @@ class TestMinors:
 
     def test_an_under_16_needs_parental_authorisation(self) -> None:
         evidence = self.age(date(2012, 3, 1))
-        verdict = decide(NEWSLETTER, Channel.EMAIL, [evidence, fact(EventType.GRANTED)], at(1))
+        verdict = decide(NEWSLETTER, Channel.EMAIL, [evidence, fact(EventType.CONFIRMED)], at(1))
         assert (verdict.reason, verdict.deciding) == (
             Reason.PARENTAL_AUTHORISATION_REQUIRED, evidence,
         )  # fmt: skip
         authorised = fact(EventType.PARENTAL_AUTHORISATION, 2, channel=None,
                           actor=ActorType.GUARDIAN)  # fmt: skip
-        facts = [evidence, fact(EventType.GRANTED), authorised]
+        facts = [evidence, fact(EventType.CONFIRMED), authorised]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(3)).allowed
 
     def test_turning_16_needs_nothing_more(self) -> None:
-        facts = [self.age(date(2010, 1, 6)), fact(EventType.GRANTED)]
+        facts = [self.age(date(2010, 1, 6)), fact(EventType.CONFIRMED)]
         assert not decide(NEWSLETTER, Channel.EMAIL, facts, T0).allowed
         assert decide(NEWSLETTER, Channel.EMAIL, facts, T0 + timedelta(days=1)).allowed
 

@@ -1,6 +1,7 @@
 """Cypher for the consent history. Labels come from constants; every value is a parameter.
 
-    (:ConsentEvent {id, personId, type, purpose, channel, ..., occurredAt})   append-only
+    (:ConsentEvent {id, personId, type, purpose, channel, ..., occurredAt, confirmBy,
+                    tokenSha256, ipNetwork, submissionId})                  append-only
     (:ConsentState {key: "<personId>|<purpose>", personId, purpose, facts})
     (:ConsentSubject {personId, facts, mergedInto, merges})
 
@@ -278,7 +279,9 @@ def _event_props(event: ConsentEvent) -> dict[str, Any]:
         "language": event.language, "evidenceRef": event.evidence_ref,
         "confirms": event.confirms,
         "birthDate": event.birth_date.isoformat() if event.birth_date else None,
-        "directMarketing": event.direct_marketing,
+        "directMarketing": event.direct_marketing, "confirmBy": event.confirm_by,
+        "tokenSha256": event.token_sha256, "ipNetwork": event.ip_network,
+        "submissionId": event.submission_id,
     }  # fmt: skip
 
 
@@ -321,6 +324,9 @@ def _event(p: dict[str, Any]) -> ConsentEvent:
         evidence_ref=p.get("evidenceRef"), confirms=p.get("confirms"),
         birth_date=date.fromisoformat(p["birthDate"]) if p.get("birthDate") else None,
         direct_marketing=bool(p.get("directMarketing")), imported=_import_proof(p),
+        confirm_by=as_utc(p["confirmBy"]) if p.get("confirmBy") else None,
+        token_sha256=p.get("tokenSha256"), ip_network=p.get("ipNetwork"),
+        submission_id=p.get("submissionId"),
     )  # fmt: skip
 
 
@@ -332,6 +338,7 @@ def fact_json(fact: Fact) -> str:
         "a": fact.actor.value if fact.actor else None, "f": fact.confirms,
         "b": fact.birth_date.isoformat() if fact.birth_date else None,
         "d": fact.direct_marketing or None, "x": fact.imported or None,
+        "l": fact.confirm_by.isoformat() if fact.confirm_by else None,
     }  # fmt: skip
     return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
 
@@ -345,6 +352,7 @@ def fact_from_json(text: str, *, person_id: str | None = None) -> Fact:
         actor=ActorType(v["a"]) if "a" in v else None, confirms=v.get("f"),
         birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
         direct_marketing=bool(v.get("d")), person_id=person_id, imported=bool(v.get("x")),
+        confirm_by=datetime.fromisoformat(v["l"]) if "l" in v else None,
     )  # fmt: skip
 
 

@@ -12,7 +12,9 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mdm_consent.domain import double_opt_in
 from mdm_consent.domain.models import (
     ActorType,
     Channel,
@@ -53,7 +55,8 @@ _CONSENT_PROOF = ("purpose", "channel", "noticeVersion", "language", "evidenceRe
 REQUIRED: dict[EventType, tuple[str, ...]] = {
     EventType.GRANTED: _CONSENT_PROOF,
     EventType.PENDING_DOUBLE_OPT_IN: _CONSENT_PROOF,
-    EventType.CONFIRMED: ("purpose", "confirms", "evidenceRef"),
+    # The confirmation token's hash is the proof that the mailbox's owner confirmed.
+    EventType.CONFIRMED: ("purpose", "confirms", "evidenceRef", "confirmationToken"),
     # Withdrawing must be as easy as consenting (Art. 7(3)): no paperwork beyond the basics.
     EventType.WITHDRAWN: ("purpose",),
     EventType.OBJECTED: (),  # without a purpose: an objection to all direct marketing
@@ -62,7 +65,11 @@ REQUIRED: dict[EventType, tuple[str, ...]] = {
     EventType.PARENTAL_AUTHORISATION: ("purpose", "evidenceRef"),
     EventType.AGE_EVIDENCE: ("birthDate", "evidenceRef"),
 }
-_ONLY_FOR = {"confirms": EventType.CONFIRMED, "birthDate": EventType.AGE_EVIDENCE}
+_ONLY_FOR = {
+    "confirms": EventType.CONFIRMED,
+    "birthDate": EventType.AGE_EVIDENCE,
+    "confirmationToken": EventType.CONFIRMED,
+}
 _ALLOWED_ACTORS = {
     EventType.CONFIRMED: {ActorType.DATA_SUBJECT},
     EventType.PARENTAL_AUTHORISATION: {ActorType.GUARDIAN, ActorType.STAFF},
@@ -87,6 +94,10 @@ class EventDraft:
     evidence_ref: str | None = None
     confirms: str | None = None
     birth_date: date | None = None
+    # Double opt-in proof: the token of the confirmation link (only its SHA-256 is
+    # kept) and the requesting IP address (kept truncated to its network).
+    confirmation_token: str | None = None
+    ip_address: str | None = None
 
     def _given(self) -> dict[str, object]:
         return {
@@ -94,9 +105,18 @@ class EventDraft:
             "noticeVersion": self.notice_version, "language": self.language,
             "evidenceRef": _blank_to_none(self.evidence_ref), "confirms": self.confirms,
             "birthDate": self.birth_date,
+            "confirmationToken": _blank_to_none(self.confirmation_token),
         }  # fmt: skip
 
-    def to_event(self, *, now: datetime, recorded_by: str) -> ConsentEvent:
+    def to_event(
+        self,
+        *,
+        now: datetime,
+        recorded_by: str,
+        confirm_within: timedelta = double_opt_in.DEFAULT_WINDOW,
+    ) -> ConsentEvent:
+        """The event with its proof checked; a pending double opt-in lapses
+        ``confirm_within`` after it occurred."""
         if not PERSON_ID.match(self.person_id):
             raise InvalidInput("personId is not a person id.", field="personId")
         given = self._given()
@@ -128,6 +148,11 @@ class EventDraft:
             staff_id=_bounded(staff_id, "staffId") if staff_id else None,
             evidence_ref=_bounded(evidence_ref, "evidenceRef") if evidence_ref else None,
             confirms=self.confirms, birth_date=self.birth_date,
+            confirm_by=(occurred_at + confirm_within
+                        if self.type is EventType.PENDING_DOUBLE_OPT_IN else None),
+            token_sha256=(double_opt_in.token_sha256(self.confirmation_token)
+                          if self.confirmation_token else None),
+            ip_network=double_opt_in.ip_network(self.ip_address) if self.ip_address else None,
         )  # fmt: skip
 
     def _check_shape(self, given: dict[str, object]) -> None:
@@ -171,25 +196,42 @@ async def record_event(
     recorded_by: str,
     may_record: frozenset[EventType] = EVERY_TYPE,
     skew: timedelta = CLOCK_SKEW,
+    confirm_within: timedelta = double_opt_in.DEFAULT_WINDOW,
 ) -> ConsentEvent:
     """Record what happens now: the type is one the caller ``may_record``, the time
     within ``skew`` of ``now``; then check the proof, the person (profile service) and
-    the purpose, and append. Events of the past are imported (domain/imports.py)."""
-    _happening_now(draft, now=now, may_record=may_record, skew=skew)
-    event = draft.to_event(now=now, recorded_by=recorded_by)
+    the purpose, and append. A grant for e-mail marketing is refused: it needs a
+    double opt-in. Events of the past are imported (domain/imports.py)."""
+    happening_now(draft, now=now, may_record=may_record, skew=skew)
+    event = draft.to_event(now=now, recorded_by=recorded_by, confirm_within=confirm_within)
     person_id = await directory.resolve(event.person_id)
     if person_id is None:
         raise NotFound(f"No person with id {event.person_id}.", field="personId")
 
     async def append(stores: Stores) -> ConsentEvent:
         checked = await against_purpose(stores, with_person(event, person_id))
-        await stores.consents.append(checked)
+        double_opt_in.refuse_plain_grant(checked)
+        await append_now(stores, checked)
         return checked
 
     return await transactions.write(append)
 
 
-def _happening_now(
+async def append_now(stores: Stores, event: ConsentEvent) -> None:
+    """Append an event recorded as it happens; a double opt-in request is announced
+    (ids only) for the mailing system, in the same transaction."""
+    await stores.consents.append(event)
+    if event.type is EventType.PENDING_DOUBLE_OPT_IN and event.purpose is not None:
+        stores.events.record(
+            Event.DOUBLE_OPT_IN_REQUESTED,
+            person_id=event.person_id,
+            purpose=event.purpose,
+            channel=event.channel.value if event.channel else "",
+            pending_event_id=event.id,
+        )
+
+
+def happening_now(
     draft: EventDraft, *, now: datetime, may_record: frozenset[EventType], skew: timedelta
 ) -> None:
     if draft.type not in may_record:
@@ -261,5 +303,13 @@ async def _open_pending(stores: Stores, event: ConsentEvent, purpose: Purpose) -
         )
         if confirmed or ended:
             raise Conflict("That double opt-in was confirmed or withdrawn already.",
-                           field="confirms")  # fmt: skip
+                           field="confirms",
+                           details={"reason": "ALREADY_CONFIRMED" if confirmed
+                                    else "DOUBLE_OPT_IN_ENDED"})  # fmt: skip
+    if double_opt_in.lapsed(pending, event.occurred_at):
+        raise Conflict(
+            "That double opt-in request lapsed at "
+            f"{double_opt_in.lapses_at(pending).isoformat()}; ask the person again.",
+            field="confirms", details={"reason": "DOUBLE_OPT_IN_LAPSED"},
+        )  # fmt: skip
     return pending

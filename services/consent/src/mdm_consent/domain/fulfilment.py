@@ -29,7 +29,7 @@ from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_common.read_audit.records import ReadAudit
-from mdm_consent.domain import audit
+from mdm_consent.domain import audit, double_opt_in
 from mdm_consent.domain.models import (
     ConsentEvent,
     Hold,
@@ -142,6 +142,7 @@ def _consent_items(
             "birthDate": e.birth_date.isoformat() if e.birth_date else None,
         }  # fmt: skip
         proof |= e.imported.fields() if e.imported else {}
+        proof |= double_opt_in.proof_fields(e) | {"submissionId": e.submission_id}
         items.append(PersonalDataItem(
             e.person_id, "consentEvent", DataCategory.CONSENT, e.type.value, _compact(proof),
             source=e.collection_point, source_id=e.id, recorded_at=e.recorded_at,

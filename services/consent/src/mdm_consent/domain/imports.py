@@ -17,10 +17,11 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from mdm_common.errors import DomainError, InvalidInput, NotFound
+from mdm_consent.domain import double_opt_in
 from mdm_consent.domain.consents import (
     MAX_TEXT,
     EventDraft,
@@ -56,9 +57,11 @@ async def import_events(
     transactions: Transactions,
     now: datetime,
     imported_by: str,
+    confirm_within: timedelta = double_opt_in.DEFAULT_WINDOW,
 ) -> ConsentImport:
     """Check the batch and each event's proof, the persons and the purposes, then
-    append every event in one transaction."""
+    append every event in one transaction. An imported double opt-in request is not
+    announced: the former system sent its mail."""
     proof = ImportProof(
         import_id=str(uuid.uuid4()),
         source=_text(draft.source, "source"),
@@ -70,7 +73,7 @@ async def import_events(
     if not 1 <= len(draft.events) <= MAX_EVENTS:
         raise InvalidInput(f"An import holds 1 to {MAX_EVENTS} events.", field="events")
     events = [
-        _at(index, partial(_imported, e, now=now, proof=proof))
+        _at(index, partial(_imported, e, now=now, proof=proof, confirm_within=confirm_within))
         for index, e in enumerate(draft.events)
     ]
     resolved: dict[str, str] = {}
@@ -97,10 +100,12 @@ async def import_events(
     return await transactions.write(append)
 
 
-def _imported(draft: EventDraft, *, now: datetime, proof: ImportProof) -> ConsentEvent:
+def _imported(
+    draft: EventDraft, *, now: datetime, proof: ImportProof, confirm_within: timedelta
+) -> ConsentEvent:
     if draft.occurred_at is None:
         raise InvalidInput("An imported event says when it happened.", field="occurredAt")
-    event = draft.to_event(now=now, recorded_by=proof.imported_by)
+    event = draft.to_event(now=now, recorded_by=proof.imported_by, confirm_within=confirm_within)
     return replace(event, imported=proof)
 
 

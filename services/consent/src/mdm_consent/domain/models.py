@@ -136,6 +136,8 @@ class Fact:
     person_id: str | None = None
     # Taken over by importConsentEvents: proves no more than a method IMPORT.
     imported: bool = False
+    # A pending double opt-in lapses at this time unless confirmed (domain/double_opt_in.py).
+    confirm_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +187,13 @@ class ConsentEvent:
     birth_date: date | None = None
     direct_marketing: bool = False
     imported: ImportProof | None = None
+    # Double opt-in (domain/double_opt_in.py): when a pending request lapses; the
+    # SHA-256 of the confirmation token; the requesting IP address's network.
+    confirm_by: datetime | None = None
+    token_sha256: str | None = None
+    ip_network: str | None = None
+    # The form submission the event was recorded with (recordConsentSubmission).
+    submission_id: str | None = None
 
     @property
     def fact(self) -> Fact:
@@ -193,7 +202,7 @@ class ConsentEvent:
             channel=self.channel, notice_version=self.notice_version, method=self.method,
             actor=self.actor, confirms=self.confirms, birth_date=self.birth_date,
             direct_marketing=self.direct_marketing, person_id=self.person_id,
-            imported=self.imported is not None,
+            imported=self.imported is not None, confirm_by=self.confirm_by,
         )  # fmt: skip
 
     @property

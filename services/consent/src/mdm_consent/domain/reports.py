@@ -15,11 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mdm_common.auth import Principal
-from mdm_consent.domain import audit
+from mdm_consent.domain import audit, double_opt_in
 from mdm_consent.domain.models import ConsentEvent, NoticeVersion, Purpose
 from mdm_consent.domain.stores import Stores
 
 MEDIA_TYPE = "text/markdown"
+
+_DOUBLE_OPT_IN_LABELS = {
+    "confirmBy": "Lapses unless confirmed by",
+    "confirmationTokenSha256": "Confirmation token (SHA-256)",
+    "ipNetwork": "Requested from network",
+}
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,8 @@ def render_history(
             ("Confirms event", e.confirms),
             ("Birth date", e.birth_date.isoformat() if e.birth_date else None),
             ("Imported", _imported(e)),
+            *double_opt_in.proof_fields(e, labels=_DOUBLE_OPT_IN_LABELS).items(),
+            ("Form submission", e.submission_id),
         ]
         if e.notice_version is not None and e.purpose:
             notice = purpose.notice(e.notice_version) if purpose else None

@@ -12,7 +12,8 @@ the order they are applied (docs/consent.md explains each):
 3. Consent (Art. 6(1)(a)) is per purpose and channel: pending double opt-in is no
    consent; a withdrawal or expiry ends it at once; it lapses after the purpose's
    validity; a later material notice version needs renewed consent; an under-16
-   needs a recorded parental authorisation (Art. 8).
+   needs a recorded parental authorisation (Art. 8). E-mail marketing counts only a
+   confirmed double opt-in (UWG §7(2) Nr. 2, :mod:`mdm_consent.domain.double_opt_in`).
 4. Direct marketing on another basis follows UWG §7: e-mail needs consent or the
    existing-customer exception (§7(3): a recorded sale, no withdrawal or objection);
    phone and SMS always need consent; post and personalised web do not.
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from mdm_consent.domain import double_opt_in
 from mdm_consent.domain.lineage import Lineage
 from mdm_consent.domain.models import (
     ActorType,
@@ -64,6 +66,9 @@ class Reason(StrEnum):
     NO_CONSENT_OR_SALE = "NO_CONSENT_OR_SALE"
     PROCESSING_RESTRICTED = "PROCESSING_RESTRICTED"  # Art. 18 request in force
     ERASED = "ERASED"  # Art. 17: the person's data is erased
+    # UWG §7(2) Nr. 2: e-mail marketing needs a confirmed double opt-in
+    DOUBLE_OPT_IN_REQUIRED = "DOUBLE_OPT_IN_REQUIRED"  # a plain grant, never confirmed
+    DOUBLE_OPT_IN_LAPSED = "DOUBLE_OPT_IN_LAPSED"  # the request was not confirmed in time
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,8 @@ def _consent(
     """
     standing: list[Fact] = []  # grants, withdrawals and expiries nothing settled
     pending: list[Fact] = []
+    unconfirmed: list[Fact] = []  # e-mail-marketing grants without a double opt-in
+    confirm = double_opt_in.required(direct_marketing=purpose.direct_marketing, channel=channel)
     for fact in history:
         if fact.purpose != purpose.code or fact.channel not in (None, channel):
             continue
@@ -214,9 +221,12 @@ def _consent(
             _lifts(fact, o, purpose, channel, joined) for o in objections
         ):
             continue
-        if fact.type in _GRANTS or fact.type in _ENDS:
+        if confirm and fact.type in _GRANTS and not double_opt_in.counts(fact):
+            unconfirmed = [*joined.unsettled(fact, unconfirmed), fact]
+        elif fact.type in _GRANTS or fact.type in _ENDS:
             standing = [*joined.unsettled(fact, standing), fact]
             pending = joined.unsettled(fact, pending)
+            unconfirmed = joined.unsettled(fact, unconfirmed)
         elif fact.type is EventType.PENDING_DOUBLE_OPT_IN:
             pending = [*joined.unsettled(fact, pending), fact]
     withdrawals = [f for f in standing if f.type is EventType.WITHDRAWN]
@@ -225,7 +235,8 @@ def _consent(
         return Verdict(False, Reason.WITHDRAWN, LegalBasis.CONSENT, withdrawals[-1])
     if not grants:
         return _no_live_grant(standing[-1] if standing else None,
-                              pending[-1] if pending else None)  # fmt: skip
+                              pending[-1] if pending else None, at,
+                              unconfirmed=unconfirmed[-1] if unconfirmed else None)  # fmt: skip
     return _granted(purpose, channel, history, at, joined, grant=grants[-1])
 
 
@@ -245,10 +256,18 @@ def _granted(
     return Verdict(True, Reason.CONSENT_GIVEN, basis, grant)
 
 
-def _no_live_grant(state: Fact | None, pending: Fact | None) -> Verdict:
+def _no_live_grant(
+    state: Fact | None, pending: Fact | None, at: datetime, *, unconfirmed: Fact | None = None
+) -> Verdict:
     basis = LegalBasis.CONSENT
-    if pending is not None:
+    if pending is not None and not double_opt_in.lapsed(pending, at):
         return Verdict(False, Reason.DOUBLE_OPT_IN_PENDING, basis, pending)
+    if unconfirmed is not None and (
+        pending is None or unconfirmed.occurred_at > pending.occurred_at
+    ):
+        return Verdict(False, Reason.DOUBLE_OPT_IN_REQUIRED, basis, unconfirmed)
+    if pending is not None:
+        return Verdict(False, Reason.DOUBLE_OPT_IN_LAPSED, basis, pending)
     if state is None:
         return Verdict(False, Reason.NO_CONSENT, basis)
     reason = Reason.WITHDRAWN if state.type is EventType.WITHDRAWN else Reason.CONSENT_EXPIRED

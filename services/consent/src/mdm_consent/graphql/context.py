@@ -9,7 +9,7 @@ from strawberry.dataloader import DataLoader
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
 from mdm_consent.adapters.transactions import GraphTransactions
-from mdm_consent.domain import audit
+from mdm_consent.domain import audit, double_opt_in
 from mdm_consent.domain.consents import CLOCK_SKEW
 from mdm_consent.domain.fulfilment import PrivacyServices
 from mdm_consent.domain.models import ConsentEvent
@@ -27,6 +27,8 @@ class ConsentContext(RequestContext):
     purposes: PurposeCache = field(kw_only=True)  # of the process, for the contact check
     # How far an event recorded "now" may lie from the server's clock (a setting).
     event_skew: timedelta = field(kw_only=True, default=CLOCK_SKEW)
+    # How long a double opt-in request waits for its confirmation (a setting).
+    double_opt_in_window: timedelta = field(kw_only=True, default=double_opt_in.DEFAULT_WINDOW)
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:

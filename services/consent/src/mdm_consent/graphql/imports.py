@@ -63,6 +63,8 @@ def draft_of(input: ConsentEventInput) -> EventDraft:  # noqa: A002 - GraphQL ar
         evidence_ref=input.evidence_ref,
         confirms=str(input.confirms) if input.confirms else None,
         birth_date=input.birth_date,
+        confirmation_token=input.confirmation_token,
+        ip_address=input.ip_address,
     )
 
 
@@ -94,5 +96,6 @@ class ImportMutation:
             transactions=ctx.transactions,
             now=datetime.now(UTC),
             imported_by=principal.subject,
+            confirm_within=ctx.double_opt_in_window,
         )
         return ConsentImport.from_model(done)

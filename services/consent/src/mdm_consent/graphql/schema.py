@@ -20,6 +20,7 @@ from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
+from mdm_consent.graphql.submissions import SubmissionMutation
 
 Info = strawberry.Info[ConsentContext, None]
 
@@ -201,7 +202,7 @@ async def _check(
 
 
 @strawberry.type
-class Mutation(RequestMutation, RetentionMutation, ImportMutation):
+class Mutation(RequestMutation, RetentionMutation, ImportMutation, SubmissionMutation):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)
@@ -263,7 +264,8 @@ class Mutation(RequestMutation, RetentionMutation, ImportMutation):
         "skew of the server's clock) to a person's consent history; refused as a whole "
         "without the proof its type needs. Roles: app (what a customer does: GRANTED, "
         "PENDING_DOUBLE_OPT_IN, CONFIRMED, WITHDRAWN, OBJECTED), compliance (every type). "
-        "Events of the past: importConsentEvents."
+        "E-mail marketing needs a double opt-in: GRANTED is refused there "
+        "(DOUBLE_OPT_IN_REQUIRED). Events of the past: importConsentEvents."
     )
     async def record_consent_event(
         self,
@@ -284,6 +286,7 @@ class Mutation(RequestMutation, RetentionMutation, ImportMutation):
             recorded_by=principal.subject,
             may_record=consents.EVERY_TYPE if officer else consents.CUSTOMER_ACTS,
             skew=ctx.event_skew,
+            confirm_within=ctx.double_opt_in_window,
         )
         return t.ConsentEvent.from_model(event)
 

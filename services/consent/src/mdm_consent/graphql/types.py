@@ -161,6 +161,19 @@ class ConsentEvent:
     imported: ConsentImportProof | None = strawberry.field(
         default=None, description="Set when the event was imported (not recorded as it happened)."
     )
+    confirm_by: datetime | None = strawberry.field(
+        default=None, description="PENDING_DOUBLE_OPT_IN: lapses at this time unless confirmed."
+    )
+    confirmation_token_sha256: str | None = strawberry.field(
+        default=None, description="CONFIRMED: SHA-256 (hex) of the confirmation token."
+    )
+    ip_network: str | None = strawberry.field(
+        default=None,
+        description="The requesting IP address, truncated (IPv4 /24, IPv6 /48).",
+    )
+    submission_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The form submission it was recorded with."
+    )
 
     @classmethod
     def from_model(cls, e: m.ConsentEvent) -> ConsentEvent:
@@ -184,6 +197,10 @@ class ConsentEvent:
             confirms=strawberry.ID(e.confirms) if e.confirms else None,
             birth_date=e.birth_date,
             imported=ConsentImportProof.from_model(e.imported) if e.imported else None,
+            confirm_by=e.confirm_by,
+            confirmation_token_sha256=e.token_sha256,
+            ip_network=e.ip_network,
+            submission_id=strawberry.ID(e.submission_id) if e.submission_id else None,
         )
 
 
@@ -318,6 +335,14 @@ class ConsentEventInput:
         default=None, description="CONFIRMED: the PENDING_DOUBLE_OPT_IN event it confirms."
     )
     birth_date: date | None = strawberry.field(default=None, description="AGE_EVIDENCE only.")
+    confirmation_token: str | None = strawberry.field(
+        default=None,
+        description="CONFIRMED: the token of the confirmation link; only its SHA-256 is kept.",
+    )
+    ip_address: str | None = strawberry.field(
+        default=None,
+        description="The requesting IP address; kept truncated (IPv4 /24, IPv6 /48).",
+    )
 
 
 @strawberry.type(
