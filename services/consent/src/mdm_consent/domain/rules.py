@@ -171,8 +171,14 @@ def _lifts(fact: Fact, objection: Fact, purpose: Purpose, channel: Channel,
         fact.type in _GRANTS and fact.purpose == purpose.code and fact.channel is channel
         and fact.occurred_at > objection.occurred_at and fact.actor is ActorType.DATA_SUBJECT
         and fact.method is not Method.IMPORT and not fact.imported
-        and joined.settles(fact, objection)
+        and joined.settles(fact, objection) and _is_consent(fact, purpose, channel)
     )  # fmt: skip
+
+
+def _is_consent(grant: Fact, purpose: Purpose, channel: Channel) -> bool:
+    """E-mail marketing counts a confirmed double opt-in only (UWG §7(2) Nr. 2)."""
+    confirm = double_opt_in.required(direct_marketing=purpose.direct_marketing, channel=channel)
+    return not confirm or double_opt_in.counts(grant)
 
 
 def _marketing_without_consent_basis(
@@ -210,7 +216,6 @@ def _consent(
     standing: list[Fact] = []  # grants, withdrawals and expiries nothing settled
     pending: list[Fact] = []
     unconfirmed: list[Fact] = []  # e-mail-marketing grants without a double opt-in
-    confirm = double_opt_in.required(direct_marketing=purpose.direct_marketing, channel=channel)
     for fact in history:
         if fact.purpose != purpose.code or fact.channel not in (None, channel):
             continue
@@ -221,7 +226,7 @@ def _consent(
             _lifts(fact, o, purpose, channel, joined) for o in objections
         ):
             continue
-        if confirm and fact.type in _GRANTS and not double_opt_in.counts(fact):
+        if fact.type in _GRANTS and not _is_consent(fact, purpose, channel):
             unconfirmed = [*joined.unsettled(fact, unconfirmed), fact]
         elif fact.type in _GRANTS or fact.type in _ENDS:
             standing = [*joined.unsettled(fact, standing), fact]

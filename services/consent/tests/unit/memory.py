@@ -1,0 +1,77 @@
+"""An in-memory consent graph for the recording use cases: purposes, events and the
+outbox of one write transaction, kept only if the work succeeds (no servers)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from mdm_consent.domain.lineage import GroupFacts, Lineage
+from mdm_consent.domain.models import ConsentEvent, Purpose
+from mdm_consent.domain.stores import Stores
+
+T = TypeVar("T")
+
+
+class Directory:
+    """Every person exists under the id asked about."""
+
+    async def resolve(self, person_id: str) -> str | None:
+        return person_id
+
+
+class _Purposes:
+    def __init__(self, purposes: Sequence[Purpose]) -> None:
+        self._found = {p.code: p for p in purposes}
+
+    async def get(self, code: str, *, texts: bool = False) -> Purpose | None:
+        return self._found.get(code)
+
+
+class _Consents:
+    def __init__(self, events: list[ConsentEvent]) -> None:
+        self.events = events
+
+    async def append(self, event: ConsentEvent) -> None:
+        self.events.append(event)
+
+    async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, GroupFacts]:
+        return {
+            pid: GroupFacts(Lineage(pid), tuple(
+                e.fact for e in self.events if e.person_id == pid and e.purpose == purpose
+            ))
+            for pid in person_ids
+        }  # fmt: skip
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.recorded: list[tuple[str, dict[str, str]]] = []
+
+    def record(self, event: str, **ids: str) -> None:
+        self.recorded.append((event, ids))
+
+
+class Graph:
+    """Committed events and outbox entries; a failed transaction leaves both unchanged."""
+
+    def __init__(self, *purposes: Purpose) -> None:
+        self.purposes = purposes
+        self.events: list[ConsentEvent] = []
+        self.outbox: list[tuple[str, dict[str, str]]] = []
+
+    async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:
+        return await work(self._stores(list(self.events), _Outbox()))
+
+    async def write(self, work: Callable[[Stores], Awaitable[T]]) -> T:
+        events, outbox = list(self.events), _Outbox()
+        done = await work(self._stores(events, outbox))
+        self.events, self.outbox = events, [*self.outbox, *outbox.recorded]
+        return done
+
+    def _stores(self, events: list[ConsentEvent], outbox: _Outbox) -> Stores:
+        nothing: Any = None
+        return Stores(
+            _Purposes(self.purposes), _Consents(events), nothing, nothing, nothing, nothing,
+            outbox,
+        )  # type: ignore[arg-type]  # fmt: skip
