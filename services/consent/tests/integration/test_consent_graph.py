@@ -68,7 +68,7 @@ def _grant(person_id: str, purpose: str, **overrides: object) -> consents.EventD
         actor=ActorType.DATA_SUBJECT,
         occurred_at=NOW,
         purpose=purpose,
-        channel=Channel.EMAIL,
+        channel=Channel.PHONE,  # e-mail marketing needs a double opt-in (see its test)
         notice_version=1,
         language="de",
         evidence_ref="form-submission-17",
@@ -193,7 +193,8 @@ class TestContactCheck:
         code = await _purpose(transactions)
         granted, pending, nothing = (str(uuid.uuid4()) for _ in range(3))
         await _record(transactions, _grant(granted, code))
-        await _record(transactions, _grant(pending, code, type=EventType.PENDING_DOUBLE_OPT_IN))
+        await _record(transactions, _grant(pending, code, type=EventType.PENDING_DOUBLE_OPT_IN,
+                                           channel=Channel.EMAIL))  # fmt: skip
         # Evidence of age counts for every purpose: it is found through the person.
         await _record(transactions, consents.EventDraft(
             person_id=granted, type=EventType.AGE_EVIDENCE, collection_point="shop",
@@ -203,17 +204,23 @@ class TestContactCheck:
         ids = [nothing, granted, pending]
         found = await transactions.read(
             lambda s: checks.contact_check(
-                ids, s, purpose=code, channel=Channel.EMAIL, at=NOW + timedelta(days=1)
+                ids, s, purpose=code, channel=Channel.PHONE, at=NOW + timedelta(days=1)
             )
         )
         assert [(d.person_id, d.verdict.allowed, d.verdict.reason) for d in found] == [
             (nothing, False, Reason.NO_CONSENT),
             (granted, True, Reason.CONSENT_GIVEN),
-            (pending, False, Reason.DOUBLE_OPT_IN_PENDING),
+            (pending, False, Reason.NO_CONSENT),
         ]
+        pending_mail = await transactions.read(
+            lambda s: checks.contact_check(
+                [pending], s, purpose=code, channel=Channel.EMAIL, at=NOW + timedelta(days=1)
+            )
+        )
+        assert pending_mail[0].verdict.reason == Reason.DOUBLE_OPT_IN_PENDING
         single = await transactions.read(
             lambda s: checks.contact_check(
-                [granted], s, purpose=code, channel=Channel.PHONE, at=NOW + timedelta(days=1)
+                [granted], s, purpose=code, channel=Channel.EMAIL, at=NOW + timedelta(days=1)
             )
         )
         assert single[0].verdict.reason == Reason.NO_CONSENT
@@ -225,14 +232,17 @@ class TestContactCheck:
         code = await _purpose(transactions)
         person = str(uuid.uuid4())
         pending = await _record(
-            transactions, _grant(person, code, type=EventType.PENDING_DOUBLE_OPT_IN)
+            transactions,
+            _grant(person, code, type=EventType.PENDING_DOUBLE_OPT_IN, channel=Channel.EMAIL),
         )
         confirm = _grant(person, code, type=EventType.CONFIRMED, confirms=pending,
                          method=Method.EMAIL_LINK, channel=None, notice_version=None,
-                         occurred_at=NOW + timedelta(minutes=3))  # fmt: skip
+                         occurred_at=NOW + timedelta(minutes=3),
+                         confirmation_token="token-of-the-link-0001")  # fmt: skip
         await _record(transactions, confirm)
-        with pytest.raises(Conflict):
+        with pytest.raises(Conflict) as raised:
             await _record(transactions, confirm)
+        assert raised.value.details == {"reason": "ALREADY_CONFIRMED"}
         found = await transactions.read(
             lambda s: checks.contact_check(
                 [person], s, purpose=code, channel=Channel.EMAIL, at=NOW + timedelta(minutes=4)

@@ -52,7 +52,7 @@ class Consents:
         base = consents.EventDraft(
             person_id=person, type=type_, collection_point="shop", method=Method.WEB_FORM,
             actor=ActorType.DATA_SUBJECT, occurred_at=NOW + timedelta(minutes=minutes),
-            purpose=self.purpose, channel=Channel.EMAIL, notice_version=1, language="de",
+            purpose=self.purpose, channel=Channel.SMS, notice_version=1, language="de",
             evidence_ref="form-17",
         )  # fmt: skip
         if type_ in (EventType.WITHDRAWN, EventType.OBJECTED):
@@ -70,7 +70,7 @@ class Consents:
     async def check(self, *persons: str, minutes: float = 24 * 60) -> list[tuple[str, bool, str]]:
         at = NOW + timedelta(minutes=minutes)
         found = await self.tx.read(lambda s: checks.contact_check(
-            list(persons), s, purpose=self.purpose, channel=Channel.EMAIL, at=at))  # fmt: skip
+            list(persons), s, purpose=self.purpose, channel=Channel.SMS, at=at))  # fmt: skip
         return [(d.answered_for, d.verdict.allowed, d.verdict.reason) for d in found]
 
     async def history(self, *persons: str) -> dict[str, list[ConsentEvent]]:
@@ -98,7 +98,7 @@ async def _consents(graph_for: Callable[[str], GraphClient]) -> Consents:
     code = "merge-" + uuid.uuid4().hex[:10]
     draft = purposes.PurposeDraft(
         code=code, name="Newsletter", description="d", legal_basis=LegalBasis.CONSENT,
-        channels=(Channel.EMAIL,), data_categories=("contact",), retention_days=730,
+        channels=(Channel.SMS,), data_categories=("contact",), retention_days=730,
         direct_marketing=True,
     )  # fmt: skip
     notice = purposes.NoticeDraft(purpose=code, language="de", text="Wir senden", material=False)

@@ -27,7 +27,7 @@ async def test_a_new_material_notice_is_seen_at_once(
     async def check(minutes: float) -> str:
         at = NOW + timedelta(minutes=minutes)
         (found,) = await c.tx.read(lambda s: checks.contact_check(
-            [person], s, purpose=c.purpose, channel=Channel.EMAIL, at=at, cache=cache))  # fmt: skip
+            [person], s, purpose=c.purpose, channel=Channel.SMS, at=at, cache=cache))  # fmt: skip
         return str(found.verdict.reason)
 
     assert await check(10) == "CONSENT_GIVEN"
@@ -45,6 +45,6 @@ async def test_an_unknown_purpose_is_not_found(graph_for: Callable[[str], GraphC
     (person,) = _persons(1)
     with pytest.raises(NotFound) as refused:
         await c.tx.read(lambda s: checks.contact_check(
-            [person], s, purpose="no-such-purpose", channel=Channel.EMAIL, at=NOW,
+            [person], s, purpose="no-such-purpose", channel=Channel.SMS, at=NOW,
             cache=purposes.PurposeCache()))  # fmt: skip
     assert refused.value.details == {"reason": "UNKNOWN_PURPOSE"}

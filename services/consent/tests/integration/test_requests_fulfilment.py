@@ -97,7 +97,7 @@ async def _setup(
     code = "dsr-" + uuid.uuid4().hex[:10]
     draft = purposes.PurposeDraft(
         code=code, name="Letters", description="d", legal_basis=LegalBasis.CONSENT,
-        channels=(Channel.EMAIL,), data_categories=categories, retention_days=730,
+        channels=(Channel.POST,), data_categories=categories, retention_days=730,
         direct_marketing=True,
     )  # fmt: skip
     notice = purposes.NoticeDraft(purpose=code, language="de", text="Wir senden", material=False)
@@ -111,7 +111,7 @@ async def _record(
     tx: GraphTransactions, person: str, code: str | None, type_: EventType, hours: float,
     **values: object,
 ) -> None:  # fmt: skip
-    proof: dict[str, object] = {"purpose": code, "channel": Channel.EMAIL, "notice_version": 1,
+    proof: dict[str, object] = {"purpose": code, "channel": Channel.POST, "notice_version": 1,
                                 "language": "de", "evidence_ref": "form-17"}  # fmt: skip
     if type_ in (EventType.WITHDRAWN, EventType.AGE_EVIDENCE):
         proof = {"purpose": code} if type_ is EventType.WITHDRAWN else {"evidence_ref": "id-card"}
@@ -172,7 +172,7 @@ class TestErasure:
         assert all(e.birth_date is None for e in history)
         later = NOW + timedelta(seconds=1)
         found = await tx.read(lambda s: checks.contact_check(
-            [person], s, purpose=code, channel=Channel.EMAIL, at=later))  # fmt: skip
+            [person], s, purpose=code, channel=Channel.POST, at=later))  # fmt: skip
         assert (found[0].verdict.allowed, found[0].verdict.reason) == (False, "ERASED")
 
         with pytest.raises(Conflict):
