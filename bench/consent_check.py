@@ -95,7 +95,13 @@ def history(person_id: str, rng: random.Random) -> list[ConsentEvent]:
         pending = make(EventType.PENDING_DOUBLE_OPT_IN, 0)
         events = [
             pending,
-            make(EventType.CONFIRMED, 3, confirms=pending.id, method=Method.EMAIL_LINK),
+            make(
+                EventType.CONFIRMED,
+                3,
+                confirms=pending.id,
+                method=Method.EMAIL_LINK,
+                confirmation_token=f"link-{pending.id}",
+            ),
         ]
     elif kind == 5:
         events.append(make(EventType.OBJECTED, 9))

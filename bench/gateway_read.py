@@ -82,7 +82,7 @@ def main() -> int:
             ids = [r["personId"] for r in ingested["ingestSourceRecords"]["records"]]
             demo.ensure_newsletter(loader)
             for person_id in ids:
-                loader.execute(demo.RECORD_CONSENT, {"input": demo.newsletter_consent(person_id)})
+                demo.newsletter_opt_in(loader, person_id)
             sample = loader.execute(QUERY_360, {"id": ids[0]})["person"]
             if sample["household"] is None or not sample["consents"]:
                 raise SystemExit("bench data lacks a household or a consent")

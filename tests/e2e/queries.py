@@ -48,9 +48,11 @@ def person_input(**overrides: object) -> dict[str, object]:
 
 
 def consent_input(person_id: str, **overrides: object) -> dict[str, object]:
-    """A newsletter grant with its proof (the purpose is registered by conftest.py)."""
+    """A grant for personalised offers with its proof (the purpose is registered by
+    conftest.py); the e-mail newsletter would need a double opt-in."""
     return {
-        "personId": person_id, "type": "GRANTED", "purpose": "newsletter", "channel": "EMAIL",
+        "personId": person_id, "type": "GRANTED", "purpose": "profiling",
+        "channel": "PERSONALISED_WEB",
         "noticeVersion": 1, "language": "de", "collectionPoint": "shop-checkout",
         "method": "WEB_FORM", "actor": "DATA_SUBJECT", "evidenceRef": "form-4711",
     } | overrides  # fmt: skip

@@ -237,7 +237,7 @@ class TestHistory:
     ) -> None:  # fmt: skip
         compliance = client_for("compliance")
         purpose, person = new_purpose(compliance), new_person(app)
-        record(app, event(person, purpose))
+        record(app, event(person, purpose, channel="PHONE"))
         officer = GatewayClient(compliance.url, token_for("compliance", subject="officer-7"))
         try:
             history = officer.execute(HISTORY, {"personId": person})["consentHistory"]
@@ -246,7 +246,7 @@ class TestHistory:
         (granted,) = history
         assert granted | {"id": None, "occurredAt": None} == {
             "id": None, "occurredAt": None, "type": "GRANTED", "purpose": purpose,
-            "channel": "EMAIL", "noticeVersion": 1,
+            "channel": "PHONE", "noticeVersion": 1,
             "noticeSha256": hashlib.sha256(NOTICE.encode()).hexdigest(),
             "collectionPoint": "shop-newsletter-box", "method": "WEB_FORM",
             "actor": "DATA_SUBJECT", "language": "de", "evidenceRef": "submission-1",
@@ -285,7 +285,7 @@ class TestContactCheck:
         assert check(app, person, purpose)["reason"] == "DOUBLE_OPT_IN_PENDING"
         confirmed = record(app, event(
             person, purpose, "CONFIRMED", confirms=pending["id"], channel=None,
-            noticeVersion=None, method="EMAIL_LINK",
+            noticeVersion=None, method="EMAIL_LINK", confirmationToken="link-token-0123456789",
         ))  # fmt: skip
         assert confirmed["channel"] == "EMAIL"
         email = check(app, person, purpose)
@@ -302,9 +302,8 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
         t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-        import_past(
-            compliance, event(person, purpose, occurredAt=(t - timedelta(days=1)).isoformat())
-        )
+        import_past(compliance, event(person, purpose, method="EMAIL_LINK",
+                                      occurredAt=(t - timedelta(days=1)).isoformat()))  # fmt: skip
         withdrawal = record(app, event(
             person, purpose, "WITHDRAWN", channel=None, noticeVersion=None, language=None,
             evidenceRef=None, method="PHONE_CALL", actor="STAFF", staffId="agent-12",
@@ -322,7 +321,7 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
         other = new_purpose(compliance, legalBasis="LEGITIMATE_INTEREST")
-        record(app, event(person, purpose))
+        record(app, event(person, purpose, channel="PHONE"))
         record(app, event(person, None, "OBJECTED", channel=None, noticeVersion=None,
                           method="PAPER_FORM", evidenceRef="letter-2026-04"))  # fmt: skip
         import_past(
@@ -347,7 +346,8 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance, consentValidityDays=30), new_person(app)
         granted_at = datetime.now(UTC) - timedelta(days=40)
-        import_past(compliance, event(person, purpose, occurredAt=granted_at.isoformat()))
+        import_past(compliance, event(person, purpose, method="EMAIL_LINK",
+                                      occurredAt=granted_at.isoformat()))  # fmt: skip
         assert check(app, person, purpose, at=granted_at + timedelta(days=29))["allowed"]
         assert check(app, person, purpose)["reason"] == "CONSENT_EXPIRED"
 
@@ -355,12 +355,12 @@ class TestContactCheck:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
-        record(app, event(person, purpose))
+        record(app, event(person, purpose, channel="PHONE"))
         material = {"purpose": purpose, "language": "de", "text": "Neu.", "material": True}
         compliance.execute(PUBLISH, {"input": material})
-        assert check(app, person, purpose)["reason"] == "RENEWAL_REQUIRED"
-        record(app, event(person, purpose, noticeVersion=2))
-        assert check(app, person, purpose)["allowed"] is True
+        assert check(app, person, purpose, "PHONE")["reason"] == "RENEWAL_REQUIRED"
+        record(app, event(person, purpose, channel="PHONE", noticeVersion=2))
+        assert check(app, person, purpose, "PHONE")["allowed"] is True
 
     def test_existing_customer_email_exception_needs_a_recorded_sale(
         self, app: GatewayClient, compliance: GatewayClient
@@ -383,17 +383,17 @@ class TestContactCheck:
         birth = (datetime.now(UTC) - timedelta(days=365 * 14)).date()
         record(compliance, event(person, None, "AGE_EVIDENCE", channel=None, noticeVersion=None,
                           birthDate=birth.isoformat(), method="WEB_FORM"))  # fmt: skip
-        record(app, event(person, purpose))
-        assert check(app, person, purpose)["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
+        record(app, event(person, purpose, channel="PHONE"))
+        assert check(app, person, purpose, "PHONE")["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
         record(compliance, event(person, purpose, "PARENTAL_AUTHORISATION", channel=None,
                           actor="GUARDIAN", evidenceRef="signed-form-88"))  # fmt: skip
-        assert check(app, person, purpose)["allowed"] is True
+        assert check(app, person, purpose, "PHONE")["allowed"] is True
 
     def test_batch_for_a_campaign(self, app: GatewayClient, compliance: GatewayClient) -> None:
         purpose = new_purpose(compliance)
         yes, no = new_person(app), new_person(app)
-        record(app, event(yes, purpose))
-        found = app.execute(BATCH, {"ids": [no, yes], "purpose": purpose, "channel": "EMAIL"})
+        record(app, event(yes, purpose, channel="PHONE"))
+        found = app.execute(BATCH, {"ids": [no, yes], "purpose": purpose, "channel": "PHONE"})
         assert found["contactCheckBatch"] == [
             {"personId": no, "allowed": False, "reason": "NO_CONSENT"},
             {"personId": yes, "allowed": True, "reason": "CONSENT_GIVEN"},

@@ -17,7 +17,7 @@ from .queries import CREATE_PERSON, MERGE, RECORD_CONSENT, UNMERGE, person_input
 from .test_consent import import_past
 
 CHECK = """query($personId: ID!, $purpose: String!) {
-  contactCheck(personId: $personId, purpose: $purpose, channel: EMAIL) {
+  contactCheck(personId: $personId, purpose: $purpose, channel: PHONE) {
     answeredFor allowed reason decidingEventId } }"""
 HISTORY = """query($personId: ID!) { consentHistory(personId: $personId) {
   id personId type purpose channel method actor occurredAt recordedAt collectionPoint } }"""
@@ -66,7 +66,7 @@ def new_person(app: GatewayClient) -> str:
 def record(app: GatewayClient, person_id: str, purpose: str | None, type_: str,
            **overrides: object) -> str:  # fmt: skip
     values: dict[str, object] = {
-        "personId": person_id, "type": type_, "purpose": purpose, "channel": "EMAIL",
+        "personId": person_id, "type": type_, "purpose": purpose, "channel": "PHONE",
         "collectionPoint": "shop-newsletter-box", "method": "WEB_FORM", "actor": "DATA_SUBJECT",
     }  # fmt: skip
     if type_ == "GRANTED":
@@ -149,7 +149,7 @@ def test_an_objection_survives_the_merge_and_a_later_import(
         "personId": a,
         "type": "GRANTED",
         "purpose": purpose,
-        "channel": "EMAIL",
+        "channel": "PHONE",
         "collectionPoint": "crm-migration",
         "method": "WEB_FORM",
         "actor": "DATA_SUBJECT",
@@ -170,7 +170,7 @@ def test_unmerge_restores_both_histories(
 ) -> None:
     a, b = new_person(app), new_person(app)
     record(app, a, purpose, "GRANTED")
-    record(app, b, purpose, "GRANTED", channel="PHONE")
+    record(app, b, purpose, "GRANTED")
     record(app, b, purpose, "WITHDRAWN", channel=None)
     before = {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)}
 
@@ -205,7 +205,7 @@ def test_a_merge_contact_preview_is_what_the_check_says_after_the_merge(
     app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
 ) -> None:
     a, b = new_person(app), new_person(app)
-    record(app, b, purpose, "GRANTED")  # the merged person agreed to e-mail, the survivor not
+    record(app, b, purpose, "GRANTED")  # the merged person agreed to calls, the survivor not
     before = {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)}
     reads = {p: compliance.execute(READS, {"personId": p})["consentReads"] for p in (a, b)}
 
@@ -215,8 +215,8 @@ def test_a_merge_contact_preview_is_what_the_check_says_after_the_merge(
         ("Offers", "PHONE"),
     ]
     email, phone = (tuple(r[k] for k in OUTCOME) for r in rows)
-    assert email == (False, "NO_CONSENT", True, True, "CONSENT_GIVEN")
-    assert phone == (False, "NO_CONSENT", False, False, "NO_CONSENT")
+    assert email == (False, "NO_CONSENT", False, False, "NO_CONSENT")
+    assert phone == (False, "NO_CONSENT", True, True, "CONSENT_GIVEN")
     assert preview_of(compliance, a, b, purpose) == rows
     # A preview writes nothing and, like the contact check, leaves no read audit.
     assert {p: compliance.execute(READS, {"personId": p})["consentReads"] for p in (a, b)} == reads
@@ -226,8 +226,8 @@ def test_a_merge_contact_preview_is_what_the_check_says_after_the_merge(
     merged(steward, compliance, a, b)
     decision = check(app, a, purpose)
     assert (decision["allowed"], decision["reason"]) == (
-        rows[0]["allowedAfter"],
-        rows[0]["reasonAfter"],
+        rows[1]["allowedAfter"],
+        rows[1]["reasonAfter"],
     )
 
 

@@ -120,7 +120,9 @@ class TestFigures:
     ) -> None:
         purpose = new_purpose(compliance)
         a, b, c = new_person(app), new_person(app), new_person(app)
-        past(compliance, event(a, purpose, occurredAt="2025-03-03T10:00:00+00:00"))
+        # A former system's confirmed double opt-in: e-mail marketing consent (UWG §7(2) Nr. 2).
+        past(compliance, event(a, purpose, method="EMAIL_LINK",
+                               occurredAt="2025-03-03T10:00:00+00:00"))  # fmt: skip
         past(compliance, event(a, purpose, channel="PHONE", occurredAt="2025-03-04T10:00:00+00:00"))
         past(compliance, event(b, purpose, occurredAt="2025-03-05T10:00:00+00:00"))
         past(compliance, event(b, purpose, "WITHDRAWN", noticeVersion=None,
@@ -129,6 +131,7 @@ class TestFigures:
                                     occurredAt="2025-03-13T10:00:00+00:00"))  # fmt: skip
         past(compliance, event(c, purpose, "CONFIRMED", channel=None, noticeVersion=None,
                           confirms=pending["id"], method="EMAIL_LINK",
+                          confirmationToken="link-token-0123456789",
                           occurredAt="2025-03-14T10:00:00+00:00"))  # fmt: skip
         # Outside the range: counted for "allowed now", not in the buckets.
         past(compliance, event(c, purpose, channel="POST", occurredAt="2025-04-01T10:00:00+00:00"))

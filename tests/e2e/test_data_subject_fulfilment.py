@@ -95,7 +95,7 @@ def purpose_using(compliance: GatewayClient, *categories: str) -> str:
     code = "letters-" + uuid.uuid4().hex[:8]
     compliance.execute(REGISTER, {"input": {
         "code": code, "name": "Letters", "description": "Letters about our offers.",
-        "legalBasis": "CONSENT", "channels": ["EMAIL"], "dataCategories": list(categories),
+        "legalBasis": "CONSENT", "channels": ["POST"], "dataCategories": list(categories),
         "retentionDays": 730, "directMarketing": True,
     }})  # fmt: skip
     compliance.execute(PUBLISH, {"input": {"purpose": code, "language": "de", "text": NOTICE}})
@@ -128,7 +128,7 @@ class TestAccess:
     ) -> None:
         code = purpose_using(compliance, "email", "identity")
         customer = Customer(app)
-        record(app, event(customer.id, code))
+        record(app, event(customer.id, code, channel="POST"))
         assert eventually(lambda: matched(compliance, customer.id))
         request = submit(compliance, customer.id, "PORTABILITY")
 
@@ -170,7 +170,7 @@ class TestErasure:
     ) -> None:  # fmt: skip
         code = purpose_using(compliance, "email")
         customer = Customer(app)
-        record(app, event(customer.id, code))
+        record(app, event(customer.id, code, channel="POST"))
         record(compliance, event(customer.id, None, "AGE_EVIDENCE", birthDate=customer.birth,
                           channel=None, noticeVersion=None, language=None))  # fmt: skip
         assert eventually(lambda: matched(compliance, customer.id))
@@ -185,7 +185,7 @@ class TestErasure:
 
         gone = error_of(lambda: app.execute(PERSON, {"id": customer.id}))
         assert (gone["code"], gone.get("reason")) == ("NOT_FOUND", "ERASED")
-        verdict = check(app, customer.id, code)
+        verdict = check(app, customer.id, code, "POST")
         assert (verdict["allowed"], verdict["reason"]) == (False, "ERASED")
         history = compliance.execute(HISTORY, {"personId": customer.id})["consentHistory"]
         assert sorted(e["type"] for e in history) == ["AGE_EVIDENCE", "GRANTED"]  # as proof
@@ -211,13 +211,13 @@ class TestRestriction:
     ) -> None:
         code = purpose_using(compliance, "email")
         customer = Customer(app)
-        record(app, event(customer.id, code))
-        assert check(app, customer.id, code)["allowed"] is True
+        record(app, event(customer.id, code, channel="POST"))
+        assert check(app, customer.id, code, "POST")["allowed"] is True
         request = submit(compliance, customer.id, "RESTRICTION")
 
         done = compliance.execute(CARRY_OUT, {"id": request["id"]})["carryOutDataSubjectRequest"]
         assert [s["service"] for s in done["steps"]] == ["profile", "matching", "consent"]
-        verdict = check(app, customer.id, code)
+        verdict = check(app, customer.id, code, "POST")
         assert (verdict["allowed"], verdict["reason"]) == (False, "PROCESSING_RESTRICTED")
         person = app.execute(PERSON, {"id": customer.id})["person"]
         assert (person["processingRestricted"], person["email"]) == (True, customer.email)
@@ -227,7 +227,7 @@ class TestRestriction:
         ]
         assert lifted["liftReason"] == REASON
         assert lifted["liftedAt"]
-        assert check(app, customer.id, code)["allowed"] is True
+        assert check(app, customer.id, code, "POST")["allowed"] is True
         assert app.execute(PERSON, {"id": customer.id})["person"]["processingRestricted"] is False
         twice = error_of(lambda: compliance.execute(LIFT, {"id": request["id"],
                                                            "reason": REASON}))  # fmt: skip
@@ -250,7 +250,7 @@ class TestRetention:
         code = purpose_using(compliance, "email")
         withdrawn, kept = Customer(app), Customer(app)
         for customer in (withdrawn, kept):
-            record(app, event(customer.id, code))
+            record(app, event(customer.id, code, channel="POST"))
         record(app, event(withdrawn.id, code, "WITHDRAWN", channel=None, noticeVersion=None,
                           language=None, evidenceRef=None))  # fmt: skip
 

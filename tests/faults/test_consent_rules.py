@@ -31,7 +31,7 @@ HISTORY = """query($id: ID!) { consentHistory(personId: $id) {
   id type occurredAt recordedBy method
   imported { importId source reference documentSha256 importedBy importedAt } } }"""
 CHECK = """query($id: ID!, $purpose: String!, $at: DateTime) {
-  contactCheck(personId: $id, purpose: $purpose, channel: EMAIL, at: $at) { allowed reason } }"""
+  contactCheck(personId: $id, purpose: $purpose, channel: POST, at: $at) { allowed reason } }"""
 DOCUMENT = "query($id: ID!) { consentHistoryDocument(personId: $id) { text } }"
 CREATE_PERSON = "mutation($input: CreatePersonInput!) { createPerson(input: $input) { id } }"
 SUBMIT = """mutation($input: DataSubjectRequestInput!) {
@@ -54,9 +54,9 @@ def purpose(platform: Any, token_for: Callable[..., str]) -> str:
                 "input": {
                     "code": code,
                     "name": "Letters",
-                    "description": "Offers by e-mail.",
+                    "description": "Offers by post.",
                     "legalBasis": "CONSENT",
-                    "channels": ["EMAIL"],
+                    "channels": ["POST"],
                     "dataCategories": ["contact"],
                     "retentionDays": 730,
                     "directMarketing": True,
@@ -94,7 +94,7 @@ def event(person: str, purpose: str, type_: str = "GRANTED", **change: Any) -> d
         "personId": person,
         "type": type_,
         "purpose": purpose,
-        "channel": "EMAIL",
+        "channel": "POST",
         "noticeVersion": 1,
         "language": "de",
         "collectionPoint": "shop-newsletter-box",

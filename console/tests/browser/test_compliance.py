@@ -38,10 +38,8 @@ def _person(gateway: GatewayClient, family: str, given: str = "Clara") -> str:
 
 
 def _consent(gateway: GatewayClient, person_id: str, **overrides: object) -> str:
-    recorded = gateway.execute(
-        demo.RECORD_CONSENT, {"input": demo.newsletter_consent(person_id, **overrides)}
-    )
-    return str(recorded["recordConsentEvent"]["id"])
+    """A confirmed newsletter opt-in; the confirmation's id."""
+    return demo.newsletter_opt_in(gateway, person_id, **overrides)
 
 
 def _request(gateway: GatewayClient, person_id: str, kind: str, **extra: object) -> str:
@@ -55,18 +53,7 @@ def _request(gateway: GatewayClient, person_id: str, kind: str, **extra: object)
 
 
 def _double_opt_in(gateway: GatewayClient, person_id: str) -> None:
-    pending = _consent(gateway, person_id, type="PENDING_DOUBLE_OPT_IN")
-    confirmation = {
-        "personId": person_id,
-        "type": "CONFIRMED",
-        "purpose": "newsletter",
-        "confirms": pending,
-        "collectionPoint": "confirmation-mail",
-        "method": "EMAIL_LINK",
-        "actor": "DATA_SUBJECT",
-        "evidenceRef": f"click-{person_id}",
-    }
-    gateway.execute(demo.RECORD_CONSENT, {"input": confirmation})
+    demo.newsletter_opt_in(gateway, person_id)
 
 
 def test_an_officer_reads_a_consent_history_with_the_notice_text_and_prints_it(
@@ -169,7 +156,7 @@ def test_the_contact_check_answers_with_its_reason_and_deciding_event(
     page.get_by_role("button", name="Check").click()
     answer.get_by_role("link", name="Granted").click()
     expect(page).to_have_url(f"{console_url}/compliance/persons/{person_id}#event-{grant}")
-    expect(page.locator(f"#event-{grant}")).to_contain_text("Granted")
+    expect(page.locator(f"#event-{grant}")).to_contain_text("Confirmed")
 
     # The same answer in German.
     page.get_by_role("link", name="Deutsch").click()

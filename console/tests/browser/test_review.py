@@ -63,7 +63,7 @@ def test_a_steward_clears_three_tasks_by_keyboard_and_undoes_the_merge(
     # The person who would be merged away agreed to the newsletter; the survivor
     # (known longer) did not: whichever pair is merged, the preview must say so.
     for _, newer in pairs:
-        app_gateway.execute(demo.RECORD_CONSENT, {"input": demo.newsletter_consent(newer)})
+        demo.newsletter_opt_in(app_gateway, newer)
 
     page = sign_in("steward", name="Stefanie")
     page.goto(f"{console_url}/review?name={quote(prefix)}")

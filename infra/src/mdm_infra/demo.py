@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 from mdm_infra.client import GatewayClient, GraphQLError
@@ -54,12 +55,29 @@ def ensure_newsletter(client: GatewayClient) -> None:
 
 
 def newsletter_consent(person_id: str, **overrides: object) -> dict[str, object]:
-    """A newsletter grant with its proof, as a signup form records it."""
+    """A newsletter grant with its proof, as a former system kept it (importConsentEvents);
+    a signup form now records it as PENDING_DOUBLE_OPT_IN (:func:`newsletter_opt_in`)."""
     return {
         "personId": person_id, "type": "GRANTED", "purpose": "newsletter", "channel": "EMAIL",
         "noticeVersion": 1, "language": "de", "collectionPoint": "demo-signup-form",
         "method": "WEB_FORM", "actor": "DATA_SUBJECT", "evidenceRef": f"signup-{person_id}",
     } | overrides  # fmt: skip
+
+
+def newsletter_opt_in(client: GatewayClient, person_id: str, **overrides: object) -> str:
+    """The newsletter's double opt-in (UWG §7(2) Nr. 2) as the signup form and the link
+    in the confirmation mail record it: the request, then the person's confirmation.
+    ``overrides`` apply to the request; returns the confirmation's event id."""
+    request = newsletter_consent(person_id, type="PENDING_DOUBLE_OPT_IN") | overrides
+    pending = client.execute(RECORD_CONSENT, {"input": request})["recordConsentEvent"]["id"]
+    confirmation = {
+        "personId": person_id, "type": "CONFIRMED", "purpose": "newsletter",
+        "confirms": pending, "collectionPoint": "confirmation-mail", "method": "EMAIL_LINK",
+        "actor": "DATA_SUBJECT", "evidenceRef": f"click-{person_id}",
+        "confirmationToken": secrets.token_urlsafe(24),
+    }  # fmt: skip
+    confirmed = client.execute(RECORD_CONSENT, {"input": confirmation})["recordConsentEvent"]
+    return str(confirmed["id"])
 
 
 # Invented people, written as messy as real exports are; any resemblance is coincidence.
@@ -82,14 +100,15 @@ DEMO_RECORDS = {
 
 
 def load(client: GatewayClient) -> list[str]:
-    """Ingest the demo records, give each person a newsletter consent; return person ids."""
+    """Ingest the demo records, give each person a confirmed newsletter opt-in; return
+    person ids."""
     ids = []
     for source, records in DEMO_RECORDS.items():
         result = client.execute(INGEST, {"source": source, "records": records})
         ids += [r["personId"] for r in result["ingestSourceRecords"]["records"]]
     ensure_newsletter(client)
     for person_id in ids:
-        client.execute(RECORD_CONSENT, {"input": newsletter_consent(person_id)})
+        newsletter_opt_in(client, person_id)
     return ids
 
 
