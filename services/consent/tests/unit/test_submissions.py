@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,9 @@ import pytest
 
 from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
+from mdm_consent.domain.fulfilment import _consent_items
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
+from mdm_consent.domain.reports import render_history
 from mdm_consent.domain.rules import Reason, decide
 from mdm_consent.domain.submissions import (
     MAX_ITEMS,
@@ -133,3 +136,20 @@ class TestRefusedAsAWhole:
         with pytest.raises(InvalidInput) as raised:
             await submit(Graph(NEWSLETTER, PROFILING), **change)
         assert raised.value.details["reason"] == reason
+
+
+class TestShownWithItsEvents:
+    async def test_in_the_printable_document_and_the_data_subject_export(self) -> None:
+        graph = Graph(NEWSLETTER, PROFILING)
+        done = await submit(graph)
+        pending = done.events[0]
+        text = render_history(PERSON, list(done.events), {"newsletter": NEWSLETTER},
+                              reader="officer-7", now=NOW)  # fmt: skip
+        assert text.count(f"Form submission: {done.submission_id}") == 3
+        assert "Requested from network: 198.51.100.0/24" in text
+        assert f"Lapses unless confirmed by: {pending.confirm_by.isoformat()}" in text  # type: ignore[union-attr]
+        items = _consent_items(done.events, [], [])
+        proofs = [json.loads(i.value) for i in items]
+        assert {p["submissionId"] for p in proofs} == {done.submission_id}
+        assert proofs[0]["ipNetwork"] == "198.51.100.0/24"
+        assert "confirmationTokenSha256" not in proofs[0]  # a request has no confirmation yet
