@@ -122,9 +122,10 @@ class TestDoubleOptIn:
         assert (late["code"], late["field"], late["reason"]) == (
             "CONFLICT", "confirms", "DOUBLE_OPT_IN_LAPSED",
         )  # fmt: skip
-        import_past(compliance, event(person, purpose, occurredAt=long_ago))
+        later = (datetime.now(UTC) - timedelta(days=300)).isoformat()
+        import_past(compliance, event(person, purpose, occurredAt=later))
         assert check(app, person, purpose)["reason"] == "DOUBLE_OPT_IN_REQUIRED"
-        import_past(compliance, event(person, purpose, method="EMAIL_LINK", occurredAt=long_ago))
+        import_past(compliance, event(person, purpose, method="EMAIL_LINK", occurredAt=later))
         assert check(app, person, purpose)["allowed"] is True  # a former system's opt-in
 
 
