@@ -9,6 +9,7 @@ from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_consent.adapters import (
     audit_store,
+    expiry_store,
     graph_store,
     merge_store,
     purpose_store,
@@ -16,6 +17,7 @@ from mdm_consent.adapters import (
     retention_store,
 )
 from mdm_consent.adapters.audit_store import GraphAuditStore
+from mdm_consent.adapters.expiry_store import GraphExpiryStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
@@ -31,6 +33,7 @@ SCHEMA = (
     *merge_store.SCHEMA,
     *request_store.SCHEMA,
     *retention_store.SCHEMA,
+    *expiry_store.SCHEMA,
 )
 
 
@@ -43,6 +46,7 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         requests=GraphRequestStore(tx),
         retention=GraphRetentionStore(tx),
         events=events,
+        expiries=GraphExpiryStore(tx),
     )
 
 

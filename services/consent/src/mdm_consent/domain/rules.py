@@ -237,12 +237,18 @@ def _granted(
     minor = _minor_without_authorisation(purpose, channel, history, at, joined)
     if minor is not None:
         return Verdict(False, Reason.PARENTAL_AUTHORISATION_REQUIRED, basis, minor)
-    validity = purpose.consent_validity_days
-    if validity is not None and at >= grant.occurred_at + timedelta(days=validity):
+    lapse = lapses_at(purpose, grant)
+    if lapse is not None and at >= lapse:
         return Verdict(False, Reason.CONSENT_EXPIRED, basis, grant)
     if _renewal_required(purpose, grant, at):
         return Verdict(False, Reason.RENEWAL_REQUIRED, basis, grant)
     return Verdict(True, Reason.CONSENT_GIVEN, basis, grant)
+
+
+def lapses_at(purpose: Purpose, grant: Fact) -> datetime | None:
+    """When a grant lapses by the purpose's consent validity (None: it does not)."""
+    validity = purpose.consent_validity_days
+    return None if validity is None else grant.occurred_at + timedelta(days=validity)
 
 
 def _no_live_grant(state: Fact | None, pending: Fact | None) -> Verdict:

@@ -10,6 +10,7 @@ from mdm_common.contracts import EventRecorder
 from mdm_consent.domain.ports import (
     AuditStore,
     ConsentStore,
+    ExpiryStore,
     MergeStore,
     PurposeStore,
     RequestStore,
@@ -29,6 +30,7 @@ class Stores:
     retention: RetentionStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
+    expiries: ExpiryStore
 
 
 class Transactions(Protocol):
