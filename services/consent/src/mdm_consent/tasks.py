@@ -148,19 +148,19 @@ def retention_scheduled() -> None:
 
 
 @celery.task(name="consent.expiry_page", **_RELIABLE)
-def expiry_page(run_id: str, after: str) -> None:
-    """The page of an expiry run after person id ``after``; queues the next one until
-    the run is done. A page delivered twice finds the cursor moved and does nothing."""
+def expiry_page(run_id: str, page: str) -> None:
+    """Page number ``page`` of an expiry run; queues the next one until the run is
+    done. A page delivered twice finds itself done and does nothing."""
 
     async def handle() -> None:
         transactions = await _worker.transactions()
         try:
             found = await expiry_runs.run_page(
                 run_id,
-                after=after,
+                number=int(page),
                 transactions=transactions,
                 now=datetime.now(UTC),
-                page=settings.expiry_page,
+                size=settings.expiry_page,
             )
         except Unavailable:
             raise  # retried by Celery

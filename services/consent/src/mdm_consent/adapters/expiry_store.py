@@ -1,7 +1,8 @@
 """Cypher for the expiry job: its runs, the persons it pages through, and which of
 the EXPIRED events it would write are recorded already.
 
-(:ExpiryRun {id, startedAt, startedBy, status, cursor, checked, expired, finishedAt, error})
+(:ExpiryRun {id, startedAt, startedBy, status, cursor, pages, checked, expired, finishedAt,
+              error})
 
 The EXPIRED events themselves are appended by the consent store like every event.
 """
@@ -36,6 +37,7 @@ class GraphExpiryStore:
                 "startedBy": run.started_by,
                 "status": run.status.value,
                 "cursor": run.cursor,
+                "pages": run.pages,
                 "checked": run.checked,
                 "expired": run.expired,
                 "finishedAt": run.finished_at,
@@ -102,6 +104,7 @@ def _run(r: dict[str, Any]) -> ExpiryRun:
         started_by=r["startedBy"],
         status=RunStatus(r["status"]),
         cursor=r.get("cursor") or "",
+        pages=int(r.get("pages") or 0),
         checked=int(r.get("checked") or 0),
         expired=int(r.get("expired") or 0),
         finished_at=_time(r.get("finishedAt")),

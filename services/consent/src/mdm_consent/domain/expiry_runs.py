@@ -6,9 +6,9 @@ at a time in id order (a Celery task per page, queued again in the transaction o
 page before; scheduled daily by Celery beat, or started by a compliance officer). A
 page is one write transaction: it reads the page's facts, appends the EXPIRED events
 that are not recorded yet and moves the run's cursor on. Each page's message carries
-the cursor it continues from: a message delivered twice finds the cursor moved and
-does nothing, and an EXPIRED event's id comes from its grant's, so a grant expires
-once however often a page is done.
+the page's number: a message delivered twice finds that page done and does nothing;
+and an EXPIRED event's id comes from its grant's, so a grant expires once however
+often a page is done.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class ExpiryRun:
     started_by: str  # the officer's subject, or "schedule"
     status: RunStatus = RunStatus.RUNNING
     cursor: str = ""  # the last person id handled
+    pages: int = 0  # pages done; the next page's message carries this number
     checked: int = 0  # persons with events for a purpose with a validity
     expired: int = 0  # EXPIRED events recorded
     finished_at: datetime | None = None
@@ -63,7 +64,7 @@ async def start(*, transactions: Transactions, started_by: str, now: datetime) -
 
 def queue_page(stores: Stores, run: ExpiryRun) -> None:
     """Ask a worker for the run's next page (in the transaction that made it due)."""
-    stores.events.record(Event.EXPIRY_PAGE_QUEUED, run_id=run.id, after=run.cursor)
+    stores.events.record(Event.EXPIRY_PAGE_QUEUED, run_id=run.id, page=str(run.pages))
 
 
 async def resume(run_id: str, *, transactions: Transactions) -> ExpiryRun:
@@ -91,17 +92,17 @@ async def known_run(stores: Stores, run_id: str) -> ExpiryRun:
 
 
 async def run_page(
-    run_id: str, *, after: str, transactions: Transactions, now: datetime, page: int = PAGE
+    run_id: str, *, number: int, transactions: Transactions, now: datetime, size: int = PAGE
 ) -> ExpiryRun:
-    """Handle the page after ``after``; the run as it stands afterwards."""
+    """Handle page ``number`` (counted from 0); the run as it stands afterwards."""
 
     async def work(stores: Stores) -> ExpiryRun:
         run = await known_run(stores, run_id)
-        if run.status is not RunStatus.RUNNING or run.cursor != after:
+        if run.status is not RunStatus.RUNNING or run.pages != number:
             return run  # finished, or this page was done by another delivery
         purposes = [p for p in await stores.purposes.all() if p.consent_validity_days]
         ids = await stores.expiries.persons_after(
-            [p.code for p in purposes], after=after, limit=page
+            [p.code for p in purposes], after=run.cursor, limit=size
         )
         events: list[ConsentEvent] = []
         for purpose in purposes if ids else ():
@@ -125,6 +126,7 @@ async def run_page(
             advanced = replace(
                 run,
                 cursor=ids[-1],
+                pages=run.pages + 1,
                 checked=run.checked + len(ids),
                 expired=run.expired + len(written),
             )
