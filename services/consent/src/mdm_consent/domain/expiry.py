@@ -94,11 +94,10 @@ def lapsed_grants(purpose: Purpose, group: GroupFacts, at: datetime) -> list[Fac
         for _ in range(len(grants)):  # each round expires one more grant, or stops
             verdict = decide(consent, channel, facts, at, lineage=group.lineage)
             resting = verdict.deciding
-            if verdict.reason is not Reason.CONSENT_EXPIRED or resting not in grants:
+            if verdict.reason is not Reason.CONSENT_EXPIRED or resting is None:
                 break
-            assert resting is not None
-            if resting in found:
-                break  # cannot happen: an expired grant is settled by its own expiry
+            if resting not in grants or resting in found:
+                break  # an EXPIRED event decides, or a grant not lapsed by validity
             expire(resting)
     return found
 

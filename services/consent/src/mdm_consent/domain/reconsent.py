@@ -26,7 +26,7 @@ from mdm_consent.domain import audit, checks
 from mdm_consent.domain.consents import PERSON_ID
 from mdm_consent.domain.models import Channel, Purpose
 from mdm_consent.domain.purposes import known_purpose
-from mdm_consent.domain.rules import Reason
+from mdm_consent.domain.rules import Reason, renewal_notices
 from mdm_consent.domain.stores import Stores
 
 MAX_PAGE = 500
@@ -101,15 +101,7 @@ def renewal_due(decision: checks.ContactDecision, purpose: Purpose) -> RenewalDu
     grant = decision.verdict.deciding
     if decision.verdict.reason is not Reason.RENEWAL_REQUIRED or grant is None:
         return None
-    agreed = grant.notice_version or 0
-    required = max(
-        (
-            n
-            for n in purpose.notices
-            if n.material and n.version > agreed and n.published_at <= decision.at
-        ),
-        key=lambda n: n.version,
-    )
+    required = renewal_notices(purpose, grant, decision.at)[-1]
     current = max(n.version for n in purpose.notices if n.published_at <= decision.at)
     return RenewalDue(
         person_id=decision.answered_for,

@@ -43,6 +43,7 @@ from mdm_consent.domain.models import (
     HoldKind,
     LegalBasis,
     Method,
+    NoticeVersion,
     Purpose,
 )
 
@@ -283,9 +284,17 @@ def _minor_without_authorisation(
 
 
 def _renewal_required(purpose: Purpose, grant: Fact, at: datetime) -> bool:
+    return bool(renewal_notices(purpose, grant, at))
+
+
+def renewal_notices(purpose: Purpose, grant: Fact, at: datetime) -> list[NoticeVersion]:
+    """The material notice versions newer than the one the grant agreed to, published
+    at or before ``at``, oldest first: each requires renewed consent."""
     agreed = grant.notice_version or 0
-    return any(n.material and n.version > agreed and n.published_at <= at
-               for n in purpose.notices)  # fmt: skip
+    return sorted(
+        (n for n in purpose.notices if n.material and n.version > agreed and n.published_at <= at),
+        key=lambda n: n.version,
+    )
 
 
 def age_on(birth: date, day: date) -> int:
