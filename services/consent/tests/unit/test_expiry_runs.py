@@ -100,14 +100,15 @@ class Transactions:
         self.events = Recorder()
         nothing: Any = None
         self.stores = Stores(
-            Purposes(*purposes),
-            self.consents,
-            nothing,
-            nothing,
-            nothing,
-            nothing,
-            self.events,
-            self.expiries,
+            purposes=Purposes(*purposes),
+            consents=self.consents,
+            audits=nothing,
+            merges=nothing,
+            requests=nothing,
+            retention=nothing,
+            processing=nothing,
+            events=self.events,
+            expiries=self.expiries,
         )
 
     async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:

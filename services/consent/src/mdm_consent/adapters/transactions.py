@@ -12,6 +12,7 @@ from mdm_consent.adapters import (
     expiry_store,
     graph_store,
     merge_store,
+    processing_store,
     purpose_store,
     request_store,
     retention_store,
@@ -20,6 +21,7 @@ from mdm_consent.adapters.audit_store import GraphAuditStore
 from mdm_consent.adapters.expiry_store import GraphExpiryStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
+from mdm_consent.adapters.processing_store import GraphProcessingStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
 from mdm_consent.adapters.request_store import GraphRequestStore
 from mdm_consent.adapters.retention_store import GraphRetentionStore
@@ -34,6 +36,7 @@ SCHEMA = (
     *request_store.SCHEMA,
     *retention_store.SCHEMA,
     *expiry_store.SCHEMA,
+    *processing_store.SCHEMA,
 )
 
 
@@ -45,6 +48,7 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         merges=GraphMergeStore(tx),
         requests=GraphRequestStore(tx),
         retention=GraphRetentionStore(tx),
+        processing=GraphProcessingStore(tx),
         events=events,
         expiries=GraphExpiryStore(tx),
     )

@@ -12,6 +12,7 @@ from mdm_consent.domain.ports import (
     ConsentStore,
     ExpiryStore,
     MergeStore,
+    ProcessingStore,
     PurposeStore,
     RequestStore,
     RetentionStore,
@@ -28,6 +29,7 @@ class Stores:
     merges: MergeStore
     requests: RequestStore
     retention: RetentionStore
+    processing: ProcessingStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
     expiries: ExpiryStore
