@@ -41,7 +41,7 @@ async def _setup(
         description="d",
         legal_basis=LegalBasis.CONSENT,
         channels=(Channel.EMAIL, Channel.PHONE),
-        data_categories=("contact",),
+        data_categories=("email",),
         retention_days=730,
         direct_marketing=True,
         consent_validity_days=validity,
