@@ -57,7 +57,7 @@ def purpose(platform: Any, token_for: Callable[..., str]) -> str:
                     "description": "Offers by post.",
                     "legalBasis": "CONSENT",
                     "channels": ["POST"],
-                    "dataCategories": ["contact"],
+                    "dataCategories": ["identity", "postal_address"],
                     "retentionDays": 730,
                     "directMarketing": True,
                 }

@@ -4,6 +4,7 @@ outbox of one write transaction, kept only if the work succeeds (no servers)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import fields
 from typing import Any, TypeVar
 
 from mdm_consent.domain.lineage import GroupFacts, Lineage
@@ -70,8 +71,9 @@ class Graph:
         return done
 
     def _stores(self, events: list[ConsentEvent], outbox: _Outbox) -> Stores:
+        # Only purposes, consents and the outbox are used; any other store would fail.
         nothing: Any = None
-        return Stores(
-            _Purposes(self.purposes), _Consents(events), nothing, nothing, nothing, nothing,
-            outbox,
-        )  # type: ignore[arg-type]  # fmt: skip
+        others = {f.name: nothing for f in fields(Stores)}
+        return Stores(**others | {  # type: ignore[arg-type]
+            "purposes": _Purposes(self.purposes), "consents": _Consents(events), "events": outbox,
+        })  # fmt: skip
