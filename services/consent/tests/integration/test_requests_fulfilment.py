@@ -18,6 +18,7 @@ from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import checks, consents, fulfilment, purposes, requests, retention_runs
 from mdm_consent.domain.fulfilment import HeldData, Outcome
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
+from mdm_consent.domain.ports import ProfilePerson
 
 NOW = datetime.now(UTC)
 # These tests write histories of the past straight through the domain: any time
@@ -33,6 +34,10 @@ class Directory:
 
     async def resolve(self, person_id: str) -> str | None:
         return person_id if person_id in self.known else None
+
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        found = await self.resolve(person_id)
+        return ProfilePerson(found) if found is not None else None
 
 
 class Services:

@@ -58,6 +58,8 @@ class PurposeDraft:
     retention_days: int
     direct_marketing: bool
     consent_validity_days: int | None = None
+    # UWG §7(3) Nr. 2: what the purpose advertises; none: no existing-customer exception.
+    product_categories: tuple[str, ...] = ()
 
     def to_purpose(self, *, now: datetime, created_by: str) -> Purpose:
         if not self.channels:
@@ -66,6 +68,10 @@ class PurposeDraft:
                                                for c in self.data_categories):  # fmt: skip
             raise InvalidInput("dataCategories needs one or more lower-case codes.",
                                field="dataCategories")  # fmt: skip
+        if not all(DATA_CATEGORY.match(c) for c in self.product_categories):
+            raise InvalidInput(
+                "productCategories holds lower-case codes only.", field="productCategories"
+            )
         if not 1 <= self.retention_days <= MAX_RETENTION_DAYS:
             raise InvalidInput(f"retentionDays must be 1-{MAX_RETENTION_DAYS}.",
                                field="retentionDays")  # fmt: skip
@@ -80,6 +86,7 @@ class PurposeDraft:
             data_categories=tuple(dict.fromkeys(self.data_categories)),
             retention_days=self.retention_days, direct_marketing=self.direct_marketing,
             consent_validity_days=validity, created_at=now, created_by=created_by,
+            product_categories=tuple(dict.fromkeys(self.product_categories)),
         )  # fmt: skip
 
 
@@ -97,6 +104,7 @@ class PurposeUpdate:
     retention_days: int | None = None
     consent_validity_days: int | None = None
     clear_consent_validity: bool = False
+    product_categories: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +121,8 @@ class PurposeChange:
 
 _CHANGEABLE = {"name": "name", "description": "description", "channels": "channels",
                "data_categories": "dataCategories", "retention_days": "retentionDays",
-               "consent_validity_days": "consentValidityDays"}  # fmt: skip
+               "consent_validity_days": "consentValidityDays",
+               "product_categories": "productCategories"}  # fmt: skip
 MIN_REASON = 10
 MAX_REASON = 2000
 
@@ -140,6 +149,7 @@ async def update_purpose(
         data_categories=_given(update.data_categories, current.data_categories),
         retention_days=_given(update.retention_days, current.retention_days),
         direct_marketing=current.direct_marketing, consent_validity_days=validity,
+        product_categories=_given(update.product_categories, current.product_categories),
     )  # fmt: skip
     checked = draft.to_purpose(now=current.created_at, created_by=current.created_by)
     changes = {

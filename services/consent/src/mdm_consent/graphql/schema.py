@@ -212,6 +212,7 @@ class Mutation(RequestMutation, RetentionMutation, ImportMutation):
             data_categories=tuple(input.data_categories), retention_days=input.retention_days,
             direct_marketing=input.direct_marketing,
             consent_validity_days=input.consent_validity_days,
+            product_categories=tuple(input.product_categories),
         )  # fmt: skip
         now = datetime.now(UTC)
         created = await info.context.transactions.write(
@@ -220,10 +221,10 @@ class Mutation(RequestMutation, RetentionMutation, ImportMutation):
         return t.Purpose.from_model(created)
 
     @strawberry.mutation(
-        description="Change a purpose's name, description, channels, data categories, retention "
-        "or consent validity, with the reason; the change is kept (`purposeChanges`). Takes "
-        "effect at once for contact checks and from the next run for retention. Role: "
-        "compliance."
+        description="Change a purpose's name, description, channels, data categories, retention, "
+        "consent validity or product categories, with the reason; the change is kept "
+        "(`purposeChanges`). Takes effect at once for contact checks and from the next run "
+        "for retention. Role: compliance."
     )
     async def update_purpose(self, info: Info, input: t.UpdatePurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)
@@ -236,6 +237,8 @@ class Mutation(RequestMutation, RetentionMutation, ImportMutation):
             retention_days=input.retention_days,
             consent_validity_days=input.consent_validity_days,
             clear_consent_validity=input.clear_consent_validity,
+            product_categories=(tuple(input.product_categories)
+                                if input.product_categories is not None else None),
         )  # fmt: skip
         now = datetime.now(UTC)
         updated, _ = await info.context.transactions.write(
