@@ -309,7 +309,9 @@ class UpdatePurposeInput:
         default=None, description="A number of days; see clearConsentValidity to remove it."
     )
     clear_consent_validity: bool = False
-    product_categories: list[str] | None = None
+    product_categories: list[str] | None = strawberry.field(
+        default=None, description="Replaces the list; [] ends the existing-customer exception."
+    )
 
 
 @strawberry.input
