@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from mdm_common.graph import GraphClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
-from mdm_consent.domain import checks, consents, purposes
+from mdm_consent.domain import checks, consents, imports, purposes
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
 from mdm_consent.domain.ports import ProfilePerson
 from mdm_consent.domain.rules import Obligation, Reason
@@ -191,3 +191,35 @@ class TestTheProfilesBirthDate:
             (EventType.GRANTED, survivor),
             (EventType.AGE_EVIDENCE, survivor),
         }
+
+    async def test_counts_for_imported_consents_too(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        transactions, code = await _setup(graph_for, legal_basis=LegalBasis.CONSENT)
+        person = str(uuid.uuid4())
+        profiles = Profiles(ProfilePerson(person, date(1995, 3, 1)))
+        past = NOW - timedelta(days=3650)  # a consent of 2016, given at 21
+        draft = imports.ImportDraft(
+            source="old-shop",
+            reference="export-2016",
+            document_sha256="0" * 64,
+            events=(
+                _event(person, code, EventType.GRANTED, occurred_at=past),
+                _event(
+                    person,
+                    code,
+                    EventType.GRANTED,
+                    occurred_at=past + timedelta(days=1),
+                    channel=Channel.POST,
+                ),
+            ),
+        )
+        done = await imports.import_events(
+            draft, directory=profiles, transactions=transactions, now=NOW, imported_by="officer-1"
+        )
+        history = await transactions.read(lambda s: s.consents.history_of([person]))
+        evidence = [e for e in history[person] if e.type is EventType.AGE_EVIDENCE]
+        assert len(done.events) == 2
+        assert [(e.birth_date, e.occurred_at, e.imported) for e in evidence] == [
+            (date(1995, 3, 1), past, None)
+        ]

@@ -207,7 +207,7 @@ async def record_event(
 
     async def append(stores: Stores) -> ConsentEvent:
         checked = await against_purpose(stores, with_person(event, person.id))
-        evidence = await _age_from_profile(stores, checked, person)
+        evidence = await age_from_profile(stores, checked, person)
         await stores.consents.append(checked)
         if evidence is not None:
             await stores.consents.append(evidence)
@@ -242,7 +242,7 @@ def _happening_now(
         )
 
 
-async def _age_from_profile(
+async def age_from_profile(
     stores: Stores, event: ConsentEvent, person: ProfilePerson
 ) -> ConsentEvent | None:
     """The profile's birth date as evidence of age for a consent (GDPR Art. 8), when it
