@@ -66,7 +66,7 @@ def new_purpose(compliance: GatewayClient, basis: str, categories: list[str]) ->
                 "description": "Offers for our customers.",
                 "legalBasis": basis,
                 "channels": ["EMAIL", "PHONE"],
-                "dataCategories": ["contact"],
+                "dataCategories": ["email"],
                 "retentionDays": 730,
                 "directMarketing": True,
                 "productCategories": categories,

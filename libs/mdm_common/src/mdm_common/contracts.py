@@ -46,8 +46,25 @@ class DataCategory:
     RELATIONSHIPS = "relationships"  # households, companies, merges
     MATCHING = "matching"  # matching's comparable copy, review tasks, decisions
     CONSENT = "consent"  # consent events, requests
+    # Customer numbers, loyalty cards, tax and national ids of the golden record. Not
+    # (yet) removed by the retention job: it removes the six attribute categories.
+    IDENTIFIERS = "identifiers"
 
     ATTRIBUTES = (IDENTITY, BIRTH_DATE, EMAIL, PHONE, POSTAL_ADDRESS, LANGUAGE)
+    # What a purpose may name (the record of processing lists them, Art. 30(1)(c)).
+    DESCRIPTIONS = {
+        IDENTITY: "given and family name, titles, suffix, salutation",
+        BIRTH_DATE: "date of birth (full or partial)",
+        EMAIL: "e-mail addresses",
+        PHONE: "telephone numbers",
+        POSTAL_ADDRESS: "postal addresses",
+        LANGUAGE: "preferred language",
+        IDENTIFIERS: "customer numbers, loyalty cards, tax and national identification numbers",
+        SOURCE_RECORD: "records received from source systems, with their origin and time",
+        RELATIONSHIPS: "households, employers, related persons, merges of records",
+        MATCHING: "comparison keys, duplicate candidates and decisions on them",
+        CONSENT: "consent events with their proof, data-subject requests",
+    }
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ async def _setup(
         description="Offers for our customers.",
         legal_basis=LegalBasis.LEGITIMATE_INTEREST,
         channels=(Channel.EMAIL, Channel.POST),
-        data_categories=("contact",),
+        data_categories=("email",),
         retention_days=730,
         direct_marketing=True,
         product_categories=("shoes", "bags"),

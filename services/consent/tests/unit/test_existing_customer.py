@@ -167,7 +167,7 @@ DRAFT = PurposeDraft(
     description="d",
     legal_basis=CUSTOMER_MAIL.legal_basis,
     channels=(Channel.EMAIL,),
-    data_categories=("contact",),
+    data_categories=("email",),
     retention_days=730,
     direct_marketing=True,
 )

@@ -11,6 +11,7 @@ from mdm_consent.adapters import (
     audit_store,
     graph_store,
     merge_store,
+    processing_store,
     purpose_store,
     request_store,
     retention_store,
@@ -18,6 +19,7 @@ from mdm_consent.adapters import (
 from mdm_consent.adapters.audit_store import GraphAuditStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
+from mdm_consent.adapters.processing_store import GraphProcessingStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
 from mdm_consent.adapters.request_store import GraphRequestStore
 from mdm_consent.adapters.retention_store import GraphRetentionStore
@@ -31,6 +33,7 @@ SCHEMA = (
     *merge_store.SCHEMA,
     *request_store.SCHEMA,
     *retention_store.SCHEMA,
+    *processing_store.SCHEMA,
 )
 
 
@@ -42,6 +45,7 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         merges=GraphMergeStore(tx),
         requests=GraphRequestStore(tx),
         retention=GraphRetentionStore(tx),
+        processing=GraphProcessingStore(tx),
         events=events,
     )
 

@@ -19,6 +19,7 @@ from mdm_consent.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from mdm_consent.domain.processing import Controller, ProcessingDescription
     from mdm_consent.domain.purposes import PurposeChange
     from mdm_consent.domain.requests import DataSubjectRequest, RequestFilter
     from mdm_consent.domain.retention_runs import Purge, RetentionRun
@@ -201,3 +202,23 @@ class RetentionStore(Protocol):
     async def purges_of(self, person_id: str) -> list[Purge]:
         """Evidence of removals from the person's data, oldest first."""
         ...
+
+
+class ProcessingStore(Protocol):
+    """The record of processing: controller and purpose descriptions, by revision."""
+
+    async def controller(self) -> Controller | None:
+        """The latest revision of the controller's details."""
+        ...
+
+    async def add_controller(self, controller: Controller) -> bool: ...
+
+    async def description(self, purpose: str) -> ProcessingDescription | None:
+        """The purpose's latest description."""
+        ...
+
+    async def descriptions(self) -> dict[str, ProcessingDescription]:
+        """The latest description of every described purpose, by purpose code."""
+        ...
+
+    async def add_description(self, description: ProcessingDescription) -> bool: ...

@@ -11,6 +11,7 @@ from mdm_consent.domain.ports import (
     AuditStore,
     ConsentStore,
     MergeStore,
+    ProcessingStore,
     PurposeStore,
     RequestStore,
     RetentionStore,
@@ -27,6 +28,7 @@ class Stores:
     merges: MergeStore
     requests: RequestStore
     retention: RetentionStore
+    processing: ProcessingStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
 

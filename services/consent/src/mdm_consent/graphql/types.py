@@ -290,8 +290,9 @@ class RegisterPurposeInput:
     consent_validity_days: int | None = None
     product_categories: list[str] = strawberry.field(
         default_factory=list,
-        description="The goods or services the purpose advertises (lower-case codes, like "
-        "data categories); the existing-customer exception needs a sale of one of them.",
+        description="The controller's own goods or services the purpose advertises "
+        "(lower-case codes such as 'shoes'); the existing-customer exception needs a sale of "
+        "one of them.",
     )
 
 
