@@ -26,6 +26,7 @@ class Event:
     REMATCH_PARTITION_SCORED = "matching.rematch_partition_scored"  # job_id: merge when all are
     MATCH_MODEL_RECALIBRATED = "matching.model_recalibrated"  # change_id: new thresholds
     RETENTION_PAGE_QUEUED = "consent.retention_page_queued"  # run_id: the run's next page
+    EXPIRY_PAGE_QUEUED = "consent.expiry_page_queued"  # run_id, after: the run's next page
 
 
 class DataCategory:
@@ -105,6 +106,7 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.REMATCH_PARTITION_QUEUED: (Subscription("matching.rematch_partition", "matching"),),
     Event.REMATCH_PARTITION_SCORED: (Subscription("matching.rematch_merge", "matching"),),
     Event.RETENTION_PAGE_QUEUED: (Subscription("consent.retention_page", "consent"),),
+    Event.EXPIRY_PAGE_QUEUED: (Subscription("consent.expiry_page", "consent"),),
     # No task reacts yet: the change stream and webhooks carry it.
     Event.MATCH_MODEL_RECALIBRATED: (),
 }

@@ -58,7 +58,15 @@ def stores(consents: Consents, *purposes: Purpose) -> Stores:
     # Only purposes and consents are read; any other store touched would fail the test.
     nothing: Any = None
     return Stores(
-        Purposes(*purposes), consents, nothing, nothing, nothing, nothing, nothing, nothing
+        Purposes(*purposes),
+        consents,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
     )  # type: ignore[arg-type]
 
 

@@ -9,6 +9,7 @@ from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_consent.adapters import (
     audit_store,
+    expiry_store,
     graph_store,
     merge_store,
     processing_store,
@@ -17,6 +18,7 @@ from mdm_consent.adapters import (
     retention_store,
 )
 from mdm_consent.adapters.audit_store import GraphAuditStore
+from mdm_consent.adapters.expiry_store import GraphExpiryStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
 from mdm_consent.adapters.processing_store import GraphProcessingStore
@@ -33,6 +35,7 @@ SCHEMA = (
     *merge_store.SCHEMA,
     *request_store.SCHEMA,
     *retention_store.SCHEMA,
+    *expiry_store.SCHEMA,
     *processing_store.SCHEMA,
 )
 
@@ -47,6 +50,7 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         retention=GraphRetentionStore(tx),
         processing=GraphProcessingStore(tx),
         events=events,
+        expiries=GraphExpiryStore(tx),
     )
 
 

@@ -157,16 +157,18 @@ class EventDraft:
             raise InvalidInput(
                 "productCategory is a lower-case code such as 'shoes'.", field="productCategory"
             )
-        if self.actor is ActorType.SYSTEM:
-            raise InvalidInput(
-                "SYSTEM is the platform's own actor (evidence it takes from "
-                "the profile); give who acted.",
-                field="actor",
-            )
         if self.language is not None:
             checked_language(self.language)
         if self.notice_version is not None and self.notice_version < 1:
             raise InvalidInput("noticeVersion starts at 1.", field="noticeVersion")
+        if self.actor is ActorType.SYSTEM:
+            raise InvalidInput(
+                "Actor SYSTEM is the consent service's own (its jobs, the profile's birth "
+                "date as evidence of age); a caller "
+                "records as DATA_SUBJECT, GUARDIAN or STAFF.",
+                field="actor",
+                details={"reason": "SYSTEM_ONLY"},
+            )
         allowed = _ALLOWED_ACTORS.get(self.type)
         if allowed and self.actor not in allowed:
             raise InvalidInput(

@@ -19,6 +19,7 @@ from mdm_consent.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from mdm_consent.domain.expiry_runs import ExpiryRun
     from mdm_consent.domain.processing import Controller, ProcessingDescription
     from mdm_consent.domain.purposes import PurposeChange
     from mdm_consent.domain.requests import DataSubjectRequest, RequestFilter
@@ -222,3 +223,25 @@ class ProcessingStore(Protocol):
         ...
 
     async def add_description(self, description: ProcessingDescription) -> bool: ...
+
+
+class ExpiryStore(Protocol):
+    async def save_run(self, run: ExpiryRun) -> None: ...
+
+    async def get_run(self, run_id: str) -> ExpiryRun | None: ...
+
+    async def running(self) -> ExpiryRun | None:
+        """The run in progress, if any."""
+        ...
+
+    async def runs(self, *, limit: int) -> list[ExpiryRun]:
+        """The latest runs first."""
+        ...
+
+    async def persons_after(self, purposes: Sequence[str], *, after: str, limit: int) -> list[str]:
+        """Person ids with events for any of ``purposes``, in id order after ``after``."""
+        ...
+
+    async def recorded(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of the event ids that are recorded already."""
+        ...

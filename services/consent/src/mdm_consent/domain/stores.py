@@ -10,6 +10,7 @@ from mdm_common.contracts import EventRecorder
 from mdm_consent.domain.ports import (
     AuditStore,
     ConsentStore,
+    ExpiryStore,
     MergeStore,
     ProcessingStore,
     PurposeStore,
@@ -31,6 +32,7 @@ class Stores:
     processing: ProcessingStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
+    expiries: ExpiryStore
 
 
 class Transactions(Protocol):

@@ -29,7 +29,8 @@ CollectionMethod = strawberry.enum(m.Method, name="CollectionMethod")
 ConsentActor = strawberry.enum(
     m.ActorType, name="ConsentActor",
     description="Who acted: the person, a holder of parental responsibility, staff, or the "
-    "platform itself (SYSTEM: evidence taken from the profile; never given by callers).",
+    "consent service itself (SYSTEM: an expiry recorded by the daily job, the profile's "
+    "birth date kept as evidence of age).",
 )  # fmt: skip
 ContactReason = strawberry.enum(Reason, name="ContactReason")
 ContactObligation = strawberry.enum(
