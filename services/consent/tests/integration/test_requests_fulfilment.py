@@ -17,6 +17,7 @@ from mdm_common.graph import GraphClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import checks, consents, fulfilment, purposes, requests, retention_runs
 from mdm_consent.domain.fulfilment import HeldData, Outcome
+from mdm_consent.domain.legal_holds import LegalHold
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
 
 NOW = datetime.now(UTC)
@@ -57,8 +58,12 @@ class Services:
         self._called("matching_data", person_ids[0])
         return HeldData(tuple(person_ids), ())
 
-    async def erase_profile(self, person_id: str, request_id: str, *, actor: Principal) -> Outcome:
+    async def erase_profile(
+        self, person_id: str, request_id: str, *, actor: Principal,
+        holds: Sequence[LegalHold] = (),
+    ) -> Outcome:  # fmt: skip
         self._called("erase_profile", person_id)
+        self.holds = list(holds)
         return Outcome((person_id,), "removedRecords 1")
 
     async def erase_matching(

@@ -9,6 +9,8 @@ from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_consent.adapters import (
     audit_store,
+    contact_use_store,
+    duty_store,
     graph_store,
     merge_store,
     purpose_store,
@@ -16,6 +18,8 @@ from mdm_consent.adapters import (
     retention_store,
 )
 from mdm_consent.adapters.audit_store import GraphAuditStore
+from mdm_consent.adapters.contact_use_store import GraphContactUseStore
+from mdm_consent.adapters.duty_store import GraphDutyStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
@@ -31,6 +35,8 @@ SCHEMA = (
     *merge_store.SCHEMA,
     *request_store.SCHEMA,
     *retention_store.SCHEMA,
+    *duty_store.SCHEMA,
+    *contact_use_store.SCHEMA,
 )
 
 
@@ -43,6 +49,8 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         requests=GraphRequestStore(tx),
         retention=GraphRetentionStore(tx),
         events=events,
+        duties=GraphDutyStore(tx),
+        contact_uses=GraphContactUseStore(tx),
     )
 
 

@@ -15,6 +15,7 @@ without evidence.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -23,6 +24,8 @@ from typing import Protocol
 
 from mdm_common.contracts import DataCategory, Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_consent.domain import contact_uses
+from mdm_consent.domain.legal_holds import Expired, HoldReleaser
 from mdm_consent.domain.lineage import GroupFacts
 from mdm_consent.domain.retention import Lapse, PurposeStanding, lapsed_categories
 from mdm_consent.domain.stores import Stores, Transactions
@@ -69,10 +72,12 @@ class Purge:
     person_ids: tuple[str, ...] = ()
     detail: str = ""
     done_at: datetime | None = None
+    # The end of a legal hold: what a retention duty held was erased (legal_holds.py).
+    released: bool = False
 
     @property
     def key(self) -> str:
-        return f"{self.run_id}|{self.person_id}"
+        return f"{self.run_id}|{self.person_id}" + ("|released" if self.released else "")
 
 
 class ProfilePurger(Protocol):
@@ -114,11 +119,25 @@ def _evidence(run_id: str, person_id: str, lapses: list[Lapse], now: datetime) -
                  tuple(standings[c] for c in sorted(standings)), now)  # fmt: skip
 
 
+async def _keeping_phone_proof(
+    stores: Stores, lapses: list[Lapse], groups: dict[str, GroupFacts], pid: str, *,
+    now: datetime,
+) -> list[Lapse]:  # fmt: skip
+    """UWG §7a: the phone number stays while it proves a phone consent."""
+    if not any(lapse.category == DataCategory.PHONE for lapse in lapses):
+        return lapses
+    members = next(iter(groups.values())).lineage.members if groups else (pid,)
+    if contact_uses.proof_until(await stores.contact_uses.of_persons(members), now) is None:
+        return lapses
+    return [x for x in lapses if x.category != DataCategory.PHONE]
+
+
 async def run_page(
     run_id: str, *, purger: ProfilePurger, transactions: Transactions, now: datetime,
-    page: int = PAGE,
+    page: int = PAGE, releaser: HoldReleaser | None = None,
 ) -> RetentionRun:  # fmt: skip
-    """Handle the next page of persons; the run as it stands afterwards."""
+    """Handle the next page of persons; the run as it stands afterwards. After the
+    last page, what legal holds kept is erased where they ended (with a ``releaser``)."""
 
     async def decide(stores: Stores) -> tuple[RetentionRun, list[str], list[Purge]]:
         run = await stores.retention.get_run(run_id)
@@ -142,6 +161,7 @@ async def run_page(
                 continue
             seen.add(survivor)
             lapses = lapsed_categories(purposes, groups, now)
+            lapses = await _keeping_phone_proof(stores, lapses, groups, pid, now=now)
             if lapses:
                 evidence.append(_evidence(run.id, survivor, lapses, now))
         # Evidence first; a page redone after a crash finds and finishes it.
@@ -151,6 +171,8 @@ async def run_page(
     run, ids, decided = await transactions.write(decide)
     if run.status is not RunStatus.RUNNING:
         return run
+    if not ids and releaser is not None:
+        await release_expired(run.id, releaser=releaser, transactions=transactions, now=now)
     done = []
     for purge in decided:
         if purge.status is not PurgeStatus.DECIDED:
@@ -204,3 +226,54 @@ async def runs(stores: Stores, *, first: int) -> list[RetentionRun]:
 
 async def purges_of(stores: Stores, person_id: str) -> list[Purge]:
     return await stores.retention.purges_of(person_id)
+
+
+RELEASE_PAGE = 200
+
+
+async def release_expired(
+    run_id: str, *, releaser: HoldReleaser, transactions: Transactions, now: datetime
+) -> int:
+    """Erase what duties held once they ended: evidence first, then the profile's
+    release, then the evidence marked done (a run redone finds and finishes it).
+    Returns the number of persons whose held data went."""
+    expired = await releaser.expired_holds(first=RELEASE_PAGE)
+    per_person: dict[str, list[Expired]] = defaultdict(list)
+    for e in expired:
+        per_person[e.person_id].append(e)
+    evidence = [
+        Purge(
+            run_id,
+            pid,
+            tuple(sorted({c for e in items for c in e.categories})),
+            (),
+            now,
+            detail=_ended(items),
+            released=True,
+        )
+        for pid, items in sorted(per_person.items())
+    ]
+    decided = await transactions.write(lambda s: s.retention.record_purges(evidence))
+    done = []
+    for purge in decided:
+        if purge.status is not PurgeStatus.DECIDED:
+            continue
+        person_ids, count = await releaser.release_holds(purge.person_id, run_id)
+        done.append(
+            replace(
+                purge,
+                status=PurgeStatus.DONE,
+                person_ids=person_ids,
+                done_at=now,
+                detail=f"{purge.detail}; released {count}",
+            )
+        )
+    if done:
+        await transactions.write(lambda s: s.retention.record_purges(done, replace_existing=True))
+    return len(done)
+
+
+def _ended(items: Sequence[Expired]) -> str:
+    refs = sorted({r for e in items for r in e.legal_references})
+    last = max(e.until for e in items)
+    return f"held until {last.isoformat()} ({', '.join(refs)}): {len(items)} held records ended"
