@@ -112,7 +112,7 @@ def compliance_of(allowed: bool, reason: Reason, notice_included: bool | None) -
     return Compliance.COMPLIANT
 
 
-def _checked(draft: UseDraft, *, now: datetime, skew: timedelta) -> datetime:
+def checked_draft(draft: UseDraft, *, now: datetime, skew: timedelta) -> datetime:
     if not PERSON_ID.match(draft.person_id):
         raise InvalidInput("personId is not a person id.", field="personId")
     if not CAMPAIGN.fullmatch(draft.campaign):
@@ -144,7 +144,7 @@ async def record(
     skew: timedelta = CLOCK_SKEW,
 ) -> ContactUse:
     """Record a use now with the contact check's verdict at its time, allowed or not."""
-    used_at = _checked(draft, now=now, skew=skew)
+    used_at = checked_draft(draft, now=now, skew=skew)
     person_id = await directory.resolve(draft.person_id)
     if person_id is None:
         raise NotFound(f"No person with id {draft.person_id}.", field="personId")
