@@ -59,9 +59,13 @@ class Services:
         return HeldData(tuple(person_ids), ())
 
     async def erase_profile(
-        self, person_id: str, request_id: str, *, actor: Principal,
+        self,
+        person_id: str,
+        request_id: str,
+        *,
+        actor: Principal,
         holds: Sequence[LegalHold] = (),
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         self._called("erase_profile", person_id)
         self.holds = list(holds)
         return Outcome((person_id,), "removedRecords 1")

@@ -89,27 +89,40 @@ def _held(data: dict[str, Any]) -> HeldData:
 
 
 def _counts(data: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in data.items()
-                     if k not in ("personIds", "erasedCategories", "restricted"))  # fmt: skip
+    return ", ".join(
+        f"{k} {v}"
+        for k, v in data.items()
+        if k not in ("personIds", "erasedCategories", "restricted")
+    )
 
 
 def _hold_input(hold: LegalHold) -> dict[str, Any]:
     return {
-        "duty": hold.duty, "name": hold.name, "legalReference": hold.legal_reference.value,
-        "sourceSystems": list(hold.source_systems), "dataCategories": list(hold.data_categories),
-        "periodYears": hold.period_years, "starts": hold.starts.value,
+        "duty": hold.duty,
+        "name": hold.name,
+        "legalReference": hold.legal_reference.value,
+        "sourceSystems": list(hold.source_systems),
+        "dataCategories": list(hold.data_categories),
+        "periodYears": hold.period_years,
+        "starts": hold.starts.value,
         "until": hold.until.isoformat() if hold.until else None,
-    }  # fmt: skip
+    }
 
 
 def _restricted(held: dict[str, Any]) -> list[Restricted]:
     """One entry per held record and duty (what, duty, legal reference, until)."""
     return [
-        Restricted(PROFILE, held["personId"], f"{held['source']} record {held['sourceId']}",
-                   tuple(held["categories"]), h["duty"], LegalReference(h["legalReference"]),
-                   date.fromisoformat(h["until"]))
+        Restricted(
+            PROFILE,
+            held["personId"],
+            f"{held['source']} record {held['sourceId']}",
+            tuple(held["categories"]),
+            h["duty"],
+            LegalReference(h["legalReference"]),
+            date.fromisoformat(h["until"]),
+        )
         for h in held["holds"]
-    ]  # fmt: skip
+    ]
 
 
 class PrivacyClient:
@@ -128,18 +141,24 @@ class PrivacyClient:
         return _held(data["matchingPersonalData"])
 
     async def erase_profile(
-        self, person_id: str, request_id: str, *, actor: Principal,
+        self,
+        person_id: str,
+        request_id: str,
+        *,
+        actor: Principal,
         holds: Sequence[LegalHold] = (),
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome:
         data = (await self._profile.execute(
             ERASE_PROFILE, {"id": person_id, "request": request_id,
                             "holds": [_hold_input(h) for h in holds]},
             on_behalf_of=_acting(actor),
         ))["eraseProfileData"]  # fmt: skip
         return Outcome(
-            tuple(data["personIds"]), _counts(data), erased=tuple(data["erasedCategories"]),
+            tuple(data["personIds"]),
+            _counts(data),
+            erased=tuple(data["erasedCategories"]),
             restricted=tuple(r for held in data["restricted"] for r in _restricted(held)),
-        )  # fmt: skip
+        )
 
     async def erase_matching(
         self, person_ids: Sequence[str], request_id: str, *, actor: Principal
@@ -182,17 +201,24 @@ class PrivacyClient:
 
     async def expired_holds(self, *, first: int) -> list[Expired]:
         """Held records whose duties have all ended (the retention job)."""
-        data = await self._profile.execute(EXPIRED_HOLDS, {"first": first},
-                                           on_behalf_of=RETENTION_JOB)  # fmt: skip
+        data = await self._profile.execute(
+            EXPIRED_HOLDS, {"first": first}, on_behalf_of=RETENTION_JOB
+        )
         return [
-            Expired(h["personId"], f"{h['source']} record {h['sourceId']}",
-                    tuple(h["categories"]), date.fromisoformat(h["until"]),
-                    tuple(sorted({x["legalReference"] for x in h["holds"]})))
+            Expired(
+                h["personId"],
+                f"{h['source']} record {h['sourceId']}",
+                tuple(h["categories"]),
+                date.fromisoformat(h["until"]),
+                tuple(sorted({x["legalReference"] for x in h["holds"]})),
+            )
             for h in data["expiredProfileHolds"]
-        ]  # fmt: skip
+        ]
 
     async def release_holds(self, person_id: str, reference: str) -> tuple[tuple[str, ...], int]:
-        data = (await self._profile.execute(
-            RELEASE_HOLDS, {"id": person_id, "reference": reference}, on_behalf_of=RETENTION_JOB
-        ))["releaseProfileHolds"]  # fmt: skip
+        data = (
+            await self._profile.execute(
+                RELEASE_HOLDS, {"id": person_id, "reference": reference}, on_behalf_of=RETENTION_JOB
+            )
+        )["releaseProfileHolds"]
         return tuple(data["personIds"]), len(data["released"])

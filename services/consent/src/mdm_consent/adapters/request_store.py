@@ -113,21 +113,51 @@ def _props(r: DataSubjectRequest) -> dict[str, Any]:
 
 
 def _step_json(s: Step) -> str:
-    held = [{"s": r.service, "p": r.person_id, "w": r.what, "c": list(r.categories),
-             "d": r.duty, "l": r.legal_reference.value, "u": r.until.isoformat()}
-            for r in s.restricted]  # fmt: skip
-    return _compact({"s": s.service, "a": s.at.isoformat(), "p": list(s.person_ids),
-                     "d": s.detail, "e": list(s.erased), "r": held})  # fmt: skip
+    held = [
+        {
+            "s": r.service,
+            "p": r.person_id,
+            "w": r.what,
+            "c": list(r.categories),
+            "d": r.duty,
+            "l": r.legal_reference.value,
+            "u": r.until.isoformat(),
+        }
+        for r in s.restricted
+    ]
+    return _compact(
+        {
+            "s": s.service,
+            "a": s.at.isoformat(),
+            "p": list(s.person_ids),
+            "d": s.detail,
+            "e": list(s.erased),
+            "r": held,
+        }
+    )
 
 
 def _step(v: dict[str, Any]) -> Step:
     restricted = tuple(
-        Restricted(r["s"], r["p"], r["w"], tuple(r["c"]), r["d"], LegalReference(r["l"]),
-                   date.fromisoformat(r["u"]))
+        Restricted(
+            r["s"],
+            r["p"],
+            r["w"],
+            tuple(r["c"]),
+            r["d"],
+            LegalReference(r["l"]),
+            date.fromisoformat(r["u"]),
+        )
         for r in v.get("r") or ()
-    )  # fmt: skip
-    return Step(v["s"], datetime.fromisoformat(v["a"]), tuple(v["p"]), v["d"],
-                erased=tuple(v.get("e") or ()), restricted=restricted)  # fmt: skip
+    )
+    return Step(
+        v["s"],
+        datetime.fromisoformat(v["a"]),
+        tuple(v["p"]),
+        v["d"],
+        erased=tuple(v.get("e") or ()),
+        restricted=restricted,
+    )
 
 
 def _time(value: Any) -> datetime | None:

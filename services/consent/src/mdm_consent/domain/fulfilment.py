@@ -90,9 +90,13 @@ class PrivacyServices(Protocol):
     async def matching_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData: ...
 
     async def erase_profile(
-        self, person_id: str, request_id: str, *, actor: Principal,
+        self,
+        person_id: str,
+        request_id: str,
+        *,
+        actor: Principal,
         holds: Sequence[LegalHold] = (),
-    ) -> Outcome: ...  # fmt: skip
+    ) -> Outcome: ...
 
     async def erase_matching(
         self, person_ids: Sequence[str], request_id: str, *, actor: Principal
@@ -315,11 +319,11 @@ async def carry_out(
             # Art. 17(3)(b), (e): what retention duties cover is kept, restricted.
             asked = request.person_ids or (request.person_id,)
             holds = await transactions.read(lambda s: legal_holds.for_erasure(s, asked, now=now))
-            done = await services.erase_profile(request.person_id, request.id, actor=actor,
-                                                holds=holds)  # fmt: skip
+            done = await services.erase_profile(
+                request.person_id, request.id, actor=actor, holds=holds
+            )
         else:
-            done = await services.restrict_profile(request.person_id, request.id, True,
-                                                   actor=actor)  # fmt: skip
+            done = await services.restrict_profile(request.person_id, request.id, True, actor=actor)
         request = await _record(request.id, PROFILE, done, transactions, now=now)
     step = request.step(PROFILE)
     assert step is not None  # recorded above or by an earlier attempt
@@ -363,8 +367,14 @@ async def _record(
         current = await known(stores, request_id, lock=True)
         if current.step(service) is not None:
             return current
-        step = Step(service, now, outcome.person_ids, outcome.detail, erased=outcome.erased,
-                    restricted=outcome.restricted)  # fmt: skip
+        step = Step(
+            service,
+            now,
+            outcome.person_ids,
+            outcome.detail,
+            erased=outcome.erased,
+            restricted=outcome.restricted,
+        )
         updated = replace(current, steps=(*current.steps, step))
         await stores.requests.save(updated)
         return updated

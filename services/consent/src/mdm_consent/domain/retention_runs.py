@@ -120,9 +120,13 @@ def _evidence(run_id: str, person_id: str, lapses: list[Lapse], now: datetime) -
 
 
 async def _keeping_phone_proof(
-    stores: Stores, lapses: list[Lapse], groups: dict[str, GroupFacts], pid: str, *,
+    stores: Stores,
+    lapses: list[Lapse],
+    groups: dict[str, GroupFacts],
+    pid: str,
+    *,
     now: datetime,
-) -> list[Lapse]:  # fmt: skip
+) -> list[Lapse]:
     """UWG §7a: the phone number stays while it proves a phone consent."""
     if not any(lapse.category == DataCategory.PHONE for lapse in lapses):
         return lapses

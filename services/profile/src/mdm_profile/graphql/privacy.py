@@ -144,9 +144,12 @@ class PrivacyMutation:
         "Role: compliance."
     )
     async def erase_profile_data(
-        self, info: Info, person_id: strawberry.ID, request_id: strawberry.ID,
+        self,
+        info: Info,
+        person_id: strawberry.ID,
+        request_id: strawberry.ID,
         holds: list[ProfileHoldInput] | None = None,
-    ) -> ProfileErasure:  # fmt: skip
+    ) -> ProfileErasure:
         ctx = info.context
         ctx.require(*PRIVACY_ROLES)
         now = datetime.now(UTC)
