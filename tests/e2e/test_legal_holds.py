@@ -15,7 +15,7 @@ from mdm_infra.client import GatewayClient
 
 from .matching_support import birth_date, family_name, place
 from .test_consent import NOTICE, PUBLISH, REGISTER, event, record
-from .test_data_subject_fulfilment import INGEST, holding
+from .test_data_subject_fulfilment import INGEST, START_RUN, finished, holding
 from .test_data_subject_requests import error_of, submit
 
 REGISTER_DUTY = """
@@ -45,7 +45,12 @@ mutation CarryOut($id: ID!) {
   }
 }
 """
-PERSON = "query Person($id: ID!) { person(id: $id) { id } }"
+PERSON = "query Person($id: ID!) { person(id: $id) { id phone } }"
+PURGES = """
+query Purges($personId: ID!) {
+  retentionPurges(personId: $personId) { categories status detail phoneProofUntil }
+}
+"""
 
 
 @pytest.fixture
@@ -226,3 +231,40 @@ class TestLegalHold:
         assert "HGB §257" in record_held["why"]
         gone = error_of(lambda: app.execute(PERSON, {"id": customer.id}))
         assert gone.get("reason") == "ERASED"
+
+
+class TestRetention:
+    async def test_a_lapsed_phone_is_removed_but_kept_restricted_as_proof(
+        self,
+        compliance: GatewayClient,
+        app: GatewayClient,
+        graph_for: Callable[[str], GraphClient],
+    ) -> None:
+        code = phone_purpose(compliance)
+        customer = Customer(app, "shop")
+        record(app, event(customer.id, code, channel="PHONE"))
+        use(app, customer.id, code)
+        record(
+            app,
+            event(
+                customer.id,
+                code,
+                "WITHDRAWN",
+                channel=None,
+                noticeVersion=None,
+                language=None,
+                evidenceRef=None,
+            ),
+        )
+        proof = compliance.execute(USES, {"personId": customer.id})["phoneConsentProofs"][0]
+
+        run = compliance.execute(START_RUN)["startRetentionRun"]
+        assert finished(compliance, run["id"])["status"] == "DONE"
+
+        (purge,) = compliance.execute(PURGES, {"personId": customer.id})["retentionPurges"]
+        assert (purge["categories"], purge["status"]) == (["phone"], "DONE")
+        assert purge["phoneProofUntil"] == proof["keepUntil"]
+        assert "UWG_7A" in purge["detail"]
+        assert app.execute(PERSON, {"id": customer.id})["person"]["phone"] is None
+        kept = await holding(graph_for, [customer.phone[-8:]])
+        assert kept == ["profile:['HeldRecord'].phoneE164"]

@@ -250,9 +250,19 @@ class TestRetention:
             pass
 
         (kept,) = await tx.read(lambda s: retention_runs.purges_of(s, called))
-        assert kept.categories == (DataCategory.EMAIL,)  # the phone proves the consent
+        # The phone goes from the person but stays, restricted, as the proof (§7a).
+        assert set(kept.categories) == {DataCategory.EMAIL, DataCategory.PHONE}
+        proof_end = NOW.date().replace(year=NOW.year + 5)
+        assert kept.phone_proof_until == proof_end
+        (hold,) = profile.purge_holds[called]
+        assert (hold.legal_reference, hold.data_categories, hold.until) == (
+            LegalReference.UWG_7A,
+            ("phone",),
+            proof_end,
+        )
         (removed,) = await tx.read(lambda s: retention_runs.purges_of(s, quiet))
         assert set(removed.categories) == {DataCategory.EMAIL, DataCategory.PHONE}
+        assert (removed.phone_proof_until, profile.purge_holds[quiet]) == (None, [])
         (release,) = await tx.read(lambda s: retention_runs.purges_of(s, erased))
         assert (release.released, release.status, release.categories) == (
             True,

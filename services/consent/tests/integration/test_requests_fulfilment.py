@@ -43,6 +43,7 @@ class Services:
         self.calls: list[tuple[str, str]] = []
         self.fail = set(fail)
         self.unknown = set(unknown)  # persons the profile never had
+        self.purge_holds: dict[str, list[LegalHold]] = {}
 
     def _called(self, name: str, person: str) -> None:
         self.calls.append((name, person))
@@ -89,9 +90,15 @@ class Services:
         return Outcome(tuple(person_ids), f"restricted {restricted}")
 
     async def purge(
-        self, person_id: str, categories: Sequence[str], reference: str
+        self,
+        person_id: str,
+        categories: Sequence[str],
+        reference: str,
+        *,
+        holds: Sequence[LegalHold] = (),
     ) -> tuple[tuple[str, ...], str]:
         self._called("purge", person_id)
+        self.purge_holds[person_id] = list(holds)
         if person_id in self.unknown:
             raise NotFound(f"No person with id {person_id}.", field="personId")
         return (person_id,), f"removedValues {len(categories)}"

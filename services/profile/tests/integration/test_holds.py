@@ -11,8 +11,10 @@ from mdm_profile.adapters import hold_store
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.hold_store import GraphHoldStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
-from mdm_profile.domain import holds, people, privacy
+from mdm_profile.domain import holds, people, privacy, retention
+from mdm_profile.domain.golden import DEFAULT_RULES
 from mdm_profile.domain.holds import HoldInstruction
 from mdm_profile.domain.sources import SourceRegistry
 
@@ -147,3 +149,45 @@ async def test_without_duties_nothing_is_held(graph: GraphClient) -> None:
     done = await erase(graph, person)
     assert done.restricted == ()
     assert await nodes_holding(graph, customer.values) == []
+
+
+async def purge(graph: GraphClient, person_id: str, *duties: HoldInstruction) -> retention.Purge:
+    return await graph.write(
+        lambda tx: retention.purge(
+            person_id,
+            [DataCategory.PHONE, DataCategory.EMAIL],
+            "run-7",
+            store=GraphPrivacyStore(tx),
+            contacts=GraphPrivacyStore(tx),
+            people=GraphPersonStore(tx),
+            snapshots=GraphMergeStore(tx),
+            households=GraphHouseholdStore(tx),
+            sources=SOURCES,
+            rules=DEFAULT_RULES,
+            events=Recorder(),
+            now=ERASED_AT,
+            holds=duties,
+            held=GraphHoldStore(tx),
+        )
+    )
+
+
+async def test_retention_keeps_the_phone_proof_restricted_and_erasure_names_it(
+    graph: GraphClient,
+) -> None:
+    await graph.apply_schema(hold_store.SCHEMA)
+    customer = Customer()
+    person = await ingest(graph, "shop", customer)
+
+    done = await purge(graph, person, PHONE_PROOF, HGB)  # HGB covers no purged category
+
+    (held,) = done.restricted
+    assert (held.categories, held.until, held.request_id) == (("phone",), date(2031, 6, 1), "run-7")
+    golden = (await export(graph, person)).items
+    assert not [i for i in golden if i.category in (DataCategory.PHONE, DataCategory.EMAIL)]
+    assert (await purge(graph, person, PHONE_PROOF)).restricted == ()  # nothing left to hold
+
+    erased = await erase(graph, person)
+
+    assert [h.key for h in erased.restricted] == [held.key]
+    assert [n["labels"] for n in await nodes_holding(graph, [customer.mobile])] == [["HeldRecord"]]

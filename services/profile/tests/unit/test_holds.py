@@ -14,6 +14,7 @@ from mdm_profile.domain.holds import (
     checked,
     erased_categories,
     expired,
+    for_purge,
     held_parts,
     only,
 )
@@ -162,3 +163,19 @@ class TestChecked:
         with pytest.raises(InvalidInput) as refused:
             checked([duty])
         assert refused.value.details["reason"] == reason
+
+
+class TestForPurge:
+    def test_only_the_purged_categories_a_duty_covers_are_held(self) -> None:
+        both = HoldInstruction(
+            "x",
+            "X",
+            "UWG_7A",
+            source_systems=("erp",),
+            data_categories=("phone", "email"),
+            until=date(2031, 1, 1),
+        )
+        (applied,) = for_purge([both, HGB], ["phone", "identity"])
+        assert (applied.source_systems, applied.data_categories) == ((), ("phone",))
+        (held,) = parts(record("erp"), holds=(applied,))
+        assert held.categories == ("phone",)  # a purge never keeps a whole record

@@ -61,9 +61,10 @@ RESTRICT_MATCHING = (
 
 
 PURGE_PROFILE = (
-    "mutation PurgeProfileForRetention($id: ID!, $categories: [String!]!, $reference: ID!) { "
-    "purgeProfileAttributes(personId: $id, categories: $categories, reference: $reference) "
-    "{ personIds removedValues } }"
+    "mutation PurgeProfileForRetention($id: ID!, $categories: [String!]!, $reference: ID!, "
+    "$holds: [ProfileHoldInput!]) { purgeProfileAttributes(personId: $id, categories: "
+    "$categories, reference: $reference, holds: $holds) { personIds removedValues "
+    "restricted { categories until holds { legalReference } } } }"
 )
 # The retention job acts as the consent service itself.
 RETENTION_JOB = Principal("service:consent", frozenset({Role.COMPLIANCE}))
@@ -189,15 +190,30 @@ class PrivacyClient:
         return Outcome(tuple(data["personIds"]), _counts(data))
 
     async def purge(
-        self, person_id: str, categories: Sequence[str], reference: str
+        self,
+        person_id: str,
+        categories: Sequence[str],
+        reference: str,
+        *,
+        holds: Sequence[LegalHold] = (),
     ) -> tuple[tuple[str, ...], str]:
-        """Remove attribute categories from the profile (the retention job)."""
-        data = (await self._profile.execute(
-            PURGE_PROFILE, {"id": person_id, "categories": list(categories),
-                            "reference": reference},
-            on_behalf_of=RETENTION_JOB,
-        ))["purgeProfileAttributes"]  # fmt: skip
-        return tuple(data["personIds"]), _counts(data)
+        """Remove attribute categories from the profile (the retention job); what the
+        holds cover is kept there, restricted."""
+        variables = {
+            "id": person_id,
+            "categories": list(categories),
+            "reference": reference,
+            "holds": [_hold_input(h) for h in holds],
+        }
+        data = (await self._profile.execute(PURGE_PROFILE, variables, on_behalf_of=RETENTION_JOB))[
+            "purgeProfileAttributes"
+        ]
+        kept = data["restricted"]
+        categories = ", ".join(sorted({c for r in kept for c in r["categories"]}))
+        references = ", ".join(sorted({h["legalReference"] for r in kept for h in r["holds"]}))
+        until = max((r["until"] for r in kept), default="")
+        held = [f"restricted {len(kept)} ({categories}) until {until} ({references})"]
+        return tuple(data["personIds"]), "; ".join([_counts(data), *(held if kept else [])])
 
     async def expired_holds(self, *, first: int) -> list[Expired]:
         """Held records whose duties have all ended (the retention job)."""

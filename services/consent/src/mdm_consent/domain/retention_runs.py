@@ -18,14 +18,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
 from mdm_common.contracts import DataCategory, Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain import contact_uses
-from mdm_consent.domain.legal_holds import Expired, HoldReleaser
+from mdm_consent.domain.legal_holds import Expired, HoldReleaser, LegalHold, phone_proof_hold
 from mdm_consent.domain.lineage import GroupFacts
 from mdm_consent.domain.retention import Lapse, PurposeStanding, lapsed_categories
 from mdm_consent.domain.stores import Stores, Transactions
@@ -74,6 +74,8 @@ class Purge:
     done_at: datetime | None = None
     # The end of a legal hold: what a retention duty held was erased (legal_holds.py).
     released: bool = False
+    # UWG §7a: the phone number goes from the person but is kept, restricted, until then.
+    phone_proof_until: date | None = None
 
     @property
     def key(self) -> str:
@@ -84,7 +86,12 @@ class ProfilePurger(Protocol):
     """The profile's removal of attribute categories (a signed call)."""
 
     async def purge(
-        self, person_id: str, categories: Sequence[str], reference: str
+        self,
+        person_id: str,
+        categories: Sequence[str],
+        reference: str,
+        *,
+        holds: Sequence[LegalHold] = (),
     ) -> tuple[tuple[str, ...], str]:
         """Remove the categories from the person's merge group; its ids and the counts."""
         ...
@@ -119,21 +126,16 @@ def _evidence(run_id: str, person_id: str, lapses: list[Lapse], now: datetime) -
                  tuple(standings[c] for c in sorted(standings)), now)  # fmt: skip
 
 
-async def _keeping_phone_proof(
-    stores: Stores,
-    lapses: list[Lapse],
-    groups: dict[str, GroupFacts],
-    pid: str,
-    *,
-    now: datetime,
-) -> list[Lapse]:
-    """UWG §7a: the phone number stays while it proves a phone consent."""
-    if not any(lapse.category == DataCategory.PHONE for lapse in lapses):
-        return lapses
-    members = next(iter(groups.values())).lineage.members if groups else (pid,)
-    if contact_uses.proof_until(await stores.contact_uses.of_persons(members), now) is None:
-        return lapses
-    return [x for x in lapses if x.category != DataCategory.PHONE]
+async def _phone_proof(
+    stores: Stores, purge: Purge, groups: dict[str, GroupFacts], *, now: datetime
+) -> Purge:
+    """UWG §7a: a phone number that proves a phone consent is removed from the person
+    but kept, restricted, until the proof ends (the profile's held records)."""
+    if DataCategory.PHONE not in purge.categories:
+        return purge
+    members = next(iter(groups.values())).lineage.members if groups else (purge.person_id,)
+    until = contact_uses.proof_until(await stores.contact_uses.of_persons(members), now)
+    return replace(purge, phone_proof_until=until)
 
 
 async def run_page(
@@ -165,9 +167,9 @@ async def run_page(
                 continue
             seen.add(survivor)
             lapses = lapsed_categories(purposes, groups, now)
-            lapses = await _keeping_phone_proof(stores, lapses, groups, pid, now=now)
             if lapses:
-                evidence.append(_evidence(run.id, survivor, lapses, now))
+                found = _evidence(run.id, survivor, lapses, now)
+                evidence.append(await _phone_proof(stores, found, groups, now=now))
         # Evidence first; a page redone after a crash finds and finishes it.
         kept = await stores.retention.record_purges(evidence)
         return run, ids, kept
@@ -182,7 +184,10 @@ async def run_page(
         if purge.status is not PurgeStatus.DECIDED:
             continue
         try:
-            person_ids, detail = await purger.purge(purge.person_id, purge.categories, run.id)
+            holds = [phone_proof_hold(purge.phone_proof_until)] if purge.phone_proof_until else []
+            person_ids, detail = await purger.purge(
+                purge.person_id, purge.categories, run.id, holds=holds
+            )
         except NotFound:
             # Consent records of an id the profile never had (recorded by a system
             # that knew it) or one erased meanwhile: nothing to remove, and the run

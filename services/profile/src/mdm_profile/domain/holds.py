@@ -96,7 +96,8 @@ class HeldRecord:
 
     @property
     def key(self) -> str:
-        return self.record.key
+        # One record may be held by a retention run and later by an erasure.
+        return f"{self.record.key}|{self.request_id}"
 
     @property
     def until(self) -> date:
@@ -217,11 +218,26 @@ def held_parts(
     return held
 
 
+def for_purge(
+    instructions: Sequence[HoldInstruction], categories: Sequence[str]
+) -> list[HoldInstruction]:
+    """The holds as they apply to removing ``categories`` (retention): a purge erases
+    values, never whole records, so only the duties' categories among them count."""
+    found = []
+    for x in checked(instructions):
+        covered = tuple(c for c in x.data_categories if c in categories)
+        if covered:
+            found.append(replace(x, source_systems=(), data_categories=covered))
+    return found
+
+
 def erased_categories(
     records: Iterable[CleanRecord], held: Sequence[HeldRecord], *, linked: bool
 ) -> tuple[str, ...]:
     """The categories of which at least one value was erased."""
-    kept = {r.key: set(r.categories) for r in held}
+    kept: dict[str, set[str]] = {}
+    for r in held:
+        kept.setdefault(r.record.key, set()).update(r.categories)
     erased: set[str] = set()
     for record in records:
         if record.key not in kept:

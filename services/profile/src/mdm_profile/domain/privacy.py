@@ -299,6 +299,8 @@ async def erase(
     entries = suppressor.entries_of(record for _, record in records)
     written = await suppressions.add(entries, request_id=request_id, at=now)
     kept = h.held_parts(records, duties, request_id=request_id, today=now.date(), now=now)
+    # What retention already holds (the §7a phone proof) stays held and is named too.
+    earlier = await held.of_persons(ids) if held is not None else []
     if held is not None and kept:
         await held.save(kept)
     linked = any((await store.links(ids)).values())
@@ -310,7 +312,7 @@ async def erase(
         suppression_entries=written,
         already_erased=False,
         erased_categories=erased,
-        restricted=tuple(kept),
+        restricted=(*earlier, *kept),
     )
 
 

@@ -81,6 +81,9 @@ class ProfilePurge:
         description="Values emptied (source records, golden and merged-away values); 0 when "
         "nothing was left to remove."
     )
+    restricted: list[ProfileHeldData] = strawberry.field(
+        description="Values removed from the person but kept, restricted, under a legal hold."
+    )
 
 
 @strawberry.type
@@ -192,11 +195,12 @@ class PrivacyMutation:
         description="Retention (the consent service's job): remove attribute categories "
         "(identity, birth_date, email, phone, postal_address, language) whose purposes have "
         "lapsed from the person's merge group, in one transaction; the golden record is rebuilt "
-        "from what is left. `reference`: the retention run. Idempotent. Role: compliance."
+        "from what is left. `reference`: the retention run. What `holds` cover (the UWG §7a "
+        "phone proof) is kept, restricted, until they end. Idempotent. Role: compliance."
     )
     async def purge_profile_attributes(
         self, info: Info, person_id: strawberry.ID, categories: list[str],
-        reference: strawberry.ID,
+        reference: strawberry.ID, holds: list[ProfileHoldInput] | None = None,
     ) -> ProfilePurge:  # fmt: skip
         ctx = info.context
         ctx.require(*PRIVACY_ROLES)
@@ -207,7 +211,12 @@ class PrivacyMutation:
                 contacts=GraphPrivacyStore(tx), people=GraphPersonStore(tx),
                 snapshots=GraphMergeStore(tx), households=ctx.household_store(tx),
                 sources=ctx.sources, rules=ctx.rules, events=events, now=now,
+                holds=[x.to_model() for x in holds or ()], held=GraphHoldStore(tx),
             )
         )  # fmt: skip
         ctx.forget_reads()
-        return ProfilePurge(person_ids=_ids(done.person_ids), removed_values=done.removed_values)
+        return ProfilePurge(
+            person_ids=_ids(done.person_ids),
+            removed_values=done.removed_values,
+            restricted=[ProfileHeldData.from_model(x) for x in done.restricted],
+        )
