@@ -31,7 +31,7 @@ from mdm_common.errors import InvalidInput
 from mdm_profile.domain.quality.report import QualityReport
 from mdm_profile.domain.records import CleanRecord
 
-MAX_HOLDS = 50
+MAX_HOLDS = 200
 MAX_YEARS = 30
 
 
