@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_consent.domain.legal_holds import LegalReference, Restricted
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     Extension,
@@ -104,12 +105,59 @@ def _props(r: DataSubjectRequest) -> dict[str, Any]:
         "extensions": [_compact({"m": e.months, "r": e.reason, "a": e.at.isoformat(), "b": e.by})
                        for e in r.extensions],
         "personIds": list(r.person_ids),
-        "steps": [_compact({"s": s.service, "a": s.at.isoformat(), "p": list(s.person_ids),
-                            "d": s.detail}) for s in r.steps],
+        "steps": [_step_json(s) for s in r.steps],
         "settledAt": r.settled_at, "settledBy": r.settled_by,
         "rejectionReason": r.rejection_reason, "exports": r.exports, "liftedAt": r.lifted_at,
         "liftReason": r.lift_reason, "liftedBy": r.lifted_by, "note": r.note,
     }  # fmt: skip
+
+
+def _step_json(s: Step) -> str:
+    held = [
+        {
+            "s": r.service,
+            "p": r.person_id,
+            "w": r.what,
+            "c": list(r.categories),
+            "d": r.duty,
+            "l": r.legal_reference.value,
+            "u": r.until.isoformat(),
+        }
+        for r in s.restricted
+    ]
+    return _compact(
+        {
+            "s": s.service,
+            "a": s.at.isoformat(),
+            "p": list(s.person_ids),
+            "d": s.detail,
+            "e": list(s.erased),
+            "r": held,
+        }
+    )
+
+
+def _step(v: dict[str, Any]) -> Step:
+    restricted = tuple(
+        Restricted(
+            r["s"],
+            r["p"],
+            r["w"],
+            tuple(r["c"]),
+            r["d"],
+            LegalReference(r["l"]),
+            date.fromisoformat(r["u"]),
+        )
+        for r in v.get("r") or ()
+    )
+    return Step(
+        v["s"],
+        datetime.fromisoformat(v["a"]),
+        tuple(v["p"]),
+        v["d"],
+        erased=tuple(v.get("e") or ()),
+        restricted=restricted,
+    )
 
 
 def _time(value: Any) -> datetime | None:
@@ -121,10 +169,7 @@ def _request(p: dict[str, Any]) -> DataSubjectRequest:
         Extension(v["m"], v["r"], datetime.fromisoformat(v["a"]), v["b"])
         for v in map(json.loads, p.get("extensions") or ())
     )
-    steps = tuple(
-        Step(v["s"], datetime.fromisoformat(v["a"]), tuple(v["p"]), v["d"])
-        for v in map(json.loads, p.get("steps") or ())
-    )
+    steps = tuple(_step(v) for v in map(json.loads, p.get("steps") or ()))
     return DataSubjectRequest(
         id=p["id"], type=RequestType(p["type"]), person_id=p["personId"],
         received_at=as_utc(p["receivedAt"]), received_via=ReceivedVia(p["receivedVia"]),

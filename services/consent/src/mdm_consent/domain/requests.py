@@ -23,6 +23,7 @@ from dateutil.relativedelta import relativedelta
 
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain.consents import CLOCK_SKEW, PERSON_ID
+from mdm_consent.domain.legal_holds import Restricted
 from mdm_consent.domain.ports import PersonDirectory
 from mdm_consent.domain.stores import Stores, Transactions
 
@@ -83,6 +84,10 @@ class Step:
     at: datetime
     person_ids: tuple[str, ...]
     detail: str  # counts, never personal data
+    # Erasure: the categories of which values went, and what retention duties keep,
+    # restricted, with duty, legal reference and end (Art. 17(3)).
+    erased: tuple[str, ...] = ()
+    restricted: tuple[Restricted, ...] = ()
 
 
 @dataclass(frozen=True)

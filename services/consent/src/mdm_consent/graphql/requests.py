@@ -10,6 +10,7 @@ from mdm_common.auth import Role
 from mdm_consent.domain import fulfilment as f
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.holds import RestrictedData
 from mdm_consent.graphql.person import Person
 
 Info = strawberry.Info[ConsentContext, None]
@@ -39,6 +40,13 @@ class RequestStep:
     at: datetime
     person_ids: list[strawberry.ID]
     detail: str = strawberry.field(description="What the service reported (counts).")
+    erased: list[str] = strawberry.field(
+        description="Erasure: the categories of which values were erased."
+    )
+    restricted: list[RestrictedData] = strawberry.field(
+        description="Erasure: what retention duties keep, restricted, with the duty, its legal "
+        "reference and end, and why (Art. 17(3)(b), (e))."
+    )
 
 
 @strawberry.type(description="A data-subject request with its due date and progress.")
@@ -89,7 +97,9 @@ class DataSubjectRequest:
             person_ids=[strawberry.ID(p) for p in x.person_ids],
             steps=[RequestStep(service=s.service, at=s.at,
                                person_ids=[strawberry.ID(p) for p in s.person_ids],
-                               detail=s.detail) for s in x.steps],
+                               detail=s.detail, erased=list(s.erased),
+                               restricted=[RestrictedData.from_model(h) for h in s.restricted])
+                   for s in x.steps],
             settled_at=x.settled_at, settled_by=x.settled_by,
             rejection_reason=x.rejection_reason, exports=x.exports, lifted_at=x.lifted_at,
             lift_reason=x.lift_reason, lifted_by=x.lifted_by, note=x.note,

@@ -17,6 +17,7 @@ from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.expiry import ExpiryMutation, ExpiryQuery
+from mdm_consent.graphql.holds import HoldMutation, HoldQuery
 from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.processing import ProcessingMutation, ProcessingQuery
@@ -28,7 +29,7 @@ Info = strawberry.Info[ConsentContext, None]
 
 
 @strawberry.type
-class Query(RequestQuery, RetentionQuery, ProcessingQuery, ExpiryQuery, ReconsentQuery):
+class Query(RequestQuery, RetentionQuery, ProcessingQuery, ExpiryQuery, ReconsentQuery, HoldQuery):
     @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
     async def purposes(self, info: Info) -> list[t.Purpose]:
         info.context.require(*t.PURPOSE_READ_ROLES)
@@ -193,7 +194,12 @@ async def _check(
 
 @strawberry.type
 class Mutation(
-    RequestMutation, RetentionMutation, ImportMutation, ProcessingMutation, ExpiryMutation
+    RequestMutation,
+    RetentionMutation,
+    ImportMutation,
+    ProcessingMutation,
+    ExpiryMutation,
+    HoldMutation,
 ):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
