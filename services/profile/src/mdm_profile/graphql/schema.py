@@ -28,6 +28,7 @@ from mdm_profile.graphql.organisations import (
     OrganisationQuery,
 )
 from mdm_profile.graphql.privacy import PrivacyMutation, PrivacyQuery
+from mdm_profile.graphql.rectification import RectificationMutation, RectificationQuery
 from mdm_profile.graphql.types import (
     MERGE_ROLES,
     READ_ROLES,
@@ -49,7 +50,7 @@ MAX_ID_PAGE = 5000
 
 
 @strawberry.type
-class Query(OrganisationQuery, PrivacyQuery):
+class Query(OrganisationQuery, PrivacyQuery, RectificationQuery):
     @strawberry.field(
         description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
         "if it was erased)."
@@ -178,7 +179,13 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 
 
 @strawberry.type
-class Mutation(IngestionMutation, OrganisationMutation, HouseholdMutation, PrivacyMutation):
+class Mutation(
+    IngestionMutation,
+    OrganisationMutation,
+    HouseholdMutation,
+    PrivacyMutation,
+    RectificationMutation,
+):
     @strawberry.mutation(
         description="Merge one person into another in one transaction. A caller-chosen "
         "`mergeId` makes it idempotent: the same id and pair again returns the first merge; "
