@@ -18,6 +18,7 @@ from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.person import Person
+from mdm_consent.graphql.rectification import RectificationMutation, RectificationQuery
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
 
@@ -25,7 +26,7 @@ Info = strawberry.Info[ConsentContext, None]
 
 
 @strawberry.type
-class Query(RequestQuery, RetentionQuery):
+class Query(RequestQuery, RetentionQuery, RectificationQuery):
     @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
     async def purposes(self, info: Info) -> list[t.Purpose]:
         info.context.require(*t.PURPOSE_READ_ROLES)
@@ -201,7 +202,7 @@ async def _check(
 
 
 @strawberry.type
-class Mutation(RequestMutation, RetentionMutation, ImportMutation):
+class Mutation(RequestMutation, RetentionMutation, ImportMutation, RectificationMutation):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)
