@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from mdm_common.auth import Principal, Role
 from mdm_common.graph import GraphClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
+from mdm_consent.domain import fulfilment
 from mdm_consent.domain import rectification as rect
 from mdm_consent.domain.rectification import Decision, ProfileAnswer, Rectification
 from mdm_consent.domain.requests import (
@@ -20,7 +21,10 @@ from mdm_consent.domain.requests import (
     RequestStatus,
     RequestType,
     known,
+    submit,
 )
+
+from .test_requests_fulfilment import Services
 
 REASON = "The registry extract confirms the corrected spelling."
 NOW = datetime.now(UTC)
@@ -105,3 +109,42 @@ async def test_the_ask_and_the_outcome_are_kept_and_the_value_goes_once_decided(
         lambda s: rect.queue(s, status=RequestStatus.OPEN, first=200, after=None, now=NOW)
     )
     assert made.id not in {r.id for r in queue}
+
+
+async def test_an_erasure_clears_the_pending_rectifications_values(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    tx = await _transactions(graph_for)
+    person = str(uuid.uuid4())
+
+    def asking(type_: RequestType, rectification: Rectification | None) -> RequestDraft:
+        return RequestDraft(
+            type_,
+            person,
+            ReceivedVia.EMAIL,
+            IdentityCheck.ACCOUNT_LOGIN,
+            note="Asked at the counter.",
+            rectification=rectification,
+        )
+
+    pending = await rect.submit_rectification(
+        asking(RequestType.RECTIFICATION, Rectification("email", "neu@example.org")),
+        profile=Profile(),
+        directory=Directory(),
+        transactions=tx,
+        actor=OFFICER,
+        now=NOW,
+    )
+    erasure = await submit(
+        asking(RequestType.ERASURE, None),
+        directory=Directory(),
+        transactions=tx,
+        submitted_by="o",
+        now=NOW,
+    )
+    await fulfilment.carry_out(
+        erasure.id, services=Services(), transactions=tx, actor=OFFICER, now=NOW
+    )
+    kept = await tx.read(lambda s: known(s, pending.id))
+    assert (kept.status, kept.note) == (RequestStatus.OPEN, None)
+    assert kept.rectification == Rectification("email", None, recipients=("crm",))

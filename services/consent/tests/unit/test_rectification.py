@@ -301,3 +301,22 @@ async def _conflict(call: Awaitable[object]) -> Conflict:
     with pytest.raises(Conflict) as caught:
         await call
     return caught.value
+
+
+class TestErasure:
+    async def test_an_erasure_takes_the_values_and_leaves_only_a_rejection(self) -> None:
+        tx, profile = Transactions(), Profile()
+        made = await submitted(tx, profile, note="Phoned twice about the spelling.")
+        decided = await submitted(tx, profile)
+        await decide(tx, profile, decided.id, approve=True)
+        assert await rect.forget_values(tx.stores, [PERSON]) == 1
+        kept = tx.requests.saved[made.id]
+        assert (kept.note, kept.rectification) == (
+            None,
+            Rectification("familyName", None, ("crm",)),
+        )
+        erased = await _conflict(decide(tx, profile, made.id, approve=True))
+        assert erased.details == {"reason": "ERASED"}
+        assert profile.applied == [(PERSON, decided.id, "familyName", "Meyer")]
+        rejected = await decide(tx, profile, made.id, approve=False)
+        assert rejected.status is RequestStatus.COMPLETED

@@ -37,6 +37,7 @@ from mdm_consent.domain.models import (
     LegalBasis,
     Purpose,
 )
+from mdm_consent.domain.rectification import forget_values
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     RequestStatus,
@@ -330,6 +331,7 @@ async def carry_out(
         detail = f"holds {changed}"
         if erase:
             detail += f", events pseudonymised {await stores.consents.pseudonymise(group)}"
+            await forget_values(stores, group)  # pending rectifications' values
         settled = replace(
             current, steps=(*current.steps, Step(CONSENT, now, group, detail)), person_ids=group,
             status=RequestStatus.COMPLETED, settled_at=now, settled_by=actor.subject,

@@ -17,6 +17,7 @@ profile holds once applied: the request keeps it only until it is decided (Art.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -167,7 +168,14 @@ async def decide(
             raise _wrong_type()
         if request.status.settled:
             raise _settled()
-        if request.status is RequestStatus.IN_PROGRESS:
+        if approve and pending.value is None:
+            raise Conflict(
+                "The person's data was erased; there is nothing to rectify. Reject the "
+                "request with the reason instead.",
+                field="id",
+                details={"reason": "ERASED"},
+            )
+        if request.status is RequestStatus.IN_PROGRESS and pending.value is not None:
             if not approve:
                 raise Conflict(
                     "The approval is being applied; it cannot be rejected now.",
@@ -253,3 +261,17 @@ async def queue(
     """Rectification requests for the stewards, the earliest due first (default: OPEN)."""
     filters = RequestFilter(status=status, type=RequestType.RECTIFICATION)
     return await listing(stores, filters, first=first, after=after, now=now)
+
+
+async def forget_values(stores: Stores, person_ids: Sequence[str]) -> int:
+    """An erasure (Art. 17) takes the corrected values and notes of the person's
+    rectification requests with it; the requests stay as the record that they were
+    made. One still open can then only be rejected (with the reason). The number of
+    requests changed."""
+    changed = 0
+    for request in await stores.requests.of_person(list(person_ids)):
+        if request.rectification is not None and request.rectification.value is not None:
+            forgotten = replace(request.rectification, value=None)
+            await stores.requests.save(replace(request, rectification=forgotten, note=None))
+            changed += 1
+    return changed
