@@ -38,6 +38,7 @@ from mdm_consent.domain.models import (
     LegalBasis,
     Purpose,
 )
+from mdm_consent.domain.rectification import forget_values
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     RequestStatus,
@@ -346,6 +347,7 @@ async def carry_out(
         if erase:
             detail += f", events pseudonymised {await stores.consents.pseudonymise(group)}"
             kept = await legal_holds.proof_kept(stores, group, service=CONSENT, now=now)
+            await forget_values(stores, group)  # pending rectifications' values
         step = Step(CONSENT, now, group, detail, restricted=kept)
         settled = replace(
             current, steps=(*current.steps, step), person_ids=group,

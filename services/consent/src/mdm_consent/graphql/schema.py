@@ -22,6 +22,7 @@ from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.processing import ProcessingMutation, ProcessingQuery
 from mdm_consent.graphql.reconsent import ReconsentQuery
+from mdm_consent.graphql.rectification import RectificationMutation, RectificationQuery
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
 
@@ -29,7 +30,15 @@ Info = strawberry.Info[ConsentContext, None]
 
 
 @strawberry.type
-class Query(RequestQuery, RetentionQuery, ProcessingQuery, ExpiryQuery, ReconsentQuery, HoldQuery):
+class Query(
+    RequestQuery,
+    RetentionQuery,
+    ProcessingQuery,
+    ExpiryQuery,
+    ReconsentQuery,
+    HoldQuery,
+    RectificationQuery,
+):
     @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
     async def purposes(self, info: Info) -> list[t.Purpose]:
         info.context.require(*t.PURPOSE_READ_ROLES)
@@ -200,6 +209,7 @@ class Mutation(
     ProcessingMutation,
     ExpiryMutation,
     HoldMutation,
+    RectificationMutation,
 ):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name

@@ -29,6 +29,7 @@ from mdm_profile.graphql.organisations import (
     OrganisationQuery,
 )
 from mdm_profile.graphql.privacy import PrivacyMutation, PrivacyQuery
+from mdm_profile.graphql.rectification import RectificationMutation, RectificationQuery
 from mdm_profile.graphql.types import (
     MERGE_ROLES,
     READ_ROLES,
@@ -50,7 +51,7 @@ MAX_ID_PAGE = 5000
 
 
 @strawberry.type
-class Query(OrganisationQuery, PrivacyQuery, HoldQuery):
+class Query(OrganisationQuery, PrivacyQuery, HoldQuery, RectificationQuery):
     @strawberry.field(
         description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
         "if it was erased)."
@@ -180,7 +181,12 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 
 @strawberry.type
 class Mutation(
-    IngestionMutation, OrganisationMutation, HouseholdMutation, PrivacyMutation, HoldMutation
+    IngestionMutation,
+    OrganisationMutation,
+    HouseholdMutation,
+    PrivacyMutation,
+    HoldMutation,
+    RectificationMutation,
 ):
     @strawberry.mutation(
         description="Merge one person into another in one transaction. A caller-chosen "
