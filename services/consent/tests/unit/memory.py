@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import ConsentEvent, Purpose
+from mdm_consent.domain.ports import ProfilePerson
 from mdm_consent.domain.stores import Stores
 
 T = TypeVar("T")
@@ -19,6 +20,9 @@ class Directory:
 
     async def resolve(self, person_id: str) -> str | None:
         return person_id
+
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        return ProfilePerson(person_id)  # no birth date known
 
 
 class _Purposes:

@@ -279,7 +279,8 @@ def _event_props(event: ConsentEvent) -> dict[str, Any]:
         "language": event.language, "evidenceRef": event.evidence_ref,
         "confirms": event.confirms,
         "birthDate": event.birth_date.isoformat() if event.birth_date else None,
-        "directMarketing": event.direct_marketing, "confirmBy": event.confirm_by,
+        "directMarketing": event.direct_marketing, "productCategory": event.product_category,
+        "confirmBy": event.confirm_by,
         "tokenSha256": event.token_sha256, "ipNetwork": event.ip_network,
         "submissionId": event.submission_id,
     }  # fmt: skip
@@ -324,6 +325,7 @@ def _event(p: dict[str, Any]) -> ConsentEvent:
         evidence_ref=p.get("evidenceRef"), confirms=p.get("confirms"),
         birth_date=date.fromisoformat(p["birthDate"]) if p.get("birthDate") else None,
         direct_marketing=bool(p.get("directMarketing")), imported=_import_proof(p),
+        product_category=p.get("productCategory"),
         confirm_by=as_utc(p["confirmBy"]) if p.get("confirmBy") else None,
         token_sha256=p.get("tokenSha256"), ip_network=p.get("ipNetwork"),
         submission_id=p.get("submissionId"),
@@ -338,6 +340,7 @@ def fact_json(fact: Fact) -> str:
         "a": fact.actor.value if fact.actor else None, "f": fact.confirms,
         "b": fact.birth_date.isoformat() if fact.birth_date else None,
         "d": fact.direct_marketing or None, "x": fact.imported or None,
+        "pc": fact.product_category,
         "l": fact.confirm_by.isoformat() if fact.confirm_by else None,
     }  # fmt: skip
     return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
@@ -352,6 +355,7 @@ def fact_from_json(text: str, *, person_id: str | None = None) -> Fact:
         actor=ActorType(v["a"]) if "a" in v else None, confirms=v.get("f"),
         birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
         direct_marketing=bool(v.get("d")), person_id=person_id, imported=bool(v.get("x")),
+        product_category=v.get("pc"),
         confirm_by=datetime.fromisoformat(v["l"]) if "l" in v else None,
     )  # fmt: skip
 

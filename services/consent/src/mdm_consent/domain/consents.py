@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from mdm_consent.domain import double_opt_in
+from mdm_consent.domain import double_opt_in, minors
 from mdm_consent.domain.models import (
     ActorType,
     Channel,
@@ -24,8 +24,13 @@ from mdm_consent.domain.models import (
     Method,
     Purpose,
 )
-from mdm_consent.domain.ports import PersonDirectory
-from mdm_consent.domain.purposes import checked_code, checked_language, known_purpose
+from mdm_consent.domain.ports import PersonDirectory, ProfilePerson
+from mdm_consent.domain.purposes import (
+    DATA_CATEGORY,
+    checked_code,
+    checked_language,
+    known_purpose,
+)
 from mdm_consent.domain.stores import Stores, Transactions
 
 PERSON_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -61,13 +66,16 @@ REQUIRED: dict[EventType, tuple[str, ...]] = {
     EventType.WITHDRAWN: ("purpose",),
     EventType.OBJECTED: (),  # without a purpose: an objection to all direct marketing
     EventType.EXPIRED: ("purpose",),
-    EventType.SALE_RECORDED: ("purpose", "noticeVersion", "evidenceRef"),
+    # UWG §7(3): the order (evidenceRef), what was sold (Nr. 2), the notice telling the
+    # customer they may object at any time (Nr. 4).
+    EventType.SALE_RECORDED: ("purpose", "noticeVersion", "evidenceRef", "productCategory"),
     EventType.PARENTAL_AUTHORISATION: ("purpose", "evidenceRef"),
     EventType.AGE_EVIDENCE: ("birthDate", "evidenceRef"),
 }
 _ONLY_FOR = {
     "confirms": EventType.CONFIRMED,
     "birthDate": EventType.AGE_EVIDENCE,
+    "productCategory": EventType.SALE_RECORDED,
     "confirmationToken": EventType.CONFIRMED,
 }
 _ALLOWED_ACTORS = {
@@ -94,6 +102,7 @@ class EventDraft:
     evidence_ref: str | None = None
     confirms: str | None = None
     birth_date: date | None = None
+    product_category: str | None = None
     # Double opt-in proof: the token of the confirmation link (only its SHA-256 is
     # kept) and the requesting IP address (kept truncated to its network).
     confirmation_token: str | None = None
@@ -104,7 +113,7 @@ class EventDraft:
             "purpose": self.purpose, "channel": self.channel,
             "noticeVersion": self.notice_version, "language": self.language,
             "evidenceRef": _blank_to_none(self.evidence_ref), "confirms": self.confirms,
-            "birthDate": self.birth_date,
+            "birthDate": self.birth_date, "productCategory": self.product_category,
             "confirmationToken": _blank_to_none(self.confirmation_token),
         }  # fmt: skip
 
@@ -148,6 +157,7 @@ class EventDraft:
             staff_id=_bounded(staff_id, "staffId") if staff_id else None,
             evidence_ref=_bounded(evidence_ref, "evidenceRef") if evidence_ref else None,
             confirms=self.confirms, birth_date=self.birth_date,
+            product_category=self.product_category,
             confirm_by=(occurred_at + confirm_within
                         if self.type is EventType.PENDING_DOUBLE_OPT_IN else None),
             token_sha256=(double_opt_in.token_sha256(self.confirmation_token)
@@ -164,13 +174,18 @@ class EventDraft:
                                field="purpose")  # fmt: skip
         if self.purpose is not None:
             checked_code(self.purpose, field="purpose")
+        if self.product_category is not None and not DATA_CATEGORY.match(self.product_category):
+            raise InvalidInput(
+                "productCategory is a lower-case code such as 'shoes'.", field="productCategory"
+            )
         if self.language is not None:
             checked_language(self.language)
         if self.notice_version is not None and self.notice_version < 1:
             raise InvalidInput("noticeVersion starts at 1.", field="noticeVersion")
         if self.actor is ActorType.SYSTEM:
             raise InvalidInput(
-                "Actor SYSTEM is the consent service's own jobs; a caller "
+                "Actor SYSTEM is the consent service's own (its jobs, the profile's birth "
+                "date as evidence of age); a caller "
                 "records as DATA_SUBJECT, GUARDIAN or STAFF.",
                 field="actor",
                 details={"reason": "SYSTEM_ONLY"},
@@ -211,14 +226,17 @@ async def record_event(
     double opt-in. Events of the past are imported (domain/imports.py)."""
     happening_now(draft, now=now, may_record=may_record, skew=skew)
     event = draft.to_event(now=now, recorded_by=recorded_by, confirm_within=confirm_within)
-    person_id = await directory.resolve(event.person_id)
-    if person_id is None:
+    person = await directory.lookup(event.person_id)
+    if person is None:
         raise NotFound(f"No person with id {event.person_id}.", field="personId")
 
     async def append(stores: Stores) -> ConsentEvent:
-        checked = await against_purpose(stores, with_person(event, person_id))
+        checked = await against_purpose(stores, with_person(event, person.id))
         double_opt_in.refuse_plain_grant(checked)
+        evidence = await age_from_profile(stores, checked, person)
         await append_now(stores, checked)
+        if evidence is not None:
+            await stores.consents.append(evidence)
         return checked
 
     return await transactions.write(append)
@@ -262,6 +280,19 @@ def happening_now(
             field="occurredAt",
             details={"reason": "NOT_NOW", "skewSeconds": int(skew.total_seconds())},
         )
+
+
+async def age_from_profile(
+    stores: Stores, event: ConsentEvent, person: ProfilePerson
+) -> ConsentEvent | None:
+    """The profile's birth date as evidence of age for a consent (GDPR Art. 8), when it
+    adds something to the evidence of the person's merge group (domain/minors.py)."""
+    if event.type not in minors.CONSENT_ACTS or event.purpose is None:
+        return None
+    if minors.latest_possible_birth_date(person) is None:
+        return None
+    group = (await stores.consents.facts_of([event.person_id], event.purpose))[event.person_id]
+    return minors.profile_age_evidence(event, person, group.facts)
 
 
 def with_person(event: ConsentEvent, person_id: str) -> ConsentEvent:

@@ -97,6 +97,7 @@ def render_history(
             ("Evidence reference", e.evidence_ref),
             ("Confirms event", e.confirms),
             ("Birth date", e.birth_date.isoformat() if e.birth_date else None),
+            ("Product category", e.product_category),
             ("Imported", _imported(e)),
             *double_opt_in.proof_fields(e, labels=_DOUBLE_OPT_IN_LABELS).items(),
             ("Form submission", e.submission_id),

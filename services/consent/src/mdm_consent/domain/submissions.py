@@ -28,6 +28,7 @@ from mdm_consent.domain.consents import (
     CUSTOMER_ACTS,
     EventDraft,
     against_purpose,
+    age_from_profile,
     append_now,
     happening_now,
     with_person,
@@ -101,20 +102,24 @@ async def record_submission(
     for index, item in enumerate(draft.items):
         check = partial(draft.event_draft(item).to_event, now=now, recorded_by=recorded_by)
         events.append(replace(_at(index, check), submission_id=submission_id))
-    person_id = await directory.resolve(draft.person_id)
-    if person_id is None:
+    person = await directory.lookup(draft.person_id)
+    if person is None:
         raise NotFound(f"No person with id {draft.person_id}.", field="personId")
 
     async def append(stores: Stores) -> ConsentSubmission:
         stored = []
         for index, event in enumerate(events):
             try:
-                checked = await against_purpose(stores, with_person(event, person_id))
+                checked = await against_purpose(stores, with_person(event, person.id))
             except DomainError as error:
                 error.details.setdefault("index", index)
                 raise
             checked = double_opt_in.as_request(checked, window=confirm_within)
+            # The profile's birth date as evidence of age, as for recordConsentEvent (Art. 8).
+            evidence = await age_from_profile(stores, checked, person)
             await append_now(stores, checked)
+            if evidence is not None:
+                await stores.consents.append(evidence)
             stored.append(checked)
         return ConsentSubmission(submission_id, tuple(stored))
 
