@@ -108,10 +108,12 @@ async def _record(
     )
 
 
-async def _check(transactions: GraphTransactions, ids: list[str], code: str) -> list[object]:
+async def _check(
+    transactions: GraphTransactions, ids: list[str], code: str, channel: Channel = Channel.EMAIL
+) -> list[object]:
     found = await transactions.read(
         lambda s: checks.contact_check(
-            ids, s, purpose=code, channel=Channel.EMAIL, at=NOW + timedelta(days=1)
+            ids, s, purpose=code, channel=channel, at=NOW + timedelta(days=1)
         )
     )
     return [(d.verdict.reason, d.verdict.obligations) for d in found]
@@ -163,10 +165,15 @@ class TestTheProfilesBirthDate:
         transactions, code = await _setup(graph_for, legal_basis=LegalBasis.CONSENT)
         child, adult = str(uuid.uuid4()), str(uuid.uuid4())
         profiles = Profiles(ProfilePerson(child, None, "2011"), ProfilePerson(adult))
-        grant = await _record(transactions, _event(child, code, EventType.GRANTED), profiles)
-        await _record(transactions, _event(adult, code, EventType.GRANTED), profiles)
+        # By post: e-mail marketing would need a double opt-in (test_double_opt_in_graph.py).
+        post = Channel.POST
+        grant = await _record(
+            transactions, _event(child, code, EventType.GRANTED, channel=post), profiles
+        )
+        await _record(transactions, _event(adult, code, EventType.GRANTED, channel=post), profiles)
         assert profiles.calls == 2  # one call to the profile service per event
-        again = _event(child, code, EventType.GRANTED, occurred_at=NOW + timedelta(minutes=2))
+        again = _event(child, code, EventType.GRANTED, channel=post,
+                       occurred_at=NOW + timedelta(minutes=2))  # fmt: skip
         await _record(transactions, again, profiles)
         history = await transactions.read(lambda s: s.consents.history_of([child, adult]))
         evidence = [e for e in history[child] if e.type is EventType.AGE_EVIDENCE]
@@ -174,7 +181,7 @@ class TestTheProfilesBirthDate:
             (date(2011, 12, 31), Method.SYSTEM, ActorType.SYSTEM, grant.occurred_at)
         ]
         assert [e.type for e in history[adult]] == [EventType.GRANTED]
-        assert await _check(transactions, [child, adult], code) == [
+        assert await _check(transactions, [child, adult], code, post) == [
             (Reason.PARENTAL_AUTHORISATION_REQUIRED, ()),
             (Reason.CONSENT_GIVEN, ()),
         ]
@@ -185,7 +192,8 @@ class TestTheProfilesBirthDate:
         transactions, code = await _setup(graph_for, legal_basis=LegalBasis.CONSENT)
         survivor, merged = str(uuid.uuid4()), str(uuid.uuid4())
         profiles = Profiles(ProfilePerson(survivor, date(2013, 4, 1)), merged={merged: survivor})
-        await _record(transactions, _event(merged, code, EventType.GRANTED), profiles)
+        grant = _event(merged, code, EventType.GRANTED, channel=Channel.POST)
+        await _record(transactions, grant, profiles)
         history = await transactions.read(lambda s: s.consents.history_of([survivor]))
         assert {(e.type, e.person_id) for e in history[survivor]} == {
             (EventType.GRANTED, survivor),
