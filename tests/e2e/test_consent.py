@@ -302,8 +302,12 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
         t = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
-        import_past(compliance, event(person, purpose, method="EMAIL_LINK",
-                                      occurredAt=(t - timedelta(days=1)).isoformat()))  # fmt: skip
+        import_past(
+            compliance,
+            event(
+                person, purpose, method="EMAIL_LINK", occurredAt=(t - timedelta(days=1)).isoformat()
+            ),
+        )
         withdrawal = record(app, event(
             person, purpose, "WITHDRAWN", channel=None, noticeVersion=None, language=None,
             evidenceRef=None, method="PHONE_CALL", actor="STAFF", staffId="agent-12",
@@ -346,8 +350,10 @@ class TestContactCheck:
     ) -> None:
         purpose, person = new_purpose(compliance, consentValidityDays=30), new_person(app)
         granted_at = datetime.now(UTC) - timedelta(days=40)
-        import_past(compliance, event(person, purpose, method="EMAIL_LINK",
-                                      occurredAt=granted_at.isoformat()))  # fmt: skip
+        import_past(
+            compliance,
+            event(person, purpose, method="EMAIL_LINK", occurredAt=granted_at.isoformat()),
+        )
         assert check(app, person, purpose, at=granted_at + timedelta(days=29))["allowed"]
         assert check(app, person, purpose)["reason"] == "CONSENT_EXPIRED"
 

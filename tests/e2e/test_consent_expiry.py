@@ -66,8 +66,10 @@ class TestExpiry:
         purpose, person = new_purpose(compliance, consentValidityDays=30), new_person(app)
         granted_at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=40)
         # A former system's confirmed double opt-in (e-mail marketing needs one).
-        import_past(compliance, event(person, purpose, method="EMAIL_LINK",
-                                      occurredAt=granted_at.isoformat()))  # fmt: skip
+        import_past(
+            compliance,
+            event(person, purpose, method="EMAIL_LINK", occurredAt=granted_at.isoformat()),
+        )
 
         forbidden = error_of(lambda: app.execute(START))
         assert forbidden["code"] == "FORBIDDEN"

@@ -121,8 +121,10 @@ class TestFigures:
         purpose = new_purpose(compliance)
         a, b, c = new_person(app), new_person(app), new_person(app)
         # A former system's confirmed double opt-in: e-mail marketing consent (UWG §7(2) Nr. 2).
-        past(compliance, event(a, purpose, method="EMAIL_LINK",
-                               occurredAt="2025-03-03T10:00:00+00:00"))  # fmt: skip
+        past(
+            compliance,
+            event(a, purpose, method="EMAIL_LINK", occurredAt="2025-03-03T10:00:00+00:00"),
+        )
         past(compliance, event(a, purpose, channel="PHONE", occurredAt="2025-03-04T10:00:00+00:00"))
         past(compliance, event(b, purpose, occurredAt="2025-03-05T10:00:00+00:00"))
         past(compliance, event(b, purpose, "WITHDRAWN", noticeVersion=None,

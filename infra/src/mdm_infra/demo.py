@@ -96,11 +96,16 @@ def newsletter_opt_in(client: GatewayClient, person_id: str, **overrides: object
     request = newsletter_consent(person_id, type="PENDING_DOUBLE_OPT_IN") | overrides
     pending = client.execute(RECORD_CONSENT, {"input": request})["recordConsentEvent"]["id"]
     confirmation = {
-        "personId": person_id, "type": "CONFIRMED", "purpose": "newsletter",
-        "confirms": pending, "collectionPoint": "confirmation-mail", "method": "EMAIL_LINK",
-        "actor": "DATA_SUBJECT", "evidenceRef": f"click-{person_id}",
+        "personId": person_id,
+        "type": "CONFIRMED",
+        "purpose": "newsletter",
+        "confirms": pending,
+        "collectionPoint": "confirmation-mail",
+        "method": "EMAIL_LINK",
+        "actor": "DATA_SUBJECT",
+        "evidenceRef": f"click-{person_id}",
         "confirmationToken": secrets.token_urlsafe(24),
-    }  # fmt: skip
+    }
     confirmed = client.execute(RECORD_CONSENT, {"input": confirmation})["recordConsentEvent"]
     return str(confirmed["id"])
 

@@ -198,8 +198,10 @@ class TestContactCheck:
         code = await _purpose(transactions)
         granted, pending, nothing = (str(uuid.uuid4()) for _ in range(3))
         await _record(transactions, _grant(granted, code))
-        await _record(transactions, _grant(pending, code, type=EventType.PENDING_DOUBLE_OPT_IN,
-                                           channel=Channel.EMAIL))  # fmt: skip
+        await _record(
+            transactions,
+            _grant(pending, code, type=EventType.PENDING_DOUBLE_OPT_IN, channel=Channel.EMAIL),
+        )
         # Evidence of age counts for every purpose: it is found through the person.
         await _record(transactions, consents.EventDraft(
             person_id=granted, type=EventType.AGE_EVIDENCE, collection_point="shop",

@@ -172,8 +172,9 @@ class TestTheProfilesBirthDate:
         )
         await _record(transactions, _event(adult, code, EventType.GRANTED, channel=post), profiles)
         assert profiles.calls == 2  # one call to the profile service per event
-        again = _event(child, code, EventType.GRANTED, channel=post,
-                       occurred_at=NOW + timedelta(minutes=2))  # fmt: skip
+        again = _event(
+            child, code, EventType.GRANTED, channel=post, occurred_at=NOW + timedelta(minutes=2)
+        )
         await _record(transactions, again, profiles)
         history = await transactions.read(lambda s: s.consents.history_of([child, adult]))
         evidence = [e for e in history[child] if e.type is EventType.AGE_EVIDENCE]

@@ -42,11 +42,12 @@ class _Consents:
 
     async def facts_of(self, person_ids: Sequence[str], purpose: str) -> dict[str, GroupFacts]:
         return {
-            pid: GroupFacts(Lineage(pid), tuple(
-                e.fact for e in self.events if e.person_id == pid and e.purpose == purpose
-            ))
+            pid: GroupFacts(
+                Lineage(pid),
+                tuple(e.fact for e in self.events if e.person_id == pid and e.purpose == purpose),
+            )
             for pid in person_ids
-        }  # fmt: skip
+        }
 
 
 class _Outbox:
@@ -78,6 +79,11 @@ class Graph:
         # Only purposes, consents and the outbox are used; any other store would fail.
         nothing: Any = None
         others = {f.name: nothing for f in fields(Stores)}
-        return Stores(**others | {  # type: ignore[arg-type]
-            "purposes": _Purposes(self.purposes), "consents": _Consents(events), "events": outbox,
-        })  # fmt: skip
+        return Stores(
+            **others
+            | {  # type: ignore[arg-type]
+                "purposes": _Purposes(self.purposes),
+                "consents": _Consents(events),
+                "events": outbox,
+            }
+        )

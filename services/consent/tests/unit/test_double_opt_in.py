@@ -29,8 +29,10 @@ class TestTheContactCheck:
         grant = fact(EventType.GRANTED)
         verdict = decide(NEWSLETTER, Channel.EMAIL, [grant], at(1))
         assert (verdict.allowed, verdict.reason, verdict.deciding) == (
-            False, Reason.DOUBLE_OPT_IN_REQUIRED, grant,
-        )  # fmt: skip
+            False,
+            Reason.DOUBLE_OPT_IN_REQUIRED,
+            grant,
+        )
 
     def test_other_channels_and_purposes_need_none(self) -> None:
         sms = fact(EventType.GRANTED, channel=Channel.SMS)
@@ -123,8 +125,9 @@ class TestTheProof:
         with pytest.raises(InvalidInput) as raised:
             double_opt_in.ip_network(address)
         assert (raised.value.field, raised.value.details) == (
-            "ipAddress", {"reason": "BAD_IP_ADDRESS"},
-        )  # fmt: skip
+            "ipAddress",
+            {"reason": "BAD_IP_ADDRESS"},
+        )
 
     def test_a_confirmation_keeps_the_tokens_hash_not_the_token(self) -> None:
         event = confirmation().to_event(now=NOW, recorded_by="a")
@@ -136,8 +139,9 @@ class TestTheProof:
         with pytest.raises(InvalidInput) as raised:
             replace(confirmation(), confirmation_token=" ").to_event(now=NOW, recorded_by="a")
         assert (raised.value.field, raised.value.details) == (
-            "confirmationToken", {"reason": "PROOF_MISSING", "missing": ["confirmationToken"]},
-        )  # fmt: skip
+            "confirmationToken",
+            {"reason": "PROOF_MISSING", "missing": ["confirmationToken"]},
+        )
 
     def test_a_token_is_long_enough_to_be_one_and_belongs_to_a_confirmation(self) -> None:
         with pytest.raises(InvalidInput) as raised:
@@ -156,18 +160,29 @@ class TestTheProof:
 
 def confirmation(confirms: str = "p-1") -> consents.EventDraft:
     return replace(
-        GRANT, type=EventType.CONFIRMED, confirms=confirms, method=Method.EMAIL_LINK,
-        channel=None, notice_version=None, confirmation_token=TOKEN, ip_address="203.0.113.77",
-    )  # fmt: skip
+        GRANT,
+        type=EventType.CONFIRMED,
+        confirms=confirms,
+        method=Method.EMAIL_LINK,
+        channel=None,
+        notice_version=None,
+        confirmation_token=TOKEN,
+        ip_address="203.0.113.77",
+    )
 
 
-async def record(graph: Graph, draft: consents.EventDraft, *, after: timedelta = timedelta()
-                 ) -> consents.ConsentEvent:  # fmt: skip
+async def record(
+    graph: Graph, draft: consents.EventDraft, *, after: timedelta = timedelta()
+) -> consents.ConsentEvent:
     return await consents.record_event(
-        replace(draft, occurred_at=None), directory=Directory(), transactions=graph,
-        now=NOW + after, recorded_by="shop-app", may_record=consents.CUSTOMER_ACTS,
+        replace(draft, occurred_at=None),
+        directory=Directory(),
+        transactions=graph,
+        now=NOW + after,
+        recorded_by="shop-app",
+        may_record=consents.CUSTOMER_ACTS,
         confirm_within=WINDOW,
-    )  # fmt: skip
+    )
 
 
 class TestRecording:
@@ -176,8 +191,9 @@ class TestRecording:
         with pytest.raises(InvalidInput) as raised:
             await record(graph, GRANT)
         assert (raised.value.field, raised.value.details) == (
-            "type", {"reason": "DOUBLE_OPT_IN_REQUIRED"},
-        )  # fmt: skip
+            "type",
+            {"reason": "DOUBLE_OPT_IN_REQUIRED"},
+        )
         assert (graph.events, graph.outbox) == ([], [])
         phone = await record(graph, replace(GRANT, channel=Channel.PHONE))
         assert (phone.type, graph.outbox) == (EventType.GRANTED, [])
@@ -186,10 +202,17 @@ class TestRecording:
         graph = Graph(NEWSLETTER)
         pending = await record(graph, replace(GRANT, type=EventType.PENDING_DOUBLE_OPT_IN))
         assert pending.confirm_by == NOW + WINDOW
-        assert graph.outbox == [(Event.DOUBLE_OPT_IN_REQUESTED, {
-            "person_id": GRANT.person_id, "purpose": "newsletter", "channel": "EMAIL",
-            "pending_event_id": pending.id,
-        })]  # fmt: skip
+        assert graph.outbox == [
+            (
+                Event.DOUBLE_OPT_IN_REQUESTED,
+                {
+                    "person_id": GRANT.person_id,
+                    "purpose": "newsletter",
+                    "channel": "EMAIL",
+                    "pending_event_id": pending.id,
+                },
+            )
+        ]
         assert SUBSCRIPTIONS[Event.DOUBLE_OPT_IN_REQUESTED] == ()  # the mailing system reads it
 
     async def test_a_confirmation_in_time_is_consent_with_its_proof(self) -> None:
@@ -197,8 +220,10 @@ class TestRecording:
         pending = await record(graph, replace(GRANT, type=EventType.PENDING_DOUBLE_OPT_IN))
         confirmed = await record(graph, confirmation(pending.id), after=WINDOW / 2)
         assert (confirmed.channel, confirmed.notice_version, confirmed.notice_sha256) == (
-            Channel.EMAIL, 1, "x",
-        )  # fmt: skip
+            Channel.EMAIL,
+            1,
+            "x",
+        )
         assert len(graph.outbox) == 1  # the confirmation announces nothing
         facts = [e.fact for e in graph.events]
         verdict = decide(NEWSLETTER, Channel.EMAIL, facts, NOW + WINDOW)
@@ -213,8 +238,9 @@ class TestRecording:
         with pytest.raises(Conflict) as raised:
             await record(graph, confirmation(pending.id), after=WINDOW)
         assert (raised.value.field, raised.value.details) == (
-            "confirms", {"reason": "DOUBLE_OPT_IN_LAPSED"},
-        )  # fmt: skip
+            "confirms",
+            {"reason": "DOUBLE_OPT_IN_LAPSED"},
+        )
         assert [e.type for e in graph.events] == [EventType.PENDING_DOUBLE_OPT_IN]
 
     async def test_an_import_keeps_a_past_grant_but_announces_nothing(self) -> None:
@@ -223,10 +249,12 @@ class TestRecording:
         asked = replace(past, type=EventType.PENDING_DOUBLE_OPT_IN)
         done = await imports.import_events(
             imports.ImportDraft("old-crm", "export-7", "a" * 64, (past, asked)),
-            directory=Directory(), transactions=graph, now=NOW, imported_by="officer-1",
-        )  # fmt: skip
-        assert [e.type for e in done.events] == [EventType.GRANTED,
-                                                 EventType.PENDING_DOUBLE_OPT_IN]  # fmt: skip
+            directory=Directory(),
+            transactions=graph,
+            now=NOW,
+            imported_by="officer-1",
+        )
+        assert [e.type for e in done.events] == [EventType.GRANTED, EventType.PENDING_DOUBLE_OPT_IN]
         assert graph.outbox == []
         facts = [e.fact for e in graph.events]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, NOW).reason is (

@@ -29,25 +29,37 @@ from .test_consents import NOW
 
 PERSON = "0b6f7c1e-1d2f-4c1a-9a0e-2f3b4c5d6e7f"
 PROFILING = replace(
-    NEWSLETTER, code="profiling", channels=(Channel.PERSONALISED_WEB,),
+    NEWSLETTER,
+    code="profiling",
+    channels=(Channel.PERSONALISED_WEB,),
     notices=(notice(1), replace(notice(2), purpose="profiling", sha256="y")),
-)  # fmt: skip
+)
 RAFFLE = replace(NEWSLETTER, code="raffle", legal_basis=LegalBasis.CONSENT)
 FORM = SubmissionDraft(
-    person_id=PERSON, collection_point="shop-signup", method=Method.WEB_FORM,
-    actor=ActorType.DATA_SUBJECT, language="de", evidence_ref="form-8812",
+    person_id=PERSON,
+    collection_point="shop-signup",
+    method=Method.WEB_FORM,
+    actor=ActorType.DATA_SUBJECT,
+    language="de",
+    evidence_ref="form-8812",
     ip_address="198.51.100.23",
-    items=(SubmissionItem("newsletter", Channel.EMAIL, 1),
-           SubmissionItem("newsletter", Channel.SMS, 1),
-           SubmissionItem("profiling", Channel.PERSONALISED_WEB, 2)),
-)  # fmt: skip
+    items=(
+        SubmissionItem("newsletter", Channel.EMAIL, 1),
+        SubmissionItem("newsletter", Channel.SMS, 1),
+        SubmissionItem("profiling", Channel.PERSONALISED_WEB, 2),
+    ),
+)
 
 
 async def submit(graph: Graph, **change: Any) -> ConsentSubmission:
     return await record_submission(
-        replace(FORM, **change), directory=Directory(), transactions=graph, now=NOW,
-        recorded_by="shop-app", confirm_within=timedelta(days=7),
-    )  # fmt: skip
+        replace(FORM, **change),
+        directory=Directory(),
+        transactions=graph,
+        now=NOW,
+        recorded_by="shop-app",
+        confirm_within=timedelta(days=7),
+    )
 
 
 class TestASubmission:
@@ -56,12 +68,13 @@ class TestASubmission:
         done = await submit(graph)
         assert graph.events == list(done.events)
         assert {e.submission_id for e in done.events} == {done.submission_id}
-        assert [(e.type, e.purpose, e.channel, e.notice_version, e.notice_sha256)
-                for e in done.events] == [
+        assert [
+            (e.type, e.purpose, e.channel, e.notice_version, e.notice_sha256) for e in done.events
+        ] == [
             (EventType.PENDING_DOUBLE_OPT_IN, "newsletter", Channel.EMAIL, 1, "x"),
             (EventType.GRANTED, "newsletter", Channel.SMS, 1, "x"),
             (EventType.GRANTED, "profiling", Channel.PERSONALISED_WEB, 2, "y"),
-        ]  # fmt: skip
+        ]
         assert {(e.evidence_ref, e.ip_network, e.language) for e in done.events} == {
             ("form-8812", "198.51.100.0/24", "de")
         }
@@ -71,10 +84,17 @@ class TestASubmission:
         done = await submit(graph)
         pending = done.events[0]
         assert pending.confirm_by == NOW + timedelta(days=7)
-        assert graph.outbox == [(Event.DOUBLE_OPT_IN_REQUESTED, {
-            "person_id": PERSON, "purpose": "newsletter", "channel": "EMAIL",
-            "pending_event_id": pending.id,
-        })]  # fmt: skip
+        assert graph.outbox == [
+            (
+                Event.DOUBLE_OPT_IN_REQUESTED,
+                {
+                    "person_id": PERSON,
+                    "purpose": "newsletter",
+                    "channel": "EMAIL",
+                    "pending_event_id": pending.id,
+                },
+            )
+        ]
         facts = [e.fact for e in graph.events]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, NOW).reason is (
             Reason.DOUBLE_OPT_IN_PENDING
@@ -97,8 +117,9 @@ class TestRefusedAsAWhole:
         with pytest.raises(InvalidInput) as raised:
             await submit(graph, items=twice)
         assert (raised.value.field, raised.value.details) == (
-            "items", {"reason": "DUPLICATE_ITEM", "index": 3},
-        )  # fmt: skip
+            "items",
+            {"reason": "DUPLICATE_ITEM", "index": 3},
+        )
         assert graph.events == []
 
     @pytest.mark.parametrize("count", [0, MAX_ITEMS + 1])
@@ -113,8 +134,10 @@ class TestRefusedAsAWhole:
         with pytest.raises(InvalidInput) as raised:
             await submit(Graph(NEWSLETTER), items=items)
         assert raised.value.details == {
-            "reason": "PROOF_MISSING", "missing": ["noticeVersion"], "index": 1,
-        }  # fmt: skip
+            "reason": "PROOF_MISSING",
+            "missing": ["noticeVersion"],
+            "index": 1,
+        }
 
     async def test_one_bad_item_writes_nothing(self) -> None:
         graph = Graph(NEWSLETTER, PROFILING)
@@ -129,9 +152,11 @@ class TestRefusedAsAWhole:
 
     @pytest.mark.parametrize(
         ("change", "reason"),
-        [({"occurred_at": NOW - timedelta(days=1)}, "NOT_NOW"),
-         ({"method": Method.IMPORT}, "USE_IMPORT")],
-    )  # fmt: skip
+        [
+            ({"occurred_at": NOW - timedelta(days=1)}, "NOT_NOW"),
+            ({"method": Method.IMPORT}, "USE_IMPORT"),
+        ],
+    )
     async def test_what_did_not_happen_now(self, change: dict[str, Any], reason: str) -> None:
         with pytest.raises(InvalidInput) as raised:
             await submit(Graph(NEWSLETTER, PROFILING), **change)
@@ -143,8 +168,9 @@ class TestShownWithItsEvents:
         graph = Graph(NEWSLETTER, PROFILING)
         done = await submit(graph)
         pending = done.events[0]
-        text = render_history(PERSON, list(done.events), {"newsletter": NEWSLETTER},
-                              reader="officer-7", now=NOW)  # fmt: skip
+        text = render_history(
+            PERSON, list(done.events), {"newsletter": NEWSLETTER}, reader="officer-7", now=NOW
+        )
         assert text.count(f"Form submission: {done.submission_id}") == 3
         assert "Requested from network: 198.51.100.0/24" in text
         assert f"Lapses unless confirmed by: {pending.confirm_by.isoformat()}" in text  # type: ignore[union-attr]

@@ -340,14 +340,16 @@ async def _open_pending(stores: Stores, event: ConsentEvent, purpose: Purpose) -
             and later.channel in (None, pending.channel)
         )
         if confirmed or ended:
-            raise Conflict("That double opt-in was confirmed or withdrawn already.",
-                           field="confirms",
-                           details={"reason": "ALREADY_CONFIRMED" if confirmed
-                                    else "DOUBLE_OPT_IN_ENDED"})  # fmt: skip
+            raise Conflict(
+                "That double opt-in was confirmed or withdrawn already.",
+                field="confirms",
+                details={"reason": "ALREADY_CONFIRMED" if confirmed else "DOUBLE_OPT_IN_ENDED"},
+            )
     if double_opt_in.lapsed(pending, event.occurred_at):
         raise Conflict(
             "That double opt-in request lapsed at "
             f"{double_opt_in.lapses_at(pending).isoformat()}; ask the person again.",
-            field="confirms", details={"reason": "DOUBLE_OPT_IN_LAPSED"},
-        )  # fmt: skip
+            field="confirms",
+            details={"reason": "DOUBLE_OPT_IN_LAPSED"},
+        )
     return pending

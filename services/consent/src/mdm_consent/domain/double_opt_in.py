@@ -84,8 +84,9 @@ def as_request(event: ConsentEvent, *, window: timedelta) -> ConsentEvent:
         direct_marketing=event.direct_marketing, channel=event.channel
     ):
         return event
-    return replace(event, type=EventType.PENDING_DOUBLE_OPT_IN,
-                   confirm_by=event.occurred_at + window)  # fmt: skip
+    return replace(
+        event, type=EventType.PENDING_DOUBLE_OPT_IN, confirm_by=event.occurred_at + window
+    )
 
 
 def proof_fields(

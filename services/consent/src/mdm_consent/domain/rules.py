@@ -289,9 +289,12 @@ def _consent(
     if withdrawals and grants:
         return Verdict(False, Reason.WITHDRAWN, LegalBasis.CONSENT, withdrawals[-1])
     if not grants:
-        return _no_live_grant(standing[-1] if standing else None,
-                              pending[-1] if pending else None, at,
-                              unconfirmed=unconfirmed[-1] if unconfirmed else None)  # fmt: skip
+        return _no_live_grant(
+            standing[-1] if standing else None,
+            pending[-1] if pending else None,
+            at,
+            unconfirmed=unconfirmed[-1] if unconfirmed else None,
+        )
     return _granted(purpose, channel, history, at, joined, grant=grants[-1])
 
 

@@ -65,12 +65,20 @@ class SubmissionDraft:
 
     def event_draft(self, item: SubmissionItem) -> EventDraft:
         return EventDraft(
-            person_id=self.person_id, type=EventType.GRANTED,
-            collection_point=self.collection_point, method=self.method, actor=self.actor,
-            occurred_at=self.occurred_at, purpose=item.purpose, channel=item.channel,
-            notice_version=item.notice_version, language=item.language or self.language,
-            staff_id=self.staff_id, evidence_ref=self.evidence_ref, ip_address=self.ip_address,
-        )  # fmt: skip
+            person_id=self.person_id,
+            type=EventType.GRANTED,
+            collection_point=self.collection_point,
+            method=self.method,
+            actor=self.actor,
+            occurred_at=self.occurred_at,
+            purpose=item.purpose,
+            channel=item.channel,
+            notice_version=item.notice_version,
+            language=item.language or self.language,
+            staff_id=self.staff_id,
+            evidence_ref=self.evidence_ref,
+            ip_address=self.ip_address,
+        )
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,7 @@ async def record_submission(
         raise InvalidInput(f"A submission holds 1 to {MAX_ITEMS} items.", field="items")
     _no_item_twice(draft.items)
     # Time and method are the submission's: checked once, as for recordConsentEvent.
-    happening_now(draft.event_draft(draft.items[0]), now=now, may_record=CUSTOMER_ACTS,
-                  skew=skew)  # fmt: skip
+    happening_now(draft.event_draft(draft.items[0]), now=now, may_record=CUSTOMER_ACTS, skew=skew)
     submission_id = str(uuid.uuid4())
     events = []
     for index, item in enumerate(draft.items):
