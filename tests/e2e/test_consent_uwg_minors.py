@@ -66,7 +66,8 @@ def new_purpose(compliance: GatewayClient, basis: str, categories: list[str]) ->
                 "description": "Offers for our customers.",
                 "legalBasis": basis,
                 "channels": ["EMAIL", "PHONE"],
-                "dataCategories": ["email"],
+                # Not "email": see BINDS_LITTLE in test_consent.
+                "dataCategories": ["postal_address"],
                 "retentionDays": 730,
                 "directMarketing": True,
                 "productCategories": categories,
