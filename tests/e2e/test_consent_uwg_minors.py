@@ -18,8 +18,8 @@ from .queries import INGEST
 from .test_consent import NOTICE, PUBLISH, REGISTER, event, import_past, record
 
 CHECK = """
-query Check($personId: ID!, $purpose: String!) {
-  contactCheck(personId: $personId, purpose: $purpose, channel: EMAIL) {
+query Check($personId: ID!, $purpose: String!, $channel: Channel! = EMAIL) {
+  contactCheck(personId: $personId, purpose: $purpose, channel: $channel) {
     allowed reason decidingEventType obligations
   }
 }
@@ -115,10 +115,9 @@ def refusal(client: GatewayClient, values: dict[str, object]) -> dict[str, Any]:
     return found
 
 
-def check(app: GatewayClient, person: str, purpose: str) -> dict[str, Any]:
-    found: dict[str, Any] = app.execute(CHECK, {"personId": person, "purpose": purpose})[
-        "contactCheck"
-    ]
+def check(app: GatewayClient, person: str, purpose: str, channel: str = "EMAIL") -> dict[str, Any]:
+    variables = {"personId": person, "purpose": purpose, "channel": channel}
+    found: dict[str, Any] = app.execute(CHECK, variables)["contactCheck"]
     return found
 
 
@@ -194,8 +193,8 @@ class TestMinors:
     ) -> None:
         purpose = new_purpose(compliance, "CONSENT", [])
         child = new_person(gateway, _years_ago(14).isoformat())
-        record(app, event(child, purpose))
-        found = check(app, child, purpose)
+        record(app, event(child, purpose, channel="PHONE"))
+        found = check(app, child, purpose, "PHONE")
         assert (found["reason"], found["decidingEventType"]) == (
             "PARENTAL_AUTHORISATION_REQUIRED",
             "AGE_EVIDENCE",
@@ -231,7 +230,7 @@ class TestMinors:
                 evidenceRef="signed-form-88",
             ),
         )
-        assert check(app, child, purpose)["reason"] == "CONSENT_GIVEN"
+        assert check(app, child, purpose, "PHONE")["reason"] == "CONSENT_GIVEN"
 
     def test_a_partial_birth_date_is_read_protectively(
         self, app: GatewayClient, compliance: GatewayClient, gateway: GatewayClient
@@ -241,8 +240,8 @@ class TestMinors:
         year = today.year - (15 if (today.month, today.day) == (12, 31) else 16)
         purpose = new_purpose(compliance, "CONSENT", [])
         person = new_person(gateway, str(year))
-        record(app, event(person, purpose))
-        assert check(app, person, purpose)["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
+        record(app, event(person, purpose, channel="PHONE"))
+        assert check(app, person, purpose, "PHONE")["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
 
     def test_the_age_at_the_consent_decides_not_the_age_now(
         self, app: GatewayClient, compliance: GatewayClient, gateway: GatewayClient
@@ -253,7 +252,10 @@ class TestMinors:
         import_past(
             compliance,
             event(
-                person, purpose, occurredAt=(datetime.now(UTC) - timedelta(days=730)).isoformat()
+                person,
+                purpose,
+                channel="PHONE",
+                occurredAt=(datetime.now(UTC) - timedelta(days=730)).isoformat(),
             ),
         )
         record(
@@ -271,6 +273,6 @@ class TestMinors:
                 evidenceRef="id-check-1",
             ),
         )
-        assert check(app, person, purpose)["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
-        record(app, event(person, purpose))  # a new consent, given at 17
-        assert check(app, person, purpose)["reason"] == "CONSENT_GIVEN"
+        assert check(app, person, purpose, "PHONE")["reason"] == "PARENTAL_AUTHORISATION_REQUIRED"
+        record(app, event(person, purpose, channel="PHONE"))  # a new consent, given at 17
+        assert check(app, person, purpose, "PHONE")["reason"] == "CONSENT_GIVEN"
