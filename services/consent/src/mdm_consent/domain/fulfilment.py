@@ -29,7 +29,7 @@ from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_common.read_audit.records import ReadAudit
-from mdm_consent.domain import audit
+from mdm_consent.domain import audit, export_document, merge_accounts
 from mdm_consent.domain.models import (
     ConsentEvent,
     Hold,
@@ -198,11 +198,14 @@ def render(
         rows.append({
             "service": held.service, "personId": item.person_id, "origin": item.origin,
             "category": item.category, "field": item.field, "value": item.value,
-            "source": item.source, "sourceId": item.source_id,
+            "source": export_document.source_of(held), "sourceId": item.source_id,
             "recordedAt": item.recorded_at.isoformat() if item.recorded_at else None,
             "purposes": [p.code for p in bound],
             "retentionDays": max((p.retention_days for p in bound), default=None),
         })  # fmt: skip
+    accounts = merge_accounts.merges(items)
+    sent_to = export_document.recipients(items)
+    kept = export_document.retention(rows, {p.code: p.retention_days for p in purposes})
     if fmt is ExportFormat.JSON:
         document = {
             "request": {"id": request.id, "type": request.type.value,
@@ -216,10 +219,17 @@ def render(
                 for p in sorted(used.values(), key=lambda p: p.code)
             ],
             "items": rows,
+            # Art. 15(1)(c), (d) and why records were joined (domain/export_document.py).
+            "recipients": sent_to.document(),
+            "retention": [k.document() for k in kept],
+            "merges": [m.document() for m in accounts],
         }  # fmt: skip
         content = json.dumps(document, ensure_ascii=False, indent=2)
         media_type = "application/json"
     else:
+        rows += export_document.csv_rows(
+            request.person_id, accounts=accounts, sent_to=sent_to, kept=kept
+        )
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()

@@ -1,0 +1,290 @@
+"""What an access export says beside the items (GDPR Art. 15(1)(c), (d), (g), (h)).
+
+The items are what each service holds (:mod:`mdm_consent.domain.fulfilment`). This
+module derives the rest of what Art. 15 asks for from them, without asking any
+service again:
+
+- **recipients** (Art. 15(1)(c)): the source systems the person's records came
+  from, who read the consent records (the read audit), and a stated placeholder for
+  the change stream's subscribers, which the platform does not have yet;
+- **retention per data category** (Art. 15(1)(d)): per category the purposes that
+  bind it and the longest retention among them, or the criteria that decide how long
+  it is kept;
+- **the source of each item** (Art. 15(1)(g)) where the item does not name one but
+  the platform knows where it came from;
+- **why records were joined** (:mod:`mdm_consent.domain.merge_accounts`) as CSV
+  rows beside the items.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from mdm_common.contracts import DataCategory, PersonalDataItem
+from mdm_consent.domain.merge_accounts import MergeAccount
+
+if TYPE_CHECKING:
+    from mdm_consent.domain.fulfilment import Held
+
+PROFILE = "profile"
+MATCHING = "matching"
+CONSENT = "consent"
+# The service column of the rows this module adds to a CSV export: derived by the
+# export, not held by any service.
+EXPORT = "export"
+
+
+# ------------------------------------------------------------------------ sources
+
+# Where an item comes from when it names no source system: the service that made it
+# (Art. 15(1)(g) asks for any available information on the source).
+_MADE_BY = {
+    (MATCHING, "subject"): "profile",  # matching's copy of the golden values
+    (MATCHING, "reviewTask"): "matching",
+    (MATCHING, "decision"): "matching",
+    (MATCHING, "rematchProposal"): "matching",
+    (MATCHING, "rematchStep"): "matching",
+    (MATCHING, "erasure"): "matching",
+    (PROFILE, "household"): "profile",
+    (PROFILE, "company"): "profile",
+    (PROFILE, "relation"): "profile",
+    (PROFILE, "merge"): "profile",
+    (CONSENT, "readAudit"): "consent read audit",
+}
+
+
+def source_of(held: Held) -> str | None:
+    """The item's source system, else the service that made it, else the person (for a
+    request: how it was received); ``None`` only where the platform does not know it
+    (a golden value kept from before lineage was recorded)."""
+    item = held.item
+    if item.source:
+        return item.source
+    if (held.service, item.origin) == (CONSENT, "request"):
+        via = _json(item.value).get("receivedVia")
+        return f"the data subject ({via})" if via else "the data subject"
+    return _MADE_BY.get((held.service, item.origin))
+
+
+# --------------------------------------------------------------------- recipients
+
+
+class RecipientCategory(StrEnum):
+    SOURCE_SYSTEMS = "SOURCE_SYSTEMS"
+    CONSENT_RECORD_READERS = "CONSENT_RECORD_READERS"
+    CHANGE_STREAM_SUBSCRIBERS = "CHANGE_STREAM_SUBSCRIBERS"
+
+
+@dataclass(frozen=True)
+class Reader:
+    reader: str
+    roles: tuple[str, ...]
+    operations: tuple[str, ...]
+    reads: int
+    last_read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Art. 15(1)(c): to whom the data is disclosed, by category."""
+
+    source_systems: tuple[str, ...]
+    readers: tuple[Reader, ...]
+
+    def document(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "category": RecipientCategory.SOURCE_SYSTEMS.value,
+                "description": "The source systems the person's records came from; they "
+                "exchange the person's data with the platform.",
+                "recipients": list(self.source_systems),
+            },
+            {
+                "category": RecipientCategory.CONSENT_RECORD_READERS.value,
+                "description": "Who read the person's consent records (the read audit).",
+                "recipients": [
+                    {
+                        "reader": r.reader,
+                        "roles": list(r.roles),
+                        "operations": list(r.operations),
+                        "reads": r.reads,
+                        "lastReadAt": r.last_read_at.isoformat() if r.last_read_at else None,
+                    }
+                    for r in self.readers
+                ],
+            },
+            {
+                "category": RecipientCategory.CHANGE_STREAM_SUBSCRIBERS.value,
+                "description": CHANGE_STREAM_PLACEHOLDER,
+                "recipients": [],
+            },
+        ]
+
+
+CHANGE_STREAM_PLACEHOLDER = (
+    "The platform has no change stream yet; once it has one, the systems subscribed "
+    "to it will be listed here."
+)
+
+
+def recipients(items: Iterable[Held]) -> Recipients:
+    systems: set[str] = set()
+    reads: dict[str, list[PersonalDataItem]] = {}
+    for held in items:
+        item = held.item
+        if held.service == PROFILE and item.origin in ("sourceRecord", "golden") and item.source:
+            systems.add(item.source)
+        if held.service == CONSENT and item.origin == "readAudit":
+            reader = str(_json(item.value).get("reader", ""))
+            reads.setdefault(reader, []).append(item)
+    readers = []
+    for reader, seen in sorted(reads.items()):
+        # One read audit entry may name several ids of the group: count it once.
+        entries = {i.source_id or id(i): i for i in seen}.values()
+        roles = sorted({r for i in entries for r in _json(i.value).get("roles", [])})
+        times = [i.recorded_at for i in entries if i.recorded_at is not None]
+        readers.append(
+            Reader(
+                reader,
+                tuple(roles),
+                tuple(sorted({i.field for i in entries})),
+                len(entries),
+                max(times, default=None),
+            )
+        )
+    return Recipients(tuple(sorted(systems)), tuple(readers))
+
+
+# ---------------------------------------------------------------------- retention
+
+
+@dataclass(frozen=True)
+class CategoryRetention:
+    """Art. 15(1)(d): how long one data category is kept, and why."""
+
+    category: str
+    purposes: tuple[str, ...]
+    retention_days: int | None
+    criteria: str
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "category": self.category,
+            "purposes": list(self.purposes),
+            "retentionDays": self.retention_days,
+            "criteria": self.criteria,
+        }
+
+
+PURPOSE_BOUND = (
+    "Kept while a purpose that applies to the person and uses this category is in use. "
+    "Each purpose's retention period runs from the person's latest consent event for "
+    "it; once every purpose that applies has lapsed (withdrawn, expired, objected to or "
+    "its retention over), the values are removed."
+)
+UNBOUND = (
+    "No purpose that applies to the person uses this category; it is kept until the "
+    "person asks for its erasure (Art. 17)."
+)
+_CRITERIA = {
+    DataCategory.SOURCE_RECORD: "Which system sent which record: kept while the profile "
+    "exists; the attribute values in a record are removed with their category. On "
+    "erasure the records are deleted and only keyed hashes stay, so that the person is "
+    "not imported again.",
+    DataCategory.RELATIONSHIPS: "Households, employers, relations and merges: kept while "
+    "the profile exists. On erasure only the ids, times and actors of merges stay, as "
+    "the record of what was done (Art. 5(2)).",
+    DataCategory.MATCHING: "Matching's copy of the compared values follows the profile: "
+    "refreshed when it changes, deleted on erasure. Decisions on pairs stay as the "
+    "audit trail, without notes (Art. 5(2)).",
+    DataCategory.CONSENT: "Consent events are kept as proof of consent (Art. 7(1)) for "
+    "as long as it may have to be shown, and are pseudonymised on erasure (Art. "
+    "17(3)(e)); requests and the read audit are kept as the record that they were "
+    "handled (Art. 5(2)).",
+}
+_ORDER = {c: n for n, c in enumerate((*DataCategory.ATTRIBUTES, *_CRITERIA))}
+
+
+def retention(rows: Sequence[dict[str, Any]], days: dict[str, int]) -> list[CategoryRetention]:
+    """Per category held: the purposes binding it (as the items name them), the longest
+    retention among them (``days`` per purpose code), and the criteria."""
+    bound: dict[str, set[str]] = {}
+    for row in rows:
+        bound.setdefault(row["category"], set()).update(row["purposes"])
+    found = []
+    for category in sorted(bound, key=lambda c: (_ORDER.get(c, len(_ORDER)), c)):
+        codes = tuple(sorted(bound[category]))
+        criteria = _CRITERIA.get(category) or (PURPOSE_BOUND if codes else UNBOUND)
+        longest = max((days[c] for c in codes if c in days), default=None)
+        found.append(CategoryRetention(category, codes, longest, criteria))
+    return found
+
+
+# ----------------------------------------------------------------------- the rows
+
+
+def csv_rows(
+    person_id: str,
+    *,
+    accounts: Sequence[MergeAccount],
+    sent_to: Recipients,
+    kept: Sequence[CategoryRetention],
+) -> list[dict[str, Any]]:
+    """The merges, recipients and retention as CSV rows (service ``export``)."""
+
+    def row(origin: str, category: str, field: str, value: str, **more: Any) -> dict[str, Any]:
+        base = dict.fromkeys(("source", "sourceId", "recordedAt", "retentionDays"))
+        return {
+            "service": EXPORT,
+            "personId": person_id,
+            "origin": origin,
+            "category": category,
+            "field": field,
+            "value": value,
+            "purposes": [],
+            **base,
+            **more,
+        }
+
+    rows = [
+        row(
+            "mergeEvidence",
+            DataCategory.RELATIONSHIPS,
+            "merge",
+            m.in_words,
+            personId=m.survivor_id or person_id,
+            source=MATCHING if m.comparisons else PROFILE,
+            sourceId=m.merge_id,
+            recordedAt=m.at.isoformat() if m.at else None,
+        )
+        for m in accounts
+    ]
+    for entry in sent_to.document():
+        names = [r if isinstance(r, str) else r["reader"] for r in entry["recipients"]]
+        value = "; ".join(names) if names else entry["description"]
+        rows.append(row("recipients", "", entry["category"], value))
+    rows += [
+        row(
+            "retention",
+            k.category,
+            "retention",
+            k.criteria,
+            purposes=list(k.purposes),
+            retentionDays=k.retention_days,
+        )
+        for k in kept
+    ]
+    return rows
+
+
+def _json(value: str) -> dict[str, Any]:
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
