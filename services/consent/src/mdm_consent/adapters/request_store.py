@@ -19,6 +19,7 @@ from mdm_consent.domain.requests import (
     DataSubjectRequest,
     Extension,
     IdentityCheck,
+    ObjectionOutcome,
     ReceivedVia,
     RequestFilter,
     RequestStatus,
@@ -109,7 +110,15 @@ def _props(r: DataSubjectRequest) -> dict[str, Any]:
         "settledAt": r.settled_at, "settledBy": r.settled_by,
         "rejectionReason": r.rejection_reason, "exports": r.exports, "liftedAt": r.lifted_at,
         "liftReason": r.lift_reason, "liftedBy": r.lifted_by, "note": r.note,
-    }  # fmt: skip
+    } | _objection_props(r)  # fmt: skip
+
+
+def _objection_props(r: DataSubjectRequest) -> dict[str, Any]:
+    return {
+        "purpose": r.purpose,
+        "objection": r.objection.value if r.objection else None,
+        "consentEventId": r.consent_event_id,
+    }
 
 
 def _time(value: Any) -> datetime | None:
@@ -134,5 +143,7 @@ def _request(p: dict[str, Any]) -> DataSubjectRequest:
         settled_at=_time(p.get("settledAt")), settled_by=p.get("settledBy"),
         rejection_reason=p.get("rejectionReason"), exports=int(p.get("exports") or 0),
         lifted_at=_time(p.get("liftedAt")), lift_reason=p.get("liftReason"),
-        lifted_by=p.get("liftedBy"), note=p.get("note"),
+        lifted_by=p.get("liftedBy"), note=p.get("note"), purpose=p.get("purpose"),
+        objection=ObjectionOutcome(p["objection"]) if p.get("objection") else None,
+        consent_event_id=p.get("consentEventId"),
     )  # fmt: skip

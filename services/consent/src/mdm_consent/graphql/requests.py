@@ -8,6 +8,7 @@ import strawberry
 
 from mdm_common.auth import Role
 from mdm_consent.domain import fulfilment as f
+from mdm_consent.domain import objections
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.person import Person
@@ -16,13 +17,16 @@ Info = strawberry.Info[ConsentContext, None]
 REQUEST_ROLES = (Role.COMPLIANCE,)
 
 RequestType = strawberry.enum(r.RequestType, name="DataSubjectRequestType",
-                              description="GDPR Art. 15, 20, 17, 18.")  # fmt: skip
+                              description="GDPR Art. 15, 20, 17, 18, 21.")  # fmt: skip
 RequestStatus = strawberry.enum(r.RequestStatus, name="DataSubjectRequestStatus")
 ReceivedVia = strawberry.enum(r.ReceivedVia, name="RequestReceivedVia")
 IdentityCheck = strawberry.enum(
     r.IdentityCheck, description="How the requester was confirmed to be the person."
 )
 ExportFormat = strawberry.enum(f.ExportFormat, name="ExportFormat")
+ObjectionOutcome = strawberry.enum(
+    r.ObjectionOutcome, description="How an objection (Art. 21) was settled."
+)
 
 
 @strawberry.type(description="A deadline extension (Art. 12(3)) with its reason.")
@@ -68,6 +72,13 @@ class DataSubjectRequest:
     lift_reason: str | None
     lifted_by: str | None
     note: str | None
+    purpose: str | None = strawberry.field(
+        default=None, description="An objection's purpose; null: all direct marketing."
+    )
+    objection: ObjectionOutcome | None = None  # type: ignore[valid-type]
+    consent_event_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The OBJECTED consent event an objection recorded."
+    )
 
     @strawberry.field(
         description="The person asked about, as the profile holds them (one batch for a "
@@ -92,7 +103,9 @@ class DataSubjectRequest:
                                detail=s.detail) for s in x.steps],
             settled_at=x.settled_at, settled_by=x.settled_by,
             rejection_reason=x.rejection_reason, exports=x.exports, lifted_at=x.lifted_at,
-            lift_reason=x.lift_reason, lifted_by=x.lifted_by, note=x.note,
+            lift_reason=x.lift_reason, lifted_by=x.lifted_by, note=x.note, purpose=x.purpose,
+            objection=x.objection,
+            consent_event_id=strawberry.ID(x.consent_event_id) if x.consent_event_id else None,
         )  # fmt: skip
 
 
@@ -134,6 +147,10 @@ class DataSubjectRequestInput:
     received_at: datetime | None = strawberry.field(default=None,
                                                     description="Default: now.")  # fmt: skip
     note: str | None = None
+    purpose: str | None = strawberry.field(
+        default=None,
+        description="OBJECTION only: the purpose objected to; none: all direct marketing.",
+    )
 
 
 @strawberry.type
@@ -188,7 +205,9 @@ class RequestQuery:
 class RequestMutation:
     @strawberry.mutation(
         description="Record a data-subject request as received; due one calendar month after "
-        "receipt. Role: compliance."
+        "receipt. An OBJECTION to direct marketing (no purpose, or a direct-marketing one) "
+        "takes effect at once: the OBJECTED consent event is recorded and the request "
+        "completed (Art. 21(2), (3)). Role: compliance."
     )
     async def submit_data_subject_request(
         self,
@@ -201,9 +220,11 @@ class RequestMutation:
         draft = r.RequestDraft(
             type=input.type, person_id=str(input.person_id), received_via=input.received_via,
             identity_check=input.identity_check, received_at=input.received_at, note=input.note,
+            purpose=input.purpose,
         )  # fmt: skip
-        created = await r.submit(draft, directory=ctx.directory, transactions=ctx.transactions,
-                                 submitted_by=actor.subject, now=now)  # fmt: skip
+        submit = objections.submit if draft.type is r.RequestType.OBJECTION else r.submit
+        created = await submit(draft, directory=ctx.directory, transactions=ctx.transactions,
+                               submitted_by=actor.subject, now=now)  # fmt: skip
         return DataSubjectRequest.from_model(created, now)
 
     @strawberry.mutation(

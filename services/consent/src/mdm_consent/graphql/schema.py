@@ -17,6 +17,7 @@ from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.imports import ImportMutation, draft_of
+from mdm_consent.graphql.objections import ObjectionMutation
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
@@ -201,7 +202,7 @@ async def _check(
 
 
 @strawberry.type
-class Mutation(RequestMutation, RetentionMutation, ImportMutation):
+class Mutation(RequestMutation, RetentionMutation, ImportMutation, ObjectionMutation):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)
