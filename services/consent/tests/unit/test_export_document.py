@@ -212,6 +212,13 @@ class TestTheDocument:
         self,
     ) -> None:
         document = json.loads(self._render(ExportFormat.JSON))
+        assert [r["article"] for r in document["rights"]] == [
+            "GDPR Art. 16",
+            "GDPR Art. 17",
+            "GDPR Art. 18",
+            "GDPR Art. 21",
+            "GDPR Art. 77",
+        ]
         (merge,) = document["merges"]
         assert (merge["mergeId"], merge["decidedBy"], merge["probability"]) == (
             "m1",

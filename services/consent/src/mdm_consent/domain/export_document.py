@@ -160,6 +160,22 @@ def recipients(items: Iterable[Held]) -> Recipients:
     return Recipients(tuple(sorted(systems)), tuple(readers))
 
 
+# ------------------------------------------------------------------------- rights
+
+# Art. 15(1)(e), (f): the rights the person has, stated in every export.
+RIGHTS: tuple[dict[str, str], ...] = (
+    {"article": "GDPR Art. 16", "right": "to have inaccurate data rectified"},
+    {"article": "GDPR Art. 17", "right": "to have the data erased"},
+    {"article": "GDPR Art. 18", "right": "to have processing restricted"},
+    {
+        "article": "GDPR Art. 21",
+        "right": "to object to processing on legitimate interest "
+        "or public task, and at any time to direct marketing",
+    },
+    {"article": "GDPR Art. 77", "right": "to lodge a complaint with a supervisory authority"},
+)
+
+
 # ---------------------------------------------------------------------- retention
 
 

@@ -223,6 +223,7 @@ def render(
             "recipients": sent_to.document(),
             "retention": [k.document() for k in kept],
             "merges": [m.document() for m in accounts],
+            "rights": list(export_document.RIGHTS),
         }  # fmt: skip
         content = json.dumps(document, ensure_ascii=False, indent=2)
         media_type = "application/json"
