@@ -45,7 +45,7 @@ async def _setup(
             description="d",
             legal_basis=basis,
             channels=(Channel.EMAIL, Channel.POST),
-            data_categories=("email",),
+            data_categories=("contact",),  # binds no attribute: other tests share the graph
             retention_days=365,
             direct_marketing=marketing,
         )
