@@ -107,8 +107,8 @@ def history(person_id: str, rng: random.Random) -> list[ConsentEvent]:
 async def load(transactions: GraphTransactions, persons: int) -> list[str]:
     draft = purposes.PurposeDraft(
         code=PURPOSE, name="Offers", description="Bench purpose.", legal_basis=LegalBasis.CONSENT,
-        channels=(Channel.EMAIL, Channel.PHONE), data_categories=("contact",), retention_days=730,
-        direct_marketing=True,
+        channels=(Channel.EMAIL, Channel.PHONE), data_categories=("identity", "email"),
+        retention_days=730, direct_marketing=True,
     )  # fmt: skip
     notice = purposes.NoticeDraft(purpose=PURPOSE, language="de", text="Angebote.", material=False)
     await transactions.write(lambda s: purposes.register_purpose(draft, s, now=T0, actor="bench"))

@@ -14,7 +14,8 @@ PROFILING = {
     "code": "profiling", "name": "Personalised offers",
     "description": "Offers on our website chosen from what a customer bought.",
     "legalBasis": "CONSENT", "channels": ["PERSONALISED_WEB"],
-    "dataCategories": ["purchases"], "retentionDays": 365, "directMarketing": True,
+    "dataCategories": ["identity", "email", "postal_address"], "retentionDays": 365,
+    "directMarketing": True,
 }  # fmt: skip
 
 

@@ -195,8 +195,14 @@ class TestObjection:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         person = new_person(app)
+        # On legitimate interest it applies to everybody: it binds no category the
+        # retention job removes, so other tests keep their data.
         profiling = new_purpose(
-            compliance, legalBasis="LEGITIMATE_INTEREST", directMarketing=False, channels=["POST"]
+            compliance,
+            legalBasis="LEGITIMATE_INTEREST",
+            directMarketing=False,
+            channels=["POST"],
+            dataCategories=["identifiers"],
         )
         consented = new_purpose(compliance, directMarketing=False)
         for purpose, reason in (

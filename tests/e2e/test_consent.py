@@ -85,7 +85,7 @@ def new_purpose(compliance: GatewayClient, **overrides: object) -> str:
     compliance.execute(REGISTER, {"input": {
         "code": code, "name": "Offers", "description": "Offers by e-mail and phone.",
         "legalBasis": "CONSENT", "channels": ["EMAIL", "PHONE", "POST"],
-        "dataCategories": ["contact"], "retentionDays": 730, "directMarketing": True,
+        "dataCategories": ["identity", "email"], "retentionDays": 730, "directMarketing": True,
     } | overrides})  # fmt: skip
     compliance.execute(PUBLISH, {"input": {"purpose": code, "language": "de", "text": NOTICE}})
     return code
@@ -183,7 +183,7 @@ class TestPurposeRegistry:
             WHY, "test-user", changed["revision"])  # fmt: skip
         assert {c["field"]: (c["before"], c["after"]) for c in change["changes"]} == {
             "channels": ('["EMAIL", "PHONE", "POST"]', '["EMAIL", "POST"]'),
-            "dataCategories": ('["contact"]', '["email", "postal_address"]'),
+            "dataCategories": ('["identity", "email"]', '["email", "postal_address"]'),
             "retentionDays": ("730", "365"),
         }
         same = compliance.execute(UPDATE, {"input": {"code": code, "reason": WHY,

@@ -48,7 +48,7 @@ def purpose(compliance: GatewayClient) -> str:
         {"input": {
             "code": code, "name": "Offers", "description": "Offers by e-mail.",
             "legalBasis": "CONSENT", "channels": ["EMAIL", "PHONE"],
-            "dataCategories": ["contact"], "retentionDays": 730, "directMarketing": True,
+            "dataCategories": ["identity", "email"], "retentionDays": 730, "directMarketing": True,
         }},
     )  # fmt: skip
     compliance.execute(

@@ -178,7 +178,7 @@ class TestRecordsOfProcessing:
         by_code = {r["code"]: r for r in found["records"]}
         assert by_code[purpose] == {
             "code": purpose, "name": "Offers", "legalBasis": "CONSENT",
-            "channels": ["EMAIL", "PHONE", "POST"], "dataCategories": ["contact"],
+            "channels": ["EMAIL", "PHONE", "POST"], "dataCategories": ["identity", "email"],
             "retentionDays": 730, "directMarketing": True, "noticeVersion": 1,
             "noticeSha256": hashlib.sha256(NOTICE.encode()).hexdigest(),
         }  # fmt: skip

@@ -57,7 +57,7 @@ def purpose(platform: Any, token_for: Callable[..., str]) -> str:
                     "description": "Offers by e-mail.",
                     "legalBasis": "CONSENT",
                     "channels": ["EMAIL"],
-                    "dataCategories": ["contact"],
+                    "dataCategories": ["identity", "email"],
                     "retentionDays": 730,
                     "directMarketing": True,
                 }

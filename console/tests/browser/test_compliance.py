@@ -282,7 +282,10 @@ def test_purposes_show_their_notice_texts_and_the_records_of_processing(
     shoot(page, "purposes")
 
     page.get_by_role("link", name="Records of processing (Art. 30)").click()
-    expect(page.locator("tr[data-purpose=newsletter]")).to_contain_text("Consent (Art. 6(1)(a))")
+    newsletter_row = page.locator("tr[data-purpose=newsletter]")
+    expect(newsletter_row).to_contain_text("Consent (Art. 6(1)(a))")
+    expect(newsletter_row).to_contain_text("Newsletter-Versand GmbH")
+    expect(page.locator("section.controller")).to_contain_text("Beispiel Handel GmbH")
     shoot(page, "records-of-processing")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as CSV").click()

@@ -32,6 +32,10 @@ SHOWN_ENUMS = (
     "DataSubjectRequestStatus",
     "IdentityCheck",
     "RequestReceivedVia",
+    "DataSubjectCategory",
+    "RecipientKind",
+    "TransferSafeguard",
+    "ProcessingGap",
 )
 SDL = PACKAGE.parents[2] / "gateway" / "subgraphs"
 

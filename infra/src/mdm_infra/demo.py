@@ -32,9 +32,32 @@ mutation PublishNotice($input: PublishNoticeInput!) { publishNotice(input: $inpu
 NEWSLETTER = {
     "code": "newsletter", "name": "Newsletter",
     "description": "Our monthly newsletter with offers, by e-mail.", "legalBasis": "CONSENT",
-    "channels": ["EMAIL"], "dataCategories": ["contact"], "retentionDays": 730,
+    "channels": ["EMAIL"], "dataCategories": ["identity", "email"], "retentionDays": 730,
     "directMarketing": True,
 }  # fmt: skip
+SET_CONTROLLER = """
+mutation SetController($input: ControllerInput!) { setController(input: $input) { revision } }
+"""
+DESCRIBE_PROCESSING = """
+mutation Describe($input: DescribeProcessingInput!) {
+  describeProcessing(input: $input) { revision }
+}
+"""
+CONTROLLER = {
+    "name": "Beispiel Handel GmbH",
+    "address": "Hauptstraße 1, 04109 Leipzig",
+    "email": "datenschutz@example.org",
+    "securityMeasuresRef": "TOM (technical and organisational measures), version 2026-10",
+    "dpoName": "Datenschutzbeauftragte(r) der Beispiel Handel GmbH",
+    "dpoEmail": "dpo@example.org",
+    "reason": "Demo data: the controller of the record of processing.",
+}
+NEWSLETTER_PROCESSING = {
+    "purpose": "newsletter",
+    "dataSubjectCategories": ["CUSTOMERS", "SUBSCRIBERS"],
+    "recipients": [{"name": "Newsletter-Versand GmbH", "kind": "PROCESSOR", "country": "DE"}],
+    "reason": "Demo data: who receives the newsletter's data.",
+}
 NEWSLETTER_NOTICE = (
     "Ja, ich möchte den monatlichen Newsletter per E-Mail erhalten. "
     "Die Einwilligung kann ich jederzeit widerrufen."
@@ -51,6 +74,8 @@ def ensure_newsletter(client: GatewayClient) -> None:
         client.execute(REGISTER_PURPOSE, {"input": NEWSLETTER})
         client.execute(PUBLISH_NOTICE, {"input": {"purpose": "newsletter", "language": "de",
                                                   "text": NEWSLETTER_NOTICE}})  # fmt: skip
+        client.execute(SET_CONTROLLER, {"input": CONTROLLER})
+        client.execute(DESCRIBE_PROCESSING, {"input": NEWSLETTER_PROCESSING})
 
 
 def newsletter_consent(person_id: str, **overrides: object) -> dict[str, object]:

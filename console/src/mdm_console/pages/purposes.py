@@ -1,5 +1,5 @@
 """The purpose registry with every notice version's exact text, and the records of
-processing (GDPR Art. 30) as a table and as CSV."""
+processing (GDPR Art. 30) as a table, as CSV and as JSON."""
 
 from __future__ import annotations
 
@@ -30,11 +30,22 @@ async def records(request: Request) -> Response:
 @web.page(Role.COMPLIANCE)
 async def records_csv(request: Request) -> Response:
     found = (await web.ask(request, "RecordsOfProcessingCsv"))["recordsOfProcessing"]
+    return _download(found, found["csv"], "csv", "text/csv; charset=utf-8")
+
+
+@web.page(Role.COMPLIANCE)
+async def records_json(request: Request) -> Response:
+    found = (await web.ask(request, "RecordsOfProcessingJson"))["recordsOfProcessing"]
+    return _download(found, found["json"], "json", "application/json")
+
+
+def _download(found: dict[str, str], content: str, suffix: str, media_type: str) -> Response:
     day = safe_file_part(str(found["generatedAt"])[:10])
+    name = f"records-of-processing-{day}.{suffix}"
     return Response(
-        found["csv"],
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="records-of-processing-{day}.csv"'},
+        content,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -42,4 +53,5 @@ routes = [
     Route("/purposes", purpose_list),
     Route("/purposes/records", records),
     Route("/purposes/records.csv", records_csv),
+    Route("/purposes/records.json", records_json),
 ]

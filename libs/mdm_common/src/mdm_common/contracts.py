@@ -26,6 +26,7 @@ class Event:
     REMATCH_PARTITION_SCORED = "matching.rematch_partition_scored"  # job_id: merge when all are
     MATCH_MODEL_RECALIBRATED = "matching.model_recalibrated"  # change_id: new thresholds
     RETENTION_PAGE_QUEUED = "consent.retention_page_queued"  # run_id: the run's next page
+    EXPIRY_PAGE_QUEUED = "consent.expiry_page_queued"  # run_id, after: the run's next page
 
 
 class DataCategory:
@@ -46,8 +47,25 @@ class DataCategory:
     RELATIONSHIPS = "relationships"  # households, companies, merges
     MATCHING = "matching"  # matching's comparable copy, review tasks, decisions
     CONSENT = "consent"  # consent events, requests
+    # Customer numbers, loyalty cards, tax and national ids of the golden record. Not
+    # (yet) removed by the retention job: it removes the six attribute categories.
+    IDENTIFIERS = "identifiers"
 
     ATTRIBUTES = (IDENTITY, BIRTH_DATE, EMAIL, PHONE, POSTAL_ADDRESS, LANGUAGE)
+    # What a purpose may name (the record of processing lists them, Art. 30(1)(c)).
+    DESCRIPTIONS = {
+        IDENTITY: "given and family name, titles, suffix, salutation",
+        BIRTH_DATE: "date of birth (full or partial)",
+        EMAIL: "e-mail addresses",
+        PHONE: "telephone numbers",
+        POSTAL_ADDRESS: "postal addresses",
+        LANGUAGE: "preferred language",
+        IDENTIFIERS: "customer numbers, loyalty cards, tax and national identification numbers",
+        SOURCE_RECORD: "records received from source systems, with their origin and time",
+        RELATIONSHIPS: "households, employers, related persons, merges of records",
+        MATCHING: "comparison keys, duplicate candidates and decisions on them",
+        CONSENT: "consent events with their proof, data-subject requests",
+    }
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,7 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.REMATCH_PARTITION_QUEUED: (Subscription("matching.rematch_partition", "matching"),),
     Event.REMATCH_PARTITION_SCORED: (Subscription("matching.rematch_merge", "matching"),),
     Event.RETENTION_PAGE_QUEUED: (Subscription("consent.retention_page", "consent"),),
+    Event.EXPIRY_PAGE_QUEUED: (Subscription("consent.expiry_page", "consent"),),
     # No task reacts yet: the change stream and webhooks carry it.
     Event.MATCH_MODEL_RECALIBRATED: (),
 }

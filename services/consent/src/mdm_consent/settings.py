@@ -28,6 +28,10 @@ class ConsentSettings(ServiceSettings):
     # The retention job: daily at this hour (UTC), persons per page (one task each).
     retention_hour_utc: int = Field(default=2, ge=0, le=23)
     retention_page: int = Field(default=200, ge=1, le=5000)
+    # The expiry job (EXPIRED events for lapsed consents): daily at this hour (UTC),
+    # an hour before retention so that its run sees the lapses recorded; persons per page.
+    expiry_hour_utc: int = Field(default=1, ge=0, le=23)
+    expiry_page: int = Field(default=200, ge=1, le=5000)
 
     # An event recorded as it happens (recordConsentEvent) lies within this many
     # seconds of the server's clock; older events are imported with their evidence.

@@ -17,7 +17,7 @@ from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, run
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
-from mdm_consent.domain import merges, retention_runs
+from mdm_consent.domain import expiry_runs, merges, retention_runs
 from mdm_consent.settings import ConsentSettings
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ celery.conf.beat_schedule = {
     "retention": {
         "task": "consent.retention_scheduled",
         "schedule": crontab(hour=settings.retention_hour_utc, minute=0),
+    },
+    # EXPIRED events for consents lapsed by their purpose's validity (docs/consent.md).
+    "expiry": {
+        "task": "consent.expiry_scheduled",
+        "schedule": crontab(hour=settings.expiry_hour_utc, minute=0),
     },
 }
 celery.conf.timezone = "UTC"
@@ -138,5 +143,61 @@ def retention_scheduled() -> None:
             run_id = str(running.details["runId"])
             log.info("retention run %s still running: its next page queued again", run_id)
             await transactions.write(lambda s: retention_runs.queue_page(s, run_id))
+
+    run(_graph.once(handle))
+
+
+@celery.task(name="consent.expiry_page", **_RELIABLE)
+def expiry_page(run_id: str, page: str) -> None:
+    """Page number ``page`` of an expiry run; queues the next one until the run is
+    done. A page delivered twice finds itself done and does nothing."""
+
+    async def handle() -> None:
+        transactions = await _worker.transactions()
+        try:
+            found = await expiry_runs.run_page(
+                run_id,
+                number=int(page),
+                transactions=transactions,
+                now=datetime.now(UTC),
+                size=settings.expiry_page,
+            )
+        except Unavailable:
+            raise  # retried by Celery
+        except Exception as exc:
+            # The type only: messages may quote data.
+            await expiry_runs.fail(
+                run_id, type(exc).__name__, transactions=transactions, now=datetime.now(UTC)
+            )
+            raise
+        log.info(
+            "expiry run %s: %s, %d checked, %d expired",
+            run_id,
+            found.status,
+            found.checked,
+            found.expired,
+        )
+
+    run(_graph.once(handle))
+
+
+@celery.task(name="consent.expiry_scheduled", **_RELIABLE)
+def expiry_scheduled() -> None:
+    """Celery beat's daily start of an expiry run; a run still running is resumed
+    instead (its next page queued again)."""
+
+    async def handle() -> None:
+        transactions = await _worker.transactions()
+        try:
+            await expiry_runs.start(
+                transactions=transactions, started_by="schedule", now=datetime.now(UTC)
+            )
+        except Conflict as running:
+            run_id = str(running.details["runId"])
+            log.info("expiry run %s still running: its next page queued again", run_id)
+            try:
+                await expiry_runs.resume(run_id, transactions=transactions)
+            except Conflict:
+                log.info("expiry run %s finished meanwhile", run_id)
 
     run(_graph.once(handle))

@@ -46,7 +46,7 @@ async def _purpose(transactions: GraphTransactions, **overrides: object) -> str:
         description="Our monthly newsletter.",
         legal_basis=LegalBasis.CONSENT,
         channels=(Channel.EMAIL, Channel.PHONE),
-        data_categories=("contact",),
+        data_categories=("identity", "email"),
         retention_days=730,
         direct_marketing=True,
     )

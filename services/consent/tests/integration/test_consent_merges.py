@@ -98,7 +98,7 @@ async def _consents(graph_for: Callable[[str], GraphClient]) -> Consents:
     code = "merge-" + uuid.uuid4().hex[:10]
     draft = purposes.PurposeDraft(
         code=code, name="Newsletter", description="d", legal_basis=LegalBasis.CONSENT,
-        channels=(Channel.EMAIL,), data_categories=("contact",), retention_days=730,
+        channels=(Channel.EMAIL,), data_categories=("identity", "email"), retention_days=730,
         direct_marketing=True,
     )  # fmt: skip
     notice = purposes.NoticeDraft(purpose=code, language="de", text="Wir senden", material=False)

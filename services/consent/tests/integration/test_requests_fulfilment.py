@@ -89,7 +89,7 @@ class Services:
 
 
 async def _setup(
-    graph_for: Callable[[str], GraphClient], categories: tuple[str, ...] = ("contact",)
+    graph_for: Callable[[str], GraphClient], categories: tuple[str, ...] = ("identity", "email")
 ) -> tuple[GraphTransactions, str]:
     graph = graph_for("consent")
     await graph.apply_schema(SCHEMA)

@@ -28,7 +28,7 @@ def notice(version: int, *, material: bool = False, at: datetime = T0) -> Notice
 
 NEWSLETTER = Purpose(
     code="newsletter", name="Newsletter", description="d", legal_basis=LegalBasis.CONSENT,
-    channels=(Channel.EMAIL, Channel.PHONE, Channel.SMS), data_categories=("contact",),
+    channels=(Channel.EMAIL, Channel.PHONE, Channel.SMS), data_categories=("identity", "email"),
     retention_days=730, direct_marketing=True, consent_validity_days=None, created_at=T0,
     created_by="o", notices=(notice(1),),
 )  # fmt: skip

@@ -57,7 +57,17 @@ class Consents:
 def stores(consents: Consents, *purposes: Purpose) -> Stores:
     # Only purposes and consents are read; any other store touched would fail the test.
     nothing: Any = None
-    return Stores(Purposes(*purposes), consents, nothing, nothing, nothing, nothing, nothing)  # type: ignore[arg-type]
+    return Stores(
+        Purposes(*purposes),
+        consents,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+        nothing,
+    )  # type: ignore[arg-type]
 
 
 def person(pid: str, *facts: Any) -> GroupFacts:

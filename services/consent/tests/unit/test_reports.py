@@ -1,9 +1,7 @@
-"""The printable history document and the records-of-processing CSV (pure)."""
+"""The printable history document (pure)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 
 from mdm_consent.domain.models import (
@@ -16,7 +14,7 @@ from mdm_consent.domain.models import (
     NoticeVersion,
     Purpose,
 )
-from mdm_consent.domain.reports import CSV_COLUMNS, records_csv, render_history
+from mdm_consent.domain.reports import render_history
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TEXT = "Ja, ich möchte ``Angebote`` erhalten.\n```\nWiderruf jederzeit."
@@ -24,7 +22,7 @@ NOTICE = NoticeVersion("offers", 1, "de", NoticeVersion.hash_of(TEXT), False, NO
 PURPOSE = Purpose(
     code="offers", name="Offers, \"special\"", description="By e-mail;\nand post",
     legal_basis=LegalBasis.CONSENT, channels=(Channel.EMAIL, Channel.POST),
-    data_categories=("contact", "orders"), retention_days=730, direct_marketing=True,
+    data_categories=("identity", "email"), retention_days=730, direct_marketing=True,
     consent_validity_days=None, created_at=NOW, created_by="o", notices=(NOTICE,),
 )  # fmt: skip
 
@@ -54,13 +52,3 @@ class TestHistoryDocument:
         assert text.count(TEXT) == 1
         assert f"SHA-256: {NOTICE.sha256} (matches" in text
         assert "````text\n" in text  # the fence is longer than any backtick run in the text
-
-
-class TestRecordsCsv:
-    def test_one_row_per_purpose_that_the_csv_module_reads_back(self) -> None:
-        rows = list(csv.DictReader(io.StringIO(records_csv([PURPOSE]))))
-        assert list(rows[0]) == list(CSV_COLUMNS)
-        assert len(rows) == 1
-        assert rows[0]["name"] == PURPOSE.name
-        assert rows[0]["description"] == PURPOSE.description
-        assert (rows[0]["channels"], rows[0]["notice_sha256"]) == ("EMAIL;POST", NOTICE.sha256)

@@ -9,15 +9,19 @@ from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_consent.adapters import (
     audit_store,
+    expiry_store,
     graph_store,
     merge_store,
+    processing_store,
     purpose_store,
     request_store,
     retention_store,
 )
 from mdm_consent.adapters.audit_store import GraphAuditStore
+from mdm_consent.adapters.expiry_store import GraphExpiryStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
+from mdm_consent.adapters.processing_store import GraphProcessingStore
 from mdm_consent.adapters.purpose_store import GraphPurposeStore
 from mdm_consent.adapters.request_store import GraphRequestStore
 from mdm_consent.adapters.retention_store import GraphRetentionStore
@@ -31,6 +35,8 @@ SCHEMA = (
     *merge_store.SCHEMA,
     *request_store.SCHEMA,
     *retention_store.SCHEMA,
+    *expiry_store.SCHEMA,
+    *processing_store.SCHEMA,
 )
 
 
@@ -42,7 +48,9 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         merges=GraphMergeStore(tx),
         requests=GraphRequestStore(tx),
         retention=GraphRetentionStore(tx),
+        processing=GraphProcessingStore(tx),
         events=events,
+        expiries=GraphExpiryStore(tx),
     )
 
 

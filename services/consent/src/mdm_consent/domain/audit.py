@@ -55,6 +55,20 @@ async def audited_export(
                    now=now, scope=scope)  # fmt: skip
 
 
+async def audited_reads(
+    person_ids: Sequence[str],
+    stores: Stores,
+    *,
+    reader: Principal,
+    operation: str,
+    scope: str,
+    now: datetime,
+) -> None:
+    """Audit a read that names persons and discloses what their records show (e.g. the
+    re-consent worklist): one entry per person read."""
+    await _audited(person_ids, stores, reader=reader, operation=operation, now=now, scope=scope)
+
+
 async def audited_view(
     stores: Stores, *, reader: Principal, operation: str, scope: str, now: datetime
 ) -> None:

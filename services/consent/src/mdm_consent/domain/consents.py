@@ -143,6 +143,13 @@ class EventDraft:
             checked_language(self.language)
         if self.notice_version is not None and self.notice_version < 1:
             raise InvalidInput("noticeVersion starts at 1.", field="noticeVersion")
+        if self.actor is ActorType.SYSTEM:
+            raise InvalidInput(
+                "Actor SYSTEM is the consent service's own jobs; a caller "
+                "records as DATA_SUBJECT, GUARDIAN or STAFF.",
+                field="actor",
+                details={"reason": "SYSTEM_ONLY"},
+            )
         allowed = _ALLOWED_ACTORS.get(self.type)
         if allowed and self.actor not in allowed:
             raise InvalidInput(

@@ -208,6 +208,9 @@ UNBOUND = (
     "person asks for its erasure (Art. 17)."
 )
 _CRITERIA = {
+    DataCategory.IDENTIFIERS: "Customer numbers, loyalty cards, tax and national ids: kept "
+    "while the profile exists; the retention job does not remove them (it removes the "
+    "six attribute categories), erasure does (Art. 17).",
     DataCategory.SOURCE_RECORD: "Which system sent which record: kept while the profile "
     "exists; the attribute values in a record are removed with their category. On "
     "erasure the records are deleted and only keyed hashes stay, so that the person is "

@@ -61,11 +61,15 @@ class Method(StrEnum):
 
 
 class ActorType(StrEnum):
-    """Who acted: the person, a holder of parental responsibility, or staff on their behalf."""
+    """Who acted: the person, a holder of parental responsibility, staff on their behalf,
+    or the consent service itself (a job)."""
 
     DATA_SUBJECT = "DATA_SUBJECT"
     GUARDIAN = "GUARDIAN"
     STAFF = "STAFF"
+    # The consent service itself, no human: an expiry recorded by the daily job
+    # (docs/consent.md, "Expiry as an event"). Never accepted from a caller.
+    SYSTEM = "SYSTEM"
 
 
 @dataclass(frozen=True)

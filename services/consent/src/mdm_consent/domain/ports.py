@@ -18,6 +18,8 @@ from mdm_consent.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from mdm_consent.domain.expiry_runs import ExpiryRun
+    from mdm_consent.domain.processing import Controller, ProcessingDescription
     from mdm_consent.domain.purposes import PurposeChange
     from mdm_consent.domain.requests import DataSubjectRequest, RequestFilter
     from mdm_consent.domain.retention_runs import Purge, RetentionRun
@@ -185,4 +187,46 @@ class RetentionStore(Protocol):
 
     async def purges_of(self, person_id: str) -> list[Purge]:
         """Evidence of removals from the person's data, oldest first."""
+        ...
+
+
+class ProcessingStore(Protocol):
+    """The record of processing: controller and purpose descriptions, by revision."""
+
+    async def controller(self) -> Controller | None:
+        """The latest revision of the controller's details."""
+        ...
+
+    async def add_controller(self, controller: Controller) -> bool: ...
+
+    async def description(self, purpose: str) -> ProcessingDescription | None:
+        """The purpose's latest description."""
+        ...
+
+    async def descriptions(self) -> dict[str, ProcessingDescription]:
+        """The latest description of every described purpose, by purpose code."""
+        ...
+
+    async def add_description(self, description: ProcessingDescription) -> bool: ...
+
+
+class ExpiryStore(Protocol):
+    async def save_run(self, run: ExpiryRun) -> None: ...
+
+    async def get_run(self, run_id: str) -> ExpiryRun | None: ...
+
+    async def running(self) -> ExpiryRun | None:
+        """The run in progress, if any."""
+        ...
+
+    async def runs(self, *, limit: int) -> list[ExpiryRun]:
+        """The latest runs first."""
+        ...
+
+    async def persons_after(self, purposes: Sequence[str], *, after: str, limit: int) -> list[str]:
+        """Person ids with events for any of ``purposes``, in id order after ``after``."""
+        ...
+
+    async def recorded(self, event_ids: Sequence[str]) -> set[str]:
+        """Those of the event ids that are recorded already."""
         ...

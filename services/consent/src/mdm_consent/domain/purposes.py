@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+from mdm_common.contracts import DataCategory
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain.models import Channel, LegalBasis, NoticeVersion, Purpose
 from mdm_consent.domain.stores import Stores
@@ -47,6 +48,22 @@ def _text(value: str, *, field: str, limit: int) -> str:
     return value
 
 
+def checked_data_categories(categories: tuple[str, ...]) -> tuple[str, ...]:
+    """The categories of personal data the platform really holds (Art. 30(1)(c)): a
+    purpose names them from that list, so each binds real attributes (retention, exports)."""
+    if not categories:
+        raise InvalidInput("dataCategories needs one or more categories.", field="dataCategories")
+    unknown = [c for c in categories if c not in DataCategory.DESCRIPTIONS]
+    if unknown:
+        raise InvalidInput(
+            f"dataCategories names categories the platform does not hold: {', '.join(unknown)}; "
+            f"known: {', '.join(DataCategory.DESCRIPTIONS)}.",
+            field="dataCategories",
+            details={"reason": "UNKNOWN_DATA_CATEGORY", "unknown": unknown},
+        )
+    return categories
+
+
 @dataclass(frozen=True)
 class PurposeDraft:
     code: str
@@ -62,10 +79,7 @@ class PurposeDraft:
     def to_purpose(self, *, now: datetime, created_by: str) -> Purpose:
         if not self.channels:
             raise InvalidInput("A purpose needs at least one channel.", field="channels")
-        if not self.data_categories or not all(DATA_CATEGORY.match(c)
-                                               for c in self.data_categories):  # fmt: skip
-            raise InvalidInput("dataCategories needs one or more lower-case codes.",
-                               field="dataCategories")  # fmt: skip
+        checked_data_categories(self.data_categories)
         if not 1 <= self.retention_days <= MAX_RETENTION_DAYS:
             raise InvalidInput(f"retentionDays must be 1-{MAX_RETENTION_DAYS}.",
                                field="retentionDays")  # fmt: skip

@@ -1,5 +1,5 @@
 """Compliance views as documents: a person's consent history with the exact notice
-texts (Markdown, printable) and the records of processing (GDPR Art. 30, CSV).
+texts (Markdown, printable). The records of processing are in domain/processing_report.py.
 
 Rendering is pure; the use cases read inside a (write) transaction the caller owns,
 because every read is audited in the same transaction.
@@ -7,8 +7,6 @@ because every read is audited in the same transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,14 +29,6 @@ class HistoryDocument:
     media_type: str = MEDIA_TYPE
 
 
-@dataclass(frozen=True)
-class RecordsOfProcessing:
-    generated_at: datetime
-    generated_by: str
-    purposes: tuple[Purpose, ...]
-    csv: str
-
-
 async def history_document(
     person_id: str, stores: Stores, *, reader: Principal, now: datetime
 ) -> HistoryDocument:
@@ -50,15 +40,6 @@ async def history_document(
             purposes[code] = found
     text = render_history(person_id, events, purposes, reader=reader.subject, now=now)
     return HistoryDocument(person_id, now, reader.subject, text)
-
-
-async def records_of_processing(
-    stores: Stores, *, reader: Principal, now: datetime
-) -> RecordsOfProcessing:
-    found = tuple(await stores.purposes.all())
-    await audit.audited_view(stores, reader=reader, operation="records of processing",
-                             scope=f"{len(found)} purposes", now=now)  # fmt: skip
-    return RecordsOfProcessing(now, reader.subject, found, records_csv(found))
 
 
 def _time(t: datetime) -> str:
@@ -140,34 +121,6 @@ def render_history(
             "",
         ]
     return "\n".join(lines)
-
-
-CSV_COLUMNS = (
-    "code", "name", "description", "legal_basis", "channels", "data_categories",
-    "retention_days", "consent_validity_days", "direct_marketing", "notice_version",
-    "notice_language", "notice_sha256", "notice_published_at",
-)  # fmt: skip
-
-
-def records_csv(purposes: Sequence[Purpose]) -> str:
-    """One row per purpose; lists are joined with ``;``; the current notice version is
-    the latest published (empty without one)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for p in purposes:
-        current = p.notice(p.latest_version)
-        writer.writerow([
-            p.code, p.name, p.description, p.legal_basis.value,
-            ";".join(c.value for c in p.channels), ";".join(p.data_categories),
-            p.retention_days,
-            "" if p.consent_validity_days is None else p.consent_validity_days,
-            "true" if p.direct_marketing else "false",
-            current.version if current else "", current.language if current else "",
-            current.sha256 if current else "",
-            _time(current.published_at) if current else "",
-        ])  # fmt: skip
-    return out.getvalue()
 
 
 def _imported(e: ConsentEvent) -> str | None:

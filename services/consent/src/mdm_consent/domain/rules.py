@@ -43,6 +43,7 @@ from mdm_consent.domain.models import (
     HoldKind,
     LegalBasis,
     Method,
+    NoticeVersion,
     Purpose,
 )
 
@@ -237,12 +238,18 @@ def _granted(
     minor = _minor_without_authorisation(purpose, channel, history, at, joined)
     if minor is not None:
         return Verdict(False, Reason.PARENTAL_AUTHORISATION_REQUIRED, basis, minor)
-    validity = purpose.consent_validity_days
-    if validity is not None and at >= grant.occurred_at + timedelta(days=validity):
+    lapse = lapses_at(purpose, grant)
+    if lapse is not None and at >= lapse:
         return Verdict(False, Reason.CONSENT_EXPIRED, basis, grant)
     if _renewal_required(purpose, grant, at):
         return Verdict(False, Reason.RENEWAL_REQUIRED, basis, grant)
     return Verdict(True, Reason.CONSENT_GIVEN, basis, grant)
+
+
+def lapses_at(purpose: Purpose, grant: Fact) -> datetime | None:
+    """When a grant lapses by the purpose's consent validity (None: it does not)."""
+    validity = purpose.consent_validity_days
+    return None if validity is None else grant.occurred_at + timedelta(days=validity)
 
 
 def _no_live_grant(state: Fact | None, pending: Fact | None) -> Verdict:
@@ -277,9 +284,17 @@ def _minor_without_authorisation(
 
 
 def _renewal_required(purpose: Purpose, grant: Fact, at: datetime) -> bool:
+    return bool(renewal_notices(purpose, grant, at))
+
+
+def renewal_notices(purpose: Purpose, grant: Fact, at: datetime) -> list[NoticeVersion]:
+    """The material notice versions newer than the one the grant agreed to, published
+    at or before ``at``, oldest first: each requires renewed consent."""
     agreed = grant.notice_version or 0
-    return any(n.material and n.version > agreed and n.published_at <= at
-               for n in purpose.notices)  # fmt: skip
+    return sorted(
+        (n for n in purpose.notices if n.material and n.version > agreed and n.published_at <= at),
+        key=lambda n: n.version,
+    )
 
 
 def age_on(birth: date, day: date) -> int:

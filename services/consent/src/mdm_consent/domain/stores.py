@@ -10,7 +10,9 @@ from mdm_common.contracts import EventRecorder
 from mdm_consent.domain.ports import (
     AuditStore,
     ConsentStore,
+    ExpiryStore,
     MergeStore,
+    ProcessingStore,
     PurposeStore,
     RequestStore,
     RetentionStore,
@@ -27,8 +29,10 @@ class Stores:
     merges: MergeStore
     requests: RequestStore
     retention: RetentionStore
+    processing: ProcessingStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
+    expiries: ExpiryStore
 
 
 class Transactions(Protocol):

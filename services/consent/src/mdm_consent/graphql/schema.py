@@ -16,9 +16,12 @@ from mdm_consent.domain import models as m
 from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.expiry import ExpiryMutation, ExpiryQuery
 from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.objections import ObjectionMutation
 from mdm_consent.graphql.person import Person
+from mdm_consent.graphql.processing import ProcessingMutation, ProcessingQuery
+from mdm_consent.graphql.reconsent import ReconsentQuery
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
 
@@ -26,7 +29,7 @@ Info = strawberry.Info[ConsentContext, None]
 
 
 @strawberry.type
-class Query(RequestQuery, RetentionQuery):
+class Query(RequestQuery, RetentionQuery, ProcessingQuery, ExpiryQuery, ReconsentQuery):
     @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
     async def purposes(self, info: Info) -> list[t.Purpose]:
         info.context.require(*t.PURPOSE_READ_ROLES)
@@ -161,18 +164,6 @@ class Query(RequestQuery, RetentionQuery):
         return v.PurposeFigures.from_model(found)
 
     @strawberry.field(
-        description="The records of processing (GDPR Art. 30): every registered purpose, also "
-        "as CSV. Role: compliance; audited."
-    )
-    async def records_of_processing(self, info: Info) -> v.RecordsOfProcessing:
-        reader = info.context.require(*t.READ_ROLES)
-        now = datetime.now(UTC)
-        found = await info.context.transactions.write(
-            lambda s: reports.records_of_processing(s, reader=reader, now=now)
-        )
-        return v.RecordsOfProcessing.from_model(found)
-
-    @strawberry.field(
         description="Who read the views that name no person (figures, records of processing), "
         "newest first. Role: compliance."
     )
@@ -202,7 +193,14 @@ async def _check(
 
 
 @strawberry.type
-class Mutation(RequestMutation, RetentionMutation, ImportMutation, ObjectionMutation):
+class Mutation(
+    RequestMutation,
+    RetentionMutation,
+    ImportMutation,
+    ProcessingMutation,
+    ExpiryMutation,
+    ObjectionMutation,
+):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
     async def register_purpose(self, info: Info, input: t.RegisterPurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)

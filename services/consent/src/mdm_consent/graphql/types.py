@@ -28,7 +28,8 @@ ConsentEventType = strawberry.enum(m.EventType, name="ConsentEventType")
 CollectionMethod = strawberry.enum(m.Method, name="CollectionMethod")
 ConsentActor = strawberry.enum(
     m.ActorType, name="ConsentActor",
-    description="Who acted: the person, a holder of parental responsibility, or staff.",
+    description="Who acted: the person, a holder of parental responsibility, staff, or the "
+    "consent service itself (SYSTEM: an expiry recorded by the daily job).",
 )  # fmt: skip
 ContactReason = strawberry.enum(Reason, name="ContactReason")
 

@@ -1,4 +1,5 @@
-"""GraphQL types of the compliance views: history document, figures, records of processing."""
+"""GraphQL types of the compliance views: history document, figures, view reads (the
+records of processing are in graphql/processing.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import strawberry
 from mdm_common.read_audit.records import ReadAudit
 from mdm_consent.domain import figures as f
 from mdm_consent.domain import reports as r
-from mdm_consent.domain.models import Purpose
-from mdm_consent.graphql.types import Channel, ConsentEventType, LegalBasis
+from mdm_consent.graphql.types import Channel, ConsentEventType
 
 TimeBucket = strawberry.enum(
     f.Bucket, name="TimeBucket",
@@ -80,50 +80,6 @@ class PurposeFigures:
             allowed_now=[ChannelPersons(channel=c, persons=n) for c, n in x.allowed_now.items()],
             at=x.at,
         )  # fmt: skip
-
-
-@strawberry.type(description="One purpose in the records of processing (GDPR Art. 30).")
-class ProcessingRecord:
-    code: str
-    name: str
-    description: str
-    legal_basis: LegalBasis  # type: ignore[valid-type]
-    channels: list[Channel]  # type: ignore[valid-type]
-    data_categories: list[str]
-    retention_days: int
-    consent_validity_days: int | None
-    direct_marketing: bool
-    notice_version: int | None = strawberry.field(description="The latest published version.")
-    notice_language: str | None
-    notice_sha256: str | None
-    notice_published_at: datetime | None
-
-    @classmethod
-    def from_model(cls, p: Purpose) -> ProcessingRecord:
-        n = p.notice(p.latest_version)
-        return cls(
-            code=p.code, name=p.name, description=p.description, legal_basis=p.legal_basis,
-            channels=list(p.channels), data_categories=list(p.data_categories),
-            retention_days=p.retention_days, consent_validity_days=p.consent_validity_days,
-            direct_marketing=p.direct_marketing, notice_version=n.version if n else None,
-            notice_language=n.language if n else None, notice_sha256=n.sha256 if n else None,
-            notice_published_at=n.published_at if n else None,
-        )  # fmt: skip
-
-
-@strawberry.type(description="The records of processing (GDPR Art. 30): every purpose.")
-class RecordsOfProcessing:
-    generated_at: datetime
-    generated_by: str
-    records: list[ProcessingRecord]
-    csv: str = strawberry.field(description="The same as CSV (RFC 4180, header row, lists "
-                                "joined with ';'), one row per purpose.")  # fmt: skip
-
-    @classmethod
-    def from_model(cls, x: r.RecordsOfProcessing) -> RecordsOfProcessing:
-        records = [ProcessingRecord.from_model(p) for p in x.purposes]
-        return cls(generated_at=x.generated_at, generated_by=x.generated_by, records=records,
-                   csv=x.csv)  # fmt: skip
 
 
 @strawberry.type(description="Someone read a view that names no person.")
