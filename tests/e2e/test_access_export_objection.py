@@ -19,6 +19,7 @@ from mdm_infra.testing import eventually
 from .matching_support import birth_date, family_name, ingest, place
 from .test_consent import HISTORY, check, event, new_person, new_purpose, record
 from .test_data_subject_requests import EXPORT, error_of, submit
+from .test_records_of_processing import describe
 
 PERSON = "query($id: ID!) { person(id: $id) { id } }"
 MATCHING_DATA = """query($ids: [ID!]!) {
@@ -90,6 +91,9 @@ class TestAccessExport:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         survivor, merged, email = automatically_merged(app, compliance)
+        letters = new_purpose(compliance)  # described in the record of processing
+        describe(compliance, letters)
+        record(app, event(survivor, letters))
         request = submit(compliance, merged, "ACCESS")  # recorded under the survivor
         assert (
             error_of(lambda: app.execute(EXPORT, {"id": request["id"], "format": "JSON"}))["code"]
@@ -121,6 +125,17 @@ class TestAccessExport:
         recipients = {r["category"]: r["recipients"] for r in document["recipients"]}
         assert recipients["SOURCE_SYSTEMS"] == ["crm", "shop"]
         assert recipients["CHANGE_STREAM_SUBSCRIBERS"] == []
+        assert {
+            (r["name"], r["country"])
+            for r in recipients["PURPOSE_RECIPIENTS"]
+            if letters in r["purposes"]
+        } == {("Mailversand AG", "DE"), ("Cloud Inc.", "US")}
+        (transfer,) = [t for t in document["transfers"] if letters in t["purposes"]]
+        assert (transfer["country"], transfer["recipient"], transfer["safeguard"]) == (
+            "US",
+            "Cloud Inc.",
+            "STANDARD_CONTRACTUAL_CLAUSES",
+        )
         assert {r["category"] for r in document["retention"]} >= {
             "identity",
             "email",

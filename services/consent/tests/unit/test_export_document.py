@@ -7,12 +7,18 @@ import csv
 import io
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_consent.domain import export_document as doc
 from mdm_consent.domain.fulfilment import ExportFormat, Held, render
+from mdm_consent.domain.processing import (
+    DataSubjectCategory,
+    ProcessingDescription,
+    Recipient,
+    RecipientKind,
+    Safeguard,
+    Transfer,
+)
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     IdentityCheck,
@@ -20,128 +26,8 @@ from mdm_consent.domain.requests import (
     RequestType,
 )
 
+from .export_items import COMPARED, ENGINE, T0, A, B, decision, item, profile_merge
 from .facts import NEWSLETTER
-
-T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-A, B, C = "a" * 8 + "-0000-4000-8000-" + "0" * 12, "b" * 36, "c" * 36
-ENGINE = "service:matching-engine"
-COMPARED: list[dict[str, Any]] = [
-    {"field": "givenName", "level": "exact", "weight": 3.1},
-    {
-        "field": "familyName",
-        "level": "similar (Jaro-Winkler >= 0.8, one edit or initial)",
-        "weight": 2.0,
-    },
-    {"field": "birthDate", "level": "exact", "weight": 9.5},
-    {"field": "email", "level": "exact", "weight": 12.25},
-    {"field": "phone", "level": None, "weight": 0.0},
-]
-
-
-def _item(service: str, origin: str, value: dict[str, Any], **more: Any) -> Held:
-    category = more.pop("category", DataCategory.RELATIONSHIPS)
-    field = more.pop("field", origin)
-    return Held(service, PersonalDataItem(A, origin, category, field, json.dumps(value), **more))
-
-
-def _profile_merge(
-    merge_id: str,
-    merged: str,
-    *,
-    actor: str,
-    reason: str = "",
-    state: str = "ACTIVE",
-    at: datetime = T0,
-) -> Held:
-    value = {
-        "mergeId": merge_id,
-        "survivorId": A,
-        "mergedId": merged,
-        "actor": actor,
-        "reason": reason,
-        "state": state,
-    }
-    return _item("profile", "merge", value, recorded_at=at)
-
-
-def _decision(
-    merge_id: str,
-    verdict: str,
-    *,
-    actor: str,
-    other: str,
-    note: str = "",
-    task: str | None = None,
-    comparisons: list[dict[str, Any]] | None = None,
-    at: datetime = T0,
-) -> Held:
-    value = {
-        "decisionId": f"d-{verdict}-{merge_id}",
-        "verdict": verdict,
-        "at": at.isoformat(),
-        "actor": actor,
-        "note": note,
-        "otherPersonId": other,
-        "taskId": task,
-        "mergeId": merge_id,
-        "score": 0.9981,
-        "comparisons": comparisons or [],
-        "guards": [],
-        "modelVersion": "2026-05-01T00:00:00/m1" if comparisons else None,
-    }
-    return _item("matching", "decision", value, category=DataCategory.MATCHING, field="decision")
-
-
-class TestRecipients:
-    def test_source_systems_readers_and_the_change_stream_placeholder(self) -> None:
-        record = Held(
-            "profile",
-            PersonalDataItem(
-                A, "sourceRecord", "source_record", "sourceRecord", "crm|1", source="crm"
-            ),
-        )
-        golden = Held(
-            "profile",
-            PersonalDataItem(A, "golden", "email", "email", "x@example.org", source="shop"),
-        )
-        reads = [
-            _item(
-                "consent",
-                "readAudit",
-                {"reader": "officer-1", "roles": ["compliance"]},
-                category=DataCategory.CONSENT,
-                field="consent history",
-                source_id="a1",
-                recorded_at=T0,
-            ),
-            _item(
-                "consent",
-                "readAudit",
-                {"reader": "officer-1", "roles": ["admin"]},
-                category=DataCategory.CONSENT,
-                field="data-subject export",
-                source_id="a2",
-                recorded_at=T0 + timedelta(hours=1),
-            ),
-        ]
-        found = doc.recipients([record, golden, *reads]).document()
-        assert [e["category"] for e in found] == [
-            "SOURCE_SYSTEMS",
-            "CONSENT_RECORD_READERS",
-            "CHANGE_STREAM_SUBSCRIBERS",
-        ]
-        assert found[0]["recipients"] == ["crm", "shop"]
-        assert found[1]["recipients"] == [
-            {
-                "reader": "officer-1",
-                "roles": ["admin", "compliance"],
-                "operations": ["consent history", "data-subject export"],
-                "reads": 2,
-                "lastReadAt": (T0 + timedelta(hours=1)).isoformat(),
-            }
-        ]
-        assert found[2]["recipients"] == []
-        assert "no change stream yet" in found[2]["description"]
 
 
 class TestRetention:
@@ -192,20 +78,33 @@ class TestTheDocument:
         ),
         Held("profile", PersonalDataItem(A, "golden", "identity", "givenName", "Hedwig")),
         Held("matching", PersonalDataItem(A, "subject", "email", "email", "x@example.org")),
-        _item(
+        item(
             "consent",
             "request",
             {"type": "ACCESS", "receivedVia": "LETTER"},
             category=DataCategory.CONSENT,
         ),
-        _profile_merge("m1", B, actor=ENGINE),
-        _decision("m1", "AUTO_MERGE", actor=ENGINE, other=B, comparisons=COMPARED),
+        profile_merge("m1", B, actor=ENGINE),
+        decision("m1", "AUTO_MERGE", actor=ENGINE, other=B, comparisons=COMPARED),
     )
 
     def _render(self, fmt: ExportFormat) -> str:
         purpose = replace(NEWSLETTER, data_categories=("email",))
+        described = ProcessingDescription(
+            "newsletter",
+            (DataSubjectCategory.CUSTOMERS,),
+            (Recipient("Cloud Inc.", RecipientKind.PROCESSOR, "US"),),
+            (Transfer("US", "Cloud Inc.", Safeguard.STANDARD_CONTRACTUAL_CLAUSES, "SCC-7"),),
+        )
         return render(
-            _request(), self.ITEMS, [purpose], person_ids=(A, B), fmt=fmt, by="officer", now=T0
+            _request(),
+            self.ITEMS,
+            [purpose],
+            person_ids=(A, B),
+            fmt=fmt,
+            by="officer",
+            now=T0,
+            described={"newsletter": described},
         ).content
 
     def test_json_has_merges_recipients_retention_and_a_source_for_each_item_it_knows(
@@ -218,6 +117,9 @@ class TestTheDocument:
             "GDPR Art. 18",
             "GDPR Art. 21",
             "GDPR Art. 77",
+        ]
+        assert [(t["recipient"], t["documentRef"]) for t in document["transfers"]] == [
+            ("Cloud Inc.", "SCC-7")
         ]
         (merge,) = document["merges"]
         assert (merge["mergeId"], merge["decidedBy"], merge["probability"]) == (
@@ -256,6 +158,17 @@ class TestTheDocument:
         assert (email["purposes"], email["retentionDays"]) == ("newsletter", "730")
         assert [r["field"] for r in derived if r["origin"] == "recipients"] == [
             "SOURCE_SYSTEMS",
+            "PURPOSE_RECIPIENTS",
             "CONSENT_RECORD_READERS",
             "CHANGE_STREAM_SUBSCRIBERS",
         ]
+        by_category = {r["field"]: r["value"] for r in derived if r["origin"] == "recipients"}
+        assert by_category["SOURCE_SYSTEMS"] == "shop"
+        assert by_category["PURPOSE_RECIPIENTS"] == "Cloud Inc. (PROCESSOR, US)"
+        assert "no change stream yet" in by_category["CHANGE_STREAM_SUBSCRIBERS"]
+        (transfer,) = [r for r in derived if r["origin"] == "transfer"]
+        assert (transfer["field"], transfer["value"], transfer["purposes"]) == (
+            "US",
+            "Cloud Inc. (STANDARD_CONTRACTUAL_CLAUSES, SCC-7)",
+            "newsletter",
+        )

@@ -2,82 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from mdm_common.contracts import DataCategory, PersonalDataItem
+from mdm_common.contracts import DataCategory
 from mdm_consent.domain import merge_accounts as ma
-from mdm_consent.domain.fulfilment import Held
 
-T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-A, B, C = "a" * 8 + "-0000-4000-8000-" + "0" * 12, "b" * 36, "c" * 36
-ENGINE = "service:matching-engine"
-COMPARED: list[dict[str, Any]] = [
-    {"field": "givenName", "level": "exact", "weight": 3.1},
-    {
-        "field": "familyName",
-        "level": "similar (Jaro-Winkler >= 0.8, one edit or initial)",
-        "weight": 2.0,
-    },
-    {"field": "birthDate", "level": "exact", "weight": 9.5},
-    {"field": "email", "level": "exact", "weight": 12.25},
-    {"field": "phone", "level": None, "weight": 0.0},
-]
-
-
-def _item(service: str, origin: str, value: dict[str, Any], **more: Any) -> Held:
-    category = more.pop("category", DataCategory.RELATIONSHIPS)
-    field = more.pop("field", origin)
-    return Held(service, PersonalDataItem(A, origin, category, field, json.dumps(value), **more))
-
-
-def _profile_merge(
-    merge_id: str,
-    merged: str,
-    *,
-    actor: str,
-    reason: str = "",
-    state: str = "ACTIVE",
-    at: datetime = T0,
-) -> Held:
-    value = {
-        "mergeId": merge_id,
-        "survivorId": A,
-        "mergedId": merged,
-        "actor": actor,
-        "reason": reason,
-        "state": state,
-    }
-    return _item("profile", "merge", value, recorded_at=at)
-
-
-def _decision(
-    merge_id: str,
-    verdict: str,
-    *,
-    actor: str,
-    other: str,
-    note: str = "",
-    task: str | None = None,
-    comparisons: list[dict[str, Any]] | None = None,
-    at: datetime = T0,
-) -> Held:
-    value = {
-        "decisionId": f"d-{verdict}-{merge_id}",
-        "verdict": verdict,
-        "at": at.isoformat(),
-        "actor": actor,
-        "note": note,
-        "otherPersonId": other,
-        "taskId": task,
-        "mergeId": merge_id,
-        "score": 0.9981,
-        "comparisons": comparisons or [],
-        "guards": [],
-        "modelVersion": "2026-05-01T00:00:00/m1" if comparisons else None,
-    }
-    return _item("matching", "decision", value, category=DataCategory.MATCHING, field="decision")
+from .export_items import COMPARED, ENGINE, T0, A, B, C, decision, item, profile_merge
 
 
 class TestMerges:
@@ -85,8 +15,8 @@ class TestMerges:
         self,
     ) -> None:
         items = [
-            _profile_merge("m1", B, actor=ENGINE),
-            _decision("m1", "AUTO_MERGE", actor=ENGINE, other=B, comparisons=COMPARED),
+            profile_merge("m1", B, actor=ENGINE),
+            decision("m1", "AUTO_MERGE", actor=ENGINE, other=B, comparisons=COMPARED),
         ]
         (merge,) = ma.merges(items)
         assert (merge.decided_by, merge.survivor_id, merge.merged_id, merge.at) == (
@@ -120,10 +50,10 @@ class TestMerges:
             "modelVersion": "v0",
         }
         items = [
-            _profile_merge("m2", C, actor="steward-7", reason="same customer, checked"),
-            _item("matching", "reviewTask", task, category=DataCategory.MATCHING),
+            profile_merge("m2", C, actor="steward-7", reason="same customer, checked"),
+            item("matching", "reviewTask", task, category=DataCategory.MATCHING),
             # Recorded before decisions kept their evidence: the task has it.
-            _decision(
+            decision(
                 "m2", "MERGE", actor="steward-7", other=C, note="called the customer", task="t1"
             ),
         ]
@@ -144,7 +74,7 @@ class TestMerges:
         assert merge.in_words.endswith("Note: called the customer.")
 
     def test_a_merge_made_directly_in_the_profile_says_no_comparison_was_made(self) -> None:
-        (merge,) = ma.merges([_profile_merge("m3", B, actor="steward-2", reason="Same person.")])
+        (merge,) = ma.merges([profile_merge("m3", B, actor="steward-2", reason="Same person.")])
         assert (merge.decided_by, merge.comparisons, merge.note) == (
             ma.DecidedBy.STEWARD,
             (),
@@ -158,10 +88,10 @@ class TestMerges:
     def test_unmerges_are_told_with_the_merge(self) -> None:
         later = T0 + timedelta(days=3)
         items = [
-            _profile_merge("m1", B, actor=ENGINE, state="UNDONE"),
-            _decision("m1", "AUTO_MERGE", actor=ENGINE, other=B, comparisons=COMPARED),
-            _decision("m1", "UNMERGE", actor="steward-1", other=B, note="twins", at=later),
-            _profile_merge("m0", C, actor="steward-1", state="UNDONE", at=T0 - timedelta(1)),
+            profile_merge("m1", B, actor=ENGINE, state="UNDONE"),
+            decision("m1", "AUTO_MERGE", actor=ENGINE, other=B, comparisons=COMPARED),
+            decision("m1", "UNMERGE", actor="steward-1", other=B, note="twins", at=later),
+            profile_merge("m0", C, actor="steward-1", state="UNDONE", at=T0 - timedelta(1)),
         ]
         first, second = ma.merges(items)  # oldest first
         assert (first.merge_id, second.merge_id) == ("m0", "m1")

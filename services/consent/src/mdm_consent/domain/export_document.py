@@ -4,9 +4,8 @@ The items are what each service holds (:mod:`mdm_consent.domain.fulfilment`). Th
 module derives the rest of what Art. 15 asks for from them, without asking any
 service again:
 
-- **recipients** (Art. 15(1)(c)): the source systems the person's records came
-  from, who read the consent records (the read audit), and a stated placeholder for
-  the change stream's subscribers, which the platform does not have yet;
+- **recipients** (Art. 15(1)(c)) and transfers (Art. 15(2)) as
+  :mod:`mdm_consent.domain.export_recipients` finds them, as CSV rows;
 - **retention per data category** (Art. 15(1)(d)): per category the purposes that
   bind it and the longest retention among them, or the criteria that decide how long
   it is kept;
@@ -19,13 +18,12 @@ service again:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from mdm_common.contracts import DataCategory, PersonalDataItem
+from mdm_common.contracts import DataCategory
+from mdm_consent.domain.export_recipients import Recipients
 from mdm_consent.domain.merge_accounts import MergeAccount
 
 if TYPE_CHECKING:
@@ -69,95 +67,6 @@ def source_of(held: Held) -> str | None:
         via = _json(item.value).get("receivedVia")
         return f"the data subject ({via})" if via else "the data subject"
     return _MADE_BY.get((held.service, item.origin))
-
-
-# --------------------------------------------------------------------- recipients
-
-
-class RecipientCategory(StrEnum):
-    SOURCE_SYSTEMS = "SOURCE_SYSTEMS"
-    CONSENT_RECORD_READERS = "CONSENT_RECORD_READERS"
-    CHANGE_STREAM_SUBSCRIBERS = "CHANGE_STREAM_SUBSCRIBERS"
-
-
-@dataclass(frozen=True)
-class Reader:
-    reader: str
-    roles: tuple[str, ...]
-    operations: tuple[str, ...]
-    reads: int
-    last_read_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Recipients:
-    """Art. 15(1)(c): to whom the data is disclosed, by category."""
-
-    source_systems: tuple[str, ...]
-    readers: tuple[Reader, ...]
-
-    def document(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "category": RecipientCategory.SOURCE_SYSTEMS.value,
-                "description": "The source systems the person's records came from; they "
-                "exchange the person's data with the platform.",
-                "recipients": list(self.source_systems),
-            },
-            {
-                "category": RecipientCategory.CONSENT_RECORD_READERS.value,
-                "description": "Who read the person's consent records (the read audit).",
-                "recipients": [
-                    {
-                        "reader": r.reader,
-                        "roles": list(r.roles),
-                        "operations": list(r.operations),
-                        "reads": r.reads,
-                        "lastReadAt": r.last_read_at.isoformat() if r.last_read_at else None,
-                    }
-                    for r in self.readers
-                ],
-            },
-            {
-                "category": RecipientCategory.CHANGE_STREAM_SUBSCRIBERS.value,
-                "description": CHANGE_STREAM_PLACEHOLDER,
-                "recipients": [],
-            },
-        ]
-
-
-CHANGE_STREAM_PLACEHOLDER = (
-    "The platform has no change stream yet; once it has one, the systems subscribed "
-    "to it will be listed here."
-)
-
-
-def recipients(items: Iterable[Held]) -> Recipients:
-    systems: set[str] = set()
-    reads: dict[str, list[PersonalDataItem]] = {}
-    for held in items:
-        item = held.item
-        if held.service == PROFILE and item.origin in ("sourceRecord", "golden") and item.source:
-            systems.add(item.source)
-        if held.service == CONSENT and item.origin == "readAudit":
-            reader = str(_json(item.value).get("reader", ""))
-            reads.setdefault(reader, []).append(item)
-    readers = []
-    for reader, seen in sorted(reads.items()):
-        # One read audit entry may name several ids of the group: count it once.
-        entries = {i.source_id or id(i): i for i in seen}.values()
-        roles = sorted({r for i in entries for r in _json(i.value).get("roles", [])})
-        times = [i.recorded_at for i in entries if i.recorded_at is not None]
-        readers.append(
-            Reader(
-                reader,
-                tuple(roles),
-                tuple(sorted({i.field for i in entries})),
-                len(entries),
-                max(times, default=None),
-            )
-        )
-    return Recipients(tuple(sorted(systems)), tuple(readers))
 
 
 # ------------------------------------------------------------------------- rights
@@ -284,9 +193,19 @@ def csv_rows(
         for m in accounts
     ]
     for entry in sent_to.document():
-        names = [r if isinstance(r, str) else r["reader"] for r in entry["recipients"]]
+        names = [_recipient_text(r) for r in entry["recipients"]]
         value = "; ".join(names) if names else entry["description"]
         rows.append(row("recipients", "", entry["category"], value))
+    rows += [
+        row(
+            "transfer",
+            "",
+            t.country,
+            f"{t.recipient} ({t.safeguard}, {t.document_ref})",
+            purposes=list(t.purposes),
+        )
+        for t in sent_to.transfers
+    ]
     rows += [
         row(
             "retention",
@@ -307,3 +226,11 @@ def _json(value: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}
+
+
+def _recipient_text(recipient: str | dict[str, Any]) -> str:
+    if isinstance(recipient, str):  # a source system
+        return recipient
+    if "reader" in recipient:
+        return str(recipient["reader"])
+    return f"{recipient['name']} ({recipient['kind']}, {recipient['country']})"

@@ -19,7 +19,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +29,7 @@ from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_common.read_audit.records import ReadAudit
-from mdm_consent.domain import audit, export_document, merge_accounts
+from mdm_consent.domain import audit, export_document, export_recipients, merge_accounts
 from mdm_consent.domain.models import (
     ConsentEvent,
     Hold,
@@ -37,6 +37,7 @@ from mdm_consent.domain.models import (
     LegalBasis,
     Purpose,
 )
+from mdm_consent.domain.processing import ProcessingDescription
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     RequestStatus,
@@ -187,6 +188,7 @@ def _purposes_of(item: PersonalDataItem, purposes: Sequence[Purpose]) -> list[Pu
 def render(
     request: DataSubjectRequest, items: Sequence[Held], purposes: Sequence[Purpose], *,
     person_ids: tuple[str, ...], fmt: ExportFormat, by: str, now: datetime,
+    described: Mapping[str, ProcessingDescription] | None = None,
 ) -> Export:  # fmt: skip
     """The export document: every item with its purposes and retention, JSON or CSV."""
     rows: list[dict[str, Any]] = []
@@ -204,7 +206,7 @@ def render(
             "retentionDays": max((p.retention_days for p in bound), default=None),
         })  # fmt: skip
     accounts = merge_accounts.merges(items)
-    sent_to = export_document.recipients(items)
+    sent_to = export_recipients.recipients(items, purposes=list(used), described=described)
     kept = export_document.retention(rows, {p.code: p.retention_days for p in purposes})
     if fmt is ExportFormat.JSON:
         document = {
@@ -222,6 +224,7 @@ def render(
             # Art. 15(1)(c), (d) and why records were joined (domain/export_document.py).
             "recipients": sent_to.document(),
             "retention": [k.document() for k in kept],
+            "transfers": sent_to.transfers_document(),  # Art. 15(2)
             "merges": [m.document() for m in accounts],
             "rights": list(export_document.RIGHTS),
         }  # fmt: skip
@@ -280,7 +283,8 @@ async def export(
                  *(Held(MATCHING, i) for i in matching.items),
                  *(Held(CONSENT, i) for i in own)]  # fmt: skip
         result = render(current, items, _applying(await stores.purposes.all(), events.values()),
-                        person_ids=group, fmt=fmt, by=actor.subject, now=now)  # fmt: skip
+                        person_ids=group, fmt=fmt, by=actor.subject, now=now,
+                        described=await stores.processing.descriptions())  # fmt: skip
         await audit.audited_export(group, stores, reader=actor, scope=f"{fmt.value} export "
                                    f"of request {current.id}", now=now)  # fmt: skip
         settled = current.status.settled
