@@ -17,6 +17,7 @@ from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.unit_of_work import relay_for
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.profile_client import ProfileDirectory
+from mdm_consent.adapters.rectification_client import RectificationClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain.purposes import PurposeCache
 from mdm_consent.graphql.context import ConsentContext
@@ -32,6 +33,7 @@ def create_app() -> Starlette:
     matching_http = SubgraphClient(settings.matching_url, secret=secret)
     directory = ProfileDirectory(profile_http)
     privacy = PrivacyClient(profile=profile_http, matching=matching_http)
+    rectification = RectificationClient(profile_http)
     celery = make_celery(
         "consent-api",
         settings.broker_url,
@@ -60,6 +62,7 @@ def create_app() -> Starlette:
             transactions=transactions,
             purposes=purposes,
             event_skew=event_skew,
+            rectification=rectification,
         )
 
     return create_subgraph_app(

@@ -107,6 +107,7 @@ def retention_page(run_id: str) -> None:
             found = await retention_runs.run_page(
                 run_id, purger=_worker.privacy_client(), transactions=transactions,
                 now=datetime.now(UTC), page=settings.retention_page,
+                releaser=_worker.privacy_client(),
             )  # fmt: skip
         except Unavailable:
             raise  # retried by Celery

@@ -15,6 +15,7 @@ from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import checks, consents, expiry_runs, merges, purposes, reconsent
 from mdm_consent.domain.expiry import expiry_id
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
+from mdm_consent.domain.ports import ProfilePerson
 from mdm_consent.domain.retention_runs import RunStatus
 from mdm_consent.domain.stores import Stores
 
@@ -26,6 +27,9 @@ OFFICER = Principal("officer-1", frozenset({Role.COMPLIANCE}))
 class Directory:
     async def resolve(self, person_id: str) -> str | None:
         return person_id
+
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        return ProfilePerson(person_id)
 
 
 async def _setup(

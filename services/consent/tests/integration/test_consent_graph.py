@@ -16,6 +16,7 @@ from mdm_common.graph import GraphClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import audit, checks, consents, purposes
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
+from mdm_consent.domain.ports import ProfilePerson
 from mdm_consent.domain.rules import Reason
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -30,6 +31,10 @@ class KnownPersons:
 
     async def resolve(self, person_id: str) -> str | None:
         return person_id if person_id in self.known else None
+
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        found = await self.resolve(person_id)
+        return ProfilePerson(found) if found is not None else None
 
 
 async def _transactions(graph_for: Callable[[str], GraphClient]) -> GraphTransactions:

@@ -20,6 +20,7 @@ from mdm_consent.domain.models import (
     MergeState,
     Method,
 )
+from mdm_consent.domain.ports import ProfilePerson
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 # These tests write histories of the past straight through the domain: any time
@@ -38,6 +39,10 @@ class Directory:
     async def resolve(self, person_id: str) -> str | None:
         person_id = self.merged.get(person_id, person_id)
         return person_id if person_id in self.known else None
+
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        found = await self.resolve(person_id)
+        return ProfilePerson(found) if found is not None else None
 
 
 class Consents:

@@ -17,7 +17,9 @@ from mdm_common.graph import GraphClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import checks, consents, fulfilment, purposes, requests, retention_runs
 from mdm_consent.domain.fulfilment import HeldData, Outcome
+from mdm_consent.domain.legal_holds import LegalHold
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
+from mdm_consent.domain.ports import ProfilePerson
 
 NOW = datetime.now(UTC)
 # These tests write histories of the past straight through the domain: any time
@@ -34,6 +36,10 @@ class Directory:
     async def resolve(self, person_id: str) -> str | None:
         return person_id if person_id in self.known else None
 
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        found = await self.resolve(person_id)
+        return ProfilePerson(found) if found is not None else None
+
 
 class Services:
     """Records each call; ``fail`` names calls that raise UNAVAILABLE once."""
@@ -42,6 +48,7 @@ class Services:
         self.calls: list[tuple[str, str]] = []
         self.fail = set(fail)
         self.unknown = set(unknown)  # persons the profile never had
+        self.purge_holds: dict[str, list[LegalHold]] = {}
 
     def _called(self, name: str, person: str) -> None:
         self.calls.append((name, person))
@@ -57,8 +64,16 @@ class Services:
         self._called("matching_data", person_ids[0])
         return HeldData(tuple(person_ids), ())
 
-    async def erase_profile(self, person_id: str, request_id: str, *, actor: Principal) -> Outcome:
+    async def erase_profile(
+        self,
+        person_id: str,
+        request_id: str,
+        *,
+        actor: Principal,
+        holds: Sequence[LegalHold] = (),
+    ) -> Outcome:
         self._called("erase_profile", person_id)
+        self.holds = list(holds)
         return Outcome((person_id,), "removedRecords 1")
 
     async def erase_matching(
@@ -80,9 +95,15 @@ class Services:
         return Outcome(tuple(person_ids), f"restricted {restricted}")
 
     async def purge(
-        self, person_id: str, categories: Sequence[str], reference: str
+        self,
+        person_id: str,
+        categories: Sequence[str],
+        reference: str,
+        *,
+        holds: Sequence[LegalHold] = (),
     ) -> tuple[tuple[str, ...], str]:
         self._called("purge", person_id)
+        self.purge_holds[person_id] = list(holds)
         if person_id in self.unknown:
             raise NotFound(f"No person with id {person_id}.", field="personId")
         return (person_id,), f"removedValues {len(categories)}"

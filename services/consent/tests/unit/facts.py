@@ -34,7 +34,7 @@ NEWSLETTER = Purpose(
 )  # fmt: skip
 CUSTOMER_MAIL = replace(
     NEWSLETTER, code="customer-mail", legal_basis=LegalBasis.LEGITIMATE_INTEREST,
-    channels=(Channel.EMAIL, Channel.PHONE, Channel.POST),
+    channels=(Channel.EMAIL, Channel.PHONE, Channel.POST), product_categories=("shoes", "bags"),
 )  # fmt: skip
 
 
@@ -44,6 +44,8 @@ def fact(
 ) -> Fact:  # fmt: skip
     defaults: dict[str, object] = {"notice_version": 1, "method": Method.WEB_FORM,
                                    "actor": ActorType.DATA_SUBJECT}  # fmt: skip
+    if type_ is EventType.SALE_RECORDED:  # a sale of goods CUSTOMER_MAIL advertises
+        defaults["product_category"] = "shoes"
     return Fact(
         id=f"e{next(_ids)}", type=type_, occurred_at=T0 + timedelta(minutes=minutes),
         purpose=purpose, channel=channel, **(defaults | values),  # type: ignore[arg-type]

@@ -109,6 +109,8 @@ class Transactions:
             processing=nothing,
             events=self.events,
             expiries=self.expiries,
+            duties=nothing,
+            contact_uses=nothing,
         )
 
     async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 import pytest
@@ -58,16 +58,9 @@ def stores(consents: Consents, *purposes: Purpose) -> Stores:
     # Only purposes and consents are read; any other store touched would fail the test.
     nothing: Any = None
     return Stores(
-        Purposes(*purposes),
-        consents,
-        nothing,
-        nothing,
-        nothing,
-        nothing,
-        nothing,
-        nothing,
-        nothing,
-    )  # type: ignore[arg-type]
+        **{f.name: nothing for f in fields(Stores)}
+        | {"purposes": Purposes(*purposes), "consents": consents}
+    )
 
 
 def person(pid: str, *facts: Any) -> GroupFacts:

@@ -165,10 +165,13 @@ class TestMinors:
         facts = [evidence, fact(EventType.GRANTED), authorised]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(3)).allowed
 
-    def test_turning_16_needs_nothing_more(self) -> None:
+    def test_turning_16_does_not_validate_a_consent_given_at_15(self) -> None:
+        # The age at the consent decides (Art. 8(1)), not the age at the check.
         facts = [self.age(date(2010, 1, 6)), fact(EventType.GRANTED)]
         assert not decide(NEWSLETTER, Channel.EMAIL, facts, T0).allowed
-        assert decide(NEWSLETTER, Channel.EMAIL, facts, T0 + timedelta(days=1)).allowed
+        assert not decide(NEWSLETTER, Channel.EMAIL, facts, T0 + timedelta(days=1)).allowed
+        again = fact(EventType.GRANTED, 60 * 24)  # given on the 16th birthday
+        assert decide(NEWSLETTER, Channel.EMAIL, [*facts, again], T0 + timedelta(days=1)).allowed
 
     def test_age_on_birthdays(self) -> None:
         assert age_on(date(2008, 2, 29), date(2024, 2, 28)) == 15

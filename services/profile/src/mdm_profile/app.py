@@ -17,6 +17,7 @@ from mdm_common.unit_of_work import UnitOfWork, relay_for
 from mdm_profile.adapters import (
     company_store,
     graph_store,
+    hold_store,
     household_store,
     merge_store,
     privacy_store,
@@ -67,6 +68,7 @@ def create_app() -> Starlette:
             *household_store.SCHEMA,
             *company_store.SCHEMA,
             *privacy_store.SCHEMA,
+            *hold_store.SCHEMA,
         ),
         context_factory=context,
         on_startup=relay.start,

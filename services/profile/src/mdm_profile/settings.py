@@ -10,6 +10,7 @@ from mdm_common.settings import ServiceSettings
 from mdm_profile.domain.golden import ATTRIBUTES, DEFAULT_RULES, Rule
 from mdm_profile.domain.quality.identifiers import MAX_IDENTIFIERS, MAX_VALUE
 from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID, RawRecord
+from mdm_profile.domain.sources import RECTIFICATION
 from mdm_profile.domain.suppression import derive_key
 
 DEFAULT_SOURCES = {"crm": 1, "erp": 1, "shop": 2, "pos": 2, "support": 3, "newsletter": 3,
@@ -62,6 +63,15 @@ class ProfileSettings(ServiceSettings):
                 )
             if rule is Rule.ALL_VALUES:
                 raise ValueError("ALL_VALUES is the identifiers' own rule, not a choice")
+            if rule is Rule.RECTIFIED:
+                raise ValueError("RECTIFIED marks values a rectification set, not a choice")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _no_reserved_source(cls, value: dict[str, int]) -> dict[str, int]:
+        if RECTIFICATION in value:
+            raise ValueError(f"{RECTIFICATION!r} is reserved for rectified values (Art. 16)")
         return value
 
     @property

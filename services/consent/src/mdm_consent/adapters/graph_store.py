@@ -278,7 +278,7 @@ def _event_props(event: ConsentEvent) -> dict[str, Any]:
         "language": event.language, "evidenceRef": event.evidence_ref,
         "confirms": event.confirms,
         "birthDate": event.birth_date.isoformat() if event.birth_date else None,
-        "directMarketing": event.direct_marketing,
+        "directMarketing": event.direct_marketing, "productCategory": event.product_category,
     }  # fmt: skip
 
 
@@ -321,6 +321,7 @@ def _event(p: dict[str, Any]) -> ConsentEvent:
         evidence_ref=p.get("evidenceRef"), confirms=p.get("confirms"),
         birth_date=date.fromisoformat(p["birthDate"]) if p.get("birthDate") else None,
         direct_marketing=bool(p.get("directMarketing")), imported=_import_proof(p),
+        product_category=p.get("productCategory"),
     )  # fmt: skip
 
 
@@ -332,6 +333,7 @@ def fact_json(fact: Fact) -> str:
         "a": fact.actor.value if fact.actor else None, "f": fact.confirms,
         "b": fact.birth_date.isoformat() if fact.birth_date else None,
         "d": fact.direct_marketing or None, "x": fact.imported or None,
+        "pc": fact.product_category,
     }  # fmt: skip
     return json.dumps({k: v for k, v in values.items() if v is not None}, separators=(",", ":"))
 
@@ -345,6 +347,7 @@ def fact_from_json(text: str, *, person_id: str | None = None) -> Fact:
         actor=ActorType(v["a"]) if "a" in v else None, confirms=v.get("f"),
         birth_date=date.fromisoformat(v["b"]) if "b" in v else None,
         direct_marketing=bool(v.get("d")), person_id=person_id, imported=bool(v.get("x")),
+        product_category=v.get("pc"),
     )  # fmt: skip
 
 

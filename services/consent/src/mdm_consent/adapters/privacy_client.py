@@ -8,13 +8,14 @@ its own records name the officer. The operations are in docs/data-subject-reques
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mdm_common.auth import Principal, Role
 from mdm_common.contracts import PersonalDataItem
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_consent.domain.fulfilment import HeldData, Outcome
+from mdm_consent.domain.fulfilment import PROFILE, HeldData, Outcome
+from mdm_consent.domain.legal_holds import Expired, LegalHold, LegalReference, Restricted
 
 _ITEM = "personId origin category field value recordedAt"
 
@@ -26,10 +27,21 @@ MATCHING_DATA = (
     "query MatchingDataForRequest($ids: [ID!]!) { matchingPersonalData(personIds: $ids) { "
     f"personIds restricted items {{ {_ITEM} }} }} }}"
 )
+_HELD = "personId source sourceId categories until holds { duty name legalReference until }"
 ERASE_PROFILE = (
-    "mutation EraseProfileForRequest($id: ID!, $request: ID!) { "
-    "eraseProfileData(personId: $id, requestId: $request) { "
-    "personIds removedRecords suppressionEntries alreadyErased } }"
+    "mutation EraseProfileForRequest($id: ID!, $request: ID!, $holds: [ProfileHoldInput!]) { "
+    "eraseProfileData(personId: $id, requestId: $request, holds: $holds) { "
+    f"personIds removedRecords suppressionEntries alreadyErased erasedCategories "
+    f"restricted {{ {_HELD} }} }} }}"
+)
+EXPIRED_HOLDS = (
+    "query ExpiredHoldsForRetention($first: Int!) { expiredProfileHolds(first: $first) "
+    f"{{ {_HELD} }} }}"
+)
+RELEASE_HOLDS = (
+    "mutation ReleaseHoldsForRetention($id: ID!, $reference: ID!) { "
+    "releaseProfileHolds(personId: $id, reference: $reference) { personIds released { "
+    "sourceId } } }"
 )
 ERASE_MATCHING = (
     "mutation EraseMatchingForRequest($ids: [ID!]!, $request: ID!) { "
@@ -49,9 +61,10 @@ RESTRICT_MATCHING = (
 
 
 PURGE_PROFILE = (
-    "mutation PurgeProfileForRetention($id: ID!, $categories: [String!]!, $reference: ID!) { "
-    "purgeProfileAttributes(personId: $id, categories: $categories, reference: $reference) "
-    "{ personIds removedValues } }"
+    "mutation PurgeProfileForRetention($id: ID!, $categories: [String!]!, $reference: ID!, "
+    "$holds: [ProfileHoldInput!]) { purgeProfileAttributes(personId: $id, categories: "
+    "$categories, reference: $reference, holds: $holds) { personIds removedValues "
+    "restricted { categories until holds { legalReference } } } }"
 )
 # The retention job acts as the consent service itself.
 RETENTION_JOB = Principal("service:consent", frozenset({Role.COMPLIANCE}))
@@ -77,7 +90,40 @@ def _held(data: dict[str, Any]) -> HeldData:
 
 
 def _counts(data: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in data.items() if k != "personIds")
+    return ", ".join(
+        f"{k} {v}"
+        for k, v in data.items()
+        if k not in ("personIds", "erasedCategories", "restricted")
+    )
+
+
+def _hold_input(hold: LegalHold) -> dict[str, Any]:
+    return {
+        "duty": hold.duty,
+        "name": hold.name,
+        "legalReference": hold.legal_reference.value,
+        "sourceSystems": list(hold.source_systems),
+        "dataCategories": list(hold.data_categories),
+        "periodYears": hold.period_years,
+        "starts": hold.starts.value,
+        "until": hold.until.isoformat() if hold.until else None,
+    }
+
+
+def _restricted(held: dict[str, Any]) -> list[Restricted]:
+    """One entry per held record and duty (what, duty, legal reference, until)."""
+    return [
+        Restricted(
+            PROFILE,
+            held["personId"],
+            f"{held['source']} record {held['sourceId']}",
+            tuple(held["categories"]),
+            h["duty"],
+            LegalReference(h["legalReference"]),
+            date.fromisoformat(h["until"]),
+        )
+        for h in held["holds"]
+    ]
 
 
 class PrivacyClient:
@@ -95,11 +141,25 @@ class PrivacyClient:
                                             on_behalf_of=_acting(actor))  # fmt: skip
         return _held(data["matchingPersonalData"])
 
-    async def erase_profile(self, person_id: str, request_id: str, *, actor: Principal) -> Outcome:
+    async def erase_profile(
+        self,
+        person_id: str,
+        request_id: str,
+        *,
+        actor: Principal,
+        holds: Sequence[LegalHold] = (),
+    ) -> Outcome:
         data = (await self._profile.execute(
-            ERASE_PROFILE, {"id": person_id, "request": request_id}, on_behalf_of=_acting(actor)
+            ERASE_PROFILE, {"id": person_id, "request": request_id,
+                            "holds": [_hold_input(h) for h in holds]},
+            on_behalf_of=_acting(actor),
         ))["eraseProfileData"]  # fmt: skip
-        return Outcome(tuple(data["personIds"]), _counts(data))
+        return Outcome(
+            tuple(data["personIds"]),
+            _counts(data),
+            erased=tuple(data["erasedCategories"]),
+            restricted=tuple(r for held in data["restricted"] for r in _restricted(held)),
+        )
 
     async def erase_matching(
         self, person_ids: Sequence[str], request_id: str, *, actor: Principal
@@ -130,12 +190,51 @@ class PrivacyClient:
         return Outcome(tuple(data["personIds"]), _counts(data))
 
     async def purge(
-        self, person_id: str, categories: Sequence[str], reference: str
+        self,
+        person_id: str,
+        categories: Sequence[str],
+        reference: str,
+        *,
+        holds: Sequence[LegalHold] = (),
     ) -> tuple[tuple[str, ...], str]:
-        """Remove attribute categories from the profile (the retention job)."""
-        data = (await self._profile.execute(
-            PURGE_PROFILE, {"id": person_id, "categories": list(categories),
-                            "reference": reference},
-            on_behalf_of=RETENTION_JOB,
-        ))["purgeProfileAttributes"]  # fmt: skip
-        return tuple(data["personIds"]), _counts(data)
+        """Remove attribute categories from the profile (the retention job); what the
+        holds cover is kept there, restricted."""
+        variables = {
+            "id": person_id,
+            "categories": list(categories),
+            "reference": reference,
+            "holds": [_hold_input(h) for h in holds],
+        }
+        data = (await self._profile.execute(PURGE_PROFILE, variables, on_behalf_of=RETENTION_JOB))[
+            "purgeProfileAttributes"
+        ]
+        kept = data["restricted"]
+        categories = ", ".join(sorted({c for r in kept for c in r["categories"]}))
+        references = ", ".join(sorted({h["legalReference"] for r in kept for h in r["holds"]}))
+        until = max((r["until"] for r in kept), default="")
+        held = [f"restricted {len(kept)} ({categories}) until {until} ({references})"]
+        return tuple(data["personIds"]), "; ".join([_counts(data), *(held if kept else [])])
+
+    async def expired_holds(self, *, first: int) -> list[Expired]:
+        """Held records whose duties have all ended (the retention job)."""
+        data = await self._profile.execute(
+            EXPIRED_HOLDS, {"first": first}, on_behalf_of=RETENTION_JOB
+        )
+        return [
+            Expired(
+                h["personId"],
+                f"{h['source']} record {h['sourceId']}",
+                tuple(h["categories"]),
+                date.fromisoformat(h["until"]),
+                tuple(sorted({x["legalReference"] for x in h["holds"]})),
+            )
+            for h in data["expiredProfileHolds"]
+        ]
+
+    async def release_holds(self, person_id: str, reference: str) -> tuple[tuple[str, ...], int]:
+        data = (
+            await self._profile.execute(
+                RELEASE_HOLDS, {"id": person_id, "reference": reference}, on_behalf_of=RETENTION_JOB
+            )
+        )["releaseProfileHolds"]
+        return tuple(data["personIds"]), len(data["released"])

@@ -53,6 +53,7 @@ class GraphPurposeStore:
                 "consentValidityDays": purpose.consent_validity_days,
                 "directMarketing": purpose.direct_marketing, "createdAt": purpose.created_at,
                 "createdBy": purpose.created_by, "revision": 1,
+                "productCategories": list(purpose.product_categories),
             },
         )  # fmt: skip
         return True
@@ -92,6 +93,7 @@ class GraphPurposeStore:
                 "retentionDays": purpose.retention_days,
                 "consentValidityDays": purpose.consent_validity_days,
                 "revision": purpose.revision,
+                "productCategories": list(purpose.product_categories),
             },
         )  # fmt: skip
         if not rows:
@@ -166,6 +168,8 @@ def _purpose(p: dict[str, Any], notices: list[dict[str, Any]]) -> Purpose:
         consent_validity_days=int(validity) if validity is not None else None,
         created_at=as_utc(p["createdAt"]), created_by=p["createdBy"], notices=tuple(versions),
         revision=int(p["revision"]) if p.get("revision") is not None else None,
+        # Purposes registered before product categories existed advertise none.
+        product_categories=tuple(p.get("productCategories") or ()),
     )  # fmt: skip
 
 

@@ -5,7 +5,7 @@
 
 ``dueOn`` (ISO date) is kept with the node so that the queue sorts and filters by
 it; it is recomputed from the receipt and the extensions on every save. Extensions
-and steps are compact JSON strings.
+and steps are compact JSON strings, and so is a rectification's part.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_consent.domain.legal_holds import LegalReference, Restricted
+from mdm_consent.domain.rectification import Decision, Rectification
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     Extension,
@@ -105,11 +107,11 @@ def _props(r: DataSubjectRequest) -> dict[str, Any]:
         "extensions": [_compact({"m": e.months, "r": e.reason, "a": e.at.isoformat(), "b": e.by})
                        for e in r.extensions],
         "personIds": list(r.person_ids),
-        "steps": [_compact({"s": s.service, "a": s.at.isoformat(), "p": list(s.person_ids),
-                            "d": s.detail}) for s in r.steps],
+        "steps": [_step_json(s) for s in r.steps],
         "settledAt": r.settled_at, "settledBy": r.settled_by,
         "rejectionReason": r.rejection_reason, "exports": r.exports, "liftedAt": r.lifted_at,
         "liftReason": r.lift_reason, "liftedBy": r.lifted_by, "note": r.note,
+        "rectification": _rectification_props(r.rectification),
     } | _objection_props(r)  # fmt: skip
 
 
@@ -121,6 +123,54 @@ def _objection_props(r: DataSubjectRequest) -> dict[str, Any]:
     }
 
 
+def _step_json(s: Step) -> str:
+    held = [
+        {
+            "s": r.service,
+            "p": r.person_id,
+            "w": r.what,
+            "c": list(r.categories),
+            "d": r.duty,
+            "l": r.legal_reference.value,
+            "u": r.until.isoformat(),
+        }
+        for r in s.restricted
+    ]
+    return _compact(
+        {
+            "s": s.service,
+            "a": s.at.isoformat(),
+            "p": list(s.person_ids),
+            "d": s.detail,
+            "e": list(s.erased),
+            "r": held,
+        }
+    )
+
+
+def _step(v: dict[str, Any]) -> Step:
+    restricted = tuple(
+        Restricted(
+            r["s"],
+            r["p"],
+            r["w"],
+            tuple(r["c"]),
+            r["d"],
+            LegalReference(r["l"]),
+            date.fromisoformat(r["u"]),
+        )
+        for r in v.get("r") or ()
+    )
+    return Step(
+        v["s"],
+        datetime.fromisoformat(v["a"]),
+        tuple(v["p"]),
+        v["d"],
+        erased=tuple(v.get("e") or ()),
+        restricted=restricted,
+    )
+
+
 def _time(value: Any) -> datetime | None:
     return as_utc(value) if value is not None else None
 
@@ -130,10 +180,7 @@ def _request(p: dict[str, Any]) -> DataSubjectRequest:
         Extension(v["m"], v["r"], datetime.fromisoformat(v["a"]), v["b"])
         for v in map(json.loads, p.get("extensions") or ())
     )
-    steps = tuple(
-        Step(v["s"], datetime.fromisoformat(v["a"]), tuple(v["p"]), v["d"])
-        for v in map(json.loads, p.get("steps") or ())
-    )
+    steps = tuple(_step(v) for v in map(json.loads, p.get("steps") or ()))
     return DataSubjectRequest(
         id=p["id"], type=RequestType(p["type"]), person_id=p["personId"],
         received_at=as_utc(p["receivedAt"]), received_via=ReceivedVia(p["receivedVia"]),
@@ -143,7 +190,41 @@ def _request(p: dict[str, Any]) -> DataSubjectRequest:
         settled_at=_time(p.get("settledAt")), settled_by=p.get("settledBy"),
         rejection_reason=p.get("rejectionReason"), exports=int(p.get("exports") or 0),
         lifted_at=_time(p.get("liftedAt")), lift_reason=p.get("liftReason"),
-        lifted_by=p.get("liftedBy"), note=p.get("note"), purpose=p.get("purpose"),
+        lifted_by=p.get("liftedBy"), note=p.get("note"),
+        rectification=_rectification(p.get("rectification")), purpose=p.get("purpose"),
         objection=ObjectionOutcome(p["objection"]) if p.get("objection") else None,
         consent_event_id=p.get("consentEventId"),
     )  # fmt: skip
+
+
+# A rectification's part of a request (domain/rectification.py) is one compact JSON
+# string; it holds the corrected value only until the request is decided.
+def _rectification_props(x: Rectification | None) -> str | None:
+    if x is None:
+        return None
+    return _compact(
+        {
+            "f": x.field,
+            "v": x.value,
+            "r": list(x.recipients),
+            "d": x.decision.value if x.decision else None,
+            "a": x.decided_at.isoformat() if x.decided_at else None,
+            "b": x.decided_by,
+            "w": x.reason,
+        }
+    )
+
+
+def _rectification(text: str | None) -> Rectification | None:
+    if not text:
+        return None
+    v = json.loads(text)
+    return Rectification(
+        field=v["f"],
+        value=v["v"],
+        recipients=tuple(v["r"]),
+        decision=Decision(v["d"]) if v["d"] else None,
+        decided_at=datetime.fromisoformat(v["a"]) if v["a"] else None,
+        decided_by=v["b"],
+        reason=v["w"],
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
@@ -110,7 +110,8 @@ def _purge_props(p: Purge) -> dict[str, Any]:
                                   "t": s.since.isoformat() if s.since else None},
                                  separators=(",", ":")) for s in p.standings],
         "decidedAt": p.decided_at, "status": p.status.value, "personIds": list(p.person_ids),
-        "detail": p.detail, "doneAt": p.done_at,
+        "detail": p.detail, "doneAt": p.done_at, "released": p.released,
+        "phoneProofUntil": p.phone_proof_until.isoformat() if p.phone_proof_until else None,
     }  # fmt: skip
 
 
@@ -125,5 +126,7 @@ def _purge(p: dict[str, Any]) -> Purge:
         run_id=p["runId"], person_id=p["personId"], categories=tuple(p["categories"]),
         standings=standings, decided_at=as_utc(p["decidedAt"]), status=PurgeStatus(p["status"]),
         person_ids=tuple(p.get("personIds") or ()), detail=p.get("detail") or "",
-        done_at=_time(p.get("doneAt")),
+        done_at=_time(p.get("doneAt")), released=bool(p.get("released")),
+        phone_proof_until=date.fromisoformat(p["phoneProofUntil"]) if p.get("phoneProofUntil")
+        else None,
     )  # fmt: skip

@@ -9,6 +9,8 @@ from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_consent.adapters import (
     audit_store,
+    contact_use_store,
+    duty_store,
     expiry_store,
     graph_store,
     merge_store,
@@ -18,6 +20,8 @@ from mdm_consent.adapters import (
     retention_store,
 )
 from mdm_consent.adapters.audit_store import GraphAuditStore
+from mdm_consent.adapters.contact_use_store import GraphContactUseStore
+from mdm_consent.adapters.duty_store import GraphDutyStore
 from mdm_consent.adapters.expiry_store import GraphExpiryStore
 from mdm_consent.adapters.graph_store import GraphConsentStore
 from mdm_consent.adapters.merge_store import GraphMergeStore
@@ -37,6 +41,8 @@ SCHEMA = (
     *retention_store.SCHEMA,
     *expiry_store.SCHEMA,
     *processing_store.SCHEMA,
+    *duty_store.SCHEMA,
+    *contact_use_store.SCHEMA,
 )
 
 
@@ -51,6 +57,8 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         processing=GraphProcessingStore(tx),
         events=events,
         expiries=GraphExpiryStore(tx),
+        duties=GraphDutyStore(tx),
+        contact_uses=GraphContactUseStore(tx),
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mdm_consent.domain import minors
 from mdm_consent.domain.models import (
     ActorType,
     Channel,
@@ -22,8 +23,13 @@ from mdm_consent.domain.models import (
     Method,
     Purpose,
 )
-from mdm_consent.domain.ports import PersonDirectory
-from mdm_consent.domain.purposes import checked_code, checked_language, known_purpose
+from mdm_consent.domain.ports import PersonDirectory, ProfilePerson
+from mdm_consent.domain.purposes import (
+    DATA_CATEGORY,
+    checked_code,
+    checked_language,
+    known_purpose,
+)
 from mdm_consent.domain.stores import Stores, Transactions
 
 PERSON_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -58,11 +64,17 @@ REQUIRED: dict[EventType, tuple[str, ...]] = {
     EventType.WITHDRAWN: ("purpose",),
     EventType.OBJECTED: (),  # without a purpose: an objection to all direct marketing
     EventType.EXPIRED: ("purpose",),
-    EventType.SALE_RECORDED: ("purpose", "noticeVersion", "evidenceRef"),
+    # UWG §7(3): the order (evidenceRef), what was sold (Nr. 2), the notice telling the
+    # customer they may object at any time (Nr. 4).
+    EventType.SALE_RECORDED: ("purpose", "noticeVersion", "evidenceRef", "productCategory"),
     EventType.PARENTAL_AUTHORISATION: ("purpose", "evidenceRef"),
     EventType.AGE_EVIDENCE: ("birthDate", "evidenceRef"),
 }
-_ONLY_FOR = {"confirms": EventType.CONFIRMED, "birthDate": EventType.AGE_EVIDENCE}
+_ONLY_FOR = {
+    "confirms": EventType.CONFIRMED,
+    "birthDate": EventType.AGE_EVIDENCE,
+    "productCategory": EventType.SALE_RECORDED,
+}
 _ALLOWED_ACTORS = {
     EventType.CONFIRMED: {ActorType.DATA_SUBJECT},
     EventType.PARENTAL_AUTHORISATION: {ActorType.GUARDIAN, ActorType.STAFF},
@@ -87,13 +99,14 @@ class EventDraft:
     evidence_ref: str | None = None
     confirms: str | None = None
     birth_date: date | None = None
+    product_category: str | None = None
 
     def _given(self) -> dict[str, object]:
         return {
             "purpose": self.purpose, "channel": self.channel,
             "noticeVersion": self.notice_version, "language": self.language,
             "evidenceRef": _blank_to_none(self.evidence_ref), "confirms": self.confirms,
-            "birthDate": self.birth_date,
+            "birthDate": self.birth_date, "productCategory": self.product_category,
         }  # fmt: skip
 
     def to_event(self, *, now: datetime, recorded_by: str) -> ConsentEvent:
@@ -128,6 +141,7 @@ class EventDraft:
             staff_id=_bounded(staff_id, "staffId") if staff_id else None,
             evidence_ref=_bounded(evidence_ref, "evidenceRef") if evidence_ref else None,
             confirms=self.confirms, birth_date=self.birth_date,
+            product_category=self.product_category,
         )  # fmt: skip
 
     def _check_shape(self, given: dict[str, object]) -> None:
@@ -139,13 +153,18 @@ class EventDraft:
                                field="purpose")  # fmt: skip
         if self.purpose is not None:
             checked_code(self.purpose, field="purpose")
+        if self.product_category is not None and not DATA_CATEGORY.match(self.product_category):
+            raise InvalidInput(
+                "productCategory is a lower-case code such as 'shoes'.", field="productCategory"
+            )
         if self.language is not None:
             checked_language(self.language)
         if self.notice_version is not None and self.notice_version < 1:
             raise InvalidInput("noticeVersion starts at 1.", field="noticeVersion")
         if self.actor is ActorType.SYSTEM:
             raise InvalidInput(
-                "Actor SYSTEM is the consent service's own jobs; a caller "
+                "Actor SYSTEM is the consent service's own (its jobs, the profile's birth "
+                "date as evidence of age); a caller "
                 "records as DATA_SUBJECT, GUARDIAN or STAFF.",
                 field="actor",
                 details={"reason": "SYSTEM_ONLY"},
@@ -184,13 +203,16 @@ async def record_event(
     the purpose, and append. Events of the past are imported (domain/imports.py)."""
     _happening_now(draft, now=now, may_record=may_record, skew=skew)
     event = draft.to_event(now=now, recorded_by=recorded_by)
-    person_id = await directory.resolve(event.person_id)
-    if person_id is None:
+    person = await directory.lookup(event.person_id)
+    if person is None:
         raise NotFound(f"No person with id {event.person_id}.", field="personId")
 
     async def append(stores: Stores) -> ConsentEvent:
-        checked = await against_purpose(stores, with_person(event, person_id))
+        checked = await against_purpose(stores, with_person(event, person.id))
+        evidence = await age_from_profile(stores, checked, person)
         await stores.consents.append(checked)
+        if evidence is not None:
+            await stores.consents.append(evidence)
         return checked
 
     return await transactions.write(append)
@@ -220,6 +242,19 @@ def _happening_now(
             field="occurredAt",
             details={"reason": "NOT_NOW", "skewSeconds": int(skew.total_seconds())},
         )
+
+
+async def age_from_profile(
+    stores: Stores, event: ConsentEvent, person: ProfilePerson
+) -> ConsentEvent | None:
+    """The profile's birth date as evidence of age for a consent (GDPR Art. 8), when it
+    adds something to the evidence of the person's merge group (domain/minors.py)."""
+    if event.type not in minors.CONSENT_ACTS or event.purpose is None:
+        return None
+    if minors.latest_possible_birth_date(person) is None:
+        return None
+    group = (await stores.consents.facts_of([event.person_id], event.purpose))[event.person_id]
+    return minors.profile_age_evidence(event, person, group.facts)
 
 
 def with_person(event: ConsentEvent, person_id: str) -> ConsentEvent:

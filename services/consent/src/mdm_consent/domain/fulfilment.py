@@ -29,7 +29,14 @@ from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_common.read_audit.records import ReadAudit
-from mdm_consent.domain import audit, export_document, export_recipients, merge_accounts
+from mdm_consent.domain import (
+    audit,
+    export_document,
+    export_recipients,
+    legal_holds,
+    merge_accounts,
+)
+from mdm_consent.domain.legal_holds import LegalHold, Restricted
 from mdm_consent.domain.models import (
     ConsentEvent,
     Hold,
@@ -38,6 +45,7 @@ from mdm_consent.domain.models import (
     Purpose,
 )
 from mdm_consent.domain.processing import ProcessingDescription
+from mdm_consent.domain.rectification import forget_values
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
     RequestStatus,
@@ -78,6 +86,8 @@ class Outcome:
 
     person_ids: tuple[str, ...]
     detail: str
+    erased: tuple[str, ...] = ()  # erasure: categories of which values went
+    restricted: tuple[Restricted, ...] = ()  # what retention duties keep (legal_holds.py)
 
 
 class PrivacyServices(Protocol):
@@ -88,7 +98,12 @@ class PrivacyServices(Protocol):
     async def matching_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData: ...
 
     async def erase_profile(
-        self, person_id: str, request_id: str, *, actor: Principal
+        self,
+        person_id: str,
+        request_id: str,
+        *,
+        actor: Principal,
+        holds: Sequence[LegalHold] = (),
     ) -> Outcome: ...
 
     async def erase_matching(
@@ -322,9 +337,15 @@ async def carry_out(
     request = await transactions.write(begin)
     erase = request.type is RequestType.ERASURE
     if request.step(PROFILE) is None:
-        done = await (services.erase_profile(request.person_id, request.id, actor=actor) if erase
-                      else services.restrict_profile(request.person_id, request.id, True,
-                                                     actor=actor))  # fmt: skip
+        if erase:
+            # Art. 17(3)(b), (e): what retention duties cover is kept, restricted.
+            asked = request.person_ids or (request.person_id,)
+            holds = await transactions.read(lambda s: legal_holds.for_erasure(s, asked, now=now))
+            done = await services.erase_profile(
+                request.person_id, request.id, actor=actor, holds=holds
+            )
+        else:
+            done = await services.restrict_profile(request.person_id, request.id, True, actor=actor)
         request = await _record(request.id, PROFILE, done, transactions, now=now)
     step = request.step(PROFILE)
     assert step is not None  # recorded above or by an earlier attempt
@@ -343,10 +364,14 @@ async def carry_out(
         kind = HoldKind.ERASED if erase else HoldKind.RESTRICTED
         changed = await _hold(stores, group, kind, current.id, now=now)
         detail = f"holds {changed}"
+        kept: tuple[Restricted, ...] = ()
         if erase:
             detail += f", events pseudonymised {await stores.consents.pseudonymise(group)}"
+            kept = await legal_holds.proof_kept(stores, group, service=CONSENT, now=now)
+            await forget_values(stores, group)  # pending rectifications' values
+        step = Step(CONSENT, now, group, detail, restricted=kept)
         settled = replace(
-            current, steps=(*current.steps, Step(CONSENT, now, group, detail)), person_ids=group,
+            current, steps=(*current.steps, step), person_ids=group,
             status=RequestStatus.COMPLETED, settled_at=now, settled_by=actor.subject,
             # The note is free text and may name the person; the request itself stays
             # as the record that it was handled (Art. 5(2)).
@@ -365,7 +390,14 @@ async def _record(
         current = await known(stores, request_id, lock=True)
         if current.step(service) is not None:
             return current
-        step = Step(service, now, outcome.person_ids, outcome.detail)
+        step = Step(
+            service,
+            now,
+            outcome.person_ids,
+            outcome.detail,
+            erased=outcome.erased,
+            restricted=outcome.restricted,
+        )
         updated = replace(current, steps=(*current.steps, step))
         await stores.requests.save(updated)
         return updated

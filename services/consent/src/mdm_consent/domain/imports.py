@@ -25,10 +25,11 @@ from mdm_consent.domain.consents import (
     MAX_TEXT,
     EventDraft,
     against_purpose,
+    age_from_profile,
     with_person,
 )
 from mdm_consent.domain.models import ConsentEvent, ImportProof
-from mdm_consent.domain.ports import PersonDirectory
+from mdm_consent.domain.ports import PersonDirectory, ProfilePerson
 from mdm_consent.domain.stores import Stores, Transactions
 
 MAX_EVENTS = 500
@@ -73,10 +74,10 @@ async def import_events(
         _at(index, partial(_imported, e, now=now, proof=proof))
         for index, e in enumerate(draft.events)
     ]
-    resolved: dict[str, str] = {}
+    resolved: dict[str, ProfilePerson] = {}
     for index, event in enumerate(events):
         if event.person_id not in resolved:
-            found = await directory.resolve(event.person_id)
+            found = await directory.lookup(event.person_id)
             if found is None:
                 raise NotFound(
                     f"No person with id {event.person_id}.",
@@ -88,9 +89,14 @@ async def import_events(
     async def append(stores: Stores) -> ConsentImport:
         stored = []
         for index, event in enumerate(events):
-            person_id = resolved[event.person_id]
-            checked = await _at_async(index, against_purpose(stores, with_person(event, person_id)))
+            person = resolved[event.person_id]
+            checked = await _at_async(index, against_purpose(stores, with_person(event, person.id)))
+            # The profile's birth date counts for an imported consent as for one recorded
+            # now (domain/minors.py): kept once, beside the first consent that needs it.
+            evidence = await age_from_profile(stores, checked, person)
             await stores.consents.append(checked)
+            if evidence is not None:
+                await stores.consents.append(evidence)
             stored.append(checked)
         return ConsentImport(proof=proof, events=tuple(stored))
 

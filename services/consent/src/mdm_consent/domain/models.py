@@ -68,7 +68,8 @@ class ActorType(StrEnum):
     GUARDIAN = "GUARDIAN"
     STAFF = "STAFF"
     # The consent service itself, no human: an expiry recorded by the daily job
-    # (docs/consent.md, "Expiry as an event"). Never accepted from a caller.
+    # (docs/consent.md, "Expiry as an event"), the profile's birth date kept as evidence
+    # of age with a consent ("Minors"). Never accepted from a caller.
     SYSTEM = "SYSTEM"
 
 
@@ -112,6 +113,9 @@ class Purpose:
     # Counts every change (a new notice version): a cached copy is current while the
     # stored revision is the same. None for purposes stored before revisions.
     revision: int | None = None
+    # UWG §7(3) Nr. 2: the controller's own goods or services this purpose advertises;
+    # the existing-customer exception holds only for a sale of one of these categories.
+    product_categories: tuple[str, ...] = ()
 
     def notice(self, version: int) -> NoticeVersion | None:
         return next((n for n in self.notices if n.version == version), None)
@@ -141,6 +145,8 @@ class Fact:
     person_id: str | None = None
     # Taken over by importConsentEvents: proves no more than a method IMPORT.
     imported: bool = False
+    # SALE_RECORDED: the product category of the sale (UWG §7(3) Nr. 2).
+    product_category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,7 @@ class ConsentEvent:
     birth_date: date | None = None
     direct_marketing: bool = False
     imported: ImportProof | None = None
+    product_category: str | None = None  # SALE_RECORDED only
 
     @property
     def fact(self) -> Fact:
@@ -198,7 +205,7 @@ class ConsentEvent:
             channel=self.channel, notice_version=self.notice_version, method=self.method,
             actor=self.actor, confirms=self.confirms, birth_date=self.birth_date,
             direct_marketing=self.direct_marketing, person_id=self.person_id,
-            imported=self.imported is not None,
+            imported=self.imported is not None, product_category=self.product_category,
         )  # fmt: skip
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -141,10 +142,24 @@ class AuditStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ProfilePerson:
+    """A person as the profile service holds it now: its current id and the golden
+    birth date, full or partial (``"YYYY"``, ``"YYYY-MM"``) where no source knows more."""
+
+    id: str
+    birth_date: date | None = None
+    birth_date_partial: str | None = None
+
+
 class PersonDirectory(Protocol):
     async def resolve(self, person_id: str) -> str | None:
         """The profile service's current id for ``person_id`` (a merged-away id resolves
         to its survivor), or ``None`` if there is no such person."""
+        ...
+
+    async def lookup(self, person_id: str) -> ProfilePerson | None:
+        """As ``resolve``, with the golden birth date, in the same single call."""
         ...
 
 

@@ -75,11 +75,17 @@ class PurposeDraft:
     retention_days: int
     direct_marketing: bool
     consent_validity_days: int | None = None
+    # UWG §7(3) Nr. 2: what the purpose advertises; none: no existing-customer exception.
+    product_categories: tuple[str, ...] = ()
 
     def to_purpose(self, *, now: datetime, created_by: str) -> Purpose:
         if not self.channels:
             raise InvalidInput("A purpose needs at least one channel.", field="channels")
         checked_data_categories(self.data_categories)
+        if not all(DATA_CATEGORY.match(c) for c in self.product_categories):
+            raise InvalidInput(
+                "productCategories holds lower-case codes only.", field="productCategories"
+            )
         if not 1 <= self.retention_days <= MAX_RETENTION_DAYS:
             raise InvalidInput(f"retentionDays must be 1-{MAX_RETENTION_DAYS}.",
                                field="retentionDays")  # fmt: skip
@@ -94,6 +100,7 @@ class PurposeDraft:
             data_categories=tuple(dict.fromkeys(self.data_categories)),
             retention_days=self.retention_days, direct_marketing=self.direct_marketing,
             consent_validity_days=validity, created_at=now, created_by=created_by,
+            product_categories=tuple(dict.fromkeys(self.product_categories)),
         )  # fmt: skip
 
 
@@ -111,6 +118,7 @@ class PurposeUpdate:
     retention_days: int | None = None
     consent_validity_days: int | None = None
     clear_consent_validity: bool = False
+    product_categories: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,8 @@ class PurposeChange:
 
 _CHANGEABLE = {"name": "name", "description": "description", "channels": "channels",
                "data_categories": "dataCategories", "retention_days": "retentionDays",
-               "consent_validity_days": "consentValidityDays"}  # fmt: skip
+               "consent_validity_days": "consentValidityDays",
+               "product_categories": "productCategories"}  # fmt: skip
 MIN_REASON = 10
 MAX_REASON = 2000
 
@@ -154,6 +163,7 @@ async def update_purpose(
         data_categories=_given(update.data_categories, current.data_categories),
         retention_days=_given(update.retention_days, current.retention_days),
         direct_marketing=current.direct_marketing, consent_validity_days=validity,
+        product_categories=_given(update.product_categories, current.product_categories),
     )  # fmt: skip
     checked = draft.to_purpose(now=current.created_at, created_by=current.created_by)
     changes = {

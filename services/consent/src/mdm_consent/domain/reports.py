@@ -91,6 +91,7 @@ def render_history(
             ("Evidence reference", e.evidence_ref),
             ("Confirms event", e.confirms),
             ("Birth date", e.birth_date.isoformat() if e.birth_date else None),
+            ("Product category", e.product_category),
             ("Imported", _imported(e)),
         ]
         if e.notice_version is not None and e.purpose:

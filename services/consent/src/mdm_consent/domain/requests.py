@@ -18,13 +18,18 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from dateutil.relativedelta import relativedelta
 
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain.consents import CLOCK_SKEW, PERSON_ID
+from mdm_consent.domain.legal_holds import Restricted
 from mdm_consent.domain.ports import PersonDirectory
 from mdm_consent.domain.stores import Stores, Transactions
+
+if TYPE_CHECKING:
+    from mdm_consent.domain.rectification import Rectification
 
 MAX_EXTENSION_MONTHS = 2  # Art. 12(3)
 MIN_REASON = 10
@@ -37,6 +42,7 @@ class RequestType(StrEnum):
     PORTABILITY = "PORTABILITY"  # Art. 20: the same, machine-readable
     ERASURE = "ERASURE"  # Art. 17
     RESTRICTION = "RESTRICTION"  # Art. 18: keep, but do not use
+    RECTIFICATION = "RECTIFICATION"  # Art. 16: correct a value, steward-reviewed (rectification.py)
     OBJECTION = "OBJECTION"  # Art. 21: to direct marketing, or to a purpose (domain/objections.py)
 
 
@@ -92,6 +98,10 @@ class Step:
     at: datetime
     person_ids: tuple[str, ...]
     detail: str  # counts, never personal data
+    # Erasure: the categories of which values went, and what retention duties keep,
+    # restricted, with duty, legal reference and end (Art. 17(3)).
+    erased: tuple[str, ...] = ()
+    restricted: tuple[Restricted, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,7 @@ class DataSubjectRequest:
     lift_reason: str | None = None
     lifted_by: str | None = None
     note: str | None = field(default=None, compare=False)
+    rectification: Rectification | None = None  # what a RECTIFICATION asks, and its outcome
     # An objection: the purpose objected to (None: all direct marketing), how it was
     # settled and the OBJECTED consent event it recorded.
     purpose: str | None = None
@@ -177,6 +188,7 @@ class RequestDraft:
     identity_check: IdentityCheck
     received_at: datetime | None = None
     note: str | None = None
+    rectification: Rectification | None = None  # with type RECTIFICATION only
     purpose: str | None = None  # an objection's purpose (None: all direct marketing)
 
 
@@ -211,6 +223,12 @@ async def received(
     note = draft.note.strip() if draft.note else None
     if note is not None and len(note) > MAX_REASON:
         raise InvalidInput(f"note takes at most {MAX_REASON} characters.", field="note")
+    if (draft.type is RequestType.RECTIFICATION) != (draft.rectification is not None):
+        raise InvalidInput(
+            "A RECTIFICATION request, and only one, names the field and value.",
+            field="rectification",
+            details={"reason": "RECTIFICATION_DETAILS"},
+        )
     survivor = await directory.resolve(draft.person_id)
     if survivor is None:
         raise NotFound(f"No person with id {draft.person_id}.", field="personId")
@@ -218,6 +236,7 @@ async def received(
         id=str(uuid.uuid4()), type=draft.type, person_id=survivor, received_at=received_at,
         received_via=draft.received_via, identity_check=draft.identity_check,
         submitted_at=now, submitted_by=submitted_by, note=note, purpose=draft.purpose,
+        rectification=draft.rectification,
     )  # fmt: skip
 
 

@@ -15,14 +15,17 @@ without evidence.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
 from mdm_common.contracts import DataCategory, Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_consent.domain import contact_uses
+from mdm_consent.domain.legal_holds import Expired, HoldReleaser, LegalHold, phone_proof_hold
 from mdm_consent.domain.lineage import GroupFacts
 from mdm_consent.domain.retention import Lapse, PurposeStanding, lapsed_categories
 from mdm_consent.domain.stores import Stores, Transactions
@@ -69,17 +72,26 @@ class Purge:
     person_ids: tuple[str, ...] = ()
     detail: str = ""
     done_at: datetime | None = None
+    # The end of a legal hold: what a retention duty held was erased (legal_holds.py).
+    released: bool = False
+    # UWG §7a: the phone number goes from the person but is kept, restricted, until then.
+    phone_proof_until: date | None = None
 
     @property
     def key(self) -> str:
-        return f"{self.run_id}|{self.person_id}"
+        return f"{self.run_id}|{self.person_id}" + ("|released" if self.released else "")
 
 
 class ProfilePurger(Protocol):
     """The profile's removal of attribute categories (a signed call)."""
 
     async def purge(
-        self, person_id: str, categories: Sequence[str], reference: str
+        self,
+        person_id: str,
+        categories: Sequence[str],
+        reference: str,
+        *,
+        holds: Sequence[LegalHold] = (),
     ) -> tuple[tuple[str, ...], str]:
         """Remove the categories from the person's merge group; its ids and the counts."""
         ...
@@ -114,11 +126,24 @@ def _evidence(run_id: str, person_id: str, lapses: list[Lapse], now: datetime) -
                  tuple(standings[c] for c in sorted(standings)), now)  # fmt: skip
 
 
+async def _phone_proof(
+    stores: Stores, purge: Purge, groups: dict[str, GroupFacts], *, now: datetime
+) -> Purge:
+    """UWG §7a: a phone number that proves a phone consent is removed from the person
+    but kept, restricted, until the proof ends (the profile's held records)."""
+    if DataCategory.PHONE not in purge.categories:
+        return purge
+    members = next(iter(groups.values())).lineage.members if groups else (purge.person_id,)
+    until = contact_uses.proof_until(await stores.contact_uses.of_persons(members), now)
+    return replace(purge, phone_proof_until=until)
+
+
 async def run_page(
     run_id: str, *, purger: ProfilePurger, transactions: Transactions, now: datetime,
-    page: int = PAGE,
+    page: int = PAGE, releaser: HoldReleaser | None = None,
 ) -> RetentionRun:  # fmt: skip
-    """Handle the next page of persons; the run as it stands afterwards."""
+    """Handle the next page of persons; the run as it stands afterwards. After the
+    last page, what legal holds kept is erased where they ended (with a ``releaser``)."""
 
     async def decide(stores: Stores) -> tuple[RetentionRun, list[str], list[Purge]]:
         run = await stores.retention.get_run(run_id)
@@ -143,7 +168,8 @@ async def run_page(
             seen.add(survivor)
             lapses = lapsed_categories(purposes, groups, now)
             if lapses:
-                evidence.append(_evidence(run.id, survivor, lapses, now))
+                found = _evidence(run.id, survivor, lapses, now)
+                evidence.append(await _phone_proof(stores, found, groups, now=now))
         # Evidence first; a page redone after a crash finds and finishes it.
         kept = await stores.retention.record_purges(evidence)
         return run, ids, kept
@@ -151,12 +177,17 @@ async def run_page(
     run, ids, decided = await transactions.write(decide)
     if run.status is not RunStatus.RUNNING:
         return run
+    if not ids and releaser is not None:
+        await release_expired(run.id, releaser=releaser, transactions=transactions, now=now)
     done = []
     for purge in decided:
         if purge.status is not PurgeStatus.DECIDED:
             continue
         try:
-            person_ids, detail = await purger.purge(purge.person_id, purge.categories, run.id)
+            holds = [phone_proof_hold(purge.phone_proof_until)] if purge.phone_proof_until else []
+            person_ids, detail = await purger.purge(
+                purge.person_id, purge.categories, run.id, holds=holds
+            )
         except NotFound:
             # Consent records of an id the profile never had (recorded by a system
             # that knew it) or one erased meanwhile: nothing to remove, and the run
@@ -204,3 +235,54 @@ async def runs(stores: Stores, *, first: int) -> list[RetentionRun]:
 
 async def purges_of(stores: Stores, person_id: str) -> list[Purge]:
     return await stores.retention.purges_of(person_id)
+
+
+RELEASE_PAGE = 200
+
+
+async def release_expired(
+    run_id: str, *, releaser: HoldReleaser, transactions: Transactions, now: datetime
+) -> int:
+    """Erase what duties held once they ended: evidence first, then the profile's
+    release, then the evidence marked done (a run redone finds and finishes it).
+    Returns the number of persons whose held data went."""
+    expired = await releaser.expired_holds(first=RELEASE_PAGE)
+    per_person: dict[str, list[Expired]] = defaultdict(list)
+    for e in expired:
+        per_person[e.person_id].append(e)
+    evidence = [
+        Purge(
+            run_id,
+            pid,
+            tuple(sorted({c for e in items for c in e.categories})),
+            (),
+            now,
+            detail=_ended(items),
+            released=True,
+        )
+        for pid, items in sorted(per_person.items())
+    ]
+    decided = await transactions.write(lambda s: s.retention.record_purges(evidence))
+    done = []
+    for purge in decided:
+        if purge.status is not PurgeStatus.DECIDED:
+            continue
+        person_ids, count = await releaser.release_holds(purge.person_id, run_id)
+        done.append(
+            replace(
+                purge,
+                status=PurgeStatus.DONE,
+                person_ids=person_ids,
+                done_at=now,
+                detail=f"{purge.detail}; released {count}",
+            )
+        )
+    if done:
+        await transactions.write(lambda s: s.retention.record_purges(done, replace_existing=True))
+    return len(done)
+
+
+def _ended(items: Sequence[Expired]) -> str:
+    refs = sorted({r for e in items for r in e.legal_references})
+    last = max(e.until for e in items)
+    return f"held until {last.isoformat()} ({', '.join(refs)}): {len(items)} held records ended"

@@ -11,11 +11,13 @@ the order they are applied (docs/consent.md explains each):
    staff, not a guardian) lifts it, and only for that purpose and channel.
 3. Consent (Art. 6(1)(a)) is per purpose and channel: pending double opt-in is no
    consent; a withdrawal or expiry ends it at once; it lapses after the purpose's
-   validity; a later material notice version needs renewed consent; an under-16
-   needs a recorded parental authorisation (Art. 8).
+   validity; a later material notice version needs renewed consent; a consent given
+   under 16 counts only with a recorded parental authorisation (Art. 8).
 4. Direct marketing on another basis follows UWG §7: e-mail needs consent or the
-   existing-customer exception (§7(3): a recorded sale, no withdrawal or objection);
-   phone and SMS always need consent; post and personalised web do not.
+   existing-customer exception (§7(3) Nr. 1-4: a recorded sale of goods like those
+   the purpose advertises, no withdrawal or objection, the customer told at the sale
+   that they may object; every message must tell it again: an obligation of the
+   verdict); phone and SMS always need consent; post and personalised web do not.
 5. Any other purpose is allowed on its legal basis.
 
 Merged persons (:mod:`mdm_consent.domain.lineage`): the facts of every member of
@@ -65,6 +67,20 @@ class Reason(StrEnum):
     NO_CONSENT_OR_SALE = "NO_CONSENT_OR_SALE"
     PROCESSING_RESTRICTED = "PROCESSING_RESTRICTED"  # Art. 18 request in force
     ERASED = "ERASED"  # Art. 17: the person's data is erased
+    # UWG §7(3) Nr. 2: the sale was of goods unlike those the purpose advertises.
+    NOT_SIMILAR_PRODUCTS = "NOT_SIMILAR_PRODUCTS"
+    # UWG §7(3) Nr. 2: a sale recorded without its product category proves no similarity.
+    SALE_WITHOUT_PRODUCT_CATEGORY = "SALE_WITHOUT_PRODUCT_CATEGORY"
+    # UWG §7(3) Nr. 4: the sale names no notice the customer could have been shown then.
+    NO_OPT_OUT_NOTICE = "NO_OPT_OUT_NOTICE"
+
+
+class Obligation(StrEnum):
+    """What the sending system must do for the contact to be lawful."""
+
+    # UWG §7(3) Nr. 4: every message tells the customer they may object at any time,
+    # at no cost beyond the basic rates.
+    OPT_OUT_NOTICE_IN_EVERY_MESSAGE = "OPT_OUT_NOTICE_IN_EVERY_MESSAGE"
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,7 @@ class Verdict:
     reason: Reason
     legal_basis: LegalBasis | None = None
     deciding: Fact | None = None
+    obligations: tuple[Obligation, ...] = ()
 
 
 # At the same instant the restrictive event wins: it sorts last.
@@ -186,11 +203,41 @@ def _marketing_without_consent_basis(
         return Verdict(False, Reason.WITHDRAWN, purpose.legal_basis, withdrawal)
     if channel is not Channel.EMAIL:
         return Verdict(True, Reason.LEGAL_BASIS, purpose.legal_basis)
-    sale = next((f for f in reversed(history) if f.type is EventType.SALE_RECORDED
-                 and f.purpose == purpose.code), None)  # fmt: skip
-    if sale is None:
+    return _existing_customer(purpose, history)
+
+
+def _existing_customer(purpose: Purpose, history: Sequence[Fact]) -> Verdict:
+    """UWG §7(3): the address came with a sale (Nr. 1) of goods or services like those
+    the purpose advertises (Nr. 2), and the customer was told at the sale that they may
+    object at any time (Nr. 4); every message must tell it again (the obligation). Nr. 3,
+    no objection or withdrawal, the caller checked. Any sale meeting all of them counts;
+    else the latest sale says why not."""
+    sales = [f for f in history if f.type is EventType.SALE_RECORDED and f.purpose == purpose.code]
+    if not sales:
         return Verdict(False, Reason.NO_CONSENT_OR_SALE, purpose.legal_basis)
-    return Verdict(True, Reason.EXISTING_CUSTOMER, purpose.legal_basis, sale)
+    refusals = [(sale, _sale_refusal(purpose, sale)) for sale in sales]
+    qualifying = [sale for sale, refusal in refusals if refusal is None]
+    if qualifying:
+        return Verdict(
+            True,
+            Reason.EXISTING_CUSTOMER,
+            purpose.legal_basis,
+            qualifying[-1],
+            obligations=(Obligation.OPT_OUT_NOTICE_IN_EVERY_MESSAGE,),
+        )
+    sale, refusal = refusals[-1]
+    return Verdict(False, refusal or Reason.NO_CONSENT_OR_SALE, purpose.legal_basis, sale)
+
+
+def _sale_refusal(purpose: Purpose, sale: Fact) -> Reason | None:
+    if sale.product_category is None:  # recorded before sales named their category
+        return Reason.SALE_WITHOUT_PRODUCT_CATEGORY
+    if sale.product_category not in purpose.product_categories:
+        return Reason.NOT_SIMILAR_PRODUCTS
+    notice = purpose.notice(sale.notice_version) if sale.notice_version else None
+    if notice is None or notice.published_at > sale.occurred_at:
+        return Reason.NO_OPT_OUT_NOTICE  # a text published after the sale was not shown at it
+    return None
 
 
 def _consent(
@@ -235,7 +282,7 @@ def _granted(
     joined: _Joined, *, grant: Fact,
 ) -> Verdict:  # fmt: skip
     basis = LegalBasis.CONSENT
-    minor = _minor_without_authorisation(purpose, channel, history, at, joined)
+    minor = _minor_without_authorisation(purpose, channel, history, grant, joined)
     if minor is not None:
         return Verdict(False, Reason.PARENTAL_AUTHORISATION_REQUIRED, basis, minor)
     lapse = lapses_at(purpose, grant)
@@ -263,9 +310,11 @@ def _no_live_grant(state: Fact | None, pending: Fact | None) -> Verdict:
 
 
 def _minor_without_authorisation(
-    purpose: Purpose, channel: Channel, history: Sequence[Fact], at: datetime, joined: _Joined
+    purpose: Purpose, channel: Channel, history: Sequence[Fact], grant: Fact, joined: _Joined
 ) -> Fact | None:
-    """The age evidence showing an under-16 without parental authorisation, if so.
+    """The age evidence showing that the person was under 16 when they gave ``grant``,
+    without parental authorisation, if so. The age at the consent decides, not the age
+    now: a consent given at 15 does not become valid at 16; a new one given at 16 does.
 
     Later evidence corrects earlier evidence it is joined with; of two sides' evidence
     that stand side by side, the one showing a minor wins."""
@@ -275,7 +324,8 @@ def _minor_without_authorisation(
             evidence = [*joined.unsettled(fact, evidence), fact]
     if not evidence:
         return None  # no evidence of age: the person is taken to be of age (docs/consent.md)
-    minors = [e for e in evidence if e.birth_date and age_on(e.birth_date, at.date()) < ADULT_AGE]
+    given = grant.occurred_at.date()
+    minors = [e for e in evidence if e.birth_date and age_on(e.birth_date, given) < ADULT_AGE]
     if not minors:
         return None
     authorised = any(f.type is EventType.PARENTAL_AUTHORISATION and f.purpose == purpose.code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from mdm_common.contracts import EventRecorder
 from mdm_consent.domain.ports import (
@@ -18,6 +18,10 @@ from mdm_consent.domain.ports import (
     RetentionStore,
 )
 
+if TYPE_CHECKING:  # the modules of these stores use Stores themselves
+    from mdm_consent.domain.contact_uses import ContactUseStore
+    from mdm_consent.domain.legal_holds import DutyStore
+
 T = TypeVar("T")
 
 
@@ -30,9 +34,11 @@ class Stores:
     requests: RequestStore
     retention: RetentionStore
     processing: ProcessingStore
+    expiries: ExpiryStore
+    duties: DutyStore
+    contact_uses: ContactUseStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
-    expiries: ExpiryStore
 
 
 class Transactions(Protocol):

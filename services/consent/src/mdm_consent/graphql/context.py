@@ -15,6 +15,7 @@ from mdm_consent.domain.fulfilment import PrivacyServices
 from mdm_consent.domain.models import ConsentEvent
 from mdm_consent.domain.ports import PersonDirectory
 from mdm_consent.domain.purposes import PurposeCache
+from mdm_consent.domain.rectification import ProfileRectifier
 from mdm_consent.graphql.types import READ_ROLES
 
 
@@ -27,6 +28,7 @@ class ConsentContext(RequestContext):
     purposes: PurposeCache = field(kw_only=True)  # of the process, for the contact check
     # How far an event recorded "now" may lie from the server's clock (a setting).
     event_skew: timedelta = field(kw_only=True, default=CLOCK_SKEW)
+    rectification: ProfileRectifier = field(kw_only=True)
     histories: DataLoader[str, list[ConsentEvent]] = field(init=False)
 
     def __post_init__(self) -> None:

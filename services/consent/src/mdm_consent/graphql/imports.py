@@ -63,6 +63,7 @@ def draft_of(input: ConsentEventInput) -> EventDraft:  # noqa: A002 - GraphQL ar
         evidence_ref=input.evidence_ref,
         confirms=str(input.confirms) if input.confirms else None,
         birth_date=input.birth_date,
+        product_category=input.product_category,
     )
 
 

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from mdm_common.auth import Role
 from mdm_consent.domain import fulfilment as f
 from mdm_consent.domain import objections
+from mdm_consent.domain import rectification as rect
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
+from mdm_consent.graphql.holds import RestrictedData
 from mdm_consent.graphql.person import Person
+
+if TYPE_CHECKING:
+    from mdm_consent.graphql.rectification import RectificationInput, RequestRectification
 
 Info = strawberry.Info[ConsentContext, None]
 REQUEST_ROLES = (Role.COMPLIANCE,)
 
 RequestType = strawberry.enum(r.RequestType, name="DataSubjectRequestType",
-                              description="GDPR Art. 15, 20, 17, 18, 21.")  # fmt: skip
+                              description="GDPR Art. 15, 20, 17, 18, 16, 21.")  # fmt: skip
 RequestStatus = strawberry.enum(r.RequestStatus, name="DataSubjectRequestStatus")
 ReceivedVia = strawberry.enum(r.ReceivedVia, name="RequestReceivedVia")
 IdentityCheck = strawberry.enum(
     r.IdentityCheck, description="How the requester was confirmed to be the person."
 )
 ExportFormat = strawberry.enum(f.ExportFormat, name="ExportFormat")
+# graphql/rectification.py builds on this module's types.
+_RECTIFICATION = strawberry.lazy("mdm_consent.graphql.rectification")
 ObjectionOutcome = strawberry.enum(
     r.ObjectionOutcome, description="How an objection (Art. 21) was settled."
 )
@@ -43,6 +52,13 @@ class RequestStep:
     at: datetime
     person_ids: list[strawberry.ID]
     detail: str = strawberry.field(description="What the service reported (counts).")
+    erased: list[str] = strawberry.field(
+        description="Erasure: the categories of which values were erased."
+    )
+    restricted: list[RestrictedData] = strawberry.field(
+        description="Erasure: what retention duties keep, restricted, with the duty, its legal "
+        "reference and end, and why (Art. 17(3)(b), (e))."
+    )
 
 
 @strawberry.type(description="A data-subject request with its due date and progress.")
@@ -72,6 +88,9 @@ class DataSubjectRequest:
     lift_reason: str | None
     lifted_by: str | None
     note: str | None
+    rectification: Annotated[RequestRectification, _RECTIFICATION] | None = strawberry.field(
+        description="A RECTIFICATION's field and value, and its outcome."
+    )
     purpose: str | None = strawberry.field(
         default=None, description="An objection's purpose; null: all direct marketing."
     )
@@ -89,6 +108,8 @@ class DataSubjectRequest:
 
     @classmethod
     def from_model(cls, x: r.DataSubjectRequest, now: datetime) -> DataSubjectRequest:
+        from mdm_consent.graphql.rectification import RequestRectification  # noqa: PLC0415 - imports this module
+
         return cls(
             id=strawberry.ID(x.id), type=x.type, person_id=strawberry.ID(x.person_id),
             status=x.status, received_at=x.received_at, received_via=x.received_via,
@@ -100,11 +121,14 @@ class DataSubjectRequest:
             person_ids=[strawberry.ID(p) for p in x.person_ids],
             steps=[RequestStep(service=s.service, at=s.at,
                                person_ids=[strawberry.ID(p) for p in s.person_ids],
-                               detail=s.detail) for s in x.steps],
+                               detail=s.detail, erased=list(s.erased),
+                               restricted=[RestrictedData.from_model(h) for h in s.restricted])
+                   for s in x.steps],
             settled_at=x.settled_at, settled_by=x.settled_by,
             rejection_reason=x.rejection_reason, exports=x.exports, lifted_at=x.lifted_at,
-            lift_reason=x.lift_reason, lifted_by=x.lifted_by, note=x.note, purpose=x.purpose,
-            objection=x.objection,
+            lift_reason=x.lift_reason, lifted_by=x.lifted_by, note=x.note,
+            rectification=RequestRectification.from_model(x.rectification)
+            if x.rectification else None, purpose=x.purpose, objection=x.objection,
             consent_event_id=strawberry.ID(x.consent_event_id) if x.consent_event_id else None,
         )  # fmt: skip
 
@@ -147,6 +171,9 @@ class DataSubjectRequestInput:
     received_at: datetime | None = strawberry.field(default=None,
                                                     description="Default: now.")  # fmt: skip
     note: str | None = None
+    rectification: Annotated[RectificationInput, _RECTIFICATION] | None = strawberry.field(
+        default=None, description="With type RECTIFICATION only (Art. 16)."
+    )
     purpose: str | None = strawberry.field(
         default=None,
         description="OBJECTION only: the purpose objected to; none: all direct marketing.",
@@ -222,9 +249,25 @@ class RequestMutation:
             identity_check=input.identity_check, received_at=input.received_at, note=input.note,
             purpose=input.purpose,
         )  # fmt: skip
-        submit = objections.submit if draft.type is r.RequestType.OBJECTION else r.submit
-        created = await submit(draft, directory=ctx.directory, transactions=ctx.transactions,
-                               submitted_by=actor.subject, now=now)  # fmt: skip
+        if input.rectification is not None:
+            asked = rect.Rectification(input.rectification.field, input.rectification.value)
+            created = await rect.submit_rectification(
+                replace(draft, rectification=asked),
+                profile=ctx.rectification,
+                directory=ctx.directory,
+                transactions=ctx.transactions,
+                actor=actor,
+                now=now,
+            )
+        else:
+            submit = objections.submit if draft.type is r.RequestType.OBJECTION else r.submit
+            created = await submit(
+                draft,
+                directory=ctx.directory,
+                transactions=ctx.transactions,
+                submitted_by=actor.subject,
+                now=now,
+            )
         return DataSubjectRequest.from_model(created, now)
 
     @strawberry.mutation(

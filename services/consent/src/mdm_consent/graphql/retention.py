@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import strawberry
 
@@ -63,6 +63,13 @@ class RetentionPurge:
     status: PurgeStatus  # type: ignore[valid-type]
     detail: str = strawberry.field(description="What the profile service reported (counts).")
     done_at: datetime | None
+    released: bool = strawberry.field(
+        description="The end of a legal hold: what a retention duty held was erased."
+    )
+    phone_proof_until: date | None = strawberry.field(
+        description="UWG §7a: the phone number went from the person but is kept, restricted, "
+        "until this day as the proof of a phone consent."
+    )
 
     @classmethod
     def from_model(cls, x: rr.Purge) -> RetentionPurge:
@@ -72,6 +79,7 @@ class RetentionPurge:
             purposes=[LapsedPurpose(purpose=s.purpose, standing=s.standing, since=s.since)
                       for s in x.standings],
             decided_at=x.decided_at, status=x.status, detail=x.detail, done_at=x.done_at,
+            released=x.released, phone_proof_until=x.phone_proof_until,
         )  # fmt: skip
 
 

@@ -17,11 +17,13 @@ from mdm_consent.graphql import types as t
 from mdm_consent.graphql import views as v
 from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.expiry import ExpiryMutation, ExpiryQuery
+from mdm_consent.graphql.holds import HoldMutation, HoldQuery
 from mdm_consent.graphql.imports import ImportMutation, draft_of
 from mdm_consent.graphql.objections import ObjectionMutation
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.processing import ProcessingMutation, ProcessingQuery
 from mdm_consent.graphql.reconsent import ReconsentQuery
+from mdm_consent.graphql.rectification import RectificationMutation, RectificationQuery
 from mdm_consent.graphql.requests import RequestMutation, RequestQuery
 from mdm_consent.graphql.retention import RetentionMutation, RetentionQuery
 
@@ -29,7 +31,15 @@ Info = strawberry.Info[ConsentContext, None]
 
 
 @strawberry.type
-class Query(RequestQuery, RetentionQuery, ProcessingQuery, ExpiryQuery, ReconsentQuery):
+class Query(
+    RequestQuery,
+    RetentionQuery,
+    ProcessingQuery,
+    ExpiryQuery,
+    ReconsentQuery,
+    HoldQuery,
+    RectificationQuery,
+):
     @strawberry.field(description="The purpose registry, by code. Roles: app, compliance.")
     async def purposes(self, info: Info) -> list[t.Purpose]:
         info.context.require(*t.PURPOSE_READ_ROLES)
@@ -199,6 +209,8 @@ class Mutation(
     ImportMutation,
     ProcessingMutation,
     ExpiryMutation,
+    HoldMutation,
+    RectificationMutation,
     ObjectionMutation,
 ):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")
@@ -211,6 +223,7 @@ class Mutation(
             data_categories=tuple(input.data_categories), retention_days=input.retention_days,
             direct_marketing=input.direct_marketing,
             consent_validity_days=input.consent_validity_days,
+            product_categories=tuple(input.product_categories),
         )  # fmt: skip
         now = datetime.now(UTC)
         created = await info.context.transactions.write(
@@ -219,10 +232,10 @@ class Mutation(
         return t.Purpose.from_model(created)
 
     @strawberry.mutation(
-        description="Change a purpose's name, description, channels, data categories, retention "
-        "or consent validity, with the reason; the change is kept (`purposeChanges`). Takes "
-        "effect at once for contact checks and from the next run for retention. Role: "
-        "compliance."
+        description="Change a purpose's name, description, channels, data categories, retention, "
+        "consent validity or product categories, with the reason; the change is kept "
+        "(`purposeChanges`). Takes effect at once for contact checks and from the next run "
+        "for retention. Role: compliance."
     )
     async def update_purpose(self, info: Info, input: t.UpdatePurposeInput) -> t.Purpose:  # noqa: A002 - GraphQL argument name
         principal = info.context.require(*t.REGISTRY_ROLES)
@@ -235,6 +248,8 @@ class Mutation(
             retention_days=input.retention_days,
             consent_validity_days=input.consent_validity_days,
             clear_consent_validity=input.clear_consent_validity,
+            product_categories=(tuple(input.product_categories)
+                                if input.product_categories is not None else None),
         )  # fmt: skip
         now = datetime.now(UTC)
         updated, _ = await info.context.transactions.write(

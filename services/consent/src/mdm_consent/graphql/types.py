@@ -13,7 +13,7 @@ from mdm_consent.domain import models as m
 from mdm_consent.domain.checks import ContactDecision as ContactDecisionModel
 from mdm_consent.domain.merges import ContactChange
 from mdm_consent.domain.purposes import PurposeChange as PurposeChangeModel
-from mdm_consent.domain.rules import Reason
+from mdm_consent.domain.rules import Obligation, Reason
 
 READ_ROLES = (Role.COMPLIANCE,)  # consent records with their proof
 WRITE_ROLES = (Role.APP, Role.COMPLIANCE)  # applications record what their forms collected
@@ -29,9 +29,15 @@ CollectionMethod = strawberry.enum(m.Method, name="CollectionMethod")
 ConsentActor = strawberry.enum(
     m.ActorType, name="ConsentActor",
     description="Who acted: the person, a holder of parental responsibility, staff, or the "
-    "consent service itself (SYSTEM: an expiry recorded by the daily job).",
+    "consent service itself (SYSTEM: an expiry recorded by the daily job, the profile's "
+    "birth date kept as evidence of age).",
 )  # fmt: skip
 ContactReason = strawberry.enum(Reason, name="ContactReason")
+ContactObligation = strawberry.enum(
+    Obligation,
+    name="ContactObligation",
+    description="What the sending system must do for the contact to be lawful.",
+)
 
 
 @strawberry.type(description="One version of a purpose's notice text.")
@@ -75,6 +81,10 @@ class Purpose:
     revision: int | None = strawberry.field(
         description="Counts every change: registration, notice versions, updates."
     )
+    product_categories: list[str] = strawberry.field(
+        description="The controller's own goods or services the purpose advertises; the "
+        "existing-customer exception (UWG §7(3)) holds for sales of these categories only."
+    )
 
     @classmethod
     def from_model(cls, p: m.Purpose) -> Purpose:
@@ -84,7 +94,7 @@ class Purpose:
             retention_days=p.retention_days, consent_validity_days=p.consent_validity_days,
             direct_marketing=p.direct_marketing, created_at=p.created_at,
             created_by=p.created_by, notices=[NoticeVersion.from_model(n) for n in p.notices],
-            revision=p.revision,
+            revision=p.revision, product_categories=list(p.product_categories),
         )  # fmt: skip
 
 
@@ -162,6 +172,9 @@ class ConsentEvent:
     imported: ConsentImportProof | None = strawberry.field(
         default=None, description="Set when the event was imported (not recorded as it happened)."
     )
+    product_category: str | None = strawberry.field(
+        default=None, description="SALE_RECORDED: the product category of the sale."
+    )
 
     @classmethod
     def from_model(cls, e: m.ConsentEvent) -> ConsentEvent:
@@ -185,6 +198,7 @@ class ConsentEvent:
             confirms=strawberry.ID(e.confirms) if e.confirms else None,
             birth_date=e.birth_date,
             imported=ConsentImportProof.from_model(e.imported) if e.imported else None,
+            product_category=e.product_category,
         )
 
 
@@ -204,6 +218,10 @@ class ContactDecision:
     deciding_event_id: strawberry.ID | None
     deciding_event_type: ConsentEventType | None  # type: ignore[valid-type]
     deciding_event_at: datetime | None
+    obligations: list[ContactObligation] = strawberry.field(  # type: ignore[valid-type]
+        description="What the sending system must do when it contacts the person on this "
+        "answer (EXISTING_CUSTOMER: OPT_OUT_NOTICE_IN_EVERY_MESSAGE, UWG §7(3) Nr. 4)."
+    )
 
     @classmethod
     def from_model(cls, d: ContactDecisionModel) -> ContactDecision:
@@ -215,6 +233,7 @@ class ContactDecision:
             deciding_event_id=strawberry.ID(fact.id) if fact else None,
             deciding_event_type=fact.type if fact else None,
             deciding_event_at=fact.occurred_at if fact else None,
+            obligations=list(v.obligations),
         )  # fmt: skip
 
 
@@ -270,6 +289,12 @@ class RegisterPurposeInput:
     retention_days: int
     direct_marketing: bool
     consent_validity_days: int | None = None
+    product_categories: list[str] = strawberry.field(
+        default_factory=list,
+        description="The controller's own goods or services the purpose advertises "
+        "(lower-case codes such as 'shoes'); the existing-customer exception needs a sale of "
+        "one of them.",
+    )
 
 
 @strawberry.input(description="Only the fields given change; the code, legal basis and "
@@ -286,6 +311,9 @@ class UpdatePurposeInput:
         default=None, description="A number of days; see clearConsentValidity to remove it."
     )
     clear_consent_validity: bool = False
+    product_categories: list[str] | None = strawberry.field(
+        default=None, description="Replaces the list; [] ends the existing-customer exception."
+    )
 
 
 @strawberry.input
@@ -319,6 +347,11 @@ class ConsentEventInput:
         default=None, description="CONFIRMED: the PENDING_DOUBLE_OPT_IN event it confirms."
     )
     birth_date: date | None = strawberry.field(default=None, description="AGE_EVIDENCE only.")
+    product_category: str | None = strawberry.field(
+        default=None,
+        description="SALE_RECORDED only (required): the product category of the sale, one "
+        "of the purpose's productCategories for the existing-customer exception.",
+    )
 
 
 @strawberry.type(

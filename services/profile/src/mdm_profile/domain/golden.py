@@ -16,6 +16,7 @@ from typing import Any
 from mdm_profile.domain.quality.folding import fold
 from mdm_profile.domain.quality.identifiers import Identifier
 from mdm_profile.domain.records import CleanRecord
+from mdm_profile.domain.sources import RECTIFICATION
 
 
 class Rule(StrEnum):
@@ -24,6 +25,7 @@ class Rule(StrEnum):
     MOST_COMPLETE = "MOST_COMPLETE"  # the value with most parts filled in
     MOST_FREQUENT = "MOST_FREQUENT"  # the value most sources agree on
     ALL_VALUES = "ALL_VALUES"  # every distinct value, each with its source (identifiers)
+    RECTIFIED = "RECTIFIED"  # set by a data-subject rectification (Art. 16); wins over all
 
 
 # attribute -> how to read it from a record (None: the record has no value)
@@ -140,7 +142,11 @@ def build_golden(
     for attribute in _EXTRACT:
         candidates = _candidates(attribute, records)
         rule = rules.get(attribute, DEFAULT_RULES[attribute])
-        chosen = survive(rule, candidates, priority_of)
+        # A rectified value wins whatever the rule; the latest rectification first.
+        rectified = [c for c in candidates if c[0].source == RECTIFICATION]
+        if rectified:
+            rule = Rule.RECTIFIED
+        chosen = survive(rule, rectified or candidates, priority_of)
         if chosen is not None:
             record, value = chosen
             golden[attribute] = GoldenValue(attribute, value, record.source, record.source_id, rule)

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from mdm_common.contracts import DataCategory
 from mdm_common.contracts import PersonalDataItem as DataItem
 from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_profile.domain import holds as h
 from mdm_profile.domain.links import LinkType, PersonLink
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.quality.addresses import PostalAddress
@@ -87,6 +88,10 @@ class Erasure:
     removed_records: int
     suppression_entries: int
     already_erased: bool
+    # Art. 17(3): the categories of which values were erased, and what retention
+    # duties keep, restricted (domain/holds.py).
+    erased_categories: tuple[str, ...] = ()
+    restricted: tuple[h.HeldRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,19 +277,43 @@ async def erase(
     suppressions: SuppressionList,
     suppressor: Suppressor,
     now: datetime,
+    holds: Sequence[h.HoldInstruction] = (),
+    held: h.HoldStore | None = None,
 ) -> Erasure:
-    """Erase the person's merge group; asking again changes nothing."""
+    """Erase the person's merge group, except what the retention duties in ``holds``
+    keep (restricted, in ``held``); asking again changes nothing."""
     check_request_id(request_id)
+    duties = h.checked(holds)
+    if duties and held is None:
+        raise ValueError("Holds need a store to keep what they hold.")
     group = await merge_group(person_id, store)
     ids = group.person_ids
     if group.erased:
-        return Erasure(ids, removed_records=0, suppression_entries=0, already_erased=True)
+        before = tuple(await held.of_persons(ids)) if held else ()
+        return Erasure(
+            ids, removed_records=0, suppression_entries=0, already_erased=True, restricted=before
+        )
     await store.lock(ids)
-    entries = suppressor.entries_of(record for _, record in await store.records(ids))
+    records = await store.records(ids)
+    # Every record is suppressed, held or not: a duty keeps it, it does not bring it back.
+    entries = suppressor.entries_of(record for _, record in records)
     written = await suppressions.add(entries, request_id=request_id, at=now)
+    kept = h.held_parts(records, duties, request_id=request_id, today=now.date(), now=now)
+    # What retention already holds (the §7a phone proof) stays held and is named too.
+    earlier = await held.of_persons(ids) if held is not None else []
+    if held is not None and kept:
+        await held.save(kept)
+    linked = any((await store.links(ids)).values())
     removed = await store.erase(ids, request_id=request_id, at=now)
-    return Erasure(ids, removed_records=removed, suppression_entries=written,
-                   already_erased=False)  # fmt: skip
+    erased = h.erased_categories((r for _, r in records), kept, linked=linked)
+    return Erasure(
+        ids,
+        removed_records=removed,
+        suppression_entries=written,
+        already_erased=False,
+        erased_categories=erased,
+        restricted=(*earlier, *kept),
+    )
 
 
 async def restrict(
@@ -297,3 +326,12 @@ async def restrict(
         raise erased_error(person_id)
     await store.restrict(group.person_ids, restricted=restricted, request_id=request_id, at=now)
     return Restriction(group.person_ids, restricted)
+
+
+async def release_holds(
+    person_id: str, reference: str, *, store: PrivacyStore, held: h.HoldStore, today: date
+) -> tuple[list[str], list[h.HeldRecord]]:
+    """The retention job: erase what duties held of the group once each has ended."""
+    check_request_id(reference, field="reference")
+    group = await merge_group(person_id, store)
+    return group.person_ids, await h.release(group.person_ids, held=held, today=today)

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from mdm_common.contracts import DataCategory, Event, EventRecorder
 from mdm_common.errors import InvalidInput
+from mdm_profile.domain import holds as h
 from mdm_profile.domain.golden import Rule, build_golden
 from mdm_profile.domain.households import HouseholdStore
 from mdm_profile.domain.merging import Merge, PersonSnapshot
@@ -57,6 +58,7 @@ V = TypeVar("V", Person, CleanRecord)
 class Purge:
     person_ids: list[str]
     removed_values: int
+    restricted: tuple[h.HeldRecord, ...] = ()  # kept under a legal hold (domain/holds.py)
 
 
 class SnapshotStore(Protocol):
@@ -109,10 +111,13 @@ async def purge(
     person_id: str, categories: Sequence[str], reference: str, *, store: PrivacyStore,
     contacts: ContactStore, people: PersonStore, snapshots: SnapshotStore,
     households: HouseholdStore, sources: SourceRegistry, rules: Mapping[str, Rule],
-    events: EventRecorder, now: datetime,
+    events: EventRecorder, now: datetime, holds: Sequence[h.HoldInstruction] = (),
+    held: h.HoldStore | None = None,
 ) -> Purge:  # fmt: skip
-    """Remove the categories from the person's merge group (nothing if erased)."""
+    """Remove the categories from the person's merge group (nothing if erased); what a
+    hold covers (the UWG §7a phone proof) is kept first, restricted, in ``held``."""
     wanted = checked_categories(categories)
+    duties = h.for_purge(holds, wanted)
     check_request_id(reference, field="reference")
     group = await merge_group(person_id, store)
     ids = group.person_ids
@@ -126,7 +131,13 @@ async def purge(
     removed = 0
     records: list[StoredRecord] = []
     survivor_records: list[CleanRecord] = []
-    for described, record in await store.records(ids):
+    found = await store.records(ids)
+    restricted = h.held_parts(found, duties, request_id=reference, today=now.date(), now=now)
+    if restricted:
+        if held is None:
+            raise ValueError("Holds need a store to keep what they hold.")
+        await held.save(restricted)
+    for described, record in found:
         kept, emptied = cleared(record, wanted)
         removed += emptied
         if emptied:
@@ -157,4 +168,4 @@ async def purge(
     await households.refresh_households([group.survivor_id])
     if removed:
         events.record(Event.PERSON_UPDATED, person_id=group.survivor_id)
-    return Purge(ids, removed)
+    return Purge(ids, removed, tuple(restricted))

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 
 from mdm_common.errors import InvalidInput
 
+# Reserved: the source of values a data-subject rectification (GDPR Art. 16) set,
+# one record per request (sourceId = the request's id); it wins survivorship for
+# its field over every configured source (domain/rectification.py). No system may
+# be configured under this name, so no import can send such records.
+RECTIFICATION = "rectification"
+
 
 @dataclass(frozen=True)
 class SourceSystem:
@@ -16,6 +22,8 @@ class SourceSystem:
 
 class SourceRegistry:
     def __init__(self, priorities: Mapping[str, int]) -> None:
+        if RECTIFICATION in priorities:
+            raise ValueError(f"{RECTIFICATION!r} is reserved for rectified values")
         self._systems = {name: SourceSystem(name, p) for name, p in priorities.items()}
 
     def get(self, name: str) -> SourceSystem:

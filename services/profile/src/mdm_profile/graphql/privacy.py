@@ -14,10 +14,12 @@ from mdm_common.auth import Role
 from mdm_common.contracts import PersonalDataItem
 from mdm_common.read_audit.edge import PersonDataRead
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.hold_store import GraphHoldStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
 from mdm_profile.domain import privacy, retention
 from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.holds import ProfileHeldData, ProfileHoldInput
 
 Info = strawberry.Info[ProfileContext, None]
 PRIVACY_ROLES = (Role.COMPLIANCE,)
@@ -63,6 +65,13 @@ class ProfileErasure:
     removed_records: int
     suppression_entries: int
     already_erased: bool
+    erased_categories: list[str] = strawberry.field(
+        description="Categories of which values were erased (empty when erased before)."
+    )
+    restricted: list[ProfileHeldData] = strawberry.field(
+        description="What retention duties keep, restricted, with the duty, the legal "
+        "reference and the end (Art. 17(3)(b), (e))."
+    )
 
 
 @strawberry.type(description="What the retention job's removal of categories did.")
@@ -71,6 +80,9 @@ class ProfilePurge:
     removed_values: int = strawberry.field(
         description="Values emptied (source records, golden and merged-away values); 0 when "
         "nothing was left to remove."
+    )
+    restricted: list[ProfileHeldData] = strawberry.field(
+        description="Values removed from the person but kept, restricted, under a legal hold."
     )
 
 
@@ -130,11 +142,16 @@ class PrivacyQuery:
 class PrivacyMutation:
     @strawberry.mutation(
         description="Erasure (Art. 17) of the person's merge group in one transaction: records, "
-        "contact points, memberships go; tombstones and a suppression list stay. Idempotent. "
+        "contact points, memberships go; tombstones and a suppression list stay; what the "
+        "retention duties in `holds` cover stays, restricted, until they end. Idempotent. "
         "Role: compliance."
     )
     async def erase_profile_data(
-        self, info: Info, person_id: strawberry.ID, request_id: strawberry.ID
+        self,
+        info: Info,
+        person_id: strawberry.ID,
+        request_id: strawberry.ID,
+        holds: list[ProfileHoldInput] | None = None,
     ) -> ProfileErasure:
         ctx = info.context
         ctx.require(*PRIVACY_ROLES)
@@ -143,12 +160,15 @@ class PrivacyMutation:
             lambda tx, events: privacy.erase(
                 str(person_id), str(request_id), store=GraphPrivacyStore(tx),
                 suppressions=GraphSuppressionList(tx), suppressor=ctx.suppressor, now=now,
+                holds=[x.to_model() for x in holds or ()], held=GraphHoldStore(tx),
             )
         )  # fmt: skip
         ctx.forget_reads()
         return ProfileErasure(
             person_ids=_ids(done.person_ids), removed_records=done.removed_records,
             suppression_entries=done.suppression_entries, already_erased=done.already_erased,
+            erased_categories=list(done.erased_categories),
+            restricted=[ProfileHeldData.from_model(x) for x in done.restricted],
         )  # fmt: skip
 
     @strawberry.mutation(
@@ -175,11 +195,12 @@ class PrivacyMutation:
         description="Retention (the consent service's job): remove attribute categories "
         "(identity, birth_date, email, phone, postal_address, language) whose purposes have "
         "lapsed from the person's merge group, in one transaction; the golden record is rebuilt "
-        "from what is left. `reference`: the retention run. Idempotent. Role: compliance."
+        "from what is left. `reference`: the retention run. What `holds` cover (the UWG §7a "
+        "phone proof) is kept, restricted, until they end. Idempotent. Role: compliance."
     )
     async def purge_profile_attributes(
         self, info: Info, person_id: strawberry.ID, categories: list[str],
-        reference: strawberry.ID,
+        reference: strawberry.ID, holds: list[ProfileHoldInput] | None = None,
     ) -> ProfilePurge:  # fmt: skip
         ctx = info.context
         ctx.require(*PRIVACY_ROLES)
@@ -190,7 +211,12 @@ class PrivacyMutation:
                 contacts=GraphPrivacyStore(tx), people=GraphPersonStore(tx),
                 snapshots=GraphMergeStore(tx), households=ctx.household_store(tx),
                 sources=ctx.sources, rules=ctx.rules, events=events, now=now,
+                holds=[x.to_model() for x in holds or ()], held=GraphHoldStore(tx),
             )
         )  # fmt: skip
         ctx.forget_reads()
-        return ProfilePurge(person_ids=_ids(done.person_ids), removed_values=done.removed_values)
+        return ProfilePurge(
+            person_ids=_ids(done.person_ids),
+            removed_values=done.removed_values,
+            restricted=[ProfileHeldData.from_model(x) for x in done.restricted],
+        )

@@ -19,6 +19,7 @@ from mdm_profile.domain import merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.holds import HoldMutation, HoldQuery
 from mdm_profile.graphql.households import HouseholdMutation
 from mdm_profile.graphql.ingestion import IngestionMutation, store
 from mdm_profile.graphql.organisations import (
@@ -28,6 +29,7 @@ from mdm_profile.graphql.organisations import (
     OrganisationQuery,
 )
 from mdm_profile.graphql.privacy import PrivacyMutation, PrivacyQuery
+from mdm_profile.graphql.rectification import RectificationMutation, RectificationQuery
 from mdm_profile.graphql.types import (
     MERGE_ROLES,
     READ_ROLES,
@@ -49,7 +51,7 @@ MAX_ID_PAGE = 5000
 
 
 @strawberry.type
-class Query(OrganisationQuery, PrivacyQuery):
+class Query(OrganisationQuery, PrivacyQuery, HoldQuery, RectificationQuery):
     @strawberry.field(
         description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
         "if it was erased)."
@@ -178,7 +180,14 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 
 
 @strawberry.type
-class Mutation(IngestionMutation, OrganisationMutation, HouseholdMutation, PrivacyMutation):
+class Mutation(
+    IngestionMutation,
+    OrganisationMutation,
+    HouseholdMutation,
+    PrivacyMutation,
+    HoldMutation,
+    RectificationMutation,
+):
     @strawberry.mutation(
         description="Merge one person into another in one transaction. A caller-chosen "
         "`mergeId` makes it idempotent: the same id and pair again returns the first merge; "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pycountry
 
 from mdm_profile.domain.quality.report import QualityReport, Severity
@@ -23,9 +25,8 @@ def normalise_language(raw: str | None, *, report: QualityReport) -> str | None:
     if german:
         report.fix("language", "LANGUAGE_ISO_CODE")
         return german
-    try:
-        found = pycountry.languages.lookup(value.split("-")[0].split("_")[0])
-    except LookupError:
+    found = _language(value.split("-")[0].split("_")[0])
+    if found is None:
         report.issue("language", "UNKNOWN", Severity.WARNING)
         return None
     code = getattr(found, "alpha_2", None)
@@ -35,3 +36,19 @@ def normalise_language(raw: str | None, *, report: QualityReport) -> str | None:
     if code != value:
         report.fix("language", "LANGUAGE_ISO_CODE")
     return str(code)
+
+
+def _language(code: str) -> Any:
+    """ISO 639-1 first: pycountry's fuzzy ``lookup`` reads "en" as the name of the
+    language "En" (ISO 639-3 ``enc``), which has no two-letter code, and every
+    English-speaking customer lost their language."""
+    folded = code.lower()
+    found = pycountry.languages.get(alpha_2=folded) if len(folded) == 2 else None
+    if found is None and len(folded) == 3:
+        found = pycountry.languages.get(alpha_3=folded)
+    if found is not None:
+        return found
+    try:
+        return pycountry.languages.lookup(code)
+    except LookupError:
+        return None
