@@ -17,7 +17,7 @@ from mdm_infra.client import GatewayClient
 from mdm_infra.testing import eventually
 
 from .matching_support import birth_date, family_name, ingest, place
-from .test_consent import HISTORY, check, event, new_person, new_purpose, record
+from .test_consent import BINDS_LITTLE, HISTORY, check, event, new_person, new_purpose, record
 from .test_data_subject_requests import EXPORT, error_of, submit
 from .test_records_of_processing import describe
 
@@ -210,14 +210,12 @@ class TestObjection:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         person = new_person(app)
-        # On legitimate interest it applies to everybody: it binds no category the
-        # retention job removes, so other tests keep their data.
         profiling = new_purpose(
             compliance,
             legalBasis="LEGITIMATE_INTEREST",
             directMarketing=False,
             channels=["POST"],
-            dataCategories=["identifiers"],
+            **BINDS_LITTLE,
         )
         consented = new_purpose(compliance, directMarketing=False)
         for purpose, reason in (

@@ -80,10 +80,10 @@ def new_person(app: GatewayClient) -> str:
     return str(app.execute(CREATE_PERSON, {"input": person_input()})["createPerson"]["id"])
 
 
-# A purpose on another basis than consent applies to everybody: binding identity or
-# e-mail would keep every other test's person's data in use and name the purpose in
-# their exports. Such purposes bind only identifiers (not removed by the retention job).
-EVERYBODYS: dict[str, object] = {"dataCategories": ["identifiers"]}
+# A purpose on a basis other than consent applies to every person, and the suite shares
+# one registry: such test purposes name a category the retention and export tests of
+# other modules do not count on (the e-mail address is theirs).
+BINDS_LITTLE = {"dataCategories": ["postal_address"]}
 
 
 def new_purpose(compliance: GatewayClient, **overrides: object) -> str:
@@ -327,7 +327,7 @@ class TestContactCheck:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         purpose, person = new_purpose(compliance), new_person(app)
-        other = new_purpose(compliance, legalBasis="LEGITIMATE_INTEREST", **EVERYBODYS)
+        other = new_purpose(compliance, legalBasis="LEGITIMATE_INTEREST", **BINDS_LITTLE)
         record(app, event(person, purpose))
         record(app, event(person, None, "OBJECTED", channel=None, noticeVersion=None,
                           method="PAPER_FORM", evidenceRef="letter-2026-04"))  # fmt: skip
@@ -372,7 +372,7 @@ class TestContactCheck:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         purpose = new_purpose(compliance, legalBasis="LEGITIMATE_INTEREST",
-                              productCategories=["shoes"], **EVERYBODYS)  # fmt: skip
+                              productCategories=["shoes"], **BINDS_LITTLE)  # fmt: skip
         buyer, stranger = new_person(app), new_person(app)
         record(compliance, event(buyer, purpose, "SALE_RECORDED", channel=None, method="ORDER",
                           evidenceRef="order-100234", productCategory="shoes"))  # fmt: skip

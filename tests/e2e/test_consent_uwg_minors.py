@@ -66,9 +66,8 @@ def new_purpose(compliance: GatewayClient, basis: str, categories: list[str]) ->
                 "description": "Offers for our customers.",
                 "legalBasis": basis,
                 "channels": ["EMAIL", "PHONE"],
-                # Another basis than consent applies to everybody: bind only identifiers,
-                # so other tests' exports and retention runs are left as they are.
-                "dataCategories": ["email"] if basis == "CONSENT" else ["identifiers"],
+                # Not "email": see BINDS_LITTLE in test_consent.
+                "dataCategories": ["postal_address"],
                 "retentionDays": 730,
                 "directMarketing": True,
                 "productCategories": categories,

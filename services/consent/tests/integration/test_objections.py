@@ -45,9 +45,9 @@ async def _setup(
             description="d",
             legal_basis=basis,
             channels=(Channel.EMAIL, Channel.POST),
-            # Purposes on legitimate interest apply to everybody: bind no category the
-            # retention job removes, so other tests sharing the graph keep their data.
-            data_categories=("identifiers",),
+            # Purposes on legitimate interest apply to everybody in the shared graph:
+            # bind little (as tests/e2e/test_consent.py does).
+            data_categories=("postal_address",),
             retention_days=365,
             direct_marketing=marketing,
         )
