@@ -147,8 +147,10 @@ class TestAccess:
         named = {p["code"]: p for p in document["purposes"]}
         assert (email["source"], code in email["purposes"]) == ("shop", True)
         assert email["retentionDays"] == max(named[c]["retentionDays"] for c in email["purposes"])
-        grant = next(i for i in by_service["consent"] if i["origin"] == "consentEvent")
-        assert (grant["field"], grant["purposes"]) == ("GRANTED", [code])
+        events = {i["field"]: i for i in by_service["consent"] if i["origin"] == "consentEvent"}
+        assert events["GRANTED"]["purposes"] == [code]
+        # The profile's birth date, kept as evidence of age with the grant (GDPR Art. 8).
+        assert events["AGE_EVIDENCE"]["purposes"] == []
         assert code in named
 
         as_csv = compliance.execute(EXPORT, {"id": request["id"],

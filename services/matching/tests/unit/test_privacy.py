@@ -117,6 +117,38 @@ def _evidence(left: str, right: str) -> PairEvidence:
                         "fl", "fr")  # fmt: skip
 
 
+EXPLAINED = {
+    "comparisons": [{"field": "givenName", "level": "exact", "weight": 4.2}],
+    "guards": [],
+    "modelVersion": None,
+}
+
+
+class TestExplanation:
+    def test_a_merge_decision_keeps_levels_weights_guards_and_model_but_no_value(self) -> None:
+        evidence = PairEvidence(
+            A, B, 0.998, 9.1,
+            (Contribution("email", "exact", 7.12345), Contribution("birthDate", None, 0.0)),
+            ("given names differ",), "fl", "fr", model_version="m-7",
+        )  # fmt: skip
+        decision = Decision.about(evidence, Verdict.AUTO_MERGE, actor="service:matching-engine",
+                                  at=NOW, merge_id="m1")  # fmt: skip
+        value = json.loads(privacy.decision_item(decision, frozenset({A})).value)
+        assert value["comparisons"] == [
+            {"field": "email", "level": "exact", "weight": 7.123},
+            {"field": "birthDate", "level": None, "weight": 0.0},
+        ]
+        assert (value["guards"], value["modelVersion"], value["mergeId"]) == (
+            ["given names differ"], "m-7", "m1")  # fmt: skip
+        assert "fl" not in json.dumps(value)  # fingerprints stay inside matching
+
+    def test_a_decision_recorded_before_evidence_was_kept_explains_nothing(self) -> None:
+        decision = Decision("d1", f"{A}|{B}", Verdict.MERGE, "steward-1", NOW, "", "t1", "m1",
+                            0.9, "fl", "fr")  # fmt: skip
+        value = json.loads(privacy.decision_item(decision, frozenset({A})).value)
+        assert (value["comparisons"], value["guards"], value["modelVersion"]) == ([], [], None)
+
+
 class TestPersonalData:
     def test_tasks_decisions_and_rematch_entries_name_the_other_person(self) -> None:
         task = ReviewTask("t1", _evidence(A, B), TaskReason.UNCERTAIN, TaskStatus.OPEN, NOW, NOW,
@@ -136,11 +168,11 @@ class TestPersonalData:
         values = {i.origin: json.loads(i.value) for i in found.items}
         assert values[privacy.Origin.REVIEW_TASK] == {
             "taskId": "t1", "status": "OPEN", "reason": "UNCERTAIN", "score": 0.7,
-            "otherPersonId": A, "note": "call back"}  # fmt: skip
+            "otherPersonId": A, "note": "call back", **EXPLAINED}  # fmt: skip
         assert values[privacy.Origin.DECISION] | {"decisionId": None} == {
             "decisionId": None, "verdict": "NOT_A_MATCH", "at": NOW.isoformat(),
             "actor": "steward-1", "note": "other person", "otherPersonId": C, "taskId": "t0",
-            "mergeId": None, "score": 0.7}  # fmt: skip
+            "mergeId": None, "score": 0.7, **EXPLAINED}  # fmt: skip
         assert values[privacy.Origin.REMATCH_PROPOSAL] == {
             "jobId": "j1", "otherPersonId": A, "score": 0.8}  # fmt: skip
         assert values[privacy.Origin.REMATCH_STEP] == {

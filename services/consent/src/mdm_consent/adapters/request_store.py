@@ -21,6 +21,7 @@ from mdm_consent.domain.requests import (
     DataSubjectRequest,
     Extension,
     IdentityCheck,
+    ObjectionOutcome,
     ReceivedVia,
     RequestFilter,
     RequestStatus,
@@ -111,7 +112,15 @@ def _props(r: DataSubjectRequest) -> dict[str, Any]:
         "rejectionReason": r.rejection_reason, "exports": r.exports, "liftedAt": r.lifted_at,
         "liftReason": r.lift_reason, "liftedBy": r.lifted_by, "note": r.note,
         "rectification": _rectification_props(r.rectification),
-    }  # fmt: skip
+    } | _objection_props(r)  # fmt: skip
+
+
+def _objection_props(r: DataSubjectRequest) -> dict[str, Any]:
+    return {
+        "purpose": r.purpose,
+        "objection": r.objection.value if r.objection else None,
+        "consentEventId": r.consent_event_id,
+    }
 
 
 def _step_json(s: Step) -> str:
@@ -182,7 +191,9 @@ def _request(p: dict[str, Any]) -> DataSubjectRequest:
         rejection_reason=p.get("rejectionReason"), exports=int(p.get("exports") or 0),
         lifted_at=_time(p.get("liftedAt")), lift_reason=p.get("liftReason"),
         lifted_by=p.get("liftedBy"), note=p.get("note"),
-        rectification=_rectification(p.get("rectification")),
+        rectification=_rectification(p.get("rectification")), purpose=p.get("purpose"),
+        objection=ObjectionOutcome(p["objection"]) if p.get("objection") else None,
+        consent_event_id=p.get("consentEventId"),
     )  # fmt: skip
 
 

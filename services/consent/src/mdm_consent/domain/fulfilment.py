@@ -19,7 +19,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -29,7 +29,14 @@ from mdm_common.auth import Principal
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_common.read_audit.records import ReadAudit
-from mdm_consent.domain import audit, double_opt_in, legal_holds
+from mdm_consent.domain import (
+    audit,
+    double_opt_in,
+    export_document,
+    export_recipients,
+    legal_holds,
+    merge_accounts,
+)
 from mdm_consent.domain.legal_holds import LegalHold, Restricted
 from mdm_consent.domain.models import (
     ConsentEvent,
@@ -38,6 +45,7 @@ from mdm_consent.domain.models import (
     LegalBasis,
     Purpose,
 )
+from mdm_consent.domain.processing import ProcessingDescription
 from mdm_consent.domain.rectification import forget_values
 from mdm_consent.domain.requests import (
     DataSubjectRequest,
@@ -197,6 +205,7 @@ def _purposes_of(item: PersonalDataItem, purposes: Sequence[Purpose]) -> list[Pu
 def render(
     request: DataSubjectRequest, items: Sequence[Held], purposes: Sequence[Purpose], *,
     person_ids: tuple[str, ...], fmt: ExportFormat, by: str, now: datetime,
+    described: Mapping[str, ProcessingDescription] | None = None,
 ) -> Export:  # fmt: skip
     """The export document: every item with its purposes and retention, JSON or CSV."""
     rows: list[dict[str, Any]] = []
@@ -208,11 +217,14 @@ def render(
         rows.append({
             "service": held.service, "personId": item.person_id, "origin": item.origin,
             "category": item.category, "field": item.field, "value": item.value,
-            "source": item.source, "sourceId": item.source_id,
+            "source": export_document.source_of(held), "sourceId": item.source_id,
             "recordedAt": item.recorded_at.isoformat() if item.recorded_at else None,
             "purposes": [p.code for p in bound],
             "retentionDays": max((p.retention_days for p in bound), default=None),
         })  # fmt: skip
+    accounts = merge_accounts.merges(items)
+    sent_to = export_recipients.recipients(items, purposes=list(used), described=described)
+    kept = export_document.retention(rows, {p.code: p.retention_days for p in purposes})
     if fmt is ExportFormat.JSON:
         document = {
             "request": {"id": request.id, "type": request.type.value,
@@ -226,10 +238,19 @@ def render(
                 for p in sorted(used.values(), key=lambda p: p.code)
             ],
             "items": rows,
+            # Art. 15(1)(c), (d) and why records were joined (domain/export_document.py).
+            "recipients": sent_to.document(),
+            "retention": [k.document() for k in kept],
+            "transfers": sent_to.transfers_document(),  # Art. 15(2)
+            "merges": [m.document() for m in accounts],
+            "rights": list(export_document.RIGHTS),
         }  # fmt: skip
         content = json.dumps(document, ensure_ascii=False, indent=2)
         media_type = "application/json"
     else:
+        rows += export_document.csv_rows(
+            request.person_id, accounts=accounts, sent_to=sent_to, kept=kept
+        )
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
         writer.writeheader()
@@ -279,7 +300,8 @@ async def export(
                  *(Held(MATCHING, i) for i in matching.items),
                  *(Held(CONSENT, i) for i in own)]  # fmt: skip
         result = render(current, items, _applying(await stores.purposes.all(), events.values()),
-                        person_ids=group, fmt=fmt, by=actor.subject, now=now)  # fmt: skip
+                        person_ids=group, fmt=fmt, by=actor.subject, now=now,
+                        described=await stores.processing.descriptions())  # fmt: skip
         await audit.audited_export(group, stores, reader=actor, scope=f"{fmt.value} export "
                                    f"of request {current.id}", now=now)  # fmt: skip
         settled = current.status.settled

@@ -57,6 +57,7 @@ class Method(StrEnum):
     ID_DOCUMENT = "ID_DOCUMENT"
     IMPORT = "IMPORT"  # taken over from another system: proves less than the others
     SYSTEM = "SYSTEM"  # e.g. an expiry recorded by a job
+    EMAIL = "EMAIL"  # a message from the person, e.g. an objection sent by e-mail
 
 
 class ActorType(StrEnum):

@@ -43,6 +43,7 @@ class RequestType(StrEnum):
     ERASURE = "ERASURE"  # Art. 17
     RESTRICTION = "RESTRICTION"  # Art. 18: keep, but do not use
     RECTIFICATION = "RECTIFICATION"  # Art. 16: correct a value, steward-reviewed (rectification.py)
+    OBJECTION = "OBJECTION"  # Art. 21: to direct marketing, or to a purpose (domain/objections.py)
 
 
 class RequestStatus(StrEnum):
@@ -71,6 +72,14 @@ class IdentityCheck(StrEnum):
     ID_DOCUMENT = "ID_DOCUMENT"
     CONFIRMED_CONTACT = "CONFIRMED_CONTACT"  # answered at a contact point on record
     KNOWN_DETAILS = "KNOWN_DETAILS"  # details only the person knows matched the records
+
+
+class ObjectionOutcome(StrEnum):
+    """How an objection (Art. 21) was settled; see :mod:`mdm_consent.domain.objections`."""
+
+    DIRECT_MARKETING_STOPPED = "DIRECT_MARKETING_STOPPED"  # Art. 21(2), (3): at once
+    UPHELD = "UPHELD"  # Art. 21(1): no compelling legitimate grounds
+    REJECTED = "REJECTED"  # Art. 21(1): compelling legitimate grounds, given as reason
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,11 @@ class DataSubjectRequest:
     lifted_by: str | None = None
     note: str | None = field(default=None, compare=False)
     rectification: Rectification | None = None  # what a RECTIFICATION asks, and its outcome
+    # An objection: the purpose objected to (None: all direct marketing), how it was
+    # settled and the OBJECTED consent event it recorded.
+    purpose: str | None = None
+    objection: ObjectionOutcome | None = None
+    consent_event_id: str | None = None
 
     @property
     def original_due_on(self) -> date:
@@ -175,19 +189,36 @@ class RequestDraft:
     received_at: datetime | None = None
     note: str | None = None
     rectification: Rectification | None = None  # with type RECTIFICATION only
+    purpose: str | None = None  # an objection's purpose (None: all direct marketing)
 
 
 async def submit(
     draft: RequestDraft, *, directory: PersonDirectory, transactions: Transactions,
     submitted_by: str, now: datetime,
 ) -> DataSubjectRequest:  # fmt: skip
-    """Record a request received from the person; the person must be known to the profile."""
+    """Record a request received from the person; the person must be known to the profile.
+    Objections are submitted with :func:`mdm_consent.domain.objections.submit`."""
+    request = await received(draft, directory=directory, submitted_by=submitted_by, now=now)
+
+    async def save(stores: Stores) -> DataSubjectRequest:
+        await stores.requests.save(request)
+        return request
+
+    return await transactions.write(save)
+
+
+async def received(
+    draft: RequestDraft, *, directory: PersonDirectory, submitted_by: str, now: datetime
+) -> DataSubjectRequest:
+    """The request as received, checked, under the survivor's id; not yet saved."""
+    if draft.purpose is not None and draft.type is not RequestType.OBJECTION:
+        raise InvalidInput("Only an objection names a purpose.", field="purpose")
     if not PERSON_ID.match(draft.person_id):
         raise InvalidInput("personId is not a person id.", field="personId")
-    received = draft.received_at or now
-    if received.tzinfo is None:
+    received_at = draft.received_at or now
+    if received_at.tzinfo is None:
         raise InvalidInput("receivedAt needs a time zone.", field="receivedAt")
-    if received > now + CLOCK_SKEW:
+    if received_at > now + CLOCK_SKEW:
         raise InvalidInput("receivedAt lies in the future.", field="receivedAt")
     note = draft.note.strip() if draft.note else None
     if note is not None and len(note) > MAX_REASON:
@@ -201,18 +232,12 @@ async def submit(
     survivor = await directory.resolve(draft.person_id)
     if survivor is None:
         raise NotFound(f"No person with id {draft.person_id}.", field="personId")
-    request = DataSubjectRequest(
-        id=str(uuid.uuid4()), type=draft.type, person_id=survivor, received_at=received,
+    return DataSubjectRequest(
+        id=str(uuid.uuid4()), type=draft.type, person_id=survivor, received_at=received_at,
         received_via=draft.received_via, identity_check=draft.identity_check,
-        submitted_at=now, submitted_by=submitted_by, note=note,
+        submitted_at=now, submitted_by=submitted_by, note=note, purpose=draft.purpose,
         rectification=draft.rectification,
     )  # fmt: skip
-
-    async def save(stores: Stores) -> DataSubjectRequest:
-        await stores.requests.save(request)
-        return request
-
-    return await transactions.write(save)
 
 
 async def extend(

@@ -10,6 +10,7 @@ import strawberry
 
 from mdm_common.auth import Role
 from mdm_consent.domain import fulfilment as f
+from mdm_consent.domain import objections
 from mdm_consent.domain import rectification as rect
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
@@ -23,7 +24,7 @@ Info = strawberry.Info[ConsentContext, None]
 REQUEST_ROLES = (Role.COMPLIANCE,)
 
 RequestType = strawberry.enum(r.RequestType, name="DataSubjectRequestType",
-                              description="GDPR Art. 15, 20, 17, 18, 16.")  # fmt: skip
+                              description="GDPR Art. 15, 20, 17, 18, 16, 21.")  # fmt: skip
 RequestStatus = strawberry.enum(r.RequestStatus, name="DataSubjectRequestStatus")
 ReceivedVia = strawberry.enum(r.ReceivedVia, name="RequestReceivedVia")
 IdentityCheck = strawberry.enum(
@@ -32,6 +33,9 @@ IdentityCheck = strawberry.enum(
 ExportFormat = strawberry.enum(f.ExportFormat, name="ExportFormat")
 # graphql/rectification.py builds on this module's types.
 _RECTIFICATION = strawberry.lazy("mdm_consent.graphql.rectification")
+ObjectionOutcome = strawberry.enum(
+    r.ObjectionOutcome, description="How an objection (Art. 21) was settled."
+)
 
 
 @strawberry.type(description="A deadline extension (Art. 12(3)) with its reason.")
@@ -87,6 +91,13 @@ class DataSubjectRequest:
     rectification: Annotated[RequestRectification, _RECTIFICATION] | None = strawberry.field(
         description="A RECTIFICATION's field and value, and its outcome."
     )
+    purpose: str | None = strawberry.field(
+        default=None, description="An objection's purpose; null: all direct marketing."
+    )
+    objection: ObjectionOutcome | None = None  # type: ignore[valid-type]
+    consent_event_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The OBJECTED consent event an objection recorded."
+    )
 
     @strawberry.field(
         description="The person asked about, as the profile holds them (one batch for a "
@@ -117,7 +128,8 @@ class DataSubjectRequest:
             rejection_reason=x.rejection_reason, exports=x.exports, lifted_at=x.lifted_at,
             lift_reason=x.lift_reason, lifted_by=x.lifted_by, note=x.note,
             rectification=RequestRectification.from_model(x.rectification)
-            if x.rectification else None,
+            if x.rectification else None, purpose=x.purpose, objection=x.objection,
+            consent_event_id=strawberry.ID(x.consent_event_id) if x.consent_event_id else None,
         )  # fmt: skip
 
 
@@ -161,6 +173,10 @@ class DataSubjectRequestInput:
     note: str | None = None
     rectification: Annotated[RectificationInput, _RECTIFICATION] | None = strawberry.field(
         default=None, description="With type RECTIFICATION only (Art. 16)."
+    )
+    purpose: str | None = strawberry.field(
+        default=None,
+        description="OBJECTION only: the purpose objected to; none: all direct marketing.",
     )
 
 
@@ -216,7 +232,9 @@ class RequestQuery:
 class RequestMutation:
     @strawberry.mutation(
         description="Record a data-subject request as received; due one calendar month after "
-        "receipt. Role: compliance."
+        "receipt. An OBJECTION to direct marketing (no purpose, or a direct-marketing one) "
+        "takes effect at once: the OBJECTED consent event is recorded and the request "
+        "completed (Art. 21(2), (3)). Role: compliance."
     )
     async def submit_data_subject_request(
         self,
@@ -229,6 +247,7 @@ class RequestMutation:
         draft = r.RequestDraft(
             type=input.type, person_id=str(input.person_id), received_via=input.received_via,
             identity_check=input.identity_check, received_at=input.received_at, note=input.note,
+            purpose=input.purpose,
         )  # fmt: skip
         if input.rectification is not None:
             asked = rect.Rectification(input.rectification.field, input.rectification.value)
@@ -241,7 +260,8 @@ class RequestMutation:
                 now=now,
             )
         else:
-            created = await r.submit(
+            submit = objections.submit if draft.type is r.RequestType.OBJECTION else r.submit
+            created = await submit(
                 draft,
                 directory=ctx.directory,
                 transactions=ctx.transactions,

@@ -19,6 +19,7 @@ from mdm_consent.graphql.context import ConsentContext
 from mdm_consent.graphql.expiry import ExpiryMutation, ExpiryQuery
 from mdm_consent.graphql.holds import HoldMutation, HoldQuery
 from mdm_consent.graphql.imports import ImportMutation, draft_of
+from mdm_consent.graphql.objections import ObjectionMutation
 from mdm_consent.graphql.person import Person
 from mdm_consent.graphql.processing import ProcessingMutation, ProcessingQuery
 from mdm_consent.graphql.reconsent import ReconsentQuery
@@ -211,6 +212,7 @@ class Mutation(
     ExpiryMutation,
     HoldMutation,
     RectificationMutation,
+    ObjectionMutation,
     SubmissionMutation,
 ):
     @strawberry.mutation(description="Add a purpose to the registry. Role: compliance.")

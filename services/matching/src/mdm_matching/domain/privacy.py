@@ -29,6 +29,7 @@ from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_common.errors import InvalidInput
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord
+from mdm_matching.domain.engine.model import Contribution
 from mdm_matching.domain.models import Decision, ReviewTask
 from mdm_matching.domain.stores import Stores
 
@@ -199,12 +200,36 @@ def _sides(left: str, right: str, ids: frozenset[str]) -> tuple[str, str]:
     return (left, right) if left in ids else (right, left)
 
 
+def explanation(
+    contributions: Sequence[Contribution], conflicts: Sequence[str], model_version: str | None
+) -> dict[str, object]:
+    """Why a pair scored as it did, as the export shows it (GDPR Art. 15(1)(h)): per
+    compared field its level and match weight in bits, the guards that fired and the
+    model that scored it. Ids, level names and weights only: never a compared value."""
+    return {
+        "comparisons": [
+            {"field": c.comparison, "level": c.level, "weight": round(c.weight, 3)}
+            for c in contributions
+        ],
+        "guards": list(conflicts),
+        "modelVersion": model_version,
+    }
+
+
 def task_item(task: ReviewTask, ids: frozenset[str]) -> PersonalDataItem:
     own, other = _sides(task.evidence.left_id, task.evidence.right_id, ids)
-    value = _json({
-        "taskId": task.id, "status": task.status.value, "reason": task.reason.value,
-        "score": task.evidence.probability, "otherPersonId": other, "note": task.note,
-    })  # fmt: skip
+    evidence = task.evidence
+    value = _json(
+        {
+            "taskId": task.id,
+            "status": task.status.value,
+            "reason": task.reason.value,
+            "score": evidence.probability,
+            "otherPersonId": other,
+            "note": task.note,
+        }
+        | explanation(evidence.contributions, evidence.conflicts, evidence.model_version)
+    )
     return _item(own, Origin.REVIEW_TASK, DataCategory.MATCHING, "reviewTask", value,
                     at=task.created_at)  # fmt: skip
 
@@ -212,12 +237,20 @@ def task_item(task: ReviewTask, ids: frozenset[str]) -> PersonalDataItem:
 def decision_item(decision: Decision, ids: frozenset[str]) -> PersonalDataItem:
     left, right = decision.pair_key.split("|")
     own, other = _sides(left, right, ids)
-    value = _json({
-        "decisionId": decision.id, "verdict": decision.verdict.value,
-        "at": decision.at.isoformat(), "actor": decision.actor, "note": decision.note,
-        "otherPersonId": other, "taskId": decision.task_id, "mergeId": decision.merge_id,
-        "score": decision.probability,
-    })  # fmt: skip
+    value = _json(
+        {
+            "decisionId": decision.id,
+            "verdict": decision.verdict.value,
+            "at": decision.at.isoformat(),
+            "actor": decision.actor,
+            "note": decision.note,
+            "otherPersonId": other,
+            "taskId": decision.task_id,
+            "mergeId": decision.merge_id,
+            "score": decision.probability,
+        }
+        | explanation(decision.contributions, decision.conflicts, decision.model_version)
+    )
     return _item(own, Origin.DECISION, DataCategory.MATCHING, "decision", value, at=decision.at)
 
 
