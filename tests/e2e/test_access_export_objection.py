@@ -93,7 +93,7 @@ class TestAccessExport:
         survivor, merged, email = automatically_merged(app, compliance)
         letters = new_purpose(compliance)  # described in the record of processing
         describe(compliance, letters)
-        record(app, event(survivor, letters))
+        record(app, event(survivor, letters, channel="PHONE"))
         request = submit(compliance, merged, "ACCESS")  # recorded under the survivor
         assert (
             error_of(lambda: app.execute(EXPORT, {"id": request["id"], "format": "JSON"}))["code"]
@@ -182,8 +182,8 @@ class TestObjection:
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
         person, newsletter = new_person(app), new_purpose(compliance)
-        record(app, event(person, newsletter))
-        assert check(app, person, newsletter)["allowed"] is True
+        record(app, event(person, newsletter, channel="PHONE"))
+        assert check(app, person, newsletter, "PHONE")["allowed"] is True
         assert error_of(lambda: objection(app, person, None))["code"] == "FORBIDDEN"
 
         done = objection(compliance, person, None)
@@ -192,7 +192,7 @@ class TestObjection:
             "DIRECT_MARKETING_STOPPED",
             None,
         )
-        verdict = check(app, person, newsletter)
+        verdict = check(app, person, newsletter, "PHONE")
         assert (verdict["allowed"], verdict["reason"]) == (False, "OBJECTED")
         assert verdict["decidingEventId"] == done["consentEventId"]
         history = compliance.execute(HISTORY, {"personId": person})["consentHistory"]
