@@ -36,6 +36,10 @@ SHOWN_ENUMS = (
     "RecipientKind",
     "TransferSafeguard",
     "ProcessingGap",
+    "RectificationDecision",
+    "RetentionLegalReference",
+    "ContactUseCompliance",
+    "ContactObligation",
 )
 SDL = PACKAGE.parents[2] / "gateway" / "subgraphs"
 
