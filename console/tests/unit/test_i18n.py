@@ -40,6 +40,8 @@ SHOWN_ENUMS = (
     "RetentionLegalReference",
     "ContactUseCompliance",
     "ContactObligation",
+    "RetentionPeriodStart",
+    "RetentionRunStatus",
 )
 SDL = PACKAGE.parents[2] / "gateway" / "subgraphs"
 
