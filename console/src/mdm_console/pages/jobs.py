@@ -25,26 +25,33 @@ async def jobs_page(request: Request) -> Response:
 async def _jobs_context(request: Request) -> dict[str, Any]:
     """Each role sees its own jobs: matching's for stewards, expiry runs for compliance."""
     me = web.user(request)
-    context: dict[str, Any] = {"running": RUNNING, "matching": None, "expiry": None}
-    if me.has_any({Role.STEWARD}):
-        data = await web.ask(request, "Jobs")
-        training_id = web.session(request).get("training_job")
-        training = None
-        if training_id:
-            training = (await web.ask(request, "TrainingJob", id=training_id))["matchTrainingJob"]
-        context["matching"] = {
-            "jobs": data["rematchJobs"],
-            "subjects": data["matchSubjectCount"],
-            "training": training,
-        }
-    if me.has_any({Role.COMPLIANCE}):
-        runs = (await web.ask(request, "ExpiryRuns"))["expiryRuns"]
-        context["expiry"] = {
-            "runs": runs,
-            "running": any(r["status"] == "RUNNING" for r in runs),
-            "error": web.session(request).pop("expiry_error", None),
-        }
-    return context
+    return {
+        "running": RUNNING,
+        "matching": await _matching(request) if me.has_any({Role.STEWARD}) else None,
+        "expiry": await _expiry(request) if me.has_any({Role.COMPLIANCE}) else None,
+    }
+
+
+async def _matching(request: Request) -> dict[str, Any]:
+    data = await web.ask(request, "Jobs")
+    training_id = web.session(request).get("training_job")
+    training = None
+    if training_id:
+        training = (await web.ask(request, "TrainingJob", id=training_id))["matchTrainingJob"]
+    return {
+        "jobs": data["rematchJobs"],
+        "subjects": data["matchSubjectCount"],
+        "training": training,
+    }
+
+
+async def _expiry(request: Request) -> dict[str, Any]:
+    runs = (await web.ask(request, "ExpiryRuns"))["expiryRuns"]
+    return {
+        "runs": runs,
+        "running": any(r["status"] == "RUNNING" for r in runs),
+        "error": web.session(request).pop("expiry_error", None),
+    }
 
 
 @web.page(Role.STEWARD)
@@ -80,6 +87,12 @@ async def start_training(request: Request) -> Response:
     return web.redirect(request, "/jobs")
 
 
+@web.page(Role.COMPLIANCE)
+async def expiry_runs(request: Request) -> Response:
+    """The expiry runs' fragment (a running run refreshes it every two seconds)."""
+    return web.render(request, "jobs/_expiry.html", {"expiry": await _expiry(request)})
+
+
 @web.action(Role.COMPLIANCE)
 async def start_expiry(request: Request) -> Response:
     return await _expiry_action(request, "StartExpiryRun")
@@ -110,6 +123,7 @@ routes = [
     Route("/jobs/rematch/{job_id}", rematch_job),
     Route("/jobs/training", start_training, methods=["POST"]),
     Route("/jobs/training/{job_id}", training_job),
+    Route("/jobs/expiry", expiry_runs),
     Route("/jobs/expiry", start_expiry, methods=["POST"]),
     Route("/jobs/expiry/{run_id}/resume", resume_expiry, methods=["POST"]),
 ]

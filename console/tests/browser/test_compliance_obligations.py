@@ -1,6 +1,7 @@
 """A compliance officer reads a person's contact uses with the UWG §7a phone proof,
 then carries out their erasure and reads what was erased and what the law keeps,
-restricted, until when."""
+restricted, until when; the contact check names the condition of the existing-customer
+exception (UWG §7(3))."""
 
 from __future__ import annotations
 
@@ -61,7 +62,9 @@ def test_contact_uses_the_phone_proof_and_what_an_erasure_keeps(
     expect(refused).to_contain_text("spring-mail")
     expect(refused.locator(".compliance")).to_have_text("not allowed")
     expect(page.locator("tr[data-compliance=COMPLIANT]")).to_contain_text("spring-calls")
-    expect(page.locator(".contact-uses [role=alert]")).to_contain_text("Not compliant: 1 of 2 uses.")
+    expect(page.locator(".contact-uses [role=alert]")).to_contain_text(
+        "Not compliant: 1 of 2 uses."
+    )
     keep_until = page.locator("table.phone-proofs .keep-until")
     expect(keep_until).to_have_count(1)
     shoot(page, "contact-uses")
@@ -87,3 +90,74 @@ def test_contact_uses_the_phone_proof_and_what_an_erasure_keeps(
         "erased by itself when the last duty ends"
     )
     shoot(page, "erasure-answer")
+
+
+def test_the_contact_check_names_the_existing_customer_obligation(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str, shoot
+) -> None:
+    code = "shop-mail-" + uuid.uuid4().hex[:8]
+    purpose = demo.NEWSLETTER | {
+        "code": code,
+        "name": f"Shop mail {code[-4:]}",
+        "legalBasis": "LEGITIMATE_INTEREST",
+        "productCategories": ["shoes"],
+    }
+    app_gateway.execute(demo.REGISTER_PURPOSE, {"input": purpose})
+    notice = {"purpose": code, "language": "de", "text": demo.NEWSLETTER_NOTICE}
+    app_gateway.execute(demo.PUBLISH_NOTICE, {"input": notice})
+    created = app_gateway.execute(
+        demo.CREATE_PERSON, {"input": {"givenName": "Kurt", "familyName": "Kaeufer"}}
+    )
+    person_id = created["createPerson"]["id"]
+    sale = demo.newsletter_consent(
+        person_id,
+        type="SALE_RECORDED",
+        purpose=code,
+        channel=None,
+        language=None,
+        method="ORDER",
+        productCategory="shoes",
+    )
+    app_gateway.execute(demo.RECORD_CONSENT, {"input": sale})
+
+    page = sign_in("compliance")
+    page.goto(f"{console_url}/compliance?person={person_id}&purpose={code}&channel=EMAIL")
+    answer = page.locator("section.answer")
+    expect(answer.locator(".reason-words")).to_have_text(
+        "Existing customer (sale recorded, no objection)"
+    )
+    obligation = answer.locator("[data-obligation=OPT_OUT_NOTICE_IN_EVERY_MESSAGE]")
+    expect(obligation).to_contain_text("in every message")
+    shoot(page, "contact-check-obligation")
+
+
+REGISTER_DUTY = """mutation($input: RetentionDutyInput!) {
+  registerRetentionDuty(input: $input) { code } }"""
+
+
+def test_an_officer_starts_an_expiry_run_and_reads_the_retention_duties(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str, shoot
+) -> None:
+    duty = {
+        "code": "invoices-" + uuid.uuid4().hex[:8],
+        "name": "Invoices and contracts",
+        "legalReference": "HGB_257",
+        "periodYears": 10,
+        "sourceSystems": ["erp"],
+    }
+    app_gateway.execute(REGISTER_DUTY, {"input": duty})
+    officer = "Erna-" + uuid.uuid4().hex[:6]
+    page = sign_in("compliance", name=officer)
+    page.get_by_role("link", name="Jobs").click()
+    expiry = page.locator("section.expiry")
+    expiry.get_by_role("button", name="Start an expiry run").click()
+    expect(expiry.locator("tbody tr[data-run]").first).to_contain_text(officer)
+    shoot(page, "jobs-expiry")
+
+    page.get_by_role("link", name="Purposes").click()
+    page.get_by_role("link", name="Retention duties (Art. 17(3))").click()
+    row = page.locator(f"tr[data-duty='{duty['code']}']")
+    expect(row).to_contain_text("HGB §257 (commercial records and business letters)")
+    expect(row).to_contain_text("whole records of erp")
+    expect(row).to_contain_text("10 years")
+    shoot(page, "retention-duties")
