@@ -74,3 +74,30 @@ def test_a_steward_approves_a_rectification_and_sees_its_outcome(
     page.goto(f"{console_url}/persons/{person_id}")
     expect(page.locator("h1")).to_contain_text(f"Ida {new}")
     expect(page.get_by_text(f"rectification {request_id}").first).to_be_visible()
+
+
+def test_an_officer_records_a_rectification_and_a_bad_value_is_refused(
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
+) -> None:
+    record = {"sourceId": "crm-" + uuid.uuid4().hex, "givenName": "Ida", "familyName": "Post"}
+    ingested = app_gateway.execute(INGEST, {"source": "crm", "records": [record]})
+    person_id = ingested["ingestSourceRecords"]["records"][0]["personId"]
+    page = sign_in("compliance")
+    page.goto(f"{console_url}/requests?person={person_id}")
+    form = page.locator("form.new-request")
+    form.get_by_label("Type of request").select_option("RECTIFICATION")
+    form.get_by_label("Field to correct").select_option("email")
+    form.get_by_label("Correct value").fill("not an address")
+    form.get_by_role("button", name="Record request").click()
+    # The profile checks the value at once; the form keeps what was typed.
+    expect(page.locator("form.new-request [role=alert]")).to_be_visible()
+    expect(page.locator("form.new-request").get_by_label("Correct value")).to_have_value(
+        "not an address"
+    )
+
+    page.locator("form.new-request").get_by_label("Correct value").fill("ida.post@example.org")
+    page.locator("form.new-request").get_by_role("button", name="Record request").click()
+    expect(page.get_by_role("heading", name="Rectification (Art. 16)")).to_be_visible()
+    expect(page.locator(".asked-value")).to_have_text("ida.post@example.org")
+    page.get_by_role("link", name="Decide the rectification").click()
+    expect(page.locator("form.decide-rectification")).to_be_visible()

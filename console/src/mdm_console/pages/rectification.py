@@ -125,11 +125,11 @@ async def find(request: Request, request_id: str) -> dict[str, Any]:
         if found["type"] != "RECTIFICATION":
             raise GatewayError("NOT_FOUND", _("This request is not a rectification."))
         return found
-    for status in (*STATUSES, None):
+    for status in STATUSES:  # waiting ones first: the steward's usual case
         after = None
         for _page in range(LOOKUP_PAGES):
             page = await _queue_page(
-                request, QueueView(status=status or ALL, after=after or ""), first=LOOKUP_PAGE
+                request, QueueView(status=status, after=after or ""), first=LOOKUP_PAGE
             )
             for candidate in page["requests"]:
                 if candidate["id"] == request_id:
