@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mdm_console.pages.reconsent import worklist_url
+from mdm_console.pages.reconsent import joined_csv, worklist_url
 from mdm_console.pages.requests import erasure_answer
 
 
@@ -47,3 +47,13 @@ def test_worklist_addresses() -> None:
         == "/purposes/newsletter/reconsent/SMS?after=c1"
     )
     assert worklist_url("newsletter", "SMS", suffix=".csv").endswith("/SMS.csv")
+
+
+def test_the_worklist_pages_become_one_csv_with_one_header() -> None:
+    header = "person_id,purpose,channel"
+    first = f"{header}\r\na,newsletter,EMAIL\r\nb,newsletter,EMAIL\r\n"
+    second = f"{header}\r\nc,newsletter,EMAIL\r\n"
+    assert joined_csv([first, second]) == (
+        f"{header}\r\na,newsletter,EMAIL\r\nb,newsletter,EMAIL\r\nc,newsletter,EMAIL\r\n"
+    )
+    assert joined_csv([f"{header}\r\n"]) == f"{header}\r\n"

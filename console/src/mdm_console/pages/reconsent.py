@@ -25,6 +25,15 @@ def worklist_url(purpose: str, channel: str, *, after: str = "", suffix: str = "
     return path + ("?" + urlencode({"after": after}) if after else "")
 
 
+def joined_csv(pages: list[str]) -> str:
+    """The pages' CSV as one file (RFC 4180, CRLF): the header row once."""
+    lines: list[str] = []
+    for page in pages:
+        rows = [row for row in page.split("\r\n") if row]
+        lines.extend(rows if not lines else rows[1:])
+    return "".join(line + "\r\n" for line in lines)
+
+
 def _no_such_channel(request: Request) -> Response:
     return web.error_page(request, code="NOT_FOUND", detail=_("There is no such page."), status=404)
 
@@ -67,7 +76,7 @@ async def worklist_csv(request: Request) -> Response:
     purpose, channel = request.path_params["purpose"], request.path_params["channel"]
     if channel not in CHANNELS:
         return _no_such_channel(request)
-    lines: list[str] = []
+    pages: list[str] = []
     after = None
     generated = ""
     for _page in range(CSV_PAGES):
@@ -82,15 +91,14 @@ async def worklist_csv(request: Request) -> Response:
             )
         )["reconsentWorklist"]
         generated = generated or str(found["generatedAt"])[:10]
-        rows = found["csv"].split("\r\n")
-        lines.extend(row for row in (rows if not lines else rows[1:]) if row)
+        pages.append(found["csv"])
         if not found["hasNextPage"]:
             break
         after = found["endCursor"]
     parts = (purpose, channel.lower(), generated)
     name = "reconsent-" + "-".join(safe_file_part(p) for p in parts) + ".csv"
     return Response(
-        "".join(line + "\r\n" for line in lines),
+        joined_csv(pages),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{name}"'},
     )
