@@ -25,7 +25,17 @@ from mdm_common.auth import Role
 from mdm_common.readiness import Dependency, http_probe, readiness_endpoint
 from mdm_console import i18n, web
 from mdm_console.client import Gateway, GatewayError, Operations
-from mdm_console.pages import compliance, jobs, persons, purposes, requests, review, signin
+from mdm_console.pages import (
+    compliance,
+    jobs,
+    persons,
+    purposes,
+    reconsent,
+    rectification,
+    requests,
+    review,
+    signin,
+)
 from mdm_console.session import ServerSessions, SessionStore
 from mdm_console.settings import ConsoleSettings
 from mdm_console.templating import install_filters
@@ -133,6 +143,8 @@ def create_app(settings: ConsoleSettings | None = None) -> Starlette:
             *jobs.routes,
             *compliance.routes,
             *requests.routes,
+            *rectification.routes,
+            *reconsent.routes,
             *purposes.routes,
             Mount("/static/vendor", StaticFiles(directory=HTMX_DIR), name="vendor"),
             Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),

@@ -36,6 +36,12 @@ SHOWN_ENUMS = (
     "RecipientKind",
     "TransferSafeguard",
     "ProcessingGap",
+    "RectificationDecision",
+    "RetentionLegalReference",
+    "ContactUseCompliance",
+    "ContactObligation",
+    "RetentionPeriodStart",
+    "RetentionRunStatus",
 )
 SDL = PACKAGE.parents[2] / "gateway" / "subgraphs"
 

@@ -21,13 +21,25 @@ OPERATIONS_DIR = Path(__file__).resolve().parent.parent / "operations"
 
 class GatewayError(Exception):
     """The gateway answered with errors (or not at all). ``code`` is the first
-    error's ``extensions.code``: the page turns it into words for the user."""
+    error's ``extensions.code``: the page turns it into words for the user;
+    ``field`` and ``reason`` (``extensions.field``, ``extensions.reason``) say which
+    input was refused and why, so a form shows the message next to that field."""
 
-    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        field: str | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.field = field
+        self.reason = reason
 
 
 class Operations:
@@ -89,7 +101,13 @@ class Gateway:
         partial = allow_missing and body.get("data") and all(e.get("path") for e in errors or [])
         if errors and not partial:
             first = errors[0]
-            code = (first.get("extensions") or {}).get("code") or "INTERNAL_SERVER_ERROR"
-            raise GatewayError(code, str(first.get("message", "")), status=response.status_code)
+            extensions = first.get("extensions") or {}
+            raise GatewayError(
+                extensions.get("code") or "INTERNAL_SERVER_ERROR",
+                str(first.get("message", "")),
+                status=response.status_code,
+                field=extensions.get("field"),
+                reason=extensions.get("reason"),
+            )
         data: dict[str, Any] = body["data"]
         return data

@@ -184,6 +184,10 @@ async def consent_history(request: Request) -> Response:
             "person": person,
             "rows": rows,
             "merges": data["consentMerges"],
+            "uses": data["contactUses"],
+            "uses_not_compliant": sum(u["compliance"] != "COMPLIANT" for u in data["contactUses"]),
+            "phone_proofs": data["phoneConsentProofs"],
+            "purpose_names": names,
         },
     )
 

@@ -1,5 +1,6 @@
-"""The purpose registry with every notice version's exact text, and the records of
-processing (GDPR Art. 30) as a table, as CSV and as JSON."""
+"""The purpose registry with every notice version's exact text, the records of
+processing (GDPR Art. 30) as a table, as CSV and as JSON, and the retention duties
+an erasure respects (Art. 17(3))."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ async def purpose_list(request: Request) -> Response:
 async def records(request: Request) -> Response:
     found = (await web.ask(request, "RecordsOfProcessing"))["recordsOfProcessing"]
     return web.render(request, "purposes/records.html", {"found": found})
+
+
+@web.page(Role.COMPLIANCE)
+async def duties(request: Request) -> Response:
+    found = (await web.ask(request, "RetentionDuties"))["retentionDuties"]
+    return web.render(request, "purposes/duties.html", {"duties": found})
 
 
 @web.page(Role.COMPLIANCE)
@@ -54,4 +61,5 @@ routes = [
     Route("/purposes/records", records),
     Route("/purposes/records.csv", records_csv),
     Route("/purposes/records.json", records_json),
+    Route("/purposes/duties", duties),
 ]

@@ -1,6 +1,6 @@
-"""Data-subject requests (GDPR Art. 15, 17, 18, 20): the list with due dates, a
+"""Data-subject requests (GDPR Art. 15, 16, 17, 18, 20): the list with due dates, a
 request with its steps and deadline, its actions, and the export of an access or
-portability request."""
+portability request. A rectification is decided on its own page (pages/rectification.py)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,20 @@ from mdm_console import web
 from mdm_console.client import GatewayError
 from mdm_console.i18n import _
 from mdm_console.pages.compliance import parse_moment, person_or_none, safe_file_part
+from mdm_console.pages.rectification import asked
 
-TYPES = ("ACCESS", "PORTABILITY", "ERASURE", "RESTRICTION")
+TYPES = ("ACCESS", "PORTABILITY", "ERASURE", "RESTRICTION", "RECTIFICATION")
+# The golden fields a rectification may correct (the consent service's list).
+RECTIFIABLE = (
+    "givenName",
+    "familyName",
+    "salutation",
+    "birthDate",
+    "email",
+    "phone",
+    "address",
+    "language",
+)
 STATUSES = ("OPEN", "IN_PROGRESS", "COMPLETED", "REJECTED")
 RECEIVED_VIA = ("EMAIL", "LETTER", "WEB_FORM", "PHONE", "IN_PERSON")
 IDENTITY_CHECKS = ("ACCOUNT_LOGIN", "ID_DOCUMENT", "CONFIRMED_CONTACT", "KNOWN_DETAILS")
@@ -62,6 +74,7 @@ def _choices() -> dict[str, Any]:
         "statuses": STATUSES,
         "received_via": RECEIVED_VIA,
         "identity_checks": IDENTITY_CHECKS,
+        "rectifiable": RECTIFIABLE,
     }
 
 
@@ -97,9 +110,20 @@ async def request_list(request: Request) -> Response:
 async def submit(request: Request) -> Response:
     form = {
         name: await web.form_value(request, name)
-        for name in ("person", "type", "received_via", "identity_check", "received_at", "note")
+        for name in (
+            "person",
+            "type",
+            "received_via",
+            "identity_check",
+            "received_at",
+            "note",
+            "field",
+            "value",
+        )
     }
     form["note"] = form["note"][:MAX_TEXT]
+    form["value"] = form["value"][:MAX_TEXT]
+    rectifying = form["type"] == "RECTIFICATION"
     problem = None
     moment = parse_moment(form["received_at"])
     if not form["person"]:
@@ -112,6 +136,8 @@ async def submit(request: Request) -> Response:
         problem = _("Choose how the requester's identity was checked.")
     elif form["received_at"] and moment is None:
         problem = _("The time of receipt is not a date and time.")
+    elif rectifying and (form["field"] not in RECTIFIABLE or not form["value"]):
+        problem = _("A rectification names the field to correct and the correct value.")
     if problem is None:
         try:
             data = await web.ask(
@@ -124,6 +150,9 @@ async def submit(request: Request) -> Response:
                     "identityCheck": form["identity_check"],
                     "receivedAt": moment.isoformat() if moment else None,
                     "note": form["note"] or None,
+                    "rectification": {"field": form["field"], "value": form["value"]}
+                    if rectifying
+                    else None,
                 },
             )
         except GatewayError as exc:
@@ -145,6 +174,20 @@ async def submit(request: Request) -> Response:
     )
 
 
+def erasure_answer(found: dict[str, Any]) -> dict[str, Any] | None:
+    """What an erasure removed and what retention duties keep, restricted, instead
+    (Art. 17(3)(b), (e)): per service the categories erased, and every held item with
+    its duty and end, the one held longest last."""
+    if found["type"] != "ERASURE" or not found["steps"]:
+        return None
+    erased = [(s["service"], s["erased"]) for s in found["steps"] if s["erased"]]
+    kept = sorted(
+        (r for s in found["steps"] for r in s["restricted"]),
+        key=lambda r: (r["until"], r["service"], r["what"]),
+    )
+    return {"erased": erased, "restricted": kept, "held_until": kept[-1]["until"] if kept else None}
+
+
 async def _detail_context(request: Request, request_id: str) -> dict[str, Any]:
     found = (await web.ask(request, "DataSubjectRequestDetail", id=request_id))[
         "dataSubjectRequest"
@@ -154,6 +197,8 @@ async def _detail_context(request: Request, request_id: str) -> dict[str, Any]:
     return {
         "dsr": found,
         "person": person,
+        "asked": asked(found),
+        "erasure": erasure_answer(found),
         "may_carry_out": found["type"] in {"ERASURE", "RESTRICTION"} and not settled,
         "may_extend": not settled and sum(e["months"] for e in found["extensions"]) < 2,
         "may_reject": not settled,

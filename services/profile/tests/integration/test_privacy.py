@@ -26,8 +26,10 @@ from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
-from mdm_profile.domain import companies, merging, people, privacy
+from mdm_profile.domain import companies, merging, people, personal_data, privacy
 from mdm_profile.domain.golden import DEFAULT_RULES
+from mdm_profile.domain.personal_data import Origin
+from mdm_profile.domain.quality.identifiers import RawIdentifier
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
@@ -87,9 +89,9 @@ async def merge(graph: GraphClient, survivor: str, merged: str, *,
     return record
 
 
-async def export(graph: GraphClient, person_id: str) -> privacy.PersonalData:
+async def export(graph: GraphClient, person_id: str) -> personal_data.PersonalData:
     return await graph.read(
-        lambda tx: privacy.personal_data(person_id, store=GraphPrivacyStore(tx))
+        lambda tx: personal_data.personal_data(person_id, store=GraphPrivacyStore(tx))
     )
 
 
@@ -171,25 +173,59 @@ class TestExport:
         assert found.person_ids == [survivor, merged_id]
         assert (found.erased, found.restricted) == (False, False)
         golden = {i.field: i for i in found.items
-                  if i.origin == privacy.Origin.GOLDEN and i.person_id == survivor}  # fmt: skip
+                  if i.origin == Origin.GOLDEN and i.person_id == survivor}  # fmt: skip
         assert golden["givenName"].value == customer.given
         assert golden["givenName"].category == "identity"
         assert (golden["email"].value, golden["email"].source) == (customer.email, "shop")
         assert (golden["phone"].value, golden["phone"].source) == (customer.mobile, "crm")
         assert golden["birthDate"].category == "birth_date"
         assert json.loads(golden["address"].value)["street"] == customer.street
-        records = [i for i in found.items if i.origin == privacy.Origin.SOURCE_RECORD]
+        records = [i for i in found.items if i.origin == Origin.SOURCE_RECORD]
         keys = {i.value for i in records if i.field == "sourceRecord"}
         assert {k.split("|")[0] for k in keys} == {"crm", "shop"}
         assert all(i.category == "source_record" for i in records if i.field == "sourceRecord")
         assert {i.source for i in records if i.field == "email"} == {"shop"}
-        [merge_item] = [i for i in found.items if i.origin == privacy.Origin.MERGE]
+        [merge_item] = [i for i in found.items if i.origin == Origin.MERGE]
         assert json.loads(merge_item.value)["mergeId"] == record.id
         assert json.loads(merge_item.value)["actor"] == "steward-7"
         assert merge_item.category == "relationships"
         # The merged-away person's node keeps its golden values of before the merge.
-        assert any(i.person_id == merged_id and i.origin == privacy.Origin.GOLDEN
+        assert any(i.person_id == merged_id and i.origin == Origin.GOLDEN
                    for i in found.items)  # fmt: skip
+
+    async def test_identifiers_partial_dates_and_values_kept_raw_are_listed(
+        self, graph: GraphClient
+    ) -> None:
+        number = f"K{uuid.uuid4().int % 10**8:08d}"
+        raw = RawRecord(
+            str(uuid.uuid4()),
+            given_name="Ida",
+            family_name="Teilweise",
+            birth_date="1987-13-45",  # kept as the year only
+            email="a..b@example.org",  # kept as received, used nowhere
+            identifiers=(RawIdentifier("CUSTOMER_NUMBER", number),),
+        )
+        [outcome] = (await ingest(graph, "crm", raw)).outcomes
+
+        found = await export(graph, outcome.person_id)
+
+        def values(origin: str, field: str) -> set[tuple[str, str]]:
+            return {
+                (i.category, i.value)
+                for i in found.items
+                if i.origin == origin and i.field == field
+            }
+
+        identifier = json.dumps(
+            {"scheme": "CUSTOMER_NUMBER", "issuer": "crm", "value": number},
+            separators=(",", ":"),
+            sort_keys=True,
+        )
+        for origin in (Origin.GOLDEN, Origin.SOURCE_RECORD):
+            assert values(origin, "identifier") == {("identifiers", identifier)}
+            assert values(origin, "birthDate") == {("birth_date", "1987")}
+        assert values(Origin.SOURCE_RECORD, "keptRaw.email") == {("email", "a..b@example.org")}
+        assert values(Origin.SOURCE_RECORD, "keptRaw.birthDate") == {("birth_date", "1987-13-45")}
 
     async def test_household_and_employer_links_are_listed(self, graph: GraphClient) -> None:
         customer, partner = Customer(), Customer()

@@ -1,4 +1,5 @@
-"""Data-subject requests on the profile: export (Art. 15/20), erasure (17), restriction (18).
+"""Data-subject requests on the profile: erasure (Art. 17), restriction (18); the export
+(Art. 15/20) is in :mod:`mdm_profile.domain.personal_data`.
 
 Each works on a person's merge group: the survivor and every id merged into it (an
 id merged away resolves to its survivor's group), since all of them describe one
@@ -13,20 +14,16 @@ keeps source systems from bringing it back.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from mdm_common.contracts import DataCategory
-from mdm_common.contracts import PersonalDataItem as DataItem
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain import holds as h
-from mdm_profile.domain.links import LinkType, PersonLink
+from mdm_profile.domain.links import PersonLink
 from mdm_profile.domain.models import Person
-from mdm_profile.domain.quality.addresses import PostalAddress
 from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.suppression import SuppressionList, Suppressor
 
@@ -36,15 +33,6 @@ REASON_ERASED = "ERASED"
 REASON_RESTRICTED = "PROCESSING_RESTRICTED"
 REASON_SUPPRESSED = "SUPPRESSED"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
-
-
-class Origin:
-    GOLDEN = "golden"
-    SOURCE_RECORD = "sourceRecord"
-    HOUSEHOLD = "household"
-    COMPANY = "company"
-    RELATION = "relation"
-    MERGE = "merge"
 
 
 @dataclass(frozen=True)
@@ -72,14 +60,6 @@ class MergeEntry:
     actor: str
     reason: str
     state: str
-
-
-@dataclass(frozen=True)
-class PersonalData:
-    person_ids: list[str]
-    erased: bool
-    restricted: bool
-    items: list[DataItem]
 
 
 @dataclass(frozen=True)
@@ -160,113 +140,6 @@ async def merge_group(person_id: str, store: PrivacyStore) -> PersonGroup:
     if group is None:
         raise NotFound(f"No person with id {person_id}.", field="personId")
     return group
-
-
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
-
-
-def _address_text(address: PostalAddress) -> str:
-    return _compact({"street": address.street, "houseNumber": address.house_number,
-                     "postalCode": address.postal_code, "city": address.city,
-                     "country": address.country})  # fmt: skip
-
-
-# Per attribute of a golden record or a source record: (field, category, text) triples.
-def _fields(
-    *, given: str, family: str, titles: Sequence[str], suffix: str | None,
-    salutation: str | None, birth_date: date | None, email: str | None, phone: str | None,
-    address: PostalAddress | None, language: str | None,
-) -> list[tuple[str, str, str, str]]:  # fmt: skip
-    """(attribute for lineage, field, category, value) of every value that is set."""
-    found: list[tuple[str, str, str, str | None]] = [
-        ("name", "givenName", DataCategory.IDENTITY, given or None),
-        ("name", "familyName", DataCategory.IDENTITY, family or None),
-        ("name", "titles", DataCategory.IDENTITY, " ".join(titles) or None),
-        ("name", "suffix", DataCategory.IDENTITY, suffix),
-        ("salutation", "salutation", DataCategory.IDENTITY, salutation),
-        ("birthDate", "birthDate", DataCategory.BIRTH_DATE,
-         birth_date.isoformat() if birth_date else None),
-        ("email", "email", DataCategory.EMAIL, email),
-        ("phone", "phone", DataCategory.PHONE, phone),
-        ("address", "address", DataCategory.POSTAL_ADDRESS,
-         _address_text(address) if address else None),
-        ("language", "language", DataCategory.LANGUAGE, language),
-    ]  # fmt: skip
-    return [(a, f, c, v) for a, f, c, v in found if v]
-
-
-def _golden_items(person: Person) -> list[DataItem]:
-    items = []
-    for attribute, field, category, value in _fields(
-        given=person.given_name, family=person.family_name, titles=person.titles,
-        suffix=person.suffix, salutation=person.salutation, birth_date=person.birth_date,
-        email=person.email, phone=person.phone.e164 if person.phone else None,
-        address=person.address, language=person.language,
-    ):  # fmt: skip
-        lineage = person.lineage.get(attribute)
-        items.append(DataItem(
-            person.id, Origin.GOLDEN, category, field, value,
-            source=lineage.source if lineage else None,
-            source_id=lineage.source_id if lineage else None, recorded_at=person.updated_at,
-        ))  # fmt: skip
-    return items
-
-
-def _record_items(person_id: str, record: CleanRecord) -> list[DataItem]:
-    def item(category: str, field: str, value: str) -> DataItem:
-        return DataItem(person_id, Origin.SOURCE_RECORD, category, field, value,
-                        source=record.source, source_id=record.source_id,
-                        recorded_at=record.recorded_at)  # fmt: skip
-
-    values = _fields(
-        given=record.given_name, family=record.family_name, titles=record.titles,
-        suffix=record.suffix, salutation=record.salutation, birth_date=record.birth_date,
-        email=record.email, phone=record.phone.e164 if record.phone else None,
-        address=record.address, language=record.language,
-    )  # fmt: skip
-    return [item(DataCategory.SOURCE_RECORD, "sourceRecord", record.key)] + [
-        item(category, field, value) for _, field, category, value in values
-    ]
-
-
-_LINK_ORIGIN = {
-    LinkType.HOUSEHOLD: (Origin.HOUSEHOLD, "household", "householdId"),
-    LinkType.EMPLOYER: (Origin.COMPANY, "employer", "companyId"),
-    LinkType.RELATION_TO: (Origin.RELATION, "relatedTo", "personId"),
-    LinkType.RELATION_FROM: (Origin.RELATION, "relatedFrom", "personId"),
-}
-
-
-def _link_item(person_id: str, link: PersonLink) -> DataItem:
-    origin, field, target = _LINK_ORIGIN[link.type]
-    props = {k: v for k, v in link.props.items() if isinstance(v, str | bool | int | float)}
-    return DataItem(person_id, origin, DataCategory.RELATIONSHIPS, field,
-                    _compact({target: link.target_id, **props}))  # fmt: skip
-
-
-def _merge_item(merge: MergeEntry) -> DataItem:
-    value = _compact({"mergeId": merge.id, "survivorId": merge.survivor_id,
-                      "mergedId": merge.merged_id, "actor": merge.actor, "reason": merge.reason,
-                      "state": merge.state})  # fmt: skip
-    return DataItem(merge.survivor_id, Origin.MERGE, DataCategory.RELATIONSHIPS, "merge", value,
-                    recorded_at=merge.at)  # fmt: skip
-
-
-async def personal_data(person_id: str, *, store: PrivacyStore) -> PersonalData:
-    """Everything the profile holds on the person's merge group, item by item."""
-    group = await merge_group(person_id, store)
-    ids = group.person_ids
-    if group.erased:
-        return PersonalData(ids, erased=True, restricted=False, items=[])
-    persons = await store.persons(ids)
-    items = [item for pid in ids if pid in persons for item in _golden_items(persons[pid])]
-    for described, record in await store.records(ids):
-        items.extend(_record_items(described, record))
-    links = await store.links(ids)
-    items.extend(_link_item(pid, link) for pid in ids for link in links.get(pid, ()))
-    items.extend(_merge_item(m) for m in await store.merges(ids))
-    return PersonalData(ids, erased=False, restricted=group.restricted, items=items)
 
 
 async def erase(

@@ -17,7 +17,7 @@ from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.hold_store import GraphHoldStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
-from mdm_profile.domain import privacy, retention
+from mdm_profile.domain import personal_data, privacy, retention
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.holds import ProfileHeldData, ProfileHoldInput
 
@@ -107,7 +107,7 @@ class PrivacyQuery:
     ) -> ProfilePersonalData:
         info.context.require(*PRIVACY_ROLES)
         found = await info.context.graph.read(
-            lambda tx: privacy.personal_data(str(person_id), store=GraphPrivacyStore(tx))
+            lambda tx: personal_data.personal_data(str(person_id), store=GraphPrivacyStore(tx))
         )
         info.context.read_persons(found.person_ids)
         return ProfilePersonalData(
