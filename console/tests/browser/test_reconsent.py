@@ -29,8 +29,7 @@ def _purpose_with_a_material_change(gateway: GatewayClient, persons: int) -> tup
             demo.CREATE_PERSON, {"input": {"givenName": "Rita", "familyName": "Neufrage"}}
         )
         person_id = created["createPerson"]["id"]
-        consent = demo.newsletter_consent(person_id, purpose=code)
-        gateway.execute(demo.RECORD_CONSENT, {"input": consent})
+        demo.newsletter_opt_in(gateway, person_id, purpose=code)
         ids.add(person_id)
     changed = notice | {"text": demo.NEWSLETTER_NOTICE + " Neu: auch per SMS.", "material": True}
     gateway.execute(demo.PUBLISH_NOTICE, {"input": changed})

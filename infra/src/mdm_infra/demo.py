@@ -92,13 +92,14 @@ def newsletter_consent(person_id: str, **overrides: object) -> dict[str, object]
 def newsletter_opt_in(client: GatewayClient, person_id: str, **overrides: object) -> str:
     """The newsletter's double opt-in (UWG §7(2) Nr. 2) as the signup form and the link
     in the confirmation mail record it: the request, then the person's confirmation.
-    ``overrides`` apply to the request; returns the confirmation's event id."""
+    ``overrides`` apply to the request (another ``purpose`` too); returns the
+    confirmation's event id."""
     request = newsletter_consent(person_id, type="PENDING_DOUBLE_OPT_IN") | overrides
     pending = client.execute(RECORD_CONSENT, {"input": request})["recordConsentEvent"]["id"]
     confirmation = {
         "personId": person_id,
         "type": "CONFIRMED",
-        "purpose": "newsletter",
+        "purpose": request["purpose"],
         "confirms": pending,
         "collectionPoint": "confirmation-mail",
         "method": "EMAIL_LINK",
