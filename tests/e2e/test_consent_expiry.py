@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from mdm_infra.client import GatewayClient
 
+from .runs import when_done
 from .test_consent import (
     HISTORY,
     PUBLISH,
@@ -50,13 +50,8 @@ def app(client_for: Callable[..., GatewayClient]) -> GatewayClient:
     return client_for("app")
 
 
-def finished(compliance: GatewayClient, run_id: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        run: dict[str, Any] = compliance.execute(RUN, {"id": run_id})["expiryRun"]
-        if run["status"] != "RUNNING" or time.monotonic() > deadline:
-            return run
-        time.sleep(0.2)
+def finished(compliance: GatewayClient, run_id: str) -> dict[str, Any]:
+    return when_done(compliance, RUN, "expiryRun", run_id)
 
 
 class TestExpiry:

@@ -21,6 +21,7 @@ from mdm_infra.platform import Platform
 from mdm_infra.testing import eventually
 
 from .matching_support import birth_date, family_name, place
+from .runs import when_done
 from .test_consent import NOTICE, PUBLISH, REGISTER, check, event, record
 from .test_data_subject_requests import CARRY_OUT, EXPORT, LIFT, REASON, error_of, submit
 
@@ -240,13 +241,8 @@ class TestRestriction:
         assert (twice["code"], twice["reason"]) == ("CONFLICT", "ALREADY_LIFTED")
 
 
-def finished(compliance: GatewayClient, run_id: str, timeout_s: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        run: dict[str, Any] = compliance.execute(RUN, {"id": run_id})["retentionRun"]
-        if run["status"] != "RUNNING" or time.monotonic() > deadline:
-            return run
-        time.sleep(0.2)
+def finished(compliance: GatewayClient, run_id: str) -> dict[str, Any]:
+    return when_done(compliance, RUN, "retentionRun", run_id)
 
 
 class TestRetention:

@@ -50,7 +50,9 @@ async def _setup(
         description="Offers for our customers.",
         legal_basis=LegalBasis.LEGITIMATE_INTEREST,
         channels=(Channel.EMAIL, Channel.POST),
-        data_categories=("email",),
+        # On legitimate interest it applies to everybody in the shared consent graph
+        # (the e2e tests' too): it binds the postal address only, as BINDS_LITTLE does.
+        data_categories=("postal_address",),
         retention_days=730,
         direct_marketing=True,
         product_categories=("shoes", "bags"),
