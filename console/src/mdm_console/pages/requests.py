@@ -4,6 +4,7 @@ portability request. A rectification is decided on its own page (pages/rectifica
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -19,7 +20,7 @@ from mdm_console.i18n import _
 from mdm_console.pages.compliance import parse_moment, person_or_none, safe_file_part
 from mdm_console.pages.rectification import asked
 
-TYPES = ("ACCESS", "PORTABILITY", "ERASURE", "RESTRICTION", "RECTIFICATION")
+TYPES = ("ACCESS", "PORTABILITY", "ERASURE", "RESTRICTION", "RECTIFICATION", "OBJECTION")
 # The golden fields a rectification may correct (the consent service's list).
 RECTIFIABLE = (
     "givenName",
@@ -38,6 +39,7 @@ EXPORTS = {"json": "JSON", "csv": "CSV"}
 EXPECTED = {"BAD_USER_INPUT", "CONFLICT"}
 MAX_TEXT = 2000
 _FLASH = "flash"
+PERSON_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,19 @@ class RequestFilters:
     status: str = ""
     type: str = ""
     overdue: bool = False
+    # One person's requests (an officer answering a letter looks the person up).
+    person_id: str = ""
     after: str = ""
 
     @classmethod
     def of(cls, request: Request) -> RequestFilters:
         q = request.query_params
+        person_id = q.get("personId", "").strip()
         return cls(
             status=q.get("status", "") if q.get("status") in STATUSES else "",
             type=q.get("type", "") if q.get("type") in TYPES else "",
             overdue=q.get("overdue") == "1",
+            person_id=person_id if PERSON_ID.fullmatch(person_id) else "",
             after=q.get("after", "")[:80],
         )
 
@@ -62,6 +68,7 @@ class RequestFilters:
             "status": self.status,
             "type": self.type,
             "overdue": "1" if self.overdue else "",
+            "personId": self.person_id,
             "after": "",
         } | changes
         pairs = [(k, v) for k, v in values.items() if v]
@@ -87,6 +94,7 @@ async def _list_context(request: Request) -> dict[str, Any]:
         status=filters.status or None,
         type=filters.type or None,
         overdueOnly=filters.overdue,
+        personId=filters.person_id or None,
         first=web.console(request).settings.page_size,
         after=filters.after or None,
     )
