@@ -10,7 +10,8 @@ from dataclasses import replace
 
 from mdm_common.contracts import DataCategory, PersonalDataItem
 from mdm_consent.domain import export_document as doc
-from mdm_consent.domain.fulfilment import ExportFormat, Held, render
+from mdm_consent.domain.access_export import ExportFormat, render
+from mdm_consent.domain.fulfilment import Held
 from mdm_consent.domain.processing import (
     DataSubjectCategory,
     ProcessingDescription,

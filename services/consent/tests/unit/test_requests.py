@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mdm_common.contracts import DataCategory, PersonalDataItem
-from mdm_consent.domain.fulfilment import CSV_COLUMNS, ExportFormat, Held, render
+from mdm_consent.domain.access_export import CSV_COLUMNS, ExportFormat, render
+from mdm_consent.domain.fulfilment import Held
 from mdm_consent.domain.models import Channel, EventType, Hold, HoldKind
 from mdm_consent.domain.requests import (
     DataSubjectRequest,

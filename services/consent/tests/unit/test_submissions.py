@@ -11,7 +11,7 @@ import pytest
 
 from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
-from mdm_consent.domain.fulfilment import _consent_items
+from mdm_consent.domain.access_export import _consent_items
 from mdm_consent.domain.models import ActorType, Channel, EventType, LegalBasis, Method
 from mdm_consent.domain.reports import render_history
 from mdm_consent.domain.rules import Reason, decide

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_consent.domain import access_export, objections
 from mdm_consent.domain import fulfilment as f
-from mdm_consent.domain import objections
 from mdm_consent.domain import rectification as rect
 from mdm_consent.domain import requests as r
 from mdm_consent.graphql.context import ConsentContext
@@ -30,7 +30,7 @@ ReceivedVia = strawberry.enum(r.ReceivedVia, name="RequestReceivedVia")
 IdentityCheck = strawberry.enum(
     r.IdentityCheck, description="How the requester was confirmed to be the person."
 )
-ExportFormat = strawberry.enum(f.ExportFormat, name="ExportFormat")
+ExportFormat = strawberry.enum(access_export.ExportFormat, name="ExportFormat")
 # graphql/rectification.py builds on this module's types.
 _RECTIFICATION = strawberry.lazy("mdm_consent.graphql.rectification")
 ObjectionOutcome = strawberry.enum(
@@ -153,7 +153,7 @@ class DataSubjectExport:
     items: int
 
     @classmethod
-    def from_model(cls, x: f.Export) -> DataSubjectExport:
+    def from_model(cls, x: access_export.Export) -> DataSubjectExport:
         return cls(
             request_id=strawberry.ID(x.request_id),
             person_ids=[strawberry.ID(p) for p in x.person_ids],
@@ -218,11 +218,11 @@ class RequestQuery:
     )
     async def data_subject_export(
         self, info: Info, request_id: strawberry.ID,
-        format: ExportFormat = f.ExportFormat.JSON,  # type: ignore[valid-type]  # noqa: A002 - GraphQL argument name
+        format: ExportFormat = access_export.ExportFormat.JSON,  # type: ignore[valid-type]  # noqa: A002 - GraphQL argument name
     ) -> DataSubjectExport:  # fmt: skip
         ctx = info.context
         actor = ctx.require(*REQUEST_ROLES)
-        found = await f.export(str(request_id), format, services=ctx.privacy,
+        found = await access_export.export(str(request_id), format, services=ctx.privacy,
                                transactions=ctx.transactions, actor=actor,
                                now=datetime.now(UTC))  # fmt: skip
         return DataSubjectExport.from_model(found)
