@@ -42,17 +42,31 @@ def _compact(value: Any) -> str:
 
 
 def _address_text(address: PostalAddress) -> str:
-    return _compact({"street": address.street, "houseNumber": address.house_number,
-                     "postalCode": address.postal_code, "city": address.city,
-                     "country": address.country})  # fmt: skip
+    return _compact(
+        {
+            "street": address.street,
+            "houseNumber": address.house_number,
+            "postalCode": address.postal_code,
+            "city": address.city,
+            "country": address.country,
+        }
+    )
 
 
 # Per attribute of a golden record or a source record: (field, category, text) triples.
 def _fields(
-    *, given: str, family: str, titles: Sequence[str], suffix: str | None,
-    salutation: str | None, birth_date: date | None, email: str | None, phone: str | None,
-    address: PostalAddress | None, language: str | None,
-) -> list[tuple[str, str, str, str]]:  # fmt: skip
+    *,
+    given: str,
+    family: str,
+    titles: Sequence[str],
+    suffix: str | None,
+    salutation: str | None,
+    birth_date: date | None,
+    email: str | None,
+    phone: str | None,
+    address: PostalAddress | None,
+    language: str | None,
+) -> list[tuple[str, str, str, str]]:
     """(attribute for lineage, field, category, value) of every value that is set."""
     found: list[tuple[str, str, str, str | None]] = [
         ("name", "givenName", DataCategory.IDENTITY, given or None),
@@ -60,31 +74,52 @@ def _fields(
         ("name", "titles", DataCategory.IDENTITY, " ".join(titles) or None),
         ("name", "suffix", DataCategory.IDENTITY, suffix),
         ("salutation", "salutation", DataCategory.IDENTITY, salutation),
-        ("birthDate", "birthDate", DataCategory.BIRTH_DATE,
-         birth_date.isoformat() if birth_date else None),
+        (
+            "birthDate",
+            "birthDate",
+            DataCategory.BIRTH_DATE,
+            birth_date.isoformat() if birth_date else None,
+        ),
         ("email", "email", DataCategory.EMAIL, email),
         ("phone", "phone", DataCategory.PHONE, phone),
-        ("address", "address", DataCategory.POSTAL_ADDRESS,
-         _address_text(address) if address else None),
+        (
+            "address",
+            "address",
+            DataCategory.POSTAL_ADDRESS,
+            _address_text(address) if address else None,
+        ),
         ("language", "language", DataCategory.LANGUAGE, language),
-    ]  # fmt: skip
+    ]
     return [(a, f, c, v) for a, f, c, v in found if v]
 
 
 def _golden_items(person: Person) -> list[DataItem]:
     items = []
     for attribute, field, category, value in _fields(
-        given=person.given_name, family=person.family_name, titles=person.titles,
-        suffix=person.suffix, salutation=person.salutation, birth_date=person.birth_date,
-        email=person.email, phone=person.phone.e164 if person.phone else None,
-        address=person.address, language=person.language,
-    ):  # fmt: skip
+        given=person.given_name,
+        family=person.family_name,
+        titles=person.titles,
+        suffix=person.suffix,
+        salutation=person.salutation,
+        birth_date=person.birth_date,
+        email=person.email,
+        phone=person.phone.e164 if person.phone else None,
+        address=person.address,
+        language=person.language,
+    ):
         lineage = person.lineage.get(attribute)
-        items.append(DataItem(
-            person.id, Origin.GOLDEN, category, field, value,
-            source=lineage.source if lineage else None,
-            source_id=lineage.source_id if lineage else None, recorded_at=person.updated_at,
-        ))  # fmt: skip
+        items.append(
+            DataItem(
+                person.id,
+                Origin.GOLDEN,
+                category,
+                field,
+                value,
+                source=lineage.source if lineage else None,
+                source_id=lineage.source_id if lineage else None,
+                recorded_at=person.updated_at,
+            )
+        )
     if person.birth_date is None and person.birth_date_partial:
         lineage = person.lineage.get("birthDate")
         items.append(
@@ -144,16 +179,29 @@ def _raw_category(field: str) -> str:
 
 def _record_items(person_id: str, record: CleanRecord) -> list[DataItem]:
     def item(category: str, field: str, value: str) -> DataItem:
-        return DataItem(person_id, Origin.SOURCE_RECORD, category, field, value,
-                        source=record.source, source_id=record.source_id,
-                        recorded_at=record.recorded_at)  # fmt: skip
+        return DataItem(
+            person_id,
+            Origin.SOURCE_RECORD,
+            category,
+            field,
+            value,
+            source=record.source,
+            source_id=record.source_id,
+            recorded_at=record.recorded_at,
+        )
 
     values = _fields(
-        given=record.given_name, family=record.family_name, titles=record.titles,
-        suffix=record.suffix, salutation=record.salutation, birth_date=record.birth_date,
-        email=record.email, phone=record.phone.e164 if record.phone else None,
-        address=record.address, language=record.language,
-    )  # fmt: skip
+        given=record.given_name,
+        family=record.family_name,
+        titles=record.titles,
+        suffix=record.suffix,
+        salutation=record.salutation,
+        birth_date=record.birth_date,
+        email=record.email,
+        phone=record.phone.e164 if record.phone else None,
+        address=record.address,
+        language=record.language,
+    )
     extra = [
         item(DataCategory.IDENTIFIERS, "identifier", _identifier_text(i))
         for i in record.identifiers
@@ -182,16 +230,34 @@ _LINK_ORIGIN = {
 def _link_item(person_id: str, link: PersonLink) -> DataItem:
     origin, field, target = _LINK_ORIGIN[link.type]
     props = {k: v for k, v in link.props.items() if isinstance(v, str | bool | int | float)}
-    return DataItem(person_id, origin, DataCategory.RELATIONSHIPS, field,
-                    _compact({target: link.target_id, **props}))  # fmt: skip
+    return DataItem(
+        person_id,
+        origin,
+        DataCategory.RELATIONSHIPS,
+        field,
+        _compact({target: link.target_id, **props}),
+    )
 
 
 def _merge_item(merge: MergeEntry) -> DataItem:
-    value = _compact({"mergeId": merge.id, "survivorId": merge.survivor_id,
-                      "mergedId": merge.merged_id, "actor": merge.actor, "reason": merge.reason,
-                      "state": merge.state})  # fmt: skip
-    return DataItem(merge.survivor_id, Origin.MERGE, DataCategory.RELATIONSHIPS, "merge", value,
-                    recorded_at=merge.at)  # fmt: skip
+    value = _compact(
+        {
+            "mergeId": merge.id,
+            "survivorId": merge.survivor_id,
+            "mergedId": merge.merged_id,
+            "actor": merge.actor,
+            "reason": merge.reason,
+            "state": merge.state,
+        }
+    )
+    return DataItem(
+        merge.survivor_id,
+        Origin.MERGE,
+        DataCategory.RELATIONSHIPS,
+        "merge",
+        value,
+        recorded_at=merge.at,
+    )
 
 
 async def personal_data(person_id: str, *, store: PrivacyStore) -> PersonalData:
