@@ -25,14 +25,17 @@ from .facts import CUSTOMER_MAIL, NEWSLETTER, at, fact
 
 _facts = st.lists(
     st.builds(
-        lambda t, m, c, a, meth: fact(t, m, channel=c, actor=a, method=meth,
-                                      birth_date=date(1990, 1, 1)),
-        st.sampled_from(list(EventType)), st.integers(0, 100),
+        lambda t, m, c, a, meth: fact(
+            t, m, channel=c, actor=a, method=meth, birth_date=date(1990, 1, 1)
+        ),
+        st.sampled_from(list(EventType)),
+        st.integers(0, 100),
         st.sampled_from([Channel.EMAIL, Channel.PHONE, Channel.SMS, None]),
-        st.sampled_from(list(ActorType)), st.sampled_from(list(Method)),
+        st.sampled_from(list(ActorType)),
+        st.sampled_from(list(Method)),
     ),
     max_size=10,
-)  # fmt: skip
+)
 _purposes = st.sampled_from([NEWSLETTER, CUSTOMER_MAIL])
 
 SURVIVOR, MERGED, THIRD, FOURTH = "a", "b", "c", "d"
@@ -51,37 +54,52 @@ MERGED_AB = Lineage(SURVIVOR, (link(SURVIVOR, MERGED, MERGE_AT),))
 
 
 def check(
-    facts: list[Fact], minutes: float, *, lineage: Lineage = MERGED_AB,
-    purpose: Purpose = NEWSLETTER, channel: Channel = Channel.EMAIL,
-) -> tuple[bool, Reason]:  # fmt: skip
+    facts: list[Fact],
+    minutes: float,
+    *,
+    lineage: Lineage = MERGED_AB,
+    purpose: Purpose = NEWSLETTER,
+    channel: Channel = Channel.EMAIL,
+) -> tuple[bool, Reason]:
     verdict = decide(purpose, channel, facts, at(minutes), lineage=lineage)
     return verdict.allowed, verdict.reason
 
 
 class TestConflictsAtTheMerge:
     def test_a_withdrawal_on_the_merged_side_blocks_the_survivors_later_grant(self) -> None:
-        facts = [*of(MERGED, fact(EventType.CONFIRMED, 0), fact(EventType.WITHDRAWN, 10)),
-                 *of(SURVIVOR, fact(EventType.CONFIRMED, 50))]  # fmt: skip
+        facts = [
+            *of(MERGED, fact(EventType.CONFIRMED, 0), fact(EventType.WITHDRAWN, 10)),
+            *of(SURVIVOR, fact(EventType.CONFIRMED, 50)),
+        ]
         assert check(facts, MERGE_AT + 1) == (False, Reason.WITHDRAWN)
         # Each on its own, as before the merge or after an unmerge:
         assert check(of(SURVIVOR, *facts[2:]), 60, lineage=Lineage(SURVIVOR))[0]
 
     def test_a_withdrawal_on_the_survivor_blocks_the_merged_sides_grant(self) -> None:
-        facts = [*of(SURVIVOR, fact(EventType.WITHDRAWN, 10)),
-                 *of(MERGED, fact(EventType.CONFIRMED, 50))]  # fmt: skip
+        facts = [
+            *of(SURVIVOR, fact(EventType.WITHDRAWN, 10)),
+            *of(MERGED, fact(EventType.CONFIRMED, 50)),
+        ]
         assert check(facts, MERGE_AT + 1) == (False, Reason.WITHDRAWN)
 
     def test_a_new_consent_after_the_merge_settles_it(self) -> None:
         staff = fact(EventType.CONFIRMED, MERGE_AT + 5, actor=ActorType.STAFF)
-        facts = [*of(MERGED, fact(EventType.WITHDRAWN, 10)),
-                 *of(SURVIVOR, fact(EventType.CONFIRMED, 50), staff)]  # fmt: skip
+        facts = [
+            *of(MERGED, fact(EventType.WITHDRAWN, 10)),
+            *of(SURVIVOR, fact(EventType.CONFIRMED, 50), staff),
+        ]
         assert check(facts, MERGE_AT + 4) == (False, Reason.WITHDRAWN)
         assert check(facts, MERGE_AT + 6) == (True, Reason.CONSENT_GIVEN)
 
     def test_an_objection_survives_the_other_sides_later_own_consent_and_an_import(self) -> None:
-        facts = [*of(MERGED, fact(EventType.OBJECTED, 10, purpose=None, channel=None)),
-                 *of(SURVIVOR, fact(EventType.CONFIRMED, 50, method=Method.PREFERENCE_CENTRE),
-                     fact(EventType.CONFIRMED, MERGE_AT + 5, method=Method.IMPORT))]  # fmt: skip
+        facts = [
+            *of(MERGED, fact(EventType.OBJECTED, 10, purpose=None, channel=None)),
+            *of(
+                SURVIVOR,
+                fact(EventType.CONFIRMED, 50, method=Method.PREFERENCE_CENTRE),
+                fact(EventType.CONFIRMED, MERGE_AT + 5, method=Method.IMPORT),
+            ),
+        ]
         assert check(facts, MERGE_AT + 10) == (False, Reason.OBJECTED)
         assert check(facts, MERGE_AT + 10, purpose=CUSTOMER_MAIL) == (False, Reason.OBJECTED)
         own = of(SURVIVOR, fact(EventType.CONFIRMED, MERGE_AT + 20, method=Method.WEB_FORM))
@@ -96,33 +114,41 @@ class TestConflictsAtTheMerge:
         assert check(facts, MERGE_AT + 1) == (True, Reason.CONSENT_GIVEN)
 
     def test_a_grant_beside_an_expiry_or_nothing_stands(self) -> None:
-        facts = [*of(MERGED, fact(EventType.CONFIRMED, 0), fact(EventType.EXPIRED, 5)),
-                 *of(SURVIVOR, fact(EventType.CONFIRMED, 1))]  # fmt: skip
+        facts = [
+            *of(MERGED, fact(EventType.CONFIRMED, 0), fact(EventType.EXPIRED, 5)),
+            *of(SURVIVOR, fact(EventType.CONFIRMED, 1)),
+        ]
         assert check(facts, MERGE_AT + 1) == (True, Reason.CONSENT_GIVEN)
 
     def test_a_minor_on_either_side_needs_authorisation(self) -> None:
-        young = replace(fact(EventType.AGE_EVIDENCE, 0, purpose=None, channel=None),
-                        birth_date=at(0).date() - timedelta(days=365 * 10))  # fmt: skip
+        young = replace(
+            fact(EventType.AGE_EVIDENCE, 0, purpose=None, channel=None),
+            birth_date=at(0).date() - timedelta(days=365 * 10),
+        )
         adult = replace(young, id="adult", birth_date=at(0).date() - timedelta(days=365 * 40))
         facts = [*of(MERGED, young), *of(SURVIVOR, fact(EventType.CONFIRMED, 1), adult)]
         assert check(facts, MERGE_AT + 1) == (False, Reason.PARENTAL_AUTHORISATION_REQUIRED)
 
     def test_a_withdrawal_of_the_merged_side_ends_the_existing_customer_exception(self) -> None:
-        facts = [*of(SURVIVOR, fact(EventType.SALE_RECORDED, 50, purpose="customer-mail")),
-                 *of(MERGED, fact(EventType.WITHDRAWN, 10, purpose="customer-mail",
-                                  channel=None))]  # fmt: skip
+        facts = [
+            *of(SURVIVOR, fact(EventType.SALE_RECORDED, 50, purpose="customer-mail")),
+            *of(MERGED, fact(EventType.WITHDRAWN, 10, purpose="customer-mail", channel=None)),
+        ]
         assert check(facts, MERGE_AT + 1, purpose=CUSTOMER_MAIL) == (False, Reason.WITHDRAWN)
 
 
 class TestChainsAndGroups:
     def test_a_chain_joins_at_the_latest_merge_on_the_path(self) -> None:
-        lineage = lineages([link(SURVIVOR, MERGED, 100), link(FOURTH, SURVIVOR, 300)],
-                           [MERGED])[MERGED]  # fmt: skip
+        lineage = lineages([link(SURVIVOR, MERGED, 100), link(FOURTH, SURVIVOR, 300)], [MERGED])[
+            MERGED
+        ]
         assert lineage.survivor_id == FOURTH
         assert lineage.joined_at(MERGED, SURVIVOR) == at(100)
         assert lineage.joined_at(MERGED, FOURTH) == at(300)
-        facts = [*of(MERGED, fact(EventType.WITHDRAWN, 10)),
-                 *of(FOURTH, fact(EventType.CONFIRMED, 200))]  # fmt: skip
+        facts = [
+            *of(MERGED, fact(EventType.WITHDRAWN, 10)),
+            *of(FOURTH, fact(EventType.CONFIRMED, 200)),
+        ]
         assert check(facts, 301, lineage=lineage) == (False, Reason.WITHDRAWN)
         # a's consent after a and b merged settles b's withdrawal: d merged a settled side.
         facts += of(SURVIVOR, fact(EventType.CONFIRMED, 150))
@@ -144,32 +170,44 @@ class TestChainsAndGroups:
 
 # --- properties ---------------------------------------------------------------------
 
-_restrictive = st.sampled_from([
-    fact(EventType.WITHDRAWN, 100.5, channel=None),
-    fact(EventType.WITHDRAWN, 100.5),
-    fact(EventType.OBJECTED, 100.5, purpose=None, channel=None),
-    fact(EventType.OBJECTED, 100.5, channel=None),
-])  # fmt: skip
+_restrictive = st.sampled_from(
+    [
+        fact(EventType.WITHDRAWN, 100.5, channel=None),
+        fact(EventType.WITHDRAWN, 100.5),
+        fact(EventType.OBJECTED, 100.5, purpose=None, channel=None),
+        fact(EventType.OBJECTED, 100.5, channel=None),
+    ]
+)
 _after_merge = st.lists(
-    st.builds(lambda t, m: fact(t, MERGE_AT + m),
-              st.sampled_from([t for t in EventType if t not in (
-                  EventType.GRANTED, EventType.CONFIRMED)]),
-              st.integers(1, 50)),
+    st.builds(
+        lambda t, m: fact(t, MERGE_AT + m),
+        st.sampled_from(
+            [t for t in EventType if t not in (EventType.GRANTED, EventType.CONFIRMED)]
+        ),
+        st.integers(1, 50),
+    ),
     max_size=4,
-)  # fmt: skip
+)
 
 
 @given(_facts, _facts, _restrictive, _after_merge, st.booleans(), _purposes)
 def test_a_withdrawal_or_objection_on_either_side_blocks_until_a_new_consent(  # noqa: PLR0917 - hypothesis passes the strategies positionally
-    blocked_facts: list[Fact], other_facts: list[Fact], last: Fact, after: list[Fact],
-    survivor_blocked: bool, purpose: Purpose,
-) -> None:  # fmt: skip
+    blocked_facts: list[Fact],
+    other_facts: list[Fact],
+    last: Fact,
+    after: list[Fact],
+    survivor_blocked: bool,
+    purpose: Purpose,
+) -> None:
     """If either side's latest event for the purpose is a withdrawal or objection and
     no consent was given after the merge, the check never allows."""
     restrictive = replace(last, purpose=purpose.code if last.purpose else None)
     blocked, other = (SURVIVOR, MERGED) if survivor_blocked else (MERGED, SURVIVOR)
-    facts = [*of(blocked, *blocked_facts, restrictive), *of(other, *other_facts),
-             *of(SURVIVOR, *after)]  # fmt: skip
+    facts = [
+        *of(blocked, *blocked_facts, restrictive),
+        *of(other, *other_facts),
+        *of(SURVIVOR, *after),
+    ]
     # A withdrawal for one channel blocks that channel; one without a channel, all.
     for channel in (
         (restrictive.channel,) if restrictive.channel else (Channel.EMAIL, Channel.PHONE)
@@ -208,5 +246,7 @@ def test_merged_allows_only_what_one_side_allowed_at_the_merge(
     when: datetime = at(MERGE_AT + 1)
     for channel in (Channel.EMAIL, Channel.PHONE):
         if decide(purpose, channel, facts, when, lineage=MERGED_AB).allowed:
-            assert any(decide(purpose, channel, side, when).allowed
-                       for side in (of(SURVIVOR, *left), of(MERGED, *right)))  # fmt: skip
+            assert any(
+                decide(purpose, channel, side, when).allowed
+                for side in (of(SURVIVOR, *left), of(MERGED, *right))
+            )

@@ -32,10 +32,16 @@ class TestCheckedIds:
 
     @pytest.mark.parametrize(
         "ids",
-        [[], [str(uuid.uuid4()) for _ in range(privacy.MAX_IDS + 1)], [A, "anna@example.org"],
-         [A.upper()], [A.replace("-", "")], [""]],
+        [
+            [],
+            [str(uuid.uuid4()) for _ in range(privacy.MAX_IDS + 1)],
+            [A, "anna@example.org"],
+            [A.upper()],
+            [A.replace("-", "")],
+            [""],
+        ],
         ids=["empty", "too many", "not a uuid", "upper case", "no dashes", "blank"],
-    )  # fmt: skip
+    )
     def test_refuses(self, ids: list[str]) -> None:
         with pytest.raises(InvalidInput) as refused:
             privacy.checked_ids(ids)
@@ -59,14 +65,27 @@ class TestCheckedRequestId:
 
 
 def _subject(**kwargs: object) -> privacy.StoredSubject:
-    record = make_record(A, given="Jürgen", family="Müller", birth="19560229",
-                         email="j.mueller@example.org", phone="+49301234567",
-                         postal_code="10115", city="Berlin", street="Hauptstraße",
-                         house_number="5")  # fmt: skip
+    record = make_record(
+        A,
+        given="Jürgen",
+        family="Müller",
+        birth="19560229",
+        email="j.mueller@example.org",
+        phone="+49301234567",
+        postal_code="10115",
+        city="Berlin",
+        street="Hauptstraße",
+        house_number="5",
+    )
     values: dict[str, object] = {
-        "person_id": A, "registered_at": NOW, "merged_into": None, "features_at": NOW,
-        "record": record, "fingerprint": "f1", "block_keys": 9,
-    } | kwargs  # fmt: skip
+        "person_id": A,
+        "registered_at": NOW,
+        "merged_into": None,
+        "features_at": NOW,
+        "record": record,
+        "fingerprint": "f1",
+        "block_keys": 9,
+    } | kwargs
     return privacy.StoredSubject(**values)  # type: ignore[arg-type]
 
 
@@ -74,15 +93,21 @@ class TestSubjectItems:
     def test_each_feature_under_its_attributes_category(self) -> None:
         items = {i.field: i for i in privacy.subject_items(_subject())}
         expected = {
-            "givenName": DataCategory.IDENTITY, "familyName": DataCategory.IDENTITY,
+            "givenName": DataCategory.IDENTITY,
+            "familyName": DataCategory.IDENTITY,
             "givenNamePhonetic": DataCategory.IDENTITY,
             "familyNamePhonetic": DataCategory.IDENTITY,
-            "birthDate": DataCategory.BIRTH_DATE, "email": DataCategory.EMAIL,
-            "phone": DataCategory.PHONE, "postalCode": DataCategory.POSTAL_ADDRESS,
-            "city": DataCategory.POSTAL_ADDRESS, "street": DataCategory.POSTAL_ADDRESS,
-            "houseNumber": DataCategory.POSTAL_ADDRESS, "registeredAt": DataCategory.MATCHING,
-            "fingerprint": DataCategory.MATCHING, "blockingKeys": DataCategory.MATCHING,
-        }  # fmt: skip
+            "birthDate": DataCategory.BIRTH_DATE,
+            "email": DataCategory.EMAIL,
+            "phone": DataCategory.PHONE,
+            "postalCode": DataCategory.POSTAL_ADDRESS,
+            "city": DataCategory.POSTAL_ADDRESS,
+            "street": DataCategory.POSTAL_ADDRESS,
+            "houseNumber": DataCategory.POSTAL_ADDRESS,
+            "registeredAt": DataCategory.MATCHING,
+            "fingerprint": DataCategory.MATCHING,
+            "blockingKeys": DataCategory.MATCHING,
+        }
         assert {f: i.category for f, i in items.items()} == expected
         assert items["email"].value == "j.mueller@example.org"
         assert items["birthDate"].value == "19560229"
@@ -91,10 +116,13 @@ class TestSubjectItems:
         assert all(i.person_id == A for i in items.values())
 
     def test_unknown_values_and_untaken_features_are_left_out(self) -> None:
-        bare = privacy.subject_items(_subject(record=None, fingerprint=None, block_keys=0,
-                                              features_at=None, merged_into=B))  # fmt: skip
+        bare = privacy.subject_items(
+            _subject(record=None, fingerprint=None, block_keys=0, features_at=None, merged_into=B)
+        )
         assert [(i.field, i.value) for i in bare] == [
-            ("registeredAt", NOW.isoformat()), ("mergedInto", B)]  # fmt: skip
+            ("registeredAt", NOW.isoformat()),
+            ("mergedInto", B),
+        ]
         sparse = privacy.subject_items(_subject(record=make_record(A, given="Anna")))
         assert "email" not in {i.field for i in sparse}
 
@@ -108,13 +136,13 @@ class TestSubjectItems:
     def test_restriction(self) -> None:
         items = privacy.subject_items(_subject(restricted_at=NOW, restriction_request_id="r1"))
         restriction = next(i for i in items if i.field == "restriction")
-        assert json.loads(restriction.value) == {"restrictedAt": NOW.isoformat(),
-                                                 "requestId": "r1"}  # fmt: skip
+        assert json.loads(restriction.value) == {"restrictedAt": NOW.isoformat(), "requestId": "r1"}
 
 
 def _evidence(left: str, right: str) -> PairEvidence:
-    return PairEvidence(left, right, 0.7, 3.5, (Contribution("givenName", "exact", 4.2),), (),
-                        "fl", "fr")  # fmt: skip
+    return PairEvidence(
+        left, right, 0.7, 3.5, (Contribution("givenName", "exact", 4.2),), (), "fl", "fr"
+    )
 
 
 EXPLAINED = {
@@ -127,34 +155,52 @@ EXPLAINED = {
 class TestExplanation:
     def test_a_merge_decision_keeps_levels_weights_guards_and_model_but_no_value(self) -> None:
         evidence = PairEvidence(
-            A, B, 0.998, 9.1,
+            A,
+            B,
+            0.998,
+            9.1,
             (Contribution("email", "exact", 7.12345), Contribution("birthDate", None, 0.0)),
-            ("given names differ",), "fl", "fr", model_version="m-7",
-        )  # fmt: skip
-        decision = Decision.about(evidence, Verdict.AUTO_MERGE, actor="service:matching-engine",
-                                  at=NOW, merge_id="m1")  # fmt: skip
+            ("given names differ",),
+            "fl",
+            "fr",
+            model_version="m-7",
+        )
+        decision = Decision.about(
+            evidence, Verdict.AUTO_MERGE, actor="service:matching-engine", at=NOW, merge_id="m1"
+        )
         value = json.loads(privacy.decision_item(decision, frozenset({A})).value)
         assert value["comparisons"] == [
             {"field": "email", "level": "exact", "weight": 7.123},
             {"field": "birthDate", "level": None, "weight": 0.0},
         ]
         assert (value["guards"], value["modelVersion"], value["mergeId"]) == (
-            ["given names differ"], "m-7", "m1")  # fmt: skip
+            ["given names differ"],
+            "m-7",
+            "m1",
+        )
         assert "fl" not in json.dumps(value)  # fingerprints stay inside matching
 
     def test_a_decision_recorded_before_evidence_was_kept_explains_nothing(self) -> None:
-        decision = Decision("d1", f"{A}|{B}", Verdict.MERGE, "steward-1", NOW, "", "t1", "m1",
-                            0.9, "fl", "fr")  # fmt: skip
+        decision = Decision(
+            "d1", f"{A}|{B}", Verdict.MERGE, "steward-1", NOW, "", "t1", "m1", 0.9, "fl", "fr"
+        )
         value = json.loads(privacy.decision_item(decision, frozenset({A})).value)
         assert (value["comparisons"], value["guards"], value["modelVersion"]) == ([], [], None)
 
 
 class TestPersonalData:
     def test_tasks_decisions_and_rematch_entries_name_the_other_person(self) -> None:
-        task = ReviewTask("t1", _evidence(A, B), TaskReason.UNCERTAIN, TaskStatus.OPEN, NOW, NOW,
-                          note="call back")  # fmt: skip
-        decision = Decision.about(_evidence(C, B), Verdict.NOT_A_MATCH, actor="steward-1",
-                                  at=NOW, note="other person", task_id="t0")  # fmt: skip
+        task = ReviewTask(
+            "t1", _evidence(A, B), TaskReason.UNCERTAIN, TaskStatus.OPEN, NOW, NOW, note="call back"
+        )
+        decision = Decision.about(
+            _evidence(C, B),
+            Verdict.NOT_A_MATCH,
+            actor="steward-1",
+            at=NOW,
+            note="other person",
+            task_id="t0",
+        )
         entries = [
             privacy.RematchEntry(privacy.RematchKind.PROPOSAL, "j1", A, B, 0.8),
             privacy.RematchEntry(privacy.RematchKind.STEP, "j1", A, B, 0.999, "PLANNED"),
@@ -167,45 +213,80 @@ class TestPersonalData:
         assert all(i.person_id == B and i.category == DataCategory.MATCHING for i in found.items)
         values = {i.origin: json.loads(i.value) for i in found.items}
         assert values[privacy.Origin.REVIEW_TASK] == {
-            "taskId": "t1", "status": "OPEN", "reason": "UNCERTAIN", "score": 0.7,
-            "otherPersonId": A, "note": "call back", **EXPLAINED}  # fmt: skip
+            "taskId": "t1",
+            "status": "OPEN",
+            "reason": "UNCERTAIN",
+            "score": 0.7,
+            "otherPersonId": A,
+            "note": "call back",
+            **EXPLAINED,
+        }
         assert values[privacy.Origin.DECISION] | {"decisionId": None} == {
-            "decisionId": None, "verdict": "NOT_A_MATCH", "at": NOW.isoformat(),
-            "actor": "steward-1", "note": "other person", "otherPersonId": C, "taskId": "t0",
-            "mergeId": None, "score": 0.7, **EXPLAINED}  # fmt: skip
+            "decisionId": None,
+            "verdict": "NOT_A_MATCH",
+            "at": NOW.isoformat(),
+            "actor": "steward-1",
+            "note": "other person",
+            "otherPersonId": C,
+            "taskId": "t0",
+            "mergeId": None,
+            "score": 0.7,
+            **EXPLAINED,
+        }
         assert values[privacy.Origin.REMATCH_PROPOSAL] == {
-            "jobId": "j1", "otherPersonId": A, "score": 0.8}  # fmt: skip
+            "jobId": "j1",
+            "otherPersonId": A,
+            "score": 0.8,
+        }
         assert values[privacy.Origin.REMATCH_STEP] == {
-            "jobId": "j1", "survivorId": A, "mergedId": B, "status": "PLANNED",
-            "score": 0.999}  # fmt: skip
+            "jobId": "j1",
+            "survivorId": A,
+            "mergedId": B,
+            "status": "PLANNED",
+            "score": 0.999,
+        }
 
     def test_a_pair_within_the_group_is_listed_once_under_its_left_id(self) -> None:
         task = ReviewTask("t1", _evidence(A, B), TaskReason.GUARDED, TaskStatus.OPEN, NOW, NOW)
-        found = privacy.personal_data([A, B], subjects=[], tasks=[task], decisions=[],
-                                      rematch=[], erased=[])  # fmt: skip
+        found = privacy.personal_data(
+            [A, B], subjects=[], tasks=[task], decisions=[], rematch=[], erased=[]
+        )
         assert [(i.person_id, json.loads(i.value)["otherPersonId"]) for i in found.items] == [
-            (A, B)]  # fmt: skip
+            (A, B)
+        ]
 
     def test_restricted_if_any_subject_is(self) -> None:
         found = privacy.personal_data(
-            [A, B], subjects=[_subject(), _subject(person_id=B, restricted_at=NOW)], tasks=[],
-            decisions=[], rematch=[], erased=[],
-        )  # fmt: skip
+            [A, B],
+            subjects=[_subject(), _subject(person_id=B, restricted_at=NOW)],
+            tasks=[],
+            decisions=[],
+            rematch=[],
+            erased=[],
+        )
         assert found.restricted
 
     def test_nothing_held(self) -> None:
-        found = privacy.personal_data([A], subjects=[], tasks=[], decisions=[], rematch=[],
-                                      erased=[])  # fmt: skip
+        found = privacy.personal_data(
+            [A], subjects=[], tasks=[], decisions=[], rematch=[], erased=[]
+        )
         assert (found.items, found.restricted) == ((), False)
 
     def test_an_erasure_leaves_its_tombstone(self) -> None:
         found = privacy.personal_data(
-            [A], subjects=[], tasks=[], decisions=[], rematch=[],
+            [A],
+            subjects=[],
+            tasks=[],
+            decisions=[],
+            rematch=[],
             erased=[privacy.ErasedSubject(A, NOW, "req-9")],
-        )  # fmt: skip
+        )
         (item,) = found.items
         assert (item.origin, item.category, item.recorded_at) == (
-            privacy.Origin.ERASURE, DataCategory.MATCHING, NOW)  # fmt: skip
+            privacy.Origin.ERASURE,
+            DataCategory.MATCHING,
+            NOW,
+        )
         assert json.loads(item.value) == {"requestId": "req-9", "erasedAt": NOW.isoformat()}
 
 

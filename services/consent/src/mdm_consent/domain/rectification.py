@@ -44,8 +44,16 @@ from mdm_consent.domain.stores import Stores, Transactions
 
 PROFILE = "profile"
 # The golden fields a person may have corrected, as the export names them.
-FIELDS = ("givenName", "familyName", "salutation", "birthDate", "email", "phone", "address",
-          "language")  # fmt: skip
+FIELDS = (
+    "givenName",
+    "familyName",
+    "salutation",
+    "birthDate",
+    "email",
+    "phone",
+    "address",
+    "language",
+)
 
 
 class Decision(StrEnum):

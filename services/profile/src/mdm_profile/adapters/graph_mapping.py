@@ -34,8 +34,13 @@ def _address_props(address: PostalAddress | None) -> dict[str, Any]:
 def _address_from(props: dict[str, Any]) -> PostalAddress | None:
     if not props.get("addressKey"):
         return None
-    return PostalAddress(props.get("street"), props.get("houseNumber"), props.get("postalCode"),
-                         props.get("city"), props.get("country"))  # fmt: skip
+    return PostalAddress(
+        props.get("street"),
+        props.get("houseNumber"),
+        props.get("postalCode"),
+        props.get("city"),
+        props.get("country"),
+    )
 
 
 def _phone_from(props: dict[str, Any]) -> Phone | None:
@@ -51,10 +56,12 @@ def _date(value: Any) -> Any:
 
 
 def quality_json(report: QualityReport) -> str:
-    return json.dumps({
-        "fixes": [vars(f) for f in report.fixes],
-        "issues": [{**vars(i), "severity": i.severity.value} for i in report.issues],
-    })  # fmt: skip
+    return json.dumps(
+        {
+            "fixes": [vars(f) for f in report.fixes],
+            "issues": [{**vars(i), "severity": i.severity.value} for i in report.issues],
+        }
+    )
 
 
 def quality_from(text: str | None) -> QualityReport:

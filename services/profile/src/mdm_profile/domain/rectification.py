@@ -51,17 +51,27 @@ from mdm_profile.domain.sources import RECTIFICATION, SourceRegistry
 
 # field (as the API and the export spell it) -> golden attribute it belongs to
 FIELDS: Mapping[str, str] = {
-    "givenName": "name", "familyName": "name", "salutation": "salutation",
-    "birthDate": "birthDate", "email": "email", "phone": "phone", "address": "address",
+    "givenName": "name",
+    "familyName": "name",
+    "salutation": "salutation",
+    "birthDate": "birthDate",
+    "email": "email",
+    "phone": "phone",
+    "address": "address",
     "language": "language",
-}  # fmt: skip
+}
 ADDRESS_PARTS = ("street", "houseNumber", "postalCode", "city", "country")
 # Quality report fields that belong to the rectified field.
 _REPORTED: Mapping[str, tuple[str, ...]] = {
-    "givenName": ("givenName",), "familyName": ("familyName",), "salutation": ("salutation",),
-    "birthDate": ("birthDate",), "email": ("email",), "phone": ("phone",),
-    "address": ADDRESS_PARTS, "language": ("language",),
-}  # fmt: skip
+    "givenName": ("givenName",),
+    "familyName": ("familyName",),
+    "salutation": ("salutation",),
+    "birthDate": ("birthDate",),
+    "email": ("email",),
+    "phone": ("phone",),
+    "address": ADDRESS_PARTS,
+    "language": ("language",),
+}
 # Reason codes of refusals besides the quality codes (INVALID, MISSING, IN_FUTURE ...).
 UNKNOWN_FIELD = "UNKNOWN_FIELD"
 TOO_LONG = "TOO_LONG"
@@ -69,9 +79,17 @@ NOT_AN_ADDRESS = "NOT_AN_ADDRESS"
 PARTIAL_DATE = "PARTIAL_DATE"
 
 _EMPTY: dict[str, Any] = {
-    "given_name": "", "family_name": "", "titles": (), "suffix": None, "salutation": None,
-    "birth_date": None, "email": None, "phone": None, "address": None, "language": None,
-}  # fmt: skip
+    "given_name": "",
+    "family_name": "",
+    "titles": (),
+    "suffix": None,
+    "salutation": None,
+    "birth_date": None,
+    "email": None,
+    "phone": None,
+    "address": None,
+    "language": None,
+}
 
 
 @dataclass(frozen=True)
