@@ -377,11 +377,25 @@ class TestContactCheck:
     def test_existing_customer_email_exception_needs_a_recorded_sale(
         self, app: GatewayClient, compliance: GatewayClient
     ) -> None:
-        purpose = new_purpose(compliance, legalBasis="LEGITIMATE_INTEREST",
-                              productCategories=["shoes"], **BINDS_LITTLE)  # fmt: skip
+        purpose = new_purpose(
+            compliance,
+            legalBasis="LEGITIMATE_INTEREST",
+            productCategories=["shoes"],
+            **BINDS_LITTLE,
+        )
         buyer, stranger = new_person(app), new_person(app)
-        record(compliance, event(buyer, purpose, "SALE_RECORDED", channel=None, method="ORDER",
-                          evidenceRef="order-100234", productCategory="shoes"))  # fmt: skip
+        record(
+            compliance,
+            event(
+                buyer,
+                purpose,
+                "SALE_RECORDED",
+                channel=None,
+                method="ORDER",
+                evidenceRef="order-100234",
+                productCategory="shoes",
+            ),
+        )
         found = check(app, buyer, purpose)
         assert (found["allowed"], found["reason"], found["legalBasis"]) == (
             True, "EXISTING_CUSTOMER", "LEGITIMATE_INTEREST",

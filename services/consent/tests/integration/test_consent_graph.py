@@ -242,10 +242,17 @@ class TestContactCheck:
             transactions,
             _grant(person, code, type=EventType.PENDING_DOUBLE_OPT_IN, channel=Channel.EMAIL),
         )
-        confirm = _grant(person, code, type=EventType.CONFIRMED, confirms=pending,
-                         method=Method.EMAIL_LINK, channel=None, notice_version=None,
-                         occurred_at=NOW + timedelta(minutes=3),
-                         confirmation_token="token-of-the-link-0001")  # fmt: skip
+        confirm = _grant(
+            person,
+            code,
+            type=EventType.CONFIRMED,
+            confirms=pending,
+            method=Method.EMAIL_LINK,
+            channel=None,
+            notice_version=None,
+            occurred_at=NOW + timedelta(minutes=3),
+            confirmation_token="token-of-the-link-0001",
+        )
         await _record(transactions, confirm)
         with pytest.raises(Conflict) as raised:
             await _record(transactions, confirm)

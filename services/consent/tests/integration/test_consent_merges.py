@@ -74,8 +74,11 @@ class Consents:
 
     async def check(self, *persons: str, minutes: float = 24 * 60) -> list[tuple[str, bool, str]]:
         at = NOW + timedelta(minutes=minutes)
-        found = await self.tx.read(lambda s: checks.contact_check(
-            list(persons), s, purpose=self.purpose, channel=Channel.SMS, at=at))  # fmt: skip
+        found = await self.tx.read(
+            lambda s: checks.contact_check(
+                list(persons), s, purpose=self.purpose, channel=Channel.SMS, at=at
+            )
+        )
         return [(d.answered_for, d.verdict.allowed, d.verdict.reason) for d in found]
 
     async def history(self, *persons: str) -> dict[str, list[ConsentEvent]]:

@@ -26,8 +26,11 @@ async def test_a_new_material_notice_is_seen_at_once(
 
     async def check(minutes: float) -> str:
         at = NOW + timedelta(minutes=minutes)
-        (found,) = await c.tx.read(lambda s: checks.contact_check(
-            [person], s, purpose=c.purpose, channel=Channel.SMS, at=at, cache=cache))  # fmt: skip
+        (found,) = await c.tx.read(
+            lambda s: checks.contact_check(
+                [person], s, purpose=c.purpose, channel=Channel.SMS, at=at, cache=cache
+            )
+        )
         return str(found.verdict.reason)
 
     assert await check(10) == "CONSENT_GIVEN"

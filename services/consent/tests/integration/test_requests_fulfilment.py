@@ -192,8 +192,11 @@ class TestErasure:
         assert len(history) == 2  # the proof stays
         assert all(e.birth_date is None for e in history)
         later = NOW + timedelta(seconds=1)
-        found = await tx.read(lambda s: checks.contact_check(
-            [person], s, purpose=code, channel=Channel.POST, at=later))  # fmt: skip
+        found = await tx.read(
+            lambda s: checks.contact_check(
+                [person], s, purpose=code, channel=Channel.POST, at=later
+            )
+        )
         assert (found[0].verdict.allowed, found[0].verdict.reason) == (False, "ERASED")
 
         with pytest.raises(Conflict):

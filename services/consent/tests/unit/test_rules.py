@@ -92,8 +92,10 @@ class TestObjection:
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(10)).reason == Reason.OBJECTED
 
     def test_is_lifted_only_by_the_persons_own_new_consent_for_that_purpose(self) -> None:
-        facts = [fact(EventType.OBJECTED, purpose=None, channel=None),
-                 fact(EventType.CONFIRMED, 5, method=Method.PREFERENCE_CENTRE)]  # fmt: skip
+        facts = [
+            fact(EventType.OBJECTED, purpose=None, channel=None),
+            fact(EventType.CONFIRMED, 5, method=Method.PREFERENCE_CENTRE),
+        ]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, at(10)).allowed
         # ... and not the existing-customer exception of another purpose.
         sale = fact(EventType.SALE_RECORDED, 1, purpose="customer-mail")

@@ -172,8 +172,9 @@ class TestExport:
 
         assert found.person_ids == [survivor, merged_id]
         assert (found.erased, found.restricted) == (False, False)
-        golden = {i.field: i for i in found.items
-                  if i.origin == Origin.GOLDEN and i.person_id == survivor}  # fmt: skip
+        golden = {
+            i.field: i for i in found.items if i.origin == Origin.GOLDEN and i.person_id == survivor
+        }
         assert golden["givenName"].value == customer.given
         assert golden["givenName"].category == "identity"
         assert (golden["email"].value, golden["email"].source) == (customer.email, "shop")

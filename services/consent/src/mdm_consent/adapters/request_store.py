@@ -100,19 +100,31 @@ def _compact(values: dict[str, Any]) -> str:
 
 def _props(r: DataSubjectRequest) -> dict[str, Any]:
     return {
-        "type": r.type.value, "personId": r.person_id, "status": r.status.value,
-        "receivedAt": r.received_at, "receivedVia": r.received_via.value,
-        "identityCheck": r.identity_check.value, "submittedAt": r.submitted_at,
-        "submittedBy": r.submitted_by, "dueOn": r.due.isoformat(),
-        "extensions": [_compact({"m": e.months, "r": e.reason, "a": e.at.isoformat(), "b": e.by})
-                       for e in r.extensions],
+        "type": r.type.value,
+        "personId": r.person_id,
+        "status": r.status.value,
+        "receivedAt": r.received_at,
+        "receivedVia": r.received_via.value,
+        "identityCheck": r.identity_check.value,
+        "submittedAt": r.submitted_at,
+        "submittedBy": r.submitted_by,
+        "dueOn": r.due.isoformat(),
+        "extensions": [
+            _compact({"m": e.months, "r": e.reason, "a": e.at.isoformat(), "b": e.by})
+            for e in r.extensions
+        ],
         "personIds": list(r.person_ids),
         "steps": [_step_json(s) for s in r.steps],
-        "settledAt": r.settled_at, "settledBy": r.settled_by,
-        "rejectionReason": r.rejection_reason, "exports": r.exports, "liftedAt": r.lifted_at,
-        "liftReason": r.lift_reason, "liftedBy": r.lifted_by, "note": r.note,
+        "settledAt": r.settled_at,
+        "settledBy": r.settled_by,
+        "rejectionReason": r.rejection_reason,
+        "exports": r.exports,
+        "liftedAt": r.lifted_at,
+        "liftReason": r.lift_reason,
+        "liftedBy": r.lifted_by,
+        "note": r.note,
         "rectification": _rectification_props(r.rectification),
-    } | _objection_props(r)  # fmt: skip
+    } | _objection_props(r)
 
 
 def _objection_props(r: DataSubjectRequest) -> dict[str, Any]:

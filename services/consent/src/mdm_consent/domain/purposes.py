@@ -133,10 +133,15 @@ class PurposeChange:
     changes: dict[str, tuple[object, object]]  # field: (before, after)
 
 
-_CHANGEABLE = {"name": "name", "description": "description", "channels": "channels",
-               "data_categories": "dataCategories", "retention_days": "retentionDays",
-               "consent_validity_days": "consentValidityDays",
-               "product_categories": "productCategories"}  # fmt: skip
+_CHANGEABLE = {
+    "name": "name",
+    "description": "description",
+    "channels": "channels",
+    "data_categories": "dataCategories",
+    "retention_days": "retentionDays",
+    "consent_validity_days": "consentValidityDays",
+    "product_categories": "productCategories",
+}
 MIN_REASON = 10
 MAX_REASON = 2000
 

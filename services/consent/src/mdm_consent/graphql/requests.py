@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 Info = strawberry.Info[ConsentContext, None]
 REQUEST_ROLES = (Role.COMPLIANCE,)
 
-RequestType = strawberry.enum(r.RequestType, name="DataSubjectRequestType",
-                              description="GDPR Art. 15, 20, 17, 18, 16, 21.")  # fmt: skip
+RequestType = strawberry.enum(
+    r.RequestType, name="DataSubjectRequestType", description="GDPR Art. 15, 20, 17, 18, 16, 21."
+)
 RequestStatus = strawberry.enum(r.RequestStatus, name="DataSubjectRequestStatus")
 ReceivedVia = strawberry.enum(r.ReceivedVia, name="RequestReceivedVia")
 IdentityCheck = strawberry.enum(
