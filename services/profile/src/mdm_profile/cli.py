@@ -1,6 +1,7 @@
 """``mdm``: command-line tools for the MDM platform.
 
     mdm import customers.csv --source crm [--url URL] [--token TOKEN] [--encoding auto]
+        [--concurrency 4]
 
 The gateway URL and token default to ``MDM_GATEWAY_URL`` and ``MDM_TOKEN``.
 """
@@ -20,6 +21,9 @@ from mdm_profile.importing.files import ImportFileError, count_rows, detect_enco
 from mdm_profile.importing.sending import GatewayError, ImportSummary, import_file
 
 DEFAULT_URL = "http://127.0.0.1:4000/graphql"
+# Batches in flight: enough to keep the client, gateway, subgraph and graph server busy
+# at once (docs/benchmarks.md, issue 18).
+DEFAULT_CONCURRENCY = 4
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -58,6 +62,7 @@ def _import(args: argparse.Namespace) -> int:
                 client=client,
                 url=args.url,
                 batch_size=args.batch_size,
+                concurrency=args.concurrency,
                 on_progress=bar.update,
                 encoding=encoding,
                 ignore_unknown=args.ignore_unknown_columns,
@@ -101,6 +106,15 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("--url", default=os.environ.get("MDM_GATEWAY_URL", DEFAULT_URL))
     imp.add_argument("--token", help="defaults to $MDM_TOKEN")
     imp.add_argument("--batch-size", type=int, default=500, choices=range(1, 501), metavar="1-500")
+    imp.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        choices=range(1, 17),
+        metavar="1-16",
+        help=f"batches in flight at once (default {DEFAULT_CONCURRENCY}); answers are "
+        "counted in the file's order",
+    )
     imp.add_argument(
         "--encoding",
         default="auto",

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import charset_normalizer
 
@@ -153,25 +153,46 @@ def _dialect(sample: str) -> Any:
         return Header
 
 
+def _csv_columns(headers: list[str], *, ignore_unknown: bool) -> dict[str, str]:
+    """The file's headers that name a field, and the field each names."""
+    mapping = {h: column_for(h) for h in headers}
+    unknown = [h for h, c in mapping.items() if c is None]
+    if unknown and not ignore_unknown:
+        raise _unknown_columns(unknown)
+    columns = {h: c for h, c in mapping.items() if c is not None}
+    if "sourceId" not in columns.values():
+        raise ImportFileError("The file needs a sourceId (or id, Kundennummer) column.")
+    return columns
+
+
+def _csv_reader(handle: TextIO) -> Any:
+    sample = handle.read(8192)
+    handle.seek(0)
+    return csv.reader(handle, dialect=_dialect(sample))
+
+
 def _csv_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[Row]:
     with path.open(encoding=encoding, newline="") as handle:
-        sample = handle.read(8192)
-        handle.seek(0)
-        reader = csv.DictReader(handle, dialect=_dialect(sample))
-        headers = reader.fieldnames or []
-        mapping = {h: column_for(h) for h in headers}
-        unknown = [h for h, c in mapping.items() if c is None]
-        if unknown and not ignore_unknown:
-            raise _unknown_columns(unknown)
-        columns = {h: c for h, c in mapping.items() if c is not None}
-        if "sourceId" not in columns.values():
-            raise ImportFileError("The file needs a sourceId (or id, Kundennummer) column.")
+        reader = _csv_reader(handle)
+        headers = next(reader, [])
+        columns = _csv_columns(headers, ignore_unknown=ignore_unknown)
         line = reader.line_num + 1
-        for row in reader:
-            raw = {h: v for h, v in row.items() if isinstance(h, str) and v}
-            values = {columns[h]: (v.strip() or None) for h, v in raw.items() if h in columns}
-            yield Row(line, raw, to_record(values))
+        for values in reader:
+            if values:  # a blank line is no record
+                # Values beyond the headers are dropped, missing ones are empty.
+                raw = {h: v for h, v in zip(headers, values, strict=False) if v}
+                fields = {columns[h]: (v.strip() or None) for h, v in raw.items() if h in columns}
+                yield Row(line, raw, to_record(fields))
             line = reader.line_num + 1
+
+
+def _csv_count(path: Path, encoding: str, *, ignore_unknown: bool) -> int:
+    """Records of a CSV file, its headers checked: the whole file decoded and split
+    into records (a bad byte stops the import before anything is sent), no more."""
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = _csv_reader(handle)
+        _csv_columns(next(reader, []), ignore_unknown=ignore_unknown)
+        return sum(1 for values in reader if values)
 
 
 def _jsonl_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[Row]:
@@ -234,4 +255,7 @@ def read_records(path: Path, *, encoding: str = "auto") -> Iterator[dict[str, An
 
 def count_rows(path: Path, *, encoding: str = "auto", ignore_unknown: bool = False) -> int:
     """How many records the file holds (one quick pass; for the progress bar's total)."""
+    if path.suffix.lower() == ".csv":
+        chosen = detect_encoding(path) if encoding == "auto" else encoding
+        return _csv_count(path, chosen, ignore_unknown=ignore_unknown)
     return sum(1 for _ in read_rows(path, encoding=encoding, ignore_unknown=ignore_unknown))

@@ -4,14 +4,21 @@ The importer is a client like any application: it sends batches to
 ``ingestSourceRecords`` with a token, so roles, limits, data quality and events all
 apply. The server answers per record: stored, stored with warnings (a bad value kept
 raw), or refused; refused rows and rows of erased persons are set aside with their
-line number and the row as the file had it. Busy answers (429, 502-504) are waited
-out and the batch sent again: ingesting is idempotent by source id.
+line number and the row as the file had it. Busy answers (429, 502-504) and typed
+UNAVAILABLE errors (the graph did not answer in time, or writers collided) are waited
+out and the batch sent again: ingesting is idempotent by source id, and a batch's
+stored records are one transaction, written wholly or not at all.
+
+Several batches are in flight at once (``concurrency``), so that the client's reading,
+the gateway, the subgraph's Python and the graph server work at the same time; their
+answers are counted in the file's order, whatever order they arrive in.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,8 @@ mutation Import($source: String!, $records: [SourceRecordInput!]!) {
 }
 """
 _BUSY = {429, 502, 503, 504}
+# Error codes after which nothing of the batch was written, or all of it: sent again.
+_TRANSIENT = {"UNAVAILABLE"}
 
 
 @dataclass
@@ -61,7 +70,7 @@ class GatewayError(RuntimeError):
 
 
 class _Busy(Exception):
-    """The gateway or a subgraph is busy; the batch is sent again."""
+    """The gateway or a subgraph is busy, or the graph was; the batch is sent again."""
 
 
 def batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -84,8 +93,11 @@ def batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def _post(client: httpx.Client, url: str, payload: dict[str, Any]) -> dict[str, Any]:
     response = client.post(url, json=payload)
     if response.status_code in _BUSY:
-        raise _Busy(response.status_code)
+        raise _Busy(f"HTTP {response.status_code}")
     body: dict[str, Any] = response.json()
+    codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or ()}
+    if codes & _TRANSIENT:
+        raise _Busy(", ".join(sorted(codes & _TRANSIENT)))
     return body
 
 
@@ -93,14 +105,23 @@ def send_batch(
     client: httpx.Client, url: str, source: str, batch: list[Row], summary: ImportSummary
 ) -> None:
     """Send one batch; count what was stored and set aside what was not."""
+    count_answer(batch, post_batch(client, url, source, batch), summary)
+
+
+def post_batch(client: httpx.Client, url: str, source: str, batch: list[Row]) -> dict[str, Any]:
+    """Send one batch until it gets an answer that is not busy (thread-safe)."""
     payload = {
         "query": INGEST,
         "variables": {"source": source, "records": [r.record for r in batch]},
     }
     try:
-        body = _post(client, url, payload)
+        return _post(client, url, payload)
     except _Busy as exc:
-        raise GatewayError(f"The gateway stayed busy (HTTP {exc.args[0]}).") from exc
+        raise GatewayError(f"The gateway stayed busy ({exc.args[0]}).") from exc
+
+
+def count_answer(batch: list[Row], body: dict[str, Any], summary: ImportSummary) -> None:
+    """Count what a batch's answer stored and set aside what it did not."""
     if body.get("errors"):
         error = body["errors"][0]
         code = error.get("extensions", {}).get("code", "?")
@@ -136,10 +157,36 @@ def import_file(
     on_progress: Callable[[int], None] = lambda _: None,
     encoding: str = "auto",
     ignore_unknown: bool = False,
+    concurrency: int = 1,
 ) -> ImportSummary:
+    """Send the file's rows in batches, ``concurrency`` of them in flight at once.
+
+    Answers are counted in the file's order. The first batch that fails for good
+    stops the import: batches already in flight are waited for (their records may be
+    stored; sending the file again is safe), no further batch is sent.
+    """
     summary = ImportSummary()
     rows = read_rows(path, encoding=encoding, ignore_unknown=ignore_unknown)
-    for batch in batches(rows, batch_size):
-        send_batch(client, url, source, batch, summary)
-        on_progress(len(batch))
+    in_flight: deque[tuple[list[Row], Future[dict[str, Any]]]] = deque()
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="import") as pool:
+        try:
+            for batch in batches(rows, batch_size):
+                if len(in_flight) == concurrency:
+                    _count_oldest(in_flight, summary, on_progress)
+                in_flight.append((batch, pool.submit(post_batch, client, url, source, batch)))
+            while in_flight:
+                _count_oldest(in_flight, summary, on_progress)
+        finally:
+            for _, future in in_flight:
+                future.cancel()
     return summary
+
+
+def _count_oldest(
+    in_flight: deque[tuple[list[Row], Future[dict[str, Any]]]],
+    summary: ImportSummary,
+    on_progress: Callable[[int], None],
+) -> None:
+    batch, future = in_flight.popleft()
+    count_answer(batch, future.result(), summary)
+    on_progress(len(batch))
