@@ -40,11 +40,19 @@ from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 
 # The generator's fields, as a German Excel export heads them.
 HEADERS = {
-    "sourceId": "Kundennummer", "givenName": "Vorname", "familyName": "Nachname",
-    "fullName": "Name", "birthDate": "Geburtsdatum", "email": "E-Mail", "phone": "Telefon",
-    "street": "Straße", "houseNumber": "Hausnummer", "postalCode": "PLZ", "city": "Ort",
+    "sourceId": "Kundennummer",
+    "givenName": "Vorname",
+    "familyName": "Nachname",
+    "fullName": "Name",
+    "birthDate": "Geburtsdatum",
+    "email": "E-Mail",
+    "phone": "Telefon",
+    "street": "Straße",
+    "houseNumber": "Hausnummer",
+    "postalCode": "PLZ",
+    "city": "Ort",
     "country": "Land",
-}  # fmt: skip
+}
 
 
 def write_files(folder: Path, sizes: list[int]) -> list[Path]:
@@ -66,11 +74,24 @@ def write_files(folder: Path, sizes: list[int]) -> list[Path]:
 
 def run_import(path: Path, *, url: str, token: str, extra: list[str]) -> float:
     """Seconds ``mdm import`` takes for ``path``, including reading and counting it."""
-    command = [sys.executable, "-m", "mdm_profile.cli", "import", str(path), "--source", "crm",
-               "--url", url, "--quiet", *extra]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "mdm_profile.cli",
+        "import",
+        str(path),
+        "--source",
+        "crm",
+        "--url",
+        url,
+        "--quiet",
+        *extra,
+    ]
     env = os.environ | {"MDM_TOKEN": token}
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(  # noqa: S603 - the project's own command, arguments from code
+        command, env=env, capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise RuntimeError(f"mdm import failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -84,11 +105,19 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stored", type=int, default=0)
     parser.add_argument("--without-worker", action="store_true")
-    parser.add_argument("--graph-timeout", type=float, default=30.0,
-                        help="the profile's graph deadline, seconds (the service's default 5 s "
-                        "is missed by a first batch on a crowded machine)")  # fmt: skip
-    parser.add_argument("--import-arg", action="append", default=[],
-                        help="passed on to mdm import, e.g. --import-arg=--batch-size=250")  # fmt: skip
+    parser.add_argument(
+        "--graph-timeout",
+        type=float,
+        default=30.0,
+        help="the profile's graph deadline, seconds (the service's default 5 s "
+        "is missed by a first batch on a crowded machine)",
+    )
+    parser.add_argument(
+        "--import-arg",
+        action="append",
+        default=[],
+        help="passed on to mdm import, e.g. --import-arg=--batch-size=250",
+    )
     args = parser.parse_args()
     # The platform's processes inherit the environment.
     os.environ["PROFILE_GRAPH_TIMEOUT_S"] = str(args.graph_timeout)
@@ -97,8 +126,12 @@ def main() -> int:
         started = time.perf_counter()
         paths = write_files(Path(tmp), sizes)
         print(f"wrote {len(paths)} files in {time.perf_counter() - started:.0f} s", flush=True)
-        config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
-                                secrets=Secrets.generate(), graph_heap="4g")  # fmt: skip
+        config = PlatformConfig(
+            state_dir=Path(tmp) / "platform",
+            ports=Ports.free(),
+            secrets=Secrets.generate(),
+            graph_heap="4g",
+        )
         platform = Platform(config)
         platform.start()
         rates = []
@@ -115,16 +148,24 @@ def main() -> int:
                 seconds = run_import(path, url=url, token=token(), extra=extra)
                 rates.append(args.records / seconds)
                 stored = args.stored + number * args.records
-                print(f"run {number}: {args.records} records in {seconds:.1f} s, "
-                      f"{rates[-1]:.0f} records/s ({stored} stored after)", flush=True)  # fmt: skip
+                print(
+                    f"run {number}: {args.records} records in {seconds:.1f} s, "
+                    f"{rates[-1]:.0f} records/s ({stored} stored after)",
+                    flush=True,
+                )
             cpu = {n: cpu_seconds(p.pid) - cpu_before[n] for n, p in platform.processes.items()}
         finally:
             platform.stop()
-    print(f"median {statistics.median(rates):.0f} records/s over {len(rates)} runs "
-          f"(load average {os.getloadavg()[0]:.1f})")  # fmt: skip
-    print("CPU seconds during the measured runs: " + ", ".join(
-        f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda i: -i[1])
-    ))  # fmt: skip
+    print(
+        f"median {statistics.median(rates):.0f} records/s over {len(rates)} runs "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        "CPU seconds during the measured runs: "
+        + ", ".join(
+            f"{name} {seconds:.1f}" for name, seconds in sorted(cpu.items(), key=lambda i: -i[1])
+        )
+    )
     return 0
 
 

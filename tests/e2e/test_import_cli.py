@@ -68,6 +68,35 @@ def test_imports_a_file_and_sets_bad_rows_aside(
     assert "created 0, updated 8, with warnings 8, refused 1" in again.stdout
 
 
+def test_batches_in_flight_at_once_are_counted_in_the_files_order(
+    platform: Platform, token_for: Callable[..., str], gateway: GatewayClient, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    path = tmp_path / "kunden.csv"
+    lines = ["Kundennummer;Vorname;Nachname;E-Mail"]
+    for i in range(1, 41):
+        # Every seventh row identifies nobody: refused, set aside with its line.
+        lines.append(f"{run}-{i};;;kaputt@" if i % 7 == 0 else f"{run}-{i};Kunde{i};Bauer;")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    result = run_import(
+        platform, token_for("app"), str(path), "--source", "shop", "--batch-size", "3",
+        "--concurrency", "4", "--quiet",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "created 35, updated 0, with warnings 35, refused 5, suppressed 0" in result.stdout
+    rejected = [
+        json.loads(line)
+        for line in (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
+    ]
+    assert [(r["line"], r["sourceId"]) for r in rejected] == [
+        (i + 1, f"{run}-{i}") for i in (7, 14, 21, 28, 35)
+    ]
+    found = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-40"})
+    assert found["sourceRecord"]["givenName"] == "Kunde40"
+
+
 def test_refusals_are_clear(
     platform: Platform, token_for: Callable[..., str], tmp_path: Path
 ) -> None:

@@ -174,7 +174,7 @@ def _csv_reader(handle: TextIO) -> Any:
 def _csv_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[Row]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = _csv_reader(handle)
-        headers = next(reader, [])
+        headers: list[str] = next(reader, [])
         columns = _csv_columns(headers, ignore_unknown=ignore_unknown)
         line = reader.line_num + 1
         for values in reader:
