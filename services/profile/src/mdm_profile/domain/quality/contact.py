@@ -48,7 +48,10 @@ def normalise_phone(raw: str, *, region: str | None, report: QualityReport) -> P
     except NumberParseException:
         report.issue("phone", "UNPARSEABLE", Severity.WARNING)
         return None
-    if not phonenumbers.is_valid_number(parsed):
+    # A number is valid exactly when libphonenumber can type it (``is_valid_number``
+    # is the same check); typing it once saves a second pass over the region's patterns.
+    number_type = phonenumbers.number_type(parsed)
+    if number_type == PhoneNumberType.UNKNOWN:
         report.issue("phone", "INVALID", Severity.WARNING)
         return None
     e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
@@ -56,5 +59,5 @@ def normalise_phone(raw: str, *, region: str | None, report: QualityReport) -> P
         report.fix("phone", "PHONE_E164")
     if region is None and not raw.strip().startswith(("+", "00")):
         report.issue("phone", "REGION_ASSUMED", Severity.INFO, "read as a German number")
-    kind = _KINDS.get(phonenumbers.number_type(parsed), "OTHER")
+    kind = _KINDS.get(number_type, "OTHER")
     return Phone(e164=e164, kind=kind)

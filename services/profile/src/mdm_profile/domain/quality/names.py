@@ -27,6 +27,10 @@ _TITLES = (
     "Dipl.-Volksw.", "Dipl.-Betriebsw.", "Mag.", "Ing.", "B.Sc.", "M.Sc.", "B.A.", "M.A.",
     "MBA", "LL.M.", "PhD", "Ph.D.",
 )  # fmt: skip
+# Each title as the lower-case tokens it is matched against, split once: names are
+# parsed for every ingested record.
+_TITLE_WORDS = tuple((title, title.lower().split(" ")) for title in _TITLES)
+_TITLE_LENGTH = max(len(words) for _, words in _TITLE_WORDS)
 _SUFFIXES = {"jun.": "jun.", "jr.": "jr.", "sen.": "sen.", "sr.": "sr.", "ii": "II",
              "iii": "III", "iv": "IV"}  # fmt: skip
 _SALUTATIONS = {
@@ -94,9 +98,9 @@ def _take_prefixes(tokens: list[str]) -> tuple[str | None, list[str], list[str]]
             salutation = _SALUTATIONS[head]
             tokens = tokens[1:]
             continue
-        for title in _TITLES:
-            words = title.lower().split(" ")
-            if [t.lower() for t in tokens[: len(words)]] == words:
+        lowered = [t.lower() for t in tokens[:_TITLE_LENGTH]]
+        for title, words in _TITLE_WORDS:
+            if lowered[: len(words)] == words:
                 titles.append(title)
                 tokens = tokens[len(words) :]
                 break
