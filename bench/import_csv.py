@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -156,6 +157,8 @@ def main() -> int:
             cpu = {n: cpu_seconds(p.pid) - cpu_before[n] for n, p in platform.processes.items()}
         finally:
             platform.stop()
+            if args.keep_logs:
+                shutil.copytree(config.log_dir, args.keep_logs, dirs_exist_ok=True)
     print(
         f"median {statistics.median(rates):.0f} records/s over {len(rates)} runs "
         f"(load average {os.getloadavg()[0]:.1f})"
