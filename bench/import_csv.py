@@ -113,6 +113,7 @@ def main() -> int:
         help="the profile's graph deadline, seconds (the service's default 5 s "
         "is missed by a first batch on a crowded machine)",
     )
+    parser.add_argument("--keep-logs", type=Path, help="copy the platform's logs here")
     parser.add_argument(
         "--import-arg",
         action="append",
