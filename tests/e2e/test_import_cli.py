@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -85,7 +86,11 @@ def test_batches_in_flight_at_once_are_counted_in_the_files_order(
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr
-    assert "created 35, updated 0, with warnings 35, refused 5, suppressed 0" in result.stdout
+    # A batch whose answer was lost (the graph's deadline passed as it committed) is
+    # sent again and answers "updated": the sum is what every run must show.
+    counts = re.search(r"created (\d+), updated (\d+), with warnings 35, refused 5", result.stdout)
+    assert counts is not None, result.stdout
+    assert int(counts[1]) + int(counts[2]) == 35
     rejected = [
         json.loads(line)
         for line in (tmp_path / "kunden.csv.rejected.jsonl").read_text().splitlines()
