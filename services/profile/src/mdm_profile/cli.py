@@ -1,7 +1,7 @@
 """``mdm``: command-line tools for the MDM platform.
 
     mdm import customers.csv --source crm [--url URL] [--token TOKEN] [--encoding auto]
-        [--concurrency 4]
+        [--concurrency 2]
 
 The gateway URL and token default to ``MDM_GATEWAY_URL`` and ``MDM_TOKEN``.
 """
@@ -21,9 +21,10 @@ from mdm_profile.importing.files import ImportFileError, count_rows, detect_enco
 from mdm_profile.importing.sending import GatewayError, ImportSummary, import_file
 
 DEFAULT_URL = "http://127.0.0.1:4000/graphql"
-# Batches in flight: enough to keep the client, gateway, subgraph and graph server busy
-# at once (docs/benchmarks.md, issue 18).
-DEFAULT_CONCURRENCY = 4
+# Batches in flight: one being stored while the next is read, sent and cleaned. More
+# only pays where the graph server has cores to spare: on two shared cores four made
+# each transaction slower than the graph's deadline (docs/benchmarks.md, issue 18).
+DEFAULT_CONCURRENCY = 2
 
 
 def _import(args: argparse.Namespace) -> int:
