@@ -99,7 +99,7 @@ def test_batches_in_flight_at_once_are_counted_in_the_files_order(
         (i + 1, f"{run}-{i}") for i in (7, 14, 21, 28, 35)
     ]
     found = gateway.execute(SOURCE_RECORD, {"source": "shop", "sourceId": f"{run}-40"})
-    assert found["sourceRecord"]["givenName"] == "Kunde40"
+    assert found["sourceRecord"]["familyName"] == "Bauer"
 
 
 def test_refusals_are_clear(
