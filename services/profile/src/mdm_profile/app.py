@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,6 +42,7 @@ def create_app() -> Starlette:
     sources = SourceRegistry(settings.sources)
     suppressor = Suppressor(settings.suppression_key_bytes)
     read_audits = ReadAudits(graph)
+    ingest_turn = asyncio.Lock()
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None
@@ -55,6 +58,7 @@ def create_app() -> Starlette:
             suppressor=suppressor,
             household_by_family_name=settings.household_by_family_name,
             read_audits=read_audits,
+            ingest_turn=ingest_turn,
         )
 
     return create_subgraph_app(

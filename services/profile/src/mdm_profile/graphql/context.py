@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,11 @@ class ProfileContext(RequestContext):
     suppressor: Suppressor = field(kw_only=True)
     household_by_family_name: bool = field(kw_only=True, default=True)
     read_audits: ReadAudits = field(kw_only=True)
+    # Ingest transactions of this process take turns (one lock for the process): an
+    # importer's batches in flight still overlap their parsing and cleaning with the
+    # batch being stored, while ArcadeDB does not see concurrent ingests collide
+    # (DeadlockDetected, or a record of another open transaction not found).
+    ingest_turn: asyncio.Lock = field(kw_only=True, default_factory=asyncio.Lock)
     persons: DataLoader[str, Person | None] = field(init=False)
     records_of: DataLoader[str, list[CleanRecord]] = field(init=False)
     household_ids: DataLoader[str, str | None] = field(init=False)

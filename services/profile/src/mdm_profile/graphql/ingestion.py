@@ -201,23 +201,31 @@ async def store(
     )
     ingestion = people.Ingestion([], [])
     if batch.records:
-        ingestion = await ctx.unit_of_work.write(
-            lambda tx, events: people.ingest(
-                source,
-                raws,
-                store=GraphPersonStore(tx),
-                households=ctx.household_store(tx),
-                sources=ctx.sources,
-                events=events,
-                suppressor=ctx.suppressor,
-                suppressions=GraphSuppressionList(tx),
-                now=now,
-                rules=ctx.rules,
-                cleaned=batch.records,
-            )
-        )
+        async with ctx.ingest_turn:
+            ingestion = await _write(info, source, raws, batch, now)
         ctx.forget_reads()
     return batch, ingestion
+
+
+async def _write(
+    info: Info, source: str, raws: list[RawRecord], batch: people.CleanBatch, now: datetime
+) -> people.Ingestion:
+    ctx = info.context
+    return await ctx.unit_of_work.write(
+        lambda tx, events: people.ingest(
+            source,
+            raws,
+            store=GraphPersonStore(tx),
+            households=ctx.household_store(tx),
+            sources=ctx.sources,
+            events=events,
+            suppressor=ctx.suppressor,
+            suppressions=GraphSuppressionList(tx),
+            now=now,
+            rules=ctx.rules,
+            cleaned=batch.records,
+        )
+    )
 
 
 def _result(
