@@ -35,19 +35,33 @@ async def merge_by(
     if path == "single":
         record, _ = await graph.write(
             lambda tx: merging.merge(
-                survivor, merged, store=GraphMergeStore(tx), households=GraphHouseholdStore(tx),
-                sources=sources, rules=DEFAULT_RULES, events=events, actor=actor, reason=reason,
-                now=now, merge_id=merge_id,
+                survivor,
+                merged,
+                store=GraphMergeStore(tx),
+                households=GraphHouseholdStore(tx),
+                sources=sources,
+                rules=DEFAULT_RULES,
+                events=events,
+                actor=actor,
+                reason=reason,
+                now=now,
+                merge_id=merge_id,
             )
-        )  # fmt: skip
+        )
         return record
     request = bulk_merging.MergeRequest(survivor, merged, merge_id, reason)
     [outcome] = await graph.write(
         lambda tx: bulk_merging.merge_many(
-            [request], store=GraphBulkMergeStore(tx), households=GraphHouseholdStore(tx),
-            sources=sources, rules=DEFAULT_RULES, events=events, actor=actor, now=now,
+            [request],
+            store=GraphBulkMergeStore(tx),
+            households=GraphHouseholdStore(tx),
+            sources=sources,
+            rules=DEFAULT_RULES,
+            events=events,
+            actor=actor,
+            now=now,
         )
-    )  # fmt: skip
+    )
     if outcome.error is not None:
         raise outcome.error
     assert outcome.merge is not None

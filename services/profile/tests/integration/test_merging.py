@@ -69,11 +69,24 @@ MergeFn = Callable[..., Awaitable[merging.Merge]]
 def do_merge(merge_path: str) -> MergeFn:
     """A merge by the steward's single path or the batch job's bulk path."""
 
-    async def run(graph: GraphClient, survivor: str, merged: str, events: Recorder | None = None,
-                  at: datetime = T0 + timedelta(hours=1)) -> merging.Merge:  # fmt: skip
-        return await merge_by(merge_path, graph, survivor, merged, sources=SOURCES,
-                              events=events or Recorder(), actor="steward-1",
-                              reason="same person", now=at)  # fmt: skip
+    async def run(
+        graph: GraphClient,
+        survivor: str,
+        merged: str,
+        events: Recorder | None = None,
+        at: datetime = T0 + timedelta(hours=1),
+    ) -> merging.Merge:
+        return await merge_by(
+            merge_path,
+            graph,
+            survivor,
+            merged,
+            sources=SOURCES,
+            events=events or Recorder(),
+            actor="steward-1",
+            reason="same person",
+            now=at,
+        )
 
     return run
 

@@ -177,6 +177,124 @@ def _sorted_records(state: PersonState, more: PersonState) -> PersonState:
     return replace(state, records=records)
 
 
+def _checked(requests: Sequence[MergeRequest]) -> list[MergeOutcome | None]:
+    """Items wrong in themselves are skipped before anything is read."""
+    outcomes: list[MergeOutcome | None] = [None] * len(requests)
+    for index, request in enumerate(requests):
+        try:
+            check_pair(request.survivor_id, request.merged_id)
+            check_reason(request.reason)
+            if request.merge_id is not None and not MERGE_ID.fullmatch(request.merge_id):
+                raise InvalidInput(
+                    "mergeId must be 1-64 letters, digits, '-' or '_'.", field="mergeId"
+                )
+        except DomainError as error:
+            outcomes[index] = MergeOutcome(request, None, error=error)
+    return outcomes
+
+
+class _Batch:
+    """The merges applied one after another in memory, as ``merging.merge`` would apply
+    them one transaction after another; what changed is written at the end."""
+
+    def __init__(
+        self,
+        states: dict[str, PersonState],
+        links: Mapping[str, Sequence[PersonLink]],
+        pointing: Mapping[str, Sequence[str]],
+        *,
+        sources: SourceRegistry,
+        rules: Mapping[str, Rule],
+        actor: str,
+        now: datetime,
+    ) -> None:
+        self.states = states
+        self.links = _Links(links)
+        self.pointing = {pid: list(xs) for pid, xs in pointing.items()}
+        self._sources, self._rules, self._actor, self._now = sources, rules, actor, now
+        self.merges: list[Merge] = []
+        self.saved: dict[str, Person] = {}  # golden records rebuilt, the last one each
+        self.owners: dict[str, str] = {}  # record key -> person it moved to
+        self.tombstones: dict[str, str] = {}  # merged-away person -> whom it points at
+        self.last_merge_of: dict[str, int] = {}  # survivor -> its last merge in ``merges``
+
+    def apply(self, request: MergeRequest) -> Merge:
+        survivor, merged = mergeable(self.states, request.survivor_id, request.merged_id)
+        s, m = request.survivor_id, request.merged_id
+        for record in merged.records:
+            self.owners[record.key] = s
+        survivor_links, merged_links = tuple(self.links.now[s]), tuple(self.links.now[m])
+        self.links.set(m, [])
+        self.links.set(
+            s, links_after_merge(survivor_links, merged_links, survivor_id=s, merged_id=m)
+        )
+        redirected = tuple(self.pointing.get(m, ()))
+        for pid in (m, *redirected):
+            self.tombstones[pid] = s
+            if pid in self.states:
+                self.states[pid] = replace(self.states[pid], merged_into=s)
+        self.pointing[s] = [*self.pointing.get(s, ()), m, *redirected]
+        self.pointing[m] = []
+        rebuilt = rebuild(
+            survivor.person,
+            [*survivor.records, *merged.records],
+            sources=self._sources,
+            rules=self._rules,
+            now=self._now,
+        )
+        self.saved[s] = rebuilt
+        self.states[s] = replace(_sorted_records(survivor, merged), person=rebuilt)
+        self.states[m] = replace(merged, merged_into=s, records=())
+        record = Merge(
+            id=request.merge_id or str(uuid.uuid4()),
+            survivor_id=s,
+            merged_id=m,
+            at=self._now,
+            actor=self._actor,
+            reason=check_reason(request.reason),
+            state=MergeState.ACTIVE,
+            survivor_before=PersonSnapshot(survivor.person, tuple(r.key for r in survivor.records)),
+            merged_before=PersonSnapshot(merged.person, tuple(r.key for r in merged.records)),
+            redirected=redirected,
+            links=MergedLinks(survivor_links, merged_links, tuple(self.links.now[s])),
+        )
+        self.last_merge_of[s] = len(self.merges)
+        self.merges.append(record)
+        return record
+
+    @property
+    def active_survivors(self) -> list[str]:
+        return sorted(pid for pid in self.saved if pid not in self.tombstones)
+
+    async def write(self, store: BulkMergeStore, households: HouseholdStore) -> None:
+        """The end state, one statement per kind of change, in a single merge's order."""
+        await store.move_records_many(self.owners)
+        await store.replace_links_many(
+            {pid: self.links.now[pid] for pid in sorted(self.links.changed)}
+        )
+        final = {pid: _root(pid, self.tombstones) for pid in self.tombstones}
+        direct = {m.merged_id for m in self.merges}
+        await store.redirect_many({pid: to for pid, to in final.items() if pid not in direct})
+        await store.save_persons(list(self.saved.values()))
+        await store.tombstone_many(
+            {pid: to for pid, to in final.items() if pid in direct}, at=self._now
+        )
+        active = self.active_survivors
+        await store.link_contact_points(active)
+        touched = {pid for m in self.merges for pid in (m.survivor_id, m.merged_id)}
+        await households.refresh_households(sorted(touched))
+        # A single merge reads the survivor's links after household detection: so does
+        # the last merge into each survivor still active.
+        after = await store.links(active)
+        for pid in active:
+            at = self.last_merge_of[pid]
+            old = self.merges[at]
+            assert old.links is not None  # every merge of a batch records its links
+            links = replace(old.links, survivor_after=tuple(after[pid]))
+            self.merges[at] = replace(old, links=links)
+        await store.save_merges(self.merges)
+
+
 async def merge_many(
     requests: Sequence[MergeRequest],
     *,
@@ -191,110 +309,49 @@ async def merge_many(
     """Apply ``requests`` in order in one transaction (the caller's); one outcome each."""
     if len(requests) > MAX_BULK:
         raise InvalidInput(f"At most {MAX_BULK} merges in one call.", field="merges")
-    outcomes: list[MergeOutcome | None] = [None] * len(requests)
-    reasons: dict[int, str] = {}
-    for index, request in enumerate(requests):
-        try:
-            check_pair(request.survivor_id, request.merged_id)
-            reasons[index] = check_reason(request.reason)
-            if request.merge_id is not None and not MERGE_ID.fullmatch(request.merge_id):
-                raise InvalidInput(
-                    "mergeId must be 1-64 letters, digits, '-' or '_'.", field="mergeId"
-                )
-        except DomainError as error:
-            outcomes[index] = MergeOutcome(request, None, error=error)
+    outcomes = _checked(requests)
     chosen = sorted({r.merge_id for r in requests if r.merge_id is not None})
     earlier = await store.get_merges(chosen) if chosen else {}
     pending = [i for i, o in enumerate(outcomes) if o is None]
     ids = sorted({pid for i in pending for pid in (requests[i].survivor_id, requests[i].merged_id)})
     states = await store.lock(ids) if ids else {}
-    links = _Links(await store.links(list(states)) if states else {})
-    pointing = await store.merged_into(list(states)) if states else {}
-
-    made: dict[str, Merge] = {}  # by merge id, for ids repeated within the batch
-    saved: dict[str, Person] = {}  # golden records rebuilt, the last one each
-    owners: dict[str, str] = {}  # record key -> person it moved to
-    tombstones: dict[str, str] = {}  # merged person -> its survivor
-    last_merge_of: dict[str, int] = {}  # survivor -> index in ``merges`` of its last merge
-    merges: list[Merge] = []
+    found = list(states)
+    batch = _Batch(
+        states,
+        await store.links(found) if found else {},
+        await store.merged_into(found) if found else {},
+        sources=sources,
+        rules=rules,
+        actor=actor,
+        now=now,
+    )
+    made: dict[str, Merge] = {}  # by merge id, for an id repeated within the batch
     for index in pending:
         request = requests[index]
         first = made.get(request.merge_id or "") or earlier.get(request.merge_id or "")
-        if first is not None:
-            if (first.survivor_id, first.merged_id) != (request.survivor_id, request.merged_id):
-                error = Conflict(
+        try:
+            if first is None:
+                made_now = batch.apply(request)
+                made[made_now.id] = made_now
+                outcomes[index] = MergeOutcome(request, made_now)
+            elif (first.survivor_id, first.merged_id) == (request.survivor_id, request.merged_id):
+                outcomes[index] = MergeOutcome(request, first, replayed=True)
+            else:
+                raise Conflict(
                     f"Merge id {request.merge_id} was used for another pair.", field="mergeId"
                 )
-                outcomes[index] = MergeOutcome(request, None, error=error)
-            else:
-                outcomes[index] = MergeOutcome(request, first, replayed=True)
-            continue
-        try:
-            survivor, merged = mergeable(states, request.survivor_id, request.merged_id)
         except DomainError as error:
             outcomes[index] = MergeOutcome(request, None, error=error)
-            continue
-        s, m = request.survivor_id, request.merged_id
-        for record in merged.records:
-            owners[record.key] = s
-        survivor_before, merged_before = tuple(links.now[s]), tuple(links.now[m])
-        links.set(m, [])
-        links.set(s, links_after_merge(survivor_before, merged_before, survivor_id=s,
-                                       merged_id=m))  # fmt: skip
-        redirected = tuple(pointing.get(m, ()))
-        for pid in (m, *redirected):
-            tombstones[pid] = s
-            if pid in states:
-                states[pid] = replace(states[pid], merged_into=s)
-        pointing[s] = [*pointing.get(s, ()), m, *redirected]
-        pointing[m] = []
-        rebuilt = rebuild(survivor.person, [*survivor.records, *merged.records], sources=sources,
-                          rules=rules, now=now)  # fmt: skip
-        saved[s] = rebuilt
-        states[s] = replace(_sorted_records(survivor, merged), person=rebuilt)
-        states[m] = replace(merged, merged_into=s, records=())
-        record = Merge(
-            id=request.merge_id or str(uuid.uuid4()), survivor_id=s, merged_id=m, at=now,
-            actor=actor, reason=reasons[index], state=MergeState.ACTIVE,
-            survivor_before=PersonSnapshot(survivor.person, tuple(r.key for r in survivor.records)),
-            merged_before=PersonSnapshot(merged.person, tuple(r.key for r in merged.records)),
-            redirected=redirected,
-            links=MergedLinks(survivor_before, merged_before, tuple(links.now[s])),
-        )  # fmt: skip
-        last_merge_of[s] = len(merges)
-        merges.append(record)
-        made[record.id] = record
-        outcomes[index] = MergeOutcome(request, record)
-    if not merges:
-        return [o for o in outcomes if o is not None]
-
-    # The end state, one statement per kind of change; the order is a single merge's.
-    await store.move_records_many(owners)
-    await store.replace_links_many(
-        {pid: links.now[pid] for pid in sorted(links.changed) if pid in states}
-    )
-    final = {pid: _root(pid, tombstones) for pid in tombstones}
-    direct = {m.merged_id for m in merges}
-    await store.redirect_many({pid: to for pid, to in final.items() if pid not in direct})
-    await store.save_persons(list(saved.values()))
-    await store.tombstone_many({pid: to for pid, to in final.items() if pid in direct}, at=now)
-    active = sorted(pid for pid in saved if pid not in tombstones)
-    await store.link_contact_points(active)
-    touched = sorted({pid for m in merges for pid in (m.survivor_id, m.merged_id)})
-    await households.refresh_households(touched)
-    # A single merge reads the survivor's links after household detection: so does the
-    # last merge into each survivor still active.
-    after = await store.links(active)
-    for pid in active:
-        at = last_merge_of[pid]
-        old = merges[at]
-        assert old.links is not None
-        merges[at] = replace(old, links=replace(old.links, survivor_after=tuple(after[pid])))
-    await store.save_merges(merges)
-    for record in merges:
-        events.record(Event.PERSON_MERGED, survivor_id=record.survivor_id,
-                      merged_id=record.merged_id, merge_id=record.id)  # fmt: skip
-    by_id = {m.id: m for m in merges}
+    if batch.merges:
+        await batch.write(store, households)
+        for record in batch.merges:
+            events.record(
+                Event.PERSON_MERGED,
+                survivor_id=record.survivor_id,
+                merged_id=record.merged_id,
+                merge_id=record.id,
+            )
+    by_id = {m.id: m for m in batch.merges}  # with the links read after the write
     return [
         replace(o, merge=by_id.get(o.merge.id, o.merge)) if o.merge is not None else o
         for o in outcomes
