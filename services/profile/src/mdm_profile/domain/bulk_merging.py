@@ -221,8 +221,8 @@ class _Batch:
     def apply(self, request: MergeRequest) -> Merge:
         survivor, merged = mergeable(self.states, request.survivor_id, request.merged_id)
         s, m = request.survivor_id, request.merged_id
-        for record in merged.records:
-            self.owners[record.key] = s
+        for moved in merged.records:
+            self.owners[moved.key] = s
         survivor_links, merged_links = tuple(self.links.now[s]), tuple(self.links.now[m])
         self.links.set(m, [])
         self.links.set(
