@@ -1,6 +1,6 @@
 """Merge latency at scale, per Cypher statement: ``mergePersons`` without HTTP.
 
-    .venv/bin/python bench/profile_merge.py [--persons 20000] [--merges 200]
+    .venv/bin/python bench/profile_merge.py [--persons 20000] [--merges 200] [--bulk N]
 
 Starts its own graph server (free ports, temporary directory), loads ``--persons``
 persons with one source record each through ``people.ingest`` (the records of
@@ -10,6 +10,10 @@ merges of random pairs of persons not merged away, each as the mutation does it:
 survivor read back (``person.get_many``) after the commit. Some pairs take a survivor
 of an earlier merge, so chains of merged ids are redirected too. Every statement is
 timed; the end prints the median, p90 and p99 per merge, and each statement's median.
+
+``--bulk N`` merges N pairs at a time as ``mergePersonsBulk`` does: ``bulk_merging.merge_many``
+in one write transaction, then the survivors read back; the figures are then per batch,
+and merges/s is merges over the whole time of the timed batches.
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from mdm_profile.adapters import (
     merge_store,
     privacy_store,
 )
+from mdm_profile.adapters.bulk_merge_store import GraphBulkMergeStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
-from mdm_profile.domain import merging, people
+from mdm_profile.domain import bulk_merging, merging, people
 from mdm_profile.domain.golden import DEFAULT_RULES
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
@@ -171,11 +176,105 @@ async def _merges(
     print(f"  {'mergePersons (write + read)':34s} median {statistics.median(ms):7.1f}  "
           f"p90 {_quantile(ms, 0.9):7.1f}  p99 {_quantile(ms, 0.99):7.1f}")  # fmt: skip
     print(f"  {'write transaction':34s} median {statistics.median(writes) * 1000:7.1f}")
-    print(f"{1000 / statistics.median(ms):.1f} merges/s at the median")
+    print(
+        f"{1000 / statistics.median(ms):.1f} merges/s at the median "
+        f"({len(totals) / sum(totals):.1f} over the timed merges)"
+    )
     print("\nmedian per statement, its runs in one merge summed (ms):")
     for operation, values in sorted(timings.all.items(), key=lambda kv: -statistics.median(kv[1])):
         print(f"  {operation:34s} {statistics.median(values) * 1000:7.2f}  "
               f"(p90 {_quantile(values, 0.9) * 1000:7.2f}, in {len(values)} merges)")  # fmt: skip
+
+
+def _pairs(ids: list[str], *, count: int, seed: int) -> list[tuple[str, str]]:
+    """The pairs of the single run, in its order: one in four takes an earlier survivor."""
+    rng = random.Random(seed)
+    active = list(ids)
+    survivors: list[str] = []
+    pairs = []
+    for _ in range(count):
+        if survivors and rng.random() < 0.25:
+            merged_id = rng.choice(survivors)
+        else:
+            merged_id = active[rng.randrange(len(active))]
+        survivor_id = merged_id
+        while survivor_id == merged_id:
+            survivor_id = active[rng.randrange(len(active))]
+        pairs.append((survivor_id, merged_id))
+        active.remove(merged_id)
+        if merged_id in survivors:
+            survivors.remove(merged_id)
+        survivors.append(survivor_id)
+    return pairs
+
+
+async def _bulk_merges(
+    graph: GraphClient,
+    ids: list[str],
+    *,
+    count: int,
+    size: int,
+    seed: int,
+    sources: SourceRegistry,
+) -> None:
+    pairs = _pairs(ids, count=count, seed=seed)
+    events = _Events()
+    timings = _Timings()
+    timings.install()
+    totals: list[float] = []
+    writes: list[float] = []
+    timed_merges = 0
+    batches = [pairs[i : i + size] for i in range(0, len(pairs), size)]
+    for n, batch in enumerate(batches):
+        requests = [
+            bulk_merging.MergeRequest(s, m, uuid.uuid4().hex, "benchmark") for s, m in batch
+        ]
+        started = time.perf_counter()
+        outcomes = await graph.write(
+            lambda tx, requests=requests: bulk_merging.merge_many(
+                requests,
+                store=GraphBulkMergeStore(tx),
+                households=GraphHouseholdStore(tx),
+                sources=sources,
+                rules=DEFAULT_RULES,
+                events=events,
+                actor="bench",
+                now=datetime.now(UTC),
+            )
+        )
+        written = time.perf_counter()
+        survivors = sorted({o.request.survivor_id for o in outcomes if o.merge is not None})
+        await graph.read(lambda tx, s=survivors: GraphPersonStore(tx).get_many(s))
+        done = time.perf_counter()
+        skipped = sum(o.error is not None for o in outcomes)
+        if skipped:
+            print(f"batch {n}: {skipped} skipped", flush=True)
+        warm = n >= 1 or len(batches) == 1  # the first batch warms caches and JIT
+        timings.close_unit(keep=warm)
+        if warm:
+            totals.append(done - started)
+            writes.append(written - started)
+            timed_merges += len(batch) - skipped
+    ms = [t * 1000 for t in totals]
+    print(
+        f"\n{len(ms)} batches of {size} timed ({timed_merges} merges, events published: "
+        f"{events.count}); per batch (ms):"
+    )
+    print(
+        f"  {'mergePersonsBulk (write + read)':34s} median {statistics.median(ms):7.1f}  "
+        f"p90 {_quantile(ms, 0.9):7.1f}  max {max(ms):7.1f}"
+    )
+    print(f"  {'write transaction':34s} median {statistics.median(writes) * 1000:7.1f}")
+    print(
+        f"{timed_merges / sum(totals):.1f} merges/s over the timed batches "
+        f"({size / statistics.median(totals):.1f} at the median batch)"
+    )
+    print("\nmedian per statement, its runs in one batch summed (ms):")
+    for operation, values in sorted(timings.all.items(), key=lambda kv: -statistics.median(kv[1])):
+        print(
+            f"  {operation:34s} {statistics.median(values) * 1000:9.2f}  "
+            f"(p90 {_quantile(values, 0.9) * 1000:9.2f}, in {len(values)} batches)"
+        )
 
 
 def main() -> int:
@@ -183,6 +282,7 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--merges", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--bulk", type=int, default=0, help="merge this many pairs at a time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "persons.jsonl"
@@ -205,7 +305,19 @@ def main() -> int:
                     await graph.apply_schema(_SCHEMA)
                     ids = await _load(graph, _raws(data), sources)
                     graph_cpu = cpu_seconds(platform.processes["graph"].pid)
-                    await _merges(graph, ids, count=args.merges, seed=args.seed, sources=sources)
+                    if args.bulk:
+                        await _bulk_merges(
+                            graph,
+                            ids,
+                            count=args.merges,
+                            size=args.bulk,
+                            seed=args.seed,
+                            sources=sources,
+                        )
+                    else:
+                        await _merges(
+                            graph, ids, count=args.merges, seed=args.seed, sources=sources
+                        )
                     graph_cpu = cpu_seconds(platform.processes["graph"].pid) - graph_cpu
                     print(f"graph server CPU during the merges: {graph_cpu:.1f} s")
                 finally:

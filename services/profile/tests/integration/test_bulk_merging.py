@@ -72,15 +72,15 @@ def golden(person: Any) -> Any:
 # Each value has one source, so no tie between records decides the golden record.
 CLUSTER = [
     {
-        "full_name": "Clara Bündel",
+        "full_name": "Dr. Clara Bündel",
         "email": "clara@crm.example",
         "postal_code": "10115",
         "city": "Berlin",
         "street": "Hauptstr. 5",
     },
-    {"full_name": "Clara Bündel", "phone": "0171 1112223"},
+    {"full_name": "Dr. Clara Bündel", "phone": "0171 1112223"},
     {"full_name": "Dr. Clara Bündel", "language": "de"},
-    {"full_name": "Clara Bündel", "birth_date": "1980-04-03"},
+    {"full_name": "Dr. Clara Bündel", "birth_date": "1980-04-03"},
 ]
 
 

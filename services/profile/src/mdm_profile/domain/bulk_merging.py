@@ -147,18 +147,32 @@ class _Links:
     def __init__(self, found: Mapping[str, Sequence[PersonLink]]) -> None:
         self.now = {pid: list(links) for pid, links in found.items()}
         self.changed: set[str] = set()
+        # Person -> the persons of the batch with a relation to it (an index, so that a
+        # batch of n merges costs n, not n squared).
+        self._related: dict[str, set[str]] = {}
+        for pid, links in self.now.items():
+            for target in self._relation_targets(links):
+                self._related.setdefault(target, set()).add(pid)
+
+    def _relation_targets(self, links: Sequence[PersonLink]) -> set[str]:
+        return {
+            link.target_id
+            for link in links
+            if link.type in RELATIONS and link.target_id in self.now
+        }
 
     def set(self, person_id: str, links: Sequence[PersonLink]) -> None:
-        for other, theirs in self.now.items():
-            if other != person_id and any(
-                link.type in RELATIONS and link.target_id == person_id for link in theirs
-            ):
-                self.now[other] = [
-                    link
-                    for link in theirs
-                    if not (link.type in RELATIONS and link.target_id == person_id)
-                ]
-                self.changed.add(other)
+        """Replace a person's links, as ``replace_links`` does in the graph: its relations
+        to others of the batch disappear from their links too, its new ones appear."""
+        for other in self._related.pop(person_id, set()) - {person_id}:
+            self.now[other] = [
+                link
+                for link in self.now[other]
+                if not (link.type in RELATIONS and link.target_id == person_id)
+            ]
+            self.changed.add(other)
+        for target in self._relation_targets(self.now[person_id]):
+            self._related.get(target, set()).discard(person_id)
         for link in links:
             if link.type in RELATIONS and link.target_id in self.now:
                 mirrored = (
@@ -167,6 +181,8 @@ class _Links:
                     else LinkType.RELATION_TO
                 )
                 self.now[link.target_id].append(PersonLink(mirrored, person_id, link.props))
+                self._related.setdefault(link.target_id, set()).add(person_id)
+                self._related.setdefault(person_id, set()).add(link.target_id)
                 self.changed.add(link.target_id)
         self.now[person_id] = list(links)
         self.changed.add(person_id)

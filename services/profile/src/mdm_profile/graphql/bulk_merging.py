@@ -136,4 +136,3 @@ class BulkMergeMutation:
             skipped=sum(item.status is BulkMergeStatus.SKIPPED for item in items),
             results=items,
         )
-
