@@ -10,8 +10,14 @@ from mdm_profile.adapters.graph_mapping import person_props
 from mdm_profile.adapters.graph_store import (
     CONTACT_LINKS,
     DESCRIBES,
+    EMAIL,
+    HAS_EMAIL,
+    HAS_PHONE,
+    LIVES_AT,
     MERGED_INTO,
     PERSON,
+    PHONE,
+    POSTAL_ADDRESS,
     SOURCE_RECORD,
 )
 from mdm_profile.adapters.merge_store import MERGE, GraphMergeStore, merge_from, merge_props
@@ -84,19 +90,35 @@ class GraphBulkMergeStore(GraphMergeStore):
         )
 
     async def save_persons(self, persons: Sequence[Person]) -> None:
-        if not persons:
-            return
-        # Their records changed: their contact points are linked afresh afterwards.
-        await self._tx.run(
-            "merge.save_persons",
-            f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.id}}) SET p += row.props "
-            f"WITH DISTINCT p OPTIONAL MATCH (p)-[h:{CONTACT_LINKS}]->() DELETE h",
-            rows=[{"id": p.id, "props": person_props(p)} for p in persons],
-        )
+        # Contact points stay: a survivor keeps every record it had, so its links stay
+        # right, and ``link_moved_contact_points`` adds those of the records it gained.
+        if persons:
+            await self._tx.run(
+                "merge.save_persons",
+                f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.id}}) SET p += row.props",
+                rows=[{"id": p.id, "props": person_props(p)} for p in persons],
+            )
 
-    async def link_contact_points(self, person_ids: Sequence[str]) -> None:
-        if person_ids:
-            await self._people.link_contact_points(list(person_ids))
+    async def link_moved_contact_points(self, owners: Mapping[str, str]) -> None:
+        # As ``GraphPersonStore.link_contact_points``, for the moved records only: MERGE
+        # keeps one link per contact point when the survivor had it already.
+        if not owners:
+            return
+        await self._tx.run(
+            "contact.link_moved",
+            f"UNWIND $rows AS row MATCH (r:{SOURCE_RECORD} {{key: row.key}}) "
+            f"MATCH (p:{PERSON} {{id: row.to}}) "
+            "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
+            f"MERGE (e:{EMAIL} {{address: address}}) MERGE (p)-[:{HAS_EMAIL}]->(e)) "
+            "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
+            f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
+            f"MERGE (p)-[:{HAS_PHONE}]->(t)) "
+            "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
+            f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
+            "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
+            f"a.country = r.country MERGE (p)-[:{LIVES_AT}]->(a))",
+            rows=[{"key": key, "to": to} for key, to in sorted(owners.items())],
+        )
 
     async def save_merges(self, merges: Sequence[Merge]) -> None:
         await self._tx.run(

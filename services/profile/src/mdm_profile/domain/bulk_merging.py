@@ -132,10 +132,12 @@ class BulkMergeStore(MergeStore, Protocol):
         ...
 
     async def save_persons(self, persons: Sequence[Person]) -> None:
-        """Save golden records; contact points afresh for ``active`` ones."""
+        """Save golden records (their contact points stay as they are)."""
         ...
 
-    async def link_contact_points(self, person_ids: Sequence[str]) -> None: ...
+    async def link_moved_contact_points(self, owners: Mapping[str, str]) -> None:
+        """Link each person to the contact points of the records moved to it."""
+        ...
 
     async def save_merges(self, merges: Sequence[Merge]) -> None: ...
 
@@ -295,8 +297,12 @@ class _Batch:
         await store.tombstone_many(
             {pid: to for pid, to in final.items() if pid in direct}, at=self._now
         )
+        # A survivor keeps its records and gains the merged ones: it keeps its contact
+        # points and gains theirs (a single merge links them all afresh, to the same end).
         active = self.active_survivors
-        await store.link_contact_points(active)
+        await store.link_moved_contact_points(
+            {key: to for key, to in self.owners.items() if to not in self.tombstones}
+        )
         touched = {pid for m in self.merges for pid in (m.survivor_id, m.merged_id)}
         await households.refresh_households(sorted(touched))
         # A single merge reads the survivor's links after household detection: so does
