@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from mdm_common.errors import Unavailable
 from mdm_matching.domain.engine import clustering
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.engine.model import Score
@@ -343,7 +344,17 @@ async def _apply(
         PairToMerge(step.survivor_id, step.merged_id, step.merge_id, f"automatic: {_note(step)}")
         for step in steps
     ]
-    merged = await profiles.merge_many(pairs, on_behalf_of=ENGINE)
+    try:
+        merged = await profiles.merge_many(pairs, on_behalf_of=ENGINE)
+    except Unavailable:
+        # The profile service gives a transaction a few seconds; on a machine too busy
+        # for the whole slice, halves go through (a half that did commit is replayed).
+        if len(steps) == 1:
+            raise
+        half = len(steps) // 2
+        await _apply(steps[:half], profiles=profiles, transactions=transactions, now=now)
+        await _apply(steps[half:], profiles=profiles, transactions=transactions, now=now)
+        return
     outcomes = [
         (step, StepStatus.SKIPPED, step.merge_id)  # merged elsewhere or gone since the plan
         if merge_id is None
