@@ -69,7 +69,7 @@ from mdm_matching.domain.subjects import mark_merged_many
 PROPOSALS_PAGE = 5000  # proposals per read
 LOOKUP_CHUNK = 2000  # ids or pair keys per lookup
 PLAN_SLICE = 2000  # steps or review tasks per write transaction
-SETTLE_SLICE = 500  # merges per profile call (one transaction there) and per settle
+SETTLE_SLICE = 250  # merges per profile call (one transaction there) and per settle
 _TASK_NAMESPACE = uuid.UUID("0c6a8a52-58a3-4d0c-9f0e-7d1b3c2e4a61")
 
 T = TypeVar("T")
