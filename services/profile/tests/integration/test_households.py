@@ -14,16 +14,15 @@ from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
 from mdm_profile.adapters.household_facts import LARGE_ADDRESS
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
 from mdm_profile.adapters.household_store import GraphHouseholdStore
-from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
-from mdm_profile.domain import households, merging, people
-from mdm_profile.domain.golden import DEFAULT_RULES
+from mdm_profile.domain import households, people
 from mdm_profile.domain.household_evidence import Evidence
 from mdm_profile.domain.households import Decision, Household, HouseholdRole
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .merges import merge_by
 from .suppression import SUPPRESSOR
 
 SOURCES = SourceRegistry({"crm": 1, "shop": 2})
@@ -222,26 +221,25 @@ async def test_at_a_large_address_families_are_found_among_their_candidates(
     assert await household_of(graph, berg) == await household_of(graph, roth)
 
 
-async def test_at_a_large_family_house_a_married_name_is_found(graph: GraphClient) -> None:
+async def test_at_a_large_family_house_a_married_name_is_found(
+    graph: GraphClient, merge_path: str
+) -> None:
     street = new_street()
     family = [at(street, f"{given} Roth") for given in ("Eva", "Tom", "Ida", "Kai", "Ben")]
     await ingest(graph, *family)
     hans, mia = await ingest(graph, at(street, "Hans Neumann"), at(street, "Mia Weber"))
     assert await households_of(graph, [hans, mia]) == [None, None]
     [married] = await ingest(graph, at(street, "Mia Neumann"), source="shop")
-    await graph.write(
-        lambda tx: merging.merge(
-            mia,
-            married,
-            store=GraphMergeStore(tx),
-            households=GraphHouseholdStore(tx),
-            sources=SOURCES,
-            rules=DEFAULT_RULES,
-            events=Recorder(),
-            actor="steward-1",
-            reason="same person",
-            now=NOW,
-        )
+    await merge_by(
+        merge_path,
+        graph,
+        mia,
+        married,
+        sources=SOURCES,
+        events=Recorder(),
+        actor="steward-1",
+        reason="same person",
+        now=NOW,
     )
     household_id = await household_of(graph, hans)
     assert household_id is not None
@@ -249,7 +247,9 @@ async def test_at_a_large_family_house_a_married_name_is_found(graph: GraphClien
     assert household_id != await household_of(graph, (await ingest(graph, family[0]))[0])
 
 
-async def test_a_married_name_in_another_source_keeps_the_household(graph: GraphClient) -> None:
+async def test_a_married_name_in_another_source_keeps_the_household(
+    graph: GraphClient, merge_path: str
+) -> None:
     street = new_street()
     [peter, maiden] = await ingest(graph, at(street, "Peter Weber"), at(street, "Anna Schmidt"))
     assert await households_of(graph, [peter, maiden]) == [None, None]
@@ -259,19 +259,16 @@ async def test_a_married_name_in_another_source_keeps_the_household(graph: Graph
     assert await household_of(graph, married) == household_id
 
     # One person: the CRM's golden name (Schmidt) wins, the shop's record keeps Weber.
-    await graph.write(
-        lambda tx: merging.merge(
-            maiden,
-            married,
-            store=GraphMergeStore(tx),
-            households=GraphHouseholdStore(tx),
-            sources=SOURCES,
-            rules=DEFAULT_RULES,
-            events=Recorder(),
-            actor="steward-1",
-            reason="same person",
-            now=NOW,
-        )
+    await merge_by(
+        merge_path,
+        graph,
+        maiden,
+        married,
+        sources=SOURCES,
+        events=Recorder(),
+        actor="steward-1",
+        reason="same person",
+        now=NOW,
     )
     assert await households_of(graph, [peter, maiden]) == [household_id, household_id]
     anna = (await household(graph, household_id)).member(maiden)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,7 @@ from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .merges import merge_by
 from .suppression import SUPPRESSOR
 
 SOURCES = SourceRegistry({"crm": 1, "shop": 2})
@@ -61,16 +62,33 @@ async def person_from(graph: GraphClient, source: str, **fields: str) -> str:
     return outcome.person_id
 
 
-async def do_merge(graph: GraphClient, survivor: str, merged: str, events: Recorder | None = None,
-                   at: datetime = T0 + timedelta(hours=1)) -> merging.Merge:  # fmt: skip
-    record, _ = await graph.write(
-        lambda tx: merging.merge(
-            survivor, merged, store=GraphMergeStore(tx), households=GraphHouseholdStore(tx),
-            sources=SOURCES, rules=DEFAULT_RULES,
-            events=events or Recorder(), actor="steward-1", reason="same person", now=at,
+MergeFn = Callable[..., Awaitable[merging.Merge]]
+
+
+@pytest.fixture
+def do_merge(merge_path: str) -> MergeFn:
+    """A merge by the steward's single path or the batch job's bulk path."""
+
+    async def run(
+        graph: GraphClient,
+        survivor: str,
+        merged: str,
+        events: Recorder | None = None,
+        at: datetime = T0 + timedelta(hours=1),
+    ) -> merging.Merge:
+        return await merge_by(
+            merge_path,
+            graph,
+            survivor,
+            merged,
+            sources=SOURCES,
+            events=events or Recorder(),
+            actor="steward-1",
+            reason="same person",
+            now=at,
         )
-    )  # fmt: skip
-    return record
+
+    return run
 
 
 async def do_unmerge(graph: GraphClient, merge_id: str, events: Recorder | None = None) -> Any:
@@ -104,7 +122,9 @@ async def read(graph: GraphClient, person_id: str) -> Any:
     return await graph.read(lambda tx: people.get_person(person_id, people=GraphPersonStore(tx)))
 
 
-async def test_merge_then_unmerge_restores_the_exact_prior_graph(graph: GraphClient) -> None:
+async def test_merge_then_unmerge_restores_the_exact_prior_graph(
+    graph: GraphClient, do_merge: MergeFn
+) -> None:
     a = await person_from(graph, "crm", full_name="Anna Müller", email="anna@crm.example",
                           street="Hauptstr. 1", postal_code="10115", city="Berlin")  # fmt: skip
     b = await person_from(graph, "shop", full_name="Anna Mueller", email="anna@shop.example",
@@ -139,7 +159,9 @@ async def contact_points(graph: GraphClient, person_id: str) -> list[tuple[str, 
     return sorted((row["type"], row["value"]) for row in rows)
 
 
-async def test_contact_points_follow_the_records_once_each(graph: GraphClient) -> None:
+async def test_contact_points_follow_the_records_once_each(
+    graph: GraphClient, do_merge: MergeFn
+) -> None:
     email = f"{uuid.uuid4().hex[:12]}@example.org"
     a = await person_from(graph, "crm", full_name="Lena Vogt", email=email,
                           street="Ringstr. 9", postal_code="50667", city="Köln")  # fmt: skip
@@ -193,7 +215,9 @@ async def set_role(graph: GraphClient, person_id: str, household_id: str, role: 
         person_id, household_id, HouseholdRole(role)))  # fmt: skip
 
 
-async def test_merge_moves_links_and_unmerge_puts_them_back_exactly(graph: GraphClient) -> None:
+async def test_merge_moves_links_and_unmerge_puts_them_back_exactly(
+    graph: GraphClient, do_merge: MergeFn
+) -> None:
     street = f"Hauptstr. {uuid.uuid4().int % 9000 + 10}"
     other_street = f"Gartenweg {uuid.uuid4().int % 9000 + 10}"
     berlin = {"postal_code": "10115", "city": "Berlin"}
@@ -242,6 +266,7 @@ async def test_merge_moves_links_and_unmerge_puts_them_back_exactly(graph: Graph
 
 async def test_duplicates_in_one_household_leave_one_member_with_the_stewards_role(
     graph: GraphClient,
+    do_merge: MergeFn,
 ) -> None:
     street = f"Ringstr. {uuid.uuid4().int % 9000 + 10}"
     address = {"street": street, "postal_code": "50667", "city": "Köln"}
@@ -261,7 +286,9 @@ async def test_duplicates_in_one_household_leave_one_member_with_the_stewards_ro
     assert await subgraph(graph, a, b, mate) == before
 
 
-async def test_chained_merges_resolve_in_one_step_and_unwind(graph: GraphClient) -> None:
+async def test_chained_merges_resolve_in_one_step_and_unwind(
+    graph: GraphClient, do_merge: MergeFn
+) -> None:
     a, b, c = [await person_from(graph, "crm", full_name=f"Test Kette{i}") for i in range(3)]
     before = await subgraph(graph, a, b, c)
     first = await do_merge(graph, b, c)  # c -> b
@@ -283,7 +310,13 @@ async def test_chained_merges_resolve_in_one_step_and_unwind(graph: GraphClient)
      ("missing", "ok", NotFound, "survivorId")],
 )  # fmt: skip
 async def test_refused_merges_write_nothing(
-    graph: GraphClient, survivor: str, merged: str, error: type[Exception], field: str
+    graph: GraphClient,
+    do_merge: MergeFn,
+    *,
+    survivor: str,
+    merged: str,
+    error: type[Exception],
+    field: str,
 ) -> None:
     real = await person_from(graph, "crm", full_name="Einzel Person")
     ids = {"same": real, "ok": real, "missing": str(uuid.uuid4())}
@@ -296,6 +329,7 @@ async def test_refused_merges_write_nothing(
 
 async def test_a_merged_person_cannot_be_merged_again_nor_unmerged_twice(
     graph: GraphClient,
+    do_merge: MergeFn,
 ) -> None:
     a, b, c = [await person_from(graph, "crm", full_name=f"Test Doppel{i}") for i in range(3)]
     record = await do_merge(graph, a, b)
@@ -308,7 +342,9 @@ async def test_a_merged_person_cannot_be_merged_again_nor_unmerged_twice(
         await do_unmerge(graph, str(uuid.uuid4()))
 
 
-async def test_concurrent_merges_touching_one_profile_end_consistent(graph: GraphClient) -> None:
+async def test_concurrent_merges_touching_one_profile_end_consistent(
+    graph: GraphClient, do_merge: MergeFn
+) -> None:
     hub = await person_from(graph, "crm", full_name="Zentral Person")
     spokes = [await person_from(graph, "shop", full_name=f"Speiche Person{i}") for i in range(4)]
     # Into the hub, out of the hub, and between spokes, all at once.
@@ -363,6 +399,7 @@ async def versions(graph: GraphClient, *ids: str) -> list[Any]:
 
 async def test_a_preview_shows_the_merges_golden_record_and_writes_nothing(
     graph: GraphClient,
+    do_merge: MergeFn,
 ) -> None:
     a = await person_from(graph, "shop", full_name="Vorschau Person", email="v@shop.example")
     b = await person_from(graph, "crm", full_name="Dr. Vorschau Persson", phone="0171 7654321")

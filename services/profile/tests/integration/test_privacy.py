@@ -34,6 +34,7 @@ from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .merges import merge_by
 from .suppression import SUPPRESSOR
 
 SOURCES = SourceRegistry({"crm": 1, "shop": 2})
@@ -77,16 +78,25 @@ async def ingest(graph: GraphClient, source: str, *raws: RawRecord,
     )  # fmt: skip
 
 
-async def merge(graph: GraphClient, survivor: str, merged: str, *,
-                reason: str = "same customer") -> merging.Merge:  # fmt: skip
-    record, _ = await graph.write(
-        lambda tx: merging.merge(
-            survivor, merged, store=GraphMergeStore(tx), households=GraphHouseholdStore(tx),
-            sources=SOURCES, rules=DEFAULT_RULES, events=Recorder(), actor="steward-7",
-            reason=reason, now=T0 + timedelta(hours=1),
-        )
-    )  # fmt: skip
-    return record
+async def merge(
+    graph: GraphClient,
+    survivor: str,
+    merged: str,
+    *,
+    reason: str = "same customer",
+    path: str = "single",
+) -> merging.Merge:
+    return await merge_by(
+        path,
+        graph,
+        survivor,
+        merged,
+        sources=SOURCES,
+        events=Recorder(),
+        actor="steward-7",
+        reason=reason,
+        now=T0 + timedelta(hours=1),
+    )
 
 
 async def export(graph: GraphClient, person_id: str) -> personal_data.PersonalData:
@@ -153,20 +163,24 @@ class Customer:
         return [self.given, self.family, self.email, self.mobile, self.street]
 
 
-async def merged_pair(graph: GraphClient, customer: Customer) -> tuple[str, str, merging.Merge]:
+async def merged_pair(
+    graph: GraphClient, customer: Customer, path: str = "single"
+) -> tuple[str, str, merging.Merge]:
     [a] = (await ingest(graph, "crm", customer.raw(email=None))).outcomes
     no_address = dict.fromkeys(("phone", "street", "house_number", "postal_code", "city"))
     [b] = (await ingest(graph, "shop", customer.raw(**no_address))).outcomes
-    record = await merge(graph, a.person_id, b.person_id, reason=f"ticket about {customer.family}")
+    record = await merge(
+        graph, a.person_id, b.person_id, reason=f"ticket about {customer.family}", path=path
+    )
     return a.person_id, b.person_id, record
 
 
 class TestExport:
     async def test_golden_values_with_lineage_records_and_merges_of_the_group(
-        self, graph: GraphClient
+        self, graph: GraphClient, merge_path: str
     ) -> None:
         customer = Customer()
-        survivor, merged_id, record = await merged_pair(graph, customer)
+        survivor, merged_id, record = await merged_pair(graph, customer, path=merge_path)
 
         found = await export(graph, merged_id)  # a merged-away id gives the whole group
 
@@ -252,9 +266,11 @@ class TestExport:
 
 
 class TestErasure:
-    async def test_no_personal_value_is_left_anywhere(self, graph: GraphClient) -> None:
+    async def test_no_personal_value_is_left_anywhere(
+        self, graph: GraphClient, merge_path: str
+    ) -> None:
         customer = Customer()
-        survivor, merged_id, _ = await merged_pair(graph, customer)
+        survivor, merged_id, _ = await merged_pair(graph, customer, path=merge_path)
         assert await nodes_holding(graph, customer.values)
 
         done = await erase(graph, merged_id, "dsr-erase-1")
@@ -264,8 +280,10 @@ class TestErasure:
         assert done.suppression_entries == 5  # 2 records, name-birth, email-given, mobile-given
         assert await nodes_holding(graph, customer.values) == []
 
-    async def test_tombstones_keep_the_ids_resolving(self, graph: GraphClient) -> None:
-        survivor, merged_id, _ = await merged_pair(graph, Customer())
+    async def test_tombstones_keep_the_ids_resolving(
+        self, graph: GraphClient, merge_path: str
+    ) -> None:
+        survivor, merged_id, _ = await merged_pair(graph, Customer(), path=merge_path)
         await erase(graph, survivor, "dsr-erase-2")
 
         rows = await graph.read(lambda tx: tx.run(
@@ -285,8 +303,8 @@ class TestErasure:
         found = await export(graph, merged_id)
         assert (found.erased, found.items, found.person_ids) == (True, [], [survivor, merged_id])
 
-    async def test_asking_again_writes_nothing(self, graph: GraphClient) -> None:
-        survivor, _, _ = await merged_pair(graph, Customer())
+    async def test_asking_again_writes_nothing(self, graph: GraphClient, merge_path: str) -> None:
+        survivor, _, _ = await merged_pair(graph, Customer(), path=merge_path)
         await erase(graph, survivor, "dsr-erase-3")
         before = await graph.read(
             lambda tx: tx.run(
@@ -317,9 +335,11 @@ class TestErasure:
         assert all(set(r["s"]) == {"hash", "kind", "requestId", "createdAt"} for r in rows)
         assert all(len(r["s"]["hash"]) == 64 for r in rows)
 
-    async def test_merges_keep_their_audit_but_cannot_be_undone(self, graph: GraphClient) -> None:
+    async def test_merges_keep_their_audit_but_cannot_be_undone(
+        self, graph: GraphClient, merge_path: str
+    ) -> None:
         customer = Customer()
-        survivor, merged_id, record = await merged_pair(graph, customer)
+        survivor, merged_id, record = await merged_pair(graph, customer, path=merge_path)
         await erase(graph, survivor, "dsr-erase-5")
 
         kept = await graph.read(lambda tx: GraphMergeStore(tx).get_merge(record.id))
@@ -335,14 +355,14 @@ class TestErasure:
         assert refused.value.details == {"reason": "ERASED"}
 
     async def test_an_erased_person_is_merged_and_employed_no_more(
-        self, graph: GraphClient
+        self, graph: GraphClient, merge_path: str
     ) -> None:
         [a] = (await ingest(graph, "crm", Customer().raw())).outcomes
         [b] = (await ingest(graph, "crm", Customer().raw())).outcomes
         await erase(graph, a.person_id, "dsr-erase-6")
 
         with pytest.raises(NotFound) as refused:
-            await merge(graph, b.person_id, a.person_id)
+            await merge(graph, b.person_id, a.person_id, path=merge_path)
         assert (refused.value.field, refused.value.details) == ("mergedId", {"reason": "ERASED"})
         company = await graph.write(lambda tx: companies.create_company(
             name="Kontor " + tag(), registration_number=None, country=None,
@@ -449,7 +469,9 @@ class TestSuppression:
 
 
 class TestRestriction:
-    async def test_a_restricted_person_is_not_merged_until_lifted(self, graph: GraphClient) -> None:
+    async def test_a_restricted_person_is_not_merged_until_lifted(
+        self, graph: GraphClient, merge_path: str
+    ) -> None:
         [a] = (await ingest(graph, "crm", Customer().raw())).outcomes
         [b] = (await ingest(graph, "crm", Customer().raw())).outcomes
 
@@ -459,14 +481,14 @@ class TestRestriction:
         found = await graph.read(lambda tx: GraphPersonStore(tx).get_many([b.person_id]))
         assert found[b.person_id].processing_restricted is True
         with pytest.raises(Conflict) as refused:
-            await merge(graph, a.person_id, b.person_id)
+            await merge(graph, a.person_id, b.person_id, path=merge_path)
         assert (refused.value.field, refused.value.details) == (
             "mergedId", {"reason": "PROCESSING_RESTRICTED"})  # fmt: skip
         with pytest.raises(Conflict):
-            await merge(graph, b.person_id, a.person_id)
+            await merge(graph, b.person_id, a.person_id, path=merge_path)
 
         await restrict(graph, b.person_id, restricted=False, request_id="dsr-2-lift")
-        record = await merge(graph, a.person_id, b.person_id)
+        record = await merge(graph, a.person_id, b.person_id, path=merge_path)
         assert record.merged_id == b.person_id
 
     async def test_storage_goes_on_and_the_restriction_stays(self, graph: GraphClient) -> None:

@@ -15,7 +15,7 @@ from mdm_common.auth import Principal, Role
 from mdm_common.errors import NotFound
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_matching.domain.engine.features import MatchRecord, make_record
-from mdm_matching.domain.ports import ProfileView
+from mdm_matching.domain.ports import PairToMerge, ProfileView
 
 # Reading a person for comparison is the engine's own business, not a steward's.
 READER = Principal("service:matching", frozenset({Role.APP}))
@@ -42,6 +42,11 @@ MERGE_MUTATION = """
 mutation MatchingMerge($survivorId: ID!, $mergedId: ID!, $reason: String!, $mergeId: ID) {
   mergePersons(survivorId: $survivorId, mergedId: $mergedId, reason: $reason,
                mergeId: $mergeId) { merge { id } }
+}
+"""
+MERGE_BULK_MUTATION = """
+mutation MatchingMergeBulk($merges: [BulkMergeInput!]!) {
+  mergePersonsBulk(merges: $merges) { results { status mergeId } }
 }
 """
 UNMERGE_MUTATION = """
@@ -119,6 +124,28 @@ class ProfileClient:
                      "mergeId": merge_id}  # fmt: skip
         data = await self._client.execute(MERGE_MUTATION, variables, on_behalf_of=on_behalf_of)
         return str(data["mergePersons"]["merge"]["id"])
+
+    async def merge_many(
+        self, pairs: Sequence[PairToMerge], *, on_behalf_of: Principal
+    ) -> list[str | None]:
+        if not pairs:
+            return []
+        merges = [
+            {
+                "survivorId": p.survivor_id,
+                "mergedId": p.merged_id,
+                "mergeId": p.merge_id,
+                "reason": p.reason,
+            }
+            for p in pairs
+        ]
+        data = await self._client.execute(
+            MERGE_BULK_MUTATION, {"merges": merges}, on_behalf_of=on_behalf_of
+        )
+        return [
+            None if item["status"] == "SKIPPED" else str(item["mergeId"])
+            for item in data["mergePersonsBulk"]["results"]
+        ]
 
     async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None:
         await self._client.execute(

@@ -341,6 +341,16 @@ class PrivacyStore(Protocol):
 
 
 @dataclass(frozen=True)
+class PairToMerge:
+    """One merge of a batch asked of the profile service."""
+
+    survivor_id: str
+    merged_id: str
+    merge_id: str  # idempotent: the same id and pair again is the first merge
+    reason: str
+
+
+@dataclass(frozen=True)
 class ProfileView:
     """A person as the profile service shows it, ready for comparison."""
 
@@ -375,6 +385,14 @@ class Profiles(Protocol):
         idempotent: the same id and pair again returns the first merge."""
         ...
 
+    async def merge_many(
+        self, pairs: Sequence[PairToMerge], *, on_behalf_of: Principal
+    ) -> list[str | None]:
+        """Merge the pairs in one call and one transaction of the profile service, in
+        order; per pair its merge id, or None when it was skipped (merged away, gone,
+        erased or restricted since it was planned)."""
+        ...
+
     async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None: ...
 
 
@@ -382,6 +400,7 @@ __all__ = [
     "CalibrationStore",
     "MatchCandidate",
     "NewTask",
+    "PairToMerge",
     "PrivacyStore",
     "ProfileView",
     "Profiles",

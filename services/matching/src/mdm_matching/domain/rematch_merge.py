@@ -21,12 +21,14 @@ the whole plan:
   (``planAttempt``); an earlier delivery still running stops at its next slice.
   The last transaction makes the job MERGING.
 
-Each step then merges through the profile service with a merge id derived from job
-and merged person: repeated after a kill, the profile service returns the first
-merge instead of merging twice. Up to ``SETTLE_SLICE`` merges are settled in one
-matching transaction: steps marked DONE (or SKIPPED) if still PLANNED, their
-``AUTO_MERGE`` audits, subjects marked merged. A step's merge therefore happens once
-and is audited once, whichever delivery settles it.
+The steps then merge through the profile service, ``SETTLE_SLICE`` at a time in one
+``mergePersonsBulk`` call (one profile transaction with bulk statements; a step the
+profile service skips, because its persons were merged or erased since the plan, is
+SKIPPED), each with a merge id derived from job and merged person: repeated after a
+kill, the profile service returns the first merge instead of merging twice. Each
+slice is then settled in one matching transaction: steps marked DONE (or SKIPPED) if
+still PLANNED, their ``AUTO_MERGE`` audits, subjects marked merged. A step's merge
+therefore happens once and is audited once, whichever delivery settles it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from mdm_common.errors import Conflict, NotFound
+from mdm_common.errors import Unavailable
 from mdm_matching.domain.engine import clustering
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.engine.model import Score
@@ -52,7 +54,7 @@ from mdm_matching.domain.models import (
     pair_key,
 )
 from mdm_matching.domain.online import ENGINE, Policy, ScorerCache, evidence_of, rejected_pairs
-from mdm_matching.domain.ports import NewTask, Profiles
+from mdm_matching.domain.ports import NewTask, PairToMerge, Profiles
 from mdm_matching.domain.rematch import (
     MergeStep,
     PlanClaim,
@@ -67,7 +69,7 @@ from mdm_matching.domain.subjects import mark_merged_many
 PROPOSALS_PAGE = 5000  # proposals per read
 LOOKUP_CHUNK = 2000  # ids or pair keys per lookup
 PLAN_SLICE = 2000  # steps or review tasks per write transaction
-SETTLE_SLICE = 25  # merges settled per matching transaction
+SETTLE_SLICE = 250  # merges per profile call (one transaction there) and per settle
 _TASK_NAMESPACE = uuid.UUID("0c6a8a52-58a3-4d0c-9f0e-7d1b3c2e4a61")
 
 T = TypeVar("T")
@@ -332,25 +334,35 @@ async def _registered(ids: Sequence[str], transactions: Transactions) -> dict[st
 # --- the merges ----------------------------------------------------------------
 
 
-async def _apply(steps: Sequence[MergeStep], *, profiles: Profiles, transactions: Transactions,
-                 now: datetime) -> None:  # fmt: skip
-    """Merge each step through the profile service, then settle them together (also
-    those merged before an error: the rest is repeated on redelivery)."""
-    outcomes: list[tuple[MergeStep, StepStatus, str]] = []
+async def _apply(
+    steps: Sequence[MergeStep], *, profiles: Profiles, transactions: Transactions, now: datetime
+) -> None:
+    """Merge the steps through the profile service in one call (one transaction there),
+    then settle them in one matching transaction. Killed in between, the redelivered
+    task asks again with the same merge ids and gets the first merges back."""
+    pairs = [
+        PairToMerge(step.survivor_id, step.merged_id, step.merge_id, f"automatic: {_note(step)}")
+        for step in steps
+    ]
     try:
-        for step in steps:
-            status, merge_id = StepStatus.DONE, step.merge_id
-            try:
-                merge_id = await profiles.merge(
-                    step.survivor_id, step.merged_id, on_behalf_of=ENGINE, merge_id=step.merge_id,
-                    reason=f"automatic: {_note(step)}",
-                )  # fmt: skip
-            except (Conflict, NotFound):
-                status = StepStatus.SKIPPED  # merged elsewhere or gone since the plan was made
-            outcomes.append((step, status, merge_id))
-    finally:
-        if outcomes:
-            await transactions.write(lambda s: _settle(s, outcomes, now))
+        merged = await profiles.merge_many(pairs, on_behalf_of=ENGINE)
+    except Unavailable:
+        # The profile service gives a transaction a few seconds; on a machine too busy
+        # for the whole slice, halves go through (a half that did commit is replayed).
+        if len(steps) == 1:
+            raise
+        half = len(steps) // 2
+        await _apply(steps[:half], profiles=profiles, transactions=transactions, now=now)
+        await _apply(steps[half:], profiles=profiles, transactions=transactions, now=now)
+        return
+    outcomes = [
+        (step, StepStatus.SKIPPED, step.merge_id)  # merged elsewhere or gone since the plan
+        if merge_id is None
+        else (step, StepStatus.DONE, merge_id)
+        for step, merge_id in zip(steps, merged, strict=True)
+    ]
+    if outcomes:
+        await transactions.write(lambda s: _settle(s, outcomes, now))
 
 
 async def _settle(

@@ -9,7 +9,7 @@ Merges read them and write them back as a whole, per person (``domain/links.py``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mdm_common.graph import Transaction
@@ -82,4 +82,34 @@ class GraphLinkStore:
                     f"{create} SET r = row.props",
                     id=person_id,
                     rows=rows,
+                )
+
+    async def replace_links_many(self, links: Mapping[str, Sequence[PersonLink]]) -> None:
+        """Make each person's links the ones given, and no others, in one statement per
+        kind of link. A relation between two of the persons is given on both sides
+        (RELATION_TO on one, RELATION_FROM on the other) and written once."""
+        if not links:
+            return
+        ids = sorted(links)
+        await self._tx.run(
+            "link.unlink_many",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}){_LINKS}WITH DISTINCT r DELETE r",
+            ids=ids,
+            relatedTo=RELATED_TO,
+        )
+        rows: dict[LinkType, list[dict[str, Any]]] = {link_type: [] for link_type in _CREATE}
+        for person_id in ids:
+            for link in links[person_id]:
+                if link.type is LinkType.RELATION_FROM and link.target_id in links:
+                    continue  # written as the other person's RELATION_TO
+                rows[link.type].append(
+                    {"person": person_id, "target": link.target_id, "props": dict(link.props)}
+                )
+        for link_type, create in _CREATE.items():
+            if rows[link_type]:
+                await self._tx.run(
+                    f"link.create_many_{link_type.value.lower()}",
+                    f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.person}}) "
+                    f"{create} SET r = row.props",
+                    rows=rows[link_type],
                 )

@@ -48,8 +48,11 @@ def _json_default(value: Any) -> str:
 def _snapshot_json(snapshot: PersonSnapshot | None) -> dict[str, Any] | None:
     if snapshot is None:
         return None
-    return {"id": snapshot.person.id, "props": person_props(snapshot.person),
-            "recordKeys": list(snapshot.record_keys)}  # fmt: skip
+    return {
+        "id": snapshot.person.id,
+        "props": person_props(snapshot.person),
+        "recordKeys": list(snapshot.record_keys),
+    }
 
 
 def _snapshot_from(data: dict[str, Any] | None) -> PersonSnapshot | None:
@@ -67,9 +70,11 @@ def _links_json(links: MergedLinks) -> dict[str, Any]:
     def each(found: Sequence[PersonLink]) -> list[Any]:
         return [[link.type.value, link.target_id, dict(link.props)] for link in found]
 
-    return {"survivorBefore": each(links.survivor_before),
-            "mergedBefore": each(links.merged_before),
-            "survivorAfter": each(links.survivor_after)}  # fmt: skip
+    return {
+        "survivorBefore": each(links.survivor_before),
+        "mergedBefore": each(links.merged_before),
+        "survivorAfter": each(links.survivor_after),
+    }
 
 
 def _links_from(data: dict[str, Any] | None) -> MergedLinks | None:
@@ -86,8 +91,12 @@ def _state(row: dict[str, Any]) -> PersonState:
     props = row["p"]
     if props.get("status") == ERASED:  # a tombstone: nothing but its id
         at = as_utc(props["erasedAt"])
-        return PersonState(Person(props["id"], "", "", created_at=at, updated_at=at),
-                           row["mergedInto"], (), erased=True)  # fmt: skip
+        return PersonState(
+            Person(props["id"], "", "", created_at=at, updated_at=at),
+            row["mergedInto"],
+            (),
+            erased=True,
+        )
     records = sorted((record_from(r) for r in row["records"]), key=lambda r: r.key)
     return PersonState(person_from(props), row["mergedInto"], tuple(records))
 
@@ -192,37 +201,52 @@ class GraphMergeStore:
         await self._people.link_contact_points([person.id])
 
     async def save_merge(self, merge: Merge) -> None:
-        snapshot = {
-            "survivor": _snapshot_json(merge.survivor_before),
-            "merged": _snapshot_json(merge.merged_before),
-            "redirected": list(merge.redirected),
-            "links": _links_json(merge.links) if merge.links is not None else None,
-        }
         await self._tx.run(
             "merge.save",
             f"MERGE (m:{MERGE} {{id: $id}}) SET m += $props",
             id=merge.id,
-            props={
-                "survivorId": merge.survivor_id, "mergedId": merge.merged_id, "at": merge.at,
-                "actor": merge.actor, "reason": merge.reason, "state": merge.state.value,
-                "snapshot": json.dumps(snapshot, default=_json_default),
-            },
-        )  # fmt: skip
+            props=merge_props(merge),
+        )
 
     async def get_merge(self, merge_id: str) -> Merge | None:
         rows = await self._tx.run(
             "merge.get", f"MATCH (m:{MERGE} {{id: $id}}) RETURN m {{.*}} AS m", id=merge_id
         )
-        if not rows:
-            return None
-        m = rows[0]["m"]
-        # Erasure removes the snapshot (it held personal data); the audit fields stay.
-        snapshot = json.loads(m.get("snapshot") or "{}")
-        return Merge(
-            id=m["id"], survivor_id=m["survivorId"], merged_id=m["mergedId"], at=as_utc(m["at"]),
-            actor=m["actor"], reason=m["reason"], state=MergeState(m["state"]),
-            survivor_before=_snapshot_from(snapshot.get("survivor")),
-            merged_before=_snapshot_from(snapshot.get("merged")),
-            redirected=tuple(snapshot.get("redirected", ())),
-            links=_links_from(snapshot.get("links")),
-        )  # fmt: skip
+        return merge_from(rows[0]["m"]) if rows else None
+
+
+def merge_props(merge: Merge) -> dict[str, Any]:
+    """What the graph stores of a merge (its snapshot as JSON)."""
+    snapshot = {
+        "survivor": _snapshot_json(merge.survivor_before),
+        "merged": _snapshot_json(merge.merged_before),
+        "redirected": list(merge.redirected),
+        "links": _links_json(merge.links) if merge.links is not None else None,
+    }
+    return {
+        "survivorId": merge.survivor_id,
+        "mergedId": merge.merged_id,
+        "at": merge.at,
+        "actor": merge.actor,
+        "reason": merge.reason,
+        "state": merge.state.value,
+        "snapshot": json.dumps(snapshot, default=_json_default),
+    }
+
+
+def merge_from(m: dict[str, Any]) -> Merge:
+    # Erasure removes the snapshot (it held personal data); the audit fields stay.
+    snapshot = json.loads(m.get("snapshot") or "{}")
+    return Merge(
+        id=m["id"],
+        survivor_id=m["survivorId"],
+        merged_id=m["mergedId"],
+        at=as_utc(m["at"]),
+        actor=m["actor"],
+        reason=m["reason"],
+        state=MergeState(m["state"]),
+        survivor_before=_snapshot_from(snapshot.get("survivor")),
+        merged_before=_snapshot_from(snapshot.get("merged")),
+        redirected=tuple(snapshot.get("redirected", ())),
+        links=_links_from(snapshot.get("links")),
+    )

@@ -37,7 +37,7 @@ from mdm_profile.domain.records import CleanRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 MAX_REASON = 500
-_MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class MergeState(StrEnum):
@@ -111,7 +111,7 @@ class MergeStore(Protocol):
     async def get_merge(self, merge_id: str) -> Merge | None: ...
 
 
-def _check_reason(reason: str) -> str:
+def check_reason(reason: str) -> str:
     cleaned = " ".join(reason.split())
     if len(cleaned) > MAX_REASON:
         raise InvalidInput(f"reason is longer than {MAX_REASON} characters.", field="reason")
@@ -170,7 +170,7 @@ def mergeable(
 async def _replay(
     merge_id: str, survivor_id: str, merged_id: str, *, store: MergeStore
 ) -> tuple[Merge, Person] | None:
-    if not _MERGE_ID.fullmatch(merge_id):
+    if not MERGE_ID.fullmatch(merge_id):
         raise InvalidInput("mergeId must be 1-64 letters, digits, '-' or '_'.", field="mergeId")
     existing = await store.get_merge(merge_id)
     if existing is None:
@@ -198,7 +198,7 @@ async def merge(
     """``merge_id``, when the caller chooses it, makes the merge idempotent: asking
     again with the same id and pair returns the merge made the first time."""
     check_pair(survivor_id, merged_id)
-    clean_reason = _check_reason(reason)
+    clean_reason = check_reason(reason)
     if merge_id is not None:
         replayed = await _replay(merge_id, survivor_id, merged_id, store=store)
         if replayed is not None:

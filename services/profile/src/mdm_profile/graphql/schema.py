@@ -18,6 +18,7 @@ from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.domain import merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
+from mdm_profile.graphql.bulk_merging import BulkMergeMutation
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.holds import HoldMutation, HoldQuery
 from mdm_profile.graphql.households import HouseholdMutation
@@ -187,6 +188,7 @@ class Mutation(
     PrivacyMutation,
     HoldMutation,
     RectificationMutation,
+    BulkMergeMutation,
 ):
     @strawberry.mutation(
         description="Merge one person into another in one transaction. A caller-chosen "

@@ -1,0 +1,128 @@
+"""Cypher for many merges at once (``domain/bulk_merging.py``): each statement takes a
+list (UNWIND), so a batch costs about as many round trips as one merge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from mdm_profile.adapters.graph_mapping import person_props
+from mdm_profile.adapters.graph_store import (
+    CONTACT_LINKS,
+    DESCRIBES,
+    EMAIL,
+    HAS_EMAIL,
+    HAS_PHONE,
+    LIVES_AT,
+    MERGED_INTO,
+    PERSON,
+    PHONE,
+    POSTAL_ADDRESS,
+    SOURCE_RECORD,
+)
+from mdm_profile.adapters.merge_store import MERGE, GraphMergeStore, merge_from, merge_props
+from mdm_profile.domain.links import PersonLink
+from mdm_profile.domain.merging import Merge
+from mdm_profile.domain.models import Person
+
+
+class GraphBulkMergeStore(GraphMergeStore):
+    async def get_merges(self, merge_ids: Sequence[str]) -> dict[str, Merge]:
+        rows = await self._tx.run(
+            "merge.get_many",
+            f"UNWIND $ids AS id MATCH (m:{MERGE} {{id: id}}) RETURN m {{.*}} AS m",
+            ids=list(merge_ids),
+        )
+        found = (merge_from(row["m"]) for row in rows)
+        return {merge.id: merge for merge in found}
+
+    async def merged_into(self, person_ids: Sequence[str]) -> dict[str, list[str]]:
+        # Starts at the person found by its id's index (see ``mark_merged``).
+        rows = await self._tx.run(
+            "merge.pointing",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})<-[:{MERGED_INTO}]-(x:{PERSON}) "
+            "RETURN id, x.id AS x",
+            ids=list(person_ids),
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["id"], []).append(row["x"])
+        return {pid: sorted(xs) for pid, xs in found.items()}
+
+    async def move_records_many(self, owners: Mapping[str, str]) -> None:
+        if not owners:
+            return
+        await self._tx.run(
+            "merge.move_records_many",
+            f"UNWIND $rows AS row MATCH (r:{SOURCE_RECORD} {{key: row.key}}) "
+            f"MATCH (p:{PERSON} {{id: row.to}}) "
+            f"OPTIONAL MATCH (r)-[d:{DESCRIBES}]->() DELETE d "
+            f"WITH DISTINCT p, r CREATE (r)-[:{DESCRIBES}]->(p)",
+            rows=[{"key": key, "to": to} for key, to in sorted(owners.items())],
+        )
+
+    async def replace_links_many(self, links: Mapping[str, Sequence[PersonLink]]) -> None:
+        await self._links.replace_links_many(links)
+
+    async def redirect_many(self, targets: Mapping[str, str]) -> None:
+        if not targets:
+            return
+        await self._tx.run(
+            "merge.redirect_many",
+            f"UNWIND $rows AS row MATCH (x:{PERSON} {{id: row.id}})-[m:{MERGED_INTO}]->() "
+            f"DELETE m WITH DISTINCT x, row MATCH (a:{PERSON} {{id: row.into}}) "
+            f"CREATE (x)-[:{MERGED_INTO}]->(a) SET x.mergedInto = row.into",
+            rows=[{"id": pid, "into": to} for pid, to in sorted(targets.items())],
+        )
+
+    async def tombstone_many(self, targets: Mapping[str, str], *, at: datetime) -> None:
+        if not targets:
+            return
+        await self._tx.run(
+            "merge.tombstone_many",
+            f"UNWIND $rows AS row MATCH (b:{PERSON} {{id: row.id}}) "
+            f"MATCH (a:{PERSON} {{id: row.into}}) "
+            "SET b.status = 'MERGED', b.mergedInto = row.into, b.mergedAt = $at "
+            f"CREATE (b)-[:{MERGED_INTO}]->(a) "
+            f"WITH DISTINCT b OPTIONAL MATCH (b)-[h:{CONTACT_LINKS}]->() DELETE h",
+            rows=[{"id": pid, "into": to} for pid, to in sorted(targets.items())],
+            at=at,
+        )
+
+    async def save_persons(self, persons: Sequence[Person]) -> None:
+        # Contact points stay: a survivor keeps every record it had, so its links stay
+        # right, and ``link_moved_contact_points`` adds those of the records it gained.
+        if persons:
+            await self._tx.run(
+                "merge.save_persons",
+                f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.id}}) SET p += row.props",
+                rows=[{"id": p.id, "props": person_props(p)} for p in persons],
+            )
+
+    async def link_moved_contact_points(self, owners: Mapping[str, str]) -> None:
+        # As ``GraphPersonStore.link_contact_points``, for the moved records only: MERGE
+        # keeps one link per contact point when the survivor had it already.
+        if not owners:
+            return
+        await self._tx.run(
+            "contact.link_moved",
+            f"UNWIND $rows AS row MATCH (r:{SOURCE_RECORD} {{key: row.key}}) "
+            f"MATCH (p:{PERSON} {{id: row.to}}) "
+            "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
+            f"MERGE (e:{EMAIL} {{address: address}}) MERGE (p)-[:{HAS_EMAIL}]->(e)) "
+            "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
+            f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
+            f"MERGE (p)-[:{HAS_PHONE}]->(t)) "
+            "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
+            f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
+            "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
+            f"a.country = r.country MERGE (p)-[:{LIVES_AT}]->(a))",
+            rows=[{"key": key, "to": to} for key, to in sorted(owners.items())],
+        )
+
+    async def save_merges(self, merges: Sequence[Merge]) -> None:
+        await self._tx.run(
+            "merge.save_many",
+            f"UNWIND $rows AS row MERGE (m:{MERGE} {{id: row.id}}) SET m += row.props",
+            rows=[{"id": m.id, "props": merge_props(m)} for m in merges],
+        )
