@@ -52,7 +52,7 @@ OPEN_TASKS = """query Tasks($after: String) {
     edges { node { id leftId rightId } } pageInfo { hasNextPage endCursor } } }"""
 DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
   decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { verdict } }"""
-MAX_INGEST_RETRIES = 20  # over the whole run
+MAX_INGEST_RETRIES = 10  # a batch; a million records are 2,000 batches
 PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
 PERSONS_PER_READ = 500  # the most a `persons` query takes
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -156,12 +156,14 @@ def _ingest_rows(rows: list[matching_data.Record]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k in sent and v is not None} for row in rows]
 
 
-def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
-           run: PipelineRun) -> None:  # fmt: skip
+def ingest(
+    client: GatewayClient, source: str, rows: list[matching_data.Record], run: PipelineRun
+) -> None:
     """Batches of 500; the server answers per record (refused ones are counted)."""
     for number, batch in enumerate(batches(_ingest_rows(rows), 500), start=1):
         if number % 20 == 0:
             progress(f"ingested {len(run.person_of)} records")
+        attempts = 0
         while True:
             body = client.post(INGEST, {"source": source, "records": batch}).json()
             if not body.get("errors"):
@@ -176,10 +178,11 @@ def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
             # application would, after a transient failure (seen: the graph's
             # DeadlockDetected while merges run).
             run.ingest_retries += 1
-            if run.ingest_retries > MAX_INGEST_RETRIES:
+            attempts += 1
+            if attempts > MAX_INGEST_RETRIES:
                 raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
-            progress("batch failed, sending it again")
-            time.sleep(2)
+            progress(f"batch failed ({body['errors'][0].get('message')}), sending it again")
+            time.sleep(2 * attempts)
 
 
 def wait_until_settled(
