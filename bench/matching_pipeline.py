@@ -181,7 +181,8 @@ def ingest(
             attempts += 1
             if attempts > MAX_INGEST_RETRIES:
                 raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
-            progress(f"batch failed ({body['errors'][0].get('message')}), sending it again")
+            code = body["errors"][0].get("extensions", {}).get("code")
+            progress(f"batch failed ({code}), sending it again")
             time.sleep(2 * attempts)
 
 
