@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import matching_data
 import redis
 
@@ -224,9 +225,25 @@ def train(client: GatewayClient, run: PipelineRun) -> None:
         time.sleep(1)
 
 
-def lose_events(broker_url: str) -> None:
-    """Drop the queued events (the worker is stopped): online matching never runs."""
-    broker = redis.Redis.from_url(broker_url)
+def lose_events(config: PlatformConfig, *, timeout_s: float = 1800) -> None:
+    """Drop the queued events (the worker is stopped): online matching never runs.
+
+    First waits until the profile service has sent every event of its outbox (its
+    ``mdm_outbox_pending`` gauge is 0): a publish that failed under load is sent again
+    by the relay later, and would otherwise reach the worker after the drop."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"{config.service_url('profile')}/metrics", timeout=30).text
+        pending = [
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("mdm_outbox_pending")
+        ]  # absent when the gauge's source failed this time: ask again
+        if pending and not sum(pending):
+            break
+        progress(f"profile outbox: {sum(pending) if pending else 'unknown'} events not sent yet")
+        time.sleep(2)
+    broker = redis.Redis.from_url(config.broker.url)
     try:
         broker.delete(MATCHING_QUEUE)
     finally:
@@ -426,7 +443,7 @@ def run_pipeline(
                 train(client, run)
         ingested = time.perf_counter()
         if batch:
-            lose_events(config.broker.url)
+            lose_events(config)
             platform.start_worker("matching")
             sampler.follow(platform)  # the worker's new process group
             rematch(client, run, partitions=batch)
