@@ -27,7 +27,7 @@ import matching_data
 import redis
 
 from mdm_infra import tokens
-from mdm_infra.client import GatewayClient
+from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform, PlatformConfig
 from mdm_profile.importing.files import FIELDS
 from mdm_profile.importing.sending import batches
@@ -56,6 +56,7 @@ DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
 MAX_INGEST_RETRIES = 10  # a batch; a million records are 2,000 batches
 PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
 PERSONS_PER_READ = 500  # the most a `persons` query takes
+MAX_READ_ATTEMPTS = 10
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
 
 
@@ -317,8 +318,16 @@ def survivors(url: str, token: Callable[[], str], person_ids: list[str]) -> dict
     def resolve(chunk: list[str]) -> dict[str, str]:
         client = GatewayClient(url, token, timeout_s=60)
         try:
-            found = client.execute(PERSONS, {"ids": chunk})["persons"]
-            return {pid: person["id"] for pid, person in zip(chunk, found, strict=True) if person}
+            attempt = 0
+            while True:  # a read is repeated after a transient failure
+                attempt += 1
+                try:
+                    found = client.execute(PERSONS, {"ids": chunk})["persons"]
+                    return {pid: p["id"] for pid, p in zip(chunk, found, strict=True) if p}
+                except GraphQLError as error:
+                    if "UNAVAILABLE" not in error.codes or attempt == MAX_READ_ATTEMPTS:
+                        raise
+                    time.sleep(attempt)
         finally:
             client.close()
 
