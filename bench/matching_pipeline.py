@@ -269,6 +269,8 @@ def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None
             progress(f"re-matching: {step} took {took:.1f} s, now {now_step}")
             step, since = now_step, time.perf_counter()
         if job["status"] in ("DONE", "FAILED"):
+            if step != "done":  # FAILED: the step it failed in
+                run.seconds[f"batch {step}"] = time.perf_counter() - since
             run.seconds["batch job"] = time.perf_counter() - started
             run.rematch = job
             return
