@@ -258,8 +258,18 @@ def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None
     started = time.perf_counter()
     job_id = client.execute(START_REMATCH, {"n": partitions})["startRematch"]["id"]
     step, since = "syncing", started
+    failures = 0
     while True:
-        job = client.execute(REMATCH_JOB, {"id": job_id})["rematchJob"]
+        try:
+            job = client.execute(REMATCH_JOB, {"id": job_id})["rematchJob"]
+        except GraphQLError:
+            # Asking again is harmless; seen under load: "Unexpected error." once.
+            failures += 1
+            if failures > MAX_READ_ATTEMPTS:
+                raise
+            time.sleep(2)
+            continue
+        failures = 0
         now_step = job["phase"].lower()
         if now_step == "merging" and not job["mergesDone"] + job["mergesSkipped"]:
             now_step = "plan"
