@@ -262,7 +262,7 @@ def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None
     while True:
         try:
             job = client.execute(REMATCH_JOB, {"id": job_id})["rematchJob"]
-        except GraphQLError:
+        except (GraphQLError, httpx.HTTPError):
             # Asking again is harmless; seen under load: "Unexpected error." once.
             failures += 1
             if failures > MAX_READ_ATTEMPTS:
