@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import matching_data
 import redis
 
 from mdm_infra import tokens
-from mdm_infra.client import GatewayClient
+from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform, PlatformConfig
 from mdm_profile.importing.files import FIELDS
 from mdm_profile.importing.sending import batches
@@ -52,8 +53,10 @@ OPEN_TASKS = """query Tasks($after: String) {
     edges { node { id leftId rightId } } pageInfo { hasNextPage endCursor } } }"""
 DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
   decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { verdict } }"""
-MAX_INGEST_RETRIES = 20  # over the whole run
-ALIASES = 15  # the gateway's and subgraphs' alias limit
+MAX_INGEST_RETRIES = 10  # a batch; a million records are 2,000 batches
+PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
+PERSONS_PER_READ = 500  # the most a `persons` query takes
+MAX_READ_ATTEMPTS = 10
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
 
 
@@ -86,14 +89,21 @@ class MemorySampler(threading.Thread):
 
     Each platform part runs in its own session (process group), so the group covers
     child processes too (the JVM of the graph server, Celery's pool process). Reports
-    the sampled peak of their summed RSS and the sum of each process's own peak
-    (VmHWM, exact but not simultaneous).
+    the sampled peak of their summed RSS, the sum of each process's own peak (VmHWM,
+    exact but not simultaneous), and that sum per platform part (``follow`` names the
+    groups; call it again after a part was restarted: it gets a new group).
     """
 
-    def __init__(self, groups: set[int]) -> None:
+    def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.groups, self.peak_sum_kib, self.hwm_kib = groups, 0, dict[int, int]()
+        self.groups: dict[int, str] = {}  # process group -> platform part
+        self.peak_sum_kib = 0
+        self.hwm_kib: dict[int, tuple[str, int]] = {}  # pid -> (part, VmHWM)
         self._done = threading.Event()
+
+    def follow(self, platform: Platform) -> None:
+        """Sample the processes of ``platform``'s parts as they run now."""
+        self.groups |= {p.pid: name for name, p in platform.processes.items()}
 
     def run(self) -> None:
         while not self._done.wait(1.0):
@@ -101,33 +111,40 @@ class MemorySampler(threading.Thread):
 
     def sample(self) -> None:
         total = 0
-        for pid, status in self._statuses():
+        for pid, part, status in self._statuses():
             total += status.get("VmRSS", 0)
-            self.hwm_kib[pid] = max(self.hwm_kib.get(pid, 0), status.get("VmHWM", 0))
+            peak = max(self.hwm_kib.get(pid, (part, 0))[1], status.get("VmHWM", 0))
+            self.hwm_kib[pid] = (part, peak)
         self.peak_sum_kib = max(self.peak_sum_kib, total)
 
-    def _statuses(self) -> Iterator[tuple[int, dict[str, int]]]:
+    def _statuses(self) -> Iterator[tuple[int, str, dict[str, int]]]:
+        groups = dict(self.groups)
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
             try:
                 pgid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2])
-                if pgid not in self.groups:
+                if pgid not in groups:
                     continue
                 lines = (entry / "status").read_text().splitlines()
             except (OSError, IndexError, ValueError):
                 continue  # the process ended meanwhile
-            yield int(entry.name), {
-                k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines)
-                if k in ("VmRSS", "VmHWM")
-            }  # fmt: skip
+            wanted = (line.partition(":") for line in lines)
+            status = {k: int(v.split()[0]) for k, _, v in wanted if k in ("VmRSS", "VmHWM")}
+            yield int(entry.name), groups[pgid], status
 
-    def stop(self) -> dict[str, float]:
+    def stop(self) -> dict[str, Any]:
         self._done.set()
         self.join()
         self.sample()
-        return {"peak_of_sum": self.peak_sum_kib / 1024,
-                "sum_of_peaks": sum(self.hwm_kib.values()) / 1024}  # fmt: skip
+        parts: Counter[str] = Counter()
+        for part, peak in self.hwm_kib.values():
+            parts[part] += peak
+        return {
+            "peak_of_sum": self.peak_sum_kib / 1024,
+            "sum_of_peaks": sum(parts.values()) / 1024,
+            "per_part": {part: round(kib / 1024) for part, kib in parts.most_common()},
+        }
 
 
 def progress(message: str) -> None:
@@ -141,10 +158,14 @@ def _ingest_rows(rows: list[matching_data.Record]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k in sent and v is not None} for row in rows]
 
 
-def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
-           run: PipelineRun) -> None:  # fmt: skip
+def ingest(
+    client: GatewayClient, source: str, rows: list[matching_data.Record], run: PipelineRun
+) -> None:
     """Batches of 500; the server answers per record (refused ones are counted)."""
-    for batch in batches(_ingest_rows(rows), 500):
+    for number, batch in enumerate(batches(_ingest_rows(rows), 500), start=1):
+        if number % 20 == 0:
+            progress(f"ingested {len(run.person_of)} records")
+        attempts = 0
         while True:
             body = client.post(INGEST, {"source": source, "records": batch}).json()
             if not body.get("errors"):
@@ -159,13 +180,17 @@ def ingest(client: GatewayClient, source: str, rows: list[matching_data.Record],
             # application would, after a transient failure (seen: the graph's
             # DeadlockDetected while merges run).
             run.ingest_retries += 1
-            if run.ingest_retries > MAX_INGEST_RETRIES:
+            attempts += 1
+            if attempts > MAX_INGEST_RETRIES:
                 raise RuntimeError(f"ingest failed: {body['errors'][0].get('message')}")
-            progress("batch failed, sending it again")
-            time.sleep(2)
+            code = body["errors"][0].get("extensions", {}).get("code")
+            progress(f"batch failed ({code}), sending it again")
+            time.sleep(2 * attempts)
 
 
-def wait_until_settled(broker_url: str, *, quiet_s: float = 3.0, timeout_s: float = 7200) -> None:
+def wait_until_settled(
+    broker_url: str, *, quiet_s: float = 3.0, timeout_s: float = 6 * 3600
+) -> None:
     """The worker's queue is empty and nothing is being processed, for ``quiet_s``.
 
     Events are published before the ingest mutation answers, and a merge's own
@@ -201,9 +226,25 @@ def train(client: GatewayClient, run: PipelineRun) -> None:
         time.sleep(1)
 
 
-def lose_events(broker_url: str) -> None:
-    """Drop the queued events (the worker is stopped): online matching never runs."""
-    broker = redis.Redis.from_url(broker_url)
+def lose_events(config: PlatformConfig, *, timeout_s: float = 1800) -> None:
+    """Drop the queued events (the worker is stopped): online matching never runs.
+
+    First waits until the profile service has sent every event of its outbox (its
+    ``mdm_outbox_pending`` gauge is 0): a publish that failed under load is sent again
+    by the relay later, and would otherwise reach the worker after the drop."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        metrics = httpx.get(f"{config.service_url('profile')}/metrics", timeout=30).text
+        pending = [
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith("mdm_outbox_pending")
+        ]  # absent when the gauge's source failed this time: ask again
+        if pending and not sum(pending):
+            break
+        progress(f"profile outbox: {sum(pending) if pending else 'unknown'} events not sent yet")
+        time.sleep(2)
+    broker = redis.Redis.from_url(config.broker.url)
     try:
         broker.delete(MATCHING_QUEUE)
     finally:
@@ -211,19 +252,62 @@ def lose_events(broker_url: str) -> None:
 
 
 def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None:
-    """Run a batch re-matching job to its end; its phases' durations go to ``run``."""
+    """Run a batch re-matching job to its end. Its phases' durations go to ``run``:
+    syncing, training, scoring, plan (the merge phase until the first merge is
+    settled), merging, and the job's wall time; polled every half second."""
+    started = time.perf_counter()
     job_id = client.execute(START_REMATCH, {"n": partitions})["startRematch"]["id"]
-    phase, since = "SYNCING", time.perf_counter()
+    step, since = "syncing", started
+    failures = 0
     while True:
-        job = client.execute(REMATCH_JOB, {"id": job_id})["rematchJob"]
-        if job["phase"] != phase:
-            run.seconds[f"batch {phase.lower()}"] = time.perf_counter() - since
-            phase, since = job["phase"], time.perf_counter()
-            progress(f"re-matching: {phase}")
+        try:
+            job = client.execute(REMATCH_JOB, {"id": job_id})["rematchJob"]
+        except (GraphQLError, httpx.HTTPError):
+            # Asking again is harmless; seen under load: "Unexpected error." once.
+            failures += 1
+            if failures > MAX_READ_ATTEMPTS:
+                raise
+            time.sleep(2)
+            continue
+        failures = 0
+        now_step = job["phase"].lower()
+        if now_step == "merging" and not job["mergesDone"] + job["mergesSkipped"]:
+            now_step = "plan"
+        if now_step != step:
+            run.seconds[f"batch {step}"] = time.perf_counter() - since
+            took = run.seconds[f"batch {step}"]
+            progress(f"re-matching: {step} took {took:.1f} s, now {now_step}")
+            step, since = now_step, time.perf_counter()
         if job["status"] in ("DONE", "FAILED"):
+            if step != "done":  # FAILED: the step it failed in
+                run.seconds[f"batch {step}"] = time.perf_counter() - since
+            run.seconds["batch job"] = time.perf_counter() - started
             run.rematch = job
             return
         time.sleep(0.5)
+
+
+def phases(run: PipelineRun, records: int) -> str:
+    """The run's phases with their rates, one line: what the cost-growth table needs."""
+    seconds, job = run.seconds, run.rematch or {}
+
+    def rate(count: float, key: str) -> str:
+        took = seconds.get(key, 0.0)
+        return f"{took:.1f} s ({count / took:,.0f}/s)" if took else "-"
+
+    parts = {
+        "ingest": rate(records, "ingest"),
+        "sync": rate(job.get("syncedPersons", 0), "batch syncing"),
+        "training": f"{seconds.get('batch training', 0.0):.1f} s",
+        "scoring": f"{seconds.get('batch scoring', 0.0):.1f} s",
+        "plan": f"{seconds.get('batch plan', 0.0):.1f} s",
+        "merging": rate(job.get("mergesDone", 0), "batch merging"),
+        "job wall": f"{seconds.get('batch job', 0.0):.1f} s",
+        "settle": f"{seconds.get('settle', 0.0):.1f} s",
+        "read back": f"{seconds.get('read back', 0.0):.1f} s",
+        "ingest to read back": f"{seconds.get('total', 0.0):.1f} s",
+    }
+    return "; ".join(f"{k} {v}" for k, v in parts.items())
 
 
 def open_review_tasks(client: GatewayClient) -> dict[str, int]:
@@ -239,18 +323,23 @@ def open_review_tasks(client: GatewayClient) -> dict[str, int]:
 
 def survivors(url: str, token: Callable[[], str], person_ids: list[str]) -> dict[str, str]:
     """Each ingested person id -> the golden profile it resolves to now (merged ids
-    resolve to their survivor), 15 aliases a request, 4 clients."""
+    resolve to their survivor): ``persons(ids:)``, 500 ids a request, 4 clients."""
     ids = sorted(set(person_ids))
-    chunks = [ids[i : i + ALIASES] for i in range(0, len(ids), ALIASES)]
+    chunks = [ids[i : i + PERSONS_PER_READ] for i in range(0, len(ids), PERSONS_PER_READ)]
 
     def resolve(chunk: list[str]) -> dict[str, str]:
         client = GatewayClient(url, token, timeout_s=60)
         try:
-            params = ", ".join(f"$i{n}: ID!" for n in range(len(chunk)))
-            body = " ".join(f"p{n}: person(id: $i{n}) {{ id }}" for n in range(len(chunk)))
-            data = client.execute(f"query Resolve({params}) {{ {body} }}",
-                                  {f"i{n}": pid for n, pid in enumerate(chunk)})  # fmt: skip
-            return {pid: data[f"p{n}"]["id"] for n, pid in enumerate(chunk)}
+            attempt = 0
+            while True:  # a read is repeated after a transient failure
+                attempt += 1
+                try:
+                    found = client.execute(PERSONS, {"ids": chunk})["persons"]
+                    return {pid: p["id"] for pid, p in zip(chunk, found, strict=True) if p}
+                except GraphQLError as error:
+                    if "UNAVAILABLE" not in error.codes or attempt == MAX_READ_ATTEMPTS:
+                        raise
+                    time.sleep(attempt)
         finally:
             client.close()
 
@@ -259,6 +348,13 @@ def survivors(url: str, token: Callable[[], str], person_ids: list[str]) -> dict
         for part in pool.map(resolve, chunks):
             found.update(part)
     return found
+
+
+def read_back(url: str, token: Callable[[], str], client: GatewayClient, run: PipelineRun) -> None:
+    """Which golden profile each record is in now, and the open review tasks."""
+    resolved = survivors(url, token, list(run.person_of.values()))
+    run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
+    run.review_tasks = open_review_tasks(client)
 
 
 def _open_tasks(client: GatewayClient) -> list[dict[str, str]]:
@@ -347,7 +443,8 @@ def run_pipeline(
     started = time.perf_counter()
     platform.start()
     run.seconds["start"] = time.perf_counter() - started
-    sampler = MemorySampler({p.pid for p in platform.processes.values()})
+    sampler = MemorySampler()
+    sampler.follow(platform)
     sampler.start()
     # Runs outlive a token: a fresh one before the current expires.
     token = tokens.renewing(config.secrets.jwt, subject="bench", roles=["app", "steward"])
@@ -367,16 +464,17 @@ def run_pipeline(
                 train(client, run)
         ingested = time.perf_counter()
         if batch:
-            lose_events(config.broker.url)
+            lose_events(config)
             platform.start_worker("matching")
+            sampler.follow(platform)  # the worker's new process group
             rematch(client, run, partitions=batch)
         wait_until_settled(config.broker.url)
         settled = time.perf_counter()
         progress(f"settled {settled - ingested:.0f} s after the last batch")
-        resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
-        run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
-        run.review_tasks = open_review_tasks(client)
+        read_back(config.gateway_url, token, client, run)
         run.automatic = dict(run.person_of)
+        run.seconds["read back"] = time.perf_counter() - settled
+        progress(f"read back {run.seconds['read back']:.1f} s")
         if steward:
             truth = {
                 matching_data.record_id(source, row): str(row["truth"])
@@ -384,12 +482,14 @@ def run_pipeline(
                 for row in rows
             }
             simulate_steward(client, run, truth, budget=steward, broker_url=config.broker.url)
-            resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
-            run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
+            read_back(config.gateway_url, token, client, run)
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
         read = time.perf_counter()
-        run.seconds |= {"ingest": ingested - started, "settle": settled - ingested,
-                        "read back": read - settled, "total": read - started}  # fmt: skip
+        run.seconds |= {
+            "ingest": ingested - started,
+            "settle": settled - ingested,
+            "total": read - started,
+        }
         run.memory = sampler.stop()
         run.worker_errors = _worker_errors(config)
     finally:

@@ -237,6 +237,12 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                else f"trained after {args.train_after:.0%}")  # fmt: skip
     if args.batch:
         variant += f", bulk load + batch re-matching in {args.batch} partitions"
+    print(f"  phases: {matching_pipeline.phases(run, len(prepared.truth))}", flush=True)
+    print(
+        f"  peak memory (MiB, VmHWM per platform part): {_figure(run.memory)}; this "
+        f"benchmark {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}",
+        flush=True,
+    )
     print(_line(f"{data.name} pipeline ({variant})", everything,
                 accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
                 records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
@@ -319,6 +325,12 @@ def main() -> int:
     )
     parser.add_argument("--keep-logs", type=Path, help="pipeline: copy the platform's logs here")
     parser.add_argument("--graph-heap", default="4g", help="pipeline: graph server heap")
+    parser.add_argument(
+        "--no-blocking-recall",
+        action="store_true",
+        help="skip computing all candidate pairs in this process (blocking recall shows 0); "
+        "for a million records, whose pairs alone would take many GiB here",
+    )
     args = parser.parse_args()
     for name in args.sets.split(","):
         data = load(name, args.german_records)
@@ -326,7 +338,7 @@ def main() -> int:
             report_engine(data, args)
         if args.pipeline or args.splink:
             prepared = prepare(data)
-            candidates = candidates_of(prepared.records)
+            candidates = set() if args.no_blocking_recall else candidates_of(prepared.records)
         if args.pipeline:
             report_pipeline(data, name, prepared, candidates, args)
         if args.splink:

@@ -273,3 +273,25 @@ def test_merge_previews_are_refused_like_merges(
     assert _error_code(client_for("app"), a, b)[0] == "FORBIDDEN"
     assert _error_code(steward, a, a)[0] == "BAD_USER_INPUT"
     assert _error_code(steward, a, str(uuid.uuid4()))[0] == "NOT_FOUND"
+
+
+PERSONS = "query P($ids: [ID!]!) { persons(ids: $ids) { id mergedFrom } }"
+
+
+def test_persons_by_ids_resolve_merged_ids_in_the_order_asked(gateway: GatewayClient) -> None:
+    a = ingest_one(gateway, "crm", fullName="Jonas Vielfach", email="jonas@crm.example")
+    b = ingest_one(gateway, "shop", fullName="Jonas Vielfach", phone="0151 76543210")
+    c = ingest_one(gateway, "crm", fullName="Lena Einzeln")
+    gateway.execute(MERGE, {"survivorId": a, "mergedId": b, "reason": "same customer"})
+    unknown = str(uuid.uuid4())
+
+    found = gateway.execute(PERSONS, {"ids": [c, b, unknown, a]})["persons"]
+
+    assert [p and p["id"] for p in found] == [c, a, None, a]
+    assert found[1]["mergedFrom"] == [b]
+
+
+def test_persons_by_ids_refuses_too_many(gateway: GatewayClient) -> None:
+    body = gateway.post(PERSONS, {"ids": [str(uuid.uuid4()) for _ in range(501)]}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["field"] == "ids"

@@ -94,6 +94,8 @@ async def test_candidates_share_a_key_and_skip_merged_and_oversized_blocks(
     training = {r.id for r in await subjects.all_training_features(transactions)}
     assert {a.id, c.id} <= active
     assert b.id not in active
+    # The sync's ids of active subjects are the same subjects, read page by page.
+    assert set(await subjects.all_active_ids(transactions, page=1)) == active
     assert {a.id, b.id, c.id} <= training
 
 

@@ -377,6 +377,17 @@ class GraphSubjectStore:
         )
         return [record_from(row["s"]) for row in rows]
 
+    async def active_ids(self, *, after: str, limit: int) -> list[str]:
+        rows = await self._tx.run(
+            "subject.active_ids",
+            f"MATCH (s:{SUBJECT}) WHERE s.mergedInto IS NULL "
+            "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL AND s.personId > $after "
+            "RETURN s.personId AS id ORDER BY s.personId LIMIT $limit",
+            after=after,
+            limit=limit,
+        )
+        return [row["id"] for row in rows]
+
     async def create_job(self, job: TrainingJob) -> None:
         await self._tx.run(
             "job.create",

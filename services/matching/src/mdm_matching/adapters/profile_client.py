@@ -7,6 +7,7 @@ steward, so that the profile service records who merged.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from mdm_matching.domain.ports import PairToMerge, ProfileView
 # Reading a person for comparison is the engine's own business, not a steward's.
 READER = Principal("service:matching", frozenset({Role.APP}))
 BATCH = 200  # persons per call when reading many
+READERS = 2  # calls in flight when reading many (the sync reads thousands)
 
 PERSON_FIELDS = """
     id createdAt givenName familyName suffix birthDate birthDatePartial email phone
@@ -97,18 +99,33 @@ class ProfileClient:
         return view_of(person_id, data["person"])
 
     async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
-        found: dict[str, ProfileView] = {}
-        for start in range(0, len(person_ids), BATCH):
-            asked = person_ids[start : start + BATCH]
-            data = await self._client.execute(
-                PERSONS_QUERY,
-                {"representations": [{"__typename": "Person", "id": i} for i in asked]},
-                on_behalf_of=READER,
-            )
-            for person_id, person in zip(asked, data["_entities"], strict=True):
-                if person is not None:
-                    found[person_id] = view_of(person_id, person)
-        return found
+        """``BATCH`` persons a call, ``READERS`` calls at a time (while the profile
+        service waits for its graph on one, it works on the other)."""
+        limit = asyncio.Semaphore(READERS)
+
+        async def read(asked: Sequence[str]) -> dict[str, ProfileView]:
+            async with limit:
+                data = await self._client.execute(
+                    PERSONS_QUERY,
+                    {"representations": [{"__typename": "Person", "id": i} for i in asked]},
+                    on_behalf_of=READER,
+                )
+            found = zip(asked, data["_entities"], strict=True)
+            return {pid: view_of(pid, person) for pid, person in found if person is not None}
+
+        calls = [
+            asyncio.ensure_future(read(person_ids[start : start + BATCH]))
+            for start in range(0, len(person_ids), BATCH)
+        ]
+        try:
+            parts = await asyncio.gather(*calls)
+        except BaseException:
+            # The first error as it is (Unavailable is retried by the caller's task),
+            # not wrapped in a group; the other calls are not left running.
+            for call in calls:
+                call.cancel()
+            raise
+        return {pid: view for part in parts for pid, view in part.items()}
 
     async def active_ids(self, *, after: str, first: int) -> list[str]:
         data = await self._client.execute(

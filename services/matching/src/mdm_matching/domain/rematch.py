@@ -26,9 +26,10 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -44,10 +45,11 @@ from mdm_matching.domain.models import (
     PairEvidence,
 )
 from mdm_matching.domain.online import Policy, ScorerCache, evidence_of
-from mdm_matching.domain.ports import Profiles, SubjectFeatures
+from mdm_matching.domain.ports import Profiles, ProfileView, SubjectFeatures
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import (
     all_active_features,
+    all_active_ids,
     all_training_features,
     mark_merged_many,
 )
@@ -166,32 +168,49 @@ def partition_of(left: str, right: str, partitions: int) -> int:
 # --- 1. syncing ----------------------------------------------------------------
 
 
-async def sync(job_id: str, *, profiles: Profiles, transactions: Transactions,
-               now: datetime) -> RematchJob | None:  # fmt: skip
-    """Reconcile subjects with the profile service; then the job is SCORING."""
+async def sync(
+    job_id: str, *, profiles: Profiles, transactions: Transactions, now: datetime
+) -> RematchJob | None:
+    """Reconcile subjects with the profile service; then the job is SCORING.
+
+    Pages of person ids in id order; while one page's stale persons are stored, the
+    next page is read from the profile service (two services' work overlaps)."""
     job = await transactions.read(lambda s: s.rematch.get(job_id))
     if job is None or not job.active or job.phase != RematchPhase.SYNCING:
         return job
     await transactions.write(lambda s: s.rematch.update(job_id, status=RematchStatus.RUNNING))
     synced, active = 0, set[str]()
+    storing: asyncio.Task[int] | None = None
     after = ""
-    while True:
-        ids = await profiles.active_ids(after=after, first=SYNC_PAGE)
-        active.update(ids)
+    try:
+        while True:
+            ids = await profiles.active_ids(after=after, first=SYNC_PAGE)
+            active.update(ids)
 
-        async def known(stores: Stores, ids: list[str] = ids) -> dict[str, MatchSubject]:
-            return await stores.subjects.get_many(ids)
+            async def known(stores: Stores, ids: list[str] = ids) -> dict[str, MatchSubject]:
+                return await stores.subjects.get_many(ids)
 
-        subjects = await transactions.read(known)
-        stale = [i for i in ids
-                 if i not in subjects or subjects[i].compared_at is None
-                 or subjects[i].merged_into is not None]  # fmt: skip
-        synced += await _refresh(stale, profiles=profiles, transactions=transactions, now=now)
-        if len(ids) < SYNC_PAGE:
-            break
-        after = ids[-1]
+            subjects = await transactions.read(known)
+            stale = [
+                i
+                for i in ids
+                if i not in subjects
+                or subjects[i].compared_at is None
+                or subjects[i].merged_into is not None
+            ]
+            views = await profiles.fetch_many(stale) if stale else {}
+            if storing is not None:
+                stored, storing = storing, None
+                synced += await stored
+            storing = asyncio.ensure_future(_store(views, transactions=transactions, now=now))
+            if len(ids) < SYNC_PAGE:
+                break
+            after = ids[-1]
+    finally:
+        if storing is not None:  # never left running, also when reading failed
+            synced += await storing
     # Subjects matching holds as active whose persons are no longer: merged away.
-    gone = [r.id for r in await all_active_features(transactions) if r.id not in active]
+    gone = [i for i in await all_active_ids(transactions) if i not in active]
     synced += await _refresh(gone, profiles=profiles, transactions=transactions, now=now)
 
     async def training(stores: Stores) -> RematchJob | None:
@@ -201,17 +220,33 @@ async def sync(job_id: str, *, profiles: Profiles, transactions: Transactions,
     return await transactions.write(training)
 
 
-async def _refresh(ids: Sequence[str], *, profiles: Profiles, transactions: Transactions,
-                   now: datetime) -> int:  # fmt: skip
+async def _refresh(
+    ids: Sequence[str], *, profiles: Profiles, transactions: Transactions, now: datetime
+) -> int:
     if not ids:
         return 0
-    views = await profiles.fetch_many(ids)
+    return await _store(await profiles.fetch_many(ids), transactions=transactions, now=now)
 
-    # Persons gone from the profile service are left out: nothing to compare with.
+
+async def _store(
+    views: Mapping[str, ProfileView], *, transactions: Transactions, now: datetime
+) -> int:
+    """Take the persons' current state; persons gone from the profile service are left
+    out (nothing to compare with)."""
+    if not views:
+        return 0
     merged = [(i, v.merged_into) for i, v in views.items() if v.merged_into is not None]
-    active = [SubjectFeatures(v.record, tuple(blocking.keys_of(v.record)), fingerprint(v.record),
-                              v.created_at, v.sources)
-              for v in views.values() if v.merged_into is None]  # fmt: skip
+    active = [
+        SubjectFeatures(
+            v.record,
+            tuple(blocking.keys_of(v.record)),
+            fingerprint(v.record),
+            v.created_at,
+            v.sources,
+        )
+        for v in views.values()
+        if v.merged_into is None
+    ]
 
     async def save(stores: Stores) -> int:
         # A few statements for the whole page, not a few per person.

@@ -70,6 +70,20 @@ async def all_active_features(
     return await _all_features(transactions, page=page, merged_away=False)
 
 
+async def all_active_ids(transactions: Transactions, *, page: int = 20_000) -> list[str]:
+    """The ids of the subjects :func:`all_active_features` reads, without features."""
+    ids: list[str] = []
+    while True:
+
+        async def read_page(stores: Stores, after: str = ids[-1] if ids else "") -> list[str]:
+            return await stores.subjects.active_ids(after=after, limit=page)
+
+        found = await transactions.read(read_page)
+        ids += found
+        if len(found) < page:
+            return ids
+
+
 async def all_training_features(
     transactions: Transactions, *, page: int = 5_000
 ) -> list[MatchRecord]:

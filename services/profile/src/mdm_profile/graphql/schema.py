@@ -49,6 +49,7 @@ from mdm_profile.graphql.types import (
 
 Info = strawberry.Info[ProfileContext, None]
 MAX_ID_PAGE = 5000
+MAX_PERSONS = 500  # ids a `persons` query takes
 
 
 @strawberry.type
@@ -69,6 +70,18 @@ class Query(OrganisationQuery, PrivacyQuery, HoldQuery, RectificationQuery):
         if found is None:
             raise await _missing_person(info, str(id))
         return Person.from_model(found)
+
+    @strawberry.field(
+        description="Persons by id, in the order asked, at most "
+        f"{MAX_PERSONS} ids: a merged-away id gives its survivor (as `person` does), an "
+        "unknown or erased id null. Roles: as `person`."
+    )
+    async def persons(self, info: Info, ids: list[strawberry.ID]) -> list[Person | None]:
+        info.context.require(*READ_ROLES)
+        if len(ids) > MAX_PERSONS:
+            raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
+        found = await info.context.persons.load_many([str(i) for i in ids])
+        return [Person.from_model(p) if p is not None else None for p in found]
 
     @strawberry.field(description="A source record with its quality report; NOT_FOUND if unknown.")
     async def source_record(self, info: Info, source: str, source_id: str) -> SourceRecord:
