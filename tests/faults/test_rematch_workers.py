@@ -1,0 +1,145 @@
+"""A batch re-matching job shared by two worker processes, one SIGKILLed mid-job.
+
+The workers are separate processes that share nothing but the broker and the graph,
+as on two hosts. The killed worker's partition task was taken but never
+acknowledged: after the visibility timeout the surviving worker puts it back and
+scores it again. The job ends DONE with exactly the merges the data holds (every
+twin merged once, nothing else): none lost, none doubled.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from mdm_common.graph import GraphClient
+from mdm_infra.client import GatewayClient
+from mdm_infra.platform import Platform
+from mdm_infra.testing import eventually
+from mdm_infra.workers import extra_workers
+from mdm_matching.adapters.rematch_store import PARTITION
+from mdm_matching.adapters.transactions import GraphTransactions
+from mdm_matching.domain import rematch
+
+from .support import customers, ingest, merges_of
+
+# The engine's default parameters: exact twins are merged, nothing else is.
+pytestmark = pytest.mark.usefixtures("default_model")
+
+CUSTOMERS, TWINS, PARTITIONS = 500, 40, 16
+# The killed worker's task comes back within visibility timeout + restore interval.
+FAST_REDELIVERY = {
+    "MATCHING_BROKER_VISIBILITY_TIMEOUT_S": "10",
+    "MATCHING_BROKER_RESTORE_INTERVAL_S": "1",
+}
+JOB = """query($id: ID!) { rematchJob(id: $id) { id status phase partitionsDone
+  plannedMerges mergesDone mergesSkipped error } }"""
+START = "mutation($n: Int!) { startRematch(partitions: $n) { id } }"
+
+
+@pytest.fixture
+def online_matching_stopped(platform: Platform) -> Iterator[Callable[[int], None]]:
+    """The platform's own matching worker stopped; the test calls the result to drop
+    the person events once the queue holds that many (online matching never sees the
+    persons: only the batch job can merge them). The worker runs again afterwards."""
+    platform.stop_worker("matching")
+
+    def lose_events(messages: int) -> None:
+        queue = redis.Redis.from_url(platform.config.broker.url)
+        try:
+            assert eventually(lambda: queue.llen("matching") >= messages), queue.llen("matching")
+            queue.delete("matching")
+        finally:
+            queue.close()
+
+    yield lose_events
+    platform.start_worker("matching")
+
+
+@pytest.fixture
+async def job_ids(graph_for: Callable[[str], GraphClient]) -> Iterator[list[str]]:
+    """Jobs this test starts; one left active would refuse every later job."""
+    ids: list[str] = []
+    yield ids
+    transactions = GraphTransactions(graph_for("matching"))
+    for job_id in ids:
+        job = await transactions.read(lambda s, job_id=job_id: s.rematch.get(job_id))
+        if job is not None and job.active:
+            await rematch.fail(job_id, "test over", transactions=transactions)
+
+
+def job_of(gateway: GatewayClient, job_id: str) -> dict[str, Any]:
+    return dict(gateway.execute(JOB, {"id": job_id})["rematchJob"])
+
+
+async def partition_attempts(matching: GraphClient, job_id: str) -> list[int]:
+    rows = await matching.read(
+        lambda tx: tx.run(
+            "test.partition_attempts",
+            f"MATCH (p:{PARTITION}) WHERE p.jobId = $jobId "
+            "RETURN p.attempts AS n ORDER BY p.number",
+            jobId=job_id,
+        )
+    )
+    return [int(row["n"]) for row in rows]
+
+
+async def test_a_worker_killed_mid_partition_loses_no_partition_and_doubles_no_merge(
+    platform: Platform,
+    gateway: GatewayClient,
+    graph_for: Callable[[str], GraphClient],
+    online_matching_stopped: Callable[[int], None],
+    job_ids: list[str],
+) -> None:
+    crm, shop = customers(CUSTOMERS, twins=TWINS)
+    originals = ingest(gateway, "crm", crm)
+    twins = ingest(gateway, "shop", shop)
+    online_matching_stopped(CUSTOMERS + TWINS)
+
+    with extra_workers(platform.config, "matching", 2, env=FAST_REDELIVERY) as workers:
+        job_id = gateway.execute(START, {"n": PARTITIONS})["startRematch"]["id"]
+        job_ids.append(job_id)
+        # Both workers are busy with partitions now: one is killed, with its pool
+        # process, as the OOM killer or a lost host would.
+        scoring = eventually(
+            lambda: (
+                (j := job_of(gateway, job_id))["phase"] == "SCORING"
+                and j["partitionsDone"] >= 2
+                and j
+            ),
+            60,
+        )
+        assert scoring, job_of(gateway, job_id)
+        assert scoring["partitionsDone"] < PARTITIONS - 2, scoring  # work left for both
+        killed_at = time.monotonic()
+        os.killpg(workers[0].pid, signal.SIGKILL)
+
+        done = eventually(lambda: (j := job_of(gateway, job_id))["status"] == "DONE" and j, 60)
+        assert done, job_of(gateway, job_id)
+        assert workers[0].popen is not None
+        assert workers[0].popen.poll() == -signal.SIGKILL
+
+    assert done["partitionsDone"] == PARTITIONS
+    # The partition the killed worker held was taken again by the other one, after
+    # the visibility timeout (not at once: nobody told the broker of the kill).
+    attempts = await partition_attempts(graph_for("matching"), job_id)
+    assert len(attempts) == PARTITIONS
+    assert max(attempts) >= 2, attempts
+    assert time.monotonic() - killed_at >= int(
+        FAST_REDELIVERY["MATCHING_BROKER_VISIBILITY_TIMEOUT_S"]
+    )
+    # The merges a run without the kill makes: each twin once, no original merged away.
+    assert done["mergesDone"] + done["mergesSkipped"] == done["plannedMerges"]
+    merged = await merges_of(graph_for("profile"), originals + twins)
+    assert sorted(merged.items()) == sorted(dict.fromkeys(twins, 1).items())
+    survivors = {
+        o: gateway.execute("query($id: ID!) { person(id: $id) { id } }", {"id": t})["person"]["id"]
+        for o, t in zip(originals[:5], twins, strict=False)
+    }
+    assert all(survivor == original for original, survivor in survivors.items())
