@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from mdm_common.graph import GraphClient
-from mdm_infra.client import GatewayClient
+from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform
 from mdm_infra.testing import eventually
 from mdm_infra.workers import extra_workers
@@ -27,7 +27,7 @@ from mdm_matching.adapters.rematch_store import PARTITION
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain import rematch
 
-from .support import customers, ingest, merges_of
+from .support import INGEST, customers, merges_of
 
 # The engine's default parameters: exact twins are merged, nothing else is.
 pytestmark = pytest.mark.usefixtures("default_model")
@@ -75,6 +75,24 @@ async def job_ids(graph_for: Callable[[str], GraphClient]) -> Iterator[list[str]
         job = await transactions.read(lambda s, job_id=job_id: s.rematch.get(job_id))
         if job is not None and job.active:
             await rematch.fail(job_id, "test over", transactions=transactions)
+
+
+def ingest(gateway: GatewayClient, source: str, records: list[dict[str, str]]) -> list[str]:
+    """Person ids, in batches of 50; a batch the graph had no time for (UNAVAILABLE on
+    a loaded machine: nothing of it was stored) is sent again, as an application would."""
+    ids: list[str] = []
+    for start in range(0, len(records), 50):
+        batch = {"source": source, "records": records[start : start + 50]}
+        for attempt in range(5):
+            try:
+                result = gateway.execute(INGEST, batch)
+                break
+            except GraphQLError as error:
+                if error.codes != ["UNAVAILABLE"] or attempt == 4:
+                    raise
+                time.sleep(1)
+        ids += [r["personId"] for r in result["ingestSourceRecords"]["records"]]
+    return ids
 
 
 def job_of(gateway: GatewayClient, job_id: str) -> dict[str, Any]:
