@@ -10,6 +10,7 @@ here behave as N hosts would. Used by the fault test of a killed worker and by
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Mapping
 
 from mdm_infra.components import worker_argv
@@ -58,7 +59,7 @@ def extra_workers(
             worker.start()
             workers.append(worker)
         for worker in workers:
-            worker.wait_ready(lambda node=worker.name: _answers(config, node), timeout_s=timeout_s)
+            worker.wait_ready(functools.partial(_answers, config, worker.name), timeout_s=timeout_s)
         yield workers
     finally:
         for worker in workers:
