@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import matching_data
 import redis
 from matching_pipeline import (
@@ -40,7 +41,7 @@ from matching_pipeline import (
 )
 
 from mdm_infra import tokens
-from mdm_infra.client import GatewayClient
+from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 from mdm_infra.workers import extra_workers
 from mdm_profile.settings import DEFAULT_SOURCES
@@ -57,7 +58,14 @@ def run_job(client: GatewayClient, partitions: int) -> dict[str, Any]:
     seconds: Counter[str] = Counter()
     phase, since = "SYNCING", started
     while True:
-        job = client.execute(JOB, {"id": job_id})["rematchJob"]
+        try:
+            job = client.execute(JOB, {"id": job_id})["rematchJob"]
+        except (httpx.TransportError, GraphQLError) as error:
+            # A poll lost on a loaded machine (seen: the gateway reset the connection)
+            # is not the job's failure: ask again.
+            progress(f"poll failed ({type(error).__name__}), asking again")
+            time.sleep(1)
+            continue
         now = time.perf_counter()
         if job["phase"] != phase:
             seconds[phase.lower()] += now - since
