@@ -24,13 +24,17 @@ APPLICATION = (*SERVICES, *WORKERS, "gateway", "console")
 COMPONENTS = (*BACKING_SERVERS, *APPLICATION)
 
 
-def worker_argv(config: PlatformConfig, service: str) -> list[str]:
+def worker_argv(config: PlatformConfig, service: str, *, node: str | None = None) -> list[str]:
+    """The command of a service's worker; ``node``: the name of one more worker of the
+    same queue (any number may run, on any host: they share nothing but the broker and
+    the graph), which never runs beat (the schedule must fire once)."""
     beat = ["--beat", "--schedule", str(config.state_dir / f"{service}-beat-schedule")]
     return [
         config.python,
-        *f"-m celery -A mdm_{service}.tasks worker -Q {WORKER_QUEUES[service]} -n {service}@%h"
+        *f"-m celery -A mdm_{service}.tasks worker -Q {WORKER_QUEUES[service]}"
+        f" -n {node or service}@%h"
         " --concurrency 1 --loglevel INFO --without-gossip --without-mingle".split(),
-        *(beat if service in WORKERS_WITH_BEAT else []),
+        *(beat if service in WORKERS_WITH_BEAT and node is None else []),
     ]
 
 

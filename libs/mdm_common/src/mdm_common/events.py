@@ -30,7 +30,9 @@ _tracer = trace.get_tracer("mdm_common.events")
 _ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 
 
-def make_celery(name: str, broker_url: str, *, visibility_timeout_s: int = 300) -> Celery:
+def make_celery(
+    name: str, broker_url: str, *, visibility_timeout_s: int = 300, restore_interval_s: int = 10
+) -> Celery:
     """A Celery app with the platform's reliability rules (JSON, late acks, ...)."""
     app = Celery(name, broker=broker_url)
     app.conf.update(
@@ -45,8 +47,15 @@ def make_celery(name: str, broker_url: str, *, visibility_timeout_s: int = 300) 
         worker_prefetch_multiplier=1,
         task_default_queue=name,
         broker_connection_retry_on_startup=True,
-        # A killed worker's unacknowledged message is delivered again after this.
-        broker_transport_options={"visibility_timeout": visibility_timeout_s},
+        # A killed worker's unacknowledged message is delivered again after the
+        # visibility timeout, by whichever worker sweeps first: each one looks every
+        # restore interval (kombu's throttle would stretch that tenfold; one Redis
+        # range query per interval and worker costs nothing).
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout_s,
+            "unacked_restore_interval": restore_interval_s,
+            "unacked_restore_throttle": 1,
+        },
         worker_hijack_root_logger=False,
     )
     return app

@@ -39,6 +39,10 @@ class ServiceSettings(BaseSettings):
     # A message a worker took but never acknowledged (the worker was killed) goes
     # back to the queue after this many seconds; longer than any task runs.
     broker_visibility_timeout_s: int = Field(default=300, ge=5)
+    # How often a worker looks for such messages (older than the visibility timeout)
+    # and puts them back: a killed worker's task runs again within about
+    # visibility timeout + this interval, on any worker of any host.
+    broker_restore_interval_s: int = Field(default=10, ge=1)
 
     # Shared with the gateway: it signs every subgraph request with this key, and a
     # subgraph refuses a request whose signature does not verify. A signature is good

@@ -46,12 +46,17 @@ def test_message_id_is_stable_per_event_and_subscriber() -> None:
 
 
 def test_celery_follows_the_reliability_rules() -> None:
-    conf = make_celery("any", "redis://127.0.0.1:1/0", visibility_timeout_s=42).conf
+    conf = make_celery(
+        "any", "redis://127.0.0.1:1/0", visibility_timeout_s=42, restore_interval_s=3
+    ).conf
     assert conf.task_serializer == "json"
     assert conf.accept_content == ["json"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.broker_transport_options["visibility_timeout"] == 42
+    # A killed worker's message is looked for every 3 s, not every 30 s (kombu's throttle).
+    assert conf.broker_transport_options["unacked_restore_interval"] == 3
+    assert conf.broker_transport_options["unacked_restore_throttle"] == 1
 
 
 def test_a_publish_to_an_unreachable_broker_raises() -> None:

@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 # are read here, once per worker process.
 settings = ConsentSettings()
 celery = make_celery(
-    "consent", settings.broker_url, visibility_timeout_s=settings.broker_visibility_timeout_s
+    "consent",
+    settings.broker_url,
+    visibility_timeout_s=settings.broker_visibility_timeout_s,
+    restore_interval_s=settings.broker_restore_interval_s,
 )
 instrument_worker(celery, service_name="consent-worker")
 # The retention job, daily (Celery beat runs inside the consent worker, see the platform).

@@ -27,7 +27,10 @@ log = logging.getLogger(__name__)
 # settings are read here, once per worker process.
 settings = MatchingSettings()
 celery = make_celery(
-    "matching", settings.broker_url, visibility_timeout_s=settings.broker_visibility_timeout_s
+    "matching",
+    settings.broker_url,
+    visibility_timeout_s=settings.broker_visibility_timeout_s,
+    restore_interval_s=settings.broker_restore_interval_s,
 )
 instrument_worker(celery, service_name="matching-worker")
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -306,15 +306,25 @@ async def choose_model(
 
 
 async def score_partition(
-    job_id: str, number: int, *, transactions: Transactions, policy: Policy, scorers: ScorerCache
+    job_id: str,
+    number: int,
+    *,
+    transactions: Transactions,
+    policy: Policy,
+    scorers: ScorerCache,
+    features: Callable[[], Awaitable[list[MatchRecord]]] | None = None,
 ) -> RematchJob | None:
-    """Score one partition's pairs and store its proposals; a no-op once done."""
+    """Score one partition's pairs and store its proposals; a no-op once done.
+
+    ``features``: where the active subjects' features come from, by default the graph
+    (every partition reads them all); a scorer off the graph passes an export's reader
+    (docs/scaling.md). Proposals, claims and the plan are the same either way."""
     job = await transactions.read(lambda s: s.rematch.get(job_id))
     if job is None or not job.active or job.phase != RematchPhase.SCORING:
         return job
     if not await transactions.write(lambda s: s.rematch.begin_partition(job_id, number)):
         return job  # scored already (a redelivered task)
-    records = await all_active_features(transactions)
+    records = await (features() if features else all_active_features(transactions))
     by_id = {r.id: r for r in records}
     scorer = await transactions.read(lambda s: scorers.of_version(s.subjects, job.model_version))
     policy = policy.for_model(scorer.parameters)
