@@ -27,7 +27,14 @@ class Memory:
     model: Parameters | None = None
     saved: list[Parameters] = field(default_factory=list)
 
+    # Another delivery's choice, made while this one trained (the second read).
+    chosen_meanwhile: rematch.RematchJob | None = None
+    reads: int = 0
+
     async def get(self, job_id: str) -> rematch.RematchJob | None:
+        self.reads += 1
+        if self.reads == 2 and self.chosen_meanwhile is not None:
+            self.job = self.chosen_meanwhile
         return self.job if job_id == self.job.id else None
 
     async def update(self, job_id: str, **fields: Any) -> None:
@@ -123,4 +130,14 @@ class TestChooseModel:
         job = await choose(memory)
         assert job is not None
         assert job.model_version is None
+        assert memory.saved == []
+
+    async def test_a_choice_made_meanwhile_by_another_delivery_stands(self) -> None:
+        other = dataclasses.replace(
+            training_job(), phase=rematch.RematchPhase.SCORING, model_version="v-other"
+        )
+        memory = Memory(training_job(), persons(60), chosen_meanwhile=other)
+        job = await choose(memory)
+        assert job is not None
+        assert (job.phase, job.model_version) == (rematch.RematchPhase.SCORING, "v-other")
         assert memory.saved == []
