@@ -37,6 +37,8 @@ class Memory:
             self.job = self.chosen_meanwhile
         return self.job if job_id == self.job.id else None
 
+    lock = get
+
     async def update(self, job_id: str, **fields: Any) -> None:
         self.job = dataclasses.replace(self.job, **fields)
 

@@ -88,6 +88,17 @@ class GraphRematchStore:
         )
         return found[0] if found else None
 
+    async def lock(self, job_id: str) -> RematchJob | None:
+        # Writing a version first makes concurrent writers of the job conflict (or
+        # wait, on Neo4j) here; the later one then reads what the earlier one wrote.
+        found = await self._jobs(
+            f"MATCH (j:{JOB} {{id: $id}}) SET j.version = coalesce(j.version, 0) + 1 "
+            "RETURN j {.*} AS j",
+            "rematch.lock",
+            id=job_id,
+        )
+        return found[0] if found else None
+
     async def recent(self, *, limit: int, active_only: bool = False) -> list[RematchJob]:
         return await self._jobs(
             f"MATCH (j:{JOB}) WHERE NOT $activeOnly OR j.status IN $active "

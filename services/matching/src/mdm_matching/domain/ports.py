@@ -219,6 +219,10 @@ class RematchStore(Protocol):
         """The job with its progress counted from partitions and steps."""
         ...
 
+    async def lock(self, job_id: str) -> RematchJob | None:
+        """The job as ``get`` reads it, locked for the rest of the transaction."""
+        ...
+
     async def recent(self, *, limit: int, active_only: bool = False) -> list[RematchJob]:
         """Latest requested first; ``active_only``: queued or running ones."""
         ...

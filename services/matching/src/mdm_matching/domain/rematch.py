@@ -289,9 +289,8 @@ async def choose_model(
 
     async def scoring(stores: Stores) -> RematchJob | None:
         # Another delivery (the visibility timeout ran out while this one trained)
-        # may have chosen meanwhile: its choice stands, this one writes nothing. Both
-        # write the job, so the graph serialises the two and the later one sees it.
-        latest = await stores.rematch.get(job_id)
+        # may have chosen meanwhile: its choice stands, this one writes nothing.
+        latest = await stores.rematch.lock(job_id)
         if latest is None or latest.phase != RematchPhase.TRAINING:
             return latest
         if trained is not None:
