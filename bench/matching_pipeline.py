@@ -72,6 +72,9 @@ class PipelineRun:
     # Before the simulated steward decided anything: record id -> person id.
     automatic: dict[str, str] = field(default_factory=dict)
     steward: dict[str, Any] = field(default_factory=dict)  # what the steward did
+    # Online matching lag: the person's creation in the profile service -> the start
+    # of its matching decision (the subject's registration), in seconds.
+    lag_s: dict[str, float] = field(default_factory=dict)
 
     def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
         """The records' groups now, or (``automatic``) before any steward decision."""
@@ -313,6 +316,31 @@ def simulate_steward(
     run.steward = dict(done)
 
 
+def matching_lag(config: PlatformConfig) -> dict[str, float]:
+    """Percentiles of the time from a person's creation (``profileCreatedAt``) to the
+    start of its online decision (``registeredAt``, the decision's clock), read from
+    the matching graph over Bolt: what a caller waits until a newcomer is matched."""
+    from neo4j import GraphDatabase  # noqa: PLC0415 - the services' driver
+
+    from mdm_common.graph import as_utc  # noqa: PLC0415 - the platform's own decoding
+
+    query = (
+        "MATCH (s:MatchSubject) WHERE s.profileCreatedAt IS NOT NULL "
+        "RETURN s.registeredAt AS registered, s.profileCreatedAt AS created"
+    )
+    auth = ("root", config.secrets.graph_password)
+    with GraphDatabase.driver(config.graph.bolt_uri, auth=auth) as driver:
+        records, _, _ = driver.execute_query(query, database_="matching")
+    lags = sorted((as_utc(r["registered"]) - as_utc(r["created"])).total_seconds() for r in records)
+    if not lags:
+        return {}
+
+    def at(share: float) -> float:
+        return round(lags[min(len(lags) - 1, int(share * len(lags)))], 3)
+
+    return {"persons": len(lags), "p50": at(0.5), "p99": at(0.99), "max": lags[-1]}
+
+
 def _worker_errors(config: PlatformConfig) -> int:
     log = config.log_dir / "matching-worker.log"
     text = log.read_text(errors="replace") if log.exists() else ""
@@ -387,6 +415,7 @@ def run_pipeline(
             resolved = survivors(config.gateway_url, token, list(run.person_of.values()))
             run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
+        run.lag_s = {} if batch else matching_lag(config)
         read = time.perf_counter()
         run.seconds |= {"ingest": ingested - started, "settle": settled - ingested,
                         "read back": read - settled, "total": read - started}  # fmt: skip

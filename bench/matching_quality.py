@@ -213,6 +213,12 @@ def report_engine(data: matching_data.DataSet, args: argparse.Namespace) -> None
           flush=True)  # fmt: skip
 
 
+def _online_rate(records: int, seconds: dict[str, float]) -> float:
+    """Records ingested and matched per second: all records over ingest + settle."""
+    busy = seconds.get("ingest", 0.0) + seconds.get("settle", 0.0)
+    return round(records / busy, 1) if busy else 0.0
+
+
 def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                     candidates: Pairs, args: argparse.Namespace) -> None:  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -242,7 +248,8 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                 records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
                 review_tasks=run.review_tasks, training=run.training, seconds=run.seconds,
                 memory_mib=run.memory, worker_error_lines=run.worker_errors,
-                ingest_retries=run.ingest_retries, rematch=run.rematch),
+                ingest_retries=run.ingest_retries, rematch=run.rematch, lag_s=run.lag_s,
+                online_rate=_online_rate(len(prepared.truth), run.seconds)),
           flush=True)  # fmt: skip
     tasks = sum(run.review_tasks.values())
     true_share = run.steward.get("true_pairs_before", 0) / tasks if tasks else 0.0

@@ -12,11 +12,19 @@ from datetime import UTC, datetime
 
 from mdm_common.errors import Unavailable
 from mdm_common.events import make_celery
+from mdm_common.inbox import once_each
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, run
+from mdm_common.worker import (
+    RELIABLE_TASK,
+    WorkerGraph,
+    instrument_worker,
+    message_id,
+    run,
+)
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
-from mdm_matching.domain import online, rematch, subjects, training
+from mdm_matching.adapters.waiting_events import WaitingEvents
+from mdm_matching.domain import online, online_batch, rematch, subjects, training
 from mdm_matching.domain.rematch_merge import merge_phase
 from mdm_matching.domain.stores import Stores
 from mdm_matching.settings import MatchingSettings
@@ -37,6 +45,7 @@ class _Worker:
 
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
+    waiting = WaitingEvents(celery, "matching")
 
     async def transactions(self) -> GraphTransactions:
         return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
@@ -59,26 +68,57 @@ _RELIABLE = RELIABLE_TASK
 def on_person_updated(person_id: str) -> None:
     """A person's records changed: match it again (rejected pairs stay rejected
     unless the change was material)."""
-    on_person_created(person_id)
+    _match_arrivals(person_id)
 
 
 @celery.task(name="matching.on_person_created", **_RELIABLE)
 def on_person_created(person_id: str) -> None:
     """Match a new person against the existing profiles and apply the decision."""
+    _match_arrivals(person_id)
+
+
+def _match_arrivals(person_id: str) -> None:
+    """Match this task's person together with the person events waiting behind it
+    (``adapters/waiting_events.py``), each message once (the inbox)."""
+    own = message_id()
+    waiting = _worker.waiting.take(settings.online_batch - 1)
+    events: list[tuple[str | None, str]] = [(own, person_id)]
+    events += [(e.message_id, e.person_id) for e in waiting]
 
     async def handle() -> None:
-        outcome = await online.match_person(
-            person_id, profiles=_worker.profile_client(),
-            transactions=await _worker.transactions(), policy=settings.policy,
-            scorers=_worker.scorers, now=datetime.now(UTC),
-        )  # fmt: skip
-        log.info(
-            "matched person %s: %d candidates, merged=%s, %d review tasks, decision %.1f ms",
-            person_id, outcome.candidates, outcome.merged_into is not None,
-            len(outcome.review_tasks), outcome.decision_ms,
-        )  # fmt: skip
+        async def match(fresh: set[str]) -> None:
+            # A message without an id (a direct call) is always fresh.
+            todo = [pid for mid, pid in events if mid is None or mid in fresh]
+            outcomes = await online_batch.match_persons(
+                todo,
+                profiles=_worker.profile_client(),
+                transactions=await _worker.transactions(),
+                policy=settings.policy,
+                scorers=_worker.scorers,
+                clock=_now,
+            )
+            merged = sum(1 for o in outcomes if o.merged_into is not None)
+            tasks = sum(len(o.review_tasks) for o in outcomes)
+            slowest = max((o.decision_ms for o in outcomes), default=0.0)
+            log.info(
+                "matched %d persons (%d events): %d merged, %d review tasks, "
+                "slowest decision %.1f ms",
+                len(outcomes),
+                len(events),
+                merged,
+                tasks,
+                slowest,
+            )
 
-    run(_graph.once(handle))
+        ids = [mid for mid, _ in events if mid is not None]
+        await once_each(await _graph.connect(), ids, match)
+
+    try:
+        run(handle())
+    except BaseException:
+        _worker.waiting.give_back(waiting)
+        raise
+    _worker.waiting.done(waiting)
 
 
 @celery.task(name="matching.on_person_merged", **_RELIABLE)
