@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from mdm_matching.domain.engine.model import Scorer
 from mdm_matching.domain.online import (
     DoneMerge,
     MatchOutcome,
@@ -30,7 +31,7 @@ from mdm_matching.domain.online import (
     plan_match,
     settle_merges,
 )
-from mdm_matching.domain.ports import Profiles, ProfileView
+from mdm_matching.domain.ports import Profiles, ProfileView, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import mark_merged
 
@@ -100,6 +101,8 @@ async def _decide_in_order(
     # Built inside the transaction: a retried attempt starts from nothing.
     merging_away: list[str] = []
     decided = []
+    # The model is looked up once for the whole batch, not once a person.
+    scorers = _Fixed(await scorers.get(stores.subjects))
     for view in arrivals:
         started = time.perf_counter()
         plan = await plan_match(
@@ -116,3 +119,14 @@ async def _decide_in_order(
             merging_away.append(view.record.id)
         decided.append(_Decided(view.record.id, plan, (time.perf_counter() - started) * 1000))
     return decided
+
+
+class _Fixed(ScorerCache):
+    """The scorer of one batch: the current one when the batch began."""
+
+    def __init__(self, scorer: Scorer) -> None:
+        super().__init__()
+        self._fixed = scorer
+
+    async def get(self, subjects: SubjectStore) -> Scorer:
+        return self._fixed
