@@ -16,6 +16,7 @@ from mdm_matching.adapters.waiting_events import WaitingEvents
 
 CREATED, UPDATED = "matching.on_person_created", "matching.on_person_updated"
 MERGED = "matching.on_person_merged"
+UNMERGED = "matching.on_person_unmerged"
 
 
 @pytest.fixture
@@ -48,17 +49,22 @@ def test_person_events_are_taken_in_order_up_to_another_kind(app: Celery) -> Non
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     first = _send(app, queue, CREATED, person_id="p1")
-    second = _send(app, queue, UPDATED, person_id="p2")
     merge = _send(app, queue, MERGED, survivor_id="p1", merged_id="p9", merge_id="m1")
+    second = _send(app, queue, UPDATED, person_id="p2")
+    unmerge = _send(app, queue, UNMERGED, survivor_id="p1", merged_id="p9", merge_id="m1")
     later = _send(app, queue, CREATED, person_id="p3")
     waiting = WaitingEvents(app, queue)
 
     taken = waiting.take(10)
-    assert [(e.message_id, e.person_id) for e in taken] == [(first, "p1"), (second, "p2")]
+    assert [(e.message_id, e.task, e.ids) for e in taken] == [
+        (first, CREATED, {"person_id": "p1"}),
+        (merge, MERGED, {"survivor_id": "p1", "merged_id": "p9", "merge_id": "m1"}),
+        (second, UPDATED, {"person_id": "p2"}),
+    ]
     waiting.done(taken)
     waiting.close()
-    # The merge stays at the head, ahead of the creation behind it: nothing overtakes it.
-    assert _drain(app, queue) == [(MERGED, merge), (CREATED, later)]
+    # The unmerge stays at the head, ahead of the creation behind it: nothing overtakes it.
+    assert _drain(app, queue) == [(UNMERGED, unmerge), (CREATED, later)]
 
 
 def test_a_limit_leaves_the_rest_waiting(app: Celery) -> None:

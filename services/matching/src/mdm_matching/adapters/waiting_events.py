@@ -3,7 +3,8 @@
 An ingest of 500 records queues 500 ``person_created`` messages; handling each in a
 task of its own costs a broker round trip, a late acknowledgement and three graph
 transactions a person. The task that runs takes the person events waiting right
-behind it off the queue and matches them with its own person in one pass.
+behind it off the queue (creations, updates and the merges among them) and handles
+them with its own in one pass, in their order.
 
 The messages taken stay unacknowledged until the pass is done, exactly like the
 running task's own message (late acknowledgement): a worker that dies meanwhile
@@ -25,14 +26,21 @@ from kombu.connection import Connection
 from kombu.entity import Queue
 from kombu.message import Message
 
-# Tasks whose messages can join a pass: each matches the person its message names.
-PERSON_EVENTS = frozenset({"matching.on_person_created", "matching.on_person_updated"})
+# Tasks whose messages can join a pass, with the ids each message carries: a person
+# to match, or a merge to take into account (in its place among the others).
+MATCH_EVENTS = frozenset({"matching.on_person_created", "matching.on_person_updated"})
+MERGE_EVENT = "matching.on_person_merged"
+PERSON_EVENTS = {
+    **dict.fromkeys(MATCH_EVENTS, ("person_id",)),
+    MERGE_EVENT: ("survivor_id", "merged_id", "merge_id"),
+}
 
 
 @dataclass(frozen=True)
 class WaitingEvent:
     message_id: str  # the Celery task id: the same on every delivery (the inbox's key)
-    person_id: str
+    task: str
+    ids: dict[str, str]
     message: Message
 
 
@@ -87,14 +95,17 @@ class WaitingEvents:
 
 def _person_event(message: Message) -> WaitingEvent | None:
     headers = message.headers or {}
-    if headers.get("task") not in PERSON_EVENTS or headers.get("eta"):
+    task, message_id = headers.get("task"), headers.get("id")
+    if task not in PERSON_EVENTS or headers.get("eta") or not isinstance(message_id, str):
         return None
     body = message.decode()  # Celery's protocol 2: [args, kwargs, embed]
-    kwargs = body[1] if isinstance(body, list) and len(body) > 1 else {}
-    person_id = kwargs.get("person_id") if isinstance(kwargs, dict) else None
-    if not isinstance(person_id, str) or not isinstance(headers.get("id"), str):
+    kwargs = body[1] if isinstance(body, list) and len(body) > 1 else None
+    if not isinstance(kwargs, dict):
         return None
-    return WaitingEvent(headers["id"], person_id, message)
+    ids = {name: kwargs.get(name) for name in PERSON_EVENTS[task]}
+    if not all(isinstance(value, str) for value in ids.values()) or len(kwargs) != len(ids):
+        return None
+    return WaitingEvent(message_id, task, {k: str(v) for k, v in ids.items()}, message)
 
 
 def _put_back_first(message: Message) -> None:
