@@ -354,6 +354,7 @@ def run_pipeline(
     train_after: float | None = None,
     batch: int = 0,
     steward: int = 0,
+    queued: bool = False,
 ) -> PipelineRun:
     """Ingest all sources in order; with ``train_after`` (a share of the records),
     stop there, let matching settle, train the model on what is stored, go on.
@@ -361,6 +362,9 @@ def run_pipeline(
     With ``batch`` (a number of partitions), a bulk load: the worker is stopped while
     everything is ingested, the events are dropped, and one batch re-matching job
     does all matching and merging instead of online matching.
+
+    With ``queued``, the worker is stopped while everything is ingested and started
+    afterwards: "settle" is then the online path's own matching throughput.
 
     With ``steward`` (a number of decisions), a simulated steward then decides review
     tasks from the truth labels; ``run.automatic`` keeps the result before it."""
@@ -383,7 +387,7 @@ def run_pipeline(
     try:
         sources = list(data.sources.items())
         parts = [sources] if train_after is None else _split(sources, train_after)
-        if batch:
+        if batch or queued:
             platform.stop_worker("matching")
         started = time.perf_counter()
         for index, part in enumerate(parts):
@@ -394,10 +398,7 @@ def run_pipeline(
                 wait_until_settled(config.broker.url)
                 train(client, run)
         ingested = time.perf_counter()
-        if batch:
-            lose_events(config.broker.url)
-            platform.start_worker("matching")
-            rematch(client, run, partitions=batch)
+        _match_after_ingest(platform, client, run, batch=batch, queued=queued)
         wait_until_settled(config.broker.url)
         settled = time.perf_counter()
         progress(f"settled {settled - ingested:.0f} s after the last batch")
@@ -425,6 +426,19 @@ def run_pipeline(
         client.close()
         platform.stop()
     return run
+
+
+def _match_after_ingest(
+    platform: Platform, client: GatewayClient, run: PipelineRun, *, batch: int, queued: bool
+) -> None:
+    """With the worker stopped during ingest: drop the events and run a batch job, or
+    start the worker on the events queued meanwhile."""
+    if batch:
+        lose_events(platform.config.broker.url)
+        platform.start_worker("matching")
+        rematch(client, run, partitions=batch)
+    elif queued:
+        platform.start_worker("matching")
 
 
 def _split(parts: list[tuple[str, list[matching_data.Record]]],

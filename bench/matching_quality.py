@@ -230,6 +230,7 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                 config,
                 train_after=args.train_after,
                 batch=args.batch,
+                queued=args.queued,
                 steward=args.steward,
             )
         finally:
@@ -243,6 +244,8 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                else f"trained after {args.train_after:.0%}")  # fmt: skip
     if args.batch:
         variant += f", bulk load + batch re-matching in {args.batch} partitions"
+    if args.queued:
+        variant += ", ingested with the worker stopped, then matched online from the queue"
     print(_line(f"{data.name} pipeline ({variant})", everything,
                 accepted_only=f"F1 {accepted.f1:.4f} cluster F1 {accepted.cluster_f1:.4f}",
                 records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
@@ -312,6 +315,12 @@ def main() -> int:
     )
     parser.add_argument("--splink-prior", choices=("rule", "em"), default="rule",
                         help="splink: prior from a deterministic rule or from EM")  # fmt: skip
+    parser.add_argument(
+        "--queued",
+        action="store_true",
+        help="pipeline: ingest with the worker stopped, keep the events, then time the "
+        "worker matching them from the queue (its throughput without ingest beside it)",
+    )
     parser.add_argument(
         "--batch", type=int, default=0, metavar="PARTITIONS",
         help="pipeline: ingest with online matching off, then one batch re-matching job",
