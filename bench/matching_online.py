@@ -120,8 +120,14 @@ async def compare_batches(
     data = matching_data.german(existing + decisions)
     rows = [row for rows in data.sources.values() for row in rows]
     records = [r for i, row in enumerate(rows) if (r := match_record(f"p{i}", row)) is not None]
-    graph = GraphClient(uri=config.graph.bolt_uri, user="root",
-                        password=config.secrets.graph_password, database="matching")  # fmt: skip
+    # A long timeout: loading a thousand subjects a transaction on a busy machine.
+    graph = GraphClient(
+        uri=config.graph.bolt_uri,
+        user="root",
+        password=config.secrets.graph_password,
+        database="matching",
+        timeout_s=120,
+    )
     await graph.apply_schema(SCHEMA)
     transactions = GraphTransactions(graph)
     policy, scorers = Policy(), ScorerCache()
@@ -148,7 +154,12 @@ async def compare_batches(
                 views = [ProfileView(r.id, r) for r in block]
                 await transactions.write(
                     lambda s, v=views: _decide_in_order(
-                        v, s, policy=policy, scorers=scorers, clock=lambda: datetime.now(UTC)
+                        v,
+                        s,
+                        policy=policy,
+                        scorers=scorers,
+                        clock=lambda: datetime.now(UTC),
+                        budget_s=3600,
                     )
                 )
             per_record = (time.perf_counter() - started) * 1000 / len(block)

@@ -35,6 +35,10 @@ from mdm_matching.domain.ports import Profiles, ProfileView, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import mark_merged
 
+# Decisions one matching transaction holds, in seconds of work: well under the graph
+# client's timeout (5 s by default) even when the machine is busy.
+TRANSACTION_BUDGET_S = 1.0
+
 
 @dataclass(frozen=True)
 class _Decided:
@@ -60,13 +64,30 @@ async def match_persons(
     gone = [(i, v.record.id) for i, v in views.items() if v.merged_into is not None]
     arrivals = [views[i] for i in ordered if i in views and views[i].merged_into is None]
 
-    async def decide(stores: Stores) -> list[_Decided]:
-        now = clock()
-        for person_id, survivor in gone:
-            await mark_merged(stores, person_id, survivor, now)
-        return await _decide_in_order(arrivals, stores, policy=policy, scorers=scorers, clock=clock)
+    decided: list[_Decided] = []
+    first = True
+    while (first and gone) or len(decided) < len(arrivals):
+        # A transaction holds the decisions of about TRANSACTION_BUDGET_S (the graph
+        # client gives up on a longer one); the next goes on where it stopped.
+        rest = arrivals[len(decided) :]
+        away = [d.person_id for d in decided if d.plan.merge_into is not None]
 
-    decided = await transactions.write(decide)
+        async def decide(
+            stores: Stores,
+            rest: list[ProfileView] = rest,
+            first: bool = first,
+            away: list[str] = away,
+        ) -> list[_Decided]:
+            if first:
+                now = clock()
+                for person_id, survivor in gone:
+                    await mark_merged(stores, person_id, survivor, now)
+            return await _decide_in_order(
+                rest, stores, policy=policy, scorers=scorers, clock=clock, merging_away=away
+            )
+
+        decided += await transactions.write(decide)
+        first = False
     for person_id, was_merged_into in gone:
         outcomes[person_id].merged_into = was_merged_into
     done: list[DoneMerge] = []
@@ -97,14 +118,23 @@ async def _decide_in_order(
     policy: Policy,
     scorers: ScorerCache,
     clock: Callable[[], datetime],
+    merging_away: Sequence[str] = (),
+    budget_s: float | None = None,
 ) -> list[_Decided]:
+    """Plan each newcomer in order, at least one, until ``budget_s`` is used up
+    (default ``TRANSACTION_BUDGET_S``); ``merging_away``: newcomers of the same batch
+    decided before, in earlier transactions, to be merged away."""
     # Built inside the transaction: a retried attempt starts from nothing.
-    merging_away: list[str] = []
-    decided = []
+    away = list(merging_away)
+    budget = TRANSACTION_BUDGET_S if budget_s is None else budget_s
+    begun = time.perf_counter()
+    decided: list[_Decided] = []
     # The model is looked up once for the whole batch, not once a person.
     scorers = _Fixed(await scorers.get(stores.subjects))
     for view in arrivals:
         started = time.perf_counter()
+        if decided and started - begun > budget:
+            break
         plan = await plan_match(
             view.record,
             stores,
@@ -113,10 +143,10 @@ async def _decide_in_order(
             now=clock(),
             profile_created_at=view.created_at,
             sources=view.sources,
-            exclude=merging_away,
+            exclude=away,
         )
         if plan.merge_into is not None:
-            merging_away.append(view.record.id)
+            away.append(view.record.id)
         decided.append(_Decided(view.record.id, plan, (time.perf_counter() - started) * 1000))
     return decided
 
