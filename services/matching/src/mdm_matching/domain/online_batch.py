@@ -1,15 +1,16 @@
 """Online matching of the persons waiting together: many arrivals in one pass.
 
 The same decisions as :func:`online.match_person` for each person, taken in arrival
-order, but with one profile read for all of them, one matching transaction for all
-their decisions and one for settling all their automatic merges (instead of three
-calls each): an ingest of 500 records sends 500 ``person_created`` events at once.
+order, but with one profile read for all of them, their decisions in one matching
+transaction (or a few: about a second of work each) and the merges of each such
+transaction settled in one more, instead of three transactions and a broker round
+trip each: an ingest of 500 records sends 500 ``person_created`` events at once.
 
-Two newcomers of one batch that match each other still match: each decision sees
-the newcomers decided before it in the same transaction (their features are stored
-by then), as it would have seen them one task later. A newcomer planned to merge
-into a profile leaves the candidates of the later ones, as its merge (done after the
-transaction) would have taken it out. Idempotent like the single path: a batch done
+Two newcomers of one pass that match each other still match: each decision sees the
+newcomers decided before it in the same transaction (their features are stored by
+then), as it would have seen them one task later. A newcomer planned to merge into a
+profile leaves the candidates of the later ones, as its merge (done right after the
+transaction) would have taken it out. Idempotent like the single path: a pass done
 again registers, scores and merges nothing twice.
 """
 
@@ -57,39 +58,48 @@ async def match_persons(
     clock: Callable[[], datetime],
 ) -> list[MatchOutcome]:
     """Match each person (in this order, each once) against the existing profiles and
-    the ones before it, then apply the automatic merges."""
+    the ones before it, and apply the automatic merges."""
     ordered = list(dict.fromkeys(person_ids))
     views = await profiles.fetch_many(ordered) if ordered else {}
     outcomes = {person_id: MatchOutcome(person_id) for person_id in ordered}
     gone = [(i, v.record.id) for i, v in views.items() if v.merged_into is not None]
     arrivals = [views[i] for i in ordered if i in views and views[i].merged_into is None]
 
-    decided: list[_Decided] = []
+    for person_id, was_merged_into in gone:
+        outcomes[person_id].merged_into = was_merged_into
+    decided = 0
     first = True
-    while (first and gone) or len(decided) < len(arrivals):
+    while (first and gone) or decided < len(arrivals):
         # A transaction holds the decisions of about TRANSACTION_BUDGET_S (the graph
-        # client gives up on a longer one); the next goes on where it stopped.
-        rest = arrivals[len(decided) :]
-        away = [d.person_id for d in decided if d.plan.merge_into is not None]
+        # client gives up on a longer one); their merges follow at once, so that no
+        # newcomer waits for the whole pass; the next transaction goes on after them.
+        rest = arrivals[decided:]
 
         async def decide(
-            stores: Stores,
-            rest: list[ProfileView] = rest,
-            first: bool = first,
-            away: list[str] = away,
+            stores: Stores, rest: list[ProfileView] = rest, first: bool = first
         ) -> list[_Decided]:
             if first:
                 now = clock()
                 for person_id, survivor in gone:
                     await mark_merged(stores, person_id, survivor, now)
-            return await _decide_in_order(
-                rest, stores, policy=policy, scorers=scorers, clock=clock, merging_away=away
-            )
+            return await _decide_in_order(rest, stores, policy=policy, scorers=scorers, clock=clock)
 
-        decided += await transactions.write(decide)
-        first = False
-    for person_id, was_merged_into in gone:
-        outcomes[person_id].merged_into = was_merged_into
+        chunk = await transactions.write(decide)
+        first, decided = False, decided + len(chunk)
+        await _merge(chunk, outcomes, profiles=profiles, transactions=transactions, clock=clock)
+    return list(outcomes.values())
+
+
+async def _merge(
+    decided: Sequence[_Decided],
+    outcomes: dict[str, MatchOutcome],
+    *,
+    profiles: Profiles,
+    transactions: Transactions,
+    clock: Callable[[], datetime],
+) -> None:
+    """Apply the planned merges in order and settle them in one transaction (a
+    merged-away newcomer leaves the candidates of the transactions after it)."""
     done: list[DoneMerge] = []
     try:
         for item in decided:
@@ -108,7 +118,6 @@ async def match_persons(
         if done:
             now = clock()
             await transactions.write(lambda s: settle_merges(s, done, now))
-    return list(outcomes.values())
 
 
 async def _decide_in_order(
@@ -118,14 +127,12 @@ async def _decide_in_order(
     policy: Policy,
     scorers: ScorerCache,
     clock: Callable[[], datetime],
-    merging_away: Sequence[str] = (),
     budget_s: float | None = None,
 ) -> list[_Decided]:
     """Plan each newcomer in order, at least one, until ``budget_s`` is used up
-    (default ``TRANSACTION_BUDGET_S``); ``merging_away``: newcomers of the same batch
-    decided before, in earlier transactions, to be merged away."""
+    (default ``TRANSACTION_BUDGET_S``)."""
     # Built inside the transaction: a retried attempt starts from nothing.
-    away = list(merging_away)
+    away: list[str] = []
     budget = TRANSACTION_BUDGET_S if budget_s is None else budget_s
     begun = time.perf_counter()
     decided: list[_Decided] = []
