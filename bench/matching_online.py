@@ -34,8 +34,9 @@ from mdm_matching.adapters.graph_store import SCHEMA
 from mdm_matching.adapters.transactions import GraphTransactions
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
-from mdm_matching.domain.online import Policy, ScorerCache, _plan
-from mdm_matching.domain.ports import SubjectFeatures
+from mdm_matching.domain.online import Policy, ScorerCache, plan_match
+from mdm_matching.domain.online_batch import _decide_in_order
+from mdm_matching.domain.ports import ProfileView, SubjectFeatures
 
 BATCH = 1_000
 
@@ -99,13 +100,71 @@ async def measure(
         for record in records[existing : existing + decisions]:
             started = time.perf_counter()
             plan = await transactions.write(
-                lambda s, r=record: _plan(
-                    r, s, policy=policy, scorers=scorers, now=datetime.now(UTC)
+                lambda s, r=record: plan_match(
+                    r, s, policy=policy, scorers=scorers, now=datetime.now(UTC), sources=()
                 )
             )
             times.append((time.perf_counter() - started) * 1000)
             candidates.append(plan.candidates)
         return times, candidates
+    finally:
+        await graph.close()
+
+
+async def compare_batches(
+    config: PlatformConfig, existing: int, decisions: int, size: int
+) -> dict[str, list[float]]:
+    """Per newcomer, ms: one transaction each (as a task per event did) against one
+    transaction for ``size`` newcomers in arrival order (``online_batch``), in
+    alternating blocks of ``size`` so that both see the same load."""
+    data = matching_data.german(existing + decisions)
+    rows = [row for rows in data.sources.values() for row in rows]
+    records = [r for i, row in enumerate(rows) if (r := match_record(f"p{i}", row)) is not None]
+    # A long timeout: loading a thousand subjects a transaction on a busy machine.
+    graph = GraphClient(
+        uri=config.graph.bolt_uri,
+        user="root",
+        password=config.secrets.graph_password,
+        database="matching",
+        timeout_s=120,
+    )
+    await graph.apply_schema(SCHEMA)
+    transactions = GraphTransactions(graph)
+    policy, scorers = Policy(), ScorerCache()
+    found: dict[str, list[float]] = {"single": [], "batch": []}
+    try:
+        await load(transactions, records[:existing])
+        newcomers = records[existing : existing + decisions]
+        for index, start in enumerate(range(0, len(newcomers), size)):
+            block = newcomers[start : start + size]
+            started = time.perf_counter()
+            if index % 2 == 0:
+                for record in block:
+                    await transactions.write(
+                        lambda s, r=record: plan_match(
+                            r,
+                            s,
+                            policy=policy,
+                            scorers=scorers,
+                            now=datetime.now(UTC),
+                            sources=(),
+                        )
+                    )
+            else:
+                views = [ProfileView(r.id, r) for r in block]
+                await transactions.write(
+                    lambda s, v=views: _decide_in_order(
+                        v,
+                        s,
+                        policy=policy,
+                        scorers=scorers,
+                        clock=lambda: datetime.now(UTC),
+                        budget_s=3600,
+                    )
+                )
+            per_record = (time.perf_counter() - started) * 1000 / len(block)
+            found["single" if index % 2 == 0 else "batch"].append(per_record)
+        return found
     finally:
         await graph.close()
 
@@ -116,6 +175,12 @@ def main() -> int:
     parser.add_argument("--decisions", type=int, default=300)
     parser.add_argument("--statements", action="store_true",
                         help="also report the time of each statement per decision")  # fmt: skip
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="instead: per newcomer, a transaction each against batches of N",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
@@ -123,6 +188,17 @@ def main() -> int:
         platform = Platform(config)
         platform.start_backing_servers()
         try:
+            if args.batch:
+                blocks = asyncio.run(
+                    compare_batches(config, args.existing, args.decisions, args.batch)
+                )
+                for name, per_record in blocks.items():
+                    print(
+                        f"{name}: {len(per_record)} blocks of {args.batch}, per newcomer "
+                        f"median {statistics.median(per_record):.2f} ms "
+                        f"({', '.join(f'{t:.1f}' for t in per_record)})"
+                    )
+                return 0
             clock = StatementClock() if args.statements else None
             times, candidates = asyncio.run(measure(config, args.existing, args.decisions, clock))
         finally:

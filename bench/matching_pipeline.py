@@ -75,6 +75,9 @@ class PipelineRun:
     # Before the simulated steward decided anything: record id -> person id.
     automatic: dict[str, str] = field(default_factory=dict)
     steward: dict[str, Any] = field(default_factory=dict)  # what the steward did
+    # Online matching lag: the person's creation in the profile service -> the start
+    # of its matching decision (the subject's registration), in seconds.
+    lag_s: dict[str, float] = field(default_factory=dict)
 
     def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
         """The records' groups now, or (``automatic``) before any steward decision."""
@@ -409,6 +412,31 @@ def simulate_steward(
     run.steward = dict(done)
 
 
+def matching_lag(config: PlatformConfig) -> dict[str, float]:
+    """Percentiles of the time from a person's creation (``profileCreatedAt``) to the
+    start of its online decision (``registeredAt``, the decision's clock), read from
+    the matching graph over Bolt: what a caller waits until a newcomer is matched."""
+    from neo4j import GraphDatabase  # noqa: PLC0415 - the services' driver
+
+    from mdm_common.graph import as_utc  # noqa: PLC0415 - the platform's own decoding
+
+    query = (
+        "MATCH (s:MatchSubject) WHERE s.profileCreatedAt IS NOT NULL "
+        "RETURN s.registeredAt AS registered, s.profileCreatedAt AS created"
+    )
+    auth = ("root", config.secrets.graph_password)
+    with GraphDatabase.driver(config.graph.bolt_uri, auth=auth) as driver:
+        records, _, _ = driver.execute_query(query, database_="matching")
+    lags = sorted((as_utc(r["registered"]) - as_utc(r["created"])).total_seconds() for r in records)
+    if not lags:
+        return {}
+
+    def at(share: float) -> float:
+        return round(lags[min(len(lags) - 1, int(share * len(lags)))], 3)
+
+    return {"persons": len(lags), "p50": at(0.5), "p99": at(0.99), "max": lags[-1]}
+
+
 def _worker_errors(config: PlatformConfig) -> int:
     log = config.log_dir / "matching-worker.log"
     text = log.read_text(errors="replace") if log.exists() else ""
@@ -422,6 +450,7 @@ def run_pipeline(
     train_after: float | None = None,
     batch: int = 0,
     steward: int = 0,
+    queued: bool = False,
 ) -> PipelineRun:
     """Ingest all sources in order; with ``train_after`` (a share of the records),
     stop there, let matching settle, train the model on what is stored, go on.
@@ -429,6 +458,9 @@ def run_pipeline(
     With ``batch`` (a number of partitions), a bulk load: the worker is stopped while
     everything is ingested, the events are dropped, and one batch re-matching job
     does all matching and merging instead of online matching.
+
+    With ``queued``, the worker is stopped while everything is ingested and started
+    afterwards: "settle" is then the online path's own matching throughput.
 
     With ``steward`` (a number of decisions), a simulated steward then decides review
     tasks from the truth labels; ``run.automatic`` keeps the result before it."""
@@ -452,7 +484,7 @@ def run_pipeline(
     try:
         sources = list(data.sources.items())
         parts = [sources] if train_after is None else _split(sources, train_after)
-        if batch:
+        if batch or queued:
             platform.stop_worker("matching")
         started = time.perf_counter()
         for index, part in enumerate(parts):
@@ -463,11 +495,7 @@ def run_pipeline(
                 wait_until_settled(config.broker.url)
                 train(client, run)
         ingested = time.perf_counter()
-        if batch:
-            lose_events(config)
-            platform.start_worker("matching")
-            sampler.follow(platform)  # the worker's new process group
-            rematch(client, run, partitions=batch)
+        _match_after_ingest(platform, client, run, batch=batch, queued=queued, sampler=sampler)
         wait_until_settled(config.broker.url)
         settled = time.perf_counter()
         progress(f"settled {settled - ingested:.0f} s after the last batch")
@@ -484,6 +512,7 @@ def run_pipeline(
             simulate_steward(client, run, truth, budget=steward, broker_url=config.broker.url)
             read_back(config.gateway_url, token, client, run)
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
+        run.lag_s = {} if batch else matching_lag(config)
         read = time.perf_counter()
         run.seconds |= {
             "ingest": ingested - started,
@@ -496,6 +525,27 @@ def run_pipeline(
         client.close()
         platform.stop()
     return run
+
+
+def _match_after_ingest(
+    platform: Platform,
+    client: GatewayClient,
+    run: PipelineRun,
+    *,
+    batch: int,
+    queued: bool,
+    sampler: MemorySampler,
+) -> None:
+    """With the worker stopped during ingest: drop the events and run a batch job, or
+    start the worker on the events queued meanwhile."""
+    if batch:
+        lose_events(platform.config)
+        platform.start_worker("matching")
+        sampler.follow(platform)  # the worker's new process group
+        rematch(client, run, partitions=batch)
+    elif queued:
+        platform.start_worker("matching")
+        sampler.follow(platform)
 
 
 def _split(parts: list[tuple[str, list[matching_data.Record]]],

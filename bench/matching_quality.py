@@ -213,6 +213,12 @@ def report_engine(data: matching_data.DataSet, args: argparse.Namespace) -> None
           flush=True)  # fmt: skip
 
 
+def _online_rate(records: int, seconds: dict[str, float]) -> float:
+    """Records ingested and matched per second: all records over ingest + settle."""
+    busy = seconds.get("ingest", 0.0) + seconds.get("settle", 0.0)
+    return round(records / busy, 1) if busy else 0.0
+
+
 def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                     candidates: Pairs, args: argparse.Namespace) -> None:  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,6 +230,7 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                 config,
                 train_after=args.train_after,
                 batch=args.batch,
+                queued=args.queued,
                 steward=args.steward,
             )
         finally:
@@ -237,6 +244,8 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                else f"trained after {args.train_after:.0%}")  # fmt: skip
     if args.batch:
         variant += f", bulk load + batch re-matching in {args.batch} partitions"
+    if args.queued:
+        variant += ", ingested with the worker stopped, then matched online from the queue"
     print(f"  phases: {matching_pipeline.phases(run, len(prepared.truth))}", flush=True)
     print(
         f"  peak memory (MiB, VmHWM per platform part): {_figure(run.memory)}; this "
@@ -248,7 +257,8 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
                 records=len(prepared.truth), refused=dict(run.refused), subjects=run.subjects,
                 review_tasks=run.review_tasks, training=run.training, seconds=run.seconds,
                 memory_mib=run.memory, worker_error_lines=run.worker_errors,
-                ingest_retries=run.ingest_retries, rematch=run.rematch),
+                ingest_retries=run.ingest_retries, rematch=run.rematch, lag_s=run.lag_s,
+                online_rate=_online_rate(len(prepared.truth), run.seconds)),
           flush=True)  # fmt: skip
     tasks = sum(run.review_tasks.values())
     true_share = run.steward.get("true_pairs_before", 0) / tasks if tasks else 0.0
@@ -311,6 +321,12 @@ def main() -> int:
     )
     parser.add_argument("--splink-prior", choices=("rule", "em"), default="rule",
                         help="splink: prior from a deterministic rule or from EM")  # fmt: skip
+    parser.add_argument(
+        "--queued",
+        action="store_true",
+        help="pipeline: ingest with the worker stopped, keep the events, then time the "
+        "worker matching them from the queue (its throughput without ingest beside it)",
+    )
     parser.add_argument(
         "--batch", type=int, default=0, metavar="PARTITIONS",
         help="pipeline: ingest with online matching off, then one batch re-matching job",

@@ -16,6 +16,7 @@ from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.testing import eventually
 
 from .matching_support import birth_date, family_name, ingest, place, tax_id
+from .queries import INGEST
 
 PERSON = "query($id: ID!) { person(id: $id) { id mergedFrom } }"
 SUBJECT = "query($id: ID!) { matchSubject(personId: $id) { state { registered mergedInto } } }"
@@ -89,6 +90,42 @@ def test_typo_duplicate_is_merged_household_member_is_not(gateway: GatewayClient
     assert [(d["verdict"], d["actor"]) for d in audit] == [
         ("AUTO_MERGE", "service:matching-engine")]  # fmt: skip
     assert audit[0]["mergeId"]
+
+
+def test_newcomers_of_one_batch_match_each_other_in_arrival_order(
+    gateway: GatewayClient,
+) -> None:
+    """One ingest call queues its persons' events together, and the worker matches
+    them in one pass: the later duplicates still join the earliest newcomer, and a
+    newcomer merged away is no candidate of the ones after it."""
+    family, here, born = family_name(), place(), birth_date()
+    email = f"anna@{family}.example"
+    same = {"familyName": family, "birthDate": born, "email": email, **here}
+    records = [
+        {"sourceId": uuid.uuid4().hex[:16], "givenName": "Anna", "street": "Ringstraße 1"},
+        {"sourceId": uuid.uuid4().hex[:16], "givenName": "Anna", "street": "Ringstr. 1"},
+        {"sourceId": uuid.uuid4().hex[:16], "givenName": "Anna", "street": "Ringstraße 1"},
+    ]
+    result = gateway.execute(
+        INGEST, {"source": "shop", "records": [same | record for record in records]}
+    )
+    first, second, third = (r["personId"] for r in result["ingestSourceRecords"]["records"])
+
+    def golden(person_id: str) -> str:
+        return str(gateway.execute(PERSON, {"id": person_id})["person"]["id"])
+
+    persons = {first, second, third}
+    eventually(lambda: len({golden(p) for p in persons}) == 1)
+    survivor = golden(first)
+    # The one that arrived first (the events' order) survives; the others joined it.
+    assert {golden(p) for p in persons} == {survivor}
+    assert survivor in persons
+    merged_away = sorted(persons - {survivor})
+    assert sorted(gateway.execute(PERSON, {"id": survivor})["person"]["mergedFrom"]) == merged_away
+    audit = gateway.execute(DECISIONS, {"id": survivor})["matchDecisions"]
+    assert [d["verdict"] for d in audit] == ["AUTO_MERGE", "AUTO_MERGE"]
+    # The last one met only the survivor: the other, merged away, was no candidate.
+    assert all(tasks_of(gateway, p) == [] for p in persons)
 
 
 def uncertain_pair(gateway: GatewayClient) -> tuple[str, str, dict[str, Any]]:

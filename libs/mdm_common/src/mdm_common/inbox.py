@@ -10,7 +10,7 @@ the id was remembered does the work again, to the same effect.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -37,6 +37,23 @@ class InboxStore:
             id=message_id,
         )
         return bool(rows)
+
+    async def seen_many(self, message_ids: Sequence[str]) -> set[str]:
+        """Those of ``message_ids`` processed before."""
+        rows = await self._tx.run(
+            "inbox_seen_many",
+            f"MATCH (m:{PROCESSED_MESSAGE}) WHERE m.id IN $ids RETURN m.id AS id",
+            ids=list(message_ids),
+        )
+        return {row["id"] for row in rows}
+
+    async def remember_many(self, message_ids: Sequence[str], *, now: datetime) -> None:
+        await self._tx.run(
+            "inbox_remember_many",
+            f"UNWIND $ids AS id MERGE (m:{PROCESSED_MESSAGE} {{id: id}}) ON CREATE SET m.at = $now",
+            ids=list(message_ids),
+            now=now,
+        )
 
     async def remember(self, message_id: str, *, now: datetime) -> None:
         await self._tx.run(
@@ -69,4 +86,17 @@ async def once(
     result = await work()
     now = datetime.now(UTC)
     await graph.write(lambda tx: InboxStore(tx).remember(message_id, now=now))
+    return result
+
+
+async def once_each(
+    graph: GraphClient, message_ids: Sequence[str], work: Callable[[set[str]], Awaitable[T]]
+) -> T:
+    """:func:`once` for many messages handled together: ``work`` gets the ids of those
+    not processed before (it may get none); all are remembered once it is done."""
+    fresh = set(message_ids) - await graph.read(lambda tx: InboxStore(tx).seen_many(message_ids))
+    result = await work(fresh)
+    if fresh:
+        now = datetime.now(UTC)
+        await graph.write(lambda tx: InboxStore(tx).remember_many(sorted(fresh), now=now))
     return result

@@ -29,6 +29,9 @@ class MatchingSettings(ServiceSettings):
     # Online, a newcomer is scored against this many candidates at most: those
     # sharing the rarest keys with it.
     max_candidates: int = Field(default=DEFAULT_MAX_CANDIDATES, ge=1)
+    # Person events a matching task handles in one pass: its own and those waiting
+    # behind it in the queue (1: one person a task).
+    online_batch: int = Field(default=50, ge=1)
     # Merges a batch re-matching task applies before it queues the rest and lets the
     # online matching events waiting behind it go first.
     rematch_merges_per_task: int = Field(default=200, ge=1)

@@ -9,14 +9,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from itertools import groupby
 
 from mdm_common.errors import Unavailable
 from mdm_common.events import make_celery
+from mdm_common.inbox import once_each
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, run
+from mdm_common.worker import (
+    RELIABLE_TASK,
+    WorkerGraph,
+    instrument_worker,
+    message_id,
+    run,
+)
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
-from mdm_matching.domain import online, rematch, subjects, training
+from mdm_matching.adapters.waiting_events import MERGE_EVENT, WaitingEvents
+from mdm_matching.domain import online, online_batch, rematch, subjects, training
 from mdm_matching.domain.rematch_merge import merge_phase
 from mdm_matching.domain.stores import Stores
 from mdm_matching.settings import MatchingSettings
@@ -40,6 +49,7 @@ class _Worker:
 
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
+    waiting = WaitingEvents(celery, "matching")
 
     async def transactions(self) -> GraphTransactions:
         return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
@@ -62,39 +72,75 @@ _RELIABLE = RELIABLE_TASK
 def on_person_updated(person_id: str) -> None:
     """A person's records changed: match it again (rejected pairs stay rejected
     unless the change was material)."""
-    on_person_created(person_id)
+    _person_pass("matching.on_person_updated", {"person_id": person_id})
 
 
 @celery.task(name="matching.on_person_created", **_RELIABLE)
 def on_person_created(person_id: str) -> None:
     """Match a new person against the existing profiles and apply the decision."""
-
-    async def handle() -> None:
-        outcome = await online.match_person(
-            person_id, profiles=_worker.profile_client(),
-            transactions=await _worker.transactions(), policy=settings.policy,
-            scorers=_worker.scorers, now=datetime.now(UTC),
-        )  # fmt: skip
-        log.info(
-            "matched person %s: %d candidates, merged=%s, %d review tasks, decision %.1f ms",
-            person_id, outcome.candidates, outcome.merged_into is not None,
-            len(outcome.review_tasks), outcome.decision_ms,
-        )  # fmt: skip
-
-    run(_graph.once(handle))
+    _person_pass("matching.on_person_created", {"person_id": person_id})
 
 
 @celery.task(name="matching.on_person_merged", **_RELIABLE)
 def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A person was merged away: it leaves the candidates; the survivor is re-read."""
+    ids = {"survivor_id": survivor_id, "merged_id": merged_id, "merge_id": merge_id}
+    _person_pass(MERGE_EVENT, ids)
+
+
+def _person_pass(task: str, ids: dict[str, str]) -> None:
+    """Handle this task's event together with the person events waiting behind it
+    (``adapters/waiting_events.py``), in their order, each message once (the inbox)."""
+    waiting = _worker.waiting.take(settings.online_batch - 1)
+    events = [(message_id(), task, ids), *((e.message_id, e.task, e.ids) for e in waiting)]
 
     async def handle() -> None:
-        await subjects.on_person_merged(
-            survivor_id, merged_id, profiles=_worker.profile_client(),
-            transactions=await _worker.transactions(), now=datetime.now(UTC),
-        )  # fmt: skip
+        async def work(fresh: set[str]) -> None:
+            # A message without an id (a direct call) is always fresh.
+            todo = [(name, ids) for mid, name, ids in events if mid is None or mid in fresh]
+            await _handle_in_order(todo)
 
-    run(_graph.once(handle))
+        known = [mid for mid, _, _ in events if mid is not None]
+        await once_each(await _graph.connect(), known, work)
+
+    try:
+        run(handle())
+    except BaseException:
+        _worker.waiting.give_back(waiting)
+        raise
+    _worker.waiting.done(waiting)
+
+
+async def _handle_in_order(events: list[tuple[str, dict[str, str]]]) -> None:
+    """Runs of creations and updates are matched together; a merge between them is
+    taken into account in its place."""
+    for is_merge, run_of in groupby(events, key=lambda event: event[0] == MERGE_EVENT):
+        group = [ids for _, ids in run_of]
+        if is_merge:
+            for ids in group:
+                await subjects.on_person_merged(
+                    ids["survivor_id"],
+                    ids["merged_id"],
+                    profiles=_worker.profile_client(),
+                    transactions=await _worker.transactions(),
+                    now=_now(),
+                )
+            continue
+        outcomes = await online_batch.match_persons(
+            [ids["person_id"] for ids in group],
+            profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(),
+            policy=settings.policy,
+            scorers=_worker.scorers,
+            clock=_now,
+        )
+        log.info(
+            "matched %d persons: %d merged, %d review tasks, slowest decision %.1f ms",
+            len(outcomes),
+            sum(1 for o in outcomes if o.merged_into is not None),
+            sum(len(o.review_tasks) for o in outcomes),
+            max((o.decision_ms for o in outcomes), default=0.0),
+        )
 
 
 @celery.task(name="matching.on_person_unmerged", **_RELIABLE)

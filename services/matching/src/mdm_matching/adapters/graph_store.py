@@ -292,19 +292,27 @@ class GraphSubjectStore:
         await delete_unused_keys(self._tx, [row["key"] for row in left])
 
     async def sharing_keys(
-        self, person_id: str, keys: Sequence[str], *, max_block: int, limit: int
+        self,
+        person_id: str,
+        keys: Sequence[str],
+        *,
+        max_block: int,
+        limit: int,
+        exclude: Sequence[str] = (),
     ) -> list[MatchRecord]:
         rows = await self._tx.run(
             "subject.sharing_keys",
             f"UNWIND $keys AS key MATCH (k:{BLOCK_KEY} {{key: key}}) WHERE k.size <= $maxBlock "
             f"MATCH (k)<-[:{BLOCKED_BY}]-(s:{SUBJECT}) "
             "WHERE s.personId <> $personId AND s.mergedInto IS NULL AND s.restrictedAt IS NULL "
+            "AND NOT s.personId IN $exclude "
             "WITH s, sum(1.0 / k.size) AS weight ORDER BY weight DESC, s.personId LIMIT $limit "
             f"RETURN collect({_CANDIDATE_LIST}) AS candidates",
             keys=list(keys),
             maxBlock=max_block,
             personId=person_id,
             limit=limit,
+            exclude=list(exclude),
         )
         found = rows[0]["candidates"] if rows else []
         return [record_from(dict(zip(_CANDIDATE_PROPS, values, strict=True))) for values in found]

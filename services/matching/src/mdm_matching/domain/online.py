@@ -119,7 +119,7 @@ class MatchOutcome:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class MatchPlan:
     merge_into: str | None
     evidence: PairEvidence | None
     review_tasks: list[str]
@@ -152,7 +152,7 @@ async def rejected_pairs(
     return found
 
 
-async def _plan(
+async def plan_match(
     record: MatchRecord,
     stores: Stores,
     *,
@@ -161,7 +161,11 @@ async def _plan(
     now: datetime,
     profile_created_at: datetime | None = None,
     sources: Sequence[str],
-) -> _Plan:
+    exclude: Sequence[str] = (),
+) -> MatchPlan:
+    """Store the newcomer's features and keys, score its candidates (leaving out
+    ``exclude``: newcomers of the same batch already planned to merge away), open
+    review tasks, and plan the merge."""
     keys = blocking.keys_of(record)
     own = fingerprint(record)
     subject = await stores.subjects.register(
@@ -170,13 +174,13 @@ async def _plan(
     if subject is None or subject.restricted:
         # Erased (never registered again) or processing restricted: neither merged
         # nor proposed. A restricted person is matched again once it is lifted.
-        return _Plan(None, None, [], 0)
+        return MatchPlan(None, None, [], 0)
     await stores.subjects.save_features(record, keys=keys, fingerprint=own, at=now, sources=sources)
     candidates = await stores.subjects.sharing_keys(
-        record.id, keys, max_block=policy.max_block, limit=policy.max_candidates
+        record.id, keys, max_block=policy.max_block, limit=policy.max_candidates, exclude=exclude
     )
     if not candidates:
-        return _Plan(None, None, [], 0)
+        return MatchPlan(None, None, [], 0)
     scorer = await scorers.get(stores.subjects)
     policy = policy.for_model(scorer.parameters)
     version = scorer.parameters.version
@@ -200,10 +204,10 @@ async def _plan(
     ]
     tasks = await stores.reviews.open_tasks(to_review, at=now)
     if merge_with is None:
-        return _Plan(None, None, tasks, len(candidates))
+        return MatchPlan(None, None, tasks, len(candidates))
     other = merge_with.right if merge_with.left == record.id else merge_with.left
     evidence = evidence_of(merge_with, fingerprints, model_version=version)
-    return _Plan(other, evidence, tasks, len(candidates))
+    return MatchPlan(other, evidence, tasks, len(candidates))
 
 
 def _reason(score: Score, sure: list[Score]) -> TaskReason:
@@ -234,7 +238,7 @@ async def match_person(
     started = time.perf_counter()
     created = view.created_at
     plan = await transactions.write(
-        lambda s: _plan(
+        lambda s: plan_match(
             view.record,
             s,
             policy=policy,
@@ -249,25 +253,42 @@ async def match_person(
     if plan.merge_into is None or plan.evidence is None:
         return outcome
     survivor, evidence = plan.merge_into, plan.evidence
+    merge_id = await merge_into(profiles, survivor, person_id)
+    await transactions.write(
+        lambda s: settle_merges(s, [(person_id, survivor, evidence, merge_id)], now)
+    )
+    outcome.merged_into = survivor
+    return outcome
+
+
+# An automatic merge done: (merged person, survivor, evidence, merge id or None when
+# it was merged before, by a redelivered event).
+DoneMerge = tuple[str, str, PairEvidence, str | None]
+
+
+async def merge_into(profiles: Profiles, survivor: str, person_id: str) -> str | None:
+    """Ask the profile service to merge the newcomer into ``survivor``; None when it
+    was merged there before (a redelivered event)."""
     try:
-        merge_id: str | None = await profiles.merge(
-            survivor, person_id, reason="automatic: match probability above the merge threshold",
+        return await profiles.merge(
+            survivor,
+            person_id,
+            reason="automatic: match probability above the merge threshold",
             on_behalf_of=ENGINE,
-        )  # fmt: skip
+        )
     except Conflict:
         # Already merged (a redelivered event) or no longer mergeable: see what is true.
         again = await profiles.fetch(person_id)
         if again is None or again.merged_into != survivor:
             raise
-        merge_id = None
+        return None
 
-    async def settle(stores: Stores) -> None:
+
+async def settle_merges(stores: Stores, merges: Sequence[DoneMerge], now: datetime) -> None:
+    """Audit the automatic merges and take the merged persons out of the candidates."""
+    for person_id, survivor, evidence, merge_id in merges:
         await _audit_auto_merge(stores, evidence, merge_id, now)
         await mark_merged(stores, person_id, survivor, now)
-
-    await transactions.write(settle)
-    outcome.merged_into = survivor
-    return outcome
 
 
 async def _audit_auto_merge(

@@ -90,12 +90,19 @@ class SubjectStore(Protocol):
         ...
 
     async def sharing_keys(
-        self, person_id: str, keys: Sequence[str], *, max_block: int, limit: int
+        self,
+        person_id: str,
+        keys: Sequence[str],
+        *,
+        max_block: int,
+        limit: int,
+        exclude: Sequence[str] = (),
     ) -> list[MatchRecord]:
         """Active (not merged-away, not restricted) subjects other than ``person_id``
-        sharing a key whose block is not larger than ``max_block``: the ``limit`` most
-        likely ones, by the sum over the shared keys of 1 / the key's block size (a
-        shared e-mail address says more than a shared postal code and family name)."""
+        and those in ``exclude`` sharing a key whose block is not larger than
+        ``max_block``: the ``limit`` most likely ones, by the sum over the shared keys
+        of 1 / the key's block size (a shared e-mail address says more than a shared
+        postal code and family name)."""
         ...
 
     async def features(self, person_ids: Sequence[str]) -> dict[str, MatchRecord]:

@@ -1,0 +1,104 @@
+"""Person events taken off the matching queue by a running task, on the real broker
+(the test platform's Valkey, a database of its own): in order, up to a message of
+another kind, and nothing lost when the pass fails or its process dies."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from celery import Celery
+
+from mdm_common.events import make_celery
+from mdm_infra.platform import Platform
+from mdm_matching.adapters.waiting_events import WaitingEvents
+
+CREATED, UPDATED = "matching.on_person_created", "matching.on_person_updated"
+MERGED = "matching.on_person_merged"
+UNMERGED = "matching.on_person_unmerged"
+
+
+@pytest.fixture
+def app(backing_servers: Platform) -> Iterator[Celery]:
+    # Database 7 of the test platform's Valkey: no worker listens there.
+    url = backing_servers.config.broker.url.rsplit("/", 1)[0] + "/7"
+    celery = make_celery("waitingtest", url, visibility_timeout_s=3600)
+    yield celery
+    celery.close()
+
+
+def _send(app: Celery, queue: str, task: str, **ids: str) -> str:
+    task_id = str(uuid.uuid4())
+    app.send_task(task, kwargs=ids, task_id=task_id, queue=queue)
+    return task_id
+
+
+def _drain(app: Celery, queue: str) -> list[tuple[str, str]]:
+    """Everything in the queue, in its order: (task name, task id); acknowledged."""
+    found = []
+    with app.connection_for_read() as connection:
+        bound = app.amqp.queues[queue](connection.default_channel)
+        while (message := bound.get(no_ack=False, accept=["json"])) is not None:
+            found.append((message.headers["task"], message.headers["id"]))
+            message.ack()
+    return found
+
+
+def test_person_events_are_taken_in_order_up_to_another_kind(app: Celery) -> None:
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    first = _send(app, queue, CREATED, person_id="p1")
+    merge = _send(app, queue, MERGED, survivor_id="p1", merged_id="p9", merge_id="m1")
+    second = _send(app, queue, UPDATED, person_id="p2")
+    unmerge = _send(app, queue, UNMERGED, survivor_id="p1", merged_id="p9", merge_id="m1")
+    later = _send(app, queue, CREATED, person_id="p3")
+    waiting = WaitingEvents(app, queue)
+
+    taken = waiting.take(10)
+    assert [(e.message_id, e.task, e.ids) for e in taken] == [
+        (first, CREATED, {"person_id": "p1"}),
+        (merge, MERGED, {"survivor_id": "p1", "merged_id": "p9", "merge_id": "m1"}),
+        (second, UPDATED, {"person_id": "p2"}),
+    ]
+    waiting.done(taken)
+    waiting.close()
+    # The unmerge stays at the head, ahead of the creation behind it: nothing overtakes it.
+    assert _drain(app, queue) == [(UNMERGED, unmerge), (CREATED, later)]
+
+
+def test_a_limit_leaves_the_rest_waiting(app: Celery) -> None:
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(3)]
+    waiting = WaitingEvents(app, queue)
+    taken = waiting.take(2)
+    assert [e.message_id for e in taken] == ids[:2]
+    waiting.done(taken)
+    assert waiting.take(0) == []
+    waiting.close()
+    assert _drain(app, queue) == [(CREATED, ids[2])]
+
+
+def test_a_failed_pass_gives_its_events_back(app: Celery) -> None:
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(3)]
+    waiting = WaitingEvents(app, queue)
+    taken = waiting.take(3)
+    assert len(taken) == 3
+    waiting.give_back(taken)
+    waiting.close()
+    assert sorted(task_id for _, task_id in _drain(app, queue)) == sorted(ids)
+
+
+def test_events_of_a_process_that_died_come_back(app: Celery) -> None:
+    """Taken and never acknowledged: the broker restores them (here when the dead
+    process's connection is gone; after the visibility timeout when it vanished)."""
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(2)]
+    waiting = WaitingEvents(app, queue)
+    assert len(waiting.take(5)) == 2
+    waiting.close()
+    assert sorted(task_id for _, task_id in _drain(app, queue)) == sorted(ids)
