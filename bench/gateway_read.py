@@ -134,10 +134,12 @@ def main() -> int:
             ids = ingest(loader, args.persons)
             demo.ensure_newsletter(loader)
             with_consent = opt_in(loader, ids)
-            sample = loader.execute(QUERY_360, {"id": with_consent[0]})["person"]
-            if sample["household"] is None or not sample["consents"]:
-                raise SystemExit("bench data lacks a household or a consent")
             settle(platform)
+            samples = [loader.execute(QUERY_360, {"id": i})["person"] for i in with_consent[:10]]
+            complete = sum(1 for p in samples if p["household"] is not None and p["consents"])
+            print(f"of {len(samples)} persons read back, {complete} have a household and a consent")
+            if complete == 0:
+                raise SystemExit("bench data lacks a household or a consent")
             for label, query in queries:
                 timed_reads(loader, query, ids, 50)  # warm-up: connections, JIT, caches
                 for clients in client_counts:
