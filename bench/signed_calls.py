@@ -1,14 +1,16 @@
 """What a single-use gateway signature costs a subgraph request.
 
-    .venv/bin/python bench/signed_calls.py [--requests 5000]
+    .venv/bin/python bench/signed_calls.py [--requests 5000] [--work-ms 1.0]
 
 Starts a Valkey server (the embedded broker) on a free port in a temporary
 directory and times, in one process and event loop, the subgraphs' request check
 (``GatewayOnly`` around an application that answers at once, called as ASGI, no
 HTTP): with the nonce remembered in the process only (the check as it was plus
 a set lookup), and in the shared store (``SET NX PX`` on Valkey, as the platform
-runs it). Reports p50 and p99 per request; the variants alternate request by
-request, so both see the same machine load.
+runs it), for a read (which runs while the store answers) and for a write (checked
+before it runs). The application waits ``--work-ms`` as if for the graph, so the
+read's overlap shows. Reports p50 and p99 per request; the variants alternate request
+by request, so all see the same machine load.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdm_common.auth import GatewayOnly, signed_headers
 from mdm_common.replay import NonceRegistry
@@ -31,28 +33,40 @@ from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
 
 SECRET = b"bench-secret-shared-with-the-gateway"
-BODY = json.dumps(
-    {
-        "query": "query Read($id: ID!) { person(id: $id) { id givenName email } }",
-        "variables": {"id": "0b6f7c1e-1d2f-4c1a-9a0e-2f3b4c5d6e7f"},
-        "extensions": {"jwt": {"payload": {"sub": "bench", "roles": ["app"]}}},
-    }
-).encode()
 
 
-async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-    await receive()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"{}"})
+def body(query: str) -> bytes:
+    return json.dumps(
+        {
+            "query": query,
+            "variables": {"id": "0b6f7c1e-1d2f-4c1a-9a0e-2f3b4c5d6e7f"},
+            "extensions": {"jwt": {"payload": {"sub": "bench", "roles": ["app"]}}},
+        }
+    ).encode()
 
 
-async def call(app: GatewayOnly) -> tuple[float, int]:
-    headers = [(k.encode(), v.encode()) for k, v in signed_headers(SECRET, BODY).items()]
+READ = body("query Read($id: ID!) { person(id: $id) { id givenName email } }")
+WRITE = body("mutation Erase($id: ID!) { erasePerson(id: $id) { id } }")
+
+
+def answering_after(work_s: float) -> ASGIApp:
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        if work_s:
+            await asyncio.sleep(work_s)  # the resolvers waiting for the graph
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    return answer
+
+
+async def call(app: GatewayOnly, request: bytes = READ) -> tuple[float, int]:
+    headers = [(k.encode(), v.encode()) for k, v in signed_headers(SECRET, request).items()]
     scope: Scope = {"type": "http", "method": "POST", "path": "/graphql", "headers": headers}
     status = 0
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": BODY, "more_body": False}
+        return {"type": "http.request", "body": request, "more_body": False}
 
     async def send(message: Message) -> None:
         nonlocal status
@@ -69,24 +83,32 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure(store_url: str, requests: int) -> dict[str, list[float]]:
-    window = {"max_bytes": 256 * 1024, "max_age_s": 5.0, "skew_s": 1.0}
-    local = GatewayOnly(answer, secret=SECRET, nonces=NonceRegistry(None, ttl_s=6), **window)
+async def measure(store_url: str, requests: int, work_s: float) -> dict[str, list[float]]:
+    answer = answering_after(work_s)
+
+    def edge(nonces: NonceRegistry) -> GatewayOnly:
+        return GatewayOnly(
+            answer, secret=SECRET, nonces=nonces, max_bytes=256 * 1024, max_age_s=5.0, skew_s=1.0
+        )
+
+    local = edge(NonceRegistry(None, ttl_s=6))
     shared_nonces = NonceRegistry(store_url, ttl_s=6)
-    shared = GatewayOnly(answer, secret=SECRET, nonces=shared_nonces, **window)
-    labels = ("process memory", "shared store (Valkey)")
-    samples: dict[str, list[float]] = {label: [] for label in labels}
+    shared = edge(shared_nonces)
+    variants = {
+        "process memory, a read": (local, READ),
+        "shared store (Valkey), a read (runs while the store answers)": (shared, READ),
+        "shared store (Valkey), a write (waits for the store)": (shared, WRITE),
+    }
+    samples: dict[str, list[float]] = {label: [] for label in variants}
     for _ in range(200):  # warm-up: connection to the store, caches
         await call(shared)
     rounds = 10
     for _ in range(rounds):
         for _ in range(requests // rounds):
-            elapsed, status = await call(local)
-            assert status == 200
-            samples["process memory"].append(elapsed)
-            elapsed, status = await call(shared)
-            assert status == 200
-            samples["shared store (Valkey)"].append(elapsed)
+            for label, (app, request) in variants.items():
+                elapsed, status = await call(app, request)
+                assert status == 200
+                samples[label].append(elapsed)
     await shared_nonces.close()
     return samples
 
@@ -94,6 +116,7 @@ async def measure(store_url: str, requests: int) -> dict[str, list[float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--work-ms", type=float, default=1.0, help="the application's wait")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = broker.BrokerConfig(data_dir=Path(tmp) / "broker", port=free_port())
@@ -103,7 +126,7 @@ def main() -> int:
         valkey.start()
         try:
             valkey.wait_ready(lambda: broker.is_ready(config), timeout_s=30)
-            samples = asyncio.run(measure(config.url, args.requests))
+            samples = asyncio.run(measure(config.url, args.requests, args.work_ms / 1000))
         finally:
             valkey.stop()
     for label, values in samples.items():

@@ -13,10 +13,18 @@
 // - `iss` one of MDM_JWT_ISSUERS, `aud` contains MDM_JWT_AUDIENCE.
 // Anything missing or wrong answers 401 UNAUTHENTICATED; only an identity provider
 // whose keys cannot be fetched answers 503 UNAVAILABLE.
+//
+// A token signed with the local key is verified once and then remembered (by its
+// exact text) until it expires, for at most a minute: the local key cannot change
+// while the process runs and every other rule but the expiry is about the token
+// alone. Tokens of the provider's keys are verified every time (a key can be
+// retired), and so are refused tokens.
 import { webcrypto } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 
+const REMEMBER_MS = 60_000;
+const REMEMBER_AT_MOST = 10_000;
 const ASYMMETRIC = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384']);
 const list = (value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -108,16 +116,30 @@ export function createTokenVerifier(settings) {
     requiredClaims: ['sub', 'exp'],
   };
 
+  const verified = new Map(); // token -> { payload, until } (ms), oldest first
+
   return async function verify(token) {
+    const known = verified.get(token);
+    if (known !== undefined) {
+      if (Date.now() < known.until) return known.payload;
+      verified.delete(token);
+    }
     let payload;
+    let protectedHeader;
     try {
-      ({ payload } = await jwtVerify(token, keyFor, options));
+      ({ payload, protectedHeader } = await jwtVerify(token, keyFor, options));
       checkTimes(payload, settings);
     } catch (error) {
       const reason = reasonFor(error);
       if (reason) throw refused(reason);
       console.error(`gateway: token keys unavailable: ${error.name}: ${error.message}`);
       throw unavailable();
+    }
+    if (protectedHeader.alg === 'HS256') {
+      if (verified.size >= REMEMBER_AT_MOST) verified.delete(verified.keys().next().value);
+      // jose accepts a token while exp > now - skew (whole seconds): a second less here.
+      const expires = (payload.exp + settings.clockSkewS - 1) * 1000;
+      verified.set(token, { payload, until: Math.min(expires, Date.now() + REMEMBER_MS) });
     }
     return payload;
   };

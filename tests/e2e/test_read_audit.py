@@ -11,13 +11,16 @@ import pytest
 
 from mdm_infra.client import GatewayClient, GraphQLError
 
-from .test_profile_privacy import Customer, new_person
+from .test_profile_privacy import Customer, new_person, new_person_with
 
 PERSON = "query StewardLooksUp($id: ID!) { person(id: $id) { id givenName email } }"
 APP_READ = "query ShopProfile($id: ID!) { person(id: $id) { id familyName } }"
 SEARCH = """query FindByMail($email: String!) {
   searchPersons(email: $email) { edges { node { id } } }
 }"""
+WITH_HOUSEHOLD = """query HouseholdCard($id: ID!) { person(id: $id) {
+  id household { id members { personId } }
+} }"""
 DECISIONS = "query PairHistory($id: ID!) { matchDecisions(personId: $id) { id } }"
 READ_FIELDS = "auditId personId reader roles operation fields at"
 PROFILE_READS = f"""query ProfileReads($personId: ID, $reader: String) {{
@@ -90,6 +93,32 @@ class TestProfileReads:
         assert len({r["auditId"] for r in mine}) == 3
         assert sorted(r["operation"] for r in mine) == ["FindByMail", "ShopProfile", "ShopProfile"]
         assert all(r["roles"] == ["app"] for r in mine)
+
+    def test_a_read_with_the_household_names_every_member_once(
+        self, gateway: GatewayClient, reader_as: Callable[..., tuple[str, GatewayClient]]
+    ) -> None:
+        customer, partner = Customer(), Customer()
+        person_id = new_person(gateway, customer)
+        # Another person of the same family at the same address: one household.
+        partner_id = new_person_with(
+            gateway,
+            customer.record(
+                givenName=partner.given,
+                email=partner.email,
+                phone=partner.mobile,
+                birthDate=partner.birth_date,
+            ),
+        )
+        subject, steward = reader_as("steward")
+        _, compliance = reader_as("compliance")
+
+        found = steward.execute(WITH_HOUSEHOLD, {"id": person_id})["person"]
+        members = sorted(m["personId"] for m in found["household"]["members"])
+        assert members == sorted([person_id, partner_id])
+
+        mine = reads(compliance, PROFILE_READS, reader=subject)
+        assert sorted(r["personId"] for r in mine) == members
+        assert len({r["auditId"] for r in mine}) == 1
 
     def test_a_read_of_an_unknown_person_names_nobody(
         self, reader_as: Callable[..., tuple[str, GatewayClient]]

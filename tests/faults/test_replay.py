@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from mdm_common.auth import NONCE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from mdm_infra.client import GatewayClient
 from mdm_infra.platform import SERVICES, Platform, asgi_server
 from mdm_infra.ports import free_port
 from mdm_infra.process import ManagedProcess
@@ -25,6 +26,9 @@ CREATE_COMPANY = """mutation CreateCompany($name: String!) {
   createCompany(name: $name) { id name }
 }"""
 READ_PERSON = "query Read($id: ID!) { person(id: $id) { id givenName email } }"
+PROFILE_READS = """query ProfileReads($personId: ID) {
+  profileReads(personId: $personId) { operation }
+}"""
 CREATE_PERSON = """mutation CreatePerson($input: CreatePersonInput!) {
   createPerson(input: $input) { id }
 }"""
@@ -105,6 +109,25 @@ class TestReplay:
         replayed = send(platform, "profile", captured)
         assert_refused(replayed, "already used")
         assert b"rita@example.org" not in replayed.content
+
+    def test_a_replayed_read_leaves_no_audit_record(
+        self,
+        platform: Platform,
+        through_listened: Callable[..., tuple[dict, Captured]],
+        gateway: GatewayClient,
+    ) -> None:
+        """The read runs while the nonce store is asked; its record waits for the
+        answer, so only the read that was answered is on record."""
+        created, _ = through_listened(
+            CREATE_PERSON,
+            {"input": {"givenName": "Ada", "familyName": "Audit", "email": "ada@example.org"}},
+            "app",
+        )
+        person_id = created["data"]["createPerson"]["id"]
+        _, captured = through_listened(READ_PERSON, {"id": person_id}, "compliance")
+        assert_refused(send(platform, "profile", captured), "already used")
+        records = gateway.execute(PROFILE_READS, {"personId": person_id})["profileReads"]
+        assert [r["operation"] for r in records].count("Read") == 1
 
     def test_a_replay_to_another_subgraph_is_refused(
         self, platform: Platform, through_listened: Callable[..., tuple[dict, Captured]]

@@ -189,6 +189,27 @@ class TestLocalKeyRefuses:
         assert_refused(ask(url, authorization))
 
 
+class TestRememberedTokens:
+    """The gateway verifies a local-key token once and remembers it until it expires."""
+
+    def test_a_remembered_token_is_refused_once_it_has_expired(
+        self, platform: Platform, secret: str
+    ) -> None:
+        no_skew = {"MDM_JWT_CLOCK_SKEW_S": "0"}
+        with extra_gateway(platform, "gateway-no-skew", no_skew) as url:
+            token = bearer(claims(exp=Now(3)), secret)
+            assert_accepted(ask(url, token))
+            assert_accepted(ask(url, token))
+            time.sleep(4)
+            assert_refused(ask(url, token), "expired")
+
+    def test_a_refused_token_stays_refused(self, url: str, secret: str) -> None:
+        token = bearer(claims(), secret)
+        forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        assert_accepted(ask(url, token))
+        assert_refused(ask(url, forged), "signature")
+
+
 class TestClaimsReachTheSubgraphsOnlyFromTheToken:
     def test_a_clients_own_extensions_jwt_is_overwritten(self, url: str, secret: str) -> None:
         response = httpx.post(

@@ -9,10 +9,17 @@ when the signature verifies, and refuses everything else: a client cannot skip t
 gateway or forge claims. A signature is good for a few seconds after its timestamp
 (not before it, beyond a small clock skew) and only once: its nonce is remembered
 for that window (:mod:`mdm_common.replay`), so a captured request cannot be replayed.
+
+Asking the shared nonce store is a network round trip. A request whose document
+cannot write (no ``mutation`` or ``subscription`` in it) runs while the store
+answers, and its answer is held back until then: a replay gets the refusal, never
+the data, and leaves no read-audit record (the audit waits for the same answer,
+:data:`FIRST_USE_SCOPE_KEY`). Anything else is checked before it runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -32,6 +39,8 @@ SIGNATURE_HEADER = "x-mdm-gateway-signature"
 TIMESTAMP_HEADER = "x-mdm-gateway-timestamp"
 NONCE_HEADER = "x-mdm-gateway-nonce"
 PRINCIPAL_SCOPE_KEY = "mdm.principal"
+# For a read run before its nonce is confirmed: the awaitable answer, True on first use.
+FIRST_USE_SCOPE_KEY = "mdm.nonce_first_use"
 
 
 class Role(StrEnum):
@@ -111,8 +120,16 @@ def verify(
 def principal_from_body(body: bytes) -> Principal | None:
     """Read the forwarded JWT claims; ``None`` when the request carries none."""
     try:
-        payload: Any = json.loads(body)["extensions"]["jwt"]["payload"]
-    except (ValueError, KeyError, TypeError, RecursionError):
+        return principal_from_request(json.loads(body))
+    except (ValueError, RecursionError):
+        return None
+
+
+def principal_from_request(request: Any) -> Principal | None:
+    """The forwarded JWT claims of a decoded request body; ``None`` without any."""
+    try:
+        payload: Any = request["extensions"]["jwt"]["payload"]
+    except (KeyError, TypeError, IndexError):
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("sub"), str):
         return None
@@ -121,13 +138,33 @@ def principal_from_body(body: bytes) -> Principal | None:
     return Principal(subject=payload["sub"], roles=roles)
 
 
+# The operation keywords of a document that may change something, as whole GraphQL
+# names. Found anywhere (even inside a string), the request counts as a write: a
+# false alarm only costs the wait.
+_WRITES = re.compile(r"(?<![_0-9A-Za-z])(?:mutation|subscription)(?![_0-9A-Za-z])")
+
+
+def reads_only(request: Any) -> bool:
+    """True if a decoded request body holds one document that cannot write."""
+    query = request.get("query") if isinstance(request, dict) else None
+    return isinstance(query, str) and _WRITES.search(query) is None
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
 class GatewayOnly:
     """ASGI middleware for the GraphQL route: bounded body, verified single-use gateway
     signature.
 
     Reads the whole body once (refusing more than ``max_bytes``), checks the
     signature and that its nonce is new, puts the :class:`Principal` into the ASGI
-    scope and replays the body to the wrapped application.
+    scope and replays the body to the wrapped application. A read-only document runs
+    while the nonce store is asked; its response is sent only on first use.
     """
 
     def __init__(
@@ -178,12 +215,15 @@ class GatewayOnly:
         except SignatureError as exc:
             await _refuse(send, 401, "UNAUTHENTICATED", str(exc))
             return
-        # After the signature: only the gateway's own nonces reach the memory.
-        if not await self.nonces.first_use(nonce):
-            await _refuse(send, 401, "UNAUTHENTICATED", "Gateway signature already used.")
-            return
+        await self._serve_once(scope, receive, send, body=bytes(body), nonce=nonce)
+
+    async def _serve_once(
+        self, scope: Scope, receive: Receive, send: Send, *, body: bytes, nonce: str
+    ) -> None:
+        """Serve a verified request if its nonce is used for the first time."""
+        request = _decoded(body)
         scope = dict(scope)
-        scope[PRINCIPAL_SCOPE_KEY] = principal_from_body(bytes(body))
+        scope[PRINCIPAL_SCOPE_KEY] = principal_from_request(request)
         replayed = False
 
         async def replay() -> Message:
@@ -191,9 +231,33 @@ class GatewayOnly:
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+        # After the signature: only the gateway's own nonces reach the memory.
+        first_use = asyncio.ensure_future(self.nonces.first_use(nonce))
+        if not reads_only(request):
+            if not await first_use:
+                await _refuse(send, 401, "UNAUTHENTICATED", "Gateway signature already used.")
+                return
+            await self.app(scope, replay, send)
+            return
+
+        scope[FIRST_USE_SCOPE_KEY] = first_use
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        try:
+            await self.app(scope, replay, hold)
+        finally:
+            # Settled either way: a failed read must not leave the store's answer unread.
+            used_once = await first_use
+        if not used_once:
+            await _refuse(send, 401, "UNAUTHENTICATED", "Gateway signature already used.")
+            return
+        for message in held:
+            await send(message)
 
 
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:

@@ -4,13 +4,16 @@ and the type compliance reads the audit through.
 Resolvers name the persons whose data they return (``RequestContext.read_persons``);
 :class:`ReadAuditing` turns what a request named into one record when the operation
 ends. It refuses an operation before any resolver runs while the audit cannot be
-written, and withholds a result whose record could not be accepted.
+written, and withholds a result whose record could not be accepted. A read that ran
+while its gateway signature's first use was still being confirmed
+(:data:`mdm_common.auth.FIRST_USE_SCOPE_KEY`) is recorded once that is confirmed; a
+replay's answer never leaves, so it leaves no record either.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from datetime import UTC, datetime
 
 import strawberry
@@ -18,6 +21,7 @@ from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitio
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
+from mdm_common.auth import FIRST_USE_SCOPE_KEY
 from mdm_common.read_audit.log import AuditUnavailable, ReadAuditLog
 from mdm_common.read_audit.records import ReadAudit, ReadTrail, roles_of
 
@@ -40,13 +44,16 @@ class ReadAuditing(SchemaExtension):
             )
         yield
 
-    def on_operation(self) -> Iterator[None]:
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         ctx = self.execution_context
         trail: ReadTrail | None = getattr(ctx.context, "read_trail", None)
         principal = getattr(ctx.context, "principal", None)
         if trail is None or principal is None or not trail.person_ids:
             return
+        first_use = _first_use(ctx)
+        if first_use is not None and not await first_use:
+            return  # a replayed request: refused at the edge, nothing leaves
         record = ReadAudit(
             id=str(uuid.uuid4()),
             reader=principal.subject,
@@ -64,6 +71,12 @@ class ReadAuditing(SchemaExtension):
             if ctx.result is not None:
                 ctx.result.data = None
                 ctx.result.errors = [_error(exc)]
+
+
+def _first_use(ctx: ExecutionContext) -> Awaitable[bool] | None:
+    request = getattr(ctx.context, "request", None)
+    scope = getattr(request, "scope", None)
+    return scope.get(FIRST_USE_SCOPE_KEY) if isinstance(scope, dict) else None
 
 
 def _unavailable(exc: AuditUnavailable) -> ExecutionResult:

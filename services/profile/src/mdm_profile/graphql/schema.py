@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -61,12 +60,11 @@ class Query(OrganisationQuery, PrivacyQuery, HoldQuery, RectificationQuery):
     async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
         info.context.require(*READ_ROLES)
         if _selects(info, "household"):
-            # Ask for the household alongside the person (two reads at once, not one
-            # after the other); Person.household then finds it in the loader's cache.
-            early = asyncio.ensure_future(info.context.household_of.load(str(id)))
-            # Unused if the person is missing: a failure then is not worth a warning.
-            early.add_done_callback(lambda f: f.cancelled() or f.exception())
-        found = await info.context.persons.load(str(id))
+            # Person and household in one transaction; Person.household then finds
+            # the household in its loader's cache.
+            found = await info.context.person_with_household(str(id))
+        else:
+            found = await info.context.persons.load(str(id))
         if found is None:
             raise await _missing_person(info, str(id))
         return Person.from_model(found)
