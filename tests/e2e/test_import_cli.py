@@ -81,9 +81,17 @@ def test_batches_in_flight_at_once_are_counted_in_the_files_order(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     result = run_import(
-        platform, token_for("app"), str(path), "--source", "shop", "--batch-size", "3",
-        "--concurrency", "4", "--quiet",
-    )  # fmt: skip
+        platform,
+        token_for("app"),
+        str(path),
+        "--source",
+        "shop",
+        "--batch-size",
+        "3",
+        "--concurrency",
+        "4",
+        "--quiet",
+    )
 
     assert result.returncode == 0, result.stderr
     # A batch whose answer was lost (the graph's deadline passed as it committed) is

@@ -27,9 +27,24 @@ def test_batches_answered_unavailable_are_sent_again(
         "Kundennummer;Vorname;Nachname\n" + "".join(f"{i};Kunde;Stau\n" for i in ids),
         encoding="utf-8",
     )
-    command = [sys.executable, "-m", "mdm_profile.cli", "import", str(path), "--source", "crm",
-               "--url", platform.config.gateway_url, "--token", token_for("app"),
-               "--batch-size", "3", "--concurrency", "2", "--quiet"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "mdm_profile.cli",
+        "import",
+        str(path),
+        "--source",
+        "crm",
+        "--url",
+        platform.config.gateway_url,
+        "--token",
+        token_for("app"),
+        "--batch-size",
+        "3",
+        "--concurrency",
+        "2",
+        "--quiet",
+    ]
     with graph_paused(platform):
         importing = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

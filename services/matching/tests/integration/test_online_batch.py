@@ -47,9 +47,14 @@ class _Profiles:
         return {i: v for i in person_ids if (v := self._view(i)) is not None}
 
     async def merge(
-        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal,
+        self,
+        survivor_id: str,
+        merged_id: str,
+        *,
+        reason: str,
+        on_behalf_of: Principal,
         merge_id: str | None = None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         assert merged_id not in self.merged_into, "merged twice"
         assert survivor_id not in self.merged_into, "merged into a merged-away person"
         self.merged_into[merged_id] = survivor_id
@@ -73,8 +78,14 @@ def _family() -> list[MatchRecord]:
     and a namesake born on another day. Names, dates and places of the test's own:
     they are blocking keys."""
     family, code = _made_up("Kessel"), str(10000 + uuid.uuid4().int % 90000)
-    same = {"family": family, "birth": _birth_date(), "email": f"anna@{family}.example",
-            "postal_code": code, "city": "Berlin", "street": "Ringstrasse"}  # fmt: skip
+    same = {
+        "family": family,
+        "birth": _birth_date(),
+        "email": f"anna@{family}.example",
+        "postal_code": code,
+        "city": "Berlin",
+        "street": "Ringstrasse",
+    }
     return [
         make_record(str(uuid.uuid4()), given="Anna", house_number="1", **same),
         make_record(str(uuid.uuid4()), given="Anna", house_number="1", **same),
@@ -85,9 +96,13 @@ def _family() -> list[MatchRecord]:
 
 async def _pass(graph: GraphClient, profiles: _Profiles, ids: list[str]) -> list[MatchOutcome]:
     return await online_batch.match_persons(
-        ids, profiles=profiles, transactions=GraphTransactions(graph), policy=Policy(),
-        scorers=ScorerCache(), clock=lambda: NOW,
-    )  # fmt: skip
+        ids,
+        profiles=profiles,
+        transactions=GraphTransactions(graph),
+        policy=Policy(),
+        scorers=ScorerCache(),
+        clock=lambda: NOW,
+    )
 
 
 @pytest.fixture
