@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
 
+from mdm_common.errors import Unavailable
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import people
@@ -201,10 +203,27 @@ async def store(
     )
     ingestion = people.Ingestion([], [])
     if batch.records:
-        async with ctx.ingest_turn:
-            ingestion = await _write(info, source, raws, batch, now)
+        ingestion = await _write_in_turn(info, source, raws, batch, now)
         ctx.forget_reads()
     return batch, ingestion
+
+
+async def _write_in_turn(
+    info: Info, source: str, raws: list[RawRecord], batch: people.CleanBatch, now: datetime
+) -> people.Ingestion:
+    """The batch stored when the process's earlier ingests are done. Waiting for the
+    turn counts against the graph deadline: with the graph stalled, a request waiting
+    behind another ends UNAVAILABLE within the deadline too, not one deadline later
+    for each batch ahead of it."""
+    ctx = info.context
+    limit = ctx.graph.timeout_s
+    try:
+        async with asyncio.timeout(limit), ctx.ingest_turn:
+            return await _write(info, source, raws, batch, now)
+    except TimeoutError as exc:
+        raise Unavailable(
+            f"The graph database did not answer within {limit:g} s; try again."
+        ) from exc
 
 
 async def _write(
