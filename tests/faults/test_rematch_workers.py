@@ -150,22 +150,25 @@ async def kill_mid_partition(
             continue
         worker, number = found
         os.killpg(worker.pid, signal.SIGSTOP)
-        if await partition_status(matching, job_id, number) == PENDING:
+        # Begun (its attempt counted) and not scored: the worker is inside it. A task
+        # received but not begun yet would leave nothing half done to take over.
+        status, attempts = await partition_state(matching, job_id, number)
+        if status == PENDING and attempts >= 1:
             os.killpg(worker.pid, signal.SIGKILL)
             return worker, number
         os.killpg(worker.pid, signal.SIGCONT)
     raise AssertionError("no worker was seen scoring a partition")
 
 
-async def partition_status(matching: GraphClient, job_id: str, number: int) -> str:
+async def partition_state(matching: GraphClient, job_id: str, number: int) -> tuple[str, int]:
     rows = await matching.read(
         lambda tx: tx.run(
-            "test.partition_status",
-            f"MATCH (p:{PARTITION} {{key: $key}}) RETURN p.status AS status",
+            "test.partition_state",
+            f"MATCH (p:{PARTITION} {{key: $key}}) RETURN p.status AS status, p.attempts AS n",
             key=f"{job_id}/{number}",
         )
     )
-    return str(rows[0]["status"])
+    return str(rows[0]["status"]), int(rows[0]["n"] or 0)
 
 
 def job_of(gateway: GatewayClient, job_id: str) -> dict[str, Any]:
