@@ -94,11 +94,18 @@ def candidate_pairs(
 ) -> Iterator[tuple[str, str]]:
     """Every pair of record ids (smaller id first) sharing at least one usable key."""
     rules = tuple(rules)
-    blocks: dict[str, list[str]] = defaultdict(list)
+    records = list(records)
+    # Blocks hold each id's rank among the sorted distinct ids: a pair is then one
+    # integer (not a tuple of two strings), and rank order is id order.
+    ids = sorted({record.id for record in records})
+    rank = {record_id: position for position, record_id in enumerate(ids)}
+    size = len(ids)
+    blocks: dict[str, list[int]] = defaultdict(list)
     for record in records:
+        position = rank[record.id]
         for key in keys_of(record, rules):
-            blocks[key].append(record.id)
-    seen: set[tuple[str, str]] = set()
+            blocks[key].append(position)
+    seen: set[int] = set()
     for members in blocks.values():
         if len(members) > max_block:
             if stats:
@@ -107,11 +114,12 @@ def candidate_pairs(
             continue
         ordered = sorted(members)
         for i, left in enumerate(ordered):
+            base = left * size
             for right in ordered[i + 1 :]:
-                pair = (left, right)
+                pair = base + right
                 if pair not in seen:
                     seen.add(pair)
-                    yield pair
+                    yield ids[left], ids[right]
     if stats:
         stats.pairs = len(seen)
 
