@@ -105,15 +105,40 @@ def _differing_name_level(x: str, y: str, x_code: str, y_code: str) -> int:
 
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:
     """Given and family name levels; names entered the wrong way round still agree."""
+    if a.given == b.given and a.family == b.family and a.given and a.family:
+        return 0, 0
+    return _name_levels(
+        a.given,
+        a.family,
+        b.given,
+        b.family,
+        a.given_code,
+        a.family_code,
+        b.given_code,
+        b.family_code,
+    )
+
+
+@functools.lru_cache(maxsize=VALUE_PAIRS_CACHED)
+def _name_levels(
+    a_given: str,
+    a_family: str,
+    b_given: str,
+    b_family: str,
+    a_given_code: str,
+    a_family_code: str,
+    b_given_code: str,
+    b_family_code: str,
+) -> tuple[int | None, int | None]:
     straight = (
-        name_level(a.given, b.given, a.given_code, b.given_code),
-        name_level(a.family, b.family, a.family_code, b.family_code),
+        name_level(a_given, b_given, a_given_code, b_given_code),
+        name_level(a_family, b_family, a_family_code, b_family_code),
     )
     if straight[0] == 0 and straight[1] == 0:
         return straight
     swapped = (
-        name_level(a.given, b.family, a.given_code, b.family_code),
-        name_level(a.family, b.given, a.family_code, b.given_code),
+        name_level(a_given, b_family, a_given_code, b_family_code),
+        name_level(a_family, b_given, a_family_code, b_given_code),
     )
     if None in swapped or None in straight:
         return straight
@@ -229,8 +254,7 @@ def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
     # alone only where a side lacks its postal code.
     if a.postal_code is not None and b.postal_code is not None:
         same_place = a.postal_code == b.postal_code or (
-            _same_city(a.city, b.city)
-            and within_one_edit(a.postal_code, b.postal_code)
+            _same_city(a.city, b.city) and within_one_edit(a.postal_code, b.postal_code)
         )
     else:
         same_place = a.city is not None and a.city == b.city
