@@ -70,7 +70,7 @@ FAMILY = [
     "Schäfer",
     "Koch",
     "Bauer",
-    "Yılmaz",
+    "Öztürk",
     "Nguyen",
     "Richter",
 ]

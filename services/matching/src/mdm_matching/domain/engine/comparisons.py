@@ -108,28 +108,34 @@ def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]
     if a.given == b.given and a.family == b.family and a.given and a.family:
         return 0, 0
     return _name_levels(
-        a.given,
-        a.family,
-        b.given,
-        b.family,
-        a.given_code,
-        a.family_code,
-        b.given_code,
-        b.family_code,
+        (
+            a.given,
+            a.family,
+            b.given,
+            b.family,
+            a.given_code,
+            a.family_code,
+            b.given_code,
+            b.family_code,
+        )
     )
 
 
 @functools.lru_cache(maxsize=VALUE_PAIRS_CACHED)
 def _name_levels(
-    a_given: str,
-    a_family: str,
-    b_given: str,
-    b_family: str,
-    a_given_code: str,
-    a_family_code: str,
-    b_given_code: str,
-    b_family_code: str,
+    names: tuple[str, str, str, str, str, str, str, str],
 ) -> tuple[int | None, int | None]:
+    """``names``: both records' given and family names, then their phonetic codes."""
+    (
+        a_given,
+        a_family,
+        b_given,
+        b_family,
+        a_given_code,
+        a_family_code,
+        b_given_code,
+        b_family_code,
+    ) = names
     straight = (
         name_level(a_given, b_given, a_given_code, b_given_code),
         name_level(a_family, b_family, a_family_code, b_family_code),
