@@ -132,8 +132,9 @@ class Guards:
         a single one. ``vector``: ``compare(a, b)``."""
         found = []
         key = (vector[0], a.given, b.given, a.given_code, b.given_code)
-        given = self._given.get(key, False)
-        if given is False:
+        try:
+            given = self._given[key]
+        except KeyError:
             if len(self._given) >= GIVEN_NAME_PAIRS_CACHED:
                 self._given.clear()
             given = self._given[key] = given_name_conflict(*key, is_name=self._is_name)
