@@ -253,3 +253,25 @@ def test_a_scorer_decides_alike_with_its_memory_warm_or_cold() -> None:
 
 if __name__ == "__main__":
     sys.stdout.write(json.dumps(decisions(generated_records()), indent=2) + "\n")
+
+
+def test_blocking_proposes_the_pairs_in_the_order_of_a_remembered_set() -> None:
+    records = generated_records()[:1500]
+    counted, remembered = blocking.BlockingStats(), blocking.BlockingStats()
+    fast = list(blocking.candidate_pairs(records, max_block=8, stats=counted))
+    slow = list(
+        blocking._pairs_remembered(  # the reference it must equal
+            records, rules=blocking.RULES, max_block=8, stats=remembered
+        )
+    )
+    assert fast == slow
+    assert counted == remembered
+    assert counted.skipped_keys > 0  # some blocks were too large
+
+
+def test_an_id_given_twice_pairs_with_itself_as_before() -> None:
+    records = generated_records()[:200]
+    twice = [*records, records[0]]
+    pairs = list(blocking.candidate_pairs(twice))
+    assert (records[0].id, records[0].id) in pairs
+    assert len(pairs) == len(set(pairs))
