@@ -11,10 +11,12 @@ values were folded beforehand (case, umlauts, accents), so ``"Müller"`` and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jellyfish
 
+from mdm_matching.domain.engine.edits import within_one_edit
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.identifiers import identifier_level
 
@@ -65,6 +67,13 @@ IDENTIFIERS = Comparison(
 COMPARISONS: tuple[Comparison, ...] = (GIVEN, FAMILY, BIRTH, EMAIL, PHONE, ADDRESS, IDENTIFIERS)
 
 
+# Distinct value pairs whose comparison is remembered: names, dates and places repeat
+# across candidate pairs (one "Anna" meets thousands of "Anne"), so a pair of values is
+# compared once. Bounded, so that a long-lived worker's memory stays flat (some 20 MiB
+# per cache when full).
+VALUE_PAIRS_CACHED = 1 << 17
+
+
 def shares_part(x: str, y: str) -> bool:
     """``"anna maria"`` and ``"anna"``; ``"mueller luedenscheidt"`` and ``"mueller"``."""
     return " " in x + y and bool(set(x.split()) & set(y.split()))
@@ -79,27 +88,63 @@ def name_level(x: str, y: str, x_code: str, y_code: str) -> int | None:
         return None
     if x == y:
         return 0
+    return _differing_name_level(x, y, x_code, y_code)
+
+
+@functools.lru_cache(maxsize=VALUE_PAIRS_CACHED)
+def _differing_name_level(x: str, y: str, x_code: str, y_code: str) -> int:
     jw = jellyfish.jaro_winkler_similarity(x, y)
     if jw >= CLOSE:
         return 1
     if (x_code and x_code == y_code) or shares_part(x, y):
         return 2
-    if jw >= SIMILAR or _is_initial_of(x, y) or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
+    if jw >= SIMILAR or _is_initial_of(x, y) or within_one_edit(x, y):
         return 3
     return 4
 
 
 def name_levels(a: MatchRecord, b: MatchRecord) -> tuple[int | None, int | None]:
     """Given and family name levels; names entered the wrong way round still agree."""
+    if a.given == b.given and a.family == b.family and a.given and a.family:
+        return 0, 0
+    return _name_levels(
+        (
+            a.given,
+            a.family,
+            b.given,
+            b.family,
+            a.given_code,
+            a.family_code,
+            b.given_code,
+            b.family_code,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=VALUE_PAIRS_CACHED)
+def _name_levels(
+    names: tuple[str, str, str, str, str, str, str, str],
+) -> tuple[int | None, int | None]:
+    """``names``: both records' given and family names, then their phonetic codes."""
+    (
+        a_given,
+        a_family,
+        b_given,
+        b_family,
+        a_given_code,
+        a_family_code,
+        b_given_code,
+        b_family_code,
+    ) = names
     straight = (
-        name_level(a.given, b.given, a.given_code, b.given_code),
-        name_level(a.family, b.family, a.family_code, b.family_code),
+        name_level(a_given, b_given, a_given_code, b_given_code),
+        name_level(a_family, b_family, a_family_code, b_family_code),
     )
     if straight[0] == 0 and straight[1] == 0:
         return straight
     swapped = (
-        name_level(a.given, b.family, a.given_code, b.family_code),
-        name_level(a.family, b.given, a.family_code, b.given_code),
+        name_level(a_given, b_family, a_given_code, b_family_code),
+        name_level(a_family, b_given, a_family_code, b_given_code),
     )
     if None in swapped or None in straight:
         return straight
@@ -121,15 +166,24 @@ PLACEHOLDER_BIRTHS = frozenset({"00010101", "11111111", "18000101", "19000101", 
 
 
 def birth_level(x: str | None, y: str | None) -> int | None:
-    if not x or not y or x in PLACEHOLDER_BIRTHS or y in PLACEHOLDER_BIRTHS:
+    if not x or not y:
+        return None
+    if x == y:
+        return None if x in PLACEHOLDER_BIRTHS else _equal_birth_level(x)
+    return _differing_birth_level(x, y)
+
+
+def _equal_birth_level(x: str) -> int | None:
+    return _partial_birth_level(x, x) if "?" in x else 0
+
+
+@functools.lru_cache(maxsize=VALUE_PAIRS_CACHED)
+def _differing_birth_level(x: str, y: str) -> int | None:
+    if x in PLACEHOLDER_BIRTHS or y in PLACEHOLDER_BIRTHS:
         return None
     if "?" in x or "?" in y:
         return _partial_birth_level(x, y)
-    if x == y:
-        return 0
-    if jellyfish.damerau_levenshtein_distance(x, y) <= 1 or (
-        x[:4] == y[:4] and x[4:6] == y[6:8] and x[6:8] == y[4:6]
-    ):
+    if within_one_edit(x, y) or (x[:4] == y[:4] and x[4:6] == y[6:8] and x[6:8] == y[4:6]):
         return 1
     if x[:4] == y[:4] and (x[4:6] == y[4:6] or x[6:8] == y[6:8]):
         return 2
@@ -145,7 +199,7 @@ def _partial_birth_level(x: str, y: str) -> int | None:
     if all(a == b for a, b in known):
         return 2
     months_agree = all(a == b for a, b in known[4:6])
-    if x[:4] != y[:4] and jellyfish.damerau_levenshtein_distance(x[:4], y[:4]) <= 1:
+    if x[:4] != y[:4] and within_one_edit(x[:4], y[:4]):
         return None if months_agree else 3
     return 3
 
@@ -173,7 +227,7 @@ def email_level(a: MatchRecord, b: MatchRecord) -> int | None:
         return 0
     # Not Jaro-Winkler over the whole address: it rewards a shared beginning, and
     # "juergen@kessel-a.example" and "juergen@kessel-b.example" begin alike.
-    if jellyfish.damerau_levenshtein_distance(a.email, b.email) <= 1 or (
+    if within_one_edit(a.email, b.email) or (
         a.email_local == b.email_local and _distinctive_local(a, b)
     ):
         return 1
@@ -185,7 +239,7 @@ def phone_level(x: str | None, y: str | None) -> int | None:
         return None
     if x == y:
         return 0
-    if x[-6:] == y[-6:] or jellyfish.damerau_levenshtein_distance(x, y) <= 1:
+    if x[-6:] == y[-6:] or within_one_edit(x, y):
         return 1
     return 2
 
@@ -206,8 +260,7 @@ def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
     # alone only where a side lacks its postal code.
     if a.postal_code is not None and b.postal_code is not None:
         same_place = a.postal_code == b.postal_code or (
-            _same_city(a.city, b.city)
-            and jellyfish.damerau_levenshtein_distance(a.postal_code, b.postal_code) <= 1
+            _same_city(a.city, b.city) and within_one_edit(a.postal_code, b.postal_code)
         )
     else:
         same_place = a.city is not None and a.city == b.city

@@ -37,6 +37,7 @@ from collections.abc import Callable
 import jellyfish
 
 from mdm_matching.domain.engine.comparisons import BIRTH, GIVEN, SIMILAR, Vector, shares_part
+from mdm_matching.domain.engine.edits import within_one_edit
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.given_names import Gender, gender_of, is_given_name
 from mdm_matching.domain.engine.identifiers import (
@@ -107,10 +108,60 @@ def alike_only_by_code(
         return False
     return (
         jellyfish.jaro_winkler_similarity(x, y) < SIMILAR
-        and jellyfish.damerau_levenshtein_distance(x, y) > 1
+        and not within_one_edit(x, y)
         and _known_name(x, is_name)
         and _known_name(y, is_name)
     )
+
+
+# Pairs of given names whose verdict a ``Guards`` remembers (bounded, as the
+# comparisons' caches are).
+GIVEN_NAME_PAIRS_CACHED = 1 << 16
+
+
+class Guards:
+    """The identity guards of one model; the verdict on a pair of given names, which
+    repeat across pairs, is found once."""
+
+    def __init__(self, *, is_name: IsName | None = None) -> None:
+        self._is_name = is_name
+        self._given: dict[tuple[int | None, str, str, str, str], str | None] = {}
+
+    def conflicts_of(self, vector: Vector, a: MatchRecord, b: MatchRecord) -> tuple[str, ...]:
+        """The identity guards a pair violates, after a shared unique identifier lifted
+        a single one. ``vector``: ``compare(a, b)``."""
+        found = []
+        key = (vector[0], a.given, b.given, a.given_code, b.given_code)
+        try:
+            given = self._given[key]
+        except KeyError:
+            if len(self._given) >= GIVEN_NAME_PAIRS_CACHED:
+                self._given.clear()
+            given = self._given[key] = given_name_conflict(*key, is_name=self._is_name)
+        if given is not None:
+            found.append(given)
+        if vector[2] == BIRTH.differs:
+            found.append(BIRTH_DATES_DIFFER)
+        if a.suffix and b.suffix and a.suffix != b.suffix:
+            found.append(SUFFIXES_DIFFER)
+        if guarded_identifiers_differ(a, b):
+            found.append(TAX_IDS_DIFFER)
+        if len(found) == 1 and found[0] != TAX_IDS_DIFFER and same_unique_identifier(a, b):
+            return ()
+        return tuple(found)
+
+
+def given_name_conflict(
+    level: int | None, x: str, y: str, x_code: str, y_code: str, *, is_name: IsName | None = None
+) -> str | None:
+    """The guard a pair of given names violates, if any; ``level``: their comparison's."""
+    if level == GIVEN.differs:
+        return GIVEN_NAMES_DIFFER
+    if alike_only_by_code(x, y, x_code, y_code, is_name=is_name):
+        return ALIKE_ONLY_BY_CODE
+    if level is not None and paired_given_names(x, y, is_name=is_name):
+        return PAIRED_FORMS
+    return None
 
 
 def conflicts_of(
@@ -119,20 +170,4 @@ def conflicts_of(
     """The identity guards a pair violates, after a shared unique identifier lifted
     a single one. ``vector``: ``compare(a, b)``; ``is_name``: the given names the
     trained model learnt from the data (carried by several persons)."""
-    found = []
-    given = vector[0]
-    if given == GIVEN.differs:
-        found.append(GIVEN_NAMES_DIFFER)
-    elif alike_only_by_code(a.given, b.given, a.given_code, b.given_code, is_name=is_name):
-        found.append(ALIKE_ONLY_BY_CODE)
-    elif given is not None and paired_given_names(a.given, b.given, is_name=is_name):
-        found.append(PAIRED_FORMS)
-    if vector[2] == BIRTH.differs:
-        found.append(BIRTH_DATES_DIFFER)
-    if a.suffix and b.suffix and a.suffix != b.suffix:
-        found.append(SUFFIXES_DIFFER)
-    if guarded_identifiers_differ(a, b):
-        found.append(TAX_IDS_DIFFER)
-    if len(found) == 1 and found[0] != TAX_IDS_DIFFER and same_unique_identifier(a, b):
-        return ()
-    return tuple(found)
+    return Guards(is_name=is_name).conflicts_of(vector, a, b)

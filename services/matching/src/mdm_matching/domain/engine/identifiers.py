@@ -29,8 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-import jellyfish
-
+from mdm_matching.domain.engine.edits import within_one_edit
 from mdm_matching.domain.engine.features import MatchRecord
 
 TAX_ID_DE = "TAX_ID_DE"
@@ -73,7 +72,8 @@ def one_typo(x: str, y: str) -> bool:
     return (
         min(len(x), len(y)) >= MIN_TYPO_LENGTH
         and abs(len(x) - len(y)) <= 1
-        and jellyfish.damerau_levenshtein_distance(x, y) == 1
+        and x != y
+        and within_one_edit(x, y)
     )
 
 

@@ -38,7 +38,7 @@ from mdm_matching.domain.engine.blocking import (
 from mdm_matching.domain.engine.comparisons import COMPARISONS, Vector, compare
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.given_names import lexicon
-from mdm_matching.domain.engine.guards import conflicts_of
+from mdm_matching.domain.engine.guards import Guards
 
 EPSILON = 1e-5
 MAX_EM_ITERATIONS = 40
@@ -49,6 +49,9 @@ MAX_EM_ITERATIONS = 40
 # customer base are rare, and the level's u, dominated by "Müller" and "Schmidt",
 # would understate two "Przybylski" agreeing by several bits.
 MIN_TF_PERSONS = 5
+# Distinct level patterns (with the exactly agreeing name, which adjusts the weight)
+# whose weight and explanation a scorer remembers: pairs repeat them by the thousand.
+PATTERNS_CACHED = 1 << 15
 
 
 def _initial_m(levels: int) -> list[float]:
@@ -167,14 +170,14 @@ def default_parameters() -> Parameters:
     return Parameters(prior=1e-4, m=m, u=u)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Contribution:
     comparison: str
     level: str | None  # None: a side does not know the value
     weight: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Score:
     left: str
     right: str
@@ -238,13 +241,36 @@ class Scorer:
         # A trained model knows the given names at least MIN_TF_PERSONS persons carry:
         # "Paul" and "Paula" both among them are two names, not a slip.
         given_names = parameters.tf.get("given")
-        self._is_name = given_names.__contains__ if given_names else None
+        self._guards = Guards(is_name=given_names.__contains__ if given_names else None)
+        self._patterns: dict[
+            tuple[Vector, str | None, str | None], tuple[float, float, tuple[Contribution, ...]]
+        ] = {}
         # The given-name lexicon of the guards is read once per process (about a
         # second): with the model, not in the middle of the first pair.
         lexicon()
 
     def score(self, a: MatchRecord, b: MatchRecord) -> Score:
         vector = compare(a, b)
+        # A pair's weight and explanation follow from its levels and, where a name
+        # agrees exactly, that name's frequency: pairs alike in these share them.
+        pattern = (
+            vector,
+            a.given if vector[0] == 0 and a.given == b.given else None,
+            a.family if vector[1] == 0 and a.family == b.family else None,
+        )
+        found = self._patterns.get(pattern)
+        if found is None:
+            if len(self._patterns) >= PATTERNS_CACHED:
+                self._patterns.clear()
+            found = self._patterns[pattern] = self._weigh(vector, a, b)
+        total, probability, contributions = found
+        left, right = (a.id, b.id) if a.id <= b.id else (b.id, a.id)
+        conflicts = self._guards.conflicts_of(vector, a, b)
+        return Score(left, right, total, probability, contributions, conflicts)
+
+    def _weigh(
+        self, vector: Vector, a: MatchRecord, b: MatchRecord
+    ) -> tuple[float, float, tuple[Contribution, ...]]:
         total = self._prior_weight
         contributions = []
         for index, (comparison, level) in enumerate(zip(COMPARISONS, vector, strict=True)):
@@ -257,9 +283,7 @@ class Scorer:
             total += weight
             contributions.append(Contribution(comparison.name, comparison.levels[level], weight))
         probability = 1 / (1 + 2 ** -max(min(total, 60.0), -60.0))
-        left, right = sorted((a.id, b.id))
-        return Score(left, right, total, probability, tuple(contributions),
-                     conflicts_of(vector, a, b, is_name=self._is_name))  # fmt: skip
+        return total, probability, tuple(contributions)
 
     def _tf_adjustment(self, index: int, attribute: str, a: MatchRecord, b: MatchRecord) -> float:
         value = getattr(a, attribute)
@@ -360,9 +384,14 @@ def train(
             mean = [sum(level) / len(found) for level in zip(*found, strict=True)]
             parameters.m[index] = mean
     prior = _prior_from_sessions(parameters, shares, records)
+    if prior is not None:
+        # The candidate pairs are compared only where the prior must come from them.
+        parameters.trained_on_pairs = sum(1 for _ in pairs)
+        parameters.prior = prior
+        return parameters
     all_patterns = Counter(compare(a, b) for a, b in pairs)
     parameters.trained_on_pairs = sum(all_patterns.values())
-    if prior is None and all_patterns:
+    if all_patterns:
         _, blocked_prior, _ = _em(
             parameters, all_patterns, free=list(range(len(COMPARISONS))), estimate_m=False
         )
