@@ -24,6 +24,9 @@ RUNNING_CONFIG = "platform.json"
 CONSOLE_TOKEN_ISSUER = "mdm-console"  # noqa: S105 - an issuer name, not a secret
 
 
+KEEP_ALIVE_S = 65  # seconds an idle keep-alive connection stays open (uvicorn)
+
+
 def asgi_server(python: str, factory: str, port: int) -> list[str]:
     """The command line of one of the project's ASGI apps on 127.0.0.1 (uvicorn)."""
     return [
@@ -39,6 +42,12 @@ def asgi_server(python: str, factory: str, port: int) -> list[str]:
         "--no-access-log",
         "--log-level",
         "warning",
+        # Idle connections stay open longer than the gateway keeps them (its HTTP
+        # client drops an idle socket after a few seconds): the client always closes
+        # first, so it never sends a request on a socket the server is closing at the
+        # same moment ("socket hang up", seen under load with uvicorn's 5 s default).
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_S),
     ]
 
 
