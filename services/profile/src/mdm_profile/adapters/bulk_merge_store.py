@@ -10,14 +10,9 @@ from mdm_profile.adapters.graph_mapping import person_props
 from mdm_profile.adapters.graph_store import (
     CONTACT_LINKS,
     DESCRIBES,
-    EMAIL,
-    HAS_EMAIL,
-    HAS_PHONE,
-    LIVES_AT,
+    LINK_RECORD_CONTACT_POINTS,
     MERGED_INTO,
     PERSON,
-    PHONE,
-    POSTAL_ADDRESS,
     SOURCE_RECORD,
 )
 from mdm_profile.adapters.merge_store import MERGE, GraphMergeStore, merge_from, merge_props
@@ -108,15 +103,7 @@ class GraphBulkMergeStore(GraphMergeStore):
             "contact.link_moved",
             f"UNWIND $rows AS row MATCH (r:{SOURCE_RECORD} {{key: row.key}}) "
             f"MATCH (p:{PERSON} {{id: row.to}}) "
-            "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
-            f"MERGE (e:{EMAIL} {{address: address}}) MERGE (p)-[:{HAS_EMAIL}]->(e)) "
-            "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
-            f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
-            f"MERGE (p)-[:{HAS_PHONE}]->(t)) "
-            "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
-            f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
-            "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
-            f"a.country = r.country MERGE (p)-[:{LIVES_AT}]->(a))",
+            f"{LINK_RECORD_CONTACT_POINTS}",
             rows=[{"key": key, "to": to} for key, to in sorted(owners.items())],
         )
 

@@ -36,6 +36,19 @@ LIVES_AT = "LIVES_AT"
 # A person's links to its contact points, all three kinds (a relationship-type union).
 CONTACT_LINKS = f"{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}"
 MERGED_INTO = "MERGED_INTO"
+# Links person ``p`` to the contact points of its source record ``r``, all three kinds
+# in one clause; MERGE keeps one link per contact point when several records share it.
+LINK_RECORD_CONTACT_POINTS = (
+    "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
+    f"MERGE (e:{EMAIL} {{address: address}}) MERGE (p)-[:{HAS_EMAIL}]->(e)) "
+    "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
+    f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
+    f"MERGE (p)-[:{HAS_PHONE}]->(t)) "
+    "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
+    f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
+    "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
+    f"a.country = r.country MERGE (p)-[:{LIVES_AT}]->(a))"
+)
 
 SCHEMA = (
     f"CREATE CONSTRAINT person_id IF NOT EXISTS FOR (p:{PERSON}) REQUIRE p.id IS UNIQUE",
@@ -270,14 +283,6 @@ class GraphPersonStore:
         await self._tx.run(
             "contact.link",
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}})<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
-            "FOREACH (address IN CASE WHEN r.email IS NULL THEN [] ELSE [toLower(r.email)] END | "
-            f"MERGE (e:{EMAIL} {{address: address}}) MERGE (p)-[:{HAS_EMAIL}]->(e)) "
-            "FOREACH (e164 IN CASE WHEN r.phoneE164 IS NULL THEN [] ELSE [r.phoneE164] END | "
-            f"MERGE (t:{PHONE} {{e164: e164}}) ON CREATE SET t.kind = r.phoneKind "
-            f"MERGE (p)-[:{HAS_PHONE}]->(t)) "
-            "FOREACH (key IN CASE WHEN r.addressKey IS NULL THEN [] ELSE [r.addressKey] END | "
-            f"MERGE (a:{POSTAL_ADDRESS} {{key: key}}) ON CREATE SET a.street = r.street, "
-            "a.houseNumber = r.houseNumber, a.postalCode = r.postalCode, a.city = r.city, "
-            f"a.country = r.country MERGE (p)-[:{LIVES_AT}]->(a))",
+            f"{LINK_RECORD_CONTACT_POINTS}",
             ids=person_ids,
-        )  # fmt: skip
+        )
