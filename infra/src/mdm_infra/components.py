@@ -97,7 +97,8 @@ def _answers(url: str) -> bool:
     return httpx.get(url, timeout=2).status_code == 200
 
 
-def _worker_answers(config: PlatformConfig, service: str) -> bool:
+def worker_answers(config: PlatformConfig, node: str) -> bool:
+    """True once a Celery worker named ``node@...`` answers a ping through the broker."""
     from mdm_common.events import make_celery  # noqa: PLC0415 - Celery only when a worker runs
 
     app = make_celery("probe", config.broker.url)
@@ -105,7 +106,7 @@ def _worker_answers(config: PlatformConfig, service: str) -> bool:
         replies = app.control.ping(timeout=0.5)
     finally:
         app.close()
-    return any(name.startswith(f"{service}@") for reply in replies for name in reply)
+    return any(name.startswith(f"{node}@") for reply in replies for name in reply)
 
 
 def readiness(config: PlatformConfig, name: str) -> Callable[[], bool]:
@@ -118,7 +119,7 @@ def readiness(config: PlatformConfig, name: str) -> Callable[[], bool]:
         return lambda: _answers(config.service_url(name) + "/readyz")
     if name in WORKERS:
         service = name.removesuffix("-worker")
-        return lambda: _worker_answers(config, service)
+        return lambda: worker_answers(config, service)
     if name == "gateway":
         return lambda: _answers(f"http://127.0.0.1:{config.ports.gateway}/readiness")
     if name == "console":

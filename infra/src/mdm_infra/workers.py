@@ -13,21 +13,10 @@ import contextlib
 import functools
 from collections.abc import Iterator, Mapping
 
-from mdm_infra.components import worker_argv
+from mdm_infra.components import worker_answers, worker_argv
 from mdm_infra.config import PlatformConfig
 from mdm_infra.process import ManagedProcess
 from mdm_infra.supervision import MARKER_ENV
-
-
-def _answers(config: PlatformConfig, node: str) -> bool:
-    from mdm_common.events import make_celery  # noqa: PLC0415 - Celery only when a worker runs
-
-    app = make_celery("probe", config.broker.url)
-    try:
-        replies = app.control.ping(timeout=0.5)
-    finally:
-        app.close()
-    return any(name.startswith(f"{node}@") for reply in replies for name in reply)
 
 
 @contextlib.contextmanager
@@ -59,7 +48,9 @@ def extra_workers(
             worker.start()
             workers.append(worker)
         for worker in workers:
-            worker.wait_ready(functools.partial(_answers, config, worker.name), timeout_s=timeout_s)
+            worker.wait_ready(
+                functools.partial(worker_answers, config, worker.name), timeout_s=timeout_s
+            )
         yield workers
     finally:
         for worker in workers:
