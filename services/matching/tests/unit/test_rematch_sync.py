@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from mdm_matching.domain import rematch
+from mdm_matching.domain import rematch, rematch_sync
 from mdm_matching.domain.engine.features import make_record
 from mdm_matching.domain.models import MatchSubject
 from mdm_matching.domain.ports import ProfileView, SubjectFeatures
@@ -97,14 +97,14 @@ class MemoryTransactions:
 
 
 async def sync(memory: Memory, profiles: Profiles) -> rematch.RematchJob | None:
-    return await rematch.sync(
+    return await rematch_sync.sync(
         "job-1", profiles=cast("Any", profiles), transactions=MemoryTransactions(memory), now=NOW
     )
 
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rematch, "SYNC_PAGE", 4)
+    monkeypatch.setattr(rematch_sync, "SYNC_PAGE", 4)
 
 
 def ids(n: int) -> list[str]:
