@@ -60,7 +60,10 @@ INGEST = """mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
 }"""
 PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
 BATCH = 500
-SYNC_PAGE = 1000  # matching's page of ids (mdm_matching.domain.rematch_sync.SYNC_PAGE)
+try:  # ids a sync asks for at a time: 1,000 before the sync had a module of its own
+    from mdm_matching.domain.rematch_sync import ID_PAGE
+except ImportError:
+    ID_PAGE = 1000
 APP = Principal("bench", frozenset({Role.APP, Role.STEWARD}))
 
 
@@ -186,9 +189,9 @@ async def sync_reads(profiles: ProfileClient) -> int:
     """The persons matching's sync reads when it knows none of them."""
     read, after = 0, ""
     while True:
-        ids = await profiles.active_ids(after=after, first=SYNC_PAGE)
+        ids = await profiles.active_ids(after=after, first=ID_PAGE)
         read += len(await profiles.fetch_many(ids))
-        if len(ids) < SYNC_PAGE:
+        if len(ids) < ID_PAGE:
             return read
         after = ids[-1]
 

@@ -10,7 +10,7 @@ task syncs again, finding less to do.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 
 from mdm_matching.domain.engine import blocking
@@ -21,7 +21,8 @@ from mdm_matching.domain.rematch import RematchJob, RematchPhase, RematchStatus
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import all_active_ids, mark_merged_many
 
-SYNC_PAGE = 1000
+ID_PAGE = 5000  # ids asked of the profile service at a time (the most it answers)
+SYNC_PAGE = 1000  # persons checked, read and stored together
 
 
 async def sync(
@@ -30,17 +31,17 @@ async def sync(
     """Reconcile subjects with the profile service; then the job is TRAINING.
 
     Pages of person ids in id order; while one page's stale persons are stored, the
-    next page is read from the profile service (two services' work overlaps)."""
+    next page is read from the profile service (two services' work overlaps). The
+    ids come :data:`ID_PAGE` at a time: each call sorts the ids after the last one
+    asked, so fewer, larger calls cost the profile service's graph less."""
     job = await transactions.read(lambda s: s.rematch.get(job_id))
     if job is None or not job.active or job.phase != RematchPhase.SYNCING:
         return job
     await transactions.write(lambda s: s.rematch.update(job_id, status=RematchStatus.RUNNING))
     synced, active = 0, set[str]()
     storing: asyncio.Task[int] | None = None
-    after = ""
     try:
-        while True:
-            ids = await profiles.active_ids(after=after, first=SYNC_PAGE)
+        async for ids in _pages(profiles):
             active.update(ids)
 
             async def known(stores: Stores, ids: list[str] = ids) -> dict[str, MatchSubject]:
@@ -59,9 +60,6 @@ async def sync(
                 stored, storing = storing, None
                 synced += await stored
             storing = asyncio.ensure_future(_store(views, transactions=transactions, now=now))
-            if len(ids) < SYNC_PAGE:
-                break
-            after = ids[-1]
     finally:
         if storing is not None:  # never left running, also when reading failed
             synced += await storing
@@ -74,6 +72,18 @@ async def sync(
         return await stores.rematch.get(job_id)
 
     return await transactions.write(training)
+
+
+async def _pages(profiles: Profiles) -> AsyncIterator[list[str]]:
+    """The ids of all persons not merged away, in id order, :data:`SYNC_PAGE` at a time."""
+    after = ""
+    while True:
+        ids = await profiles.active_ids(after=after, first=ID_PAGE)
+        for start in range(0, len(ids), SYNC_PAGE):
+            yield ids[start : start + SYNC_PAGE]
+        if len(ids) < ID_PAGE:
+            return
+        after = ids[-1]
 
 
 async def _refresh(
