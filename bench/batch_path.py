@@ -15,7 +15,11 @@ worker. Then, timing each phase in wall and CPU seconds of this process:
 - sync: what matching's batch job reads when it knows no person yet
   (``activePersonIds`` pages, then every person through ``ProfileClient.fetch_many``,
   the worker's own client);
-- read back: every ingested person through ``persons(ids:)``, 500 a request.
+- read back: every ingested person through ``persons(ids:)``, 500 a request;
+- with ``--matching-sync``, matching's whole SYNCING phase as its worker runs it (the
+  domain's ``sync`` with the worker's profile client and matching's stores on the same
+  graph server, database ``matching``), after the reads above: this process is then
+  both services.
 
 The CPU seconds are this process's (subgraph and client together: the client's part
 is small) and the graph server's; the profile's graph deadline is 60 s. ``--rounds N``
@@ -38,8 +42,10 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +53,13 @@ import httpx
 import matching_data
 
 from mdm_common.auth import Principal, Role
-from mdm_common.graph import Transaction
+from mdm_common.graph import GraphClient, Transaction
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 from mdm_matching.adapters.profile_client import ProfileClient
+from mdm_matching.adapters.transactions import SCHEMA as MATCHING_SCHEMA
+from mdm_matching.adapters.transactions import GraphTransactions
+from mdm_matching.domain import rematch
 from mdm_profile.importing.files import FIELDS
 from mdm_profile.settings import DEFAULT_SOURCES
 
@@ -60,10 +69,12 @@ INGEST = """mutation Ingest($source: String!, $records: [SourceRecordInput!]!) {
 }"""
 PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
 BATCH = 500
-try:  # ids a sync asks for at a time: 1,000 before the sync had a module of its own
+try:  # the sync's own module; before it had one, the sync lived in rematch
     from mdm_matching.domain.rematch_sync import ID_PAGE
+    from mdm_matching.domain.rematch_sync import sync as matching_sync
 except ImportError:
     ID_PAGE = 1000
+    from mdm_matching.domain.rematch import sync as matching_sync
 APP = Principal("bench", frozenset({Role.APP, Role.STEWARD}))
 
 
@@ -196,6 +207,31 @@ async def sync_reads(profiles: ProfileClient) -> int:
         after = ids[-1]
 
 
+async def sync_matching(config: PlatformConfig, profiles: ProfileClient) -> int:
+    """Matching's SYNCING phase of a new job on an empty matching database."""
+    graph = GraphClient(
+        uri=config.graph.bolt_uri,
+        user="root",
+        password=config.secrets.graph_password,
+        database="matching",
+        timeout_s=60,
+    )
+    try:
+        await graph.apply_schema(MATCHING_SCHEMA)
+        transactions = GraphTransactions(graph)
+        now = datetime.now(UTC)
+        job_id = str(uuid.uuid4())
+        await rematch.start(
+            job_id, partitions=2, requested_by="bench", transactions=transactions, now=now
+        )
+        job = await matching_sync(job_id, profiles=profiles, transactions=transactions, now=now)
+        assert job is not None
+        assert job.phase == rematch.RematchPhase.TRAINING, job
+        return job.synced_persons
+    finally:
+        await graph.close()
+
+
 async def read_back(client: SubgraphClient, ids: list[str]) -> int:
     found = 0
     for start in range(0, len(ids), BATCH):
@@ -232,6 +268,10 @@ async def run(config: PlatformConfig, args: argparse.Namespace) -> dict[str, Any
             assert read == len(persons), (read, len(persons))
             async with phases.timed(f"read back{suffix}", len(persons)):
                 await read_back(client, persons)
+        if args.matching_sync:
+            async with phases.timed("matching sync", len(persons)):
+                synced = await sync_matching(config, ProfileClient(client))
+            assert synced == len(persons), (synced, len(persons))
         await client.close()
     return phases.results
 
@@ -241,6 +281,7 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--statements", action="store_true")
+    parser.add_argument("--matching-sync", action="store_true", help="and matching's own sync")
     parser.add_argument("--profile", type=Path, default=None, help="a profile per phase here")
     parser.add_argument("--cprofile", action="store_true", help="with --profile: cProfile")
     parser.add_argument("--json", type=Path, default=None, help="the figures as JSON here")
