@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import statistics
 import sys
 import threading
 import time
@@ -55,6 +57,11 @@ DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
   decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { verdict } }"""
 MAX_INGEST_RETRIES = 10  # a batch; a million records are 2,000 batches
 PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
+READ_ONE = """query PersonHousehold($id: ID!) { person(id: $id) {
+  id givenName familyName email
+  household { id members { personId role } }
+  consents { purpose type channel occurredAt }
+} }"""
 PERSONS_PER_READ = 500  # the most a `persons` query takes
 MAX_READ_ATTEMPTS = 10
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -78,6 +85,9 @@ class PipelineRun:
     # Online matching lag: the person's creation in the profile service -> the start
     # of its matching decision (the subject's registration), in seconds.
     lag_s: dict[str, float] = field(default_factory=dict)
+    # One client reading single golden profiles (person, household, consents) once
+    # everything is stored: p50 / p99 in ms at this size.
+    read_ms: dict[str, float] = field(default_factory=dict)
 
     def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
         """The records' groups now, or (``automatic``) before any steward decision."""
@@ -309,6 +319,9 @@ def phases(run: PipelineRun, records: int) -> str:
         "settle": f"{seconds.get('settle', 0.0):.1f} s",
         "read back": f"{seconds.get('read back', 0.0):.1f} s",
         "ingest to read back": f"{seconds.get('total', 0.0):.1f} s",
+        "read p50/p99": "/".join(f"{run.read_ms[k]:.1f}" for k in ("p50", "p99")) + " ms"
+        if run.read_ms
+        else "-",
     }
     return "; ".join(f"{k} {v}" for k, v in parts.items())
 
@@ -358,6 +371,24 @@ def read_back(url: str, token: Callable[[], str], client: GatewayClient, run: Pi
     resolved = survivors(url, token, list(run.person_of.values()))
     run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
     run.review_tasks = open_review_tasks(client)
+
+
+def read_latency(
+    client: GatewayClient, person_ids: list[str], reads: int = 300
+) -> dict[str, float]:
+    """Single reads of golden profiles (gateway_read's query), one client, in random
+    order over the whole base: the read figure of the cost-growth table."""
+    chosen = random.Random(18).sample(person_ids, min(reads, len(person_ids)))
+    times = []
+    for person_id in chosen:
+        started = time.perf_counter()
+        client.execute(READ_ONE, {"id": person_id})
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "p50": statistics.median(times),
+        "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
+    }
 
 
 def _open_tasks(client: GatewayClient) -> list[dict[str, str]]:
@@ -479,7 +510,9 @@ def run_pipeline(
     sampler.follow(platform)
     sampler.start()
     # Runs outlive a token: a fresh one before the current expires.
-    token = tokens.renewing(config.secrets.jwt, subject="bench", roles=["app", "steward"])
+    token = tokens.renewing(
+        config.secrets.jwt, subject="bench", roles=["app", "steward", "compliance"]
+    )
     client = GatewayClient(config.gateway_url, token, timeout_s=300)
     try:
         sources = list(data.sources.items())
@@ -512,6 +545,7 @@ def run_pipeline(
             simulate_steward(client, run, truth, budget=steward, broker_url=config.broker.url)
             read_back(config.gateway_url, token, client, run)
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
+        run.read_ms = read_latency(client, sorted(set(run.person_of.values())))
         run.lag_s = {} if batch else matching_lag(config)
         read = time.perf_counter()
         run.seconds |= {
