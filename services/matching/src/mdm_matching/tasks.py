@@ -117,14 +117,12 @@ async def _handle_in_order(events: list[tuple[str, dict[str, str]]]) -> None:
     for is_merge, run_of in groupby(events, key=lambda event: event[0] == MERGE_EVENT):
         group = [ids for _, ids in run_of]
         if is_merge:
-            for ids in group:
-                await subjects.on_person_merged(
-                    ids["survivor_id"],
-                    ids["merged_id"],
-                    profiles=_worker.profile_client(),
-                    transactions=await _worker.transactions(),
-                    now=_now(),
-                )
+            await subjects.on_persons_merged(
+                [(ids["merged_id"], ids["survivor_id"]) for ids in group],
+                profiles=_worker.profile_client(),
+                transactions=await _worker.transactions(),
+                now=_now(),
+            )
             continue
         outcomes = await online_batch.match_persons(
             [ids["person_id"] for ids in group],
