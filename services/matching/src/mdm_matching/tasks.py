@@ -91,7 +91,9 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
 def _person_pass(task: str, ids: dict[str, str]) -> None:
     """Handle this task's event together with the person events waiting behind it
     (``adapters/waiting_events.py``), in their order, each message once (the inbox)."""
-    waiting = _worker.waiting.take(settings.online_batch - 1)
+    waiting = _worker.waiting.take(
+        settings.online_batch - 1, merge_limit=settings.merge_events_per_pass
+    )
     events = [(message_id(), task, ids), *((e.message_id, e.task, e.ids) for e in waiting)]
 
     async def handle() -> None:

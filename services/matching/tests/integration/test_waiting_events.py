@@ -102,3 +102,26 @@ def test_events_of_a_process_that_died_come_back(app: Celery) -> None:
     assert len(waiting.take(5)) == 2
     waiting.close()
     assert sorted(task_id for _, task_id in _drain(app, queue)) == sorted(ids)
+
+
+def test_merge_events_count_against_a_limit_of_their_own(app: Celery) -> None:
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    merges = [
+        _send(app, queue, MERGED, survivor_id="p1", merged_id=f"p{n}", merge_id=f"m{n}")
+        for n in range(4)
+    ]
+    created = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(2)]
+    more = _send(app, queue, MERGED, survivor_id="p1", merged_id="p8", merge_id="m8")
+    waiting = WaitingEvents(app, queue)
+
+    # One creation and four merges: the second creation would pass the limit for
+    # persons to match; it stays first in the queue.
+    taken = waiting.take(1, merge_limit=5)
+    assert [e.message_id for e in taken] == [*merges, created[0]]
+    waiting.done(taken)
+    taken = waiting.take(1, merge_limit=0)
+    assert [e.message_id for e in taken] == [created[1]]  # the merge behind it waits
+    waiting.done(taken)
+    waiting.close()
+    assert _drain(app, queue) == [(MERGED, more)]

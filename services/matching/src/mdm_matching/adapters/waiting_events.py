@@ -60,21 +60,28 @@ class WaitingEvents:
             self._queue = queue(self._connection.default_channel)
         return self._queue
 
-    def take(self, limit: int) -> list[WaitingEvent]:
-        """Up to ``limit`` person events from the head of the queue, in their order."""
-        if limit <= 0:
-            return []
-        queue = self._bound()
+    def take(self, limit: int, *, merge_limit: int | None = None) -> list[WaitingEvent]:
+        """Up to ``limit`` person events from the head of the queue, in their order.
+
+        With ``merge_limit``, merge events count against it instead of ``limit``:
+        taking a merge into account costs a fraction of matching a person, and a batch
+        re-matching job queues hundreds of them a second."""
+        shared = merge_limit is None
+        left = {False: limit, True: limit if merge_limit is None else merge_limit}
+        queue = self._bound() if max(left.values()) > 0 else None
         taken: list[WaitingEvent] = []
-        while len(taken) < limit:
+        while queue is not None and max(left.values()) > 0:
             message = queue.get(no_ack=False, accept=["json"])
             if message is None:
                 break
             event = _person_event(message)
-            if event is None:
+            is_merge = event is not None and event.task == MERGE_EVENT
+            if event is None or left[is_merge] <= 0:
                 _put_back_first(message)
                 break
             taken.append(event)
+            for kind in (False, True) if shared else (is_merge,):
+                left[kind] -= 1
         return taken
 
     def close(self) -> None:
