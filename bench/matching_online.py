@@ -59,19 +59,21 @@ class StatementClock:
 
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
-        self._run = Transaction.run
+        self._run = Transaction.execute
 
     def install(self) -> None:
         clock, run = self, self._run
 
-        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> Any:
+        async def timed(
+            tx: Transaction, operation: str, cypher: str, params: dict[str, Any], *, plain: bool
+        ) -> Any:
             started = time.perf_counter()
             try:
-                return await run(tx, operation, cypher, **params)
+                return await run(tx, operation, cypher, params, plain=plain)
             finally:
                 clock.times[operation].append((time.perf_counter() - started) * 1000)
 
-        Transaction.run = timed  # type: ignore[method-assign]
+        Transaction.execute = timed  # type: ignore[method-assign]
 
     def report(self, decisions: int) -> None:
         print("statement                         calls/decision  median ms  total ms/decision")

@@ -89,6 +89,9 @@ class PipelineRun:
     # everything is stored: p50 / p99 in ms at this size.
     read_ms: dict[str, float] = field(default_factory=dict)
 
+    # Batch job phase -> platform part -> CPU seconds spent in it.
+    cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)
+
     def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
         """The records' groups now, or (``automatic``) before any steward decision."""
         members: dict[str, set[str]] = defaultdict(set)
@@ -129,6 +132,24 @@ class MemorySampler(threading.Thread):
             peak = max(self.hwm_kib.get(pid, (part, 0))[1], status.get("VmHWM", 0))
             self.hwm_kib[pid] = (part, peak)
         self.peak_sum_kib = max(self.peak_sum_kib, total)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user and system, with waited-for children) per platform part,
+        of its processes running now: the difference over a phase is the part's work
+        in it, which the wall time on a shared machine does not tell."""
+        groups, tick = dict(self.groups), os.sysconf("SC_CLK_TCK")
+        found: Counter[str] = Counter()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+            part = groups.get(int(fields[2]))
+            if part is not None:
+                found[part] += sum(int(f) for f in fields[11:15]) / tick
+        return dict(found)
 
     def _statuses(self) -> Iterator[tuple[int, str, dict[str, int]]]:
         groups = dict(self.groups)
@@ -264,11 +285,19 @@ def lose_events(config: PlatformConfig, *, timeout_s: float = 1800) -> None:
         broker.close()
 
 
-def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None:
+def rematch(
+    client: GatewayClient,
+    run: PipelineRun,
+    *,
+    partitions: int,
+    cpu: Callable[[], dict[str, float]] = dict,
+) -> None:
     """Run a batch re-matching job to its end. Its phases' durations go to ``run``:
     syncing, training, scoring, plan (the merge phase until the first merge is
-    settled), merging, and the job's wall time; polled every half second."""
+    settled), merging, and the job's wall time; polled every half second. ``cpu``: CPU
+    seconds per platform part so far; each phase's go to ``run.cpu_s``."""
     started = time.perf_counter()
+    cpu_since = cpu()
     job_id = client.execute(START_REMATCH, {"n": partitions})["startRematch"]["id"]
     step, since = "syncing", started
     failures = 0
@@ -288,6 +317,9 @@ def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None
             now_step = "plan"
         if now_step != step:
             run.seconds[f"batch {step}"] = time.perf_counter() - since
+            cpu_now = cpu()
+            run.cpu_s[step] = {k: round(v - cpu_since.get(k, 0.0), 1) for k, v in cpu_now.items()}
+            cpu_since = cpu_now
             took = run.seconds[f"batch {step}"]
             progress(f"re-matching: {step} took {took:.1f} s, now {now_step}")
             step, since = now_step, time.perf_counter()
@@ -323,6 +355,10 @@ def phases(run: PipelineRun, records: int) -> str:
         if run.read_ms
         else "-",
     }
+    merging_cpu = run.cpu_s.get("merging", {})
+    if merging_cpu:
+        busiest = sorted(merging_cpu.items(), key=lambda kv: -kv[1])
+        parts["merging CPU s"] = ", ".join(f"{part} {s:.1f}" for part, s in busiest if s >= 0.1)
     return "; ".join(f"{k} {v}" for k, v in parts.items())
 
 
@@ -576,7 +612,7 @@ def _match_after_ingest(
         lose_events(platform.config)
         platform.start_worker("matching")
         sampler.follow(platform)  # the worker's new process group
-        rematch(client, run, partitions=batch)
+        rematch(client, run, partitions=batch, cpu=sampler.cpu_seconds)
     elif queued:
         platform.start_worker("matching")
         sampler.follow(platform)
