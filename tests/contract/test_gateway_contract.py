@@ -86,8 +86,7 @@ def test_the_readme_states_the_enforced_operation_limits() -> None:
 @pytest.mark.parametrize(
     "operation",
     [
-        "PERSON_QUERY",
-        "PERSONS_QUERY",
+        "FEATURES_QUERY",
         "ACTIVE_IDS_QUERY",
         "MERGE_MUTATION",
         "MERGE_BULK_MUTATION",

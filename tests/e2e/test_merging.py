@@ -295,3 +295,44 @@ def test_persons_by_ids_refuses_too_many(gateway: GatewayClient) -> None:
     body = gateway.post(PERSONS, {"ids": [str(uuid.uuid4()) for _ in range(501)]}).json()
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"]["field"] == "ids"
+
+
+FEATURES = "query MatchingFeatures($ids: [ID!]!) { personFeatures(ids: $ids) }"
+FEATURE_FIELDS = """query P($id: ID!) { person(id: $id) {
+  id createdAt givenName familyName suffix birthDate birthDatePartial email phone
+  identifiers { scheme issuer value } address { street houseNumber postalCode city }
+  sourceRecords { source }
+} }"""
+
+
+def test_person_features_are_the_person_fields_matching_compares(gateway: GatewayClient) -> None:
+    a = ingest_one(
+        gateway,
+        "crm",
+        fullName="Jonas Merkmal",
+        email="jonas@merkmal.example",
+        birthDate="12.05.1987",
+        street="Hauptstr. 5",
+        postalCode="10115",
+        city="Berlin",
+        phone="030 4455667",
+    )
+    b = ingest_one(gateway, "shop", fullName="Jonas Merkmal", phone="0151 11223344")
+    c = ingest_one(gateway, "crm", familyName="Ohneadresse", birthDate="1990")
+    gateway.execute(MERGE, {"survivorId": a, "mergedId": b, "reason": "same customer"})
+    unknown = str(uuid.uuid4())
+
+    found = gateway.execute(FEATURES, {"ids": [c, b, unknown, a]})["personFeatures"]
+
+    assert [f and f["id"] for f in found] == [c, a, None, a]
+    for features in (found[0], found[3]):
+        person = dict(gateway.execute(FEATURE_FIELDS, {"id": features["id"]})["person"])
+        person["sources"] = sorted({r["source"] for r in person.pop("sourceRecords")})
+        assert features == person
+    assert found[3]["sources"] == ["crm", "shop"]
+
+
+def test_person_features_refuse_too_many(gateway: GatewayClient) -> None:
+    body = gateway.post(FEATURES, {"ids": [str(uuid.uuid4()) for _ in range(501)]}).json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert body["errors"][0]["extensions"]["field"] == "ids"

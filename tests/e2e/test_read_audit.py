@@ -21,6 +21,7 @@ SEARCH = """query FindByMail($email: String!) {
 WITH_HOUSEHOLD = """query HouseholdCard($id: ID!) { person(id: $id) {
   id household { id members { personId } }
 } }"""
+FEATURES = "query MatchingFeatures($ids: [ID!]!) { personFeatures(ids: $ids) }"
 DECISIONS = "query PairHistory($id: ID!) { matchDecisions(personId: $id) { id } }"
 READ_FIELDS = "auditId personId reader roles operation fields at"
 PROFILE_READS = f"""query ProfileReads($personId: ID, $reader: String) {{
@@ -119,6 +120,24 @@ class TestProfileReads:
         mine = reads(compliance, PROFILE_READS, reader=subject)
         assert sorted(r["personId"] for r in mine) == members
         assert len({r["auditId"] for r in mine}) == 1
+
+    def test_a_read_of_person_features_names_each_person_and_survivor(
+        self, gateway: GatewayClient, reader_as: Callable[..., tuple[str, GatewayClient]]
+    ) -> None:
+        first, second = new_person(gateway, Customer()), new_person(gateway, Customer())
+        subject, app = reader_as("app")
+        _, compliance = reader_as("compliance")
+
+        app.execute(FEATURES, {"ids": [first, second, str(uuid.uuid4())]})
+
+        mine = reads(compliance, PROFILE_READS, reader=subject)
+        assert sorted(r["personId"] for r in mine) == sorted([first, second])
+        assert {(r["operation"], tuple(r["fields"])) for r in mine} == {
+            ("MatchingFeatures", ("personFeatures",))
+        }
+        assert [r["reader"] for r in reads(compliance, PROFILE_READS, personId=first)].count(
+            subject
+        ) == 1
 
     def test_a_read_of_an_unknown_person_names_nobody(
         self, reader_as: Callable[..., tuple[str, GatewayClient]]

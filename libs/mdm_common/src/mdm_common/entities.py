@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from strawberry.federation.schema_directives import Key
@@ -40,12 +41,16 @@ def _fits(representation: object, types: Mapping[str, Any]) -> bool:
     if resolve is None:
         return True
     keys = {k: v for k, v in representation.items() if k != "__typename"}
+    signature = _signature(resolve)
     try:
-        inspect.signature(resolve).bind(**keys, **_info_if_taken(resolve))
+        signature.bind(**keys, **({"info": None} if "info" in signature.parameters else {}))
     except TypeError:
         return False
     return True
 
 
-def _info_if_taken(resolve: Any) -> dict[str, None]:
-    return {"info": None} if "info" in inspect.signature(resolve).parameters else {}
+@cache
+def _signature(resolve: Any) -> inspect.Signature:
+    # Asked once per entity type, not per representation (a federated list sends
+    # hundreds); the resolvers are the schema's, a handful per process.
+    return inspect.signature(resolve)

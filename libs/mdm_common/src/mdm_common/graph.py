@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Record
 from neo4j.exceptions import (
     ConstraintError,
     Neo4jError,
@@ -21,6 +21,7 @@ from neo4j.exceptions import (
     SessionExpired,
     TransientError,
 )
+from neo4j.time import Date, DateTime, Duration, Time
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from tenacity import (
@@ -79,7 +80,36 @@ class Transaction:
             result = await self._tx.run(cypher, params)
             if plain:
                 return [dict(record) async for record in result]
-            return [record.data() async for record in result]
+            return [row_of(record) async for record in result]
+
+
+# Values ``Record.data`` hands over as they are.
+_AS_IS = frozenset({str, int, float, bool, type(None), Date, DateTime, Duration, Time})
+_record: Callable[[dict[str, Any]], Record] = Record  # the driver leaves it untyped
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {key: _plain(item) for key, item in value.items()}
+    if kind is list:
+        return [_plain(item) for item in value]
+    # A node, relationship, path, point or anything else: the driver's own way.
+    return _record({"value": value}).data()["value"]
+
+
+def row_of(record: Record) -> Row:
+    """``record.data()``, the same value, at a fraction of its cost.
+
+    The driver's conversion asks every value, down to each property of each map, a
+    chain of abstract-class ``isinstance`` questions; most rows hold maps, lists
+    and scalars only. Plain values are taken by their exact type here and anything
+    else (a node, a relationship, a path, a point) goes through the driver's own
+    conversion.
+    """
+    return {key: _plain(value) for key, value in zip(record.keys(), record.values(), strict=True)}
 
 
 class GraphClient:

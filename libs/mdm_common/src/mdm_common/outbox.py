@@ -22,7 +22,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -35,6 +35,7 @@ from mdm_common.graph import GraphClient, Transaction, as_utc
 from mdm_common.inbox import InboxStore
 
 log = logging.getLogger(__name__)
+V = TypeVar("V")
 
 OUTBOX_EVENT = "OutboxEvent"
 PRUNE_INTERVAL_S = 3600.0
@@ -62,6 +63,20 @@ class OutboxEvent:
     trace: dict[str, str] = field(default_factory=dict)
 
 
+class _Distinct(Generic[V]):
+    """The distinct values of one statement, each sent once and referred to by index."""
+
+    def __init__(self) -> None:
+        self.values: list[V] = []
+        self._index: dict[V, int] = {}
+
+    def ref(self, value: V) -> int:
+        if value not in self._index:
+            self._index[value] = len(self.values)
+            self.values.append(value)
+        return self._index[value]
+
+
 class OutboxStore:
     """The Cypher of the outbox, inside one transaction."""
 
@@ -69,22 +84,28 @@ class OutboxStore:
         self._tx = tx
 
     async def add(self, events: Sequence[OutboxEvent]) -> None:
+        # The events of one transaction share a timestamp and a trace context: each
+        # distinct one is sent once and the rows refer to it by index (the driver
+        # encodes a datetime slowly, and a batch of 500 ingested records has 500 events).
+        times, traces = _Distinct[datetime](), _Distinct[str]()
         await self._tx.run(
             "outbox_add",
             f"UNWIND $events AS e CREATE (:{OUTBOX_EVENT} {{id: e.id, name: e.name, "
-            "payload: e.payload, trace: e.trace, createdAt: e.createdAt, seq: e.seq, "
-            "pending: true})",
+            "payload: e.payload, trace: $traces[e.trace], createdAt: $times[e.createdAt], "
+            "seq: e.seq, pending: true})",
             events=[
                 {
                     "id": e.id,
                     "name": e.name,
                     "payload": json.dumps(e.ids, sort_keys=True),
-                    "trace": json.dumps(e.trace),
-                    "createdAt": e.created_at,
+                    "trace": traces.ref(json.dumps(e.trace)),
+                    "createdAt": times.ref(e.created_at),
                     "seq": e.seq,
                 }
                 for e in events
             ],
+            times=times.values,
+            traces=traces.values,
         )
 
     async def pending(
@@ -175,7 +196,7 @@ class Relay:
         self._graph = graph
         self._publisher = publisher
         self.policy = policy or RelayPolicy()
-        self._committed: list[str] = []
+        self._committed: list[OutboxEvent] = []
         self._wake = asyncio.Event()
         self._last_prune = 0.0
         self._task: asyncio.Task[None] | None = None
@@ -198,27 +219,34 @@ class Relay:
                 limit=self.policy.batch, ids=ids, created_before=created_before
             )
         )
+        await self._send(events)
+        return len(events)
+
+    async def _send(self, events: Sequence[OutboxEvent]) -> None:
         if not events:
-            return 0
+            return
         await asyncio.to_thread(self._publisher.publish, events)
         now = datetime.now(UTC)
         sent = [e.id for e in events]
         await self._graph.write(lambda tx: OutboxStore(tx).mark_sent(sent, now=now))
-        return len(events)
 
-    async def committed(self, ids: Sequence[str]) -> None:
-        """After a commit in this process: send these events soon, in the background."""
+    async def committed(self, events: Sequence[OutboxEvent]) -> None:
+        """After a commit in this process: send these events soon, in the background.
+
+        They are sent as committed, without reading them back: only this relay sweeps
+        this database, and its sweep leaves events younger than the grace period to
+        the process that wrote them."""
         if len(self._committed) < self.policy.batch:
-            self._committed.extend(ids)
+            self._committed.extend(events)
         # Beyond one batch (the broker has been away a while) the sweep finds them:
         # the list does not grow with an outage.
         self._wake.set()
 
-    async def send_now(self, ids: Sequence[str]) -> None:
+    async def send_now(self, events: Sequence[OutboxEvent]) -> None:
         """After a commit where no relay runs in the background (a worker): send these
         events now; if that fails they stay pending for the subgraph's relay."""
         try:
-            await self.flush(ids)
+            await self._send(events)
         except Exception as exc:
             log.warning("events left pending for the relay: %s", type(exc).__name__)
 
@@ -245,13 +273,9 @@ class Relay:
 
     async def _cycle(self) -> None:
         self._wake.clear()
-        ids, self._committed = self._committed, []
-        try:
-            if ids:
-                await self.flush(ids)
-        except BaseException:
-            self._committed.extend(ids)  # the sweep would find them too, later
-            raise
+        events, self._committed = self._committed, []
+        # If sending fails they stay pending in the graph, and the sweep sends them.
+        await self._send(events)
         await self.flush()
         loop = asyncio.get_running_loop()
         if loop.time() - self._last_prune > PRUNE_INTERVAL_S:
@@ -290,4 +314,6 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-AfterCommit = Callable[[Sequence[str]], Awaitable[None]]
+# Told the events a write just committed (a subgraph's relay sends them in the
+# background, a worker at once).
+AfterCommit = Callable[[Sequence[OutboxEvent]], Awaitable[None]]

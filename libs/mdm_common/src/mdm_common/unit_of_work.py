@@ -39,14 +39,14 @@ SCHEMA = OUTBOX_SCHEMA + INBOX_SCHEMA
 CONFLICT_ATTEMPTS = 4
 
 
-async def _leave_pending(ids: Sequence[str]) -> None:
+async def _leave_pending(events: Sequence[OutboxEvent]) -> None:
     """Events stay in the outbox for the service's relay to send."""
 
 
 class UnitOfWork:
     """Runs reads and writes against one service's graph; writes carry their events.
 
-    ``after_commit`` is told the ids of the events each write committed: a subgraph
+    ``after_commit`` is told the events each write committed: a subgraph
     hands them to its background relay, a worker sends them at once.
     """
 
@@ -79,7 +79,7 @@ class UnitOfWork:
         )
         result: T = await retrying(self.graph.write, attempt)
         if stored:
-            await self._after_commit([e.id for e in stored])
+            await self._after_commit(list(stored))
         return result
 
 

@@ -14,7 +14,7 @@ from mdm_common.dead_letters import record_dead_letter
 from mdm_common.errors import Unavailable
 from mdm_common.graph import GraphClient, graph_client_from
 from mdm_common.inbox import once
-from mdm_common.outbox import Relay
+from mdm_common.outbox import OutboxEvent, Relay
 from mdm_common.settings import ServiceSettings
 from mdm_common.telemetry import setup_tracing, shutdown_tracing
 from mdm_common.unit_of_work import relay_for
@@ -91,12 +91,12 @@ class WorkerGraph:
             self._relay = relay_for(self._graph, self._celery)
         return self._graph
 
-    async def after_commit(self, ids: Sequence[str]) -> None:
+    async def after_commit(self, events: Sequence[OutboxEvent]) -> None:
         """Send a task's events right after its commit; what fails stays pending for
         the subgraph's relay."""
         await self.connect()
         assert self._relay is not None  # made with the client
-        await self._relay.send_now(ids)
+        await self._relay.send_now(events)
 
     async def once(self, work: Callable[[], Awaitable[T]]) -> T | None:
         """Run a task's work unless this message was done before (a duplicate)."""

@@ -8,7 +8,7 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 import redis
@@ -19,7 +19,7 @@ from mdm_common.contracts import Event, EventRecorder
 from mdm_common.events import BrokerPublisher, make_celery
 from mdm_common.graph import GraphClient, Transaction
 from mdm_common.inbox import once
-from mdm_common.outbox import OUTBOX_EVENT, OutboxStore, Relay
+from mdm_common.outbox import OUTBOX_EVENT, OutboxEvent, OutboxStore, Relay
 from mdm_common.unit_of_work import SCHEMA, UnitOfWork
 from mdm_infra.platform import Platform
 from mdm_infra.ports import free_port
@@ -71,15 +71,17 @@ def queued(client: redis.Redis, queue: str) -> list[dict[str, object]]:
 class TestUnitOfWork:
     async def test_a_committed_change_stores_its_event_pending(self, graph: GraphClient) -> None:
         person_id = str(uuid.uuid4())
-        told: list[str] = []
+        told: list[OutboxEvent] = []
 
-        async def after_commit(ids: object) -> None:
-            told.extend(ids)  # type: ignore[call-overload]
+        async def after_commit(events: Sequence[OutboxEvent]) -> None:
+            told.extend(events)
 
         await UnitOfWork(graph, after_commit=after_commit).write(person_created(person_id))
         rows = await stored(graph, person_id)
         assert [r["pending"] for r in rows] == [True]
-        assert told == [rows[0]["id"]]
+        assert [(e.id, e.name, e.ids) for e in told] == [
+            (rows[0]["id"], Event.PERSON_CREATED, {"person_id": person_id})
+        ]
 
     async def test_a_rolled_back_change_leaves_no_event(self, graph: GraphClient) -> None:
         person_id = str(uuid.uuid4())
@@ -124,7 +126,7 @@ class TestRelay:
         person_id = str(uuid.uuid4())
         tracer = TracerProvider().get_tracer("test")
         with tracer.start_as_current_span("request") as span:
-            await UnitOfWork(graph, after_commit=relay.flush).write(person_created(person_id))
+            await UnitOfWork(graph, after_commit=relay.send_now).write(person_created(person_id))
             trace_id = format(span.get_span_context().trace_id, "032x")
 
         [event] = await stored(graph, person_id)
@@ -151,7 +153,10 @@ class TestRelay:
         with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the broker client raises
             await down.flush([str(event["id"])])
         assert [r["pending"] for r in await stored(graph, person_id)] == [True]
-        await down.send_now([str(event["id"])])  # a worker's way: logged, not raised
+        committed = await graph.read(
+            lambda tx: OutboxStore(tx).pending(limit=1, ids=[str(event["id"])])
+        )
+        await down.send_now(committed)  # a worker's way: logged, not raised
         assert [r["pending"] for r in await stored(graph, person_id)] == [True]
 
         up = Relay(graph, BrokerPublisher(make_celery("test", url)))

@@ -58,6 +58,21 @@ async def run(
     return await schema.execute(query, context_value=context, operation_name=name)
 
 
+async def run_with(
+    schema: SubgraphSchema, query: str, variables: dict[str, Any], *, reader: str
+) -> None:
+    result = await schema.execute(
+        query,
+        variable_values=variables,
+        context_value=RequestContext(
+            request=Probe(),  # type: ignore[arg-type]
+            response=None,
+            principal=Principal(subject=reader, roles=frozenset({Role.APP})),
+        ),
+    )
+    assert result.errors is None
+
+
 @pytest.fixture
 async def audits(graph_for: Callable[[str], GraphClient]) -> ReadAudits:
     graph = graph_for("matching")
@@ -102,6 +117,72 @@ class TestRecords:
         reader = f"steward-{uuid.uuid4().hex[:8]}"
         await run(schema_with(audits), "{ nobody }", reader=reader)
         assert await audits.reads(person_id=None, reader=reader, since=None, first=10) == []
+
+
+class TestBulkReads:
+    """A request reading many persons of neighbouring ids (a reconciling service paging
+    in id order) is stored per id prefix; compliance finds every person of it as if
+    it were stored one by one, by person and by reader."""
+
+    async def test_each_person_of_a_page_is_found_by_person_and_by_reader(
+        self, audits: ReadAudits, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        schema = schema_with(audits)
+        reader = f"service:{uuid.uuid4().hex[:8]}"
+        prefix = uuid.uuid4().hex[:2]
+        page = sorted(f"{prefix}{uuid.uuid4().hex[2:]}" for _ in range(60))
+        alone = ids(3)  # random ids: stored one by one
+        query = "query Page($ids: [String!]!) { names(ids: $ids) }"
+        await run_with(schema, query, {"ids": [*page, *alone]}, reader=reader)
+        await audits.log.flush()
+
+        rows = await graph_for("matching").read(  # how it was stored
+            lambda tx: tx.run(
+                "probe",
+                "MATCH (g:PersonDataReadGroup {reader: $reader}) RETURN g.personIds AS ids",
+                reader=reader,
+            )
+        )
+        assert [sorted(r["ids"]) for r in rows] == [page]
+
+        by_reader = await audits.reads(person_id=None, reader=reader, since=None, first=500)
+        assert sorted(r.person_ids[0] for r in by_reader) == sorted([*page, *alone])
+        assert len({r.id for r in by_reader}) == 1
+        for person_id in (page[0], page[-1], alone[0]):
+            [entry] = await audits.reads(person_id=person_id, reader=None, since=None, first=10)
+            assert (entry.reader, entry.operation, entry.fields) == (reader, "Page", ("names",))
+        assert await audits.reads(person_id=page[5], reader="other", since=None, first=10) == []
+        absent = f"{prefix}{uuid.uuid4().hex[2:]}"  # same prefix, never read
+        assert await audits.reads(person_id=absent, reader=None, since=None, first=10) == []
+
+    async def test_pages_and_single_reads_come_newest_first_and_bounded(
+        self, audits: ReadAudits
+    ) -> None:
+        schema = schema_with(audits)
+        reader = f"service:{uuid.uuid4().hex[:8]}"
+        person = str(uuid.uuid4())
+        page = sorted({person, *(f"{person[:2]}{uuid.uuid4().hex[2:]}" for _ in range(20))})
+        query = "query Read($ids: [String!]!) { names(ids: $ids) }"
+        await run_with(schema, query, {"ids": [person]}, reader=reader)
+        await audits.log.flush()
+        await run_with(schema, query, {"ids": page}, reader=reader)
+        await audits.log.flush()
+        await run_with(schema, query, {"ids": [person]}, reader=reader)
+
+        of_person = await audits.reads(person_id=person, reader=None, since=None, first=10)
+        assert len(of_person) == 3
+        assert [e.at for e in of_person] == sorted((e.at for e in of_person), reverse=True)
+        newest_two = await audits.reads(person_id=person, reader=None, since=None, first=2)
+        assert newest_two == of_person[:2]
+        since = of_person[1].at
+        assert (
+            await audits.reads(person_id=person, reader=None, since=since, first=10)
+            == (of_person[:2])
+        )
+        by_reader = await audits.reads(person_id=None, reader=reader, since=None, first=5)
+        assert len(by_reader) == 5
+        assert by_reader[0].id == of_person[0].id  # the last single read
+        assert {e.id for e in by_reader[1:]} == {of_person[1].id}  # then the page
 
 
 class TestRefusal:

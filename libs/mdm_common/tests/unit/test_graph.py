@@ -5,9 +5,46 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from neo4j.time import DateTime
+from neo4j import Record
+from neo4j.graph import Graph, Node
+from neo4j.spatial import CartesianPoint
+from neo4j.time import Date, DateTime, Duration
 
-from mdm_common.graph import as_utc
+from mdm_common.graph import as_utc, row_of
+
+# What a Cypher row can hold: scalars, temporal values, and lists and maps of them.
+_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.builds(Date, st.integers(1, 9999), st.integers(1, 12), st.integers(1, 28)),
+    st.builds(DateTime, st.integers(1, 9999), st.integers(1, 12), st.integers(1, 28)),
+    st.builds(Duration, days=st.integers(-9, 9)),
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=20,
+)
+
+
+class TestRowOf:
+    """``row_of`` gives what the driver's ``Record.data`` gives."""
+
+    @given(st.dictionaries(st.text(min_size=1, max_size=5), _values, max_size=6))
+    def test_plain_values_as_record_data_gives_them(self, values: dict[str, object]) -> None:
+        record = Record(values)
+        assert row_of(record) == record.data()
+
+    def test_nodes_and_points_as_record_data_gives_them(self) -> None:
+        graph = Graph()
+        node = Node(graph, "4:x:1", 1, ["Person"], {"id": "a", "names": ["Anna"]})
+        point = CartesianPoint((1.0, 2.0))
+        record = Record({"p": node, "nested": {"people": [node], "at": point}})
+        assert row_of(record) == record.data()
+        assert row_of(record)["p"] == {"id": "a", "names": ["Anna"]}
 
 
 class TestAsUtc:

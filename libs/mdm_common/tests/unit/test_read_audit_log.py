@@ -13,13 +13,13 @@ from mdm_common.read_audit.log import AuditUnavailable, ReadAuditLog
 from mdm_common.read_audit.records import ReadAudit
 
 
-def record(n: int) -> ReadAudit:
+def record(n: int, *, persons: int = 1) -> ReadAudit:
     return ReadAudit(
         id=f"a{n}",
         reader="steward-1",
         roles=("steward",),
         operation="Q",
-        person_ids=(f"p{n}",),
+        person_ids=tuple(f"p{n}-{i}" for i in range(persons)),
         at=datetime.now(UTC),
     )
 
@@ -56,6 +56,15 @@ class TestWriting:
             log.submit(record(n))
         await log.flush()
         assert book.batches == [["a0", "a1"], ["a2", "a3"], ["a4"]]
+
+    async def test_a_batch_names_a_bounded_number_of_persons(self) -> None:
+        book = Book()
+        log = ReadAuditLog(book, batch_persons=500)
+        for n, persons in enumerate([200, 200, 200, 600, 1, 1]):
+            log.submit(record(n, persons=persons))
+        await log.flush()
+        # A record larger than the bound goes alone, never split, never held back.
+        assert book.batches == [["a0", "a1"], ["a2"], ["a3"], ["a4", "a5"]]
 
     async def test_stop_writes_what_is_left(self) -> None:
         book = Book()

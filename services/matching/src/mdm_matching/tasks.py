@@ -26,6 +26,7 @@ from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.adapters.waiting_events import MERGE_EVENT, person_events
 from mdm_matching.domain import online, online_batch, rematch, subjects, training
+from mdm_matching.domain import rematch_sync as syncing
 from mdm_matching.domain.rematch_merge import merge_phase
 from mdm_matching.domain.stores import Stores
 from mdm_matching.settings import MatchingSettings
@@ -218,7 +219,7 @@ def rematch_sync(job_id: str) -> None:
 
     async def handle() -> None:
         transactions = await _worker.transactions()
-        job = await _guarded(job_id, rematch.sync(
+        job = await _guarded(job_id, syncing.sync(
             job_id, profiles=_worker.profile_client(), transactions=transactions, now=_now(),
         ))  # fmt: skip
         if job is not None and job.phase == rematch.RematchPhase.TRAINING:

@@ -15,7 +15,7 @@ from mdm_matching.adapters.profile_client import ProfileClient
 
 
 class Subgraph:
-    """The profile subgraph's `_entities`; ``failing`` ids make their call fail."""
+    """The profile subgraph's `personFeatures`; ``failing`` ids make their call fail."""
 
     def __init__(self, failing: frozenset[str] = frozenset()) -> None:
         self.failing, self.calls, self.in_flight, self.most_in_flight = failing, 0, 0, 0
@@ -28,11 +28,13 @@ class Subgraph:
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
             await asyncio.sleep(0.01)
-            asked = [r["id"] for r in variables["representations"]]
+            asked = variables["ids"]
             if self.failing & set(asked):
                 raise Unavailable("A service this call needs is not reachable; try again.")
             return {
-                "_entities": [{"id": i, "givenName": "Anna", "familyName": "Weber"} for i in asked]
+                "personFeatures": [
+                    {"id": i, "givenName": "Anna", "familyName": "Weber"} for i in asked
+                ]
             }
         finally:
             self.in_flight -= 1

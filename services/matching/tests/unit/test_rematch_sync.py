@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
-from mdm_matching.domain import rematch
+from mdm_matching.domain import rematch, rematch_sync
 from mdm_matching.domain.engine.features import make_record
 from mdm_matching.domain.models import MatchSubject
 from mdm_matching.domain.ports import ProfileView, SubjectFeatures
@@ -28,14 +28,19 @@ class Profiles:
     def __init__(self, active: list[str], merged: dict[str, str]) -> None:
         self.active, self.merged = sorted(active), merged
         self.fetched: list[str] = []
+        self.id_pages: list[int] = []  # ids answered per call
+        self.reads: list[int] = []  # persons asked per call
 
     async def active_ids(self, *, after: str, first: int) -> list[str]:
         await asyncio.sleep(0)  # lets a pending write run, as a real call would
-        return [i for i in self.active if i > after][:first]
+        page = [i for i in self.active if i > after][:first]
+        self.id_pages.append(len(page))
+        return page
 
     async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
         await asyncio.sleep(0)
         self.fetched += person_ids
+        self.reads.append(len(person_ids))
         return {
             i: ProfileView(i, make_record(self.merged.get(i, i), given="Anna", family="Weber"))
             for i in person_ids
@@ -97,14 +102,15 @@ class MemoryTransactions:
 
 
 async def sync(memory: Memory, profiles: Profiles) -> rematch.RematchJob | None:
-    return await rematch.sync(
+    return await rematch_sync.sync(
         "job-1", profiles=cast("Any", profiles), transactions=MemoryTransactions(memory), now=NOW
     )
 
 
 @pytest.fixture(autouse=True)
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rematch, "SYNC_PAGE", 4)
+    monkeypatch.setattr(rematch_sync, "ID_PAGE", 6)
+    monkeypatch.setattr(rematch_sync, "SYNC_PAGE", 4)
 
 
 def ids(n: int) -> list[str]:
@@ -123,9 +129,19 @@ class TestSync:
 
     async def test_a_full_last_page_is_followed_by_an_empty_one(self) -> None:
         memory = Memory(rematch.new_job("job-1", partitions=2, requested_by="s", now=NOW))
-        job = await sync(memory, Profiles(ids(8), {}))
+        profiles = Profiles(ids(12), {})
+        job = await sync(memory, profiles)
         assert job is not None
-        assert (job.synced_persons, sorted(memory.subjects)) == (8, ids(8))
+        assert (job.synced_persons, sorted(memory.subjects)) == (12, ids(12))
+        assert profiles.id_pages == [6, 6, 0]
+
+    async def test_large_pages_of_ids_are_read_and_stored_in_smaller_pages(self) -> None:
+        memory = Memory(rematch.new_job("job-1", partitions=2, requested_by="s", now=NOW))
+        profiles = Profiles(ids(10), {})
+        await sync(memory, profiles)
+        assert profiles.id_pages == [6, 4]
+        assert profiles.reads == [4, 2, 4]
+        assert profiles.fetched == ids(10)
 
     async def test_up_to_date_subjects_are_not_read_and_merged_ones_are_marked(self) -> None:
         memory = Memory(rematch.new_job("job-1", partitions=2, requested_by="s", now=NOW))

@@ -43,6 +43,7 @@ class ReadAuditLog:
         *,
         capacity: int = 10_000,
         batch_size: int = 500,
+        batch_persons: int = 5_000,
         linger_s: float = 0.2,
         write_timeout_s: float = 5.0,
         max_backoff_s: float = 2.0,
@@ -50,6 +51,7 @@ class ReadAuditLog:
         self._writer = writer
         self._capacity = capacity
         self._batch_size = batch_size
+        self._batch_persons = batch_persons
         self._linger_s = linger_s
         self._write_timeout_s = write_timeout_s
         self._max_backoff_s = max_backoff_s
@@ -123,7 +125,7 @@ class ReadAuditLog:
 
     async def _write_batch(self) -> None:
         async with self._lock:
-            batch = [self._pending[i] for i in range(min(self._batch_size, len(self._pending)))]
+            batch = self._next_batch()
             if not batch:
                 return
             try:
@@ -140,3 +142,16 @@ class ReadAuditLog:
             if self._failing:
                 log.info("read audit: writing again")
             self._failing = False
+
+    def _next_batch(self) -> list[ReadAudit]:
+        """The oldest records, at most ``batch_size`` of them naming at most
+        ``batch_persons`` persons (one record at least): a record of a bulk read names
+        hundreds, and a transaction must stay well within the write deadline."""
+        batch: list[ReadAudit] = []
+        persons = 0
+        for record in self._pending:
+            persons += len(record.person_ids)
+            if batch and (len(batch) == self._batch_size or persons > self._batch_persons):
+                break
+            batch.append(record)
+        return batch

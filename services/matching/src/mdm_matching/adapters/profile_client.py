@@ -13,29 +13,20 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.auth import Principal, Role
-from mdm_common.errors import NotFound
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_matching.domain.engine.features import MatchRecord, make_record
 from mdm_matching.domain.ports import PairToMerge, ProfileView
 
 # Reading a person for comparison is the engine's own business, not a steward's.
 READER = Principal("service:matching", frozenset({Role.APP}))
-BATCH = 200  # persons per call when reading many
+BATCH = 500  # persons per call when reading many (the most `personFeatures` takes)
 READERS = 2  # calls in flight when reading many (the sync reads thousands)
 
-PERSON_FIELDS = """
-    id createdAt givenName familyName suffix birthDate birthDatePartial email phone
-    identifiers { scheme issuer value }
-    address { street houseNumber postalCode city }
-    sourceRecords { source }
-"""
-PERSON_QUERY = f"""
-query MatchingPerson($id: ID!) {{ person(id: $id) {{ {PERSON_FIELDS} }} }}
-"""
-PERSONS_QUERY = f"""
-query MatchingPersons($representations: [_Any!]!) {{
-  _entities(representations: $representations) {{ ... on Person {{ {PERSON_FIELDS} }} }}
-}}
+# The values matching compares, one JSON object a person (`personFeatures`): one
+# graph statement in the profile service, no per-field GraphQL resolution, no source
+# record read in full.
+FEATURES_QUERY = """
+query MatchingFeatures($ids: [ID!]!) { personFeatures(ids: $ids) }
 """
 ACTIVE_IDS_QUERY = """
 query MatchingActiveIds($after: ID, $first: Int!) { activePersonIds(after: $after, first: $first) }
@@ -78,12 +69,11 @@ def record_from_person(person: dict[str, Any]) -> MatchRecord:
 
 def view_of(requested_id: str, person: dict[str, Any]) -> ProfileView:
     created = person.get("createdAt")
-    sources = sorted({r["source"] for r in person.get("sourceRecords") or ()})
     return ProfileView(
         requested_id,
         record_from_person(person),
         datetime.fromisoformat(created) if created else None,
-        tuple(sources),
+        tuple(sorted(set(person.get("sources") or ()))),
     )
 
 
@@ -92,11 +82,10 @@ class ProfileClient:
         self._client = client
 
     async def fetch(self, person_id: str) -> ProfileView | None:
-        try:
-            data = await self._client.execute(PERSON_QUERY, {"id": person_id}, on_behalf_of=READER)
-        except NotFound:
-            return None
-        return view_of(person_id, data["person"])
+        """The person (its survivor, if merged away); None if unknown or erased."""
+        data = await self._client.execute(FEATURES_QUERY, {"ids": [person_id]}, on_behalf_of=READER)
+        [person] = data["personFeatures"]
+        return view_of(person_id, person) if person is not None else None
 
     async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
         """``BATCH`` persons a call, ``READERS`` calls at a time (while the profile
@@ -106,11 +95,9 @@ class ProfileClient:
         async def read(asked: Sequence[str]) -> dict[str, ProfileView]:
             async with limit:
                 data = await self._client.execute(
-                    PERSONS_QUERY,
-                    {"representations": [{"__typename": "Person", "id": i} for i in asked]},
-                    on_behalf_of=READER,
+                    FEATURES_QUERY, {"ids": list(asked)}, on_behalf_of=READER
                 )
-            found = zip(asked, data["_entities"], strict=True)
+            found = zip(asked, data["personFeatures"], strict=True)
             return {pid: view_of(pid, person) for pid, person in found if person is not None}
 
         calls = [

@@ -10,7 +10,8 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
 
 1. SYNCING (one task): subjects are reconciled with the profile service. Persons
    matching never heard of are registered with their features; subjects whose
-   person was merged away (or is active again) are brought up to date.
+   person was merged away (or is active again) are brought up to date
+   (:mod:`mdm_matching.domain.rematch_sync`).
 2. TRAINING (the same task): the model that decides is chosen by
    :mod:`mdm_matching.domain.batch_model`: the current one if it was trained
    recently on about as many profiles, else one trained now on all of them. The
@@ -26,10 +27,9 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 import zlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -41,22 +41,17 @@ from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.engine.model import Score, default_parameters
 from mdm_matching.domain.models import (
-    MatchSubject,
     PairEvidence,
 )
 from mdm_matching.domain.online import Policy, ScorerCache, evidence_of
-from mdm_matching.domain.ports import Profiles, ProfileView, SubjectFeatures
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import (
     all_active_features,
-    all_active_ids,
     all_training_features,
-    mark_merged_many,
 )
 from mdm_matching.domain.training import train_on
 
 MAX_PARTITIONS = 64
-SYNC_PAGE = 1000
 PROPOSALS_PER_WRITE = 2000
 _STEP_NAMESPACE = uuid.UUID("6f1d2c8e-3b7a-4f0e-9c55-2a9e8d4b7c10")
 
@@ -163,100 +158,6 @@ def partition_of(left: str, right: str, partitions: int) -> int:
     """The partition a pair belongs to, the same in every worker process
     (``hash()`` of a string differs between processes)."""
     return zlib.crc32(f"{left}|{right}".encode()) % partitions
-
-
-# --- 1. syncing ----------------------------------------------------------------
-
-
-async def sync(
-    job_id: str, *, profiles: Profiles, transactions: Transactions, now: datetime
-) -> RematchJob | None:
-    """Reconcile subjects with the profile service; then the job is SCORING.
-
-    Pages of person ids in id order; while one page's stale persons are stored, the
-    next page is read from the profile service (two services' work overlaps)."""
-    job = await transactions.read(lambda s: s.rematch.get(job_id))
-    if job is None or not job.active or job.phase != RematchPhase.SYNCING:
-        return job
-    await transactions.write(lambda s: s.rematch.update(job_id, status=RematchStatus.RUNNING))
-    synced, active = 0, set[str]()
-    storing: asyncio.Task[int] | None = None
-    after = ""
-    try:
-        while True:
-            ids = await profiles.active_ids(after=after, first=SYNC_PAGE)
-            active.update(ids)
-
-            async def known(stores: Stores, ids: list[str] = ids) -> dict[str, MatchSubject]:
-                return await stores.subjects.get_many(ids)
-
-            subjects = await transactions.read(known)
-            stale = [
-                i
-                for i in ids
-                if i not in subjects
-                or subjects[i].compared_at is None
-                or subjects[i].merged_into is not None
-            ]
-            views = await profiles.fetch_many(stale) if stale else {}
-            if storing is not None:
-                stored, storing = storing, None
-                synced += await stored
-            storing = asyncio.ensure_future(_store(views, transactions=transactions, now=now))
-            if len(ids) < SYNC_PAGE:
-                break
-            after = ids[-1]
-    finally:
-        if storing is not None:  # never left running, also when reading failed
-            synced += await storing
-    # Subjects matching holds as active whose persons are no longer: merged away.
-    gone = [i for i in await all_active_ids(transactions) if i not in active]
-    synced += await _refresh(gone, profiles=profiles, transactions=transactions, now=now)
-
-    async def training(stores: Stores) -> RematchJob | None:
-        await stores.rematch.update(job_id, phase=RematchPhase.TRAINING, synced_persons=synced)
-        return await stores.rematch.get(job_id)
-
-    return await transactions.write(training)
-
-
-async def _refresh(
-    ids: Sequence[str], *, profiles: Profiles, transactions: Transactions, now: datetime
-) -> int:
-    if not ids:
-        return 0
-    return await _store(await profiles.fetch_many(ids), transactions=transactions, now=now)
-
-
-async def _store(
-    views: Mapping[str, ProfileView], *, transactions: Transactions, now: datetime
-) -> int:
-    """Take the persons' current state; persons gone from the profile service are left
-    out (nothing to compare with)."""
-    if not views:
-        return 0
-    merged = [(i, v.merged_into) for i, v in views.items() if v.merged_into is not None]
-    active = [
-        SubjectFeatures(
-            v.record,
-            tuple(blocking.keys_of(v.record)),
-            fingerprint(v.record),
-            v.created_at,
-            v.sources,
-        )
-        for v in views.values()
-        if v.merged_into is None
-    ]
-
-    async def save(stores: Stores) -> int:
-        # A few statements for the whole page, not a few per person.
-        if active:
-            await stores.subjects.save_many(active, at=now)
-        if merged:
-            await mark_merged_many(stores, merged, now)
-        return len(active) + len(merged)
-
-    return await transactions.write(save)
 
 
 # --- 2. the model ----------------------------------------------------------------

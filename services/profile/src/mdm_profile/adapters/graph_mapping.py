@@ -187,3 +187,42 @@ def person_from(props: dict[str, Any]) -> Person:
             )
         ),
     )
+
+
+# What reconciling services compare persons by (a golden record's subset), as a map
+# projection of the Person node: read without building a Person.
+FEATURES_PROJECTION = (
+    "{.id, .createdAt, .givenName, .familyName, .suffix, .birthDate, .birthDatePartial, "
+    ".email, .phoneE164, .street, .houseNumber, .postalCode, .city, .addressKey, .identifiers}"
+)
+
+
+def features_from(props: dict[str, Any], sources: list[str]) -> dict[str, Any]:
+    """A person's features as the ``personFeatures`` query answers them: JSON values
+    named as the ``Person`` type names its fields."""
+    birth = _date(props.get("birthDate"))
+    located = bool(props.get("addressKey"))
+    return {
+        "id": props["id"],
+        "createdAt": as_utc(props["createdAt"]).isoformat(),
+        "givenName": props.get("givenName") or "",
+        "familyName": props.get("familyName") or "",
+        "suffix": props.get("suffix"),
+        "birthDate": birth.isoformat() if birth is not None else None,
+        "birthDatePartial": props.get("birthDatePartial"),
+        "email": props.get("email"),
+        "phone": props.get("phoneE164") or None,
+        "address": {
+            "street": props.get("street"),
+            "houseNumber": props.get("houseNumber"),
+            "postalCode": props.get("postalCode"),
+            "city": props.get("city"),
+        }
+        if located
+        else None,
+        "identifiers": [
+            {"scheme": scheme, "issuer": issuer or None, "value": value}
+            for scheme, issuer, value, *_ in json.loads(props.get("identifiers") or "[]")
+        ],
+        "sources": sorted(sources),
+    }

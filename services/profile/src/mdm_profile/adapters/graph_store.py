@@ -17,7 +17,14 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction
-from mdm_profile.adapters.graph_mapping import person_from, person_props, record_from, record_props
+from mdm_profile.adapters.graph_mapping import (
+    FEATURES_PROJECTION,
+    features_from,
+    person_from,
+    person_props,
+    record_from,
+    record_props,
+)
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.ports import ProfileChanges, StoredRecord
 from mdm_profile.domain.privacy import ERASED
@@ -117,6 +124,24 @@ class GraphPersonStore:
             row["id"]: replace(person_from(row["p"]), merged_from=tuple(sorted(row["mergedFrom"])))
             for row in rows
         }
+
+    async def features(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What reconciling services compare persons by, as JSON-ready maps, with the
+        source systems of each person's records; as ``get_many`` finds persons (an id
+        merged away maps to its survivor, erased persons are not found). One statement,
+        no source record read in full."""
+        rows = await self._tx.run(
+            "person.features",
+            f"UNWIND $ids AS id MATCH (asked:{PERSON} {{id: id}}) "
+            f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}]->(survivor:{PERSON}) "
+            "WITH id, coalesce(survivor, asked) AS p WHERE coalesce(p.status, '') <> $erased "
+            f"OPTIONAL MATCH (p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) "
+            "WITH id, p, collect(DISTINCT r.source) AS sources "
+            f"RETURN id, p {FEATURES_PROJECTION} AS p, sources",
+            ids=list(ids),
+            erased=ERASED,
+        )
+        return {row["id"]: features_from(row["p"], row["sources"]) for row in rows}
 
     async def erased(self, ids: Sequence[str]) -> set[str]:
         """Those of ``ids`` whose person (or its survivor) was erased."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from mdm_common.auth import Role
 from mdm_common.errors import Conflict, InvalidInput, NotFound
@@ -131,6 +132,30 @@ class Query(OrganisationQuery, PrivacyQuery, HoldQuery, RectificationQuery):
             lambda tx: GraphPersonStore(tx).active_ids(after=str(after or ""), limit=first)
         )
         return [strawberry.ID(i) for i in ids]
+
+    @strawberry.field(
+        description="For reconciling services (matching compares persons by these): per "
+        "id, in the order asked, one JSON object with the person's id, createdAt, givenName, "
+        "familyName, suffix, birthDate, birthDatePartial, email, phone, address {street, "
+        "houseNumber, postalCode, city}, identifiers [{scheme, issuer, value}] (each as the "
+        "Person field of that name answers it) and sources (the source systems of its "
+        "records, sorted). A merged-away id gives its survivor (whose id differs from the "
+        f"one asked), an unknown or erased id null. At most {MAX_PERSONS} ids. One graph "
+        "statement and no per-field resolution, for reading every person. Roles: as "
+        "`person`."
+    )
+    async def person_features(self, info: Info, ids: list[strawberry.ID]) -> list[JSON | None]:
+        info.context.require(*READ_ROLES)
+        if len(ids) > MAX_PERSONS:
+            raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
+        asked = [str(i) for i in ids]
+        found = await info.context.graph.read(
+            lambda tx: GraphPersonStore(tx).features(list(dict.fromkeys(asked)))
+        )
+        # The persons whose data leaves: those asked, and the survivors they gave.
+        info.context.read_persons(found.keys())
+        info.context.read_persons(features["id"] for features in found.values())
+        return [JSON(found[i]) if i in found else None for i in asked]
 
     @strawberry.field(
         description="What merging mergedId into survivorId would make of the survivor's golden "
