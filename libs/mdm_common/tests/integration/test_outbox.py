@@ -9,6 +9,8 @@ import base64
 import json
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 import redis
@@ -192,6 +194,48 @@ class TestRelay:
         finally:
             await relay.stop()
         assert len(sent()) == 1
+        assert [r["pending"] for r in await stored(graph, person_id)] == [False]
+
+    async def test_events_of_a_slow_transaction_are_sent_once(
+        self, graph: GraphClient, quiet_broker: tuple[str, redis.Redis]
+    ) -> None:
+        url, client = quiet_broker
+        relay = Relay(graph, BrokerPublisher(make_celery("test", url)))
+        person_id = str(uuid.uuid4())
+        handed_over: list[OutboxEvent] = []
+
+        async def keep(events: Sequence[OutboxEvent]) -> None:
+            handed_over.extend(events)
+
+        await UnitOfWork(graph, after_commit=keep).write(person_created(person_id))
+        # Handed over when already older than the grace period (the transaction took
+        # that long): the sweep leaves them to the committed way.
+        old = [replace(e, created_at=e.created_at - timedelta(seconds=10)) for e in handed_over]
+        await graph.write(
+            lambda tx: tx.run(
+                "test_age",
+                f"UNWIND $ids AS id MATCH (e:{OUTBOX_EVENT} {{id: id}}) SET e.createdAt = $at",
+                ids=[e.id for e in old],
+                at=old[0].created_at,
+            )
+        )
+        message = f"{old[0].id}/matching.on_person_created"
+
+        def sent() -> list[str]:
+            return [m["headers"]["id"] for m in queued(client, "matching")]  # type: ignore[index]
+
+        await relay.committed(old)
+        await relay.flush()  # a sweep meanwhile
+        assert message not in sent()
+        await relay.start()
+        try:
+            for _ in range(50):
+                if message in sent():
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            await relay.stop()
+        assert sent().count(message) == 1
         assert [r["pending"] for r in await stored(graph, person_id)] == [False]
 
     async def test_counts_pending_events(self, graph: GraphClient) -> None:
