@@ -1,0 +1,84 @@
+"""Decisions on pairs of values, each distinct pair decided once.
+
+Candidate pairs repeat values by the million (one "Anna" meets thousands of
+"Anne", every pair in a block shares its postal code), while the distinct pairs of
+values are few: a string comparison in Python runs once per distinct pair, and
+the pairs of records look its verdict up column-wise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+IntArray = npt.NDArray[np.int64]
+SmallArray = npt.NDArray[np.int8]
+
+UNKNOWN = -128
+# Value pairs kept in a table indexed by both positions (a byte each) up to this many;
+# beyond, the decided pairs are kept sorted and searched.
+DENSE_PAIRS = 1 << 26
+
+
+Decide = Callable[[IntArray, IntArray], SmallArray]
+
+
+def each(decide: Callable[[int, int], int]) -> Decide:
+    """Decides pairs of value positions one by one."""
+
+    def many(x: IntArray, y: IntArray) -> SmallArray:
+        found = list(map(decide, x.tolist(), y.tolist()))
+        return np.array(found, dtype=np.int8)
+
+    return many
+
+
+class PairMemo:
+    """``decide(x, y)`` (small integers) for pairs of value positions, remembered:
+    ``decide`` is called with distinct pairs only, each once.
+
+    ``left_values`` and ``right_values``: how many values each side can take.
+    """
+
+    def __init__(self, decide: Decide, *, left_values: int, right_values: int) -> None:
+        self._decide = decide
+        self._right = max(right_values, 1)
+        self._dense = left_values * self._right <= DENSE_PAIRS
+        if self._dense:
+            self._table = np.full(max(left_values, 1) * self._right, UNKNOWN, dtype=np.int8)
+        self._keys = np.empty(0, dtype=np.int64)
+        self._values = np.empty(0, dtype=np.int8)
+
+    def __call__(self, x: IntArray, y: IntArray) -> SmallArray:
+        keys = x.astype(np.int64) * self._right + y
+        return self._dense_lookup(keys) if self._dense else self._sorted_lookup(keys)
+
+    def _decided(self, keys: IntArray) -> SmallArray:
+        return self._decide(keys // self._right, keys % self._right)
+
+    def _dense_lookup(self, keys: IntArray) -> SmallArray:
+        values = self._table[keys]
+        missing = values == UNKNOWN
+        if missing.any():
+            new = np.unique(keys[missing])
+            self._table[new] = self._decided(new)
+            values[missing] = self._table[keys[missing]]
+        return values
+
+    def _sorted_lookup(self, keys: IntArray) -> SmallArray:
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        at = np.minimum(np.searchsorted(self._keys, distinct), max(len(self._keys) - 1, 0))
+        known = self._keys[at] == distinct if len(self._keys) else np.zeros(len(distinct), bool)
+        values = np.where(known, self._values[at] if len(self._keys) else 0, UNKNOWN)
+        values = values.astype(np.int8)
+        if not known.all():
+            new = distinct[~known]
+            values[~known] = decided = self._decided(new)
+            keys_all = np.concatenate([self._keys, new])
+            order = np.argsort(keys_all, kind="stable")
+            self._keys = keys_all[order]
+            self._values = np.concatenate([self._values, decided])[order]
+        result: SmallArray = values[inverse]
+        return result
