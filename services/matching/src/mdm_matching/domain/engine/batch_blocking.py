@@ -72,9 +72,8 @@ def candidate_arrays(
     rank: IntArray | None = None,
 ) -> CandidatePairs:
     """All candidate pairs at once (see :func:`candidate_chunks`)."""
-    return CandidatePairs.joined(
-        list(candidate_chunks(records, rules=rules, max_block=max_block, stats=stats, rank=rank))
-    )
+    chunks = candidate_chunks(records, rules=rules, max_block=max_block, stats=stats, rank=rank)
+    return CandidatePairs.joined(list(chunks))
 
 
 def candidate_chunks(
@@ -84,8 +83,10 @@ def candidate_chunks(
     max_block: int,
     stats: BlockingStats | None = None,
     rank: IntArray | None = None,
+    pairs_at_once: int = PAIRS_AT_ONCE,
 ) -> Iterator[CandidatePairs]:
-    """The candidate pairs, some million at a time, in ``candidate_pairs``' order.
+    """The candidate pairs, ``pairs_at_once`` at a time (or the pairs of one block),
+    in ``candidate_pairs``' order.
 
     ``rank``: the records' positions in id order, if known. Raises
     :class:`DuplicateIdsError` where an id occurs twice.
@@ -96,7 +97,7 @@ def candidate_chunks(
         rank = id_ranks(records)
     blocks = _Blocks(records, tuple(rules), rank, max_block=max_block, stats=stats)
     pairs = 0
-    for first, last in blocks.chunks():
+    for first, last in blocks.chunks(pairs_at_once):
         chunk = blocks.pairs(first, last)
         pairs += len(chunk)
         yield chunk
@@ -146,13 +147,13 @@ class _Blocks:
         self.columns = _rule_columns(len(records), len(rules), keyed, members, seen_all[kept, 1])
         self.pair_counts = self.sizes * (self.sizes - 1) // 2
 
-    def chunks(self) -> Iterator[tuple[int, int]]:
-        """Ranges of block numbers of at most :data:`PAIRS_AT_ONCE` pairs (or one block)."""
+    def chunks(self, pairs_at_once: int) -> Iterator[tuple[int, int]]:
+        """Ranges of block numbers of at most ``pairs_at_once`` pairs (or one block)."""
         ends = np.cumsum(self.pair_counts)
         first = 0
         while first < len(self.sizes):
             done = ends[first - 1] if first else 0
-            last = max(int(np.searchsorted(ends, done + PAIRS_AT_ONCE, side="right")), first + 1)
+            last = max(int(np.searchsorted(ends, done + pairs_at_once, side="right")), first + 1)
             yield first, last
             first = last
 

@@ -18,7 +18,12 @@ import jellyfish
 import numpy as np
 import numpy.typing as npt
 
-from mdm_matching.domain.engine.columns import RecordTable, Vocabulary
+from mdm_matching.domain.engine.columns import (
+    BIRTH_OTHER,
+    BIRTH_UNKNOWN,
+    RecordTable,
+    Vocabulary,
+)
 from mdm_matching.domain.engine.comparisons import (
     CLOSE,
     COMPARISONS,
@@ -31,11 +36,13 @@ from mdm_matching.domain.engine.edits import Spellings, within_one_edit
 from mdm_matching.domain.engine.identifiers import identifier_level
 from mdm_matching.domain.engine.memo import PairMemo, each
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.integer[Any]]
 Positions = npt.NDArray[np.integer[Any]]  # of records in the table
 BoolArray = npt.NDArray[np.bool_]
 Levels = npt.NDArray[np.int8]  # one row per pair, one column per comparison
 
+# Pairs compared at once: the working arrays stay in the processor's caches.
+COMPARED_AT_ONCE = 1 << 20
 UNKNOWN = -1  # a side does not know the value: no level (``None`` pair by pair)
 GIVEN, FAMILY, BIRTH, EMAIL, PHONE, ADDRESS, IDENTIFIERS = range(len(COMPARISONS))
 
@@ -58,7 +65,9 @@ class BatchComparisons:
             addresses.streets,
         )
         self._names = PairMemo(
-            DifferingNames(names), left_values=len(names), right_values=len(names)
+            NameLevels(names, table.names.name_of_key),
+            left_values=len(names) + 1,
+            right_values=len(names) + 1,
         )
         self._births = PairMemo(
             each(lambda x, y: _level(birth_level(births[x], births[y]))),
@@ -84,6 +93,13 @@ class BatchComparisons:
     def levels(self, left: Positions, right: Positions) -> Levels:
         """``levels[i, c]``: the level of comparison ``c`` for records ``left[i]`` and
         ``right[i]`` (positions in the table), :data:`UNKNOWN` where ``None``."""
+        if len(left) > COMPARED_AT_ONCE:
+            return np.concatenate(
+                [
+                    self.levels(left[at : at + COMPARED_AT_ONCE], right[at : at + COMPARED_AT_ONCE])
+                    for at in range(0, len(left), COMPARED_AT_ONCE)
+                ]
+            )
         levels = np.empty((len(left), len(COMPARISONS)), dtype=np.int8)
         levels[:, GIVEN], levels[:, FAMILY] = self._name_levels(left, right)
         levels[:, BIRTH] = self._birth_levels(left, right)
@@ -93,39 +109,16 @@ class BatchComparisons:
         levels[:, IDENTIFIERS] = self._identifier_levels(left, right)
         return levels
 
-    def _name_level(self, x: IntArray, y: IntArray, x_coded: IntArray, y_coded: IntArray) -> Levels:
-        level = np.full(len(x), UNKNOWN, dtype=np.int8)
-        both = (x >= 0) & (y >= 0)
-        equal = x == y
-        level[both & equal] = 0
-        open_ = np.flatnonzero(both & ~equal)
-        level[open_] = self._names(x_coded[open_], y_coded[open_])
-        return level
-
     def _name_levels(self, left: Positions, right: Positions) -> tuple[Levels, Levels]:
         """Given and family name; names entered the wrong way round still agree."""
         n = self.table.names
-        given_l, given_r, family_l, family_r = (
-            n.given[left],
-            n.given[right],
-            n.family[left],
-            n.family[right],
-        )
-        coded_gl, coded_gr, coded_fl, coded_fr = (
-            n.given_coded[left],
-            n.given_coded[right],
-            n.family_coded[left],
-            n.family_coded[right],
-        )
-        given = self._name_level(given_l, given_r, coded_gl, coded_gr)
-        family = self._name_level(family_l, family_r, coded_fl, coded_fr)
+        given_l, given_r = n.given_key[left], n.given_key[right]
+        family_l, family_r = n.family_key[left], n.family_key[right]
+        given = self._names(given_l, given_r)
+        family = self._names(family_l, family_r)
         open_ = np.flatnonzero((given >= 0) & (family >= 0) & ((given > 0) | (family > 0)))
-        crossed_g = self._name_level(
-            given_l[open_], family_r[open_], coded_gl[open_], coded_fr[open_]
-        )
-        crossed_f = self._name_level(
-            family_l[open_], given_r[open_], coded_fl[open_], coded_gr[open_]
-        )
+        crossed_g = self._names(given_l[open_], family_r[open_])
+        crossed_f = self._names(family_l[open_], given_r[open_])
         better = (
             (crossed_g >= 0)
             & (crossed_f >= 0)
@@ -139,19 +132,13 @@ class BatchComparisons:
 
     def _birth_levels(self, left: Positions, right: Positions) -> Levels:
         b = self.table.births
-        x, y = b.birth[left], b.birth[right]
-        level = np.full(len(left), UNKNOWN, dtype=np.int8)
-        both = (x >= 0) & (y >= 0)
-        plain = both & b.plain[left] & b.plain[right]
-        rest = np.flatnonzero(both & ~plain)
-        level[rest] = self._births(x[rest], y[rest])
-        at = np.flatnonzero(plain)
-        level[at] = _plain_birth_levels(
-            b.digits[left[at]],
-            b.digits[right[at]],
-            (b.year[left[at]], b.month[left[at]], b.day[left[at]]),
-            (b.year[right[at]], b.month[right[at]], b.day[right[at]]),
+        x, y = b.code[left], b.code[right]
+        level = _plain_birth_levels(x, y)
+        level[(x == BIRTH_UNKNOWN) | (y == BIRTH_UNKNOWN)] = UNKNOWN
+        rest = np.flatnonzero(
+            ((x == BIRTH_OTHER) | (y == BIRTH_OTHER)) & (x != BIRTH_UNKNOWN) & (y != BIRTH_UNKNOWN)
         )
+        level[rest] = self._births(b.birth[left[rest]], b.birth[right[rest]])
         return level
 
     def _email_levels(self, left: Positions, right: Positions) -> Levels:
@@ -226,19 +213,30 @@ class BatchComparisons:
         return level
 
 
-class DifferingNames:
-    """Levels of pairs of different names (``comparisons._differing_name_level``),
-    many at once: Jaro-Winkler one pair at a time, the rest column-wise."""
+class NameLevels:
+    """``comparisons.name_level`` of many pairs of name keys (``columns.Names``) at
+    once: Jaro-Winkler one pair at a time, the rest column-wise."""
 
-    def __init__(self, coded: Sequence[tuple[str, str]]) -> None:
-        self._names = [name for name, _ in coded]
+    def __init__(self, coded: Sequence[tuple[str, str]], name_of_key: IntArray) -> None:
+        self._names = ["", *(name for name, _ in coded)]
+        self._name_of_key = name_of_key
         codes = Vocabulary[str]()
-        self._code = codes.column([code or None for _, code in coded])
+        self._code = codes.column([None, *(code or None for _, code in coded)])
         self._spellings = Spellings(self._names)
         self._spaced = np.array([" " in name for name in self._names], dtype=np.bool_)
         self._initial = np.array([len(name) == 1 for name in self._names], dtype=np.bool_)
 
     def __call__(self, x: IntArray, y: IntArray) -> Levels:
+        level = np.full(len(x), UNKNOWN, dtype=np.int8)
+        known = (x > 0) & (y > 0)
+        same = known & (self._name_of_key[x] == self._name_of_key[y])
+        level[same] = 0
+        open_ = np.flatnonzero(known & ~same)
+        level[open_] = self._differing(x[open_], y[open_])
+        return level
+
+    def _differing(self, x: IntArray, y: IntArray) -> Levels:
+        """``comparisons._differing_name_level``."""
         names = self._names
         xs, ys = [names[i] for i in x.tolist()], [names[i] for i in y.tolist()]
         similarity = np.fromiter(
@@ -257,12 +255,7 @@ class DifferingNames:
         return level
 
 
-def _plain_birth_levels(
-    x: npt.NDArray[np.uint32],
-    y: npt.NDArray[np.uint32],
-    x_parts: tuple[IntArray, IntArray, IntArray],
-    y_parts: tuple[IntArray, IntArray, IntArray],
-) -> Levels:
+def _plain_birth_levels(x: npt.NDArray[np.uint32], y: npt.NDArray[np.uint32]) -> Levels:
     """Two dates of eight digits each (no placeholder, nothing unknown), four bits a
     digit: exact, one typo (a digit replaced, or two neighbours swapped) or day and
     month swapped, the same year with the same month or day, or different."""
@@ -275,8 +268,9 @@ def _plain_birth_levels(
     mask = neighbours * np.uint32(0xF)
     crossed = ((x ^ (y >> 4)) | ((x >> 4) ^ y)) & mask
     typo = (count == 1) | ((count == 2) & (neighbours != 0) & (crossed == 0))
-    (year_x, month_x, day_x), (year_y, month_y, day_y) = x_parts, y_parts
-    same_year = year_x == year_y
+    same_year = (differ >> 16) == 0
+    month_x, day_x = (x >> 8) & 0xFF, x & 0xFF
+    month_y, day_y = (y >> 8) & 0xFF, y & 0xFF
     swapped = same_year & (month_x == day_y) & (day_x == month_y)
     level = np.full(len(x), 3, dtype=np.int8)
     level[same_year & ((month_x == month_y) | (day_x == day_y))] = 2

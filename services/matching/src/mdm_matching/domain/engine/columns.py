@@ -18,11 +18,12 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from mdm_matching.domain.engine.batch_blocking import id_ranks
 from mdm_matching.domain.engine.comparisons import _GENERIC_LOCAL, PLACEHOLDER_BIRTHS
 from mdm_matching.domain.engine.edits import Spellings
 from mdm_matching.domain.engine.features import MatchRecord
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.int32]
 BoolArray = npt.NDArray[np.bool_]
 ABSENT = -1
 
@@ -40,7 +41,7 @@ class Vocabulary(Generic[V]):
         positions = self.positions
         return np.fromiter(
             (ABSENT if v is None else positions.setdefault(v, len(positions)) for v in values),
-            dtype=np.int64,
+            dtype=np.int32,
             count=len(values),
         )
 
@@ -63,31 +64,44 @@ def _truthy(values: Sequence[object]) -> BoolArray:
 @dataclass(frozen=True)
 class Names:
     """Given and family names in one vocabulary (names entered the wrong way round
-    are compared crosswise); with their phonetic codes in another."""
+    are compared crosswise). For comparing, a name with its phonetic code is a
+    ``key``: 0 where the name is empty, else one more than its position in ``coded``,
+    where the most common come first (``memo.PairMemo`` keeps their pairs in a table)."""
 
     given: IntArray  # name position, ABSENT where empty
     family: IntArray
-    given_coded: IntArray  # (name, code) position
-    family_coded: IntArray
+    given_key: IntArray
+    family_key: IntArray
     names: list[str]
     coded: list[tuple[str, str]]
+    name_of_key: IntArray  # the name position of each key (ABSENT for 0)
 
     @classmethod
     def of(cls, records: Sequence[MatchRecord]) -> Names:
         names, coded = Vocabulary[str](), Vocabulary[tuple[str, str]]()
-        given = _values(records, lambda r: r.given or None)
-        family = _values(records, lambda r: r.family or None)
+        given_coded = coded.column(
+            _values(records, lambda r: (r.given, r.given_code) if r.given else None)
+        )
+        family_coded = coded.column(
+            _values(records, lambda r: (r.family, r.family_code) if r.family else None)
+        )
+        counts = np.bincount(
+            np.concatenate([given_coded, family_coded]) + 1, minlength=len(coded) + 1
+        )[1:]
+        by_count = np.argsort(-counts, kind="stable")
+        key = np.empty(len(coded) + 1, dtype=np.int32)
+        key[0], key[1 + by_count] = 0, np.arange(1, len(coded) + 1)
+        ordered = [coded.values[i] for i in by_count.tolist()]
         return cls(
-            given=names.column(given),
-            family=names.column(family),
-            given_coded=coded.column(
-                _values(records, lambda r: (r.given, r.given_code) if r.given else None)
-            ),
-            family_coded=coded.column(
-                _values(records, lambda r: (r.family, r.family_code) if r.family else None)
-            ),
+            given=names.column(_values(records, lambda r: r.given or None)),
+            family=names.column(_values(records, lambda r: r.family or None)),
+            given_key=key[given_coded + 1],
+            family_key=key[family_coded + 1],
             names=names.values,
-            coded=coded.values,
+            coded=ordered,
+            name_of_key=np.concatenate(
+                [[ABSENT], names.column([name for name, _ in ordered])]
+            ).astype(np.int32),
         )
 
 
@@ -103,34 +117,30 @@ def _plain_birth(value: str | None) -> bool:
     )
 
 
+# A birth date's code: eight decimal digits, four bits each (the year in the upper
+# half); or one of these.
+BIRTH_UNKNOWN = np.uint32(0xFFFFFFFF)
+BIRTH_OTHER = np.uint32(0xFFFFFFFE)  # partial, a placeholder or odd: compared pair by pair
+
+
+def _birth_code(value: str | None) -> np.uint32:
+    if value is None:
+        return BIRTH_UNKNOWN
+    return np.uint32(int(value, 16)) if _plain_birth(value) else BIRTH_OTHER
+
+
 @dataclass(frozen=True)
 class Births:
+    code: npt.NDArray[np.uint32]
     birth: IntArray  # position in ``values``, ABSENT where unknown
-    plain: BoolArray
-    digits: npt.NDArray[np.uint32]  # eight decimal digits, four bits each
-    year: IntArray
-    month: IntArray
-    day: IntArray
     values: list[str]
 
     @classmethod
     def of(cls, records: Sequence[MatchRecord]) -> Births:
         vocabulary = Vocabulary[str]()
         raw = _values(records, lambda r: r.birth or None)
-        plain = np.fromiter(map(_plain_birth, raw), dtype=np.bool_, count=len(raw))
-        number = np.array([int(v) if v is not None and _plain_birth(v) else 0 for v in raw], dtype=np.int64)
-        digits = np.zeros(len(raw), dtype=np.uint32)
-        for place in range(8):  # the last digit in the lowest four bits
-            digits |= ((number // 10**place % 10) << (4 * place)).astype(np.uint32)
-        return cls(
-            birth=vocabulary.column(raw),
-            plain=plain,
-            digits=digits,
-            year=number // 10_000,
-            month=number // 100 % 100,
-            day=number % 100,
-            values=vocabulary.values,
-        )
+        code = np.array([_birth_code(v) for v in raw], dtype=np.uint32)
+        return cls(code=code, birth=vocabulary.column(raw), values=vocabulary.values)
 
 
 def _compact(name: str) -> str | None:
@@ -154,7 +164,8 @@ class Emails:
         emails, locals_, compact = Vocabulary[str](), Vocabulary[str](), Vocabulary[str]()
         email = emails.column(_values(records, lambda r: r.email or None))
         alnum = [
-            "".join(c for c in r.email_local or "" if c.isalnum()) if r.email else None for r in records
+            "".join(c for c in r.email_local or "" if c.isalnum()) if r.email else None
+            for r in records
         ]
         distinctive = [
             local is not None
@@ -224,7 +235,7 @@ class RecordTable:
     """Records (in the caller's order) as columns for comparing pairs of them."""
 
     records: Sequence[MatchRecord]
-    rank: IntArray  # position of each record among the records sorted by id
+    rank: npt.NDArray[np.int64]  # position of each record among the records sorted by id
     names: Names
     births: Births
     emails: Emails
@@ -237,12 +248,9 @@ class RecordTable:
     @classmethod
     def of(cls, records: Sequence[MatchRecord]) -> RecordTable:
         records = list(records)
-        order = sorted(range(len(records)), key=lambda i: records[i].id)
-        rank = np.empty(len(records), dtype=np.int64)
-        rank[np.array(order, dtype=np.int64)] = np.arange(len(records))
         return cls(
             records=records,
-            rank=rank,
+            rank=id_ranks(records),
             names=Names.of(records),
             births=Births.of(records),
             emails=Emails.of(records),

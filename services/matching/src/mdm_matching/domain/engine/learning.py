@@ -85,7 +85,7 @@ def train(
     *,
     sessions: Sequence[TrainingSession] = (),
     u_samples: int = 200_000,
-    table: RecordTable | None = None,
+    comparisons: BatchComparisons | None = None,
 ) -> Parameters:
     """Estimate u from random pairs, m by EM, then the prior.
 
@@ -107,10 +107,9 @@ def train(
     the fallback where no such session has pairs.
 
     ``pairs``: the candidate pairs, as records or as positions in ``records``;
-    ``table``: the records' columns, if made already.
+    ``comparisons``: of a table of these very records, if made already.
     """
-    table = table or RecordTable.of(records)
-    comparisons = BatchComparisons(table)
+    comparisons = comparisons or BatchComparisons(RecordTable.of(records))
     u = estimate_u(records, samples=u_samples, comparisons=comparisons)
     parameters = Parameters(prior=0.5, m=[_initial_m(len(c.levels)) for c in COMPARISONS], u=u)
     parameters.tf = term_frequencies(records)

@@ -9,11 +9,12 @@ the pairs of records look its verdict up column-wise.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.integer[Any]]
 SmallArray = npt.NDArray[np.int8]
 
 UNKNOWN = -128
@@ -39,13 +40,21 @@ class PairMemo:
     """``decide(x, y)`` (small integers) for pairs of value positions, remembered:
     ``decide`` is called with distinct pairs only, each once.
 
-    ``left_values`` and ``right_values``: how many values each side can take.
+    ``left_values`` and ``right_values``: how many values each side can take;
+    ``dense_pairs``: up to how many pairs of them a table is kept.
     """
 
-    def __init__(self, decide: Decide, *, left_values: int, right_values: int) -> None:
+    def __init__(
+        self,
+        decide: Decide,
+        *,
+        left_values: int,
+        right_values: int,
+        dense_pairs: int = DENSE_PAIRS,
+    ) -> None:
         self._decide = decide
         self._right = max(right_values, 1)
-        self._dense = left_values * self._right <= DENSE_PAIRS
+        self._dense = left_values * self._right <= dense_pairs
         if self._dense:
             self._table = np.full(max(left_values, 1) * self._right, UNKNOWN, dtype=np.int8)
         self._keys = np.empty(0, dtype=np.int64)

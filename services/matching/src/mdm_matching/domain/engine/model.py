@@ -51,6 +51,7 @@ __all__ = [
     "default_parameters",
     "default_sessions",
     "estimate_u",
+    "probability_of",
     "rare_term_frequencies",
     "term_frequencies",
     "train",
@@ -82,6 +83,11 @@ class Score:
         return bool(self.conflicts)
 
 
+def probability_of(weight: float) -> float:
+    """The match probability of a pair of this weight (log2 odds)."""
+    return 1 / (1 + 2 ** -max(min(weight, 60.0), -60.0))
+
+
 class Scorer:
     def __init__(self, parameters: Parameters) -> None:
         self.parameters = parameters
@@ -101,8 +107,33 @@ class Scorer:
         # second): with the model, not in the middle of the first pair.
         lexicon()
 
+    @property
+    def level_weights(self) -> list[list[float]]:
+        """Per comparison, each level's weight (before a name's frequency adjusts it)."""
+        return self._weights
+
+    @property
+    def prior_weight(self) -> float:
+        return self._prior_weight
+
+    @property
+    def guards(self) -> Guards:
+        return self._guards
+
     def score(self, a: MatchRecord, b: MatchRecord) -> Score:
-        vector = compare(a, b)
+        return self.score_compared(compare(a, b), a, b)
+
+    def score_compared(self, vector: Vector, a: MatchRecord, b: MatchRecord) -> Score:
+        """The score of a pair whose comparison vector is ``vector``."""
+        total, probability, contributions = self.weighed(vector, a, b)
+        left, right = (a.id, b.id) if a.id <= b.id else (b.id, a.id)
+        conflicts = self._guards.conflicts_of(vector, a, b)
+        return Score(left, right, total, probability, contributions, conflicts)
+
+    def weighed(
+        self, vector: Vector, a: MatchRecord, b: MatchRecord
+    ) -> tuple[float, float, tuple[Contribution, ...]]:
+        """Weight, probability and explanation of a pair's comparison vector."""
         # A pair's weight and explanation follow from its levels and, where a name
         # agrees exactly, that name's frequency: pairs alike in these share them.
         pattern = (
@@ -115,10 +146,7 @@ class Scorer:
             if len(self._patterns) >= PATTERNS_CACHED:
                 self._patterns.clear()
             found = self._patterns[pattern] = self._weigh(vector, a, b)
-        total, probability, contributions = found
-        left, right = (a.id, b.id) if a.id <= b.id else (b.id, a.id)
-        conflicts = self._guards.conflicts_of(vector, a, b)
-        return Score(left, right, total, probability, contributions, conflicts)
+        return found
 
     def _weigh(
         self, vector: Vector, a: MatchRecord, b: MatchRecord
@@ -134,13 +162,17 @@ class Scorer:
                 weight += self._tf_adjustment(index, comparison.tf_attribute, a, b)
             total += weight
             contributions.append(Contribution(comparison.name, comparison.levels[level], weight))
-        probability = 1 / (1 + 2 ** -max(min(total, 60.0), -60.0))
-        return total, probability, tuple(contributions)
+        return total, probability_of(total), tuple(contributions)
 
     def _tf_adjustment(self, index: int, attribute: str, a: MatchRecord, b: MatchRecord) -> float:
         value = getattr(a, attribute)
         if value != getattr(b, attribute):
             return 0.0  # names entered the wrong way round: no frequency of this attribute
+        return self.name_adjustment(index, attribute, value)
+
+    def name_adjustment(self, index: int, attribute: str, value: str) -> float:
+        """What two records agreeing exactly on this name add to the exact level's
+        weight of comparison ``index``: common names say less (``tf_attribute``)."""
         frequency = self.parameters.tf.get(attribute, {}).get(value)
         if frequency is None:
             frequency = self.parameters.rare_tf.get(attribute)
