@@ -73,6 +73,7 @@ class BatchComparisons:
             each(lambda x, y: _level(birth_level(births[x], births[y]))),
             left_values=len(births),
             right_values=len(births),
+            dense_pairs=1 << 20,  # few pairs are no plain dates: no large table
         )
         self._postal_typo = PairMemo(
             each(lambda x, y: within_one_edit(postal_codes[x], postal_codes[y])),

@@ -8,6 +8,7 @@ the pairs of records look its verdict up column-wise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +19,8 @@ IntArray = npt.NDArray[np.integer[Any]]
 SmallArray = npt.NDArray[np.int8]
 
 UNKNOWN = -128
-# Value pairs kept in a table indexed by both positions (a byte each) up to this many;
-# beyond, the decided pairs are kept sorted and searched.
+# Value pairs kept in a table indexed by both positions (a byte each), at most; the
+# decisions on other pairs are kept sorted and searched.
 DENSE_PAIRS = 1 << 26
 
 
@@ -40,8 +41,10 @@ class PairMemo:
     """``decide(x, y)`` (small integers) for pairs of value positions, remembered:
     ``decide`` is called with distinct pairs only, each once.
 
-    ``left_values`` and ``right_values``: how many values each side can take;
-    ``dense_pairs``: up to how many pairs of them a table is kept.
+    ``left_values`` and ``right_values``: how many values each side can take. The
+    decisions on pairs of the first values (up to ``dense_pairs`` pairs of them) are
+    kept in a table, the rest as sorted keys: where the values are numbered most
+    common first (``columns.Names``), the table serves nearly every pair.
     """
 
     def __init__(
@@ -53,26 +56,32 @@ class PairMemo:
         dense_pairs: int = DENSE_PAIRS,
     ) -> None:
         self._decide = decide
-        self._right = max(right_values, 1)
-        self._dense = left_values * self._right <= dense_pairs
-        if self._dense:
-            self._table = np.full(max(left_values, 1) * self._right, UNKNOWN, dtype=np.int8)
+        side = max(math.isqrt(dense_pairs), 1)
+        self._rows = max(min(left_values, side), 1)
+        self._columns = max(min(right_values, dense_pairs // self._rows), 1)
+        self._table = np.full(self._rows * self._columns, UNKNOWN, dtype=np.int8)
+        self._right = max(right_values, 1)  # sorted keys: x * right + y
         self._keys = np.empty(0, dtype=np.int64)
         self._values = np.empty(0, dtype=np.int8)
 
     def __call__(self, x: IntArray, y: IntArray) -> SmallArray:
-        keys = x.astype(np.int64) * self._right + y
-        return self._dense_lookup(keys) if self._dense else self._sorted_lookup(keys)
+        x, y = x.astype(np.int64), y.astype(np.int64)
+        inside = (x < self._rows) & (y < self._columns)
+        if inside.all():
+            return self._dense_lookup(x, y)
+        values = np.empty(len(x), dtype=np.int8)
+        values[inside] = self._dense_lookup(x[inside], y[inside])
+        outside = ~inside
+        values[outside] = self._sorted_lookup(x[outside] * self._right + y[outside])
+        return values
 
-    def _decided(self, keys: IntArray) -> SmallArray:
-        return self._decide(keys // self._right, keys % self._right)
-
-    def _dense_lookup(self, keys: IntArray) -> SmallArray:
+    def _dense_lookup(self, x: IntArray, y: IntArray) -> SmallArray:
+        keys = x * self._columns + y
         values = self._table[keys]
         missing = values == UNKNOWN
         if missing.any():
             new = np.unique(keys[missing])
-            self._table[new] = self._decided(new)
+            self._table[new] = self._decide(new // self._columns, new % self._columns)
             values[missing] = self._table[keys[missing]]
         return values
 
@@ -84,7 +93,7 @@ class PairMemo:
         values = values.astype(np.int8)
         if not known.all():
             new = distinct[~known]
-            values[~known] = decided = self._decided(new)
+            values[~known] = decided = self._decide(new // self._right, new % self._right)
             keys_all = np.concatenate([self._keys, new])
             order = np.argsort(keys_all, kind="stable")
             self._keys = keys_all[order]
