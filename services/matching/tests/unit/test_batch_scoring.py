@@ -73,16 +73,19 @@ def test_at_least_a_probability_as_python_computes_it(weights: list[float], at: 
         assert found == [probability_of(w) >= limit for w in weights]
 
 
-@given(data=st.data())
-@settings(max_examples=30, deadline=None)
-def test_only_the_pairs_kept_are_kept(data: st.DataObject, tricky_records: Any) -> None:
+@given(data=st.data(), keep=st.sampled_from([0.0, 0.01, 0.5, 0.99, 1.0]))
+@settings(max_examples=60, deadline=None)
+def test_only_the_pairs_kept_are_kept(
+    data: st.DataObject, tricky_records: Any, keep: float
+) -> None:
     records = data.draw(tricky_records)
     batch = BatchScorer(Scorer(_trained_like()), BatchComparisons(RecordTable.of(records)))
     left, right = _pairs(records)
     everything = batch.score(left, right)
     pairs = CandidatePairs(left.astype(np.int32), right.astype(np.int32))
-    kept = batch.score_all(pairs, keep_at_least=0.5)
-    mask = everything.at_least(0.5)
+    kept = batch.score_all(pairs, keep_at_least=keep)
+    mask = everything.at_least(keep)
     assert kept.left.tolist() == everything.left[mask].tolist()
     assert kept.weight.tolist() == everything.weight[mask].tolist()
     assert kept.conflicts.tolist() == everything.conflicts[mask].tolist()
+    assert kept.levels.tolist() == everything.levels[mask].tolist()

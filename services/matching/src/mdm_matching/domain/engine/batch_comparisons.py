@@ -44,6 +44,8 @@ Levels = npt.NDArray[np.int8]  # one row per pair, one column per comparison
 # Pairs compared at once: the working arrays stay in the processor's caches.
 COMPARED_AT_ONCE = 1 << 20
 UNKNOWN = -1  # a side does not know the value: no level (``None`` pair by pair)
+# E-mail or phone: one typo apart or different, not decided yet (``typos=False``).
+OPEN = 9
 GIVEN, FAMILY, BIRTH, EMAIL, PHONE, ADDRESS, IDENTIFIERS = range(len(COMPARISONS))
 
 
@@ -91,13 +93,21 @@ class BatchComparisons:
             right_values=len(streets),
         )
 
-    def levels(self, left: Positions, right: Positions) -> Levels:
+    def levels(self, left: Positions, right: Positions, *, typos: bool = True) -> Levels:
         """``levels[i, c]``: the level of comparison ``c`` for records ``left[i]`` and
-        ``right[i]`` (positions in the table), :data:`UNKNOWN` where ``None``."""
+        ``right[i]`` (positions in the table), :data:`UNKNOWN` where ``None``.
+
+        ``typos=False``: e-mail addresses and phone numbers that are either one typo
+        apart or different are left :data:`OPEN` (:meth:`decide_open` decides them):
+        most candidate pairs are told apart without that."""
         if len(left) > COMPARED_AT_ONCE:
             return np.concatenate(
                 [
-                    self.levels(left[at : at + COMPARED_AT_ONCE], right[at : at + COMPARED_AT_ONCE])
+                    self.levels(
+                        left[at : at + COMPARED_AT_ONCE],
+                        right[at : at + COMPARED_AT_ONCE],
+                        typos=typos,
+                    )
                     for at in range(0, len(left), COMPARED_AT_ONCE)
                 ]
             )
@@ -108,7 +118,16 @@ class BatchComparisons:
         levels[:, PHONE] = self._phone_levels(left, right)
         levels[:, ADDRESS] = self._address_levels(left, right)
         levels[:, IDENTIFIERS] = self._identifier_levels(left, right)
+        if typos:
+            self.decide_open(levels, left, right)
         return levels
+
+    def decide_open(self, levels: Levels, left: Positions, right: Positions) -> None:
+        """Decides the :data:`OPEN` e-mail and phone levels (in place)."""
+        for column, values in ((EMAIL, self.table.emails), (PHONE, self.table.phones)):
+            at = np.flatnonzero(levels[:, column] == OPEN)
+            x, y = values.position[left[at]], values.position[right[at]]
+            levels[at, column] = np.where(values.spellings.within_one_edit(x, y), 1, 2)
 
     def _name_levels(self, left: Positions, right: Positions) -> tuple[Levels, Levels]:
         """Given and family name; names entered the wrong way round still agree."""
@@ -144,34 +163,31 @@ class BatchComparisons:
 
     def _email_levels(self, left: Positions, right: Positions) -> Levels:
         e = self.table.emails
-        x, y = e.email[left], e.email[right]
+        x, y = e.position[left], e.position[right]
         level = np.full(len(left), UNKNOWN, dtype=np.int8)
         both = (x >= 0) & (y >= 0)
-        level[both] = 2
+        level[both] = OPEN
         level[both & (x == y)] = 0
         open_ = np.flatnonzero(both & (x != y))
         a, b = left[open_], right[open_]
         # Not Jaro-Winkler over the whole address (see ``comparisons.email_level``).
-        close = e.spellings.within_one_edit(x[open_], y[open_]) | (
+        same_local = (
             (e.local[a] == e.local[b])
             & e.distinctive[a]
             & (e.local_compact[a] != e.given_compact[b])
             & (e.local_compact[a] != e.family_compact[b])
         )
-        level[open_[close]] = 1
+        level[open_[same_local]] = 1
         return level
 
     def _phone_levels(self, left: Positions, right: Positions) -> Levels:
         p = self.table.phones
-        x, y = p.phone[left], p.phone[right]
+        x, y = p.position[left], p.position[right]
         level = np.full(len(left), UNKNOWN, dtype=np.int8)
         both = (x >= 0) & (y >= 0)
-        level[both] = 2
+        level[both] = OPEN
         level[both & (x == y)] = 0
-        tail = both & (x != y) & (p.tail[left] == p.tail[right])
-        level[tail] = 1
-        open_ = np.flatnonzero(both & (x != y) & ~tail)
-        level[open_[p.spellings.within_one_edit(x[open_], y[open_])]] = 1
+        level[both & (x != y) & (p.tail[left] == p.tail[right])] = 1
         return level
 
     def _address_levels(self, left: Positions, right: Positions) -> Levels:

@@ -10,6 +10,7 @@ columns; :meth:`BatchScorer.score_of` makes the ``Score`` of one of them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from mdm_matching.domain.engine.batch_blocking import CandidatePairs
 from mdm_matching.domain.engine.batch_comparisons import (
     BIRTH,
     GIVEN,
+    OPEN,
     UNKNOWN,
     BatchComparisons,
     Levels,
@@ -69,6 +71,8 @@ CONFLICTS: tuple[tuple[str, ...], ...] = tuple(
 SCORED_AT_ONCE = 1 << 20
 # Where numpy's probability is this close to a threshold, Python's decides.
 _UNSURE = 1e-9
+# Bits below a threshold's weight a bound must be to leave its pair out.
+_WEIGHT_MARGIN = 1e-6
 
 
 def at_least(weight: Weights, threshold: float) -> BoolArray:
@@ -137,10 +141,14 @@ class BatchScorer:
         self.scorer = scorer
         self.comparisons = comparisons
         table = comparisons.table
-        # Each level's weight, an unknown level's (nothing) first.
-        self._level_weights = [
-            np.array([0.0, *row], dtype=np.float64) for row in scorer.level_weights
-        ]
+        # Each level's weight, an unknown level's (nothing) first; an open level's
+        # (one typo or different) is the better of those two: a bound.
+        self._level_weights = []
+        for row in scorer.level_weights:
+            weights = np.full(OPEN + 2, max(row), dtype=np.float64)
+            weights[: len(row) + 1] = [0.0, *row]
+            weights[OPEN + 1] = max(row[1:]) if len(row) > 1 else max(row)
+            self._level_weights.append(weights)
         # Exact agreement on a name: its frequency's adjustment, per name.
         self._adjusted = {
             index: np.array(
@@ -174,14 +182,30 @@ class BatchScorer:
         self, pairs: CandidatePairs, *, keep_at_least: float | None = None
     ) -> ScoredPairs:
         """All ``pairs`` scored, some million at a time; ``keep_at_least``: only the
-        pairs of at least this probability are kept (memory grows with them)."""
+        pairs of at least this probability are kept (memory grows with them).
+
+        With ``keep_at_least``, a pair whose weight cannot reach it whatever its
+        undecided e-mail and phone typos is left out before they are decided (most
+        candidate pairs are far below any threshold)."""
         parts = []
         for start in range(0, len(pairs), SCORED_AT_ONCE):
-            at = slice(start, start + SCORED_AT_ONCE)
-            scored = self.score(pairs.left[at], pairs.right[at])
-            if keep_at_least is not None:
-                scored = scored.where(scored.at_least(keep_at_least))
-            parts.append(scored)
+            left = pairs.left[start : start + SCORED_AT_ONCE]
+            right = pairs.right[start : start + SCORED_AT_ONCE]
+            if keep_at_least is None:
+                parts.append(self.score(left, right))
+                continue
+            levels = self.comparisons.levels(left, right, typos=False)
+            if 0 < keep_at_least < 1:
+                # At most this weight (the open levels at their best): below the
+                # threshold's weight by a margin far above any rounding, no pair is.
+                bound = self._weights(levels, left, right)
+                floor = math.log2(keep_at_least / (1 - keep_at_least)) - _WEIGHT_MARGIN
+                near = np.flatnonzero(bound >= floor)
+                left, right, levels = left[near], right[near], levels[near]
+            self.comparisons.decide_open(levels, left, right)
+            weight = self._weights(levels, left, right)
+            scored = ScoredPairs(left, right, levels, weight, self._conflicts(levels, left, right))
+            parts.append(scored.where(scored.at_least(keep_at_least)))
         return ScoredPairs.joined(parts)
 
     def score_of(self, scored: ScoredPairs, i: int) -> Score:

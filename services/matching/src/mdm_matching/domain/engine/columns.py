@@ -149,7 +149,7 @@ def _compact(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Emails:
-    email: IntArray
+    position: IntArray  # of the address in ``spellings``
     local: IntArray  # the part before "@"
     # A local part of five letters or more that is no role ("info") and neither of
     # the record's own names; a pair also needs it to be neither of the other's names.
@@ -175,7 +175,7 @@ class Emails:
             for r, local in zip(records, alnum, strict=True)
         ]
         return cls(
-            email=email,
+            position=email,
             local=locals_.column(_values(records, lambda r: r.email_local if r.email else None)),
             distinctive=np.array(distinctive, dtype=np.bool_),
             local_compact=compact.column(alnum),
@@ -187,7 +187,7 @@ class Emails:
 
 @dataclass(frozen=True)
 class Phones:
-    phone: IntArray
+    position: IntArray  # of the number in ``spellings``
     tail: IntArray  # the last six characters
     spellings: Spellings
 
@@ -195,7 +195,7 @@ class Phones:
     def of(cls, records: Sequence[MatchRecord]) -> Phones:
         phones, tails = Vocabulary[str](), Vocabulary[str]()
         return cls(
-            phone=phones.column(_values(records, lambda r: r.phone or None)),
+            position=phones.column(_values(records, lambda r: r.phone or None)),
             tail=tails.column(_values(records, lambda r: r.phone[-6:] if r.phone else None)),
             spellings=Spellings(phones.values),
         )
