@@ -77,7 +77,7 @@ class PairMemo:
 
     def _dense_lookup(self, x: IntArray, y: IntArray) -> SmallArray:
         keys = x * self._columns + y
-        values = self._table[keys]
+        values: SmallArray = self._table[keys]
         missing = values == UNKNOWN
         if missing.any():
             new = np.unique(keys[missing])
