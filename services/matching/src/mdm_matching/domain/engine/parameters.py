@@ -167,12 +167,9 @@ def rare_term_frequencies(records: Iterable[MatchRecord]) -> dict[str, float]:
 
 
 def _name_counts(records: Iterable[MatchRecord]) -> tuple[dict[str, Counter[str]], int]:
-    counts: dict[str, Counter[str]] = {"given": Counter(), "family": Counter()}
-    total = 0
-    for record in records:
-        total += 1
-        if record.given:
-            counts["given"][record.given] += 1
-        if record.family:
-            counts["family"][record.family] += 1
-    return counts, total
+    records = list(records)
+    counts = {
+        "given": Counter(r.given for r in records if r.given),
+        "family": Counter(r.family for r in records if r.family),
+    }
+    return counts, len(records)
