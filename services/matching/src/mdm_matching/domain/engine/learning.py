@@ -3,8 +3,8 @@
 ``u`` from random pairs, ``m`` by expectation maximisation in sessions over the
 pairs of training blocking rules, the prior from a session whose pairs agree
 exactly on one comparison; why so is told at :func:`train`. The pairs are compared
-column-wise (``batch_comparisons.py``): the same levels as pair by pair, some
-hundred times faster.
+column-wise (``batch_comparisons.py``): the same levels as pair by pair, tens of
+times faster.
 """
 
 from __future__ import annotations
