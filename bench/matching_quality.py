@@ -98,8 +98,9 @@ def _pairs_of(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
     return found
 
 
-def evaluate(truth: dict[str, str], predicted: list[frozenset[str]],
-             candidates: Candidates) -> Quality:  # fmt: skip
+def evaluate(
+    truth: dict[str, str], predicted: list[frozenset[str]], candidates: Candidates
+) -> Quality:
     by_truth: dict[str, set[str]] = defaultdict(set)
     for rid, t in truth.items():
         by_truth[t].add(rid)
@@ -305,8 +306,13 @@ def _online_rate(records: int, seconds: dict[str, float]) -> float:
     return round(records / busy, 1) if busy else 0.0
 
 
-def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
-                    candidates: Candidates, args: argparse.Namespace) -> None:  # fmt: skip
+def report_pipeline(
+    data: matching_data.DataSet,
+    name: str,
+    prepared: Prepared,
+    candidates: Candidates,
+    args: argparse.Namespace,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
                                 secrets=Secrets.generate(), graph_heap=args.graph_heap)  # fmt: skip
@@ -366,8 +372,13 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
         )
 
 
-def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared,
-                  candidates: Candidates, args: argparse.Namespace) -> None:  # fmt: skip
+def report_splink(
+    data: matching_data.DataSet,
+    name: str,
+    prepared: Prepared,
+    candidates: Candidates,
+    args: argparse.Namespace,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "splink.json"
         started = time.perf_counter()

@@ -212,9 +212,10 @@ class Patterns:
 
 
 def _prior_from_sessions(
-    parameters: Parameters, shares: Sequence[tuple[TrainingSession, float, int]],
+    parameters: Parameters,
+    shares: Sequence[tuple[TrainingSession, float, int]],
     records: Sequence[MatchRecord],
-) -> float | None:  # fmt: skip
+) -> float | None:
     """Duplicates agreeing exactly on a comparison, over that level's m: all duplicates."""
     names = [c.name for c in COMPARISONS]
     estimates = sorted(
@@ -250,9 +251,13 @@ class TrainingSession:
 
 
 def _em(
-    parameters: Parameters, patterns: Counter[Vector], *, free: list[int], estimate_m: bool,
+    parameters: Parameters,
+    patterns: Counter[Vector],
+    *,
+    free: list[int],
+    estimate_m: bool,
     held: frozenset[int] = frozenset(),
-) -> tuple[list[list[float]], float, int]:  # fmt: skip
+) -> tuple[list[list[float]], float, int]:
     """EM over the ``free`` comparisons; for those in ``held`` the m of the last
     level ("differs") stays at its starting value and only the others are learnt."""
     m, prior = [list(row) for row in parameters.m], 0.5
@@ -265,8 +270,10 @@ def _em(
             new_m[index] = [v * (1 - differs) / agreeing for v in new_m[index][:-1]] + [differs]
         if not estimate_m:
             new_m = m
-        change = max([abs(new_prior - prior)] + [abs(x - y) for i in free
-                     for x, y in zip(new_m[i], m[i], strict=True)])  # fmt: skip
+        change = max(
+            [abs(new_prior - prior)]
+            + [abs(x - y) for i in free for x, y in zip(new_m[i], m[i], strict=True)]
+        )
         m, prior = new_m, new_prior
         if change < 1e-5:
             break
@@ -274,9 +281,12 @@ def _em(
 
 
 def _em_step(
-    m: list[list[float]], u: list[list[float]], prior: float, patterns: Counter[Vector],
+    m: list[list[float]],
+    u: list[list[float]],
+    prior: float,
+    patterns: Counter[Vector],
     free: list[int],
-) -> tuple[list[list[float]], float]:  # fmt: skip
+) -> tuple[list[list[float]], float]:
     expected = [[0.0] * len(row) for row in m]
     known = [0.0] * len(m)
     matches = 0.0

@@ -53,12 +53,21 @@ class Parameters:
     trained_at: str | None = None  # ISO time of the training (recalibration keeps it)
 
     def to_json(self) -> dict[str, object]:
-        return {"prior": self.prior, "comparisons": [c.name for c in COMPARISONS], "m": self.m,
-                "u": self.u, "tf": self.tf, "rareTf": self.rare_tf,
-                "trainedOnPairs": self.trained_on_pairs, "iterations": self.iterations,
-                "version": self.version, "reviewAt": self.review_at,
-                "autoMergeAt": self.auto_merge_at, "trainedOnSubjects": self.trained_on_subjects,
-                "trainedAt": self.trained_at}  # fmt: skip
+        return {
+            "prior": self.prior,
+            "comparisons": [c.name for c in COMPARISONS],
+            "m": self.m,
+            "u": self.u,
+            "tf": self.tf,
+            "rareTf": self.rare_tf,
+            "trainedOnPairs": self.trained_on_pairs,
+            "iterations": self.iterations,
+            "version": self.version,
+            "reviewAt": self.review_at,
+            "autoMergeAt": self.auto_merge_at,
+            "trainedOnSubjects": self.trained_on_subjects,
+            "trainedAt": self.trained_at,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Parameters:
@@ -118,8 +127,15 @@ def default_parameters() -> Parameters:
     ``u`` of the exact level is what two random German records share by chance
     (a common given name about 1 %, a birth date 1 in 20,000 ...).
     """
-    u_exact = {"givenName": 0.01, "familyName": 0.005, "birthDate": 0.00005, "email": 0.00001,
-               "phone": 0.00002, "address": 0.0001, "identifiers": 0.000001}  # fmt: skip
+    u_exact = {
+        "givenName": 0.01,
+        "familyName": 0.005,
+        "birthDate": 0.00005,
+        "email": 0.00001,
+        "phone": 0.00002,
+        "address": 0.0001,
+        "identifiers": 0.000001,
+    }
     # The levels between: three times as common by chance as the one above, except
     # birth dates, where a near date is far more common than the same one: some 20
     # dates lie one typo or a day-month swap away (about 1e-3), and the same year with
