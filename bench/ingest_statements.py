@@ -59,17 +59,19 @@ class _Timings:
         self.all: dict[str, list[float]] = defaultdict(list)
 
     def install(self) -> None:
-        original = Transaction.run
+        original = Transaction.execute
         timings = self
 
-        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> list[Row]:
+        async def timed(
+            tx: Transaction, operation: str, cypher: str, params: dict[str, Any], *, plain: bool
+        ) -> list[Row]:
             started = time.perf_counter()
             try:
-                return await original(tx, operation, cypher, **params)
+                return await original(tx, operation, cypher, params, plain=plain)
             finally:
                 timings.batch[operation] += time.perf_counter() - started
 
-        Transaction.run = timed  # type: ignore[method-assign]
+        Transaction.execute = timed  # type: ignore[method-assign]
 
     def close_batch(self) -> dict[str, float]:
         done = dict(self.batch)

@@ -59,19 +59,21 @@ class StatementClock:
 
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = defaultdict(list)
-        self._run = Transaction.run
+        self._run = Transaction.execute
 
     def install(self) -> None:
         clock, run = self, self._run
 
-        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> Any:
+        async def timed(
+            tx: Transaction, operation: str, cypher: str, params: dict[str, Any], *, plain: bool
+        ) -> Any:
             started = time.perf_counter()
             try:
-                return await run(tx, operation, cypher, **params)
+                return await run(tx, operation, cypher, params, plain=plain)
             finally:
                 clock.times[operation].append((time.perf_counter() - started) * 1000)
 
-        Transaction.run = timed  # type: ignore[method-assign]
+        Transaction.execute = timed  # type: ignore[method-assign]
 
     def report(self, decisions: int) -> None:
         print("statement                         calls/decision  median ms  total ms/decision")
@@ -80,14 +82,25 @@ class StatementClock:
                   f"{sum(times) / decisions:19.2f}")  # fmt: skip
 
 
+def _graph(config: PlatformConfig) -> GraphClient:
+    # A long timeout: loading a thousand subjects a transaction into a large graph,
+    # or on a busy machine, takes longer than a request's deadline.
+    return GraphClient(
+        uri=config.graph.bolt_uri,
+        user="root",
+        password=config.secrets.graph_password,
+        database="matching",
+        timeout_s=120,
+    )
+
+
 async def measure(
     config: PlatformConfig, existing: int, decisions: int, clock: StatementClock | None
 ) -> tuple[list[float], list[int]]:
     data = matching_data.german(existing + decisions)
     rows = [row for rows in data.sources.values() for row in rows]
     records = [r for i, row in enumerate(rows) if (r := match_record(f"p{i}", row)) is not None]
-    graph = GraphClient(uri=config.graph.bolt_uri, user="root",
-                        password=config.secrets.graph_password, database="matching")  # fmt: skip
+    graph = _graph(config)
     await graph.apply_schema(SCHEMA)
     transactions = GraphTransactions(graph)
     try:
@@ -120,14 +133,7 @@ async def compare_batches(
     data = matching_data.german(existing + decisions)
     rows = [row for rows in data.sources.values() for row in rows]
     records = [r for i, row in enumerate(rows) if (r := match_record(f"p{i}", row)) is not None]
-    # A long timeout: loading a thousand subjects a transaction on a busy machine.
-    graph = GraphClient(
-        uri=config.graph.bolt_uri,
-        user="root",
-        password=config.secrets.graph_password,
-        database="matching",
-        timeout_s=120,
-    )
+    graph = _graph(config)
     await graph.apply_schema(SCHEMA)
     transactions = GraphTransactions(graph)
     policy, scorers = Policy(), ScorerCache()
@@ -181,10 +187,15 @@ def main() -> int:
         default=0,
         help="instead: per newcomer, a transaction each against batches of N",
     )
+    parser.add_argument("--graph-heap", default="4g", help="graph server heap (8g for 1M)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
-                                secrets=Secrets.generate(), graph_heap="4g")  # fmt: skip
+        config = PlatformConfig(
+            state_dir=Path(tmp) / "platform",
+            ports=Ports.free(),
+            secrets=Secrets.generate(),
+            graph_heap=args.graph_heap,
+        )
         platform = Platform(config)
         platform.start_backing_servers()
         try:

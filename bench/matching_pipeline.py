@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import statistics
 import sys
 import threading
 import time
@@ -55,6 +57,11 @@ DECIDE = """mutation Decide($id: ID!, $decision: StewardDecision!) {
   decideReviewTask(id: $id, decision: $decision, note: "simulated steward") { verdict } }"""
 MAX_INGEST_RETRIES = 10  # a batch; a million records are 2,000 batches
 PERSONS = "query Resolve($ids: [ID!]!) { persons(ids: $ids) { id } }"
+READ_ONE = """query PersonHousehold($id: ID!) { person(id: $id) {
+  id givenName familyName email
+  household { id members { personId role } }
+  consents { purpose type channel occurredAt }
+} }"""
 PERSONS_PER_READ = 500  # the most a `persons` query takes
 MAX_READ_ATTEMPTS = 10
 MATCHING_QUEUE = "matching"  # the worker's Celery queue (mdm_infra.platform.WORKER_QUEUES)
@@ -78,6 +85,12 @@ class PipelineRun:
     # Online matching lag: the person's creation in the profile service -> the start
     # of its matching decision (the subject's registration), in seconds.
     lag_s: dict[str, float] = field(default_factory=dict)
+    # One client reading single golden profiles (person, household, consents) once
+    # everything is stored: p50 / p99 in ms at this size.
+    read_ms: dict[str, float] = field(default_factory=dict)
+
+    # Batch job phase -> platform part -> CPU seconds spent in it.
+    cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def clusters(self, *, automatic: bool = False) -> list[frozenset[str]]:
         """The records' groups now, or (``automatic``) before any steward decision."""
@@ -119,6 +132,24 @@ class MemorySampler(threading.Thread):
             peak = max(self.hwm_kib.get(pid, (part, 0))[1], status.get("VmHWM", 0))
             self.hwm_kib[pid] = (part, peak)
         self.peak_sum_kib = max(self.peak_sum_kib, total)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user and system, with waited-for children) per platform part,
+        of its processes running now: the difference over a phase is the part's work
+        in it, which the wall time on a shared machine does not tell."""
+        groups, tick = dict(self.groups), os.sysconf("SC_CLK_TCK")
+        found: Counter[str] = Counter()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # the process ended meanwhile
+            part = groups.get(int(fields[2]))
+            if part is not None:
+                found[part] += sum(int(f) for f in fields[11:15]) / tick
+        return dict(found)
 
     def _statuses(self) -> Iterator[tuple[int, str, dict[str, int]]]:
         groups = dict(self.groups)
@@ -254,11 +285,19 @@ def lose_events(config: PlatformConfig, *, timeout_s: float = 1800) -> None:
         broker.close()
 
 
-def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None:
+def rematch(
+    client: GatewayClient,
+    run: PipelineRun,
+    *,
+    partitions: int,
+    cpu: Callable[[], dict[str, float]] = dict,
+) -> None:
     """Run a batch re-matching job to its end. Its phases' durations go to ``run``:
     syncing, training, scoring, plan (the merge phase until the first merge is
-    settled), merging, and the job's wall time; polled every half second."""
+    settled), merging, and the job's wall time; polled every half second. ``cpu``: CPU
+    seconds per platform part so far; each phase's go to ``run.cpu_s``."""
     started = time.perf_counter()
+    cpu_since = cpu()
     job_id = client.execute(START_REMATCH, {"n": partitions})["startRematch"]["id"]
     step, since = "syncing", started
     failures = 0
@@ -278,6 +317,9 @@ def rematch(client: GatewayClient, run: PipelineRun, *, partitions: int) -> None
             now_step = "plan"
         if now_step != step:
             run.seconds[f"batch {step}"] = time.perf_counter() - since
+            cpu_now = cpu()
+            run.cpu_s[step] = {k: round(v - cpu_since.get(k, 0.0), 1) for k, v in cpu_now.items()}
+            cpu_since = cpu_now
             took = run.seconds[f"batch {step}"]
             progress(f"re-matching: {step} took {took:.1f} s, now {now_step}")
             step, since = now_step, time.perf_counter()
@@ -309,7 +351,14 @@ def phases(run: PipelineRun, records: int) -> str:
         "settle": f"{seconds.get('settle', 0.0):.1f} s",
         "read back": f"{seconds.get('read back', 0.0):.1f} s",
         "ingest to read back": f"{seconds.get('total', 0.0):.1f} s",
+        "read p50/p99": "/".join(f"{run.read_ms[k]:.1f}" for k in ("p50", "p99")) + " ms"
+        if run.read_ms
+        else "-",
     }
+    merging_cpu = run.cpu_s.get("merging", {})
+    if merging_cpu:
+        busiest = sorted(merging_cpu.items(), key=lambda kv: -kv[1])
+        parts["merging CPU s"] = ", ".join(f"{part} {s:.1f}" for part, s in busiest if s >= 0.1)
     return "; ".join(f"{k} {v}" for k, v in parts.items())
 
 
@@ -358,6 +407,24 @@ def read_back(url: str, token: Callable[[], str], client: GatewayClient, run: Pi
     resolved = survivors(url, token, list(run.person_of.values()))
     run.person_of = {rid: resolved[pid] for rid, pid in run.person_of.items()}
     run.review_tasks = open_review_tasks(client)
+
+
+def read_latency(
+    client: GatewayClient, person_ids: list[str], reads: int = 300
+) -> dict[str, float]:
+    """Single reads of golden profiles (gateway_read's query), one client, in random
+    order over the whole base: the read figure of the cost-growth table."""
+    chosen = random.Random(18).sample(person_ids, min(reads, len(person_ids)))
+    times = []
+    for person_id in chosen:
+        started = time.perf_counter()
+        client.execute(READ_ONE, {"id": person_id})
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "p50": statistics.median(times),
+        "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
+    }
 
 
 def _open_tasks(client: GatewayClient) -> list[dict[str, str]]:
@@ -479,7 +546,9 @@ def run_pipeline(
     sampler.follow(platform)
     sampler.start()
     # Runs outlive a token: a fresh one before the current expires.
-    token = tokens.renewing(config.secrets.jwt, subject="bench", roles=["app", "steward"])
+    token = tokens.renewing(
+        config.secrets.jwt, subject="bench", roles=["app", "steward", "compliance"]
+    )
     client = GatewayClient(config.gateway_url, token, timeout_s=300)
     try:
         sources = list(data.sources.items())
@@ -512,6 +581,7 @@ def run_pipeline(
             simulate_steward(client, run, truth, budget=steward, broker_url=config.broker.url)
             read_back(config.gateway_url, token, client, run)
         run.subjects = client.execute(SUBJECT_COUNT)["matchSubjectCount"]
+        run.read_ms = read_latency(client, sorted(set(run.person_of.values())))
         run.lag_s = {} if batch else matching_lag(config)
         read = time.perf_counter()
         run.seconds |= {
@@ -542,7 +612,7 @@ def _match_after_ingest(
         lose_events(platform.config)
         platform.start_worker("matching")
         sampler.follow(platform)  # the worker's new process group
-        rematch(client, run, partitions=batch)
+        rematch(client, run, partitions=batch, cpu=sampler.cpu_seconds)
     elif queued:
         platform.start_worker("matching")
         sampler.follow(platform)

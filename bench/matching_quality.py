@@ -25,7 +25,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -33,13 +35,47 @@ import matching_data
 import matching_pipeline
 
 from mdm_infra.platform import PlatformConfig, Ports, Secrets
-from mdm_matching.domain.engine import blocking, clustering, features, model
+from mdm_matching.domain.engine import (
+    batch_blocking,
+    batch_comparisons,
+    batch_scoring,
+    blocking,
+    clustering,
+    columns,
+    features,
+    model,
+)
 from mdm_profile.domain.quality.identifiers import RawIdentifier
 from mdm_profile.domain.records import RawRecord, RecordRejected, clean
 from mdm_profile.domain.sources import SourceSystem
 
 RAW_FIELDS = set(RawRecord.__dataclass_fields__)
-Pairs = set[tuple[str, str]]
+
+
+class Candidates(Protocol):
+    def __len__(self) -> int: ...
+    def __contains__(self, pair: object) -> bool: ...
+
+
+class PairKeys:
+    """Candidate pairs as sorted integer keys: blocking recall without a set of
+    millions of string pairs (which alone takes GiBs at 100k records)."""
+
+    def __init__(
+        self, records: list[features.MatchRecord], pairs: batch_blocking.CandidatePairs
+    ) -> None:
+        self._position = {r.id: i for i, r in enumerate(records)}
+        self._n = len(records)
+        self._keys = np.sort(pairs.left.astype(np.int64) * self._n + pairs.right)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, pair: object) -> bool:
+        left, right = cast(tuple[str, str], pair)
+        key = self._position[left] * self._n + self._position[right]
+        at = int(np.searchsorted(self._keys, key))
+        return at < len(self._keys) and int(self._keys[at]) == key
 
 
 @dataclass
@@ -62,8 +98,9 @@ def _pairs_of(groups: Iterable[Iterable[str]]) -> set[tuple[str, str]]:
     return found
 
 
-def evaluate(truth: dict[str, str], predicted: list[frozenset[str]],
-             candidates: set[tuple[str, str]]) -> Quality:  # fmt: skip
+def evaluate(
+    truth: dict[str, str], predicted: list[frozenset[str]], candidates: Candidates
+) -> Quality:
     by_truth: dict[str, set[str]] = defaultdict(set)
     for rid, t in truth.items():
         by_truth[t].add(rid)
@@ -82,7 +119,8 @@ def evaluate(truth: dict[str, str], predicted: list[frozenset[str]],
     exact = len(predicted_clusters & true_clusters)
     cp, cr = exact / len(predicted_clusters), exact / len(true_clusters)
     return Quality(
-        blocking_recall=len(true_pairs & candidates) / len(true_pairs) if true_pairs else 1.0,
+        blocking_recall=sum(1 for p in true_pairs if p in candidates) / len(true_pairs)
+        if true_pairs else 1.0,
         precision=precision, recall=recall, f1=f1, cluster_precision=cp, cluster_recall=cr,
         cluster_f1=2 * cp * cr / (cp + cr) if cp + cr else 0.0, candidate_pairs=len(candidates),
     )  # fmt: skip
@@ -144,9 +182,11 @@ def prepare(data: matching_data.DataSet) -> Prepared:
     return Prepared(truth, records)
 
 
-def candidates_of(records: list[features.MatchRecord],
-                  stats: blocking.BlockingStats | None = None) -> Pairs:  # fmt: skip
-    return set(blocking.candidate_pairs(records, stats=stats))
+def candidates_of(records: list[features.MatchRecord]) -> PairKeys:
+    pairs = batch_blocking.candidate_arrays(
+        records, rules=blocking.RULES, max_block=blocking.DEFAULT_MAX_BLOCK
+    )
+    return PairKeys(records, pairs)
 
 
 def _peak_mib() -> float:
@@ -171,21 +211,38 @@ def run_engine(data: matching_data.DataSet, *, accept: float, keep: float) -> di
     prepared = prepare(data)
     truth, records = prepared.accepted_truth, prepared.records
     phase("clean")
-    by_id = {r.id: r for r in records}
     stats = blocking.BlockingStats()
-    candidates = candidates_of(records, stats)
+    table = columns.RecordTable.of(records)
+    pairs = batch_blocking.candidate_arrays(
+        records,
+        rules=blocking.RULES,
+        max_block=blocking.DEFAULT_MAX_BLOCK,
+        stats=stats,
+        rank=table.rank,
+    )
     phase("block")
+    comparisons = batch_comparisons.BatchComparisons(table)
     parameters = model.train(
-        records, ((by_id[a], by_id[b]) for a, b in candidates), sessions=model.default_sessions()
+        records, pairs, sessions=model.default_sessions(), comparisons=comparisons
     )
     phase("train")
     scorer = model.Scorer(parameters)
-    scores = [scorer.score(by_id[a], by_id[b]) for a, b in candidates]
+    # Only pairs of at least ``keep`` matter to the clustering (the rest, if ever
+    # asked for, are scored again alike).
+    scored = batch_scoring.BatchScorer(scorer, comparisons).score_all(
+        pairs, keep_at_least=min(accept, keep)
+    )
     phase("score")
-    groups = clustering.cluster(
-        scores, accept=accept, keep=keep, score_pair=lambda a, b: scorer.score(by_id[a], by_id[b])
+    groups = clustering.cluster_scored(
+        scored,
+        ids=[r.id for r in records],
+        rank=table.rank,
+        accept=accept,
+        keep=keep,
+        score_pair=lambda a, b: scorer.score(records[a], records[b]),
     )
     phase("cluster")
+    candidates = PairKeys(records, pairs)
     seconds["total"], cpu["total"] = last - started, last_cpu - started_cpu
     quality = evaluate(truth, groups, candidates)
     return {
@@ -249,8 +306,13 @@ def _online_rate(records: int, seconds: dict[str, float]) -> float:
     return round(records / busy, 1) if busy else 0.0
 
 
-def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
-                    candidates: Pairs, args: argparse.Namespace) -> None:  # fmt: skip
+def report_pipeline(
+    data: matching_data.DataSet,
+    name: str,
+    prepared: Prepared,
+    candidates: Candidates,
+    args: argparse.Namespace,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = PlatformConfig(state_dir=Path(tmp) / "platform", ports=Ports.free(),
                                 secrets=Secrets.generate(), graph_heap=args.graph_heap)  # fmt: skip
@@ -310,8 +372,13 @@ def report_pipeline(data: matching_data.DataSet, name: str, prepared: Prepared,
         )
 
 
-def report_splink(data: matching_data.DataSet, name: str, prepared: Prepared, candidates: Pairs,
-                  args: argparse.Namespace) -> None:  # fmt: skip
+def report_splink(
+    data: matching_data.DataSet,
+    name: str,
+    prepared: Prepared,
+    candidates: Candidates,
+    args: argparse.Namespace,
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "splink.json"
         started = time.perf_counter()
@@ -385,7 +452,9 @@ def main() -> int:
             report_engine(data, args)
         if args.pipeline or args.splink:
             prepared = prepare(data)
-            candidates = set() if args.no_blocking_recall else candidates_of(prepared.records)
+            candidates: Candidates = (
+                set() if args.no_blocking_recall else candidates_of(prepared.records)
+            )
         if args.pipeline:
             report_pipeline(data, name, prepared, candidates, args)
         if args.splink:

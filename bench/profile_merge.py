@@ -78,20 +78,22 @@ class _Timings:
     def __init__(self) -> None:
         self.unit: dict[str, float] = defaultdict(float)
         self.all: dict[str, list[float]] = defaultdict(list)
-        self.original = Transaction.run
+        self.original = Transaction.execute
 
     def install(self) -> None:
-        original = Transaction.run
+        original = Transaction.execute
         timings = self
 
-        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> list[Row]:
+        async def timed(
+            tx: Transaction, operation: str, cypher: str, params: dict[str, Any], *, plain: bool
+        ) -> list[Row]:
             started = time.perf_counter()
             try:
-                return await original(tx, operation, cypher, **params)
+                return await original(tx, operation, cypher, params, plain=plain)
             finally:
                 timings.unit[operation] += time.perf_counter() - started
 
-        Transaction.run = timed  # type: ignore[method-assign]
+        Transaction.execute = timed  # type: ignore[method-assign]
 
     def close_unit(self, *, keep: bool) -> None:
         if keep:
@@ -211,7 +213,7 @@ async def _merges(
     print(f"  {'write transaction':34s} median {statistics.median(writes) * 1000:7.1f}")
     print(f"{1000 / statistics.median(ms):.1f} merges/s at the median ({rate:.1f} over all)")
     _statements(timings, "merge")
-    Transaction.run = timings.original  # type: ignore[method-assign]
+    Transaction.execute = timings.original  # type: ignore[method-assign]
     return rate
 
 
@@ -267,7 +269,7 @@ async def _bulk_merges(
     print(f"  {'write transaction':34s} median {statistics.median(writes) * 1000:7.1f}")
     print(f"{rate:.1f} merges/s over the timed batches")
     _statements(timings, "batch")
-    Transaction.run = timings.original  # type: ignore[method-assign]
+    Transaction.execute = timings.original  # type: ignore[method-assign]
     return rate
 
 

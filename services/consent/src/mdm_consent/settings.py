@@ -26,6 +26,10 @@ class ConsentSettings(ServiceSettings):
     # a person's data is exported, erased or restricted with the rest).
     matching_url: str = "http://127.0.0.1:4002/graphql"
 
+    # Merge events a worker records in one transaction: its own and those waiting
+    # behind it (a batch re-matching job makes hundreds of merges a second).
+    merge_events_per_pass: int = Field(default=500, ge=1)
+
     # The retention job: daily at this hour (UTC), persons per page (one task each).
     retention_hour_utc: int = Field(default=2, ge=0, le=23)
     retention_page: int = Field(default=200, ge=1, le=5000)

@@ -13,8 +13,10 @@ from celery.schedules import crontab
 
 from mdm_common.errors import Conflict, Unavailable
 from mdm_common.events import make_celery
+from mdm_common.inbox import once_each
 from mdm_common.subgraph_client import SubgraphClient
-from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, run
+from mdm_common.waiting_events import WaitingEvent, WaitingEvents
+from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, message_id, run
 from mdm_consent.adapters.privacy_client import PrivacyClient
 from mdm_consent.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_consent.domain import expiry_runs, merges, retention_runs
@@ -67,6 +69,11 @@ class _Worker:
 
 _graph = WorkerGraph(settings, celery, SCHEMA)
 _worker = _Worker()
+_waiting = WaitingEvents(
+    celery,
+    "consent",
+    {"consent.on_person_merged": ("survivor_id", "merged_id", "merge_id")},
+)
 
 # Every task here is idempotent: redelivery (late acks) changes nothing.
 _RELIABLE = RELIABLE_TASK
@@ -74,16 +81,38 @@ _RELIABLE = RELIABLE_TASK
 
 @celery.task(name="consent.on_person_merged", **_RELIABLE)
 def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
-    """Two profiles were merged: their consent histories count as one from now on."""
+    """Two profiles were merged: their consent histories count as one from now on. The
+    merge events waiting behind this one are recorded with it, in one transaction
+    (``mdm_common.waiting_events``), each message once (the inbox)."""
+    own = merges.MergeHeard(merge_id, survivor_id, merged_id)
+    taken = _waiting.take(settings.merge_events_per_pass - 1) if own.well_formed else []
+    usable = [e for e in taken if _heard(e).well_formed]
+    # A malformed event fails in a task of its own, not the pass it was taken into.
+    _waiting.give_back([e for e in taken if e not in usable])
+    events = [(message_id(), own), *((e.message_id, _heard(e)) for e in usable)]
 
     async def handle() -> None:
-        link = await merges.on_merged(
-            merge_id, survivor_id=survivor_id, merged_id=merged_id,
-            transactions=await _worker.transactions(), now=datetime.now(UTC),
-        )  # fmt: skip
-        log.info("merge %s: %s", merge_id, "linked" if link else "heard of before")
+        async def work(fresh: set[str]) -> None:
+            heard = [m for mid, m in events if mid is None or mid in fresh]
+            links = await merges.on_merged_many(
+                heard, transactions=await _worker.transactions(), now=datetime.now(UTC)
+            )
+            log.info("%d merges heard: %d linked", len(heard), len(links))
 
-    run(_graph.once(handle))
+        known = [mid for mid, _ in events if mid is not None]
+        await once_each(await _graph.connect(), known, work)
+
+    try:
+        run(handle())
+    except BaseException:
+        _waiting.give_back(usable)
+        raise
+    _waiting.done(usable)
+
+
+def _heard(event: WaitingEvent) -> merges.MergeHeard:
+    ids = event.ids
+    return merges.MergeHeard(ids["merge_id"], ids["survivor_id"], ids["merged_id"])
 
 
 @celery.task(name="consent.on_person_unmerged", **_RELIABLE)

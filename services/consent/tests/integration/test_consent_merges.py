@@ -234,6 +234,57 @@ class TestGroups:
         ]  # fmt: skip
 
 
+class TestMergesOfAPass:
+    async def test_leave_what_one_event_after_another_leaves(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        """The merge events a worker takes together, in one transaction: a cluster, a
+        chain, a merge heard of before and one undone before it arrived."""
+        c = await _consents(graph_for)
+        one_by_one, together = _persons(6), _persons(6)
+        for persons in (one_by_one, together):
+            await c.record(persons[0], EventType.GRANTED, 0)
+            await c.record(persons[2], EventType.OBJECTED, 5, purpose=None, channel=None)
+            await c.record(persons[4], EventType.GRANTED, 6)
+        tag = uuid.uuid4().hex[:8]
+
+        def heard(persons: list[str], side: str) -> list[merges.MergeHeard]:
+            a, b, d, e, f, g = persons
+            return [
+                merges.MergeHeard(f"{tag}-{side}-1", a, b),
+                merges.MergeHeard(f"{tag}-{side}-2", a, d),
+                merges.MergeHeard(f"{tag}-{side}-3", e, a),  # the survivor merged on
+                merges.MergeHeard(f"{tag}-{side}-4", f, g),  # undone before it arrives
+            ]
+
+        for side, persons in (("single", one_by_one), ("pass", together)):
+            await c.unmerge(f"{tag}-{side}-4", persons[4], persons[5], 30)
+            await c.merge(f"{tag}-{side}-1", persons[0], persons[1], 40)  # heard before
+        for m in heard(one_by_one, "single"):
+            await c.merge(m.merge_id, m.survivor_id, m.merged_id, 60)
+        linked = await merges.on_merged_many(
+            heard(together, "pass"), transactions=c.tx, now=NOW + timedelta(minutes=60)
+        )
+        assert [x.merge_id for x in linked] == [f"{tag}-pass-2", f"{tag}-pass-3"]
+
+        def named(persons: list[str]) -> dict[str, str]:
+            return {p: "abdefg"[i] for i, p in enumerate(persons)}
+
+        members = []
+        for persons in (one_by_one, together):
+            e, f, g = persons[3:]
+            objected = (e, False, "OBJECTED")
+            expected = [objected] * 4 + [(f, True, "CONSENT_GIVEN"), (g, False, "NO_CONSENT")]
+            assert await c.check(*persons) == expected
+            found = await c.tx.read(lambda s, p=persons: s.consents.facts_of(p, c.purpose))
+            name = named(persons)
+            members.append(
+                {name[p]: sorted(name[m] for m in x.lineage.members) for p, x in found.items()}
+            )
+        assert members[0] == members[1]
+        assert members[1]["b"] == ["a", "b", "d", "e"]
+
+
 class TestPreview:
     async def test_after_is_the_check_after_the_real_merge_and_nothing_is_written(
         self, graph_for: Callable[[str], GraphClient]

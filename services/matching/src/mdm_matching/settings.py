@@ -32,9 +32,13 @@ class MatchingSettings(ServiceSettings):
     # Person events a matching task handles in one pass: its own and those waiting
     # behind it in the queue (1: one person a task).
     online_batch: int = Field(default=50, ge=1)
+    # Merge events a pass takes into account besides those: all of them in a few
+    # statements and one profile read (a batch job's merges come hundreds a second).
+    merge_events_per_pass: int = Field(default=500, ge=1)
     # Merges a batch re-matching task applies before it queues the rest and lets the
-    # online matching events waiting behind it go first.
-    rematch_merges_per_task: int = Field(default=200, ge=1)
+    # online matching events waiting behind it go first (a few seconds' worth: the
+    # slices of a task overlap, one settling while the next merges).
+    rematch_merges_per_task: int = Field(default=1000, ge=1)
     # A batch re-matching job trains the model first unless the current one was
     # trained at most this many hours ago on about as many profiles (domain/batch_model.py).
     rematch_model_max_age_hours: float = Field(default=7 * 24, gt=0)

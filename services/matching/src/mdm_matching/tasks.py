@@ -24,7 +24,7 @@ from mdm_common.worker import (
 )
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
-from mdm_matching.adapters.waiting_events import MERGE_EVENT, WaitingEvents
+from mdm_matching.adapters.waiting_events import MERGE_EVENT, person_events
 from mdm_matching.domain import online, online_batch, rematch, subjects, training
 from mdm_matching.domain import rematch_sync as syncing
 from mdm_matching.domain.rematch_merge import merge_phase
@@ -50,7 +50,7 @@ class _Worker:
 
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
-    waiting = WaitingEvents(celery, "matching")
+    waiting = person_events(celery, "matching")
 
     async def transactions(self) -> GraphTransactions:
         return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
@@ -91,8 +91,10 @@ def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
 
 def _person_pass(task: str, ids: dict[str, str]) -> None:
     """Handle this task's event together with the person events waiting behind it
-    (``adapters/waiting_events.py``), in their order, each message once (the inbox)."""
-    waiting = _worker.waiting.take(settings.online_batch - 1)
+    (``mdm_common.waiting_events``), in their order, each message once (the inbox)."""
+    waiting = _worker.waiting.take(
+        settings.online_batch - 1, apart_limit=settings.merge_events_per_pass
+    )
     events = [(message_id(), task, ids), *((e.message_id, e.task, e.ids) for e in waiting)]
 
     async def handle() -> None:
@@ -118,14 +120,12 @@ async def _handle_in_order(events: list[tuple[str, dict[str, str]]]) -> None:
     for is_merge, run_of in groupby(events, key=lambda event: event[0] == MERGE_EVENT):
         group = [ids for _, ids in run_of]
         if is_merge:
-            for ids in group:
-                await subjects.on_person_merged(
-                    ids["survivor_id"],
-                    ids["merged_id"],
-                    profiles=_worker.profile_client(),
-                    transactions=await _worker.transactions(),
-                    now=_now(),
-                )
+            await subjects.on_persons_merged(
+                [(ids["merged_id"], ids["survivor_id"]) for ids in group],
+                profiles=_worker.profile_client(),
+                transactions=await _worker.transactions(),
+                now=_now(),
+            )
             continue
         outcomes = await online_batch.match_persons(
             [ids["person_id"] for ids in group],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import string
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from mdm_common.graph import GraphClient, Transaction
@@ -18,7 +19,7 @@ from mdm_matching.domain.engine.features import MatchRecord, fingerprint, make_r
 from mdm_matching.domain.engine.model import Scorer, default_parameters
 from mdm_matching.domain.models import TaskFilter, TaskOrder, TaskReason, TaskStatus
 from mdm_matching.domain.online import evidence_of
-from mdm_matching.domain.ports import SubjectFeatures
+from mdm_matching.domain.ports import ProfileView, SubjectFeatures
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -261,3 +262,80 @@ async def test_identifiers_are_stored_read_back_and_make_candidates(
     candidates = await graph.read(lambda tx: GraphSubjectStore(tx).sharing_keys(
         batch.id, blocking.keys_of(batch), max_block=10, limit=10))  # fmt: skip
     assert candidates == []
+
+
+@dataclass
+class _Profiles:
+    """The profile service's persons as they are now (an in-memory port double)."""
+
+    persons: dict[str, MatchRecord]
+    merged_into: dict[str, str] = field(default_factory=dict)
+    asked: list[list[str]] = field(default_factory=list)
+
+    async def fetch_many(self, person_ids: Sequence[str]) -> dict[str, ProfileView]:
+        self.asked.append(list(person_ids))
+        return {
+            i: ProfileView(i, self.persons[self.merged_into.get(i, i)], NOW, ("crm", "shop"))
+            for i in person_ids
+            if i in self.persons
+        }
+
+
+async def test_merge_events_are_taken_into_account_together(
+    graph_for: Callable[[str], GraphClient],
+) -> None:
+    """A pass of merge events: the merged persons leave the candidates (keys gone,
+    tasks closed), each survivor is read once and stored as it is now; a survivor
+    merged away by a later event of the pass is not stored as active. Again: nothing
+    changes (a redelivered pass)."""
+    graph = await _graph(graph_for)
+    transactions = GraphTransactions(graph)
+    tag = uuid.uuid4().hex[:8]
+    family, here = _made_up("Lerche"), _postal_code()
+    a, b, c, d, e = (
+        make_record(f"{n}{tag}", given=g, family=family, postal_code=here)
+        for n, g in zip("abcde", ["Ute", "Uta", "Karl", "Carl", "Emil"], strict=True)
+    )
+    for record in (a, b, c, d, e):
+        await graph.write(lambda tx, r=record: _save(tx, r))
+    evidence = evidence_of(
+        Scorer(default_parameters()).score(b, e), {b.id: fingerprint(b), e.id: fingerprint(e)}
+    )
+    task_id = str(uuid.uuid4())
+    await graph.write(
+        lambda tx: GraphReviewStore(tx).open_task(
+            task_id, evidence, reason=TaskReason.UNCERTAIN, at=NOW
+        )
+    )
+    # The profile service merged b into a (a's golden record took b's e-mail), d into c,
+    # then c into a.
+    email = f"ute{tag}@example.org"
+    a_now = make_record(a.id, given="Ute", family=family, postal_code=here, email=email)
+    profiles = _Profiles(
+        {p.id: p for p in (a_now, b, c, d, e)}, {b.id: a.id, d.id: a.id, c.id: a.id}
+    )
+    events = [(b.id, a.id), (d.id, c.id), (c.id, a.id)]
+    later = NOW + timedelta(minutes=1)
+    keys = blocking.keys_of(e)
+
+    for _ in range(2):
+        await subjects.on_persons_merged(
+            events,
+            profiles=profiles,
+            transactions=transactions,
+            now=later,  # type: ignore[arg-type]
+        )
+        found = await graph.read(
+            lambda tx: GraphSubjectStore(tx).get_many([a.id, b.id, c.id, d.id, e.id])
+        )
+        merged_into = {i: s.merged_into for i, s in found.items()}
+        assert merged_into == {a.id: None, b.id: a.id, c.id: a.id, d.id: c.id, e.id: None}
+        features = await graph.read(lambda tx: GraphSubjectStore(tx).features([a.id]))
+        assert features == {a.id: a_now}
+        sharing = await graph.read(
+            lambda tx: GraphSubjectStore(tx).sharing_keys(e.id, keys, max_block=50, limit=50)
+        )
+        assert [r.id for r in sharing] == [a.id]
+        tasks = await graph.read(lambda tx: GraphReviewStore(tx).open_tasks_of([b.id]))
+        assert tasks == {b.id: []}
+    assert profiles.asked == [sorted([a.id, c.id])] * 2  # each survivor once per pass

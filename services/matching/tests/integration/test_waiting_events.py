@@ -12,7 +12,7 @@ from celery import Celery
 
 from mdm_common.events import make_celery
 from mdm_infra.platform import Platform
-from mdm_matching.adapters.waiting_events import WaitingEvents
+from mdm_matching.adapters.waiting_events import person_events
 
 CREATED, UPDATED = "matching.on_person_created", "matching.on_person_updated"
 MERGED = "matching.on_person_merged"
@@ -53,7 +53,7 @@ def test_person_events_are_taken_in_order_up_to_another_kind(app: Celery) -> Non
     second = _send(app, queue, UPDATED, person_id="p2")
     unmerge = _send(app, queue, UNMERGED, survivor_id="p1", merged_id="p9", merge_id="m1")
     later = _send(app, queue, CREATED, person_id="p3")
-    waiting = WaitingEvents(app, queue)
+    waiting = person_events(app, queue)
 
     taken = waiting.take(10)
     assert [(e.message_id, e.task, e.ids) for e in taken] == [
@@ -71,7 +71,7 @@ def test_a_limit_leaves_the_rest_waiting(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(3)]
-    waiting = WaitingEvents(app, queue)
+    waiting = person_events(app, queue)
     taken = waiting.take(2)
     assert [e.message_id for e in taken] == ids[:2]
     waiting.done(taken)
@@ -84,7 +84,7 @@ def test_a_failed_pass_gives_its_events_back(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(3)]
-    waiting = WaitingEvents(app, queue)
+    waiting = person_events(app, queue)
     taken = waiting.take(3)
     assert len(taken) == 3
     waiting.give_back(taken)
@@ -98,7 +98,30 @@ def test_events_of_a_process_that_died_come_back(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(2)]
-    waiting = WaitingEvents(app, queue)
+    waiting = person_events(app, queue)
     assert len(waiting.take(5)) == 2
     waiting.close()
     assert sorted(task_id for _, task_id in _drain(app, queue)) == sorted(ids)
+
+
+def test_merge_events_count_against_a_limit_of_their_own(app: Celery) -> None:
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    merges = [
+        _send(app, queue, MERGED, survivor_id="p1", merged_id=f"p{n}", merge_id=f"m{n}")
+        for n in range(4)
+    ]
+    created = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(2)]
+    more = _send(app, queue, MERGED, survivor_id="p1", merged_id="p8", merge_id="m8")
+    waiting = person_events(app, queue)
+
+    # One creation and four merges: the second creation would pass the limit for
+    # persons to match; it stays first in the queue.
+    taken = waiting.take(1, apart_limit=5)
+    assert [e.message_id for e in taken] == [*merges, created[0]]
+    waiting.done(taken)
+    taken = waiting.take(1, apart_limit=0)
+    assert [e.message_id for e in taken] == [created[1]]  # the merge behind it waits
+    waiting.done(taken)
+    waiting.close()
+    assert _drain(app, queue) == [(MERGED, more)]

@@ -20,6 +20,10 @@ import sys
 from pathlib import Path
 
 from mdm_matching.domain.engine import blocking, clustering, model
+from mdm_matching.domain.engine.batch_blocking import candidate_arrays
+from mdm_matching.domain.engine.batch_comparisons import BatchComparisons
+from mdm_matching.domain.engine.batch_scoring import BatchScorer
+from mdm_matching.domain.engine.columns import RecordTable
 from mdm_matching.domain.engine.features import MatchRecord, make_record
 
 EXPECTED = Path(__file__).with_name("engine_decisions.json")
@@ -189,6 +193,16 @@ def decisions(records: list[MatchRecord]) -> dict[str, object]:
     groups = clustering.cluster(
         scores, accept=0.99, keep=0.5, score_pair=lambda a, b: scorer.score(by_id[a], by_id[b])
     )
+    return _digests(records, pairs, parameters, scores, groups)
+
+
+def _digests(
+    records: list[MatchRecord],
+    pairs: list[tuple[str, str]],
+    parameters: model.Parameters,
+    scores: list[model.Score],
+    groups: list[frozenset[str]],
+) -> dict[str, object]:
     scored = [
         (
             s.left,
@@ -275,3 +289,43 @@ def test_an_id_given_twice_pairs_with_itself_as_before() -> None:
     pairs = list(blocking.candidate_pairs(twice))
     assert (records[0].id, records[0].id) in pairs
     assert len(pairs) == len(set(pairs))
+
+
+def batch_decisions(records: list[MatchRecord]) -> dict[str, object]:
+    """``decisions`` of the column-wise engine: pairs as arrays, training on them,
+    scores as columns (each pair's ``Score`` made from them), clusters of those."""
+    table = RecordTable.of(records)
+    pairs = candidate_arrays(
+        records, rules=blocking.RULES, max_block=blocking.DEFAULT_MAX_BLOCK, rank=table.rank
+    )
+    comparisons = BatchComparisons(table)
+    parameters = model.train(
+        records,
+        pairs,
+        sessions=model.default_sessions(),
+        u_samples=20_000,
+        comparisons=comparisons,
+    )
+    scorer = model.Scorer(parameters)
+    batch = BatchScorer(scorer, comparisons)
+    scored = batch.score_all(pairs)
+    groups = clustering.cluster_scored(
+        scored.where(scored.at_least(0.5)),
+        ids=[r.id for r in records],
+        rank=table.rank,
+        accept=0.99,
+        keep=0.5,
+        score_pair=lambda a, b: scorer.score(records[a], records[b]),
+    )
+    ids = [r.id for r in records]
+    return _digests(
+        records,
+        [(ids[a], ids[b]) for a, b in zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)],
+        parameters,
+        [batch.score_of(scored, i) for i in range(len(scored))],
+        groups,
+    )
+
+
+def test_the_column_wise_engine_decides_as_the_reference() -> None:
+    assert batch_decisions(generated_records()) == json.loads(EXPECTED.read_text())

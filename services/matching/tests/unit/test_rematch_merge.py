@@ -3,6 +3,7 @@ too big for a busy profile service split in halves."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -90,3 +91,54 @@ class TestApply:
     async def test_one_step_the_profile_service_cannot_take_fails_the_task(self) -> None:
         with pytest.raises(Unavailable):
             await apply([step(0)], BusyProfiles(most=0), Settled())
+
+
+class Timeline:
+    """Profile calls and settles that take turns at the event loop, logging when each
+    starts and ends."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    async def merge_many(
+        self, pairs: Sequence[PairToMerge], *, on_behalf_of: Principal
+    ) -> list[str | None]:
+        self.log.append(f"merge {pairs[0].merged_id}")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.log.append(f"merged {pairs[0].merged_id}")
+        return [p.merge_id for p in pairs]
+
+    async def write(self, work: Callable[[Any], Awaitable[Any]]) -> Any:
+        log = self.log
+
+        class Rematch:
+            async def settle_steps(
+                self, job_id: str, rows: list[tuple[str, StepStatus]]
+            ) -> set[str]:
+                log.append(f"settle {rows[0][0]}")
+                await asyncio.sleep(0)
+                log.append(f"settled {rows[0][0]}")
+                return set()
+
+        class Stores:
+            rematch = Rematch()
+
+        return await work(Stores())
+
+
+async def test_a_slice_settles_while_the_next_one_merges() -> None:
+    timeline = Timeline()
+    size = rematch_merge.SETTLE_SLICE
+    await rematch_merge._apply(
+        [step(n) for n in range(2 * size + 1)],
+        profiles=cast(Profiles, timeline),
+        transactions=cast(Transactions, timeline),
+        now=NOW,
+    )
+    first, second, third = "m0", f"m{size}", f"m{2 * size}"
+    expected = [f"merge {first}", f"merged {first}"]
+    for settles, merges in ((first, second), (second, third)):
+        expected += [f"merge {merges}", f"settle {settles}", f"settled {settles}"]
+        expected += [f"merged {merges}"]
+    assert timeline.log == [*expected, f"settle {third}", f"settled {third}"]

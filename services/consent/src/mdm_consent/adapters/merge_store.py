@@ -52,16 +52,25 @@ class GraphMergeStore:
         )
         return _link(rows[0]["m"]) if rows else None
 
+    async def get_many(self, merge_ids: Sequence[str]) -> dict[str, MergeLink]:
+        rows = await self._tx.run_plain(
+            "merges.get_many",
+            f"UNWIND $ids AS id MATCH (m:{CONSENT_MERGE} {{mergeId: id}}) RETURN m {{.*}} AS m",
+            ids=sorted(set(merge_ids)),
+        )
+        found = (_link(row["m"]) for row in rows)
+        return {link.merge_id: link for link in found}
+
     async def save(self, link: MergeLink) -> None:
+        await self.save_many([link])
+
+    async def save_many(self, links: Sequence[MergeLink]) -> None:
         await self._tx.run(
             "merges.save",
-            f"MERGE (m:{CONSENT_MERGE} {{mergeId: $mergeId}}) SET m += $props",
-            mergeId=link.merge_id,
-            props={
-                "survivorId": link.survivor_id, "mergedId": link.merged_id,
-                "linkedAt": link.linked_at, "state": link.state.value, "undoneAt": link.undone_at,
-            },
-        )  # fmt: skip
+            f"UNWIND $rows AS row MERGE (m:{CONSENT_MERGE} {{mergeId: row.mergeId}}) "
+            "SET m += row.props",
+            rows=[{"mergeId": link.merge_id, "props": _props(link)} for link in links],
+        )
 
     async def _naming(self, person_ids: Sequence[str], *, active: bool) -> list[MergeLink]:
         found: dict[str, MergeLink] = {}
@@ -109,6 +118,16 @@ class GraphMergeStore:
 
     async def of_person(self, person_id: str) -> list[MergeLink]:
         return await self._naming([person_id], active=False)
+
+
+def _props(link: MergeLink) -> dict[str, Any]:
+    return {
+        "survivorId": link.survivor_id,
+        "mergedId": link.merged_id,
+        "linkedAt": link.linked_at,
+        "state": link.state.value,
+        "undoneAt": link.undone_at,
+    }
 
 
 def _link(p: dict[str, Any]) -> MergeLink:

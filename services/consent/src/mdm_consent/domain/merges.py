@@ -1,4 +1,5 @@
-"""Profile merges and unmerges as the consent service records them (one transaction each).
+"""Profile merges and unmerges as the consent service records them (one transaction
+each; the merges a worker takes together, one for all).
 
 Nothing of a history moves: a merge is a :class:`MergeLink`, and each person's
 consent subject records the group it now belongs to (see :mod:`.lineage`). Both
@@ -10,9 +11,10 @@ link so that the late merge changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from mdm_common.errors import Conflict, InvalidInput
 from mdm_consent.domain.checks import verdict
@@ -22,6 +24,7 @@ from mdm_consent.domain.models import Channel, MergeLink, MergeState, Purpose
 from mdm_consent.domain.rules import Verdict
 from mdm_consent.domain.stores import Stores, Transactions
 
+T = TypeVar("T")
 _MERGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _ATTEMPTS = 3
 PREVIEW_MERGE_ID = "preview"  # the link of a merge that is only previewed; never stored
@@ -48,6 +51,52 @@ async def on_merged(
         merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class MergeHeard:
+    """A ``profile.person_merged`` event: the merge's id and its two persons."""
+
+    merge_id: str
+    survivor_id: str
+    merged_id: str
+
+    @property
+    def well_formed(self) -> bool:
+        try:
+            _checked(self.merge_id, self.survivor_id, self.merged_id)
+        except InvalidInput:
+            return False
+        return True
+
+
+async def on_merged_many(
+    heard: Sequence[MergeHeard], *, transactions: Transactions, now: datetime
+) -> list[MergeLink]:
+    """Merge events of one pass in one write transaction (:func:`link_merges`)."""
+    return await _write(transactions, lambda s: link_merges(heard, s, now=now))
+
+
+async def link_merges(
+    heard: Sequence[MergeHeard], stores: Stores, *, now: datetime
+) -> list[MergeLink]:
+    """:func:`link_merge` for many merges: the links of those not heard of before, the
+    groups of all their persons formed once, from all active links around them (as
+    one merge after another would leave them). A batch re-matching job makes hundreds
+    of merges a second; a transaction each kept the consent worker busy long after."""
+    for merge in heard:
+        _checked(merge.merge_id, merge.survivor_id, merge.merged_id)
+    await stores.merges.lock(sorted({p for m in heard for p in (m.survivor_id, m.merged_id)}))
+    known = await stores.merges.get_many([m.merge_id for m in heard])
+    new: dict[str, MergeLink] = {}
+    for m in heard:
+        if m.merge_id not in known and m.merge_id not in new:
+            new[m.merge_id] = MergeLink(m.merge_id, m.survivor_id, m.merged_id, linked_at=now)
+    if new:
+        await stores.merges.save_many(list(new.values()))
+        persons = {p for link in new.values() for p in (link.survivor_id, link.merged_id)}
+        await _regroup(stores, sorted(persons))
+    return list(new.values())
+
+
 async def on_unmerged(
     merge_id: str, *, survivor_id: str, merged_id: str, transactions: Transactions,
     now: datetime,
@@ -57,9 +106,7 @@ async def on_unmerged(
         merge_id, s, survivor_id=survivor_id, merged_id=merged_id, now=now))  # fmt: skip
 
 
-async def _write(
-    transactions: Transactions, work: Callable[[Stores], Awaitable[MergeLink | None]]
-) -> MergeLink | None:
+async def _write(transactions: Transactions, work: Callable[[Stores], Awaitable[T]]) -> T:
     # Two handlers creating the consent subject of the same person at once: the
     # uniqueness constraint refuses the second (CONFLICT); on the next attempt the
     # subject exists and the handler waits for the other's lock instead.

@@ -110,9 +110,13 @@ class MergeStore(Protocol):
 
     async def get(self, merge_id: str) -> MergeLink | None: ...
 
+    async def get_many(self, merge_ids: Sequence[str]) -> dict[str, MergeLink]: ...
+
     async def save(self, link: MergeLink) -> None:
         """Store a link, or its new state (an undo)."""
         ...
+
+    async def save_many(self, links: Sequence[MergeLink]) -> None: ...
 
     async def active_around(self, person_ids: Sequence[str]) -> list[MergeLink]:
         """The active links of the groups the persons belong to (followed link by link)."""

@@ -26,13 +26,15 @@ The steps then merge through the profile service, ``SETTLE_SLICE`` at a time in 
 profile service skips, because its persons were merged or erased since the plan, is
 SKIPPED), each with a merge id derived from job and merged person: repeated after a
 kill, the profile service returns the first merge instead of merging twice. Each
-slice is then settled in one matching transaction: steps marked DONE (or SKIPPED) if
-still PLANNED, their ``AUTO_MERGE`` audits, subjects marked merged. A step's merge
+slice is then settled in one matching transaction, while the next slice merges: steps
+marked DONE (or SKIPPED) if still PLANNED, their ``AUTO_MERGE`` audits, subjects marked
+merged. A step's merge
 therefore happens once and is audited once, whichever delivery settles it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import uuid
@@ -113,9 +115,7 @@ async def merge_phase(
     if job is None or job.phase != RematchPhase.MERGING:
         return job  # another delivery writes the plan
     planned = await transactions.read(lambda s: s.rematch.planned_steps(job_id, limit=max_steps))
-    for start in range(0, len(planned), SETTLE_SLICE):
-        await _apply(planned[start : start + SETTLE_SLICE], profiles=profiles,
-                     transactions=transactions, now=now)  # fmt: skip
+    await _apply(planned, profiles=profiles, transactions=transactions, now=now)
     if len(planned) == max_steps:
         return await _job(job_id, transactions)  # maybe more: queued again
 
@@ -337,9 +337,34 @@ async def _registered(ids: Sequence[str], transactions: Transactions) -> dict[st
 async def _apply(
     steps: Sequence[MergeStep], *, profiles: Profiles, transactions: Transactions, now: datetime
 ) -> None:
-    """Merge the steps through the profile service in one call (one transaction there),
-    then settle them in one matching transaction. Killed in between, the redelivered
-    task asks again with the same merge ids and gets the first merges back."""
+    """Merge the steps through the profile service, ``SETTLE_SLICE`` in one call (one
+    transaction there), and settle each slice in one matching transaction while the
+    next slice merges: the profile service and matching's graph work at the same time.
+    Killed in between, the redelivered task asks again with the same merge ids and gets
+    the first merges back, and settles what was not settled."""
+    settling: asyncio.Future[None] | None = None
+    try:
+        for start in range(0, len(steps), SETTLE_SLICE):
+            outcomes = await _merge(steps[start : start + SETTLE_SLICE], profiles=profiles)
+            if settling is not None:
+                await settling
+            settling = None
+            if outcomes:
+                settling = asyncio.ensure_future(_settle_slice(outcomes, transactions, now))
+        if settling is not None:
+            await settling
+    finally:
+        if settling is not None and not settling.done():
+            # A merge failed while the slice before it settled: that settle finishes
+            # (its merges were made); the merge's error is what the task reports.
+            await asyncio.wait([settling])
+
+
+async def _merge(
+    steps: Sequence[MergeStep], *, profiles: Profiles
+) -> list[tuple[MergeStep, StepStatus, str]]:
+    """Each step DONE with its merge id, or SKIPPED: merged elsewhere or gone since the
+    plan (the profile service skipped it)."""
     pairs = [
         PairToMerge(step.survivor_id, step.merged_id, step.merge_id, f"automatic: {_note(step)}")
         for step in steps
@@ -352,17 +377,20 @@ async def _apply(
         if len(steps) == 1:
             raise
         half = len(steps) // 2
-        await _apply(steps[:half], profiles=profiles, transactions=transactions, now=now)
-        await _apply(steps[half:], profiles=profiles, transactions=transactions, now=now)
-        return
-    outcomes = [
-        (step, StepStatus.SKIPPED, step.merge_id)  # merged elsewhere or gone since the plan
+        first = await _merge(steps[:half], profiles=profiles)
+        return [*first, *await _merge(steps[half:], profiles=profiles)]
+    return [
+        (step, StepStatus.SKIPPED, step.merge_id)
         if merge_id is None
         else (step, StepStatus.DONE, merge_id)
         for step, merge_id in zip(steps, merged, strict=True)
     ]
-    if outcomes:
-        await transactions.write(lambda s: _settle(s, outcomes, now))
+
+
+async def _settle_slice(
+    outcomes: Sequence[tuple[MergeStep, StepStatus, str]], transactions: Transactions, now: datetime
+) -> None:
+    await transactions.write(lambda s: _settle(s, outcomes, now))
 
 
 async def _settle(

@@ -11,7 +11,7 @@ from datetime import datetime
 from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.models import MatchSubject
-from mdm_matching.domain.ports import Profiles, ProfileView, SubjectStore
+from mdm_matching.domain.ports import Profiles, ProfileView, SubjectFeatures, SubjectStore
 from mdm_matching.domain.stores import Stores, Transactions
 
 
@@ -53,6 +53,14 @@ async def save_view(stores: Stores, view: ProfileView, now: datetime) -> None:
     )
 
 
+def features_of(view: ProfileView) -> SubjectFeatures:
+    """What ``save_view`` stores of a person, for ``save_many``."""
+    record = view.record
+    return SubjectFeatures(
+        record, tuple(blocking.keys_of(record)), fingerprint(record), view.created_at, view.sources
+    )
+
+
 async def refresh_features(
     person_id: str, *, profiles: Profiles, transactions: Transactions, now: datetime
 ) -> None:
@@ -61,6 +69,17 @@ async def refresh_features(
     if view is None or view.merged_into is not None:
         return
     await transactions.write(lambda s: save_view(s, view, now))
+
+
+async def refresh_many(
+    person_ids: Sequence[str], *, profiles: Profiles, transactions: Transactions, now: datetime
+) -> None:
+    """``refresh_features`` for many persons: one read of the profile service (a call per
+    couple of hundred persons) and one write transaction."""
+    views = await profiles.fetch_many(person_ids)
+    active = [features_of(view) for view in views.values() if view.merged_into is None]
+    if active:
+        await transactions.write(lambda s: s.subjects.save_many(active, at=now))
 
 
 async def all_active_features(
@@ -112,16 +131,23 @@ async def _all_features(
         after = found[-1].id
 
 
-async def on_person_merged(
-    survivor_id: str,
-    merged_id: str,
+async def on_persons_merged(
+    merges: Sequence[tuple[str, str]],
     *,
     profiles: Profiles,
     transactions: Transactions,
     now: datetime,
 ) -> None:
-    await transactions.write(lambda s: mark_merged(s, merged_id, survivor_id, now))
-    await refresh_features(survivor_id, profiles=profiles, transactions=transactions, now=now)
+    """The profile service's merge events, (merged, survivor) pairs in their order: the
+    merged persons leave the candidates, and each survivor is read again once, as it is
+    now (one merged away meanwhile is left out). A few statements and one profile read
+    for all: the batch re-matching job makes hundreds of merges a second, and a profile
+    call and two transactions per merge kept the worker busy long after it."""
+    if not merges:
+        return
+    await transactions.write(lambda s: mark_merged_many(s, merges, now))
+    survivors = sorted({survivor for _, survivor in merges})
+    await refresh_many(survivors, profiles=profiles, transactions=transactions, now=now)
 
 
 async def on_person_unmerged(

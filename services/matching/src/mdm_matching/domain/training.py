@@ -18,6 +18,9 @@ from enum import StrEnum
 
 from mdm_common.contracts import Event
 from mdm_matching.domain.engine import blocking, model
+from mdm_matching.domain.engine.batch_blocking import candidate_arrays
+from mdm_matching.domain.engine.batch_comparisons import BatchComparisons
+from mdm_matching.domain.engine.columns import RecordTable
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.model import Parameters
 from mdm_matching.domain.stores import Stores, Transactions
@@ -64,12 +67,15 @@ def train_on(
     carry over: a retrained model must not drop them silently; the calibration of
     the new version shows whether they still fit (docs/matching.md).
     """
-    by_id = {r.id: r for r in records}
-    pairs = list(blocking.candidate_pairs(records, max_block=max_block))
+    comparisons = BatchComparisons(RecordTable.of(records))
+    pairs = candidate_arrays(
+        records, rules=blocking.RULES, max_block=max_block, rank=comparisons.table.rank
+    )
     parameters = model.train(
         records,
-        ((by_id[a], by_id[b]) for a, b in pairs),
+        pairs,
         sessions=model.default_sessions(max_block=max_block),
+        comparisons=comparisons,
     )
     parameters.version = version
     parameters.trained_on_subjects = len(records)

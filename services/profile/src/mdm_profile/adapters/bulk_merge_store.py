@@ -15,7 +15,15 @@ from mdm_profile.adapters.graph_store import (
     PERSON,
     SOURCE_RECORD,
 )
-from mdm_profile.adapters.merge_store import MERGE, GraphMergeStore, merge_from, merge_props
+from mdm_profile.adapters.link_store import LINKS_OF_P, RELATED_TO, link_from
+from mdm_profile.adapters.merge_store import (
+    MERGE,
+    GraphMergeStore,
+    merge_from,
+    merge_props,
+    state_from,
+)
+from mdm_profile.domain.bulk_merging import Locked
 from mdm_profile.domain.links import PersonLink
 from mdm_profile.domain.merging import Merge
 from mdm_profile.domain.models import Person
@@ -23,7 +31,7 @@ from mdm_profile.domain.models import Person
 
 class GraphBulkMergeStore(GraphMergeStore):
     async def get_merges(self, merge_ids: Sequence[str]) -> dict[str, Merge]:
-        rows = await self._tx.run(
+        rows = await self._tx.run_plain(
             "merge.get_many",
             f"UNWIND $ids AS id MATCH (m:{MERGE} {{id: id}}) RETURN m {{.*}} AS m",
             ids=list(merge_ids),
@@ -31,18 +39,30 @@ class GraphBulkMergeStore(GraphMergeStore):
         found = (merge_from(row["m"]) for row in rows)
         return {merge.id: merge for merge in found}
 
-    async def merged_into(self, person_ids: Sequence[str]) -> dict[str, list[str]]:
-        # Starts at the person found by its id's index (see ``mark_merged``).
-        rows = await self._tx.run(
-            "merge.pointing",
-            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})<-[:{MERGED_INTO}]-(x:{PERSON}) "
-            "RETURN id, x.id AS x",
+    async def lock_many(self, person_ids: Sequence[str]) -> Locked:
+        # ``lock``, with each person's links and the persons merged into it before, in
+        # one statement: pattern comprehensions read them per person without the rows
+        # of one OPTIONAL MATCH multiplying those of the next.
+        rows = await self._tx.run_plain(
+            "merge.lock_many",
+            f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) "
+            "SET p.version = coalesce(p.version, 0) + 1 WITH id, p "
+            "RETURN id, p {.*} AS p, "
+            f"head([(p)-[:{MERGED_INTO}]->(s:{PERSON}) | s.id]) AS mergedInto, "
+            f"[(p)<-[:{DESCRIBES}]-(r:{SOURCE_RECORD}) | r {{.*}}] AS records, "
+            f"[(p)<-[:{MERGED_INTO}]-(x:{PERSON}) | x.id] AS pointing, "
+            f"{LINKS_OF_P} AS links",
             ids=list(person_ids),
+            relatedTo=RELATED_TO,
         )
-        found: dict[str, list[str]] = {}
-        for row in rows:
-            found.setdefault(row["id"], []).append(row["x"])
-        return {pid: sorted(xs) for pid, xs in found.items()}
+        return Locked(
+            states={row["id"]: state_from(row) for row in rows},
+            links={
+                row["id"]: [link for v in row["links"] if (link := link_from(v)) is not None]
+                for row in rows
+            },
+            merged_into={row["id"]: sorted(row["pointing"]) for row in rows if row["pointing"]},
+        )
 
     async def move_records_many(self, owners: Mapping[str, str]) -> None:
         if not owners:

@@ -41,12 +41,26 @@ _CREATE = {
 }
 
 
+# A person ``p``'s links as a list of [type, outgoing, target, properties] (see
+# ``link_from``), for statements that read persons with their links in one row each;
+# the statement passes RELATED_TO as ``$relatedTo``.
+LINKS_OF_P = f"[(p){_LINKS}| [type(r), startNode(r) = p, o.id, properties(r)]]"
+
+
+def link_from(values: Sequence[Any]) -> PersonLink | None:
+    """A link read as [type, outgoing, target, properties]; None for a relationship that
+    is none of a person's links (a RELATED_TO read from its other end is one)."""
+    rel_type, outgoing, target, props = values
+    link_type = _TYPES.get((rel_type, outgoing))
+    return None if link_type is None else PersonLink(link_type, target, dict(props))
+
+
 class GraphLinkStore:
     def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def links(self, person_ids: Sequence[str]) -> dict[str, list[PersonLink]]:
-        rows = await self._tx.run(
+        rows = await self._tx.run_plain(
             "link.of_persons",
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) OPTIONAL MATCH (p){_LINKS}"
             "RETURN id, type(r) AS type, startNode(r) = p AS outgoing, o.id AS target, "
@@ -56,9 +70,9 @@ class GraphLinkStore:
         )
         found: dict[str, list[PersonLink]] = {pid: [] for pid in person_ids}
         for row in rows:
-            link_type = _TYPES.get((row["type"], row["outgoing"]))
-            if link_type is not None:
-                found[row["id"]].append(PersonLink(link_type, row["target"], dict(row["props"])))
+            link = link_from([row["type"], row["outgoing"], row["target"], row["props"]])
+            if link is not None:
+                found[row["id"]].append(link)
         return found
 
     async def replace_links(self, person_id: str, links: Sequence[PersonLink]) -> None:

@@ -87,7 +87,8 @@ def _links_from(data: dict[str, Any] | None) -> MergedLinks | None:
     return MergedLinks(each("survivorBefore"), each("mergedBefore"), each("survivorAfter"))
 
 
-def _state(row: dict[str, Any]) -> PersonState:
+def state_from(row: dict[str, Any]) -> PersonState:
+    """A person as a merge reads it: ``p`` (its properties), ``mergedInto``, ``records``."""
     props = row["p"]
     if props.get("status") == ERASED:  # a tombstone: nothing but its id
         at = as_utc(props["erasedAt"])
@@ -110,21 +111,21 @@ class GraphMergeStore:
     async def lock(self, person_ids: list[str]) -> dict[str, PersonState]:
         # Writing a version first makes concurrent merges of the same persons
         # conflict; the driver retries the loser, which then sees the new state.
-        rows = await self._tx.run(
+        rows = await self._tx.run_plain(
             "merge.lock",
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) "
             f"SET p.version = coalesce(p.version, 0) + 1 WITH id, p {_STATE}",
             ids=person_ids,
         )
-        return {row["id"]: _state(row) for row in rows}
+        return {row["id"]: state_from(row) for row in rows}
 
     async def states(self, person_ids: list[str]) -> dict[str, PersonState]:
-        rows = await self._tx.run(
+        rows = await self._tx.run_plain(
             "merge.states",
             f"UNWIND $ids AS id MATCH (p:{PERSON} {{id: id}}) {_STATE}",
             ids=person_ids,
         )
-        return {row["id"]: _state(row) for row in rows}
+        return {row["id"]: state_from(row) for row in rows}
 
     async def move_records(self, keys: list[str], *, to_person: str) -> None:
         await self._tx.run(

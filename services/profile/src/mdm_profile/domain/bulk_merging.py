@@ -108,11 +108,20 @@ def _reason_of(error: DomainError) -> SkipReason:
     return SkipReason.INVALID
 
 
+@dataclass(frozen=True)
+class Locked:
+    """The persons of a batch as ``lock_many`` read them."""
+
+    states: dict[str, PersonState]
+    links: dict[str, list[PersonLink]]
+    merged_into: dict[str, list[str]]  # per person, the persons merged into it before
+
+
 class BulkMergeStore(MergeStore, Protocol):
     async def get_merges(self, merge_ids: Sequence[str]) -> dict[str, Merge]: ...
 
-    async def merged_into(self, person_ids: Sequence[str]) -> dict[str, list[str]]:
-        """Per person, the persons merged into it before (pointing at it now)."""
+    async def lock_many(self, person_ids: Sequence[str]) -> Locked:
+        """``lock`` the persons, and read their links and who was merged into them."""
         ...
 
     async def move_records_many(self, owners: Mapping[str, str]) -> None:
@@ -336,12 +345,11 @@ async def merge_many(
     earlier = await store.get_merges(chosen) if chosen else {}
     pending = [i for i, o in enumerate(outcomes) if o is None]
     ids = sorted({pid for i in pending for pid in (requests[i].survivor_id, requests[i].merged_id)})
-    states = await store.lock(ids) if ids else {}
-    found = list(states)
+    locked = await store.lock_many(ids) if ids else Locked({}, {}, {})
     batch = _Batch(
-        states,
-        await store.links(found) if found else {},
-        await store.merged_into(found) if found else {},
+        locked.states,
+        locked.links,
+        locked.merged_into,
         sources=sources,
         rules=rules,
         actor=actor,

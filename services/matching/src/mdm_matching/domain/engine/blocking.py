@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from mdm_matching.domain.engine import identifiers
+from mdm_matching.domain.engine.batch_blocking import candidate_chunks
 from mdm_matching.domain.engine.features import MatchRecord
 
 DEFAULT_MAX_BLOCK = 200
@@ -96,59 +97,18 @@ def candidate_pairs(
 
     A pair is proposed by the first usable block both records are in, and only there,
     so no set of the pairs proposed so far is kept: memory grows with the records,
-    not with the pairs (tens of millions at a million records).
+    not with the pairs (tens of millions at a million records). The pairs are found
+    column-wise, some million at a time (``batch_blocking.py``).
     """
     rules = tuple(rules)
     records = list(records)
-    # Blocks hold each record's rank among the sorted ids: rank order is id order.
-    ids = sorted(record.id for record in records)
+    ids = [record.id for record in records]
     if len(set(ids)) < len(ids):  # one id twice: pairs of it with itself, as ever
         yield from _pairs_remembered(records, rules=rules, max_block=max_block, stats=stats)
         return
-    rank = {record_id: position for position, record_id in enumerate(ids)}
-    usable = _usable_blocks(records, rank, rules=rules, max_block=max_block, stats=stats)
-    blocks_of: list[list[int]] = [[] for _ in ids]  # each record's usable blocks, in order
-    for number, members in enumerate(usable):
-        for position in members:
-            blocks_of[position].append(number)
-    pairs = 0
-    for number, members in enumerate(usable):
-        ordered = sorted(members)
-        for i, left in enumerate(ordered):
-            left_blocks = blocks_of[left]
-            earlier = set(left_blocks[: left_blocks.index(number)])
-            for right in ordered[i + 1 :]:
-                if earlier and not earlier.isdisjoint(blocks_of[right]):
-                    continue  # proposed by an earlier block already
-                pairs += 1
-                yield ids[left], ids[right]
-    if stats:
-        stats.pairs = pairs
-
-
-def _usable_blocks(
-    records: list[MatchRecord],
-    rank: dict[str, int],
-    *,
-    rules: tuple[BlockingRule, ...],
-    max_block: int,
-    stats: BlockingStats | None,
-) -> list[list[int]]:
-    """The ranks of each key's records, in the order the keys first occur; keys of
-    more than ``max_block`` records are left out (and counted)."""
-    keyed: dict[str, list[int]] = defaultdict(list)
-    for record in records:
-        position = rank[record.id]
-        for key in keys_of(record, rules):
-            keyed[key].append(position)
-    usable = []
-    for members in keyed.values():
-        if len(members) <= max_block:
-            usable.append(members)
-        elif stats:
-            stats.skipped_keys += 1
-            stats.skipped_records += len(members)
-    return usable
+    for chunk in candidate_chunks(records, rules=rules, max_block=max_block, stats=stats):
+        for left, right in zip(chunk.left.tolist(), chunk.right.tolist(), strict=True):
+            yield ids[left], ids[right]
 
 
 def _pairs_remembered(

@@ -127,6 +127,10 @@ class Guards:
         self._is_name = is_name
         self._given: dict[tuple[int | None, str, str, str, str], str | None] = {}
 
+    @property
+    def is_name(self) -> IsName | None:
+        return self._is_name
+
     def conflicts_of(self, vector: Vector, a: MatchRecord, b: MatchRecord) -> tuple[str, ...]:
         """The identity guards a pair violates, after a shared unique identifier lifted
         a single one. ``vector``: ``compare(a, b)``."""
