@@ -83,16 +83,18 @@ class Statements:
 
     def __init__(self) -> None:
         self.seconds: dict[str, list[float]] = {}
-        run = Transaction.run
+        execute = Transaction.execute
 
-        async def timed(tx: Transaction, operation: str, cypher: str, **params: Any) -> Any:
+        async def timed(
+            tx: Transaction, operation: str, cypher: str, params: dict[str, Any], *, plain: bool
+        ) -> Any:
             started = time.perf_counter()
             try:
-                return await run(tx, operation, cypher, **params)
+                return await execute(tx, operation, cypher, params, plain=plain)
             finally:
                 self.seconds.setdefault(operation, []).append(time.perf_counter() - started)
 
-        Transaction.run = timed  # type: ignore[method-assign]
+        Transaction.execute = timed  # type: ignore[method-assign]
 
     def report(self) -> str:
         top = sorted(self.seconds.items(), key=lambda item: -sum(item[1]))[:14]
