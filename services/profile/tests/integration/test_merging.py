@@ -19,7 +19,6 @@ from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.link_store import RELATED_TO, GraphLinkStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
-from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import companies, merge_preview, merging, people
 from mdm_profile.domain.golden import DEFAULT_RULES
 from mdm_profile.domain.households import HouseholdRole
@@ -28,8 +27,8 @@ from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .ingesting import ingest_one
 from .merges import merge_by
-from .suppression import SUPPRESSOR
 
 SOURCES = SourceRegistry({"crm": 1, "shop": 2})
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -45,21 +44,7 @@ async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
 
 async def person_from(graph: GraphClient, source: str, **fields: str) -> str:
     raw = RawRecord(uuid.uuid4().hex, **fields)
-    ingestion = await graph.write(
-        lambda tx: people.ingest(
-            source,
-            [raw],
-            store=GraphPersonStore(tx),
-            households=GraphHouseholdStore(tx),
-            sources=SOURCES,
-            events=Recorder(),
-            suppressor=SUPPRESSOR,
-            suppressions=GraphSuppressionList(tx),
-            now=T0,
-        )
-    )
-    [outcome] = ingestion.outcomes
-    return outcome.person_id
+    return await ingest_one(graph, source, raw, sources=SOURCES, now=T0)
 
 
 MergeFn = Callable[..., Awaitable[merging.Merge]]

@@ -14,15 +14,15 @@ import pytest
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters import graph_store, household_store, merge_store, privacy_store
 from mdm_profile.adapters.graph_store import GraphPersonStore
-from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
-from mdm_profile.domain import people, privacy
+from mdm_profile.domain import privacy
 from mdm_profile.domain.models import Person
 from mdm_profile.domain.quality.identifiers import RawIdentifier
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .ingesting import ingest_one
 from .merges import merge_by
 from .suppression import SUPPRESSOR
 
@@ -40,20 +40,7 @@ async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
 
 
 async def ingest(graph: GraphClient, source: str, raw: RawRecord) -> str:
-    ingestion = await graph.write(
-        lambda tx: people.ingest(
-            source,
-            [raw],
-            store=GraphPersonStore(tx),
-            households=GraphHouseholdStore(tx),
-            sources=SOURCES,
-            events=Recorder(),
-            suppressor=SUPPRESSOR,
-            suppressions=GraphSuppressionList(tx),
-            now=T0,
-        )
-    )
-    return ingestion.outcomes[0].person_id
+    return await ingest_one(graph, source, raw, sources=SOURCES, now=T0)
 
 
 def expected(person: Person, sources: list[str]) -> dict[str, Any]:
