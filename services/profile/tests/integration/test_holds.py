@@ -13,12 +13,13 @@ from mdm_profile.adapters.hold_store import GraphHoldStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
-from mdm_profile.domain import holds, people, privacy, retention
+from mdm_profile.domain import holds, privacy, retention
 from mdm_profile.domain.golden import DEFAULT_RULES
 from mdm_profile.domain.holds import HoldInstruction
 from mdm_profile.domain.sources import SourceRegistry
 
 from .events import Recorder
+from .ingesting import ingest_one
 from .suppression import SUPPRESSOR
 from .test_privacy import T0, Customer, export, graph, merge, nodes_holding
 
@@ -39,20 +40,7 @@ PHONE_PROOF = HoldInstruction(
 
 
 async def ingest(graph: GraphClient, source: str, customer: Customer, **overrides: object) -> str:
-    done = await graph.write(
-        lambda tx: people.ingest(
-            source,
-            [customer.raw(**overrides)],
-            store=GraphPersonStore(tx),
-            households=GraphHouseholdStore(tx),
-            sources=SOURCES,
-            events=Recorder(),
-            suppressor=SUPPRESSOR,
-            suppressions=GraphSuppressionList(tx),
-            now=T0,
-        )
-    )
-    return done.outcomes[0].person_id
+    return await ingest_one(graph, source, customer.raw(**overrides), sources=SOURCES, now=T0)
 
 
 async def erase(graph: GraphClient, person_id: str, *duties: HoldInstruction) -> privacy.Erasure:
