@@ -18,9 +18,9 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
    job keeps its version; partitions and the plan score with that version.
 3. SCORING (one task per partition, on any worker): a partition blocks all
    active subjects (so every partition sees the same candidate pairs) and scores
-   the pairs whose key hashes to it. Pairs at or above the review threshold are
-   stored as proposals (in slices, a transaction each), then the partition is
-   marked done.
+   the pairs that hash to it, column-wise (:mod:`mdm_matching.domain.rematch_scoring`).
+   Pairs at or above the review threshold are stored as proposals (in slices, a
+   transaction each), then the partition is marked done.
 4. MERGING (one task; every finished partition asks for it, it goes ahead once
    all are done): planned and applied in :mod:`mdm_matching.domain.rematch_merge`.
 """
@@ -28,7 +28,6 @@ same policy. It runs in phases; every step is idempotent, so a redelivered task
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,13 +36,13 @@ from enum import StrEnum
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_matching.domain.batch_model import ModelRule, kept_reason, training_reason
-from mdm_matching.domain.engine import blocking
 from mdm_matching.domain.engine.features import MatchRecord, fingerprint
 from mdm_matching.domain.engine.model import Score, default_parameters
 from mdm_matching.domain.models import (
     PairEvidence,
 )
 from mdm_matching.domain.online import Policy, ScorerCache, evidence_of
+from mdm_matching.domain.rematch_scoring import score_partition_pairs
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import (
     all_active_features,
@@ -154,12 +153,6 @@ def new_job(job_id: str, *, partitions: int, requested_by: str, now: datetime) -
     )  # fmt: skip
 
 
-def partition_of(left: str, right: str, partitions: int) -> int:
-    """The partition a pair belongs to, the same in every worker process
-    (``hash()`` of a string differs between processes)."""
-    return zlib.crc32(f"{left}|{right}".encode()) % partitions
-
-
 # --- 2. the model ----------------------------------------------------------------
 
 
@@ -234,14 +227,16 @@ async def score_partition(
     by_id = {r.id: r for r in records}
     scorer = await transactions.read(lambda s: scorers.of_version(s.subjects, job.model_version))
     policy = policy.for_model(scorer.parameters)
-    scored, proposals = 0, []
-    for left, right in blocking.candidate_pairs(records, max_block=policy.max_block):
-        if partition_of(left, right, job.partitions) != number:
-            continue
-        scored += 1
-        score = scorer.score(by_id[left], by_id[right])
-        if score.probability >= policy.review_at:
-            proposals.append(_evidence(score, by_id, scorer.parameters.version))
+    found = score_partition_pairs(
+        records,
+        scorer,
+        partitions=job.partitions,
+        number=number,
+        review_at=policy.review_at,
+        max_block=policy.max_block,
+    )
+    scored = found.scored
+    proposals = [_evidence(s, by_id, scorer.parameters.version) for s in found.proposals]
 
     # Proposals go in slices, a transaction each, so that no transaction grows with
     # the data set (a partition of the German 100k set has about 50,000); rewriting
