@@ -72,7 +72,7 @@ def score_partition_pairs(
     table = RecordTable.of(records)
     batch = BatchScorer(scorer, BatchComparisons(table))
     hashes = np.fromiter((id_hash(r.id) for r in records), dtype=np.uint64, count=len(records))
-    scored, proposals = 0, []
+    scored, proposals = 0, list[Score]()
     for chunk in candidate_chunks(
         records, rules=blocking.RULES, max_block=max_block, rank=table.rank
     ):
