@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_common.keyset import keyset_page
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.model import Parameters
 from mdm_matching.domain.models import (
@@ -374,27 +375,54 @@ class GraphSubjectStore:
     async def active_features(
         self, *, after: str, limit: int, merged_away: bool = False
     ) -> list[MatchRecord]:
-        rows = await self._tx.run(
-            "subject.active_features",
-            f"MATCH (s:{SUBJECT}) WHERE ($mergedAway OR s.mergedInto IS NULL) "
-            "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL AND s.personId > $after "
-            "RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
-            after=after,
-            limit=limit,
-            mergedAway=merged_away,
+        async def window(lower: str, strict: bool, upper: str, n: int) -> list[MatchRecord]:
+            rows = await self._tx.run(
+                "subject.active_features",
+                f"MATCH (s:{SUBJECT}) WHERE s.personId >= $lower AND s.personId < $upper "
+                "AND s.personId <> $skip AND ($mergedAway OR s.mergedInto IS NULL) "
+                "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL "
+                "RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
+                lower=lower,
+                upper=upper,
+                skip=lower if strict else "",
+                limit=n,
+                mergedAway=merged_away,
+            )
+            return [record_from(row["s"]) for row in rows]
+
+        return await keyset_page(
+            after=after, limit=limit, read_window=window, any_key_from=self._any_person_id
         )
-        return [record_from(row["s"]) for row in rows]
 
     async def active_ids(self, *, after: str, limit: int) -> list[str]:
-        rows = await self._tx.run(
-            "subject.active_ids",
-            f"MATCH (s:{SUBJECT}) WHERE s.mergedInto IS NULL "
-            "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL AND s.personId > $after "
-            "RETURN s.personId AS id ORDER BY s.personId LIMIT $limit",
-            after=after,
-            limit=limit,
+        async def window(lower: str, strict: bool, upper: str, n: int) -> list[str]:
+            rows = await self._tx.run(
+                "subject.active_ids",
+                f"MATCH (s:{SUBJECT}) WHERE s.personId >= $lower AND s.personId < $upper "
+                "AND s.personId <> $skip AND s.mergedInto IS NULL "
+                "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL "
+                "RETURN s.personId AS id ORDER BY s.personId LIMIT $limit",
+                lower=lower,
+                upper=upper,
+                skip=lower if strict else "",
+                limit=n,
+            )
+            return [row["id"] for row in rows]
+
+        return await keyset_page(
+            after=after, limit=limit, read_window=window, any_key_from=self._any_person_id
         )
-        return [row["id"] for row in rows]
+
+    async def _any_person_id(self, lower: str, strict: bool) -> str | None:
+        """Any one subject's person id at or after ``lower`` (:mod:`mdm_common.keyset`)."""
+        rows = await self._tx.run(
+            "subject.any_person_id_from",
+            f"MATCH (s:{SUBJECT}) WHERE s.personId >= $lower AND s.personId <> $skip "
+            "RETURN s.personId AS id LIMIT 1",
+            lower=lower,
+            skip=lower if strict else "",
+        )
+        return str(rows[0]["id"]) if rows else None
 
     async def create_job(self, job: TrainingJob) -> None:
         await self._tx.run(

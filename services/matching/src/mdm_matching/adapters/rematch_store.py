@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_common.keyset import keyset_page
 from mdm_matching.adapters.review_store import evidence_from, evidence_props
 from mdm_matching.domain.models import PairEvidence
 from mdm_matching.domain.rematch import (
@@ -248,13 +249,41 @@ class GraphRematchStore:
         return bool(rows)
 
     async def proposals_page(self, job_id: str, *, after: str, limit: int) -> list[PairEvidence]:
-        rows = await self._tx.run(
-            "rematch.proposals_page",
-            f"MATCH (p:{PROPOSAL}) WHERE p.jobId = $jobId AND p.key > $after "
-            "RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
-            jobId=job_id, after=f"{job_id}/{after}", limit=limit,
-        )  # fmt: skip
-        return [evidence_from(row["p"]) for row in rows]
+        # Keys are "<job id>/<pair>": read in windows of the pair (mdm_common.keyset).
+        prefix = f"{job_id}/"
+
+        async def window(lower: str, strict: bool, upper: str, n: int) -> list[PairEvidence]:
+            rows = await self._tx.run(
+                "rematch.proposals_page",
+                f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key < $upper "
+                "AND p.key <> $skip AND p.jobId = $jobId "
+                "RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
+                jobId=job_id,
+                lower=lower,
+                upper=upper,
+                skip=lower if strict else "",
+                limit=n,
+            )
+            return [evidence_from(row["p"]) for row in rows]
+
+        async def any_key(lower: str, strict: bool) -> str | None:
+            rows = await self._tx.run(
+                "rematch.any_proposal_key_from",
+                f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key <> $skip "
+                "AND p.jobId = $jobId RETURN p.key AS key LIMIT 1",
+                jobId=job_id,
+                lower=lower,
+                skip=lower if strict else "",
+            )
+            return str(rows[0]["key"]) if rows else None
+
+        return await keyset_page(
+            after=prefix + after,
+            limit=limit,
+            read_window=window,
+            any_key_from=any_key,
+            prefix=prefix,
+        )
 
     async def step_persons(self, job_id: str) -> list[str]:
         rows = await self._tx.run(

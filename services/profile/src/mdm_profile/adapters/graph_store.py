@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction
+from mdm_common.keyset import keyset_page
 from mdm_profile.adapters.graph_mapping import (
     FEATURES_PROJECTION,
     features_from,
@@ -156,15 +157,32 @@ class GraphPersonStore:
         return {row["id"] for row in rows}
 
     async def active_ids(self, *, after: str, limit: int) -> list[str]:
-        """Ids of persons not merged away, in id order after ``after``."""
-        rows = await self._tx.run(
-            "person.active_ids",
-            f"MATCH (p:{PERSON}) WHERE p.status IS NULL AND p.id > $after "
-            "RETURN p.id AS id ORDER BY p.id LIMIT $limit",
-            after=after,
-            limit=limit,
-        )
-        return [row["id"] for row in rows]
+        """Ids of persons not merged away, in id order after ``after`` (read in
+        windows of the id range: :mod:`mdm_common.keyset`)."""
+
+        async def window(lower: str, strict: bool, upper: str, n: int) -> list[str]:
+            rows = await self._tx.run(
+                "person.active_ids",
+                f"MATCH (p:{PERSON}) WHERE p.id >= $lower AND p.id < $upper AND p.id <> $skip "
+                "AND p.status IS NULL RETURN p.id AS id ORDER BY p.id LIMIT $limit",
+                lower=lower,
+                upper=upper,
+                skip=lower if strict else "",
+                limit=n,
+            )
+            return [row["id"] for row in rows]
+
+        async def any_id(lower: str, strict: bool) -> str | None:
+            rows = await self._tx.run(
+                "person.any_id_from",
+                f"MATCH (p:{PERSON}) WHERE p.id >= $lower AND p.id <> $skip "
+                "RETURN p.id AS id LIMIT 1",
+                lower=lower,
+                skip=lower if strict else "",
+            )
+            return str(rows[0]["id"]) if rows else None
+
+        return await keyset_page(after=after, limit=limit, read_window=window, any_key_from=any_id)
 
     async def search(
         self, criteria: SearchCriteria, *, after: tuple[str, str] | None, limit: int
