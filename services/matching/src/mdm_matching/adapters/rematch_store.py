@@ -249,18 +249,20 @@ class GraphRematchStore:
         return bool(rows)
 
     async def proposals_page(self, job_id: str, *, after: str, limit: int) -> list[PairEvidence]:
-        # Keys are "<job id>/<pair>": read in windows of the pair (mdm_common.keyset).
+        # Keys are "<job id>/<pair>": read in windows of the pair (mdm_common.keyset),
+        # by the key's range alone (with ``p.jobId`` in the condition the graph server
+        # reads all of the job's proposals through that index: 2.5 s against 0.1 s a
+        # window at a million persons).
         prefix = f"{job_id}/"
+        job_end = job_id + chr(ord("/") + 1)  # after every key of the job
 
         async def window(lower: str, strict: bool, upper: str, n: int) -> list[PairEvidence]:
             rows = await self._tx.run(
                 "rematch.proposals_page",
                 f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key < $upper "
-                "AND p.key <> $skip AND p.jobId = $jobId "
-                "RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
-                jobId=job_id,
+                "AND p.key <> $skip RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
                 lower=lower,
-                upper=upper,
+                upper=min(upper, job_end),
                 skip=lower if strict else "",
                 limit=n,
             )
@@ -269,10 +271,10 @@ class GraphRematchStore:
         async def any_key(lower: str, strict: bool) -> str | None:
             rows = await self._tx.run(
                 "rematch.any_proposal_key_from",
-                f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key <> $skip "
-                "AND p.jobId = $jobId RETURN p.key AS key LIMIT 1",
-                jobId=job_id,
+                f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key < $end "
+                "AND p.key <> $skip RETURN p.key AS key LIMIT 1",
                 lower=lower,
+                end=job_end,
                 skip=lower if strict else "",
             )
             return str(rows[0]["key"]) if rows else None
