@@ -19,12 +19,14 @@ and still sees every fact it needs to answer for any point in time.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
+from mdm_common.keyset import keyset_page
 from mdm_consent.adapters.purpose_store import PURPOSE
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import (
@@ -183,17 +185,44 @@ class GraphConsentStore:
 
     async def persons_after(self, after: str, limit: int) -> list[str]:
         # Events for a purpose extend a state, objections to all direct marketing and
-        # evidence of age a subject: the persons are those of both, merged here.
+        # evidence of age a subject: the persons are those of both, merged here. Each
+        # is read in windows of the id range (mdm_common.keyset).
         found: set[str] = set()
         for label in (CONSENT_STATE, CONSENT_SUBJECT):
-            rows = await self._tx.run(
-                "consent.persons_after",
-                f"MATCH (s:{label}) WHERE s.personId > $after "
-                "RETURN DISTINCT s.personId AS personId ORDER BY personId LIMIT $limit",
-                after=after, limit=limit,
-            )  # fmt: skip
-            found.update(r["personId"] for r in rows)
+            found.update(
+                await keyset_page(
+                    after=after,
+                    limit=limit,
+                    read_window=functools.partial(self._persons_window, label),
+                    any_key_from=functools.partial(self._any_person, label),
+                )
+            )
         return sorted(found)[:limit]
+
+    async def _persons_window(
+        self, label: str, lower: str, strict: bool, upper: str, limit: int
+    ) -> list[str]:
+        rows = await self._tx.run(
+            "consent.persons_after",
+            f"MATCH (s:{label}) WHERE s.personId >= $lower AND s.personId < $upper "
+            "AND s.personId <> $skip "
+            "RETURN DISTINCT s.personId AS personId ORDER BY personId LIMIT $limit",
+            lower=lower,
+            upper=upper,
+            skip=lower if strict else "",
+            limit=limit,
+        )
+        return [r["personId"] for r in rows]
+
+    async def _any_person(self, label: str, lower: str, strict: bool) -> str | None:
+        rows = await self._tx.run(
+            "consent.any_person_from",
+            f"MATCH (s:{label}) WHERE s.personId >= $lower AND s.personId <> $skip "
+            "RETURN s.personId AS personId LIMIT 1",
+            lower=lower,
+            skip=lower if strict else "",
+        )
+        return str(rows[0]["personId"]) if rows else None
 
     async def holds_of(self, person_ids: Sequence[str]) -> dict[str, list[Hold]]:
         """Each person's own restrictions and erasures (not the group's), oldest first."""
