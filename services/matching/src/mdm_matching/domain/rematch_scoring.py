@@ -39,7 +39,9 @@ def id_hash(record_id: str) -> int:
 
 
 def partition_of(left: str, right: str, partitions: int) -> int:
-    """The partition a pair (smaller id first) belongs to."""
+    """The partition a pair (smaller id first) belongs to. (Until 2026-12-06 it was
+    the CRC-32 of ``left|right``: a job whose partitions were scored partly before and
+    partly after that upgrade would miss pairs; start it again.)"""
     return ((id_hash(left) * _MIX ^ id_hash(right)) & _LOW_32) % partitions
 
 
