@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from mdm_common.graph import Transaction
+
 T = TypeVar("T")
 
 WINDOW_CHARACTERS = 2  # after the prefix: a window's keys share these
@@ -78,3 +80,33 @@ async def keyset_page(
                 break
             lower, strict = upper, False
     return found
+
+
+# --- the statements' parts ---------------------------------------------------------
+
+
+def in_window(node: str, key: str) -> str:
+    """The condition of a window on ``node.key``, with :func:`window_params`
+    (``node`` and ``key`` come from code constants, never from input)."""
+    return f"{node}.{key} >= $lower AND {node}.{key} < $upper AND {node}.{key} <> $skip"
+
+
+def window_params(lower: str, strict: bool, upper: str) -> dict[str, str]:
+    return {"lower": lower, "upper": upper, "skip": lower if strict else ""}
+
+
+def any_key_reader(
+    tx: Transaction, operation: str, label: str, key: str, *, below: str = UNBOUNDED
+) -> AnyKeyFrom:
+    """:data:`AnyKeyFrom` of the nodes of ``label`` by their ``key`` (only keys below
+    ``below``), one statement with ``LIMIT 1`` and no order."""
+
+    async def any_key(lower: str, strict: bool) -> str | None:
+        rows = await tx.run(
+            operation,
+            f"MATCH (n:{label}) WHERE {in_window('n', key)} RETURN n.{key} AS key LIMIT 1",
+            **window_params(lower, strict, below),
+        )
+        return str(rows[0]["key"]) if rows else None
+
+    return any_key

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_common.keyset import keyset_page
+from mdm_common.keyset import any_key_reader, in_window, keyset_page, window_params
 from mdm_consent.adapters.graph_store import CONSENT_EVENT, CONSENT_STATE
 from mdm_consent.domain.expiry_runs import ExpiryRun
 from mdm_consent.domain.retention_runs import RunStatus
@@ -78,27 +78,16 @@ class GraphExpiryStore:
         async def window(lower: str, strict: bool, upper: str, n: int) -> list[str]:
             rows = await self._tx.run(
                 "expiry.persons_after",
-                f"MATCH (s:{CONSENT_STATE}) WHERE s.personId >= $lower AND s.personId < $upper "
-                "AND s.personId <> $skip WITH s WHERE s.purpose IN $purposes "
+                f"MATCH (s:{CONSENT_STATE}) WHERE {in_window('s', 'personId')} "
+                "WITH s WHERE s.purpose IN $purposes "
                 "RETURN DISTINCT s.personId AS personId ORDER BY personId LIMIT $limit",
+                **window_params(lower, strict, upper),
                 purposes=list(purposes),
-                lower=lower,
-                upper=upper,
-                skip=lower if strict else "",
                 limit=n,
             )
             return [r["personId"] for r in rows]
 
-        async def any_person(lower: str, strict: bool) -> str | None:
-            rows = await self._tx.run(
-                "expiry.any_person_from",
-                f"MATCH (s:{CONSENT_STATE}) WHERE s.personId >= $lower AND s.personId <> $skip "
-                "RETURN s.personId AS personId LIMIT 1",
-                lower=lower,
-                skip=lower if strict else "",
-            )
-            return str(rows[0]["personId"]) if rows else None
-
+        any_person = any_key_reader(self._tx, "expiry.any_person_from", CONSENT_STATE, "personId")
         return await keyset_page(
             after=after, limit=limit, read_window=window, any_key_from=any_person
         )

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_common.keyset import keyset_page
+from mdm_common.keyset import any_key_reader, in_window, keyset_page, window_params
 from mdm_consent.adapters.purpose_store import PURPOSE
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import (
@@ -194,7 +194,9 @@ class GraphConsentStore:
                     after=after,
                     limit=limit,
                     read_window=functools.partial(self._persons_window, label),
-                    any_key_from=functools.partial(self._any_person, label),
+                    any_key_from=any_key_reader(
+                        self._tx, "consent.any_person_from", label, "personId"
+                    ),
                 )
             )
         return sorted(found)[:limit]
@@ -204,25 +206,12 @@ class GraphConsentStore:
     ) -> list[str]:
         rows = await self._tx.run(
             "consent.persons_after",
-            f"MATCH (s:{label}) WHERE s.personId >= $lower AND s.personId < $upper "
-            "AND s.personId <> $skip "
+            f"MATCH (s:{label}) WHERE {in_window('s', 'personId')} "
             "RETURN DISTINCT s.personId AS personId ORDER BY personId LIMIT $limit",
-            lower=lower,
-            upper=upper,
-            skip=lower if strict else "",
+            **window_params(lower, strict, upper),
             limit=limit,
         )
         return [r["personId"] for r in rows]
-
-    async def _any_person(self, label: str, lower: str, strict: bool) -> str | None:
-        rows = await self._tx.run(
-            "consent.any_person_from",
-            f"MATCH (s:{label}) WHERE s.personId >= $lower AND s.personId <> $skip "
-            "RETURN s.personId AS personId LIMIT 1",
-            lower=lower,
-            skip=lower if strict else "",
-        )
-        return str(rows[0]["personId"]) if rows else None
 
     async def holds_of(self, person_ids: Sequence[str]) -> dict[str, list[Hold]]:
         """Each person's own restrictions and erasures (not the group's), oldest first."""

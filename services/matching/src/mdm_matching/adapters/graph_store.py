@@ -27,7 +27,13 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_common.keyset import keyset_page
+from mdm_common.keyset import (
+    AnyKeyFrom,
+    any_key_reader,
+    in_window,
+    keyset_page,
+    window_params,
+)
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.model import Parameters
 from mdm_matching.domain.models import (
@@ -378,51 +384,38 @@ class GraphSubjectStore:
         async def window(lower: str, strict: bool, upper: str, n: int) -> list[MatchRecord]:
             rows = await self._tx.run(
                 "subject.active_features",
-                f"MATCH (s:{SUBJECT}) WHERE s.personId >= $lower AND s.personId < $upper "
-                "AND s.personId <> $skip AND ($mergedAway OR s.mergedInto IS NULL) "
+                f"MATCH (s:{SUBJECT}) WHERE {in_window('s', 'personId')} "
+                "AND ($mergedAway OR s.mergedInto IS NULL) "
                 "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL "
                 "RETURN s {.*} AS s ORDER BY s.personId LIMIT $limit",
-                lower=lower,
-                upper=upper,
-                skip=lower if strict else "",
+                **window_params(lower, strict, upper),
                 limit=n,
                 mergedAway=merged_away,
             )
             return [record_from(row["s"]) for row in rows]
 
         return await keyset_page(
-            after=after, limit=limit, read_window=window, any_key_from=self._any_person_id
+            after=after, limit=limit, read_window=window, any_key_from=self._any_person_id()
         )
 
     async def active_ids(self, *, after: str, limit: int) -> list[str]:
         async def window(lower: str, strict: bool, upper: str, n: int) -> list[str]:
             rows = await self._tx.run(
                 "subject.active_ids",
-                f"MATCH (s:{SUBJECT}) WHERE s.personId >= $lower AND s.personId < $upper "
-                "AND s.personId <> $skip AND s.mergedInto IS NULL "
-                "AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL "
+                f"MATCH (s:{SUBJECT}) WHERE {in_window('s', 'personId')} "
+                "AND s.mergedInto IS NULL AND s.restrictedAt IS NULL AND s.fingerprint IS NOT NULL "
                 "RETURN s.personId AS id ORDER BY s.personId LIMIT $limit",
-                lower=lower,
-                upper=upper,
-                skip=lower if strict else "",
+                **window_params(lower, strict, upper),
                 limit=n,
             )
             return [row["id"] for row in rows]
 
         return await keyset_page(
-            after=after, limit=limit, read_window=window, any_key_from=self._any_person_id
+            after=after, limit=limit, read_window=window, any_key_from=self._any_person_id()
         )
 
-    async def _any_person_id(self, lower: str, strict: bool) -> str | None:
-        """Any one subject's person id at or after ``lower`` (:mod:`mdm_common.keyset`)."""
-        rows = await self._tx.run(
-            "subject.any_person_id_from",
-            f"MATCH (s:{SUBJECT}) WHERE s.personId >= $lower AND s.personId <> $skip "
-            "RETURN s.personId AS id LIMIT 1",
-            lower=lower,
-            skip=lower if strict else "",
-        )
-        return str(rows[0]["id"]) if rows else None
+    def _any_person_id(self) -> AnyKeyFrom:
+        return any_key_reader(self._tx, "subject.any_person_id_from", SUBJECT, "personId")
 
     async def create_job(self, job: TrainingJob) -> None:
         await self._tx.run(

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
-from mdm_common.keyset import keyset_page
+from mdm_common.keyset import any_key_reader, in_window, keyset_page, window_params
 from mdm_matching.adapters.review_store import evidence_from, evidence_props
 from mdm_matching.domain.models import PairEvidence
 from mdm_matching.domain.rematch import (
@@ -259,26 +259,16 @@ class GraphRematchStore:
         async def window(lower: str, strict: bool, upper: str, n: int) -> list[PairEvidence]:
             rows = await self._tx.run(
                 "rematch.proposals_page",
-                f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key < $upper "
-                "AND p.key <> $skip RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
-                lower=lower,
-                upper=min(upper, job_end),
-                skip=lower if strict else "",
+                f"MATCH (p:{PROPOSAL}) WHERE {in_window('p', 'key')} "
+                "RETURN p {.*} AS p ORDER BY p.key LIMIT $limit",
+                **window_params(lower, strict, min(upper, job_end)),
                 limit=n,
             )
             return [evidence_from(row["p"]) for row in rows]
 
-        async def any_key(lower: str, strict: bool) -> str | None:
-            rows = await self._tx.run(
-                "rematch.any_proposal_key_from",
-                f"MATCH (p:{PROPOSAL}) WHERE p.key >= $lower AND p.key < $end "
-                "AND p.key <> $skip RETURN p.key AS key LIMIT 1",
-                lower=lower,
-                end=job_end,
-                skip=lower if strict else "",
-            )
-            return str(rows[0]["key"]) if rows else None
-
+        any_key = any_key_reader(
+            self._tx, "rematch.any_proposal_key_from", PROPOSAL, "key", below=job_end
+        )
         return await keyset_page(
             after=prefix + after,
             limit=limit,

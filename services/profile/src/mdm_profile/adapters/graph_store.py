@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction
-from mdm_common.keyset import keyset_page
+from mdm_common.keyset import any_key_reader, in_window, keyset_page, window_params
 from mdm_profile.adapters.graph_mapping import (
     FEATURES_PROJECTION,
     features_from,
@@ -163,25 +163,14 @@ class GraphPersonStore:
         async def window(lower: str, strict: bool, upper: str, n: int) -> list[str]:
             rows = await self._tx.run(
                 "person.active_ids",
-                f"MATCH (p:{PERSON}) WHERE p.id >= $lower AND p.id < $upper AND p.id <> $skip "
-                "AND p.status IS NULL RETURN p.id AS id ORDER BY p.id LIMIT $limit",
-                lower=lower,
-                upper=upper,
-                skip=lower if strict else "",
+                f"MATCH (p:{PERSON}) WHERE {in_window('p', 'id')} AND p.status IS NULL "
+                "RETURN p.id AS id ORDER BY p.id LIMIT $limit",
+                **window_params(lower, strict, upper),
                 limit=n,
             )
             return [row["id"] for row in rows]
 
-        async def any_id(lower: str, strict: bool) -> str | None:
-            rows = await self._tx.run(
-                "person.any_id_from",
-                f"MATCH (p:{PERSON}) WHERE p.id >= $lower AND p.id <> $skip "
-                "RETURN p.id AS id LIMIT 1",
-                lower=lower,
-                skip=lower if strict else "",
-            )
-            return str(rows[0]["id"]) if rows else None
-
+        any_id = any_key_reader(self._tx, "person.any_id_from", PERSON, "id")
         return await keyset_page(after=after, limit=limit, read_window=window, any_key_from=any_id)
 
     async def search(
