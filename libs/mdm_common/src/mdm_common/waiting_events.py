@@ -10,13 +10,19 @@ pass, in their order.
 The messages taken stay unacknowledged until the pass is done, exactly like the
 running task's own message (late acknowledgement): a worker that dies meanwhile
 leaves them to the broker, which delivers them again after its visibility timeout;
-a pass that fails gives them back at once. Taking stops at the first message of
+a pass that fails gives them back at once. On Valkey/Redis a message leaves the queue
+and enters the broker's record of unacknowledged messages in one server-side step
+(:data:`_TAKE`): kombu's own ``get`` pops it first and records it in a second command,
+so a broker that stops between the two (or after the pop, before its answer reached
+the worker) lost the message for good. Taking stops at the first message of
 another kind, which goes back to the head of the queue, so nothing overtakes it.
 Only ids travel in the messages (see :mod:`mdm_common.events`).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +31,31 @@ from celery import Celery
 from kombu.connection import Connection
 from kombu.entity import Queue
 from kombu.message import Message
+from kombu.serialization import prepare_accept_content
+from kombu.transport import redis as redis_transport
+from kombu.transport import virtual
+
+ACCEPT = ["json"]
+# KEYS: the queue's lists, highest priority first, then the broker's index and record
+# of unacknowledged messages; ARGV[1]: now. The first message found is popped and
+# recorded as kombu's Redis QoS records it (score: when taken; value: the message, its
+# exchange and its routing key as one JSON array), all in one step.
+_TAKE = """
+local index, record = KEYS[#KEYS - 1], KEYS[#KEYS]
+for i = 1, #KEYS - 2 do
+  local item = redis.call('RPOP', KEYS[i])
+  if item then
+    local properties = cjson.decode(item)['properties']
+    local info = properties['delivery_info']
+    local tag = properties['delivery_tag']
+    redis.call('ZADD', index, ARGV[1], tag)
+    redis.call('HSET', record, tag, '[' .. item .. ',' .. cjson.encode(info['exchange'])
+      .. ',' .. cjson.encode(info['routing_key']) .. ']')
+    return item
+  end
+end
+return false
+"""
 
 
 @dataclass(frozen=True)
@@ -75,7 +106,7 @@ class WaitingEvents:
         queue = self._bound() if max(left.values()) > 0 else None
         taken: list[WaitingEvent] = []
         while queue is not None and max(left.values()) > 0:
-            message = queue.get(no_ack=False, accept=["json"])
+            message = _take_one(queue)
             if message is None:
                 break
             event = self._event(message)
@@ -116,6 +147,30 @@ class WaitingEvents:
         if not all(isinstance(value, str) for value in ids.values()) or len(kwargs) != len(ids):
             return None
         return WaitingEvent(message_id, task, {k: str(v) for k, v in ids.items()}, message)
+
+
+def _take_one(queue: Any) -> Message | None:
+    """The message at the head of ``queue``, unacknowledged (``get(no_ack=False)``)."""
+    channel = queue.channel
+    if not isinstance(channel, redis_transport.Channel) or channel.global_keyprefix:
+        message: Message | None = queue.get(no_ack=False, accept=ACCEPT)
+        return message
+    keys = [channel._q_for_pri(queue.name, p) for p in channel.priority_steps]
+    qos = channel.qos
+    with channel.conn_or_acquire() as client:
+        item = client.eval(
+            _TAKE, len(keys) + 2, *keys, qos.unacked_index_key, qos.unacked_key, time.time()
+        )
+    if item is None:
+        return None
+    message = channel.Message(json.loads(item), channel=channel)
+    # Known to the channel as taken, to be acknowledged or restored through it (what
+    # kombu's QoS.append does besides the broker's record, which the script wrote).
+    virtual.QoS.append(qos, message, message.delivery_tag)
+    if message.errors:
+        message._reraise_error()
+    message.accept = prepare_accept_content(ACCEPT)
+    return message
 
 
 def _put_back_first(message: Message) -> None:

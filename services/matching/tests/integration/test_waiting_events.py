@@ -4,10 +4,12 @@ another kind, and nothing lost when the pass fails or its process dies."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
 import pytest
+import redis
 from celery import Celery
 
 from mdm_common.events import make_celery
@@ -125,3 +127,40 @@ def test_merge_events_count_against_a_limit_of_their_own(app: Celery) -> None:
     waiting.done(taken)
     waiting.close()
     assert _drain(app, queue) == [(MERGED, more)]
+
+
+def _scripts_run(client: redis.Redis) -> int:
+    stats = client.info("commandstats").get("cmdstat_eval", {})
+    return int(stats.get("calls", 0))
+
+
+def test_an_event_leaves_the_queue_and_enters_the_unacknowledged_record_in_one_step(
+    app: Celery,
+) -> None:
+    """No moment exists in which the broker holds the message neither in the queue
+    nor in its record of unacknowledged messages: a broker stopping then, or an answer
+    lost with the connection, would lose it. The record restores it when its taker
+    vanished (visibility timeout)."""
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    sent = _send(app, queue, CREATED, person_id="p1")
+    client = redis.Redis.from_url(app.conf.broker_url)
+    scripts = _scripts_run(client)
+
+    taken = person_events(app, queue).take(1)  # and its process vanishes
+    assert [e.message_id for e in taken] == [sent]
+    assert _scripts_run(client) == scripts + 1  # popped and recorded in one script
+    tag = taken[0].message.delivery_tag
+    recorded, exchange, routing_key = json.loads(client.hget("unacked", tag) or "null")
+    assert recorded["headers"]["id"] == sent
+    assert (exchange, routing_key) == (
+        taken[0].message.delivery_info["exchange"],
+        taken[0].message.delivery_info["routing_key"],
+    )
+
+    sweeper = make_celery("waitingtest", app.conf.broker_url, visibility_timeout_s=0)
+    with sweeper.connection_for_read() as connection:
+        connection.default_channel.qos.restore_visible(num=100)
+    sweeper.close()
+    client.close()
+    assert _drain(app, queue) == [(CREATED, sent)]
