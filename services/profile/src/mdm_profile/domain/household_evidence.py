@@ -33,6 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from mdm_profile.domain.quality.contact import MASS_MAIL_DOMAINS
 from mdm_profile.domain.quality.folding import fold
 
 
@@ -63,17 +64,6 @@ CROWDED_NAME_FACTOR = 0.5
 
 FIXED_LINE = "FIXED_LINE"
 MOBILE = "MOBILE"
-
-# Domains of mail providers for everyone: sharing one says nothing about a family.
-MASS_MAIL_DOMAINS = frozenset({
-    "1und1.de", "aol.com", "aol.de", "arcor.de", "email.de", "freenet.de", "gmail.com",
-    "gmx.at", "gmx.ch", "gmx.com", "gmx.de", "gmx.net", "googlemail.com", "hotmail.com",
-    "hotmail.de", "icloud.com", "kabelmail.de", "live.com", "live.de", "mac.com", "mail.de",
-    "mail.ru", "mailbox.org", "me.com", "magenta.de", "msn.com", "online.de", "outlook.com",
-    "outlook.de", "posteo.de", "proton.me", "protonmail.com", "t-online.de", "tutanota.com",
-    "tutanota.de", "unitybox.de", "vodafone.de", "web.de", "yahoo.com", "yahoo.de",
-    "yandex.ru", "ymail.com",
-})  # fmt: skip
 
 
 # Domains for examples and tests (RFC 2606, RFC 6761): a placeholder, not a family.

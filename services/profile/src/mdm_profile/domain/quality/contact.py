@@ -10,6 +10,18 @@ from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberTyp
 
 from mdm_profile.domain.quality.report import QualityReport, Severity
 
+# Domains of mail providers for everyone: sharing one says nothing about a family
+# (household evidence) or a company (company domains).
+MASS_MAIL_DOMAINS = frozenset({
+    "1und1.de", "aol.com", "aol.de", "arcor.de", "email.de", "freenet.de", "gmail.com",
+    "gmx.at", "gmx.ch", "gmx.com", "gmx.de", "gmx.net", "googlemail.com", "hotmail.com",
+    "hotmail.de", "icloud.com", "kabelmail.de", "live.com", "live.de", "mac.com", "mail.de",
+    "mail.ru", "mailbox.org", "me.com", "magenta.de", "msn.com", "online.de", "outlook.com",
+    "outlook.de", "posteo.de", "proton.me", "protonmail.com", "t-online.de", "tutanota.com",
+    "tutanota.de", "unitybox.de", "vodafone.de", "web.de", "yahoo.com", "yahoo.de",
+    "yandex.ru", "ymail.com",
+})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Phone:
