@@ -17,6 +17,7 @@ from mdm_common.read_audit.service import ReadAudits
 from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import UnitOfWork, relay_for
 from mdm_profile.adapters import (
+    company_record_store,
     company_store,
     graph_store,
     hold_store,
@@ -71,6 +72,7 @@ def create_app() -> Starlette:
             *merge_store.SCHEMA,
             *household_store.SCHEMA,
             *company_store.SCHEMA,
+            *company_record_store.SCHEMA,
             *privacy_store.SCHEMA,
             *hold_store.SCHEMA,
         ),

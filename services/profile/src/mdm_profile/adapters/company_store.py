@@ -7,7 +7,15 @@ from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.graph_store import MERGED_INTO, PERSON
-from mdm_profile.domain.companies import MAX_DEPTH, Company, Employment, Subsidiary
+from mdm_profile.domain.companies import (
+    MAX_DEPTH,
+    Company,
+    CompanyDetails,
+    Employment,
+    Subsidiary,
+)
+from mdm_profile.domain.quality.addresses import PostalAddress
+from mdm_profile.domain.quality.legal_forms import name_key
 
 COMPANY = "Company"
 SUBSIDIARY_OF = "SUBSIDIARY_OF"
@@ -19,16 +27,39 @@ _UP = f"[:{SUBSIDIARY_OF}*0..{MAX_DEPTH}]"
 _DOWN = f"[:{SUBSIDIARY_OF}*1..{MAX_DEPTH}]"
 # A query using it must not bind ``parent`` itself: the comprehension would then
 # match that node, not look for a new one, and parentId would silently be null.
-_PROJECTION = (
-    "{.id, .name, .registrationNumber, .country, .createdAt, parentId: "
+COMPANY_PROJECTION = (
+    "{.id, .name, .registrationNumber, .country, .createdAt, .legalForm, .vatId, .lei, "
+    ".industryCode, .street, .houseNumber, .postalCode, .city, .addressKey, .phoneE164, "
+    ".email, .domains, .sources, parentId: "
     f"head([(x)-[:{SUBSIDIARY_OF}]->(parent:{COMPANY}) | parent.id])}}"
 )
 
 
-def _company(props: dict[str, Any]) -> Company:
+def _details(props: dict[str, Any]) -> CompanyDetails | None:
+    if not props.get("sources"):
+        return None  # created by hand
+    located = props.get("addressKey")
+    address = PostalAddress(
+        props.get("street"), props.get("houseNumber"), props.get("postalCode"),
+        props.get("city"), props.get("country"),
+    )  # fmt: skip
+    return CompanyDetails(
+        legal_form=props.get("legalForm"),
+        vat_id=props.get("vatId"),
+        lei=props.get("lei"),
+        industry_code=props.get("industryCode"),
+        address=address if located else None,
+        phone=props.get("phoneE164"),
+        email=props.get("email"),
+        domains=tuple(props.get("domains") or ()),
+        sources=tuple(props["sources"]),
+    )
+
+
+def company_from(props: dict[str, Any]) -> Company:
     return Company(
         props["id"], props["name"], props.get("registrationNumber"), props.get("country"),
-        props.get("parentId"), as_utc(props["createdAt"]),
+        props.get("parentId"), as_utc(props["createdAt"]), _details(props),
     )  # fmt: skip
 
 
@@ -42,25 +73,26 @@ class GraphCompanyStore:
             f"CREATE (c:{COMPANY} {{id: $id}}) SET c += $props",
             id=company.id,
             props={"name": company.name, "registrationNumber": company.registration_number,
-                   "country": company.country, "createdAt": company.created_at},
+                   "country": company.country, "createdAt": company.created_at,
+                   "nameKey": name_key(company.name)},
         )  # fmt: skip
 
     async def lock(self, ids: Sequence[str]) -> dict[str, Company]:
         rows = await self._tx.run(
             "company.lock",
             f"UNWIND $ids AS id MATCH (x:{COMPANY} {{id: id}}) "
-            f"SET x.version = coalesce(x.version, 0) + 1 RETURN x {_PROJECTION} AS c",
+            f"SET x.version = coalesce(x.version, 0) + 1 RETURN x {COMPANY_PROJECTION} AS c",
             ids=list(ids),
         )
-        return {row["c"]["id"]: _company(row["c"]) for row in rows}
+        return {row["c"]["id"]: company_from(row["c"]) for row in rows}
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Company]:
         rows = await self._tx.run(
             "company.get_many",
-            f"UNWIND $ids AS id MATCH (x:{COMPANY} {{id: id}}) RETURN x {_PROJECTION} AS c",
+            f"UNWIND $ids AS id MATCH (x:{COMPANY} {{id: id}}) RETURN x {COMPANY_PROJECTION} AS c",
             ids=list(ids),
         )
-        return {row["c"]["id"]: _company(row["c"]) for row in rows}
+        return {row["c"]["id"]: company_from(row["c"]) for row in rows}
 
     async def path_up(self, company_id: str) -> list[str]:
         rows = await self._tx.run(
@@ -77,10 +109,10 @@ class GraphCompanyStore:
         rows = await self._tx.run(
             "company.ultimate_parents",
             f"UNWIND $ids AS id MATCH (:{COMPANY} {{id: id}})-{_UP}->(x:{COMPANY}) "
-            f"WHERE NOT (x)-[:{SUBSIDIARY_OF}]->() RETURN id, x {_PROJECTION} AS c",
+            f"WHERE NOT (x)-[:{SUBSIDIARY_OF}]->() RETURN id, x {COMPANY_PROJECTION} AS c",
             ids=list(ids),
         )
-        return {row["id"]: _company(row["c"]) for row in rows}
+        return {row["id"]: company_from(row["c"]) for row in rows}
 
     async def subsidiaries(self, ids: Sequence[str], depth: int) -> dict[str, list[Subsidiary]]:
         """Company id -> its subsidiaries down to ``depth``, nearest first, then by name."""
@@ -88,13 +120,13 @@ class GraphCompanyStore:
             "company.subsidiaries",
             f"UNWIND $ids AS id MATCH path = (:{COMPANY} {{id: id}})<-{_DOWN}-(x:{COMPANY}) "
             "WITH id, x, length(path) AS depth WHERE depth <= $depth "
-            f"RETURN id, x {_PROJECTION} AS c, depth ORDER BY depth, c.name, c.id",
+            f"RETURN id, x {COMPANY_PROJECTION} AS c, depth ORDER BY depth, c.name, c.id",
             ids=list(ids),
             depth=depth,
         )
         found: dict[str, list[Subsidiary]] = {cid: [] for cid in ids}
         for row in rows:
-            found[row["id"]].append(Subsidiary(_company(row["c"]), row["depth"]))
+            found[row["id"]].append(Subsidiary(company_from(row["c"]), row["depth"]))
         return found
 
     async def set_parent(self, company_id: str, parent_id: str | None) -> None:
@@ -146,10 +178,10 @@ class GraphCompanyStore:
             f"UNWIND $ids AS id MATCH (person:{PERSON} {{id: id}})-[w:{WORKS_FOR}]->(x:{COMPANY}) "
             # The same persons as ``employees`` lists: none merged away or erased.
             "WHERE person.status IS NULL "
-            f"RETURN id, w.role AS role, x {_PROJECTION} AS c ORDER BY c.name, c.id",
+            f"RETURN id, w.role AS role, x {COMPANY_PROJECTION} AS c ORDER BY c.name, c.id",
             ids=list(person_ids),
         )
         found: dict[str, list[Employment]] = {pid: [] for pid in person_ids}
         for row in rows:
-            found[row["id"]].append(Employment(_company(row["c"]), row["role"]))
+            found[row["id"]].append(Employment(company_from(row["c"]), row["role"]))
         return found

@@ -8,14 +8,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from mdm_common.errors import InvalidInput, NotFound
+from mdm_profile.domain.quality.addresses import PostalAddress
 
 MAX_NAME = 300
 MAX_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class CompanyDetails:
+    """What a company built from source records knows besides its name
+    (``domain/company_golden.py``); a company created by hand has none."""
+
+    legal_form: str | None = None
+    vat_id: str | None = None
+    lei: str | None = None
+    industry_code: str | None = None
+    address: PostalAddress | None = None
+    phone: str | None = None  # E.164
+    email: str | None = None
+    domains: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -26,6 +43,7 @@ class Company:
     country: str | None
     parent_id: str | None
     created_at: datetime
+    details: CompanyDetails | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +127,7 @@ async def set_parent(company_id: str, parent_id: str | None, *, store: CompanySt
                 f"Hierarchies are at most {MAX_DEPTH} levels deep.", field="parentId"
             )
     await store.set_parent(company_id, parent_id)
-    company = found[company_id]
-    return Company(company.id, company.name, company.registration_number, company.country,
-                   parent_id, company.created_at)  # fmt: skip
+    return replace(found[company_id], parent_id=parent_id)
 
 
 async def link_employee(person_id: str, company_id: str, role: str, *, store: CompanyStore) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mdm_profile.domain.quality.folding import fold
 from mdm_profile.domain.quality.identifiers import Identifier
@@ -75,15 +76,31 @@ def _identity(value: Any) -> str:
     return fold(str(value))
 
 
+class Sourced(Protocol):
+    """A source record as survivorship sees it (a person's or a company's)."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def recorded_at(self) -> datetime: ...
+
+    @property
+    def key(self) -> str: ...
+
+
+R = TypeVar("R", bound=Sourced)
+
+
 def survive(
-    rule: Rule, candidates: Sequence[tuple[CleanRecord, Any]], priority_of: Callable[[str], int]
-) -> tuple[CleanRecord, Any] | None:
+    rule: Rule, candidates: Sequence[tuple[R, Any]], priority_of: Callable[[str], int]
+) -> tuple[R, Any] | None:
     if not candidates:
         return None
 
     # Every rule breaks ties the same way: most recent first, then the record key,
     # so the outcome never depends on the order records were loaded in.
-    def recency(item: tuple[CleanRecord, Any]) -> tuple[float, str]:
+    def recency(item: tuple[R, Any]) -> tuple[float, str]:
         return (item[0].recorded_at.timestamp(), item[0].key)
 
     if rule is Rule.SOURCE_PRIORITY:

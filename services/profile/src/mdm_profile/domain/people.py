@@ -79,13 +79,12 @@ class CleanBatch:
     refused: list[Refusal]
 
 
-def _refusal(index: int, raw: RawRecord, exc: InvalidInput) -> Refusal:
+def refusal_of(index: int, source_id: str, exc: InvalidInput) -> Refusal:
+    """Why a record (of persons or companies) cleaning refused is not stored."""
     if isinstance(exc, RecordRejected):
         first = exc.report.errors[0]
-        return Refusal(index, raw.source_id, first.field, first.code, exc.message)
-    return Refusal(
-        index, raw.source_id[:MAX_SOURCE_ID], exc.field or "record", "INVALID", exc.message
-    )
+        return Refusal(index, source_id, first.field, first.code, exc.message)
+    return Refusal(index, source_id[:MAX_SOURCE_ID], exc.field or "record", "INVALID", exc.message)
 
 
 def clean_batch(
@@ -125,7 +124,7 @@ def clean_batch(
         try:
             record = clean(raw, source=system, received_at=now)
         except InvalidInput as exc:
-            refused.append(_refusal(index, raw, exc))
+            refused.append(refusal_of(index, raw.source_id, exc))
             continue
         if strict and record.kept_raw:
             field = record.kept_raw[0][0]

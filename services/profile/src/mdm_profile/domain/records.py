@@ -30,7 +30,7 @@ from mdm_profile.domain.sources import SourceSystem
 MAX_BATCH = 500
 MAX_FIELD_LENGTH = 300
 MAX_SOURCE_ID = 128
-_SOURCE_ID = re.compile(rf"[A-Za-z0-9_.:@/+-]{{1,{MAX_SOURCE_ID}}}")
+SOURCE_ID = re.compile(rf"[A-Za-z0-9_.:@/+-]{{1,{MAX_SOURCE_ID}}}")
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class RecordRejected(InvalidInput):
 
 
 def _check_lengths(raw: RawRecord) -> None:
-    if not _SOURCE_ID.fullmatch(raw.source_id):
+    if not SOURCE_ID.fullmatch(raw.source_id):
         raise InvalidInput(
             f"sourceId must be 1-{MAX_SOURCE_ID} letters, digits or _.:@/+-", field="sourceId"
         )

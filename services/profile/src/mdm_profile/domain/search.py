@@ -37,7 +37,12 @@ class PersonSearch(Protocol):
 
 
 def encode_cursor(person: Person) -> str:
-    raw = json.dumps([fold(person.family_name), person.id]).encode()
+    return cursor_of(fold(person.family_name), person.id)
+
+
+def cursor_of(sort_key: str, node_id: str) -> str:
+    """An opaque cursor after a node of a search ordered by ``sort_key``, then id."""
+    raw = json.dumps([sort_key, node_id]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 

@@ -10,7 +10,7 @@ from mdm_common.auth import Role
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import companies, households
-from mdm_profile.domain.companies import MAX_DEPTH
+from mdm_profile.domain.companies import MAX_DEPTH, CompanyDetails
 from mdm_profile.domain.companies import Company as CompanyModel
 from mdm_profile.domain.companies import Employment as EmploymentModel
 from mdm_profile.domain.households import Household as HouseholdModel
@@ -106,23 +106,62 @@ class Employee:
         return await _person(info, str(self.person_id))
 
 
-@strawberry.federation.type(keys=["id"], description="A company in a group hierarchy.")
+@strawberry.federation.type(
+    keys=["id"],
+    description="A company in a group hierarchy. One built from source records "
+    "(`ingestCompanyRecords`) holds their golden values: what says which company it is from "
+    "the most trusted source, how to reach it from the source that changed it last.",
+)
 class Company:
     id: strawberry.ID
-    name: str
-    registration_number: str | None
+    name: str = strawberry.field(description="With its legal form, as the register writes it.")
+    registration_number: str | None = strawberry.field(
+        description='The register entry: register, number and court ("HRB 123456, München").'
+    )
     country: str | None
     parent_id: strawberry.ID | None
     created_at: datetime
+    legal_form: str | None = strawberry.field(
+        default=None, description='As the register writes it: "GmbH", "GmbH & Co. KG", "e.K.".'
+    )
+    vat_id: str | None = strawberry.field(default=None, description="EU VAT id, compact.")
+    lei: str | None = strawberry.field(default=None, description="Legal Entity Identifier.")
+    industry_code: str | None = strawberry.field(
+        default=None, description='WZ 2008 / NACE code ("62.01").'
+    )
+    address: PostalAddress | None = None
+    phone: str | None = strawberry.field(default=None, description="E.164.")
+    email: str | None = None
+    domains: list[str] = strawberry.field(
+        default_factory=list,
+        description="Its web domains: the websites' and those of business e-mail addresses.",
+    )
+    sources: list[str] = strawberry.field(
+        default_factory=list,
+        description="The source systems of its records; empty for a company created by hand.",
+    )
 
     @classmethod
     def from_model(cls, company: CompanyModel) -> Company:
         parent = strawberry.ID(company.parent_id) if company.parent_id else None
+        details = company.details or CompanyDetails()
         return cls(
-            id=strawberry.ID(company.id), name=company.name,
-            registration_number=company.registration_number, country=company.country,
-            parent_id=parent, created_at=company.created_at,
-        )  # fmt: skip
+            id=strawberry.ID(company.id),
+            name=company.name,
+            registration_number=company.registration_number,
+            country=company.country,
+            parent_id=parent,
+            created_at=company.created_at,
+            legal_form=details.legal_form,
+            vat_id=details.vat_id,
+            lei=details.lei,
+            industry_code=details.industry_code,
+            address=PostalAddress.from_model(details.address),
+            phone=details.phone,
+            email=details.email,
+            domains=list(details.domains),
+            sources=list(details.sources),
+        )
 
     @strawberry.field(description="The direct parent, if any.")
     async def parent(self, info: Info) -> Company | None:

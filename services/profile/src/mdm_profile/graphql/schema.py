@@ -19,6 +19,7 @@ from mdm_profile.domain import merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.bulk_merging import BulkMergeMutation
+from mdm_profile.graphql.company_records import CompanyRecordMutation, CompanySearchQuery
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.holds import HoldMutation, HoldQuery
 from mdm_profile.graphql.households import HouseholdMutation
@@ -53,7 +54,7 @@ MAX_PERSONS = 500  # ids a `persons` query takes
 
 
 @strawberry.type
-class Query(OrganisationQuery, PrivacyQuery, HoldQuery, RectificationQuery):
+class Query(OrganisationQuery, CompanySearchQuery, PrivacyQuery, HoldQuery, RectificationQuery):
     @strawberry.field(
         description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
         "if it was erased)."
@@ -219,6 +220,7 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 @strawberry.type
 class Mutation(
     IngestionMutation,
+    CompanyRecordMutation,
     OrganisationMutation,
     HouseholdMutation,
     PrivacyMutation,

@@ -1,0 +1,197 @@
+"""Cypher for companies built from source records: their ``CompanySourceRecord``
+nodes, the golden properties of the ``Company`` they describe, the lookups of parent
+references, and company search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from mdm_common.graph import Transaction
+from mdm_profile.adapters.company_mapping import (
+    company_props,
+    record_from,
+    record_props,
+    register_key,
+    register_number_key,
+)
+from mdm_profile.adapters.company_store import (
+    COMPANY,
+    COMPANY_PROJECTION,
+    SUBSIDIARY_OF,
+    company_from,
+)
+from mdm_profile.adapters.graph_store import DESCRIBES
+from mdm_profile.domain.companies import Company
+from mdm_profile.domain.company_golden import CompanyGolden
+from mdm_profile.domain.company_ingest import StoredCompanyRecord
+from mdm_profile.domain.company_records import CleanCompanyRecord, ParentReference
+from mdm_profile.domain.company_search import CompanyCriteria
+from mdm_profile.domain.records import record_key
+
+COMPANY_RECORD = "CompanySourceRecord"
+
+SCHEMA = (
+    f"CREATE CONSTRAINT company_record_key IF NOT EXISTS "
+    f"FOR (r:{COMPANY_RECORD}) REQUIRE r.key IS UNIQUE",
+    f"CREATE INDEX company_vat_id IF NOT EXISTS FOR (c:{COMPANY}) ON (c.vatId)",
+    f"CREATE INDEX company_lei IF NOT EXISTS FOR (c:{COMPANY}) ON (c.lei)",
+    f"CREATE INDEX company_register_key IF NOT EXISTS FOR (c:{COMPANY}) ON (c.registerKey)",
+    f"CREATE INDEX company_register_number_key IF NOT EXISTS "
+    f"FOR (c:{COMPANY}) ON (c.registerNumberKey)",
+    f"CREATE INDEX company_name_key IF NOT EXISTS FOR (c:{COMPANY}) ON (c.nameKey)",
+    f"CREATE INDEX company_record_parent_vat IF NOT EXISTS "
+    f"FOR (r:{COMPANY_RECORD}) ON (r.parentVatId)",
+    f"CREATE INDEX company_record_parent_lei IF NOT EXISTS "
+    f"FOR (r:{COMPANY_RECORD}) ON (r.parentLei)",
+    f"CREATE INDEX company_record_parent_register IF NOT EXISTS "
+    f"FOR (r:{COMPANY_RECORD}) ON (r.parentRegisterNumberKey)",
+    f"CREATE INDEX company_record_parent_record IF NOT EXISTS "
+    f"FOR (r:{COMPANY_RECORD}) ON (r.parentRecordKey)",
+)
+
+
+class GraphCompanyRecordStore:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredCompanyRecord]:
+        rows = await self._tx.run(
+            "company_record.by_key",
+            f"UNWIND $keys AS key MATCH (r:{COMPANY_RECORD} {{key: key}})"
+            f"-[:{DESCRIBES}]->(c:{COMPANY}) RETURN key, r {{.*}} AS r, c.id AS companyId",
+            keys=list(keys),
+        )
+        return {
+            row["key"]: StoredCompanyRecord(row["companyId"], record_from(row["r"])) for row in rows
+        }
+
+    async def records_of(self, company_ids: Sequence[str]) -> dict[str, list[CleanCompanyRecord]]:
+        rows = await self._tx.run(
+            "company_record.of_companies",
+            f"UNWIND $ids AS id MATCH (:{COMPANY} {{id: id}})<-[:{DESCRIBES}]-(r:{COMPANY_RECORD}) "
+            "RETURN id, r {.*} AS r ORDER BY r.key",
+            ids=list(company_ids),
+        )
+        found: dict[str, list[CleanCompanyRecord]] = {cid: [] for cid in company_ids}
+        for row in rows:
+            found[row["id"]].append(record_from(row["r"]))
+        return found
+
+    async def save(
+        self,
+        goldens: dict[str, CompanyGolden],
+        records: Sequence[StoredCompanyRecord],
+        *,
+        created: set[str],
+        now: datetime,
+    ) -> None:
+        await self._tx.run(
+            "company.upsert_golden",
+            f"UNWIND $rows AS row MERGE (c:{COMPANY} {{id: row.id}}) "
+            "ON CREATE SET c.createdAt = $now SET c += row.props",
+            rows=[{"id": cid, "props": company_props(g, now=now)} for cid, g in goldens.items()],
+            now=now,
+        )
+        await self._tx.run(
+            "company_record.upsert",
+            f"UNWIND $rows AS row MATCH (c:{COMPANY} {{id: row.companyId}}) "
+            f"MERGE (r:{COMPANY_RECORD} {{key: row.props.key}}) SET r += row.props, "
+            f"r.recordedAt = row.recordedAt MERGE (r)-[:{DESCRIBES}]->(c)",
+            rows=[
+                {
+                    "companyId": s.company_id,
+                    "props": record_props(s.record),
+                    "recordedAt": s.record.recorded_at,
+                }
+                for s in records
+            ],
+        )
+
+    async def companies_named(self, source: str, reference: ParentReference) -> set[str]:
+        rows = await self._tx.run(
+            "company.named",
+            f"OPTIONAL MATCH (:{COMPANY_RECORD} {{key: $recordKey}})"
+            f"-[:{DESCRIBES}]->(bySource:{COMPANY}) "
+            f"OPTIONAL MATCH (byVat:{COMPANY} {{vatId: $vat}}) "
+            f"OPTIONAL MATCH (byLei:{COMPANY} {{lei: $lei}}) "
+            f"OPTIONAL MATCH (byRegister:{COMPANY} {{registerKey: $register}}) "
+            "RETURN collect(DISTINCT bySource.id) + collect(DISTINCT byVat.id) "
+            "+ collect(DISTINCT byLei.id) + collect(DISTINCT byRegister.id) AS ids",
+            recordKey=record_key(source, reference.source_id) if reference.source_id else None,
+            vat=reference.vat_id,
+            lei=reference.lei,
+            register=register_key(reference.register),
+        )
+        found = {str(i) for i in rows[0]["ids"]} if rows else set()
+        if not found and reference.register is not None and reference.register.court is None:
+            # A number without its court: only if it names exactly one company.
+            rows = await self._tx.run(
+                "company.named_by_number",
+                f"MATCH (c:{COMPANY} {{registerNumberKey: $number}}) RETURN c.id AS id LIMIT 2",
+                number=register_number_key(reference.register),
+            )
+            found = {str(row["id"]) for row in rows}
+        return found
+
+    async def waiting_children(
+        self, goldens: dict[str, CompanyGolden], record_keys: Sequence[str]
+    ) -> set[str]:
+        # One indexed lookup per kind of reference (an OR of them would read every
+        # company record).
+        lookups = [
+            ("parentVatId", [g.vat_id for g in goldens.values() if g.vat_id]),
+            ("parentLei", [g.lei for g in goldens.values() if g.lei]),
+            (
+                "parentRegisterNumberKey",
+                [k for g in goldens.values() if (k := register_number_key(g.register))],
+            ),
+            ("parentRecordKey", list(record_keys)),
+        ]
+        found: set[str] = set()
+        for prop, values in lookups:
+            if not values:
+                continue
+            rows = await self._tx.run(
+                "company.waiting_children",
+                f"UNWIND $values AS v MATCH (r:{COMPANY_RECORD} {{{prop}: v}})"
+                f"-[:{DESCRIBES}]->(child:{COMPANY}) RETURN DISTINCT child.id AS id",
+                values=values,
+            )
+            found |= {str(row["id"]) for row in rows}
+        return found
+
+    async def parents(self, company_ids: Sequence[str]) -> dict[str, str | None]:
+        rows = await self._tx.run(
+            "company.parents",
+            f"UNWIND $ids AS id MATCH (c:{COMPANY} {{id: id}}) "
+            f"OPTIONAL MATCH (c)-[:{SUBSIDIARY_OF}]->(p:{COMPANY}) RETURN id, p.id AS parent",
+            ids=list(company_ids),
+        )
+        return {row["id"]: row["parent"] for row in rows}
+
+    async def search(
+        self, criteria: CompanyCriteria, *, after: tuple[str, str] | None, limit: int
+    ) -> list[tuple[Company, str]]:
+        rows = await self._tx.run(
+            "company.search",
+            f"MATCH (x:{COMPANY}) WHERE "
+            "($name IS NULL OR x.nameKey STARTS WITH $name) "
+            "AND ($register IS NULL OR x.registerNumberKey = $register) "
+            "AND ($vat IS NULL OR x.vatId = $vat) "
+            "AND ($domain IS NULL OR $domain IN x.domains) "
+            "AND ($postal IS NULL OR x.postalCode = $postal) "
+            "AND ($afterKey IS NULL OR coalesce(x.nameKey, '') > $afterKey "
+            "OR (coalesce(x.nameKey, '') = $afterKey AND x.id > $afterId)) "
+            f"RETURN x {COMPANY_PROJECTION} AS c, coalesce(x.nameKey, '') AS key "
+            "ORDER BY key, x.id LIMIT $limit",
+            name=criteria.name_key,
+            register=criteria.register,
+            vat=criteria.vat_id,
+            domain=criteria.domain,
+            postal=criteria.postal_code,
+            afterKey=after[0] if after else None,
+            afterId=after[1] if after else None,
+            limit=limit,
+        )
+        return [(company_from(row["c"]), row["key"]) for row in rows]

@@ -1,0 +1,187 @@
+"""Company source records in: each one updates the company it described before or
+creates one; every touched company's golden record is built again from all of its
+records; and parents named in records become the hierarchy.
+
+A parent is linked once a company the record names is known, whether it arrived in
+the same batch, before, or later (its arrival links the children that waited for it).
+The most trusted source's reference that finds exactly one company decides; a
+reference of another source that finds a different company is a conflict, flagged
+on the records of the batch (``PARENT_CONFLICT``), and the trusted one stays. A link
+that would close a cycle is not made (``PARENT_CYCLE``). Links set by hand
+(``setParentCompany``) stay until a source names a parent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from mdm_common.errors import InvalidInput
+from mdm_profile.domain import companies
+from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
+from mdm_profile.domain.company_records import CleanCompanyRecord, ParentReference
+from mdm_profile.domain.quality.report import QualityReport, Severity
+
+
+@dataclass(frozen=True)
+class StoredCompanyRecord:
+    company_id: str
+    record: CleanCompanyRecord
+
+
+class CompanyRecordStore(Protocol):
+    async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredCompanyRecord]: ...
+
+    async def records_of(self, company_ids: Sequence[str]) -> dict[str, list[CleanCompanyRecord]]:
+        """Every record of each company, in key order."""
+        ...
+
+    async def save(
+        self,
+        goldens: dict[str, CompanyGolden],
+        records: Sequence[StoredCompanyRecord],
+        *,
+        created: set[str],
+        now: datetime,
+    ) -> None: ...
+
+    async def companies_named(self, source: str, reference: ParentReference) -> set[str]:
+        """The companies a parent reference of ``source``'s record finds."""
+        ...
+
+    async def waiting_children(
+        self, goldens: dict[str, CompanyGolden], record_keys: Sequence[str]
+    ) -> set[str]:
+        """Companies whose records name one of these companies (their golden records,
+        and the keys of their records) as their parent."""
+        ...
+
+    async def parents(self, company_ids: Sequence[str]) -> dict[str, str | None]: ...
+
+
+@dataclass(frozen=True)
+class CompanyOutcome:
+    source_id: str
+    company_id: str
+    created: bool
+    quality: QualityReport
+
+
+def new_company_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def ingest_companies(
+    cleaned: Sequence[CleanCompanyRecord],
+    *,
+    records: CompanyRecordStore,
+    hierarchy: companies.CompanyStore,
+    priority_of: Callable[[str], int],
+    now: datetime,
+) -> list[CompanyOutcome]:
+    """Store the cleaned records of one batch in the caller's transaction."""
+    existing = await records.records_by_key([r.key for r in cleaned])
+    company_of: dict[str, str] = {}
+    created: set[str] = set()
+    changed: list[CleanCompanyRecord] = []
+    for record in cleaned:
+        stored = existing.get(record.key)
+        if stored is None:
+            company_of[record.key] = new_company_id()
+            created.add(company_of[record.key])
+            changed.append(record)
+            continue
+        company_of[record.key] = stored.company_id
+        # The same content again (whenever it was sent) changes nothing.
+        if replace(record, recorded_at=stored.record.recorded_at) != stored.record:
+            changed.append(record)
+
+    touched = sorted({company_of[r.key] for r in changed})
+    by_company = {
+        cid: {r.key: r for r in rs}
+        for cid, rs in (await records.records_of([c for c in touched if c not in created])).items()
+    }
+    for record in changed:
+        by_company.setdefault(company_of[record.key], {})[record.key] = record
+    goldens = {
+        cid: build_company_golden(list(rs.values()), priority_of=priority_of)
+        for cid, rs in by_company.items()
+    }
+    await records.save(
+        goldens,
+        [StoredCompanyRecord(company_of[r.key], r) for r in changed],
+        created=created,
+        now=now,
+    )
+    reports = {r.key: r.quality for r in cleaned}
+    await _link_parents(
+        touched,
+        goldens,
+        record_keys=[key for rs in by_company.values() for key in rs],
+        records=records,
+        hierarchy=hierarchy,
+        priority_of=priority_of,
+        reports=reports,
+    )
+    return [
+        CompanyOutcome(r.source_id, company_of[r.key], company_of[r.key] in created, r.quality)
+        for r in cleaned
+    ]
+
+
+async def _link_parents(
+    touched: Sequence[str],
+    goldens: dict[str, CompanyGolden],
+    *,
+    record_keys: Sequence[str],
+    records: CompanyRecordStore,
+    hierarchy: companies.CompanyStore,
+    priority_of: Callable[[str], int],
+    reports: dict[str, QualityReport],
+) -> None:
+    """Link the touched companies and the children waiting for them to the parents
+    their records name."""
+    waiting = sorted(await records.waiting_children(goldens, record_keys) - set(touched))
+    for cid, rs in (await records.records_of(waiting)).items():
+        goldens[cid] = build_company_golden(rs, priority_of=priority_of)
+    current = await records.parents(sorted(goldens))
+    for company_id in sorted(goldens):
+        parent = await _parent_named(company_id, goldens[company_id], records, reports)
+        if parent is None or parent == current.get(company_id):
+            continue
+        try:
+            await companies.set_parent(company_id, parent, store=hierarchy)
+        except InvalidInput:  # the link would close a cycle, or go too deep
+            for record, _ in goldens[company_id].parents:
+                _flag(reports, record, "PARENT_CYCLE", "the parent named is below it")
+
+
+async def _parent_named(
+    company_id: str,
+    golden: CompanyGolden,
+    records: CompanyRecordStore,
+    reports: dict[str, QualityReport],
+) -> str | None:
+    """The parent of the most trusted reference that finds exactly one other company."""
+    chosen: str | None = None
+    for record, reference in golden.parents:
+        found = await records.companies_named(record.source, reference) - {company_id}
+        if len(found) != 1:
+            continue
+        (named,) = found
+        if chosen is None:
+            chosen = named
+        elif named != chosen:
+            _flag(reports, record, "PARENT_CONFLICT", "a more trusted source names another")
+    return chosen
+
+
+def _flag(
+    reports: dict[str, QualityReport], record: CleanCompanyRecord, code: str, why: str
+) -> None:
+    report = reports.get(record.key)
+    if report is not None and all(i.code != code for i in report.issues):
+        report.issue("parent", code, Severity.WARNING, why)

@@ -1,0 +1,284 @@
+"""Company source records through GraphQL (an answer per record), and company search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+import strawberry
+
+from mdm_common.errors import InvalidInput
+from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
+from mdm_profile.adapters.company_store import GraphCompanyStore
+from mdm_profile.domain import company_search
+from mdm_profile.domain.company_ingest import CompanyOutcome, ingest_companies
+from mdm_profile.domain.company_records import (
+    CleanCompanyRecord,
+    RawCompanyRecord,
+    clean_company,
+)
+from mdm_profile.domain.people import Refusal as RefusalModel
+from mdm_profile.domain.people import refusal_of
+from mdm_profile.domain.quality.report import QualityReport as QualityModel
+from mdm_profile.domain.quality.report import Severity
+from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID
+from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.ingestion import RecordStatus, Refusal
+from mdm_profile.graphql.organisations import Company
+from mdm_profile.graphql.types import READ_ROLES, WRITE_ROLES, PageInfo, QualityIssue, QualityReport
+
+Info = strawberry.Info[ProfileContext, None]
+
+
+@strawberry.input(
+    description="One company record as a source system sends it; only sourceId is required. "
+    "The parent* fields name the parent company as the source knows it (any one suffices)."
+)
+class CompanyRecordInput:
+    source_id: str
+    name: str | None = strawberry.field(
+        default=None, description='With or without its legal form ("Müller GmbH").'
+    )
+    legal_form: str | None = strawberry.field(
+        default=None, description="Where the source keeps it apart from the name."
+    )
+    registry_court: str | None = strawberry.field(
+        default=None, description='The court keeping the register ("Amtsgericht München").'
+    )
+    registry_number: str | None = strawberry.field(
+        default=None, description='"HRB 123456", with or without the court.'
+    )
+    vat_id: str | None = None
+    lei: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    website: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    industry_code: str | None = strawberry.field(default=None, description="WZ 2008 / NACE.")
+    parent_source_id: str | None = strawberry.field(
+        default=None, description="The parent's record id in the same source."
+    )
+    parent_vat_id: str | None = None
+    parent_lei: str | None = None
+    parent_registry_court: str | None = None
+    parent_registry_number: str | None = None
+    recorded_at: datetime | None = strawberry.field(
+        default=None, description="When the source last changed the record (default: now)."
+    )
+
+    def to_raw(self) -> RawCompanyRecord:
+        return RawCompanyRecord(**{f.name: getattr(self, f.name) for f in fields(RawCompanyRecord)})
+
+
+@strawberry.type(description="The answer for one company record, in the batch's order.")
+class CompanyRecordResult:
+    index: int
+    source_id: str
+    status: RecordStatus
+    company_id: strawberry.ID | None
+    created: bool
+    refusal: Refusal | None
+    report: strawberry.Private[QualityModel | None]
+
+    @strawberry.field(description="The WARNING issues: values flagged and kept raw.")
+    def warnings(self) -> list[QualityIssue]:
+        if self.report is None:
+            return []
+        return [
+            QualityIssue(field=i.field, code=i.code, severity=i.severity.value, detail=i.detail)
+            for i in self.report.issues
+            if i.severity is Severity.WARNING
+        ]
+
+    @strawberry.field(description="Everything cleaning did and found.")
+    def quality(self) -> QualityReport | None:
+        return QualityReport.from_model(self.report) if self.report is not None else None
+
+
+@strawberry.type
+class CompanyIngestResult:
+    created: int
+    updated: int = strawberry.field(description="Records of companies known before.")
+    with_warnings: int
+    refused: int
+    results: list[CompanyRecordResult] = strawberry.field(
+        description="One answer per record sent, in the batch's order."
+    )
+
+
+@dataclass(frozen=True)
+class _Batch:
+    records: list[CleanCompanyRecord]
+    refused: dict[int, RefusalModel]
+
+
+def _clean(info: Info, source: str, raws: Sequence[RawCompanyRecord], now: datetime) -> _Batch:
+    system = info.context.sources.get(source)
+    if not raws:
+        raise InvalidInput("A batch needs at least one record.", field="records")
+    if len(raws) > MAX_BATCH:
+        raise InvalidInput(f"At most {MAX_BATCH} records per batch.", field="records")
+    seen: set[str] = set()
+    records, refused = [], {}
+    for index, raw in enumerate(raws):
+        if raw.source_id in seen:
+            refused[index] = RefusalModel(
+                index, raw.source_id[:MAX_SOURCE_ID], "sourceId", "DUPLICATE_IN_BATCH",
+                "The batch holds this sourceId twice; the first one was taken.",
+            )  # fmt: skip
+            continue
+        seen.add(raw.source_id)
+        try:
+            records.append(clean_company(raw, source=system, received_at=now))
+        except InvalidInput as exc:
+            refused[index] = refusal_of(index, raw.source_id, exc)
+    return _Batch(records, refused)
+
+
+def _results(
+    raws: Sequence[RawCompanyRecord], batch: _Batch, outcomes: list[CompanyOutcome]
+) -> CompanyIngestResult:
+    by_source_id = {o.source_id: o for o in outcomes}
+    results = []
+    for index, raw in enumerate(raws):
+        refusal = batch.refused.get(index)
+        outcome = by_source_id.get(raw.source_id) if refusal is None else None
+        if outcome is None:
+            status = RecordStatus.REFUSED
+        elif any(i.severity is Severity.WARNING for i in outcome.quality.issues):
+            status = RecordStatus.STORED_WITH_WARNINGS
+        else:
+            status = RecordStatus.STORED
+        results.append(
+            CompanyRecordResult(
+                index=index,
+                source_id=raw.source_id[:MAX_SOURCE_ID],
+                status=status,
+                company_id=strawberry.ID(outcome.company_id) if outcome else None,
+                created=bool(outcome and outcome.created),
+                refusal=Refusal(field=refusal.field, code=refusal.code, message=refusal.message)
+                if refusal
+                else None,
+                report=outcome.quality if outcome else None,
+            )
+        )
+    created = sum(o.created for o in outcomes)
+    return CompanyIngestResult(
+        created=created,
+        updated=len(outcomes) - created,
+        with_warnings=sum(r.status is RecordStatus.STORED_WITH_WARNINGS for r in results),
+        refused=len(batch.refused),
+        results=results,
+    )
+
+
+@strawberry.type
+class CompanyRecordMutation:
+    @strawberry.mutation(
+        description=f"Ingest up to {MAX_BATCH} company records of one source system (each text "
+        f"at most {MAX_FIELD_LENGTH} characters). Each record is answered on its own: stored, "
+        "stored with warnings (a value that failed its checks is kept raw and used nowhere), "
+        "or refused (no name, register entry, VAT id or LEI; or it breaks the contract). A "
+        "record seen before updates its company; every touched company's golden record is "
+        "built again from all its records, and parents the records name are linked once they "
+        "are known (also when the parent arrives later). The stored ones are written in one "
+        "transaction; `atomic: true` refuses the whole batch when one record is refused. "
+        "Roles: app, steward."
+    )
+    async def ingest_company_records(
+        self, info: Info, source: str, records: list[CompanyRecordInput], atomic: bool = False
+    ) -> CompanyIngestResult:
+        ctx = info.context
+        ctx.require(*WRITE_ROLES)
+        now = datetime.now(UTC)
+        raws = [r.to_raw() for r in records]
+        batch = _clean(info, source, raws, now)
+        if atomic and batch.refused:
+            first = min(batch.refused.values(), key=lambda r: r.index)
+            raise InvalidInput(
+                f"{len(batch.refused)} of {len(raws)} records refused; nothing was written.",
+                field=first.field,
+                details={
+                    "rejected": [
+                        {
+                            "index": r.index,
+                            "sourceId": r.source_id,
+                            "field": r.field,
+                            "code": r.code,
+                        }
+                        for r in sorted(batch.refused.values(), key=lambda r: r.index)
+                    ]
+                },
+            )
+        outcomes: list[CompanyOutcome] = []
+        if batch.records:
+            outcomes = await ctx.unit_of_work.write(
+                lambda tx, _: ingest_companies(
+                    batch.records,
+                    records=GraphCompanyRecordStore(tx),
+                    hierarchy=GraphCompanyStore(tx),
+                    priority_of=ctx.sources.priority_of,
+                    now=now,
+                )
+            )
+            ctx.forget_reads()
+        return _results(raws, batch, outcomes)
+
+
+@strawberry.type
+class CompanyEdge:
+    cursor: str
+    node: Company
+
+
+@strawberry.type
+class CompanyConnection:
+    edges: list[CompanyEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class CompanySearchQuery:
+    @strawberry.field(
+        description="Search companies by name (a prefix; legal form, case and umlaut spellings "
+        'folded away: "mueller masch" finds "Müller Maschinenbau GmbH"), register number '
+        '("HRB 123456"), VAT id, web domain or postal code; all given criteria must match. '
+        "Ordered by name; cursor pagination, at most 100 a page. Roles: as `company`."
+    )
+    async def search_companies(
+        self,
+        info: Info,
+        *,
+        name: str | None = None,
+        registry_number: str | None = None,
+        vat_id: str | None = None,
+        domain: str | None = None,
+        postal_code: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> CompanyConnection:
+        info.context.require(*READ_ROLES)
+        criteria = company_search.criteria_from(
+            name=name,
+            registry_number=registry_number,
+            vat_id=vat_id,
+            domain=domain,
+            postal_code=postal_code,
+        )
+        page = await info.context.graph.read(
+            lambda tx: company_search.search_companies(
+                criteria, first=first, after=after, store=GraphCompanyRecordStore(tx)
+            )
+        )
+        edges = [CompanyEdge(cursor=c, node=Company.from_model(x)) for x, c in page.companies]
+        return CompanyConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )

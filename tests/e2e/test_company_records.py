@@ -1,0 +1,108 @@
+"""Company records through the gateway: an answer per record, golden values, parents
+from the sources, and search."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+import pytest
+from stdnum.iso7064 import mod_11_10
+
+from mdm_common.errors import ErrorCode
+from mdm_infra.client import GatewayClient, GraphQLError
+
+INGEST = """mutation(
+  $source: String!, $records: [CompanyRecordInput!]!, $atomic: Boolean! = false
+) {
+  ingestCompanyRecords(source: $source, records: $records, atomic: $atomic) {
+    created updated withWarnings refused
+    results { index sourceId status companyId created
+              refusal { field code } warnings { field code } }
+  }
+}"""
+COMPANY = """query($id: ID!) { company(id: $id) {
+  name legalForm registrationNumber vatId domains sources country
+  address { street houseNumber postalCode city }
+  parent { name } ultimateParent { name }
+} }"""
+SEARCH = """query($name: String, $vat: String, $first: Int!, $after: String) {
+  searchCompanies(name: $name, vatId: $vat, first: $first, after: $after) {
+    edges { cursor node { id name } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def _vat() -> str:
+    digits = str(10**7 + secrets.randbelow(9 * 10**7))
+    return "DE" + digits + mod_11_10.calc_check_digit(digits)
+
+
+def test_a_batch_is_answered_per_record_and_builds_the_hierarchy(gateway: GatewayClient) -> None:
+    word = f"Firma{uuid.uuid4().hex[:6]}"
+    holding_vat = _vat()
+    records = [
+        {"sourceId": f"{word}-1", "name": f"{word} Service G.m.b.H.", "parentVatId": holding_vat,
+         "website": "n/a", "street": "Hauptstr. 1", "postalCode": "50667", "city": "Köln",
+         "country": "DE", "registryNumber": "HRB 4711, AG Köln"},
+        {"sourceId": f"{word}-2", "website": f"https://{word.lower()}.de"},  # names no company
+        {"sourceId": f"{word}-3", "name": f"{word} Holding", "legalForm": "Aktiengesellschaft",
+         "vatId": holding_vat.lower()},
+    ]  # fmt: skip
+    answer = gateway.execute(INGEST, {"source": "crm", "records": records})["ingestCompanyRecords"]
+    assert (answer["created"], answer["refused"], answer["withWarnings"]) == (2, 1, 1)
+    service, refused, holding = answer["results"]
+    assert service["status"] == "STORED_WITH_WARNINGS"
+    assert {"field": "website", "code": "INVALID"} in service["warnings"]
+    assert refused["status"] == "REFUSED"
+    assert refused["refusal"] == {"field": "record", "code": "NOT_IDENTIFIABLE"}
+    assert holding["status"] == "STORED"
+
+    found = gateway.execute(COMPANY, {"id": service["companyId"]})["company"]
+    assert found["name"] == f"{word} Service GmbH"
+    assert found["legalForm"] == "GmbH"
+    assert found["registrationNumber"] == "HRB 4711, Köln"
+    assert found["address"] == {"street": "Hauptstraße", "houseNumber": "1",
+                                "postalCode": "50667", "city": "Köln"}  # fmt: skip
+    assert (found["sources"], found["country"]) == (["crm"], "DE")
+    # The parent arrived in the same batch, after its subsidiary.
+    assert found["parent"] == {"name": f"{word} Holding AG"}
+    assert found["ultimateParent"] == {"name": f"{word} Holding AG"}
+
+
+def test_atomic_refuses_the_whole_batch(gateway: GatewayClient) -> None:
+    word = f"Atom{uuid.uuid4().hex[:6]}"
+    records = [{"sourceId": f"{word}-1", "name": f"{word} KG"}, {"sourceId": f"{word}-2"}]
+    with pytest.raises(GraphQLError) as refused:
+        gateway.execute(INGEST, {"source": "crm", "records": records, "atomic": True})
+    assert refused.value.codes == [ErrorCode.BAD_USER_INPUT]
+    hits = gateway.execute(SEARCH, {"name": word, "first": 5})["searchCompanies"]
+    assert hits["edges"] == []
+
+
+def test_search_pages_through_companies_by_name_and_finds_one_by_vat_id(
+    gateway: GatewayClient,
+) -> None:
+    word = f"Suche{uuid.uuid4().hex[:6]}"
+    vat = _vat()
+    records = [{"sourceId": f"{word}-{n}", "name": f"{word} Zweig {n} GmbH"} for n in range(5)]
+    records[2]["vatId"] = vat
+    answer = gateway.execute(INGEST, {"source": "crm", "records": records})["ingestCompanyRecords"]
+    ids = [r["companyId"] for r in answer["results"]]
+
+    seen: list[str] = []
+    after = None
+    while True:
+        page = gateway.execute(SEARCH, {"name": f"{word} zweig", "first": 2, "after": after})
+        connection = page["searchCompanies"]
+        seen += [edge["node"]["id"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    assert seen == ids  # ordered by name: "... Zweig 0" to "... Zweig 4"
+    by_vat = gateway.execute(SEARCH, {"vat": vat, "first": 5})["searchCompanies"]["edges"]
+    assert [edge["node"]["id"] for edge in by_vat] == [ids[2]]
+
+    with pytest.raises(GraphQLError) as nothing:
+        gateway.execute(SEARCH, {"first": 5})
+    assert nothing.value.codes == [ErrorCode.BAD_USER_INPUT]
