@@ -42,13 +42,25 @@ def test_a_batch_is_answered_per_record_and_builds_the_hierarchy(gateway: Gatewa
     word = f"Firma{uuid.uuid4().hex[:6]}"
     holding_vat = _vat()
     records = [
-        {"sourceId": f"{word}-1", "name": f"{word} Service G.m.b.H.", "parentVatId": holding_vat,
-         "website": "n/a", "street": "Hauptstr. 1", "postalCode": "50667", "city": "Köln",
-         "country": "DE", "registryNumber": "HRB 4711, AG Köln"},
+        {
+            "sourceId": f"{word}-1",
+            "name": f"{word} Service G.m.b.H.",
+            "parentVatId": holding_vat,
+            "website": "n/a",
+            "street": "Hauptstr. 1",
+            "postalCode": "50667",
+            "city": "Köln",
+            "country": "DE",
+            "registryNumber": "HRB 4711, AG Köln",
+        },
         {"sourceId": f"{word}-2", "website": f"https://{word.lower()}.de"},  # names no company
-        {"sourceId": f"{word}-3", "name": f"{word} Holding", "legalForm": "Aktiengesellschaft",
-         "vatId": holding_vat.lower()},
-    ]  # fmt: skip
+        {
+            "sourceId": f"{word}-3",
+            "name": f"{word} Holding",
+            "legalForm": "Aktiengesellschaft",
+            "vatId": holding_vat.lower(),
+        },
+    ]
     answer = gateway.execute(INGEST, {"source": "crm", "records": records})["ingestCompanyRecords"]
     assert (answer["created"], answer["refused"], answer["withWarnings"]) == (2, 1, 1)
     service, refused, holding = answer["results"]
@@ -62,8 +74,12 @@ def test_a_batch_is_answered_per_record_and_builds_the_hierarchy(gateway: Gatewa
     assert found["name"] == f"{word} Service GmbH"
     assert found["legalForm"] == "GmbH"
     assert found["registrationNumber"] == "HRB 4711, Köln"
-    assert found["address"] == {"street": "Hauptstraße", "houseNumber": "1",
-                                "postalCode": "50667", "city": "Köln"}  # fmt: skip
+    assert found["address"] == {
+        "street": "Hauptstraße",
+        "houseNumber": "1",
+        "postalCode": "50667",
+        "city": "Köln",
+    }
     assert (found["sources"], found["country"]) == (["crm"], "DE")
     # The parent arrived in the same batch, after its subsidiary.
     assert found["parent"] == {"name": f"{word} Holding AG"}

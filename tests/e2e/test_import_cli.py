@@ -128,3 +128,52 @@ def test_refusals_are_clear(
         2,
         f"No such file: {tmp_path / 'nope.csv'}",
     )
+
+
+COMPANY_BY_NAME = """query($name: String!) { searchCompanies(name: $name, first: 10) {
+  edges { node { name legalForm registrationNumber vatId domains parent { name } } }
+} }"""
+
+
+def test_a_company_file_as_excel_writes_it(
+    platform: Platform, token_for: Callable[..., str], gateway: GatewayClient, tmp_path: Path
+) -> None:
+    run = uuid.uuid4().hex[:8]
+    path = tmp_path / "firmen.csv"
+    lines = [
+        "Kundennummer;Firma;Rechtsform;Handelsregister;Registergericht;USt-IdNr;PLZ;Ort;"
+        "Webseite;Muttergesellschaft",
+        f"{run}-1;{run} Maschinenbau;GmbH;HRB 4711;Amtsgericht München;DE136695976;80331;"
+        f"München;www.{run}-maschinenbau.de;{run}-0",
+        f"{run}-2;{run} Vertrieb G.m.b.H.;;;;DE 136 695 977;80331;München;n/a;{run}-0",
+        f"{run}-3;;;;;;80331;München;;",  # names no company: refused
+        f"{run}-0;{run} Holding;Aktiengesellschaft;HRB 1;München;;80333;München;;",
+    ]
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+
+    result = run_import(
+        platform, token_for("app"), str(path), "--source", "erp", "--kind", "company"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "4 records, encoding cp1252 (detected)" in result.stderr
+    assert "created 3, updated 0, with warnings 1, refused 1" in result.stdout
+    assert "warning vatId INVALID: 1" in result.stdout
+    assert "warning website INVALID: 1" in result.stdout
+    rejected = (tmp_path / "firmen.csv.rejected.jsonl").read_text().splitlines()
+    assert [(r["line"], r["code"]) for r in map(json.loads, rejected)] == [(4, "NOT_IDENTIFIABLE")]
+    found = gateway.execute(COMPANY_BY_NAME, {"name": run})["searchCompanies"]["edges"]
+    by_name = {e["node"]["name"]: e["node"] for e in found}
+    assert sorted(by_name) == [
+        f"{run} Holding AG",
+        f"{run} Maschinenbau GmbH",
+        f"{run} Vertrieb GmbH",
+    ]
+    maker = by_name[f"{run} Maschinenbau GmbH"]
+    assert maker["registrationNumber"] == "HRB 4711, München"
+    assert maker["vatId"] == "DE136695976"
+    assert maker["domains"] == [f"{run}-maschinenbau.de"]
+    # The parent came last in the file; both subsidiaries are linked to it.
+    assert maker["parent"] == {"name": f"{run} Holding AG"}
+    assert by_name[f"{run} Vertrieb GmbH"]["parent"] == {"name": f"{run} Holding AG"}
+    assert by_name[f"{run} Vertrieb GmbH"]["vatId"] is None

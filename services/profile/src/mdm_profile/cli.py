@@ -1,7 +1,7 @@
 """``mdm``: command-line tools for the MDM platform.
 
-    mdm import customers.csv --source crm [--url URL] [--token TOKEN] [--encoding auto]
-        [--concurrency 2]
+    mdm import customers.csv --source crm [--kind person|company] [--url URL]
+        [--token TOKEN] [--encoding auto] [--concurrency 2]
 
 The gateway URL and token default to ``MDM_GATEWAY_URL`` and ``MDM_TOKEN``.
 """
@@ -17,7 +17,13 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
-from mdm_profile.importing.files import ImportFileError, count_rows, detect_encoding
+from mdm_profile.importing.files import (
+    COMPANIES,
+    PERSONS,
+    ImportFileError,
+    count_rows,
+    detect_encoding,
+)
 from mdm_profile.importing.sending import GatewayError, ImportSummary, import_file
 
 DEFAULT_URL = "http://127.0.0.1:4000/graphql"
@@ -33,12 +39,15 @@ def _import(args: argparse.Namespace) -> int:
         print("A token is needed: --token or MDM_TOKEN.", file=sys.stderr)
         return 2
     path: Path = args.file
+    columns = COMPANIES if args.kind == "company" else PERSONS
     if not path.is_file():
         print(f"No such file: {path}", file=sys.stderr)
         return 2
     try:
         encoding = detect_encoding(path) if args.encoding == "auto" else args.encoding
-        total = count_rows(path, encoding=encoding, ignore_unknown=args.ignore_unknown_columns)
+        total = count_rows(
+            path, encoding=encoding, ignore_unknown=args.ignore_unknown_columns, columns=columns
+        )
     except (ImportFileError, UnicodeDecodeError, LookupError) as exc:
         print(f"Import stopped: {exc}", file=sys.stderr)
         return 1
@@ -67,6 +76,7 @@ def _import(args: argparse.Namespace) -> int:
                 on_progress=bar.update,
                 encoding=encoding,
                 ignore_unknown=args.ignore_unknown_columns,
+                columns=columns,
             )
         except (ImportFileError, GatewayError) as exc:
             print(f"\nImport stopped: {exc}", file=sys.stderr)
@@ -104,6 +114,12 @@ def main(argv: list[str] | None = None) -> int:
     imp = commands.add_parser("import", help="import source records from a .csv or .jsonl file")
     imp.add_argument("file", type=Path)
     imp.add_argument("--source", required=True, help="source system, e.g. crm, shop")
+    imp.add_argument(
+        "--kind",
+        choices=("person", "company"),
+        default="person",
+        help="what the file's records describe (default: person)",
+    )
     imp.add_argument("--url", default=os.environ.get("MDM_GATEWAY_URL", DEFAULT_URL))
     imp.add_argument("--token", help="defaults to $MDM_TOKEN")
     imp.add_argument("--batch-size", type=int, default=500, choices=range(1, 501), metavar="1-500")

@@ -63,9 +63,12 @@ async def company(graph: GraphClient, company_id: str):  # type: ignore[no-untyp
 async def test_a_record_creates_its_company_and_a_later_one_updates_it(graph: GraphClient) -> None:
     vat, source_id = vat_id(), sid()
     (first,) = await ingest(
-        graph, "crm", RawCompanyRecord(source_id, name="Mueller Maschinenbau G.m.b.H.",
-                                       vat_id=vat, website="www.mueller-mb.de")
-    )  # fmt: skip
+        graph,
+        "crm",
+        RawCompanyRecord(
+            source_id, name="Mueller Maschinenbau G.m.b.H.", vat_id=vat, website="www.mueller-mb.de"
+        ),
+    )
     assert first.created
     created = await company(graph, first.company_id)
     assert created.name == "Mueller Maschinenbau GmbH"
@@ -74,14 +77,24 @@ async def test_a_record_creates_its_company_and_a_later_one_updates_it(graph: Gr
 
     # The ERP is more trusted: its spelling of the name wins; the domains add up.
     (erp,) = await ingest(
-        graph, "erp", RawCompanyRecord(sid(), name="Müller Maschinenbau GmbH", vat_id=vat,
-                                       email="info@mueller-maschinenbau.de")
-    )  # fmt: skip
+        graph,
+        "erp",
+        RawCompanyRecord(
+            sid(), name="Müller Maschinenbau GmbH", vat_id=vat, email="info@mueller-maschinenbau.de"
+        ),
+    )
     assert erp.created  # no matching yet: another company, found by its VAT id below
     again = await ingest(
-        graph, "crm", RawCompanyRecord(source_id, name="Mueller Maschinenbau G.m.b.H.",
-                                       vat_id=vat, website="www.mueller-mb.de", city="München")
-    )  # fmt: skip
+        graph,
+        "crm",
+        RawCompanyRecord(
+            source_id,
+            name="Mueller Maschinenbau G.m.b.H.",
+            vat_id=vat,
+            website="www.mueller-mb.de",
+            city="München",
+        ),
+    )
     assert (again[0].company_id, again[0].created) == (first.company_id, False)
     updated = await company(graph, first.company_id)
     assert updated.details is not None
@@ -105,9 +118,10 @@ async def test_a_parent_arriving_after_its_subsidiary_is_linked(graph: GraphClie
     )
     assert (await company(graph, child.company_id)).parent_id is None  # not known yet
     (grandchild,) = await ingest(
-        graph, "erp", RawCompanyRecord(sid(), name="Müller Service Nord GmbH",
-                                       parent_source_id=head_id)
-    )  # fmt: skip
+        graph,
+        "erp",
+        RawCompanyRecord(sid(), name="Müller Service Nord GmbH", parent_source_id=head_id),
+    )
     (head,) = await ingest(
         graph, "erp", RawCompanyRecord(head_id, name="Müller Holding AG", vat_id=parent_vat)
     )
@@ -139,8 +153,9 @@ async def test_a_parent_that_would_close_a_cycle_is_not_linked(graph: GraphClien
         RawCompanyRecord(low_id, name="Unten GmbH", parent_source_id=top_id),
     )
     # The top's record now names its own subsidiary as its parent.
-    (again,) = await ingest(graph, "erp", RawCompanyRecord(top_id, name="Oben AG",
-                                                           parent_source_id=low_id))  # fmt: skip
+    (again,) = await ingest(
+        graph, "erp", RawCompanyRecord(top_id, name="Oben AG", parent_source_id=low_id)
+    )
     assert (await company(graph, top.company_id)).parent_id is None
     assert (await company(graph, low.company_id)).parent_id == top.company_id
     assert ("parent", "PARENT_CYCLE") in [(i.field, i.code) for i in again.quality.issues]
@@ -153,21 +168,36 @@ async def test_search_by_name_register_vat_domain_and_postal_code(graph: GraphCl
     outcomes = await ingest(
         graph,
         "crm",
-        RawCompanyRecord(sid(), name=f"{word} Mueller GmbH", vat_id=vat, postal_code="50667",
-                         city="Köln", registry_number=f"HRB {number}", registry_court="Köln",
-                         website=f"https://{word.lower()}.de"),
+        RawCompanyRecord(
+            sid(),
+            name=f"{word} Mueller GmbH",
+            vat_id=vat,
+            postal_code="50667",
+            city="Köln",
+            registry_number=f"HRB {number}",
+            registry_court="Köln",
+            website=f"https://{word.lower()}.de",
+        ),
         *[RawCompanyRecord(sid(), name=f"{word} Zweig {n} KG") for n in range(3)],
-    )  # fmt: skip
+    )
 
     async def found(**criteria: str | None) -> list[str]:
-        args = {"name": None, "registry_number": None, "vat_id": None, "domain": None,
-                "postal_code": None, **criteria}  # fmt: skip
+        args = {
+            "name": None,
+            "registry_number": None,
+            "vat_id": None,
+            "domain": None,
+            "postal_code": None,
+            **criteria,
+        }
         page = await graph.read(
             lambda tx: company_search.search_companies(
-                company_search.criteria_from(**args), first=10, after=None,
+                company_search.criteria_from(**args),
+                first=10,
+                after=None,
                 store=GraphCompanyRecordStore(tx),
             )
-        )  # fmt: skip
+        )
         return [c.id for c, _ in page.companies]
 
     first = outcomes[0].company_id
@@ -183,11 +213,14 @@ async def test_search_by_name_register_vat_domain_and_postal_code(graph: GraphCl
     while True:
         page = await graph.read(
             lambda tx, after=after: company_search.search_companies(
-                company_search.criteria_from(name=word, registry_number=None, vat_id=None,
-                                             domain=None, postal_code=None),
-                first=3, after=after, store=GraphCompanyRecordStore(tx),
+                company_search.criteria_from(
+                    name=word, registry_number=None, vat_id=None, domain=None, postal_code=None
+                ),
+                first=3,
+                after=after,
+                store=GraphCompanyRecordStore(tx),
             )
-        )  # fmt: skip
+        )
         pages += [c.id for c, _ in page.companies]
         if not page.has_next:
             break

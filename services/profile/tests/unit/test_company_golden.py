@@ -20,14 +20,27 @@ def _record(source: str, days: int, **values: str):  # type: ignore[no-untyped-d
 
 def test_identity_from_the_trusted_source_contact_from_the_latest() -> None:
     erp = _record(
-        "erp", 0, name="Müller Maschinenbau GmbH", vat_id="DE136695976",
-        street="Alte Str. 1", postal_code="80331", city="München", website="mueller.de",
-    )  # fmt: skip
+        "erp",
+        0,
+        name="Müller Maschinenbau GmbH",
+        vat_id="DE136695976",
+        street="Alte Str. 1",
+        postal_code="80331",
+        city="München",
+        website="mueller.de",
+    )
     crm = _record(
-        "crm", 5, name="Mueller Maschinenbau", legal_form="AG", vat_id="",
-        street="Neue Str. 2", postal_code="80333", city="München",
-        email="info@mueller-maschinenbau.de", registry_number="HRB 1, AG München",
-    )  # fmt: skip
+        "crm",
+        5,
+        name="Mueller Maschinenbau",
+        legal_form="AG",
+        vat_id="",
+        street="Neue Str. 2",
+        postal_code="80333",
+        city="München",
+        email="info@mueller-maschinenbau.de",
+        registry_number="HRB 1, AG München",
+    )
     golden = build_company_golden([crm, erp], priority_of=PRIORITY.__getitem__)
     assert (golden.name, golden.legal_form) == ("Müller Maschinenbau GmbH", "GmbH")
     assert golden.name_key == "mueller maschinenbau"

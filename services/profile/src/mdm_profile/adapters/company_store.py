@@ -40,9 +40,12 @@ def _details(props: dict[str, Any]) -> CompanyDetails | None:
         return None  # created by hand
     located = props.get("addressKey")
     address = PostalAddress(
-        props.get("street"), props.get("houseNumber"), props.get("postalCode"),
-        props.get("city"), props.get("country"),
-    )  # fmt: skip
+        props.get("street"),
+        props.get("houseNumber"),
+        props.get("postalCode"),
+        props.get("city"),
+        props.get("country"),
+    )
     return CompanyDetails(
         legal_form=props.get("legalForm"),
         vat_id=props.get("vatId"),

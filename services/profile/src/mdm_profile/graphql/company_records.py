@@ -128,9 +128,12 @@ def _clean(info: Info, source: str, raws: Sequence[RawCompanyRecord], now: datet
     for index, raw in enumerate(raws):
         if raw.source_id in seen:
             refused[index] = RefusalModel(
-                index, raw.source_id[:MAX_SOURCE_ID], "sourceId", "DUPLICATE_IN_BATCH",
+                index,
+                raw.source_id[:MAX_SOURCE_ID],
+                "sourceId",
+                "DUPLICATE_IN_BATCH",
                 "The batch holds this sourceId twice; the first one was taken.",
-            )  # fmt: skip
+            )
             continue
         seen.add(raw.source_id)
         try:

@@ -22,6 +22,8 @@ from typing import Any, TextIO
 
 import charset_normalizer
 
+from mdm_profile.importing import company_columns
+
 FIELDS = (
     "sourceId", "fullName", "givenName", "familyName", "salutation", "birthDate", "email",
     "phone", "street", "houseNumber", "postalCode", "city", "country", "language", "recordedAt",
@@ -52,7 +54,6 @@ IDENTIFIER_ALIASES = {
     "identifier.TAX_ID_DE", "ust-idnr": "identifier.VAT_ID", "ust-id": "identifier.VAT_ID",
     "ustidnr": "identifier.VAT_ID", "kundenkarte": "identifier.LOYALTY_CARD",
 }  # fmt: skip
-_CANONICAL = {f.lower(): f for f in FIELDS}
 _IDENTIFIER = "identifier."
 # Single-byte encodings of European exports, for files that are not UTF-8.
 _CANDIDATES = ["cp1252", "iso8859_15", "latin_1", "cp850", "mac_roman"]
@@ -62,6 +63,27 @@ _DELIMITERS = ",;\t|"
 _WESTERN = re.compile(
     "[\u00c0-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u20ac\u201a\u201e\u201c\u201d\u2018\u2019\u2013\u2014\u2026\u00a0\u00a7\u00b0\u00b2\u00b3\u00b4\u00b5\u00ba\u00aa]"
 )
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns a file of one kind of record may have (persons, companies)."""
+
+    kind: str
+    fields: tuple[str, ...]
+    aliases: dict[str, str]
+    identifier_aliases: dict[str, str]  # empty: no identifier.SCHEME columns
+
+    def column_for(self, header: str) -> str | None:
+        key = " ".join(header.strip().lower().split())
+        if self.identifier_aliases and key.startswith(_IDENTIFIER):
+            return header.strip()
+        canonical = {f.lower(): f for f in self.fields}
+        return canonical.get(key) or self.aliases.get(key) or self.identifier_aliases.get(key)
+
+
+PERSONS = Columns("person", FIELDS, ALIASES, IDENTIFIER_ALIASES)
+COMPANIES = Columns("company", company_columns.FIELDS, company_columns.ALIASES, {})
 
 
 class ImportFileError(ValueError):
@@ -78,25 +100,31 @@ class Row:
 
 
 def column_for(header: str) -> str | None:
-    key = " ".join(header.strip().lower().split())
-    if key.startswith(_IDENTIFIER):
-        return header.strip()
-    return _CANONICAL.get(key) or ALIASES.get(key) or IDENTIFIER_ALIASES.get(key)
+    """The person field a header names (``None``: none)."""
+    return PERSONS.column_for(header)
 
 
-def _unknown_columns(unknown: list[str]) -> ImportFileError:
+def _unknown_columns(unknown: list[str], columns: Columns) -> ImportFileError:
     """Name what the file has and what it could have meant, German headers included."""
-    known = {**{f.lower(): f for f in FIELDS}, **ALIASES, **IDENTIFIER_ALIASES}
+    known = {
+        **{f.lower(): f for f in columns.fields},
+        **columns.aliases,
+        **columns.identifier_aliases,
+    }
     hints = []
     for header in unknown:
         close = difflib.get_close_matches(header.strip().lower(), known, n=2, cutoff=0.75)
         if close:
             hints.append(f"{header!r}: did you mean {' or '.join(repr(c) for c in close)}?")
-    german = ", ".join(sorted({k.title() for k in ALIASES if not k.isascii() or k.isalpha()}))
+    german = ", ".join(
+        sorted({k.title() for k in columns.aliases if not k.isascii() or k.isalpha()})
+    )
+    identifiers = ", identifier.SCHEME[.ISSUER]" if columns.identifier_aliases else ""
     return ImportFileError(
         f"Unknown columns: {', '.join(unknown)}. "
         + (" ".join(hints) + " " if hints else "")
-        + f"Known: {', '.join(FIELDS)}, identifier.SCHEME[.ISSUER]; German headers: {german}."
+        + f"Known for a {columns.kind} file: {', '.join(columns.fields)}{identifiers}; "
+        f"German headers: {german}."
     )
 
 
@@ -153,16 +181,16 @@ def _dialect(sample: str) -> Any:
         return Header
 
 
-def _csv_columns(headers: list[str], *, ignore_unknown: bool) -> dict[str, str]:
+def _csv_columns(headers: list[str], columns: Columns, *, ignore_unknown: bool) -> dict[str, str]:
     """The file's headers that name a field, and the field each names."""
-    mapping = {h: column_for(h) for h in headers}
+    mapping = {h: columns.column_for(h) for h in headers}
     unknown = [h for h, c in mapping.items() if c is None]
     if unknown and not ignore_unknown:
-        raise _unknown_columns(unknown)
-    columns = {h: c for h, c in mapping.items() if c is not None}
-    if "sourceId" not in columns.values():
+        raise _unknown_columns(unknown, columns)
+    named = {h: c for h, c in mapping.items() if c is not None}
+    if "sourceId" not in named.values():
         raise ImportFileError("The file needs a sourceId (or id, Kundennummer) column.")
-    return columns
+    return named
 
 
 def _csv_reader(handle: TextIO) -> Any:
@@ -171,11 +199,13 @@ def _csv_reader(handle: TextIO) -> Any:
     return csv.reader(handle, dialect=_dialect(sample))
 
 
-def _csv_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[Row]:
+def _csv_rows(
+    path: Path, encoding: str, columns_of: Columns, *, ignore_unknown: bool
+) -> Iterator[Row]:
     with path.open(encoding=encoding, newline="") as handle:
         reader = _csv_reader(handle)
         headers: list[str] = next(reader, [])
-        columns = _csv_columns(headers, ignore_unknown=ignore_unknown)
+        columns = _csv_columns(headers, columns_of, ignore_unknown=ignore_unknown)
         line = reader.line_num + 1
         for values in reader:
             if values:  # a blank line is no record
@@ -186,16 +216,18 @@ def _csv_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[Ro
             line = reader.line_num + 1
 
 
-def _csv_count(path: Path, encoding: str, *, ignore_unknown: bool) -> int:
+def _csv_count(path: Path, encoding: str, columns: Columns, *, ignore_unknown: bool) -> int:
     """Records of a CSV file, its headers checked: the whole file decoded and split
     into records (a bad byte stops the import before anything is sent), no more."""
     with path.open(encoding=encoding, newline="") as handle:
         reader = _csv_reader(handle)
-        _csv_columns(next(reader, []), ignore_unknown=ignore_unknown)
+        _csv_columns(next(reader, []), columns, ignore_unknown=ignore_unknown)
         return sum(1 for values in reader if values)
 
 
-def _jsonl_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[Row]:
+def _jsonl_rows(
+    path: Path, encoding: str, columns: Columns, *, ignore_unknown: bool
+) -> Iterator[Row]:
     with path.open(encoding=encoding) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -208,11 +240,11 @@ def _jsonl_rows(path: Path, encoding: str, *, ignore_unknown: bool) -> Iterator[
                 raise ImportFileError(f"Line {number} is not a JSON object.")
             values = {}
             for key, value in data.items():
-                column = column_for(key)
+                column = columns.column_for(key)
                 if column is None and ignore_unknown:
                     continue
                 if column is None:
-                    raise _unknown_columns([key])
+                    raise _unknown_columns([key], columns)
                 values[column] = None if value in ("", None) else str(value)
             yield Row(number, {k: str(v) for k, v in data.items()}, to_record(values))
 
@@ -232,8 +264,15 @@ def to_record(values: dict[str, str | None]) -> dict[str, Any]:
     return record
 
 
-def read_rows(path: Path, *, encoding: str = "auto", ignore_unknown: bool = False) -> Iterator[Row]:
-    """Rows of a ``.csv`` or ``.jsonl``/``.ndjson`` file; ``encoding`` "auto" detects it.
+def read_rows(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    ignore_unknown: bool = False,
+    columns: Columns = PERSONS,
+) -> Iterator[Row]:
+    """Rows of a ``.csv`` or ``.jsonl``/``.ndjson`` file of ``columns``' kind; ``encoding``
+    "auto" detects it.
 
     Unknown columns stop the import unless ``ignore_unknown``; then they are left out
     (and stay in each row's ``raw`` values).
@@ -245,7 +284,7 @@ def read_rows(path: Path, *, encoding: str = "auto", ignore_unknown: bool = Fals
         )
     chosen = detect_encoding(path) if encoding == "auto" else encoding
     rows = _csv_rows if suffix == ".csv" else _jsonl_rows
-    return rows(path, chosen, ignore_unknown=ignore_unknown)
+    return rows(path, chosen, columns, ignore_unknown=ignore_unknown)
 
 
 def read_records(path: Path, *, encoding: str = "auto") -> Iterator[dict[str, Any]]:
@@ -253,9 +292,16 @@ def read_records(path: Path, *, encoding: str = "auto") -> Iterator[dict[str, An
     return (row.record for row in read_rows(path, encoding=encoding))
 
 
-def count_rows(path: Path, *, encoding: str = "auto", ignore_unknown: bool = False) -> int:
+def count_rows(
+    path: Path,
+    *,
+    encoding: str = "auto",
+    ignore_unknown: bool = False,
+    columns: Columns = PERSONS,
+) -> int:
     """How many records the file holds (one quick pass; for the progress bar's total)."""
     if path.suffix.lower() == ".csv":
         chosen = detect_encoding(path) if encoding == "auto" else encoding
-        return _csv_count(path, chosen, ignore_unknown=ignore_unknown)
-    return sum(1 for _ in read_rows(path, encoding=encoding, ignore_unknown=ignore_unknown))
+        return _csv_count(path, chosen, columns, ignore_unknown=ignore_unknown)
+    rows = read_rows(path, encoding=encoding, ignore_unknown=ignore_unknown, columns=columns)
+    return sum(1 for _ in rows)

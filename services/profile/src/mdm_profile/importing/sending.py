@@ -1,13 +1,14 @@
 """Send import rows through the gateway, a batch at a time, and keep every answer.
 
 The importer is a client like any application: it sends batches to
-``ingestSourceRecords`` with a token, so roles, limits, data quality and events all
-apply. The server answers per record: stored, stored with warnings (a bad value kept
-raw), or refused; refused rows and rows of erased persons are set aside with their
-line number and the row as the file had it. Busy answers (429, 502-504) and typed
-UNAVAILABLE errors (the graph did not answer in time, or writers collided) are waited
-out and the batch sent again: ingesting is idempotent by source id, and a batch's
-stored records are one transaction, written wholly or not at all.
+``ingestSourceRecords`` (or ``ingestCompanyRecords``) with a token, so roles, limits,
+data quality and events all apply. The server answers per record: stored, stored with
+warnings (a bad value kept raw), or refused; refused rows and rows of erased persons
+are set aside with their line number and the row as the file had it. Busy answers
+(429, 502-504) and typed UNAVAILABLE errors (the graph did not answer in time, or
+writers collided) are waited out and the batch sent again: ingesting is idempotent by
+source id, and a batch's stored records are one transaction, written wholly or not at
+all.
 
 Several batches are in flight at once (``concurrency``), so that the client's reading,
 the gateway, the subgraph's Python and the graph server work at the same time; their
@@ -31,7 +32,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from mdm_profile.importing.files import Row, read_rows
+from mdm_profile.importing.files import PERSONS, Columns, Row, read_rows
 
 INGEST = """
 mutation Import($source: String!, $records: [SourceRecordInput!]!) {
@@ -41,6 +42,19 @@ mutation Import($source: String!, $records: [SourceRecordInput!]!) {
   }
 }
 """
+INGEST_COMPANIES = """
+mutation Import($source: String!, $records: [CompanyRecordInput!]!) {
+  ingestCompanyRecords(source: $source, records: $records) {
+    created updated
+    results { index status refusal { field code } warnings { field code } }
+  }
+}
+"""
+# Per kind of record: the mutation and the field of its answer.
+MUTATIONS = {
+    "person": (INGEST, "ingestSourceRecords"),
+    "company": (INGEST_COMPANIES, "ingestCompanyRecords"),
+}
 _BUSY = {429, 502, 503, 504}
 # Error codes after which nothing of the batch was written, or all of it: sent again.
 _TRANSIENT = {"UNAVAILABLE"}
@@ -104,14 +118,16 @@ def _post(client: httpx.Client, url: str, payload: dict[str, Any]) -> dict[str, 
 def send_batch(
     client: httpx.Client, url: str, source: str, batch: list[Row], summary: ImportSummary
 ) -> None:
-    """Send one batch; count what was stored and set aside what was not."""
+    """Send one batch of persons; count what was stored and set aside what was not."""
     count_answer(batch, post_batch(client, url, source, batch), summary)
 
 
-def post_batch(client: httpx.Client, url: str, source: str, batch: list[Row]) -> dict[str, Any]:
+def post_batch(
+    client: httpx.Client, url: str, source: str, batch: list[Row], kind: str = "person"
+) -> dict[str, Any]:
     """Send one batch until it gets an answer that is not busy (thread-safe)."""
     payload = {
-        "query": INGEST,
+        "query": MUTATIONS[kind][0],
         "variables": {"source": source, "records": [r.record for r in batch]},
     }
     try:
@@ -120,13 +136,15 @@ def post_batch(client: httpx.Client, url: str, source: str, batch: list[Row]) ->
         raise GatewayError(f"The gateway stayed busy ({exc.args[0]}).") from exc
 
 
-def count_answer(batch: list[Row], body: dict[str, Any], summary: ImportSummary) -> None:
+def count_answer(
+    batch: list[Row], body: dict[str, Any], summary: ImportSummary, kind: str = "person"
+) -> None:
     """Count what a batch's answer stored and set aside what it did not."""
     if body.get("errors"):
         error = body["errors"][0]
         code = error.get("extensions", {}).get("code", "?")
         raise GatewayError(f"{code}: {error.get('message')}")
-    result = body["data"]["ingestSourceRecords"]
+    result = body["data"][MUTATIONS[kind][1]]
     summary.created += result["created"]
     summary.updated += result["updated"]
     for answer in result["results"]:
@@ -158,6 +176,7 @@ def import_file(
     encoding: str = "auto",
     ignore_unknown: bool = False,
     concurrency: int = 1,
+    columns: Columns = PERSONS,
 ) -> ImportSummary:
     """Send the file's rows in batches, ``concurrency`` of them in flight at once.
 
@@ -166,16 +185,18 @@ def import_file(
     stored; sending the file again is safe), no further batch is sent.
     """
     summary = ImportSummary()
-    rows = read_rows(path, encoding=encoding, ignore_unknown=ignore_unknown)
+    rows = read_rows(path, encoding=encoding, ignore_unknown=ignore_unknown, columns=columns)
+    kind = columns.kind
     in_flight: deque[tuple[list[Row], Future[dict[str, Any]]]] = deque()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="import") as pool:
         try:
             for batch in batches(rows, batch_size):
                 if len(in_flight) == concurrency:
-                    _count_oldest(in_flight, summary, on_progress)
-                in_flight.append((batch, pool.submit(post_batch, client, url, source, batch)))
+                    _count_oldest(in_flight, summary, on_progress, kind)
+                sent = pool.submit(post_batch, client, url, source, batch, kind)
+                in_flight.append((batch, sent))
             while in_flight:
-                _count_oldest(in_flight, summary, on_progress)
+                _count_oldest(in_flight, summary, on_progress, kind)
         finally:
             for _, future in in_flight:
                 future.cancel()
@@ -186,7 +207,8 @@ def _count_oldest(
     in_flight: deque[tuple[list[Row], Future[dict[str, Any]]]],
     summary: ImportSummary,
     on_progress: Callable[[int], None],
+    kind: str,
 ) -> None:
     batch, future = in_flight.popleft()
-    count_answer(batch, future.result(), summary)
+    count_answer(batch, future.result(), summary, kind)
     on_progress(len(batch))

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from mdm_profile.importing.files import (
+    COMPANIES,
     ImportFileError,
     count_rows,
     detect_encoding,
@@ -126,3 +127,41 @@ def test_unknown_columns_may_be_left_out(tmp_path: Path) -> None:
     [row] = read_rows(path, ignore_unknown=True)
     assert row.record == {"sourceId": "1", "familyName": "Weber"}
     assert row.raw == {"id": "1", "Umsatz": "99", "Nachname": "Weber"}
+
+
+def test_a_company_file_with_german_headers(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "firmen.csv",
+        "Kundennummer;Firma;Rechtsform;HR-Nummer;Amtsgericht;USt-IdNr.;Webseite;"
+        "Branche;Muttergesellschaft\n"
+        "F1;Müller Maschinenbau;GmbH;HRB 4711;München;DE136695976;mueller.de;"
+        "28.41;F0\n",
+    )
+    rows = list(read_rows(path, columns=COMPANIES))
+    assert [r.record for r in rows] == [
+        {
+            "sourceId": "F1",
+            "name": "Müller Maschinenbau",
+            "legalForm": "GmbH",
+            "registryNumber": "HRB 4711",
+            "registryCourt": "München",
+            "vatId": "DE136695976",
+            "website": "mueller.de",
+            "industryCode": "28.41",
+            "parentSourceId": "F0",
+        },
+    ]
+    assert count_rows(path, columns=COMPANIES) == 1
+
+
+def test_a_person_column_in_a_company_file_is_named_with_what_company_files_know(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "firmen.csv", "id;Firma;Vorname\nF1;Weber OHG;Anna\n")
+    with pytest.raises(ImportFileError) as unknown:
+        list(read_rows(path, columns=COMPANIES))
+    message = str(unknown.value)
+    assert "Unknown columns: Vorname." in message
+    assert "Known for a company file: sourceId, name, legalForm" in message
+    assert "identifier.SCHEME" not in message
