@@ -1,0 +1,182 @@
+"""Which parent a company's records decide on (``domain/company_ingest.py``), with the
+stores kept in memory: the most trusted reference that finds exactly one company,
+conflicts and cycles flagged. The graph's side is tested in
+tests/integration/test_company_ingest.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from mdm_profile.domain.companies import Company
+from mdm_profile.domain.company_golden import CompanyGolden
+from mdm_profile.domain.company_ingest import StoredCompanyRecord, ingest_companies
+from mdm_profile.domain.company_records import (
+    CleanCompanyRecord,
+    ParentReference,
+    RawCompanyRecord,
+    clean_company,
+)
+from mdm_profile.domain.sources import SourceSystem
+
+T0 = datetime(2026, 12, 6, tzinfo=UTC)
+PRIORITY = {"erp": 1, "crm": 2}
+
+
+class Memory:
+    """Both stores the use case needs, in memory."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, StoredCompanyRecord] = {}
+        self.vat: dict[str, set[str]] = {}
+        self.parent: dict[str, str | None] = {}
+
+    # CompanyRecordStore
+    async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredCompanyRecord]:
+        return {k: self.records[k] for k in keys if k in self.records}
+
+    async def records_of(self, company_ids: Sequence[str]) -> dict[str, list[CleanCompanyRecord]]:
+        found: dict[str, list[CleanCompanyRecord]] = {cid: [] for cid in company_ids}
+        for key in sorted(self.records):
+            stored = self.records[key]
+            if stored.company_id in found:
+                found[stored.company_id].append(stored.record)
+        return found
+
+    async def save(
+        self,
+        goldens: dict[str, CompanyGolden],
+        records: Sequence[StoredCompanyRecord],
+        *,
+        created: set[str],
+        now: datetime,
+    ) -> None:
+        for stored in records:
+            self.records[stored.record.key] = stored
+        for cid, golden in goldens.items():
+            self.parent.setdefault(cid, None)
+            for ids in self.vat.values():
+                ids.discard(cid)
+            if golden.vat_id:
+                self.vat.setdefault(golden.vat_id, set()).add(cid)
+
+    async def companies_named(self, source: str, reference: ParentReference) -> set[str]:
+        found = set(self.vat.get(reference.vat_id or "", set()))
+        stored = self.records.get(f"{source}|{reference.source_id}")
+        return found | ({stored.company_id} if stored else set())
+
+    async def waiting_children(
+        self, goldens: dict[str, CompanyGolden], record_keys: Sequence[str]
+    ) -> set[str]:
+        vats = {g.vat_id for g in goldens.values() if g.vat_id}
+        return {
+            s.company_id
+            for s in self.records.values()
+            if s.record.parent.vat_id in vats
+            or f"{s.record.source}|{s.record.parent.source_id}" in record_keys
+        }
+
+    async def parents(self, company_ids: Sequence[str]) -> dict[str, str | None]:
+        return {cid: self.parent.get(cid) for cid in company_ids}
+
+    # CompanyStore (the hierarchy)
+    async def lock(self, ids: Sequence[str]) -> dict[str, Company]:
+        return {i: Company(i, i, None, None, self.parent.get(i), T0) for i in ids}
+
+    async def path_up(self, company_id: str) -> list[str]:
+        path = [company_id]
+        while (up := self.parent.get(path[-1])) is not None:
+            path.append(up)
+        return path
+
+    async def set_parent(self, company_id: str, parent_id: str | None) -> None:
+        self.parent[company_id] = parent_id
+
+    async def add(self, company: Company) -> None:
+        raise NotImplementedError
+
+    async def employ(self, person_id: str, company_id: str, role: str) -> bool:
+        raise NotImplementedError
+
+
+def _clean(source: str, source_id: str, **values: str) -> CleanCompanyRecord:
+    system = SourceSystem(source, PRIORITY[source])
+    return clean_company(RawCompanyRecord(source_id, **values), source=system, received_at=T0)
+
+
+async def _ingest(memory: Memory, *records: CleanCompanyRecord):  # type: ignore[no-untyped-def]
+    return await ingest_companies(
+        records, records=memory, hierarchy=memory, priority_of=PRIORITY.__getitem__, now=T0
+    )
+
+
+def _codes(outcome) -> list[str]:  # type: ignore[no-untyped-def]
+    return [i.code for i in outcome.quality.issues]
+
+
+async def test_the_trusted_reference_decides_and_the_other_is_flagged() -> None:
+    memory = Memory()
+    alpha, beta = await _ingest(
+        memory,
+        _clean("erp", "a", name="Alpha AG", vat_id="DE136695976"),
+        _clean("crm", "b", name="Beta AG", vat_id="DE811115368"),
+    )
+    (child,) = await _ingest(memory, _clean("erp", "c", name="Gamma GmbH", parent_source_id="a"))
+    # A record of another source joins the same company (as a merge of companies will):
+    # it names Beta.
+    crm = _clean("crm", "c2", name="Gamma GmbH", parent_vat_id="DE811115368")
+    memory.records[crm.key] = StoredCompanyRecord(child.company_id, crm)
+    (again,) = await _ingest(
+        memory, _clean("erp", "c", name="Gamma GmbH", parent_source_id="a", city="Köln")
+    )
+    assert memory.parent[child.company_id] == alpha.company_id
+    assert "PARENT_CONFLICT" not in _codes(again)  # the trusted record itself agrees
+    (flagged,) = await _ingest(
+        memory, _clean("crm", "c2", name="Gamma GmbH", parent_vat_id="DE811115368", city="Bonn")
+    )
+    assert memory.parent[child.company_id] == alpha.company_id
+    assert "PARENT_CONFLICT" in _codes(flagged)
+    assert beta.company_id != alpha.company_id
+
+
+async def test_a_reference_that_finds_two_companies_decides_nothing() -> None:
+    memory = Memory()
+    await _ingest(memory, _clean("erp", "a1", name="Eins AG", vat_id="DE136695976"))
+    await _ingest(memory, _clean("crm", "a2", name="Eins AG", vat_id="DE136695976"))
+    (child,) = await _ingest(
+        memory, _clean("crm", "c", name="Kind GmbH", parent_vat_id="DE136695976")
+    )
+    assert memory.parent[child.company_id] is None
+
+
+async def test_a_child_waiting_for_its_parent_is_linked_when_it_arrives() -> None:
+    memory = Memory()
+    (child,) = await _ingest(
+        memory, _clean("crm", "c", name="Kind GmbH", parent_vat_id="DE136695976")
+    )
+    assert memory.parent[child.company_id] is None
+    (parent,) = await _ingest(memory, _clean("erp", "p", name="Eltern AG", vat_id="DE136695976"))
+    assert memory.parent[child.company_id] == parent.company_id
+
+
+async def test_a_cycle_is_not_closed_and_is_flagged() -> None:
+    memory = Memory()
+    top, low = await _ingest(
+        memory,
+        _clean("erp", "top", name="Oben AG"),
+        _clean("erp", "low", name="Unten GmbH", parent_source_id="top"),
+    )
+    (again,) = await _ingest(memory, _clean("erp", "top", name="Oben AG", parent_source_id="low"))
+    assert memory.parent[top.company_id] is None
+    assert memory.parent[low.company_id] == top.company_id
+    assert "PARENT_CYCLE" in _codes(again)
+
+
+async def test_the_same_record_again_touches_nothing() -> None:
+    memory = Memory()
+    record = _clean("erp", "x", name="Gleich KG")
+    (first,) = await _ingest(memory, record)
+    saved = dict(memory.records)
+    (second,) = await _ingest(memory, _clean("erp", "x", name="Gleich KG"))
+    assert (second.company_id, second.created) == (first.company_id, False)
+    assert memory.records == saved
