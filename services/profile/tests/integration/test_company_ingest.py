@@ -159,6 +159,10 @@ async def test_a_parent_that_would_close_a_cycle_is_not_linked(graph: GraphClien
     assert (await company(graph, top.company_id)).parent_id is None
     assert (await company(graph, low.company_id)).parent_id == top.company_id
     assert ("parent", "PARENT_CYCLE") in [(i.field, i.code) for i in again.quality.issues]
+    stored = await graph.read(
+        lambda tx: GraphCompanyRecordStore(tx).records_by_key([f"erp|{top_id}"])
+    )
+    assert "PARENT_CYCLE" in [i.code for i in stored[f"erp|{top_id}"].record.quality.issues]
 
 
 async def test_search_by_name_register_vat_domain_and_postal_code(graph: GraphClient) -> None:

@@ -17,6 +17,7 @@ from mdm_profile.domain.company_records import (
     RawCompanyRecord,
     clean_company,
 )
+from mdm_profile.domain.quality.report import QualityReport
 from mdm_profile.domain.sources import SourceSystem
 
 T0 = datetime(2026, 12, 6, tzinfo=UTC)
@@ -30,6 +31,7 @@ class Memory:
         self.records: dict[str, StoredCompanyRecord] = {}
         self.vat: dict[str, set[str]] = {}
         self.parent: dict[str, str | None] = {}
+        self.saved_quality: dict[str, QualityReport] = {}
 
     # CompanyRecordStore
     async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredCompanyRecord]:
@@ -78,6 +80,9 @@ class Memory:
 
     async def parents(self, company_ids: Sequence[str]) -> dict[str, str | None]:
         return {cid: self.parent.get(cid) for cid in company_ids}
+
+    async def save_quality(self, reports: dict[str, QualityReport]) -> None:
+        self.saved_quality.update(reports)
 
     # CompanyStore (the hierarchy)
     async def lock(self, ids: Sequence[str]) -> dict[str, Company]:
@@ -170,6 +175,7 @@ async def test_a_cycle_is_not_closed_and_is_flagged() -> None:
     assert memory.parent[top.company_id] is None
     assert memory.parent[low.company_id] == top.company_id
     assert "PARENT_CYCLE" in _codes(again)
+    assert "PARENT_CYCLE" in [i.code for i in memory.saved_quality["erp|top"].issues]
 
 
 async def test_the_same_record_again_touches_nothing() -> None:

@@ -21,12 +21,14 @@ from mdm_profile.adapters.company_store import (
     SUBSIDIARY_OF,
     company_from,
 )
+from mdm_profile.adapters.graph_mapping import quality_json
 from mdm_profile.adapters.graph_store import DESCRIBES
 from mdm_profile.domain.companies import Company
 from mdm_profile.domain.company_golden import CompanyGolden
 from mdm_profile.domain.company_ingest import StoredCompanyRecord
 from mdm_profile.domain.company_records import CleanCompanyRecord, ParentReference
 from mdm_profile.domain.company_search import CompanyCriteria
+from mdm_profile.domain.quality.report import QualityReport
 from mdm_profile.domain.records import record_key
 
 COMPANY_RECORD = "CompanySourceRecord"
@@ -169,6 +171,14 @@ class GraphCompanyRecordStore:
             ids=list(company_ids),
         )
         return {row["id"]: row["parent"] for row in rows}
+
+    async def save_quality(self, reports: dict[str, QualityReport]) -> None:
+        await self._tx.run(
+            "company_record.quality",
+            f"UNWIND $rows AS row MATCH (r:{COMPANY_RECORD} {{key: row.key}}) "
+            "SET r.quality = row.quality",
+            rows=[{"key": key, "quality": quality_json(q)} for key, q in reports.items()],
+        )
 
     async def search(
         self, criteria: CompanyCriteria, *, after: tuple[str, str] | None, limit: int

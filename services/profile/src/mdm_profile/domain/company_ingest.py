@@ -61,6 +61,10 @@ class CompanyRecordStore(Protocol):
 
     async def parents(self, company_ids: Sequence[str]) -> dict[str, str | None]: ...
 
+    async def save_quality(self, reports: dict[str, QualityReport]) -> None:
+        """The quality reports of stored records (record key -> report), again."""
+        ...
+
 
 @dataclass(frozen=True)
 class CompanyOutcome:
@@ -126,6 +130,12 @@ async def ingest_companies(
         priority_of=priority_of,
         reports=reports,
     )
+    # What linking found about the parents belongs to the stored reports too.
+    flagged = {
+        r.key: r.quality for r in cleaned if any(i.field == "parent" for i in r.quality.issues)
+    }
+    if flagged:
+        await records.save_quality(flagged)
     return [
         CompanyOutcome(r.source_id, company_of[r.key], company_of[r.key] in created, r.quality)
         for r in cleaned

@@ -24,7 +24,7 @@ from mdm_profile.domain.quality.report import QualityReport as QualityModel
 from mdm_profile.domain.quality.report import Severity
 from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID
 from mdm_profile.graphql.context import ProfileContext
-from mdm_profile.graphql.ingestion import RecordStatus, Refusal
+from mdm_profile.graphql.ingestion import RecordStatus, Refusal, quality_of, warnings_of
 from mdm_profile.graphql.organisations import Company
 from mdm_profile.graphql.types import READ_ROLES, WRITE_ROLES, PageInfo, QualityIssue, QualityReport
 
@@ -87,17 +87,11 @@ class CompanyRecordResult:
 
     @strawberry.field(description="The WARNING issues: values flagged and kept raw.")
     def warnings(self) -> list[QualityIssue]:
-        if self.report is None:
-            return []
-        return [
-            QualityIssue(field=i.field, code=i.code, severity=i.severity.value, detail=i.detail)
-            for i in self.report.issues
-            if i.severity is Severity.WARNING
-        ]
+        return warnings_of(self.report)
 
     @strawberry.field(description="Everything cleaning did and found.")
     def quality(self) -> QualityReport | None:
-        return QualityReport.from_model(self.report) if self.report is not None else None
+        return quality_of(self.report)
 
 
 @strawberry.type

@@ -151,18 +151,27 @@ class RecordResult:
 
     @strawberry.field(description="The WARNING issues: values flagged and kept raw, or missing.")
     def warnings(self) -> list[QualityIssue]:
-        if self.report is None:
-            return []
-        return [
-            QualityIssue(field=i.field, code=i.code, severity=i.severity.value, detail=i.detail)
-            for i in self.report.issues
-            if i.severity is Severity.WARNING
-        ]
+        return warnings_of(self.report)
 
     @strawberry.field(description="Everything cleaning did and found.")
     def quality(self) -> QualityReport | None:
-        # Built only when asked for: importers usually want the status alone.
-        return QualityReport.from_model(self.report) if self.report is not None else None
+        return quality_of(self.report)
+
+
+def warnings_of(report: QualityModel | None) -> list[QualityIssue]:
+    """The WARNING issues of a record's report (none for a record not stored)."""
+    if report is None:
+        return []
+    return [
+        QualityIssue(field=i.field, code=i.code, severity=i.severity.value, detail=i.detail)
+        for i in report.issues
+        if i.severity is Severity.WARNING
+    ]
+
+
+def quality_of(report: QualityModel | None) -> QualityReport | None:
+    # Built only when asked for: importers usually want the status alone.
+    return QualityReport.from_model(report) if report is not None else None
 
 
 @strawberry.type
