@@ -231,3 +231,29 @@ async def test_search_by_name_register_vat_domain_and_postal_code(graph: GraphCl
         after = page.companies[-1][1]
     assert sorted(pages) == sorted(o.company_id for o in outcomes)
     assert len(pages) == 4
+
+
+async def test_a_register_number_without_its_court_names_a_parent_only_if_it_is_unique(
+    graph: GraphClient,
+) -> None:
+    number = f"HRB {10**5 + secrets.randbelow(9 * 10**5)}"
+    (child,) = await ingest(
+        graph, "crm", RawCompanyRecord(sid(), name="Kind GmbH", parent_registry_number=number)
+    )
+    (parent,) = await ingest(
+        graph,
+        "erp",
+        RawCompanyRecord(sid(), name="Eltern AG", registry_number=number, registry_court="Köln"),
+    )
+    assert (await company(graph, child.company_id)).parent_id == parent.company_id
+
+    # The same number at another court: the number alone names no one any more.
+    await ingest(
+        graph,
+        "erp",
+        RawCompanyRecord(sid(), name="Andere AG", registry_number=number, registry_court="Bonn"),
+    )
+    (orphan,) = await ingest(
+        graph, "crm", RawCompanyRecord(sid(), name="Waise GmbH", parent_registry_number=number)
+    )
+    assert (await company(graph, orphan.company_id)).parent_id is None

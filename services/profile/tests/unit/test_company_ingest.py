@@ -62,10 +62,15 @@ class Memory:
             if golden.vat_id:
                 self.vat.setdefault(golden.vat_id, set()).add(cid)
 
-    async def companies_named(self, source: str, reference: ParentReference) -> set[str]:
-        found = set(self.vat.get(reference.vat_id or "", set()))
-        stored = self.records.get(f"{source}|{reference.source_id}")
-        return found | ({stored.company_id} if stored else set())
+    async def companies_named(
+        self, references: Sequence[tuple[str, ParentReference]]
+    ) -> list[set[str]]:
+        found = []
+        for source, reference in references:
+            by_vat = set(self.vat.get(reference.vat_id or "", set()))
+            stored = self.records.get(f"{source}|{reference.source_id}")
+            found.append(by_vat | ({stored.company_id} if stored else set()))
+        return found
 
     async def waiting_children(
         self, goldens: dict[str, CompanyGolden], record_keys: Sequence[str]
@@ -96,6 +101,12 @@ class Memory:
 
     async def set_parent(self, company_id: str, parent_id: str | None) -> None:
         self.parent[company_id] = parent_id
+
+    async def paths_up(self, company_ids: Sequence[str]) -> dict[str, list[str]]:
+        return {cid: await self.path_up(cid) for cid in company_ids}
+
+    async def set_parents(self, links: dict[str, str]) -> None:
+        self.parent.update(links)
 
     async def add(self, company: Company) -> None:
         raise NotImplementedError
@@ -186,3 +197,15 @@ async def test_the_same_record_again_touches_nothing() -> None:
     (second,) = await _ingest(memory, _clean("erp", "x", name="Gleich KG"))
     assert (second.company_id, second.created) == (first.company_id, False)
     assert memory.records == saved
+
+
+async def test_two_companies_naming_each_other_in_one_batch_make_one_link() -> None:
+    memory = Memory()
+    one, two = await _ingest(
+        memory,
+        _clean("erp", "one", name="Eins AG", parent_source_id="two"),
+        _clean("erp", "two", name="Zwei AG", parent_source_id="one"),
+    )
+    links = {memory.parent[one.company_id], memory.parent[two.company_id]}
+    assert links in ({None, one.company_id}, {None, two.company_id})
+    assert sum("PARENT_CYCLE" in _codes(o) for o in (one, two)) == 1

@@ -110,31 +110,52 @@ class GraphCompanyRecordStore:
             ],
         )
 
-    async def companies_named(self, source: str, reference: ParentReference) -> set[str]:
-        rows = await self._tx.run(
-            "company.named",
-            f"OPTIONAL MATCH (:{COMPANY_RECORD} {{key: $recordKey}})"
-            f"-[:{DESCRIBES}]->(bySource:{COMPANY}) "
-            f"OPTIONAL MATCH (byVat:{COMPANY} {{vatId: $vat}}) "
-            f"OPTIONAL MATCH (byLei:{COMPANY} {{lei: $lei}}) "
-            f"OPTIONAL MATCH (byRegister:{COMPANY} {{registerKey: $register}}) "
-            "RETURN collect(DISTINCT bySource.id) + collect(DISTINCT byVat.id) "
-            "+ collect(DISTINCT byLei.id) + collect(DISTINCT byRegister.id) AS ids",
-            recordKey=record_key(source, reference.source_id) if reference.source_id else None,
-            vat=reference.vat_id,
-            lei=reference.lei,
-            register=register_key(reference.register),
-        )
-        found = {str(i) for i in rows[0]["ids"]} if rows else set()
-        if not found and reference.register is not None and reference.register.court is None:
-            # A number without its court: only if it names exactly one company.
-            rows = await self._tx.run(
-                "company.named_by_number",
-                f"MATCH (c:{COMPANY} {{registerNumberKey: $number}}) RETURN c.id AS id LIMIT 2",
-                number=register_number_key(reference.register),
-            )
-            found = {str(row["id"]) for row in rows}
+    async def companies_named(
+        self, references: Sequence[tuple[str, ParentReference]]
+    ) -> list[set[str]]:
+        # One indexed lookup per kind of reference, over the references that have one
+        # (a lookup by a null value, or an OPTIONAL MATCH of each kind per reference,
+        # made the graph server read every company for each reference).
+        by_record = f"(:{COMPANY_RECORD} {{key: row.value}})-[:{DESCRIBES}]->(c:{COMPANY})"
+        lookups = [
+            (
+                by_record,
+                [record_key(s, r.source_id) if r.source_id else None for s, r in references],
+            ),
+            (f"(c:{COMPANY} {{vatId: row.value}})", [r.vat_id for _, r in references]),
+            (f"(c:{COMPANY} {{lei: row.value}})", [r.lei for _, r in references]),
+            (
+                f"(c:{COMPANY} {{registerKey: row.value}})",
+                [register_key(r.register) for _, r in references],
+            ),
+        ]
+        found: list[set[str]] = [set() for _ in references]
+        for pattern, values in lookups:
+            await self._collect(pattern, values, found)
+        # A number without its court names a company only if it names exactly one.
+        bare = [
+            register_number_key(r.register)
+            if not found[i] and r.register is not None and r.register.court is None
+            else None
+            for i, (_, r) in enumerate(references)
+        ]
+        await self._collect(f"(c:{COMPANY} {{registerNumberKey: row.value}})", bare, found)
         return found
+
+    async def _collect(
+        self, pattern: str, values: Sequence[str | None], found: list[set[str]]
+    ) -> None:
+        """Add the ids of the companies ``pattern`` finds for each value to ``found``."""
+        rows = [{"index": i, "value": v} for i, v in enumerate(values) if v is not None]
+        if not rows:
+            return
+        answer = await self._tx.run(
+            "company.named",
+            f"UNWIND $rows AS row MATCH {pattern} RETURN row.index AS index, c.id AS id",
+            rows=rows,
+        )
+        for row in answer:
+            found[row["index"]].add(str(row["id"]))
 
     async def waiting_children(
         self, goldens: dict[str, CompanyGolden], record_keys: Sequence[str]

@@ -107,6 +107,18 @@ class GraphCompanyStore:
         )
         return list(rows[0]["ids"]) if rows else [company_id]
 
+    async def paths_up(self, company_ids: Sequence[str]) -> dict[str, list[str]]:
+        rows = await self._tx.run(
+            "company.paths_up",
+            f"UNWIND $ids AS id MATCH path = (:{COMPANY} {{id: id}})-{_UP}->(top:{COMPANY}) "
+            f"WHERE NOT (top)-[:{SUBSIDIARY_OF}]->() "
+            "RETURN id, [n IN nodes(path) | n.id] AS ids",
+            ids=list(company_ids),
+        )
+        found = {cid: [cid] for cid in company_ids}
+        found.update({row["id"]: list(row["ids"]) for row in rows})
+        return found
+
     async def ultimate_parents(self, ids: Sequence[str]) -> dict[str, Company]:
         """Company id -> the top of its hierarchy (the company itself at the top)."""
         rows = await self._tx.run(
@@ -146,6 +158,21 @@ class GraphCompanyStore:
                 id=company_id,
                 parent=parent_id,
             )
+
+    async def set_parents(self, links: dict[str, str]) -> None:
+        rows = [{"id": child, "parent": parent} for child, parent in links.items()]
+        await self._tx.run(
+            "company.detach_many",
+            f"UNWIND $rows AS row MATCH (:{COMPANY} {{id: row.id}})-[r:{SUBSIDIARY_OF}]->() "
+            "DELETE r",
+            rows=rows,
+        )
+        await self._tx.run(
+            "company.attach_many",
+            f"UNWIND $rows AS row MATCH (c:{COMPANY} {{id: row.id}}), "
+            f"(p:{COMPANY} {{id: row.parent}}) CREATE (c)-[:{SUBSIDIARY_OF}]->(p)",
+            rows=rows,
+        )
 
     async def employ(self, person_id: str, company_id: str, role: str) -> bool:
         rows = await self._tx.run(

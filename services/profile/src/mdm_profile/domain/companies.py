@@ -73,6 +73,14 @@ class CompanyStore(Protocol):
 
     async def set_parent(self, company_id: str, parent_id: str | None) -> None: ...
 
+    async def paths_up(self, company_ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each company: it, its parent, ... up to its ultimate parent."""
+        ...
+
+    async def set_parents(self, links: dict[str, str]) -> None:
+        """Each company (key) placed below its parent (value), in one statement."""
+        ...
+
     async def employ(self, person_id: str, company_id: str, role: str) -> bool:
         """False if there is no active person with that id."""
         ...
@@ -128,6 +136,48 @@ async def set_parent(company_id: str, parent_id: str | None, *, store: CompanySt
             )
     await store.set_parent(company_id, parent_id)
     return replace(found[company_id], parent_id=parent_id)
+
+
+async def set_parents(links: dict[str, str], *, store: CompanyStore) -> dict[str, InvalidInput]:
+    """Place many companies below their parents at once (companies from source records):
+    the links that would close a cycle, also with each other, or go deeper than
+    :data:`MAX_DEPTH` are not made; they are answered with the error ``set_parent``
+    gives. Every company named must exist."""
+    ids = sorted({*links, *links.values()})
+    await store.lock(ids)
+    parent_of: dict[str, str | None] = {}
+    for path in (await store.paths_up(ids)).values():
+        for below, above in zip(path, [*path[1:], None], strict=True):
+            parent_of[below] = above
+
+    def up(company_id: str) -> list[str]:
+        path = [company_id]
+        while (above := parent_of.get(path[-1])) is not None and len(path) <= MAX_DEPTH + 1:
+            if above in path:  # a cycle among earlier links: stop (never made)
+                break
+            path.append(above)
+        return path
+
+    made: dict[str, str] = {}
+    refused: dict[str, InvalidInput] = {}
+    for company_id, parent_id in sorted(links.items()):
+        chain = up(parent_id)
+        if company_id in chain:
+            cycle = [*chain[: chain.index(company_id) + 1], parent_id]
+            refused[company_id] = InvalidInput(
+                f"Company {parent_id} is below {company_id}: the change would make a cycle.",
+                field="parentId",
+                details={"reason": "HIERARCHY_CYCLE", "cycle": cycle},
+            )
+        elif len(chain) >= MAX_DEPTH:
+            refused[company_id] = InvalidInput(
+                f"Hierarchies are at most {MAX_DEPTH} levels deep.", field="parentId"
+            )
+        else:
+            parent_of[company_id] = made[company_id] = parent_id
+    if made:
+        await store.set_parents(made)
+    return refused
 
 
 async def link_employee(person_id: str, company_id: str, role: str, *, store: CompanyStore) -> None:

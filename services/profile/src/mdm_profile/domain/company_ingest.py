@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
-from mdm_common.errors import InvalidInput
 from mdm_profile.domain import companies
 from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
 from mdm_profile.domain.company_records import CleanCompanyRecord, ParentReference
@@ -48,8 +47,11 @@ class CompanyRecordStore(Protocol):
         now: datetime,
     ) -> None: ...
 
-    async def companies_named(self, source: str, reference: ParentReference) -> set[str]:
-        """The companies a parent reference of ``source``'s record finds."""
+    async def companies_named(
+        self, references: Sequence[tuple[str, ParentReference]]
+    ) -> list[set[str]]:
+        """For each parent reference of a record of a source (source, reference): the
+        companies it finds, in the order asked."""
         ...
 
     async def waiting_children(
@@ -158,27 +160,33 @@ async def _link_parents(
     for cid, rs in (await records.records_of(waiting)).items():
         goldens[cid] = build_company_golden(rs, priority_of=priority_of)
     current = await records.parents(sorted(goldens))
-    for company_id in sorted(goldens):
-        parent = await _parent_named(company_id, goldens[company_id], records, reports)
-        if parent is None or parent == current.get(company_id):
-            continue
-        try:
-            await companies.set_parent(company_id, parent, store=hierarchy)
-        except InvalidInput:  # the link would close a cycle, or go too deep
-            for record, _ in goldens[company_id].parents:
-                _flag(reports, record, "PARENT_CYCLE", "the parent named is below it")
+    asked = [
+        (company_id, record, reference)
+        for company_id in sorted(goldens)
+        for record, reference in goldens[company_id].parents
+    ]
+    found = await records.companies_named([(r.source, ref) for _, r, ref in asked])
+    named: dict[str, list[tuple[CleanCompanyRecord, set[str]]]] = {}
+    for (company_id, record, _), companies_found in zip(asked, found, strict=True):
+        named.setdefault(company_id, []).append((record, companies_found - {company_id}))
+    links = {}
+    for company_id, references in named.items():
+        parent = _parent_named(references, reports)
+        if parent is not None and parent != current.get(company_id):
+            links[company_id] = parent
+    refused = await companies.set_parents(links, store=hierarchy)
+    for company_id in refused:  # the link would close a cycle, or go too deep
+        for record, _ in goldens[company_id].parents:
+            _flag(reports, record, "PARENT_CYCLE", "the parent named is below it")
 
 
-async def _parent_named(
-    company_id: str,
-    golden: CompanyGolden,
-    records: CompanyRecordStore,
-    reports: dict[str, QualityReport],
+def _parent_named(
+    references: list[tuple[CleanCompanyRecord, set[str]]], reports: dict[str, QualityReport]
 ) -> str | None:
-    """The parent of the most trusted reference that finds exactly one other company."""
+    """The parent of the most trusted reference (they come most trusted first) that
+    finds exactly one other company."""
     chosen: str | None = None
-    for record, reference in golden.parents:
-        found = await records.companies_named(record.source, reference) - {company_id}
+    for record, found in references:
         if len(found) != 1:
             continue
         (named,) = found
