@@ -41,6 +41,9 @@ _TRADES = [
     "Immobilien", "Metallbau", "Druckerei", "Autohaus", "Spedition", "Haustechnik",
     "Medizintechnik", "Lebensmittel", "Gebäudereinigung", "Steuerberatung", "Holzbau",
 ]  # fmt: skip
+_QUALIFIERS = ["Nord", "Süd", "West", "Ost", "Rhein-Main", "Bayern", "Sachsen", "Berlin",
+               "Hamburg", "Ruhr", "Franken", "Schwaben", "Service", "Systeme", "Technik",
+               "Handel", "Partner", "Holding", "International", "Solutions"]  # fmt: skip
 _FORMS = ["GmbH", "GmbH", "GmbH", "AG", "GmbH & Co. KG", "KG", "e.K.", "UG (haftungsbeschränkt)",
           "eG", "OHG"]  # fmt: skip
 _WRITTEN = {"GmbH": ["G.m.b.H.", "mbH", "Gmbh", ""], "AG": ["Aktiengesellschaft", "A.G.", ""],
@@ -115,15 +118,18 @@ class _Generator:
         return self.rng.choice(_STREETS), str(self.rng.randint(1, 120)), postal, city, court
 
     def _name(self) -> str:
-        while True:
+        """A name no other company has: stem and trade, then a region or a partner's
+        stem where the short names run out."""
+        for attempt in range(1_000_000):
             name = f"{self.rng.choice(_STEMS)} {self.rng.choice(_TRADES)}"
-            if self.rng.random() < 0.3:
-                name += (
-                    f" {self.rng.choice(['Nord', 'Süd', 'West', 'Ost', 'Rhein-Main', 'Bayern'])}"
-                )
+            if attempt > 20 or self.rng.random() < 0.3:
+                name += f" {self.rng.choice(_QUALIFIERS)}"
+            if attempt > 200:
+                name = f"{self.rng.choice(_STEMS)} & {name}"
             if name not in self.names:
                 self.names.add(name)
                 return name
+        raise RuntimeError("no unused company name left")
 
     def company(self, parent: _Company | None = None) -> _Company:
         street, house, postal, city, court = (

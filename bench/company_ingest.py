@@ -106,8 +106,9 @@ def _links(
             company = sent[source]["company_of"].get(row["sourceId"])
             if company:
                 truth_of[company] = row["truth"]
-    right = wrong = named = found = 0
+    lines = []
     for source, rows in sources.items():
+        right = wrong = named = found = 0
         for row in rows:
             company = sent[source]["company_of"].get(row["sourceId"])
             names = row.get("parentSourceId") or row.get("parentVatId")
@@ -122,11 +123,13 @@ def _links(
                 right += 1
             else:
                 wrong += 1
-    precision = right / (right + wrong) if right + wrong else 1.0
-    return (
-        f"parent links: {found} of {named} records that name a parent got one; right {right}, "
-        f"wrong {wrong}: precision {precision:.4f}, recall {right / named:.4f}"
-    )
+        precision = right / (right + wrong) if right + wrong else 1.0
+        lines.append(
+            f"parent links, {source}: {found} of {named} records that name a parent got one; "
+            f"right {right}, wrong {wrong}: precision {precision:.4f}, "
+            f"recall {right / max(named, 1):.4f}"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:

@@ -42,6 +42,7 @@ SCHEMA = (
     f"CREATE INDEX company_register_number_key IF NOT EXISTS "
     f"FOR (c:{COMPANY}) ON (c.registerNumberKey)",
     f"CREATE INDEX company_name_key IF NOT EXISTS FOR (c:{COMPANY}) ON (c.nameKey)",
+    f"CREATE INDEX company_postal_code IF NOT EXISTS FOR (c:{COMPANY}) ON (c.postalCode)",
     f"CREATE INDEX company_record_parent_vat IF NOT EXISTS "
     f"FOR (r:{COMPANY_RECORD}) ON (r.parentVatId)",
     f"CREATE INDEX company_record_parent_lei IF NOT EXISTS "
@@ -204,16 +205,26 @@ class GraphCompanyRecordStore:
     async def search(
         self, criteria: CompanyCriteria, *, after: tuple[str, str] | None, limit: int
     ) -> list[tuple[Company, str]]:
+        # Only the conditions of the criteria given (fragments of this code; values are
+        # parameters): "($x IS NULL OR ...)" for each would keep the graph server from
+        # using the indexes (docs/benchmarks.md, issue 19).
+        given = {
+            "x.nameKey STARTS WITH $name": criteria.name_key,
+            "x.registerNumberKey = $register": criteria.register,
+            "x.vatId = $vat": criteria.vat_id,
+            "$domain IN x.domains": criteria.domain,
+            "x.postalCode = $postal": criteria.postal_code,
+        }
+        conditions = [condition for condition, value in given.items() if value is not None]
+        if after is not None:
+            conditions.append(
+                "(coalesce(x.nameKey, '') > $afterKey "
+                "OR (coalesce(x.nameKey, '') = $afterKey AND x.id > $afterId))"
+            )
+        where = " AND ".join(conditions) or "true"
         rows = await self._tx.run(
             "company.search",
-            f"MATCH (x:{COMPANY}) WHERE "
-            "($name IS NULL OR x.nameKey STARTS WITH $name) "
-            "AND ($register IS NULL OR x.registerNumberKey = $register) "
-            "AND ($vat IS NULL OR x.vatId = $vat) "
-            "AND ($domain IS NULL OR $domain IN x.domains) "
-            "AND ($postal IS NULL OR x.postalCode = $postal) "
-            "AND ($afterKey IS NULL OR coalesce(x.nameKey, '') > $afterKey "
-            "OR (coalesce(x.nameKey, '') = $afterKey AND x.id > $afterId)) "
+            f"MATCH (x:{COMPANY}) WHERE {where} "
             f"RETURN x {COMPANY_PROJECTION} AS c, coalesce(x.nameKey, '') AS key "
             "ORDER BY key, x.id LIMIT $limit",
             name=criteria.name_key,
