@@ -108,6 +108,13 @@ class Memory:
     async def set_parents(self, links: dict[str, str]) -> None:
         self.parent.update(links)
 
+    async def heights(self, company_ids: Sequence[str]) -> dict[str, int]:
+        def height(cid: str) -> int:
+            below = [c for c, p in self.parent.items() if p == cid]
+            return max([0, *(1 + height(c) for c in below)])
+
+        return {cid: height(cid) for cid in company_ids}
+
     async def add(self, company: Company) -> None:
         raise NotImplementedError
 
@@ -209,3 +216,17 @@ async def test_two_companies_naming_each_other_in_one_batch_make_one_link() -> N
     links = {memory.parent[one.company_id], memory.parent[two.company_id]}
     assert links in ({None, one.company_id}, {None, two.company_id})
     assert sum("PARENT_CYCLE" in _codes(o) for o in (one, two)) == 1
+
+
+async def test_a_hierarchy_deeper_than_the_limit_is_not_made() -> None:
+    memory = Memory()
+    chain = [_clean("erp", "n0", name="Spitze AG")]
+    chain += [
+        _clean("erp", f"n{n}", name=f"Ebene {n} GmbH", parent_source_id=f"n{n - 1}")
+        for n in range(1, 12)
+    ]
+    outcomes = await _ingest(memory, *chain)
+    depths = [len(await memory.path_up(o.company_id)) for o in outcomes]
+    assert max(depths) <= 10
+    assert any("PARENT_TOO_DEEP" in _codes(o) for o in outcomes)
+    assert not any("PARENT_CYCLE" in _codes(o) for o in outcomes)

@@ -119,6 +119,17 @@ class GraphCompanyStore:
         found.update({row["id"]: list(row["ids"]) for row in rows})
         return found
 
+    async def heights(self, company_ids: Sequence[str]) -> dict[str, int]:
+        rows = await self._tx.run(
+            "company.heights",
+            f"UNWIND $ids AS id MATCH path = (:{COMPANY} {{id: id}})<-{_DOWN}-(:{COMPANY}) "
+            "RETURN id, max(length(path)) AS height",
+            ids=list(company_ids),
+        )
+        found = dict.fromkeys(company_ids, 0)
+        found.update({row["id"]: int(row["height"]) for row in rows})
+        return found
+
     async def ultimate_parents(self, ids: Sequence[str]) -> dict[str, Company]:
         """Company id -> the top of its hierarchy (the company itself at the top)."""
         rows = await self._tx.run(

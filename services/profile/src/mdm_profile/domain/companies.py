@@ -81,6 +81,10 @@ class CompanyStore(Protocol):
         """Each company (key) placed below its parent (value), in one statement."""
         ...
 
+    async def heights(self, company_ids: Sequence[str]) -> dict[str, int]:
+        """For each company: the levels of its subsidiaries below it (0: none)."""
+        ...
+
     async def employ(self, person_id: str, company_id: str, role: str) -> bool:
         """False if there is no active person with that id."""
         ...
@@ -149,6 +153,8 @@ async def set_parents(links: dict[str, str], *, store: CompanyStore) -> dict[str
     for path in (await store.paths_up(ids)).values():
         for below, above in zip(path, [*path[1:], None], strict=True):
             parent_of[below] = above
+    stored_heights = await store.heights(ids)
+    made: dict[str, str] = {}
 
     def up(company_id: str) -> list[str]:
         path = [company_id]
@@ -158,7 +164,12 @@ async def set_parents(links: dict[str, str], *, store: CompanyStore) -> dict[str
             path.append(above)
         return path
 
-    made: dict[str, str] = {}
+    def height(company_id: str, seen: frozenset[str] = frozenset()) -> int:
+        """Levels below, with the links made so far in this call."""
+        below = [c for c, p in made.items() if p == company_id and c not in seen]
+        mine = stored_heights.get(company_id, 0)
+        return max([mine, *(1 + height(c, seen | {company_id}) for c in below)])
+
     refused: dict[str, InvalidInput] = {}
     for company_id, parent_id in sorted(links.items()):
         chain = up(parent_id)
@@ -169,7 +180,7 @@ async def set_parents(links: dict[str, str], *, store: CompanyStore) -> dict[str
                 field="parentId",
                 details={"reason": "HIERARCHY_CYCLE", "cycle": cycle},
             )
-        elif len(chain) >= MAX_DEPTH:
+        elif len(chain) + 1 + height(company_id) > MAX_DEPTH:
             refused[company_id] = InvalidInput(
                 f"Hierarchies are at most {MAX_DEPTH} levels deep.", field="parentId"
             )

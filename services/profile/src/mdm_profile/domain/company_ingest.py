@@ -7,7 +7,8 @@ the same batch, before, or later (its arrival links the children that waited for
 The most trusted source's reference that finds exactly one company decides; a
 reference of another source that finds a different company is a conflict, flagged
 on the records of the batch (``PARENT_CONFLICT``), and the trusted one stays. A link
-that would close a cycle is not made (``PARENT_CYCLE``). Links set by hand
+that would close a cycle is not made (``PARENT_CYCLE``), nor one that would make the
+hierarchy deeper than ``companies.MAX_DEPTH`` (``PARENT_TOO_DEEP``). Links set by hand
 (``setParentCompany``) stay until a source names a parent.
 """
 
@@ -175,9 +176,15 @@ async def _link_parents(
         if parent is not None and parent != current.get(company_id):
             links[company_id] = parent
     refused = await companies.set_parents(links, store=hierarchy)
-    for company_id in refused:  # the link would close a cycle, or go too deep
+    for company_id, error in refused.items():
+        cycle = (error.details or {}).get("reason") == "HIERARCHY_CYCLE"
+        code, why = (
+            ("PARENT_CYCLE", "the parent named is below it")
+            if cycle
+            else ("PARENT_TOO_DEEP", f"the hierarchy would be over {companies.MAX_DEPTH} deep")
+        )
         for record, _ in goldens[company_id].parents:
-            _flag(reports, record, "PARENT_CYCLE", "the parent named is below it")
+            _flag(reports, record, code, why)
 
 
 def _parent_named(
