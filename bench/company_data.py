@@ -137,11 +137,19 @@ class _Generator:
         )
         name = self._name()
         found = _Company(
-            truth=f"k{len(self.companies)}", name=name, form=self.rng.choice(_FORMS),
+            truth=f"k{len(self.companies)}",
+            name=name,
+            form=self.rng.choice(_FORMS),
             register=f"HR{self.rng.choice('ABBBB')} {self.rng.randint(1000, 299999)}",
-            court=court, vat=_vat(self.rng), street=street, house=house, postal=postal,
-            city=city, domain=f"{_slug(name)}.de", parent=parent,
-        )  # fmt: skip
+            court=court,
+            vat=_vat(self.rng),
+            street=street,
+            house=house,
+            postal=postal,
+            city=city,
+            domain=f"{_slug(name)}.de",
+            parent=parent,
+        )
         roll = self.rng.random()
         if roll < 0.05:
             found.old_name = self._name()  # renamed: the CRM still has the old name
@@ -155,11 +163,19 @@ class _Generator:
     def branch(self, head: _Company) -> _Company:
         street, house, postal, city, _ = self._address()
         found = _Company(
-            truth=f"k{len(self.companies)}", name=f"{head.name} Niederlassung {city}",
-            form=head.form, register=head.register, court=head.court, vat=head.vat,
-            street=street, house=house, postal=postal, city=city, domain=head.domain,
+            truth=f"k{len(self.companies)}",
+            name=f"{head.name} Niederlassung {city}",
+            form=head.form,
+            register=head.register,
+            court=head.court,
+            vat=head.vat,
+            street=street,
+            house=house,
+            postal=postal,
+            city=city,
+            domain=head.domain,
             parent=head,
-        )  # fmt: skip
+        )
         head.children.append(found)
         self.companies.append(found)
         return found
@@ -167,15 +183,22 @@ class _Generator:
 
 def _erp(company: _Company) -> Record:
     return {
-        "sourceId": company.erp_id, "name": company.name, "legalForm": company.form,
-        "registryNumber": company.register, "registryCourt": f"Amtsgericht {company.court}",
-        "vatId": company.vat, "street": company.street, "houseNumber": company.house,
-        "postalCode": company.postal, "city": company.city, "country": "DE",
+        "sourceId": company.erp_id,
+        "name": company.name,
+        "legalForm": company.form,
+        "registryNumber": company.register,
+        "registryCourt": f"Amtsgericht {company.court}",
+        "vatId": company.vat,
+        "street": company.street,
+        "houseNumber": company.house,
+        "postalCode": company.postal,
+        "city": company.city,
+        "country": "DE",
         "website": f"https://www.{company.domain}",
         "parentSourceId": company.parent.erp_id if company.parent else None,
         "truth": company.truth,
         "parentTruth": company.parent.truth if company.parent else None,
-    }  # fmt: skip
+    }
 
 
 def _crm(rng: random.Random, company: _Company, source_id: str) -> Record:
@@ -187,16 +210,19 @@ def _crm(rng: random.Random, company: _Company, source_id: str) -> Record:
     form = company.old_form or company.form
     written = rng.choice([form, *_WRITTEN[form]])
     return {
-        "sourceId": source_id, "name": f"{name} {written}".strip(),
+        "sourceId": source_id,
+        "name": f"{name} {written}".strip(),
         "registryNumber": company.register if rng.random() < 0.5 else None,
         "vatId": company.vat if rng.random() < 0.7 else None,
-        "street": company.street.replace("straße", "str."), "houseNumber": company.house,
-        "postalCode": company.postal, "city": company.city,
+        "street": company.street.replace("straße", "str."),
+        "houseNumber": company.house,
+        "postalCode": company.postal,
+        "city": company.city,
         "email": f"info@{company.domain}" if rng.random() < 0.6 else None,
         "parentVatId": company.parent.vat if company.parent and rng.random() < 0.8 else None,
         "truth": company.truth,
         "parentTruth": company.parent.truth if company.parent else None,
-    }  # fmt: skip
+    }
 
 
 def german_companies(count: int = 10_000, *, seed: int = 5) -> dict[str, list[Record]]:
