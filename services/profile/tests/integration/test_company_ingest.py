@@ -257,3 +257,33 @@ async def test_a_register_number_without_its_court_names_a_parent_only_if_it_is_
         graph, "crm", RawCompanyRecord(sid(), name="Waise GmbH", parent_registry_number=number)
     )
     assert (await company(graph, orphan.company_id)).parent_id is None
+
+
+async def test_a_company_is_found_by_its_current_domains_only(graph: GraphClient) -> None:
+    word, source_id = f"domain{uuid.uuid4().hex[:8]}", sid()
+
+    async def by_domain(domain: str) -> list[str]:
+        criteria = company_search.criteria_from(
+            name=None, registry_number=None, vat_id=None, domain=domain, postal_code=None
+        )
+        page = await graph.read(
+            lambda tx: company_search.search_companies(
+                criteria, first=5, after=None, store=GraphCompanyRecordStore(tx)
+            )
+        )
+        return [c.id for c, _ in page.companies]
+
+    (first,) = await ingest(
+        graph, "crm", RawCompanyRecord(source_id, name="Alt GmbH", website=f"{word}-alt.de")
+    )
+    assert await by_domain(f"{word}-alt.de") == [first.company_id]
+    await ingest(
+        graph,
+        "crm",
+        RawCompanyRecord(
+            source_id, name="Alt GmbH", website=f"{word}-neu.de", email=f"info@{word}-mail.de"
+        ),
+    )
+    assert await by_domain(f"{word}-alt.de") == []
+    assert await by_domain(f"{word}-neu.de") == [first.company_id]
+    assert await by_domain(f"{word}-mail.de") == [first.company_id]

@@ -32,10 +32,14 @@ from mdm_profile.domain.quality.report import QualityReport
 from mdm_profile.domain.records import record_key
 
 COMPANY_RECORD = "CompanySourceRecord"
+WEB_DOMAIN = "WebDomain"
+HAS_DOMAIN = "HAS_DOMAIN"
 
 SCHEMA = (
     f"CREATE CONSTRAINT company_record_key IF NOT EXISTS "
     f"FOR (r:{COMPANY_RECORD}) REQUIRE r.key IS UNIQUE",
+    f"CREATE CONSTRAINT web_domain_name IF NOT EXISTS "
+    f"FOR (d:{WEB_DOMAIN}) REQUIRE d.name IS UNIQUE",
     f"CREATE INDEX company_vat_id IF NOT EXISTS FOR (c:{COMPANY}) ON (c.vatId)",
     f"CREATE INDEX company_lei IF NOT EXISTS FOR (c:{COMPANY}) ON (c.lei)",
     f"CREATE INDEX company_register_key IF NOT EXISTS FOR (c:{COMPANY}) ON (c.registerKey)",
@@ -95,6 +99,19 @@ class GraphCompanyRecordStore:
             "ON CREATE SET c.createdAt = $now SET c += row.props",
             rows=[{"id": cid, "props": company_props(g, now=now)} for cid, g in goldens.items()],
             now=now,
+        )
+        # Each domain a node of its own, so that a company is found by a domain through
+        # the index (a list property is searched company by company).
+        await self._tx.run(
+            "company.unlink_domains",
+            f"UNWIND $ids AS id MATCH (:{COMPANY} {{id: id}})-[h:{HAS_DOMAIN}]->() DELETE h",
+            ids=[cid for cid in goldens if cid not in created],
+        )
+        await self._tx.run(
+            "company.link_domains",
+            f"UNWIND $rows AS row MATCH (c:{COMPANY} {{id: row.id}}) "
+            f"MERGE (d:{WEB_DOMAIN} {{name: row.domain}}) MERGE (c)-[:{HAS_DOMAIN}]->(d)",
+            rows=[{"id": cid, "domain": d} for cid, g in goldens.items() for d in g.domains],
         )
         await self._tx.run(
             "company_record.upsert",
@@ -212,7 +229,6 @@ class GraphCompanyRecordStore:
             "x.nameKey STARTS WITH $name": criteria.name_key,
             "x.registerNumberKey = $register": criteria.register,
             "x.vatId = $vat": criteria.vat_id,
-            "$domain IN x.domains": criteria.domain,
             "x.postalCode = $postal": criteria.postal_code,
         }
         conditions = [condition for condition, value in given.items() if value is not None]
@@ -222,9 +238,14 @@ class GraphCompanyRecordStore:
                 "OR (coalesce(x.nameKey, '') = $afterKey AND x.id > $afterId))"
             )
         where = " AND ".join(conditions) or "true"
+        start = (
+            f"(:{WEB_DOMAIN} {{name: $domain}})<-[:{HAS_DOMAIN}]-(x:{COMPANY})"
+            if criteria.domain is not None
+            else f"(x:{COMPANY})"
+        )
         rows = await self._tx.run(
             "company.search",
-            f"MATCH (x:{COMPANY}) WHERE {where} "
+            f"MATCH {start} WHERE {where} "
             f"RETURN x {COMPANY_PROJECTION} AS c, coalesce(x.nameKey, '') AS key "
             "ORDER BY key, x.id LIMIT $limit",
             name=criteria.name_key,
