@@ -159,6 +159,60 @@ class TestCalibrate:
         assert (found.labels, found.auto_merges, found.undone_auto_merges) == (6, 2, 1)
 
 
+class TestUnreviewedGuards:
+    targets = Targets(review_floor=0.1, min_labels=20)
+    TWINS, BORN = "given names differ", "birth dates differ"
+
+    def held(self, guard: str, *, matches: int, non_matches: int) -> list[Label]:
+        return [
+            Label(f"{guard}{n}|x", 0.995, n < matches, (guard,))
+            for n in range(matches + non_matches)
+        ]
+
+    def test_a_guard_stewards_always_confirm_is_proposed_no_longer_reviewed(self) -> None:
+        found = calibrate(
+            [
+                *self.held(self.TWINS, matches=0, non_matches=40),
+                *self.held(self.BORN, matches=8, non_matches=32),  # a fifth were true pairs
+            ],
+            [],
+            review_at=0.5,
+            auto_merge_at=0.99,
+            targets=self.targets,
+        )
+        assert found.unreviewed_guards == ()
+        assert found.proposal.unreviewed_guards == (self.TWINS,)
+        assert found.proposal.changes(0.5, 0.99)
+        assert not found.proposal.changes(0.5, 0.99, [self.TWINS])
+        (reason,) = found.proposal.reasons
+        assert reason.startswith("'given names differ' no longer reviewed: 0 of 40")
+
+    def test_few_labels_or_a_true_pair_too_many_keep_the_review(self) -> None:
+        for held in (
+            self.held(self.TWINS, matches=0, non_matches=19),  # below min_labels
+            self.held(self.TWINS, matches=1, non_matches=39),  # upper bound 0.129 >= 0.1
+        ):
+            found = calibrate(held, [], review_at=0.5, auto_merge_at=0.99, targets=self.targets)
+            assert found.proposal.unreviewed_guards == ()
+
+    def test_pairs_with_two_guards_do_not_count(self) -> None:
+        two = [Label(f"t{n}|x", 0.995, False, (self.TWINS, self.BORN)) for n in range(40)]
+        found = calibrate(two, [], review_at=0.5, auto_merge_at=0.99, targets=self.targets)
+        assert found.proposal.unreviewed_guards == ()
+
+    def test_a_guard_no_longer_reviewed_stays_so(self) -> None:
+        found = calibrate(
+            [],
+            [],
+            review_at=0.5,
+            auto_merge_at=0.99,
+            targets=self.targets,
+            unreviewed_guards=[self.TWINS],
+        )
+        assert found.unreviewed_guards == found.proposal.unreviewed_guards == (self.TWINS,)
+        assert not found.proposal.changes(0.5, 0.99, [self.TWINS])
+
+
 class TestPropose:
     targets = Targets(merge_precision=0.9, review_floor=0.2, min_labels=10)
 

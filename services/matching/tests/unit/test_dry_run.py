@@ -7,31 +7,46 @@ import pytest
 from mdm_matching.domain.dry_run import Outcome, ScoredPair, dry_run, outcome
 
 TASK, MERGED = Outcome.TASK, Outcome.MERGED
+TWINS, BORN = "given names differ", "birth dates differ"
 
 
 class TestOutcome:
     @pytest.mark.parametrize(
         ("probability", "guards", "expected"),
         [
-            (0.995, 0, Outcome.MERGED),
-            (0.995, 1, Outcome.TASK),  # a guard holds a likely pair back for review
-            (0.995, 2, Outcome.NOTHING),  # two guards: clearly different persons
-            (0.7, 0, Outcome.TASK),
-            (0.3, 0, Outcome.NOTHING),
+            (0.995, (), Outcome.MERGED),
+            (0.995, (TWINS,), Outcome.TASK),  # a guard holds a likely pair back for review
+            (0.995, (TWINS, BORN), Outcome.NOTHING),  # two guards: clearly different persons
+            (0.7, (), Outcome.TASK),
+            (0.3, (), Outcome.NOTHING),
         ],
     )
-    def test_the_policy(self, probability: float, guards: int, expected: Outcome) -> None:
+    def test_the_policy(
+        self, probability: float, guards: tuple[str, ...], expected: Outcome
+    ) -> None:
         assert outcome(probability, guards, review_at=0.5, auto_merge_at=0.99) == expected
+
+    @pytest.mark.parametrize(
+        ("guards", "expected"),
+        [
+            ((TWINS,), Outcome.NOTHING),  # the guard no longer reviewed holds it back alone
+            ((BORN,), Outcome.TASK),  # another guard is still reviewed
+            ((), Outcome.TASK),  # an uncertain pair without guard is still reviewed
+        ],
+    )
+    def test_a_guard_no_longer_reviewed(self, guards: tuple[str, ...], expected: Outcome) -> None:
+        found = outcome(0.7, guards, review_at=0.5, auto_merge_at=0.99, unreviewed_guards={TWINS})
+        assert found == expected
 
 
 class TestDryRun:
     pairs = [
-        ScoredPair("a", "b", 0.97, 0, TASK),
-        ScoredPair("b", "c", 0.96, 0, TASK),  # joins a, b, c: one cluster
-        ScoredPair("d", "e", 0.96, 1, TASK),  # guarded: stays a task
-        ScoredPair("f", "g", 0.55, 0, TASK),
-        ScoredPair("h", "i", 0.992, 0, MERGED),
-        ScoredPair("j", "k", 0.999, 0, MERGED),
+        ScoredPair("a", "b", 0.97, (), TASK),
+        ScoredPair("b", "c", 0.96, (), TASK),  # joins a, b, c: one cluster
+        ScoredPair("d", "e", 0.96, (TWINS,), TASK),  # guarded: stays a task
+        ScoredPair("f", "g", 0.55, (), TASK),
+        ScoredPair("h", "i", 0.992, (), MERGED),
+        ScoredPair("j", "k", 0.999, (), MERGED),
     ]
 
     def test_the_current_thresholds_change_nothing(self) -> None:
@@ -52,7 +67,7 @@ class TestDryRun:
         assert found.merges_to_split == 0
 
     def test_an_ambiguous_task_stays_one(self) -> None:
-        ambiguous = ScoredPair("x", "y", 0.995, 0, TASK, ambiguous=True)
+        ambiguous = ScoredPair("x", "y", 0.995, (), TASK, ambiguous=True)
         found = dry_run([ambiguous], review_at=0.5, auto_merge_at=0.99)
         assert (found.pairs_to_merge, found.tasks_to_disappear) == (0, 0)
         assert dry_run([ambiguous], review_at=0.999, auto_merge_at=0.999).tasks_to_disappear == 1
@@ -68,9 +83,16 @@ class TestDryRun:
 
     def test_a_split_below_review_leaves_no_task(self) -> None:
         found = dry_run(
-            [ScoredPair("h", "i", 0.992, 0, MERGED)], review_at=0.995, auto_merge_at=0.999
+            [ScoredPair("h", "i", 0.992, (), MERGED)], review_at=0.995, auto_merge_at=0.999
         )
         assert (found.merges_to_split, found.tasks_to_appear) == (1, 0)
+
+    def test_a_guard_no_longer_reviewed_closes_its_tasks(self) -> None:
+        found = dry_run(self.pairs, review_at=0.5, auto_merge_at=0.99, unreviewed_guards={TWINS})
+        assert (found.tasks_to_disappear, found.pairs_to_merge) == (1, 0)
+        assert found.unreviewed_guards == (TWINS,)
+        other = dry_run(self.pairs, review_at=0.5, auto_merge_at=0.99, unreviewed_guards={BORN})
+        assert other.tasks_to_disappear == 0
 
     def test_refuses_crossed_thresholds(self) -> None:
         with pytest.raises(ValueError, match="thresholds"):

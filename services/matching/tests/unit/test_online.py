@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 
 from mdm_common.errors import Conflict
-from mdm_matching.domain.engine.model import Parameters, default_parameters
+from mdm_matching.domain.engine.model import Parameters, Score, default_parameters
 from mdm_matching.domain.online import Policy, ScorerCache
 
 
@@ -29,6 +29,36 @@ class TestPolicyForModel:
     def test_a_model_without_thresholds_keeps_the_settings(self) -> None:
         found = Policy(auto_merge_at=0.98, review_at=0.4).for_model(model("v"))
         assert (found.review_at, found.auto_merge_at) == (0.4, 0.98)
+
+    def test_a_calibrated_model_brings_its_unreviewed_guards(self) -> None:
+        calibrated = model("v")
+        calibrated.unreviewed_guards = ("given names differ",)
+        found = Policy().for_model(calibrated)
+        assert found.unreviewed_guards == {"given names differ"}
+        stored = Parameters.from_json(calibrated.to_json())
+        assert stored.unreviewed_guards == ("given names differ",)
+        assert Policy().for_model(model("v")).unreviewed_guards == frozenset()
+
+
+def score(probability: float, *conflicts: str) -> Score:
+    return Score("a", "b", 0.0, probability, (), conflicts)
+
+
+class TestWorthReview:
+    policy = Policy(review_at=0.5, unreviewed_guards=frozenset({"given names differ"}))
+
+    @pytest.mark.parametrize(
+        ("found", "expected"),
+        [
+            (score(0.7), True),  # uncertain
+            (score(0.3), False),  # below the review threshold
+            (score(0.995, "birth dates differ"), True),  # one guard holds a likely pair back
+            (score(0.995, "given names differ"), False),  # ... but not one no longer reviewed
+            (score(0.995, "birth dates differ", "given names differ"), False),  # two guards
+        ],
+    )
+    def test_which_pairs_a_steward_sees(self, found: Score, expected: bool) -> None:
+        assert self.policy.worth_review(found) is expected
 
 
 @dataclass

@@ -32,6 +32,7 @@ from mdm_matching.domain.stores import Stores
 T = TypeVar("T")
 NOW = datetime(2026, 12, 6, 10, tzinfo=UTC)
 POLICY = Policy(auto_merge_at=0.99, review_at=0.5)
+TWINS = "given names differ"
 
 
 def evidence(n: int, probability: float, conflicts: tuple[str, ...] = ()) -> PairEvidence:
@@ -165,6 +166,31 @@ class TestDryRun:
         assert (found.open_tasks, found.auto_merges) == (2, 1)
         assert (found.tasks_to_disappear, found.merges_to_split, found.tasks_to_appear) == (1, 1, 1)
 
+    async def test_a_guard_no_longer_reviewed_closes_the_tasks_it_alone_holds(self) -> None:
+        guarded = dataclasses.replace(task(1, 0.995), evidence=evidence(1, 0.995, (TWINS,)))
+        memory = Memory(tasks=[guarded, task(2, 0.7)])
+        now = await recalibration.dry_run_of(
+            stores(memory), review_at=None, auto_merge_at=None, policy=POLICY
+        )
+        assert now.tasks_to_disappear == 0
+        found = await recalibration.dry_run_of(
+            stores(memory),
+            review_at=None,
+            auto_merge_at=None,
+            policy=POLICY,
+            unreviewed_guards=[TWINS],
+        )
+        assert (found.tasks_to_disappear, found.unreviewed_guards) == (1, (TWINS,))
+        with pytest.raises(InvalidInput) as error:
+            await recalibration.dry_run_of(
+                stores(memory),
+                review_at=None,
+                auto_merge_at=None,
+                policy=POLICY,
+                unreviewed_guards=["twins"],
+            )
+        assert error.value.field == "unreviewedGuards"
+
     async def test_crossed_thresholds_are_bad_input(self) -> None:
         with pytest.raises(InvalidInput) as error:
             await recalibration.dry_run_of(
@@ -201,6 +227,21 @@ class TestRecalibrate:
         assert memory.changes == [change]
         assert memory.events == [("matching.model_recalibrated", {"change_id": change.id})]
 
+    async def test_guards_no_longer_reviewed_are_stored_and_audited(self) -> None:
+        memory = Memory()
+        change = await self.apply(
+            memory, review_at=0.5, auto_merge_at=0.99, unreviewed_guards=[TWINS, TWINS]
+        )
+        assert memory.model is not None
+        assert memory.model.unreviewed_guards == (TWINS,)
+        assert (change.previous_unreviewed_guards, change.unreviewed_guards) == ((), (TWINS,))
+        assert POLICY.for_model(memory.model).unreviewed_guards == {TWINS}
+        # Left out, they stay; an empty list reviews every guard again.
+        kept = await self.apply(memory, review_at=0.6)
+        assert kept.unreviewed_guards == (TWINS,)
+        cleared = await self.apply(memory, unreviewed_guards=[])
+        assert (cleared.previous_unreviewed_guards, cleared.unreviewed_guards) == ((TWINS,), ())
+
     async def test_a_stale_version_is_a_conflict(self) -> None:
         memory = Memory()
         with pytest.raises(Conflict):
@@ -214,6 +255,7 @@ class TestRecalibrate:
             ({"note": "  "}, "note"),
             ({"review_at": 0.5, "auto_merge_at": 0.99}, "reviewAt"),  # nothing changes
             ({"review_at": 0.0}, "reviewAt"),
+            ({"unreviewed_guards": ["twins"]}, "unreviewedGuards"),
         ],
     )
     async def test_bad_input(self, overrides: dict[str, Any], field: str) -> None:

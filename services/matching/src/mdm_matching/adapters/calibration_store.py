@@ -30,7 +30,11 @@ _CHANGE_FIELDS = {
     "previous_version": "previousVersion", "version": "version",
     "previous_review_at": "previousReviewAt", "previous_auto_merge_at": "previousAutoMergeAt",
     "review_at": "reviewAt", "auto_merge_at": "autoMergeAt",
+    "previous_unreviewed_guards": "previousUnreviewedGuards",
+    "unreviewed_guards": "unreviewedGuards",
 }  # fmt: skip
+# Fields a change recorded before guards could be left unreviewed lacks.
+_GUARD_FIELDS = ("previous_unreviewed_guards", "unreviewed_guards")
 
 
 class GraphCalibrationStore:
@@ -95,6 +99,8 @@ class GraphCalibrationStore:
 
     async def record_change(self, change: ModelChange) -> None:
         props = {name: getattr(change, field) for field, name in _CHANGE_FIELDS.items()}
+        for field in _GUARD_FIELDS:
+            props[_CHANGE_FIELDS[field]] = list(getattr(change, field))
         await self._tx.run(
             "calibration.record_change",
             f"CREATE (c:{MODEL_CHANGE} {{id: $id}}) SET c += $props",
@@ -112,6 +118,8 @@ class GraphCalibrationStore:
 
 
 def _change_from(c: dict[str, Any]) -> ModelChange:
-    values = {field: c[name] for field, name in _CHANGE_FIELDS.items()}
+    values: dict[str, Any] = {field: c.get(name) for field, name in _CHANGE_FIELDS.items()}
     values["at"] = as_utc(values["at"])
+    for field in _GUARD_FIELDS:
+        values[field] = tuple(values[field] or ())
     return ModelChange(**values)

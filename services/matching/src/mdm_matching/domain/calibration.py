@@ -12,7 +12,8 @@ that fired. From them:
 - **precision per guard**: how often a guard that fired was right (the pair was
   not a match);
 - **automatic merges**: how many stand and how many a steward undid;
-- **a threshold proposal** (see ``propose``), which an admin may apply
+- **a threshold proposal** (see ``propose``), with the guards no longer worth a
+  review (``unreviewed_guards``), which an admin may apply
   (``recalibration.recalibrate``): never applied by itself;
 - **a teaching order** for the queue: bands whose precision the labels know least
   first (``teaching_order``);
@@ -27,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mdm_matching.domain.models import Decision, Verdict
 
@@ -189,15 +190,20 @@ class Proposal:
     review_at: float
     auto_merge_at: float
     reasons: tuple[str, ...]
+    unreviewed_guards: tuple[str, ...] = ()
 
-    def changes(self, review_at: float, auto_merge_at: float) -> bool:
-        return (self.review_at, self.auto_merge_at) != (review_at, auto_merge_at)
+    def changes(
+        self, review_at: float, auto_merge_at: float, unreviewed_guards: Iterable[str] = ()
+    ) -> bool:
+        now = (review_at, auto_merge_at, tuple(sorted(unreviewed_guards)))
+        return (self.review_at, self.auto_merge_at, self.unreviewed_guards) != now
 
 
 @dataclass(frozen=True)
 class Calibration:
     review_at: float
     auto_merge_at: float
+    unreviewed_guards: tuple[str, ...]
     labels: int
     bands: list[BandPrecision]
     guards: list[GuardPrecision]
@@ -213,8 +219,11 @@ def calibrate(
     review_at: float,
     auto_merge_at: float,
     targets: Targets,
+    unreviewed_guards: Iterable[str] = (),
 ) -> Calibration:
-    """Precision per band and guard, and what the labels say the thresholds should be."""
+    """Precision per band and guard, and what the labels say the thresholds (and the
+    guards worth a review) should be."""
+    unreviewed = tuple(sorted(set(unreviewed_guards)))
     unguarded = [label for label in labels if not label.conflicts]
     per_band = [
         BandPrecision(band, _of(x for x in unguarded if band.holds(x.probability)))
@@ -225,22 +234,51 @@ def calibrate(
         GuardPrecision(guard, _of_guard([x for x in labels if guard in x.conflicts]))
         for guard in guards
     ]
+    proposal = propose(
+        unguarded, auto_merges, review_at=review_at, auto_merge_at=auto_merge_at, targets=targets
+    )
+    unreviewed_now, why = unreviewed_guards_of(labels, unreviewed, targets)
     return Calibration(
         review_at=review_at,
         auto_merge_at=auto_merge_at,
+        unreviewed_guards=unreviewed,
         labels=len(labels),
         bands=per_band,
         guards=per_guard,
         auto_merges=len(auto_merges),
         undone_auto_merges=sum(1 for a in auto_merges if a.undone),
-        proposal=propose(
-            unguarded,
-            auto_merges,
-            review_at=review_at,
-            auto_merge_at=auto_merge_at,
-            targets=targets,
+        proposal=replace(
+            proposal, unreviewed_guards=unreviewed_now, reasons=(*proposal.reasons, *why)
         ),
     )
+
+
+def unreviewed_guards_of(
+    labels: Sequence[Label], unreviewed: Iterable[str], targets: Targets
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The guards no longer worth a review, and why: those already so (no pair of
+    theirs is reviewed since, so the labels cannot bring them back), and each guard
+    whose pairs it alone held back were true pairs below ``review_floor`` at the
+    interval's upper bound, over at least ``min_labels`` labels (the same rule as a
+    raised review threshold: stewards no longer see such pairs)."""
+    found = set(unreviewed)
+    reasons = []
+    alone: dict[str, list[Label]] = {}
+    for label in labels:
+        if len(label.conflicts) == 1:
+            alone.setdefault(label.conflicts[0], []).append(label)
+    for guard, held in sorted(alone.items()):
+        true = _of(held)
+        if guard in found or true.labels < targets.min_labels:
+            continue
+        if true.interval.high < targets.review_floor:
+            found.add(guard)
+            reasons.append(
+                f"'{guard}' no longer reviewed: {true.matches} of {true.labels} labelled pairs "
+                f"it alone held back were true pairs (upper bound {true.interval.high:.3f} < "
+                f"{targets.review_floor})."
+            )
+    return tuple(sorted(found)), tuple(reasons)
 
 
 def _of_guard(labels: Sequence[Label]) -> Precision:

@@ -11,7 +11,9 @@ compared with what the new thresholds would make of it:
   one below the new review threshold would be closed;
 - an automatic merge below the new auto-merge threshold would not have been made:
   its cluster would split, and a task would take its place where the pair still
-  reaches the review threshold.
+  reaches the review threshold;
+- a task that one guard alone holds back would be closed when that guard is no
+  longer reviewed (``Policy.unreviewed_guards``).
 
 Steward decisions stand whatever the thresholds (a steward's MERGE is not split,
 a NOT_A_MATCH not merged). Not covered: pairs scored below the review threshold
@@ -22,7 +24,7 @@ the model that scored each pair (a new model's effect shows in the next batch jo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,19 +40,29 @@ class ScoredPair:
     left: str
     right: str
     probability: float
-    guards: int  # identity guards that fired
+    conflicts: tuple[str, ...]  # identity guards that fired
     now: Outcome  # TASK for an unresolved task, MERGED for a standing automatic merge
     # A task opened because several profiles scored above the merge threshold for one
     # person: a steward picks, whatever the thresholds.
     ambiguous: bool = False
 
 
-def outcome(probability: float, guards: int, *, review_at: float, auto_merge_at: float) -> Outcome:
+def outcome(
+    probability: float,
+    conflicts: Sequence[str],
+    *,
+    review_at: float,
+    auto_merge_at: float,
+    unreviewed_guards: Collection[str] = (),
+) -> Outcome:
     """What the engine makes of a pair under these thresholds (``Policy``'s rules:
-    a guarded pair is never merged, two guards are not worth a review)."""
-    if probability >= auto_merge_at and guards == 0:
+    a guarded pair is never merged, two guards are not worth a review, nor is one
+    that is no longer reviewed)."""
+    if probability >= auto_merge_at and not conflicts:
         return Outcome.MERGED
-    if probability >= review_at and guards < 2:
+    if probability >= review_at and len(conflicts) < 2:
+        if conflicts and conflicts[0] in unreviewed_guards:
+            return Outcome.NOTHING
         return Outcome.TASK
     return Outcome.NOTHING
 
@@ -59,6 +71,7 @@ def outcome(probability: float, guards: int, *, review_at: float, auto_merge_at:
 class DryRun:
     review_at: float
     auto_merge_at: float
+    unreviewed_guards: tuple[str, ...]
     pairs: int  # scored pairs the dry run covers
     open_tasks: int  # of which unresolved review tasks
     auto_merges: int  # of which standing automatic merges
@@ -66,17 +79,27 @@ class DryRun:
     clusters_to_merge: int  # groups of persons those merges would form
     merges_to_split: int  # automatic merges that would not have been made
     tasks_to_appear: int  # of those, pairs that would become review tasks
-    tasks_to_disappear: int  # tasks merged or below the review threshold
+    tasks_to_disappear: int  # tasks merged, below the review threshold or unreviewed
 
 
-def dry_run(pairs: Sequence[ScoredPair], *, review_at: float, auto_merge_at: float) -> DryRun:
+def dry_run(
+    pairs: Sequence[ScoredPair],
+    *,
+    review_at: float,
+    auto_merge_at: float,
+    unreviewed_guards: Collection[str] = (),
+) -> DryRun:
     if not 0 < review_at <= auto_merge_at <= 1:
         raise ValueError("thresholds need 0 < review_at <= auto_merge_at <= 1")
     merging: list[tuple[str, str]] = []
     split = appear = disappear = 0
     for pair in pairs:
         then = outcome(
-            pair.probability, pair.guards, review_at=review_at, auto_merge_at=auto_merge_at
+            pair.probability,
+            pair.conflicts,
+            review_at=review_at,
+            auto_merge_at=auto_merge_at,
+            unreviewed_guards=unreviewed_guards,
         )
         if pair.ambiguous and then == Outcome.MERGED:
             then = Outcome.TASK
@@ -90,6 +113,7 @@ def dry_run(pairs: Sequence[ScoredPair], *, review_at: float, auto_merge_at: flo
     return DryRun(
         review_at=review_at,
         auto_merge_at=auto_merge_at,
+        unreviewed_guards=tuple(sorted(unreviewed_guards)),
         pairs=len(pairs),
         open_tasks=sum(1 for p in pairs if p.now == Outcome.TASK),
         auto_merges=sum(1 for p in pairs if p.now == Outcome.MERGED),

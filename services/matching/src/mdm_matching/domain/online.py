@@ -55,22 +55,30 @@ class Policy:
     # sharing the rarest keys (see ``SubjectStore.sharing_keys``); the batch job
     # compares every pair its blocks propose.
     max_candidates: int = blocking.DEFAULT_MAX_CANDIDATES
+    # Guards whose veto stewards confirmed so often that an admin stopped the review
+    # of pairs they alone hold back (the model's ``unreviewed_guards``).
+    unreviewed_guards: frozenset[str] = frozenset()
 
     def worth_review(self, score: Score) -> bool:
-        """Uncertain pairs, and likely pairs one identity guard holds back.
+        """Uncertain pairs, and likely pairs one identity guard holds back, unless it
+        is a guard no longer reviewed.
 
         Two or more guards (other given name *and* other birth date: a spouse, a
         child) mean clearly different persons: no steward needs to look.
         """
-        return score.probability >= self.review_at and len(score.conflicts) < 2
+        if score.probability < self.review_at or len(score.conflicts) >= 2:
+            return False
+        return not (score.conflicts and score.conflicts[0] in self.unreviewed_guards)
 
     def for_model(self, parameters: Parameters) -> Policy:
-        """The thresholds an admin calibrated for this model (``applyMatchRecalibration``)
-        replace the deployment's; without them the settings' thresholds hold."""
+        """The thresholds an admin calibrated for this model (``recalibrateMatchModel``)
+        replace the deployment's (without them the settings' hold), and its unreviewed
+        guards apply."""
         return replace(
             self,
             review_at=parameters.review_at or self.review_at,
             auto_merge_at=parameters.auto_merge_at or self.auto_merge_at,
+            unreviewed_guards=frozenset(parameters.unreviewed_guards),
         )
 
     def __post_init__(self) -> None:

@@ -2,8 +2,9 @@
 queue ordered by what an answer teaches (the figures: ``calibration.py``, ``dry_run.py``).
 
 Recalibration is an admin's explicit act: it stores a new model version, the
-current model's m/u with the new thresholds, audits who changed what from which
-version and why (``ModelChange``), and announces it. Online matching and the next
+current model's m/u with the new thresholds and the guards no longer reviewed,
+audits who changed what from which version and why (``ModelChange``), and
+announces it. Online matching and the next
 batch job use the new thresholds from then on; nothing changes by itself.
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime
 from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput
 from mdm_matching.domain import calibration, dry_run
+from mdm_matching.domain.engine.guards import GUARDS
 from mdm_matching.domain.engine.model import Parameters, default_parameters
 from mdm_matching.domain.models import ReviewTask, TaskFilter, TaskOrder, TaskReason
 from mdm_matching.domain.online import Policy
@@ -42,6 +44,8 @@ class ModelChange:
     previous_auto_merge_at: float
     review_at: float
     auto_merge_at: float
+    previous_unreviewed_guards: tuple[str, ...] = ()
+    unreviewed_guards: tuple[str, ...] = ()
 
 
 async def _model(stores: Stores) -> Parameters:
@@ -71,20 +75,29 @@ async def calibrate(
         review_at=current.review_at,
         auto_merge_at=current.auto_merge_at,
         targets=targets,
+        unreviewed_guards=current.unreviewed_guards,
     )
 
 
 async def dry_run_of(
-    stores: Stores, *, review_at: float | None, auto_merge_at: float | None, policy: Policy
+    stores: Stores,
+    *,
+    review_at: float | None,
+    auto_merge_at: float | None,
+    policy: Policy,
+    unreviewed_guards: Collection[str] | None = None,
 ) -> dry_run.DryRun:
-    """What the thresholds given (the current ones where left out) would change."""
+    """What the thresholds and unreviewed guards given (the current ones where left
+    out) would change."""
     current = policy.for_model(await _model(stores))
     review = current.review_at if review_at is None else review_at
     auto = current.auto_merge_at if auto_merge_at is None else auto_merge_at
     _check_thresholds(review, auto)
+    unreviewed = current.unreviewed_guards if unreviewed_guards is None else unreviewed_guards
+    _check_guards(unreviewed)
     decisions = await stores.calibration.labelling_decisions()
     merged = [
-        dry_run.ScoredPair(left, right, a.probability, 0, dry_run.Outcome.MERGED)
+        dry_run.ScoredPair(left, right, a.probability, (), dry_run.Outcome.MERGED)
         for a in calibration.auto_merges_from(decisions)
         if not a.undone
         for left, right in [a.pair_key.split("|", 1)]
@@ -94,18 +107,29 @@ async def dry_run_of(
             t.left_id,
             t.right_id,
             t.probability,
-            len(t.conflicts),
+            t.conflicts,
             dry_run.Outcome.TASK,
             ambiguous=reason == TaskReason.AMBIGUOUS,
         )
         for t, reason in await stores.calibration.unresolved_evidence()
     ]
-    return dry_run.dry_run([*tasks, *merged], review_at=review, auto_merge_at=auto)
+    return dry_run.dry_run(
+        [*tasks, *merged], review_at=review, auto_merge_at=auto, unreviewed_guards=unreviewed
+    )
 
 
 def _check_thresholds(review_at: float, auto_merge_at: float) -> None:
     if not 0 < review_at <= auto_merge_at <= 1:
         raise InvalidInput("Thresholds need 0 < reviewAt <= autoMergeAt <= 1.", field="reviewAt")
+
+
+def _check_guards(guards: Collection[str]) -> None:
+    unknown = sorted(set(guards) - set(GUARDS))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown guard {unknown[0]!r}; the guards are: {', '.join(GUARDS)}.",
+            field="unreviewedGuards",
+        )
 
 
 async def recalibrate(
@@ -118,10 +142,14 @@ async def recalibrate(
     policy: Policy,
     transactions: Transactions,
     now: datetime,
+    unreviewed_guards: Collection[str] | None = None,
 ) -> ModelChange:
-    """A new model version with these thresholds, audited and announced (one unit of
-    work). CONFLICT when the current model is no longer ``expected_version``."""
+    """A new model version with these thresholds and unreviewed guards (None: the
+    current ones), audited and announced (one unit of work). CONFLICT when the
+    current model is no longer ``expected_version``."""
     _check_thresholds(review_at, auto_merge_at)
+    if unreviewed_guards is not None:
+        _check_guards(unreviewed_guards)
     note = note.strip()
     if not note:
         raise InvalidInput("Say why the thresholds change (note).", field="note")
@@ -136,13 +164,18 @@ async def recalibrate(
                 field="expectedModelVersion",
             )
         before = policy.for_model(model)
-        if (before.review_at, before.auto_merge_at) == (review_at, auto_merge_at):
-            raise InvalidInput("These are the current thresholds.", field="reviewAt")
+        was = tuple(sorted(before.unreviewed_guards))
+        guards = was if unreviewed_guards is None else tuple(sorted(set(unreviewed_guards)))
+        if (before.review_at, before.auto_merge_at, was) == (review_at, auto_merge_at, guards):
+            raise InvalidInput(
+                "These are the current thresholds and unreviewed guards.", field="reviewAt"
+            )
         change_id = str(uuid.uuid4())
         calibrated = replace(
             copy.deepcopy(model),
             review_at=review_at,
             auto_merge_at=auto_merge_at,
+            unreviewed_guards=guards,
             version=f"{now.isoformat()}/calibrated/{change_id}",
         )
         change = ModelChange(
@@ -156,6 +189,8 @@ async def recalibrate(
             previous_auto_merge_at=before.auto_merge_at,
             review_at=review_at,
             auto_merge_at=auto_merge_at,
+            previous_unreviewed_guards=was,
+            unreviewed_guards=guards,
         )
         await stores.subjects.save_model(calibrated, at=now)
         await stores.calibration.record_change(change)

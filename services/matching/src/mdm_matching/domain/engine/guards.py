@@ -53,6 +53,15 @@ PAIRED_FORMS = "given names are a male and a female form (Paul / Paula)"
 BIRTH_DATES_DIFFER = "birth dates differ"
 SUFFIXES_DIFFER = "generational suffixes differ (jun./sen.)"
 TAX_IDS_DIFFER = "tax ids differ"
+# Every guard, as a pair's conflicts and the stewards' calibration name them.
+GUARDS = (
+    GIVEN_NAMES_DIFFER,
+    ALIKE_ONLY_BY_CODE,
+    PAIRED_FORMS,
+    BIRTH_DATES_DIFFER,
+    SUFFIXES_DIFFER,
+    TAX_IDS_DIFFER,
+)
 
 # How a female given name is formed from a male one (Paul / Paula, Stefan / Stefanie,
 # Christian / Christiane, Peter / Petra, Christian / Christina, Andreas / Andrea,

@@ -51,6 +51,10 @@ class Parameters:
     auto_merge_at: float | None = None
     trained_on_subjects: int = 0  # profiles the model was trained on
     trained_at: str | None = None  # ISO time of the training (recalibration keeps it)
+    # Identity guards an admin stopped asking stewards about, because their decisions
+    # showed the guard right (``recalibration.recalibrate``): a pair that one of these
+    # alone holds back is no review task. Sorted, each once.
+    unreviewed_guards: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +71,7 @@ class Parameters:
             "autoMergeAt": self.auto_merge_at,
             "trainedOnSubjects": self.trained_on_subjects,
             "trainedAt": self.trained_at,
+            "unreviewedGuards": list(self.unreviewed_guards),
         }
 
     @classmethod
@@ -85,6 +90,7 @@ class Parameters:
             auto_merge_at=_optional_float(data.get("autoMergeAt")),
             trained_on_subjects=int(data.get("trainedOnSubjects", 0)),  # type: ignore[call-overload]
             trained_at=str(data["trainedAt"]) if data.get("trainedAt") else None,
+            unreviewed_guards=tuple(str(g) for g in data.get("unreviewedGuards") or ()),  # type: ignore[attr-defined]
         )
 
 
