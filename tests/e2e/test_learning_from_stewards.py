@@ -15,7 +15,7 @@ import pytest
 from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.testing import eventually
 
-from .matching_support import family_name, place
+from .matching_support import birth_date, family_name, place
 from .queries import INGEST
 
 PAIRS = 4
@@ -156,3 +156,96 @@ def test_steward_decisions_change_calibration_dry_run_and_thresholds(
     # Online matching uses the new threshold: a pair of the same kind is no task now.
     ((_, newcomer),) = uncertain_pairs(gateway, 1)
     assert task_of(gateway, newcomer) is None
+
+
+TWINS = "given names differ"
+GUARD_RECALIBRATE = """mutation($review: Float!, $auto: Float!, $guards: [String!]) {
+  recalibrateMatchModel(reviewAt: $review, autoMergeAt: $auto, unreviewedGuards: $guards,
+                        note: "stewards never merged twins") {
+    previousUnreviewedGuards unreviewedGuards } }"""
+GUARD_CALIBRATION = """query { matchCalibration(minLabels: 3, reviewFloor: 0.5) {
+  reviewAt autoMergeAt unreviewedGuards guards { guard precision { labels positives } }
+  proposal { unreviewedGuards } } }"""
+GUARD_DRY_RUN = """query($guards: [String!]) {
+  matchThresholdDryRun(unreviewedGuards: $guards) { unreviewedGuards tasksToDisappear } }"""
+PERSON = "query($id: ID!) { person(id: $id) { id } }"
+PAIR_TASKS = """query($person: ID) { reviewTasks(personId: $person, first: 10) {
+  edges { node { id reason conflicts leftId rightId } } } }"""
+
+
+def twins(gateway: GatewayClient, n: int) -> list[tuple[str, str]]:
+    """Same family name, birth date and address, other given names: one guard each."""
+    families = [(family_name(), place(), birth_date()) for _ in range(n)]
+
+    def records(prefix: str, given: str) -> list[dict[str, str]]:
+        return [
+            {
+                "sourceId": f"{prefix}-{family}",
+                "givenName": given,
+                "familyName": family,
+                "birthDate": born,
+                "street": "Gartenweg 2",
+                **here,
+            }
+            for family, here, born in families
+        ]
+
+    firsts = ingest(gateway, "crm", records("t1", "Jürgen"))
+    assert eventually(lambda: all(compared(gateway, p) for p in firsts))
+    seconds = ingest(gateway, "crm", records("t2", "Sabine"))
+    assert eventually(lambda: all(compared(gateway, p) for p in seconds))
+    return list(zip(firsts, seconds, strict=True))
+
+
+def task_between(gateway: GatewayClient, first: str, second: str) -> dict[str, Any] | None:
+    """The review task of these two (another test's namesake may be proposed too)."""
+    edges = gateway.execute(PAIR_TASKS, {"person": second})["reviewTasks"]["edges"]
+    found = [e["node"] for e in edges if {e["node"]["leftId"], e["node"]["rightId"]} == {
+        first, second}]  # fmt: skip
+    return found[0] if found else None
+
+
+def guard_labels(calibration: dict[str, Any]) -> tuple[int, int]:
+    found = [g["precision"] for g in calibration["guards"] if g["guard"] == TWINS]
+    return (found[0]["labels"], found[0]["positives"]) if found else (0, 0)
+
+
+def test_a_guard_stewards_always_confirm_is_no_longer_reviewed(
+    gateway: GatewayClient, client_for: Any
+) -> None:
+    pairs = twins(gateway, PAIRS)
+    tasks = [eventually(lambda p=pair: task_between(gateway, *p)) for pair in pairs]
+    assert all(t and (t["reason"], t["conflicts"]) == ("GUARDED", [TWINS]) for t in tasks), tasks
+
+    before = gateway.execute(GUARD_CALIBRATION)["matchCalibration"]
+    assert TWINS not in before["unreviewedGuards"]
+    dry = gateway.execute(GUARD_DRY_RUN, {"guards": [TWINS]})["matchThresholdDryRun"]
+    assert dry["unreviewedGuards"] == [TWINS]
+    assert dry["tasksToDisappear"] >= PAIRS  # this test's tasks would go
+    with pytest.raises(GraphQLError) as unknown:
+        gateway.execute(GUARD_DRY_RUN, {"guards": ["twins"]})
+    assert unknown.value.codes == ["BAD_USER_INPUT"]
+
+    # Stewards reject every pair: the guard was right each time.
+    for task in tasks:
+        assert task is not None
+        gateway.execute(DECIDE, {"id": task["id"], "decision": "NOT_A_MATCH"})
+    after = gateway.execute(GUARD_CALIBRATION)["matchCalibration"]
+    labels, right = guard_labels(before)
+    assert guard_labels(after) == (labels + PAIRS, right + PAIRS)
+
+    # An admin stops the review of pairs this guard alone holds back: audited.
+    thresholds = {"review": after["reviewAt"], "auto": after["autoMergeAt"]}
+    with pytest.raises(GraphQLError) as forbidden:
+        client_for("steward").execute(GUARD_RECALIBRATE, thresholds | {"guards": [TWINS]})
+    assert forbidden.value.codes == ["FORBIDDEN"]
+    change = client_for("admin").execute(GUARD_RECALIBRATE, thresholds | {"guards": [TWINS]})
+    assert change["recalibrateMatchModel"] == {
+        "previousUnreviewedGuards": [], "unreviewedGuards": [TWINS]}  # fmt: skip
+    now = gateway.execute(GUARD_CALIBRATION)["matchCalibration"]
+    assert now["unreviewedGuards"] == now["proposal"]["unreviewedGuards"] == [TWINS]
+
+    # Online matching opens no task for new twins, and merges them no more than before.
+    ((first, second),) = twins(gateway, 1)
+    assert task_between(gateway, first, second) is None
+    assert gateway.execute(PERSON, {"id": second})["person"]["id"] == second

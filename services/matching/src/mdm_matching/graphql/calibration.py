@@ -62,8 +62,15 @@ class GuardPrecision:
 class ThresholdProposal:
     review_at: float
     auto_merge_at: float
-    changes: bool = strawberry.field(description="Whether it differs from the current thresholds.")
-    reasons: list[str] = strawberry.field(description="Why each threshold would move.")
+    unreviewed_guards: list[str] = strawberry.field(
+        description="Identity guards whose pairs stewards need no longer see: a pair one of "
+        "them alone holds back opens no review task (stewards' decisions showed the guard "
+        "right: true pairs below reviewFloor at the interval's upper bound)."
+    )
+    changes: bool = strawberry.field(
+        description="Whether it differs from the current thresholds and unreviewed guards."
+    )
+    reasons: list[str] = strawberry.field(description="Why each threshold or guard would change.")
 
 
 @strawberry.type(
@@ -74,6 +81,9 @@ class MatchCalibration:
     model_version: str = strawberry.field(description="The current model.")
     review_at: float = strawberry.field(description="The review threshold in force.")
     auto_merge_at: float = strawberry.field(description="The auto-merge threshold in force.")
+    unreviewed_guards: list[str] = strawberry.field(
+        description="The guards no longer reviewed, in force."
+    )
     labels: int = strawberry.field(description="Pairs with a steward's label.")
     bands: list[ScoreBandPrecision]
     guards: list[GuardPrecision]
@@ -91,6 +101,7 @@ class MatchCalibration:
 class MatchThresholdDryRun:
     review_at: float
     auto_merge_at: float
+    unreviewed_guards: list[str]
     pairs: int = strawberry.field(description="Scored pairs covered.")
     open_tasks: int = strawberry.field(description="Of those, unresolved review tasks.")
     auto_merges: int = strawberry.field(description="Of those, standing automatic merges.")
@@ -105,7 +116,8 @@ class MatchThresholdDryRun:
         description="Review tasks that would appear (split merges still worth a review)."
     )
     tasks_to_disappear: int = strawberry.field(
-        description="Review tasks that would go: merged, or below the review threshold."
+        description="Review tasks that would go: merged, below the review threshold, or "
+        "held back by a guard no longer reviewed alone."
     )
 
     @classmethod
@@ -113,6 +125,7 @@ class MatchThresholdDryRun:
         return cls(
             review_at=d.review_at,
             auto_merge_at=d.auto_merge_at,
+            unreviewed_guards=list(d.unreviewed_guards),
             pairs=d.pairs,
             open_tasks=d.open_tasks,
             auto_merges=d.auto_merges,
@@ -136,6 +149,8 @@ class MatchModelChange:
     previous_auto_merge_at: float
     review_at: float
     auto_merge_at: float
+    previous_unreviewed_guards: list[str]
+    unreviewed_guards: list[str]
 
     @classmethod
     def from_model(cls, c: recalibration.ModelChange) -> MatchModelChange:
@@ -150,6 +165,8 @@ class MatchModelChange:
             previous_auto_merge_at=c.previous_auto_merge_at,
             review_at=c.review_at,
             auto_merge_at=c.auto_merge_at,
+            previous_unreviewed_guards=list(c.previous_unreviewed_guards),
+            unreviewed_guards=list(c.unreviewed_guards),
         )
 
 
@@ -169,9 +186,10 @@ def _targets(merge_precision: float, review_floor: float, min_labels: int) -> ca
 class CalibrationQuery:
     @strawberry.field(
         description="Precision of each score band and identity guard estimated from steward "
-        "decisions, and the thresholds they support (targets: mergePrecision for automatic "
-        "merges, reviewFloor below which a band is not worth a review, minLabels to move a "
-        "threshold). Role: steward."
+        "decisions, and the thresholds and unreviewed guards they support (targets: "
+        "mergePrecision for automatic merges, reviewFloor below which a band or a guard's "
+        "pairs are not worth a review, minLabels to move a threshold or a guard). "
+        "Role: steward."
     )
     async def match_calibration(
         self,
@@ -203,6 +221,7 @@ class CalibrationQuery:
             model_version=version,
             review_at=found.review_at,
             auto_merge_at=found.auto_merge_at,
+            unreviewed_guards=list(found.unreviewed_guards),
             labels=found.labels,
             bands=[
                 ScoreBandPrecision(
@@ -221,23 +240,35 @@ class CalibrationQuery:
             proposal=ThresholdProposal(
                 review_at=found.proposal.review_at,
                 auto_merge_at=found.proposal.auto_merge_at,
-                changes=found.proposal.changes(found.review_at, found.auto_merge_at),
+                unreviewed_guards=list(found.proposal.unreviewed_guards),
+                changes=found.proposal.changes(
+                    found.review_at, found.auto_merge_at, found.unreviewed_guards
+                ),
                 reasons=list(found.proposal.reasons),
             ),
         )
 
     @strawberry.field(
-        description="What thresholds would change before they are applied (the current "
-        "ones where left out). Role: steward."
+        description="What thresholds and unreviewed guards would change before they are "
+        "applied (the current ones where left out). BAD_USER_INPUT for an unknown guard. "
+        "Role: steward."
     )
     async def match_threshold_dry_run(
-        self, info: Info, review_at: float | None = None, auto_merge_at: float | None = None
+        self,
+        info: Info,
+        review_at: float | None = None,
+        auto_merge_at: float | None = None,
+        unreviewed_guards: list[str] | None = None,
     ) -> MatchThresholdDryRun:
         ctx = info.context
         ctx.require(*STEWARD_ROLES)
         found = await ctx.transactions.read(
             lambda s: recalibration.dry_run_of(
-                s, review_at=review_at, auto_merge_at=auto_merge_at, policy=ctx.policy
+                s,
+                review_at=review_at,
+                auto_merge_at=auto_merge_at,
+                policy=ctx.policy,
+                unreviewed_guards=unreviewed_guards,
             )
         )
         return MatchThresholdDryRun.from_model(found)
@@ -255,11 +286,12 @@ class CalibrationQuery:
 @strawberry.type
 class CalibrationMutation:
     @strawberry.mutation(
-        description="Apply new thresholds: a new model version (the current m/u with these "
-        "thresholds), audited with the note and announced; online matching and batch jobs "
-        "use it from then on. CONFLICT when the current model is not expectedModelVersion; "
-        "BAD_USER_INPUT for thresholds outside 0 < reviewAt <= autoMergeAt <= 1, the current "
-        "ones, or no note. Run matchThresholdDryRun first. Role: admin."
+        description="Apply new thresholds and unreviewed guards: a new model version (the "
+        "current m/u with these settings), audited with the note and announced; online "
+        "matching and batch jobs use it from then on (open tasks stay open). CONFLICT when "
+        "the current model is not expectedModelVersion; BAD_USER_INPUT for thresholds "
+        "outside 0 < reviewAt <= autoMergeAt <= 1, an unknown guard, nothing changed, or no "
+        "note. Run matchThresholdDryRun first. Role: admin."
     )
     async def recalibrate_match_model(
         self,
@@ -268,6 +300,14 @@ class CalibrationMutation:
         auto_merge_at: float,
         note: str,
         expected_model_version: str | None = None,
+        unreviewed_guards: Annotated[
+            list[str] | None,
+            strawberry.argument(
+                description="Guards whose pairs open no review task when one of them alone "
+                "holds a pair back (matchCalibration proposes them); null keeps the current "
+                "ones, an empty list reviews every guard again."
+            ),
+        ] = None,
     ) -> MatchModelChange:
         ctx = info.context
         principal = ctx.require(*ADMIN_ROLES)
@@ -280,5 +320,6 @@ class CalibrationMutation:
             policy=ctx.policy,
             transactions=ctx.transactions,
             now=datetime.now(UTC),
+            unreviewed_guards=unreviewed_guards,
         )
         return MatchModelChange.from_model(change)
