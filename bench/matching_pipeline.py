@@ -552,7 +552,7 @@ def run_pipeline(
     client = GatewayClient(config.gateway_url, token, timeout_s=300)
     try:
         sources = list(data.sources.items())
-        parts = [sources] if train_after is None else _split(sources, train_after)
+        parts = [sources] if train_after is None else split_sources(sources, train_after)
         if batch or queued:
             platform.stop_worker("matching")
         started = time.perf_counter()
@@ -618,8 +618,9 @@ def _match_after_ingest(
         sampler.follow(platform)
 
 
-def _split(parts: list[tuple[str, list[matching_data.Record]]],
-           share: float) -> list[list[tuple[str, list[matching_data.Record]]]]:  # fmt: skip
+def split_sources(
+    parts: list[tuple[str, list[matching_data.Record]]], share: float
+) -> list[list[tuple[str, list[matching_data.Record]]]]:
     """The sources in order, cut after ``share`` of all records."""
     cut = round(share * sum(len(rows) for _, rows in parts))
     first, rest = [], []

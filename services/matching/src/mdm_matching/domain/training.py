@@ -83,6 +83,7 @@ def train_on(
     if keep_thresholds_of is not None:
         parameters.review_at = keep_thresholds_of.review_at
         parameters.auto_merge_at = keep_thresholds_of.auto_merge_at
+        parameters.unreviewed_guards = keep_thresholds_of.unreviewed_guards
     return parameters, len(pairs)
 
 

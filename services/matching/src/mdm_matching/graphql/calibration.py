@@ -296,6 +296,7 @@ class CalibrationMutation:
     async def recalibrate_match_model(
         self,
         info: Info,
+        *,
         review_at: float,
         auto_merge_at: float,
         note: str,
