@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Protocol
 
 import jellyfish
 
@@ -251,7 +252,20 @@ def _same_city(x: str | None, y: str | None) -> bool:
     return x == y or jellyfish.jaro_winkler_similarity(x, y) >= CLOSE
 
 
-def address_level(a: MatchRecord, b: MatchRecord) -> int | None:
+class Located(Protocol):
+    """What an address comparison reads: a person's or a company's features."""
+
+    @property
+    def street(self) -> str | None: ...
+    @property
+    def house_number(self) -> str | None: ...
+    @property
+    def postal_code(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
+
+
+def address_level(a: Located, b: Located) -> int | None:
     if not (a.street or a.postal_code or a.city) or not (b.street or b.postal_code or b.city):
         return None
     # One street name runs through many districts of a city (Berlin has a dozen

@@ -114,7 +114,7 @@ def make_record(
         phone=phone.strip() if phone and phone.strip() else None,
         postal_code=fold(postal_code or "").replace(" ", "") or None,
         city=fold(city or "") or None,
-        street=_street_key(street),
+        street=street_key(street),
         house_number=house_number_key(house_number),
         identifiers=identifier_keys(identifiers),
     )
@@ -142,7 +142,7 @@ def identifier_keys(identifiers: Iterable[tuple[str, str | None, str]]) -> tuple
 _STREET_WORDS = re.compile(r"\b(strasse|str)\b")
 
 
-def _street_key(value: str | None) -> str | None:
+def street_key(value: str | None) -> str | None:
     """Street for comparison: folded, ``"Hauptstr."`` and ``"Haupt-Straße"`` meet."""
     folded = fold(value or "")
     if not folded:

@@ -263,7 +263,7 @@ def _em(
     m, prior = [list(row) for row in parameters.m], 0.5
     iteration = 0
     for iteration in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
-        new_m, new_prior = _em_step(m, parameters.u, prior, patterns, free)
+        new_m, new_prior = em_step(m, parameters.u, prior, patterns, free)
         for index in held:
             differs = m[index][-1]
             agreeing = sum(new_m[index][:-1])
@@ -280,13 +280,16 @@ def _em(
     return m, prior, iteration
 
 
-def _em_step(
+def em_step(
     m: list[list[float]],
     u: list[list[float]],
     prior: float,
     patterns: Counter[Vector],
     free: list[int],
 ) -> tuple[list[list[float]], float]:
+    """One EM iteration over counted comparison vectors (``None``: unknown, no
+    evidence): the new m of the ``free`` comparisons and the new share of matches.
+    Any Fellegi-Sunter model's (the company engine's too)."""
     expected = [[0.0] * len(row) for row in m]
     known = [0.0] * len(m)
     matches = 0.0

@@ -1,0 +1,201 @@
+"""Splink 5 (DuckDB) on the same cleaned company records as our company matching.
+
+    .venv-bench/bin/python bench/company_splink.py --features companies.jsonl --out clusters.json
+
+Runs in a process of its own so that its peak memory (DuckDB works inside the
+Python process) is measured apart from ours, as ``bench/matching_splink.py`` does
+for persons. Input: one cleaned company record per line (JSON lines), with the same
+keys our engine compares: the name's comparison key (folded, legal form removed),
+the legal form, register entry ("HRB|12345 B"), VAT id, LEI, web domain, postal
+code, street key, house number and city. ``truth`` is never read.
+
+Model, without labels: u by random sampling, m by EM in two sessions (blocked on
+postal code and house number / on the name, so that every comparison is estimated in
+one of them), the prior from deterministic rules (same register entry, same VAT id)
+with the assumed recall of the person benchmark (0.7, not tuned), or with
+``--prior em`` as EM estimated it; clusters by connected components at a match
+probability of 0.99, our automatic-merge threshold. The records are deduplicated as
+one table: the features carry no source system, and our engine too looks for
+duplicates within and across sources alike. Writes the clusters (record ids, only
+those of more than one record), the seconds per step and the peak RSS as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+COLUMNS = (
+    "name",
+    "legal_form",
+    "register",
+    "vat",
+    "lei",
+    "domain",
+    "postal_code",
+    "street",
+    "house_number",
+    "city",
+)
+DETERMINISTIC_RECALL = 0.7  # as for persons: assumed share of true pairs the rules find
+FIRST_WORD = "split_part(name, ' ', 1)"  # DuckDB; the name key is never empty
+
+
+def frame(path: Path) -> Any:
+    """The records as one table; empty strings count as missing, as Splink's nulls."""
+    import pandas as pd  # noqa: PLC0415 - benchmark-only dependency
+
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                record = json.loads(line)
+                values = {c: record.get(c) or None for c in COLUMNS}
+                rows.append({"unique_id": str(record["id"]), **values})
+    return pd.DataFrame(rows, columns=["unique_id", *COLUMNS])
+
+
+def settings(present: set[str]) -> tuple[Any, list[Any]]:
+    import splink.comparison_level_library as cll  # noqa: PLC0415 - benchmark-only dependency
+    import splink.comparison_library as cl  # noqa: PLC0415
+    from splink import SettingsCreator, block_on  # noqa: PLC0415
+
+    # The house number only counts on the same street: "Hauptstraße 5" and
+    # "Industriestraße 5" are no closer than any two addresses.
+    address = cl.CustomComparison(
+        [
+            cll.NullLevel("street"),
+            cll.And(cll.ExactMatchLevel("street"), cll.ExactMatchLevel("house_number")),
+            cll.ExactMatchLevel("street"),
+            cll.ElseLevel(),
+        ],
+        output_column_name="street_house",
+        comparison_description="street and house number",
+    )
+    comparisons = {
+        "name": cl.JaroWinklerAtThresholds("name", [0.95, 0.88]),
+        "legal_form": cl.ExactMatch("legal_form"),
+        "register": cl.ExactMatch("register"),
+        "vat": cl.ExactMatch("vat"),
+        "lei": cl.ExactMatch("lei"),
+        "domain": cl.ExactMatch("domain"),
+        "postal_code": cl.ExactMatch("postal_code"),
+        "street": address,
+        "city": cl.ExactMatch("city"),
+    }
+    # Comparable to our company candidates: an identifier, the name, or the address.
+    rules = [
+        ("name",),
+        ("register",),
+        ("vat",),
+        ("lei",),
+        ("domain",),
+        ("postal_code", FIRST_WORD),
+        ("postal_code", "street", "house_number"),
+    ]
+    blocking = [block_on(*r) for r in rules if all(_column(c) in present for c in r)]
+    creator = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[c for n, c in comparisons.items() if n in present],
+        blocking_rules_to_generate_predictions=blocking,
+        retain_matching_columns=False,
+    )
+    # Blocked on the address, EM estimates the name and the identifiers; blocked on
+    # the name, the address. A postal code alone would make every pair of a city's
+    # records a training pair.
+    return creator, [block_on("postal_code", "house_number"), block_on("name")]
+
+
+def _column(expression: str) -> str:
+    return "name" if expression == FIRST_WORD else expression
+
+
+def _clamp_m_probabilities() -> None:
+    """Splink 5.0.0 refuses an m probability below 1e-300, which its own EM yields when
+    no duplicate ever falls into a level (the company generator never changes a postal
+    code or city). Such a level is then clamped at 1e-300: a veto, as EM meant it,
+    instead of an exception. The same patch as ``bench/matching_splink.py``'s, kept
+    here so that this process loads neither our engine nor its data sets."""
+    import splink.internals.expectation_maximisation as em  # noqa: PLC0415
+
+    populate = em.populate_m_u_from_lookup
+
+    def clamped(fixed: set[str], level: Any, column: str, lookup: dict[str, Any]) -> None:
+        for values in lookup.get(column, {}).values():
+            if isinstance(values.get("m_probability"), float):
+                values["m_probability"] = max(values["m_probability"], 1e-300)
+        populate(fixed, level, column, lookup)
+
+    em.populate_m_u_from_lookup = clamped
+
+
+def run(table: Any, *, threshold: float, prior: str) -> dict[str, Any]:
+    from splink import DuckDBAPI, Linker, block_on  # noqa: PLC0415 - benchmark-only dependency
+
+    _clamp_m_probabilities()
+    seconds, started = {}, time.perf_counter()
+    present = {c for c in COLUMNS if table[c].notna().any()}
+    creator, training_rules = settings(present)
+    db = DuckDBAPI()
+    records = db.register(table, dataset_display_name="companies")
+    linker = Linker(records, creator, log_level=logging.WARNING)
+    if prior == "rule":
+        rules = [block_on(c) for c in ("register", "vat") if c in present]
+        linker.training.estimate_probability_two_random_records_match(
+            rules, recall=DETERMINISTIC_RECALL
+        )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    for index, rule in enumerate(training_rules):
+        # prior "em": the share of matches EM found among each session's blocked pairs,
+        # scaled to all pairs by Splink (median over sessions; no rule, no recall).
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule,
+            populate_probability_two_random_records_match_from_trained_values=(
+                prior == "em" and index == len(training_rules) - 1
+            ),
+        )
+    seconds["train"] = time.perf_counter() - started
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    seconds["predict"] = time.perf_counter() - started - seconds["train"]
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold
+    ).as_pandas_dataframe()
+    seconds["total"] = time.perf_counter() - started
+    groups = clusters.groupby("cluster_id")["unique_id"].apply(list)
+    return {
+        "clusters": [g for g in groups if len(g) > 1],
+        "pairs_above_half": len(predictions.as_pandas_dataframe()),
+        "prior": linker._settings_obj._probability_two_random_records_match,
+        "seconds": seconds,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--features", type=Path, required=True)
+    parser.add_argument("--threshold", type=float, default=0.99)
+    parser.add_argument("--prior", choices=("rule", "em"), default="rule")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    table = frame(args.features)
+    loaded = time.perf_counter() - started
+    result = run(table, threshold=args.threshold, prior=args.prior)
+    # Reading the cleaned records, timed apart ("total" is Splink's own work).
+    result["seconds"] = {"load": loaded, **result["seconds"]}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mib"] = usage.ru_maxrss / 1024
+    # All of DuckDB's threads, loading included.
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    args.out.write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

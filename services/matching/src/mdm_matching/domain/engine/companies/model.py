@@ -1,0 +1,176 @@
+"""The company model: Fellegi-Sunter over :data:`COMPANY_COMPARISONS`, trained by
+EM on the candidate pairs (m and the share of matches) with u from random pairs, as
+for persons (``engine/learning.py``; the EM step is the same function).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from mdm_matching.domain.engine.companies.comparisons import (
+    COMPANY_COMPARISONS,
+    compare,
+    conflicts_of,
+)
+from mdm_matching.domain.engine.companies.features import CompanyRecord
+from mdm_matching.domain.engine.learning import em_step
+from mdm_matching.domain.engine.model import Contribution, Score, probability_of
+from mdm_matching.domain.engine.parameters import EPSILON
+
+MAX_EM_ITERATIONS = 100
+RANDOM_PAIRS = 200_000
+
+# What two different companies share by chance (u of each level, strongest first):
+# names are nearly unique, legal identifiers unique; a business park gives many
+# companies one street and house number; most are GmbHs.
+_U = {
+    "name": [1e-5, 1e-5, 1e-4, 3e-3],
+    "registerEntry": [1e-6, 1e-5],
+    "vatId": [1e-6],
+    "lei": [1e-6],
+    "domain": [1e-5],
+    "address": [2e-3, 3e-3, 2e-2, 5e-2],
+    "legalForm": [0.5],
+}
+# Where EM starts: duplicates mostly agree.
+_M = {
+    "name": [0.6, 0.05, 0.15, 0.1],
+    "registerEntry": [0.9, 0.05],
+    "vatId": [0.95],
+    "lei": [0.98],
+    "domain": [0.8],
+    "address": [0.8, 0.1, 0.05, 0.02],
+    "legalForm": [0.85],
+}
+
+
+def _row(agreeing: list[float]) -> list[float]:
+    return [*agreeing, max(EPSILON, 1 - sum(agreeing))]
+
+
+@dataclass
+class CompanyParameters:
+    prior: float  # share of duplicates among candidate pairs' random counterpart
+    m: list[list[float]]
+    u: list[list[float]]
+    trained_on_pairs: int = 0
+    iterations: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "prior": self.prior,
+            "comparisons": [c.name for c in COMPANY_COMPARISONS],
+            "m": self.m,
+            "u": self.u,
+            "trainedOnPairs": self.trained_on_pairs,
+            "iterations": self.iterations,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> CompanyParameters:
+        return cls(
+            prior=float(data["prior"]),  # type: ignore[arg-type]
+            m=[[float(v) for v in row] for row in data["m"]],  # type: ignore[attr-defined]
+            u=[[float(v) for v in row] for row in data["u"]],  # type: ignore[attr-defined]
+            trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
+            iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
+        )
+
+
+def default_company_parameters() -> CompanyParameters:
+    """Used until a model is trained: guesses documented above."""
+    return CompanyParameters(
+        prior=1e-4,
+        m=[_row(_M[c.name]) for c in COMPANY_COMPARISONS],
+        u=[_row(_U[c.name]) for c in COMPANY_COMPARISONS],
+    )
+
+
+def estimate_u(
+    records: Sequence[CompanyRecord], *, samples: int = RANDOM_PAIRS, seed: int = 1
+) -> list[list[float]]:
+    """Level frequencies among random pairs; a level never seen gets a small floor."""
+    n = len(records)
+    if n < 2:
+        return default_company_parameters().u
+    rng = random.Random(seed)  # noqa: S311 - sampling pairs, not cryptography
+    counts = [Counter[int]() for _ in COMPANY_COMPARISONS]
+    for _ in range(samples):
+        i, j = rng.randrange(n), rng.randrange(n)
+        if i != j:
+            for index, level in enumerate(compare(records[i], records[j])):
+                if level is not None:
+                    counts[index][level] += 1
+    u = []
+    for index, comparison in enumerate(COMPANY_COMPARISONS):
+        total = sum(counts[index].values())
+        if not total:
+            u.append(default_company_parameters().u[index])
+            continue
+        floor = 1 / (total + 1)
+        row = [max(counts[index][lv] / total, floor) for lv in range(len(comparison.levels))]
+        u.append([v / sum(row) for v in row])
+    return u
+
+
+def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) -> CompanyParameters:
+    """m and the share of matches by EM over the candidate pairs, u from random pairs.
+
+    The prior of a random pair is the share of matches among the candidates times
+    candidates per possible pair."""
+    start = default_company_parameters()
+    u = estimate_u(records)
+    patterns = Counter(compare(records[i], records[j]) for i, j in pairs)
+    candidates = sum(patterns.values())
+    m, share, iterations = start.m, 0.5, 0
+    free = list(range(len(COMPANY_COMPARISONS)))
+    for iterations in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
+        new_m, new_share = em_step(m, u, share, patterns, free)
+        change = max(
+            [abs(new_share - share)]
+            + [
+                abs(x - y)
+                for row, old in zip(new_m, m, strict=True)
+                for x, y in zip(row, old, strict=True)
+            ]
+        )
+        m, share = new_m, new_share
+        if change < 1e-5:
+            break
+    possible = len(records) * (len(records) - 1) / 2
+    prior = min(max(share * candidates / possible, EPSILON), 0.5) if possible else start.prior
+    return CompanyParameters(prior, m, u, trained_on_pairs=candidates, iterations=iterations)
+
+
+class CompanyScorer:
+    def __init__(self, parameters: CompanyParameters) -> None:
+        self.parameters = parameters
+        self._weights = [
+            [math.log2(max(m, EPSILON) / max(u, EPSILON)) for m, u in zip(ms, us, strict=True)]
+            for ms, us in zip(parameters.m, parameters.u, strict=True)
+        ]
+        self._prior_weight = math.log2(parameters.prior / (1 - parameters.prior))
+
+    def score(self, a: CompanyRecord, b: CompanyRecord) -> Score:
+        vector = compare(a, b)
+        contributions = []
+        weight = self._prior_weight
+        for index, (comparison, level) in enumerate(zip(COMPANY_COMPARISONS, vector, strict=True)):
+            if level is None:
+                contributions.append(Contribution(comparison.name, None, 0.0))
+                continue
+            part = self._weights[index][level]
+            weight += part
+            contributions.append(Contribution(comparison.name, comparison.levels[level], part))
+        return Score(
+            a.id,
+            b.id,
+            weight,
+            probability_of(weight),
+            tuple(contributions),
+            conflicts_of(vector, a, b),
+        )
