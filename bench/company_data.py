@@ -257,7 +257,12 @@ class _Generator:
         return found
 
     def branch(self, head: _Company) -> _Company:
+        """A branch named after its city, one per city: two branches of one company
+        in one city would have one name."""
+        taken = {child.city for child in head.children if child.vat == head.vat}
         street, house, postal, city, _ = self._address()
+        while city in taken:
+            street, house, postal, city, _ = self._address()
         found = _Company(
             truth=f"k{len(self.companies)}",
             name=f"{head.name} Niederlassung {city}",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import tempfile
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 import matching_data
 import matching_pipeline
 from matching_pipeline import PipelineRun, progress
+from pairwise import pairwise
 
 from mdm_infra import tokens
 from mdm_infra.client import GatewayClient
@@ -48,21 +48,6 @@ RECALIBRATE = """mutation($review: Float!, $auto: Float!, $guards: [String!], $v
                         note: "applied the proposal of the stewards' decisions") {
     version reviewAt autoMergeAt unreviewedGuards } }"""
 UNLIMITED = 10**9
-
-
-def pairwise(truth: dict[str, str], person_of: dict[str, str]) -> dict[str, float]:
-    """Pairwise precision, recall and F1 of the record groups against the truth."""
-
-    def pairs(counts: Counter[object]) -> int:
-        return sum(math.comb(n, 2) for n in counts.values())
-
-    found = pairs(Counter(person_of[r] for r in truth))
-    true = pairs(Counter(truth.values()))
-    both = pairs(Counter((person_of[r], t) for r, t in truth.items()))
-    precision = both / found if found else 1.0
-    recall = both / true if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"P": round(precision, 4), "R": round(recall, 4), "F1": round(f1, 4)}
 
 
 def load(run: PipelineRun, steward: dict[str, int], records: int) -> dict[str, object]:

@@ -31,6 +31,8 @@ def company(id: str = "a", **values: Any) -> CompanyRecord:  # noqa: A002 - as t
         ("mueller maschinenbau", "mueller maschinenbau", 0),
         ("maschinenbau mueller", "mueller maschinenbau", 1),
         ("mueller maschinenbua", "mueller maschinenbau", 2),  # two letters swapped
+        ("koch spedition sued", "koch spedition sed", 2),  # one word mistyped
+        ("mueller bau nord", "mueller bau sued", NAME.differs),  # two companies, not a typo
         ("mueller maschinenbau", "mueller maschinenbau nord", 3),
         ("mueller maschinenbau", "schmidt logistik", NAME.differs),
         ("", "mueller maschinenbau", None),

@@ -13,6 +13,7 @@ from mdm_matching.domain.engine.companies.model import (
     CompanyParameters,
     CompanyScorer,
     default_company_parameters,
+    estimate_u,
     train,
 )
 
@@ -104,3 +105,16 @@ def test_a_branch_is_vetoed_with_its_reason() -> None:
     assert score.conflicts == (BRANCH_AND_HEAD,)
     levels = {c.comparison: c.level for c in score.contributions}
     assert (levels["vatId"], levels["name"]) == ("same", "exact")
+
+
+def test_branches_do_not_make_shared_identifiers_look_common() -> None:
+    head = make_company_record("h", name_key="mueller bau", vat="DE1")
+    branches = [
+        make_company_record(f"b{n}", name_key=f"mueller bau niederlassung ort{n}", vat="DE1")
+        for n in range(30)
+    ]
+    others = [
+        make_company_record(f"o{n}", name_key=f"firma {n}", vat=f"DE{n + 2}") for n in range(30)
+    ]
+    u = estimate_u([head, *branches, *others], samples=20_000)
+    assert u[2][0] < 1e-3  # the VAT id of random companies hardly ever agrees

@@ -10,7 +10,7 @@ word like "bau") says little and is skipped, as for persons.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from mdm_matching.domain.engine.blocking import DEFAULT_MAX_BLOCK
 from mdm_matching.domain.engine.companies.features import CompanyRecord
@@ -33,13 +33,18 @@ def keys_of(record: CompanyRecord) -> list[str]:
 
 
 def candidate_pairs(
-    records: Sequence[CompanyRecord], *, max_block: int = DEFAULT_MAX_BLOCK
+    records: Sequence[CompanyRecord],
+    *,
+    max_block: int = DEFAULT_MAX_BLOCK,
+    rules: Collection[str] | None = None,
 ) -> Iterator[tuple[int, int]]:
-    """Each pair of positions sharing a key, once, in position order."""
+    """Each pair of positions sharing a key (of one of ``rules``, the keys' prefixes
+    such as ``"name"``; all by default), once, in position order."""
     blocks: dict[str, list[int]] = defaultdict(list)
     for position, record in enumerate(records):
         for key in keys_of(record):
-            blocks[key].append(position)
+            if rules is None or key.split(":", 1)[0] in rules:
+                blocks[key].append(position)
     seen: set[tuple[int, int]] = set()
     for members in blocks.values():
         if len(members) > max_block:

@@ -47,6 +47,9 @@ LEIS_DIFFER = "LEIs differ"
 BRANCH_AND_HEAD = "a branch and its head office"
 BRANCHES_DIFFER = "branches at different places"
 COMPANY_GUARDS = (REGISTERS_DIFFER, VAT_IDS_DIFFER, LEIS_DIFFER, BRANCH_AND_HEAD, BRANCHES_DIFFER)
+# Guards that settle a pair without a steward: a name that says "branch" (of another
+# place) is no mistake of a source, the branch is not the customer its head office is.
+BRANCH_GUARDS = frozenset({BRANCH_AND_HEAD, BRANCHES_DIFFER})
 
 
 def name_level(x: str, y: str) -> int | None:
@@ -57,16 +60,27 @@ def name_level(x: str, y: str) -> int | None:
     a, b = x.split(), y.split()
     if sorted(a) == sorted(b):
         return 1
-    # Jaro-Winkler favours a shared beginning: "mueller bau" and "mueller bau nord"
-    # (two companies) are close by it, so it only judges names of as many words.
-    if within_one_edit(x, y) or (
-        len(a) == len(b) and jellyfish.jaro_winkler_similarity(x, y) >= CLOSE
-    ):
+    if within_one_edit(x, y) or _one_word_mistyped(a, b):
         return 2
     shorter, longer = (set(a), set(b)) if len(a) <= len(b) else (set(b), set(a))
     if shorter <= longer:
         return 3
     return NAME.differs
+
+
+def _one_word_mistyped(a: list[str], b: list[str]) -> bool:
+    """All words the same but one, and that one mistyped. Company names are made of
+    few common words: Jaro-Winkler over the whole name calls "mueller bau nord" and
+    "mueller bau sued" (two companies) close."""
+    if len(a) != len(b):
+        return False
+    differing = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(differing) != 1:
+        return False
+    x, y = differing[0]
+    return within_one_edit(x, y) or (
+        min(len(x), len(y)) >= 5 and jellyfish.jaro_winkler_similarity(x, y) >= CLOSE
+    )
 
 
 def register_level(a: CompanyRecord, b: CompanyRecord) -> int | None:

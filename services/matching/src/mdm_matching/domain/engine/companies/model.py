@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from mdm_matching.domain.engine.companies import blocking
 from mdm_matching.domain.engine.companies.comparisons import (
     COMPANY_COMPARISONS,
     compare,
@@ -93,7 +94,8 @@ def default_company_parameters() -> CompanyParameters:
 def estimate_u(
     records: Sequence[CompanyRecord], *, samples: int = RANDOM_PAIRS, seed: int = 1
 ) -> list[list[float]]:
-    """Level frequencies among random pairs; a level never seen gets a small floor."""
+    """Level frequencies among random pairs of companies that are no branches; a
+    level never seen gets a small floor."""
     n = len(records)
     if n < 2:
         return default_company_parameters().u
@@ -101,10 +103,14 @@ def estimate_u(
     counts = [Counter[int]() for _ in COMPANY_COMPARISONS]
     for _ in range(samples):
         i, j = rng.randrange(n), rng.randrange(n)
-        if i != j:
-            for index, level in enumerate(compare(records[i], records[j])):
-                if level is not None:
-                    counts[index][level] += 1
+        a, b = records[i], records[j]
+        # A branch shares its head office's identifiers: such pairs are settled by
+        # their guard, and would make agreeing identifiers look common by chance.
+        if i == j or a.is_branch or b.is_branch:
+            continue
+        for index, level in enumerate(compare(a, b)):
+            if level is not None:
+                counts[index][level] += 1
     u = []
     for index, comparison in enumerate(COMPANY_COMPARISONS):
         total = sum(counts[index].values())
@@ -117,29 +123,64 @@ def estimate_u(
     return u
 
 
-def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) -> CompanyParameters:
-    """m and the share of matches by EM over the candidate pairs, u from random pairs.
+# Training sessions, as for persons: the pairs sharing one kind of key, with the
+# comparisons that key makes agree held out (among such pairs strangers agree on them
+# too, unlike random pairs, so EM would take "shares the key" for "is a duplicate").
+# Each comparison's m comes from the sessions that leave it free.
+SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("name", ("name", "legalForm")),
+    ("address", ("address",)),
+)
 
-    The prior of a random pair is the share of matches among the candidates times
-    candidates per possible pair."""
-    start = default_company_parameters()
-    u = estimate_u(records)
-    patterns = Counter(compare(records[i], records[j]) for i, j in pairs)
-    candidates = sum(patterns.values())
-    m, share, iterations = start.m, 0.5, 0
-    free = list(range(len(COMPANY_COMPARISONS)))
+
+def _em(
+    m: list[list[float]],
+    u: list[list[float]],
+    patterns: Counter[tuple[int | None, ...]],
+    free: list[int],
+) -> tuple[list[list[float]], float, int]:
+    share, iterations = 0.1, 0
     for iterations in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
         new_m, new_share = em_step(m, u, share, patterns, free)
         change = max(
             [abs(new_share - share)]
-            + [
-                abs(x - y)
-                for row, old in zip(new_m, m, strict=True)
-                for x, y in zip(row, old, strict=True)
-            ]
+            + [abs(x - y) for i in free for x, y in zip(new_m[i], m[i], strict=True)]
         )
         m, share = new_m, new_share
         if change < 1e-5:
+            break
+    return m, share, iterations
+
+
+def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) -> CompanyParameters:
+    """m by EM in the training sessions, u from random pairs; the prior of a random
+    pair from the share of matches EM finds among all candidates (``pairs``) with
+    that m and u, times candidates per possible pair."""
+    start = default_company_parameters()
+    u = estimate_u(records)
+    names = [c.name for c in COMPANY_COMPARISONS]
+    learnt: list[list[list[float]]] = [[] for _ in names]
+    iterations = 0
+    for rule, held in SESSIONS:
+        session = blocking.candidate_pairs(records, rules={rule})
+        patterns = Counter(compare(records[i], records[j]) for i, j in session)
+        if not patterns:
+            continue
+        free = [i for i, name in enumerate(names) if name not in held]
+        m, _, used = _em(start.m, u, patterns, free)
+        iterations += used
+        for i in free:
+            learnt[i].append(m[i])
+    m = [
+        [sum(values) / len(rows) for values in zip(*rows, strict=True)] if rows else start.m[i]
+        for i, rows in enumerate(learnt)
+    ]
+    everything = Counter(compare(records[i], records[j]) for i, j in pairs)
+    candidates = sum(everything.values())
+    share = em_step(m, u, 0.1, everything, list(range(len(names))))[1] if candidates else 0.0
+    for _ in range(MAX_EM_ITERATIONS):  # the share alone, m and u held
+        share, before = em_step(m, u, share, everything, list(range(len(names))))[1], share
+        if abs(share - before) < 1e-7:
             break
     possible = len(records) * (len(records) - 1) / 2
     prior = min(max(share * candidates / possible, EPSILON), 0.5) if possible else start.prior
