@@ -118,3 +118,9 @@ def test_branches_do_not_make_shared_identifiers_look_common() -> None:
     ]
     u = estimate_u([head, *branches, *others], samples=20_000)
     assert u[2][0] < 1e-3  # the VAT id of random companies hardly ever agrees
+
+
+def test_a_word_twice_in_a_name_pairs_no_company_with_itself() -> None:
+    twice = make_company_record("a", name_key="mueller mueller bau", postal_code="10115")
+    other = make_company_record("b", name_key="mueller bau", postal_code="10115")
+    assert list(blocking.candidate_pairs([twice, other])) == [(0, 1)]

@@ -29,7 +29,7 @@ def keys_of(record: CompanyRecord) -> list[str]:
     keys += [f"vat:{record.vat}"] if record.vat else []
     keys += [f"lei:{record.lei}"] if record.lei else []
     keys += [f"domain:{domain}" for domain in record.domains]
-    return keys
+    return list(dict.fromkeys(keys))  # a word twice in a name is one key
 
 
 def candidate_pairs(
