@@ -16,6 +16,8 @@ from mdm_matching.domain.engine.companies.features import make_company_record, s
         ("mueller bau zweigniederlassung hamburg nord", ("mueller bau", "hamburg nord")),
         ("mueller bau niederlasung koeln", ("mueller bau", "koeln")),  # one typo
         ("mueller bau filiale", ("mueller bau", "")),  # a branch without its place
+        ("mueller bauniederlassung koeln", ("mueller bau", "koeln")),  # a space lost
+        ("mueller bau niederlassungkoeln", ("mueller bau", "koeln")),
         ("filiale schmidt", ("filiale schmidt", None)),  # the first word is the name's
         ("mueller bau", ("mueller bau", None)),
         ("Müller Bau Standort Köln", ("mueller bau", "koeln")),  # folded

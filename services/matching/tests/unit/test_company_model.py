@@ -10,6 +10,7 @@ from mdm_matching.domain.engine.companies import blocking
 from mdm_matching.domain.engine.companies.comparisons import BRANCH_AND_HEAD
 from mdm_matching.domain.engine.companies.features import CompanyRecord, make_company_record
 from mdm_matching.domain.engine.companies.model import (
+    U_FLOOR,
     CompanyParameters,
     CompanyScorer,
     default_company_parameters,
@@ -76,7 +77,11 @@ def test_training_learns_that_identifiers_agree_on_duplicates(
     vat, register = parameters.m[2], parameters.m[1]
     assert vat[0] > 0.9  # duplicates share them
     assert register[0] > 0.9
-    assert parameters.u[2][0] < 0.01  # strangers do not
+    # Strangers share a register entry or VAT id only by a data error (not learnt).
+    assert parameters.u[1][0] == parameters.u[2][0] == U_FLOOR
+    assert sum(parameters.u[2]) == pytest.approx(1)
+    # A domain is learnt: the duplicates among random pairs are taken out of its u.
+    assert parameters.u[4][0] < estimate_u(_data()[0])[4][0]
     assert CompanyParameters.from_json(parameters.to_json()) == parameters
 
 

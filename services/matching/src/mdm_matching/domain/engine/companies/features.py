@@ -63,11 +63,28 @@ def _branch_word(word: str) -> bool:
     )
 
 
+# Branch words long enough to be found glued to a neighbour ("bauniederlassung",
+# "niederlassungkoeln": a space lost in a source).
+_GLUED = tuple(word for word in BRANCH_WORDS if len(word) >= 8)
+
+
+def _unglued(words: list[str]) -> list[str]:
+    found = []
+    for word in words:
+        glued = next((w for w in _GLUED if w in word), None)
+        if glued is None or _branch_word(word):
+            found.append(word)
+            continue
+        before, _, after = word.partition(glued)
+        found += [part for part in (before, glued, after) if part]
+    return found
+
+
 def split_branch(name_key: str) -> tuple[str, str | None]:
     """``"mueller bau niederlassung koeln"`` -> ``("mueller bau", "koeln")``; a name
     without a branch word -> ``(name, None)``. The first word is never one: a company
     may be called "Filiale Schmidt"."""
-    words = fold(name_key).split()
+    words = _unglued(fold(name_key).split())
     for i, word in enumerate(words[1:], start=1):
         if _branch_word(word):
             return " ".join(words[:i]), " ".join(words[i + 1 :])

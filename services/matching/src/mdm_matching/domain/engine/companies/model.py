@@ -24,6 +24,12 @@ from mdm_matching.domain.engine.parameters import EPSILON
 
 MAX_EM_ITERATIONS = 100
 RANDOM_PAIRS = 200_000
+# The least chance agreement a level keeps once the duplicates are taken out of the
+# random pairs: two companies sharing a VAT id, register entry or LEI by a data error,
+# about one pair in ten million. (The sample of random pairs alone cannot tell: a
+# level seen in none of its 200,000 pairs would be given 1/200,000, which caps what an
+# identifier can outweigh as the base grows and its prior falls.)
+U_FLOOR = 1e-7
 
 # What two different companies share by chance (u of each level, strongest first):
 # names are nearly unique, legal identifiers unique; a business park gives many
@@ -153,9 +159,8 @@ def _em(
 
 
 def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) -> CompanyParameters:
-    """m by EM in the training sessions, u from random pairs; the prior of a random
-    pair from the share of matches EM finds among all candidates (``pairs``) with
-    that m and u, times candidates per possible pair."""
+    """m by EM in the training sessions, u from random pairs (the duplicates among
+    them taken out), the prior from all candidates (``pairs``)."""
     start = default_company_parameters()
     u = estimate_u(records)
     names = [c.name for c in COMPANY_COMPARISONS]
@@ -176,22 +181,61 @@ def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) ->
         for i, rows in enumerate(learnt)
     ]
     everything = Counter(compare(records[i], records[j]) for i, j in pairs)
-    candidates = sum(everything.values())
-    share = em_step(m, u, 0.1, everything, list(range(len(names))))[1] if candidates else 0.0
-    for _ in range(MAX_EM_ITERATIONS):  # the share alone, m and u held
-        share, before = em_step(m, u, share, everything, list(range(len(names))))[1], share
+    prior = _prior(m, u, everything, len(records))
+    # Random pairs include the duplicates: of a value nearly every duplicate shares
+    # and no stranger does (a VAT id), u comes out as about the share of duplicate
+    # pairs, not as the chance agreement it is. Taken out once: u = (seen - prior m)
+    # / (1 - prior), at least the sampling floor; then the prior again.
+    u = [_without_matches(seen, row, prior) for seen, row in zip(u, m, strict=True)]
+    for index in _BY_LAW:
+        u[index] = _by_law(u[index])
+    prior = _prior(m, u, everything, len(records))
+    return CompanyParameters(
+        prior, m, u, trained_on_pairs=sum(everything.values()), iterations=iterations
+    )
+
+
+def _prior(
+    m: list[list[float]], u: list[list[float]], patterns: Counter[tuple[int | None, ...]], n: int
+) -> float:
+    """The share of matches among all random pairs: EM's share among the candidates
+    (m and u held) times candidates per possible pair."""
+    candidates, possible = sum(patterns.values()), n * (n - 1) / 2
+    if not candidates or not possible:
+        return default_company_parameters().prior
+    every = list(range(len(m)))
+    share = 0.1
+    for _ in range(MAX_EM_ITERATIONS):
+        share, before = em_step(m, u, share, patterns, every)[1], share
         if abs(share - before) < 1e-7:
             break
-    possible = len(records) * (len(records) - 1) / 2
-    prior = min(max(share * candidates / possible, EPSILON), 0.5) if possible else start.prior
-    return CompanyParameters(prior, m, u, trained_on_pairs=candidates, iterations=iterations)
+    return min(max(share * candidates / possible, EPSILON), 0.5)
+
+
+# Register entry, VAT id and LEI: issued once per legal entity by law, so two companies
+# share one only by a data error (a branch shares its head office's, and is settled by
+# its guard). What a sample of random pairs shows of them is duplicates, not chance.
+_BY_LAW = tuple(
+    i for i, c in enumerate(COMPANY_COMPARISONS) if c.name in {"registerEntry", "vatId", "lei"}
+)
+
+
+def _by_law(row: list[float]) -> list[float]:
+    """The exact level's u at the floor; the others keep their share of the rest."""
+    rest = sum(row[1:])
+    return [U_FLOOR, *[(1 - U_FLOOR) * v / rest for v in row[1:]]]
+
+
+def _without_matches(seen: list[float], m: list[float], prior: float) -> list[float]:
+    row = [max((s - prior * k) / (1 - prior), U_FLOOR) for s, k in zip(seen, m, strict=True)]
+    return [v / sum(row) for v in row]
 
 
 class CompanyScorer:
     def __init__(self, parameters: CompanyParameters) -> None:
         self.parameters = parameters
         self._weights = [
-            [math.log2(max(m, EPSILON) / max(u, EPSILON)) for m, u in zip(ms, us, strict=True)]
+            [math.log2(max(m, EPSILON) / max(u, U_FLOOR)) for m, u in zip(ms, us, strict=True)]
             for ms, us in zip(parameters.m, parameters.u, strict=True)
         ]
         self._prior_weight = math.log2(parameters.prior / (1 - parameters.prior))
