@@ -9,7 +9,9 @@ written otherwise or changed, an old name, identifiers left out), plus branches 
 share their head office's register entry, VAT id and domain but are not it. Each
 record is cleaned as the profile cleans it (``clean_company``), then the company
 engine (``mdm_matching.domain.engine.companies``) blocks, trains by EM, scores and
-joins the pairs at or above ``--accept`` without a guard (connected groups). Printed:
+clusters as the person engine does (``engine/clustering.py``: from the strongest pair
+at or above ``--accept`` without a guard down, two groups join only if every pair
+across them reaches ``--review`` unguarded: no chaining). Printed:
 pairwise precision, recall and F1 against the truth; blocking recall; the review
 load (pairs at or above ``--review`` that are not merged, with at most one guard and
 no branch guard, per 100 records, and the share of them that are true pairs); seconds per phase.
@@ -25,7 +27,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import company_data
 from pairwise import pairwise
 
+from mdm_matching.domain.engine.clustering import cluster
 from mdm_matching.domain.engine.companies import blocking
 from mdm_matching.domain.engine.companies.comparisons import BRANCH_GUARDS
 from mdm_matching.domain.engine.companies.features import CompanyRecord, make_company_record
@@ -107,21 +109,6 @@ def features(record_id: str, clean: CleanCompanyRecord) -> CompanyRecord:
     )
 
 
-def groups(ids: Sequence[str], edges: list[tuple[str, str]]) -> dict[str, str]:
-    """Record id -> the id of its connected group (union-find)."""
-    parent = {i: i for i in ids}
-
-    def root(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        parent[root(a)] = root(b)
-    return {i: root(i) for i in ids}
-
-
 def run_engine(
     records: list[CompanyRecord], truth: dict[str, str], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -134,18 +121,28 @@ def run_engine(
     seconds["train"] = time.perf_counter() - started
     started = time.perf_counter()
     scorer = CompanyScorer(parameters)
-    merged, review, true_in_review = [], 0, 0
+    likely, review, true_in_review = [], 0, 0
     for i, j in pairs:
         score = scorer.score(records[i], records[j])
+        if score.probability >= args.review:
+            likely.append(score)
         if score.probability >= args.accept and not score.vetoed:
-            merged.append((score.left, score.right))
-        elif (
+            continue
+        if (
             score.probability >= args.review
             and len(score.conflicts) < 2
             and not BRANCH_GUARDS.intersection(score.conflicts)
         ):
             review += 1
             true_in_review += truth[score.left] == truth[score.right]
+    by_id = {r.id: r for r in records}
+    clusters = cluster(
+        likely,
+        accept=args.accept,
+        keep=args.review,
+        score_pair=lambda a, b: scorer.score(by_id[a], by_id[b]),
+    )
+    group_of = {member: min(group) for group in clusters for member in group}
     seconds["score and join"] = time.perf_counter() - started
     true_pairs = {
         frozenset((records[i].id, records[j].id))
@@ -154,7 +151,7 @@ def run_engine(
     }
     all_true = sum(n * (n - 1) // 2 for n in Counter(truth.values()).values())
     return {
-        **pairwise(truth, groups([r.id for r in records], merged)),
+        **pairwise(truth, group_of),
         "blocking recall": round(len(true_pairs) / all_true, 4) if all_true else 1.0,
         "candidate pairs": len(pairs),
         "review per 100 records": round(100 * review / len(records), 2),

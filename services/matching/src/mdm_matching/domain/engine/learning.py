@@ -131,7 +131,9 @@ def train(
         # level's m stays at the initial guess; how the agreeing duplicates spread
         # over the other levels (exact, one typo, same year) is still learnt.
         held = frozenset(free) if len(free) == 1 else frozenset()
-        m, share, iterations = _em(parameters, patterns, free=free, estimate_m=True, held=held)
+        m, share, iterations = em(
+            parameters.m, parameters.u, patterns, free=free, estimate_m=True, held=held
+        )
         shares.append((session, share, sum(patterns.values())))
         parameters.iterations += iterations
         for index in free:
@@ -151,8 +153,12 @@ def train(
     all_patterns = _candidate_patterns(pairs, comparisons)
     parameters.trained_on_pairs = sum(all_patterns.values())
     if all_patterns:
-        _, blocked_prior, _ = _em(
-            parameters, all_patterns, free=list(range(len(COMPARISONS))), estimate_m=False
+        _, blocked_prior, _ = em(
+            parameters.m,
+            parameters.u,
+            all_patterns,
+            free=list(range(len(COMPARISONS))),
+            estimate_m=False,
         )
         prior = _per_random_pair(blocked_prior * parameters.trained_on_pairs, records)
     parameters.prior = prior if prior is not None else default_parameters().prior
@@ -250,20 +256,24 @@ class TrainingSession:
     max_block: int = DEFAULT_MAX_BLOCK
 
 
-def _em(
-    parameters: Parameters,
+def em(
+    m: list[list[float]],
+    u: list[list[float]],
     patterns: Counter[Vector],
     *,
     free: list[int],
-    estimate_m: bool,
+    estimate_m: bool = True,
     held: frozenset[int] = frozenset(),
+    share: float = 0.5,
 ) -> tuple[list[list[float]], float, int]:
-    """EM over the ``free`` comparisons; for those in ``held`` the m of the last
-    level ("differs") stays at its starting value and only the others are learnt."""
-    m, prior = [list(row) for row in parameters.m], 0.5
+    """EM from ``m`` (and ``share`` of matches) over the ``free`` comparisons, u
+    held; for those in ``held`` the m of the last level ("differs") stays at its
+    starting value and only the others are learnt. Any Fellegi-Sunter model's (the
+    company engine's too). Returns m, the share of matches and the iterations."""
+    m, prior = [list(row) for row in m], share
     iteration = 0
     for iteration in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
-        new_m, new_prior = em_step(m, parameters.u, prior, patterns, free)
+        new_m, new_prior = em_step(m, u, prior, patterns, free)
         for index in held:
             differs = m[index][-1]
             agreeing = sum(new_m[index][:-1])

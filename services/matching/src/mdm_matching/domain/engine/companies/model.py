@@ -18,11 +18,10 @@ from mdm_matching.domain.engine.companies.comparisons import (
     conflicts_of,
 )
 from mdm_matching.domain.engine.companies.features import CompanyRecord
-from mdm_matching.domain.engine.learning import em_step
+from mdm_matching.domain.engine.learning import em
 from mdm_matching.domain.engine.model import Contribution, Score, probability_of
 from mdm_matching.domain.engine.parameters import EPSILON
 
-MAX_EM_ITERATIONS = 100
 RANDOM_PAIRS = 200_000
 # The least chance agreement a level keeps once the duplicates are taken out of the
 # random pairs: two companies sharing a VAT id, register entry or LEI by a data error,
@@ -139,25 +138,6 @@ SESSIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _em(
-    m: list[list[float]],
-    u: list[list[float]],
-    patterns: Counter[tuple[int | None, ...]],
-    free: list[int],
-) -> tuple[list[list[float]], float, int]:
-    share, iterations = 0.1, 0
-    for iterations in range(1, MAX_EM_ITERATIONS + 1):  # noqa: B007 - reported
-        new_m, new_share = em_step(m, u, share, patterns, free)
-        change = max(
-            [abs(new_share - share)]
-            + [abs(x - y) for i in free for x, y in zip(new_m[i], m[i], strict=True)]
-        )
-        m, share = new_m, new_share
-        if change < 1e-5:
-            break
-    return m, share, iterations
-
-
 def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) -> CompanyParameters:
     """m by EM in the training sessions, u from random pairs (the duplicates among
     them taken out), the prior from all candidates (``pairs``)."""
@@ -172,7 +152,7 @@ def train(records: Sequence[CompanyRecord], pairs: Iterable[tuple[int, int]]) ->
         if not patterns:
             continue
         free = [i for i, name in enumerate(names) if name not in held]
-        m, _, used = _em(start.m, u, patterns, free)
+        m, _, used = em(start.m, u, patterns, free=free, share=0.1)
         iterations += used
         for i in free:
             learnt[i].append(m[i])
@@ -203,12 +183,7 @@ def _prior(
     candidates, possible = sum(patterns.values()), n * (n - 1) / 2
     if not candidates or not possible:
         return default_company_parameters().prior
-    every = list(range(len(m)))
-    share = 0.1
-    for _ in range(MAX_EM_ITERATIONS):
-        share, before = em_step(m, u, share, patterns, every)[1], share
-        if abs(share - before) < 1e-7:
-            break
+    share = em(m, u, patterns, free=list(range(len(m))), estimate_m=False, share=0.1)[1]
     return min(max(share * candidates / possible, EPSILON), 0.5)
 
 
