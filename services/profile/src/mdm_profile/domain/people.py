@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import InvalidInput, NotFound
@@ -87,24 +88,34 @@ def refusal_of(index: int, source_id: str, exc: InvalidInput) -> Refusal:
     return Refusal(index, source_id[:MAX_SOURCE_ID], exc.field or "record", "INVALID", exc.message)
 
 
-def clean_batch(
-    source: str,
-    raws: Sequence[RawRecord],
+class _Received(Protocol):
+    @property
+    def source_id(self) -> str: ...
+
+
+class _Cleaned(Protocol):
+    @property
+    def kept_raw(self) -> tuple[tuple[str, str], ...]: ...
+
+
+Received = TypeVar("Received", bound=_Received)
+Cleaned = TypeVar("Cleaned", bound=_Cleaned)
+
+
+def clean_each(
+    raws: Sequence[Received],
+    clean_one: Callable[[Received], Cleaned],
     *,
-    sources: SourceRegistry,
-    now: datetime,
     atomic: bool = False,
     strict: bool = False,
-) -> CleanBatch:
-    """Clean a batch (pure work): done before the transaction opens, so that a large
-    batch does not spend the graph's deadline on parsing.
+) -> tuple[list[Cleaned], list[Refusal]]:
+    """Clean a batch of records of persons or companies, each with ``clean_one``.
 
-    A record that breaks the contract or cannot identify anybody is refused alone;
-    with ``atomic`` one refusal refuses the whole batch (InvalidInput). ``strict`` is for
-    a person created interactively: the caller can correct a value, so one that would be
-    kept raw refuses the call instead.
+    A record that breaks the contract or cannot identify anybody is refused alone, as
+    is a second record with the same source id; with ``atomic`` one refusal refuses
+    the whole batch (InvalidInput). ``strict`` is for a record created interactively:
+    the caller can correct a value, so one that would be kept raw refuses the call.
     """
-    system = sources.get(source)
     if not raws:
         raise InvalidInput("A batch needs at least one record.", field="records")
     if len(raws) > MAX_BATCH:
@@ -122,7 +133,7 @@ def clean_batch(
             continue
         seen.add(raw.source_id)
         try:
-            record = clean(raw, source=system, received_at=now)
+            record = clean_one(raw)
         except InvalidInput as exc:
             refused.append(refusal_of(index, raw.source_id, exc))
             continue
@@ -141,6 +152,28 @@ def clean_batch(
                 ]
             },
         )
+    return cleaned, refused
+
+
+def clean_batch(
+    source: str,
+    raws: Sequence[RawRecord],
+    *,
+    sources: SourceRegistry,
+    now: datetime,
+    atomic: bool = False,
+    strict: bool = False,
+) -> CleanBatch:
+    """Clean a batch of person records (pure work): done before the transaction
+    opens, so that a large batch does not spend the graph's deadline on parsing.
+    Refusals as :func:`clean_each` makes them."""
+    system = sources.get(source)
+    cleaned, refused = clean_each(
+        raws,
+        lambda raw: clean(raw, source=system, received_at=now),
+        atomic=atomic,
+        strict=strict,
+    )
     return CleanBatch(cleaned, refused)
 
 

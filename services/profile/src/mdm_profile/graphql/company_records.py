@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import strawberry
 
-from mdm_common.errors import InvalidInput
 from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import company_search
 from mdm_profile.domain.company_ingest import CompanyOutcome, ingest_companies
 from mdm_profile.domain.company_records import (
-    CleanCompanyRecord,
     RawCompanyRecord,
     clean_company,
 )
 from mdm_profile.domain.people import Refusal as RefusalModel
-from mdm_profile.domain.people import refusal_of
+from mdm_profile.domain.people import clean_each
 from mdm_profile.domain.quality.report import QualityReport as QualityModel
 from mdm_profile.domain.quality.report import Severity
 from mdm_profile.domain.records import MAX_BATCH, MAX_FIELD_LENGTH, MAX_SOURCE_ID
@@ -105,45 +103,14 @@ class CompanyIngestResult:
     )
 
 
-@dataclass(frozen=True)
-class _Batch:
-    records: list[CleanCompanyRecord]
-    refused: dict[int, RefusalModel]
-
-
-def _clean(info: Info, source: str, raws: Sequence[RawCompanyRecord], now: datetime) -> _Batch:
-    system = info.context.sources.get(source)
-    if not raws:
-        raise InvalidInput("A batch needs at least one record.", field="records")
-    if len(raws) > MAX_BATCH:
-        raise InvalidInput(f"At most {MAX_BATCH} records per batch.", field="records")
-    seen: set[str] = set()
-    records, refused = [], {}
-    for index, raw in enumerate(raws):
-        if raw.source_id in seen:
-            refused[index] = RefusalModel(
-                index,
-                raw.source_id[:MAX_SOURCE_ID],
-                "sourceId",
-                "DUPLICATE_IN_BATCH",
-                "The batch holds this sourceId twice; the first one was taken.",
-            )
-            continue
-        seen.add(raw.source_id)
-        try:
-            records.append(clean_company(raw, source=system, received_at=now))
-        except InvalidInput as exc:
-            refused[index] = refusal_of(index, raw.source_id, exc)
-    return _Batch(records, refused)
-
-
 def _results(
-    raws: Sequence[RawCompanyRecord], batch: _Batch, outcomes: list[CompanyOutcome]
+    raws: Sequence[RawCompanyRecord], refused: list[RefusalModel], outcomes: list[CompanyOutcome]
 ) -> CompanyIngestResult:
     by_source_id = {o.source_id: o for o in outcomes}
+    by_index = {r.index: r for r in refused}
     results = []
     for index, raw in enumerate(raws):
-        refusal = batch.refused.get(index)
+        refusal = by_index.get(index)
         outcome = by_source_id.get(raw.source_id) if refusal is None else None
         if outcome is None:
             status = RecordStatus.REFUSED
@@ -169,7 +136,7 @@ def _results(
         created=created,
         updated=len(outcomes) - created,
         with_warnings=sum(r.status is RecordStatus.STORED_WITH_WARNINGS for r in results),
-        refused=len(batch.refused),
+        refused=len(refused),
         results=results,
     )
 
@@ -194,29 +161,15 @@ class CompanyRecordMutation:
         ctx.require(*WRITE_ROLES)
         now = datetime.now(UTC)
         raws = [r.to_raw() for r in records]
-        batch = _clean(info, source, raws, now)
-        if atomic and batch.refused:
-            first = min(batch.refused.values(), key=lambda r: r.index)
-            raise InvalidInput(
-                f"{len(batch.refused)} of {len(raws)} records refused; nothing was written.",
-                field=first.field,
-                details={
-                    "rejected": [
-                        {
-                            "index": r.index,
-                            "sourceId": r.source_id,
-                            "field": r.field,
-                            "code": r.code,
-                        }
-                        for r in sorted(batch.refused.values(), key=lambda r: r.index)
-                    ]
-                },
-            )
+        system = ctx.sources.get(source)
+        cleaned, refused = clean_each(
+            raws, lambda raw: clean_company(raw, source=system, received_at=now), atomic=atomic
+        )
         outcomes: list[CompanyOutcome] = []
-        if batch.records:
+        if cleaned:
             outcomes = await ctx.unit_of_work.write(
                 lambda tx, _: ingest_companies(
-                    batch.records,
+                    cleaned,
                     records=GraphCompanyRecordStore(tx),
                     hierarchy=GraphCompanyStore(tx),
                     priority_of=ctx.sources.priority_of,
@@ -224,7 +177,7 @@ class CompanyRecordMutation:
                 )
             )
             ctx.forget_reads()
-        return _results(raws, batch, outcomes)
+        return _results(raws, refused, outcomes)
 
 
 @strawberry.type
