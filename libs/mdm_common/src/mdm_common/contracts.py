@@ -18,6 +18,9 @@ class Event:
     PERSON_UPDATED = "profile.person_updated"  # person_id: a source record of it changed
     PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
     PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
+    COMPANY_CREATED = "profile.company_created"  # company_id
+    # company_id: its source records, golden record, parent or employees changed
+    COMPANY_UPDATED = "profile.company_updated"
     HOUSEHOLD_CONFIRMED = "profile.household_confirmed"  # household_id
     HOUSEHOLD_SPLIT = "profile.household_split"  # household_id, into_household_id
     MATCH_TRAINING_REQUESTED = "matching.training_requested"  # job_id
@@ -99,6 +102,9 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
         Subscription("matching.on_person_unmerged", "matching"),
         Subscription("consent.on_person_unmerged", "consent"),
     ),
+    # Companies (for company matching and the change stream); no service reacts yet.
+    Event.COMPANY_CREATED: (),
+    Event.COMPANY_UPDATED: (),
     # Steward decisions on households: in the outbox and the change stream; no service
     # reacts yet.
     Event.HOUSEHOLD_CONFIRMED: (),

@@ -53,19 +53,28 @@ async def persons(graph: GraphClient, *names: str) -> list[str]:
 async def company(graph: GraphClient, name: str, *, parent: str | None = None) -> str:
     created = await graph.write(
         lambda tx: companies.create_company(
-            name=name, registration_number=None, country="DE", store=GraphCompanyStore(tx), now=T0
+            name=name,
+            registration_number=None,
+            country="DE",
+            store=GraphCompanyStore(tx),
+            events=Recorder(),
+            now=T0,
         )
     )
     if parent is not None:
         await graph.write(
-            lambda tx: companies.set_parent(created.id, parent, store=GraphCompanyStore(tx))
+            lambda tx: companies.set_parent(
+                created.id, parent, store=GraphCompanyStore(tx), events=Recorder()
+            )
         )
     return created.id
 
 
 async def employ(graph: GraphClient, person_id: str, company_id: str, role: str) -> None:
     await graph.write(
-        lambda tx: companies.link_employee(person_id, company_id, role, store=GraphCompanyStore(tx))
+        lambda tx: companies.link_employee(
+            person_id, company_id, role, store=GraphCompanyStore(tx), events=Recorder()
+        )
     )
 
 

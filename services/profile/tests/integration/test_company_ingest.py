@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from stdnum.iso7064 import mod_11_10
 
+from mdm_common.contracts import Event
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters import company_record_store, company_store
 from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
@@ -19,6 +20,8 @@ from mdm_profile.domain import company_search
 from mdm_profile.domain.company_ingest import CompanyOutcome, ingest_companies
 from mdm_profile.domain.company_records import RawCompanyRecord, clean_company
 from mdm_profile.domain.sources import SourceSystem
+
+from .events import Recorder
 
 PRIORITY = {"erp": 1, "crm": 2}
 T0 = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
@@ -41,7 +44,9 @@ async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
     return client
 
 
-async def ingest(graph: GraphClient, source: str, *raws: RawCompanyRecord) -> list[CompanyOutcome]:
+async def ingest(
+    graph: GraphClient, source: str, *raws: RawCompanyRecord, events: Recorder | None = None
+) -> list[CompanyOutcome]:
     system = SourceSystem(source, PRIORITY[source])
     cleaned = [clean_company(r, source=system, received_at=T0) for r in raws]
     return await graph.write(
@@ -50,6 +55,7 @@ async def ingest(graph: GraphClient, source: str, *raws: RawCompanyRecord) -> li
             records=GraphCompanyRecordStore(tx),
             hierarchy=GraphCompanyStore(tx),
             priority_of=PRIORITY.__getitem__,
+            events=events or Recorder(),
             now=T0,
         )
     )
@@ -106,9 +112,11 @@ async def test_the_same_record_again_changes_nothing(graph: GraphClient) -> None
     raw = RawCompanyRecord(sid(), name="Weber OHG", vat_id=vat_id())
     (first,) = await ingest(graph, "crm", raw)
     before = await company(graph, first.company_id)
-    (second,) = await ingest(graph, "crm", raw)
+    events = Recorder()
+    (second,) = await ingest(graph, "crm", raw, events=events)
     assert (second.company_id, second.created) == (first.company_id, False)
     assert await company(graph, first.company_id) == before
+    assert events.events == []  # nothing changed, nothing announced
 
 
 async def test_a_parent_arriving_after_its_subsidiary_is_linked(graph: GraphClient) -> None:
@@ -122,8 +130,21 @@ async def test_a_parent_arriving_after_its_subsidiary_is_linked(graph: GraphClie
         "erp",
         RawCompanyRecord(sid(), name="Müller Service Nord GmbH", parent_source_id=head_id),
     )
+    events = Recorder()
     (head,) = await ingest(
-        graph, "erp", RawCompanyRecord(head_id, name="Müller Holding AG", vat_id=parent_vat)
+        graph,
+        "erp",
+        RawCompanyRecord(head_id, name="Müller Holding AG", vat_id=parent_vat),
+        events=events,
+    )
+    # The new company, and the two whose parent it became, are announced.
+    announced = sorted((event, ids["company_id"]) for event, ids in events.events)
+    assert announced == sorted(
+        [
+            (Event.COMPANY_CREATED, head.company_id),
+            (Event.COMPANY_UPDATED, child.company_id),
+            (Event.COMPANY_UPDATED, grandchild.company_id),
+        ]
     )
     assert (await company(graph, child.company_id)).parent_id == head.company_id
     assert (await company(graph, grandchild.company_id)).parent_id == head.company_id

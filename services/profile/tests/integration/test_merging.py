@@ -177,14 +177,22 @@ async def relate(graph: GraphClient, source: str, target: str, kind: str) -> Non
 
 
 async def employ(graph: GraphClient, person_id: str, company_id: str, role: str) -> None:
-    await graph.write(lambda tx: companies.link_employee(
-        person_id, company_id, role, store=GraphCompanyStore(tx)))  # fmt: skip
+    await graph.write(
+        lambda tx: companies.link_employee(
+            person_id, company_id, role, store=GraphCompanyStore(tx), events=Recorder()
+        )
+    )
 
 
 async def company(graph: GraphClient, name: str) -> str:
     created = await graph.write(
         lambda tx: companies.create_company(
-            name=name, registration_number=None, country="DE", store=GraphCompanyStore(tx), now=T0
+            name=name,
+            registration_number=None,
+            country="DE",
+            store=GraphCompanyStore(tx),
+            events=Recorder(),
+            now=T0,
         )
     )
     return created.id

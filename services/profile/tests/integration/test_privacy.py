@@ -250,7 +250,7 @@ class TestExport:
         await ingest(graph, "crm", partner.raw(birth_date="1973-01-01"))
         company = await graph.write(lambda tx: companies.create_company(
             name="Kontor " + tag(), registration_number=None, country="DE",
-            store=GraphCompanyStore(tx), now=T0,
+            store=GraphCompanyStore(tx), events=Recorder(), now=T0,
         ))  # fmt: skip
         await graph.write(lambda tx: GraphCompanyStore(tx).employ(a.person_id, company.id, "CFO"))
 
@@ -366,7 +366,7 @@ class TestErasure:
         assert (refused.value.field, refused.value.details) == ("mergedId", {"reason": "ERASED"})
         company = await graph.write(lambda tx: companies.create_company(
             name="Kontor " + tag(), registration_number=None, country=None,
-            store=GraphCompanyStore(tx), now=T0,
+            store=GraphCompanyStore(tx), events=Recorder(), now=T0,
         ))  # fmt: skip
         employed = await graph.write(
             lambda tx: GraphCompanyStore(tx).employ(a.person_id, company.id, "CFO")

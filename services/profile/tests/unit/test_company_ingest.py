@@ -32,6 +32,11 @@ class Memory:
         self.vat: dict[str, set[str]] = {}
         self.parent: dict[str, str | None] = {}
         self.saved_quality: dict[str, QualityReport] = {}
+        self.events: list[tuple[str, str]] = []
+
+    # EventRecorder
+    def record(self, event: str, **ids: str) -> None:
+        self.events.append((event, ids["company_id"]))
 
     # CompanyRecordStore
     async def records_by_key(self, keys: Sequence[str]) -> dict[str, StoredCompanyRecord]:
@@ -129,7 +134,12 @@ def _clean(source: str, source_id: str, **values: str) -> CleanCompanyRecord:
 
 async def _ingest(memory: Memory, *records: CleanCompanyRecord):  # type: ignore[no-untyped-def]
     return await ingest_companies(
-        records, records=memory, hierarchy=memory, priority_of=PRIORITY.__getitem__, now=T0
+        records,
+        records=memory,
+        hierarchy=memory,
+        priority_of=PRIORITY.__getitem__,
+        events=memory,
+        now=T0,
     )
 
 
@@ -178,8 +188,15 @@ async def test_a_child_waiting_for_its_parent_is_linked_when_it_arrives() -> Non
         memory, _clean("crm", "c", name="Kind GmbH", parent_vat_id="DE136695976")
     )
     assert memory.parent[child.company_id] is None
+    assert memory.events == [("profile.company_created", child.company_id)]
+    memory.events.clear()
     (parent,) = await _ingest(memory, _clean("erp", "p", name="Eltern AG", vat_id="DE136695976"))
     assert memory.parent[child.company_id] == parent.company_id
+    # The child's parent changed: announced as well as the new company.
+    assert memory.events == [
+        ("profile.company_created", parent.company_id),
+        ("profile.company_updated", child.company_id),
+    ]
 
 
 async def test_a_cycle_is_not_closed_and_is_flagged() -> None:
@@ -201,9 +218,11 @@ async def test_the_same_record_again_touches_nothing() -> None:
     record = _clean("erp", "x", name="Gleich KG")
     (first,) = await _ingest(memory, record)
     saved = dict(memory.records)
+    memory.events.clear()
     (second,) = await _ingest(memory, _clean("erp", "x", name="Gleich KG"))
     assert (second.company_id, second.created) == (first.company_id, False)
     assert memory.records == saved
+    assert memory.events == []
 
 
 async def test_two_companies_naming_each_other_in_one_batch_make_one_link() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_profile.domain.quality.addresses import PostalAddress
 
@@ -100,9 +101,14 @@ def _text(value: str | None, *, field: str, required: bool = False) -> str | Non
 
 
 async def create_company(
-    *, name: str, registration_number: str | None, country: str | None, store: CompanyStore,
+    *,
+    name: str,
+    registration_number: str | None,
+    country: str | None,
+    store: CompanyStore,
+    events: EventRecorder,
     now: datetime,
-) -> Company:  # fmt: skip
+) -> Company:
     iso = _text(country, field="country")
     if iso is not None and (len(iso) != 2 or not iso.isalpha()):
         raise InvalidInput("country must be an ISO 3166-1 alpha-2 code.", field="country")
@@ -115,10 +121,13 @@ async def create_company(
         created_at=now,
     )
     await store.add(company)
+    events.record(Event.COMPANY_CREATED, company_id=company.id)
     return company
 
 
-async def set_parent(company_id: str, parent_id: str | None, *, store: CompanyStore) -> Company:
+async def set_parent(
+    company_id: str, parent_id: str | None, *, store: CompanyStore, events: EventRecorder
+) -> Company:
     """Attach a company below ``parent_id`` (or detach it with ``None``)."""
     ids = [company_id] if parent_id is None else [company_id, parent_id]
     found = await store.lock(ids)
@@ -139,6 +148,7 @@ async def set_parent(company_id: str, parent_id: str | None, *, store: CompanySt
                 f"Hierarchies are at most {MAX_DEPTH} levels deep.", field="parentId"
             )
     await store.set_parent(company_id, parent_id)
+    events.record(Event.COMPANY_UPDATED, company_id=company_id)
     return replace(found[company_id], parent_id=parent_id)
 
 
@@ -191,9 +201,12 @@ async def set_parents(links: dict[str, str], *, store: CompanyStore) -> dict[str
     return refused
 
 
-async def link_employee(person_id: str, company_id: str, role: str, *, store: CompanyStore) -> None:
+async def link_employee(
+    person_id: str, company_id: str, role: str, *, store: CompanyStore, events: EventRecorder
+) -> None:
     clean_role = _text(role, field="role") or "EMPLOYEE"
     if company_id not in await store.lock([company_id]):
         raise NotFound(f"No company with id {company_id}.", field="companyId")
     if not await store.employ(person_id, company_id, clean_role):
         raise NotFound(f"No person with id {person_id}.", field="personId")
+    events.record(Event.COMPANY_UPDATED, company_id=company_id)

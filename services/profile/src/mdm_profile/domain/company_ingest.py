@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from mdm_common.contracts import Event, EventRecorder
 from mdm_profile.domain import companies
 from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
 from mdm_profile.domain.company_records import CleanCompanyRecord, ParentReference
@@ -87,9 +88,11 @@ async def ingest_companies(
     records: CompanyRecordStore,
     hierarchy: companies.CompanyStore,
     priority_of: Callable[[str], int],
+    events: EventRecorder,
     now: datetime,
 ) -> list[CompanyOutcome]:
-    """Store the cleaned records of one batch in the caller's transaction."""
+    """Store the cleaned records of one batch in the caller's transaction, and
+    announce each company created, and each changed (its records, or its parent)."""
     existing = await records.records_by_key([r.key for r in cleaned])
     company_of: dict[str, str] = {}
     created: set[str] = set()
@@ -124,7 +127,7 @@ async def ingest_companies(
         now=now,
     )
     reports = {r.key: r.quality for r in cleaned}
-    await _link_parents(
+    linked = await _link_parents(
         touched,
         goldens,
         record_keys=[key for rs in by_company.values() for key in rs],
@@ -139,6 +142,10 @@ async def ingest_companies(
     }
     if flagged:
         await records.save_quality(flagged)
+    for company_id in sorted(created):
+        events.record(Event.COMPANY_CREATED, company_id=company_id)
+    for company_id in sorted((set(touched) | linked) - created):
+        events.record(Event.COMPANY_UPDATED, company_id=company_id)
     return [
         CompanyOutcome(r.source_id, company_of[r.key], company_of[r.key] in created, r.quality)
         for r in cleaned
@@ -154,9 +161,9 @@ async def _link_parents(
     hierarchy: companies.CompanyStore,
     priority_of: Callable[[str], int],
     reports: dict[str, QualityReport],
-) -> None:
+) -> set[str]:
     """Link the touched companies and the children waiting for them to the parents
-    their records name."""
+    their records name; return the companies whose parent changed."""
     waiting = sorted(await records.waiting_children(goldens, record_keys) - set(touched))
     for cid, rs in (await records.records_of(waiting)).items():
         goldens[cid] = build_company_golden(rs, priority_of=priority_of)
@@ -176,6 +183,7 @@ async def _link_parents(
         if parent is not None and parent != current.get(company_id):
             links[company_id] = parent
     refused = await companies.set_parents(links, store=hierarchy)
+    linked = set(links) - set(refused)
     for company_id, error in refused.items():
         cycle = (error.details or {}).get("reason") == "HIERARCHY_CYCLE"
         code, why = (
@@ -185,6 +193,7 @@ async def _link_parents(
         )
         for record, _ in goldens[company_id].parents:
             _flag(reports, record, code, why)
+    return linked
 
 
 def _parent_named(

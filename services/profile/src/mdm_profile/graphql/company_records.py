@@ -168,11 +168,12 @@ class CompanyRecordMutation:
         outcomes: list[CompanyOutcome] = []
         if cleaned:
             outcomes = await ctx.unit_of_work.write(
-                lambda tx, _: ingest_companies(
+                lambda tx, events: ingest_companies(
                     cleaned,
                     records=GraphCompanyRecordStore(tx),
                     hierarchy=GraphCompanyStore(tx),
                     priority_of=ctx.sources.priority_of,
+                    events=events,
                     now=now,
                 )
             )

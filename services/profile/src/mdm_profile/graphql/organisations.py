@@ -244,11 +244,15 @@ class OrganisationMutation:
         info.context.require(*WRITE_ROLES)
         now = datetime.now(UTC)
         company = await info.context.unit_of_work.write(
-            lambda tx, _: companies.create_company(
-                name=name, registration_number=registration_number, country=country,
-                store=GraphCompanyStore(tx), now=now,
+            lambda tx, events: companies.create_company(
+                name=name,
+                registration_number=registration_number,
+                country=country,
+                store=GraphCompanyStore(tx),
+                events=events,
+                now=now,
             )
-        )  # fmt: skip
+        )
         return Company.from_model(company)
 
     @strawberry.mutation(
@@ -269,7 +273,9 @@ class OrganisationMutation:
             )
         parent = str(parent_id) if parent_id is not None else None
         company = await info.context.unit_of_work.write(
-            lambda tx, _: companies.set_parent(str(company_id), parent, store=GraphCompanyStore(tx))
+            lambda tx, events: companies.set_parent(
+                str(company_id), parent, store=GraphCompanyStore(tx), events=events
+            )
         )
         info.context.forget_reads()
         return Company.from_model(company)
@@ -280,8 +286,8 @@ class OrganisationMutation:
     ) -> Company:
         info.context.require(*WRITE_ROLES)
         await info.context.unit_of_work.write(
-            lambda tx, _: companies.link_employee(
-                str(person_id), str(company_id), role, store=GraphCompanyStore(tx)
+            lambda tx, events: companies.link_employee(
+                str(person_id), str(company_id), role, store=GraphCompanyStore(tx), events=events
             )
         )
         info.context.forget_reads()
