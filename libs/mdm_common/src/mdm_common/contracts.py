@@ -21,6 +21,8 @@ class Event:
     COMPANY_CREATED = "profile.company_created"  # company_id
     # company_id: its source records, golden record, parent or employees changed
     COMPANY_UPDATED = "profile.company_updated"
+    COMPANY_MERGED = "profile.company_merged"  # survivor_id, merged_id, merge_id
+    COMPANY_UNMERGED = "profile.company_unmerged"  # survivor_id, merged_id, merge_id
     HOUSEHOLD_CONFIRMED = "profile.household_confirmed"  # household_id
     HOUSEHOLD_SPLIT = "profile.household_split"  # household_id, into_household_id
     MATCH_TRAINING_REQUESTED = "matching.training_requested"  # job_id
@@ -105,6 +107,8 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     # Companies (for company matching and the change stream); no service reacts yet.
     Event.COMPANY_CREATED: (),
     Event.COMPANY_UPDATED: (),
+    Event.COMPANY_MERGED: (),
+    Event.COMPANY_UNMERGED: (),
     # Steward decisions on households: in the outbox and the change stream; no service
     # reacts yet.
     Event.HOUSEHOLD_CONFIRMED: (),
