@@ -13,7 +13,7 @@ import pytest
 from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.companies import MAX_DEPTH, Company
-from mdm_profile.domain.company_golden import CompanyGolden
+from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
 from mdm_profile.domain.company_merging import (
     CompanyLinks,
     CompanyMerge,
@@ -48,6 +48,7 @@ class Graph:
         self.companies[company_id] = Company(company_id, names[0], None, "DE", parent, T0)
         self.parent[company_id] = parent
         self.employees[company_id] = {}
+        records = []
         for n, name in enumerate(names):
             source = "erp" if n == 0 else "crm"
             record = clean_company(
@@ -57,11 +58,13 @@ class Graph:
             )
             self.records[record.key] = record
             self.record_of[record.key] = company_id
+            records.append(record)
+        self.golden[company_id] = build_company_golden(records, priority_of=PRIORITY.__getitem__)
 
     def state(self) -> tuple[object, ...]:
         """Everything a merge may touch, for before/after comparisons."""
         return copy.deepcopy(
-            (self.record_of, self.parent, self.employees, self.merged_into, self.companies)
+            (self.record_of, self.parent, self.employees, self.merged_into, self.golden)
         )
 
     # EventRecorder
@@ -120,15 +123,14 @@ class Graph:
             self.parent[child] = company_id
         self.employees[company_id] = dict(links.employees)
 
-    async def save_golden(self, company_id: str, golden: CompanyGolden) -> None:
+    async def save_golden(self, company_id: str, golden: CompanyGolden, *, now: datetime) -> None:
         self.golden[company_id] = golden
 
     async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> None:
         self.merged_into[merged_id] = into
 
-    async def restore(self, company: Company) -> None:
-        self.merged_into.pop(company.id, None)
-        self.companies[company.id] = company
+    async def restore(self, company_id: str) -> None:
+        self.merged_into.pop(company_id, None)
 
     async def save_merge(self, merge: CompanyMerge) -> None:
         self.merges[merge.id] = merge
@@ -153,7 +155,7 @@ async def merge(graph: Graph, survivor: str, merged: str) -> CompanyMerge:
 
 async def unmerge(graph: Graph, merge_id: str) -> CompanyGolden:
     _, golden = await unmerge_companies(
-        merge_id, store=graph, priority_of=PRIORITY.__getitem__, events=graph
+        merge_id, store=graph, priority_of=PRIORITY.__getitem__, events=graph, now=T0
     )
     return golden
 
@@ -258,6 +260,11 @@ async def test_what_cannot_be_merged() -> None:
     graph = group()
     with pytest.raises(InvalidInput):
         await merge(graph, "S", "S")
+    graph.companies["hand"] = Company("hand", "Von Hand GmbH", None, "DE", None, T0)
+    graph.employees["hand"] = {}
+    with pytest.raises(InvalidInput) as by_hand:
+        await merge(graph, "S", "hand")
+    assert by_hand.value.field == "mergedId"
     with pytest.raises(NotFound):
         await merge(graph, "S", "nobody")
     await merge(graph, "S", "D")

@@ -46,7 +46,9 @@ class CompanyLinks:
 
 @dataclass(frozen=True)
 class CompanySnapshot:
-    company: Company
+    """A company as it was: its records (its golden record is built from them) and
+    its links."""
+
     record_keys: tuple[str, ...]
     links: CompanyLinks
 
@@ -93,14 +95,17 @@ class CompanyMergeStore(Protocol):
         """Make these the company's parent, subsidiaries and employees, and no others."""
         ...
 
-    async def save_golden(self, company_id: str, golden: CompanyGolden) -> None: ...
+    async def save_golden(self, company_id: str, golden: CompanyGolden, *, now: datetime) -> None:
+        """The company's golden record, and the domains it is found by."""
+        ...
 
     async def mark_merged(self, merged_id: str, *, into: str, at: datetime) -> None:
         """Point the company at ``into``; lookups by its identifiers find it no more."""
         ...
 
-    async def restore(self, company: Company) -> None:
-        """Put a merged-away company's golden record back; it is a company again."""
+    async def restore(self, company_id: str) -> None:
+        """A merged-away company is a company of its own again (its golden record is
+        saved apart)."""
         ...
 
     async def save_merge(self, merge: CompanyMerge) -> None: ...
@@ -212,6 +217,13 @@ async def merge_companies(
     clean_reason = check_reason(reason)
     states = await store.lock([survivor_id, merged_id])
     survivor, merged = _mergeable(states, survivor_id, merged_id)
+    for state, field in ((survivor, "survivorId"), (merged, "mergedId")):
+        if not state.records:
+            raise InvalidInput(
+                f"Company {state.company.id} was created by hand and has no source records "
+                "to merge.",
+                field=field,
+            )
     before = await store.links([survivor_id, merged_id])
     links = links_after_merge(
         before[survivor_id],
@@ -228,7 +240,7 @@ async def merge_companies(
     await store.replace_links(survivor_id, links)
     await store.mark_merged(merged_id, into=survivor_id, at=now)
     golden = build_company_golden([*survivor.records, *merged.records], priority_of=priority_of)
-    await store.save_golden(survivor_id, golden)
+    await store.save_golden(survivor_id, golden, now=now)
     record = CompanyMerge(
         id=str(uuid.uuid4()),
         survivor_id=survivor_id,
@@ -238,9 +250,9 @@ async def merge_companies(
         reason=clean_reason,
         state=MergeState.ACTIVE,
         survivor_before=CompanySnapshot(
-            survivor.company, tuple(r.key for r in survivor.records), before[survivor_id]
+            tuple(r.key for r in survivor.records), before[survivor_id]
         ),
-        merged_before=CompanySnapshot(merged.company, merged_keys, before[merged_id]),
+        merged_before=CompanySnapshot(merged_keys, before[merged_id]),
         survivor_after=links,
     )
     await store.save_merge(record)
@@ -256,9 +268,10 @@ async def unmerge_companies(
     store: CompanyMergeStore,
     priority_of: Callable[[str], int],
     events: EventRecorder,
+    now: datetime,
 ) -> tuple[CompanyMerge, CompanyGolden]:
-    """Undo a merge: the merged company back exactly, the survivor rebuilt from the
-    records it has left."""
+    """Undo a merge: the merged company back exactly (its golden record built again
+    from its records), the survivor rebuilt from the records it has left."""
     record = await store.get_merge(merge_id)
     if record is None:
         raise NotFound(f"No company merge with id {merge_id}.", field="mergeId")
@@ -274,13 +287,17 @@ async def unmerge_companies(
         )
     moved_back = set(record.merged_before.record_keys)
     await store.move_records(sorted(moved_back), to_company=record.merged_id)
-    await store.restore(record.merged_before.company)
+    await store.restore(record.merged_id)
+    restored = [r for r in survivor.records if r.key in moved_back]
+    await store.save_golden(
+        record.merged_id, build_company_golden(restored, priority_of=priority_of), now=now
+    )
     current = (await store.links([record.survivor_id]))[record.survivor_id]
     await store.replace_links(record.survivor_id, links_after_unmerge(current, merge=record))
     await store.replace_links(record.merged_id, record.merged_before.links)
     remaining = [r for r in survivor.records if r.key not in moved_back]
     golden = build_company_golden(remaining, priority_of=priority_of)
-    await store.save_golden(record.survivor_id, golden)
+    await store.save_golden(record.survivor_id, golden, now=now)
     undone = replace(record, state=MergeState.UNDONE)
     await store.save_merge(undone)
     events.record(
