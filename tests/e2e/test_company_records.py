@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 
 import pytest
 from stdnum.iso7064 import mod_11_10
@@ -122,3 +123,71 @@ def test_search_pages_through_companies_by_name_and_finds_one_by_vat_id(
     with pytest.raises(GraphQLError) as nothing:
         gateway.execute(SEARCH, {"first": 5})
     assert nothing.value.codes == [ErrorCode.BAD_USER_INPUT]
+
+
+MERGE = """mutation($survivor: ID!, $merged: ID!) {
+  mergeCompanies(survivorId: $survivor, mergedId: $merged, reason: "same VAT id") {
+    merge { id actor state } survivor { id name address { city } subsidiaries { company { id } } }
+  }
+}"""
+UNMERGE = """mutation($id: ID!) { unmergeCompanies(mergeId: $id) {
+  merge { state } survivor { id subsidiaries { company { id } } }
+  restored { id name subsidiaries { company { id } } }
+} }"""
+RESOLVE = "query($id: ID!) { company(id: $id) { id } }"
+
+
+def test_a_duplicate_company_is_merged_and_unmerged_with_its_subsidiary(
+    gateway: GatewayClient, client_for: Callable[..., GatewayClient]
+) -> None:
+    word, vat = f"Firma{uuid.uuid4().hex[:6]}", _vat()
+    erp = gateway.execute(
+        INGEST,
+        {
+            "source": "erp",
+            "records": [{"sourceId": f"{word}-e", "name": f"{word} GmbH", "vatId": vat}],
+        },
+    )["ingestCompanyRecords"]["results"]
+    crm = gateway.execute(
+        INGEST,
+        {
+            "source": "crm",
+            "records": [
+                {
+                    "sourceId": f"{word}-c",
+                    "name": f"{word} G.m.b.H.",
+                    "vatId": vat,
+                    "city": "Köln",
+                    "postalCode": "50667",
+                    "country": "DE",
+                },
+                {
+                    "sourceId": f"{word}-k",
+                    "name": f"{word} Kind GmbH",
+                    "parentSourceId": f"{word}-c",
+                },
+            ],
+        },
+    )["ingestCompanyRecords"]["results"]
+    survivor, duplicate, child = erp[0]["companyId"], crm[0]["companyId"], crm[1]["companyId"]
+    assert len({survivor, duplicate}) == 2  # two companies until merged
+
+    with pytest.raises(GraphQLError) as forbidden:
+        client_for("app").execute(MERGE, {"survivor": survivor, "merged": duplicate})
+    assert forbidden.value.codes == ["FORBIDDEN"]
+    merged = gateway.execute(MERGE, {"survivor": survivor, "merged": duplicate})["mergeCompanies"]
+    assert merged["merge"]["state"] == "ACTIVE"
+    assert merged["survivor"]["address"]["city"] == "Köln"  # the CRM's address joined it
+    assert [s["company"]["id"] for s in merged["survivor"]["subsidiaries"]] == [child]
+    # The merged id keeps resolving to the survivor.
+    assert gateway.execute(RESOLVE, {"id": duplicate})["company"]["id"] == survivor
+    with pytest.raises(GraphQLError) as again:
+        gateway.execute(MERGE, {"survivor": survivor, "merged": duplicate})
+    assert again.value.codes == ["CONFLICT"]
+
+    undone = gateway.execute(UNMERGE, {"id": merged["merge"]["id"]})["unmergeCompanies"]
+    assert undone["merge"]["state"] == "UNDONE"
+    assert undone["survivor"]["subsidiaries"] == []
+    assert undone["restored"]["id"] == duplicate
+    assert [s["company"]["id"] for s in undone["restored"]["subsidiaries"]] == [child]
+    assert gateway.execute(RESOLVE, {"id": duplicate})["company"]["id"] == duplicate

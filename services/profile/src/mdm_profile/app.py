@@ -17,6 +17,7 @@ from mdm_common.read_audit.service import ReadAudits
 from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import UnitOfWork, relay_for
 from mdm_profile.adapters import (
+    company_merge_store,
     company_record_store,
     company_store,
     graph_store,
@@ -73,6 +74,7 @@ def create_app() -> Starlette:
             *household_store.SCHEMA,
             *company_store.SCHEMA,
             *company_record_store.SCHEMA,
+            *company_merge_store.SCHEMA,
             *privacy_store.SCHEMA,
             *hold_store.SCHEMA,
         ),

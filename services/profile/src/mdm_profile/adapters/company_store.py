@@ -21,6 +21,9 @@ COMPANY = "Company"
 SUBSIDIARY_OF = "SUBSIDIARY_OF"
 WORKS_FOR = "WORKS_FOR"
 
+# Merges of merges followed to the company in force (a bound, as Cypher needs one).
+MAX_MERGE_CHAIN = 20
+
 SCHEMA = (f"CREATE CONSTRAINT company_id IF NOT EXISTS FOR (c:{COMPANY}) REQUIRE c.id IS UNIQUE",)
 # Variable-length bounds cannot be parameters; MAX_DEPTH is a code constant.
 _UP = f"[:{SUBSIDIARY_OF}*0..{MAX_DEPTH}]"
@@ -90,12 +93,17 @@ class GraphCompanyStore:
         return {row["c"]["id"]: company_from(row["c"]) for row in rows}
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Company]:
+        """Id asked -> the company; a merged-away id gives the company it was merged into
+        (also after later merges of that one)."""
         rows = await self._tx.run(
             "company.get_many",
-            f"UNWIND $ids AS id MATCH (x:{COMPANY} {{id: id}}) RETURN x {COMPANY_PROJECTION} AS c",
+            f"UNWIND $ids AS id MATCH (asked:{COMPANY} {{id: id}}) "
+            f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}*1..{MAX_MERGE_CHAIN}]->(survivor:{COMPANY}) "
+            f"WHERE NOT (survivor)-[:{MERGED_INTO}]->() "
+            f"WITH id, coalesce(survivor, asked) AS x RETURN id, x {COMPANY_PROJECTION} AS c",
             ids=list(ids),
         )
-        return {row["c"]["id"]: company_from(row["c"]) for row in rows}
+        return {row["id"]: company_from(row["c"]) for row in rows}
 
     async def path_up(self, company_id: str) -> list[str]:
         rows = await self._tx.run(

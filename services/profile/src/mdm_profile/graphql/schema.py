@@ -19,6 +19,7 @@ from mdm_profile.domain import merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.bulk_merging import BulkMergeMutation
+from mdm_profile.graphql.company_merging import CompanyMergeMutation
 from mdm_profile.graphql.company_records import CompanyRecordMutation, CompanySearchQuery
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.holds import HoldMutation, HoldQuery
@@ -221,6 +222,7 @@ def _merge_info(record: merging.Merge) -> MergeInfo:
 class Mutation(
     IngestionMutation,
     CompanyRecordMutation,
+    CompanyMergeMutation,
     OrganisationMutation,
     HouseholdMutation,
     PrivacyMutation,
