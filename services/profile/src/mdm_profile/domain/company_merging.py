@@ -31,7 +31,12 @@ from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.companies import MAX_DEPTH, Company
 from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
 from mdm_profile.domain.company_records import CleanCompanyRecord
-from mdm_profile.domain.merging import MergeState, check_reason
+from mdm_profile.domain.merging import (
+    MergeState,
+    check_reason,
+    check_survivor_in_force,
+    undoable,
+)
 
 
 @dataclass(frozen=True)
@@ -272,19 +277,10 @@ async def unmerge_companies(
 ) -> tuple[CompanyMerge, CompanyGolden]:
     """Undo a merge: the merged company back exactly (its golden record built again
     from its records), the survivor rebuilt from the records it has left."""
-    record = await store.get_merge(merge_id)
-    if record is None:
-        raise NotFound(f"No company merge with id {merge_id}.", field="mergeId")
-    if record.state is MergeState.UNDONE:
-        raise Conflict(f"Merge {merge_id} was undone already.", field="mergeId")
+    record = undoable(merge_id, await store.get_merge(merge_id))
     states = await store.lock([record.survivor_id, record.merged_id])
     survivor = states[record.survivor_id]
-    if survivor.merged_into is not None:
-        raise Conflict(
-            f"The survivor {record.survivor_id} was itself merged into {survivor.merged_into} "
-            "since; undo that merge first.",
-            field="mergeId",
-        )
+    check_survivor_in_force(record.survivor_id, survivor.merged_into)
     moved_back = set(record.merged_before.record_keys)
     await store.move_records(sorted(moved_back), to_company=record.merged_id)
     await store.restore(record.merged_id)

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -109,6 +109,33 @@ class MergeStore(Protocol):
     async def save_merge(self, merge: Merge) -> None: ...
 
     async def get_merge(self, merge_id: str) -> Merge | None: ...
+
+
+class _Undoable(Protocol):
+    @property
+    def state(self) -> MergeState: ...
+
+
+Undoable = TypeVar("Undoable", bound=_Undoable)
+
+
+def undoable(merge_id: str, record: Undoable | None) -> Undoable:
+    """The merge (of persons or companies), if it exists and was not undone yet."""
+    if record is None:
+        raise NotFound(f"No merge with id {merge_id}.", field="mergeId")
+    if record.state is MergeState.UNDONE:
+        raise Conflict(f"Merge {merge_id} was undone already.", field="mergeId")
+    return record
+
+
+def check_survivor_in_force(survivor_id: str, merged_into: str | None) -> None:
+    """An unmerge gives back to a survivor that was not itself merged away since."""
+    if merged_into is not None:
+        raise Conflict(
+            f"The survivor {survivor_id} was itself merged into {merged_into} "
+            "since; undo that merge first.",
+            field="mergeId",
+        )
 
 
 def check_reason(reason: str) -> str:
@@ -255,11 +282,7 @@ async def unmerge(
     now: datetime,
 ) -> tuple[Person, Person]:
     """Undo a merge; return the survivor and the restored person."""
-    record = await store.get_merge(merge_id)
-    if record is None:
-        raise NotFound(f"No merge with id {merge_id}.", field="mergeId")
-    if record.state is MergeState.UNDONE:
-        raise Conflict(f"Merge {merge_id} was undone already.", field="mergeId")
+    record = undoable(merge_id, await store.get_merge(merge_id))
     if record.survivor_before is None or record.merged_before is None:
         raise Conflict(
             f"Merge {merge_id} belongs to an erased profile; it cannot be undone.",
@@ -268,12 +291,7 @@ async def unmerge(
         )
     states = await store.lock([record.survivor_id, record.merged_id])
     survivor = states[record.survivor_id]
-    if survivor.merged_into is not None:
-        raise Conflict(
-            f"The survivor {record.survivor_id} was itself merged into {survivor.merged_into} "
-            "since; undo that merge first.",
-            field="mergeId",
-        )
+    check_survivor_in_force(record.survivor_id, survivor.merged_into)
     moved_back = set(record.merged_before.record_keys)
     await store.move_records(sorted(moved_back), to_person=record.merged_id)
     restored = record.merged_before.person
