@@ -243,7 +243,9 @@ def test_a_guard_stewards_always_confirm_is_no_longer_reviewed(
     assert change["recalibrateMatchModel"] == {
         "previousUnreviewedGuards": [], "unreviewedGuards": [TWINS]}  # fmt: skip
     now = gateway.execute(GUARD_CALIBRATION)["matchCalibration"]
-    assert now["unreviewedGuards"] == now["proposal"]["unreviewedGuards"] == [TWINS]
+    assert now["unreviewedGuards"] == [TWINS]
+    # Kept in the proposal (other tests' decisions may propose more guards).
+    assert TWINS in now["proposal"]["unreviewedGuards"]
 
     # Online matching opens no task for new twins, and merges them no more than before.
     ((first, second),) = twins(gateway, 1)
