@@ -1,6 +1,7 @@
-"""The company model: Fellegi-Sunter over :data:`COMPANY_COMPARISONS`, trained by
-EM on the candidate pairs (m and the share of matches) with u from random pairs, as
-for persons (``engine/learning.py``; the EM step is the same function).
+"""The company model: Fellegi-Sunter over :data:`COMPANY_COMPARISONS`. m is trained
+by EM in sessions, as for persons (``engine/learning.py``, whose EM this is); u comes
+from random pairs, with the duplicates among them taken out, and is set by law for
+the legal identifiers (decision 0014).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _row(agreeing: list[float]) -> list[float]:
 
 @dataclass
 class CompanyParameters:
-    prior: float  # share of duplicates among candidate pairs' random counterpart
+    prior: float  # the probability that two random companies are one
     m: list[list[float]]
     u: list[list[float]]
     trained_on_pairs: int = 0
