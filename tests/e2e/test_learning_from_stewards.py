@@ -200,8 +200,8 @@ def twins(gateway: GatewayClient, n: int) -> list[tuple[str, str]]:
 def task_between(gateway: GatewayClient, first: str, second: str) -> dict[str, Any] | None:
     """The review task of these two (another test's namesake may be proposed too)."""
     edges = gateway.execute(PAIR_TASKS, {"person": second})["reviewTasks"]["edges"]
-    found = [e["node"] for e in edges if {e["node"]["leftId"], e["node"]["rightId"]} == {
-        first, second}]  # fmt: skip
+    pair = {first, second}
+    found = [e["node"] for e in edges if {e["node"]["leftId"], e["node"]["rightId"]} == pair]
     return found[0] if found else None
 
 
@@ -240,8 +240,8 @@ def test_a_guard_stewards_always_confirm_is_no_longer_reviewed(
         client_for("steward").execute(GUARD_RECALIBRATE, thresholds | {"guards": [TWINS]})
     assert forbidden.value.codes == ["FORBIDDEN"]
     change = client_for("admin").execute(GUARD_RECALIBRATE, thresholds | {"guards": [TWINS]})
-    assert change["recalibrateMatchModel"] == {
-        "previousUnreviewedGuards": [], "unreviewedGuards": [TWINS]}  # fmt: skip
+    audited = change["recalibrateMatchModel"]
+    assert (audited["previousUnreviewedGuards"], audited["unreviewedGuards"]) == ([], [TWINS])
     now = gateway.execute(GUARD_CALIBRATION)["matchCalibration"]
     assert now["unreviewedGuards"] == [TWINS]
     # Kept in the proposal (other tests' decisions may propose more guards).

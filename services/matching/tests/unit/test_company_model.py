@@ -30,9 +30,14 @@ def _data() -> tuple[list[CompanyRecord], dict[str, str]]:
     names = sorted({f"{s} {t}" for s in STEMS for t in TRADES})
     for n, name in enumerate(names):
         postal = f"{10000 + n * 97}"
-        values = {"register": f"HRB {1000 + n}", "vat": f"DE{100000000 + n}",
-                  "domains": [name.replace(" ", "-") + ".de"], "postal_code": postal,
-                  "street": "Hauptstraße", "house_number": str(n % 40 + 1)}  # fmt: skip
+        values = {
+            "register": f"HRB {1000 + n}",
+            "vat": f"DE{100000000 + n}",
+            "domains": [name.replace(" ", "-") + ".de"],
+            "postal_code": postal,
+            "street": "Hauptstraße",
+            "house_number": str(n % 40 + 1),
+        }
         records.append(make_company_record(f"e{n}", name_key=name, **values))
         truth[f"e{n}"] = f"k{n}"
         if n % 2 == 0:
