@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from stdnum.iso7064 import mod_11_10
@@ -191,3 +192,56 @@ def test_a_duplicate_company_is_merged_and_unmerged_with_its_subsidiary(
     assert undone["restored"]["id"] == duplicate
     assert [s["company"]["id"] for s in undone["restored"]["subsidiaries"]] == [child]
     assert gateway.execute(RESOLVE, {"id": duplicate})["company"]["id"] == duplicate
+
+
+CONFLICTS = """query { companyParentConflicts(first: 200) {
+  company { id } parentsNamed { id } } }"""
+DECIDE_PARENT = """mutation($company: ID!, $parent: ID) {
+  decideParentCompany(companyId: $company, parentId: $parent, note: "the register says so") {
+    id parent { id } } }"""
+PARENT = "query($id: ID!) { company(id: $id) { parent { id } } }"
+
+
+def test_parents_two_sources_disagree_on_go_to_a_steward(
+    gateway: GatewayClient, client_for: Callable[..., GatewayClient]
+) -> None:
+    word, vat, first_vat, second_vat = f"Firma{uuid.uuid4().hex[:6]}", _vat(), _vat(), _vat()
+
+    def send(source: str, *records: dict[str, str]) -> list[dict[str, Any]]:
+        answer = gateway.execute(INGEST, {"source": source, "records": list(records)})
+        return list(answer["ingestCompanyRecords"]["results"])
+
+    first, second, erp = send(
+        "erp",
+        {"sourceId": f"{word}-p1", "name": f"{word} Holding AG", "vatId": first_vat},
+        {"sourceId": f"{word}-p2", "name": f"{word} Beteiligungen AG", "vatId": second_vat},
+        {"sourceId": f"{word}-a", "name": f"{word} GmbH", "vatId": vat,
+         "parentSourceId": f"{word}-p1"},
+    )  # fmt: skip
+    shop_record = {"sourceId": f"{word}-c", "name": f"{word} G.m.b.H.", "vatId": vat,
+                  "parentVatId": second_vat}  # fmt: skip
+    (shop,) = send("shop", shop_record)  # a source less trusted than the ERP
+    company, holding, other = erp["companyId"], first["companyId"], second["companyId"]
+    gateway.execute(MERGE, {"survivor": company, "merged": shop["companyId"]})
+    # The shop's record again, changed: its source names another parent than the ERP's.
+    (again,) = send("shop", shop_record | {"city": "Köln"})
+    assert "PARENT_CONFLICT" in [w["code"] for w in again["warnings"]]
+    assert gateway.execute(PARENT, {"id": company})["company"]["parent"]["id"] == holding
+    conflicts = gateway.execute(CONFLICTS)["companyParentConflicts"]
+    ours = [c for c in conflicts if c["company"]["id"] == company]
+    assert [[p["id"] for p in c["parentsNamed"]] for c in ours] == [[holding, other]]
+
+    with pytest.raises(GraphQLError) as forbidden:
+        client_for("app").execute(DECIDE_PARENT, {"company": company, "parent": other})
+    assert forbidden.value.codes == ["FORBIDDEN"]
+    decided = gateway.execute(DECIDE_PARENT, {"company": company, "parent": other})
+    assert decided["decideParentCompany"]["parent"]["id"] == other
+    conflicts = gateway.execute(CONFLICTS)["companyParentConflicts"]
+    assert company not in [c["company"]["id"] for c in conflicts]
+    # The ERP's record again, changed: the steward's decision stands.
+    send(
+        "erp",
+        {"sourceId": f"{word}-a", "name": f"{word} GmbH", "vatId": vat, "city": "Bonn",
+         "parentSourceId": f"{word}-p1"},
+    )  # fmt: skip
+    assert gateway.execute(PARENT, {"id": company})["company"]["parent"]["id"] == other

@@ -33,6 +33,19 @@ class Memory:
         self.parent: dict[str, str | None] = {}
         self.saved_quality: dict[str, QualityReport] = {}
         self.events: list[tuple[str, str]] = []
+        self.decided: set[str] = set()
+        self.conflicts: dict[str, tuple[str, ...]] = {}
+
+    # parents decided by a steward, conflicts kept for one
+    async def decided_parents(self, company_ids: Sequence[str]) -> set[str]:
+        return {c for c in company_ids if c in self.decided}
+
+    async def save_parent_conflicts(
+        self, conflicts: dict[str, tuple[str, ...]], *, checked: Sequence[str]
+    ) -> None:
+        for company_id in checked:
+            self.conflicts.pop(company_id, None)
+        self.conflicts.update(conflicts)
 
     # EventRecorder
     def record(self, event: str, **ids: str) -> None:
@@ -170,6 +183,17 @@ async def test_the_trusted_reference_decides_and_the_other_is_flagged() -> None:
     assert memory.parent[child.company_id] == alpha.company_id
     assert "PARENT_CONFLICT" in _codes(flagged)
     assert beta.company_id != alpha.company_id
+    # Kept for a steward: the trusted parent first.
+    assert memory.conflicts == {child.company_id: (alpha.company_id, beta.company_id)}
+
+    # A steward decided for Beta (which clears the conflict): no source moves the
+    # parent any more, and no conflict is kept again.
+    memory.parent[child.company_id] = beta.company_id
+    memory.decided.add(child.company_id)
+    memory.conflicts.clear()
+    await _ingest(memory, _clean("erp", "c", name="Gamma GmbH", parent_source_id="a", city="Ulm"))
+    assert memory.parent[child.company_id] == beta.company_id
+    assert memory.conflicts == {}
 
 
 async def test_a_reference_that_finds_two_companies_decides_nothing() -> None:

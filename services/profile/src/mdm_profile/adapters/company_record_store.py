@@ -47,6 +47,8 @@ SCHEMA = (
     f"FOR (c:{COMPANY}) ON (c.registerNumberKey)",
     f"CREATE INDEX company_name_key IF NOT EXISTS FOR (c:{COMPANY}) ON (c.nameKey)",
     f"CREATE INDEX company_postal_code IF NOT EXISTS FOR (c:{COMPANY}) ON (c.postalCode)",
+    f"CREATE INDEX company_parent_conflicted IF NOT EXISTS "
+    f"FOR (c:{COMPANY}) ON (c.parentConflicted)",
     f"CREATE INDEX company_record_parent_vat IF NOT EXISTS "
     f"FOR (r:{COMPANY_RECORD}) ON (r.parentVatId)",
     f"CREATE INDEX company_record_parent_lei IF NOT EXISTS "
@@ -210,6 +212,32 @@ class GraphCompanyRecordStore:
             ids=list(company_ids),
         )
         return {row["id"]: row["parent"] for row in rows}
+
+    async def decided_parents(self, company_ids: Sequence[str]) -> set[str]:
+        rows = await self._tx.run(
+            "company.decided_parents",
+            f"UNWIND $ids AS id MATCH (c:{COMPANY} {{id: id}}) "
+            "WHERE c.parentDecidedBy IS NOT NULL RETURN id",
+            ids=list(company_ids),
+        )
+        return {str(row["id"]) for row in rows}
+
+    async def save_parent_conflicts(
+        self, conflicts: dict[str, tuple[str, ...]], *, checked: Sequence[str]
+    ) -> None:
+        await self._tx.run(
+            "company.parent_conflicts",
+            f"UNWIND $rows AS row MATCH (c:{COMPANY} {{id: row.id}}) "
+            "SET c.parentConflicted = row.conflicted, c.parentsNamed = row.named",
+            rows=[
+                {
+                    "id": cid,
+                    "conflicted": True if cid in conflicts else None,
+                    "named": list(conflicts[cid]) if cid in conflicts else None,
+                }
+                for cid in checked
+            ],
+        )
 
     async def save_quality(self, reports: dict[str, QualityReport]) -> None:
         await self._tx.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
@@ -12,6 +13,7 @@ from mdm_profile.domain.companies import (
     Company,
     CompanyDetails,
     Employment,
+    ParentConflict,
     Subsidiary,
 )
 from mdm_profile.domain.quality.addresses import PostalAddress
@@ -207,6 +209,30 @@ class GraphCompanyStore:
             role=role,
         )
         return bool(rows and rows[0]["n"])
+
+    async def record_parent_decision(
+        self, company_id: str, *, actor: str, note: str, at: datetime
+    ) -> None:
+        await self._tx.run(
+            "company.parent_decision",
+            f"MATCH (c:{COMPANY} {{id: $id}}) SET c.parentDecidedBy = $actor, "
+            "c.parentDecidedAt = $at, c.parentDecisionNote = $note "
+            "REMOVE c.parentConflicted, c.parentsNamed",
+            id=company_id,
+            actor=actor,
+            at=at,
+            note=note,
+        )
+
+    async def parent_conflicts(self, limit: int) -> list[ParentConflict]:
+        rows = await self._tx.run(
+            "company.parent_conflicts",
+            f"MATCH (x:{COMPANY} {{parentConflicted: true}}) "
+            f"RETURN x {COMPANY_PROJECTION} AS c, x.parentsNamed AS named "
+            "ORDER BY c.name, c.id LIMIT $limit",
+            limit=limit,
+        )
+        return [ParentConflict(company_from(row["c"]), tuple(row["named"])) for row in rows]
 
     async def employees(self, company_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
         rows = await self._tx.run(

@@ -90,6 +90,22 @@ class CompanyStore(Protocol):
         """False if there is no active person with that id."""
         ...
 
+    async def record_parent_decision(
+        self, company_id: str, *, actor: str, note: str, at: datetime
+    ) -> None:
+        """A steward decided the parent: sources no longer move it; its conflict ends."""
+        ...
+
+    async def parent_conflicts(self, limit: int) -> list[ParentConflict]:
+        """Companies whose sources name different parents, by name."""
+        ...
+
+
+@dataclass(frozen=True)
+class ParentConflict:
+    company: Company
+    parents_named: tuple[str, ...]  # company ids, the one linked first
+
 
 def _text(value: str | None, *, field: str, required: bool = False) -> str | None:
     cleaned = " ".join((value or "").split()) or None
@@ -150,6 +166,31 @@ async def set_parent(
     await store.set_parent(company_id, parent_id)
     events.record(Event.COMPANY_UPDATED, company_id=company_id)
     return replace(found[company_id], parent_id=parent_id)
+
+
+MAX_NOTE = 2000
+
+
+async def decide_parent(
+    company_id: str,
+    parent_id: str | None,
+    *,
+    actor: str,
+    note: str,
+    store: CompanyStore,
+    events: EventRecorder,
+    now: datetime,
+) -> Company:
+    """A steward's decision on a company's parent (``None``: it has none): made like
+    ``set_parent``, and kept against every source's reference from then on."""
+    clean_note = " ".join(note.split())
+    if not clean_note:
+        raise InvalidInput("Say why this parent is right (note).", field="note")
+    if len(clean_note) > MAX_NOTE:
+        raise InvalidInput(f"A note has at most {MAX_NOTE} characters.", field="note")
+    company = await set_parent(company_id, parent_id, store=store, events=events)
+    await store.record_parent_decision(company_id, actor=actor, note=clean_note, at=now)
+    return company
 
 
 async def set_parents(links: dict[str, str], *, store: CompanyStore) -> dict[str, InvalidInput]:

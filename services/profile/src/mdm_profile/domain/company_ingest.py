@@ -6,7 +6,9 @@ A parent is linked once a company the record names is known, whether it arrived 
 the same batch, before, or later (its arrival links the children that waited for it).
 The most trusted source's reference that finds exactly one company decides; a
 reference of another source that finds a different company is a conflict, flagged
-on the records of the batch (``PARENT_CONFLICT``), and the trusted one stays. A link
+on the records of the batch (``PARENT_CONFLICT``) and kept on the company for a
+steward (``companyParentConflicts``); the trusted one stays until a steward decides,
+and a steward's decision stands against every source. A link
 that would close a cycle is not made (``PARENT_CYCLE``), nor one that would make the
 hierarchy deeper than ``companies.MAX_DEPTH`` (``PARENT_TOO_DEEP``). Links set by hand
 (``setParentCompany``) stay until a source names a parent.
@@ -64,6 +66,17 @@ class CompanyRecordStore(Protocol):
         ...
 
     async def parents(self, company_ids: Sequence[str]) -> dict[str, str | None]: ...
+
+    async def decided_parents(self, company_ids: Sequence[str]) -> set[str]:
+        """The companies whose parent a steward decided: sources no longer move it."""
+        ...
+
+    async def save_parent_conflicts(
+        self, conflicts: dict[str, tuple[str, ...]], *, checked: Sequence[str]
+    ) -> None:
+        """The companies (of ``checked``) whose sources name different parents, with
+        the parents named (the one linked first); the other checked ones have none."""
+        ...
 
     async def save_quality(self, reports: dict[str, QualityReport]) -> None:
         """The quality reports of stored records (record key -> report), again."""
@@ -168,6 +181,7 @@ async def _link_parents(
     for cid, rs in (await records.records_of(waiting)).items():
         goldens[cid] = build_company_golden(rs, priority_of=priority_of)
     current = await records.parents(sorted(goldens))
+    decided = await records.decided_parents(sorted(goldens))
     asked = [
         (company_id, record, reference)
         for company_id in sorted(goldens)
@@ -177,11 +191,18 @@ async def _link_parents(
     named: dict[str, list[tuple[CleanCompanyRecord, set[str]]]] = {}
     for (company_id, record, _), companies_found in zip(asked, found, strict=True):
         named.setdefault(company_id, []).append((record, companies_found - {company_id}))
-    links = {}
+    links, conflicts = {}, {}
     for company_id, references in named.items():
-        parent = _parent_named(references, reports)
+        if company_id in decided:
+            continue  # a steward's decision stands
+        parent, others = _parent_named(references, reports)
+        if parent is not None and others:
+            conflicts[company_id] = (parent, *others)
         if parent is not None and parent != current.get(company_id):
             links[company_id] = parent
+    await records.save_parent_conflicts(
+        conflicts, checked=[c for c in sorted(named) if c not in decided]
+    )
     refused = await companies.set_parents(links, store=hierarchy)
     linked = set(links) - set(refused)
     for company_id, error in refused.items():
@@ -198,10 +219,11 @@ async def _link_parents(
 
 def _parent_named(
     references: list[tuple[CleanCompanyRecord, set[str]]], reports: dict[str, QualityReport]
-) -> str | None:
+) -> tuple[str | None, tuple[str, ...]]:
     """The parent of the most trusted reference (they come most trusted first) that
-    finds exactly one other company."""
+    finds exactly one other company, and the other parents less trusted ones name."""
     chosen: str | None = None
+    others: list[str] = []
     for record, found in references:
         if len(found) != 1:
             continue
@@ -210,7 +232,9 @@ def _parent_named(
             chosen = named
         elif named != chosen:
             _flag(reports, record, "PARENT_CONFLICT", "a more trusted source names another")
-    return chosen
+            if named not in others:
+                others.append(named)
+    return chosen, tuple(others)
 
 
 def _flag(

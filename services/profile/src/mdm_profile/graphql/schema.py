@@ -20,6 +20,7 @@ from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.bulk_merging import BulkMergeMutation
 from mdm_profile.graphql.company_merging import CompanyMergeMutation
+from mdm_profile.graphql.company_parents import CompanyParentMutation, CompanyParentQuery
 from mdm_profile.graphql.company_records import CompanyRecordMutation, CompanySearchQuery
 from mdm_profile.graphql.context import ProfileContext
 from mdm_profile.graphql.holds import HoldMutation, HoldQuery
@@ -55,7 +56,14 @@ MAX_PERSONS = 500  # ids a `persons` query takes
 
 
 @strawberry.type
-class Query(OrganisationQuery, CompanySearchQuery, PrivacyQuery, HoldQuery, RectificationQuery):
+class Query(
+    OrganisationQuery,
+    CompanySearchQuery,
+    CompanyParentQuery,
+    PrivacyQuery,
+    HoldQuery,
+    RectificationQuery,
+):
     @strawberry.field(
         description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
         "if it was erased)."
@@ -223,6 +231,7 @@ class Mutation(
     IngestionMutation,
     CompanyRecordMutation,
     CompanyMergeMutation,
+    CompanyParentMutation,
     OrganisationMutation,
     HouseholdMutation,
     PrivacyMutation,
