@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -199,3 +200,39 @@ async def test_merge_moves_the_tree_and_unmerge_restores_it_exactly(graph: Graph
                 now=T0,
             )
         )
+
+
+async def test_a_parent_conflict_is_kept_until_the_sources_agree(graph: GraphClient) -> None:
+    vat, first_vat, second_vat, word = vat_id(), vat_id(), vat_id(), sid()
+    first, second, company = await ingest(
+        graph,
+        "erp",
+        RawCompanyRecord(f"{word}-p1", name="Kessel Holding AG", vat_id=first_vat),
+        RawCompanyRecord(f"{word}-p2", name="Kessel Beteiligungen AG", vat_id=second_vat),
+        RawCompanyRecord(
+            f"{word}-a", name="Kessel Kontor GmbH", vat_id=vat, parent_source_id=f"{word}-p1"
+        ),
+    )
+    shop = RawCompanyRecord(f"{word}-c", name="Kessel Kontor", vat_id=vat, parent_vat_id=second_vat)
+    (copy,) = await ingest(graph, "crm", shop)
+    await graph.write(
+        lambda tx: merge_companies(
+            company.company_id,
+            copy.company_id,
+            store=GraphCompanyMergeStore(tx),
+            priority_of=PRIORITY.__getitem__,
+            events=Recorder(),
+            actor="steward-1",
+            reason="same VAT id",
+            now=T0,
+        )
+    )
+
+    async def conflicts() -> dict[str, tuple[str, ...]]:
+        found = await graph.read(lambda tx: GraphCompanyStore(tx).parent_conflicts(200))
+        return {c.company.id: c.parents_named for c in found}
+
+    await ingest(graph, "crm", replace(shop, city="Köln"))  # the sources disagree
+    assert (await conflicts())[company.company_id] == (first.company_id, second.company_id)
+    await ingest(graph, "crm", replace(shop, city="Bonn", parent_vat_id=first_vat))
+    assert company.company_id not in await conflicts()  # they agree again

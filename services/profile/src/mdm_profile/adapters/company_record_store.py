@@ -225,19 +225,23 @@ class GraphCompanyRecordStore:
     async def save_parent_conflicts(
         self, conflicts: dict[str, tuple[str, ...]], *, checked: Sequence[str]
     ) -> None:
-        await self._tx.run(
-            "company.parent_conflicts",
-            f"UNWIND $rows AS row MATCH (c:{COMPANY} {{id: row.id}}) "
-            "SET c.parentConflicted = row.conflicted, c.parentsNamed = row.named",
-            rows=[
-                {
-                    "id": cid,
-                    "conflicted": True if cid in conflicts else None,
-                    "named": list(conflicts[cid]) if cid in conflicts else None,
-                }
-                for cid in checked
-            ],
-        )
+        # Written only where there is something to write: most companies of a batch
+        # have no conflict, before or after.
+        if conflicts:
+            await self._tx.run(
+                "company.parent_conflicts",
+                f"UNWIND $rows AS row MATCH (c:{COMPANY} {{id: row.id}}) "
+                "SET c.parentConflicted = true, c.parentsNamed = row.named",
+                rows=[{"id": cid, "named": list(named)} for cid, named in conflicts.items()],
+            )
+        settled = [cid for cid in checked if cid not in conflicts]
+        if settled:
+            await self._tx.run(
+                "company.parent_conflicts_ended",
+                f"UNWIND $ids AS id MATCH (c:{COMPANY} {{id: id}}) "
+                "WHERE c.parentConflicted IS NOT NULL REMOVE c.parentConflicted, c.parentsNamed",
+                ids=settled,
+            )
 
     async def save_quality(self, reports: dict[str, QualityReport]) -> None:
         await self._tx.run(
