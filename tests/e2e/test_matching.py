@@ -85,8 +85,14 @@ def test_typo_duplicate_is_merged_household_member_is_not(gateway: GatewayClient
         phone="030 1234567", street="Hauptstraße 5", **here,
     )  # fmt: skip
 
-    assert eventually(
+    merged = eventually(
         lambda: gateway.execute(PERSON, {"id": duplicate})["person"]["id"] == original
+    )
+    # If the merge does not come, what matching holds about the duplicate says why.
+    assert merged, (
+        gateway.execute(SUBJECT, {"id": duplicate}),
+        gateway.execute(DECISIONS, {"id": duplicate}),
+        tasks_of(gateway, duplicate, "OPEN", "DEFERRED", "RESOLVED", among={original, duplicate}),
     )
     assert gateway.execute(PERSON, {"id": original})["person"]["mergedFrom"] == [duplicate]
     assert eventually(lambda: matched(gateway, spouse))

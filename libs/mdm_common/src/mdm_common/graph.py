@@ -26,7 +26,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from tenacity import (
     AsyncRetrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_delay,
     wait_random_exponential,
 )
@@ -173,11 +173,12 @@ class GraphClient:
                     return await session.execute_write(unit)
                 return await session.execute_read(unit)
 
-        # Colliding writers (ArcadeDB: DeadlockDetected, ConcurrentModification) and a
-        # connection lost on the way are tried again, quickly and jittered, for half
-        # the deadline: giving up still answers in time, and says why.
+        # Colliding writers (ArcadeDB: DeadlockDetected, ConcurrentModification, or a
+        # record another transaction deleted meanwhile) and a connection lost on the
+        # way are tried again, quickly and jittered, for half the deadline: giving up
+        # still answers in time, and says why.
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type((TransientError, ServiceUnavailable, SessionExpired)),
+            retry=retry_if_exception(worth_again),
             wait=wait_random_exponential(multiplier=0.01, max=0.25),
             stop=stop_after_delay(self.timeout_s / 2),
             reraise=True,
@@ -200,16 +201,30 @@ class GraphClient:
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             trace.get_current_span().set_status(Status(StatusCode.ERROR, "graph unavailable"))
             raise Unavailable("The graph database is not reachable; try again.") from exc
-        except TransientError as exc:
+        except (TransientError, Neo4jError) as exc:
+            if not worth_again(exc):
+                log.error("graph query failed: %s", exc.code)
+                raise
             # Conflicting concurrent writes that the retries did not resolve in time:
             # nothing was written.
             log.warning("graph transaction gave up after retries: %s", exc.code)
             raise Unavailable(
                 "The database was busy with conflicting changes; nothing was written; try again."
             ) from exc
-        except Neo4jError as exc:
-            log.error("graph query failed: %s", exc.code)
-            raise
+
+
+# ArcadeDB answers a read of a record that a concurrent transaction deleted (a
+# household membership or a moved relationship) with this client error, not a
+# transient one; the transaction, tried again, reads the committed state.
+VANISHED_RECORD = "Neo.ClientError.Statement.EntityNotFound"
+
+
+def worth_again(exc: BaseException) -> bool:
+    """Whether a failed transaction is tried again: a collision with another
+    transaction, or a lost connection; never a mistake of the statement itself."""
+    if isinstance(exc, TransientError | ServiceUnavailable | SessionExpired):
+        return True
+    return isinstance(exc, Neo4jError) and exc.code == VANISHED_RECORD
 
 
 def graph_client_from(settings: ServiceSettings) -> GraphClient:

@@ -6,11 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from neo4j import Record
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 from neo4j.graph import Graph, Node
 from neo4j.spatial import CartesianPoint
 from neo4j.time import Date, DateTime, Duration
 
-from mdm_common.graph import as_utc, row_of
+from mdm_common.graph import as_utc, row_of, worth_again
 
 # What a Cypher row can hold: scalars, temporal values, and lists and maps of them.
 _scalars = st.one_of(
@@ -67,3 +68,22 @@ class TestAsUtc:
     def test_rejects_non_datetimes(self) -> None:
         with pytest.raises(TypeError):
             as_utc("2026-01-01")
+
+
+class TestWorthAgain:
+    """Which failed transactions the client tries again."""
+
+    @staticmethod
+    def error(code: str) -> Neo4jError:
+        # The driver's own constructor: the class follows the code, as from a server.
+        return Neo4jError._hydrate_neo4j(code=code, message="test")
+
+    def test_collisions_and_lost_connections(self) -> None:
+        assert worth_again(self.error("Neo.TransientError.Transaction.DeadlockDetected"))
+        assert worth_again(ServiceUnavailable("gone"))
+        # ArcadeDB: a record another transaction deleted meanwhile.
+        assert worth_again(self.error("Neo.ClientError.Statement.EntityNotFound"))
+
+    def test_never_a_mistake_of_the_statement(self) -> None:
+        assert not worth_again(self.error("Neo.ClientError.Statement.SyntaxError"))
+        assert not worth_again(ValueError("no"))
