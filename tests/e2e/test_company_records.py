@@ -211,15 +211,15 @@ def test_parents_two_sources_disagree_on_go_to_a_steward(
         answer = gateway.execute(INGEST, {"source": source, "records": list(records)})
         return list(answer["ingestCompanyRecords"]["results"])
 
+    erp_record = {"sourceId": f"{word}-a", "name": f"{word} GmbH", "vatId": vat}
     first, second, erp = send(
         "erp",
         {"sourceId": f"{word}-p1", "name": f"{word} Holding AG", "vatId": first_vat},
         {"sourceId": f"{word}-p2", "name": f"{word} Beteiligungen AG", "vatId": second_vat},
-        {"sourceId": f"{word}-a", "name": f"{word} GmbH", "vatId": vat,
-         "parentSourceId": f"{word}-p1"},
-    )  # fmt: skip
-    shop_record = {"sourceId": f"{word}-c", "name": f"{word} G.m.b.H.", "vatId": vat,
-                  "parentVatId": second_vat}  # fmt: skip
+        erp_record | {"parentSourceId": f"{word}-p1"},
+    )
+    shop_record = {"sourceId": f"{word}-c", "name": f"{word} G.m.b.H.", "vatId": vat}
+    shop_record["parentVatId"] = second_vat
     (shop,) = send("shop", shop_record)  # a source less trusted than the ERP
     company, holding, other = erp["companyId"], first["companyId"], second["companyId"]
     gateway.execute(MERGE, {"survivor": company, "merged": shop["companyId"]})
@@ -239,9 +239,5 @@ def test_parents_two_sources_disagree_on_go_to_a_steward(
     conflicts = gateway.execute(CONFLICTS)["companyParentConflicts"]
     assert company not in [c["company"]["id"] for c in conflicts]
     # The ERP's record again, changed: the steward's decision stands.
-    send(
-        "erp",
-        {"sourceId": f"{word}-a", "name": f"{word} GmbH", "vatId": vat, "city": "Bonn",
-         "parentSourceId": f"{word}-p1"},
-    )  # fmt: skip
+    send("erp", erp_record | {"city": "Bonn", "parentSourceId": f"{word}-p1"})
     assert gateway.execute(PARENT, {"id": company})["company"]["parent"]["id"] == other
