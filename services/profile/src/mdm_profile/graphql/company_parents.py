@@ -41,10 +41,13 @@ class CompanyParentQuery:
         if not 1 <= first <= MAX_CONFLICTS:
             raise InvalidInput(f"first must be between 1 and {MAX_CONFLICTS}.", field="first")
         found = await ctx.graph.read(lambda tx: GraphCompanyStore(tx).parent_conflicts(first))
-        named = await ctx.companies.load_many(
-            sorted({p for conflict in found for p in conflict.parents_named})
-        )
-        by_id = {c.id: c for c in named if c is not None}
+        ids = sorted({p for conflict in found for p in conflict.parents_named})
+        # By the id asked: a parent merged away since is the company it is part of now.
+        by_id = {
+            asked: company
+            for asked, company in zip(ids, await ctx.companies.load_many(ids), strict=True)
+            if company is not None
+        }
         return [
             CompanyParentConflict(
                 company=Company.from_model(conflict.company),
