@@ -33,6 +33,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from splink_common import clamp_m_probabilities, train_and_cluster
+
 COLUMNS = (
     "name",
     "legal_form",
@@ -123,29 +127,10 @@ def _column(expression: str) -> str:
     return "name" if expression == FIRST_WORD else expression
 
 
-def _clamp_m_probabilities() -> None:
-    """Splink 5.0.0 refuses an m probability below 1e-300, which its own EM yields when
-    no duplicate ever falls into a level (the company generator never changes a postal
-    code or city). Such a level is then clamped at 1e-300: a veto, as EM meant it,
-    instead of an exception. The same patch as ``bench/matching_splink.py``'s, kept
-    here so that this process loads neither our engine nor its data sets."""
-    import splink.internals.expectation_maximisation as em  # noqa: PLC0415
-
-    populate = em.populate_m_u_from_lookup
-
-    def clamped(fixed: set[str], level: Any, column: str, lookup: dict[str, Any]) -> None:
-        for values in lookup.get(column, {}).values():
-            if isinstance(values.get("m_probability"), float):
-                values["m_probability"] = max(values["m_probability"], 1e-300)
-        populate(fixed, level, column, lookup)
-
-    em.populate_m_u_from_lookup = clamped
-
-
 def run(table: Any, *, threshold: float, prior: str) -> dict[str, Any]:
     from splink import DuckDBAPI, Linker, block_on  # noqa: PLC0415 - benchmark-only dependency
 
-    _clamp_m_probabilities()
+    clamp_m_probabilities()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     present = {c for c in COLUMNS if table[c].notna().any()}
@@ -158,30 +143,14 @@ def run(table: Any, *, threshold: float, prior: str) -> dict[str, Any]:
         linker.training.estimate_probability_two_random_records_match(
             rules, recall=DETERMINISTIC_RECALL
         )
-    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
-    for index, rule in enumerate(training_rules):
-        # prior "em": the share of matches EM found among each session's blocked pairs,
-        # scaled to all pairs by Splink (median over sessions; no rule, no recall).
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule,
-            populate_probability_two_random_records_match_from_trained_values=(
-                prior == "em" and index == len(training_rules) - 1
-            ),
-        )
-    seconds["train"] = time.perf_counter() - started
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    seconds["predict"] = time.perf_counter() - started - seconds["train"]
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold
-    ).as_pandas_dataframe()
-    seconds["total"] = time.perf_counter() - started
-    groups = clusters.groupby("cluster_id")["unique_id"].apply(list)
-    return {
-        "clusters": [g for g in groups if len(g) > 1],
-        "pairs_above_half": len(predictions.as_pandas_dataframe()),
-        "prior": linker._settings_obj._probability_two_random_records_match,
-        "seconds": seconds,
-    }
+    return train_and_cluster(
+        linker,
+        training_rules,
+        threshold=threshold,
+        prior=prior,
+        seconds=seconds,
+        started=started,
+    )
 
 
 def main() -> int:
