@@ -104,11 +104,10 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
         Subscription("matching.on_person_unmerged", "matching"),
         Subscription("consent.on_person_unmerged", "consent"),
     ),
-    # Companies (for company matching and the change stream); no service reacts yet.
-    Event.COMPANY_CREATED: (),
-    Event.COMPANY_UPDATED: (),
-    Event.COMPANY_MERGED: (),
-    Event.COMPANY_UNMERGED: (),
+    Event.COMPANY_CREATED: (Subscription("matching.on_company_changed", "matching"),),
+    Event.COMPANY_UPDATED: (Subscription("matching.on_company_changed", "matching"),),
+    Event.COMPANY_MERGED: (Subscription("matching.on_company_merged", "matching"),),
+    Event.COMPANY_UNMERGED: (Subscription("matching.on_company_unmerged", "matching"),),
     # Steward decisions on households: in the outbox and the change stream; no service
     # reacts yet.
     Event.HOUSEHOLD_CONFIRMED: (),

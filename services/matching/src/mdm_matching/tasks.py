@@ -25,7 +25,14 @@ from mdm_common.worker import (
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.adapters.waiting_events import MERGE_EVENT, person_events
-from mdm_matching.domain import online, online_batch, rematch, subjects, training
+from mdm_matching.domain import (
+    company_matching,
+    online,
+    online_batch,
+    rematch,
+    subjects,
+    training,
+)
 from mdm_matching.domain import rematch_sync as syncing
 from mdm_matching.domain.rematch_merge import merge_phase
 from mdm_matching.domain.stores import Stores
@@ -153,6 +160,60 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
             survivor_id, merged_id, profiles=_worker.profile_client(),
             transactions=await _worker.transactions(), now=datetime.now(UTC),
         )  # fmt: skip
+
+    run(_graph.once(handle))
+
+
+@celery.task(name="matching.on_company_changed", **_RELIABLE)
+def on_company_changed(company_id: str) -> None:
+    """A company was created or its records changed: match it (``company_matching``)."""
+
+    async def handle() -> None:
+        outcome = await company_matching.match_company(
+            company_id,
+            profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(),
+            policy=settings.policy,
+            now=_now(),
+        )
+        log.info(
+            "matched a company: %d candidates, %s, %d review tasks",
+            outcome.candidates,
+            "merged" if outcome.merged_into else "not merged",
+            len(outcome.review_tasks),
+        )
+
+    run(_graph.once(handle))
+
+
+@celery.task(name="matching.on_company_merged", **_RELIABLE)
+def on_company_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
+    """A company was merged away: it leaves the candidates; the survivor is re-read."""
+
+    async def handle() -> None:
+        await company_matching.on_company_merged(
+            survivor_id,
+            merged_id,
+            profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(),
+            now=_now(),
+        )
+
+    run(_graph.once(handle))
+
+
+@celery.task(name="matching.on_company_unmerged", **_RELIABLE)
+def on_company_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
+    """A company merge was undone: both are companies of their own again."""
+
+    async def handle() -> None:
+        await company_matching.on_company_unmerged(
+            survivor_id,
+            merged_id,
+            profiles=_worker.profile_client(),
+            transactions=await _worker.transactions(),
+            now=_now(),
+        )
 
     run(_graph.once(handle))
 

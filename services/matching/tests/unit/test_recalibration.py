@@ -110,6 +110,7 @@ def stores(memory: Memory) -> Stores:
         privacy=cast("Any", None),
         calibration=cast("Any", memory),
         events=memory,
+        companies=cast("Any", None),
     )
 
 

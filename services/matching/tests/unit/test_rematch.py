@@ -64,6 +64,7 @@ class MemoryTransactions:
             privacy=cast("Any", None),
             calibration=cast("Any", None),
             events=cast("Any", None),
+            companies=cast("Any", None),
         )
 
     async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:

@@ -92,6 +92,7 @@ class MemoryTransactions:
             privacy=store,
             calibration=store,
             events=store,
+            companies=cast("Any", None),
         )
 
     async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:

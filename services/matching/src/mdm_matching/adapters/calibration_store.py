@@ -45,7 +45,8 @@ class GraphCalibrationStore:
         # Only what a label needs: neither notes nor explanations are read.
         rows = await self._tx.run(
             "calibration.decisions",
-            f"MATCH (d:{DECISION}) WHERE d.verdict IN $verdicts "
+            # The person model's labels: company pairs (kind COMPANY) are another model's.
+            f"MATCH (d:{DECISION}) WHERE d.verdict IN $verdicts AND d.kind IS NULL "
             "RETURN d.id AS id, d.pairKey AS pairKey, d.verdict AS verdict, d.actor AS actor, "
             "d.at AS at, d.mergeId AS mergeId, d.probability AS probability, "
             "d.conflicts AS conflicts, d.modelVersion AS modelVersion",
@@ -73,7 +74,7 @@ class GraphCalibrationStore:
     async def unresolved_evidence(self) -> list[tuple[PairEvidence, TaskReason]]:
         rows = await self._tx.run(
             "calibration.unresolved",
-            f"MATCH (t:{REVIEW_TASK}) WHERE t.status IN $statuses "
+            f"MATCH (t:{REVIEW_TASK}) WHERE t.status IN $statuses AND t.kind IS NULL "
             "RETURN t.leftId AS leftId, t.rightId AS rightId, t.probability AS probability, "
             "t.weight AS weight, t.conflicts AS conflicts, t.modelVersion AS modelVersion, "
             "t.reason AS reason",

@@ -1,4 +1,4 @@
-"""The profile service as matching sees it: read a person, merge, unmerge.
+"""The profile service as matching sees it: read a person or a company, merge, unmerge.
 
 Calls the profile subgraph directly with a signed request (see
 :mod:`mdm_common.subgraph_client`), on behalf of the engine or of the deciding
@@ -14,6 +14,8 @@ from typing import Any
 
 from mdm_common.auth import Principal, Role
 from mdm_common.subgraph_client import SubgraphClient
+from mdm_matching.domain.company_ports import CompanyView
+from mdm_matching.domain.engine.companies.features import make_company_record
 from mdm_matching.domain.engine.features import MatchRecord, make_record
 from mdm_matching.domain.ports import PairToMerge, ProfileView
 
@@ -45,6 +47,19 @@ mutation MatchingMergeBulk($merges: [BulkMergeInput!]!) {
 UNMERGE_MUTATION = """
 mutation MatchingUnmerge($mergeId: ID!) { unmergePersons(mergeId: $mergeId) { merge { id } } }
 """
+COMPANY_FEATURES_QUERY = """
+query MatchingCompanyFeatures($ids: [ID!]!) { companyFeatures(ids: $ids) }
+"""
+COMPANY_MERGE_MUTATION = """
+mutation MatchingCompanyMerge($survivorId: ID!, $mergedId: ID!, $reason: String!) {
+  mergeCompanies(survivorId: $survivorId, mergedId: $mergedId, reason: $reason) { merge { id } }
+}
+"""
+COMPANY_UNMERGE_MUTATION = """
+mutation MatchingCompanyUnmerge($mergeId: ID!) {
+  unmergeCompanies(mergeId: $mergeId) { merge { id } }
+}
+"""
 
 
 def record_from_person(person: dict[str, Any]) -> MatchRecord:
@@ -74,6 +89,32 @@ def view_of(requested_id: str, person: dict[str, Any]) -> ProfileView:
         record_from_person(person),
         datetime.fromisoformat(created) if created else None,
         tuple(sorted(set(person.get("sources") or ()))),
+    )
+
+
+def company_view_of(requested_id: str, company: dict[str, Any]) -> CompanyView:
+    """A company as ``companyFeatures`` answers it, as the engine compares it."""
+    address = company.get("address") or {}
+    created = company.get("createdAt")
+    record = make_company_record(
+        company["id"],
+        name_key=company.get("nameKey") or "",
+        legal_form=company.get("legalForm"),
+        register=company.get("register"),
+        court=company.get("court"),
+        vat=company.get("vatId"),
+        lei=company.get("lei"),
+        domains=company.get("domains") or (),
+        postal_code=address.get("postalCode"),
+        street=address.get("street"),
+        house_number=address.get("houseNumber"),
+        city=address.get("city"),
+    )
+    return CompanyView(
+        requested_id,
+        record,
+        datetime.fromisoformat(created) if created else None,
+        tuple(company.get("sources") or ()),
     )
 
 
@@ -154,4 +195,26 @@ class ProfileClient:
     async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None:
         await self._client.execute(
             UNMERGE_MUTATION, {"mergeId": merge_id}, on_behalf_of=on_behalf_of
+        )
+
+    async def fetch_company(self, company_id: str) -> CompanyView | None:
+        """The company (the one it was merged into, if merged away); None if unknown."""
+        data = await self._client.execute(
+            COMPANY_FEATURES_QUERY, {"ids": [company_id]}, on_behalf_of=READER
+        )
+        [company] = data["companyFeatures"]
+        return company_view_of(company_id, company) if company is not None else None
+
+    async def merge_companies(
+        self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal
+    ) -> str:
+        variables = {"survivorId": survivor_id, "mergedId": merged_id, "reason": reason}
+        data = await self._client.execute(
+            COMPANY_MERGE_MUTATION, variables, on_behalf_of=on_behalf_of
+        )
+        return str(data["mergeCompanies"]["merge"]["id"])
+
+    async def unmerge_companies(self, merge_id: str, *, on_behalf_of: Principal) -> None:
+        await self._client.execute(
+            COMPANY_UNMERGE_MUTATION, {"mergeId": merge_id}, on_behalf_of=on_behalf_of
         )

@@ -27,6 +27,7 @@ from mdm_matching.domain.models import (
     PairEvidence,
     QueueSummary,
     ReviewTask,
+    SubjectKind,
     TaskFilter,
     TaskOrder,
     TaskReason,
@@ -46,7 +47,18 @@ def evidence_props(evidence: PairEvidence) -> dict[str, Any]:
         "leftFingerprint": evidence.left_fingerprint,
         "rightFingerprint": evidence.right_fingerprint,
         "modelVersion": evidence.model_version,
+        # Only a company pair says so: the tasks and decisions stored before companies
+        # were matched are persons' (SET t += {kind: null} leaves no property).
+        "kind": _kind_prop(evidence.kind),
     }
+
+
+def _kind_prop(kind: SubjectKind) -> str | None:
+    return None if kind == SubjectKind.PERSON else kind.value
+
+
+def _kind_from(p: dict[str, Any]) -> SubjectKind:
+    return SubjectKind(p.get("kind") or SubjectKind.PERSON)
 
 
 def evidence_from(p: dict[str, Any]) -> PairEvidence:
@@ -60,6 +72,7 @@ def evidence_from(p: dict[str, Any]) -> PairEvidence:
         left_fingerprint=p["leftFingerprint"],
         right_fingerprint=p["rightFingerprint"],
         model_version=p.get("modelVersion"),
+        kind=_kind_from(p),
     )
 
 
@@ -76,6 +89,7 @@ def decision_props(decision: Decision) -> dict[str, Any]:
         "leftFingerprint": decision.left_fingerprint,
         "rightFingerprint": decision.right_fingerprint,
         "modelVersion": decision.model_version,
+        "kind": _kind_prop(decision.kind),
     }
 
 
@@ -123,6 +137,7 @@ def decision_from(p: dict[str, Any]) -> Decision:
         contributions=_contributions_from(p.get("contributions")),
         conflicts=tuple(p.get("conflicts") or ()),
         model_version=p.get("modelVersion"),
+        kind=_kind_from(p),
     )
 
 
@@ -285,6 +300,11 @@ def _conditions(
     if wanted.assignee is not None:
         parts.append("t.assignee = $assignee")
         params["assignee"] = wanted.assignee
+    if wanted.kind == SubjectKind.PERSON:
+        parts.append("t.kind IS NULL")
+    elif wanted.kind is not None:
+        parts.append("t.kind = $kind")
+        params["kind"] = wanted.kind.value
     if persons is not None:
         parts.append("(t.leftId IN $persons OR t.rightId IN $persons)")
         params["persons"] = persons

@@ -7,8 +7,14 @@ from mdm_common.graph import GraphClient, Transaction
 from mdm_common.outbox import AfterCommit
 from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
-from mdm_matching.adapters import calibration_store, graph_store, rematch_store
+from mdm_matching.adapters import (
+    calibration_store,
+    company_subject_store,
+    graph_store,
+    rematch_store,
+)
 from mdm_matching.adapters.calibration_store import GraphCalibrationStore
+from mdm_matching.adapters.company_subject_store import GraphCompanySubjectStore
 from mdm_matching.adapters.graph_store import GraphSubjectStore
 from mdm_matching.adapters.privacy_store import GraphPrivacyStore
 from mdm_matching.adapters.rematch_store import GraphRematchStore
@@ -16,7 +22,13 @@ from mdm_matching.adapters.review_store import GraphReviewStore
 from mdm_matching.domain.stores import Stores
 
 # Constraints and indexes of the whole matching graph.
-SCHEMA = MESSAGING_SCHEMA + graph_store.SCHEMA + rematch_store.SCHEMA + calibration_store.SCHEMA
+SCHEMA = (
+    MESSAGING_SCHEMA
+    + graph_store.SCHEMA
+    + rematch_store.SCHEMA
+    + calibration_store.SCHEMA
+    + company_subject_store.SCHEMA
+)
 
 
 def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
@@ -27,6 +39,7 @@ def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
         privacy=GraphPrivacyStore(tx),
         calibration=GraphCalibrationStore(tx),
         events=events,
+        companies=GraphCompanySubjectStore(tx),
     )
 
 

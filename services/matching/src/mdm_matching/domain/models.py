@@ -4,7 +4,8 @@ A person becomes a match subject when the profile service announces it; its
 comparable features (``engine.features.MatchRecord``) and blocking keys live with
 the subject. A pair the engine is unsure about becomes a review task for a data
 steward; every decision on a pair, automatic or by a steward, is kept as an
-append-only audit entry.
+append-only audit entry. Companies are matched too (``domain/company_matching.py``):
+their pairs are tasks and decisions of the same queue and audit, of kind COMPANY.
 """
 
 from __future__ import annotations
@@ -40,6 +41,27 @@ class MatchSubject:
 
 
 @dataclass(frozen=True)
+class CompanySubject:
+    """A company as matching knows it (``domain/company_matching.py``)."""
+
+    company_id: str
+    registered_at: datetime
+    merged_into: str | None = None
+    compared_at: datetime | None = None
+    profile_created_at: datetime | None = None
+    fingerprint: str | None = None  # of the values last compared
+
+    @property
+    def seniority(self) -> tuple[datetime, datetime, str]:
+        """As :attr:`MatchSubject.seniority`: the company known longest survives."""
+        return (
+            self.profile_created_at or self.registered_at,
+            self.registered_at,
+            self.company_id,
+        )
+
+
+@dataclass(frozen=True)
 class MatchCandidate:
     person_id: str
     candidate_id: str
@@ -66,6 +88,13 @@ class Verdict(StrEnum):
     UNMERGE = "UNMERGE"  # a merge undone
 
 
+class SubjectKind(StrEnum):
+    """What a pair is made of: two persons, or two companies."""
+
+    PERSON = "PERSON"
+    COMPANY = "COMPANY"
+
+
 @dataclass(frozen=True)
 class PairEvidence:
     """A scored pair as stored: ids in order, score, per-field explanation."""
@@ -80,6 +109,7 @@ class PairEvidence:
     right_fingerprint: str
     # The model version that scored the pair (None: scored before matching kept it).
     model_version: str | None = None
+    kind: SubjectKind = SubjectKind.PERSON
 
     @property
     def pair_key(self) -> str:
@@ -135,6 +165,7 @@ class TaskFilter:
     source: str | None = None
     assignee: str | None = None
     family_prefix: str | None = None
+    kind: SubjectKind | None = None  # None: persons' and companies' tasks
 
 
 @dataclass(frozen=True)
@@ -168,6 +199,7 @@ class Decision:
     contributions: tuple[Contribution, ...] = ()
     conflicts: tuple[str, ...] = ()
     model_version: str | None = None  # the model that scored the pair, where known
+    kind: SubjectKind = SubjectKind.PERSON
 
     @classmethod
     def about(
@@ -181,5 +213,5 @@ class Decision:
             probability=evidence.probability, left_fingerprint=evidence.left_fingerprint,
             right_fingerprint=evidence.right_fingerprint,
             contributions=evidence.contributions, conflicts=evidence.conflicts,
-            model_version=evidence.model_version,
+            model_version=evidence.model_version, kind=evidence.kind,
         )  # fmt: skip

@@ -31,6 +31,7 @@ from mdm_matching.domain.engine.model import Parameters, Score, Scorer, default_
 from mdm_matching.domain.models import (
     Decision,
     PairEvidence,
+    SubjectKind,
     TaskReason,
     Verdict,
     pair_key,
@@ -135,13 +136,17 @@ class MatchPlan:
 
 
 def evidence_of(
-    score: Score, fingerprints: dict[str, str], *, model_version: str | None = None
+    score: Score,
+    fingerprints: dict[str, str],
+    *,
+    model_version: str | None = None,
+    kind: SubjectKind = SubjectKind.PERSON,
 ) -> PairEvidence:
     return PairEvidence(
         left_id=score.left, right_id=score.right, probability=score.probability,
         weight=score.weight, contributions=score.contributions, conflicts=score.conflicts,
         left_fingerprint=fingerprints[score.left], right_fingerprint=fingerprints[score.right],
-        model_version=model_version,
+        model_version=model_version, kind=kind,
     )  # fmt: skip
 
 
@@ -205,7 +210,7 @@ async def plan_match(
         NewTask(
             str(uuid.uuid4()),
             evidence_of(score, fingerprints, model_version=version),
-            _reason(score, sure),
+            reason_of(score, sure),
         )
         for score in scores
         if score is not merge_with and policy.worth_review(score)
@@ -218,7 +223,7 @@ async def plan_match(
     return MatchPlan(other, evidence, tasks, len(candidates))
 
 
-def _reason(score: Score, sure: list[Score]) -> TaskReason:
+def reason_of(score: Score, sure: list[Score]) -> TaskReason:
     if score.vetoed:
         return TaskReason.GUARDED
     return TaskReason.AMBIGUOUS if score in sure else TaskReason.UNCERTAIN
@@ -295,11 +300,11 @@ async def merge_into(profiles: Profiles, survivor: str, person_id: str) -> str |
 async def settle_merges(stores: Stores, merges: Sequence[DoneMerge], now: datetime) -> None:
     """Audit the automatic merges and take the merged persons out of the candidates."""
     for person_id, survivor, evidence, merge_id in merges:
-        await _audit_auto_merge(stores, evidence, merge_id, now)
+        await audit_auto_merge(stores, evidence, merge_id, now)
         await mark_merged(stores, person_id, survivor, now)
 
 
-async def _audit_auto_merge(
+async def audit_auto_merge(
     stores: Stores, evidence: PairEvidence, merge_id: str | None, now: datetime
 ) -> None:
     existing = await stores.reviews.decisions_for_pairs([evidence.pair_key])

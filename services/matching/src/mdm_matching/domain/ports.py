@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mdm_common.auth import Principal
+from mdm_matching.domain.company_ports import CompanyProfiles
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.model import Parameters
 from mdm_matching.domain.models import (
@@ -412,12 +413,17 @@ class Profiles(Protocol):
     async def unmerge(self, merge_id: str, *, on_behalf_of: Principal) -> None: ...
 
 
+class ProfileService(Profiles, CompanyProfiles, Protocol):
+    """Persons and companies: what a steward's decision on either merges or unmerges."""
+
+
 __all__ = [
     "CalibrationStore",
     "MatchCandidate",
     "NewTask",
     "PairToMerge",
     "PrivacyStore",
+    "ProfileService",
     "ProfileView",
     "Profiles",
     "RematchStore",

@@ -15,8 +15,8 @@ from datetime import datetime
 
 from mdm_common.auth import Principal, Role
 from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from mdm_matching.domain.models import Decision, ReviewTask, TaskStatus, Verdict
-from mdm_matching.domain.ports import Profiles
+from mdm_matching.domain.models import Decision, ReviewTask, SubjectKind, TaskStatus, Verdict
+from mdm_matching.domain.ports import ProfileService
 from mdm_matching.domain.stores import Stores, Transactions
 
 MAX_NOTE = 2000
@@ -67,7 +67,7 @@ async def decide(
     *,
     note: str,
     actor: Principal,
-    profiles: Profiles,
+    profiles: ProfileService,
     transactions: Transactions,
     now: datetime,
 ) -> Decision:
@@ -79,13 +79,20 @@ async def decide(
             lambda s: _record(s, task_id, verdict, actor=actor, note=note, now=now)
         )
 
-    async def pair(stores: Stores) -> tuple[str, str]:
-        return await _survivor_first(stores, await _open_task(stores, task_id))
+    async def pair(stores: Stores) -> tuple[SubjectKind, str, str]:
+        task = await _open_task(stores, task_id)
+        if task.evidence.kind == SubjectKind.COMPANY:
+            return (task.evidence.kind, *await _company_survivor_first(stores, task))
+        return (task.evidence.kind, *await _survivor_first(stores, task))
 
-    survivor, merged = await transactions.read(pair)
-    merge_id = await profiles.merge(
-        survivor, merged, reason=f"steward decision on review task {task_id}", on_behalf_of=actor
-    )
+    kind, survivor, merged = await transactions.read(pair)
+    reason = f"steward decision on review task {task_id}"
+    if kind == SubjectKind.COMPANY:
+        merge_id = await profiles.merge_companies(
+            survivor, merged, reason=reason, on_behalf_of=actor
+        )
+    else:
+        merge_id = await profiles.merge(survivor, merged, reason=reason, on_behalf_of=actor)
     return await transactions.write(
         lambda s: _record(
             s, task_id, Verdict.MERGE, actor=actor, note=note, now=now, merge_id=merge_id
@@ -108,12 +115,25 @@ async def _survivor_first(stores: Stores, task: ReviewTask) -> tuple[str, str]:
     return left, right
 
 
+async def _company_survivor_first(stores: Stores, task: ReviewTask) -> tuple[str, str]:
+    """As for persons: the company known longer survives."""
+    left, right = task.evidence.left_id, task.evidence.right_id
+    subjects = await stores.companies.get_many([left, right])
+    for company_id in (left, right):
+        if company_id in subjects and subjects[company_id].merged_into:
+            raise Conflict(f"Company {company_id} was merged in the meantime.", field="id")
+    if left in subjects and right in subjects:
+        older = min(left, right, key=lambda i: subjects[i].seniority)
+        return (older, right if older == left else left)
+    return left, right
+
+
 async def undo_merge(
     decision_id: str,
     *,
     note: str,
     actor: Principal,
-    profiles: Profiles,
+    profiles: ProfileService,
     transactions: Transactions,
     now: datetime,
 ) -> Decision:
@@ -134,7 +154,10 @@ async def undo_merge(
 
     merged = await transactions.read(merge_decision)
     assert merged.merge_id is not None  # checked above
-    await profiles.unmerge(merged.merge_id, on_behalf_of=actor)
+    if merged.kind == SubjectKind.COMPANY:
+        await profiles.unmerge_companies(merged.merge_id, on_behalf_of=actor)
+    else:
+        await profiles.unmerge(merged.merge_id, on_behalf_of=actor)
     undo = replace(merged, id=str(uuid.uuid4()), verdict=Verdict.UNMERGE, actor=actor.subject,
                    at=now, note=note)  # fmt: skip
     await transactions.write(lambda s: s.reviews.record_decision(undo))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from mdm_common.contracts import EventRecorder
+from mdm_matching.domain.company_ports import CompanySubjectStore
 from mdm_matching.domain.ports import (
     CalibrationStore,
     PrivacyStore,
@@ -27,6 +28,7 @@ class Stores:
     calibration: CalibrationStore
     # What the transaction announces; sent after it commits (write transactions only).
     events: EventRecorder
+    companies: CompanySubjectStore
 
 
 class Transactions(Protocol):

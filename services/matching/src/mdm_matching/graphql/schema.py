@@ -76,6 +76,15 @@ class Person:
         return cls(id=id)
 
 
+@strawberry.federation.type(keys=["id"])
+class Company:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID, **_: Any) -> Company:  # noqa: A002 - federation key name
+        return cls(id=id)
+
+
 @strawberry.type(description="What the matching service knows about one person id.")
 class MatchSubject:
     person_id: strawberry.ID
@@ -99,6 +108,9 @@ ReviewReason = strawberry.enum(
     m.TaskReason, name="ReviewReason", description="Why the engine asks a steward."
 )
 Verdict = strawberry.enum(m.Verdict, description="What was decided about a pair.")
+MatchSubjectKind = strawberry.enum(
+    m.SubjectKind, name="MatchSubjectKind", description="A pair of persons, or of companies."
+)
 
 
 @strawberry.enum(description="What a steward may decide on a review task.")
@@ -123,9 +135,29 @@ def _explanation(contributions: Sequence[Contribution]) -> list[FieldContributio
 
 
 _SIDE = (
-    "The profile of this side; null when the profile no longer holds the person (it was "
-    "erased); leftId and rightId keep the ids."
+    "The profile of this side; null for a pair of companies, or when the profile no longer "
+    "holds the person (it was erased); leftId and rightId keep the ids."
 )
+_COMPANY_SIDE = "The company of this side, for a pair of companies (kind COMPANY); else null."
+
+
+def _sides(kind: m.SubjectKind, left: str, right: str) -> dict[str, Any]:
+    """The left, right, leftCompany and rightCompany of a pair."""
+    if kind == m.SubjectKind.COMPANY:
+        persons: list[Person | None] = [None, None]
+        companies: list[Company | None] = [Company(id=strawberry.ID(i)) for i in (left, right)]
+    else:
+        persons = [Person(id=strawberry.ID(i)) for i in (left, right)]
+        companies = [None, None]
+    return {
+        "kind": kind,
+        "left_id": strawberry.ID(left),
+        "right_id": strawberry.ID(right),
+        "left": persons[0],
+        "right": persons[1],
+        "left_company": companies[0],
+        "right_company": companies[1],
+    }
 
 
 @strawberry.type(description="One audit entry: who decided what about a pair, when.")
@@ -140,10 +172,13 @@ class MatchDecision:
         description="The profile service's merge (for MERGE, AUTO_MERGE and UNMERGE)."
     )
     probability: float | None
+    kind: MatchSubjectKind  # type: ignore[valid-type]
     left_id: strawberry.ID
     right_id: strawberry.ID
     left: Person | None = strawberry.field(description=_SIDE)
     right: Person | None = strawberry.field(description=_SIDE)
+    left_company: Company | None = strawberry.field(description=_COMPANY_SIDE)
+    right_company: Company | None = strawberry.field(description=_COMPANY_SIDE)
     explanation: list[FieldContribution] = strawberry.field(
         description="Each field's contribution to the score when decided (empty for "
         "decisions recorded before matching kept it)."
@@ -164,9 +199,7 @@ class MatchDecision:
             id=strawberry.ID(d.id), verdict=d.verdict, actor=d.actor, at=d.at, note=d.note,
             task_id=strawberry.ID(d.task_id) if d.task_id else None,
             merge_id=strawberry.ID(d.merge_id) if d.merge_id else None,
-            probability=d.probability, left_id=strawberry.ID(left),
-            right_id=strawberry.ID(right), left=Person(id=strawberry.ID(left)),
-            right=Person(id=strawberry.ID(right)),
+            probability=d.probability, **_sides(d.kind, left, right),
         )  # fmt: skip
 
 
@@ -176,10 +209,13 @@ class MatchDecision:
 )
 class ReviewTask:
     id: strawberry.ID
+    kind: MatchSubjectKind  # type: ignore[valid-type]
     left_id: strawberry.ID
     right_id: strawberry.ID
     left: Person | None = strawberry.field(description=_SIDE)
     right: Person | None = strawberry.field(description=_SIDE)
+    left_company: Company | None = strawberry.field(description=_COMPANY_SIDE)
+    right_company: Company | None = strawberry.field(description=_COMPANY_SIDE)
     probability: float
     match_weight: float
     reason: ReviewReason  # type: ignore[valid-type]
@@ -209,9 +245,8 @@ class ReviewTask:
     def from_model(cls, t: m.ReviewTask) -> ReviewTask:
         e = t.evidence
         return cls(
-            id=strawberry.ID(t.id), left_id=strawberry.ID(e.left_id),
-            right_id=strawberry.ID(e.right_id), left=Person(id=strawberry.ID(e.left_id)),
-            right=Person(id=strawberry.ID(e.right_id)), probability=e.probability,
+            id=strawberry.ID(t.id), **_sides(e.kind, e.left_id, e.right_id),
+            probability=e.probability,
             match_weight=e.weight, reason=t.reason, status=t.status,
             explanation=_explanation(e.contributions),
             conflicts=list(e.conflicts), created_at=t.created_at, updated_at=t.updated_at,
@@ -320,6 +355,14 @@ class Query(RematchQuery, PrivacyQuery, CalibrationQuery):
             ),
         ] = None,
         order_by: ReviewTaskOrder = m.TaskOrder.PROBABILITY_DESC,  # type: ignore[valid-type]
+        kind: Annotated[
+            MatchSubjectKind | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only pairs of persons, or of companies."),
+        ] = None,
+        company_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only pairs with this company on a side."),
+        ] = None,
     ) -> ReviewTaskConnection:
         info.context.require(*STEWARD_ROLES)
         if not 1 <= first <= MAX_PAGE:
@@ -332,6 +375,8 @@ class Query(RematchQuery, PrivacyQuery, CalibrationQuery):
         folded = fold(name) if name is not None else None
         if name is not None and not folded:
             raise InvalidInput("name needs at least one letter.", field="name")
+        if person_id and company_id:
+            raise InvalidInput("Ask for a person or a company, not both.", field="companyId")
         wanted = m.TaskFilter(
             statuses=tuple(statuses or m.UNRESOLVED),
             reasons=tuple(reasons) if reasons else None,
@@ -339,10 +384,11 @@ class Query(RematchQuery, PrivacyQuery, CalibrationQuery):
             max_probability=max_probability,
             created_after=created_after,
             created_before=created_before,
-            person_id=str(person_id) if person_id else None,
+            person_id=str(person_id or company_id) if person_id or company_id else None,
             source=source,
             assignee=assigned_to,
             family_prefix=folded,
+            kind=m.SubjectKind(kind) if kind is not None else None,
         )
         order = m.TaskOrder(order_by)
         cursor = _after(after, order)
@@ -399,6 +445,19 @@ class Query(RematchQuery, PrivacyQuery, CalibrationQuery):
         info.context.read_persons([str(person_id)])
         _read_decisions(info, found)
         return [MatchDecision.from_model(d) for d in found]
+
+    @strawberry.field(
+        description="Every decision about pairs involving a company, oldest first: automatic "
+        "merges, steward decisions, undone merges. Role: steward."
+    )
+    async def company_match_decisions(
+        self, info: Info, company_id: strawberry.ID
+    ) -> list[MatchDecision]:
+        info.context.require(*STEWARD_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: s.reviews.decisions_of_person(str(company_id))
+        )
+        return [MatchDecision.from_model(d) for d in found if d.kind == m.SubjectKind.COMPANY]
 
     @strawberry.field(description="A model training job; NOT_FOUND if unknown. Role: steward.")
     async def match_training_job(self, info: Info, id: strawberry.ID) -> MatchTrainingJob:  # noqa: A002 - GraphQL argument name
@@ -546,15 +605,23 @@ class Mutation(RematchMutation, PrivacyMutation, CalibrationMutation):
 
 
 def _read_tasks(info: Info, tasks: Iterable[m.ReviewTask]) -> None:
-    """A task shows both persons' compared values: a read of both (audited)."""
-    info.context.read_persons(i for t in tasks for i in (t.evidence.left_id, t.evidence.right_id))
+    """A task shows both persons' compared values: a read of both (audited). Companies
+    are no personal data."""
+    info.context.read_persons(
+        i
+        for t in tasks
+        if t.evidence.kind == m.SubjectKind.PERSON
+        for i in (t.evidence.left_id, t.evidence.right_id)
+    )
 
 
 def _read_decisions(info: Info, decisions: Iterable[m.Decision]) -> None:
-    info.context.read_persons(i for d in decisions for i in d.pair_key.split("|"))
+    info.context.read_persons(
+        i for d in decisions if d.kind == m.SubjectKind.PERSON for i in d.pair_key.split("|")
+    )
 
 
 def build_schema(extensions: Sequence[Extension] = ()) -> SubgraphSchema:
     return SubgraphSchema(
-        query=Query, mutation=Mutation, types=[Person], extensions=list(extensions)
+        query=Query, mutation=Mutation, types=[Person, Company], extensions=list(extensions)
     )

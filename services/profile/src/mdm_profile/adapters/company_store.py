@@ -64,6 +64,35 @@ def _details(props: dict[str, Any]) -> CompanyDetails | None:
     )
 
 
+_FEATURES_PROJECTION = (
+    "{.id, .createdAt, .nameKey, .legalForm, .registerKey, .registerNumberKey, .vatId, .lei, "
+    ".domains, .street, .houseNumber, .postalCode, .city, .sources}"
+)
+
+
+def _features_from(props: dict[str, Any]) -> dict[str, Any]:
+    """The register entry as "HRB 12345 B" with its folded court apart (None if unknown)."""
+    number_key, court_key = props.get("registerNumberKey"), props.get("registerKey")
+    return {
+        "id": props["id"],
+        "createdAt": as_utc(props["createdAt"]).isoformat(),
+        "nameKey": props.get("nameKey") or "",
+        "legalForm": props.get("legalForm"),
+        "register": number_key.replace("|", " ", 1) if number_key else None,
+        "court": court_key.split("|", 2)[2] if court_key else None,
+        "vatId": props.get("vatId"),
+        "lei": props.get("lei"),
+        "domains": list(props.get("domains") or ()),
+        "address": {
+            "street": props.get("street"),
+            "houseNumber": props.get("houseNumber"),
+            "postalCode": props.get("postalCode"),
+            "city": props.get("city"),
+        },
+        "sources": sorted(props.get("sources") or ()),
+    }
+
+
 def company_from(props: dict[str, Any]) -> Company:
     return Company(
         props["id"], props["name"], props.get("registrationNumber"), props.get("country"),
@@ -106,6 +135,19 @@ class GraphCompanyStore:
             ids=list(ids),
         )
         return {row["id"]: company_from(row["c"]) for row in rows}
+
+    async def features(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """What matching compares companies by, as JSON-ready maps: id asked -> the
+        company (a merged-away id gives the company it was merged into). One statement."""
+        rows = await self._tx.run(
+            "company.features",
+            f"UNWIND $ids AS id MATCH (asked:{COMPANY} {{id: id}}) "
+            f"OPTIONAL MATCH (asked)-[:{MERGED_INTO}*1..{MAX_MERGE_CHAIN}]->(survivor:{COMPANY}) "
+            f"WHERE NOT (survivor)-[:{MERGED_INTO}]->() "
+            f"WITH id, coalesce(survivor, asked) AS x RETURN id, x {_FEATURES_PROJECTION} AS c",
+            ids=list(ids),
+        )
+        return {row["id"]: _features_from(row["c"]) for row in rows}
 
     async def path_up(self, company_id: str) -> list[str]:
         rows = await self._tx.run(

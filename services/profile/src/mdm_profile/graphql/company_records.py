@@ -7,7 +7,9 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
+from mdm_common.errors import InvalidInput
 from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
 from mdm_profile.adapters.company_store import GraphCompanyStore
 from mdm_profile.domain import company_search
@@ -27,6 +29,7 @@ from mdm_profile.graphql.organisations import Company
 from mdm_profile.graphql.types import READ_ROLES, WRITE_ROLES, PageInfo, QualityIssue, QualityReport
 
 Info = strawberry.Info[ProfileContext, None]
+MAX_COMPANIES = 500  # ids a `companyFeatures` query takes
 
 
 @strawberry.input(
@@ -195,6 +198,25 @@ class CompanyConnection:
 
 @strawberry.type
 class CompanySearchQuery:
+    @strawberry.field(
+        description="For matching (it compares companies by these): per id, in the order "
+        "asked, one JSON object with the company's id, createdAt, nameKey (name without "
+        'legal form, folded), legalForm, register ("HRB 12345 B"), court (folded), vatId, '
+        "lei, domains, address {street, houseNumber, postalCode, city} and sources (the "
+        "source systems of its records, sorted; empty for a company created by hand). A "
+        "merged-away id gives the company it was merged into (whose id differs from the one "
+        f"asked), an unknown id null. At most {MAX_COMPANIES} ids. Roles: as `company`."
+    )
+    async def company_features(self, info: Info, ids: list[strawberry.ID]) -> list[JSON | None]:
+        info.context.require(*READ_ROLES)
+        if len(ids) > MAX_COMPANIES:
+            raise InvalidInput(f"At most {MAX_COMPANIES} ids a request.", field="ids")
+        asked = [str(i) for i in ids]
+        found = await info.context.graph.read(
+            lambda tx: GraphCompanyStore(tx).features(list(dict.fromkeys(asked)))
+        )
+        return [JSON(found[i]) if i in found else None for i in asked]
+
     @strawberry.field(
         description="Search companies by name (a prefix; legal form, case and umlaut spellings "
         'folded away: "mueller masch" finds "Müller Maschinenbau GmbH"), register number '

@@ -8,8 +8,11 @@ branch part is kept apart, so that the guard can tell the two apart.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, astuple, dataclass
+from typing import Any
 
 from mdm_common.text import fold
 from mdm_matching.domain.engine.edits import within_one_edit
@@ -53,6 +56,21 @@ class CompanyRecord:
     @property
     def is_branch(self) -> bool:
         return self.branch is not None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, stored: str) -> CompanyRecord:
+        data: dict[str, Any] = json.loads(stored)
+        return cls(**data | {"domains": tuple(data.get("domains") or ())})
+
+
+def company_fingerprint(record: CompanyRecord) -> str:
+    """Changes exactly when a compared value changes: a steward's NOT_A_MATCH on two
+    companies holds while both fingerprints stay the same."""
+    values = ["" if v is None else str(v) for v in astuple(record)[1:]]
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()[:24]
 
 
 def _branch_word(word: str) -> bool:
