@@ -58,8 +58,11 @@ def number(value: Any, digits: int = 2) -> str:
 
 
 def full_name(person: dict[str, Any] | None) -> str:
+    """A person's name with titles; a review side that is a company, its name."""
     if not person or person.get("missing"):
         return _("(no longer in the profile)")
+    if person.get("company"):
+        return person.get("name") or MISSING
     parts = [*person.get("titles", []), person.get("givenName") or "", person.get("familyName")]
     return " ".join(p for p in parts if p) or MISSING
 

@@ -269,3 +269,65 @@ def test_jobs_start_a_rematch_and_show_its_progress(
     expect(page.get_by_role("heading", name="Re-matching job")).to_be_visible()
     expect(page.locator("#job")).to_have_attribute("data-status", "DONE", timeout=60_000)
     shoot(page, "jobs-rematch")
+
+
+INGEST_COMPANIES = """mutation($source: String!, $records: [CompanyRecordInput!]!) {
+  ingestCompanyRecords(source: $source, records: $records) { results { companyId } } }"""
+COMPANY_TASKS = """query($id: ID!) { reviewTasks(kind: COMPANY, companyId: $id, first: 5) {
+  edges { node { id } } } }"""
+RESOLVE_COMPANY = "query($id: ID!) { company(id: $id) { id } }"
+
+
+def _company(gateway: GatewayClient, source: str, **fields: str) -> str:
+    record = {"sourceId": uuid.uuid4().hex[:16]} | fields
+    answer = gateway.execute(INGEST_COMPANIES, {"source": source, "records": [record]})
+    return str(answer["ingestCompanyRecords"]["results"][0]["companyId"])
+
+
+def test_a_steward_merges_two_companies_from_the_queue(
+    sign_in: Callable[..., Page],
+    app_gateway: GatewayClient,
+    console_url: str,
+    shoot: Callable[[Page, str], Path],
+) -> None:
+    """The same name and legal form, and nothing else to compare: the company engine
+    asks a steward, in the same queue as persons."""
+    name = f"Kessel{uuid.uuid4().hex[:6]} Anlagenbau GmbH"
+    register = f"HRB {10000 + uuid.uuid4().int % 90000}"  # the test's own: a blocking key
+    erp = _company(app_gateway, "erp", name=name, registryNumber=f"{register}, AG Köln")
+    crm = _company(
+        app_gateway,
+        "crm",
+        name=name,
+        street="Domplatz 2",
+        postalCode="50667",
+        city="Köln",
+        website="https://anlagenbau.example",
+    )
+
+    def tasks() -> list[dict[str, Any]]:
+        edges = app_gateway.execute(COMPANY_TASKS, {"id": crm})["reviewTasks"]["edges"]
+        return [edge["node"] for edge in edges]
+
+    (task,) = eventually(tasks, timeout_s=40)
+    page = sign_in("steward", name="Carla")
+    page.goto(f"{console_url}/review?kind=companies&order=newest")
+    row = page.locator(f"tr[data-task='{task['id']}']")
+    expect(row).to_contain_text(name)
+    expect(row).to_contain_text(f"Company · {register}, Köln")
+    shoot(page, "review-queue-companies")
+
+    row.get_by_role("link", name=name).click()
+    compare = page.locator("table.compare")
+    expect(compare.locator("thead")).to_contain_text("Company A")
+    expect(compare.locator("tr", has_text="Register entry")).to_contain_text(f"{register}, Köln")
+    expect(compare.locator("tr", has_text="Name")).to_contain_text("exact")
+    # The ERP's company is known longer: it survives, whichever side it is shown on.
+    erp_side = "A" if page.locator("section.side").first.text_content().count("erp") else "B"
+    expect(page.locator("section.preview")).to_contain_text(
+        f"Company {erp_side} survives (known longer)"
+    )
+    shoot(page, "review-task-companies")
+    page.keyboard.press("m")
+    page.wait_for_url(lambda url: not url.endswith(task["id"]))
+    assert app_gateway.execute(RESOLVE_COMPANY, {"id": crm})["company"]["id"] == erp

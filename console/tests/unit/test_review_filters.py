@@ -40,10 +40,15 @@ def test_filters_become_variables() -> None:
     assert variables["assignedTo"] == "dev:ann"
     assert variables["name"] == "Mül"
     assert variables["orderBy"] == "OLDEST_FIRST"
+    assert variables["kind"] is None
+    companies = filters("kind=companies")
+    assert companies.narrowed
+    assert companies.variables(me="dev:ann", first=25, now=NOW)["kind"] == "COMPANY"
+    assert companies.query(band="high") == "/review?band=high&kind=companies"
 
 
 def test_unknown_values_are_dropped_not_passed_on() -> None:
-    odd = filters("reason=EVIL&band=all&age=forever&order=random&mine=yes")
+    odd = filters("reason=EVIL&band=all&age=forever&order=random&mine=yes&kind=animals")
     assert odd == filters("")
 
 

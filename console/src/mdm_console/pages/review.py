@@ -29,6 +29,8 @@ ORDERS = {
     "oldest": "OLDEST_FIRST",
     "newest": "NEWEST_FIRST",
 }
+# What a pair is made of: name in the address bar -> the gateway's MatchSubjectKind.
+KINDS = {"persons": "PERSON", "companies": "COMPANY"}
 DECISIONS = {"MERGE", "NOT_A_MATCH", "DEFER"}
 MAX_NOTE = 2000
 _QUEUE_IDS = "queue_ids"
@@ -49,6 +51,7 @@ class QueueFilters:
     name: str = ""
     order: str = "score"
     after: str = ""
+    kind: str = ""
 
     @classmethod
     def of(cls, request: Request) -> QueueFilters:
@@ -63,12 +66,21 @@ class QueueFilters:
             name=q.get("name", "").strip()[:80],
             order=q.get("order", "score") if q.get("order") in ORDERS else "score",
             after=q.get("after", "")[:200],
+            kind=q.get("kind", "") if q.get("kind") in KINDS else "",
         )
 
     @property
     def narrowed(self) -> bool:
         """Whether the view shows fewer tasks than its status holds."""
-        return bool(self.reasons or self.band or self.age or self.source or self.mine or self.name)
+        return bool(
+            self.reasons
+            or self.band
+            or self.age
+            or self.source
+            or self.mine
+            or self.name
+            or self.kind
+        )
 
     def variables(self, *, me: str, first: int, now: datetime) -> dict[str, Any]:
         low, high = BANDS.get(self.band, (0.0, 1.0))
@@ -86,6 +98,7 @@ class QueueFilters:
             "orderBy": ORDERS[self.order],
             "first": first,
             "after": self.after or None,
+            "kind": KINDS.get(self.kind),
         }
 
     def query(self, **changes: Any) -> str:
@@ -99,6 +112,7 @@ class QueueFilters:
             "deferred": "1" if self.deferred else "",
             "name": self.name,
             "order": "" if self.order == "score" else self.order,
+            "kind": self.kind,
             "after": "",
         } | changes
         pairs = [
@@ -150,8 +164,14 @@ async def _task_context(request: Request, task_id: str) -> dict[str, Any]:
     position = ids.index(task_id) if task_id in ids else None
     previous_id = ids[position - 1] if position else None
     next_id = ids[position + 1] if position is not None and position + 1 < len(ids) else None
+    a, b = (
+        (_("Company A"), _("Company B"))
+        if task["left"]["company"]
+        else (_("Person A"), _("Person B"))
+    )
     return {
         "task": task,
+        "labels": [(task["left"], a), (task["right"], b)],
         "rows": comparison_rows(task),
         "guards": guards_in_words(task["conflicts"], task["explanation"]),
         "previous_id": previous_id,
@@ -177,6 +197,19 @@ async def merge_preview(request: Request) -> Response:
             )
         )["reviewTask"]
     )
+    if task["left"]["company"]:
+        # The profile service has no field-by-field preview of a company merge: the
+        # page says what the merge does, and which company survives.
+        survivor, merged = survivor_first(task["left"], task["right"])
+        return web.render(
+            request,
+            "review/_preview.html",
+            {
+                "company_merge": True,
+                "survivor_label": _("Company A") if survivor is task["left"] else _("Company B"),
+                "merged_label": _("Company A") if merged is task["left"] else _("Company B"),
+            },
+        )
     if task["left"]["missing"] or task["right"]["missing"]:
         return web.render(
             request,
@@ -228,15 +261,38 @@ _NOBODY: dict[str, Any] = {
 }
 
 
+# The fields a page reads of a company, for a side the profile does not know.
+_NO_COMPANY: dict[str, Any] = {
+    "name": None,
+    "legalForm": None,
+    "registrationNumber": None,
+    "vatId": None,
+    "lei": None,
+    "domains": [],
+    "phone": None,
+    "email": None,
+    "industryCode": None,
+    "createdAt": None,
+    "sources": [],
+    "address": None,
+    "parent": None,
+}
+
+
 def with_both_sides(task: dict[str, Any]) -> dict[str, Any]:
-    """A task whose person the profile no longer holds (erased) keeps that side's id,
-    marked missing, so the pages show the pair and the steward can close it."""
+    """``left`` and ``right`` are the pair's two persons, or its two companies (kind
+    COMPANY, marked ``company``). A side the profile no longer holds (an erased
+    person) keeps its id, marked missing, so the pages show the pair and the steward
+    can close it."""
+    company = task.get("kind") == "COMPANY"
     for side in ("left", "right"):
-        found = task[side]
+        found = task.get(side + "Company") if company else task[side]
+        blank = _NO_COMPANY if company else _NOBODY
+        marks = {"company": company}
         task[side] = (
-            found | {"missing": False}
+            found | marks | {"missing": False}
             if found is not None
-            else _NOBODY | {"id": task[side + "Id"], "missing": True}
+            else blank | marks | {"id": task[side + "Id"], "missing": True}
         )
     return task
 
@@ -308,18 +364,12 @@ def comparison_rows(task: dict[str, Any]) -> list[dict[str, Any]]:
     """The two golden records field by field, each with its comparison's level and
     weight where the engine compared that field."""
     left, right = task["left"], task["right"]
+    if left["company"]:
+        return _company_rows(task)
     explained = {c["comparison"]: c for c in task["explanation"]}
 
     def row(label: str, comparison: str | None, a: Any, b: Any) -> dict[str, Any]:
-        found = explained.get(comparison or "")
-        return {
-            "label": label,
-            "left": a,
-            "right": b,
-            "level": found and found["level"],
-            "weight": found["weight"] if found else None,
-            "compared": found is not None,
-        }
+        return _row(explained, label, comparison, a, b)
 
     return [
         row(_("Given name"), "givenName", left["givenName"], right["givenName"]),
@@ -330,6 +380,51 @@ def comparison_rows(task: dict[str, Any]) -> list[dict[str, Any]]:
         row(_("Phone"), "phone", left["phone"], right["phone"]),
         row(_("Address"), "address", one_line(left["address"]), one_line(right["address"])),
         row(_("Language"), None, left["language"], right["language"]),
+    ]
+
+
+def _row(
+    explained: dict[str, dict[str, Any]], label: str, comparison: str | None, a: Any, b: Any
+) -> dict[str, Any]:
+    found = explained.get(comparison or "")
+    return {
+        "label": label,
+        "left": a,
+        "right": b,
+        "level": found and found["level"],
+        "weight": found["weight"] if found else None,
+        "compared": found is not None,
+    }
+
+
+def _company_rows(task: dict[str, Any]) -> list[dict[str, Any]]:
+    """The two companies' golden records, by what the company engine compares."""
+    left, right = task["left"], task["right"]
+    explained = {c["comparison"]: c for c in task["explanation"]}
+
+    def row(label: str, comparison: str | None, field: str) -> dict[str, Any]:
+        a, b = left[field], right[field]
+        if isinstance(a, list) or isinstance(b, list):
+            a, b = ", ".join(a or []), ", ".join(b or [])
+        return _row(explained, label, comparison, a, b)
+
+    return [
+        row(_("Name"), "name", "name"),
+        row(_("Legal form"), "legalForm", "legalForm"),
+        row(_("Register entry"), "registerEntry", "registrationNumber"),
+        row(_("VAT id"), "vatId", "vatId"),
+        row(_("LEI"), "lei", "lei"),
+        row(_("Web domains"), "domain", "domains"),
+        _row(
+            explained,
+            _("Address"),
+            "address",
+            one_line(left["address"]),
+            one_line(right["address"]),
+        ),
+        row(_("Phone"), None, "phone"),
+        row(_("E-mail"), None, "email"),
+        row(_("Industry"), None, "industryCode"),
     ]
 
 
