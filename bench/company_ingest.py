@@ -292,9 +292,14 @@ def _searches(client: GatewayClient, erp: list[dict[str, Any]]) -> dict[str, flo
 
 
 def run(
-    config: PlatformConfig, sources: dict[str, list[dict[str, Any]]], settle_timeout_s: float
+    config: PlatformConfig,
+    sources: dict[str, list[dict[str, Any]]],
+    settle_timeout_s: float,
+    *,
+    dump: Path | None = None,
 ) -> dict[str, Any]:
-    """Ingest, let matching settle, read back; the report (log errors included)."""
+    """Ingest, let matching settle, read back; the report (log errors included).
+    ``dump``: a file for each record's company and the open tasks, to look into."""
     truth = {_record_id(s, row): row["truth"] for s, rows in sources.items() for row in rows}
     records = sum(len(rows) for rows in sources.values())
     platform = Platform(config)
@@ -322,6 +327,8 @@ def run(
     finally:
         client.close()
         platform.stop()
+    if dump is not None:
+        dump.write_text(json.dumps({"company_of": company_of, "tasks": tasks}))
     real = _real(company_of, truth)
     matched = {r: truth[r] for r in company_of}  # refused records left out
     report: dict[str, Any] = {"records": records, "companies (truth)": len(set(truth.values()))}
@@ -355,6 +362,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--settle-timeout", type=float, default=3600, help="seconds")
     parser.add_argument("--keep", action="store_true", help="keep the platform's directory")
+    parser.add_argument(
+        "--dump", type=Path, help="write each record's company and the open tasks here (JSON)"
+    )
     args = parser.parse_args()
     sources = company_data.german_companies(args.records)
     # One client reads every company back: the gateway's per-client rate limit is not
@@ -368,7 +378,7 @@ def main() -> int:
         graph_heap="4g",
     )
     try:
-        report = run(config, sources, args.settle_timeout)
+        report = run(config, sources, args.settle_timeout, dump=args.dump)
     finally:
         if args.keep:
             progress(f"kept {tmp}")

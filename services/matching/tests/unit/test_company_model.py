@@ -117,6 +117,17 @@ def test_a_branch_is_vetoed_with_its_reason() -> None:
     assert (levels["vatId"], levels["name"]) == ("same", "exact")
 
 
+def test_a_pair_is_scored_the_same_either_way_round_with_its_ids_in_order() -> None:
+    """The evidence of a pair, and a steward's decision on it, name its sides in the
+    order of the pair's key (a NOT_A_MATCH is looked up by it)."""
+    scorer = CompanyScorer(default_company_parameters())
+    a = make_company_record("b-id", name_key="mueller bau", vat="DE1")
+    b = make_company_record("a-id", name_key="mueller bau", postal_code="50667")
+    there, back = scorer.score(a, b), scorer.score(b, a)
+    assert (there.left, there.right) == (back.left, back.right) == ("a-id", "b-id")
+    assert there == back
+
+
 def test_branches_do_not_make_shared_identifiers_look_common() -> None:
     head = make_company_record("h", name_key="mueller bau", vat="DE1")
     branches = [

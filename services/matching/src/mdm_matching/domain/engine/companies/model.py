@@ -227,9 +227,12 @@ class CompanyScorer:
             part = self._weights[index][level]
             weight += part
             contributions.append(Contribution(comparison.name, comparison.levels[level], part))
+        # Ids in order, as the person scorer gives them: a pair's evidence and the
+        # decisions on it name its sides in the order of its key.
+        left, right = (a.id, b.id) if a.id <= b.id else (b.id, a.id)
         return Score(
-            a.id,
-            b.id,
+            left,
+            right,
             weight,
             probability_of(weight),
             tuple(contributions),
