@@ -25,6 +25,7 @@ from mdm_profile.adapters import (
     merge_store,
     privacy_store,
 )
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
@@ -59,6 +60,7 @@ async def _ingest(graph: GraphClient, data: matching_data.DataSet) -> dict[str, 
                     [raw_record(r) for r in batch],
                     store=GraphPersonStore(tx),
                     households=GraphHouseholdStore(tx),
+                    employers=GraphEmploymentStore(tx),
                     sources=sources,
                     events=_NoEvents(),
                     suppressor=suppressor,

@@ -32,6 +32,7 @@ from mdm_profile.adapters import (
     merge_store,
     privacy_store,
 )
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
@@ -103,6 +104,7 @@ async def _run(graph: GraphClient, raws: list[RawRecord], every: int) -> None:
         await graph.write(
             lambda tx, batch=batch: people.ingest(
                 "crm", batch, store=GraphPersonStore(tx), households=GraphHouseholdStore(tx),
+                employers=GraphEmploymentStore(tx),
                 sources=sources, events=_NoEvents(), suppressor=suppressor,
                 suppressions=GraphSuppressionList(tx), now=datetime.now(UTC),
             )

@@ -43,6 +43,7 @@ from mdm_profile.adapters import (
     privacy_store,
 )
 from mdm_profile.adapters.bulk_merge_store import GraphBulkMergeStore
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
@@ -124,6 +125,7 @@ async def _load(graph: GraphClient, raws: list[RawRecord], sources: SourceRegist
         ingestion = await graph.write(
             lambda tx, batch=batch: people.ingest(
                 "crm", batch, store=GraphPersonStore(tx), households=GraphHouseholdStore(tx),
+                employers=GraphEmploymentStore(tx),
                 sources=sources, events=_Events(), suppressor=suppressor,
                 suppressions=GraphSuppressionList(tx), now=datetime.now(UTC),
             )

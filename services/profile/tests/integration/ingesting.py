@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from mdm_common.graph import GraphClient
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
@@ -27,6 +28,7 @@ async def ingest_one(
             [raw],
             store=GraphPersonStore(tx),
             households=GraphHouseholdStore(tx),
+            employers=GraphEmploymentStore(tx),
             sources=sources,
             events=Recorder(),
             suppressor=SUPPRESSOR,

@@ -11,6 +11,7 @@ import pytest
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters import company_store, graph_store, household_store
 from mdm_profile.adapters.company_store import GraphCompanyStore
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
@@ -40,6 +41,7 @@ async def persons(graph: GraphClient, *names: str) -> list[str]:
             raws,
             store=GraphPersonStore(tx),
             households=GraphHouseholdStore(tx),
+            employers=GraphEmploymentStore(tx),
             sources=SOURCES,
             events=Recorder(),
             suppressor=SUPPRESSOR,

@@ -13,9 +13,10 @@ from stdnum.iso7064 import mod_11_10
 
 from mdm_common.contracts import Event
 from mdm_common.graph import GraphClient
-from mdm_profile.adapters import company_record_store, company_store
+from mdm_profile.adapters import company_record_store, company_store, employment_store
 from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
 from mdm_profile.adapters.company_store import GraphCompanyStore
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.domain import company_search
 from mdm_profile.domain.company_ingest import CompanyOutcome, ingest_companies
 from mdm_profile.domain.company_records import RawCompanyRecord, clean_company
@@ -40,7 +41,9 @@ def sid() -> str:
 @pytest.fixture
 async def graph(graph_for: Callable[[str], GraphClient]) -> GraphClient:
     client = graph_for("profile")
-    await client.apply_schema((*company_store.SCHEMA, *company_record_store.SCHEMA))
+    await client.apply_schema(
+        (*company_store.SCHEMA, *company_record_store.SCHEMA, *employment_store.SCHEMA)
+    )
     return client
 
 
@@ -54,6 +57,7 @@ async def ingest(
             cleaned,
             records=GraphCompanyRecordStore(tx),
             hierarchy=GraphCompanyStore(tx),
+            employers=GraphEmploymentStore(tx),
             priority_of=PRIORITY.__getitem__,
             events=events or Recorder(),
             now=T0,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mdm_common.graph import GraphClient
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
 from mdm_profile.adapters.household_facts import LARGE_ADDRESS
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
@@ -42,6 +43,7 @@ async def ingest(graph: GraphClient, *raws: RawRecord, by_family_name: bool = Tr
         lambda tx: people.ingest(
             source, raws, store=GraphPersonStore(tx),
             households=GraphHouseholdStore(tx, by_family_name=by_family_name),
+            employers=GraphEmploymentStore(tx),
             sources=SOURCES, events=Recorder(), now=now, suppressor=SUPPRESSOR,
             suppressions=GraphSuppressionList(tx),
         )

@@ -12,6 +12,7 @@ import pytest
 from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graph import GraphClient
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
 from mdm_profile.adapters.household_store import GraphHouseholdStore
@@ -43,6 +44,7 @@ async def ingest(graph: GraphClient, source: str, *raws: RawRecord, events: Reco
             raws,
             store=GraphPersonStore(tx),
             households=GraphHouseholdStore(tx),
+            employers=GraphEmploymentStore(tx),
             sources=SOURCES,
             events=recorder,
             suppressor=SUPPRESSOR,

@@ -22,6 +22,7 @@ from mdm_profile.adapters import (
     privacy_store,
 )
 from mdm_profile.adapters.company_store import GraphCompanyStore
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
@@ -67,15 +68,23 @@ def unique_postal_code() -> str:
     return str(10000 + uuid.uuid4().int % 90000)
 
 
-async def ingest(graph: GraphClient, source: str, *raws: RawRecord,
-                 now: datetime = T0) -> people.Ingestion:  # fmt: skip
+async def ingest(
+    graph: GraphClient, source: str, *raws: RawRecord, now: datetime = T0
+) -> people.Ingestion:
     return await graph.write(
         lambda tx: people.ingest(
-            source, raws, store=GraphPersonStore(tx), households=GraphHouseholdStore(tx),
-            sources=SOURCES, events=Recorder(), suppressor=SUPPRESSOR,
-            suppressions=GraphSuppressionList(tx), now=now,
+            source,
+            raws,
+            store=GraphPersonStore(tx),
+            households=GraphHouseholdStore(tx),
+            employers=GraphEmploymentStore(tx),
+            sources=SOURCES,
+            events=Recorder(),
+            suppressor=SUPPRESSOR,
+            suppressions=GraphSuppressionList(tx),
+            now=now,
         )
-    )  # fmt: skip
+    )
 
 
 async def merge(

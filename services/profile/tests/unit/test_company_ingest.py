@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from mdm_profile.domain.companies import Company
 from mdm_profile.domain.company_golden import CompanyGolden
@@ -25,7 +26,10 @@ PRIORITY = {"erp": 1, "crm": 2}
 
 
 class Memory:
-    """Both stores the use case needs, in memory."""
+    """The stores the use case needs, in memory (no person names a company here)."""
+
+    async def clues_naming(self, name_keys: Sequence[str], domains: Sequence[str]) -> list[Any]:
+        return []
 
     def __init__(self) -> None:
         self.records: dict[str, StoredCompanyRecord] = {}
@@ -150,6 +154,7 @@ async def _ingest(memory: Memory, *records: CleanCompanyRecord):  # type: ignore
         records,
         records=memory,
         hierarchy=memory,
+        employers=memory,
         priority_of=PRIORITY.__getitem__,
         events=memory,
         now=T0,

@@ -295,10 +295,15 @@ class GraphCompanyStore:
             f"UNWIND $ids AS id MATCH (person:{PERSON} {{id: id}})-[w:{WORKS_FOR}]->(x:{COMPANY}) "
             # The same persons as ``employees`` lists: none merged away or erased.
             "WHERE person.status IS NULL "
-            f"RETURN id, w.role AS role, x {COMPANY_PROJECTION} AS c ORDER BY c.name, c.id",
+            f"RETURN id, w.role AS role, w.source AS source, w.sourceId AS sourceId, "
+            f"w.via AS via, x {COMPANY_PROJECTION} AS c ORDER BY c.name, c.id",
             ids=list(person_ids),
         )
         found: dict[str, list[Employment]] = {pid: [] for pid in person_ids}
         for row in rows:
-            found[row["id"]].append(Employment(company_from(row["c"]), row["role"]))
+            found[row["id"]].append(
+                Employment(
+                    company_from(row["c"]), row["role"], row["source"], row["sourceId"], row["via"]
+                )
+            )
         return found

@@ -10,9 +10,11 @@ import json
 from typing import Any
 
 from mdm_common.graph import as_utc
+from mdm_profile.domain.employment import employer_key
 from mdm_profile.domain.golden import Rule, SourcedIdentifier
 from mdm_profile.domain.models import Lineage, Person
 from mdm_profile.domain.quality.addresses import PostalAddress, address_key
+from mdm_profile.domain.quality.company_ids import email_domain
 from mdm_profile.domain.quality.contact import Phone
 from mdm_profile.domain.quality.folding import fold
 from mdm_profile.domain.quality.identifiers import Identifier
@@ -95,6 +97,10 @@ def record_props(record: CleanRecord) -> dict[str, Any]:
         "birthDatePartial": record.birth_date_partial,
         "identifiers": json.dumps([[i.scheme, i.issuer, i.value] for i in record.identifiers]),
         "keptRaw": json.dumps(record.kept_raw) if record.kept_raw else None,
+        "employer": record.employer,
+        # Looked up when a company arrives after its employees (domain/employment.py).
+        "employerKey": employer_key(record.employer),
+        "emailDomain": email_domain(record.email),
     }
 
 
@@ -124,6 +130,7 @@ def record_from(props: dict[str, Any]) -> CleanRecord:
         quality=quality_from(props.get("quality")),
         identifiers=tuple(Identifier(*i) for i in json.loads(props.get("identifiers") or "[]")),
         kept_raw=tuple((f, v) for f, v in json.loads(props.get("keptRaw") or "[]")),
+        employer=props.get("employer"),
     )
 
 

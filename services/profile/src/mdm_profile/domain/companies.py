@@ -55,10 +55,15 @@ class Subsidiary:
 
 @dataclass(frozen=True)
 class Employment:
-    """A company a person works for (WORKS_FOR), with the person's role there."""
+    """A company a person works for (WORKS_FOR), with the person's role there and, for
+    a link made from a source record, that record and the clue that decided
+    (``domain/employment.py``)."""
 
     company: Company
     role: str
+    source: str | None = None
+    source_id: str | None = None
+    via: str | None = None  # None: linked by hand (linkEmployee)
 
 
 class CompanyStore(Protocol):

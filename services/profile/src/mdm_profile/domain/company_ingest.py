@@ -23,9 +23,10 @@ from datetime import datetime
 from typing import Protocol
 
 from mdm_common.contracts import Event, EventRecorder
-from mdm_profile.domain import companies
+from mdm_profile.domain import companies, employment
 from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
 from mdm_profile.domain.company_records import CleanCompanyRecord, ParentReference
+from mdm_profile.domain.employment import EmploymentStore
 from mdm_profile.domain.quality.report import QualityReport, Severity
 
 
@@ -100,12 +101,14 @@ async def ingest_companies(
     *,
     records: CompanyRecordStore,
     hierarchy: companies.CompanyStore,
+    employers: EmploymentStore,
     priority_of: Callable[[str], int],
     events: EventRecorder,
     now: datetime,
 ) -> list[CompanyOutcome]:
-    """Store the cleaned records of one batch in the caller's transaction, and
-    announce each company created, and each changed (its records, or its parent)."""
+    """Store the cleaned records of one batch in the caller's transaction, link the
+    people whose records name the companies (``domain/employment.py``), and announce
+    each company created, and each changed (its records, or its parent)."""
     existing = await records.records_by_key([r.key for r in cleaned])
     company_of: dict[str, str] = {}
     created: set[str] = set()
@@ -155,6 +158,12 @@ async def ingest_companies(
     }
     if flagged:
         await records.save_quality(flagged)
+    await employment.link_to_companies(
+        sorted({g.name_key for g in goldens.values()}),
+        sorted({d for g in goldens.values() for d in g.domains}),
+        store=employers,
+        now=now,
+    )
     for company_id in sorted(created):
         events.record(Event.COMPANY_CREATED, company_id=company_id)
     for company_id in sorted((set(touched) | linked) - created):

@@ -10,6 +10,8 @@ from typing import Protocol, TypeVar
 
 from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import InvalidInput, NotFound
+from mdm_profile.domain import employment
+from mdm_profile.domain.employment import EmploymentStore
 from mdm_profile.domain.golden import DEFAULT_RULES, Rule, build_golden
 from mdm_profile.domain.households import HouseholdStore
 from mdm_profile.domain.models import Person
@@ -183,6 +185,7 @@ async def ingest(
     *,
     store: PersonStore,
     households: HouseholdStore,
+    employers: EmploymentStore,
     sources: SourceRegistry,
     events: EventRecorder,
     suppressor: Suppressor,
@@ -246,6 +249,9 @@ async def ingest(
         )
     )
     await households.refresh_households([p.id for p in persons])
+    # The companies the changed records name, or whose domain their e-mail is at.
+    clues = [employment.clue_of(person_of[r.key], r) for r in changed]
+    await employment.link_people(clues, store=employers, now=now)
     for person_id in sorted(created):
         events.record(Event.PERSON_CREATED, person_id=person_id)
     for person_id in updated_ids:  # matching compares the changed profile again

@@ -23,6 +23,7 @@ from mdm_profile.domain.quality.identifiers import (
     normalise_identifiers,
 )
 from mdm_profile.domain.quality.language import normalise_language
+from mdm_profile.domain.quality.legal_forms import display_name, split_legal_form
 from mdm_profile.domain.quality.names import parse_name
 from mdm_profile.domain.quality.report import QualityReport, Severity
 from mdm_profile.domain.sources import SourceSystem
@@ -53,6 +54,7 @@ class RawRecord:
     language: str | None = None
     recorded_at: datetime | None = None  # when the source last changed it
     identifiers: tuple[RawIdentifier, ...] = ()
+    company_name: str | None = None  # the employer as the source writes it
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class CleanRecord:
     identifiers: tuple[Identifier, ...] = ()
     # Values that failed their checks, as received: (field as the API spells it, value).
     kept_raw: tuple[tuple[str, str], ...] = ()
+    # The company the person works for, as the source names it, its legal form written
+    # as the register writes it ("Müller Maschinenbau GmbH"); see domain/employment.py.
+    employer: str | None = None
 
     @property
     def key(self) -> str:
@@ -95,6 +100,12 @@ class RecordRejected(InvalidInput):
         )
         self.source_id = source_id
         self.report = report
+
+
+def _employer(raw: str | None) -> str | None:
+    """The employer's name with its legal form as the register writes it."""
+    text = " ".join((raw or "").split())
+    return display_name(split_legal_form(text)) if text else None
 
 
 def _check_lengths(raw: RawRecord) -> None:
@@ -204,6 +215,7 @@ def clean(raw: RawRecord, *, source: SourceSystem, received_at: datetime) -> Cle
         birth_date_partial=birth.partial,
         identifiers=identifiers,
         kept_raw=(*_kept_raw(raw, report), *raw_identifiers),
+        employer=_employer(raw.company_name),
     )
     if not _identifiable(record):
         report.issue(

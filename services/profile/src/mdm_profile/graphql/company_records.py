@@ -12,6 +12,7 @@ from strawberry.scalars import JSON
 from mdm_common.errors import InvalidInput
 from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
 from mdm_profile.adapters.company_store import GraphCompanyStore
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.domain import company_search
 from mdm_profile.domain.company_ingest import CompanyOutcome, ingest_companies
 from mdm_profile.domain.company_records import (
@@ -175,6 +176,7 @@ class CompanyRecordMutation:
                     cleaned,
                     records=GraphCompanyRecordStore(tx),
                     hierarchy=GraphCompanyStore(tx),
+                    employers=GraphEmploymentStore(tx),
                     priority_of=ctx.sources.priority_of,
                     events=events,
                     now=now,

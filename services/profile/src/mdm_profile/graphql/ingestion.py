@@ -16,6 +16,7 @@ from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
 
 from mdm_common.errors import Unavailable
+from mdm_profile.adapters.employment_store import GraphEmploymentStore
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
 from mdm_profile.domain import people
@@ -66,6 +67,12 @@ class SourceRecordInput:
     )
     identifiers: list[IdentifierInput] | None = strawberry.field(
         default=None, description="At most 20 identifiers."
+    )
+    company_name: str | None = strawberry.field(
+        default=None,
+        description='The company the person works for ("Müller Maschinenbau GmbH"): the '
+        "person is linked to it (worksFor) when it is known for sure, by this name or a "
+        "business e-mail domain, else proposed to a steward (employmentProposals).",
     )
 
     def to_raw(self) -> RawRecord:
@@ -245,6 +252,7 @@ async def _write(
             raws,
             store=GraphPersonStore(tx),
             households=ctx.household_store(tx),
+            employers=GraphEmploymentStore(tx),
             sources=ctx.sources,
             events=events,
             suppressor=ctx.suppressor,

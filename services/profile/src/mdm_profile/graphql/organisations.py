@@ -203,12 +203,30 @@ class Employment:
     company_id: strawberry.ID
     role: str
     company: Company
+    source: str | None = strawberry.field(
+        default=None,
+        description="The source system whose record linked the person; null: linked by hand.",
+    )
+    source_id: str | None = None
+    via: str | None = strawberry.field(
+        default=None,
+        description="What linked it: NAME_AND_DOMAIN, COMPANY_NAME, EMAIL_DOMAIN (the record's "
+        "companyName and business e-mail domain) or STEWARD (a decided employment proposal); "
+        "null: linked by hand (linkEmployee).",
+    )
 
     @classmethod
     def from_model(cls, employment: EmploymentModel) -> Employment:
         # The company is read with the employment (one statement), not loaded after it.
         company = Company.from_model(employment.company)
-        return cls(company_id=company.id, role=employment.role, company=company)
+        return cls(
+            company_id=company.id,
+            role=employment.role,
+            company=company,
+            source=employment.source,
+            source_id=employment.source_id,
+            via=employment.via,
+        )
 
 
 async def _company(info: Info, company_id: str) -> Company:

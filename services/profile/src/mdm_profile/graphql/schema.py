@@ -23,6 +23,7 @@ from mdm_profile.graphql.company_merging import CompanyMergeMutation
 from mdm_profile.graphql.company_parents import CompanyParentMutation, CompanyParentQuery
 from mdm_profile.graphql.company_records import CompanyRecordMutation, CompanySearchQuery
 from mdm_profile.graphql.context import ProfileContext
+from mdm_profile.graphql.employment import EmploymentMutation, EmploymentQuery
 from mdm_profile.graphql.holds import HoldMutation, HoldQuery
 from mdm_profile.graphql.households import HouseholdMutation
 from mdm_profile.graphql.ingestion import IngestionMutation, store
@@ -60,6 +61,7 @@ class Query(
     OrganisationQuery,
     CompanySearchQuery,
     CompanyParentQuery,
+    EmploymentQuery,
     PrivacyQuery,
     HoldQuery,
     RectificationQuery,
@@ -232,6 +234,7 @@ class Mutation(
     CompanyRecordMutation,
     CompanyMergeMutation,
     CompanyParentMutation,
+    EmploymentMutation,
     OrganisationMutation,
     HouseholdMutation,
     PrivacyMutation,

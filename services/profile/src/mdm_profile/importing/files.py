@@ -27,6 +27,7 @@ from mdm_profile.importing import company_columns
 FIELDS = (
     "sourceId", "fullName", "givenName", "familyName", "salutation", "birthDate", "email",
     "phone", "street", "houseNumber", "postalCode", "city", "country", "language", "recordedAt",
+    "companyName",
 )  # fmt: skip
 # Column headers as German and international exports write them.
 ALIASES = {
@@ -45,7 +46,9 @@ ALIASES = {
     "plz": "postalCode", "postleitzahl": "postalCode", "postal_code": "postalCode",
     "zip": "postalCode", "ort": "city", "stadt": "city", "wohnort": "city", "land": "country",
     "sprache": "language", "recorded_at": "recordedAt", "geaendert": "recordedAt",
-    "geändert": "recordedAt", "letzte änderung": "recordedAt",
+    "geändert": "recordedAt", "letzte änderung": "recordedAt", "firma": "companyName",
+    "arbeitgeber": "companyName", "unternehmen": "companyName", "company": "companyName",
+    "company_name": "companyName", "employer": "companyName",
 }  # fmt: skip
 # Identifier columns: "identifier.SCHEME" or "identifier.SCHEME.ISSUER", or these names.
 IDENTIFIER_ALIASES = {
