@@ -27,6 +27,7 @@ from mdm_console import i18n, web
 from mdm_console.client import Gateway, GatewayError, Operations
 from mdm_console.pages import (
     compliance,
+    employment,
     jobs,
     persons,
     purposes,
@@ -139,6 +140,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Starlette:
             ),
             *signin.routes,
             *review.routes,
+            *employment.routes,
             *persons.routes,
             *jobs.routes,
             *compliance.routes,

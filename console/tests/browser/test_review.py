@@ -331,3 +331,32 @@ def test_a_steward_merges_two_companies_from_the_queue(
     page.keyboard.press("m")
     page.wait_for_url(lambda url: not url.endswith(task["id"]))
     assert app_gateway.execute(RESOLVE_COMPANY, {"id": crm})["company"]["id"] == erp
+
+
+def test_a_steward_chooses_a_persons_employer_among_a_head_office_and_its_branch(
+    sign_in: Callable[..., Page],
+    app_gateway: GatewayClient,
+    console_url: str,
+    shoot: Callable[[Page, str], Path],
+) -> None:
+    word = f"Kessel{uuid.uuid4().hex[:6]}"
+    domain = f"{word.lower()}.example"
+    _company(app_gateway, "erp", name=f"{word} Bau GmbH", website=f"https://{domain}")
+    _company(
+        app_gateway, "erp", name=f"{word} Bau GmbH Niederlassung Köln", email=f"koeln@{domain}"
+    )
+    person = _ingest(app_gateway, "crm", givenName="Anna", familyName=word, email=f"anna@{domain}")
+    page = sign_in("steward", name="Carla")
+    page.goto(f"{console_url}/employers")
+    card = page.locator("form.proposal", has_text=f"Anna {word}")
+    expect(card).to_contain_text(f"{word} Bau GmbH Niederlassung Köln")
+    expect(card).to_contain_text("e-mail domain")
+    shoot(page, "employers-to-confirm")
+    card.get_by_label(f"{word} Bau GmbH Niederlassung Köln").check()
+    card.get_by_role("button", name="Decide").click()
+    expect(page.locator(".flash")).to_contain_text("works for the company chosen")
+    expect(page.locator("form.proposal", has_text=f"Anna {word}")).to_have_count(0)
+    page.goto(f"{console_url}/persons/{person}")
+    employers = page.locator("ul.employers")
+    expect(employers).to_contain_text(f"{word} Bau GmbH Niederlassung Köln")
+    expect(employers).to_contain_text("from crm: a steward's decision")
