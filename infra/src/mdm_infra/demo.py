@@ -130,6 +130,47 @@ DEMO_RECORDS = {
 }  # fmt: skip
 
 
+INGEST_COMPANIES = """
+mutation IngestCompanies($source: String!, $records: [CompanyRecordInput!]!) {
+  ingestCompanyRecords(source: $source, records: $records) { results { companyId } }
+}
+"""
+# Invented companies: the ERP's head office and its branch, the CRM's copy of the head
+# office (a spelt-out legal form: matching merges it), and an ERP and a CRM record of one
+# firm that only a steward can tell (the review queue's company pair).
+DEMO_COMPANIES = {
+    "erp": [
+        {"sourceId": "ERP-K-100", "name": "Beispiel Maschinenbau GmbH",
+         "vatId": "DE136695976", "registryNumber": "HRB 4711, AG Leipzig",
+         "street": "Hauptstraße 1", "postalCode": "04109", "city": "Leipzig",
+         "website": "https://www.beispiel-maschinenbau.example"},
+        {"sourceId": "ERP-K-101", "name": "Beispiel Maschinenbau GmbH Niederlassung Köln",
+         "vatId": "DE136695976", "street": "Domkloster 4", "postalCode": "50667",
+         "city": "Köln", "parentSourceId": "ERP-K-100"},
+        {"sourceId": "ERP-K-200", "name": "Muster Logistik GmbH", "city": "Halle (Saale)"},
+    ],
+    "crm": [
+        {"sourceId": "CRM-F-9",
+         "name": "Beispiel Maschinenbau Gesellschaft mit beschränkter Haftung",
+         "vatId": "DE 136 695 976", "postalCode": "04109", "city": "Leipzig"},
+        {"sourceId": "CRM-F-12", "name": "Muster Logistik GmbH", "street": "Am Hafen 3",
+         "postalCode": "06108", "city": "Halle (Saale)"},
+    ],
+}  # fmt: skip
+# A person at the head office: the CRM names the employer.
+DEMO_EMPLOYEE = {
+    "sourceId": "CRM-1003", "fullName": "Petra Schulz", "companyName": "Beispiel Maschinenbau GmbH",
+    "email": "p.schulz@beispiel-maschinenbau.example", "postalCode": "04109", "city": "Leipzig",
+}  # fmt: skip
+
+
+def load_companies(client: GatewayClient) -> None:
+    """The demo companies, and a person who works for one of them."""
+    for source, records in DEMO_COMPANIES.items():
+        client.execute(INGEST_COMPANIES, {"source": source, "records": records})
+    client.execute(INGEST, {"source": "crm", "records": [DEMO_EMPLOYEE]})
+
+
 def load(client: GatewayClient) -> list[str]:
     """Ingest the demo records, give each person a confirmed newsletter opt-in; return
     person ids."""
@@ -154,6 +195,7 @@ def ensure_loaded(client: GatewayClient, marker: Path) -> list[str]:
         else:
             return ids
     ids = load(client)
+    load_companies(client)
     marker.write_text(json.dumps(ids))
     return ids
 
