@@ -7,7 +7,7 @@ arguments are ids only, never personal data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from itertools import groupby
 
@@ -189,25 +189,20 @@ def on_company_changed(company_id: str) -> None:
 @celery.task(name="matching.on_company_merged", **_RELIABLE)
 def on_company_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A company was merged away: it leaves the candidates; the survivor is re-read."""
-
-    async def handle() -> None:
-        await company_matching.on_company_merged(
-            survivor_id,
-            merged_id,
-            profiles=_worker.profile_client(),
-            transactions=await _worker.transactions(),
-            now=_now(),
-        )
-
-    run(_graph.once(handle))
+    _company_merge_event(company_matching.on_company_merged, survivor_id, merged_id)
 
 
 @celery.task(name="matching.on_company_unmerged", **_RELIABLE)
 def on_company_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A company merge was undone: both are companies of their own again."""
+    _company_merge_event(company_matching.on_company_unmerged, survivor_id, merged_id)
 
+
+def _company_merge_event(
+    handler: Callable[..., Awaitable[None]], survivor_id: str, merged_id: str
+) -> None:
     async def handle() -> None:
-        await company_matching.on_company_unmerged(
+        await handler(
             survivor_id,
             merged_id,
             profiles=_worker.profile_client(),
