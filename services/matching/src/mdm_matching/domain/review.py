@@ -4,7 +4,9 @@ A decision is recorded only once it took effect: MERGE after the profile service
 merged, so a failed merge leaves the task open and nothing recorded. A task
 decided once is not decided again (CONFLICT); a DEFERRED task stays in the queue.
 A steward may take an unresolved task (assign) so that others leave it alone, and
-give it back (release); deciding leaves the assignment as it is.
+give it back (release); deciding leaves the assignment as it is. A pair of companies
+(kind COMPANY) is decided the same way; its merge and unmerge are the profile
+service's company merge and unmerge.
 """
 
 from __future__ import annotations
