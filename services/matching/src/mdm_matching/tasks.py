@@ -7,7 +7,7 @@ arguments are ids only, never personal data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from itertools import groupby
 
@@ -24,7 +24,12 @@ from mdm_common.worker import (
 )
 from mdm_matching.adapters.profile_client import ProfileClient
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
-from mdm_matching.adapters.waiting_events import MERGE_EVENT, person_events
+from mdm_matching.adapters.waiting_events import (
+    COMPANY_EVENT,
+    COMPANY_MERGE_EVENT,
+    MERGE_EVENT,
+    matching_events,
+)
 from mdm_matching.domain import (
     company_matching,
     online,
@@ -57,7 +62,7 @@ class _Worker:
 
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
-    waiting = person_events(celery, "matching")
+    waiting = matching_events(celery, "matching")
 
     async def transactions(self) -> GraphTransactions:
         return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
@@ -80,25 +85,26 @@ _RELIABLE = RELIABLE_TASK
 def on_person_updated(person_id: str) -> None:
     """A person's records changed: match it again (rejected pairs stay rejected
     unless the change was material)."""
-    _person_pass("matching.on_person_updated", {"person_id": person_id})
+    _pass("matching.on_person_updated", {"person_id": person_id})
 
 
 @celery.task(name="matching.on_person_created", **_RELIABLE)
 def on_person_created(person_id: str) -> None:
     """Match a new person against the existing profiles and apply the decision."""
-    _person_pass("matching.on_person_created", {"person_id": person_id})
+    _pass("matching.on_person_created", {"person_id": person_id})
 
 
 @celery.task(name="matching.on_person_merged", **_RELIABLE)
 def on_person_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A person was merged away: it leaves the candidates; the survivor is re-read."""
     ids = {"survivor_id": survivor_id, "merged_id": merged_id, "merge_id": merge_id}
-    _person_pass(MERGE_EVENT, ids)
+    _pass(MERGE_EVENT, ids)
 
 
-def _person_pass(task: str, ids: dict[str, str]) -> None:
-    """Handle this task's event together with the person events waiting behind it
-    (``mdm_common.waiting_events``), in their order, each message once (the inbox)."""
+def _pass(task: str, ids: dict[str, str]) -> None:
+    """Handle this task's event together with the person and company events waiting
+    behind it (``mdm_common.waiting_events``), in their order, each message once (the
+    inbox)."""
     waiting = _worker.waiting.take(
         settings.online_batch - 1, apart_limit=settings.merge_events_per_pass
     )
@@ -122,33 +128,67 @@ def _person_pass(task: str, ids: dict[str, str]) -> None:
 
 
 async def _handle_in_order(events: list[tuple[str, dict[str, str]]]) -> None:
-    """Runs of creations and updates are matched together; a merge between them is
-    taken into account in its place."""
-    for is_merge, run_of in groupby(events, key=lambda event: event[0] == MERGE_EVENT):
+    """Runs of one kind are handled together, in their order: persons created or
+    updated are matched together, companies too; a merge between them is taken into
+    account in its place."""
+    for task, run_of in groupby(events, key=lambda event: _KIND.get(event[0], event[0])):
         group = [ids for _, ids in run_of]
-        if is_merge:
+        if task == MERGE_EVENT:
             await subjects.on_persons_merged(
                 [(ids["merged_id"], ids["survivor_id"]) for ids in group],
                 profiles=_worker.profile_client(),
                 transactions=await _worker.transactions(),
                 now=_now(),
             )
-            continue
-        outcomes = await online_batch.match_persons(
-            [ids["person_id"] for ids in group],
-            profiles=_worker.profile_client(),
-            transactions=await _worker.transactions(),
-            policy=settings.policy,
-            scorers=_worker.scorers,
-            clock=_now,
-        )
-        log.info(
-            "matched %d persons: %d merged, %d review tasks, slowest decision %.1f ms",
-            len(outcomes),
-            sum(1 for o in outcomes if o.merged_into is not None),
-            sum(len(o.review_tasks) for o in outcomes),
-            max((o.decision_ms for o in outcomes), default=0.0),
-        )
+        elif task == COMPANY_MERGE_EVENT:
+            await company_matching.on_companies_merged(
+                [(ids["merged_id"], ids["survivor_id"]) for ids in group],
+                profiles=_worker.profile_client(),
+                transactions=await _worker.transactions(),
+                now=_now(),
+            )
+        elif task == COMPANY_EVENT:
+            await _match_companies([ids["company_id"] for ids in group])
+        else:
+            await _match_persons([ids["person_id"] for ids in group])
+
+
+# Person creations and updates are one kind of run: both are matched.
+_KIND = {"matching.on_person_updated": "matching.on_person_created"}
+
+
+async def _match_persons(person_ids: list[str]) -> None:
+    outcomes = await online_batch.match_persons(
+        person_ids,
+        profiles=_worker.profile_client(),
+        transactions=await _worker.transactions(),
+        policy=settings.policy,
+        scorers=_worker.scorers,
+        clock=_now,
+    )
+    log.info(
+        "matched %d persons: %d merged, %d review tasks, slowest decision %.1f ms",
+        len(outcomes),
+        sum(1 for o in outcomes if o.merged_into is not None),
+        sum(len(o.review_tasks) for o in outcomes),
+        max((o.decision_ms for o in outcomes), default=0.0),
+    )
+
+
+async def _match_companies(company_ids: list[str]) -> None:
+    outcomes = await company_matching.match_companies(
+        company_ids,
+        profiles=_worker.profile_client(),
+        transactions=await _worker.transactions(),
+        policy=settings.policy,
+        now=_now(),
+    )
+    log.info(
+        "matched %d companies: %d merged, %d review tasks",
+        len(outcomes),
+        sum(1 for o in outcomes if o.merged_into is not None),
+        sum(len(o.review_tasks) for o in outcomes),
+    )
 
 
 @celery.task(name="matching.on_person_unmerged", **_RELIABLE)
@@ -166,43 +206,24 @@ def on_person_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
 
 @celery.task(name="matching.on_company_changed", **_RELIABLE)
 def on_company_changed(company_id: str) -> None:
-    """A company was created or its records changed: match it (``company_matching``)."""
-
-    async def handle() -> None:
-        outcome = await company_matching.match_company(
-            company_id,
-            profiles=_worker.profile_client(),
-            transactions=await _worker.transactions(),
-            policy=settings.policy,
-            now=_now(),
-        )
-        log.info(
-            "matched a company: %d candidates, %s, %d review tasks",
-            outcome.candidates,
-            "merged" if outcome.merged_into else "not merged",
-            len(outcome.review_tasks),
-        )
-
-    run(_graph.once(handle))
+    """A company was created or its records changed: match it (``company_matching``),
+    with the events waiting behind it."""
+    _pass(COMPANY_EVENT, {"company_id": company_id})
 
 
 @celery.task(name="matching.on_company_merged", **_RELIABLE)
 def on_company_merged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A company was merged away: it leaves the candidates; the survivor is re-read."""
-    _company_merge_event(company_matching.on_company_merged, survivor_id, merged_id)
+    ids = {"survivor_id": survivor_id, "merged_id": merged_id, "merge_id": merge_id}
+    _pass(COMPANY_MERGE_EVENT, ids)
 
 
 @celery.task(name="matching.on_company_unmerged", **_RELIABLE)
 def on_company_unmerged(survivor_id: str, merged_id: str, merge_id: str) -> None:
     """A company merge was undone: both are companies of their own again."""
-    _company_merge_event(company_matching.on_company_unmerged, survivor_id, merged_id)
 
-
-def _company_merge_event(
-    handler: Callable[..., Awaitable[None]], survivor_id: str, merged_id: str
-) -> None:
     async def handle() -> None:
-        await handler(
+        await company_matching.on_company_unmerged(
             survivor_id,
             merged_id,
             profiles=_worker.profile_client(),

@@ -6,7 +6,7 @@ service, and the whole path end to end in tests/e2e/test_company_matching.py).""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +53,9 @@ class _Companies:
         return CompanyView(
             company_id, self.records[survivor], self.created[survivor], self.sources[survivor]
         )
+
+    async def fetch_companies(self, company_ids: Sequence[str]) -> dict[str, CompanyView]:
+        return {i: v for i in company_ids if (v := await self.fetch_company(i)) is not None}
 
     async def merge_companies(
         self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal
@@ -227,3 +230,25 @@ async def test_a_company_created_by_hand_is_not_matched(graph: GraphClient) -> N
     assert (await _match(graph, companies, by_hand)).candidates == 0
     subjects = await GraphTransactions(graph).read(lambda s: s.companies.get_many([by_hand]))
     assert subjects == {}
+
+
+async def test_companies_of_one_pass_match_each_other_in_their_order(graph: GraphClient) -> None:
+    """An ingest sends its companies' events at once: a pass decides them in order, each
+    seeing the ones before it, and a company planned to merge away is no candidate of
+    the later ones (two sure matches would hold the third back)."""
+    name, vat = _name(), f"DE{uuid.uuid4().int % 10**9:09d}"
+    companies = _Companies({})
+    first = companies.add(_company(name, vat=vat), at=T0)
+    second = companies.add(_company(name, vat=vat, city="Köln"), at=T0 + timedelta(1))
+    third = companies.add(_company(name + "x", vat=vat), at=T0 + timedelta(2))
+    outcomes = await company_matching.match_companies(
+        [first, second, third, "unknown"],
+        profiles=companies,
+        transactions=GraphTransactions(graph),
+        policy=Policy(),
+        now=T0,
+    )
+    assert companies.merges == [(first, second), (first, third)]
+    merged = {o.company_id: o.merged_into for o in outcomes}
+    assert merged == {first: None, second: first, third: first, "unknown": None}
+    assert all(o.review_tasks == [] for o in outcomes)

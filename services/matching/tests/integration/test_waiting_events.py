@@ -14,7 +14,7 @@ from celery import Celery
 
 from mdm_common.events import make_celery
 from mdm_infra.platform import Platform
-from mdm_matching.adapters.waiting_events import person_events
+from mdm_matching.adapters.waiting_events import matching_events
 
 CREATED, UPDATED = "matching.on_person_created", "matching.on_person_updated"
 MERGED = "matching.on_person_merged"
@@ -47,7 +47,7 @@ def _drain(app: Celery, queue: str) -> list[tuple[str, str]]:
     return found
 
 
-def test_person_events_are_taken_in_order_up_to_another_kind(app: Celery) -> None:
+def test_matching_events_are_taken_in_order_up_to_another_kind(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     first = _send(app, queue, CREATED, person_id="p1")
@@ -55,7 +55,7 @@ def test_person_events_are_taken_in_order_up_to_another_kind(app: Celery) -> Non
     second = _send(app, queue, UPDATED, person_id="p2")
     unmerge = _send(app, queue, UNMERGED, survivor_id="p1", merged_id="p9", merge_id="m1")
     later = _send(app, queue, CREATED, person_id="p3")
-    waiting = person_events(app, queue)
+    waiting = matching_events(app, queue)
 
     taken = waiting.take(10)
     assert [(e.message_id, e.task, e.ids) for e in taken] == [
@@ -73,7 +73,7 @@ def test_a_limit_leaves_the_rest_waiting(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(3)]
-    waiting = person_events(app, queue)
+    waiting = matching_events(app, queue)
     taken = waiting.take(2)
     assert [e.message_id for e in taken] == ids[:2]
     waiting.done(taken)
@@ -86,7 +86,7 @@ def test_a_failed_pass_gives_its_events_back(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(3)]
-    waiting = person_events(app, queue)
+    waiting = matching_events(app, queue)
     taken = waiting.take(3)
     assert len(taken) == 3
     waiting.give_back(taken)
@@ -100,7 +100,7 @@ def test_events_of_a_process_that_died_come_back(app: Celery) -> None:
     queue = f"waiting-{uuid.uuid4().hex[:8]}"
     app.amqp.queues.select_add(queue)
     ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(2)]
-    waiting = person_events(app, queue)
+    waiting = matching_events(app, queue)
     assert len(waiting.take(5)) == 2
     waiting.close()
     assert sorted(task_id for _, task_id in _drain(app, queue)) == sorted(ids)
@@ -115,7 +115,7 @@ def test_merge_events_count_against_a_limit_of_their_own(app: Celery) -> None:
     ]
     created = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(2)]
     more = _send(app, queue, MERGED, survivor_id="p1", merged_id="p8", merge_id="m8")
-    waiting = person_events(app, queue)
+    waiting = matching_events(app, queue)
 
     # One creation and four merges: the second creation would pass the limit for
     # persons to match; it stays first in the queue.
@@ -147,7 +147,7 @@ def test_an_event_leaves_the_queue_and_enters_the_unacknowledged_record_in_one_s
     client = redis.Redis.from_url(app.conf.broker_url)
     scripts = _scripts_run(client)
 
-    taken = person_events(app, queue).take(1)  # and its process vanishes
+    taken = matching_events(app, queue).take(1)  # and its process vanishes
     assert [e.message_id for e in taken] == [sent]
     assert _scripts_run(client) == scripts + 1  # popped and recorded in one script
     tag = taken[0].message.delivery_tag

@@ -139,23 +139,31 @@ class GraphCompanySubjectStore:
             )
 
     async def sharing_keys(
-        self, company_id: str, keys: Sequence[str], *, max_block: int, limit: int
+        self,
+        company_id: str,
+        keys: Sequence[str],
+        *,
+        max_block: int,
+        limit: int,
+        exclude: Sequence[str] = (),
     ) -> list[CompanyRecord]:
-        """Active companies other than ``company_id`` sharing a key whose block is not
-        larger than ``max_block``: the ``limit`` most likely, by the sum over the shared
-        keys of 1 / the key's block size (as for persons)."""
+        """Active companies other than ``company_id`` and those in ``exclude`` sharing a
+        key whose block is not larger than ``max_block``: the ``limit`` most likely, by
+        the sum over the shared keys of 1 / the key's block size (as for persons)."""
         rows = await self._tx.run(
             "company_subject.sharing_keys",
             f"UNWIND $keys AS key MATCH (k:{COMPANY_BLOCK_KEY} {{key: key}}) "
             "WHERE k.size <= $maxBlock "
             f"MATCH (k)<-[:{COMPANY_BLOCKED_BY}]-(s:{COMPANY_SUBJECT}) "
             "WHERE s.companyId <> $companyId AND s.mergedInto IS NULL "
+            "AND NOT s.companyId IN $exclude "
             "WITH s, sum(1.0 / k.size) AS weight ORDER BY weight DESC, s.companyId LIMIT $limit "
             "RETURN s.features AS features",
             keys=list(keys),
             maxBlock=max_block,
             companyId=company_id,
             limit=limit,
+            exclude=list(exclude),
         )
         return [CompanyRecord.from_json(row["features"]) for row in rows]
 

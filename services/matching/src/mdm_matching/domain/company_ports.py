@@ -37,10 +37,16 @@ class CompanySubjectStore(Protocol):
     async def set_merged_into(self, company_id: str, survivor_id: str | None) -> None: ...
 
     async def sharing_keys(
-        self, company_id: str, keys: Sequence[str], *, max_block: int, limit: int
+        self,
+        company_id: str,
+        keys: Sequence[str],
+        *,
+        max_block: int,
+        limit: int,
+        exclude: Sequence[str] = (),
     ) -> list[CompanyRecord]:
-        """Active companies other than ``company_id`` sharing a key of a block not
-        larger than ``max_block``, the ``limit`` most likely first."""
+        """Active companies other than ``company_id`` and those in ``exclude`` sharing
+        a key of a block not larger than ``max_block``, the ``limit`` most likely first."""
         ...
 
     async def features(self, company_ids: Sequence[str]) -> dict[str, CompanyRecord]: ...
@@ -64,6 +70,10 @@ class CompanyProfiles(Protocol):
     """The profile service's companies."""
 
     async def fetch_company(self, company_id: str) -> CompanyView | None: ...
+
+    async def fetch_companies(self, company_ids: Sequence[str]) -> dict[str, CompanyView]:
+        """Companies by id in one call; unknown ids are left out."""
+        ...
 
     async def merge_companies(
         self, survivor_id: str, merged_id: str, *, reason: str, on_behalf_of: Principal
