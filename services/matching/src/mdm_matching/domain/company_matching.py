@@ -1,17 +1,19 @@
 """Online company matching: a company created or changed against the known companies.
 
-One call per ``company_created`` or ``company_updated`` event, idempotent (the event
-may be delivered twice), as for persons (``online.py``):
+On ``company_created`` and ``company_updated`` events, taken in passes with the
+events waiting behind them (as the persons' are, ``online_batch.py``), idempotent (an
+event may be delivered twice):
 
-1. ask the profile service for the company (it may be merged away since; one created
-   by hand, without source records, is never merged and not matched);
-2. in one matching transaction: store its values and blocking keys, score the
-   companies sharing a key (``engine/companies``), and open review tasks of kind
+1. ask the profile service for the companies (one may be merged away since; one
+   created by hand, without source records, is never merged and not matched);
+2. in a matching transaction, each company in its order: store its values and
+   blocking keys, score the companies sharing a key (``engine/companies``; a company of
+   the pass already planned to merge away is none), and open review tasks of kind
    COMPANY in the stewards' queue for the uncertain pairs; a pair a branch guard
    settles (a branch and its head office, branches of two places) is no task;
 3. above the merge threshold, with exactly one such company and no guard, ask the
    profile service to merge the two (the one it knows longer survives), then audit
-   the automatic merge.
+   the automatic merge; a merge it refuses becomes a task.
 
 The model is the company engine's default (``default_company_parameters``): its
 guesses reach F1 0.9965 on the German B2B generator in process, level with the model
