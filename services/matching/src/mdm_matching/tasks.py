@@ -62,6 +62,7 @@ class _Worker:
 
     profiles: ProfileClient | None = None
     scorers = online.ScorerCache()
+    company_scorers = company_matching.CompanyScorers()
     waiting = matching_events(celery, "matching")
 
     async def transactions(self) -> GraphTransactions:
@@ -182,6 +183,7 @@ async def _match_companies(company_ids: list[str]) -> None:
         transactions=await _worker.transactions(),
         policy=settings.policy,
         now=_now(),
+        scorers=_worker.company_scorers,
     )
     log.info(
         "matched %d companies: %d merged, %d review tasks",
@@ -242,8 +244,8 @@ def train_model(job_id: str) -> None:
         transactions = await _worker.transactions()
         try:
             job = await training.run_training(
-                job_id, transactions=transactions, max_block=settings.max_block,
-                now=datetime.now(UTC),
+                job_id, transactions=transactions, profiles=_worker.profile_client(),
+                policy=settings.policy, now=datetime.now(UTC),
             )  # fmt: skip
         except Unavailable:
             raise

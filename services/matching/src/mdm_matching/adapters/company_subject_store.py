@@ -3,6 +3,7 @@
     (:CompanySubject {companyId, registeredAt, profileCreatedAt, mergedInto,
                       features (JSON), fingerprint, featuresAt, sources})
         -[:COMPANY_BLOCKED_BY]->(:CompanyBlockKey {key, size})
+    (:CompanyMatchModel {name: "current", version, parameters (JSON), trainedAt})
 
 Apart from the persons' subjects and keys: a company is never a candidate of a
 person, and a company's keys (a register entry, a web domain) say nothing about
@@ -12,23 +13,29 @@ Labels come from constants; every value is a parameter.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Transaction, as_utc
 from mdm_matching.domain.engine.companies.features import CompanyRecord
+from mdm_matching.domain.engine.companies.model import CompanyParameters
 from mdm_matching.domain.models import CompanySubject
 
 COMPANY_SUBJECT = "CompanySubject"
 COMPANY_BLOCK_KEY = "CompanyBlockKey"
 COMPANY_BLOCKED_BY = "COMPANY_BLOCKED_BY"
+COMPANY_MODEL = "CompanyMatchModel"
+CURRENT_MODEL = "current"
 
 SCHEMA = (
     f"CREATE CONSTRAINT company_subject_id IF NOT EXISTS "
     f"FOR (s:{COMPANY_SUBJECT}) REQUIRE s.companyId IS UNIQUE",
     f"CREATE CONSTRAINT company_block_key IF NOT EXISTS "
     f"FOR (k:{COMPANY_BLOCK_KEY}) REQUIRE k.key IS UNIQUE",
+    f"CREATE CONSTRAINT company_match_model IF NOT EXISTS "
+    f"FOR (m:{COMPANY_MODEL}) REQUIRE m.name IS UNIQUE",
 )
 
 _FIELDS = (
@@ -176,3 +183,47 @@ class GraphCompanySubjectStore:
             ids=list(company_ids),
         )
         return {row["id"]: CompanyRecord.from_json(row["features"]) for row in rows}
+
+    async def records_page(
+        self, *, after: str, limit: int, merged_away: bool
+    ) -> list[CompanyRecord]:
+        """Companies with values, by id after ``after``; ``merged_away``: those merged
+        away too (they keep the values their own records had: what training learns
+        duplicates from)."""
+        rows = await self._tx.run(
+            "company_subject.records_page",
+            f"MATCH (s:{COMPANY_SUBJECT}) WHERE s.companyId > $after "
+            "AND s.features IS NOT NULL AND ($mergedAway OR s.mergedInto IS NULL) "
+            "RETURN s.features AS features ORDER BY s.companyId LIMIT $limit",
+            after=after,
+            limit=limit,
+            mergedAway=merged_away,
+        )
+        return [CompanyRecord.from_json(row["features"]) for row in rows]
+
+    async def load_model(self) -> CompanyParameters | None:
+        rows = await self._tx.run(
+            "company_model.load",
+            f"MATCH (m:{COMPANY_MODEL} {{name: $name}}) RETURN m.parameters AS parameters",
+            name=CURRENT_MODEL,
+        )
+        return CompanyParameters.from_json(json.loads(rows[0]["parameters"])) if rows else None
+
+    async def model_version(self) -> str | None:
+        rows = await self._tx.run(
+            "company_model.version",
+            f"MATCH (m:{COMPANY_MODEL} {{name: $name}}) RETURN m.version AS version",
+            name=CURRENT_MODEL,
+        )
+        return rows[0]["version"] if rows else None
+
+    async def save_model(self, parameters: CompanyParameters, *, at: datetime) -> None:
+        await self._tx.run(
+            "company_model.save",
+            f"MERGE (m:{COMPANY_MODEL} {{name: $name}}) SET m.parameters = $parameters, "
+            "m.version = $version, m.trainedAt = $at",
+            name=CURRENT_MODEL,
+            parameters=json.dumps(parameters.to_json()),
+            version=parameters.version,
+            at=at,
+        )

@@ -432,7 +432,8 @@ class GraphSubjectStore:
     async def update_job(self, job_id: str, **fields: Any) -> None:
         names = {"status": "status", "finished_at": "finishedAt", "subjects": "subjects",
                  "candidate_pairs": "candidatePairs", "model_version": "modelVersion",
-                 "error": "error"}  # fmt: skip
+                 "error": "error", "companies": "companies",
+                 "company_model_version": "companyModelVersion"}  # fmt: skip
         props = {names[k]: (v.value if isinstance(v, JobStatus) else v) for k, v in fields.items()}
         await self._tx.run(
             "job.update", f"MATCH (j:{JOB} {{id: $id}}) SET j += $props", id=job_id, props=props
@@ -451,6 +452,8 @@ class GraphSubjectStore:
             finished_at=as_utc(j["finishedAt"]) if j.get("finishedAt") else None,
             subjects=int(j.get("subjects") or 0), candidate_pairs=int(j.get("candidatePairs") or 0),
             model_version=j.get("modelVersion"), error=j.get("error"),
+            companies=int(j.get("companies") or 0),
+            company_model_version=j.get("companyModelVersion"),
         )  # fmt: skip
 
     async def count(self) -> int:

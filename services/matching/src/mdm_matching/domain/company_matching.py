@@ -15,11 +15,11 @@ event may be delivered twice):
    profile service to merge the two (the one it knows longer survives), then audit
    the automatic merge; a merge it refuses becomes a task.
 
-The model is the company engine's default (``default_company_parameters``): its
-guesses reach F1 0.9965 on the German B2B generator in process, level with the model
-EM trains on the same records (decision 0014); a trained company model is not stored
-yet. A pair a steward declared NOT_A_MATCH stays rejected while neither company's
-compared values change, as for persons.
+The model is the one the training job stored (``company_training.py``, from 1,000
+companies on), else the engine's default (``default_company_parameters``), whose
+guesses reach F1 0.9965 on the German B2B generator in process (decision 0014). A
+pair a steward declared NOT_A_MATCH stays rejected while neither company's compared
+values change, as for persons.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from mdm_matching.domain.engine.companies import blocking
 from mdm_matching.domain.engine.companies.comparisons import BRANCH_GUARDS
 from mdm_matching.domain.engine.companies.features import company_fingerprint
 from mdm_matching.domain.engine.companies.model import (
+    DEFAULT_VERSION,
     CompanyScorer,
     default_company_parameters,
 )
@@ -51,11 +52,23 @@ from mdm_matching.domain.online import (
 from mdm_matching.domain.ports import NewTask
 from mdm_matching.domain.stores import Stores, Transactions
 
-# The version tasks and decisions name as the model that scored a company pair.
-COMPANY_MODEL_VERSION = "company-default-1"
 # Companies decided in one matching transaction (about 15 ms each).
 PASS_SIZE = 50
-DEFAULT_SCORER = CompanyScorer(default_company_parameters())
+
+
+@dataclass
+class CompanyScorers:
+    """One scorer per company model version: the model the training job stored
+    (``company_training.py``), else the engine's default."""
+
+    _scorer: CompanyScorer | None = None
+
+    async def get(self, stores: Stores) -> CompanyScorer:
+        version = await stores.companies.model_version() or DEFAULT_VERSION
+        if self._scorer is None or self._scorer.parameters.version != version:
+            stored = await stores.companies.load_model()
+            self._scorer = CompanyScorer(stored or default_company_parameters())
+        return self._scorer
 
 
 @dataclass
@@ -127,7 +140,10 @@ async def _plan(
 
     def evidence(score: Score) -> PairEvidence:
         return evidence_of(
-            score, fingerprints, model_version=COMPANY_MODEL_VERSION, kind=SubjectKind.COMPANY
+            score,
+            fingerprints,
+            model_version=scorer.parameters.version,
+            kind=SubjectKind.COMPANY,
         )
 
     to_review = [
@@ -158,7 +174,7 @@ async def match_company(
     transactions: Transactions,
     policy: Policy,
     now: datetime,
-    scorer: CompanyScorer = DEFAULT_SCORER,
+    scorers: CompanyScorers | None = None,
 ) -> CompanyOutcome:
     """One company: :func:`match_companies` of one."""
     (outcome,) = await match_companies(
@@ -167,7 +183,7 @@ async def match_company(
         transactions=transactions,
         policy=policy,
         now=now,
-        scorer=scorer,
+        scorers=scorers,
     )
     return outcome
 
@@ -179,13 +195,14 @@ async def match_companies(
     transactions: Transactions,
     policy: Policy,
     now: datetime,
-    scorer: CompanyScorer = DEFAULT_SCORER,
+    scorers: CompanyScorers | None = None,
 ) -> list[CompanyOutcome]:
     """The companies waiting together, in their order, each once: one read of the
     profile service, their decisions in matching transactions of ``PASS_SIZE``
     companies (each sees the ones decided before it), then the merges. An ingest of
     500 company records sends 500 events at once; a read and a transaction each cost
     50 ms a company on their own."""
+    scorers = scorers or CompanyScorers()
     ordered = list(dict.fromkeys(company_ids))
     views = await profiles.fetch_companies(ordered) if ordered else {}
     outcomes = {company_id: CompanyOutcome(company_id) for company_id in ordered}
@@ -201,6 +218,7 @@ async def match_companies(
         async def decide(
             stores: Stores, chunk: Sequence[CompanyView] = arrivals[start : start + PASS_SIZE]
         ) -> list[tuple[str, _Plan]]:
+            scorer = await scorers.get(stores)
             return await _plan_in_order(chunk, stores, policy=policy, scorer=scorer, now=now)
 
         plans = await transactions.write(decide)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from mdm_common.auth import Principal
 from mdm_matching.domain.engine.companies.features import CompanyRecord
+from mdm_matching.domain.engine.companies.model import CompanyParameters
 from mdm_matching.domain.models import CompanySubject
 
 
@@ -50,6 +51,22 @@ class CompanySubjectStore(Protocol):
         ...
 
     async def features(self, company_ids: Sequence[str]) -> dict[str, CompanyRecord]: ...
+
+    async def records_page(
+        self, *, after: str, limit: int, merged_away: bool
+    ) -> list[CompanyRecord]:
+        """Companies with values by id after ``after`` (``merged_away``: those too)."""
+        ...
+
+    async def load_model(self) -> CompanyParameters | None: ...
+
+    async def model_version(self) -> str | None:
+        """The current company model's version, without reading the model."""
+        ...
+
+    async def save_model(self, parameters: CompanyParameters, *, at: datetime) -> None:
+        """Make ``parameters`` the current company model."""
+        ...
 
 
 @dataclass(frozen=True)

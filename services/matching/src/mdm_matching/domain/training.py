@@ -17,12 +17,15 @@ from datetime import datetime
 from enum import StrEnum
 
 from mdm_common.contracts import Event
+from mdm_matching.domain.company_ports import CompanyProfiles
+from mdm_matching.domain.company_training import train_companies
 from mdm_matching.domain.engine import blocking, model
 from mdm_matching.domain.engine.batch_blocking import candidate_arrays
 from mdm_matching.domain.engine.batch_comparisons import BatchComparisons
 from mdm_matching.domain.engine.columns import RecordTable
 from mdm_matching.domain.engine.features import MatchRecord
 from mdm_matching.domain.engine.model import Parameters
+from mdm_matching.domain.online import Policy
 from mdm_matching.domain.stores import Stores, Transactions
 from mdm_matching.domain.subjects import all_training_features
 
@@ -45,6 +48,8 @@ class TrainingJob:
     candidate_pairs: int = 0
     model_version: str | None = None
     error: str | None = None
+    companies: int = 0  # the company model's training (company_training.py)
+    company_model_version: str | None = None  # None: too few companies, not trained
 
 
 async def request(job: TrainingJob, stores: Stores) -> None:
@@ -88,8 +93,16 @@ def train_on(
 
 
 async def run_training(
-    job_id: str, *, transactions: Transactions, max_block: int, now: datetime
+    job_id: str,
+    *,
+    transactions: Transactions,
+    profiles: CompanyProfiles,
+    policy: Policy,
+    now: datetime,
 ) -> TrainingJob | None:
+    """The persons' model, then the companies' (stored, and every company matched
+    again with it: ``company_training.py``)."""
+    max_block = policy.max_block
     job = await transactions.read(lambda s: s.subjects.get_job(job_id))
     if job is None or job.status == JobStatus.DONE:
         return job
@@ -101,11 +114,20 @@ async def run_training(
         keep_thresholds_of=current,
     )  # fmt: skip
 
+    await transactions.write(lambda s: s.subjects.save_model(parameters, at=now))
+    companies = await train_companies(
+        profiles=profiles,
+        transactions=transactions,
+        policy=policy,
+        version=f"company/{now.isoformat()}/{job_id}",
+        now=now,
+    )
+
     async def store(stores: Stores) -> TrainingJob | None:
-        await stores.subjects.save_model(parameters, at=now)
         await stores.subjects.update_job(
             job_id, status=JobStatus.DONE, finished_at=now, subjects=len(records),
             candidate_pairs=pairs, model_version=parameters.version,
+            companies=companies.companies, company_model_version=companies.version,
         )  # fmt: skip
         return await stores.subjects.get_job(job_id)
 

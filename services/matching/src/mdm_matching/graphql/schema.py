@@ -499,6 +499,14 @@ class MatchTrainingJob:
     candidate_pairs: int
     model_version: str | None
     error: str | None = strawberry.field(description="Error type when FAILED.")
+    companies: int = strawberry.field(
+        default=0, description="Companies the company model was trained on."
+    )
+    company_model_version: str | None = strawberry.field(
+        default=None,
+        description="The company model trained (every company was then matched again with "
+        "it); null: fewer than 1,000 companies, the model is unchanged.",
+    )
 
     @classmethod
     def from_model(cls, j: training.TrainingJob) -> MatchTrainingJob:
@@ -506,6 +514,7 @@ class MatchTrainingJob:
             id=strawberry.ID(j.id), status=j.status, requested_by=j.requested_by,
             requested_at=j.requested_at, finished_at=j.finished_at, subjects=j.subjects,
             candidate_pairs=j.candidate_pairs, model_version=j.model_version, error=j.error,
+            companies=j.companies, company_model_version=j.company_model_version,
         )  # fmt: skip
 
 

@@ -59,6 +59,9 @@ def _row(agreeing: list[float]) -> list[float]:
     return [*agreeing, max(EPSILON, 1 - sum(agreeing))]
 
 
+DEFAULT_VERSION = "company-default-1"
+
+
 @dataclass
 class CompanyParameters:
     prior: float  # the probability that two random companies are one
@@ -66,9 +69,14 @@ class CompanyParameters:
     u: list[list[float]]
     trained_on_pairs: int = 0
     iterations: int = 0
+    # Names the model in the evidence of the pairs it scored (a training job's own).
+    version: str = DEFAULT_VERSION
+    trained_on_companies: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
+            "version": self.version,
+            "trainedOnCompanies": self.trained_on_companies,
             "prior": self.prior,
             "comparisons": [c.name for c in COMPANY_COMPARISONS],
             "m": self.m,
@@ -85,6 +93,8 @@ class CompanyParameters:
             u=[[float(v) for v in row] for row in data["u"]],  # type: ignore[attr-defined]
             trained_on_pairs=int(data.get("trainedOnPairs", 0)),  # type: ignore[call-overload]
             iterations=int(data.get("iterations", 0)),  # type: ignore[call-overload]
+            version=str(data.get("version") or DEFAULT_VERSION),
+            trained_on_companies=int(data.get("trainedOnCompanies", 0)),  # type: ignore[call-overload]
         )
 
 
