@@ -291,15 +291,46 @@ def _searches(client: GatewayClient, erp: list[dict[str, Any]]) -> dict[str, flo
     }
 
 
+START_TRAINING = "mutation { startMatchTraining { id } }"
+TRAINING_JOB = """query($id: ID!) { matchTrainingJob(id: $id) {
+  status companies companyModelVersion error } }"""
+
+
+def _train(client: GatewayClient) -> dict[str, Any]:
+    """The training job, started and waited for; its figures and seconds."""
+    started = time.monotonic()
+    job_id = client.execute(START_TRAINING)["startMatchTraining"]["id"]
+    while True:
+        job = client.execute(TRAINING_JOB, {"id": job_id})["matchTrainingJob"]
+        if job["status"] in ("DONE", "FAILED"):
+            return job | {"seconds": round(time.monotonic() - started, 1)}
+        time.sleep(1)
+
+
+def _quality(
+    client: GatewayClient, ingest_company: dict[str, str], truth: dict[str, str]
+) -> dict[str, Any]:
+    """Pairwise figures and open tasks as they stand now."""
+    now = resolve(client, set(ingest_company.values()))
+    company_of = {r: now.get(c, c) for r, c in ingest_company.items()}
+    return {
+        **pairwise({r: truth[r] for r in company_of}, company_of),
+        "open COMPANY tasks": len(open_tasks(client)),
+    }
+
+
 def run(
     config: PlatformConfig,
     sources: dict[str, list[dict[str, Any]]],
     settle_timeout_s: float,
     *,
     dump: Path | None = None,
+    train: bool = False,
 ) -> dict[str, Any]:
     """Ingest, let matching settle, read back; the report (log errors included).
-    ``dump``: a file for each record's company and the open tasks, to look into."""
+    ``dump``: a file for each record's company and the open tasks, to look into.
+    ``train``: after the first settling, run the training job (which trains the company
+    model and matches every company again with it) and measure after it too."""
     truth = {_record_id(s, row): row["truth"] for s, rows in sources.items() for row in rows}
     records = sum(len(rows) for rows in sources.values())
     platform = Platform(config)
@@ -316,8 +347,13 @@ def run(
         last_busy = settle(config, timeout_s=settle_timeout_s)
         progress(f"matching settled {time.monotonic() - ingested:.1f} s after the last batch")
         load_settled = os.getloadavg()
-        tasks = open_tasks(client)
         ingest_company = {r: c for result in sent.values() for r, c in result["company_of"].items()}
+        trained = None
+        if train:
+            before = _quality(client, ingest_company, truth)
+            trained = _train(client) | {"before": before}
+            settle(config, timeout_s=settle_timeout_s)
+        tasks = open_tasks(client)
         sides = {task[side] for task in tasks for side in ("leftId", "rightId")}
         now = resolve(client, set(ingest_company.values()) | sides)
         company_of = {r: now.get(c, c) for r, c in ingest_company.items()}
@@ -347,6 +383,8 @@ def run(
         **pairwise(matched, company_of),
         "review tasks": _review(tasks, now, real, len(matched)),
     }
+    if trained is not None:
+        report["matching"]["training job"] = trained
     report["parent links after matching"] = _links(sources, company_of, real, parents)
     report["search ms, median of 20"] = search
     report["log lines with ERROR or a traceback"] = errors
@@ -365,6 +403,11 @@ def main() -> int:
     parser.add_argument(
         "--dump", type=Path, help="write each record's company and the open tasks here (JSON)"
     )
+    parser.add_argument(
+        "--train",
+        action="store_true",
+        help="then run the training job (company model, every company matched again)",
+    )
     args = parser.parse_args()
     sources = company_data.german_companies(args.records)
     # One client reads every company back: the gateway's per-client rate limit is not
@@ -378,7 +421,7 @@ def main() -> int:
         graph_heap="4g",
     )
     try:
-        report = run(config, sources, args.settle_timeout, dump=args.dump)
+        report = run(config, sources, args.settle_timeout, dump=args.dump, train=args.train)
     finally:
         if args.keep:
             progress(f"kept {tmp}")
