@@ -74,7 +74,8 @@ SEARCH = """query($name: String, $domain: String) {
 FEATURES = "query($ids: [ID!]!) { companyFeatures(ids: $ids) }"
 REVIEW_TASKS = """query($after: String) {
   reviewTasks(kind: COMPANY, statuses: [OPEN], first: 100, after: $after) {
-    edges { node { leftId rightId reason } } pageInfo { hasNextPage endCursor } } }"""
+    edges { node { leftId rightId reason probability modelVersion } }
+    pageInfo { hasNextPage endCursor } } }"""
 COMPANIES_PER_READ = 500  # the most a `companyFeatures` query takes
 MAX_INGEST_RETRIES = 10
 QUIET_S = 3.0  # the matching queue empty this long: settled
@@ -258,6 +259,8 @@ def _review(
         "true pairs": true_pairs,
         "share true": round(true_pairs / len(tasks), 3) if tasks else None,
         "by reason": dict(Counter(task["reason"] for task in tasks).most_common()),
+        "by model": dict(Counter(task["modelVersion"] for task in tasks).most_common()),
+        "probabilities": sorted(round(task["probability"], 4) for task in tasks)[:20],
         "a side merged away since": stale,
     }
 

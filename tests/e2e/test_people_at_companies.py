@@ -89,6 +89,9 @@ def test_an_unsure_employer_is_a_stewards_choice(
     assert (proposal["recordSource"], proposal["via"]) == ("crm", "EMAIL_DOMAIN")
     assert sorted(c["id"] for c in proposal["companies"]) == sorted([head, branch])
 
+    with pytest.raises(GraphQLError) as neither:  # neither a company nor "none of them"
+        gateway.execute(DECIDE, {"id": proposal["id"], "company": None})
+    assert neither.value.codes == ["BAD_USER_INPUT"]
     decided = gateway.execute(DECIDE, {"id": proposal["id"], "company": branch})
     assert decided["decideEmploymentProposal"]["decidedCompanyId"] == branch
     assert [(e["companyId"], e["via"]) for e in _employers(gateway, person)] == [

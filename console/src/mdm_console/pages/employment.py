@@ -45,7 +45,12 @@ async def decide(request: Request) -> Response:
     company_id = None if chosen == NONE else chosen
     try:
         await web.ask(
-            request, "DecideEmploymentProposal", id=proposal_id, companyId=company_id, note=note
+            request,
+            "DecideEmploymentProposal",
+            id=proposal_id,
+            companyId=company_id,
+            noneOfThem=company_id is None,
+            note=note,
         )
     except GatewayError as exc:
         if exc.code != "CONFLICT":

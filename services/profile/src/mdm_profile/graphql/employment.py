@@ -95,20 +95,26 @@ class EmploymentQuery:
 class EmploymentMutation:
     @strawberry.mutation(
         description="Decide an open employment proposal: companyId (one of its companies) "
-        "links the person to it (via STEWARD, with the record as source); null says none "
-        "of them, and the record is not proposed again with the same companies. NOT_FOUND, "
-        "CONFLICT when decided already, BAD_USER_INPUT for another company. Audited with "
-        "who decided, when and why. Role: steward."
+        "links the person to it (via STEWARD, with the record as source); noneOfThem: true "
+        "says none of them, and the record is not proposed again with the same companies. "
+        "Exactly one of the two (BAD_USER_INPUT otherwise, and for another company); "
+        "NOT_FOUND; CONFLICT when decided already. Audited with who decided, when and why. "
+        "Role: steward."
     )
     async def decide_employment_proposal(
         self,
         info: Info,
         id: strawberry.ID,  # noqa: A002 - GraphQL argument name
-        company_id: strawberry.ID | None,
+        company_id: strawberry.ID | None = None,
+        none_of_them: bool = False,
         note: str = "",
     ) -> EmploymentProposal:
         ctx = info.context
         principal = ctx.require(*MERGE_ROLES)
+        if (company_id is None) != none_of_them:
+            raise InvalidInput(
+                "Give companyId (the company chosen), or noneOfThem: true.", field="companyId"
+            )
         now = datetime.now(UTC)
         decided = await ctx.unit_of_work.write(
             lambda tx, events: employment.decide_proposal(
