@@ -7,8 +7,8 @@
 
 Apart from the persons' subjects and keys: a company is never a candidate of a
 person, and a company's keys (a register entry, a web domain) say nothing about
-persons. Kept under company ids, out of reach of a person's data-subject request
-(a sole trader's firm name is erased with the firm, in the profile service, not here).
+persons. Kept under company ids, out of reach of a person's data-subject request (a
+sole trader's firm name can be personal data: erasing a company is not built yet).
 Labels come from constants; every value is a parameter.
 """
 
