@@ -322,3 +322,25 @@ async def test_too_few_companies_train_no_model(graph: GraphClient) -> None:
     )
     assert trained.version is None
     assert await transactions.read(lambda s: s.companies.model_version()) == before
+
+
+async def test_training_reads_each_company_as_first_seen(graph: GraphClient) -> None:
+    """A survivor's values become its golden record (both sources'); training reads the
+    values each company was first seen with, its first record's own."""
+    name = _name()
+    companies = _Companies({})
+    company = companies.add(_company(name, city="Köln"), at=T0)
+    transactions = GraphTransactions(graph)
+    first = await companies.fetch_company(company)
+    assert first is not None
+    await transactions.write(lambda s: company_matching.save_view(s, first, T0))
+    later = CompanyView(company, replace(first.record, city="Bonn", vat="DE1"), T0, ("erp",))
+    await transactions.write(lambda s: company_matching.save_view(s, later, T0))
+
+    seen = await transactions.read(
+        lambda s: s.companies.first_seen_page(after=company[:-1], limit=5_000)
+    )
+    (found,) = [r for r in seen if r.id == company]
+    assert (found.city, found.vat) == ("koeln", None)
+    current = await transactions.read(lambda s: s.companies.features([company]))
+    assert (current[company].city, current[company].vat) == ("Bonn", "DE1")

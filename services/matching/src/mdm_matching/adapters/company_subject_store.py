@@ -1,7 +1,8 @@
 """Cypher for companies as matching knows them: their compared values and blocking keys.
 
     (:CompanySubject {companyId, registeredAt, profileCreatedAt, mergedInto,
-                      features (JSON), fingerprint, featuresAt, sources})
+                      features (JSON), firstFeatures (JSON), fingerprint, featuresAt,
+                      sources})
         -[:COMPANY_BLOCKED_BY]->(:CompanyBlockKey {key, size})
     (:CompanyMatchModel {name: "current", version, parameters (JSON), trainedAt})
 
@@ -103,7 +104,10 @@ class GraphCompanySubjectStore:
         await self._tx.run(
             "company_subject.save_features",
             f"MATCH (s:{COMPANY_SUBJECT} {{companyId: $companyId}}) "
-            "SET s.features = $features, s.fingerprint = $fingerprint, s.featuresAt = $at, "
+            # The values it was first seen with are its first record's own (a golden record
+            # later holds several sources' values): what the model is trained on.
+            "SET s.features = $features, s.firstFeatures = coalesce(s.firstFeatures, $features), "
+            "s.fingerprint = $fingerprint, s.featuresAt = $at, "
             "s.sources = $sources, s.mergedInto = null "
             f"WITH s UNWIND $keys AS key MERGE (k:{COMPANY_BLOCK_KEY} {{key: key}}) "
             f"ON CREATE SET k.size = 0 WITH s, k WHERE NOT (s)-[:{COMPANY_BLOCKED_BY}]->(k) "
@@ -185,22 +189,29 @@ class GraphCompanySubjectStore:
         )
         return {row["id"]: CompanyRecord.from_json(row["features"]) for row in rows}
 
-    async def records_page(
-        self, *, after: str, limit: int, merged_away: bool
-    ) -> list[CompanyRecord]:
-        """Companies with values, by id after ``after``; ``merged_away``: those merged
-        away too (they keep the values their own records had: what training learns
-        duplicates from)."""
+    async def first_seen_page(self, *, after: str, limit: int) -> list[CompanyRecord]:
+        """Every company (merged away or not) with the values it was first seen with,
+        by id after ``after``."""
         rows = await self._tx.run(
-            "company_subject.records_page",
-            f"MATCH (s:{COMPANY_SUBJECT}) WHERE s.companyId > $after "
-            "AND s.features IS NOT NULL AND ($mergedAway OR s.mergedInto IS NULL) "
-            "RETURN s.features AS features ORDER BY s.companyId LIMIT $limit",
+            "company_subject.first_seen_page",
+            f"MATCH (s:{COMPANY_SUBJECT}) WHERE s.companyId > $after AND s.features IS NOT NULL "
+            "RETURN coalesce(s.firstFeatures, s.features) AS features "
+            "ORDER BY s.companyId LIMIT $limit",
             after=after,
             limit=limit,
-            mergedAway=merged_away,
         )
         return [CompanyRecord.from_json(row["features"]) for row in rows]
+
+    async def active_ids_page(self, *, after: str, limit: int) -> list[str]:
+        """Ids of the companies with values, not merged away, after ``after``."""
+        rows = await self._tx.run(
+            "company_subject.active_ids_page",
+            f"MATCH (s:{COMPANY_SUBJECT}) WHERE s.companyId > $after AND s.features IS NOT NULL "
+            "AND s.mergedInto IS NULL RETURN s.companyId AS id ORDER BY s.companyId LIMIT $limit",
+            after=after,
+            limit=limit,
+        )
+        return [row["id"] for row in rows]
 
     async def load_model(self) -> CompanyParameters | None:
         rows = await self._tx.run(

@@ -52,11 +52,12 @@ class CompanySubjectStore(Protocol):
 
     async def features(self, company_ids: Sequence[str]) -> dict[str, CompanyRecord]: ...
 
-    async def records_page(
-        self, *, after: str, limit: int, merged_away: bool
-    ) -> list[CompanyRecord]:
-        """Companies with values by id after ``after`` (``merged_away``: those too)."""
+    async def first_seen_page(self, *, after: str, limit: int) -> list[CompanyRecord]:
+        """Every company (merged away or not) with the values it was first seen with (its
+        first record's own), by id after ``after``."""
         ...
+
+    async def active_ids_page(self, *, after: str, limit: int) -> list[str]: ...
 
     async def load_model(self) -> CompanyParameters | None: ...
 
