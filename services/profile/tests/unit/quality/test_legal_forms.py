@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mdm_profile.domain.quality.legal_forms import (
@@ -129,6 +129,9 @@ def test_a_name_written_with_its_form_is_read_back(words: list[str], form: str) 
 
 @given(_WORDS)
 def test_keys_are_blind_to_case_and_to_how_the_form_is_written(words: list[str]) -> None:
+    # A name ending in "Ges" is read with "mbH" after it as the legal form "Ges. mbH"
+    # (= GmbH): rightly another key than with "GmbH" after it (found by hypothesis).
+    assume(words[-1].lower() != "ges")
     name = " ".join(words)
     assert name_key(name.upper()) == name_key(name.lower())
     assert name_key(f"{name} G.m.b.H.") == name_key(f"{name} GmbH") == name_key(f"{name} mbH")
