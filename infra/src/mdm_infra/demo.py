@@ -140,28 +140,53 @@ mutation IngestCompanies($source: String!, $records: [CompanyRecordInput!]!) {
 # firm that only a steward can tell (the review queue's company pair).
 DEMO_COMPANIES = {
     "erp": [
-        {"sourceId": "ERP-K-100", "name": "Beispiel Maschinenbau GmbH",
-         "vatId": "DE136695976", "registryNumber": "HRB 4711, AG Leipzig",
-         "street": "Hauptstraße 1", "postalCode": "04109", "city": "Leipzig",
-         "website": "https://www.beispiel-maschinenbau.example"},
-        {"sourceId": "ERP-K-101", "name": "Beispiel Maschinenbau GmbH Niederlassung Köln",
-         "vatId": "DE136695976", "street": "Domkloster 4", "postalCode": "50667",
-         "city": "Köln", "parentSourceId": "ERP-K-100"},
+        {
+            "sourceId": "ERP-K-100",
+            "name": "Beispiel Maschinenbau GmbH",
+            "vatId": "DE136695976",
+            "registryNumber": "HRB 4711, AG Leipzig",
+            "street": "Hauptstraße 1",
+            "postalCode": "04109",
+            "city": "Leipzig",
+            "website": "https://www.beispiel-maschinenbau.example",
+        },
+        {
+            "sourceId": "ERP-K-101",
+            "name": "Beispiel Maschinenbau GmbH Niederlassung Köln",
+            "vatId": "DE136695976",
+            "street": "Domkloster 4",
+            "postalCode": "50667",
+            "city": "Köln",
+            "parentSourceId": "ERP-K-100",
+        },
         {"sourceId": "ERP-K-200", "name": "Muster Logistik GmbH", "city": "Halle (Saale)"},
     ],
     "crm": [
-        {"sourceId": "CRM-F-9",
-         "name": "Beispiel Maschinenbau Gesellschaft mit beschränkter Haftung",
-         "vatId": "DE 136 695 976", "postalCode": "04109", "city": "Leipzig"},
-        {"sourceId": "CRM-F-12", "name": "Muster Logistik GmbH", "street": "Am Hafen 3",
-         "postalCode": "06108", "city": "Halle (Saale)"},
+        {
+            "sourceId": "CRM-F-9",
+            "name": "Beispiel Maschinenbau Gesellschaft mit beschränkter Haftung",
+            "vatId": "DE 136 695 976",
+            "postalCode": "04109",
+            "city": "Leipzig",
+        },
+        {
+            "sourceId": "CRM-F-12",
+            "name": "Muster Logistik GmbH",
+            "street": "Am Hafen 3",
+            "postalCode": "06108",
+            "city": "Halle (Saale)",
+        },
     ],
-}  # fmt: skip
+}
 # A person at the head office: the CRM names the employer.
 DEMO_EMPLOYEE = {
-    "sourceId": "CRM-1003", "fullName": "Petra Schulz", "companyName": "Beispiel Maschinenbau GmbH",
-    "email": "p.schulz@beispiel-maschinenbau.example", "postalCode": "04109", "city": "Leipzig",
-}  # fmt: skip
+    "sourceId": "CRM-1003",
+    "fullName": "Petra Schulz",
+    "companyName": "Beispiel Maschinenbau GmbH",
+    "email": "p.schulz@beispiel-maschinenbau.example",
+    "postalCode": "04109",
+    "city": "Leipzig",
+}
 
 
 def load_companies(client: GatewayClient) -> None:

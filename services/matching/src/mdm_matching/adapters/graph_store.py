@@ -430,10 +430,16 @@ class GraphSubjectStore:
         )
 
     async def update_job(self, job_id: str, **fields: Any) -> None:
-        names = {"status": "status", "finished_at": "finishedAt", "subjects": "subjects",
-                 "candidate_pairs": "candidatePairs", "model_version": "modelVersion",
-                 "error": "error", "companies": "companies",
-                 "company_model_version": "companyModelVersion"}  # fmt: skip
+        names = {
+            "status": "status",
+            "finished_at": "finishedAt",
+            "subjects": "subjects",
+            "candidate_pairs": "candidatePairs",
+            "model_version": "modelVersion",
+            "error": "error",
+            "companies": "companies",
+            "company_model_version": "companyModelVersion",
+        }
         props = {names[k]: (v.value if isinstance(v, JobStatus) else v) for k, v in fields.items()}
         await self._tx.run(
             "job.update", f"MATCH (j:{JOB} {{id: $id}}) SET j += $props", id=job_id, props=props
