@@ -15,6 +15,7 @@ import pytest
 from mdm_common.auth import Principal, Role
 from mdm_common.errors import Conflict
 from mdm_common.graph import GraphClient
+from mdm_matching.adapters.company_subject_store import COMPANY_SUBJECT
 from mdm_matching.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_matching.domain import company_matching, company_training, review
 from mdm_matching.domain.company_ports import CompanyView
@@ -342,5 +343,12 @@ async def test_training_reads_each_company_as_first_seen(graph: GraphClient) -> 
     )
     (found,) = [r for r in seen if r.id == company]
     assert (found.city, found.vat) == ("koeln", None)
-    current = await transactions.read(lambda s: s.companies.features([company]))
-    assert (current[company].city, current[company].vat) == ("Bonn", "DE1")
+    rows = await graph.read(
+        lambda tx: tx.run(
+            "test.current",
+            f"MATCH (s:{COMPANY_SUBJECT} {{companyId: $id}}) RETURN s.features AS features",
+            id=company,
+        )
+    )
+    current = CompanyRecord.from_json(rows[0]["features"])
+    assert (current.city, current.vat) == ("Bonn", "DE1")

@@ -179,16 +179,6 @@ class GraphCompanySubjectStore:
         )
         return [CompanyRecord.from_json(row["features"]) for row in rows]
 
-    async def features(self, company_ids: Sequence[str]) -> dict[str, CompanyRecord]:
-        """Stored values of those companies that are not merged away."""
-        rows = await self._tx.run(
-            "company_subject.features",
-            f"MATCH (s:{COMPANY_SUBJECT}) WHERE s.companyId IN $ids AND s.mergedInto IS NULL "
-            "AND s.features IS NOT NULL RETURN s.companyId AS id, s.features AS features",
-            ids=list(company_ids),
-        )
-        return {row["id"]: CompanyRecord.from_json(row["features"]) for row in rows}
-
     async def first_seen_page(self, *, after: str, limit: int) -> list[CompanyRecord]:
         """Every company (merged away or not) with the values it was first seen with,
         by id after ``after``."""

@@ -50,8 +50,6 @@ class CompanySubjectStore(Protocol):
         a key of a block not larger than ``max_block``, the ``limit`` most likely first."""
         ...
 
-    async def features(self, company_ids: Sequence[str]) -> dict[str, CompanyRecord]: ...
-
     async def first_seen_page(self, *, after: str, limit: int) -> list[CompanyRecord]:
         """Every company (merged away or not) with the values it was first seen with (its
         first record's own), by id after ``after``."""
