@@ -614,8 +614,8 @@ class Mutation(RematchMutation, PrivacyMutation, CalibrationMutation):
 
 
 def _read_tasks(info: Info, tasks: Iterable[m.ReviewTask]) -> None:
-    """A task shows both persons' compared values: a read of both (audited). Companies
-    are no personal data."""
+    """A task shows both persons' compared values: a read of both (audited). A pair of
+    companies reads no person."""
     info.context.read_persons(
         i
         for t in tasks
