@@ -66,6 +66,21 @@ class _Companies:
         self.merges.append((survivor_id, merged_id))
         return f"merge-{merged_id}"
 
+    async def merge_companies_many(
+        self, pairs: Sequence[tuple[str, str]], *, reason: str, on_behalf_of: Principal
+    ) -> list[str | None]:
+        found: list[str | None] = []
+        for survivor, merged in pairs:
+            try:
+                found.append(
+                    await self.merge_companies(
+                        survivor, merged, reason=reason, on_behalf_of=on_behalf_of
+                    )
+                )
+            except Conflict:
+                found.append(None)  # skipped, as the profile's bulk merge skips it
+        return found
+
     async def unmerge_companies(self, merge_id: str, *, on_behalf_of: Principal) -> None:
         merged = merge_id.removeprefix("merge-")
         del self.merged_into[merged]

@@ -26,7 +26,12 @@ from mdm_profile.adapters.company_merge_store import GraphCompanyMergeStore
 from mdm_profile.adapters.company_record_store import GraphCompanyRecordStore
 from mdm_profile.adapters.company_store import COMPANY, SUBSIDIARY_OF, WORKS_FOR, GraphCompanyStore
 from mdm_profile.adapters.graph_store import DESCRIBES, MERGED_INTO
-from mdm_profile.domain.company_merging import merge_companies, unmerge_companies
+from mdm_profile.domain.company_merging import (
+    CompanyMergeRequest,
+    merge_companies,
+    merge_companies_many,
+    unmerge_companies,
+)
 from mdm_profile.domain.company_records import ParentReference, RawCompanyRecord
 from mdm_profile.domain.records import RawRecord
 from mdm_profile.domain.sources import SourceRegistry
@@ -236,3 +241,35 @@ async def test_a_parent_conflict_is_kept_until_the_sources_agree(graph: GraphCli
     assert (await conflicts())[company.company_id] == (first.company_id, second.company_id)
     await ingest(graph, "crm", replace(shop, city="Bonn", parent_vat_id=first_vat))
     assert company.company_id not in await conflicts()  # they agree again
+
+
+async def test_a_batch_of_merges_skips_what_a_single_merge_refuses(graph: GraphClient) -> None:
+    """``merge_companies_many``: in order, each to the state the earlier ones left; a
+    merge a single one would refuse is skipped with its error, the rest are made."""
+    first, second, third = await ingest(
+        graph,
+        "crm",
+        *(RawCompanyRecord(sid(), name=f"Kessel Stapel {n} GmbH", vat_id=vat_id()) for n in "abc"),
+    )
+    a, b, c = first.company_id, second.company_id, third.company_id
+    events = Recorder()
+    outcomes = await graph.write(
+        lambda tx: merge_companies_many(
+            [
+                CompanyMergeRequest(a, b, "same firm"),
+                CompanyMergeRequest(a, b, "again"),  # b is merged away by now
+                CompanyMergeRequest(c, a, "same firm"),  # a chain: a, with b, into c
+            ],
+            store=GraphCompanyMergeStore(tx),
+            priority_of={"crm": 1}.__getitem__,
+            events=events,
+            actor="service:matching-engine",
+            now=T0,
+        )
+    )
+    assert [o.merge is not None for o in outcomes] == [True, False, True]
+    assert isinstance(outcomes[1].error, Conflict)
+    assert [name for name, _ in events.events] == [Event.COMPANY_MERGED] * 2
+    found = await tree(graph, [a, b, c])
+    assert (found[b]["mergedInto"], found[a]["mergedInto"]) == ([a], [c])
+    assert len(found[c]["records"]) == 3  # every record with the survivor of the chain

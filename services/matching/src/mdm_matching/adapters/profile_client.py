@@ -55,6 +55,11 @@ mutation MatchingCompanyMerge($survivorId: ID!, $mergedId: ID!, $reason: String!
   mergeCompanies(survivorId: $survivorId, mergedId: $mergedId, reason: $reason) { merge { id } }
 }
 """
+COMPANY_MERGE_BULK_MUTATION = """
+mutation MatchingCompanyMergeBulk($merges: [CompanyMergeInput!]!) {
+  mergeCompaniesBulk(merges: $merges) { results { mergeId } }
+}
+"""
 COMPANY_UNMERGE_MUTATION = """
 mutation MatchingCompanyUnmerge($mergeId: ID!) {
   unmergeCompanies(mergeId: $mergeId) { merge { id } }
@@ -224,6 +229,20 @@ class ProfileClient:
             COMPANY_MERGE_MUTATION, variables, on_behalf_of=on_behalf_of
         )
         return str(data["mergeCompanies"]["merge"]["id"])
+
+    async def merge_companies_many(
+        self, pairs: Sequence[tuple[str, str]], *, reason: str, on_behalf_of: Principal
+    ) -> list[str | None]:
+        if not pairs:
+            return []
+        merges = [{"survivorId": s, "mergedId": m, "reason": reason} for s, m in pairs]
+        data = await self._client.execute(
+            COMPANY_MERGE_BULK_MUTATION, {"merges": merges}, on_behalf_of=on_behalf_of
+        )
+        return [
+            str(item["mergeId"]) if item["mergeId"] else None
+            for item in data["mergeCompaniesBulk"]["results"]
+        ]
 
     async def unmerge_companies(self, merge_id: str, *, on_behalf_of: Principal) -> None:
         await self._client.execute(

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from mdm_common.errors import Conflict
 from mdm_matching.domain.company_ports import CompanyProfiles, CompanyView
 from mdm_matching.domain.engine.companies import blocking
 from mdm_matching.domain.engine.companies.comparisons import BRANCH_GUARDS
@@ -259,30 +258,37 @@ async def _apply(
     transactions: Transactions,
     now: datetime,
 ) -> None:
-    """The planned merges in order, audited together; a merge the profile service
-    refuses (one company above the other in a group, a tree too deep) is a task: the
-    steward sees the reason when deciding MERGE."""
+    """The planned merges in one call of the profile service, audited together. A merge
+    it skips was made before (a redelivered pass: audited once) or refused (one
+    company above the other in a group, a tree too deep): a task, and the steward sees
+    the reason when deciding MERGE."""
+    for company_id, plan in plans:
+        outcome = outcomes[company_id]
+        outcome.candidates, outcome.review_tasks = plan.candidates, list(plan.review_tasks)
+    planned = [
+        (company_id, plan.survivor, plan.merged, plan.evidence)
+        for company_id, plan in plans
+        if plan.survivor is not None and plan.merged is not None and plan.evidence is not None
+    ]
+    if not planned:
+        return
+    merge_ids = await profiles.merge_companies_many(
+        [(survivor, merged) for _, survivor, merged, _ in planned],
+        reason="automatic: match probability above the merge threshold",
+        on_behalf_of=ENGINE,
+    )
     done: list[tuple[str, str, PairEvidence, str | None]] = []
     refused: list[NewTask] = []
-    try:
-        for company_id, plan in plans:
-            outcome = outcomes[company_id]
-            outcome.candidates, outcome.review_tasks = plan.candidates, list(plan.review_tasks)
-            if plan.survivor is None or plan.merged is None or plan.evidence is None:
+    for (company_id, survivor, merged, evidence), merge_id in zip(planned, merge_ids, strict=True):
+        if merge_id is None:
+            again = await profiles.fetch_company(merged)
+            if again is None or again.merged_into != survivor:
+                refused.append(NewTask(str(uuid.uuid4()), evidence, TaskReason.UNCERTAIN))
                 continue
-            try:
-                merge_id = await _merge(profiles, plan.survivor, plan.merged)
-            except Conflict:
-                refused.append(NewTask(str(uuid.uuid4()), plan.evidence, TaskReason.UNCERTAIN))
-                continue
-            done.append((plan.merged, plan.survivor, plan.evidence, merge_id))
-            if plan.merged == company_id:
-                outcome.merged_into = plan.survivor
-    finally:
-        # What was merged is settled even when a later merge failed: the event that
-        # fails is delivered again, and its repeated merge finds the merge done.
-        if done or refused:
-            await transactions.write(lambda s: _settle(s, done, refused, outcomes, now))
+        done.append((merged, survivor, evidence, merge_id))
+        if merged == company_id:
+            outcomes[company_id].merged_into = survivor
+    await transactions.write(lambda s: _settle(s, done, refused, outcomes, now))
 
 
 async def _settle(
@@ -300,23 +306,6 @@ async def _settle(
         for side in (task.evidence.left_id, task.evidence.right_id):
             if side in outcomes and task_id not in outcomes[side].review_tasks:
                 outcomes[side].review_tasks.append(task_id)
-
-
-async def _merge(profiles: CompanyProfiles, survivor: str, merged: str) -> str | None:
-    """The merge id; None when the two were merged before (a redelivered event).
-    Conflict when the profile service refuses the merge."""
-    try:
-        return await profiles.merge_companies(
-            survivor,
-            merged,
-            reason="automatic: match probability above the merge threshold",
-            on_behalf_of=ENGINE,
-        )
-    except Conflict:
-        again = await profiles.fetch_company(merged)
-        if again is None or again.merged_into != survivor:
-            raise
-        return None
 
 
 async def refresh_many(

@@ -97,4 +97,12 @@ class CompanyProfiles(Protocol):
         """Merge two companies; returns the merge id."""
         ...
 
+    async def merge_companies_many(
+        self, pairs: Sequence[tuple[str, str]], *, reason: str, on_behalf_of: Principal
+    ) -> list[str | None]:
+        """Merge the (survivor, merged) pairs in one call and one transaction of the
+        profile service, in order; per pair its merge id, or None when it was skipped
+        (merged there or elsewhere before, or refused)."""
+        ...
+
     async def unmerge_companies(self, merge_id: str, *, on_behalf_of: Principal) -> None: ...

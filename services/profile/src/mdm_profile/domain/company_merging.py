@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Protocol
 
 from mdm_common.contracts import Event, EventRecorder
-from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_common.errors import Conflict, InvalidInput, NotFound, WriteConflict
 from mdm_profile.domain.companies import MAX_DEPTH, Company
 from mdm_profile.domain.company_golden import CompanyGolden, build_company_golden
 from mdm_profile.domain.company_records import CleanCompanyRecord
@@ -265,6 +265,64 @@ async def merge_companies(
         Event.COMPANY_MERGED, survivor_id=survivor_id, merged_id=merged_id, merge_id=record.id
     )
     return record, golden
+
+
+MAX_BULK = 500  # merges one `mergeCompaniesBulk` call takes
+
+
+@dataclass(frozen=True)
+class CompanyMergeRequest:
+    survivor_id: str
+    merged_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CompanyMergeOutcome:
+    """A merge of a batch: its record, or the error a single merge would have given."""
+
+    request: CompanyMergeRequest
+    merge: CompanyMerge | None
+    error: InvalidInput | NotFound | Conflict | None = None
+
+
+async def merge_companies_many(
+    requests: Sequence[CompanyMergeRequest],
+    *,
+    store: CompanyMergeStore,
+    priority_of: Callable[[str], int],
+    events: EventRecorder,
+    actor: str,
+    now: datetime,
+) -> list[CompanyMergeOutcome]:
+    """Many merges in the caller's one transaction, in order, each to the state the
+    earlier ones left (for a first load that merges thousands). A merge that cannot be
+    made is skipped with its error, the others go on: ``merge_companies`` checks
+    everything before it writes, so a skipped merge leaves nothing half-written."""
+    if len(requests) > MAX_BULK:
+        raise InvalidInput(f"At most {MAX_BULK} merges a call.", field="merges")
+    outcomes = []
+    for request in requests:
+        try:
+            merge, _ = await merge_companies(
+                request.survivor_id,
+                request.merged_id,
+                store=store,
+                priority_of=priority_of,
+                events=events,
+                actor=actor,
+                reason=request.reason,
+                now=now,
+            )
+        except (InvalidInput, NotFound, Conflict) as exc:
+            # Not WriteConflict or Unavailable: the transaction itself failed, and is
+            # tried again whole.
+            if isinstance(exc, WriteConflict):
+                raise
+            outcomes.append(CompanyMergeOutcome(request, None, exc))
+            continue
+        outcomes.append(CompanyMergeOutcome(request, merge))
+    return outcomes
 
 
 async def unmerge_companies(

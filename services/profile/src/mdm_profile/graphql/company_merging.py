@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import strawberry
+from strawberry.scalars import JSON
 
 from mdm_common.errors import NotFound
 from mdm_profile.adapters.company_merge_store import GraphCompanyMergeStore
 from mdm_profile.domain.company_merging import (
+    MAX_BULK,
     CompanyMerge,
+    CompanyMergeOutcome,
+    CompanyMergeRequest,
     merge_companies,
+    merge_companies_many,
     unmerge_companies,
 )
 from mdm_profile.graphql.context import ProfileContext
@@ -63,8 +68,79 @@ async def _company(info: Info, company_id: str) -> Company:
     return Company.from_model(found)
 
 
+@strawberry.input(description="One company merge of a batch.")
+class CompanyMergeInput:
+    survivor_id: strawberry.ID
+    merged_id: strawberry.ID
+    reason: str = ""
+
+
+@strawberry.type(description="The answer for one merge of a batch, in the batch's order.")
+class CompanyMergeItem:
+    index: int
+    survivor_id: strawberry.ID
+    merged_id: strawberry.ID
+    merged: bool
+    merge_id: strawberry.ID | None
+    code: str | None = strawberry.field(
+        description="Skipped: the error code a single mergeCompanies would give."
+    )
+    message: str | None
+    details: JSON | None = strawberry.field(description="Skipped: its extensions (reason).")
+
+
+@strawberry.type
+class CompanyMergeBulkResult:
+    merged: int
+    skipped: int
+    results: list[CompanyMergeItem]
+
+
+def _item(index: int, outcome: CompanyMergeOutcome) -> CompanyMergeItem:
+    request, error = outcome.request, outcome.error
+    return CompanyMergeItem(
+        index=index,
+        survivor_id=strawberry.ID(request.survivor_id),
+        merged_id=strawberry.ID(request.merged_id),
+        merged=outcome.merge is not None,
+        merge_id=strawberry.ID(outcome.merge.id) if outcome.merge is not None else None,
+        code=error.code.value if error is not None else None,
+        message=error.message if error is not None else None,
+        details=JSON(error.details) if error is not None and error.details else None,
+    )
+
+
 @strawberry.type
 class CompanyMergeMutation:
+    @strawberry.mutation(
+        description=f"Many company merges in one transaction (at most {MAX_BULK}), in order, "
+        "each as mergeCompanies makes it; one that cannot be made is skipped with its error "
+        "and the others are made (an automatic first load merges thousands). Role: steward."
+    )
+    async def merge_companies_bulk(
+        self, info: Info, merges: list[CompanyMergeInput]
+    ) -> CompanyMergeBulkResult:
+        ctx = info.context
+        principal = ctx.require(*MERGE_ROLES)
+        now = datetime.now(UTC)
+        requests = [
+            CompanyMergeRequest(str(m.survivor_id), str(m.merged_id), m.reason) for m in merges
+        ]
+        outcomes = await ctx.unit_of_work.write(
+            lambda tx, events: merge_companies_many(
+                requests,
+                store=GraphCompanyMergeStore(tx),
+                priority_of=ctx.sources.priority_of,
+                events=events,
+                actor=principal.subject,
+                now=now,
+            )
+        )
+        ctx.forget_reads()
+        items = [_item(i, o) for i, o in enumerate(outcomes)]
+        done = sum(1 for item in items if item.merged)
+        return CompanyMergeBulkResult(merged=done, skipped=len(items) - done, results=items)
+
     @strawberry.mutation(
         description="Merge one company into another in one transaction: its source records, "
         "subsidiaries and employees move to the survivor, whose golden record is built again; "
