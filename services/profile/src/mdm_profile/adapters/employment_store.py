@@ -71,6 +71,8 @@ class GraphEmploymentStore:
         self._tx = tx
 
     async def companies_named(self, name_keys: Sequence[str]) -> dict[str, list[str]]:
+        if not name_keys:
+            return {}  # a batch whose records name no employer: no statement
         rows = await self._tx.run(
             "employment.companies_named",
             # A merged-away company has no name key any more.
@@ -81,6 +83,8 @@ class GraphEmploymentStore:
         return {row["key"]: sorted(row["ids"]) for row in rows}
 
     async def companies_at(self, domains: Sequence[str]) -> dict[str, list[str]]:
+        if not domains:
+            return {}
         rows = await self._tx.run(
             "employment.companies_at",
             f"UNWIND $domains AS domain MATCH (:{WEB_DOMAIN} {{name: domain}})"

@@ -35,7 +35,7 @@ from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain.quality.company_ids import email_domain
 from mdm_profile.domain.quality.legal_forms import name_key
-from mdm_profile.domain.records import CleanRecord
+from mdm_profile.domain.records import CleanRecord, record_key
 
 EMPLOYEE = "employee"  # the role a link from a source record gets
 MAX_NOTE = 2000
@@ -62,7 +62,7 @@ class EmployerClue:
 
     @property
     def record_key(self) -> str:
-        return f"{self.source}|{self.source_id}"
+        return record_key(self.source, self.source_id)
 
 
 def employer_key(employer: str | None) -> str | None:
@@ -201,7 +201,7 @@ async def link_people(
         return LinkOutcome(0, 0)
     named = await store.companies_named(sorted({c.name_key for c in clues if c.name_key}))
     at = await store.companies_at(sorted({c.domain for c in clues if c.domain}))
-    links, proposals = [], []
+    links, linked, proposals = [], [], []
     for clue in clues:
         found = resolve(clue, named.get(clue.name_key or "", []), at.get(clue.domain or "", []))
         if found.company_id is not None and found.via is not None:
@@ -209,13 +209,14 @@ async def link_people(
                 clue.person_id, found.company_id, clue.source, clue.source_id, found.via
             )
             links.append(link)
+            linked.append(clue)
         elif found.candidates and found.via is not None:
             proposal = EmploymentProposal(
                 str(uuid.uuid4()), clue.person_id, clue.record_key, found.candidates, found.via, now
             )
             proposals.append(proposal)
     await store.link(links, at=now)
-    await store.settle_proposals([f"{link.source}|{link.source_id}" for link in links], at=now)
+    await store.settle_proposals([c.record_key for c in linked], at=now)
     # A steward who chose among these very candidates for the record has answered it.
     decided = await store.decided_candidates([p.record_key for p in proposals])
     fresh = [p for p in proposals if p.company_ids not in decided.get(p.record_key, set())]
