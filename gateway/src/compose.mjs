@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { composeServices } from '@theguild/federation-composition';
 import { parse } from 'graphql';
 
-export const SUBGRAPHS = ['profile', 'matching', 'consent'];
+export const SUBGRAPHS = ['profile', 'matching', 'consent', 'distribution'];
 const here = dirname(fileURLToPath(import.meta.url));
 export const SDL_DIR = join(here, '..', 'subgraphs');
 

@@ -10,7 +10,8 @@
 //   MDM_JWT_AUDIENCE (mdm), MDM_JWT_MAX_LIFETIME_S (3600), MDM_JWT_CLOCK_SKEW_S (30),
 //   MDM_JWT_JWKS_COOLDOWN_S (30), MDM_JWT_JWKS_CACHE_S (600)   see tokens.mjs
 //   MDM_GATEWAY_SECRET        key shared with the subgraphs to sign their requests
-//   MDM_PROFILE_URL, MDM_MATCHING_URL, MDM_CONSENT_URL   subgraph /graphql endpoints
+//   MDM_PROFILE_URL, MDM_MATCHING_URL, MDM_CONSENT_URL, MDM_DISTRIBUTION_URL
+//                             subgraph /graphql endpoints
 //   limits, CORS, rate limits, persisted documents: see policy.mjs
 //   OTEL_EXPORTER_OTLP_ENDPOINT  enables trace export (see tracing.mjs)
 import { createServer } from 'node:http';
@@ -46,6 +47,7 @@ try {
     profile: required('MDM_PROFILE_URL'),
     matching: required('MDM_MATCHING_URL'),
     consent: required('MDM_CONSENT_URL'),
+    distribution: required('MDM_DISTRIBUTION_URL'),
   });
 } catch (error) {
   console.error(`gateway: ${error.message}`);

@@ -33,7 +33,7 @@ def test_subgraphs_compose_into_a_supergraph() -> None:
         [NODE, "src/compose-cli.mjs"], cwd=GATEWAY_DIR, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "composed 3 subgraphs" in result.stdout
+    assert "composed 4 subgraphs" in result.stdout
 
 
 def node_signatures(secret: str, cases: list[tuple[str, str, str]]) -> list[str]:

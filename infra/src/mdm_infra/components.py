@@ -12,7 +12,7 @@ from mdm_infra.config import GATEWAY_DIR, SERVICES, PlatformConfig, asgi_server
 from mdm_infra.process import StartupError
 from mdm_infra.supervision import Program
 
-WORKER_QUEUES = {"matching": "matching", "consent": "consent"}
+WORKER_QUEUES = {"matching": "matching", "consent": "consent", "distribution": "distribution"}
 # Workers that also run Celery beat (scheduled tasks: consent's daily retention job).
 # One process per platform, so the schedule fires once.
 WORKERS_WITH_BEAT = ("consent",)

@@ -18,7 +18,7 @@ from mdm_infra.ports import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 GATEWAY_DIR = PROJECT_ROOT / "gateway"
-SERVICES = ("profile", "matching", "consent")
+SERVICES = ("profile", "matching", "consent", "distribution")
 RUNNING_CONFIG = "platform.json"
 # The issuer of the console's gateway tokens, allowed next to the development tokens'.
 CONSOLE_TOKEN_ISSUER = "mdm-console"  # noqa: S105 - an issuer name, not a secret
@@ -57,6 +57,7 @@ class Ports:
     profile: int = 8101
     matching: int = 8102
     consent: int = 8103
+    distribution: int = 8104
     bolt: int = 7687
     graph_http: int = 2480
     broker: int = 6379
@@ -159,6 +160,8 @@ class PlatformConfig:
             "PROFILE_URL": self.service_url("profile") + "/graphql",
             # consent -> matching, for data-subject requests.
             "MATCHING_URL": self.service_url("matching") + "/graphql",
+            # distribution -> consent: the contact check of each subscriber's purpose.
+            "CONSENT_URL": self.service_url("consent") + "/graphql",
         }
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
 

@@ -18,6 +18,9 @@ class Event:
     PERSON_UPDATED = "profile.person_updated"  # person_id: a source record of it changed
     PERSON_MERGED = "profile.person_merged"  # survivor_id, merged_id, merge_id
     PERSON_UNMERGED = "profile.person_unmerged"  # survivor_id, merged_id, merge_id
+    PERSON_ERASED = "profile.person_erased"  # person_id: erased (Art. 17), a tombstone now
+    # person_id: processing restricted (Art. 18) or the restriction lifted
+    PERSON_RESTRICTED = "profile.person_restricted"
     COMPANY_CREATED = "profile.company_created"  # company_id
     # company_id: its source records, golden record, parent or employees changed
     COMPANY_UPDATED = "profile.company_updated"
@@ -34,6 +37,17 @@ class Event:
     EXPIRY_PAGE_QUEUED = "consent.expiry_page_queued"  # run_id, after: the run's next page
     # person_id, purpose, channel, pending_event_id: send the confirmation mail/SMS
     DOUBLE_OPT_IN_REQUESTED = "consent.doi_requested"
+    # person_id, purpose, channel, change (the consent event's type): the person's
+    # consent history grew. NONE for a purpose (an objection to all direct marketing)
+    # or a channel the event does not name.
+    CONSENT_CHANGED = "consent.consent_changed"
+    DISTRIBUTION_BACKFILL_REQUESTED = "distribution.backfill_requested"  # subscriber_id
+    # subscriber_id, after (the last person id of the page before; "" for the first)
+    DISTRIBUTION_BACKFILL_PAGE_QUEUED = "distribution.backfill_page_queued"
+
+
+# The value of an event field the event does not name (fields are ids, never empty).
+NONE = "-"
 
 
 class DataCategory:
@@ -94,16 +108,26 @@ class PersonalDataItem:
 # Which service reacts to which event. Adding a subscriber is one line here and a
 # task of that name in the subscribing service's tasks.py.
 SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
-    Event.PERSON_CREATED: (Subscription("matching.on_person_created", "matching"),),
-    Event.PERSON_UPDATED: (Subscription("matching.on_person_updated", "matching"),),
+    Event.PERSON_CREATED: (
+        Subscription("matching.on_person_created", "matching"),
+        Subscription("distribution.on_person_changed", "distribution"),
+    ),
+    Event.PERSON_UPDATED: (
+        Subscription("matching.on_person_updated", "matching"),
+        Subscription("distribution.on_person_changed", "distribution"),
+    ),
     Event.PERSON_MERGED: (
         Subscription("matching.on_person_merged", "matching"),
         Subscription("consent.on_person_merged", "consent"),
+        Subscription("distribution.on_person_merged", "distribution"),
     ),
     Event.PERSON_UNMERGED: (
         Subscription("matching.on_person_unmerged", "matching"),
         Subscription("consent.on_person_unmerged", "consent"),
+        Subscription("distribution.on_person_unmerged", "distribution"),
     ),
+    Event.PERSON_ERASED: (Subscription("distribution.on_person_erased", "distribution"),),
+    Event.PERSON_RESTRICTED: (Subscription("distribution.on_person_changed", "distribution"),),
     Event.COMPANY_CREATED: (Subscription("matching.on_company_changed", "matching"),),
     Event.COMPANY_UPDATED: (Subscription("matching.on_company_changed", "matching"),),
     Event.COMPANY_MERGED: (Subscription("matching.on_company_merged", "matching"),),
@@ -122,6 +146,13 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     Event.MATCH_MODEL_RECALIBRATED: (),
     # For the mailing system (through the change stream): the platform sends no mail.
     Event.DOUBLE_OPT_IN_REQUESTED: (),
+    Event.CONSENT_CHANGED: (Subscription("distribution.on_consent_changed", "distribution"),),
+    Event.DISTRIBUTION_BACKFILL_REQUESTED: (
+        Subscription("distribution.backfill_page", "distribution"),
+    ),
+    Event.DISTRIBUTION_BACKFILL_PAGE_QUEUED: (
+        Subscription("distribution.backfill_page", "distribution"),
+    ),
 }
 
 

@@ -125,6 +125,7 @@ async def test_features_are_the_golden_values_with_the_record_sources(graph: Gra
             store=GraphPrivacyStore(tx),
             suppressions=GraphSuppressionList(tx),
             suppressor=SUPPRESSOR,
+            events=Recorder(),
             now=T0 + timedelta(days=1),
         )
     )

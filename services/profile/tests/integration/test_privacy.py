@@ -119,7 +119,7 @@ async def erase(graph: GraphClient, person_id: str, request_id: str = "dsr-1") -
         lambda tx: privacy.erase(
             person_id, request_id, store=GraphPrivacyStore(tx),
             suppressions=GraphSuppressionList(tx), suppressor=SUPPRESSOR,
-            now=T0 + timedelta(days=1),
+            events=Recorder(), now=T0 + timedelta(days=1),
         )
     )  # fmt: skip
 
@@ -129,7 +129,7 @@ async def restrict(graph: GraphClient, person_id: str, *, restricted: bool = Tru
     return await graph.write(
         lambda tx: privacy.restrict(
             person_id, request_id, restricted=restricted, store=GraphPrivacyStore(tx),
-            now=T0 + timedelta(days=1),
+            events=Recorder(), now=T0 + timedelta(days=1),
         )
     )  # fmt: skip
 

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from mdm_common.contracts import Event
+from mdm_common.contracts import NONE, Event
 from mdm_common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mdm_consent.domain import double_opt_in, minors
 from mdm_consent.domain.models import (
@@ -236,16 +236,29 @@ async def record_event(
         evidence = await age_from_profile(stores, checked, person)
         await append_now(stores, checked)
         if evidence is not None:
-            await stores.consents.append(evidence)
+            await append_announced(stores, evidence)
         return checked
 
     return await transactions.write(append)
 
 
+async def append_announced(stores: Stores, event: ConsentEvent) -> None:
+    """Append an event to the person's history and announce it (ids and its type only):
+    the change stream tells the purpose's subscribers what it changes for them."""
+    await stores.consents.append(event)
+    stores.events.record(
+        Event.CONSENT_CHANGED,
+        person_id=event.person_id,
+        purpose=event.purpose or NONE,
+        channel=event.channel.value if event.channel else NONE,
+        change=event.type.value,
+    )
+
+
 async def append_now(stores: Stores, event: ConsentEvent) -> None:
     """Append an event recorded as it happens; a double opt-in request is announced
     (ids only) for the mailing system, in the same transaction."""
-    await stores.consents.append(event)
+    await append_announced(stores, event)
     if event.type is EventType.PENDING_DOUBLE_OPT_IN and event.purpose is not None:
         stores.events.record(
             Event.DOUBLE_OPT_IN_REQUESTED,

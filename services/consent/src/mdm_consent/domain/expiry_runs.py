@@ -19,6 +19,7 @@ from datetime import datetime
 
 from mdm_common.contracts import Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
+from mdm_consent.domain.consents import append_announced
 from mdm_consent.domain.expiry import expiry_event, lapsed_grants
 from mdm_consent.domain.models import ConsentEvent
 from mdm_consent.domain.retention_runs import RunStatus
@@ -119,7 +120,7 @@ async def run_page(
         recorded = await stores.expiries.recorded([e.id for e in events])
         written = [e for e in {e.id: e for e in events}.values() if e.id not in recorded]
         for event in written:
-            await stores.consents.append(event)
+            await append_announced(stores, event)
         if not ids:
             advanced = replace(run, status=RunStatus.DONE, finished_at=now)
         else:

@@ -27,6 +27,7 @@ from mdm_consent.domain.consents import (
     EventDraft,
     against_purpose,
     age_from_profile,
+    append_announced,
     with_person,
 )
 from mdm_consent.domain.models import ConsentEvent, ImportProof
@@ -97,9 +98,9 @@ async def import_events(
             # The profile's birth date counts for an imported consent as for one recorded
             # now (domain/minors.py): kept once, beside the first consent that needs it.
             evidence = await age_from_profile(stores, checked, person)
-            await stores.consents.append(checked)
+            await append_announced(stores, checked)
             if evidence is not None:
-                await stores.consents.append(evidence)
+                await append_announced(stores, evidence)
             stored.append(checked)
         return ConsentImport(proof=proof, events=tuple(stored))
 

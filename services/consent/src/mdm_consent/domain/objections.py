@@ -29,7 +29,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from mdm_common.errors import Conflict, InvalidInput
-from mdm_consent.domain.consents import against_purpose
+from mdm_consent.domain.consents import against_purpose, append_announced
 from mdm_consent.domain.models import (
     ActorType,
     ConsentEvent,
@@ -118,7 +118,7 @@ async def _record(
     now: datetime,
 ) -> DataSubjectRequest:
     event = await against_purpose(stores, objected_event(request, recorded_by=by, now=now))
-    await stores.consents.append(event)
+    await append_announced(stores, event)
     done = replace(
         request,
         status=RequestStatus.COMPLETED,

@@ -29,6 +29,7 @@ from mdm_consent.domain.consents import (
     EventDraft,
     against_purpose,
     age_from_profile,
+    append_announced,
     append_now,
     happening_now,
     with_person,
@@ -126,7 +127,7 @@ async def record_submission(
             evidence = await age_from_profile(stores, checked, person)
             await append_now(stores, checked)
             if evidence is not None:
-                await stores.consents.append(evidence)
+                await append_announced(stores, evidence)
             stored.append(checked)
         return ConsentSubmission(submission_id, tuple(stored))
 

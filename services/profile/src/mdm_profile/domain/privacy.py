@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from mdm_common.contracts import Event, EventRecorder
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_profile.domain import holds as h
 from mdm_profile.domain.links import PersonLink
@@ -149,12 +150,14 @@ async def erase(
     store: PrivacyStore,
     suppressions: SuppressionList,
     suppressor: Suppressor,
+    events: EventRecorder,
     now: datetime,
     holds: Sequence[h.HoldInstruction] = (),
     held: h.HoldStore | None = None,
 ) -> Erasure:
     """Erase the person's merge group, except what the retention duties in ``holds``
-    keep (restricted, in ``held``); asking again changes nothing."""
+    keep (restricted, in ``held``); asking again changes nothing. Each id of the group
+    is announced erased (the change stream tells every earlier recipient, Art. 19)."""
     check_request_id(request_id)
     duties = h.checked(holds)
     if duties and held is None:
@@ -178,6 +181,8 @@ async def erase(
         await held.save(kept)
     linked = any((await store.links(ids)).values())
     removed = await store.erase(ids, request_id=request_id, at=now)
+    for erased_id in ids:
+        events.record(Event.PERSON_ERASED, person_id=erased_id)
     erased = h.erased_categories((r for _, r in records), kept, linked=linked)
     return Erasure(
         ids,
@@ -190,14 +195,23 @@ async def erase(
 
 
 async def restrict(
-    person_id: str, request_id: str, *, restricted: bool, store: PrivacyStore, now: datetime
+    person_id: str,
+    request_id: str,
+    *,
+    restricted: bool,
+    store: PrivacyStore,
+    events: EventRecorder,
+    now: datetime,
 ) -> Restriction:
-    """Set or lift the restriction of processing (Art. 18) on the merge group."""
+    """Set or lift the restriction of processing (Art. 18) on the merge group; each id
+    of the group is announced (subscribers of the change stream stop, or resume)."""
     check_request_id(request_id)
     group = await merge_group(person_id, store)
     if group.erased:
         raise erased_error(person_id)
     await store.restrict(group.person_ids, restricted=restricted, request_id=request_id, at=now)
+    for person in group.person_ids:
+        events.record(Event.PERSON_RESTRICTED, person_id=person)
     return Restriction(group.person_ids, restricted)
 
 

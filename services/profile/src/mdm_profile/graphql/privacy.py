@@ -159,7 +159,8 @@ class PrivacyMutation:
         done = await ctx.unit_of_work.write(
             lambda tx, events: privacy.erase(
                 str(person_id), str(request_id), store=GraphPrivacyStore(tx),
-                suppressions=GraphSuppressionList(tx), suppressor=ctx.suppressor, now=now,
+                suppressions=GraphSuppressionList(tx), suppressor=ctx.suppressor,
+                events=events, now=now,
                 holds=[x.to_model() for x in holds or ()], held=GraphHoldStore(tx),
             )
         )  # fmt: skip
@@ -185,7 +186,7 @@ class PrivacyMutation:
         done = await ctx.unit_of_work.write(
             lambda tx, events: privacy.restrict(
                 str(person_id), str(request_id), restricted=restricted,
-                store=GraphPrivacyStore(tx), now=now,
+                store=GraphPrivacyStore(tx), events=events, now=now,
             )
         )  # fmt: skip
         ctx.forget_reads()

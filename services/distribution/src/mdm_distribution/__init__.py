@@ -1,0 +1,1 @@
+"""The distribution service: the purpose-bound change stream and its webhooks."""

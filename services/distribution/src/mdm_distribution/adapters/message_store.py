@@ -1,0 +1,80 @@
+"""Cypher for the messages waiting for the stream relay: an outbox of the change stream.
+
+    (:StreamEntry {id, subscriberId, body, createdAt, seq})
+
+A distribution pass writes its messages here in its own transaction, as CloudEvents
+JSON; the relay appends them to the subscribers' streams in the order they were
+committed and deletes them. They hold personal data (the values sent) only for
+those milliseconds, or while the stream's Redis is down.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mdm_common.graph import Transaction
+from mdm_distribution.adapters import cloudevents
+from mdm_distribution.domain.models import ChangeMessage
+
+ENTRY = "StreamEntry"
+
+SCHEMA = (
+    f"CREATE CONSTRAINT stream_entry_id IF NOT EXISTS FOR (e:{ENTRY}) REQUIRE e.id IS UNIQUE",
+    f"CREATE INDEX stream_entry_created IF NOT EXISTS FOR (e:{ENTRY}) ON (e.createdAt)",
+)
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    id: str
+    subscriber_id: str
+    body: bytes
+
+
+class GraphMessageStore:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, messages: Sequence[ChangeMessage]) -> None:
+        if not messages:
+            return
+        # Taken at the end of the attempt that commits: a later pass on the same person
+        # commits later and stamps later (see domain/distribute.py).
+        now = datetime.now(UTC)
+        await self._tx.run(
+            "stream_entry.add",
+            f"UNWIND $rows AS row CREATE (:{ENTRY} {{id: row.id, subscriberId: row.subscriber, "
+            "body: row.body, createdAt: $now, seq: row.seq}})",
+            rows=[
+                {
+                    "id": m.id,
+                    "subscriber": m.subscriber_id,
+                    "body": cloudevents.encode(m).decode(),
+                    "seq": seq,
+                }
+                for seq, m in enumerate(messages)
+            ],
+            now=now,
+        )
+
+    async def oldest(self, limit: int) -> list[StreamEntry]:
+        rows = await self._tx.run(
+            "stream_entry.oldest",
+            f"MATCH (e:{ENTRY}) RETURN e.id AS id, e.subscriberId AS subscriber, e.body AS body, "
+            "e.createdAt AS createdAt, e.seq AS seq ORDER BY createdAt, seq LIMIT $limit",
+            limit=limit,
+        )
+        return [StreamEntry(r["id"], r["subscriber"], r["body"].encode()) for r in rows]
+
+    async def remove(self, ids: Sequence[str]) -> None:
+        await self._tx.run(
+            "stream_entry.remove",
+            f"UNWIND $ids AS id MATCH (e:{ENTRY} {{id: id}}) DELETE e",
+            ids=list(ids),
+        )
+
+    async def count(self) -> int:
+        rows = await self._tx.run("stream_entry.count", f"MATCH (e:{ENTRY}) RETURN count(e) AS n")
+        return int(rows[0]["n"])

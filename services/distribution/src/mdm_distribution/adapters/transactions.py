@@ -1,0 +1,41 @@
+"""Distribution transactions on the graph: the stores of one transaction, bundled."""
+
+from __future__ import annotations
+
+from mdm_common.contracts import EventRecorder
+from mdm_common.graph import GraphClient, Transaction
+from mdm_common.outbox import AfterCommit
+from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
+from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
+from mdm_distribution.adapters import (
+    dead_letter_store,
+    message_store,
+    recipient_store,
+    subscriber_store,
+)
+from mdm_distribution.adapters.message_store import GraphMessageStore
+from mdm_distribution.adapters.recipient_store import GraphRecipientStore
+from mdm_distribution.adapters.subscriber_store import GraphSubscriberStore
+from mdm_distribution.domain.stores import Stores
+
+SCHEMA = (
+    *MESSAGING_SCHEMA,
+    *subscriber_store.SCHEMA,
+    *recipient_store.SCHEMA,
+    *message_store.SCHEMA,
+    *dead_letter_store.SCHEMA,
+)
+
+
+def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
+    return Stores(
+        subscribers=GraphSubscriberStore(tx),
+        recipients=GraphRecipientStore(tx),
+        messages=GraphMessageStore(tx),
+        events=events,
+    )
+
+
+class GraphTransactions(StoreTransactions[Stores]):
+    def __init__(self, graph: GraphClient, *, after_commit: AfterCommit | None = None) -> None:
+        super().__init__(UnitOfWork(graph, after_commit=after_commit), stores_of)

@@ -1,0 +1,16 @@
+"""The stores of one distribution transaction, bundled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mdm_common.contracts import EventRecorder
+from mdm_distribution.domain.ports import MessageStore, RecipientStore, SubscriberStore
+
+
+@dataclass(frozen=True)
+class Stores:
+    subscribers: SubscriberStore
+    recipients: RecipientStore
+    messages: MessageStore
+    events: EventRecorder
