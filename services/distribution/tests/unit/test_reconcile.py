@@ -140,7 +140,9 @@ class TestAChangedRecord:
             states=self.before(),
             recipients=[receiving(SHOP, "p1")],
         )
-        assert told(result) == [] and result.recipients == {} and result.states == {}
+        assert told(result) == []
+        assert result.recipients == {}
+        assert result.states == {}
 
 
 class TestAPurposeThatLapses:

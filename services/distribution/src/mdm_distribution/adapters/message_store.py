@@ -46,7 +46,7 @@ class GraphMessageStore:
         await self._tx.run(
             "stream_entry.add",
             f"UNWIND $rows AS row CREATE (:{ENTRY} {{id: row.id, subscriberId: row.subscriber, "
-            "body: row.body, createdAt: $now, seq: row.seq}})",
+            "body: row.body, createdAt: $now, seq: row.seq})",
             rows=[
                 {
                     "id": m.id,

@@ -99,14 +99,14 @@ class GraphSubscriberStore:
         rows = await self._tx.run(
             "subscriber.secrets",
             f"MATCH (s:{SUBSCRIBER} {{id: $id}}) RETURN s.secret AS current, "
-            "s.previousSecret AS previous, s.previousSecretUntil AS until",
+            "s.previousSecret AS previous, s.previousSecretUntil AS until, s.paused AS paused",
             id=subscriber_id,
         )
         if not rows or not rows[0]["current"]:
             return None
         row = rows[0]
         until = as_utc(row["until"]) if row["until"] else None
-        return SubscriberSecrets(row["current"], row["previous"], until)
+        return SubscriberSecrets(row["current"], row["previous"], until, bool(row["paused"]))
 
     async def rotate_secret(
         self, subscriber_id: str, secret: str, *, now: datetime, previous_until: datetime

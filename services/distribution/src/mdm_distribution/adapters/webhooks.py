@@ -48,6 +48,10 @@ class WebhookPolicy:
     max_retry_s: float = 300.0
 
 
+class Paused(Exception):
+    """The subscriber was paused: the delivery waits, unacknowledged, for the resumption."""
+
+
 class DeliveryFailed(Exception):
     def __init__(self, status: int | None, reason: str) -> None:
         super().__init__(reason)
@@ -62,12 +66,16 @@ class WebhookSender:
         self._graph = graph
         self._http = http
 
-    async def post(self, subscriber: Subscriber, body: bytes) -> int:
-        """Returns the receiver's status; raises :class:`DeliveryFailed` unless 2xx."""
+    async def post(self, subscriber: Subscriber, body: bytes, *, unless_paused: bool) -> int:
+        """Returns the receiver's status; raises :class:`DeliveryFailed` unless 2xx, and
+        :class:`Paused` (``unless_paused``) when the subscriber was paused meanwhile: a
+        pause holds from the next delivery on."""
         assert subscriber.webhook_url is not None  # a webhook subscriber has one
         secrets = await self._graph.read(lambda tx: GraphSubscriberStore(tx).secrets(subscriber.id))
         if secrets is None:
             raise DeliveryFailed(None, "no secret")
+        if unless_paused and secrets.paused:
+            raise Paused(subscriber.id)
         event = cloudevents.decode(body)
         now = datetime.now(UTC)
         signatures = " ".join(
@@ -155,7 +163,10 @@ class WebhookDispatcher:
                 unacknowledged = await self._claim_orphans(subscriber)
                 continue
             for position, body in entries:
-                await self._deliver(subscriber, position, body)
+                try:
+                    await self._deliver(subscriber, position, body)
+                except Paused:
+                    return  # unacknowledged: delivered first when resumed
                 await self._streams.ack(subscriber.id, WEBHOOK_GROUP, position)
 
     async def _claim_orphans(self, subscriber: Subscriber) -> bool:
@@ -184,7 +195,7 @@ class WebhookDispatcher:
             async for attempt in retrying:
                 with attempt:
                     attempts += 1
-                    await self._sender.post(subscriber, body)
+                    await self._sender.post(subscriber, body, unless_paused=True)
         except DeliveryFailed as failed:
             event = cloudevents.decode(body)
             letter = DeadLetter(

@@ -67,6 +67,7 @@ class SubscriberSecrets:
     current: str
     previous: str | None = None
     previous_until: datetime | None = None
+    paused: bool = False  # the subscriber's pushes are paused (read with the secrets)
 
     def signing(self, now: datetime) -> list[str]:
         if self.previous and self.previous_until and now < self.previous_until:

@@ -240,7 +240,7 @@ class Mutation:
                 field="id",
             )
         try:
-            await info.context.sender.post(subscriber, body)
+            await info.context.sender.post(subscriber, body, unless_paused=False)
         except DeliveryFailed as failed:
             raise InvalidInput(
                 f"The receiver did not accept it: {failed.reason}.",
