@@ -183,7 +183,7 @@ class TestRoles:
 
 def test_no_server_errors_were_logged(platform: Platform, gateway: GatewayClient) -> None:
     """Runs after the error tests above (file order): expected errors are not server errors."""
-    for name in ("gateway", "profile", "matching", "consent"):
+    for name in ("gateway", "profile", "matching", "consent", "distribution"):
         text = log_text(platform, name)
         assert "Traceback" not in text, name
         assert " ERROR " not in text, name

@@ -137,7 +137,7 @@ def _quiet_snapshot(platform: Platform) -> Snapshot:
     previous: Snapshot | None = None
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        busy = sum(broker.llen(queue) for queue in ("matching", "consent"))
+        busy = sum(broker.llen(queue) for queue in ("matching", "consent", "distribution"))
         busy += broker.hlen("unacked")
         current = snapshot(platform.config)
         if not busy and current == previous:
