@@ -31,7 +31,7 @@ class DeliveryLoop:
         graph, the deliveries in the streams."""
         while True:
             async for attempt in AsyncRetrying(
-                wait=wait_exponential_jitter(initial=0.2, max=10, jitter=0.2),
+                wait=wait_exponential_jitter(multiplier=0.2, max=10, jitter=0.2),
                 retry=retry_if_exception_type(Exception),
                 before_sleep=_log_retry,
             ):

@@ -16,7 +16,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import httpx
@@ -28,6 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from mdm_common.errors import NotFound
 from mdm_common.graph import GraphClient
 from mdm_distribution.adapters import cloudevents
 from mdm_distribution.adapters.dead_letter_store import DeadLetter, GraphDeadLetterStore
@@ -184,7 +185,7 @@ class WebhookDispatcher:
             retry=retry_if_exception_type(DeliveryFailed),
             stop=stop_after_attempt(self._policy.attempts),
             wait=wait_exponential_jitter(
-                initial=self._policy.first_retry_s,
+                multiplier=self._policy.first_retry_s,
                 max=self._policy.max_retry_s,
                 jitter=self._policy.first_retry_s,
             ),
@@ -217,3 +218,26 @@ class WebhookDispatcher:
                 failed.reason,
                 letter.id,
             )
+
+
+async def replay_dead_letter(
+    letter_id: str, *, graph: GraphClient, streams: ChangeStreams, sender: WebhookSender
+) -> DeadLetter:
+    """Post a dead letter's event again, now (an admin's replay): marked replayed when
+    the receiver accepts it; :class:`DeliveryFailed` with its answer when not."""
+    letter = await graph.read(lambda tx: GraphDeadLetterStore(tx).get(letter_id))
+    if letter is None:
+        raise NotFound(f"No dead letter {letter_id}.", field="id")
+    subscriber = await graph.read(lambda tx: GraphSubscriberStore(tx).get(letter.subscriber_id))
+    if subscriber is None or subscriber.webhook_url is None:
+        raise NotFound(f"No webhook subscriber {letter.subscriber_id}.", field="id")
+    body = await streams.entry(subscriber.id, letter.position)
+    if body is None:
+        raise NotFound(
+            "The stream no longer holds this entry (trimmed); rebuild from an export.",
+            field="id",
+        )
+    await sender.post(subscriber, body, unless_paused=False)
+    now = datetime.now(UTC)
+    await graph.write(lambda tx: GraphDeadLetterStore(tx).replayed(letter.id, now=now))
+    return replace(letter, replayed_at=now)

@@ -14,7 +14,7 @@ from mdm_distribution.adapters.dead_letter_store import GraphDeadLetterStore
 from mdm_distribution.adapters.recipient_store import GraphRecipientStore
 from mdm_distribution.adapters.streams import WEBHOOK_GROUP
 from mdm_distribution.adapters.subscriber_store import GraphSubscriberStore
-from mdm_distribution.adapters.webhooks import DeliveryFailed
+from mdm_distribution.adapters.webhooks import DeliveryFailed, replay_dead_letter
 from mdm_distribution.domain import models, subscribers
 from mdm_distribution.graphql import types as t
 from mdm_distribution.graphql.context import DistributionContext
@@ -229,30 +229,19 @@ class Mutation:
         id: strawberry.ID,  # noqa: A002 - GraphQL argument name
     ) -> t.WebhookDeadLetter:
         info.context.require(*t.ADMIN_ROLES)
-        letter = await info.context.graph.read(lambda tx: GraphDeadLetterStore(tx).get(str(id)))
-        if letter is None:
-            raise NotFound(f"No dead letter {id}.", field="id")
-        subscriber = await _subscriber(info, letter.subscriber_id)
-        body = await info.context.streams.entry(subscriber.id, letter.position)
-        if body is None:
-            raise NotFound(
-                "The stream no longer holds this entry (trimmed); rebuild from an export.",
-                field="id",
-            )
         try:
-            await info.context.sender.post(subscriber, body, unless_paused=False)
+            replayed = await replay_dead_letter(
+                str(id),
+                graph=info.context.graph,
+                streams=info.context.streams,
+                sender=info.context.sender,
+            )
         except DeliveryFailed as failed:
             raise InvalidInput(
                 f"The receiver did not accept it: {failed.reason}.",
                 field="id",
                 details={"status": failed.status},
             ) from None
-        now = datetime.now(UTC)
-        await info.context.graph.write(
-            lambda tx: GraphDeadLetterStore(tx).replayed(letter.id, now=now)
-        )
-        replayed = await info.context.graph.read(lambda tx: GraphDeadLetterStore(tx).get(letter.id))
-        assert replayed is not None  # just written
         return t.WebhookDeadLetter.of(replayed)
 
 
