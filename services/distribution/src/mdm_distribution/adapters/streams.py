@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,21 +57,22 @@ def position_ms(position: str) -> int:
     return int(position.split("-", 1)[0])
 
 
+_POSITION = re.compile(r"([0-9]{1,20})(?:-([0-9]{1,20}))?")
+MAX_PART = 2**64 - 1
+
+
 def before(position: str) -> str:
     """The stream id just before ``position``: a group set there reads ``position`` next."""
-    try:
-        ms, seq = (
-            (int(p) for p in position.split("-", 1)) if "-" in position else (int(position), 0)
-        )
-    except ValueError:
+    found = _POSITION.fullmatch(position)
+    ms, seq = (int(found[1]), int(found[2] or 0)) if found else (-1, -1)
+    if not 0 <= ms <= MAX_PART or not 0 <= seq <= MAX_PART:
         raise InvalidInput(
-            "A stream position looks like 1733550000000-0.", field="fromPosition"
-        ) from None
-    if ms < 0 or seq < 0:
-        raise InvalidInput("A stream position is not negative.", field="fromPosition")
+            "A stream position looks like 1733550000000-0 (or 0 for the start).",
+            field="fromPosition",
+        )
     if seq > 0:
         return f"{ms}-{seq - 1}"
-    return f"{ms - 1}-18446744073709551615" if ms > 0 else "0-0"
+    return f"{ms - 1}-{MAX_PART}" if ms > 0 else "0-0"
 
 
 class ChangeStreams:
