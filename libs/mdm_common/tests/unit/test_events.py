@@ -41,7 +41,7 @@ class TestPendingEvents:
 def test_message_id_is_stable_per_event_and_subscriber() -> None:
     merged = SUBSCRIPTIONS[Event.PERSON_MERGED]
     ids = {message_id("e1", s) for s in merged}
-    assert len(ids) == len(merged) == 2
+    assert len(ids) == len(merged) == 3  # matching, consent, distribution
     assert message_id("e1", Subscription("matching.x", "matching")) == "e1/matching.x"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
+from mdm_common.contracts import Event
 from mdm_consent.domain.lineage import GroupFacts, Lineage
 from mdm_consent.domain.models import ConsentEvent, Purpose
 from mdm_consent.domain.ports import ProfilePerson
@@ -65,6 +66,18 @@ class Graph:
         self.purposes = purposes
         self.events: list[ConsentEvent] = []
         self.outbox: list[tuple[str, dict[str, str]]] = []
+
+    def mailer_requests(self) -> list[tuple[str, dict[str, str]]]:
+        """What the mailing system is asked to send (double opt-in requests)."""
+        return [e for e in self.outbox if e[0] == Event.DOUBLE_OPT_IN_REQUESTED]
+
+    def announced(self) -> list[tuple[str, str, str]]:
+        """The consent changes announced to the change stream: type, purpose, channel."""
+        return [
+            (ids["change"], ids["purpose"], ids["channel"])
+            for name, ids in self.outbox
+            if name == Event.CONSENT_CHANGED
+        ]
 
     async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:
         return await work(self._stores(list(self.events), _Outbox()))

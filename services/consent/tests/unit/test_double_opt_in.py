@@ -196,13 +196,14 @@ class TestRecording:
         )
         assert (graph.events, graph.outbox) == ([], [])
         phone = await record(graph, replace(GRANT, channel=Channel.PHONE))
-        assert (phone.type, graph.outbox) == (EventType.GRANTED, [])
+        assert (phone.type, graph.mailer_requests()) == (EventType.GRANTED, [])
+        assert graph.announced() == [("GRANTED", "newsletter", "PHONE")]
 
     async def test_a_request_is_announced_with_ids_only(self) -> None:
         graph = Graph(NEWSLETTER)
         pending = await record(graph, replace(GRANT, type=EventType.PENDING_DOUBLE_OPT_IN))
         assert pending.confirm_by == NOW + WINDOW
-        assert graph.outbox == [
+        assert graph.mailer_requests() == [
             (
                 Event.DOUBLE_OPT_IN_REQUESTED,
                 {
@@ -224,7 +225,11 @@ class TestRecording:
             1,
             "x",
         )
-        assert len(graph.outbox) == 1  # the confirmation announces nothing
+        assert len(graph.mailer_requests()) == 1  # the confirmation sends no mail
+        assert graph.announced() == [
+            ("PENDING_DOUBLE_OPT_IN", "newsletter", "EMAIL"),
+            ("CONFIRMED", "newsletter", "EMAIL"),
+        ]
         facts = [e.fact for e in graph.events]
         verdict = decide(NEWSLETTER, Channel.EMAIL, facts, NOW + WINDOW)
         assert (verdict.allowed, verdict.deciding) == (True, confirmed.fact)
@@ -243,7 +248,7 @@ class TestRecording:
         )
         assert [e.type for e in graph.events] == [EventType.PENDING_DOUBLE_OPT_IN]
 
-    async def test_an_import_keeps_a_past_grant_but_announces_nothing(self) -> None:
+    async def test_an_import_keeps_a_past_grant_but_asks_for_no_mail(self) -> None:
         graph = Graph(replace(NEWSLETTER, legal_basis=LegalBasis.CONSENT))
         past = replace(GRANT, occurred_at=NOW - timedelta(days=900), actor=ActorType.DATA_SUBJECT)
         asked = replace(past, type=EventType.PENDING_DOUBLE_OPT_IN)
@@ -255,7 +260,11 @@ class TestRecording:
             imported_by="officer-1",
         )
         assert [e.type for e in done.events] == [EventType.GRANTED, EventType.PENDING_DOUBLE_OPT_IN]
-        assert graph.outbox == []
+        assert graph.mailer_requests() == []
+        assert [change for change, _, _ in graph.announced()] == [
+            "GRANTED",
+            "PENDING_DOUBLE_OPT_IN",
+        ]
         facts = [e.fact for e in graph.events]
         assert decide(NEWSLETTER, Channel.EMAIL, facts, NOW).reason is (
             Reason.DOUBLE_OPT_IN_LAPSED  # the old request, long unconfirmed

@@ -84,7 +84,7 @@ class TestASubmission:
         done = await submit(graph)
         pending = done.events[0]
         assert pending.confirm_by == NOW + timedelta(days=7)
-        assert graph.outbox == [
+        assert graph.mailer_requests() == [
             (
                 Event.DOUBLE_OPT_IN_REQUESTED,
                 {
