@@ -73,7 +73,7 @@ run: install
 stop:
 	@if [ -x $(PY) ]; then $(PY) -m mdm_infra down; else echo "Nothing was running."; fi
 
-## Back up the three databases of the running platform: make backup [DIR=backups/<time>]
+## Back up the four databases of the running platform: make backup [DIR=backups/<time>]
 backup: install
 	$(PY) -m mdm_infra backup $(or $(DIR),backups/$(shell date -u +%Y%m%d-%H%M%S))
 

@@ -70,21 +70,43 @@ def stream_of(platform: Platform) -> Iterator[Callable[[str], list[dict[str, Any
 
 def new_purpose(compliance: GatewayClient) -> str:
     code = "calls-" + uuid.uuid4().hex[:8]
-    compliance.execute(REGISTER, {"input": {
-        "code": code, "name": "Calls", "description": "Offers by phone.",
-        "legalBasis": "CONSENT", "channels": ["PHONE", "POST"], "dataCategories": CATEGORIES,
-        "retentionDays": 730, "directMarketing": True,
-    }})  # fmt: skip
+    compliance.execute(
+        REGISTER,
+        {
+            "input": {
+                "code": code,
+                "name": "Calls",
+                "description": "Offers by phone.",
+                "legalBasis": "CONSENT",
+                "channels": ["PHONE", "POST"],
+                "dataCategories": CATEGORIES,
+                "retentionDays": 730,
+                "directMarketing": True,
+            }
+        },
+    )
     compliance.execute(PUBLISH, {"input": {"purpose": code, "language": "de", "text": NOTICE}})
     return code
 
 
 def consent(client: GatewayClient, person_id: str, purpose: str, type_: str = "GRANTED") -> None:
-    client.execute(RECORD_CONSENT, {"input": {
-        "personId": person_id, "type": type_, "purpose": purpose, "channel": "PHONE",
-        "noticeVersion": 1, "language": "de", "collectionPoint": "hotline",
-        "method": "PHONE_CALL", "actor": "DATA_SUBJECT", "evidenceRef": f"call-{person_id}",
-    }})  # fmt: skip
+    client.execute(
+        RECORD_CONSENT,
+        {
+            "input": {
+                "personId": person_id,
+                "type": type_,
+                "purpose": purpose,
+                "channel": "PHONE",
+                "noticeVersion": 1,
+                "language": "de",
+                "collectionPoint": "hotline",
+                "method": "PHONE_CALL",
+                "actor": "DATA_SUBJECT",
+                "evidenceRef": f"call-{person_id}",
+            }
+        },
+    )
 
 
 def ingest(app: GatewayClient, source_id: str, **values: str) -> str:
@@ -97,9 +119,18 @@ def subscribe(
     admin: GatewayClient, purpose: str, channel: str = "PHONE", **more: Any
 ) -> dict[str, Any]:
     name = f"{purpose}-{uuid.uuid4().hex[:6]}"
-    found = admin.execute(CREATE, {"input": {
-        "name": name, "purpose": purpose, "channel": channel, "categories": CATEGORIES,
-    } | more})["createSubscriber"]  # fmt: skip
+    found = admin.execute(
+        CREATE,
+        {
+            "input": {
+                "name": name,
+                "purpose": purpose,
+                "channel": channel,
+                "categories": CATEGORIES,
+            }
+            | more
+        },
+    )["createSubscriber"]
     return dict(found)
 
 
@@ -143,16 +174,28 @@ class TestTheStream:
         key = subscriber["subscriber"]["stream"]["key"]
         tag = unique_letters()
         ids = {
-            name: ingest(app, f"cs-{tag}-{name}", familyName=f"Kessel{name}{tag}",
-                         email=f"{name}.{tag}@example.org", phone="+49 30 1234567")
+            name: ingest(
+                app,
+                f"cs-{tag}-{name}",
+                familyName=f"Kessel{name}{tag}",
+                email=f"{name}.{tag}@example.org",
+                phone="+49 30 1234567",
+            )
             for name in ("anna", "bernd", "carla", "dora")
-        }  # fmt: skip
+        }
         for name in ("anna", "bernd", "carla"):
             consent(app, ids[name], purpose)
         # Changes of every kind: a new e-mail address, a merge and its undoing, a
         # withdrawal. Dora never consents: the subscriber must never hear of her.
-        ingest(app, f"cs-{tag}-anna", familyName=f"Kesselanna{tag}", email=f"neu.{tag}@example.org",
-               city="Berlin", postalCode="10115", street="Hauptstraße 5")  # fmt: skip
+        ingest(
+            app,
+            f"cs-{tag}-anna",
+            familyName=f"Kesselanna{tag}",
+            email=f"neu.{tag}@example.org",
+            city="Berlin",
+            postalCode="10115",
+            street="Hauptstraße 5",
+        )
         merged = steward.execute(
             MERGE, {"survivorId": ids["anna"], "mergedId": ids["bernd"], "reason": "same caller"}
         )["mergePersons"]["merge"]["id"]
@@ -167,11 +210,13 @@ class TestTheStream:
         events = stream_of(key)
         assert all(e["specversion"] == "1.0" and e["purpose"] == purpose for e in events)
         assert ids["dora"] not in {e["subject"] for e in events}
+        # Carla's values left the stream with the stop: a replay from the start does not
+        # hand them on again. The news stays.
         carla = [e["type"] for e in events if e["subject"] == ids["carla"]]
-        assert carla[-2:] == ["mdm.consent.withdrawn", "mdm.person.stopped"]
+        assert carla == ["mdm.consent.granted", "mdm.consent.withdrawn", "mdm.person.stopped"]
         for person in ids.values():  # each person's messages numbered in order
             numbers = [int(e["sequence"]) for e in events if e["subject"] == person]
-            assert numbers == list(range(1, len(numbers) + 1))
+            assert numbers == sorted(set(numbers))
 
     def test_a_newsletter_subscriber_never_receives_a_person_without_newsletter_consent(
         self,
@@ -225,14 +270,32 @@ class TestTheStream:
             admin, purpose, channel="POST", categories=["identity", "postal_address"]
         )
         tag = unique_letters()
-        person = ingest(app, f"er-{tag}", familyName=f"Kesselweg{tag}", city="Köln",
-                        postalCode="50667", street="Domkloster 4")  # fmt: skip
+        person = ingest(
+            app,
+            f"er-{tag}",
+            familyName=f"Kesselweg{tag}",
+            city="Köln",
+            postalCode="50667",
+            street="Domkloster 4",
+        )
         consent(app, person, purpose)
-        app.execute(RECORD_CONSENT, {"input": {
-            "personId": person, "type": "GRANTED", "purpose": purpose, "channel": "POST",
-            "noticeVersion": 1, "language": "de", "collectionPoint": "letter",
-            "method": "PAPER_FORM", "actor": "DATA_SUBJECT", "evidenceRef": f"letter-{person}",
-        }})  # fmt: skip
+        app.execute(
+            RECORD_CONSENT,
+            {
+                "input": {
+                    "personId": person,
+                    "type": "GRANTED",
+                    "purpose": purpose,
+                    "channel": "POST",
+                    "noticeVersion": 1,
+                    "language": "de",
+                    "collectionPoint": "letter",
+                    "method": "PAPER_FORM",
+                    "actor": "DATA_SUBJECT",
+                    "evidenceRef": f"letter-{person}",
+                }
+            },
+        )
         keys = [s["subscriber"]["stream"]["key"] for s in (calls, letters)]
         for key in keys:
             assert eventually(lambda key=key: _has(stream_of(key), "mdm.person.created", person))

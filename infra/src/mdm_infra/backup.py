@@ -1,4 +1,4 @@
-"""Backup and restore of the three databases on the embedded graph server (ArcadeDB).
+"""Backup and restore of the four databases on the embedded graph server (ArcadeDB).
 
 A backup asks the server itself for each database's snapshot (SQL ``BACKUP
 DATABASE``: a transactionally consistent copy taken without blocking writers) and
@@ -30,7 +30,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 # Producers before consumers: an event a service committed before its snapshot was
 # heard, if at all, by the later snapshots of the services that react to it.
-BACKUP_ORDER = SERVICES  # profile, matching, consent
+BACKUP_ORDER = SERVICES  # profile, matching, consent, distribution
 
 
 class BackupError(RuntimeError):

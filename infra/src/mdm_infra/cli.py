@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         default=tokens.MAX_LIFETIME_S,
         help=f"seconds; the gateway refuses more than {tokens.MAX_LIFETIME_S}",
     )
-    back = sub.add_parser("backup", help="back up the three databases into a new directory")
+    back = sub.add_parser("backup", help="back up the four databases into a new directory")
     back.add_argument("directory", type=Path)
     rest = sub.add_parser("restore", help="replace the databases with a backup (platform stopped)")
     rest.add_argument("directory", type=Path)

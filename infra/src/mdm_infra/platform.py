@@ -1,4 +1,4 @@
-"""The whole embedded platform: graph server, broker, three subgraphs, workers, gateway,
+"""The whole embedded platform: graph server, broker, four subgraphs, workers, gateway,
 console, each a program of one supervisord (:mod:`mdm_infra.supervision`).
 
 Used by ``make run`` / ``make stop`` (through :mod:`mdm_infra.cli`) and by the test

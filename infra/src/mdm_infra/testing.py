@@ -102,7 +102,7 @@ def backing_servers(_platform: Platform) -> Platform:
 
 @pytest.fixture(scope="session")
 def platform(backing_servers: Platform) -> Platform:
-    """The whole platform: graph, broker, three subgraphs, worker, gateway."""
+    """The whole platform: graph, broker, four subgraphs, workers, gateway."""
     if "gateway" not in backing_servers.processes:
         try:
             backing_servers.start_application()

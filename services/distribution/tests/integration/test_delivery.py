@@ -8,6 +8,7 @@ import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -149,6 +150,29 @@ class TestTheStreamRelay:
         ids = {e["id"] for e in events}
         left = await graph.read(lambda tx: tx.run("t", "MATCH (e:StreamEntry) RETURN e.id AS id"))
         assert not ids & {r["id"] for r in left}
+
+    async def test_a_stop_takes_the_persons_earlier_entries_out_of_the_stream(
+        self, graph: GraphClient, streams: ChangeStreams
+    ) -> None:
+        subscriber, _ = await webhook_subscriber(graph, "https://shop.example/hook")
+        await committed(graph, [message(subscriber, "p1", 1), message(subscriber, "p2", 1)])
+        stop = replace(
+            message(subscriber, "p1", 2),
+            type=ChangeType.PERSON_STOPPED,
+            data={"personId": "p1", "purpose": "calls", "reason": "WITHDRAWN"},
+        )
+        relay = StreamRelay(graph, streams, poll_s=0.01)
+        await relay.drain()
+        await committed(graph, [stop])
+        await relay.drain()
+        left = [
+            json.loads(body) for _, body in await streams.read(subscriber.id, after="0-0", count=9)
+        ]
+        assert [(e["subject"], e["type"]) for e in left] == [
+            ("p2", "mdm.person.updated"),
+            ("p1", "mdm.person.stopped"),
+        ]
+        assert "Name" not in json.dumps([e for e in left if e["subject"] == "p1"])
 
 
 class TestLeadership:

@@ -266,14 +266,16 @@ class TestMergesAndErasure:
 @given(
     st.lists(
         st.fixed_dictionaries(
-            {"familyName": st.sampled_from(["Müller", "Mueller", "Schmidt"]),
-             "email": st.sampled_from([None, "a@example.org", "b@example.org"]),
-             "address": st.sampled_from([None, {"city": "Berlin"}, {"city": "Köln"}])}
+            {
+                "familyName": st.sampled_from(["Müller", "Mueller", "Schmidt"]),
+                "email": st.sampled_from([None, "a@example.org", "b@example.org"]),
+                "address": st.sampled_from([None, {"city": "Berlin"}, {"city": "Köln"}]),
+            }
         ),
         min_size=1,
         max_size=6,
     )
-)  # fmt: skip
+)
 def test_applying_the_messages_in_order_rebuilds_the_record_a_subscriber_may_see(
     versions: list[dict[str, object]],
 ) -> None:

@@ -1,6 +1,6 @@
 """Cypher for the messages waiting for the stream relay: an outbox of the change stream.
 
-    (:StreamEntry {id, subscriberId, body, createdAt, seq})
+    (:StreamEntry {id, subscriberId, personId, kind, body, createdAt, seq})
 
 A distribution pass writes its messages here in its own transaction, as CloudEvents
 JSON; the relay appends them to the subscribers' streams in the order they were
@@ -16,9 +16,22 @@ from datetime import UTC, datetime
 
 from mdm_common.graph import Transaction
 from mdm_distribution.adapters import cloudevents
-from mdm_distribution.domain.models import ChangeMessage
+from mdm_distribution.domain.models import ChangeMessage, ChangeType
 
 ENTRY = "StreamEntry"
+VALUES, CLOSING, IDS = "values", "closing", "ids"
+
+
+def kind_of(type_: ChangeType) -> str:
+    """An entry with a person's values; one after which the subscriber no longer receives
+    the person (stopped, merged away, erased): the person's entries with values leave the
+    stream with it; or one with ids only (consent news, an unmerge)."""
+    if type_ in (ChangeType.PERSON_CREATED, ChangeType.PERSON_UPDATED):
+        return VALUES
+    if type_ in (ChangeType.PERSON_STOPPED, ChangeType.PERSON_MERGED, ChangeType.PERSON_ERASED):
+        return CLOSING
+    return IDS
+
 
 SCHEMA = (
     f"CREATE CONSTRAINT stream_entry_id IF NOT EXISTS FOR (e:{ENTRY}) REQUIRE e.id IS UNIQUE",
@@ -30,7 +43,9 @@ SCHEMA = (
 class StreamEntry:
     id: str
     subscriber_id: str
+    person_id: str
     body: bytes
+    kind: str = "ids"  # VALUES, CLOSING or IDS, see :func:`kind_of`
 
 
 class GraphMessageStore:
@@ -46,11 +61,14 @@ class GraphMessageStore:
         await self._tx.run(
             "stream_entry.add",
             f"UNWIND $rows AS row CREATE (:{ENTRY} {{id: row.id, subscriberId: row.subscriber, "
-            "body: row.body, createdAt: $now, seq: row.seq})",
+            "personId: row.person, kind: row.kind, body: row.body, createdAt: $now, "
+            "seq: row.seq})",
             rows=[
                 {
                     "id": m.id,
                     "subscriber": m.subscriber_id,
+                    "person": m.person_id,
+                    "kind": kind_of(m.type),
                     "body": cloudevents.encode(m).decode(),
                     "seq": seq,
                 }
@@ -62,11 +80,15 @@ class GraphMessageStore:
     async def oldest(self, limit: int) -> list[StreamEntry]:
         rows = await self._tx.run(
             "stream_entry.oldest",
-            f"MATCH (e:{ENTRY}) RETURN e.id AS id, e.subscriberId AS subscriber, e.body AS body, "
+            f"MATCH (e:{ENTRY}) RETURN e.id AS id, e.subscriberId AS subscriber, "
+            "e.personId AS person, e.kind AS kind, e.body AS body, "
             "e.createdAt AS createdAt, e.seq AS seq ORDER BY createdAt, seq LIMIT $limit",
             limit=limit,
         )
-        return [StreamEntry(r["id"], r["subscriber"], r["body"].encode()) for r in rows]
+        return [
+            StreamEntry(r["id"], r["subscriber"], r["person"], r["body"].encode(), r["kind"])
+            for r in rows
+        ]
 
     async def remove(self, ids: Sequence[str]) -> None:
         await self._tx.run(

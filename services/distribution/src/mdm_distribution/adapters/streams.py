@@ -53,6 +53,23 @@ class StreamState:
     groups: tuple[ConsumerGroup, ...]
 
 
+# KEYS: the stream, the person's entries with values; ARGV: max entries, the event, its
+# kind (message_store.kind_of). One step: an entry with values is never in the stream
+# without its position noted, and a closing one leaves none of them behind.
+_APPEND = """
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[2])
+if ARGV[3] == 'closing' then
+  for _, earlier in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+    redis.call('XDEL', KEYS[1], earlier)
+  end
+  redis.call('DEL', KEYS[2])
+elseif ARGV[3] == 'values' then
+  redis.call('RPUSH', KEYS[2], id)
+end
+return id
+"""
+
+
 def position_ms(position: str) -> int:
     return int(position.split("-", 1)[0])
 
@@ -80,6 +97,7 @@ class ChangeStreams:
         self.redis = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
         self._prefix = prefix
         self._max_entries = max_entries
+        self._append = self.redis.register_script(_APPEND)
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -87,15 +105,22 @@ class ChangeStreams:
     def key(self, subscriber_id: str) -> str:
         return self._prefix + subscriber_id
 
+    def positions_key(self, subscriber_id: str, person_id: str) -> str:
+        return f"{self._prefix}{subscriber_id}:positions:{person_id}"
+
     async def append(self, entries: Sequence[StreamEntry]) -> None:
+        """Each entry with a person's values is remembered per person; a closing entry
+        (stopped, merged away, erased) deletes those from the stream in the same step: a
+        replay from the start never hands on the values of a person the subscriber may no
+        longer receive."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for entry in entries:
-                pipe.xadd(
+                keys = [
                     self.key(entry.subscriber_id),
-                    {FIELD: entry.body},
-                    maxlen=self._max_entries,
-                    approximate=True,
-                )
+                    self.positions_key(entry.subscriber_id, entry.person_id),
+                ]
+                args: list[bytes | int | str] = [self._max_entries, entry.body, entry.kind]
+                await self._append(keys=keys, args=args, client=pipe)
             await pipe.execute()
 
     async def ensure_group(self, subscriber_id: str, group: str) -> None:
