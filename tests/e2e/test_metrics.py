@@ -114,5 +114,7 @@ class TestMatchingAndConsentMetrics:
         before = value(scrape(platform, "consent"), "mdm_contact_checks_total", channel="EMAIL")
         gateway.execute(CONTACT_CHECK, {"id": person_id})
         after = scrape(platform, "consent")
-        assert value(after, "mdm_contact_checks_total", channel="EMAIL") == before + 1
+        # At least this one: the distribution worker checks each new person for the
+        # change stream's subscribers too, the newsletter's over EMAIL among them.
+        assert value(after, "mdm_contact_checks_total", channel="EMAIL") >= before + 1
         assert value(after, "mdm_contact_checks_total", channel="EMAIL", allowed="false") >= 1

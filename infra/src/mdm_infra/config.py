@@ -162,6 +162,8 @@ class PlatformConfig:
             "MATCHING_URL": self.service_url("matching") + "/graphql",
             # distribution -> consent: the contact check of each subscriber's purpose.
             "CONSENT_URL": self.service_url("consent") + "/graphql",
+            # consent -> distribution: the change stream's recipients of a person.
+            "DISTRIBUTION_URL": self.service_url("distribution") + "/graphql",
         }
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
 

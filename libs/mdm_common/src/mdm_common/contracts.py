@@ -71,6 +71,8 @@ class DataCategory:
     # Customer numbers, loyalty cards, tax and national ids of the golden record. Not
     # (yet) removed by the retention job: it removes the six attribute categories.
     IDENTIFIERS = "identifiers"
+    # Which subscribed systems the change stream sent the person's data to, and when.
+    DISTRIBUTION = "distribution"
 
     ATTRIBUTES = (IDENTITY, BIRTH_DATE, EMAIL, PHONE, POSTAL_ADDRESS, LANGUAGE)
     # What a purpose may name (the record of processing lists them, Art. 30(1)(c)).
@@ -86,6 +88,8 @@ class DataCategory:
         RELATIONSHIPS: "households, employers, related persons, merges of records",
         MATCHING: "comparison keys, duplicate candidates and decisions on them",
         CONSENT: "consent events with their proof, data-subject requests",
+        DISTRIBUTION: "the systems the person's data was sent to through the change "
+        "stream, when, and when they were told to stop or of an erasure",
     }
 
 

@@ -31,8 +31,11 @@ def create_app() -> Starlette:
     secret = settings.gateway_secret.get_secret_value().encode()
     profile_http = SubgraphClient(settings.profile_url, secret=secret)
     matching_http = SubgraphClient(settings.matching_url, secret=secret)
+    distribution_http = SubgraphClient(settings.distribution_url, secret=secret)
     directory = ProfileDirectory(profile_http)
-    privacy = PrivacyClient(profile=profile_http, matching=matching_http)
+    privacy = PrivacyClient(
+        profile=profile_http, matching=matching_http, distribution=distribution_http
+    )
     rectification = RectificationClient(profile_http)
     celery = make_celery(
         "consent-api",
@@ -49,6 +52,7 @@ def create_app() -> Starlette:
         await relay.stop()
         await profile_http.close()
         await matching_http.close()
+        await distribution_http.close()
 
     async def context(
         request: Request, response: Response | None, principal: Principal | None

@@ -25,6 +25,9 @@ class ConsentSettings(ServiceSettings):
     # The matching subgraph, called directly for data-subject requests (its copy of
     # a person's data is exported, erased or restricted with the rest).
     matching_url: str = "http://127.0.0.1:4002/graphql"
+    # The distribution subgraph: whom the change stream sent a person's data, for the
+    # recipients an access export names (Art. 15(1)(c)).
+    distribution_url: str = "http://127.0.0.1:4004/graphql"
 
     # Merge events a worker records in one transaction: its own and those waiting
     # behind it (a batch re-matching job makes hundreds of merges a second).

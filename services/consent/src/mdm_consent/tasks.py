@@ -63,6 +63,7 @@ class _Worker:
             self.privacy = PrivacyClient(
                 profile=SubgraphClient(settings.profile_url, secret=secret),
                 matching=SubgraphClient(settings.matching_url, secret=secret),
+                distribution=SubgraphClient(settings.distribution_url, secret=secret),
             )
         return self.privacy
 

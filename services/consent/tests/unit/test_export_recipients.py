@@ -20,7 +20,7 @@ from .export_items import T0, A, item
 
 
 class TestRecipients:
-    def test_source_systems_readers_and_the_change_stream_placeholder(self) -> None:
+    def test_source_systems_readers_and_no_change_stream_subscriber(self) -> None:
         record = Held(
             "profile",
             PersonalDataItem(
@@ -69,7 +69,33 @@ class TestRecipients:
             }
         ]
         assert found[3]["recipients"] == []
-        assert "no change stream yet" in found[3]["description"]
+        assert "change stream" in found[3]["description"]
+
+    def test_the_change_stream_subscribers_the_person_was_sent_to(self) -> None:
+        told = {
+            "subscriberId": "s1",
+            "purpose": "newsletter",
+            "firstSentAt": T0.isoformat(),
+            "stoppedAt": None,
+            "erasureNotifiedAt": None,
+        }
+        sent = item(
+            "distribution",
+            "recipient",
+            told,
+            category=DataCategory.DISTRIBUTION,
+            field="mailer",
+            recorded_at=T0,
+        )
+        state = item(
+            "distribution",
+            "distributionState",
+            {},
+            category=DataCategory.DISTRIBUTION,
+            field="digests",
+        )
+        found = rec.recipients([sent, state]).document()
+        assert found[3]["recipients"] == [{"name": "mailer"} | told]
 
     def test_the_recipients_and_transfers_of_the_purposes_that_apply(self) -> None:
         mail = ProcessingDescription(

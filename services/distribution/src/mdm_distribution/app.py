@@ -39,7 +39,9 @@ def create_app() -> Starlette:
         visibility_timeout_s=settings.broker_visibility_timeout_s,
     )
     relay = relay_for(graph, celery)
-    transactions = GraphTransactions(graph, after_commit=relay.committed)
+    transactions = GraphTransactions(
+        graph, stream_prefix=settings.stream_prefix, after_commit=relay.committed
+    )
     streams = ChangeStreams(
         settings.stream_redis_url,
         prefix=settings.stream_prefix,

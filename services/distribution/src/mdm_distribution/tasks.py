@@ -92,7 +92,11 @@ _waiting = WaitingEvents(celery, "distribution", CHANGES)
 
 
 async def _transactions() -> GraphTransactions:
-    return GraphTransactions(await _graph.connect(), after_commit=_graph.after_commit)
+    return GraphTransactions(
+        await _graph.connect(),
+        stream_prefix=settings.stream_prefix,
+        after_commit=_graph.after_commit,
+    )
 
 
 def _pass(task: str, **ids: str) -> None:

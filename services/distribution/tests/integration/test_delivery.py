@@ -121,8 +121,11 @@ def message(subscriber: Subscriber, person_id: str, sequence: int) -> ChangeMess
     )
 
 
-async def committed(graph: GraphClient, messages: list[ChangeMessage]) -> None:
-    await graph.write(lambda tx: GraphMessageStore(tx).add(messages))
+async def committed(
+    graph: GraphClient, streams: ChangeStreams, messages: list[ChangeMessage]
+) -> None:
+    prefix = streams.prefix
+    await graph.write(lambda tx: GraphMessageStore(tx, stream_prefix=prefix).add(messages))
 
 
 async def until(probe: Callable[[], Any], timeout_s: float = 20) -> Any:
@@ -140,7 +143,9 @@ class TestTheStreamRelay:
     ) -> None:
         subscriber, _ = await webhook_subscriber(graph, "https://shop.example/hook")
         for batch in range(3):  # three passes, committed one after the other
-            await committed(graph, [message(subscriber, "p1", 2 * batch + i + 1) for i in (0, 1)])
+            await committed(
+                graph, streams, [message(subscriber, "p1", 2 * batch + i + 1) for i in (0, 1)]
+            )
         relay = StreamRelay(graph, streams, poll_s=0.01, batch=4)
         await relay.drain()
         read = await streams.read(subscriber.id, after="0-0", count=100)
@@ -148,14 +153,22 @@ class TestTheStreamRelay:
         assert [int(e["sequence"]) for e in events] == [1, 2, 3, 4, 5, 6]
         assert all(e["specversion"] == "1.0" and e["subject"] == "p1" for e in events)
         ids = {e["id"] for e in events}
-        left = await graph.read(lambda tx: tx.run("t", "MATCH (e:StreamEntry) RETURN e.id AS id"))
+        left = await graph.read(
+            lambda tx: tx.run(
+                "t",
+                "MATCH (e:StreamEntry) WHERE e.stream STARTS WITH $p RETURN e.id AS id",
+                p=streams.prefix,
+            )
+        )
         assert not ids & {r["id"] for r in left}
 
     async def test_a_stop_takes_the_persons_earlier_entries_out_of_the_stream(
         self, graph: GraphClient, streams: ChangeStreams
     ) -> None:
         subscriber, _ = await webhook_subscriber(graph, "https://shop.example/hook")
-        await committed(graph, [message(subscriber, "p1", 1), message(subscriber, "p2", 1)])
+        await committed(
+            graph, streams, [message(subscriber, "p1", 1), message(subscriber, "p2", 1)]
+        )
         stop = replace(
             message(subscriber, "p1", 2),
             type=ChangeType.PERSON_STOPPED,
@@ -163,7 +176,7 @@ class TestTheStreamRelay:
         )
         relay = StreamRelay(graph, streams, poll_s=0.01)
         await relay.drain()
-        await committed(graph, [stop])
+        await committed(graph, streams, [stop])
         await relay.drain()
         left = [
             json.loads(body) for _, body in await streams.read(subscriber.id, after="0-0", count=9)
@@ -208,7 +221,7 @@ class TestWebhooks:
         handler.refused.add("p-refused")
         subscriber, secret = await webhook_subscriber(graph, url)
         await committed(
-            graph, [message(subscriber, "p-refused", 1), message(subscriber, "p-fine", 1)]
+            graph, streams, [message(subscriber, "p-refused", 1), message(subscriber, "p-fine", 1)]
         )
         await StreamRelay(graph, streams, poll_s=0.01).drain()
         dispatcher = WebhookDispatcher(graph, streams, sender, policy=FAST)

@@ -39,7 +39,7 @@ class Registry:
 async def transactions(graph_for: Callable[[str], GraphClient]) -> GraphTransactions:
     graph = graph_for("distribution")
     await graph.apply_schema(SCHEMA)
-    return GraphTransactions(graph)
+    return GraphTransactions(graph, stream_prefix=f"test:{uuid.uuid4().hex}:")
 
 
 def request(**overrides: object) -> subscribers.NewSubscriber:
@@ -101,6 +101,7 @@ class TestRegistering:
             ({"webhook_url": "http://mailer.example/hook"}, "webhookUrl"),  # plain http
             ({"webhook_url": "https://user:pw@mailer.example/"}, "webhookUrl"),
             ({"webhook_url": "mailer.example"}, "webhookUrl"),
+            ({"webhook_url": "https://[::1/hook"}, "webhookUrl"),
         ],
     )
     async def test_refuses_what_it_cannot_serve(

@@ -51,6 +51,7 @@ async def erase(graph: GraphClient, person_id: str, *duties: HoldInstruction) ->
             store=GraphPrivacyStore(tx),
             suppressions=GraphSuppressionList(tx),
             suppressor=SUPPRESSOR,
+            events=Recorder(),
             now=ERASED_AT,
             holds=duties,
             held=GraphHoldStore(tx),

@@ -27,6 +27,10 @@ MATCHING_DATA = (
     "query MatchingDataForRequest($ids: [ID!]!) { matchingPersonalData(personIds: $ids) { "
     f"personIds restricted items {{ {_ITEM} }} }} }}"
 )
+DISTRIBUTION_DATA = (
+    "query DistributionDataForRequest($ids: [ID!]!) { distributionPersonalData(personIds: $ids) "
+    f"{{ personIds items {{ {_ITEM} }} }} }}"
+)
 _HELD = "personId source sourceId categories until holds { duty name legalReference until }"
 ERASE_PROFILE = (
     "mutation EraseProfileForRequest($id: ID!, $request: ID!, $holds: [ProfileHoldInput!]) { "
@@ -127,9 +131,16 @@ def _restricted(held: dict[str, Any]) -> list[Restricted]:
 
 
 class PrivacyClient:
-    def __init__(self, *, profile: SubgraphClient, matching: SubgraphClient) -> None:
+    def __init__(
+        self,
+        *,
+        profile: SubgraphClient,
+        matching: SubgraphClient,
+        distribution: SubgraphClient,
+    ) -> None:
         self._profile = profile
         self._matching = matching
+        self._distribution = distribution
 
     async def profile_data(self, person_id: str, *, actor: Principal) -> HeldData:
         data = await self._profile.execute(PROFILE_DATA, {"id": person_id},
@@ -140,6 +151,13 @@ class PrivacyClient:
         data = await self._matching.execute(MATCHING_DATA, {"ids": list(person_ids)},
                                             on_behalf_of=_acting(actor))  # fmt: skip
         return _held(data["matchingPersonalData"])
+
+    async def distribution_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData:
+        """Whom the change stream sent the persons' data, and when."""
+        data = await self._distribution.execute(
+            DISTRIBUTION_DATA, {"ids": list(person_ids)}, on_behalf_of=_acting(actor)
+        )
+        return _held(data["distributionPersonalData"])
 
     async def erase_profile(
         self,

@@ -29,6 +29,7 @@ from mdm_consent.domain import (
 )
 from mdm_consent.domain.fulfilment import (
     CONSENT,
+    DISTRIBUTION,
     EXPORT_TYPES,
     MATCHING,
     PROFILE,
@@ -300,6 +301,7 @@ async def export(
     profile = await services.profile_data(request.person_id, actor=actor)
     group = profile.person_ids or (request.person_id,)
     matching = await services.matching_data(group, actor=actor)
+    distribution = await services.distribution_data(group, actor=actor)
 
     async def gather(stores: Stores) -> Export:
         current = await known(stores, request_id, lock=True)
@@ -315,6 +317,7 @@ async def export(
         items = [
             *(Held(PROFILE, i) for i in profile.items),
             *(Held(MATCHING, i) for i in matching.items),
+            *(Held(DISTRIBUTION, i) for i in distribution.items),
             *(Held(CONSENT, i) for i in own),
         ]
         result = render(

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 PROFILE = "profile"
 MATCHING = "matching"
 CONSENT = "consent"
+DISTRIBUTION = "distribution"
 # The service column of the rows this module adds to a CSV export: derived by the
 # export, not held by any service.
 EXPORT = "export"
@@ -48,6 +49,8 @@ _MADE_BY = {
     (MATCHING, "rematchProposal"): "matching",
     (MATCHING, "rematchStep"): "matching",
     (MATCHING, "erasure"): "matching",
+    (DISTRIBUTION, "recipient"): "distribution",
+    (DISTRIBUTION, "distributionState"): "distribution",
     (PROFILE, "household"): "profile",
     (PROFILE, "company"): "profile",
     (PROFILE, "relation"): "profile",
@@ -130,6 +133,10 @@ _CRITERIA = {
     DataCategory.MATCHING: "Matching's copy of the compared values follows the profile: "
     "refreshed when it changes, deleted on erasure. Decisions on pairs stay as the "
     "audit trail, without notes (Art. 5(2)).",
+    DataCategory.DISTRIBUTION: "Which subscribed systems were sent the person's data and "
+    "when: ids and times, kept as the record of whom an erasure or a lapsed purpose was "
+    "told (Art. 19). Digests of the values last sent (not the values) are kept while the "
+    "person is distributed and removed on erasure.",
     DataCategory.CONSENT: "Consent events are kept as proof of consent (Art. 7(1)) for "
     "as long as it may have to be shown, and are pseudonymised on erasure (Art. "
     "17(3)(e)); requests and the read audit are kept as the record that they were "
@@ -233,4 +240,11 @@ def _recipient_text(recipient: str | dict[str, Any]) -> str:
         return recipient
     if "reader" in recipient:
         return str(recipient["reader"])
+    if "subscriberId" in recipient:  # a subscriber of the change stream
+        told = [f"for {recipient.get('purpose')}", f"first sent {recipient.get('firstSentAt')}"]
+        if recipient.get("stoppedAt"):
+            told.append(f"told to stop {recipient['stoppedAt']} ({recipient.get('stopReason')})")
+        if recipient.get("erasureNotifiedAt"):
+            told.append(f"told of the erasure {recipient['erasureNotifiedAt']}")
+        return f"{recipient['name']} ({', '.join(told)})"
     return f"{recipient['name']} ({recipient['kind']}, {recipient['country']})"

@@ -4,8 +4,9 @@ third countries with their safeguards (Art. 15(2)).
 By category: the source systems the person's records came from, the recipients the
 record of processing names for the purposes that apply to the person (Art. 30(1)(d),
 (e); purposes not described yet are named as such), who read the person's consent
-records (the read audit), and the change stream's subscribers, stated as not existing
-yet. Nothing is invented: what the platform does not know is said to be unknown.
+records (the read audit), and the change stream's subscribers that were sent the
+person's data (the distribution service's record, Art. 19). Nothing is invented: what
+the platform does not know is said to be unknown.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ if TYPE_CHECKING:
 
 PROFILE = "profile"
 CONSENT = "consent"
-CHANGE_STREAM_PLACEHOLDER = (
-    "The platform has no change stream yet; once it has one, the systems subscribed "
-    "to it will be listed here."
+DISTRIBUTION = "distribution"
+CHANGE_STREAM = (
+    "The systems subscribed to the platform's change stream that were sent the person's "
+    "data: for which purpose and data categories, when first and last, when told to stop "
+    "processing and why, and when told of an erasure."
 )
 
 
@@ -45,6 +48,15 @@ class Reader:
     operations: tuple[str, ...]
     reads: int
     last_read_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StreamSubscriber:
+    """A subscriber of the change stream the person's data was sent to (its record as
+    the distribution service keeps it, JSON)."""
+
+    name: str
+    record: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,7 @@ class Recipients:
     # Purposes that apply to the person but whose processing is not described yet.
     undescribed: tuple[str, ...] = ()
     transfers: tuple[ThirdCountryTransfer, ...] = ()
+    subscribers: tuple[StreamSubscriber, ...] = ()
 
     def document(self) -> list[dict[str, Any]]:
         return [
@@ -116,8 +129,8 @@ class Recipients:
             },
             {
                 "category": RecipientCategory.CHANGE_STREAM_SUBSCRIBERS.value,
-                "description": CHANGE_STREAM_PLACEHOLDER,
-                "recipients": [],
+                "description": CHANGE_STREAM,
+                "recipients": [{"name": s.name} | s.record for s in self.subscribers],
             },
         ]
 
@@ -144,8 +157,11 @@ def recipients(
     the person's data, their descriptions in the record of processing."""
     systems: set[str] = set()
     reads: dict[str, list[PersonalDataItem]] = {}
+    subscribers: list[StreamSubscriber] = []
     for held in items:
         item = held.item
+        if held.service == DISTRIBUTION and item.origin == "recipient":
+            subscribers.append(StreamSubscriber(item.field, _json(item.value)))
         if held.service == PROFILE and item.origin in ("sourceRecord", "golden") and item.source:
             systems.add(item.source)
         if held.service == CONSENT and item.origin == "readAudit":
@@ -159,6 +175,7 @@ def recipients(
         purpose_recipients=given,
         undescribed=tuple(sorted(p for p in set(purposes) if p not in described)),
         transfers=moved,
+        subscribers=tuple(sorted(subscribers, key=lambda s: (s.name, str(s.record)))),
     )
 
 

@@ -44,6 +44,7 @@ from mdm_consent.domain.stores import Stores, Transactions
 
 PROFILE = "profile"
 MATCHING = "matching"
+DISTRIBUTION = "distribution"
 CONSENT = "consent"
 EXPORT_TYPES = (RequestType.ACCESS, RequestType.PORTABILITY)
 
@@ -82,6 +83,10 @@ class PrivacyServices(Protocol):
     async def profile_data(self, person_id: str, *, actor: Principal) -> HeldData: ...
 
     async def matching_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData: ...
+
+    async def distribution_data(
+        self, person_ids: Sequence[str], *, actor: Principal
+    ) -> HeldData: ...
 
     async def erase_profile(
         self,

@@ -1,6 +1,6 @@
 """Cypher for the messages waiting for the stream relay: an outbox of the change stream.
 
-    (:StreamEntry {id, subscriberId, personId, kind, body, createdAt, seq})
+    (:StreamEntry {id, stream, subscriberId, personId, kind, body, createdAt, seq})
 
 A distribution pass writes its messages here in its own transaction, as CloudEvents
 JSON; the relay appends them to the subscribers' streams in the order they were
@@ -49,8 +49,13 @@ class StreamEntry:
 
 
 class GraphMessageStore:
-    def __init__(self, tx: Transaction) -> None:
+    """``stream_prefix``: the streams' key prefix (a setting). Each entry names its
+    stream, and a relay takes only the entries of its prefix: two platforms (or a test
+    beside the running platform) may share a database."""
+
+    def __init__(self, tx: Transaction, *, stream_prefix: str) -> None:
         self._tx = tx
+        self._prefix = stream_prefix
 
     async def add(self, messages: Sequence[ChangeMessage]) -> None:
         if not messages:
@@ -60,12 +65,14 @@ class GraphMessageStore:
         now = datetime.now(UTC)
         await self._tx.run(
             "stream_entry.add",
-            f"UNWIND $rows AS row CREATE (:{ENTRY} {{id: row.id, subscriberId: row.subscriber, "
+            f"UNWIND $rows AS row CREATE (:{ENTRY} {{id: row.id, stream: row.stream, "
+            "subscriberId: row.subscriber, "
             "personId: row.person, kind: row.kind, body: row.body, createdAt: $now, "
             "seq: row.seq})",
             rows=[
                 {
                     "id": m.id,
+                    "stream": self._prefix + m.subscriber_id,
                     "subscriber": m.subscriber_id,
                     "person": m.person_id,
                     "kind": kind_of(m.type),
@@ -80,10 +87,12 @@ class GraphMessageStore:
     async def oldest(self, limit: int) -> list[StreamEntry]:
         rows = await self._tx.run(
             "stream_entry.oldest",
-            f"MATCH (e:{ENTRY}) RETURN e.id AS id, e.subscriberId AS subscriber, "
+            f"MATCH (e:{ENTRY}) WHERE e.stream STARTS WITH $prefix "
+            "RETURN e.id AS id, e.subscriberId AS subscriber, "
             "e.personId AS person, e.kind AS kind, e.body AS body, "
             "e.createdAt AS createdAt, e.seq AS seq ORDER BY createdAt, seq LIMIT $limit",
             limit=limit,
+            prefix=self._prefix,
         )
         return [
             StreamEntry(r["id"], r["subscriber"], r["person"], r["body"].encode(), r["kind"])
@@ -98,5 +107,9 @@ class GraphMessageStore:
         )
 
     async def count(self) -> int:
-        rows = await self._tx.run("stream_entry.count", f"MATCH (e:{ENTRY}) RETURN count(e) AS n")
+        rows = await self._tx.run(
+            "stream_entry.count",
+            f"MATCH (e:{ENTRY}) WHERE e.stream STARTS WITH $prefix RETURN count(e) AS n",
+            prefix=self._prefix,
+        )
         return int(rows[0]["n"])

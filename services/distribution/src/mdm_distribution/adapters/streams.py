@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 
 FIELD = b"event"
 WEBHOOK_GROUP = "webhook"
-LEADER_KEY = "mdm:distribution:leader"
 LEADER_TTL_S = 10.0
 
 
@@ -95,7 +94,7 @@ def before(position: str) -> str:
 class ChangeStreams:
     def __init__(self, url: str, *, prefix: str, max_entries: int) -> None:
         self.redis = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
-        self._prefix = prefix
+        self.prefix = prefix
         self._max_entries = max_entries
         self._append = self.redis.register_script(_APPEND)
 
@@ -103,10 +102,10 @@ class ChangeStreams:
         await self.redis.aclose()
 
     def key(self, subscriber_id: str) -> str:
-        return self._prefix + subscriber_id
+        return self.prefix + subscriber_id
 
     def positions_key(self, subscriber_id: str, person_id: str) -> str:
-        return f"{self._prefix}{subscriber_id}:positions:{person_id}"
+        return f"{self.prefix}{subscriber_id}:positions:{person_id}"
 
     async def append(self, entries: Sequence[StreamEntry]) -> None:
         """Each entry with a person's values is remembered per person; a closing entry
@@ -216,7 +215,11 @@ class Leadership:
 
     def __init__(self, streams: ChangeStreams) -> None:
         self._lock = Lock(
-            streams.redis, LEADER_KEY, timeout=LEADER_TTL_S, blocking=False, thread_local=False
+            streams.redis,
+            streams.key("leader"),
+            timeout=LEADER_TTL_S,
+            blocking=False,
+            thread_local=False,
         )
         self._held = False
 
@@ -251,12 +254,15 @@ class StreamRelay:
         self._batch = batch
 
     async def flush(self) -> int:
-        entries = await self._graph.read(lambda tx: GraphMessageStore(tx).oldest(self._batch))
+        prefix = self._streams.prefix
+        entries = await self._graph.read(
+            lambda tx: GraphMessageStore(tx, stream_prefix=prefix).oldest(self._batch)
+        )
         if not entries:
             return 0
         await self._streams.append(entries)
         ids = [e.id for e in entries]
-        await self._graph.write(lambda tx: GraphMessageStore(tx).remove(ids))
+        await self._graph.write(lambda tx: GraphMessageStore(tx, stream_prefix=prefix).remove(ids))
         return len(entries)
 
     async def drain(self) -> None:

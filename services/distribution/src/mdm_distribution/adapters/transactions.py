@@ -27,15 +27,22 @@ SCHEMA = (
 )
 
 
-def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
-    return Stores(
-        subscribers=GraphSubscriberStore(tx),
-        recipients=GraphRecipientStore(tx),
-        messages=GraphMessageStore(tx),
-        events=events,
-    )
-
-
 class GraphTransactions(StoreTransactions[Stores]):
-    def __init__(self, graph: GraphClient, *, after_commit: AfterCommit | None = None) -> None:
+    """``stream_prefix``: the key prefix of the streams its messages go to (a setting)."""
+
+    def __init__(
+        self,
+        graph: GraphClient,
+        *,
+        stream_prefix: str,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        def stores_of(tx: Transaction, events: EventRecorder) -> Stores:
+            return Stores(
+                subscribers=GraphSubscriberStore(tx),
+                recipients=GraphRecipientStore(tx),
+                messages=GraphMessageStore(tx, stream_prefix=stream_prefix),
+                events=events,
+            )
+
         super().__init__(UnitOfWork(graph, after_commit=after_commit), stores_of)

@@ -40,12 +40,14 @@ class WebhookRules:
 
     def check(self, url: str) -> str:
         url = url.strip()
-        parts = urlsplit(url)
-        if len(url) > MAX_URL or not parts.hostname or parts.username or parts.password:
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname
+        except ValueError:  # an IPv6 host without its closing bracket, a bad port
+            host = None
+        if len(url) > MAX_URL or not host or parts.username or parts.password:
             raise InvalidInput("The webhook URL is no absolute URL.", field="webhookUrl")
-        if parts.scheme == "https" or (
-            parts.scheme == "http" and parts.hostname in self.plain_http_hosts
-        ):
+        if parts.scheme == "https" or (parts.scheme == "http" and host in self.plain_http_hosts):
             return url
         raise InvalidInput(
             "A webhook URL must use https (plain http only on a development host).",

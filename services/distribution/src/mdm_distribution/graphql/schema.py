@@ -15,7 +15,7 @@ from mdm_distribution.adapters.recipient_store import GraphRecipientStore
 from mdm_distribution.adapters.streams import WEBHOOK_GROUP
 from mdm_distribution.adapters.subscriber_store import GraphSubscriberStore
 from mdm_distribution.adapters.webhooks import DeliveryFailed, replay_dead_letter
-from mdm_distribution.domain import models, subscribers
+from mdm_distribution.domain import models, personal_data, subscribers
 from mdm_distribution.graphql import types as t
 from mdm_distribution.graphql.context import DistributionContext
 from mdm_distribution.graphql.person import Person
@@ -135,6 +135,23 @@ class Query:
             lambda tx: GraphRecipientStore(tx).of_person(str(person_id))
         )
         return [t.DistributionRecipient.of(r) for r in found if r.ever_sent]
+
+    @strawberry.field(
+        description="What the distribution service holds on these persons (a merge group's "
+        "ids, at most 100), for an access request (Art. 15): the subscribers sent their data "
+        "and when, and whether digests of the values last sent are kept. Role: compliance."
+    )
+    async def distribution_personal_data(
+        self, info: Info, person_ids: list[strawberry.ID]
+    ) -> t.DistributionPersonalData:
+        info.context.require(*t.RECIPIENT_ROLES)
+        found = await info.context.transactions.read(
+            lambda s: personal_data.personal_data([str(i) for i in person_ids], s)
+        )
+        return t.DistributionPersonalData(
+            person_ids=[strawberry.ID(i) for i in found.person_ids],
+            items=[t.DistributionDataItem.of(i) for i in found.items],
+        )
 
 
 @strawberry.type

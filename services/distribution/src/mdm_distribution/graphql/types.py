@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.contracts import PersonalDataItem
 from mdm_distribution.adapters.dead_letter_store import DeadLetter
 from mdm_distribution.adapters.streams import ConsumerGroup, StreamState
 from mdm_distribution.domain import models
@@ -115,6 +116,33 @@ class DistributionRecipient:
             stop_reason=r.stop_reason,
             erasure_notified_at=r.erasure_notified_at,
         )
+
+
+@strawberry.type(description="One thing the distribution service holds on a person.")
+class DistributionDataItem:
+    person_id: strawberry.ID
+    origin: str = strawberry.field(description="recipient or distributionState.")
+    category: str
+    field: str = strawberry.field(description="The subscriber's name; digests for the state.")
+    value: str = strawberry.field(description="A recipient as JSON; the state described.")
+    recorded_at: datetime | None
+
+    @classmethod
+    def of(cls, item: PersonalDataItem) -> DistributionDataItem:
+        return cls(
+            person_id=strawberry.ID(item.person_id),
+            origin=item.origin,
+            category=item.category,
+            field=item.field,
+            value=item.value,
+            recorded_at=item.recorded_at,
+        )
+
+
+@strawberry.type
+class DistributionPersonalData:
+    person_ids: list[strawberry.ID]
+    items: list[DistributionDataItem]
 
 
 @strawberry.input
