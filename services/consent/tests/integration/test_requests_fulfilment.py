@@ -64,9 +64,7 @@ class Services:
         self._called("matching_data", person_ids[0])
         return HeldData(tuple(person_ids), ())
 
-    async def distribution_data(
-        self, person_ids: Sequence[str], *, actor: Principal
-    ) -> HeldData:
+    async def distribution_data(self, person_ids: Sequence[str], *, actor: Principal) -> HeldData:
         self._called("distribution_data", person_ids[0])
         return HeldData(tuple(person_ids), ())
 
