@@ -165,6 +165,8 @@ class PlatformConfig:
             # consent -> distribution: the change stream's recipients of a person.
             "DISTRIBUTION_URL": self.service_url("distribution") + "/graphql",
         }
+        if name == "distribution":  # export jobs write their files here
+            values["EXPORT_DIR"] = str(self.state_dir / "exports")
         return {prefix + k: v for k, v in values.items()} | self._otel_env(name)
 
     def console_env(self) -> dict[str, str]:

@@ -44,6 +44,7 @@ class Event:
     DISTRIBUTION_BACKFILL_REQUESTED = "distribution.backfill_requested"  # subscriber_id
     # subscriber_id, after (the last person id of the page before; "" for the first)
     DISTRIBUTION_BACKFILL_PAGE_QUEUED = "distribution.backfill_page_queued"
+    DISTRIBUTION_EXPORT_PAGE_QUEUED = "distribution.export_page_queued"  # job_id
 
 
 # The value of an event field the event does not name (fields are ids, never empty).
@@ -156,6 +157,9 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     ),
     Event.DISTRIBUTION_BACKFILL_PAGE_QUEUED: (
         Subscription("distribution.backfill_page", "distribution"),
+    ),
+    Event.DISTRIBUTION_EXPORT_PAGE_QUEUED: (
+        Subscription("distribution.export_page", "distribution"),
     ),
 }
 

@@ -12,7 +12,7 @@ The W3C trace context travels along, so one trace spans both services.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from opentelemetry import propagate
@@ -66,17 +66,34 @@ class SubgraphClient:
             response = await self._http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise Unavailable("A service this call needs is not reachable; try again.") from exc
-        if response.status_code >= 500:
-            raise Unavailable(f"A service this call needs failed ({response.status_code}).")
-        result: dict[str, Any] = response.json()
-        errors = result.get("errors") or []
-        if errors:
-            first = errors[0]
-            extensions = first.get("extensions") or {}
-            error = _ERRORS.get(extensions.get("code", ""), DomainError)
-            # The specifics (e.g. ``reason``) travel on, as the called service gave them.
-            details = {k: v for k, v in extensions.items() if k not in ("code", "field")}
-            raise error(first.get("message", "The called service refused the request."),
-                        field=extensions.get("field"), details=details)  # fmt: skip
-        data: dict[str, Any] = result.get("data") or {}
-        return data
+        return answer_of(response)
+
+
+class GraphQLCaller(Protocol):
+    """What a client of another service's operations needs: a subgraph called directly
+    (:class:`SubgraphClient`) or the gateway (a command-line tool)."""
+
+    async def execute(
+        self, query: str, variables: dict[str, Any], *, on_behalf_of: Principal
+    ) -> dict[str, Any]: ...
+
+
+def answer_of(response: httpx.Response) -> dict[str, Any]:
+    """The data of a GraphQL answer; its first error as the matching :class:`DomainError`."""
+    if response.status_code >= 500:
+        raise Unavailable(f"A service this call needs failed ({response.status_code}).")
+    result: dict[str, Any] = response.json()
+    errors = result.get("errors") or []
+    if errors:
+        first = errors[0]
+        extensions = first.get("extensions") or {}
+        error = _ERRORS.get(extensions.get("code", ""), DomainError)
+        # The specifics (e.g. ``reason``) travel on, as the called service gave them.
+        details = {k: v for k, v in extensions.items() if k not in ("code", "field")}
+        raise error(
+            first.get("message", "The called service refused the request."),
+            field=extensions.get("field"),
+            details=details,
+        )
+    data: dict[str, Any] = result.get("data") or {}
+    return data

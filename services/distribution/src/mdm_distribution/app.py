@@ -18,10 +18,12 @@ from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.unit_of_work import relay_for
 from mdm_distribution.adapters.consent_client import ConsentChecks
 from mdm_distribution.adapters.delivery import DeliveryLoop
+from mdm_distribution.adapters.profile_client import ProfileRecords
 from mdm_distribution.adapters.streams import ChangeStreams, Leadership, StreamRelay
 from mdm_distribution.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_distribution.adapters.webhooks import WebhookDispatcher, WebhookPolicy, WebhookSender
 from mdm_distribution.domain.subscribers import WebhookRules
+from mdm_distribution.exporting.sources import ServiceSource
 from mdm_distribution.graphql.context import DistributionContext
 from mdm_distribution.graphql.schema import build_schema
 from mdm_distribution.settings import DistributionSettings
@@ -32,7 +34,9 @@ def create_app() -> Starlette:
     graph = graph_client_from(settings)
     secret = settings.gateway_secret.get_secret_value().encode()
     consent_http = SubgraphClient(settings.consent_url, secret=secret)
+    profile_http = SubgraphClient(settings.profile_url, secret=secret)
     checks = ConsentChecks(consent_http)
+    export_source = ServiceSource(ProfileRecords(profile_http), checks)
     celery = make_celery(
         "distribution-api",
         settings.broker_url,
@@ -75,6 +79,7 @@ def create_app() -> Starlette:
         await delivery.stop()
         await relay.stop()
         await consent_http.close()
+        await profile_http.close()
         await webhook_http.aclose()
         await streams.close()
 
@@ -92,6 +97,8 @@ def create_app() -> Starlette:
             sender=sender,
             webhook_rules=rules,
             secret_overlap=overlap,
+            export_source=export_source,
+            export_dir=settings.export_dir,
         )
 
     return create_subgraph_app(

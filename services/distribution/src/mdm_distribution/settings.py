@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -41,6 +43,10 @@ class DistributionSettings(ServiceSettings):
     webhook_secret_overlap_s: int = Field(default=86_400, ge=0)
     # Webhook URLs must be https, except on these hosts (development, tests).
     webhook_plain_http_hosts: list[str] = Field(default_factory=lambda: ["127.0.0.1", "localhost"])
+
+    # Where export jobs write their files (a directory per job), on a volume the workers
+    # and whoever fetches the files share.
+    export_dir: Path = Path("exports")
 
     @property
     def stream_redis_url(self) -> str:

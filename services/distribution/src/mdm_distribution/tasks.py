@@ -24,6 +24,8 @@ from mdm_distribution.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_distribution.domain.distribute import distribute
 from mdm_distribution.domain.models import Cause
 from mdm_distribution.domain.stores import Stores
+from mdm_distribution.exporting import jobs
+from mdm_distribution.exporting.sources import ServiceSource
 from mdm_distribution.settings import DistributionSettings
 
 log = logging.getLogger(__name__)
@@ -204,5 +206,20 @@ def backfill_page(subscriber_id: str, after: str = "") -> None:
             and_then=queue_next,
         )
         log.info("backfill of subscriber %s: a page of %d persons", subscriber_id, len(ids))
+
+    run(_graph.once(handle))
+
+
+@celery.task(name="distribution.export_page", **RELIABLE_TASK)
+def export_page(job_id: str) -> None:
+    """The export job's next page: a part file, then the job advanced and its next page
+    queued in one transaction (``mdm_distribution.exporting.jobs``)."""
+
+    async def handle() -> None:
+        source = ServiceSource(_clients.records(), _clients.checks())
+        job = await jobs.run_page(
+            job_id, source=source, transactions=await _transactions(), now=datetime.now(UTC)
+        )
+        log.info("export %s: %d of %d persons written", job_id, job.written, job.scanned)
 
     run(_graph.once(handle))

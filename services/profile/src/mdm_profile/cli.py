@@ -2,6 +2,7 @@
 
     mdm import customers.csv --source crm [--kind person|company] [--url URL]
         [--token TOKEN] [--encoding auto] [--concurrency 2]
+    mdm export customers.parquet [--purpose P --channel C] [--changed-since TIME]
 
 The gateway URL and token default to ``MDM_GATEWAY_URL`` and ``MDM_TOKEN``.
 """
@@ -144,7 +145,13 @@ def main(argv: list[str] | None = None) -> int:
         help="leave out columns the platform does not know (default: stop and name them)",
     )
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    # The export is the distribution service's: one more client of the gateway.
+    from mdm_distribution.exporting import cli as export_cli  # noqa: PLC0415
+
+    export_cli.add_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        return export_cli.run(args)
     return _import(args)
 
 

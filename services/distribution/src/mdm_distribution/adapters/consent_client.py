@@ -7,7 +7,7 @@ from datetime import datetime
 
 from mdm_common.auth import Principal, Role
 from mdm_common.errors import NotFound
-from mdm_common.subgraph_client import SubgraphClient
+from mdm_common.subgraph_client import GraphQLCaller
 from mdm_distribution.domain.models import Verdict
 from mdm_distribution.domain.ports import PurposeTerms
 
@@ -29,7 +29,7 @@ PURPOSE_GONE = "PURPOSE_NOT_FOUND"
 
 
 class ConsentChecks:
-    def __init__(self, client: SubgraphClient) -> None:
+    def __init__(self, client: GraphQLCaller) -> None:
         self._client = client
 
     async def check(

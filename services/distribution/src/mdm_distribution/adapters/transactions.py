@@ -9,10 +9,12 @@ from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
 from mdm_distribution.adapters import (
     dead_letter_store,
+    export_store,
     message_store,
     recipient_store,
     subscriber_store,
 )
+from mdm_distribution.adapters.export_store import GraphExportJobStore
 from mdm_distribution.adapters.message_store import GraphMessageStore
 from mdm_distribution.adapters.recipient_store import GraphRecipientStore
 from mdm_distribution.adapters.subscriber_store import GraphSubscriberStore
@@ -24,6 +26,7 @@ SCHEMA = (
     *recipient_store.SCHEMA,
     *message_store.SCHEMA,
     *dead_letter_store.SCHEMA,
+    *export_store.SCHEMA,
 )
 
 
@@ -42,6 +45,7 @@ class GraphTransactions(StoreTransactions[Stores]):
                 subscribers=GraphSubscriberStore(tx),
                 recipients=GraphRecipientStore(tx),
                 messages=GraphMessageStore(tx, stream_prefix=stream_prefix),
+                exports=GraphExportJobStore(tx),
                 events=events,
             )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mdm_distribution.domain.models import (
     ChangeMessage,
@@ -15,6 +15,9 @@ from mdm_distribution.domain.models import (
     SubscriberSecrets,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from mdm_distribution.exporting.jobs import ExportJob
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,14 @@ class RecipientStore(Protocol):
     async def of_persons(self, person_ids: Iterable[str]) -> dict[tuple[str, str], Recipient]: ...
 
     async def save(self, recipients: Iterable[Recipient]) -> None: ...
+
+
+class ExportJobStore(Protocol):
+    async def save(self, job: ExportJob) -> None: ...
+
+    async def get(self, job_id: str) -> ExportJob | None: ...
+
+    async def latest(self, first: int) -> list[ExportJob]: ...
 
 
 class MessageStore(Protocol):

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mdm_common.contracts import EventRecorder
-from mdm_distribution.domain.ports import MessageStore, RecipientStore, SubscriberStore
+from mdm_distribution.domain.ports import (
+    ExportJobStore,
+    MessageStore,
+    RecipientStore,
+    SubscriberStore,
+)
 
 
 @dataclass(frozen=True)
@@ -13,4 +18,5 @@ class Stores:
     subscribers: SubscriberStore
     recipients: RecipientStore
     messages: MessageStore
+    exports: ExportJobStore
     events: EventRecorder

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from mdm_common.graph import GraphClient
 from mdm_common.graphql import RequestContext
@@ -10,6 +11,7 @@ from mdm_distribution.adapters.transactions import GraphTransactions
 from mdm_distribution.adapters.webhooks import WebhookSender
 from mdm_distribution.domain.ports import ContactChecks
 from mdm_distribution.domain.subscribers import WebhookRules
+from mdm_distribution.exporting.export import ExportSource
 
 
 @dataclass
@@ -21,3 +23,5 @@ class DistributionContext(RequestContext):
     sender: WebhookSender = field(kw_only=True)
     webhook_rules: WebhookRules = field(kw_only=True)
     secret_overlap: timedelta = field(kw_only=True)
+    export_source: ExportSource = field(kw_only=True)
+    export_dir: Path = field(kw_only=True)

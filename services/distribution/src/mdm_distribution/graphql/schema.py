@@ -16,6 +16,9 @@ from mdm_distribution.adapters.streams import WEBHOOK_GROUP
 from mdm_distribution.adapters.subscriber_store import GraphSubscriberStore
 from mdm_distribution.adapters.webhooks import DeliveryFailed, replay_dead_letter
 from mdm_distribution.domain import models, personal_data, subscribers
+from mdm_distribution.exporting import jobs
+from mdm_distribution.exporting.export import ExportRequest
+from mdm_distribution.exporting.writers import ExportFormat
 from mdm_distribution.graphql import types as t
 from mdm_distribution.graphql.context import DistributionContext
 from mdm_distribution.graphql.person import Person
@@ -153,9 +156,51 @@ class Query:
             items=[t.DistributionDataItem.of(i) for i in found.items],
         )
 
+    @strawberry.field(description="An export job, with its progress. Role: admin.")
+    async def export_job(self, info: Info, id: strawberry.ID) -> t.ExportJob:  # noqa: A002 - GraphQL argument name
+        info.context.require(*t.ADMIN_ROLES)
+        found = await info.context.transactions.read(lambda s: s.exports.get(str(id)))
+        if found is None:
+            raise NotFound(f"No export job {id}.", field="id")
+        return t.ExportJob.of(found)
+
+    @strawberry.field(description="The latest export jobs, newest first. Role: admin.")
+    async def export_jobs(self, info: Info, first: int = 20) -> list[t.ExportJob]:
+        info.context.require(*t.ADMIN_ROLES)
+        first = _first(first)
+        found = await info.context.transactions.read(lambda s: s.exports.latest(first))
+        return [t.ExportJob.of(j) for j in found]
+
 
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(
+        description="Export the golden records as CSV or Parquet, in the background, page by "
+        "page into part files (see ExportJob.directory); filtered by purpose (the persons it "
+        "allows, the columns of its categories) and change time. Role: admin."
+    )
+    async def start_export(
+        self,
+        info: Info,
+        input: t.ExportInput,  # noqa: A002 - GraphQL argument name
+    ) -> t.ExportJob:
+        principal = info.context.require(*t.ADMIN_ROLES)
+        request = ExportRequest(
+            format=ExportFormat(input.format.value),
+            purpose=input.purpose,
+            channel=input.channel,
+            changed_since=input.changed_since,
+        )
+        job = await jobs.start(
+            request,
+            source=info.context.export_source,
+            transactions=info.context.transactions,
+            exports=info.context.export_dir,
+            by=principal.subject,
+            now=datetime.now(UTC),
+        )
+        return t.ExportJob.of(job)
+
     @strawberry.mutation(
         description="Register a subscriber for a purpose, a channel and data categories; "
         "the persons its purpose allows now are sent to it in the background, then every "

@@ -12,6 +12,7 @@ from mdm_common.contracts import PersonalDataItem
 from mdm_distribution.adapters.dead_letter_store import DeadLetter
 from mdm_distribution.adapters.streams import ConsumerGroup, StreamState
 from mdm_distribution.domain import models
+from mdm_distribution.exporting import jobs
 
 ADMIN_ROLES = (Role.ADMIN,)
 # Who was told of a person, for a data-subject request or an audit (Art. 19).
@@ -143,6 +144,67 @@ class DistributionDataItem:
 class DistributionPersonalData:
     person_ids: list[strawberry.ID]
     items: list[DistributionDataItem]
+
+
+@strawberry.enum(description="The file format of an export.")
+class ExportFormat(Enum):
+    CSV = "CSV"
+    PARQUET = "PARQUET"
+
+
+@strawberry.input
+class ExportInput:
+    format: ExportFormat
+    purpose: str | None = strawberry.field(
+        default=None,
+        description="Only the persons this purpose allows (the contact check over `channel` "
+        "at the job's start) and only the columns of its data categories; without, every "
+        "person and column.",
+    )
+    channel: str | None = None
+    changed_since: datetime | None = strawberry.field(
+        default=None, description="Only golden records changed at or after this time."
+    )
+
+
+@strawberry.type(description="A bulk export of golden records, written page by page.")
+class ExportJob:
+    id: strawberry.ID
+    format: ExportFormat
+    purpose: str | None
+    channel: str | None
+    changed_since: datetime | None
+    columns: list[str]
+    status: str = strawberry.field(description="RUNNING or DONE.")
+    scanned: int = strawberry.field(description="Persons looked at so far.")
+    written: int = strawberry.field(description="Rows written so far.")
+    parts: int = strawberry.field(description="Part files written so far.")
+    directory: str = strawberry.field(
+        description="Where the part files are (part-00000.csv or .parquet, ...), on the "
+        "workers' export volume."
+    )
+    requested_by: str
+    requested_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: jobs.ExportJob) -> ExportJob:
+        return cls(
+            id=strawberry.ID(job.id),
+            format=ExportFormat(job.request.format.value),
+            purpose=job.request.purpose,
+            channel=job.request.channel,
+            changed_since=job.request.changed_since,
+            columns=list(job.columns),
+            status=job.status.value,
+            scanned=job.scanned,
+            written=job.written,
+            parts=job.parts,
+            directory=job.directory,
+            requested_by=job.requested_by,
+            requested_at=job.requested_at,
+            finished_at=job.finished_at,
+        )
 
 
 @strawberry.input
