@@ -146,7 +146,7 @@ class DistributionPersonalData:
     items: list[DistributionDataItem]
 
 
-@strawberry.enum(description="The file format of an export.")
+@strawberry.enum(name="BulkExportFormat", description="The file format of a bulk export.")
 class ExportFormat(Enum):
     CSV = "CSV"
     PARQUET = "PARQUET"
