@@ -25,7 +25,7 @@ from mdm_infra.platform import Platform
 from mdm_infra.testing import eventually
 
 from .queries import INGEST, MERGE, RECORD_CONSENT, UNMERGE, unique_letters
-from .test_data_subject_requests import EXPORT, submit
+from .test_data_subject_requests import CARRY_OUT, EXPORT, LIFT, submit
 
 CATEGORIES = ["identity", "birth_date", "email", "phone", "postal_address", "language"]
 NOTICE = "Ja, ruft mich mit Angeboten an."
@@ -338,6 +338,34 @@ class TestTheStream:
             s["subscriber"]["id"] for s in (calls, letters)
         }
         assert all(r["erasureNotifiedAt"] and not r["receiving"] for r in told)
+
+    def test_a_restriction_stops_the_subscribers_and_its_lifting_sends_the_person_again(
+        self,
+        admin: GatewayClient,
+        client_for: Callable[..., GatewayClient],
+        stream_of: Callable[[str], list[dict[str, Any]]],
+    ) -> None:
+        app, compliance = client_for("app"), client_for("compliance")
+        purpose = new_purpose(compliance)
+        key = subscribe(admin, purpose)["subscriber"]["stream"]["key"]
+        tag = unique_letters()
+        person = ingest(app, f"rs-{tag}", familyName=f"Kesselhalt{tag}")
+        consent(app, person, purpose)
+
+        def told(type_: str) -> list[dict[str, Any]]:
+            return [e for e in stream_of(key) if e["subject"] == person and e["type"] == type_]
+
+        assert soon(lambda: told("mdm.person.created"))
+        request = submit(compliance, person, "RESTRICTION")
+        compliance.execute(CARRY_OUT, {"id": request["id"]})
+        assert soon(lambda: told("mdm.person.stopped"))
+        assert told("mdm.person.stopped")[-1]["data"]["reason"] == "PROCESSING_RESTRICTED"
+        assert told("mdm.person.created") == []  # its values left the stream with the stop
+        compliance.execute(LIFT, {"id": request["id"], "reason": "The claim was settled."})
+        assert soon(lambda: told("mdm.person.created"))
+        assert told("mdm.person.created")[-1]["data"]["attributes"]["familyName"] == (
+            f"Kesselhalt{tag}"
+        )
 
 
 class Receiver(BaseHTTPRequestHandler):

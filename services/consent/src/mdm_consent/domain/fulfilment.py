@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Protocol
 
 from mdm_common.auth import Principal
-from mdm_common.contracts import PersonalDataItem
+from mdm_common.contracts import NONE, Event, PersonalDataItem
 from mdm_common.errors import Conflict
 from mdm_consent.domain import (
     legal_holds,
@@ -214,7 +214,17 @@ async def _hold(
     }
     if changed:
         await stores.consents.set_holds(changed)
+    for person_id in changed:
+        _announce_hold(stores, person_id, f"HOLD_{kind.value}")
     return len(changed)
+
+
+def _announce_hold(stores: Stores, person_id: str, change: str) -> None:
+    """A hold set or lifted changes every contact check of the person: announced like a
+    consent event (the change stream stops or resumes its subscribers)."""
+    stores.events.record(
+        Event.CONSENT_CHANGED, person_id=person_id, purpose=NONE, channel=NONE, change=change
+    )
 
 
 async def lift_restriction(
@@ -244,6 +254,8 @@ async def lift_restriction(
                   for h in existing]
             for pid, existing in holds.items()
         })  # fmt: skip
+        for person_id in holds:
+            _announce_hold(stores, person_id, "HOLD_LIFTED")
         lifted = replace(current, lifted_at=now, lift_reason=text, lifted_by=actor.subject)
         await stores.requests.save(lifted)
         return lifted
