@@ -35,8 +35,11 @@ async def distribute(
     asked = persons_of(causes)
 
     async def work(stores: Stores) -> Plan:
-        await stores.recipients.lock(asked, now=now)
         subscribers = await stores.subscribers.all()
+        if not subscribers:
+            # Nobody to tell: a subscriber registered later gets each person whole.
+            return Plan()
+        await stores.recipients.lock(asked, now=now)
         views = await records.persons(asked)
         survivors = sorted({v.id for v in views.values() if v is not None} - set(asked))
         if survivors:
