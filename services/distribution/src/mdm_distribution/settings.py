@@ -13,6 +13,9 @@ class DistributionSettings(ServiceSettings):
 
     service_name: str = "distribution"
     graph_database: str = "distribution"
+    # A pass's transaction holds its reads of the profile and consent (domain/distribute.py):
+    # longer than a request's deadline, so that a pass of 200 persons under load completes.
+    graph_timeout_s: float = Field(default=15.0, gt=0)
 
     # The profile subgraph (golden records) and the consent subgraph (the contact
     # check of each subscriber's purpose), called directly, signed with the gateway secret.
