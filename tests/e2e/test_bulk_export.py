@@ -72,6 +72,21 @@ def purpose_and_persons(
     compliance.close()
 
 
+def mdm_export(platform: Platform, token_for: Callable[..., str], *args: str) -> int:
+    """``mdm export`` with these arguments, through the platform's gateway as ``app``."""
+    return cli.main(
+        [
+            "export",
+            *args,
+            "--quiet",
+            "--url",
+            platform.config.gateway_url,
+            "--token",
+            token_for("app"),
+        ]
+    )
+
+
 def by_id(rows: list[dict[str, Any]], ids: set[str]) -> dict[str, dict[str, Any]]:
     return {r["personId"]: r for r in rows if r["personId"] in ids}
 
@@ -86,20 +101,8 @@ class TestTheCommandLine:
     ) -> None:
         purpose, persons = purpose_and_persons
         out = tmp_path / "calls.csv"
-        status = cli.main(
-            [
-                "export",
-                str(out),
-                "--purpose",
-                purpose,
-                "--channel",
-                "PHONE",
-                "--quiet",
-                "--url",
-                platform.config.gateway_url,
-                "--token",
-                token_for("app"),
-            ]
+        status = mdm_export(
+            platform, token_for, str(out), "--purpose", purpose, "--channel", "PHONE"
         )
         assert status == 0
         with out.open(encoding="utf-8", newline="") as read:
@@ -120,60 +123,27 @@ class TestTheCommandLine:
         _, persons = purpose_and_persons
         out = tmp_path / "all.parquet"
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        status = cli.main(
-            [
-                "export",
-                str(out),
-                "--changed-since",
-                since,
-                "--quiet",
-                "--url",
-                platform.config.gateway_url,
-                "--token",
-                token_for("app"),
-            ]
-        )
+        status = mdm_export(platform, token_for, str(out), "--changed-since", since)
         assert status == 0
         table = pq.read_table(out)
         assert "identifiers" in table.column_names  # no purpose: every column
         rows = by_id(table.to_pylist(), set(persons.values()))
         assert set(rows) == set(persons.values())  # consent or not
         future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-        assert (
-            cli.main(
-                [
-                    "export",
-                    str(out),
-                    "--changed-since",
-                    future,
-                    "--quiet",
-                    "--url",
-                    platform.config.gateway_url,
-                    "--token",
-                    token_for("app"),
-                ]
-            )
-            == 0
-        )
+        assert mdm_export(platform, token_for, str(out), "--changed-since", future) == 0
         assert pq.read_table(out).num_rows == 0
 
     def test_an_unknown_purpose_stops_with_a_message(
         self, token_for: Callable[..., str], platform: Platform, tmp_path: Path
     ) -> None:
-        status = cli.main(
-            [
-                "export",
-                str(tmp_path / "x.csv"),
-                "--purpose",
-                f"nope-{uuid.uuid4().hex[:6]}",
-                "--channel",
-                "EMAIL",
-                "--quiet",
-                "--url",
-                platform.config.gateway_url,
-                "--token",
-                token_for("app"),
-            ]
+        status = mdm_export(
+            platform,
+            token_for,
+            str(tmp_path / "x.csv"),
+            "--purpose",
+            f"nope-{uuid.uuid4().hex[:6]}",
+            "--channel",
+            "EMAIL",
         )
         assert status == 1
 

@@ -157,6 +157,16 @@ def rebuilt(events: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return held
 
 
+def stream_recipients_in_export(compliance: GatewayClient, person: str) -> list[dict[str, Any]]:
+    """The change stream's subscribers an access export (Art. 15) names for the person."""
+    request = submit(compliance, person)
+    export = compliance.execute(EXPORT, {"id": request["id"], "format": "JSON"})
+    document = json.loads(export["dataSubjectExport"]["content"])
+    recipients = {r["category"]: r["recipients"] for r in document["recipients"]}
+    found: list[dict[str, Any]] = recipients["CHANGE_STREAM_SUBSCRIBERS"]
+    return found
+
+
 def golden(app: GatewayClient, ids: list[str]) -> dict[str, dict[str, Any]]:
     found = app.execute(PERSONS, {"ids": ids})["persons"]
     return {p["id"]: {k: v for k, v in p.items() if k != "id"} for p in found if p}
@@ -269,22 +279,14 @@ class TestTheStream:
 
         # The reader's access export names the subscriber, and when it was told to stop.
         compliance = client_for("compliance")
-        request = submit(compliance, reader)
-        export = compliance.execute(EXPORT, {"id": request["id"], "format": "JSON"})
-        document = json.loads(export["dataSubjectExport"]["content"])
-        recipients = {r["category"]: r["recipients"] for r in document["recipients"]}
-        (told,) = recipients["CHANGE_STREAM_SUBSCRIBERS"]
+        (told,) = stream_recipients_in_export(compliance, reader)
         assert (told["name"], told["purpose"], told["stopReason"]) == (
             subscriber_name,
             "newsletter",
             "WITHDRAWN",
         )
         assert told["firstSentAt"] <= told["stoppedAt"]
-        asked_request = submit(compliance, asked)
-        export = compliance.execute(EXPORT, {"id": asked_request["id"], "format": "JSON"})
-        document = json.loads(export["dataSubjectExport"]["content"])
-        recipients = {r["category"]: r["recipients"] for r in document["recipients"]}
-        assert recipients["CHANGE_STREAM_SUBSCRIBERS"] == []
+        assert stream_recipients_in_export(compliance, asked) == []
 
     def test_an_erasure_reaches_every_subscriber_that_ever_received_the_person(
         self,
