@@ -41,6 +41,9 @@ class Event:
     # consent history grew. NONE for a purpose (an objection to all direct marketing)
     # or a channel the event does not name.
     CONSENT_CHANGED = "consent.consent_changed"
+    # purpose: its channels, categories or validity changed, or a material notice
+    # version asks for renewed consent; every person's check for it may answer anew
+    PURPOSE_CHANGED = "consent.purpose_changed"
     DISTRIBUTION_BACKFILL_REQUESTED = "distribution.backfill_requested"  # subscriber_id
     # subscriber_id, after (the last person id of the page before; "" for the first)
     DISTRIBUTION_BACKFILL_PAGE_QUEUED = "distribution.backfill_page_queued"
@@ -152,6 +155,7 @@ SUBSCRIPTIONS: dict[str, tuple[Subscription, ...]] = {
     # For the mailing system (through the change stream): the platform sends no mail.
     Event.DOUBLE_OPT_IN_REQUESTED: (),
     Event.CONSENT_CHANGED: (Subscription("distribution.on_consent_changed", "distribution"),),
+    Event.PURPOSE_CHANGED: (Subscription("distribution.on_purpose_changed", "distribution"),),
     Event.DISTRIBUTION_BACKFILL_REQUESTED: (
         Subscription("distribution.backfill_page", "distribution"),
     ),

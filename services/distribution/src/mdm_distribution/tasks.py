@@ -223,3 +223,25 @@ def export_page(job_id: str) -> None:
         log.info("export %s: %d of %d persons written", job_id, job.written, job.scanned)
 
     run(_graph.once(handle))
+
+
+@celery.task(name="distribution.on_purpose_changed", **RELIABLE_TASK)
+def on_purpose_changed(purpose: str) -> None:
+    """A purpose's terms or notice changed: the persons are checked again for its
+    subscribers, all of them, a page at a time (the backfill's pages)."""
+
+    async def handle() -> None:
+        transactions = await _transactions()
+        found = await transactions.read(lambda s: s.subscribers.all())
+        concerned = [s for s in found if s.purpose == purpose]
+
+        async def queue(stores: Stores) -> None:
+            stores.events.record(
+                Event.DISTRIBUTION_BACKFILL_REQUESTED, subscriber_id=concerned[0].id
+            )
+
+        if concerned:
+            await transactions.write(queue)
+        log.info("purpose changed: %d subscribers to check again", len(concerned))
+
+    run(_graph.once(handle))

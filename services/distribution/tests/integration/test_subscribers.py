@@ -18,6 +18,9 @@ from mdm_distribution.domain.ports import PurposeTerms
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 RULES = subscribers.WebhookRules()
+# A purpose the running platform's registry does not hold: its distribution worker
+# (sharing this database) sends these subscribers nothing.
+PURPOSE = "mailing-" + uuid.uuid4().hex[:8]
 
 
 class Registry:
@@ -25,9 +28,9 @@ class Registry:
     is not needed here)."""
 
     async def purpose(self, code: str) -> PurposeTerms | None:
-        if code != "newsletter":
+        if code != PURPOSE:
             return None
-        return PurposeTerms("newsletter", ("EMAIL",), ("identity", "email", "consent"))
+        return PurposeTerms(PURPOSE, ("EMAIL",), ("identity", "email", "consent"))
 
     async def check(
         self, person_ids: Sequence[str], *, purpose: str, channel: str, at: datetime
@@ -45,7 +48,7 @@ async def transactions(graph_for: Callable[[str], GraphClient]) -> GraphTransact
 def request(**overrides: object) -> subscribers.NewSubscriber:
     values: dict[str, object] = {
         "name": f"mailer-{uuid.uuid4().hex[:8]}",
-        "purpose": "newsletter",
+        "purpose": PURPOSE,
         "channel": "EMAIL",
         "categories": ("identity", "email"),
     }

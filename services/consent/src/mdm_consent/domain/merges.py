@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
+from mdm_common.contracts import NONE, Event
 from mdm_common.errors import Conflict, InvalidInput
 from mdm_consent.domain.checks import verdict
 from mdm_consent.domain.consents import PERSON_ID
@@ -170,6 +171,16 @@ async def _regroup(stores: Stores, person_ids: list[str]) -> None:
     """Form the groups of these persons again from the active links around them."""
     links = await stores.merges.active_around(person_ids)
     await stores.merges.set_lineages(lineages(links, person_ids))
+    # Their contact checks now answer over the new groups: the change stream looks
+    # again (the profile's merge event may have reached it before this one).
+    for person_id in person_ids:
+        stores.events.record(
+            Event.CONSENT_CHANGED,
+            person_id=person_id,
+            purpose=NONE,
+            channel=NONE,
+            change="REGROUPED",
+        )
 
 
 async def merges_of(person_id: str, stores: Stores) -> list[MergeLink]:

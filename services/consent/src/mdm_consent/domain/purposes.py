@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from mdm_common.contracts import DataCategory
+from mdm_common.contracts import DataCategory, Event
 from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_consent.domain.models import Channel, LegalBasis, NoticeVersion, Purpose
 from mdm_consent.domain.stores import Stores
@@ -185,6 +185,8 @@ async def update_purpose(
                                         change=change):  # fmt: skip
         raise Conflict("The purpose was changed meanwhile; read it again and retry.",
                        field="code", details={"reason": "CHANGED_MEANWHILE"})  # fmt: skip
+    # Channels, categories or validity may now answer contact checks differently.
+    stores.events.record(Event.PURPOSE_CHANGED, purpose=updated.code)
     return updated, change
 
 
@@ -268,4 +270,6 @@ async def publish_notice(
     if not await stores.purposes.add_notice(notice):
         raise Conflict("Another notice version was published at the same time; try again.",
                        field="purpose")  # fmt: skip
+    if notice.material:  # consents given under older texts need renewing
+        stores.events.record(Event.PURPOSE_CHANGED, purpose=notice.purpose)
     return notice
