@@ -46,12 +46,15 @@ def up() -> int:
     token = tokens.mint(config.secrets.jwt, subject="developer", roles=ALL_ROLES)
     demo_marker = STATE_DIR / "demo.json"
     ids: list[str] = []
+    subscriber: dict[str, object] = {}
     # Demo data on a fresh start (and kept on a repair); a platform started by others
     # (the test suite) gets none.
     if fresh or demo_marker.exists():
-        client = GatewayClient(config.gateway_url, token)
+        admin = tokens.mint(config.secrets.jwt, subject="developer", roles=(*ALL_ROLES, "admin"))
+        client = GatewayClient(config.gateway_url, admin)
         try:
             ids = demo.ensure_loaded(client, demo_marker)
+            subscriber = demo.ensure_subscriber(client)
         finally:
             client.close()
     elapsed = time.monotonic() - started
@@ -71,6 +74,13 @@ export TOKEN={token}
 curl -s {config.gateway_url} \\
   -H "authorization: Bearer $TOKEN" -H "content-type: application/json" \\
   -d '{json.dumps({"query": demo.sample_query(ids[0])})}'
+""")
+    if subscriber:
+        stream = subscriber["stream"]
+        assert isinstance(stream, dict)
+        print(f"""Change stream: subscriber {subscriber["name"]} (newsletter over e-mail) reads the
+  Redis stream {stream["key"]} on {config.broker.url}
+  (XRANGE, XREADGROUP); subscribers, lag, webhooks, export: docs/distribution.md
 """)
     print("A part that dies is restarted by itself; `make run` again repairs the rest.")
     print("Stop everything with: make stop")

@@ -196,6 +196,33 @@ def load_companies(client: GatewayClient) -> None:
     client.execute(INGEST, {"source": "crm", "records": [DEMO_EMPLOYEE]})
 
 
+SUBSCRIBE = """
+mutation Subscribe($input: CreateSubscriberInput!) {
+  createSubscriber(input: $input) { subscriber { id } }
+}
+"""
+SUBSCRIBERS = "query Subscribers { subscribers { name stream { key length } } }"
+# The newsletter tool reads the change stream: the persons with a confirmed newsletter
+# opt-in, their names and e-mail addresses (docs/distribution.md).
+NEWSLETTER_TOOL = {
+    "name": "newsletter-tool",
+    "purpose": "newsletter",
+    "channel": "EMAIL",
+    "categories": ["identity", "email"],
+}
+
+
+def ensure_subscriber(admin: GatewayClient) -> dict[str, object]:
+    """The demo's change-stream subscriber (made once): its name and stream."""
+    try:
+        admin.execute(SUBSCRIBE, {"input": NEWSLETTER_TOOL})
+    except GraphQLError as exc:
+        if exc.codes != ["CONFLICT"]:
+            raise
+    found = admin.execute(SUBSCRIBERS)["subscribers"]
+    return dict(next(s for s in found if s["name"] == NEWSLETTER_TOOL["name"]))
+
+
 def load(client: GatewayClient) -> list[str]:
     """Ingest the demo records, give each person a confirmed newsletter opt-in; return
     person ids."""
