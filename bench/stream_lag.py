@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from matching_pipeline import progress
 
 from mdm_infra import tokens
-from mdm_infra.client import GatewayClient
+from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
 
 GIVEN = ["Anna", "Jürgen", "Leyla", "Thomas", "Sabine", "Mehmet", "Katrin", "Lukas", "Ewa"]
@@ -114,6 +114,7 @@ def ingest(
     *,
     rate: float,
     batch: int,
+    concurrency: int,
 ) -> tuple[dict[str, float], float]:
     """Person id -> when its batch was answered; and the seconds the ingest took."""
     answered: dict[str, float] = {}
@@ -124,7 +125,14 @@ def ingest(
         time.sleep(max(0.0, due - time.monotonic()))
         if not hasattr(local, "client"):
             local.client = GatewayClient(config.gateway_url, token, timeout_s=120)
-        done = local.client.execute(INGEST, {"source": "shop", "records": chunk})
+        for attempt in range(6):  # as mdm import does: a batch refused for load, again
+            try:
+                done = local.client.execute(INGEST, {"source": "shop", "records": chunk})
+                break
+            except GraphQLError as exc:
+                if exc.codes != ["UNAVAILABLE"] or attempt == 5:
+                    raise
+                time.sleep(1)
         at = time.time()
         with lock:
             for record in done["ingestSourceRecords"]["records"]:
@@ -132,7 +140,7 @@ def ingest(
 
     chunks = [rows[i : i + batch] for i in range(0, len(rows), batch)]
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=16) as pool:
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
         sent = [
             pool.submit(send, index, chunk, start + index * batch / rate)
             for index, chunk in enumerate(chunks)
@@ -271,7 +279,9 @@ def run(config: PlatformConfig, args: argparse.Namespace) -> dict[str, Any]:
         key = created["stream"]["key"]
         rows = records(args.records)
         progress(f"ingesting {len(rows)} records at {args.rate}/s offered")
-        answered, seconds = ingest(config, token, rows, rate=args.rate, batch=args.batch)
+        answered, seconds = ingest(
+            config, token, rows, rate=args.rate, batch=args.batch, concurrency=args.concurrency
+        )
         load_ingest = os.getloadavg()
         progress(f"ingested in {seconds:.1f} s; waiting for the stream")
         seen = wait_for(stream, key, "mdm.person.created", set(answered), args.wait)
@@ -287,6 +297,7 @@ def run(config: PlatformConfig, args: argparse.Namespace) -> dict[str, Any]:
         "offered records/s": args.rate,
         "achieved records/s": round(len(answered) / seconds),
         "batch": args.batch,
+        "batches in flight at most": args.concurrency,
         "lag s (batch answered -> created in the stream)": percentiles(lags),
         "lag s, median of each tenth of the run": [
             round(statistics.median(part), 3)
@@ -305,6 +316,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=1000.0, help="records/s offered")
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="batches in flight at most (open loop)"
+    )
     parser.add_argument("--withdrawals", type=int, default=100)
     parser.add_argument("--wait", type=float, default=300.0, help="s to wait for the stream")
     parser.add_argument("--keep", action="store_true", help="keep the platform's directory")

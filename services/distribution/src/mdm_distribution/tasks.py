@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from mdm_common.contracts import Event
+from mdm_common.contracts import NONE, Event
 from mdm_common.events import make_celery
 from mdm_common.inbox import once_each
 from mdm_common.subgraph_client import SubgraphClient
@@ -61,11 +61,16 @@ def cause_of(task: str, ids: dict[str, str]) -> Cause:
         return Cause(
             "CONSENT",
             ids["person_id"],
-            purpose=ids.get("purpose") or None,
-            channel=ids.get("channel") or None,
-            change=ids.get("change") or None,
+            purpose=_named(ids.get("purpose")),
+            channel=_named(ids.get("channel")),
+            change=_named(ids.get("change")),
         )
     return Cause("CHANGED", ids["person_id"])
+
+
+def _named(value: str | None) -> str | None:
+    """An event field's value; None where the event names none (``contracts.NONE``)."""
+    return None if value in (None, "", NONE) else value
 
 
 class _Clients:

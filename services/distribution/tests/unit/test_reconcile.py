@@ -200,6 +200,35 @@ class TestAPurposeThatLapses:
         )
         assert told(result) == []
 
+    def test_an_objection_to_all_direct_marketing_is_news_where_it_stops_the_purpose(
+        self,
+    ) -> None:
+        facts_before = {"p1": categories.fingerprints(ANNA)}
+        objected = Verdict(False, "OBJECTED")
+        counter = ids()
+        result = plan(
+            [Cause("CONSENT", "p1", purpose=None, channel=None, change="OBJECTED")],
+            Facts(
+                views={"p1": PersonView("p1", ANNA)},
+                subscribers=(SHOP, NEWSLETTER),
+                verdicts={
+                    ("s-news", "p1"): objected,
+                    ("s-shop", "p1"): Verdict(True, "LEGAL_BASIS"),
+                },
+                states=facts_before,
+                recipients={
+                    ("s-news", "p1"): receiving(NEWSLETTER, "p1"),
+                    ("s-shop", "p1"): receiving(SHOP, "p1"),
+                },
+            ),
+            now=NOW,
+            new_id=lambda: f"m{next(counter)}",
+        )
+        assert told(result) == [
+            ("s-news", "p1", ChangeType.CONSENT_OBJECTED),
+            ("s-news", "p1", ChangeType.PERSON_STOPPED),
+        ]
+
     def test_a_subscriber_never_allowed_hears_nothing_of_the_person(self) -> None:
         result = run(
             [Cause("CONSENT", "p1", purpose="newsletter", channel="EMAIL", change="WITHDRAWN")],
