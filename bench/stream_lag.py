@@ -198,7 +198,7 @@ def withdrawals(
         {"sourceId": f"W{i}", "givenName": "Karl", "familyName": f"Ruf{i}-{uuid.uuid4().hex[:8]}"}
         for i in range(count)
     ]
-    done = app.execute(INGEST, {"source": "phone", "records": rows})
+    done = app.execute(INGEST, {"source": "support", "records": rows})
     ids = [r["personId"] for r in done["ingestSourceRecords"]["records"]]
 
     def consent(person: str, type_: str) -> None:

@@ -57,7 +57,8 @@ def purpose_and_persons(
         name: ingest(
             app,
             f"ex-{tag}-{name}",
-            familyName=f"Kesselexport{name}{tag}",
+            givenName=name.title(),
+            familyName="Kessel" + unique_letters(),
             email=f"{name}.{tag}@example.org",
             city="Leipzig",
             postalCode="04109",

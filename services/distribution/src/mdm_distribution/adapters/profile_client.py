@@ -14,27 +14,10 @@ from mdm_distribution.domain.models import PersonView
 READER = Principal("service:distribution", frozenset({Role.APP}))
 BATCH = 500  # the most `persons` takes
 
-PERSONS_QUERY = """
-query DistributionPersons($ids: [ID!]!) {
-  persons(ids: $ids) {
-    id givenName familyName titles suffix salutation birthDate birthDatePartial
-    email phone language
-    address { street houseNumber postalCode city country }
-    identifiers { scheme issuer value }
-    processingRestricted
-  }
-}
-"""
-# The export's read: every column, with the change time.
-RECORDS_QUERY = """
-query DistributionRecords($ids: [ID!]!) {
-  persons(ids: $ids) {
-    id updatedAt givenName familyName titles suffix salutation birthDate birthDatePartial
-    email phone language
-    address { street houseNumber postalCode city country }
-    identifiers { scheme issuer value }
-  }
-}
+# One JSON object a person (`goldenRecords`): the profile reads each with one statement
+# and no per-field GraphQL resolution, a tenth of what `persons` costs it.
+GOLDEN_QUERY = """
+query DistributionGolden($ids: [ID!]!) { goldenRecords(ids: $ids) }
 """
 ACTIVE_IDS_QUERY = """
 query DistributionActiveIds($after: ID, $first: Int!) {
@@ -44,7 +27,9 @@ query DistributionActiveIds($after: ID, $first: Int!) {
 
 
 def view_of(person: dict[str, Any]) -> PersonView:
-    attributes = {k: v for k, v in person.items() if k not in ("id", "processingRestricted")}
+    attributes = {
+        k: v for k, v in person.items() if k not in ("id", "processingRestricted", "updatedAt")
+    }
     return PersonView(
         id=person["id"], attributes=attributes, restricted=bool(person["processingRestricted"])
     )
@@ -58,8 +43,8 @@ class ProfileRecords:
         found: dict[str, PersonView | None] = {}
         for start in range(0, len(ids), BATCH):
             page = list(ids[start : start + BATCH])
-            data = await self._client.execute(PERSONS_QUERY, {"ids": page}, on_behalf_of=READER)
-            for asked, person in zip(page, data["persons"], strict=True):
+            data = await self._client.execute(GOLDEN_QUERY, {"ids": page}, on_behalf_of=READER)
+            for asked, person in zip(page, data["goldenRecords"], strict=True):
                 found[asked] = view_of(person) if person else None
         return found
 
@@ -69,8 +54,8 @@ class ProfileRecords:
         found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), BATCH):
             page = list(ids[start : start + BATCH])
-            data = await self._client.execute(RECORDS_QUERY, {"ids": page}, on_behalf_of=READER)
-            found.update((p["id"], p) for p in data["persons"] if p)
+            data = await self._client.execute(GOLDEN_QUERY, {"ids": page}, on_behalf_of=READER)
+            found.update((p["id"], p) for p in data["goldenRecords"] if p)
         return list(found.values())
 
     async def active_ids(self, *, after: str | None, first: int) -> list[str]:

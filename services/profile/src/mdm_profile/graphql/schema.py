@@ -49,6 +49,7 @@ from mdm_profile.graphql.types import (
     PersonEdge,
     SourceRecord,
     UnmergeResult,
+    golden_json,
 )
 
 Info = strawberry.Info[ProfileContext, None]
@@ -93,6 +94,22 @@ class Query(
             raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
         found = await info.context.persons.load_many([str(i) for i in ids])
         return [Person.from_model(p) if p is not None else None for p in found]
+
+    @strawberry.field(
+        description="For services that hand golden records on (the change stream, exports): "
+        f"per id, in the order asked, at most {MAX_PERSONS}, one JSON object with the fields "
+        "id, givenName, familyName, titles, suffix, salutation, birthDate, birthDatePartial, "
+        "email, phone, address {street, houseNumber, postalCode, city, country}, language, "
+        "identifiers [{scheme, issuer, value}], updatedAt and processingRestricted, each as "
+        "`persons` answers it; null for an unknown or erased id, the survivor for a merged "
+        "one. Without per-field resolution. Roles: as `person`; audited as `persons` is."
+    )
+    async def golden_records(self, info: Info, ids: list[strawberry.ID]) -> list[JSON | None]:
+        info.context.require(*READ_ROLES)
+        if len(ids) > MAX_PERSONS:
+            raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
+        found = await info.context.persons.load_many([str(i) for i in ids])
+        return [JSON(golden_json(p)) if p is not None else None for p in found]
 
     @strawberry.field(description="A source record with its quality report; NOT_FOUND if unknown.")
     async def source_record(self, info: Info, source: str, source_id: str) -> SourceRecord:

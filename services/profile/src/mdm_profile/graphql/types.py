@@ -157,6 +157,43 @@ class SourceRecord:
         )
 
 
+def golden_json(person: PersonModel) -> dict[str, Any]:
+    """A golden record as JSON, each field as the ``Person`` type answers it."""
+    address = person.address
+    return {
+        "id": person.id,
+        "givenName": person.given_name,
+        "familyName": person.family_name,
+        "titles": list(person.titles),
+        "suffix": person.suffix,
+        "salutation": person.salutation,
+        "birthDate": person.birth_date.isoformat() if person.birth_date else None,
+        "birthDatePartial": person.birth_date_partial,
+        "email": person.email,
+        "phone": person.phone.e164 if person.phone else None,
+        "address": None
+        if address is None
+        else {
+            "street": address.street,
+            "houseNumber": address.house_number,
+            "postalCode": address.postal_code,
+            "city": address.city,
+            "country": address.country,
+        },
+        "language": person.language,
+        "identifiers": [
+            {
+                "scheme": Scheme(i.identifier.scheme).value,
+                "issuer": i.identifier.issuer or None,
+                "value": i.identifier.value,
+            }
+            for i in person.identifiers
+        ],
+        "updatedAt": person.updated_at.isoformat(),
+        "processingRestricted": person.processing_restricted,
+    }
+
+
 @strawberry.federation.type(keys=["id"], description="A golden customer profile.")
 class Person:
     id: strawberry.ID
