@@ -174,3 +174,35 @@ class TestTheExportJob:
         assert job["parts"] >= 1
         table = pq.read_table(job["directory"])  # the parts, as one dataset
         assert set(table.column("personId").to_pylist()) == {persons["ada"], persons["bea"]}
+
+
+GOLDEN = "query($ids: [ID!]!) { goldenRecords(ids: $ids) }"
+PERSONS = """query($ids: [ID!]!) { persons(ids: $ids) {
+  id givenName familyName titles suffix salutation birthDate birthDatePartial email phone
+  language address { street houseNumber postalCode city country }
+  identifiers { scheme issuer value } updatedAt processingRestricted } }"""
+
+
+def test_golden_records_answer_as_persons_does(client_for: Callable[..., GatewayClient]) -> None:
+    """The JSON the change stream and the export read is what `persons` answers."""
+    app = client_for("app")
+    tag = unique_letters()
+    rich = ingest(
+        app,
+        f"gr-{tag}",
+        fullName=f"Frau Dr. Anna Kessel{unique_letters()}",
+        email=f"gr.{tag}@example.org",
+        phone="030 1234567",
+        birthDate="12.04.1980",
+        street="Hauptstr. 5",
+        postalCode="10115",
+        city="Berlin",
+        language="Deutsch",
+        identifiers=[{"scheme": "CUSTOMER_NUMBER", "value": f"K-{tag}"}],
+    )
+    sparse = ingest(app, f"gs-{tag}", familyName="Kessel" + unique_letters())
+    ids = [rich, sparse, "no-such-person"]
+    golden = app.execute(GOLDEN, {"ids": ids})["goldenRecords"]
+    assert golden == app.execute(PERSONS, {"ids": ids})["persons"]
+    assert golden[0]["identifiers"][0]["value"] == f"K{tag}".upper()  # as cleaned
+    assert golden[2] is None
