@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,8 @@ def main() -> int:
     args = parser.parse_args()
     settle = not args.no_settle
     os.environ["MDM_RATE_LIMIT_MAX"] = "0"
-    with tempfile.TemporaryDirectory() as tmp:
+    tmp = tempfile.mkdtemp(prefix="export-")
+    try:
         data = Path(tmp) / "persons.jsonl"
         generate(data, args.records)
         config = PlatformConfig(
@@ -151,6 +153,10 @@ def main() -> int:
             report["load average"] = [round(x, 2) for x in os.getloadavg()]
         finally:
             platform.stop()
+    except BaseException:
+        progress(f"failed; the platform's directory (logs) kept: {tmp}")
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(report, indent=1), flush=True)
     return 0
 
