@@ -39,6 +39,7 @@ SUBSCRIBER = """query($id: ID!) { subscriber(id: $id) {
   deadLetters { id }
 } }"""
 PAUSE = """mutation($id: ID!) { pauseSubscriber(id: $id) { paused } }"""
+REMOVE = """mutation($id: ID!) { removeSubscriber(id: $id) { removedAt } }"""
 RESUME = """mutation($id: ID!) { resumeSubscriber(id: $id) { paused } }"""
 RECIPIENTS = """query($id: ID!) { distributionRecipients(personId: $id) {
   subscriberId receiving firstSentAt stoppedAt stopReason erasureNotifiedAt
@@ -355,6 +356,15 @@ class TestTheStream:
             s["subscriber"]["id"] for s in (calls, letters)
         }
         assert all(r["erasureNotifiedAt"] and not r["receiving"] for r in told)
+
+        # Removed, a subscriber's stream goes; the record of what it was told stays.
+        gone = letters["subscriber"]["id"]
+        assert admin.execute(REMOVE, {"id": gone})["removeSubscriber"]["removedAt"]
+        assert stream_of(keys[1]) == []
+        still = compliance.execute(RECIPIENTS, {"id": person})["distributionRecipients"]
+        assert gone in {r["subscriberId"] for r in still}
+        in_force = admin.execute("query { subscribers { id } }")["subscribers"]
+        assert gone not in {s["id"] for s in in_force}
 
     def test_a_restriction_stops_the_subscribers_and_its_lifting_sends_the_person_again(
         self,

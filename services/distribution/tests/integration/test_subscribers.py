@@ -157,3 +157,23 @@ class TestSteering:
             await subscribers.rotate_secret(
                 created.id, transactions=transactions, overlap=timedelta(0), now=NOW
             )
+
+
+class TestRemoving:
+    async def test_a_removed_subscriber_is_told_nothing_more_and_stays_on_record(
+        self, transactions: GraphTransactions
+    ) -> None:
+        created, _ = await create(transactions, webhook_url="https://mailer.example/hook")
+        removed = await subscribers.remove(created.id, transactions=transactions, now=NOW)
+        assert removed.removed_at == NOW
+        in_force = await transactions.read(lambda s: s.subscribers.all())
+        assert created.id not in {s.id for s in in_force}
+        on_record = await transactions.read(lambda s: s.subscribers.all(removed=True))
+        assert created.id in {s.id for s in on_record}
+        assert await transactions.read(lambda s: s.subscribers.secrets(created.id)) is None
+        with pytest.raises(Conflict):
+            await subscribers.set_paused(
+                created.id, paused=True, transactions=transactions, now=NOW
+            )
+        again = await subscribers.remove(created.id, transactions=transactions, now=NOW)
+        assert again.removed_at == NOW  # removing twice changes nothing

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -25,8 +24,6 @@ from redis.exceptions import LockError, ResponseError
 from mdm_common.errors import InvalidInput
 from mdm_common.graph import GraphClient
 from mdm_distribution.adapters.message_store import GraphMessageStore, StreamEntry
-
-log = logging.getLogger(__name__)
 
 FIELD = b"event"
 WEBHOOK_GROUP = "webhook"
@@ -121,6 +118,14 @@ class ChangeStreams:
                 args: list[bytes | int | str] = [self._max_entries, entry.body, entry.kind]
                 await self._append(keys=keys, args=args, client=pipe)
             await pipe.execute()
+
+    async def delete(self, subscriber_id: str) -> None:
+        """A removed subscriber's stream, its groups and its positions, gone."""
+        keys = [self.key(subscriber_id)]
+        keys += [
+            k async for k in self.redis.scan_iter(match=self.positions_key(subscriber_id, "*"))
+        ]
+        await self.redis.delete(*keys)
 
     async def ensure_group(self, subscriber_id: str, group: str) -> None:
         """A consumer group reading the stream from its start (made with the stream)."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from mdm_common.graph import Row, Transaction, as_utc
+from mdm_distribution.adapters.message_store import ENTRY
 from mdm_distribution.domain.models import Delivery, Subscriber, SubscriberSecrets
 
 SUBSCRIBER = "Subscriber"
@@ -23,7 +24,7 @@ SCHEMA = (
 )
 _FIELDS = (
     "s {.id, .name, .purpose, .channel, .categories, .delivery, .webhookUrl, .paused, "
-    ".createdAt, .pausedAt, .secretRotatedAt} AS s"
+    ".createdAt, .pausedAt, .secretRotatedAt, .removedAt} AS s"
 )
 
 
@@ -40,6 +41,7 @@ def _subscriber(row: dict[str, Any]) -> Subscriber:
         paused=bool(row.get("paused")),
         paused_at=as_utc(row["pausedAt"]) if row.get("pausedAt") else None,
         secret_rotated_at=as_utc(row["secretRotatedAt"]) if row.get("secretRotatedAt") else None,
+        removed_at=as_utc(row["removedAt"]) if row.get("removedAt") else None,
     )
 
 
@@ -73,9 +75,29 @@ class GraphSubscriberStore:
         )
         return _subscriber(rows[0]["s"]) if rows else None
 
-    async def all(self) -> list[Subscriber]:
-        rows = await self._tx.run("subscriber.all", f"MATCH (s:{SUBSCRIBER}) RETURN {_FIELDS}")
+    async def all(self, *, removed: bool = False) -> list[Subscriber]:
+        """The subscribers in force, oldest first (``removed``: those removed too)."""
+        rows = await self._tx.run(
+            "subscriber.all",
+            f"MATCH (s:{SUBSCRIBER}) WHERE $removed OR s.removedAt IS NULL RETURN {_FIELDS}",
+            removed=removed,
+        )
         return sorted((_subscriber(r["s"]) for r in rows), key=lambda s: (s.created_at, s.id))
+
+    async def remove(self, subscriber_id: str, *, now: datetime) -> None:
+        """Removed: its secret and its messages not yet in its stream go."""
+        await self._tx.run(
+            "subscriber.remove",
+            f"MATCH (s:{SUBSCRIBER} {{id: $id}}) "
+            "SET s.removedAt = $now, s.secret = null, s.previousSecret = null",
+            id=subscriber_id,
+            now=now,
+        )
+        await self._tx.run(
+            "subscriber.remove_entries",
+            f"MATCH (e:{ENTRY} {{subscriberId: $id}}) DELETE e",
+            id=subscriber_id,
+        )
 
     async def name_taken(self, name: str) -> bool:
         rows: list[Row] = await self._tx.run(

@@ -57,6 +57,7 @@ class Subscriber:
     paused: bool = False
     paused_at: datetime | None = None
     secret_rotated_at: datetime | None = None
+    removed_at: datetime | None = None  # removed: told nothing more, kept for the record
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ def checked_ids(person_ids: Sequence[str]) -> list[str]:
 
 async def personal_data(person_ids: Sequence[str], stores: Stores) -> DistributionData:
     ids = checked_ids(person_ids)
-    subscribers = {s.id: s for s in await stores.subscribers.all()}
+    subscribers = {s.id: s for s in await stores.subscribers.all(removed=True)}
     recipients = await stores.recipients.of_persons(ids)
     states = await stores.recipients.states(ids)
     items: list[PersonalDataItem] = []

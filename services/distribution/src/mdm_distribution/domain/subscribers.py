@@ -123,6 +123,15 @@ async def _existing(stores: Stores, subscriber_id: str) -> Subscriber:
     return subscriber
 
 
+async def _in_force(stores: Stores, subscriber_id: str) -> Subscriber:
+    subscriber = await _existing(stores, subscriber_id)
+    if subscriber.removed_at is not None:
+        raise Conflict(
+            f"Subscriber {subscriber_id} was removed.", field="id", details={"reason": "REMOVED"}
+        )
+    return subscriber
+
+
 async def set_paused(
     subscriber_id: str, *, paused: bool, transactions: Transactions, now: datetime
 ) -> Subscriber:
@@ -130,7 +139,7 @@ async def set_paused(
     resuming delivers what was recorded while paused, in order."""
 
     async def work(stores: Stores) -> Subscriber:
-        await _existing(stores, subscriber_id)
+        await _in_force(stores, subscriber_id)
         await stores.subscribers.set_paused(subscriber_id, paused=paused, now=now)
         return await _existing(stores, subscriber_id)
 
@@ -145,7 +154,7 @@ async def rotate_secret(
     secret = new_secret()
 
     async def work(stores: Stores) -> Subscriber:
-        subscriber = await _existing(stores, subscriber_id)
+        subscriber = await _in_force(stores, subscriber_id)
         if subscriber.delivery is not Delivery.WEBHOOK:
             raise InvalidInput("Only a webhook subscriber has a secret.", field="id")
         await stores.subscribers.rotate_secret(
@@ -154,3 +163,18 @@ async def rotate_secret(
         return await _existing(stores, subscriber_id)
 
     return await transactions.write(work), secret
+
+
+async def remove(subscriber_id: str, *, transactions: Transactions, now: datetime) -> Subscriber:
+    """Remove a subscriber: it is told nothing more, its secret is forgotten; what it was
+    sent stays on record (Art. 19) under its name. Its stream is deleted by the caller
+    after this commits."""
+
+    async def work(stores: Stores) -> Subscriber:
+        found = await _existing(stores, subscriber_id)
+        if found.removed_at is not None:
+            return found
+        await stores.subscribers.remove(subscriber_id, now=now)
+        return await _existing(stores, subscriber_id)
+
+    return await transactions.write(work)

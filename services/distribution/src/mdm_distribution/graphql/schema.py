@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import strawberry
 
-from mdm_common.errors import InvalidInput, NotFound
+from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_distribution.adapters.dead_letter_store import GraphDeadLetterStore
 from mdm_distribution.adapters.recipient_store import GraphRecipientStore
@@ -41,6 +41,9 @@ class Subscriber:
     paused_at: datetime | None
     created_at: datetime
     secret_rotated_at: datetime | None
+    removed_at: datetime | None = strawberry.field(
+        description="Removed: told nothing more; kept as the record of what it was sent."
+    )
 
     @classmethod
     def of(cls, s: models.Subscriber) -> Subscriber:
@@ -56,6 +59,7 @@ class Subscriber:
             paused_at=s.paused_at,
             created_at=s.created_at,
             secret_rotated_at=s.secret_rotated_at,
+            removed_at=s.removed_at,
         )
 
     @strawberry.field(description="Its Redis stream, with each consumer group's lag.")
@@ -114,10 +118,14 @@ async def _subscriber(info: Info, subscriber_id: str) -> models.Subscriber:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="Every subscriber, oldest first. Role: admin.")
-    async def subscribers(self, info: Info) -> list[Subscriber]:
+    @strawberry.field(
+        description="The subscribers, oldest first; `removed`: those removed too. Role: admin."
+    )
+    async def subscribers(self, info: Info, removed: bool = False) -> list[Subscriber]:
         info.context.require(*t.ADMIN_ROLES)
-        found = await info.context.graph.read(lambda tx: GraphSubscriberStore(tx).all())
+        found = await info.context.graph.read(
+            lambda tx: GraphSubscriberStore(tx).all(removed=removed)
+        )
         return [Subscriber.of(s) for s in found]
 
     @strawberry.field(description="One subscriber; NOT_FOUND if unknown. Role: admin.")
@@ -230,6 +238,23 @@ class Mutation:
         return SubscriberWithSecret(subscriber=Subscriber.of(created), secret=secret)
 
     @strawberry.mutation(
+        description="Remove a subscriber: it is told nothing more, its stream is deleted (a "
+        "consumer reading it loses what it has not read), its secret forgotten; what it was "
+        "sent stays on record (distributionRecipients, access exports). Role: admin."
+    )
+    async def remove_subscriber(
+        self,
+        info: Info,
+        id: strawberry.ID,  # noqa: A002 - GraphQL argument name
+    ) -> Subscriber:
+        info.context.require(*t.ADMIN_ROLES)
+        found = await subscribers.remove(
+            str(id), transactions=info.context.transactions, now=datetime.now(UTC)
+        )
+        await info.context.streams.delete(found.id)
+        return Subscriber.of(found)
+
+    @strawberry.mutation(
         description="Stop pushing to a webhook subscriber; its stream keeps filling. Role: admin."
     )
     async def pause_subscriber(self, info: Info, id: strawberry.ID) -> Subscriber:  # noqa: A002 - GraphQL argument name
@@ -275,6 +300,10 @@ class Mutation:
     ) -> Subscriber:
         info.context.require(*t.ADMIN_ROLES)
         found = await _subscriber(info, str(id))
+        if found.removed_at is not None:
+            raise Conflict(
+                f"Subscriber {id} was removed.", field="id", details={"reason": "REMOVED"}
+            )
         if not _GROUP.fullmatch(group):
             raise InvalidInput("A group name has 1 to 64 letters, digits or _.:-", field="group")
         await info.context.streams.set_position(found.id, group, from_position.strip())
