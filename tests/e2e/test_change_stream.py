@@ -168,6 +168,22 @@ def stream_recipients_in_export(compliance: GatewayClient, person: str) -> list[
     return found
 
 
+def received_person(
+    admin: GatewayClient,
+    client_for: Callable[..., GatewayClient],
+    stream_of: Callable[[str], list[dict[str, Any]]],
+) -> tuple[str, str, str]:
+    """A purpose of its own, a stream subscriber for it, and a person who consented,
+    received by the subscriber: the purpose, the stream's key and the person."""
+    app, compliance = client_for("app"), client_for("compliance")
+    purpose = new_purpose(compliance)
+    key = subscribe(admin, purpose)["subscriber"]["stream"]["key"]
+    person = ingest(app, f"rp-{unique_letters()}", familyName="Kessel" + unique_letters())
+    consent(app, person, purpose)
+    assert soon(lambda: _has(stream_of(key), "mdm.person.created", person))
+    return purpose, key, person
+
+
 def golden(app: GatewayClient, ids: list[str]) -> dict[str, dict[str, Any]]:
     found = app.execute(PERSONS, {"ids": ids})["persons"]
     return {p["id"]: {k: v for k, v in p.items() if k != "id"} for p in found if p}
@@ -372,17 +388,13 @@ class TestTheStream:
         client_for: Callable[..., GatewayClient],
         stream_of: Callable[[str], list[dict[str, Any]]],
     ) -> None:
-        app, compliance = client_for("app"), client_for("compliance")
-        purpose = new_purpose(compliance)
-        key = subscribe(admin, purpose)["subscriber"]["stream"]["key"]
-        tag = unique_letters()
-        person = ingest(app, f"rs-{tag}", familyName=f"Kesselhalt{tag}")
-        consent(app, person, purpose)
+        compliance = client_for("compliance")
+        _, key, person = received_person(admin, client_for, stream_of)
 
         def told(type_: str) -> list[dict[str, Any]]:
             return [e for e in stream_of(key) if e["subject"] == person and e["type"] == type_]
 
-        assert soon(lambda: told("mdm.person.created"))
+        family = told("mdm.person.created")[-1]["data"]["attributes"]["familyName"]
         request = submit(compliance, person, "RESTRICTION")
         compliance.execute(CARRY_OUT, {"id": request["id"]})
         assert soon(lambda: told("mdm.person.stopped"))
@@ -390,9 +402,7 @@ class TestTheStream:
         assert told("mdm.person.created") == []  # its values left the stream with the stop
         compliance.execute(LIFT, {"id": request["id"], "reason": "The claim was settled."})
         assert soon(lambda: told("mdm.person.created"))
-        assert told("mdm.person.created")[-1]["data"]["attributes"]["familyName"] == (
-            f"Kesselhalt{tag}"
-        )
+        assert told("mdm.person.created")[-1]["data"]["attributes"]["familyName"] == family
 
     def test_a_material_notice_stops_the_subscribers_until_consent_is_renewed(
         self,
@@ -400,13 +410,8 @@ class TestTheStream:
         client_for: Callable[..., GatewayClient],
         stream_of: Callable[[str], list[dict[str, Any]]],
     ) -> None:
-        app, compliance = client_for("app"), client_for("compliance")
-        purpose = new_purpose(compliance)
-        key = subscribe(admin, purpose)["subscriber"]["stream"]["key"]
-        tag = unique_letters()
-        person = ingest(app, f"mn-{tag}", familyName=f"Kesselneu{tag}")
-        consent(app, person, purpose)
-        assert soon(lambda: _has(stream_of(key), "mdm.person.created", person))
+        compliance = client_for("compliance")
+        purpose, key, person = received_person(admin, client_for, stream_of)
         new_text = {
             "purpose": purpose,
             "language": "de",
