@@ -45,7 +45,8 @@ class Event:
     # version asks for renewed consent; every person's check for it may answer anew
     PURPOSE_CHANGED = "consent.purpose_changed"
     DISTRIBUTION_BACKFILL_REQUESTED = "distribution.backfill_requested"  # subscriber_id
-    # subscriber_id, after (the last person id of the page before; "" for the first)
+    # subscriber_id, after: the last person id of the page before (the first page is the
+    # request itself)
     DISTRIBUTION_BACKFILL_PAGE_QUEUED = "distribution.backfill_page_queued"
     DISTRIBUTION_EXPORT_PAGE_QUEUED = "distribution.export_page_queued"  # job_id
 
