@@ -97,14 +97,6 @@ class GraphDeadLetterStore:
         )
         return [_dead_letter(r["d"]) for r in rows]
 
-    async def count_open(self) -> dict[str, int]:
-        rows = await self._tx.run(
-            "dead_letter.count_open",
-            f"MATCH (d:{DEAD_LETTER}) WHERE d.replayedAt IS NULL "
-            "RETURN d.subscriberId AS id, count(d) AS n",
-        )
-        return {r["id"]: int(r["n"]) for r in rows}
-
     async def replayed(self, letter_id: str, *, now: datetime) -> None:
         await self._tx.run(
             "dead_letter.replayed",

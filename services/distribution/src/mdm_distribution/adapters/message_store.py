@@ -105,11 +105,3 @@ class GraphMessageStore:
             f"UNWIND $ids AS id MATCH (e:{ENTRY} {{id: id}}) DELETE e",
             ids=list(ids),
         )
-
-    async def count(self) -> int:
-        rows = await self._tx.run(
-            "stream_entry.count",
-            f"MATCH (e:{ENTRY}) WHERE e.stream STARTS WITH $prefix RETURN count(e) AS n",
-            prefix=self._prefix,
-        )
-        return int(rows[0]["n"])

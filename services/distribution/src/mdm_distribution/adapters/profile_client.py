@@ -39,24 +39,22 @@ class ProfileRecords:
     def __init__(self, client: GraphQLCaller) -> None:
         self._client = client
 
-    async def persons(self, ids: Sequence[str]) -> dict[str, PersonView | None]:
-        found: dict[str, PersonView | None] = {}
+    async def _golden(self, ids: Sequence[str]) -> list[tuple[str, dict[str, Any] | None]]:
+        """Each id asked with its golden record (None: erased or unknown)."""
+        found: list[tuple[str, dict[str, Any] | None]] = []
         for start in range(0, len(ids), BATCH):
             page = list(ids[start : start + BATCH])
             data = await self._client.execute(GOLDEN_QUERY, {"ids": page}, on_behalf_of=READER)
-            for asked, person in zip(page, data["goldenRecords"], strict=True):
-                found[asked] = view_of(person) if person else None
+            found += zip(page, data["goldenRecords"], strict=True)
         return found
+
+    async def persons(self, ids: Sequence[str]) -> dict[str, PersonView | None]:
+        return {asked: view_of(p) if p else None for asked, p in await self._golden(ids)}
 
     async def records(self, ids: Sequence[str]) -> list[dict[str, Any]]:
         """The golden records of these ids as the profile answers them, each once
         (an erased id gives none, a merged-away id its survivor)."""
-        found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), BATCH):
-            page = list(ids[start : start + BATCH])
-            data = await self._client.execute(GOLDEN_QUERY, {"ids": page}, on_behalf_of=READER)
-            found.update((p["id"], p) for p in data["goldenRecords"] if p)
-        return list(found.values())
+        return list({p["id"]: p for _, p in await self._golden(ids) if p}.values())
 
     async def active_ids(self, *, after: str | None, first: int) -> list[str]:
         data = await self._client.execute(

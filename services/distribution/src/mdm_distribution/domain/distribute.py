@@ -37,8 +37,13 @@ async def distribute(
     async def work(stores: Stores) -> Plan:
         subscribers = await stores.subscribers.all()
         if not subscribers:
-            # Nobody to tell: a subscriber registered later gets each person whole.
-            return Plan()
+            # Nobody to tell: a subscriber registered later gets each person whole. An
+            # erased person's digests (of earlier subscribers) go all the same.
+            erased: dict[str, dict[str, str] | None] = {
+                c.person_id: None for c in causes if c.kind == "ERASED"
+            }
+            await stores.recipients.save_states(erased)
+            return Plan(states=erased)
         await stores.recipients.lock(asked, now=now)
         views = await records.persons(asked)
         survivors = sorted({v.id for v in views.values() if v is not None} - set(asked))

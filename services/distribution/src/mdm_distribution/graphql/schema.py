@@ -64,14 +64,14 @@ class Subscriber:
 
     @strawberry.field(description="Its Redis stream, with each consumer group's lag.")
     async def stream(self, info: Info) -> t.ChangeStream:
-        return t.ChangeStream.of(await info.context.streams.state(str(self.id)))
+        return t.ChangeStream.of(await info.context.stream_state(str(self.id)))
 
     @strawberry.field(
         description="Webhook: entries not yet delivered (read or not); stream: the entries "
         "its most-behind consumer group has not acknowledged (the whole stream if none)."
     )
     async def lag(self, info: Info) -> int:
-        state = await info.context.streams.state(str(self.id))
+        state = await info.context.stream_state(str(self.id))
         groups = [
             g
             for g in state.groups
