@@ -9,6 +9,7 @@ from mdm_common.contracts import DataCategory
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters import hold_store
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.history_store import GraphHistoryStore
 from mdm_profile.adapters.hold_store import GraphHoldStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
@@ -150,6 +151,7 @@ async def purge(graph: GraphClient, person_id: str, *duties: HoldInstruction) ->
             contacts=GraphPrivacyStore(tx),
             people=GraphPersonStore(tx),
             snapshots=GraphMergeStore(tx),
+            history=GraphHistoryStore(tx),
             households=GraphHouseholdStore(tx),
             sources=SOURCES,
             rules=DEFAULT_RULES,

@@ -15,8 +15,9 @@ from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters import company_store, graph_store, household_store, merge_store
 from mdm_profile.adapters.company_store import GraphCompanyStore
-from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.graph_store import HAD_VERSION, GraphPersonStore
 from mdm_profile.adapters.household_store import GraphHouseholdStore
+from mdm_profile.adapters.link_history import HAD_LINKS
 from mdm_profile.adapters.link_store import RELATED_TO, GraphLinkStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.domain import companies, merge_preview, merging, people
@@ -86,18 +87,25 @@ async def do_unmerge(graph: GraphClient, merge_id: str, events: Recorder | None 
     )  # fmt: skip
 
 
+_COUNTERS = {"version", "linksSince"}
+
+
 async def subgraph(graph: GraphClient, *ids: str) -> list[Any]:
     """Everything around the given persons: properties and every relationship with its own."""
     rows = await graph.read(lambda tx: tx.run(
         "test.subgraph",
         "UNWIND $ids AS id MATCH (p:Person {id: id}) OPTIONAL MATCH (p)-[rel]-(n) "
+        "WHERE NOT type(rel) IN $history "
         "RETURN id, p {.*} AS p, collect([type(rel), startNode(rel) = p, labels(n), "
         "coalesce(n.id, n.key, n.address, n.e164), properties(rel)]) AS around",
         ids=list(ids),
+        history=[HAD_VERSION, HAD_LINKS],
     ))  # fmt: skip
     # `version` is the merge lock's counter: it counts writes, it is not profile data.
+    # History grows with every change (its versions and the time links were last
+    # recorded): what is restored exactly is the profile as it is.
     return [
-        (row["id"], sorted((k, str(v)) for k, v in row["p"].items() if k != "version"),
+        (row["id"], sorted((k, str(v)) for k, v in row["p"].items() if k not in _COUNTERS),
          sorted(map(str, row["around"])))
         for row in rows
     ]  # fmt: skip

@@ -40,7 +40,7 @@ class FakeStore:
     def __init__(self, *households: Household) -> None:
         self.found = {h.id: h for h in households}
 
-    async def refresh_households(self, person_ids: Sequence[str]) -> None: ...
+    async def refresh_households(self, person_ids: Sequence[str], *, at: datetime) -> None: ...
 
     async def households(self, ids: Sequence[str]) -> dict[str, Household]:
         return {i: self.found[i] for i in ids if i in self.found}

@@ -14,6 +14,7 @@ from mdm_profile.adapters.graph_store import (
     MERGED_INTO,
     PERSON,
     SOURCE_RECORD,
+    keep_previous_version,
 )
 from mdm_profile.adapters.link_store import LINKS_OF_P, RELATED_TO, link_from
 from mdm_profile.adapters.merge_store import (
@@ -104,14 +105,16 @@ class GraphBulkMergeStore(GraphMergeStore):
             at=at,
         )
 
-    async def save_persons(self, persons: Sequence[Person]) -> None:
+    async def save_persons(self, persons: Sequence[Person], *, at: datetime) -> None:
         # Contact points stay: a survivor keeps every record it had, so its links stay
         # right, and ``link_moved_contact_points`` adds those of the records it gained.
         if persons:
             await self._tx.run(
                 "merge.save_persons",
-                f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.id}}) SET p += row.props",
+                f"UNWIND $rows AS row MATCH (p:{PERSON} {{id: row.id}}) "
+                "WITH p, row, p {.*} AS before SET p += row.props " + keep_previous_version("$at"),
                 rows=[{"id": p.id, "props": person_props(p)} for p in persons],
+                at=at,
             )
 
     async def link_moved_contact_points(self, owners: Mapping[str, str]) -> None:

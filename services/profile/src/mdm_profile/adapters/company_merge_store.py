@@ -29,6 +29,7 @@ from mdm_profile.adapters.company_store import (
     GraphCompanyStore,
 )
 from mdm_profile.adapters.graph_store import DESCRIBES, MERGED_INTO, PERSON
+from mdm_profile.adapters.link_history import GraphLinkHistory
 from mdm_profile.domain.company_golden import CompanyGolden
 from mdm_profile.domain.company_merging import (
     CompanyLinks,
@@ -147,10 +148,10 @@ class GraphCompanyMergeStore:
             id=company_id,
             children=list(links.children),
         )
-        await self._tx.run(
+        unlinked = await self._tx.run(
             "company_merge.unlink_employees",
             f"MATCH (w:{PERSON})-[work:{WORKS_FOR}]->(:{COMPANY} {{id: $id}}) "
-            "WHERE NOT w.id IN $people DELETE work",
+            "WHERE NOT w.id IN $people DELETE work RETURN w.id AS id",
             id=company_id,
             people=[person for person, _ in links.employees],
         )
@@ -185,6 +186,9 @@ class GraphCompanyMergeStore:
                 id=company_id,
                 rows=[{"person": person, "role": role} for person, role in links.employees],
             )
+        await GraphLinkHistory(self._tx).record(
+            [row["id"] for row in unlinked] + [person for person, _ in links.employees]
+        )
 
     async def save_golden(self, company_id: str, golden: CompanyGolden, *, now: datetime) -> None:
         await self._records.save({company_id: golden}, [], created=set(), now=now)

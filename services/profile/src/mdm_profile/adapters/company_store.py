@@ -250,6 +250,10 @@ class GraphCompanyStore:
             company=company_id,
             role=role,
         )
+        # link_history reads this module's labels.
+        from mdm_profile.adapters.link_history import GraphLinkHistory  # noqa: PLC0415
+
+        await GraphLinkHistory(self._tx).record([person_id])
         return bool(rows and rows[0]["n"])
 
     async def record_parent_decision(

@@ -21,6 +21,7 @@ from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.company_record_store import HAS_DOMAIN, WEB_DOMAIN
 from mdm_profile.adapters.company_store import COMPANY, MAX_MERGE_CHAIN, WORKS_FOR
 from mdm_profile.adapters.graph_store import DESCRIBES, MERGED_INTO, PERSON, SOURCE_RECORD
+from mdm_profile.adapters.link_history import GraphLinkHistory
 from mdm_profile.domain.employment import (
     EMPLOYEE,
     EmployerClue,
@@ -141,6 +142,8 @@ class GraphEmploymentStore:
             role=EMPLOYEE,
             at=at,
         )
+        # Ids merged away are left alone there: their survivor was linked.
+        await GraphLinkHistory(self._tx).record([x.person_id for x in links], at=at)
 
     async def propose(self, proposals: Sequence[EmploymentProposal]) -> None:
         if not proposals:

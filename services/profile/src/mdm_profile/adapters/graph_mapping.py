@@ -6,9 +6,11 @@ the stores (graph_store, merge_store, privacy_store) use these mappings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
+from mdm_common.contracts import DataCategory
 from mdm_common.graph import as_utc
 from mdm_profile.domain.employment import employer_key
 from mdm_profile.domain.golden import Rule, SourcedIdentifier
@@ -137,7 +139,7 @@ def record_from(props: dict[str, Any]) -> CleanRecord:
 def person_props(person: Person) -> dict[str, Any]:
     family_key = fold(person.family_name)
     address = _address_props(person.address)
-    return {
+    props = {
         "givenName": person.given_name,
         "familyName": person.family_name,
         "familyKey": family_key,
@@ -173,6 +175,15 @@ def person_props(person: Person) -> dict[str, Any]:
             {a: [v.source, v.source_id, v.rule.value] for a, v in person.lineage.items()}
         ),
     }
+    return {**props, "valuesDigest": values_digest(props)}
+
+
+def values_digest(props: dict[str, Any]) -> str:
+    """What tells one version of a golden record from the next: its values and lineage,
+    not its times (a rebuild that changes nothing writes no version)."""
+    kept = {k: v for k, v in props.items() if k not in ("createdAt", "updatedAt")}
+    text = json.dumps(kept, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def person_from(props: dict[str, Any]) -> Person:
@@ -233,3 +244,31 @@ def features_from(props: dict[str, Any], sources: list[str]) -> dict[str, Any]:
         ],
         "sources": sorted(sources),
     }
+
+
+# The properties of a golden record that hold each attribute category's values (for
+# taking a category out of value history: ``domain/retention.py``).
+CATEGORY_PROPERTIES: dict[str, tuple[str, ...]] = {
+    DataCategory.IDENTITY: (
+        "givenName",
+        "familyName",
+        "familyKey",
+        "householdKey",
+        "titles",
+        "suffix",
+        "salutation",
+    ),
+    DataCategory.BIRTH_DATE: ("birthDate", "birthDatePartial"),
+    DataCategory.EMAIL: ("email",),
+    DataCategory.PHONE: ("phoneE164", "phoneKind"),
+    DataCategory.POSTAL_ADDRESS: (
+        "street",
+        "houseNumber",
+        "postalCode",
+        "city",
+        "country",
+        "addressKey",
+        "householdKey",
+    ),
+    DataCategory.LANGUAGE: ("language",),
+}

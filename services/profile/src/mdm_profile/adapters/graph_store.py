@@ -44,6 +44,10 @@ LIVES_AT = "LIVES_AT"
 # A person's links to its contact points, all three kinds (a relationship-type union).
 CONTACT_LINKS = f"{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}"
 MERGED_INTO = "MERGED_INTO"
+# Value history: (:Person)-[:HAD_VERSION]->(:PersonVersion), the golden values a person
+# had until ``validTo`` (docs/decisions/0017-value-history.md).
+PERSON_VERSION = "PersonVersion"
+HAD_VERSION = "HAD_VERSION"
 # Links person ``p`` to the contact points of its source record ``r``, all three kinds
 # in one clause; MERGE keeps one link per contact point when several records share it.
 LINK_RECORD_CONTACT_POINTS = (
@@ -68,6 +72,22 @@ SCHEMA = (
     f"FOR (a:{POSTAL_ADDRESS}) REQUIRE a.key IS UNIQUE",
     f"CREATE INDEX person_family_name IF NOT EXISTS FOR (p:{PERSON}) ON (p.familyName)",
 )
+
+
+def keep_previous_version(changed_at: str) -> str:
+    """Cypher that keeps a person's golden values as a version when a write changed them.
+
+    The statement binds ``p`` (the person, written) and ``before`` (``p {.*}`` read
+    before the write); ``changed_at`` is the expression of the write's time. A person
+    written for the first time, or written with the values it had, gets no version.
+    """
+    return (
+        f"WITH p, before, {changed_at} AS changedAt "
+        "WHERE before.updatedAt IS NOT NULL "
+        "AND coalesce(before.valuesDigest, '') <> coalesce(p.valuesDigest, '') "
+        f"CREATE (p)-[:{HAD_VERSION}]->(v:{PERSON_VERSION}) SET v = before, "
+        "v.validTo = changedAt"
+    )
 
 
 class _Timestamps:
@@ -237,8 +257,10 @@ class GraphPersonStore:
         times = _Timestamps()
         await self._tx.run(
             "person.upsert_many",
-            f"UNWIND $rows AS row MERGE (p:{PERSON} {{id: row.id}}) SET p += row.props, "
-            "p.createdAt = $times[row.createdAt], p.updatedAt = $times[row.updatedAt]",
+            f"UNWIND $rows AS row MERGE (p:{PERSON} {{id: row.id}}) "
+            "WITH p, row, p {.*} AS before SET p += row.props, "
+            "p.createdAt = $times[row.createdAt], p.updatedAt = $times[row.updatedAt] "
+            + keep_previous_version("$times[row.updatedAt]"),
             rows=[_person_row(p, times) for p in others],
             times=times.values,
         )

@@ -18,6 +18,7 @@ from typing import Any
 from mdm_common.graph import Transaction, as_utc
 from mdm_profile.adapters.graph_store import PERSON
 from mdm_profile.adapters.household_facts import HOUSEHOLD, MEMBER_OF, GraphResidentFacts
+from mdm_profile.adapters.link_history import GraphLinkHistory
 from mdm_profile.domain.household_detection import HouseholdPlan, plan_households
 from mdm_profile.domain.household_evidence import Evidence
 from mdm_profile.domain.households import (
@@ -88,8 +89,11 @@ class GraphHouseholdStore:
         # False: everyone at one address is one household (no evidence needed).
         self._address_alone = not by_family_name
 
-    async def refresh_households(self, person_ids: Sequence[str]) -> None:
+    async def refresh_households(self, person_ids: Sequence[str], *, at: datetime) -> None:
+        """Re-apply detection; then keep the links state of everybody it may have moved
+        (and of ``person_ids``, whose employers their writes may have changed)."""
         facts = await GraphResidentFacts(self._tx).read(person_ids)
+        touched = set(person_ids)
         if facts.addresses or facts.departed:
             plan = plan_households(
                 facts.addresses,
@@ -98,6 +102,9 @@ class GraphHouseholdStore:
                 address_alone=self._address_alone,
             )
             await self._apply(plan)
+            touched |= {person for person, _ in plan.leave}
+            touched |= {p.person_id for p in plan.placements}
+        await GraphLinkHistory(self._tx).record(touched, at=at)
 
     async def _apply(self, plan: HouseholdPlan) -> None:
         if plan.leave:
@@ -169,6 +176,7 @@ class GraphHouseholdStore:
             household=household_id,
             role=role.value,
         )
+        await GraphLinkHistory(self._tx).record([person_id])
         return bool(rows and rows[0]["n"])
 
     async def confirm(self, household_id: str, *, actor: str, at: datetime) -> None:
@@ -230,3 +238,4 @@ class GraphHouseholdStore:
             source=source_id,
             target=target_id,
         )
+        await GraphLinkHistory(self._tx).record(person_ids, at=at)

@@ -16,6 +16,7 @@ from mdm_profile.adapters.graph_store import (
     PERSON,
     SOURCE_RECORD,
     GraphPersonStore,
+    keep_previous_version,
 )
 from mdm_profile.adapters.link_store import GraphLinkStore
 from mdm_profile.domain.links import LinkType, MergedLinks, PersonLink
@@ -171,13 +172,15 @@ class GraphMergeStore:
         )
         return [merged_id, *(row["id"] for row in rows)]
 
-    async def restore(self, person: Person, *, redirected: list[str]) -> None:
+    async def restore(self, person: Person, *, redirected: list[str], at: datetime) -> None:
         await self._tx.run(
             "unmerge.restore",
-            f"MATCH (b:{PERSON} {{id: $id}})-[m:{MERGED_INTO}]->() DELETE m "
-            "WITH DISTINCT b SET b += $props",
+            f"MATCH (p:{PERSON} {{id: $id}})-[m:{MERGED_INTO}]->() DELETE m "
+            "WITH DISTINCT p WITH p, p {.*} AS before SET p += $props "
+            + keep_previous_version("$at"),
             id=person.id,
             props=person_props(person) | _TOMBSTONE,
+            at=at,
         )
         await self._tx.run(
             "unmerge.redirect_back",
@@ -189,15 +192,18 @@ class GraphMergeStore:
         )
         await self._people.relink_contact_points([person.id])
 
-    async def save_person(self, person: Person) -> None:
+    async def save_person(self, person: Person, *, at: datetime) -> None:
         # Its contact points afresh (its records changed): unlinked with the save, one
         # round trip less than ``relink_contact_points``.
         await self._tx.run(
             "merge.save_person",
-            f"MATCH (p:{PERSON} {{id: $id}}) SET p += $props "
-            f"WITH p OPTIONAL MATCH (p)-[h:{CONTACT_LINKS}]->() DELETE h",
+            f"MATCH (p:{PERSON} {{id: $id}}) "
+            f"OPTIONAL MATCH (p)-[h:{CONTACT_LINKS}]->() DELETE h "
+            "WITH DISTINCT p WITH p, p {.*} AS before SET p += $props "
+            + keep_previous_version("$at"),
             id=person.id,
             props=person_props(person),
+            at=at,
         )
         await self._people.link_contact_points([person.id])
 
@@ -231,6 +237,7 @@ def merge_props(merge: Merge) -> dict[str, Any]:
         "actor": merge.actor,
         "reason": merge.reason,
         "state": merge.state.value,
+        "undoneAt": merge.undone_at,
         "snapshot": json.dumps(snapshot, default=_json_default),
     }
 
@@ -250,4 +257,5 @@ def merge_from(m: dict[str, Any]) -> Merge:
         merged_before=_snapshot_from(snapshot.get("merged")),
         redirected=tuple(snapshot.get("redirected", ())),
         links=_links_from(snapshot.get("links")),
+        undone_at=as_utc(m["undoneAt"]) if m.get("undoneAt") else None,
     )

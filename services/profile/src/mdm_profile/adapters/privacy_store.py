@@ -27,6 +27,7 @@ from mdm_profile.adapters.graph_store import (
     POSTAL_ADDRESS,
     SOURCE_RECORD,
 )
+from mdm_profile.adapters.history_store import GraphHistoryStore
 from mdm_profile.adapters.household_store import HOUSEHOLD, MEMBER_OF
 from mdm_profile.adapters.link_store import RELATED_TO, GraphLinkStore
 from mdm_profile.adapters.merge_store import MERGE
@@ -138,6 +139,7 @@ class GraphPrivacyStore:
         )
         await self.drop_unused_contacts(linked)
         await self._erase_links(ids)
+        await GraphHistoryStore(self._tx).forget(ids)
         # The audit keeps who merged whom and when; the free text and the snapshots
         # (copies of both persons, for unmerge) go.
         for by in ("survivorId", "mergedId"):

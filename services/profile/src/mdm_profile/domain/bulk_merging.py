@@ -140,8 +140,9 @@ class BulkMergeStore(MergeStore, Protocol):
         """Mark persons merged into their target; they keep no contact points."""
         ...
 
-    async def save_persons(self, persons: Sequence[Person]) -> None:
-        """Save golden records (their contact points stay as they are)."""
+    async def save_persons(self, persons: Sequence[Person], *, at: datetime) -> None:
+        """Save golden records (their contact points stay as they are), keeping the
+        values they had as versions."""
         ...
 
     async def link_moved_contact_points(self, owners: Mapping[str, str]) -> None:
@@ -302,7 +303,7 @@ class _Batch:
         final = {pid: _root(pid, self.tombstones) for pid in self.tombstones}
         direct = {m.merged_id for m in self.merges}
         await store.redirect_many({pid: to for pid, to in final.items() if pid not in direct})
-        await store.save_persons(list(self.saved.values()))
+        await store.save_persons(list(self.saved.values()), at=self._now)
         await store.tombstone_many(
             {pid: to for pid, to in final.items() if pid in direct}, at=self._now
         )
@@ -313,7 +314,7 @@ class _Batch:
             {key: to for key, to in self.owners.items() if to not in self.tombstones}
         )
         touched = {pid for m in self.merges for pid in (m.survivor_id, m.merged_id)}
-        await households.refresh_households(sorted(touched))
+        await households.refresh_households(sorted(touched), at=self._now)
         # A single merge reads the survivor's links after household detection: so does
         # the last merge into each survivor still active.
         after = await store.links(active)

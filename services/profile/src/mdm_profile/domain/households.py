@@ -68,8 +68,9 @@ class Household:
 
 
 class HouseholdStore(Protocol):
-    async def refresh_households(self, person_ids: Sequence[str]) -> None:
-        """Re-apply the detection rule to these persons (and who lives with them)."""
+    async def refresh_households(self, person_ids: Sequence[str], *, at: datetime) -> None:
+        """Re-apply the detection rule to these persons (and who lives with them); ``at``
+        is the time of the change (link history keeps the state it ends)."""
         ...
 
     async def households(self, ids: Sequence[str]) -> dict[str, Household]: ...

@@ -67,6 +67,9 @@ class Merge:
     redirected: tuple[str, ...] = ()
     # None for merges recorded before links moved with a merge: unmerge leaves links be.
     links: MergedLinks | None = None
+    # When the merge was undone (None while in force, and for merges undone before
+    # this was recorded).
+    undone_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -100,11 +103,11 @@ class MergeStore(Protocol):
         """Point the person (and all merged into it before) at ``into``; return those."""
         ...
 
-    async def restore(self, person: Person, *, redirected: list[str]) -> None:
+    async def restore(self, person: Person, *, redirected: list[str], at: datetime) -> None:
         """Put a person's properties back and point ``redirected`` at it again."""
         ...
 
-    async def save_person(self, person: Person) -> None: ...
+    async def save_person(self, person: Person, *, at: datetime) -> None: ...
 
     async def save_merge(self, merge: Merge) -> None: ...
 
@@ -250,8 +253,8 @@ async def merge(
     rebuilt = rebuild(
         survivor.person, [*survivor.records, *merged.records], sources=sources, rules=rules, now=now
     )
-    await store.save_person(rebuilt)
-    await households.refresh_households([survivor_id, merged_id])
+    await store.save_person(rebuilt, at=now)
+    await households.refresh_households([survivor_id, merged_id], at=now)
     links_after = await store.links([survivor_id])
     record = Merge(
         id=merge_id or str(uuid.uuid4()), survivor_id=survivor_id, merged_id=merged_id, at=now,
@@ -295,7 +298,7 @@ async def unmerge(
     moved_back = set(record.merged_before.record_keys)
     await store.move_records(sorted(moved_back), to_person=record.merged_id)
     restored = record.merged_before.person
-    await store.restore(restored, redirected=list(record.redirected))
+    await store.restore(restored, redirected=list(record.redirected), at=now)
     if record.links is not None:
         current = await store.links([record.survivor_id])
         await store.replace_links(
@@ -316,9 +319,9 @@ async def unmerge(
         if unchanged_since
         else rebuild(survivor.person, remaining, sources=sources, rules=rules, now=now)
     )
-    await store.save_person(rebuilt)
-    await store.save_merge(replace(record, state=MergeState.UNDONE))
-    await households.refresh_households([record.survivor_id, record.merged_id])
+    await store.save_person(rebuilt, at=now)
+    await store.save_merge(replace(record, state=MergeState.UNDONE, undone_at=now))
+    await households.refresh_households([record.survivor_id, record.merged_id], at=now)
     events.record(Event.PERSON_UNMERGED, survivor_id=record.survivor_id,
                   merged_id=record.merged_id, merge_id=record.id)  # fmt: skip
     return rebuilt, restored

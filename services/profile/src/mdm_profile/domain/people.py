@@ -248,7 +248,7 @@ async def ingest(
             new_person_ids=frozenset(created),
         )
     )
-    await households.refresh_households([p.id for p in persons])
+    await households.refresh_households([p.id for p in persons], at=now)
     # The companies the changed records name, or whose domain their e-mail is at.
     clues = [employment.clue_of(person_of[r.key], r) for r in changed]
     await employment.link_people(clues, store=employers, now=now)

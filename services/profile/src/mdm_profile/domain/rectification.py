@@ -328,6 +328,6 @@ async def rectify(
             new_person_ids=frozenset(),
         )
     )
-    await households.refresh_households([current.id])
+    await households.refresh_households([current.id], at=now)
     events.record(Event.PERSON_UPDATED, person_id=current.id)  # matching compares it again
     return Rectification(ids, field, recipients(field, corrected, records), source_id=request_id)

@@ -3,10 +3,10 @@ retention job decides which; docs/data-subject-requests.md, "Retention").
 
 The categories go from every source record of the person's merge group, from the
 values merged-away persons keep, from the snapshots that would let an unmerge bring
-them back, and so from the golden record, which is rebuilt from the records. Contact
-points no person uses any more are deleted. One transaction; asking again removes
-nothing more. The profile announces the change (``person_updated``), so matching
-compares the person again on what is left.
+them back, from the value history (``history.py``), and so from the golden record,
+which is rebuilt from the records. Contact points no person uses any more are deleted.
+One transaction; asking again removes nothing more. The profile announces the change
+(``person_updated``), so matching compares the person again on what is left.
 """
 
 from __future__ import annotations
@@ -62,13 +62,19 @@ class Purge:
 
 
 class SnapshotStore(Protocol):
-    async def save_person(self, person: Person) -> None:
+    async def save_person(self, person: Person, *, at: datetime) -> None:
         """Write a person's own values and relink its contact points."""
         ...
 
     async def get_merge(self, merge_id: str) -> Merge | None: ...
 
     async def save_merge(self, merge: Merge) -> None: ...
+
+
+class VersionStore(Protocol):
+    async def clear_categories(self, person_ids: Sequence[str], categories: Sequence[str]) -> None:
+        """Empty the categories' values in the persons' value history."""
+        ...
 
 
 class ContactStore(Protocol):
@@ -110,8 +116,9 @@ def _snapshot(snapshot: PersonSnapshot | None, categories: Sequence[str]) -> Per
 async def purge(
     person_id: str, categories: Sequence[str], reference: str, *, store: PrivacyStore,
     contacts: ContactStore, people: PersonStore, snapshots: SnapshotStore,
-    households: HouseholdStore, sources: SourceRegistry, rules: Mapping[str, Rule],
-    events: EventRecorder, now: datetime, holds: Sequence[h.HoldInstruction] = (),
+    history: VersionStore, households: HouseholdStore, sources: SourceRegistry,
+    rules: Mapping[str, Rule], events: EventRecorder, now: datetime,
+    holds: Sequence[h.HoldInstruction] = (),
     held: h.HoldStore | None = None,
 ) -> Purge:  # fmt: skip
     """Remove the categories from the person's merge group (nothing if erased); what a
@@ -156,7 +163,7 @@ async def purge(
         if merged_id in persons:
             kept_values, emptied = cleared(persons[merged_id], wanted)
             removed += emptied
-            await snapshots.save_person(kept_values)
+            await snapshots.save_person(kept_values, at=now)
     for entry in await store.merges(ids):
         merge = await snapshots.get_merge(entry.id)
         if merge is not None and (merge.survivor_before or merge.merged_before):
@@ -164,8 +171,10 @@ async def purge(
                 merge, survivor_before=_snapshot(merge.survivor_before, wanted),
                 merged_before=_snapshot(merge.merged_before, wanted),
             ))  # fmt: skip
+    # Last: the rebuild above kept the values it replaced as a version.
+    await history.clear_categories(ids, wanted)
     await contacts.drop_unused_contacts(linked)
-    await households.refresh_households([group.survivor_id])
+    await households.refresh_households([group.survivor_id], at=now)
     if removed:
         events.record(Event.PERSON_UPDATED, person_id=group.survivor_id)
     return Purge(ids, removed, tuple(restricted))

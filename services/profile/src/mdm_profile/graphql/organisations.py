@@ -13,6 +13,7 @@ from mdm_profile.domain import companies, households
 from mdm_profile.domain.companies import MAX_DEPTH, CompanyDetails
 from mdm_profile.domain.companies import Company as CompanyModel
 from mdm_profile.domain.companies import Employment as EmploymentModel
+from mdm_profile.domain.history import LinksState
 from mdm_profile.domain.households import Household as HouseholdModel
 from mdm_profile.domain.households import HouseholdMember as HouseholdMemberModel
 from mdm_profile.graphql.context import ProfileContext
@@ -227,6 +228,26 @@ class Employment:
             source_id=employment.source_id,
             via=employment.via,
         )
+
+    @classmethod
+    async def of_links(cls, info: Info, links: LinksState) -> list[Employment]:
+        """The employers of an as-of read: the companies it worked for then, as they are
+        now (a company merged away since answers as its survivor)."""
+        companies = await info.context.companies.load_many([e[0] for e in links.employers])
+        return [
+            cls(
+                company_id=strawberry.ID(company_id),
+                role=role,
+                company=Company.from_model(company),
+                source=source,
+                source_id=source_id,
+                via=via,
+            )
+            for (company_id, role, source, source_id, via), company in zip(
+                links.employers, companies, strict=True
+            )
+            if company is not None
+        ]
 
 
 async def _company(info: Info, company_id: str) -> Company:

@@ -14,6 +14,7 @@ from mdm_common.auth import Role
 from mdm_common.contracts import PersonalDataItem
 from mdm_common.read_audit.edge import PersonDataRead
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.history_store import GraphHistoryStore
 from mdm_profile.adapters.hold_store import GraphHoldStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
 from mdm_profile.adapters.privacy_store import GraphPrivacyStore, GraphSuppressionList
@@ -210,7 +211,8 @@ class PrivacyMutation:
             lambda tx, events: retention.purge(
                 str(person_id), categories, str(reference), store=GraphPrivacyStore(tx),
                 contacts=GraphPrivacyStore(tx), people=GraphPersonStore(tx),
-                snapshots=GraphMergeStore(tx), households=ctx.household_store(tx),
+                snapshots=GraphMergeStore(tx), history=GraphHistoryStore(tx),
+                households=ctx.household_store(tx),
                 sources=ctx.sources, rules=ctx.rules, events=events, now=now,
                 holds=[x.to_model() for x in holds or ()], held=GraphHoldStore(tx),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -14,8 +15,9 @@ from mdm_common.errors import Conflict, InvalidInput, NotFound
 from mdm_common.graphql import Extension, SubgraphSchema
 from mdm_common.metrics import merges
 from mdm_profile.adapters.graph_store import GraphPersonStore
+from mdm_profile.adapters.history_store import GraphHistoryStore
 from mdm_profile.adapters.merge_store import GraphMergeStore
-from mdm_profile.domain import merge_preview, merging, search
+from mdm_profile.domain import history, merge_preview, merging, search
 from mdm_profile.domain.privacy import REASON_SUPPRESSED, erased_error
 from mdm_profile.domain.records import RawRecord, record_key
 from mdm_profile.graphql.bulk_merging import BulkMergeMutation
@@ -71,8 +73,23 @@ class Query(
         description="A person by id; NOT_FOUND if there is none (extensions.reason ERASED "
         "if it was erased)."
     )
-    async def person(self, info: Info, id: strawberry.ID) -> Person:  # noqa: A002 - GraphQL argument name
+    async def person(
+        self,
+        info: Info,
+        id: strawberry.ID,  # noqa: A002 - GraphQL argument name
+        as_of: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Answer with the profile as it was at this time: values and their "
+                "lineage, the merges in force (a merged-away id gives its survivor of then), "
+                "household and employers; NOT_FOUND (field asOf) before the person existed."
+            ),
+        ] = None,
+    ) -> Person:
         info.context.require(*READ_ROLES)
+        if as_of is not None:
+            then = await _person_as_of(info, str(id), as_of)
+            return Person.from_model(then.person, as_of=as_of, links=then.links)
         if _selects(info, "household"):
             # Person and household in one transaction; Person.household then finds
             # the household in its loader's cache.
@@ -218,6 +235,16 @@ class Query(
         if record is None:
             raise NotFound(f"No merge with id {id}.", field="id")
         return _merge_info(record)
+
+
+async def _person_as_of(info: Info, person_id: str, at: datetime) -> history.PersonAsOf:
+    if at.tzinfo is None:
+        raise InvalidInput("asOf needs a time zone.", field="asOf")
+    found = await info.context.graph.read(
+        lambda tx: history.person_as_of(person_id, at, store=GraphHistoryStore(tx))
+    )
+    info.context.read_persons([found.person.id])
+    return found
 
 
 async def _missing_person(info: Info, person_id: str) -> NotFound:

@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from mdm_common.auth import Role
+from mdm_common.errors import InvalidInput
 from mdm_profile.domain import merge_preview
+from mdm_profile.domain.history import LinksState
 from mdm_profile.domain.quality.addresses import PostalAddress as AddressModel
 from mdm_profile.domain.quality.identifiers import Identifier as IdentifierModel
 from mdm_profile.domain.quality.identifiers import Scheme
@@ -222,21 +224,43 @@ class Person:
         description="Ids merged into this profile; reading any of them returns this profile."
     )
     processing_restricted: bool = strawberry.field(
-        description="Processing restricted (GDPR Art. 18): stored and readable, never merged."
+        description="Processing restricted (GDPR Art. 18): stored and readable, never merged. "
+        "Always as of now, also in an as-of read."
+    )
+    as_of: datetime | None = strawberry.field(
+        default=None,
+        description="The time this answer describes (`person(id:, asOf:)`): its values with "
+        "their lineage, `mergedFrom`, household and employers are as they were then. Null: "
+        "now.",
     )
 
-    @strawberry.field(description="Id of the household this person lives in, if detected.")
+    # An as-of read's household and employers then (None: a read of now).
+    links_then: strawberry.Private[LinksState | None] = None
+
+    @strawberry.field(
+        description="Id of the household this person lives in, if detected (as of `asOf`)."
+    )
     async def household_id(self, info: strawberry.Info[Any, Any]) -> strawberry.ID | None:
+        if self.links_then is not None:
+            then = self.links_then.household
+            return strawberry.ID(then[0]) if then is not None else None
         found = await info.context.household_ids.load(str(self.id))
         return strawberry.ID(found) if found is not None else None
 
-    @strawberry.field(description="The household this person lives in, if detected.")
+    @strawberry.field(
+        description="The household this person lives in, if detected. In an as-of read: the "
+        "household it lived in then, with its address and members as they are now."
+    )
     async def household(
         self, info: strawberry.Info[Any, Any]
     ) -> Annotated[Household, strawberry.lazy("mdm_profile.graphql.organisations")] | None:
         from mdm_profile.graphql.organisations import Household  # noqa: PLC0415 - imports this module
 
-        found = await info.context.household_of.load(str(self.id))
+        if self.links_then is not None:
+            then = self.links_then.household
+            found = await info.context.households.load(then[0]) if then is not None else None
+        else:
+            found = await info.context.household_of.load(str(self.id))
         return Household.from_model(found) if found is not None else None
 
     @strawberry.field(
@@ -248,18 +272,36 @@ class Person:
     ) -> list[Annotated[Employment, strawberry.lazy("mdm_profile.graphql.organisations")]]:
         from mdm_profile.graphql.organisations import Employment  # noqa: PLC0415 - imports this module
 
+        if self.links_then is not None:
+            return await Employment.of_links(info, self.links_then)
         found = await info.context.employers.load(str(self.id))
         return [Employment.from_model(e) for e in found]
 
-    @strawberry.field(description="The source records this profile is built from.")
+    @strawberry.field(
+        description="The source records this profile is built from, as they are now: an as-of "
+        "read answers BAD_USER_INPUT (lineage names the records its values came from)."
+    )
     async def source_records(self, info: strawberry.Info[Any, Any]) -> list[SourceRecord]:
+        if self.as_of is not None:
+            raise InvalidInput(
+                "Source records are kept as they are now, not as they were; an as-of read "
+                "names the records its values came from in lineage.",
+                field="sourceRecords",
+            )
         records = await info.context.records_of.load(str(self.id))
         return [SourceRecord.from_model(r) for r in records]
 
     @classmethod
-    def from_model(cls, person: PersonModel) -> Person:
+    def from_model(
+        cls,
+        person: PersonModel,
+        *,
+        as_of: datetime | None = None,
+        links: LinksState | None = None,
+    ) -> Person:
         return cls(
-            id=strawberry.ID(person.id), given_name=person.given_name,
+            id=strawberry.ID(person.id), as_of=as_of, links_then=links,
+            given_name=person.given_name,
             family_name=person.family_name, titles=list(person.titles), suffix=person.suffix,
             salutation=person.salutation, birth_date=person.birth_date, email=person.email,
             phone=person.phone.e164 if person.phone else None,
