@@ -62,6 +62,26 @@ async def contact_check(
     return decisions
 
 
+async def consent_state(person_id: str, stores: Stores, *, at: datetime) -> list[ContactDecision]:
+    """The contact check at ``at`` for every registered purpose and each of its channels,
+    by purpose code and channel (a person's consent state then; read transaction)."""
+    if not PERSON_ID.match(person_id):
+        raise InvalidInput("id is not a person id.", field="id")
+    if at.tzinfo is None:
+        raise InvalidInput("asOf needs a time zone.", field="asOf")
+    decisions = []
+    for purpose in sorted(await stores.purposes.all(), key=lambda p: p.code):
+        group = (await stores.consents.facts_of([person_id], purpose.code))[person_id]
+        for channel in sorted(purpose.channels, key=lambda c: c.value):
+            decided = verdict(purpose, channel, group, at)
+            decisions.append(
+                ContactDecision(
+                    person_id, purpose.code, channel, at, decided, group.lineage.survivor_id
+                )
+            )
+    return decisions
+
+
 def verdict(purpose: Purpose, channel: Channel, group: GroupFacts, at: datetime) -> Verdict:
     """The contact check's verdict for a person's (merge group's) facts."""
     return decide(purpose, channel, group.facts, at, lineage=group.lineage, holds=group.holds)
