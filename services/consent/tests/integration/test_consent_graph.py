@@ -232,6 +232,34 @@ class TestContactCheck:
         )
         assert single[0].verdict.reason == Reason.NO_CONSENT
 
+    async def test_the_consent_state_at_a_time_covers_every_purpose_and_channel(
+        self, graph_for: Callable[[str], GraphClient]
+    ) -> None:
+        transactions = await _transactions(graph_for)
+        code = await _purpose(transactions)
+        person = str(uuid.uuid4())
+        await _record(transactions, _grant(person, code))
+
+        def state(at: datetime) -> dict[tuple[str, Channel], bool]:
+            return {
+                (d.purpose, d.channel): d.verdict.allowed for d in found[at] if d.purpose == code
+            }
+
+        found = {
+            at: await transactions.read(lambda s, at=at: checks.consent_state(person, s, at=at))
+            for at in (NOW - timedelta(days=1), NOW + timedelta(days=1))
+        }
+
+        before = NOW - timedelta(days=1)
+        assert state(before) == {(code, Channel.EMAIL): False, (code, Channel.PHONE): False}
+        assert state(NOW + timedelta(days=1)) == {
+            (code, Channel.EMAIL): False,  # e-mail marketing needs a double opt-in
+            (code, Channel.PHONE): True,
+        }
+        # Every registered purpose, each channel once, in order.
+        keys = [(d.purpose, d.channel.value) for d in found[before]]
+        assert keys == sorted(set(keys))
+
     async def test_confirming_a_double_opt_in_twice_is_a_conflict(
         self, graph_for: Callable[[str], GraphClient]
     ) -> None:
