@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mdm_common.errors import NotFound
+from mdm_profile.adapters import graph_store, link_history
 from mdm_profile.domain import history
 from mdm_profile.domain.history import (
     LinksState,
@@ -103,6 +104,12 @@ class TestValuesAt:
         found = PersonHistory(person("p", None), False, [], now, [LinksVersion(then, T0 + HOUR)])
         assert history.links_at(found, T0) == then
         assert history.links_at(found, T0 + HOUR) == now
+
+
+def test_new_persons_are_written_with_the_state_of_no_links() -> None:
+    # graph_store spells it where it creates persons; link_history compares with it.
+    assert link_history.state_json(LinksState(None)) == graph_store.NO_LINKS
+    assert link_history.state_from(graph_store.NO_LINKS) == LinksState(None)
 
 
 class TestPersonAsOf:

@@ -48,6 +48,8 @@ MERGED_INTO = "MERGED_INTO"
 # had until ``validTo`` (docs/decisions/0017-value-history.md).
 PERSON_VERSION = "PersonVersion"
 HAD_VERSION = "HAD_VERSION"
+# A person's links state without household and employers (``link_history.state_json``).
+NO_LINKS = '{"employers": [], "household": null}'
 # Links person ``p`` to the contact points of its source record ``r``, all three kinds
 # in one clause; MERGE keeps one link per contact point when several records share it.
 LINK_RECORD_CONTACT_POINTS = (
@@ -280,7 +282,8 @@ class GraphPersonStore:
         await self.relink_contact_points([p.id for p in others], new=changes.new_person_ids)
 
     async def _create_persons(self, persons: list[Person], stored: list[StoredRecord]) -> None:
-        """New persons, each with its one source record and that record's contact points.
+        """New persons, each with its one source record and that record's contact points,
+        and no household or employer yet (link history starts from there).
 
         CREATE, not MERGE: the ids are new and the uniqueness constraints refuse a
         record key that another transaction created meanwhile.
@@ -293,7 +296,8 @@ class GraphPersonStore:
         await self._tx.run(
             "person.create_many",
             f"UNWIND $rows AS row CREATE (p:{PERSON} {{id: row.id}}) SET p += row.props, "
-            "p.createdAt = $times[row.createdAt], p.updatedAt = $times[row.updatedAt] "
+            "p.createdAt = $times[row.createdAt], p.updatedAt = $times[row.updatedAt], "
+            "p.linksState = $noLinks, p.linksSince = $times[row.createdAt] "
             f"CREATE (r:{SOURCE_RECORD} {{key: row.record.key}})-[:{DESCRIBES}]->(p) "
             "SET r += row.record.props, r.recordedAt = $times[row.record.recordedAt] "
             "WITH p, row.record.props AS r "
@@ -308,6 +312,7 @@ class GraphPersonStore:
             f"a.country = r.country CREATE (p)-[:{LIVES_AT}]->(a))",
             rows=rows,
             times=times.values,
+            noLinks=NO_LINKS,
         )  # fmt: skip
 
     async def _unlink_contact_points(self, person_ids: list[str]) -> None:

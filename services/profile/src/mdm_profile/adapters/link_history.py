@@ -72,7 +72,9 @@ class GraphLinkHistory:
         """Keep the persons' links state; a changed one's previous state as a version.
 
         Persons merged away or erased are left alone (an id merged away reads as its
-        survivor; erasure removes the history). ``at`` defaults to now.
+        survivor; erasure removes the history). A person without a state kept was
+        stored before link history: its state is kept from now on, with no version
+        before it. ``at`` defaults to now (a steward's change that carries no time).
         """
         ids = sorted(set(person_ids))
         if not ids:
