@@ -190,22 +190,19 @@ async def test_household_as_it_was(graph: GraphClient) -> None:
     assert then.person.address.street == street
 
 
-async def test_erasure_removes_the_history(graph: GraphClient) -> None:
+async def with_a_changed_mail(graph: GraphClient) -> tuple[str, RawRecord, str]:
+    """A person whose e-mail address changed at T0 + 1 min: its id, first record and
+    first address (kept as a version)."""
     old_mail = f"alt.{tag()}@example.org"
-    raw = person("Vergessen" + tag(), email=old_mail)
+    raw = person("Verlauf" + tag(), email=old_mail)
     person_id = await store(graph, "crm", raw, T0)
-    await store(
-        graph,
-        "crm",
-        RawRecord(
-            raw.source_id,
-            given_name="Henrike",
-            family_name=raw.family_name,
-            email=f"neu.{tag()}@example.org",
-        ),
-        T0 + MINUTE,
-    )
-    assert await kept_anywhere(graph, old_mail)  # kept as a version
+    await store(graph, "crm", replace(raw, email=f"neu.{tag()}@example.org"), T0 + MINUTE)
+    assert await kept_anywhere(graph, old_mail)
+    return person_id, raw, old_mail
+
+
+async def test_erasure_removes_the_history(graph: GraphClient) -> None:
+    person_id, _, old_mail = await with_a_changed_mail(graph)
 
     await erase(graph, person_id)
 
@@ -216,20 +213,7 @@ async def test_erasure_removes_the_history(graph: GraphClient) -> None:
 
 
 async def test_retention_takes_the_category_out_of_history(graph: GraphClient) -> None:
-    old_mail = f"frueher.{tag()}@example.org"
-    raw = person("Aufbewahrt" + tag(), email=old_mail)
-    person_id = await store(graph, "crm", raw, T0)
-    await store(
-        graph,
-        "crm",
-        RawRecord(
-            raw.source_id,
-            given_name="Henrike",
-            family_name=raw.family_name,
-            email=f"spaeter.{tag()}@example.org",
-        ),
-        T0 + MINUTE,
-    )
+    person_id, raw, old_mail = await with_a_changed_mail(graph)
 
     await graph.write(
         lambda tx: retention.purge(
