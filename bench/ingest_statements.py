@@ -1,12 +1,14 @@
 """Where ingest time goes, per Cypher statement: the domain's ingest against the graph only.
 
-    .venv/bin/python bench/ingest_statements.py [--records 20000] [--every 5]
+    .venv/bin/python bench/ingest_statements.py [--records 20000] [--every 5] [--updates]
 
 Starts its own graph server (free ports, temporary directory), then runs the same
 ``people.ingest`` use case as ``ingestSourceRecords`` in batches of 500, one write
 transaction each, without HTTP, gateway or broker. Every statement is timed; every
 ``--every``-th batch prints its statements' times, and the end prints the median of
-each statement over all batches. Records are the ones ``bench/ingest.py`` sends.
+each statement over all batches. Records are the ones ``bench/ingest.py`` sends;
+``--updates`` sends them all again with another e-mail address each, after the first
+load (the path on which golden records change and value history is written).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,13 +93,24 @@ def _raws(path: Path) -> list[RawRecord]:
         ]
 
 
-async def _run(graph: GraphClient, raws: list[RawRecord], every: int) -> None:
+async def _run(graph: GraphClient, raws: list[RawRecord], every: int, updates: bool) -> None:
     await graph.apply_schema((*graph_store.SCHEMA, *merge_store.SCHEMA, *household_store.SCHEMA,
                               *company_store.SCHEMA, *privacy_store.SCHEMA))  # fmt: skip
-    sources = SourceRegistry(DEFAULT_SOURCES)
-    suppressor = Suppressor(b"bench-suppression-key")
     timings = _Timings()
     timings.install()
+    print("first load:")
+    await _load(graph, raws, every, timings)
+    if updates:
+        # Every record again with another e-mail address: each golden record changes.
+        print("\nupdates (every record, a new e-mail address):")
+        changed = [replace(r, email=f"neu.{r.email}") for r in raws]
+        timings.all.clear()
+        await _load(graph, changed, every, timings)
+
+
+async def _load(graph: GraphClient, raws: list[RawRecord], every: int, timings: _Timings) -> None:
+    sources = SourceRegistry(DEFAULT_SOURCES)
+    suppressor = Suppressor(b"bench-suppression-key")
     totals = []
     for start in range(0, len(raws), 500):
         batch = raws[start : start + 500]
@@ -126,6 +140,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--every", type=int, default=5)
+    parser.add_argument(
+        "--updates", action="store_true", help="then send every record again, changed"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "persons.jsonl"
@@ -144,7 +161,7 @@ def main() -> int:
 
             async def run() -> None:
                 try:
-                    await _run(graph, _raws(data), args.every)
+                    await _run(graph, _raws(data), args.every, args.updates)
                 finally:
                     await graph.close()
 
