@@ -1,9 +1,11 @@
 """Person 360: golden values with their sources, source records, quality,
-household, consent summary and the merge history with its evidence."""
+household, consent summary and the merge history with its evidence; also as the
+profile was at a time (``?asOf=``)."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +20,7 @@ from mdm_console.pages.wording import guards_in_words
 
 PERSON_ROLES = (Role.STEWARD, Role.COMPLIANCE)
 MERGES = {"MERGE", "AUTO_MERGE"}
+AS_OF_INPUT = "%Y-%m-%dT%H:%M:%S"  # what an <input type="datetime-local" step="1"> sends
 
 
 @web.page(*PERSON_ROLES)
@@ -45,10 +48,25 @@ async def search(request: Request) -> Response:
 async def person_page(request: Request) -> Response:
     person_id = request.path_params["person_id"]
     me = web.user(request)
-    person = (await web.ask(request, "Person", id=person_id))["person"]
+    as_of, flash = _as_of(request.query_params.get("asOf", ""))
+    person = None
+    if as_of is not None:
+        try:
+            person = (await web.ask(request, "PersonAsOf", id=person_id, at=as_of.isoformat()))[
+                "person"
+            ]
+        except GatewayError as exc:
+            if exc.field != "asOf":
+                raise
+            message = _("The profile did not exist yet at that time; this is how it is now.")
+            as_of, flash = None, {"kind": "warning", "text": message}
+    if person is None:
+        person = (await web.ask(request, "Person", id=person_id))["person"]
     merges, contact = await asyncio.gather(
         _merge_history(request, person["id"]) if me.has_any({Role.STEWARD}) else _nothing(),
-        _contact_summary(request, person["id"]) if me.has_any({Role.COMPLIANCE}) else _nothing(),
+        _contact_summary(request, person["id"], as_of)
+        if me.has_any({Role.COMPLIANCE})
+        else _nothing(),
     )
     sources_by_attribute: dict[str, list[dict[str, Any]]] = {}
     for entry in person["lineage"]:
@@ -62,9 +80,25 @@ async def person_page(request: Request) -> Response:
             "merges": merges,
             "contact": contact,
             "redirected_from": person_id if person_id != person["id"] else None,
-            "flash": web.session(request).pop("flash", None),
+            "asked_id": person_id,
+            "as_of": as_of,
+            "as_of_value": as_of.strftime(AS_OF_INPUT) if as_of else "",
+            "flash": flash or web.session(request).pop("flash", None),
         },
     )
+
+
+def _as_of(text: str) -> tuple[datetime | None, dict[str, str] | None]:
+    """The time the page is asked for (the form's local date and time, read as UTC as
+    the console shows every time), or a warning for one it cannot read."""
+    text = text.strip()[:40]
+    if not text:
+        return None, None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None, {"kind": "warning", "text": _("That date and time could not be read.")}
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), None
 
 
 async def _nothing() -> None:
@@ -88,12 +122,16 @@ async def _merge_history(request: Request, person_id: str) -> list[dict[str, Any
     return history
 
 
-async def _contact_summary(request: Request, person_id: str) -> list[dict[str, Any]]:
+async def _contact_summary(
+    request: Request, person_id: str, at: datetime | None
+) -> list[dict[str, Any]]:
+    """The contact check per purpose and channel, now or at ``at``."""
     data = await web.ask(request, "PersonContactSummary", id=person_id)
     pairs = [(p, c) for p in data["purposes"] for c in p["channels"]]
+    when = at.isoformat() if at else None
     answers = await asyncio.gather(
         *(
-            web.ask(request, "ContactAnswer", id=person_id, purpose=p["code"], channel=c)
+            web.ask(request, "ContactAnswer", id=person_id, purpose=p["code"], channel=c, at=when)
             for p, c in pairs
         )
     )
