@@ -1,12 +1,13 @@
 """Read latency of federated person queries through the gateway.
 
     .venv/bin/python bench/gateway_read.py [--requests 400] [--persons 200] \
-        [--clients 1,8] [--queries household,360]
+        [--clients 1,8] [--queries household,360,as-of]
 
 Starts its own platform on free ports in a temporary directory (no tracing export),
 ingests persons in households of two with a consent each through the gateway, then
 times ``person(id) { ... household { members } consents }`` (issue 3's read) and
-the same with ``matching ... matchCandidates`` (all three subgraphs) with 1 and 8
+the same with ``matching ... matchCandidates`` (all three subgraphs), and
+(``as-of``) the household read as of a time with the consent state then, with 1 and 8
 concurrent clients (each client a token of its own subject, as separate callers are).
 Reports medians, p99 and requests per second, and the CPU time each part of the
 platform spent per request (from /proc, so it stays comparable when the shared
@@ -25,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,7 +54,20 @@ QUERY_360 = """query Person360($id: ID!) { person(id: $id) {
 } }"""
 
 
-QUERIES = {"household": ("household+consents", QUERY), "360": ("+matching", QUERY_360)}
+# The household read as of a time (issue 20): values and household from history, and
+# the consent state at that time from the consent subgraph (@requires asOf).
+QUERY_AS_OF = """query PersonAsOf($id: ID!, $at: DateTime!) { person(id: $id, asOf: $at) {
+  id givenName familyName email
+  household { id members { personId role } }
+  consentState { purpose channel allowed }
+} }"""
+
+
+QUERIES = {
+    "household": ("household+consents", QUERY),
+    "360": ("+matching", QUERY_360),
+    "as-of": ("as of a time, household+consent state", QUERY_AS_OF),
+}
 # The parts whose CPU time is counted (with their child processes).
 CPU_PARTS = (
     "gateway",
@@ -105,15 +120,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def timed_reads(client: GatewayClient, query: str, ids: list[str], count: int) -> list[float]:
+def timed_reads(
+    client: GatewayClient, query: str, ids: list[str], count: int, at: str = ""
+) -> list[float]:
     """Milliseconds per read; a read that fails (a busy machine: a deadline passed)
-    counts as ``inf``, so it weighs on the percentiles and is counted apart."""
+    counts as ``inf``, so it weighs on the percentiles and is counted apart. ``at``:
+    the time of an as-of query."""
     rng = random.Random(7)
     samples = []
     for _ in range(count):
         started = time.perf_counter()
         try:
-            client.execute(query, {"id": rng.choice(ids)})
+            client.execute(query, {"id": rng.choice(ids), **({"at": at} if at else {})})
         except (GraphQLError, httpx.HTTPError):
             samples.append(math.inf)
         else:
@@ -126,7 +144,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="reads per client")
     parser.add_argument("--persons", type=int, default=200)
     parser.add_argument("--clients", default="1,8", help="concurrent clients, comma-separated")
-    parser.add_argument("--queries", default="household,360", help="of: household, 360")
+    parser.add_argument("--queries", default="household,360", help="of: household, 360, as-of")
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
     queries = [QUERIES[q] for q in args.queries.split(",")]
@@ -150,8 +168,11 @@ def main() -> int:
             print(f"{len(ids)} persons with a household and a consent are read")
             if not ids:
                 raise SystemExit("bench data lacks a household or a consent")
+            # As-of reads ask for a time after the load, half a second ago.
+            at = (datetime.now(UTC) - timedelta(seconds=0.5)).isoformat()
             for label, query in queries:
-                timed_reads(loader, query, ids, 50)  # warm-up: connections, JIT, caches
+                when = at if "$at" in query else ""
+                timed_reads(loader, query, ids, 50, when)  # warm-up: connections, caches
                 for clients in client_counts:
                     measure(
                         platform,
@@ -161,6 +182,7 @@ def main() -> int:
                         ids=ids,
                         clients=clients,
                         requests=args.requests,
+                        at=when,
                     )
             loader.close()
         finally:
@@ -232,6 +254,7 @@ def measure(
     ids: list[str],
     clients: int,
     requests: int,
+    at: str = "",
 ) -> None:
     pool = [
         GatewayClient(
@@ -244,7 +267,7 @@ def measure(
     cpu_before = cpu_seconds(platform)
     wall = time.perf_counter()
     with ThreadPoolExecutor(clients) as executor:
-        runs = list(executor.map(lambda c: timed_reads(c, query, ids, requests), pool))
+        runs = list(executor.map(lambda c: timed_reads(c, query, ids, requests, at), pool))
     wall = time.perf_counter() - wall
     cpu_after = cpu_seconds(platform)
     samples = [s for run in runs for s in run]
