@@ -2,7 +2,8 @@
 ``mdm.person.created`` in a subscriber's Redis stream; and from a withdrawal's answer
 to the subscriber's ``mdm.person.stopped``.
 
-    .venv/bin/python bench/stream_lag.py [--records 20000] [--rate 1000] [--batch 100]
+    .venv/bin/python bench/stream_lag.py [--records 20000] [--rate 1000] [--batch 100] \
+        [--workers 1]
 
 Starts its own platform (free ports, temporary directory; ``--keep`` keeps it). An
 admin registers a stream subscriber for a purpose on a legitimate interest (not direct
@@ -18,11 +19,14 @@ each consent is withdrawn and the stop event's lag measured the same way.
 Printed, as JSON: offered and achieved ingest rate, lag percentiles (p50, p95, p99,
 max) in seconds, the persons never seen in the stream (within ``--wait``), the stop
 lags, lines with ERROR or a traceback per platform log, and the load average.
+``--workers N`` runs N - 1 more distribution worker processes next to the platform's
+(as more hosts would).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -47,6 +51,7 @@ from matching_pipeline import progress
 from mdm_infra import tokens
 from mdm_infra.client import GatewayClient, GraphQLError
 from mdm_infra.platform import Platform, PlatformConfig, Ports, Secrets
+from mdm_infra.workers import extra_workers
 
 GIVEN = ["Anna", "Jürgen", "Leyla", "Thomas", "Sabine", "Mehmet", "Katrin", "Lukas", "Ewa"]
 FAMILY = ["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker"]
@@ -249,7 +254,9 @@ def run(config: PlatformConfig, args: argparse.Namespace) -> dict[str, Any]:
     )
     admin = GatewayClient(config.gateway_url, token, timeout_s=120)
     stream = redis.Redis.from_url(config.broker.url)
+    more = contextlib.ExitStack()
     try:
+        more.enter_context(extra_workers(config, "distribution", args.workers - 1))
         admin.execute(
             REGISTER,
             {
@@ -289,11 +296,13 @@ def run(config: PlatformConfig, args: argparse.Namespace) -> dict[str, Any]:
         stops = withdrawals(admin, admin, stream, count=args.withdrawals, wait_s=args.wait)
         errors = log_errors(config)
     finally:
+        more.close()
         admin.close()
         stream.close()
         platform.stop()
     return {
         "records": len(answered),
+        "distribution workers": args.workers,
         "offered records/s": args.rate,
         "achieved records/s": round(len(answered) / seconds),
         "batch": args.batch,
@@ -318,6 +327,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument(
         "--concurrency", type=int, default=4, help="batches in flight at most (open loop)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="distribution worker processes (1: the platform's)"
     )
     parser.add_argument("--withdrawals", type=int, default=100)
     parser.add_argument("--wait", type=float, default=300.0, help="s to wait for the stream")
