@@ -10,23 +10,19 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from mdm_common.contracts import DataCategory
 from mdm_common.errors import NotFound
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters import company_store, graph_store, household_store, merge_store
 from mdm_profile.adapters.graph_store import GraphPersonStore
 from mdm_profile.adapters.history_store import GraphHistoryStore
-from mdm_profile.adapters.household_store import GraphHouseholdStore
-from mdm_profile.adapters.merge_store import GraphMergeStore
-from mdm_profile.adapters.privacy_store import GraphPrivacyStore
-from mdm_profile.domain import history, retention
-from mdm_profile.domain.golden import DEFAULT_RULES
+from mdm_profile.domain import history
 from mdm_profile.domain.privacy import REASON_ERASED
 from mdm_profile.domain.records import RawRecord
 
 from .events import Recorder
 from .ingesting import ingest_one
 from .merges import merge_by
+from .test_holds import purge
 from .test_merging import SOURCES, T0, do_unmerge
 from .test_privacy import erase, nodes_holding, tag, unique_mobile, unique_postal_code
 
@@ -216,23 +212,7 @@ async def test_erasure_removes_the_history(graph: GraphClient) -> None:
 async def test_retention_takes_the_category_out_of_history(graph: GraphClient) -> None:
     person_id, raw, old_mail = await with_a_changed_mail(graph)
 
-    await graph.write(
-        lambda tx: retention.purge(
-            person_id,
-            [DataCategory.EMAIL],
-            "run-history",
-            store=GraphPrivacyStore(tx),
-            contacts=GraphPrivacyStore(tx),
-            people=GraphPersonStore(tx),
-            snapshots=GraphMergeStore(tx),
-            history=GraphHistoryStore(tx),
-            households=GraphHouseholdStore(tx),
-            sources=SOURCES,
-            rules=DEFAULT_RULES,
-            events=Recorder(),
-            now=T0 + 2 * MINUTE,
-        )
-    )
+    await purge(graph, person_id)  # e-mail and phone, a day later
 
     assert await kept_anywhere(graph, old_mail) == []
     then = await as_of(graph, person_id, T0 + MINUTE / 2)
