@@ -27,14 +27,6 @@ from .test_merging import SOURCES, T0, do_unmerge
 from .test_privacy import erase, nodes_holding, tag, unique_mobile, unique_postal_code
 
 MINUTE = timedelta(minutes=1)
-# Contact points are shared nodes that an update of a record leaves in place (they
-# are not history): what these tests look for is kept values.
-_CONTACT_POINTS = {graph_store.EMAIL, graph_store.PHONE, graph_store.POSTAL_ADDRESS}
-
-
-async def kept_anywhere(graph: GraphClient, value: str) -> list[object]:
-    found = await nodes_holding(graph, [value])
-    return [n for n in found if not _CONTACT_POINTS.intersection(n["labels"])]
 
 
 @pytest.fixture
@@ -194,7 +186,7 @@ async def with_a_changed_mail(graph: GraphClient) -> tuple[str, RawRecord, str]:
     raw = person("Verlauf" + tag(), email=old_mail)
     person_id = await store(graph, "crm", raw, T0)
     await store(graph, "crm", replace(raw, email=f"neu.{tag()}@example.org"), T0 + MINUTE)
-    assert await kept_anywhere(graph, old_mail)
+    assert await nodes_holding(graph, [old_mail])
     return person_id, raw, old_mail
 
 
@@ -203,7 +195,7 @@ async def test_erasure_removes_the_history(graph: GraphClient) -> None:
 
     await erase(graph, person_id)
 
-    assert await kept_anywhere(graph, old_mail) == []
+    assert await nodes_holding(graph, [old_mail]) == []
     with pytest.raises(NotFound) as erased:
         await as_of(graph, person_id, T0 + MINUTE / 2)
     assert erased.value.details["reason"] == REASON_ERASED
@@ -214,7 +206,7 @@ async def test_retention_takes_the_category_out_of_history(graph: GraphClient) -
 
     await purge(graph, person_id)  # e-mail and phone, a day later
 
-    assert await kept_anywhere(graph, old_mail) == []
+    assert await nodes_holding(graph, [old_mail]) == []
     then = await as_of(graph, person_id, T0 + MINUTE / 2)
     assert then.person.email is None
     assert then.person.family_name == raw.family_name

@@ -13,7 +13,7 @@ from mdm_common.contracts import Event
 from mdm_common.errors import InvalidInput, NotFound
 from mdm_common.graph import GraphClient
 from mdm_profile.adapters.employment_store import GraphEmploymentStore
-from mdm_profile.adapters.graph_store import SCHEMA, GraphPersonStore
+from mdm_profile.adapters.graph_store import EMAIL, SCHEMA, GraphPersonStore
 from mdm_profile.adapters.household_store import SCHEMA as HOUSEHOLD_SCHEMA
 from mdm_profile.adapters.household_store import GraphHouseholdStore
 from mdm_profile.adapters.privacy_store import GraphSuppressionList
@@ -119,6 +119,34 @@ async def test_an_update_rebuilds_the_golden_record_and_relinks_contact_points(
     assert after["person"]["email"] == "neu@example.org"
     emails = [dict(n)["address"] for t, _, n in after["around"] if t == "HAS_EMAIL"]
     assert emails == ["neu@example.org"]
+
+
+async def email_nodes(graph: GraphClient, address: str) -> int:
+    rows = await graph.read(
+        lambda tx: tx.run(
+            "test.email_nodes",
+            f"MATCH (e:{EMAIL} {{address: $address}}) RETURN count(e) AS n",
+            address=address,
+        )
+    )
+    return int(rows[0]["n"])
+
+
+async def test_a_replaced_value_leaves_no_contact_point_nobody_uses(graph: GraphClient) -> None:
+    tag = uuid.uuid4().hex[:10]
+    old, new, shared = f"alt.{tag}@example.org", f"neu.{tag}@example.org", f"wir.{tag}@example.org"
+    source_id = sid()
+    await ingest(graph, "shop", RawRecord(source_id, family_name="Wolf", email=old))
+    # A second person keeps using the shared address: its node stays.
+    await ingest(graph, "shop", RawRecord(sid(), family_name="Fuchs", email=shared))
+    await ingest(graph, "crm", RawRecord(sid(), family_name="Dachs", email=shared))
+    assert await email_nodes(graph, old) == 1
+
+    replaced = RawRecord(source_id, family_name="Wolf", email=new)
+    await ingest(graph, "shop", replaced, now=NOW + timedelta(days=1))
+
+    assert (await email_nodes(graph, old), await email_nodes(graph, new)) == (0, 1)
+    assert await email_nodes(graph, shared) == 1
 
 
 async def test_people_sharing_an_address_share_its_node(graph: GraphClient) -> None:

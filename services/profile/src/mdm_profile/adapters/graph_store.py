@@ -43,6 +43,12 @@ HAS_PHONE = "HAS_PHONE"
 LIVES_AT = "LIVES_AT"
 # A person's links to its contact points, all three kinds (a relationship-type union).
 CONTACT_LINKS = f"{HAS_EMAIL}|{HAS_PHONE}|{LIVES_AT}"
+# Contact points by label: the link a person has to one, and its key property.
+CONTACT_POINTS = (
+    (EMAIL, HAS_EMAIL, "address"),
+    (PHONE, HAS_PHONE, "e164"),
+    (POSTAL_ADDRESS, LIVES_AT, "key"),
+)
 MERGED_INTO = "MERGED_INTO"
 # Value history: (:Person)-[:HAD_VERSION]->(:PersonVersion), the golden values a person
 # had until ``validTo`` (docs/decisions/0017-value-history.md).
@@ -315,24 +321,45 @@ class GraphPersonStore:
             noLinks=NO_LINKS,
         )  # fmt: skip
 
-    async def _unlink_contact_points(self, person_ids: list[str]) -> None:
-        await self._tx.run(
+    async def _unlink_contact_points(self, person_ids: list[str]) -> dict[str, list[str]]:
+        """Unlink the persons from their contact points; the keys of those, by label."""
+        rows = await self._tx.run(
             "contact.unlink",
-            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[h:{CONTACT_LINKS}]->() DELETE h",
+            f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[h:{CONTACT_LINKS}]->(c) "
+            "WITH h, type(h) AS link, coalesce(c.address, c.e164, c.key) AS key DELETE h "
+            "RETURN DISTINCT link, key",
             ids=person_ids,
         )
+        label_of = {link: label for label, link, _ in CONTACT_POINTS}
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(label_of[row["link"]], []).append(row["key"])
+        return found
 
     async def relink_contact_points(
         self, person_ids: list[str], *, new: frozenset[str] = frozenset()
     ) -> None:
         """Link each person to the contact points of all its source records, afresh.
 
-        Persons in ``new`` were created in this transaction and have no links yet.
+        Persons in ``new`` were created in this transaction and have no links yet. A
+        contact point nobody links to any more (a value an update replaced) goes: it
+        holds personal data of nobody's profile.
         """
         existing = [pid for pid in person_ids if pid not in new]
-        if existing:
-            await self._unlink_contact_points(existing)
+        unlinked = await self._unlink_contact_points(existing) if existing else {}
         await self.link_contact_points(person_ids)
+        await self.drop_unused_contact_points(unlinked)
+
+    async def drop_unused_contact_points(self, keys: dict[str, list[str]]) -> None:
+        """Delete those of the contact points (keys by label) no person links to."""
+        for label, link, key in CONTACT_POINTS:
+            if keys.get(label):
+                await self._tx.run(
+                    f"contact.drop_unused_{label.lower()}",
+                    f"UNWIND $keys AS key MATCH (c:{label} {{{key}: key}}) "
+                    f"WHERE NOT (c)<-[:{link}]-(:{PERSON}) DETACH DELETE c",
+                    keys=keys[label],
+                )
 
     async def link_contact_points(self, person_ids: list[str]) -> None:
         """Link each person to the contact points of its source records it lacks a link to."""

@@ -16,16 +16,12 @@ from mdm_profile.adapters.company_store import WORKS_FOR
 from mdm_profile.adapters.graph_mapping import person_from, record_from
 from mdm_profile.adapters.graph_store import (
     CONTACT_LINKS,
+    CONTACT_POINTS,
     DESCRIBES,
-    EMAIL,
-    HAS_EMAIL,
-    HAS_PHONE,
-    LIVES_AT,
     MERGED_INTO,
     PERSON,
-    PHONE,
-    POSTAL_ADDRESS,
     SOURCE_RECORD,
+    GraphPersonStore,
 )
 from mdm_profile.adapters.history_store import GraphHistoryStore
 from mdm_profile.adapters.household_store import HOUSEHOLD, MEMBER_OF
@@ -43,9 +39,6 @@ SCHEMA = (
     f"CREATE CONSTRAINT suppression_hash IF NOT EXISTS "
     f"FOR (s:{SUPPRESSION}) REQUIRE s.hash IS UNIQUE",
 )
-# Contact points by their unique key property.
-_CONTACTS = ((EMAIL, HAS_EMAIL, "address"), (PHONE, HAS_PHONE, "e164"),
-             (POSTAL_ADDRESS, LIVES_AT, "key"))  # fmt: skip
 _MERGE_FIELDS = "{.id, .survivorId, .mergedId, .at, .actor, .reason, .state}"
 
 
@@ -187,7 +180,7 @@ class GraphPrivacyStore:
 
     async def contact_keys(self, person_ids: Sequence[str]) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
-        for label, link, key in _CONTACTS:
+        for label, link, key in CONTACT_POINTS:
             rows = await self._tx.run(
                 f"purge.linked_{label.lower()}",
                 f"UNWIND $ids AS id MATCH (:{PERSON} {{id: id}})-[:{link}]->(c:{label}) "
@@ -198,14 +191,7 @@ class GraphPrivacyStore:
         return found
 
     async def drop_unused_contacts(self, keys: dict[str, list[str]]) -> None:
-        for label, link, key in _CONTACTS:
-            if keys.get(label):
-                await self._tx.run(
-                    f"purge.unused_{label.lower()}",
-                    f"UNWIND $keys AS key MATCH (c:{label} {{{key}: key}}) "
-                    f"WHERE NOT (c)<-[:{link}]-(:{PERSON}) DETACH DELETE c",
-                    keys=keys[label],
-                )
+        await GraphPersonStore(self._tx).drop_unused_contact_points(keys)
 
     async def restrict(
         self, person_ids: Sequence[str], *, restricted: bool, request_id: str, at: datetime
