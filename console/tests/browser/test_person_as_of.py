@@ -68,7 +68,7 @@ def test_a_profile_as_it_was_on_a_day(
 
 
 def test_an_officer_sees_the_contact_check_of_that_time(
-    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str
+    sign_in: Callable[..., Page], app_gateway: GatewayClient, console_url: str, shoot
 ) -> None:
     record = {
         "sourceId": "crm-" + uuid.uuid4().hex,
@@ -88,6 +88,7 @@ def test_an_officer_sees_the_contact_check_of_that_time(
     page.goto(f"{console_url}/persons/{person_id}?asOf={then.strftime('%Y-%m-%dT%H:%M:%S')}")
     expect(page.locator(".as-of-banner")).to_be_visible()
     expect(newsletter.locator("td.no")).to_have_count(1)
+    shoot(page, "person-as-of-compliance")
     expect(page.locator("form.as-of").get_by_label("Show as it was on (UTC)")).to_have_value(
         then.strftime("%Y-%m-%dT%H:%M:%S")
     )

@@ -85,9 +85,12 @@ async def test_values_and_lineage_as_they_were(graph: GraphClient) -> None:
 async def test_a_rebuild_that_changes_nothing_keeps_no_version(graph: GraphClient) -> None:
     raw = person("Gleich" + tag(), email=f"g.{tag()}@example.org")
     person_id = await store(graph, "crm", raw, T0)
-    # The same record with a source timestamp of its own: the record changes, the
-    # golden values and their lineage do not.
-    await store(graph, "crm", replace(raw, recorded_at=T0), T0 + MINUTE)
+    # The same record with a source timestamp of its own, earlier than the time it was
+    # first received: the record and the golden record's updatedAt change, the golden
+    # values and their lineage do not.
+    await store(graph, "crm", replace(raw, recorded_at=T0 - timedelta(days=1)), T0 + MINUTE)
+    updated = await graph.read(lambda tx: GraphPersonStore(tx).get_many([person_id]))
+    assert updated[person_id].updated_at == T0 + MINUTE  # the person was written again
 
     rows = await graph.read(
         lambda tx: tx.run(

@@ -18,10 +18,10 @@ created finds nothing. Runs inside a transaction the caller owns; writes nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mdm_common.errors import NotFound
 from mdm_profile.domain.merging import MergeState
@@ -31,6 +31,7 @@ from mdm_profile.domain.privacy import erased_error
 # Merges followed from an id to the survivor it resolved to; a chain is one step long
 # now (merges redirect earlier ones), but history may hold longer ones.
 MAX_CHAIN = 64
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,20 +107,22 @@ class HistoryStore(Protocol):
         ...
 
 
+def _in_force(current: T, ended: Iterable[tuple[datetime, T]], at: datetime) -> T:
+    """What was in force at ``at``: the earliest version (with the time it ended) that
+    ended after it, or ``current`` if none did."""
+    later = [(valid_to, kept) for valid_to, kept in ended if valid_to > at]
+    return min(later, key=lambda v: v[0])[1] if later else current
+
+
 def values_at(history: PersonHistory, at: datetime) -> Person:
-    """The values in force at ``at``: those of the earliest version that ended after it."""
-    later = [v for v in history.versions if v.valid_to > at]
-    if not later:
-        return history.current
-    return min(later, key=lambda v: v.valid_to).person
+    """The golden values in force at ``at``."""
+    return _in_force(history.current, ((v.valid_to, v.person) for v in history.versions), at)
 
 
 def links_at(history: PersonHistory, at: datetime) -> LinksState:
-    """The links in force at ``at``, as ``values_at`` finds values."""
-    later = [v for v in history.links_versions if v.valid_to > at]
-    if not later:
-        return history.links
-    return min(later, key=lambda v: v.valid_to).state
+    """The household and employers in force at ``at``."""
+    ended = ((v.valid_to, v.state) for v in history.links_versions)
+    return _in_force(history.links, ended, at)
 
 
 async def resolve_at(person_id: str, at: datetime, store: HistoryStore) -> str:

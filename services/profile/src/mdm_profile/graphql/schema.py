@@ -106,10 +106,7 @@ class Query(
         "unknown or erased id null. Roles: as `person`."
     )
     async def persons(self, info: Info, ids: list[strawberry.ID]) -> list[Person | None]:
-        info.context.require(*READ_ROLES)
-        if len(ids) > MAX_PERSONS:
-            raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
-        found = await info.context.persons.load_many([str(i) for i in ids])
+        found = await info.context.persons.load_many(_asked_ids(info, ids))
         return [Person.from_model(p) if p is not None else None for p in found]
 
     @strawberry.field(
@@ -122,10 +119,7 @@ class Query(
         "one. Without per-field resolution. Roles: as `person`; audited as `persons` is."
     )
     async def golden_records(self, info: Info, ids: list[strawberry.ID]) -> list[JSON | None]:
-        info.context.require(*READ_ROLES)
-        if len(ids) > MAX_PERSONS:
-            raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
-        found = await info.context.persons.load_many([str(i) for i in ids])
+        found = await info.context.persons.load_many(_asked_ids(info, ids))
         return [JSON(golden_json(p)) if p is not None else None for p in found]
 
     @strawberry.field(description="A source record with its quality report; NOT_FOUND if unknown.")
@@ -191,10 +185,7 @@ class Query(
         "`person`."
     )
     async def person_features(self, info: Info, ids: list[strawberry.ID]) -> list[JSON | None]:
-        info.context.require(*READ_ROLES)
-        if len(ids) > MAX_PERSONS:
-            raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
-        asked = [str(i) for i in ids]
+        asked = _asked_ids(info, ids)
         found = await info.context.graph.read(
             lambda tx: GraphPersonStore(tx).features(list(dict.fromkeys(asked)))
         )
@@ -235,6 +226,14 @@ class Query(
         if record is None:
             raise NotFound(f"No merge with id {id}.", field="id")
         return _merge_info(record)
+
+
+def _asked_ids(info: Info, ids: list[strawberry.ID]) -> list[str]:
+    """The ids of a read of many persons (roles as `person`), at most MAX_PERSONS."""
+    info.context.require(*READ_ROLES)
+    if len(ids) > MAX_PERSONS:
+        raise InvalidInput(f"At most {MAX_PERSONS} ids a request.", field="ids")
+    return [str(i) for i in ids]
 
 
 async def _person_as_of(info: Info, person_id: str, at: datetime) -> history.PersonAsOf:
