@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import random
 import string
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from mdm_common.graph import GraphClient
@@ -95,3 +96,34 @@ def graph_paused(platform: Platform) -> Iterator[None]:
     or a full disk, and resumed after."""
     with platform.paused("graph"):
         yield
+
+
+class WorkerLog:
+    """What a service's worker logged since this object was made (its log file grows
+    over the whole session; earlier tests' lines are left out)."""
+
+    def __init__(self, platform: Platform, service: str) -> None:
+        self.path = platform.config.log_dir / f"{service}-worker.log"
+        self._start = self.path.stat().st_size if self.path.exists() else 0
+
+    def text(self) -> str:
+        with self.path.open("rb") as log:
+            log.seek(self._start)
+            return log.read().decode(errors="replace")
+
+    def wait_for(self, probe: Callable[[str], bool], timeout_s: float = 30) -> bool:
+        """Whether ``probe`` held for the log within ``timeout_s``, looked at every
+        20 ms (a task of the matching worker runs 70 ms or more)."""
+        deadline = time.monotonic() + timeout_s
+        while not probe(self.text()):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+
+def running_a_task(log: str) -> bool:
+    """Whether the worker's last task line says a task was received and not yet done
+    (one pool process, one message at a time)."""
+    lines = [line for line in log.splitlines() if "] Task " in line]
+    return bool(lines) and lines[-1].endswith("] received")

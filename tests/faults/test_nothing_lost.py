@@ -19,7 +19,15 @@ from mdm_common.graph import GraphClient
 from mdm_infra.client import GatewayClient
 from mdm_infra.platform import Platform
 
-from .support import broker_stopped, customers, ingest, merges_of, registered
+from .support import (
+    WorkerLog,
+    broker_stopped,
+    customers,
+    ingest,
+    merges_of,
+    registered,
+    running_a_task,
+)
 
 # The engine's default parameters: exact twins are merged on arrival.
 pytestmark = pytest.mark.usefixtures("default_model")
@@ -75,13 +83,16 @@ async def test_killed_worker_and_pool_process_lose_no_task_and_repeat_none(
     platform: Platform, gateway: GatewayClient, graph_for: Callable[[str], GraphClient]
 ) -> None:
     crm, shop = customers(180, twins=20)
+    log = WorkerLog(platform, "matching")
     persons = ingest(gateway, "crm", crm[:90])
-    await asyncio.sleep(0.5)  # the worker is busy with these now
     worker = platform.processes["matching-worker"]
     pool = worker.children()
     assert pool, "the matching worker has no pool process"
+    assert log.wait_for(running_a_task), "the matching worker never ran a task"
     for pid in pool:
-        os.kill(pid, signal.SIGKILL)  # its task goes back to the queue at once
+        os.kill(pid, signal.SIGKILL)  # mid-task: its message goes back to the queue at once
+    # The worker saw its pool process die (and starts another) before it dies itself.
+    assert log.wait_for(lambda text: "exited with 'signal 9 (SIGKILL)'" in text)
     persons += ingest(gateway, "crm", crm[90:])
     await asyncio.sleep(0.5)
     os.killpg(os.getpgid(worker.pid), signal.SIGKILL)  # the whole worker, mid-task
@@ -94,5 +105,5 @@ async def test_killed_worker_and_pool_process_lose_no_task_and_repeat_none(
     )
     assert count == 200
     assert merges == [1] * len(twins)
-    log = (platform.config.log_dir / "matching-worker.log").read_text(errors="replace")
-    assert "SIGKILL" in log  # the pool process was killed while it worked
+    # The pool process was killed while it worked on a task.
+    assert "Worker exited prematurely: signal 9 (SIGKILL)" in log.text()

@@ -14,6 +14,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from celery import Celery
 from kombu.messaging import Producer
@@ -21,6 +22,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.trace import SpanKind
 
+from mdm_common import broker_queue
 from mdm_common.contracts import SUBSCRIPTIONS, Subscription
 from mdm_common.outbox import OutboxEvent
 
@@ -58,6 +60,11 @@ def make_celery(
         },
         worker_hijack_root_logger=False,
     )
+    if urlsplit(broker_url).scheme in broker_queue.REDIS_SCHEMES:
+        # Valkey/Redis: a worker takes a message off its queue and records it as
+        # unacknowledged in one step (kombu's consumer does it in two).
+        app.conf.broker_transport = broker_queue.TRANSPORT
+        app.conf.broker_transport_options |= broker_queue.TRANSPORT_OPTIONS
     return app
 
 

@@ -12,17 +12,16 @@ running task's own message (late acknowledgement): a worker that dies meanwhile
 leaves them to the broker, which delivers them again after its visibility timeout;
 a pass that fails gives them back at once. On Valkey/Redis a message leaves the queue
 and enters the broker's record of unacknowledged messages in one server-side step
-(:data:`_TAKE`): kombu's own ``get`` pops it first and records it in a second command,
-so a broker that stops between the two (or after the pop, before its answer reached
-the worker) lost the message for good. Taking stops at the first message of
-another kind, which goes back to the head of the queue, so nothing overtakes it.
-Only ids travel in the messages (see :mod:`mdm_common.events`).
+(:func:`mdm_common.broker_queue.take`): kombu's own ``get`` pops it first and records
+it in a second command, so a broker that stops between the two (or after the pop,
+before its answer reached the worker) lost the message for good. Taking stops at the
+first message of another kind, which goes back to the head of the queue, so nothing
+overtakes it. Only ids travel in the messages (see :mod:`mdm_common.events`).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,27 +34,9 @@ from kombu.serialization import prepare_accept_content
 from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 
+from mdm_common.broker_queue import take
+
 ACCEPT = ["json"]
-# KEYS: the queue's lists, highest priority first, then the broker's index and record
-# of unacknowledged messages; ARGV[1]: now. The first message found is popped and
-# recorded as kombu's Redis QoS records it (score: when taken; value: the message, its
-# exchange and its routing key as one JSON array), all in one step.
-_TAKE = """
-local index, record = KEYS[#KEYS - 1], KEYS[#KEYS]
-for i = 1, #KEYS - 2 do
-  local item = redis.call('RPOP', KEYS[i])
-  if item then
-    local properties = cjson.decode(item)['properties']
-    local info = properties['delivery_info']
-    local tag = properties['delivery_tag']
-    redis.call('ZADD', index, ARGV[1], tag)
-    redis.call('HSET', record, tag, '[' .. item .. ',' .. cjson.encode(info['exchange'])
-      .. ',' .. cjson.encode(info['routing_key']) .. ']')
-    return item
-  end
-end
-return false
-"""
 
 
 @dataclass(frozen=True)
@@ -155,14 +136,10 @@ def _take_one(queue: Any) -> Message | None:
     if not isinstance(channel, redis_transport.Channel) or channel.global_keyprefix:
         message: Message | None = queue.get(no_ack=False, accept=ACCEPT)
         return message
-    keys = [channel._q_for_pri(queue.name, p) for p in channel.priority_steps]
-    qos = channel.qos
-    with channel.conn_or_acquire() as client:
-        item = client.eval(
-            _TAKE, len(keys) + 2, *keys, qos.unacked_index_key, qos.unacked_key, time.time()
-        )
+    item = take(channel, [channel._q_for_pri(queue.name, p) for p in channel.priority_steps])
     if item is None:
         return None
+    qos = channel.qos
     message = channel.Message(json.loads(item), channel=channel)
     # Known to the channel as taken, to be acknowledged or restored through it (what
     # kombu's QoS.append does besides the broker's record, which the script wrote).
