@@ -17,7 +17,9 @@ both run the script; the loser finds the queue empty and waits again.
 
 This holds for a consumer of one list: one queue (each service's worker consumes
 its own) and one priority step (the platform sets no priorities). A channel
-consuming several lists, or with a global key prefix, consumes as kombu does.
+consuming several lists, or with a global key prefix, consumes as kombu does, and so
+does a consumer that acknowledges nothing (Celery's replies to remote control): its
+messages are never recorded as unacknowledged.
 """
 
 from __future__ import annotations
@@ -82,10 +84,23 @@ class Channel(redis_transport.Channel):
     _waited_on: tuple[str, str] | None = None  # (list, queue) of the wait in flight
     _in_poll: Any  # kombu's: the connection of the wait in flight
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Queues consumed without acknowledgements (Celery's replies to remote
+        # control): their messages are taken as kombu takes them, never recorded.
+        self._unacknowledged_queues: set[str] = set()
+        super().__init__(*args, **kwargs)
+
+    def basic_consume(self, queue: str, no_ack: bool, *args: Any, **kwargs: Any) -> Any:
+        if no_ack:
+            self._unacknowledged_queues.add(queue)
+        else:
+            self._unacknowledged_queues.discard(queue)
+        return super().basic_consume(queue, no_ack, *args, **kwargs)
+
     def _brpop_start(self, timeout: float | None = None) -> None:
         queues = self._queue_cycle.consume(len(self.active_queues))
         keys = [self._q_for_pri(queue, pri) for pri in self.priority_steps for queue in queues]
-        if len(keys) != 1 or self.global_keyprefix:
+        if len(keys) != 1 or self.global_keyprefix or queues[0] in self._unacknowledged_queues:
             self._waited_on = None
             super()._brpop_start(timeout)
             return

@@ -116,6 +116,26 @@ def test_messages_arrive_in_order_each_recorded_as_unacknowledged_before_it_is_s
     assert broker.llen(queue) == 0
 
 
+def test_a_consumer_that_acknowledges_nothing_leaves_no_record(
+    app: Celery, broker: redis.Redis
+) -> None:
+    """Celery's replies to remote control (a ping) are consumed without
+    acknowledgements: recorded, they would stay in the record for good."""
+    queue = _queue(app)
+    sent = _send(app, queue, 1)
+    received: list[Message] = []
+    with app.connection_for_read() as connection:
+        consumer = Consumer(connection, queues=[Queue(queue)], accept=["json"], no_ack=True)
+        consumer.register_callback(lambda _body, message: received.append(message))
+        consumer.consume()
+        connection.drain_events(timeout=5)
+        consumer.cancel()
+    assert [m.headers["id"] for m in received] == [sent]
+    recorded = [json.loads(value)[0]["headers"].get("id") for value in broker.hvals("unacked")]
+    assert sent not in recorded
+    assert broker.llen(queue) == 0
+
+
 def test_a_message_stays_in_the_queue_when_the_connection_is_lost_after_the_wait(
     app: Celery, broker: redis.Redis
 ) -> None:
