@@ -89,14 +89,23 @@ async def once(
     return result
 
 
+async def fresh(graph: GraphClient, message_ids: Sequence[str]) -> set[str]:
+    """Those of ``message_ids`` not processed before. A task that remembers them in
+    its own write transaction (:meth:`InboxStore.remember_many`) commits its work and
+    the record of it together."""
+    if not message_ids:
+        return set()
+    return set(message_ids) - await graph.read(lambda tx: InboxStore(tx).seen_many(message_ids))
+
+
 async def once_each(
     graph: GraphClient, message_ids: Sequence[str], work: Callable[[set[str]], Awaitable[T]]
 ) -> T:
     """:func:`once` for many messages handled together: ``work`` gets the ids of those
     not processed before (it may get none); all are remembered once it is done."""
-    fresh = set(message_ids) - await graph.read(lambda tx: InboxStore(tx).seen_many(message_ids))
-    result = await work(fresh)
-    if fresh:
+    fresh_ids = await fresh(graph, message_ids)
+    result = await work(fresh_ids)
+    if fresh_ids:
         now = datetime.now(UTC)
-        await graph.write(lambda tx: InboxStore(tx).remember_many(sorted(fresh), now=now))
+        await graph.write(lambda tx: InboxStore(tx).remember_many(sorted(fresh_ids), now=now))
     return result

@@ -4,17 +4,20 @@ must be told, handled in passes.
 Run a worker with ``celery -A mdm_distribution.tasks worker -Q distribution``. Task
 arguments are ids only, never personal data. A task takes the change events waiting
 behind it (``mdm_common.waiting_events``) and distributes them all in one pass: one
-read of the golden records, one contact check per subscriber purpose, one transaction.
+read of the golden records, one contact check per subscriber purpose, one transaction
+that also remembers the messages as processed (the inbox).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from mdm_common import inbox
 from mdm_common.contracts import NONE, Event
 from mdm_common.events import make_celery
-from mdm_common.inbox import once_each
+from mdm_common.graph import GraphClient
 from mdm_common.subgraph_client import SubgraphClient
 from mdm_common.waiting_events import WaitingEvent, WaitingEvents
 from mdm_common.worker import RELIABLE_TASK, WorkerGraph, instrument_worker, message_id, run
@@ -23,7 +26,9 @@ from mdm_distribution.adapters.profile_client import ProfileRecords
 from mdm_distribution.adapters.transactions import SCHEMA, GraphTransactions
 from mdm_distribution.domain.distribute import distribute
 from mdm_distribution.domain.models import Cause
+from mdm_distribution.domain.ports import ContactChecks, GoldenRecords
 from mdm_distribution.domain.stores import Stores
+from mdm_distribution.domain.transactions import Transactions
 from mdm_distribution.exporting import jobs
 from mdm_distribution.exporting.sources import ServiceSource
 from mdm_distribution.settings import DistributionSettings
@@ -113,21 +118,16 @@ def _pass(task: str, **ids: str) -> None:
     events += [(e.message_id, _cause(e)) for e in taken]
 
     async def handle() -> None:
-        async def work(fresh: set[str]) -> None:
-            causes = [c for mid, c in events if mid is None or mid in fresh]
-            if not causes:
-                return
-            result = await distribute(
-                causes,
-                transactions=await _transactions(),
-                records=_clients.records(),
-                checks=_clients.checks(),
-                now=datetime.now(UTC),
-            )
-            log.info("%d changes distributed: %d messages", len(causes), len(result.messages))
-
-        known = [mid for mid, _ in events if mid is not None]
-        await once_each(await _graph.connect(), known, work)
+        distributed = await distribute_once(
+            await _graph.connect(),
+            events,
+            transactions=await _transactions(),
+            records=_clients.records(),
+            checks=_clients.checks(),
+            now=datetime.now(UTC),
+        )
+        if distributed is not None:
+            log.info("%d changes distributed: %d messages", *distributed)
 
     try:
         run(handle())
@@ -135,6 +135,39 @@ def _pass(task: str, **ids: str) -> None:
         _waiting.give_back(taken)
         raise
     _waiting.done(taken)
+
+
+async def distribute_once(
+    graph: GraphClient,
+    events: Sequence[tuple[str | None, Cause]],
+    *,
+    transactions: Transactions,
+    records: GoldenRecords,
+    checks: ContactChecks,
+    now: datetime,
+) -> tuple[int, int] | None:
+    """Distribute the causes of the messages (``(message id, cause)``) not processed
+    before, and remember those messages in the pass's own transaction: the pass and the
+    record that it was done commit together. How many changes and messages; None when
+    every message was a duplicate."""
+    new = await inbox.fresh(graph, [mid for mid, _ in events if mid is not None])
+    # A message without an id (a direct call) is always new.
+    causes = [cause for mid, cause in events if mid is None or mid in new]
+    if not causes:
+        return None
+
+    async def remember(stores: Stores) -> None:
+        await stores.inbox.remember_many(sorted(new), now=now)
+
+    result = await distribute(
+        causes,
+        transactions=transactions,
+        records=records,
+        checks=checks,
+        now=now,
+        and_then=remember,
+    )
+    return len(causes), len(result.messages)
 
 
 def _cause(event: WaitingEvent) -> Cause:

@@ -31,7 +31,12 @@ class NoSubscribers:
 class Transactions:
     def __init__(self, store: NoSubscribers) -> None:
         self.stores: Any = Stores(
-            subscribers=store, recipients=store, messages=None, exports=None, events=None
+            subscribers=store,
+            recipients=store,
+            messages=None,
+            exports=None,
+            events=None,
+            inbox=None,
         )
 
     async def read(self, work: Callable[[Stores], Awaitable[T]]) -> T:
@@ -70,3 +75,24 @@ async def test_an_erasure_with_no_subscriber_drops_the_digests_and_reads_nothing
     )
     assert result.messages == []
     assert store.digests == {"p1": None}
+
+
+async def test_the_work_handed_on_runs_in_the_pass_with_nobody_to_tell_too() -> None:
+    """The task remembers its messages there: a pass with no subscriber must do it
+    as well, or the messages would be handled again on every delivery."""
+    store = NoSubscribers()
+    handed_on: list[Any] = []
+
+    async def and_then(stores: Stores) -> None:
+        handed_on.append(stores)
+
+    transactions = Transactions(store)
+    await distribute(
+        [Cause("CHANGED", "p2")],
+        transactions=transactions,
+        records=Unasked(),
+        checks=Unasked(),
+        now=NOW,
+        and_then=and_then,
+    )
+    assert handed_on == [transactions.stores]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mdm_common.contracts import EventRecorder
 from mdm_common.graph import GraphClient, Transaction
+from mdm_common.inbox import InboxStore
 from mdm_common.outbox import AfterCommit
 from mdm_common.unit_of_work import SCHEMA as MESSAGING_SCHEMA
 from mdm_common.unit_of_work import StoreTransactions, UnitOfWork
@@ -47,6 +48,7 @@ class GraphTransactions(StoreTransactions[Stores]):
                 messages=GraphMessageStore(tx, stream_prefix=stream_prefix),
                 exports=GraphExportJobStore(tx),
                 events=events,
+                inbox=InboxStore(tx),
             )
 
         super().__init__(UnitOfWork(graph, after_commit=after_commit), stores_of)

@@ -43,6 +43,8 @@ async def distribute(
                 c.person_id: None for c in causes if c.kind == "ERASED"
             }
             await stores.recipients.save_states(erased)
+            if and_then is not None:
+                await and_then(stores)
             return Plan(states=erased)
         await stores.recipients.lock(asked, now=now)
         views = await records.persons(asked)

@@ -96,3 +96,10 @@ class MessageStore(Protocol):
     appended them to the subscribers' streams (an outbox of its own)."""
 
     async def add(self, messages: Sequence[ChangeMessage]) -> None: ...
+
+
+class Inbox(Protocol):
+    """The messages a pass handles, remembered in its transaction: the pass's work and
+    the record that it was done commit together (``mdm_common.inbox``)."""
+
+    async def remember_many(self, message_ids: Sequence[str], *, now: datetime) -> None: ...

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mdm_common.contracts import EventRecorder
 from mdm_distribution.domain.ports import (
     ExportJobStore,
+    Inbox,
     MessageStore,
     RecipientStore,
     SubscriberStore,
@@ -20,3 +21,4 @@ class Stores:
     messages: MessageStore
     exports: ExportJobStore
     events: EventRecorder
+    inbox: Inbox
