@@ -5,8 +5,8 @@ off its queue (``BRPOP``) and, in a second command, records it among the
 unacknowledged messages, which are delivered again when their consumer vanished
 (the visibility timeout). Between the two the message is nowhere but in flight: a
 broker that stops after the pop, or whose answer is lost with the connection, or
-that refuses the second command, loses it for good. A fault test (the broker
-stopped for 30 s while persons were ingested) lost one event in this way.
+that refuses the second command, loses it for good (decision 0018: a fault test
+that stops the broker during an ingest once lost one event).
 
 Here the consumer's blocking wait takes nothing: ``BLMOVE q q RIGHT RIGHT`` returns
 the message at the head of the queue and leaves it where it is. The consumer then
