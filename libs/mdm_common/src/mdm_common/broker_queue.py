@@ -30,6 +30,7 @@ from time import monotonic
 from typing import Any
 
 from kombu.transport import redis as redis_transport
+from kombu.transport import virtual
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import loads
@@ -78,9 +79,21 @@ def take(channel: redis_transport.Channel, keys: Sequence[str]) -> bytes | None:
     return item
 
 
+class QoS(redis_transport.QoS):
+    """kombu's record of the messages a channel took, without writing again to the
+    broker what :func:`take` wrote there already."""
+
+    def append(self, message: Any, delivery_tag: str) -> None:
+        if delivery_tag in self.channel.recorded_by_take:
+            virtual.QoS.append(self, message, delivery_tag)  # the channel's memory only
+        else:
+            super().append(message, delivery_tag)
+
+
 class Channel(redis_transport.Channel):
     """Waits without taking, then takes in one step (see the module's text)."""
 
+    QoS = QoS
     _waited_on: tuple[str, str] | None = None  # (list, queue) of the wait in flight
     _in_poll: Any  # kombu's: the connection of the wait in flight
 
@@ -88,6 +101,8 @@ class Channel(redis_transport.Channel):
         # Queues consumed without acknowledgements (Celery's replies to remote
         # control): their messages are taken as kombu takes them, never recorded.
         self._unacknowledged_queues: set[str] = set()
+        # The message being delivered, recorded as unacknowledged by the script.
+        self.recorded_by_take: set[str] = set()
         super().__init__(*args, **kwargs)
 
     def basic_consume(self, queue: str, no_ack: bool, *args: Any, **kwargs: Any) -> Any:
@@ -131,7 +146,13 @@ class Channel(redis_transport.Channel):
             if item is None:  # another consumer took it first
                 raise Empty()
             self._queue_cycle.rotate(queue)
-            self.connection._deliver(loads(bytes_to_str(item)), queue)
+            message = loads(bytes_to_str(item))
+            tag = message.get("properties", {}).get("delivery_tag")
+            self.recorded_by_take.add(tag)
+            try:
+                self.connection._deliver(message, queue)
+            finally:
+                self.recorded_by_take.discard(tag)
             return True
         finally:
             self._in_poll = None
