@@ -42,16 +42,22 @@ REDIS_SCHEMES = frozenset({"redis", "rediss"})
 TRANSPORT_OPTIONS = {"priority_steps": [0]}
 
 # KEYS: the queue's lists, highest priority first, then the broker's index and record
-# of unacknowledged messages; ARGV[1]: now. The first message found is popped and
-# recorded as kombu's Redis QoS records it (score: when taken; value: the message, its
-# exchange and its routing key as one JSON array), all in one step. A message that is
-# no JSON of kombu's (nothing the platform sends) is popped unrecorded, as kombu pops
-# it, rather than blocking the queue.
+# of unacknowledged messages; ARGV[1]: now, ARGV[2]: how many at most. Messages are
+# popped from the consuming end, in their order, and each recorded as kombu's Redis
+# QoS records it (score: when taken; value: the message, its exchange and its routing
+# key as one JSON array), all in one step. A message that is no JSON of kombu's
+# (nothing the platform sends) is popped unrecorded, as kombu pops it, rather than
+# blocking the queue.
 TAKE = """
 local index, record = KEYS[#KEYS - 1], KEYS[#KEYS]
+local limit = tonumber(ARGV[2])
+local taken = {}
 for i = 1, #KEYS - 2 do
-  local item = redis.call('RPOP', KEYS[i])
-  if item then
+  while #taken < limit do
+    local item = redis.call('RPOP', KEYS[i])
+    if not item then
+      break
+    end
     local ok, message = pcall(cjson.decode, item)
     local properties = ok and type(message) == 'table' and message['properties']
     if type(properties) == 'table' and properties['delivery_tag'] then
@@ -61,22 +67,37 @@ for i = 1, #KEYS - 2 do
       redis.call('HSET', record, tag, '[' .. item .. ',' .. cjson.encode(info['exchange'])
         .. ',' .. cjson.encode(info['routing_key']) .. ']')
     end
-    return item
+    taken[#taken + 1] = item
   end
 end
-return false
+return taken
 """
 
 
-def take(channel: redis_transport.Channel, keys: Sequence[str]) -> bytes | None:
-    """The message at the consuming end of ``keys`` (tried in order), popped and
-    recorded as unacknowledged in one step; None when all are empty."""
+def take(channel: redis_transport.Channel, keys: Sequence[str], limit: int = 1) -> list[bytes]:
+    """Up to ``limit`` messages from the consuming end of ``keys`` (tried in order),
+    in their order, popped and recorded as unacknowledged in one step."""
     qos = channel.qos
     with channel.conn_or_acquire() as client:
-        item: bytes | None = client.eval(
-            TAKE, len(keys) + 2, *keys, qos.unacked_index_key, qos.unacked_key, time.time()
+        items: list[bytes] = client.eval(
+            TAKE, len(keys) + 2, *keys, qos.unacked_index_key, qos.unacked_key, time.time(), limit
         )
-    return item
+    return items
+
+
+def acknowledge(channel: redis_transport.Channel, messages: Sequence[Any]) -> None:
+    """Acknowledge messages the channel took, in one round trip (kombu's ``ack`` is
+    one per message): their records go in one pipeline."""
+    if not messages:
+        return
+    qos = channel.qos
+    with qos.pipe_or_acquire() as pipe:
+        for message in messages:
+            qos._remove_from_indices(message.delivery_tag, pipe)
+        pipe.execute()
+    for message in messages:
+        virtual.QoS.ack(qos, message.delivery_tag)  # the channel's memory
+        message._state = "ACK"
 
 
 class QoS(redis_transport.QoS):
@@ -142,9 +163,10 @@ class Channel(redis_transport.Channel):
                 raise
             if head is None:  # the wait timed out
                 raise Empty()
-            item = take(self, [key])
-            if item is None:  # another consumer took it first
+            items = take(self, [key])
+            if not items:  # another consumer took it first
                 raise Empty()
+            item = items[0]
             self._queue_cycle.rotate(queue)
             message = loads(bytes_to_str(item))
             tag = message.get("properties", {}).get("delivery_tag")

@@ -34,7 +34,7 @@ from kombu.serialization import prepare_accept_content
 from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 
-from mdm_common.broker_queue import take
+from mdm_common.broker_queue import acknowledge, take
 
 ACCEPT = ["json"]
 
@@ -87,17 +87,21 @@ class WaitingEvents:
         queue = self._bound() if max(left.values()) > 0 else None
         taken: list[WaitingEvent] = []
         while queue is not None and max(left.values()) > 0:
-            message = _take_one(queue)
-            if message is None:
+            # As many as could be accepted, in one round trip; those behind the first
+            # one that is not go back to the head of the queue, in their order.
+            wanted = max(left.values())
+            messages = _take_some(queue, wanted)
+            for position, message in enumerate(messages):
+                event = self._event(message)
+                is_apart = event is not None and event.task in self._apart
+                if event is None or left[is_apart] <= 0:
+                    _put_back_first(messages[position:])
+                    return taken
+                taken.append(event)
+                for kind in (False, True) if shared else (is_apart,):
+                    left[kind] -= 1
+            if len(messages) < wanted:  # the queue is empty
                 break
-            event = self._event(message)
-            is_apart = event is not None and event.task in self._apart
-            if event is None or left[is_apart] <= 0:
-                _put_back_first(message)
-                break
-            taken.append(event)
-            for kind in (False, True) if shared else (is_apart,):
-                left[kind] -= 1
         return taken
 
     def close(self) -> None:
@@ -107,8 +111,13 @@ class WaitingEvents:
         self._connection = self._queue = None
 
     def done(self, events: Sequence[WaitingEvent]) -> None:
-        for event in events:
-            event.message.ack()
+        messages = [event.message for event in events]
+        channel = messages[0].channel if messages else None
+        if isinstance(channel, redis_transport.Channel):
+            acknowledge(channel, messages)  # one round trip for all
+            return
+        for message in messages:
+            message.ack()
 
     def give_back(self, events: Sequence[WaitingEvent]) -> None:
         """The pass failed: the broker delivers them again, each to a task of its own."""
@@ -130,32 +139,36 @@ class WaitingEvents:
         return WaitingEvent(message_id, task, {k: str(v) for k, v in ids.items()}, message)
 
 
-def _take_one(queue: Any) -> Message | None:
-    """The message at the head of ``queue``, unacknowledged (``get(no_ack=False)``)."""
+def _take_some(queue: Any, limit: int) -> list[Message]:
+    """Up to ``limit`` messages from the head of ``queue``, in their order,
+    unacknowledged (``get(no_ack=False)``)."""
     channel = queue.channel
     if not isinstance(channel, redis_transport.Channel) or channel.global_keyprefix:
         message: Message | None = queue.get(no_ack=False, accept=ACCEPT)
-        return message
-    item = take(channel, [channel._q_for_pri(queue.name, p) for p in channel.priority_steps])
-    if item is None:
-        return None
-    qos = channel.qos
-    message = channel.Message(json.loads(item), channel=channel)
-    # Known to the channel as taken, to be acknowledged or restored through it (what
-    # kombu's QoS.append does besides the broker's record, which the script wrote).
-    virtual.QoS.append(qos, message, message.delivery_tag)
-    if message.errors:
-        message._reraise_error()
-    message.accept = prepare_accept_content(ACCEPT)
-    return message
+        return [] if message is None else [message]
+    keys = [channel._q_for_pri(queue.name, p) for p in channel.priority_steps]
+    messages: list[Message] = []
+    for item in take(channel, keys, limit):
+        message = channel.Message(json.loads(item), channel=channel)
+        # Known to the channel as taken, to be acknowledged or restored through it
+        # (what kombu's QoS.append does besides the broker's record, which the script
+        # wrote).
+        virtual.QoS.append(channel.qos, message, message.delivery_tag)
+        if message.errors:
+            message._reraise_error()
+        message.accept = prepare_accept_content(ACCEPT)
+        messages.append(message)
+    return messages
 
 
-def _put_back_first(message: Message) -> None:
-    """Back to the head of the queue where the broker allows it (Valkey/Redis: the
-    transport's restore to the consuming end); otherwise a plain requeue."""
-    qos = getattr(message.channel, "qos", None)
-    restore = getattr(qos, "restore_by_tag", None)
-    if restore is None:
-        message.reject(requeue=True)
-        return
-    restore(message.delivery_tag, leftmost=False)
+def _put_back_first(messages: Sequence[Message]) -> None:
+    """Back to the head of the queue, in their order, where the broker allows it
+    (Valkey/Redis: the transport's restore to the consuming end, last one first);
+    otherwise a plain requeue."""
+    for message in reversed(messages):
+        qos = getattr(message.channel, "qos", None)
+        restore = getattr(qos, "restore_by_tag", None)
+        if restore is None:
+            message.reject(requeue=True)
+        else:
+            restore(message.delivery_tag, leftmost=False)

@@ -164,3 +164,26 @@ def test_an_event_leaves_the_queue_and_enters_the_unacknowledged_record_in_one_s
     sweeper.close()
     client.close()
     assert _drain(app, queue) == [(CREATED, sent)]
+
+
+def test_many_events_are_taken_in_one_step_and_acknowledged_together(app: Celery) -> None:
+    """A pass of 200 events took them one script call each and acknowledged them one
+    round trip each: 0.24 s of a 0.55 s distribution pass (docs/benchmarks.md)."""
+    queue = f"waiting-{uuid.uuid4().hex[:8]}"
+    app.amqp.queues.select_add(queue)
+    ids = [_send(app, queue, CREATED, person_id=f"p{n}") for n in range(5)]
+    client = redis.Redis.from_url(app.conf.broker_url)
+    scripts = _scripts_run(client)
+    waiting = matching_events(app, queue)
+
+    taken = waiting.take(10)
+    assert [e.message_id for e in taken] == ids
+    assert _scripts_run(client) == scripts + 1
+    tags = [e.message.delivery_tag for e in taken]
+    assert all(client.hexists("unacked", tag) for tag in tags)
+    waiting.done(taken)
+    assert not any(client.hexists("unacked", tag) for tag in tags)
+    assert all(e.message.acknowledged for e in taken)
+    waiting.close()
+    client.close()
+    assert _drain(app, queue) == []
