@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 import redis
@@ -27,8 +25,6 @@ from kombu.transport import redis as kombu_redis
 from mdm_common import broker_queue
 from mdm_common.events import make_celery
 from mdm_infra import broker
-from mdm_infra.ports import free_port
-from mdm_infra.process import ManagedProcess
 
 TRANSPORTS: dict[str, Any] = {"kombu": kombu_redis.Transport, "one step": broker_queue.Transport}
 
@@ -78,26 +74,17 @@ def main() -> int:
     args = parser.parse_args()
     rates: dict[str, list[float]] = {name: [] for name in TRANSPORTS}
     per_message: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        config = broker.BrokerConfig(data_dir=Path(tmp) / "broker", port=free_port())
-        valkey = ManagedProcess(
-            name="broker", argv=config.argv(), log_path=Path(tmp) / "broker.log"
-        )
-        valkey.start()
-        try:
-            valkey.wait_ready(lambda: broker.is_ready(config), timeout_s=30)
-            client = redis.Redis.from_url(config.url)
-            for _ in range(args.rounds):
-                for name, transport in TRANSPORTS.items():
-                    queue = f"bench-{uuid.uuid4().hex[:8]}"
-                    queue_messages(config.url, queue, args.messages)
-                    before = commands(client)
-                    elapsed = consume(config.url, transport, queue, args.messages)
-                    per_message[name] = (commands(client) - before) / args.messages
-                    rates[name].append(args.messages / elapsed)
-            client.close()
-        finally:
-            valkey.stop()
+    with broker.standalone() as config:
+        client = redis.Redis.from_url(config.url)
+        for _ in range(args.rounds):
+            for name, transport in TRANSPORTS.items():
+                queue = f"bench-{uuid.uuid4().hex[:8]}"
+                queue_messages(config.url, queue, args.messages)
+                before = commands(client)
+                elapsed = consume(config.url, transport, queue, args.messages)
+                per_message[name] = (commands(client) - before) / args.messages
+                rates[name].append(args.messages / elapsed)
+        client.close()
     for name, values in rates.items():
         print(
             f"{name}: median {statistics.median(values):,.0f} messages/s "

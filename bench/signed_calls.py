@@ -20,17 +20,13 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mdm_common.auth import GatewayOnly, signed_headers
 from mdm_common.replay import NonceRegistry
 from mdm_infra import broker
-from mdm_infra.ports import free_port
-from mdm_infra.process import ManagedProcess
 
 SECRET = b"bench-secret-shared-with-the-gateway"
 
@@ -118,17 +114,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--work-ms", type=float, default=1.0, help="the application's wait")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        config = broker.BrokerConfig(data_dir=Path(tmp) / "broker", port=free_port())
-        valkey = ManagedProcess(
-            name="broker", argv=config.argv(), log_path=Path(tmp) / "broker.log"
-        )
-        valkey.start()
-        try:
-            valkey.wait_ready(lambda: broker.is_ready(config), timeout_s=30)
-            samples = asyncio.run(measure(config.url, args.requests, args.work_ms / 1000))
-        finally:
-            valkey.stop()
+    with broker.standalone() as config:
+        samples = asyncio.run(measure(config.url, args.requests, args.work_ms / 1000))
     for label, values in samples.items():
         print(
             f"{label}: p50 {statistics.median(values) * 1000:.0f} us, "

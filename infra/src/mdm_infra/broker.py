@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import redis
+
+from mdm_infra.ports import free_port
+from mdm_infra.process import ManagedProcess
 
 
 @dataclass(frozen=True)
@@ -39,3 +45,18 @@ def is_ready(config: BrokerConfig) -> bool:
         return bool(client.ping())
     finally:
         client.close()
+
+
+@contextmanager
+def standalone() -> Iterator[BrokerConfig]:
+    """A Valkey server of its own (for benchmarks) on a free port, in a temporary
+    directory, answering inside the block and stopped after it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = BrokerConfig(data_dir=Path(tmp) / "broker", port=free_port())
+        valkey = ManagedProcess(name="broker", argv=config.argv(), log_path=Path(tmp) / "log")
+        valkey.start()
+        try:
+            valkey.wait_ready(lambda: is_ready(config), timeout_s=30)
+            yield config
+        finally:
+            valkey.stop()
