@@ -33,7 +33,7 @@ from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 from kombu.transport.virtual import Empty
 from kombu.utils.encoding import bytes_to_str
-from kombu.utils.json import loads
+from kombu.utils.json import dumps, loads
 
 # The transport for Celery's ``broker_transport`` setting (brokers reached by these
 # URL schemes only); one priority step, so that a worker consumes one list.
@@ -83,6 +83,25 @@ def take(channel: redis_transport.Channel, keys: Sequence[str], limit: int = 1) 
             TAKE, len(keys) + 2, *keys, qos.unacked_index_key, qos.unacked_key, time.time(), limit
         )
     return items
+
+
+def put_back(channel: redis_transport.Channel, queue: str, messages: Sequence[Any]) -> None:
+    """Messages :func:`take` took from ``queue`` and nobody handles now: back to its
+    consuming end as they were, in their order, and out of the record, in one
+    transaction (kombu's restore is one per message, and looks up the queue's bindings
+    for each)."""
+    if not messages:
+        return
+    qos = channel.qos
+    with channel.conn_or_acquire() as client:
+        pipe = client.pipeline()  # MULTI ... EXEC
+        for message in reversed(messages):
+            qos._remove_from_indices(message.delivery_tag, pipe)
+            priority = channel._get_message_priority(message._raw, reverse=False)
+            pipe.rpush(channel._q_for_pri(queue, priority), dumps(message._raw))
+        pipe.execute()
+    for message in messages:
+        virtual.QoS.ack(qos, message.delivery_tag)  # no longer the channel's to restore
 
 
 def acknowledge(channel: redis_transport.Channel, messages: Sequence[Any]) -> None:

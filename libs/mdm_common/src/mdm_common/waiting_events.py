@@ -37,7 +37,7 @@ from kombu.serialization import prepare_accept_content
 from kombu.transport import redis as redis_transport
 from kombu.transport import virtual
 
-from mdm_common.broker_queue import acknowledge, take
+from mdm_common.broker_queue import acknowledge, put_back, take
 
 ACCEPT = ["json"]
 
@@ -98,7 +98,7 @@ class WaitingEvents:
                 event = self._event(message)
                 is_apart = event is not None and event.task in self._apart
                 if event is None or left[is_apart] <= 0:
-                    _put_back_first(messages[position:])
+                    _put_back_first(queue, messages[position:])
                     return taken
                 taken.append(event)
                 for kind in (False, True) if shared else (is_apart,):
@@ -164,14 +164,12 @@ def _take_some(queue: Any, limit: int) -> list[Message]:
     return messages
 
 
-def _put_back_first(messages: Sequence[Message]) -> None:
-    """Back to the head of the queue, in their order, where the broker allows it
-    (Valkey/Redis: the transport's restore to the consuming end, last one first);
-    otherwise a plain requeue."""
-    for message in reversed(messages):
-        qos = getattr(message.channel, "qos", None)
-        restore = getattr(qos, "restore_by_tag", None)
-        if restore is None:
-            message.reject(requeue=True)
-        else:
-            restore(message.delivery_tag, leftmost=False)
+def _put_back_first(queue: Any, messages: Sequence[Message]) -> None:
+    """Back to the head of the queue, in their order: on Valkey/Redis in one step,
+    elsewhere each requeued."""
+    channel = queue.channel
+    if isinstance(channel, redis_transport.Channel) and not channel.global_keyprefix:
+        put_back(channel, queue.name, messages)
+        return
+    for message in messages:
+        message.reject(requeue=True)

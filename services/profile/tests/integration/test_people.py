@@ -135,18 +135,19 @@ async def email_nodes(graph: GraphClient, address: str) -> int:
 async def test_a_replaced_value_leaves_no_contact_point_nobody_uses(graph: GraphClient) -> None:
     tag = uuid.uuid4().hex[:10]
     old, new, shared = f"alt.{tag}@example.org", f"neu.{tag}@example.org", f"wir.{tag}@example.org"
-    source_id = sid()
-    await ingest(graph, "shop", RawRecord(source_id, family_name="Wolf", email=old))
-    # A second person keeps using the shared address: its node stays.
-    await ingest(graph, "shop", RawRecord(sid(), family_name="Fuchs", email=shared))
+    wolf, fuchs = sid(), sid()
+    await ingest(graph, "shop", RawRecord(wolf, family_name="Wolf", email=old))
+    # Two persons share an address; one of them replaces it, the other keeps using it.
+    await ingest(graph, "shop", RawRecord(fuchs, family_name="Fuchs", email=shared))
     await ingest(graph, "crm", RawRecord(sid(), family_name="Dachs", email=shared))
     assert await email_nodes(graph, old) == 1
 
-    replaced = RawRecord(source_id, family_name="Wolf", email=new)
-    await ingest(graph, "shop", replaced, now=NOW + timedelta(days=1))
+    later = NOW + timedelta(days=1)
+    await ingest(graph, "shop", RawRecord(wolf, family_name="Wolf", email=new), now=later)
+    await ingest(graph, "shop", RawRecord(fuchs, family_name="Fuchs", email=None), now=later)
 
     assert (await email_nodes(graph, old), await email_nodes(graph, new)) == (0, 1)
-    assert await email_nodes(graph, shared) == 1
+    assert await email_nodes(graph, shared) == 1  # Dachs still uses it
 
 
 async def test_people_sharing_an_address_share_its_node(graph: GraphClient) -> None:
